@@ -1,0 +1,22 @@
+//! modchaos: a chaos / fault-injection harness for Go module downloads.
+//!
+//! A scenario file describes a small fake internet (module proxies with faults), a go
+//! command to run against it, the diagnosis the failure must get, and a recovery that
+//! must make the download succeed with verified content. See `DESIGN.md` for the map.
+
+pub mod diagnose;
+pub mod fake;
+pub mod evidence;
+pub mod expect;
+pub mod fault;
+pub mod fixture;
+pub mod gobin;
+pub mod gocmd;
+pub mod recover;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod scenario;
+pub mod urlref;
+pub mod verify;
+pub mod world;
