@@ -1,0 +1,95 @@
+//! Finding the go command the scenarios run: `--go PATH`, then `MODCHAOS_GO`, then `PATH`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use thiserror::Error;
+
+/// The go binary could not be found or does not work.
+#[derive(Debug, Error)]
+pub enum GoBinaryError {
+    /// Nothing named go on PATH and nothing configured.
+    #[error("no go command found: pass --go PATH, set MODCHAOS_GO, or put go on PATH (Go 1.21 or newer)")]
+    NotFound,
+    /// The configured path does not exist or is not executable.
+    #[error("go command {0} does not exist or is not executable")]
+    NotExecutable(PathBuf),
+    /// Running it failed.
+    #[error("running `{} {args}` failed: {detail}", path.display())]
+    Broken {
+        /// The binary.
+        path: PathBuf,
+        /// Arguments given.
+        args: String,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// A go command to run scenarios with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoBinary {
+    /// Absolute path of the binary.
+    pub path: PathBuf,
+}
+
+impl GoBinary {
+    /// Resolves the go binary: `explicit` (from `--go`), else `$MODCHAOS_GO`, else `go` on PATH.
+    pub fn find(explicit: Option<&Path>) -> Result<GoBinary, GoBinaryError> {
+        let configured = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("MODCHAOS_GO").filter(|v| !v.is_empty()).map(PathBuf::from));
+        let path = match configured {
+            Some(p) if p.components().count() > 1 => p,
+            Some(name) => which(&name).ok_or(GoBinaryError::NotExecutable(name))?,
+            None => which(Path::new("go")).ok_or(GoBinaryError::NotFound)?,
+        };
+        if !is_executable(&path) {
+            return Err(GoBinaryError::NotExecutable(path));
+        }
+        Ok(GoBinary { path: std::fs::canonicalize(&path).unwrap_or(path) })
+    }
+
+    /// Runs `go <args>` with a minimal hermetic environment and returns trimmed stdout.
+    pub fn query(&self, args: &[&str]) -> Result<String, GoBinaryError> {
+        let broken = |detail: String| GoBinaryError::Broken { path: self.path.clone(), args: args.join(" "), detail };
+        let scratch = tempfile::Builder::new().prefix("modchaos-goquery-").tempdir().map_err(|e| broken(e.to_string()))?;
+        crate::sandbox::disable_go_telemetry(&scratch.path().join(".config")).map_err(|e| broken(e.to_string()))?;
+        let output = Command::new(&self.path)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", scratch.path())
+            .env("XDG_CONFIG_HOME", scratch.path().join(".config"))
+            .env("GOENV", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", scratch.path().join("gocache"))
+            .env("GOPATH", scratch.path().join("gopath"))
+            .env("GOFLAGS", "-modcacherw")
+            .current_dir(scratch.path())
+            .output()
+            .map_err(|e| broken(e.to_string()))?;
+        if !output.status.success() {
+            return Err(broken(String::from_utf8_lossy(&output.stderr).trim().to_string()));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// `$(go env GOROOT)`.
+    pub fn goroot(&self) -> Result<PathBuf, GoBinaryError> {
+        self.query(&["env", "GOROOT"]).map(PathBuf::from)
+    }
+
+    /// The version go reports (`go1.26.8`).
+    pub fn version(&self) -> Result<String, GoBinaryError> {
+        self.query(&["env", "GOVERSION"])
+    }
+}
+
+fn which(name: &Path) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

@@ -1,0 +1,79 @@
+//! `At<T>`: a value from a scenario file together with where it was written, so that
+//! validation errors found after parsing still point at file:line:col.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+
+/// Where a value starts in its source file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pos {
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column, in characters (0 when unknown).
+    pub column: usize,
+    /// Byte offset of the value, when known.
+    pub offset: Option<usize>,
+    /// Length of the value in bytes (0 when unknown).
+    pub len: usize,
+}
+
+impl Pos {
+    /// Converts the YAML crate's location.
+    pub fn from_saphyr(location: serde_saphyr::Location) -> Pos {
+        let span = location.span();
+        Pos {
+            line: location.line() as usize,
+            column: location.column() as usize,
+            offset: span.byte_offset().map(|o| o as usize),
+            len: span.byte_len().unwrap_or(0) as usize,
+        }
+    }
+}
+
+/// A value and its position in the scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct At<T> {
+    /// The value as parsed.
+    pub value: T,
+    /// Where it was written.
+    pub pos: Pos,
+}
+
+impl<T> At<T> {
+    /// A value with no known position (defaults, generated scenarios).
+    pub fn unplaced(value: T) -> Self {
+        At { value, pos: Pos::default() }
+    }
+}
+
+impl<T> std::ops::Deref for At<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
+        Ok(At { value: spanned.value, pos: Pos::from_saphyr(spanned.referenced) })
+    }
+}
+
+/// The schema of an `At<T>` is the schema of `T`: positions are not part of the format.
+impl<T: JsonSchema> JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+}

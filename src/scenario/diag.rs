@@ -1,0 +1,163 @@
+//! Problems in scenario and playbook files, as miette diagnostics: `file:line:col:
+//! message`, the source snippet with the spot underlined, and a help line (often "did you
+//! mean …?").
+
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use regex::Regex;
+
+use super::at::Pos;
+
+/// One problem at one place in a file.
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+#[error("{location}: {message}")]
+pub struct FileProblem {
+    /// `file:line:col` (or just `file` when the position is unknown).
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    #[help]
+    pub help: Option<String>,
+    #[source_code]
+    src: NamedSource<Arc<String>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+}
+
+impl FileProblem {
+    /// A problem at `pos` in `file`, whose text is `source`.
+    pub fn new(file: &Path, source: &Arc<String>, pos: Pos, message: impl Into<String>, help: Option<String>) -> FileProblem {
+        let message = message.into();
+        let location = if pos.line > 0 {
+            format!("{}:{}:{}", file.display(), pos.line, pos.column)
+        } else {
+            file.display().to_string()
+        };
+        let span = pos.offset.map(|offset| SourceSpan::from((offset.min(source.len()), pos.len)));
+        FileProblem {
+            location,
+            label: short_label(&message),
+            message,
+            help,
+            src: NamedSource::new(file.display().to_string(), source.clone()),
+            span,
+        }
+    }
+
+    /// Converts an error of the YAML crate, adding "did you mean" for misspelt keys and
+    /// values.
+    pub fn from_yaml(file: &Path, source: &Arc<String>, error: &serde_saphyr::Error) -> FileProblem {
+        let pos = error.location().map(Pos::from_saphyr).unwrap_or_default();
+        let message = yaml_message(error);
+        let help = misspelling_help(&message);
+        FileProblem::new(file, source, pos, message, help)
+    }
+
+    /// The problem as plain text: the located message and its help line.
+    pub fn plain(&self) -> String {
+        match &self.help {
+            Some(help) => format!("{self}\n  help: {help}"),
+            None => self.to_string(),
+        }
+    }
+}
+
+fn short_label(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    if first.chars().count() > 60 { "here".to_string() } else { first.to_string() }
+}
+
+/// The YAML crate's message without its own position prefix (we print ours).
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    static PREFIX: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:error: )?line \d+ column \d+: ").expect("prefix pattern compiles"));
+    let text = match error {
+        serde_saphyr::Error::Message { msg, .. } => msg.clone(),
+        other => other.without_snippet().to_string(),
+    };
+    static SUFFIX: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r" at line \d+,? column \d+$").expect("suffix pattern compiles"));
+    let first = text.lines().next().unwrap_or_default();
+    SUFFIX.replace(&PREFIX.replace(first, ""), "").into_owned()
+}
+
+/// For "unknown field `x`, expected one of a, b" and "unknown variant …" messages: the
+/// closest known name, or the list of names.
+fn misspelling_help(message: &str) -> Option<String> {
+    static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"unknown (field|variant) `([^`]*)`, expected (?:one of )?(.*)$").expect("unknown pattern compiles")
+    });
+    let caps = UNKNOWN.captures(message)?;
+    let word = &caps[2];
+    let candidates: Vec<String> = caps[3]
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|c| c.trim().trim_matches('`').to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let kind = &caps[1];
+    match closest(word, candidates.iter().map(String::as_str)) {
+        Some(best) => Some(format!("did you mean `{best}`?")),
+        None => Some(format!("known {kind}s: {}", candidates.join(", "))),
+    }
+}
+
+/// The candidate most like `word`, if any is close enough to be a plausible typo.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word_lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            let lower = c.to_lowercase();
+            let distance = strsim::damerau_levenshtein(&word_lower, &lower);
+            let similarity = strsim::jaro_winkler(&word_lower, &lower);
+            (c, distance, similarity)
+        })
+        .filter(|&(c, distance, similarity)| {
+            let budget = (c.chars().count().max(word.chars().count()) / 3).max(1);
+            distance <= budget || similarity >= 0.88
+        })
+        .min_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
+        .map(|(c, _, _)| c)
+}
+
+/// "did you mean `x`?" or, failing that, the list of what is known.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + Clone, what: &str) -> String {
+    match closest(word, candidates.clone()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => {
+            let all: Vec<&str> = candidates.into_iter().collect();
+            if all.is_empty() { format!("no {what} is declared") } else { format!("known {what}: {}", all.join(", ")) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos_and_rejects_strangers() {
+        let keys = ["when", "respond", "delay", "hang", "reset", "truncate", "corrupt", "replace_body"];
+        assert_eq!(closest("respnd", keys), Some("respond"));
+        assert_eq!(closest("dealy", keys), Some("delay"));
+        assert_eq!(closest("truncat", keys), Some("truncate"));
+        assert_eq!(closest("replacebody", keys), Some("replace_body"));
+        assert_eq!(closest("banana", keys), None);
+        assert_eq!(closest("proxy.server-error", ["proxy.server_error", "proxy.auth"]), Some("proxy.server_error"));
+    }
+
+    #[test]
+    fn misspelling_help_reads_both_message_styles() {
+        assert_eq!(misspelling_help("unknown field `fualts`, expected one of goproxy, closed, faults").as_deref(), Some("did you mean `faults`?"));
+        assert_eq!(
+            misspelling_help("unknown variant `sucess`, expected one of `success`, `failure`, `timeout`").as_deref(),
+            Some("did you mean `success`?")
+        );
+        assert_eq!(misspelling_help("unknown field `zzz`, expected `a` or `b`").as_deref(), Some("known fields: a, b"));
+    }
+}

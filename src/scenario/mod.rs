@@ -1,0 +1,134 @@
+//! Scenario files: parsing (raw serde types), validation into the model, discovery of
+//! files in directories, and the JSON Schema of the format.
+
+pub mod at;
+pub mod diag;
+pub mod duration;
+pub mod keyed;
+pub mod model;
+pub mod playbook;
+pub mod raw;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+pub use diag::FileProblem;
+pub use model::*;
+
+use crate::gobin::GoBinary;
+
+/// What loading needs from outside the file: the go binary (for `$GOROOT/` fixture
+/// paths) and extra playbook directories.
+#[derive(Debug, Default)]
+pub struct LoadContext {
+    /// The go command, if one was found.
+    pub go: Option<GoBinary>,
+    /// Directories searched for playbooks after the ones beside the scenario.
+    pub playbook_dirs: Vec<PathBuf>,
+    goroot: OnceLock<Option<PathBuf>>,
+}
+
+impl LoadContext {
+    /// A context using `go` to resolve `$GOROOT/`.
+    pub fn new(go: Option<GoBinary>) -> LoadContext {
+        LoadContext { go, ..Default::default() }
+    }
+
+    /// `$(go env GOROOT)`, asked once.
+    pub fn goroot(&self) -> Option<&Path> {
+        self.goroot.get_or_init(|| self.go.as_ref().and_then(|g| g.goroot().ok())).as_deref()
+    }
+}
+
+/// A scenario file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file has problems; each names its position.
+    #[error("{}", problems.iter().map(FileProblem::plain).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// Every problem found.
+        problems: Vec<FileProblem>,
+    },
+}
+
+impl LoadError {
+    /// The individual problems (one for an I/O error).
+    pub fn problems(&self) -> Vec<FileProblem> {
+        match self {
+            LoadError::Invalid { problems } => problems.clone(),
+            LoadError::Io { path, source } => {
+                vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), source.to_string(), None)]
+            }
+        }
+    }
+}
+
+/// Reads, parses and validates one scenario file.
+pub fn load(path: &Path, ctx: &LoadContext) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    parse(path, text, ctx)
+}
+
+/// Parses and validates scenario text as if read from `path`.
+pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, LoadError> {
+    let source = Arc::new(text);
+    let options = serde_saphyr::options! { with_snippet: false };
+    let raw: raw::RawScenario = serde_saphyr::from_str_with_options(&source, options)
+        .map_err(|e| LoadError::Invalid { problems: vec![FileProblem::from_yaml(path, &source, &e)] })?;
+    let mut checker = validate::Checker::new(path, source);
+    match validate::scenario(raw, &mut checker, ctx) {
+        Some(scenario) if checker.problems.is_empty() => Ok(scenario),
+        _ => Err(LoadError::Invalid { problems: checker.problems }),
+    }
+}
+
+/// Scenario files under `paths`: files as given; directories searched recursively for
+/// `*.yaml` / `*.yml`, skipping `playbooks/` and hidden directories. Sorted, deduplicated.
+pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        if meta.is_dir() {
+            walk(path, &mut found)?;
+        } else {
+            found.push(path.clone());
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() {
+            if name != "playbooks" && !name.starts_with('.') {
+                walk(&path, found)?;
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The JSON Schema of scenario files, generated from the same types the parser uses.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(raw::RawScenario)).expect("schemas serialise")
+}
+
+/// The JSON Schema of playbook files.
+pub fn playbook_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(raw::RawPlaybook)).expect("schemas serialise")
+}

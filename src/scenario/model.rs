@@ -1,0 +1,252 @@
+//! The validated scenario: plain data the runner can trust. Built once from the raw
+//! file types by [`super::validate`]; nothing downstream re-checks the file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::diagnose::Category;
+use crate::fault::{HttpFault, PathGlob};
+use crate::fixture::ModuleSet;
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Unique name.
+    pub name: String,
+    /// What it demonstrates.
+    pub about: Option<String>,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Seed for probabilistic faults.
+    pub seed: u64,
+    /// Modules the world's proxies serve.
+    pub modules: ModuleSet,
+    /// The fake hosts, in file order.
+    pub hosts: Vec<HostSpec>,
+    /// Environment for go in scenario terms (URLs name declared hosts), in file order.
+    pub env: Vec<(String, String)>,
+    /// Files for the work module directory (relative path, content).
+    pub files: Vec<(String, String)>,
+    /// The go commands.
+    pub run: Vec<GoStep>,
+    /// What must hold after the run.
+    pub expect: Expectation,
+    /// The recovery, if any.
+    pub recover: Option<Recovery>,
+}
+
+/// One declared host.
+#[derive(Debug, Clone)]
+pub struct HostSpec {
+    /// Host name as the scenario writes it.
+    pub name: String,
+    /// What the host is.
+    pub kind: HostKind,
+    /// HTTP faults, in order.
+    pub faults: Vec<HttpFault>,
+}
+
+/// What a host does.
+#[derive(Debug, Clone)]
+pub enum HostKind {
+    /// A GOPROXY-protocol server.
+    Goproxy(GoproxySpec),
+    /// Nothing listens: connections are refused.
+    Closed,
+}
+
+impl HostKind {
+    /// The kind's name as written in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            HostKind::Goproxy(_) => "goproxy",
+            HostKind::Closed => "closed",
+        }
+    }
+}
+
+/// Settings of a module proxy host.
+#[derive(Debug, Clone, Default)]
+pub struct GoproxySpec {
+    /// Module path globs this proxy serves (`None`: all).
+    pub modules: Option<Vec<globset::GlobMatcher>>,
+    /// URL path prefix, without trailing slash (`""` or `/goproxy`).
+    pub prefix: String,
+    /// Required Basic credentials.
+    pub auth: Option<BasicAuth>,
+}
+
+/// HTTP Basic credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+/// One go invocation.
+#[derive(Debug, Clone)]
+pub struct GoStep {
+    /// Arguments after `go`.
+    pub args: Vec<String>,
+    /// Deadline.
+    pub timeout: Duration,
+}
+
+impl GoStep {
+    /// The command line as a person would type it.
+    pub fn command_line(&self) -> String {
+        format!("go {}", shell_words::join(&self.args))
+    }
+}
+
+/// How go must end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitExpectation {
+    /// Status 0.
+    Success,
+    /// Non-zero status.
+    Failure,
+    /// Killed at the deadline.
+    Timeout,
+}
+
+/// Expectations checked against one run (the last go command and the requests of the run).
+#[derive(Debug, Clone, Default)]
+pub struct Expectation {
+    /// Exit.
+    pub exit: Option<ExitExpectation>,
+    /// Diagnosis category.
+    pub diagnosis: Option<Category>,
+    /// Regex over go's error messages.
+    pub error: Option<Regex>,
+    /// Regex over stderr.
+    pub stderr: Option<Regex>,
+    /// Regex over stdout.
+    pub stdout: Option<Regex>,
+    /// Request counts.
+    pub requests: Vec<RequestExpectation>,
+    /// Minimum duration of the last go command.
+    pub duration_at_least: Option<Duration>,
+    /// Maximum duration of the last go command.
+    pub duration_at_most: Option<Duration>,
+    /// Integrity check after success.
+    pub verified: bool,
+}
+
+/// How many requests matching a filter a host must have seen.
+#[derive(Debug, Clone)]
+pub struct RequestExpectation {
+    /// Declared host.
+    pub host: String,
+    /// Path glob.
+    pub path: Option<PathGlob>,
+    /// Method.
+    pub method: Option<String>,
+    /// Status.
+    pub status: Option<u16>,
+    /// Lower bound (inclusive).
+    pub at_least: u64,
+    /// Upper bound (inclusive).
+    pub at_most: Option<u64>,
+}
+
+impl RequestExpectation {
+    /// "host GET /path status 500" — how reports name this filter.
+    pub fn describe(&self) -> String {
+        let mut text = self.host.clone();
+        if let Some(m) = &self.method {
+            text += &format!(" {m}");
+        }
+        text += &format!(" {}", self.path.as_ref().map_or("**", |p| p.pattern()));
+        if let Some(s) = self.status {
+            text += &format!(" status {s}");
+        }
+        text
+    }
+
+    /// "exactly 2", "at least 1", "between 1 and 3".
+    pub fn describe_count(&self) -> String {
+        match self.at_most {
+            Some(max) if max == self.at_least => format!("exactly {max}"),
+            Some(max) if self.at_least == 0 => format!("at most {max}"),
+            Some(max) => format!("between {} and {max}", self.at_least),
+            None => format!("at least {}", self.at_least),
+        }
+    }
+}
+
+/// A recovery: steps to apply, then a rerun with its own expectations.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    /// The playbook used, if any.
+    pub playbook: Option<String>,
+    /// Steps, playbook's first.
+    pub steps: Vec<RecoveryStep>,
+    /// What must hold after the rerun.
+    pub expect: Expectation,
+}
+
+/// One recovery action, with playbook parameters already substituted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecoveryStep {
+    /// Set variables.
+    Set(Vec<(String, String)>),
+    /// Remove variables.
+    Unset(Vec<String>),
+    /// Replace text in a variable.
+    Replace {
+        /// Variable.
+        var: String,
+        /// Old text.
+        from: String,
+        /// New text.
+        to: String,
+    },
+    /// Append to a variable.
+    Append {
+        /// Variable.
+        var: String,
+        /// Text.
+        value: String,
+    },
+    /// Prepend to a variable.
+    Prepend {
+        /// Variable.
+        var: String,
+        /// Text.
+        value: String,
+    },
+    /// Add `.netrc` credentials for a declared host.
+    Netrc {
+        /// Declared host.
+        host: String,
+        /// User.
+        login: String,
+        /// Password.
+        password: String,
+    },
+    /// Empty the module cache.
+    CleanCache,
+}
+
+impl RecoveryStep {
+    /// One line for reports ("set GOPROXY=…").
+    pub fn describe(&self) -> String {
+        match self {
+            RecoveryStep::Set(vars) => {
+                format!("set {}", vars.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "))
+            }
+            RecoveryStep::Unset(vars) => format!("unset {}", vars.join(" ")),
+            RecoveryStep::Replace { var, from, to } => format!("replace {from:?} by {to:?} in {var}"),
+            RecoveryStep::Append { var, value } => format!("append {value:?} to {var}"),
+            RecoveryStep::Prepend { var, value } => format!("prepend {value:?} to {var}"),
+            RecoveryStep::Netrc { host, login, .. } => format!("add .netrc credentials for {host} (login {login})"),
+            RecoveryStep::CleanCache => "empty the module cache".to_string(),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Playbooks: named, reusable recoveries stored as `playbooks/<name>.yaml`, so that the
+//! fix a diagnosis suggests and the fix a scenario proves are the same file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::at::At;
+use super::diag::{FileProblem, suggest};
+use super::raw::RawPlaybook;
+use super::validate::Checker;
+use crate::diagnose::Category;
+
+/// A parsed playbook file.
+#[derive(Debug)]
+pub struct LoadedPlaybook {
+    /// Where it lives.
+    pub path: PathBuf,
+    /// Its text, for error snippets.
+    pub source: Arc<String>,
+    /// Parameter names.
+    pub params: Vec<String>,
+    /// The parsed file; steps are validated where they are used, with parameters bound.
+    pub raw: RawPlaybook,
+}
+
+/// Directories searched for `name`: `playbooks/` beside the scenario and in each parent
+/// directory, then `extra` (from `--playbooks`).
+pub fn search_dirs(scenario_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = scenario_dir.ancestors().map(|a| a.join("playbooks")).collect();
+    if scenario_dir.as_os_str().is_empty() {
+        dirs.insert(0, PathBuf::from("playbooks"));
+    }
+    dirs.extend(extra.iter().cloned());
+    dirs
+}
+
+/// Finds the file of playbook `name`; the error is a help line (closest name, or where
+/// it looked).
+pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PathBuf, String> {
+    let dirs = search_dirs(scenario_dir, extra);
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+        return Err("playbook names are lower-case words joined by '-' (the file name without .yaml)".into());
+    }
+    for dir in &dirs {
+        for ext in ["yaml", "yml"] {
+            let candidate = dir.join(format!("{}.{ext}", name.value));
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    let known: Vec<String> = dirs.iter().flat_map(|d| available(d)).collect();
+    if known.is_empty() {
+        let looked: Vec<String> = dirs.iter().filter(|d| d.is_dir()).map(|d| d.display().to_string()).collect();
+        return Err(if looked.is_empty() { "no playbooks/ directory was found beside the scenario or above it".into() } else { format!("looked in {}", looked.join(", ")) });
+    }
+    Err(suggest(name, known.iter().map(String::as_str), "playbooks"))
+}
+
+/// Names of the playbooks in `dir`.
+pub fn available(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let ext = path.extension()?.to_str()?;
+            (ext == "yaml" || ext == "yml").then(|| path.file_stem()?.to_str().map(str::to_string))?
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Reads and checks a playbook file: its name matches the file, `fixes` are known
+/// categories, parameters are well-formed.
+pub fn load(path: &Path) -> Result<LoadedPlaybook, Vec<FileProblem>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), format!("cannot read playbook: {e}"), None)]
+    })?;
+    let source = Arc::new(text);
+    let options = serde_saphyr::options! { with_snippet: false };
+    let raw: RawPlaybook = serde_saphyr::from_str_with_options(&source, options).map_err(|e| vec![FileProblem::from_yaml(path, &source, &e)])?;
+    let mut checker = Checker::new(path, source.clone());
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    if raw.name.value != stem {
+        checker.problem(raw.name.pos, format!("playbook name `{}` differs from its file name `{stem}`", raw.name.value), Some("scenarios find playbooks by file name: keep the two equal".into()));
+    }
+    for fix in &raw.fixes {
+        if Category::from_id(fix).is_none() {
+            checker.problem(fix.pos, format!("unknown diagnosis category `{}`", fix.value), Some(suggest(fix, Category::ALL.iter().map(|c| c.id()), "categories")));
+        }
+    }
+    for p in &raw.params {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            checker.problem(p.pos, format!("`{}` is not a parameter name", p.value), Some("use letters, digits and _".into()));
+        }
+    }
+    if !checker.problems.is_empty() {
+        return Err(checker.problems);
+    }
+    let params = raw.params.iter().map(|p| p.value.clone()).collect();
+    Ok(LoadedPlaybook { path: path.to_path_buf(), source, params, raw })
+}

@@ -1,0 +1,435 @@
+//! The scenario file format exactly as written: serde types with `deny_unknown_fields`,
+//! positions on every value validation may need to point at, and doc comments that
+//! become the JSON Schema's descriptions. [`super::validate`] turns them into the model.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::at::At;
+use super::keyed::Keyed;
+
+/// A modchaos scenario: a fake world, faults, a go command, and what must happen.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "modchaos scenario")]
+pub struct RawScenario {
+    /// Short unique name, shown in reports and matched by `--filter`.
+    pub name: At<String>,
+    /// What the scenario demonstrates, for the people reading its report.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Seed for probabilistic faults: the same seed gives the same outcome. Defaults to a
+    /// hash of the name.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Module fixtures: txtar files (Go's `cmd/go/testdata/mod` format) or directories of
+    /// them, relative to this file. `$GOROOT/` at the start names the Go installation.
+    #[serde(default)]
+    pub modules: Vec<At<String>>,
+    /// The fake hosts of this scenario's world, by host name (`proxy.corp.example`).
+    #[serde(default)]
+    pub hosts: Keyed<RawHost>,
+    /// Environment for go, on top of the hermetic defaults. URLs must name declared hosts.
+    #[serde(default)]
+    pub env: Keyed<At<String>>,
+    /// Files written into the work module directory before the run (a `go.mod` is
+    /// generated unless given here).
+    #[serde(default)]
+    pub files: Keyed<String>,
+    /// The go command(s) to run.
+    #[serde(default)]
+    pub run: RawRun,
+    /// What must be true after the run.
+    #[serde(default)]
+    pub expect: RawExpect,
+    /// A recovery to apply after the run, and what must be true after rerunning.
+    #[serde(default)]
+    pub recover: Option<RawRecover>,
+}
+
+/// One fake host. Exactly one of the kinds (`goproxy`, `closed`) must be given.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHost {
+    /// Serve the GOPROXY protocol from the scenario's modules.
+    #[serde(default)]
+    pub goproxy: Option<At<RawGoproxy>>,
+    /// Nothing listens on this host: every connection is refused.
+    #[serde(default)]
+    pub closed: Option<At<RawEmpty>>,
+    /// HTTP faults, tried in order for every request this host receives.
+    #[serde(default)]
+    pub faults: Vec<At<RawFault>>,
+}
+
+/// A module proxy.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGoproxy {
+    /// Serve only modules whose path matches one of these globs (default: every module).
+    #[serde(default)]
+    pub modules: Option<Vec<At<String>>>,
+    /// URL path the proxy is mounted under (`/goproxy` for `https://host/goproxy`).
+    #[serde(default)]
+    pub prefix: Option<At<String>>,
+    /// Require HTTP Basic credentials (answer 401 without them), as corporate proxies do.
+    #[serde(default)]
+    pub auth: Option<RawBasicAuth>,
+}
+
+/// HTTP Basic credentials.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBasicAuth {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+/// An empty mapping (`{}`), for kinds and actions that take no settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmpty {}
+
+/// An HTTP fault: optional `when` conditions and exactly one action.
+#[derive(Debug, Default, JsonSchema)]
+#[schemars(extend("minProperties" = 1))]
+pub struct RawFault {
+    /// When the fault fires (default: every request).
+    #[serde(default)]
+    pub when: Option<At<RawWhen>>,
+    /// Answer with this status and body instead of the real response.
+    #[serde(default)]
+    pub respond: Option<At<RawRespond>>,
+    /// Wait this long (`250ms`, `2s`) before answering; later faults still apply.
+    #[serde(default)]
+    pub delay: Option<At<String>>,
+    /// Accept the request and never answer.
+    #[serde(default)]
+    pub hang: Option<At<RawEmpty>>,
+    /// Reset the TCP connection (RST), optionally after sending headers and some body bytes.
+    #[serde(default)]
+    pub reset: Option<At<RawReset>>,
+    /// Serve only the first bytes of the body, as if that were the whole body.
+    #[serde(default)]
+    pub truncate: Option<At<RawTruncate>>,
+    /// Flip bytes of the body (positions chosen from the scenario seed).
+    #[serde(default)]
+    pub corrupt: Option<At<RawCorrupt>>,
+    /// Answer 200 with this body instead of the real one (e.g. invalid `.info` JSON).
+    #[serde(default)]
+    pub replace_body: Option<At<RawReplaceBody>>,
+}
+
+/// Keys a fault mapping accepts, in the order the schema lists them.
+pub const FAULT_KEYS: &[&str] = &["when", "respond", "delay", "hang", "reset", "truncate", "corrupt", "replace_body"];
+
+impl<'de> Deserialize<'de> for RawFault {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FaultVisitor;
+        impl<'de> Visitor<'de> for FaultVisitor {
+            type Value = RawFault;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a fault: a mapping with optional `when` and one action")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
+                let mut fault = RawFault::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let duplicate = match key.as_str() {
+                        "when" => fault.when.replace(map.next_value()?).is_some(),
+                        "respond" => fault.respond.replace(map.next_value()?).is_some(),
+                        "delay" => fault.delay.replace(map.next_value()?).is_some(),
+                        "hang" => fault.hang.replace(map.next_value()?).is_some(),
+                        "reset" => fault.reset.replace(map.next_value()?).is_some(),
+                        "truncate" => fault.truncate.replace(map.next_value()?).is_some(),
+                        "corrupt" => fault.corrupt.replace(map.next_value()?).is_some(),
+                        "replace_body" => fault.replace_body.replace(map.next_value()?).is_some(),
+                        other => return Err(de::Error::unknown_field(other, FAULT_KEYS)),
+                    };
+                    if duplicate {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                }
+                Ok(fault)
+            }
+        }
+        deserializer.deserialize_map(FaultVisitor)
+    }
+}
+
+/// Conditions under which a fault fires; all given conditions must hold.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    /// Glob over the request path. `*` stays within one `/` segment, `**` crosses them;
+    /// a pattern not starting with `/` may match at any depth (`*.zip`).
+    #[serde(default)]
+    pub path: Option<At<String>>,
+    /// HTTP method (default: any).
+    #[serde(default)]
+    pub method: Option<At<String>>,
+    /// Fire only on the Nth request this fault's other conditions match (1-based).
+    #[serde(default)]
+    pub nth: Option<At<u64>>,
+    /// Fire on the first N matching requests, then heal.
+    #[serde(default)]
+    pub first: Option<At<u64>>,
+    /// Fire with this probability (0 to 1), drawn from the scenario seed.
+    #[serde(default)]
+    pub probability: Option<At<f64>>,
+}
+
+/// A replacement response.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRespond {
+    /// HTTP status code.
+    pub status: At<u16>,
+    /// Body; sent as `text/plain; charset=utf-8` unless `content_type` says otherwise, so
+    /// go prints it after "server response:".
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Content-Type of the body.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// Where to reset the connection.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReset {
+    /// Send the headers and this many body bytes first; without it the connection is reset
+    /// before any response.
+    #[serde(default)]
+    pub after_bytes: Option<u64>,
+}
+
+/// Where to cut the body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTruncate {
+    /// Number of body bytes to keep.
+    pub after_bytes: u64,
+}
+
+/// How much of the body to damage.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrupt {
+    /// Number of bytes to flip (default 1).
+    #[serde(default)]
+    pub bytes: Option<At<u32>>,
+}
+
+/// A replacement body with status 200.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplaceBody {
+    /// The body to send.
+    pub body: String,
+    /// Content-Type (default: the one the real response would have had).
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// The go command(s) of a scenario.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// A go command line, with or without the leading `go` (shell-style quoting).
+    /// Default: `mod download -json -x` and the modules.
+    #[serde(default)]
+    pub go: Option<At<String>>,
+    /// Modules (`path@version`) for the default command. Default: every fixture module.
+    #[serde(default)]
+    pub modules: Option<Vec<At<String>>>,
+    /// Several go command lines run in order in the same sandbox (instead of `go`);
+    /// expectations apply to the last one.
+    #[serde(default)]
+    pub steps: Option<Vec<RawStep>>,
+    /// Deadline for each go command (default `60s`): go's process group then gets SIGTERM,
+    /// and SIGKILL after a short grace.
+    #[serde(default)]
+    pub timeout: Option<At<String>>,
+}
+
+/// One go command of a multi-step run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// The go command line.
+    pub go: At<String>,
+    /// Deadline for this command (default: the run's).
+    #[serde(default)]
+    pub timeout: Option<At<String>>,
+}
+
+/// How the go command must end.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawExit {
+    /// Exit status 0.
+    Success,
+    /// A non-zero exit status.
+    Failure,
+    /// Still running at the deadline (and killed).
+    Timeout,
+}
+
+/// Expectations about a run.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// How go must end.
+    #[serde(default)]
+    pub exit: Option<At<RawExit>>,
+    /// The diagnosis category id (`proxy.server_error`, …), or `none` for no failure.
+    #[serde(default)]
+    pub diagnosis: Option<At<String>>,
+    /// Regex that one of go's error messages must match: from stderr or from `-json`
+    /// records (decoded), continuation lines (`\tserver response: …`) included.
+    #[serde(default)]
+    pub error: Option<At<String>>,
+    /// Regex that go's raw stderr must match (host names as the scenario writes them).
+    #[serde(default)]
+    pub stderr: Option<At<String>>,
+    /// Regex that go's raw stdout must match (`-json` output is JSON-escaped there).
+    #[serde(default)]
+    pub stdout: Option<At<String>>,
+    /// Requests the fakes must (or must not) have seen during this run.
+    #[serde(default)]
+    pub requests: Vec<At<RawRequestExpect>>,
+    /// Bounds on how long the go command ran.
+    #[serde(default)]
+    pub duration: Option<RawDurationBounds>,
+    /// After success: every downloaded module's hashes equal the fixture's and
+    /// `go mod verify` passes.
+    #[serde(default)]
+    pub verified: Option<bool>,
+}
+
+/// A count of matching requests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequestExpect {
+    /// Declared host name.
+    pub host: At<String>,
+    /// Glob over the path (same rules as fault paths; default: any path).
+    #[serde(default)]
+    pub path: Option<At<String>>,
+    /// HTTP method (default: any).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Response status the requests must have had (0 for no response at all).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Exactly this many.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// At least this many (the default is `at_least: 1` when no count is given).
+    #[serde(default)]
+    pub at_least: Option<u64>,
+    /// At most this many.
+    #[serde(default)]
+    pub at_most: Option<u64>,
+}
+
+/// Bounds on a duration.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDurationBounds {
+    /// Lower bound (`2s`).
+    #[serde(default)]
+    pub at_least: Option<At<String>>,
+    /// Upper bound.
+    #[serde(default)]
+    pub at_most: Option<At<String>>,
+}
+
+/// A recovery: a playbook and/or inline steps, then a rerun with expectations.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecover {
+    /// Name of a playbook file (`playbooks/<name>.yaml` beside this file or in a parent
+    /// directory).
+    #[serde(default)]
+    pub playbook: Option<At<String>>,
+    /// Values for the playbook's parameters.
+    #[serde(default)]
+    pub with: Keyed<String>,
+    /// Steps applied after the playbook's.
+    #[serde(default)]
+    pub steps: Vec<At<RawRecoveryStep>>,
+    /// What must hold after the rerun (default: `exit: success`, `verified: true`).
+    #[serde(default)]
+    pub expect: Option<RawExpect>,
+}
+
+/// One recovery action. Strings may use `${param}` for playbook parameters.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawRecoveryStep {
+    /// Set environment variables.
+    Set(Keyed<String>),
+    /// Remove environment variables.
+    Unset(Vec<At<String>>),
+    /// Replace every occurrence of `from` by `to` in a variable (e.g. `,` by `|` in GOPROXY).
+    Replace {
+        /// Variable name.
+        var: At<String>,
+        /// Text to replace.
+        from: String,
+        /// Replacement.
+        to: String,
+    },
+    /// Append text to a variable (created when unset).
+    Append {
+        /// Variable name.
+        var: At<String>,
+        /// Text to append.
+        value: String,
+    },
+    /// Prepend text to a variable (created when unset).
+    Prepend {
+        /// Variable name.
+        var: At<String>,
+        /// Text to prepend.
+        value: String,
+    },
+    /// Add credentials for a declared host to the sandbox's `.netrc`.
+    Netrc {
+        /// Declared host name.
+        host: At<String>,
+        /// User name.
+        login: String,
+        /// Password.
+        password: String,
+    },
+    /// Empty the sandbox's module cache.
+    CleanCache(RawEmpty),
+}
+
+/// A reusable recovery, stored as `playbooks/<name>.yaml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "modchaos playbook")]
+pub struct RawPlaybook {
+    /// The playbook's name; must equal the file name without `.yaml`.
+    pub name: At<String>,
+    /// What it does and when it is the right fix.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Diagnosis categories it addresses.
+    #[serde(default)]
+    pub fixes: Vec<At<String>>,
+    /// Parameters a scenario must supply with `with:`.
+    #[serde(default)]
+    pub params: Vec<At<String>>,
+    /// The steps.
+    #[serde(default)]
+    pub steps: Vec<At<RawRecoveryStep>>,
+}

@@ -1,0 +1,673 @@
+//! Turning raw scenario files into the validated model. Every check reports at the
+//! position of the offending value and keeps going, so one run shows every problem.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+use sha2::{Digest, Sha256};
+
+use super::at::{At, Pos};
+use super::diag::{FileProblem, closest, suggest};
+use super::model::*;
+use super::playbook;
+use super::raw::*;
+use super::{LoadContext, duration};
+use crate::diagnose::Category;
+use crate::fault::{FaultWhen, HttpAction, HttpFault, PathGlob};
+use crate::fixture::ModuleSet;
+use crate::urlref;
+
+/// Default deadline of a go command.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Variables the sandbox owns: letting a scenario set them would break hermeticity.
+pub const MANAGED_ENV: &[&str] = &[
+    "HOME", "PATH", "GOPATH", "GOMODCACHE", "GOCACHE", "GOENV", "GOTOOLCHAIN", "GOWORK", "TMPDIR", "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT",
+];
+
+/// Collects the problems of one file.
+pub struct Checker {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// Its text, shared with every problem for snippets.
+    pub source: Arc<String>,
+    /// Problems found so far.
+    pub problems: Vec<FileProblem>,
+}
+
+impl Checker {
+    /// A checker for `file` with text `source`.
+    pub fn new(file: &Path, source: Arc<String>) -> Checker {
+        Checker { file: file.to_path_buf(), source, problems: Vec::new() }
+    }
+
+    /// Records a problem at `pos`.
+    pub fn problem(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
+        self.problems.push(FileProblem::new(&self.file, &self.source, pos, message, help));
+    }
+
+    fn duration(&mut self, at: &At<String>) -> Option<Duration> {
+        match duration::parse(at) {
+            Ok(d) if d.is_zero() => {
+                self.problem(at.pos, "a zero duration", Some(duration::HELP.into()));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.problem(at.pos, e, Some(duration::HELP.into()));
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, at: &At<String>) -> Option<Regex> {
+        match Regex::new(at) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or(&detail).trim().trim_start_matches("error: ").to_string();
+                self.problem(
+                    at.pos,
+                    format!("regex does not compile: {last}"),
+                    Some("patterns use Rust regex syntax; escape literal characters like ( [ . with a backslash".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn glob(&mut self, at: &At<String>) -> Option<PathGlob> {
+        match PathGlob::new(at) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                self.problem(at.pos, format!("invalid path glob `{}`: {e}", at.value), Some("`*` matches within one path segment, `**` across segments".into()));
+                None
+            }
+        }
+    }
+}
+
+/// Validates a parsed scenario. `None` when `checker` recorded problems.
+pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+    let dir = checker.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    if raw.name.trim().is_empty() {
+        checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));
+    }
+    let modules = modules(&raw.modules, &dir, checker, ctx);
+    let hosts = hosts(&raw.hosts, checker);
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+    let env = env(&raw.env, &hosts, checker);
+    let files = files(&raw.files, checker);
+    let run = run(&raw.run, modules.as_ref(), checker);
+    let expect = expectation(&raw.expect, &host_names, checker, None);
+    let recover = raw.recover.as_ref().and_then(|r| recovery(r, &host_names, &dir, checker, ctx));
+    if !checker.problems.is_empty() {
+        return None;
+    }
+    let seed = raw.seed.unwrap_or_else(|| {
+        let digest = Sha256::digest(raw.name.as_bytes());
+        u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 8 bytes"))
+    });
+    Some(Scenario {
+        name: raw.name.value.clone(),
+        about: raw.about.clone(),
+        file: checker.file.clone(),
+        seed,
+        modules: modules?,
+        hosts,
+        env,
+        files,
+        run: run?,
+        expect,
+        recover,
+    })
+}
+
+fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadContext) -> Option<ModuleSet> {
+    let mut paths = Vec::new();
+    for entry in list {
+        let resolved = if let Some(rest) = entry.strip_prefix("$GOROOT/") {
+            match ctx.goroot() {
+                Some(goroot) => goroot.join(rest),
+                None => {
+                    checker.problem(entry.pos, "`$GOROOT/` is used but no go toolchain was found to ask for GOROOT", Some("install go, or pass --go / set MODCHAOS_GO".into()));
+                    continue;
+                }
+            }
+        } else {
+            dir.join(&entry.value)
+        };
+        if !resolved.exists() {
+            let help = nearby_name(&resolved).map(|n| format!("did you mean `{n}`?")).unwrap_or_else(|| "module fixtures are txtar files (Go's cmd/go/testdata/mod format), named like rsc.io_quote_v1.5.2.txt".into());
+            checker.problem(entry.pos, format!("fixture file not found: {}", resolved.display()), Some(help));
+            continue;
+        }
+        paths.push((entry.pos, resolved));
+    }
+    let mut set = Vec::new();
+    let mut ok = true;
+    for (pos, path) in &paths {
+        match ModuleSet::load(std::slice::from_ref(path)) {
+            Ok(loaded) => set.extend(loaded.set.iter().cloned()),
+            Err(e) => {
+                ok = false;
+                checker.problem(*pos, e.to_string(), None);
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    match ModuleSet::from_modules(set) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            checker.problem(list.first().map(|m| m.pos).unwrap_or_default(), e.to_string(), None);
+            None
+        }
+    }
+}
+
+/// The closest existing file name next to a missing path.
+fn nearby_name(missing: &Path) -> Option<String> {
+    let name = missing.file_name()?.to_str()?;
+    let entries: Vec<String> = std::fs::read_dir(missing.parent()?)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    closest(name, entries.iter().map(String::as_str)).map(str::to_string)
+}
+
+fn valid_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostSpec> {
+    let mut hosts = Vec::new();
+    for (name, host) in raw.iter() {
+        if !valid_host_name(name) {
+            checker.problem(name.pos, format!("`{}` is not a host name", name.value), Some("hosts are keyed by lower-case DNS names like proxy.corp.example (no scheme, no port)".into()));
+        }
+        let mut kinds: Vec<(Pos, HostKind)> = Vec::new();
+        if let Some(g) = &host.goproxy {
+            kinds.push((g.pos, HostKind::Goproxy(goproxy(g, checker))));
+        }
+        if let Some(c) = &host.closed {
+            kinds.push((c.pos, HostKind::Closed));
+        }
+        let kind = match kinds.len() {
+            0 => {
+                checker.problem(name.pos, format!("host `{}` has no kind", name.value), Some("give it one of: goproxy: {}, closed: {}".into()));
+                continue;
+            }
+            1 => kinds.remove(0).1,
+            _ => {
+                checker.problem(kinds[1].0, format!("host `{}` has more than one kind ({} and {})", name.value, kinds[0].1.name(), kinds[1].1.name()), Some("declare each server as its own host".into()));
+                continue;
+            }
+        };
+        let faults: Vec<HttpFault> = host.faults.iter().enumerate().filter_map(|(i, f)| fault(i + 1, f, checker)).collect();
+        if matches!(kind, HostKind::Closed)
+            && let Some(first) = host.faults.first()
+        {
+            checker.problem(first.pos, "HTTP faults on a closed host never fire: nothing answers there", Some("remove the faults, or make the host a goproxy".into()));
+        }
+        hosts.push(HostSpec { name: name.value.clone(), kind, faults });
+    }
+    hosts
+}
+
+fn goproxy(raw: &At<RawGoproxy>, checker: &mut Checker) -> GoproxySpec {
+    let mut spec = GoproxySpec::default();
+    if let Some(patterns) = &raw.modules {
+        let mut matchers = Vec::new();
+        for p in patterns {
+            match globset::Glob::new(p) {
+                Ok(g) => matchers.push(g.compile_matcher()),
+                Err(e) => checker.problem(p.pos, format!("invalid module glob `{}`: {}", p.value, e.kind()), None),
+            }
+        }
+        spec.modules = Some(matchers);
+    }
+    if let Some(prefix) = &raw.prefix {
+        if !prefix.starts_with('/') || (prefix.len() > 1 && prefix.ends_with('/')) {
+            checker.problem(prefix.pos, format!("prefix `{}` must start with `/` and not end with one", prefix.value), Some("for https://host/goproxy write prefix: /goproxy".into()));
+        }
+        spec.prefix = prefix.trim_end_matches('/').to_string();
+    }
+    spec.auth = raw.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() });
+    spec
+}
+
+fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<HttpFault> {
+    let when = raw.when.as_ref().map(|w| fault_when(w, checker)).unwrap_or_default();
+    let mut actions: Vec<(Pos, Option<HttpAction>)> = Vec::new();
+    if let Some(r) = &raw.respond {
+        if !(100..=599).contains(&r.status.value) {
+            checker.problem(r.status.pos, format!("{} is not an HTTP status", r.status.value), Some("use a status between 100 and 599".into()));
+        }
+        actions.push((r.pos, Some(HttpAction::Respond {
+            status: r.status.value,
+            body: r.body.clone().unwrap_or_default().into(),
+            content_type: r.content_type.clone().unwrap_or_else(|| "text/plain; charset=utf-8".into()),
+        })));
+    }
+    if let Some(d) = &raw.delay {
+        actions.push((d.pos, checker.duration(d).map(HttpAction::Delay)));
+    }
+    if let Some(h) = &raw.hang {
+        actions.push((h.pos, Some(HttpAction::Hang)));
+    }
+    if let Some(r) = &raw.reset {
+        actions.push((r.pos, Some(HttpAction::Reset { after_bytes: r.after_bytes })));
+    }
+    if let Some(t) = &raw.truncate {
+        actions.push((t.pos, Some(HttpAction::Truncate { after_bytes: t.after_bytes })));
+    }
+    if let Some(c) = &raw.corrupt {
+        let bytes = c.bytes.as_ref().map_or(1, |b| b.value);
+        if bytes == 0 {
+            checker.problem(c.bytes.as_ref().map(|b| b.pos).unwrap_or(c.pos), "corrupting 0 bytes changes nothing", Some("use bytes: 1 or more".into()));
+        }
+        actions.push((c.pos, Some(HttpAction::Corrupt { bytes })));
+    }
+    if let Some(r) = &raw.replace_body {
+        actions.push((r.pos, Some(HttpAction::ReplaceBody { body: r.body.clone().into(), content_type: r.content_type.clone() })));
+    }
+    match actions.len() {
+        0 => {
+            checker.problem(raw.pos, "a fault needs an action", Some("add one of: respond, delay, hang, reset, truncate, corrupt, replace_body".into()));
+            None
+        }
+        1 => actions.remove(0).1.map(|action| HttpFault { number, when, action }),
+        _ => {
+            checker.problem(actions[1].0, "a fault has exactly one action", Some("split it into two faults; a delay fault lets the next fault act too".into()));
+            None
+        }
+    }
+}
+
+fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
+    let mut when = FaultWhen::default();
+    if let Some(p) = &raw.path {
+        when.path = checker.glob(p);
+    }
+    if let Some(m) = &raw.method {
+        const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "PATCH"];
+        let upper = m.to_ascii_uppercase();
+        if !METHODS.contains(&upper.as_str()) {
+            checker.problem(m.pos, format!("unknown HTTP method `{}`", m.value), Some(suggest(&upper, METHODS.iter().copied(), "methods")));
+        }
+        when.method = Some(upper);
+    }
+    for (field, name) in [(&raw.nth, "nth"), (&raw.first, "first")] {
+        if let Some(n) = field
+            && n.value == 0
+        {
+            checker.problem(n.pos, format!("`{name}` counts from 1"), Some(format!("{name}: 1 is the first matching request")));
+        }
+    }
+    if let (Some(_), Some(first)) = (&raw.nth, &raw.first) {
+        checker.problem(first.pos, "`nth` and `first` cannot be combined", Some("nth: N fires once on the Nth request; first: N fires on requests 1..N".into()));
+    }
+    when.nth = raw.nth.as_ref().map(|n| n.value);
+    when.first = raw.first.as_ref().map(|n| n.value);
+    if let Some(p) = &raw.probability {
+        if !(0.0..=1.0).contains(&p.value) {
+            checker.problem(p.pos, format!("probability {} is outside 0..1", p.value), Some("0.25 fires on about one request in four".into()));
+        }
+        when.probability = Some(p.value);
+    }
+    when
+}
+
+fn valid_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut Checker) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for (name, value) in raw.iter() {
+        if !valid_env_name(name) {
+            checker.problem(name.pos, format!("`{}` is not an environment variable name", name.value), None);
+            continue;
+        }
+        if MANAGED_ENV.contains(&name.as_str()) {
+            checker.problem(name.pos, format!("{} is managed by the sandbox and cannot be set", name.value), Some("every run gets its own HOME, GOPATH, GOMODCACHE, GOCACHE and GOTOOLCHAIN=local, GOENV=off".into()));
+            continue;
+        }
+        check_host_refs(name, value, hosts, checker);
+        env.push((name.value.clone(), value.value.clone()));
+    }
+    let goproxy_hosts: Vec<&HostSpec> = hosts.iter().filter(|h| matches!(h.kind, HostKind::Goproxy(_))).collect();
+    if !env.iter().any(|(k, _)| k == "GOPROXY") {
+        match goproxy_hosts.as_slice() {
+            [only] => env.insert(0, ("GOPROXY".into(), format!("https://{}", only.name))),
+            [] => {}
+            several => {
+                let pos = raw.iter().next().map(|(k, _)| k.pos).unwrap_or_default();
+                checker.problem(pos, format!("{} goproxy hosts are declared but GOPROXY is not set", several.len()), Some(format!("say how go uses them, e.g. GOPROXY: https://{},https://{}", several[0].name, several[1].name)));
+            }
+        }
+    }
+    env
+}
+
+/// Every URL in an env value must name a declared host (or loopback): anything else
+/// would send go out of the sandbox.
+pub fn check_host_refs(name: &At<String>, value: &At<String>, hosts: &[HostSpec], checker: &mut Checker) {
+    for r in urlref::find(name, value) {
+        if r.is_loopback() || hosts.iter().any(|h| h.name == r.host) {
+            continue;
+        }
+        let names = hosts.iter().map(|h| h.name.as_str());
+        let help = match closest(&r.host, names) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "declare it under hosts: (go must not reach real hosts)".to_string(),
+        };
+        let pos = inner_pos(&checker.source, value, r.authority.clone());
+        checker.problem(pos, format!("{} refers to host `{}`, which this scenario does not declare", name.value, r.host), Some(help));
+    }
+}
+
+/// The position of `range` (a byte range of the parsed value) in the source, when the
+/// value is written plainly or simply quoted there; else the whole value's position.
+fn inner_pos(source: &str, value: &At<String>, range: std::ops::Range<usize>) -> Pos {
+    let Some(offset) = value.pos.offset else { return value.pos };
+    let quoted = matches!(source.as_bytes().get(offset), Some(b'"' | b'\''));
+    let start = offset + usize::from(quoted) + range.start;
+    let end = start + range.len();
+    if source.get(start..end) != value.get(range.clone()) {
+        return value.pos;
+    }
+    let column = value.pos.column + usize::from(quoted) + value[..range.start].chars().count();
+    Pos { line: value.pos.line, column, offset: Some(start), len: range.len() }
+}
+
+fn files(raw: &super::keyed::Keyed<String>, checker: &mut Checker) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for (name, content) in raw.iter() {
+        let path = Path::new(name.as_str());
+        let escapes = path.is_absolute() || path.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
+        if escapes || name.is_empty() {
+            checker.problem(name.pos, format!("`{}` must be a relative path inside the work module", name.value), Some("write go.mod, go.sum or sub/dir/file.go".into()));
+            continue;
+        }
+        files.push((name.value.clone(), content.clone()));
+    }
+    files
+}
+
+fn go_args(line: &At<String>, checker: &mut Checker) -> Option<Vec<String>> {
+    let mut args = match shell_words::split(line) {
+        Ok(a) => a,
+        Err(e) => {
+            checker.problem(line.pos, format!("cannot split the command line: {e}"), Some("quote arguments like a shell would".into()));
+            return None;
+        }
+    };
+    if args.first().is_some_and(|a| a == "go") {
+        args.remove(0);
+    }
+    if args.is_empty() {
+        checker.problem(line.pos, "the go command line is empty", Some("for example: mod download -json rsc.io/quote@v1.5.2".into()));
+        return None;
+    }
+    Some(args)
+}
+
+fn run(raw: &RawRun, modules: Option<&ModuleSet>, checker: &mut Checker) -> Option<Vec<GoStep>> {
+    let timeout = raw.timeout.as_ref().map_or(Some(DEFAULT_TIMEOUT), |t| checker.duration(t));
+    if let Some(list) = &raw.modules {
+        for m in list {
+            if m.split_once('@').is_none_or(|(p, v)| p.is_empty() || v.is_empty()) {
+                checker.problem(m.pos, format!("`{}` is not path@version", m.value), Some("for example rsc.io/quote@v1.5.2 (or @latest)".into()));
+            }
+        }
+    }
+    let steps = match (&raw.go, &raw.steps) {
+        (Some(go), Some(_)) => {
+            checker.problem(go.pos, "`go` and `steps` cannot both be given", Some("put every command under steps:".into()));
+            return None;
+        }
+        (Some(go), None) => vec![GoStep { args: go_args(go, checker)?, timeout: timeout? }],
+        (None, Some(steps)) => {
+            let mut out = Vec::new();
+            for step in steps {
+                let args = go_args(&step.go, checker);
+                let t = step.timeout.as_ref().map_or(timeout, |t| checker.duration(t));
+                if let (Some(args), Some(timeout)) = (args, t) {
+                    out.push(GoStep { args, timeout });
+                }
+            }
+            if steps.is_empty() {
+                checker.problem(Pos::default(), "`steps` is empty", None);
+            }
+            out
+        }
+        (None, None) => {
+            let mut args: Vec<String> = ["mod", "download", "-json", "-x"].map(String::from).to_vec();
+            match &raw.modules {
+                Some(list) => args.extend(list.iter().map(|m| m.value.clone())),
+                None => args.extend(modules?.iter().map(|m| m.id())),
+            }
+            vec![GoStep { args, timeout: timeout? }]
+        }
+    };
+    Some(steps)
+}
+
+fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recovery: Option<()>) -> Expectation {
+    let mut e = Expectation {
+        exit: raw.exit.as_ref().map(|x| match x.value {
+            RawExit::Success => ExitExpectation::Success,
+            RawExit::Failure => ExitExpectation::Failure,
+            RawExit::Timeout => ExitExpectation::Timeout,
+        }),
+        ..Default::default()
+    };
+    if recovery.is_some() && e.exit.is_none() {
+        e.exit = Some(ExitExpectation::Success);
+    }
+    if let Some(d) = &raw.diagnosis {
+        match Category::from_id(d) {
+            Some(c) => e.diagnosis = Some(c),
+            None => checker.problem(d.pos, format!("unknown diagnosis category `{}`", d.value), Some(suggest(d, Category::ALL.iter().map(|c| c.id()), "categories"))),
+        }
+    }
+    e.error = raw.error.as_ref().and_then(|r| checker.regex(r));
+    e.stderr = raw.stderr.as_ref().and_then(|r| checker.regex(r));
+    e.stdout = raw.stdout.as_ref().and_then(|r| checker.regex(r));
+    for r in &raw.requests {
+        if !hosts.iter().any(|h| *h == r.host.value) {
+            checker.problem(r.host.pos, format!("host `{}` is not declared", r.host.value), Some(suggest(&r.host, hosts.iter().map(String::as_str), "hosts")));
+        }
+        let path = r.path.as_ref().and_then(|p| checker.glob(p));
+        let (at_least, at_most) = match (r.count, r.at_least, r.at_most) {
+            (Some(c), None, None) => (c, Some(c)),
+            (Some(_), _, _) => {
+                checker.problem(r.pos, "`count` cannot be combined with `at_least` / `at_most`", None);
+                (0, None)
+            }
+            (None, least, most) => (least.unwrap_or(if most.is_some() { 0 } else { 1 }), most),
+        };
+        if at_most.is_some_and(|m| m < at_least) {
+            checker.problem(r.pos, format!("at_most {} is less than at_least {at_least}", at_most.unwrap_or_default()), None);
+        }
+        e.requests.push(RequestExpectation {
+            host: r.host.value.clone(),
+            path,
+            method: r.method.as_ref().map(|m| m.to_ascii_uppercase()),
+            status: r.status,
+            at_least,
+            at_most,
+        });
+    }
+    if let Some(bounds) = &raw.duration {
+        e.duration_at_least = bounds.at_least.as_ref().and_then(|d| checker.duration(d));
+        e.duration_at_most = bounds.at_most.as_ref().and_then(|d| checker.duration(d));
+    }
+    e.verified = raw.verified.unwrap_or(recovery.is_some() && e.exit == Some(ExitExpectation::Success));
+    if raw.verified == Some(true) && e.exit != Some(ExitExpectation::Success) {
+        checker.problem(raw.exit.as_ref().map(|x| x.pos).unwrap_or_default(), "`verified: true` needs `exit: success`", Some("verification checks what a successful download left in the module cache".into()));
+    }
+    e
+}
+
+fn recovery(raw: &RawRecover, hosts: &[String], dir: &Path, checker: &mut Checker, ctx: &LoadContext) -> Option<Recovery> {
+    let mut steps = Vec::new();
+    let mut playbook_name = None;
+    if let Some(name) = &raw.playbook {
+        playbook_name = Some(name.value.clone());
+        match playbook::resolve(name, dir, &ctx.playbook_dirs) {
+            Ok(path) => match playbook::load(&path) {
+                Ok(book) => {
+                    let mut book_checker = Checker::new(&path, book.source.clone());
+                    let params: Vec<(String, String)> = raw.with.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
+                    for (k, _) in raw.with.iter() {
+                        if !book.params.iter().any(|p| p == &k.value) {
+                            checker.problem(k.pos, format!("playbook `{}` has no parameter `{}`", name.value, k.value), Some(suggest(k, book.params.iter().map(String::as_str), "parameters")));
+                        }
+                    }
+                    for p in &book.params {
+                        if !raw.with.iter().any(|(k, _)| &k.value == p) {
+                            checker.problem(name.pos, format!("playbook `{}` needs parameter `{p}`", name.value), Some(format!("add with: {{{p}: ...}}")));
+                        }
+                    }
+                    for step in &book.raw.steps {
+                        if let Some(s) = recovery_step(step, &params, hosts, &mut book_checker) {
+                            steps.push(s);
+                        }
+                    }
+                    checker.problems.extend(book_checker.problems);
+                }
+                Err(problems) => checker.problems.extend(problems),
+            },
+            Err(help) => checker.problem(name.pos, format!("no playbook named `{}`", name.value), Some(help)),
+        }
+    } else if !raw.with.0.is_empty() {
+        checker.problem(raw.with.0[0].0.pos, "`with` gives playbook parameters, but no playbook is named", None);
+    }
+    for step in &raw.steps {
+        if let Some(s) = recovery_step(step, &[], hosts, checker) {
+            steps.push(s);
+        }
+    }
+    let default_expect = RawExpect::default();
+    let expect = expectation(raw.expect.as_ref().unwrap_or(&default_expect), hosts, checker, Some(()));
+    Some(Recovery { playbook: playbook_name, steps, expect })
+}
+
+/// Converts one step, substituting `${param}`s.
+pub fn recovery_step(raw: &At<RawRecoveryStep>, params: &[(String, String)], hosts: &[String], checker: &mut Checker) -> Option<RecoveryStep> {
+    let mut bad_param = None;
+    let mut s = |text: &str| {
+        substitute(text, params).unwrap_or_else(|unknown| {
+            bad_param.get_or_insert(unknown);
+            text.to_string()
+        })
+    };
+    let var_ok = |var: &At<String>, checker: &mut Checker| {
+        if !valid_env_name(var) || MANAGED_ENV.contains(&var.as_str()) {
+            checker.problem(var.pos, format!("`{}` cannot be changed by a recovery step", var.value), Some("name an environment variable the scenario may set".into()));
+        }
+    };
+    let step = match &raw.value {
+        RawRecoveryStep::Set(vars) => {
+            for (k, _) in vars.iter() {
+                var_ok(k, checker);
+            }
+            RecoveryStep::Set(vars.iter().map(|(k, v)| (k.value.clone(), s(v))).collect())
+        }
+        RawRecoveryStep::Unset(vars) => {
+            for k in vars {
+                var_ok(k, checker);
+            }
+            RecoveryStep::Unset(vars.iter().map(|k| k.value.clone()).collect())
+        }
+        RawRecoveryStep::Replace { var, from, to } => {
+            var_ok(var, checker);
+            if from.is_empty() {
+                checker.problem(raw.pos, "`from` is empty", None);
+            }
+            RecoveryStep::Replace { var: var.value.clone(), from: s(from), to: s(to) }
+        }
+        RawRecoveryStep::Append { var, value } => {
+            var_ok(var, checker);
+            RecoveryStep::Append { var: var.value.clone(), value: s(value) }
+        }
+        RawRecoveryStep::Prepend { var, value } => {
+            var_ok(var, checker);
+            RecoveryStep::Prepend { var: var.value.clone(), value: s(value) }
+        }
+        RawRecoveryStep::Netrc { host, login, password } => {
+            let host_name = s(host);
+            if !hosts.iter().any(|h| *h == host_name) {
+                checker.problem(host.pos, format!("host `{host_name}` is not declared"), Some(suggest(&host_name, hosts.iter().map(String::as_str), "hosts")));
+            }
+            RecoveryStep::Netrc { host: host_name, login: s(login), password: s(password) }
+        }
+        RawRecoveryStep::CleanCache(_) => RecoveryStep::CleanCache,
+    };
+    if let Some(unknown) = bad_param {
+        checker.problem(raw.pos, format!("`${{{unknown}}}` is not a parameter of this playbook"), Some("declare it under params: and pass it with with:".into()));
+        return None;
+    }
+    Some(step)
+}
+
+/// Replaces `${name}` by its value; the error names the first unknown parameter.
+fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        match params.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => out.push_str(v),
+            None => return Err(name.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitution_replaces_known_and_reports_unknown() {
+        let params = [("mirror".to_string(), "https://m.example".to_string())];
+        assert_eq!(substitute("a|${mirror}", &params).unwrap(), "a|https://m.example");
+        assert_eq!(substitute("${nope}", &params).unwrap_err(), "nope");
+        assert_eq!(substitute("no params", &params).unwrap(), "no params");
+    }
+
+    #[test]
+    fn host_names() {
+        assert!(valid_host_name("proxy.corp.example"));
+        assert!(valid_host_name("localhost"));
+        assert!(!valid_host_name("https://proxy"));
+        assert!(!valid_host_name("Proxy.example"));
+        assert!(!valid_host_name("a..b"));
+        assert!(!valid_host_name("proxy:8080"));
+    }
+}

@@ -1,0 +1,182 @@
+//! Finding the hosts an environment value refers to. Validation uses it to reject
+//! references to undeclared hosts (which would leave the sandbox); the open-mode host
+//! map uses it to rewrite declared hosts to their loopback addresses.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A host reference inside a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlRef {
+    /// Byte range of the scheme (`https`), `None` when implied.
+    pub scheme_range: Option<Range<usize>>,
+    /// Byte range of `host[:port]` within the value (user info excluded).
+    pub authority: Range<usize>,
+    /// `http` or `https` (`https` when implied).
+    pub scheme: String,
+    /// Host name or address, lower case, without brackets.
+    pub host: String,
+    /// Explicit port.
+    pub port: Option<u16>,
+    /// True for a GOPROXY entry without scheme, which go treats as `https://`.
+    pub implicit_scheme: bool,
+}
+
+impl UrlRef {
+    /// True for loopback addresses and `localhost`, which never leave the machine.
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost"
+            || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(https?)://(?:[^@/\s]+@)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?")
+        .expect("url pattern compiles")
+});
+
+static BARE_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)").expect("bare host pattern compiles")
+});
+
+/// Every host reference in the value of variable `var`. GOPROXY entries without a
+/// scheme and GOSUMDB names count as https references, as go treats them.
+pub fn find(var: &str, value: &str) -> Vec<UrlRef> {
+    match var {
+        "GOPROXY" => goproxy_refs(value),
+        "GOSUMDB" => gosumdb_refs(value),
+        _ => explicit_urls(value, 0),
+    }
+}
+
+fn explicit_urls(text: &str, base: usize) -> Vec<UrlRef> {
+    URL.captures_iter(text)
+        .map(|c| {
+            let scheme = c.get(1).expect("group 1 always matches");
+            let host = c.get(2).expect("group 2 always matches");
+            let end = c.get(3).map_or(host.end(), |p| p.end());
+            UrlRef {
+                scheme_range: Some(base + scheme.start()..base + scheme.end()),
+                authority: base + host.start()..base + end,
+                scheme: c[1].to_ascii_lowercase(),
+                host: c[2].trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
+                port: c.get(3).and_then(|p| p.as_str().parse().ok()),
+                implicit_scheme: false,
+            }
+        })
+        .collect()
+}
+
+fn goproxy_refs(value: &str) -> Vec<UrlRef> {
+    let mut refs = Vec::new();
+    let mut start = 0;
+    for piece in value.split([',', '|']) {
+        let trimmed = piece.trim();
+        let offset = start + (piece.len() - piece.trim_start().len());
+        start += piece.len() + 1;
+        if trimmed.is_empty() || trimmed == "direct" || trimmed == "off" || trimmed.starts_with("file://") {
+            continue;
+        }
+        if trimmed.contains("://") {
+            refs.extend(explicit_urls(trimmed, offset));
+        } else if let Some(c) = BARE_HOST.captures(trimmed) {
+            let host = c.get(1).expect("group 1 always matches");
+            let end = c.get(2).map_or(host.end(), |p| p.end());
+            refs.push(UrlRef {
+                scheme_range: None,
+                authority: offset..offset + end,
+                scheme: "https".into(),
+                host: host.as_str().to_ascii_lowercase(),
+                port: c.get(2).and_then(|p| p.as_str().parse().ok()),
+                implicit_scheme: true,
+            });
+        }
+    }
+    refs
+}
+
+fn gosumdb_refs(value: &str) -> Vec<UrlRef> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed == "off" {
+        return Vec::new();
+    }
+    let urls = explicit_urls(value, 0);
+    if !urls.is_empty() {
+        return urls;
+    }
+    // A bare name (optionally with its key): go contacts https://<name>.
+    let offset = value.len() - value.trim_start().len();
+    let name = trimmed.split(['+', ' ']).next().unwrap_or_default();
+    vec![UrlRef {
+        scheme_range: None,
+        authority: offset..offset + name.len(),
+        scheme: "https".into(),
+        host: name.to_ascii_lowercase(),
+        port: None,
+        implicit_scheme: true,
+    }]
+}
+
+/// Splits a GOPROXY value into entries with the separator that follows each (`,`, `|`,
+/// or `None` for the last).
+pub fn goproxy_entries(value: &str) -> Vec<(String, Option<char>)> {
+    let mut entries = Vec::new();
+    let mut current = String::new();
+    for c in value.chars() {
+        if c == ',' || c == '|' {
+            entries.push((current.trim().to_string(), Some(c)));
+            current.clear();
+        } else {
+            current.push(c);
+        }
+    }
+    entries.push((current.trim().to_string(), None));
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(var: &str, value: &str) -> Vec<(String, Option<u16>, bool)> {
+        find(var, value).into_iter().map(|r| (r.host, r.port, r.implicit_scheme)).collect()
+    }
+
+    #[test]
+    fn goproxy_lists_with_both_separators() {
+        let value = "https://proxy.corp.example/go,mirror.corp.example:8443|direct";
+        let refs = find("GOPROXY", value);
+        assert_eq!(refs.len(), 2);
+        assert_eq!(&value[refs[0].authority.clone()], "proxy.corp.example");
+        assert_eq!(&value[refs[0].scheme_range.clone().unwrap()], "https");
+        assert_eq!(&value[refs[1].authority.clone()], "mirror.corp.example:8443");
+        assert!(refs[1].implicit_scheme);
+        assert_eq!(refs[1].port, Some(8443));
+        assert!(find("GOPROXY", "off").is_empty());
+        assert!(find("GOPROXY", "file:///tmp/x,direct").is_empty());
+    }
+
+    #[test]
+    fn gosumdb_names_and_urls() {
+        assert_eq!(hosts("GOSUMDB", "sum.golang.org"), [("sum.golang.org".into(), None, true)]);
+        assert_eq!(hosts("GOSUMDB", "sum.corp.example+abcd+AQ== https://sumdb.corp.example"), [("sumdb.corp.example".into(), None, false)]);
+        assert!(hosts("GOSUMDB", "off").is_empty());
+    }
+
+    #[test]
+    fn urls_anywhere_in_other_variables() {
+        assert_eq!(hosts("HTTPS_PROXY", "http://user:pw@corp-proxy.example"), [("corp-proxy.example".into(), None, false)]);
+        assert_eq!(hosts("HTTPS_PROXY", "http://corp-proxy.example:3128"), [("corp-proxy.example".into(), Some(3128), false)]);
+        assert!(find("HTTPS_PROXY", "http://127.0.0.1:9")[0].is_loopback());
+    }
+
+    #[test]
+    fn entries_keep_their_separators() {
+        assert_eq!(
+            goproxy_entries("a,b|c"),
+            [("a".to_string(), Some(',')), ("b".to_string(), Some('|')), ("c".to_string(), None)]
+        );
+    }
+}
