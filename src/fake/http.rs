@@ -1,0 +1,358 @@
+//! The HTTP side of every fake host: an accept loop (the caller owns the listener), a
+//! backend that knows the protocol, and the fault layer between them that delays,
+//! hangs, resets, truncates or rewrites responses, recording every exchange.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use super::record::{RequestLog, Slot};
+use crate::fault::{FaultSchedule, HttpAction};
+
+/// What a backend sees of a request.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// HTTP method.
+    pub method: String,
+    /// URL path.
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Request headers.
+    pub headers: HeaderMap,
+}
+
+/// A complete response from a backend, before faults.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: String,
+    /// Other headers.
+    pub headers: Vec<(http::HeaderName, HeaderValue)>,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// A response with a body of the given type.
+    pub fn new(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
+        Reply { status, content_type: content_type.to_string(), headers: Vec::new(), body: body.into() }
+    }
+
+    /// A `text/plain` response, which go quotes after "server response:".
+    pub fn text(status: u16, body: impl Into<String>) -> Reply {
+        Reply::new(status, "text/plain; charset=utf-8", body.into())
+    }
+}
+
+/// Answers requests for one kind of fake (module proxy, …). Closures are backends too.
+pub trait Backend: Send + Sync + 'static {
+    /// The response to `request`.
+    fn respond(&self, request: &RequestInfo) -> Reply;
+}
+
+impl<F: Fn(&RequestInfo) -> Reply + Send + Sync + 'static> Backend for F {
+    fn respond(&self, request: &RequestInfo) -> Reply {
+        self(request)
+    }
+}
+
+/// One fake host: its name, its protocol, its faults and the log it writes to.
+pub struct HostServer {
+    /// Declared host name (recorded with every request).
+    pub name: String,
+    /// The protocol.
+    pub backend: Box<dyn Backend>,
+    /// The faults.
+    pub faults: FaultSchedule,
+    /// Where requests are recorded.
+    pub log: Arc<RequestLog>,
+    /// Seed for body corruption positions.
+    pub seed: u64,
+}
+
+/// Serves `host` on `listener` until the task running it is dropped or aborted, which
+/// also ends every connection (hung ones included).
+pub async fn serve(listener: TcpListener, host: Arc<HostServer>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(serve_connection(stream, host.clone()));
+                }
+                // Out of descriptors and the like: back off rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, host: Arc<HostServer>) {
+    let reset = Arc::new(AtomicBool::new(false));
+    let io = TokioIo::new(ResettableStream { inner: stream, reset: reset.clone() });
+    let service = service_fn(move |request| handle(host.clone(), reset.clone(), request));
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(io, service).await;
+}
+
+/// The service's error: the connection must be torn down without a response.
+#[derive(Debug)]
+struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault")
+    }
+}
+
+impl std::error::Error for Abort {}
+
+async fn handle(host: Arc<HostServer>, reset: Arc<AtomicBool>, request: Request<Incoming>) -> Result<Response<FaultBody>, Abort> {
+    // CONNECT and proxied requests name their target in the URI: record it whole.
+    let uri = request.uri();
+    let path = if request.method() == http::Method::CONNECT {
+        uri.authority().map_or_else(String::new, |a| a.to_string())
+    } else if uri.authority().is_some() {
+        uri.to_string()
+    } else {
+        uri.path().to_string()
+    };
+    let info = RequestInfo {
+        method: request.method().as_str().to_string(),
+        path,
+        query: request.uri().query().map(str::to_string),
+        headers: request.headers().clone(),
+    };
+    let decision = host.faults.decide(&info.method, &info.path);
+    let mut record = RecordGuard::new(host.log.clone(), host.log.begin(&host.name, &info.method, &info.path, decision.fired.clone()));
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    let action = decision.action.map(|(_, action)| action);
+    let mut cut = None;
+    let reply = match action {
+        Some(HttpAction::Hang) => {
+            record.note = Some("hung by fault: never answered".into());
+            std::future::pending::<()>().await;
+            unreachable!("pending never completes");
+        }
+        Some(HttpAction::Reset { after_bytes: None }) => {
+            reset.store(true, Ordering::SeqCst);
+            record.note = Some("connection reset by fault before any response".into());
+            return Err(Abort);
+        }
+        Some(HttpAction::Respond { status, body, content_type }) => Reply::new(status, &content_type, body),
+        Some(HttpAction::Reset { after_bytes: Some(n) }) => {
+            cut = Some(n as usize);
+            host.backend.respond(&info)
+        }
+        Some(HttpAction::Truncate { after_bytes }) => {
+            let mut reply = host.backend.respond(&info);
+            reply.body = reply.body.slice(..(after_bytes as usize).min(reply.body.len()));
+            reply
+        }
+        Some(HttpAction::Corrupt { bytes }) => {
+            let mut reply = host.backend.respond(&info);
+            reply.body = corrupt(&reply.body, bytes, host.seed, &info.path);
+            reply
+        }
+        Some(HttpAction::ReplaceBody { body, content_type }) => {
+            let real = host.backend.respond(&info);
+            Reply::new(200, content_type.as_deref().unwrap_or(&real.content_type), body)
+        }
+        Some(HttpAction::Delay(_)) | None => host.backend.respond(&info),
+    };
+    host.log.status(record.slot, reply.status);
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let head_only = info.method == "HEAD";
+    let body = FaultBody::new(reply.body, cut, reset, record, head_only);
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(&reply.content_type) {
+        response.headers_mut().insert(http::header::CONTENT_TYPE, value);
+    }
+    for (name, value) in reply.headers {
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+/// Flips `count` bytes at positions fixed by the seed and the path.
+fn corrupt(body: &Bytes, count: u32, seed: u64, path: &str) -> Bytes {
+    if body.is_empty() {
+        return body.clone();
+    }
+    let mut data = body.to_vec();
+    for i in 0..count {
+        let digest = Sha256::new().chain_update(seed.to_le_bytes()).chain_update(path.as_bytes()).chain_update(i.to_le_bytes()).finalize();
+        let position = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) as usize % data.len();
+        data[position] ^= 0xA5;
+    }
+    Bytes::from(data)
+}
+
+/// Finishes a request's record when the exchange ends, however it ends.
+struct RecordGuard {
+    log: Arc<RequestLog>,
+    slot: Slot,
+    bytes: u64,
+    note: Option<String>,
+    done: bool,
+}
+
+impl RecordGuard {
+    fn new(log: Arc<RequestLog>, slot: Slot) -> RecordGuard {
+        RecordGuard { log, slot, bytes: 0, note: None, done: false }
+    }
+
+    fn finish(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.log.finish(self.slot, self.bytes, self.note.take());
+        }
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        if !self.done && self.note.is_none() {
+            self.note = Some(format!("client went away after {} body bytes", self.bytes));
+        }
+        self.finish();
+    }
+}
+
+const CHUNK: usize = 16 * 1024;
+
+/// A response body that counts what it sends and can stop early to reset the connection.
+struct FaultBody {
+    data: Bytes,
+    declared: u64,
+    sent: usize,
+    /// Reset after this many bytes.
+    cut: Option<usize>,
+    /// The pause between the last bytes and the reset, so they reach the client first.
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    reset: Arc<AtomicBool>,
+    record: RecordGuard,
+}
+
+impl FaultBody {
+    fn new(data: Bytes, cut: Option<usize>, reset: Arc<AtomicBool>, record: RecordGuard, head_only: bool) -> FaultBody {
+        let declared = data.len() as u64;
+        let data = if head_only { Bytes::new() } else { data };
+        let mut body = FaultBody { data, declared, sent: 0, cut, pause: None, reset, record };
+        if body.data.is_empty() && body.cut.is_none() {
+            body.record.finish();
+        }
+        body
+    }
+}
+
+impl Body for FaultBody {
+    type Data = Bytes;
+    type Error = Abort;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Abort>>> {
+        let this = &mut *self;
+        let limit = this.cut.map_or(this.data.len(), |c| c.min(this.data.len()));
+        if this.sent < limit {
+            let end = (this.sent + CHUNK).min(limit);
+            let chunk = this.data.slice(this.sent..end);
+            this.sent = end;
+            this.record.bytes = end as u64;
+            if this.cut.is_none() && end == this.data.len() {
+                this.record.finish();
+            }
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        }
+        if this.cut.is_some() {
+            let pause = this.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+            if pause.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.reset.store(true, Ordering::SeqCst);
+            this.record.note = Some(format!("connection reset by fault after {} body bytes", this.sent));
+            this.record.finish();
+            return Poll::Ready(Some(Err(Abort)));
+        }
+        this.record.finish();
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.cut.is_none() && self.sent >= self.data.len()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.declared)
+    }
+}
+
+/// A TCP stream that, once its flag is set, fails every operation and closes with an
+/// RST (SO_LINGER 0) instead of a FIN: what "connection reset by peer" looks like.
+struct ResettableStream {
+    inner: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl ResettableStream {
+    fn check(&self) -> io::Result<()> {
+        if self.reset.load(Ordering::SeqCst) {
+            Err(io::Error::from(io::ErrorKind::ConnectionReset))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Drop for ResettableStream {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::SeqCst) {
+            let _ = socket2::SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
+impl AsyncRead for ResettableStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResettableStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

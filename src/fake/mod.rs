@@ -1,0 +1,8 @@
+//! The fakes of a world: in-process servers that speak the real protocols, apply the
+//! scenario's faults and record every request.
+
+pub mod goproxy;
+pub mod http;
+pub mod record;
+
+pub use record::{Phase, RequestLog, RequestRecord};

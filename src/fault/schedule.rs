@@ -1,0 +1,154 @@
+//! Deciding which of a host's faults fire for a request. Counting is per fault (the
+//! `nth` / `first` numbers count requests that fault's path and method match);
+//! probabilities are drawn from a hash of the seed, the fault and the request's path and
+//! occurrence, so the outcome does not depend on how go interleaves parallel requests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::{HttpAction, HttpFault};
+
+/// What happens to one request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// Total delay before answering.
+    pub delay: Duration,
+    /// The action that decides the response, with its fault number; `None` serves the
+    /// real response.
+    pub action: Option<(usize, HttpAction)>,
+    /// Labels of every fault that fired ("#1 delay 2s"), for the request log.
+    pub fired: Vec<String>,
+}
+
+/// A host's faults and their counters.
+#[derive(Debug)]
+pub struct FaultSchedule {
+    faults: Vec<HttpFault>,
+    seed: u64,
+    host: String,
+    counters: Mutex<Vec<Counter>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Counter {
+    matched: u64,
+    per_path: HashMap<String, u64>,
+}
+
+impl FaultSchedule {
+    /// Faults of `host`, drawing probabilities from `seed`.
+    pub fn new(host: &str, seed: u64, faults: Vec<HttpFault>) -> FaultSchedule {
+        let counters = Mutex::new(vec![Counter::default(); faults.len()]);
+        FaultSchedule { faults, seed, host: host.to_string(), counters }
+    }
+
+    /// Decides the fate of a `method` request for `path`, advancing the counters.
+    pub fn decide(&self, method: &str, path: &str) -> Decision {
+        let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut decision = Decision::default();
+        for (fault, counter) in self.faults.iter().zip(counters.iter_mut()) {
+            let when = &fault.when;
+            if when.path.as_ref().is_some_and(|g| !g.matches(path)) || when.method.as_ref().is_some_and(|m| m != method) {
+                continue;
+            }
+            counter.matched += 1;
+            let occurrence = counter.per_path.entry(format!("{method} {path}")).or_insert(0);
+            *occurrence += 1;
+            let n = counter.matched;
+            let fires = when.nth.is_none_or(|k| n == k)
+                && when.first.is_none_or(|k| n <= k)
+                && when.probability.is_none_or(|p| draw(self.seed, &self.host, fault.number, method, path, *occurrence) < p);
+            if !fires || decision.action.is_some() {
+                continue;
+            }
+            decision.fired.push(format!("#{} {}", fault.number, fault.action.label()));
+            match &fault.action {
+                HttpAction::Delay(d) => decision.delay += *d,
+                action => decision.action = Some((fault.number, action.clone())),
+            }
+        }
+        decision
+    }
+}
+
+/// A number in [0, 1) fixed by its inputs.
+fn draw(seed: u64, host: &str, fault: usize, method: &str, path: &str, occurrence: u64) -> f64 {
+    let mut hasher = Sha256::new();
+    hasher.update(seed.to_le_bytes());
+    for part in [host, method, path] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.update((fault as u64).to_le_bytes());
+    hasher.update(occurrence.to_le_bytes());
+    let digest = hasher.finalize();
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&digest[..8]);
+    (u64::from_le_bytes(word) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::{FaultWhen, PathGlob};
+
+    fn fault(number: usize, when: FaultWhen, action: HttpAction) -> HttpFault {
+        HttpFault { number, when, action }
+    }
+
+    fn status(code: u16) -> HttpAction {
+        HttpAction::Respond { status: code, body: Default::default(), content_type: "text/plain".into() }
+    }
+
+    #[test]
+    fn first_n_then_heal() {
+        let s = FaultSchedule::new("h", 0, vec![fault(1, FaultWhen { first: Some(2), ..Default::default() }, status(503))]);
+        let fired: Vec<bool> = (0..4).map(|_| s.decide("GET", "/x").action.is_some()).collect();
+        assert_eq!(fired, [true, true, false, false]);
+    }
+
+    #[test]
+    fn nth_counts_only_matching_requests() {
+        let when = FaultWhen { path: Some(PathGlob::new("*.zip").unwrap()), nth: Some(2), ..Default::default() };
+        let s = FaultSchedule::new("h", 0, vec![fault(1, when, status(500))]);
+        assert!(s.decide("GET", "/m/@v/v1.info").action.is_none());
+        assert!(s.decide("GET", "/m/@v/v1.zip").action.is_none());
+        assert!(s.decide("GET", "/m/@v/v1.info").action.is_none());
+        assert!(s.decide("GET", "/m/@v/v2.zip").action.is_some());
+        assert!(s.decide("GET", "/m/@v/v3.zip").action.is_none());
+    }
+
+    #[test]
+    fn delays_accumulate_and_first_terminal_action_wins() {
+        let s = FaultSchedule::new(
+            "h",
+            0,
+            vec![
+                fault(1, FaultWhen::default(), HttpAction::Delay(Duration::from_millis(100))),
+                fault(2, FaultWhen::default(), status(500)),
+                fault(3, FaultWhen::default(), HttpAction::Delay(Duration::from_millis(50))),
+                fault(4, FaultWhen::default(), HttpAction::Hang),
+            ],
+        );
+        let d = s.decide("GET", "/");
+        assert_eq!(d.delay, Duration::from_millis(100));
+        assert_eq!(d.action.unwrap().0, 2);
+        assert_eq!(d.fired, ["#1 delay 100ms", "#2 respond 500"]);
+    }
+
+    #[test]
+    fn probability_is_reproducible_and_roughly_right() {
+        let run = |seed| {
+            let when = FaultWhen { probability: Some(0.3), ..Default::default() };
+            let s = FaultSchedule::new("h", seed, vec![fault(1, when, status(500))]);
+            (0..1000).map(|i| s.decide("GET", &format!("/p{}", i % 50)).action.is_some()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        let hits = run(7).iter().filter(|&&f| f).count();
+        assert!((220..380).contains(&hits), "{hits} of 1000 fired at p=0.3");
+    }
+}

@@ -1,0 +1,115 @@
+//! Open mode's one place that maps declared host names to loopback ports: it rewrites
+//! the URLs in the environment given to go, and rewrites go's output back, so that
+//! scenarios and their expectations speak only of `https://proxy.corp.example`.
+//! Sealed mode (real names, real ports, a fake resolver) replaces this mapping.
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::urlref;
+
+/// A declared host and where it listens in this run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappedHost {
+    /// Declared name.
+    pub name: String,
+    /// What it is (`goproxy`, `closed`).
+    pub kind: String,
+    /// Loopback address.
+    pub addr: SocketAddr,
+    /// Scheme the scenario uses for it (shown when rewriting output back).
+    pub scheme: String,
+}
+
+/// The mapping for one world.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HostMap {
+    /// Every declared host.
+    pub hosts: Vec<MappedHost>,
+    /// The guard proxy that refuses and records any attempt to leave the sandbox.
+    pub guard: Option<SocketAddr>,
+}
+
+impl HostMap {
+    /// The host declared as `name`.
+    pub fn get(&self, name: &str) -> Option<&MappedHost> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// `value` of variable `var` with every declared host replaced by its address (and
+    /// `https` by `http`: open-mode fakes speak plain HTTP).
+    pub fn to_go(&self, var: &str, value: &str) -> String {
+        let mut out = value.to_string();
+        let mut refs = urlref::find(var, value);
+        refs.sort_by_key(|r| std::cmp::Reverse(r.authority.start));
+        for r in refs {
+            let Some(host) = self.get(&r.host) else { continue };
+            out.replace_range(r.authority.clone(), &host.addr.to_string());
+            match r.scheme_range {
+                Some(scheme) => out.replace_range(scheme, "http"),
+                None => out.insert_str(r.authority.start, "http://"),
+            }
+        }
+        out
+    }
+
+    /// `text` (go's output) with every `http://<address>` of a declared host written
+    /// back as the scenario names it.
+    pub fn from_go(&self, text: &str) -> String {
+        static LOOPBACK_URL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"https?://(127\.0\.0\.1:[0-9]+)").expect("loopback url pattern compiles"));
+        LOOPBACK_URL
+            .replace_all(text, |caps: &regex::Captures<'_>| {
+                match self.hosts.iter().find(|h| h.addr.to_string() == caps[1]) {
+                    Some(host) => format!("{}://{}", host.scheme, host.name),
+                    None => caps[0].to_string(),
+                }
+            })
+            .into_owned()
+    }
+
+    /// The machine name go will look up in `.netrc` for a declared host.
+    pub fn netrc_machine(&self, name: &str) -> String {
+        self.get(name).map_or(name.to_string(), |h| h.addr.ip().to_string())
+    }
+
+    /// "proxy.corp.example → 127.0.0.1:41234 (goproxy)" lines for reports.
+    pub fn describe(&self) -> Vec<String> {
+        self.hosts.iter().map(|h| format!("{} → {} ({})", h.name, h.addr, h.kind)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> HostMap {
+        HostMap {
+            hosts: vec![
+                MappedHost { name: "proxy.corp.example".into(), kind: "goproxy".into(), addr: "127.0.0.1:4012".parse().unwrap(), scheme: "https".into() },
+                MappedHost { name: "mirror.corp.example".into(), kind: "goproxy".into(), addr: "127.0.0.1:40123".parse().unwrap(), scheme: "https".into() },
+            ],
+            guard: None,
+        }
+    }
+
+    #[test]
+    fn rewrites_declared_hosts_both_ways() {
+        let m = map();
+        let go = m.to_go("GOPROXY", "https://proxy.corp.example/sub,mirror.corp.example|direct");
+        assert_eq!(go, "http://127.0.0.1:4012/sub,http://127.0.0.1:40123|direct");
+        let back = m.from_go("reading http://127.0.0.1:40123/x/@v/list: 404\nreading http://127.0.0.1:4012/y: 500");
+        assert_eq!(back, "reading https://mirror.corp.example/x/@v/list: 404\nreading https://proxy.corp.example/y: 500");
+    }
+
+    #[test]
+    fn leaves_everything_else_alone() {
+        let m = map();
+        assert_eq!(m.to_go("GOPROXY", "off"), "off");
+        assert_eq!(m.to_go("GONOSUMDB", "corp.example"), "corp.example");
+        assert_eq!(m.from_go("dial tcp 127.0.0.1:9: connect: connection refused"), "dial tcp 127.0.0.1:9: connect: connection refused");
+    }
+}
