@@ -1,0 +1,66 @@
+//! The rules, one file per category family, tried in order: the first that recognises
+//! the evidence decides. Each rule is a plain function over [`Facts`].
+
+pub mod net;
+pub mod outcome;
+pub mod proxy;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::facts::Facts;
+use super::{Category, Confidence, Diagnosis, EvidenceLine};
+
+/// A rule: recognises one kind of failure, or passes.
+pub type Rule = fn(&Facts) -> Option<Diagnosis>;
+
+/// Every rule, most specific first.
+pub const RULES: &[(&str, Rule)] = &[
+    ("success", outcome::success),
+    ("proxy.off", proxy::off),
+    ("proxy status", proxy::status),
+    ("bad content", proxy::bad_content),
+    ("net.refused", net::refused),
+    ("net.reset", net::reset),
+    ("hang", outcome::hang),
+];
+
+/// Builds a diagnosis.
+pub fn found(category: Category, confidence: Confidence, summary: String, evidence: Vec<EvidenceLine>, playbooks: &[&str]) -> Diagnosis {
+    let mut lines: Vec<EvidenceLine> = Vec::new();
+    for line in evidence {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    Diagnosis { category, confidence, summary, evidence: lines, playbooks: playbooks.iter().map(|p| p.to_string()).collect() }
+}
+
+/// The module a go error is about: `M@V:` at its start, or `module M:`.
+pub fn subject(text: &str) -> Option<String> {
+    static SUBJECT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:go: )?(?:module (\S+?)|(\S+@\S+?)):").expect("subject pattern compiles"));
+    let caps = SUBJECT.captures(text.trim_start())?;
+    caps.get(1).or(caps.get(2)).map(|m| m.as_str().to_string())
+}
+
+/// The host part of a URL.
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_and_host() {
+        assert_eq!(subject("go: corp.example/lib@v1.0.0: reading x").as_deref(), Some("corp.example/lib@v1.0.0"));
+        assert_eq!(subject("corp.example/lib@v1.0.0: reading x").as_deref(), Some("corp.example/lib@v1.0.0"));
+        assert_eq!(subject("go: module corp.example/lib: reading x").as_deref(), Some("corp.example/lib"));
+        assert_eq!(subject("zip: not a valid zip file"), None);
+        assert_eq!(url_host("https://proxy.corp.example/a/@v/list"), "proxy.corp.example");
+    }
+}

@@ -1,0 +1,136 @@
+//! Module proxy failures: GOPROXY=off, HTTP statuses that end the GOPROXY list, and
+//! malformed content (which the `-x` trace tells apart from a corrupt cache).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{found, subject, url_host};
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
+use crate::urlref::goproxy_entries;
+
+/// `module lookup disabled by GOPROXY=off`.
+pub fn off(f: &Facts) -> Option<Diagnosis> {
+    static OFF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"module lookup disabled by GOPROXY=off").expect("compiles"));
+    let (error, _) = f.matching(&OFF).next()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPROXY"));
+    Some(found(
+        Category::ProxyOff,
+        Confidence::High,
+        format!("GOPROXY=off forbids every module download{}", subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default()),
+        evidence,
+        &["enable-goproxy"],
+    ))
+}
+
+/// `reading URL: 404 Not Found` (and the pre-1.13 `unexpected status (URL): 410 Gone`).
+pub fn status(f: &Facts) -> Option<Diagnosis> {
+    static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:reading (\S+)|unexpected status \((\S+)\)): ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+    });
+    // The last one is the error that ended the GOPROXY list.
+    let (error, caps) = f.matching(&STATUS).last()?;
+    let url = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).to_string();
+    let code: u16 = caps[3].parse().ok()?;
+    let reason = caps[4].trim().to_string();
+    let host = url_host(&url).to_string();
+    let what = subject(&error.text).unwrap_or_else(|| "the module".into());
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.evidence.trace.iter().filter(|g| g.url == url).map(|g| EvidenceLine {
+        source: Source::Trace,
+        text: format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or("(no answer)")),
+    }));
+    evidence.extend(f.env_line("GOPROXY"));
+    evidence.extend(f.notable_requests());
+    let status = format!("{code} {reason}").trim().to_string();
+    let diagnosis = match code {
+        404 | 410 => found(
+            Category::ProxyNotFound,
+            Confidence::High,
+            format!("{host} answered {status} for {what} and no later GOPROXY entry could serve it"),
+            evidence,
+            &["add-mirror"],
+        ),
+        401 | 403 => found(
+            Category::ProxyAuth,
+            Confidence::High,
+            format!("{host} refused {what} with {status}: go sent no (or wrong) credentials; GOPROXY lists only fall through on 404/410"),
+            evidence,
+            &["goproxy-credentials", "pipe-separated-goproxy"],
+        ),
+        429 | 500..=599 => {
+            let (trap, next) = comma_trap(f, &url);
+            let summary = match (&trap, next) {
+                (true, Some(next)) => format!(
+                    "{host} answered {status} for {what}; GOPROXY joins it to {next} with ',', which falls through only on 404/410, so go stopped there"
+                ),
+                _ => format!("{host} answered {status} for {what}"),
+            };
+            let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "retry"] } else { &["use-mirror", "retry"] };
+            found(Category::ProxyServerError, Confidence::High, summary, evidence, playbooks)
+        }
+        _ => found(Category::ProxyBadResponse, Confidence::Medium, format!("{host} answered {status} for {what}"), evidence, &["use-mirror"]),
+    };
+    Some(diagnosis)
+}
+
+/// Whether the failing URL's GOPROXY entry is followed by `,` and another entry (go did
+/// not fall through), and that next entry.
+pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
+    let Some(goproxy) = f.env("GOPROXY") else { return (false, None) };
+    let entries = goproxy_entries(goproxy);
+    let host = url_host(failing_url);
+    let Some(i) = entries.iter().position(|(entry, _)| !entry.is_empty() && url_host(entry) == host) else { return (false, None) };
+    match (&entries[i].1, entries.get(i + 1)) {
+        (Some(','), Some((next, _))) if next != "off" => (true, Some(next.clone())),
+        _ => (false, None),
+    }
+}
+
+/// Malformed `.info`, `.mod` or `.zip`: from a proxy when the trace shows the fetch,
+/// from the module cache when go read it without fetching.
+pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
+    static PROXY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#).expect("compiles")
+    });
+    static ZIP_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"zip: not a valid zip file|zip: checksum error|zip: unsupported compression algorithm|flate: corrupt input|zip for \S+ has unexpected file|malformed file path|unexpected end of zip|zip: FileHeader")
+            .expect("compiles")
+    });
+    if let Some((error, caps)) = f.matching(&PROXY_WORDS).next() {
+        let proxy = caps.get(1).map_or_else(|| "the proxy".to_string(), |m| m.as_str().to_string());
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.notable_requests());
+        return Some(found(
+            Category::ProxyBadResponse,
+            Confidence::High,
+            format!("{proxy} served a malformed answer{}", subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default()),
+            evidence,
+            &["use-mirror"],
+        ));
+    }
+    let (error, _) = f.matching(&ZIP_WORDS).next()?;
+    let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();
+    let mut evidence = vec![error.line()];
+    evidence.extend(zip_fetches.iter().map(|g| EvidenceLine {
+        source: Source::Trace,
+        text: format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or("(no answer)")),
+    }));
+    evidence.extend(f.notable_requests());
+    if !f.evidence.trace.is_empty() && zip_fetches.is_empty() {
+        return Some(found(
+            Category::CacheCorrupt,
+            Confidence::High,
+            "go read a broken zip from the module cache: the -x trace shows no download of it".into(),
+            evidence,
+            &["clean-module-cache"],
+        ));
+    }
+    let (confidence, from) = match zip_fetches.last() {
+        Some(g) => (Confidence::High, url_host(&g.url).to_string()),
+        None => (Confidence::Medium, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
+    };
+    Some(found(Category::ProxyBadResponse, confidence, format!("the module zip from {from} is not a valid module zip"), evidence, &["use-mirror"]))
+}

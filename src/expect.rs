@@ -1,0 +1,89 @@
+//! Checking a run against a scenario's expectations. Each unmet expectation becomes a
+//! [`Failure`] saying what was expected and what happened instead.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnose::Diagnosis;
+use crate::evidence::Evidence;
+use crate::fake::Phase;
+use crate::gocmd::Exit;
+use crate::scenario::{ExitExpectation, Expectation};
+
+/// One unmet expectation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The run it concerns.
+    pub phase: Phase,
+    /// What was checked ("exit", "diagnosis", "stderr", "requests to …").
+    pub what: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What happened.
+    pub got: String,
+}
+
+/// How an exit reads in expectation terms.
+pub fn exit_kind(exit: Exit) -> ExitExpectation {
+    match exit {
+        Exit::Code { code: 0 } => ExitExpectation::Success,
+        Exit::Timeout => ExitExpectation::Timeout,
+        _ => ExitExpectation::Failure,
+    }
+}
+
+/// Every way `evidence` and `diagnosis` miss `expect`.
+pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, phase: Phase) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let mut fail = |what: &str, expected: String, got: String| failures.push(Failure { phase, what: what.into(), expected, got });
+    if let (Some(want), Some(exit)) = (expect.exit, evidence.exit)
+        && exit_kind(exit) != want
+    {
+        fail("exit", format!("{want:?}").to_lowercase(), exit.describe());
+    }
+    if let Some(want) = expect.diagnosis
+        && diagnosis.category != want
+    {
+        fail("diagnosis", want.id().into(), format!("{} ({})", diagnosis.category.id(), diagnosis.summary));
+    }
+    if let Some(re) = &expect.error {
+        let errors = evidence.errors();
+        if !errors.iter().any(|e| re.is_match(&e.text)) {
+            let got = if errors.is_empty() { "no error message".to_string() } else { format!("{} error message(s), none matching (shown below)", errors.len()) };
+            fail("error", format!("an error matching /{}/", re.as_str()), got);
+        }
+    }
+    for (what, pattern, text) in [("stderr", &expect.stderr, &evidence.stderr), ("stdout", &expect.stdout, &evidence.stdout)] {
+        if let Some(re) = pattern
+            && !re.is_match(text)
+        {
+            fail(what, format!("a match for /{}/", re.as_str()), if text.trim().is_empty() { "nothing".into() } else { "no match (shown below)".into() });
+        }
+    }
+    for r in &expect.requests {
+        let seen = evidence
+            .requests
+            .iter()
+            .filter(|q| q.host == r.host)
+            .filter(|q| r.path.as_ref().is_none_or(|g| g.matches(&q.path)))
+            .filter(|q| r.method.as_ref().is_none_or(|m| *m == q.method))
+            .filter(|q| r.status.is_none_or(|s| q.status.unwrap_or(0) == s))
+            .count() as u64;
+        if seen < r.at_least || r.at_most.is_some_and(|m| seen > m) {
+            fail(&format!("requests to {}", r.describe()), r.describe_count(), seen.to_string());
+        }
+    }
+    if let Some(duration) = evidence.duration_ms {
+        let took = std::time::Duration::from_secs_f64(duration / 1000.0);
+        if let Some(min) = expect.duration_at_least
+            && took < min
+        {
+            fail("duration", format!("at least {}", humantime::format_duration(min)), format!("{took:.2?}"));
+        }
+        if let Some(max) = expect.duration_at_most
+            && took > max
+        {
+            fail("duration", format!("at most {}", humantime::format_duration(max)), format!("{took:.2?}"));
+        }
+    }
+    failures
+}

@@ -1,0 +1,202 @@
+//! Running the real go command: hermetic environment, its own process group, output
+//! captured, and at the deadline SIGTERM to the whole group, then SIGKILL after a grace
+//! period, so that no go or git process outlives the scenario.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+/// Time between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// Most output kept per stream; the rest is dropped with a marker.
+const MAX_OUTPUT: usize = 16 << 20;
+
+/// How a go command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Exit {
+    /// It exited with this status.
+    Code {
+        /// The status.
+        code: i32,
+    },
+    /// A signal we did not send ended it.
+    Signal {
+        /// The signal number.
+        signal: i32,
+    },
+    /// It was still running at the deadline and was killed.
+    Timeout,
+}
+
+impl Exit {
+    /// True for status 0.
+    pub fn success(self) -> bool {
+        self == Exit::Code { code: 0 }
+    }
+
+    /// "exit status 1", "killed at the deadline".
+    pub fn describe(self) -> String {
+        match self {
+            Exit::Code { code } => format!("exit status {code}"),
+            Exit::Signal { signal } => format!("killed by signal {signal}"),
+            Exit::Timeout => "still running at the deadline (killed)".into(),
+        }
+    }
+}
+
+/// What one go command did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GoOutcome {
+    /// The command line, as a person would type it.
+    pub command: String,
+    /// How it ended.
+    pub exit: Exit,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Wall time until exit (or until killed).
+    pub duration_ms: f64,
+    /// Process id of go, which is also its process group id.
+    pub pid: u32,
+}
+
+/// One go command to run.
+#[derive(Debug, Clone)]
+pub struct GoInvocation<'a> {
+    /// The go binary.
+    pub go: &'a Path,
+    /// Arguments after `go`.
+    pub args: &'a [String],
+    /// The complete environment (nothing else is inherited).
+    pub env: &'a BTreeMap<String, String>,
+    /// Working directory.
+    pub cwd: &'a Path,
+    /// Deadline.
+    pub timeout: Duration,
+}
+
+/// Kills a process group when dropped, so a cancelled run leaves nothing behind.
+struct GroupGuard(Option<i32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+}
+
+/// Runs the command to completion or deadline.
+pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
+    let command = format!("go {}", shell_words::join(inv.args));
+    let started = Instant::now();
+    let mut child = Command::new(inv.go)
+        .args(inv.args)
+        .env_clear()
+        .envs(inv.env)
+        .current_dir(inv.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or_else(|| std::io::Error::other("go exited before its pid was known"))?;
+    let mut guard = GroupGuard(Some(pid as i32));
+    let stdout = tokio::spawn(read_capped(child.stdout.take()));
+    let stderr = tokio::spawn(read_capped(child.stderr.take()));
+    let exit = match tokio::time::timeout(inv.timeout, child.wait()).await {
+        Ok(status) => {
+            let status = status?;
+            use std::os::unix::process::ExitStatusExt;
+            match (status.code(), status.signal()) {
+                (Some(code), _) => Exit::Code { code },
+                (None, Some(signal)) => Exit::Signal { signal },
+                (None, None) => Exit::Code { code: -1 },
+            }
+        }
+        Err(_) => {
+            let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGTERM);
+            if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
+                let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+                let _ = child.wait().await;
+            }
+            Exit::Timeout
+        }
+    };
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Children of go (git, …) that outlived it would hold the pipes open and keep
+    // writing into the sandbox: end them and wait until they are gone.
+    let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+    guard.0 = None;
+    wait_for_group_exit(pid as i32, GRACE).await;
+    let collect = |h: tokio::task::JoinHandle<String>| async move {
+        tokio::time::timeout(GRACE, h).await.ok().and_then(Result::ok).unwrap_or_default()
+    };
+    let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
+    Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid })
+}
+
+/// Process ids whose process group is `pgid`, read from `/proc`.
+pub fn group_members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // Fields after the parenthesised command name: state, ppid, pgrp, …
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().nth(2).map(str::to_string)))
+                .flatten()
+                .and_then(|pgrp| pgrp.parse::<i32>().ok())
+                == Some(pgid)
+        })
+        .collect()
+}
+
+/// Waits until no process of group `pgid` is left (zombies of other parents aside), or
+/// `limit` passes.
+async fn wait_for_group_exit(pgid: i32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let alive = group_members(pgid).into_iter().any(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
+        });
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
+    let Some(mut stream) = stream else { return String::new() };
+    let mut kept = Vec::new();
+    let mut dropped = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = MAX_OUTPUT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+                dropped += n.saturating_sub(room);
+            }
+        }
+    }
+    let mut text = String::from_utf8_lossy(&kept).into_owned();
+    if dropped > 0 {
+        text += &format!("\n[modchaos: {dropped} more bytes of output dropped]\n");
+    }
+    text
+}

@@ -1,0 +1,210 @@
+//! The `modchaos` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use modchaos::gobin::GoBinary;
+use modchaos::report::{journal::Journal, terminal::Terminal};
+use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
+use modchaos::runner::{Event, EventSink, RunOptions};
+use modchaos::scenario::{self, LoadContext};
+
+/// Exit codes, documented in the README.
+mod exit {
+    /// Every selected scenario passed.
+    pub const PASSED: u8 = 0;
+    /// At least one scenario failed.
+    pub const FAILED: u8 = 1;
+    /// Bad input: an invalid scenario file, bad arguments, nothing selected.
+    pub const BAD_INPUT: u8 = 2;
+    /// The environment cannot run scenarios (no usable go command).
+    pub const ENVIRONMENT: u8 = 3;
+    /// Nothing failed, but some scenarios were skipped.
+    pub const SKIPPED: u8 = 4;
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command · 4 nothing failed but some scenarios were skipped";
+
+/// Chaos / fault-injection harness for Go module downloads.
+#[derive(Parser)]
+#[command(name = "modchaos", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenario files against the real go command and check diagnosis and recovery.
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The go command (for `$GOROOT/` fixture paths); default: $MODCHAOS_GO, then PATH.
+        #[arg(long)]
+        go: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of scenario files (or of playbooks), for editors.
+    Schema {
+        /// The playbook schema instead.
+        #[arg(long)]
+        playbook: bool,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files or directories (searched recursively).
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Scenarios run at once (default: the number of CPUs).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Only scenarios whose name or file matches this regex.
+    #[arg(long)]
+    filter: Option<String>,
+    /// The go command; default: $MODCHAOS_GO, then go on PATH.
+    #[arg(long)]
+    go: Option<PathBuf>,
+    /// Write the JSON journal (one line per scenario) to this file; `-` for stdout.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Extra directory to look for playbooks in.
+    #[arg(long)]
+    playbooks: Vec<PathBuf>,
+    /// Also print every go command as it ends.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Sends each event to every reporter.
+struct Fanout(Vec<Box<dyn EventSink>>);
+
+impl EventSink for Fanout {
+    fn emit(&self, event: &Event) {
+        for sink in &self.0 {
+            sink.emit(event);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { paths, go } => validate(&paths, go),
+        Command::Schema { playbook } => {
+            let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
+            println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
+            exit::PASSED
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn print_problems(error: &scenario::LoadError) {
+    for problem in error.problems() {
+        eprintln!("{:?}", miette::Report::new(problem));
+    }
+}
+
+fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
+    let files = match scenario::discover(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("modchaos: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let ctx = LoadContext::new(GoBinary::find(go.as_deref()).ok());
+    let mut bad = 0;
+    for file in &files {
+        match scenario::load(file, &ctx) {
+            Ok(s) => println!("ok  {} ({})", file.display(), s.name),
+            Err(e) => {
+                bad += 1;
+                print_problems(&e);
+            }
+        }
+    }
+    println!("{} file(s): {} valid, {bad} invalid", files.len(), files.len() - bad);
+    if bad > 0 || files.is_empty() { exit::BAD_INPUT } else { exit::PASSED }
+}
+
+fn run(args: RunArgs) -> u8 {
+    let go = match GoBinary::find(args.go.as_deref()) {
+        Ok(go) => go,
+        Err(e) => {
+            eprintln!("modchaos: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    if let Err(e) = go.version() {
+        eprintln!("modchaos: {e}");
+        return exit::ENVIRONMENT;
+    }
+    let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("modchaos: --filter: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let files = match scenario::discover(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("modchaos: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let mut ctx = LoadContext::new(Some(go.clone()));
+    ctx.playbook_dirs = args.playbooks.clone();
+    let (scenarios, invalid) = load_all(&files, &ctx);
+    for (_, e) in &invalid {
+        print_problems(e);
+    }
+    let scenarios: Vec<_> = scenarios.into_iter().filter(|s| selected(s, filter.as_ref())).collect();
+    if scenarios.is_empty() {
+        eprintln!("modchaos: no scenario selected (files found: {})", files.len());
+        return exit::BAD_INPUT;
+    }
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
+    if let Some(path) = &args.json {
+        let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdout())
+        } else {
+            match std::fs::File::create(path) {
+                Ok(f) => Box::new(std::io::BufWriter::new(f)),
+                Err(e) => {
+                    eprintln!("modchaos: --json {}: {e}", path.display());
+                    return exit::BAD_INPUT;
+                }
+            }
+        };
+        sinks.push(Box::new(Journal::new(out)));
+    }
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let options = SuiteOptions { jobs, filter, run: RunOptions { go } };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos: cannot start the async runtime: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    let result = runtime.block_on(run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks))));
+    let s = result.summary;
+    if s.invalid > 0 {
+        exit::BAD_INPUT
+    } else if s.failed > 0 {
+        exit::FAILED
+    } else if s.skipped > 0 {
+        exit::SKIPPED
+    } else {
+        exit::PASSED
+    }
+}

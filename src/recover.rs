@@ -1,0 +1,78 @@
+//! Applying recovery steps: environment edits, `.netrc` credentials, cache cleaning. The
+//! environment is kept in scenario terms (host names); the host map translates it for go.
+
+use std::io::Write as _;
+
+use crate::sandbox::Sandbox;
+use crate::scenario::RecoveryStep;
+use crate::world::HostMap;
+
+/// Applies `steps` in order to `env` and the sandbox; returns one line per step.
+pub fn apply(steps: &[RecoveryStep], env: &mut Vec<(String, String)>, sandbox: &Sandbox, map: &HostMap) -> std::io::Result<Vec<String>> {
+    let mut done = Vec::new();
+    for step in steps {
+        match step {
+            RecoveryStep::Set(vars) => {
+                for (k, v) in vars {
+                    set(env, k, v.clone());
+                }
+            }
+            RecoveryStep::Unset(vars) => env.retain(|(k, _)| !vars.contains(k)),
+            RecoveryStep::Replace { var, from, to } => {
+                if let Some(current) = get(env, var) {
+                    let replaced = current.replace(from.as_str(), to);
+                    set(env, var, replaced);
+                }
+            }
+            RecoveryStep::Append { var, value } => {
+                let new = format!("{}{value}", get(env, var).unwrap_or_default());
+                set(env, var, new);
+            }
+            RecoveryStep::Prepend { var, value } => {
+                let new = format!("{value}{}", get(env, var).unwrap_or_default());
+                set(env, var, new);
+            }
+            RecoveryStep::Netrc { host, login, password } => {
+                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(sandbox.paths.home.join(".netrc"))?;
+                writeln!(file, "machine {} login {login} password {password}", map.netrc_machine(host))?;
+            }
+            RecoveryStep::CleanCache => sandbox.clean_module_cache()?,
+        }
+        done.push(step.describe());
+    }
+    Ok(done)
+}
+
+fn get(env: &[(String, String)], var: &str) -> Option<String> {
+    env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.clone())
+}
+
+fn set(env: &mut Vec<(String, String)>, var: &str, value: String) {
+    match env.iter_mut().find(|(k, _)| k == var) {
+        Some(entry) => entry.1 = value,
+        None => env.push((var.to_string(), value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_edits() {
+        let sandbox = Sandbox::create().unwrap();
+        let map = HostMap::default();
+        let mut env = vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
+        let steps = [
+            RecoveryStep::Replace { var: "GOPROXY".into(), from: ",".into(), to: "|".into() },
+            RecoveryStep::Append { var: "GOPROXY".into(), value: "|direct".into() },
+            RecoveryStep::Unset(vec!["GOFLAGS".into()]),
+            RecoveryStep::Set(vec![("GONOSUMDB".into(), "corp.example".into())]),
+            RecoveryStep::Netrc { host: "a".into(), login: "u".into(), password: "p".into() },
+        ];
+        let lines = apply(&steps, &mut env, &sandbox, &map).unwrap();
+        assert_eq!(env, [("GOPROXY".to_string(), "https://a|https://b|direct".to_string()), ("GONOSUMDB".to_string(), "corp.example".to_string())]);
+        assert_eq!(lines.len(), 5);
+        assert_eq!(std::fs::read_to_string(sandbox.paths.home.join(".netrc")).unwrap(), "machine a login u password p\n");
+    }
+}

@@ -1,0 +1,6 @@
+//! Reporters: they turn runner events into output for people and machines, and nothing
+//! else (they never look at a run directly).
+
+pub mod journal;
+pub mod text;
+pub mod terminal;

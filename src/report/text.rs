@@ -1,0 +1,72 @@
+//! Plain-text rendering of a scenario report, shared by the terminal reporter and the
+//! `cargo test` harness: expected vs got, go's output, every request each fake saw.
+
+use std::fmt::Write as _;
+
+use crate::runner::report::{PhaseReport, ScenarioReport};
+
+/// The whole story of a scenario, for a failure message.
+pub fn failure_details(report: &ScenarioReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario: {} ({})", report.name, report.file);
+    if let Some(reason) = &report.reason {
+        let _ = writeln!(out, "harness problem: {reason}");
+    }
+    for f in &report.failures {
+        let _ = writeln!(out, "[{:?}] {}\n    expected: {}\n         got: {}", f.phase, f.what, f.expected, f.got);
+    }
+    if !report.hosts.is_empty() {
+        let _ = writeln!(out, "hosts:");
+        for h in &report.hosts {
+            let _ = writeln!(out, "    {h}");
+        }
+    }
+    for c in &report.commands {
+        let _ = writeln!(out, "[{:?}] {} → {} in {:.0} ms", c.phase, c.command, c.exit.describe(), c.duration_ms);
+    }
+    if let Some(run) = &report.run {
+        phase(&mut out, "run", run);
+    }
+    if let Some(rec) = &report.recovery {
+        let _ = writeln!(out, "recovery{}:", rec.playbook.as_ref().map(|p| format!(" (playbook {p})")).unwrap_or_default());
+        for s in &rec.steps {
+            let _ = writeln!(out, "    {s}");
+        }
+        phase(&mut out, "rerun", &rec.rerun);
+        if let Some(v) = &rec.verification {
+            for p in &v.problems {
+                let _ = writeln!(out, "    integrity problem: {p}");
+            }
+        }
+    }
+    out
+}
+
+fn phase(out: &mut String, title: &str, p: &PhaseReport) {
+    let d = &p.diagnosis;
+    let _ = writeln!(out, "{title}: diagnosis {} ({:?}): {}", d.category, d.confidence, d.summary);
+    section(out, "stderr", &p.evidence.stderr);
+    let errors: Vec<_> = p.evidence.records.iter().filter_map(|r| r.error.as_deref()).collect();
+    if !errors.is_empty() {
+        section(out, "-json errors", &errors.join("\n"));
+    }
+    if p.evidence.requests.is_empty() {
+        let _ = writeln!(out, "  requests: none");
+    } else {
+        let _ = writeln!(out, "  requests:");
+        for r in &p.evidence.requests {
+            let _ = writeln!(out, "    {}", r.line());
+        }
+    }
+}
+
+fn section(out: &mut String, title: &str, text: &str) {
+    if text.trim().is_empty() {
+        let _ = writeln!(out, "  {title}: (empty)");
+        return;
+    }
+    let _ = writeln!(out, "  {title}:");
+    for line in text.lines() {
+        let _ = writeln!(out, "    | {line}");
+    }
+}

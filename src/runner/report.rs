@@ -1,0 +1,118 @@
+//! The result of a scenario: everything a person needs to see why it passed or failed,
+//! and what the JSON journal records.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnose::Diagnosis;
+use crate::evidence::Evidence;
+use crate::expect::Failure;
+use crate::fake::Phase;
+use crate::gocmd::Exit;
+use crate::verify::Verification;
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every expectation held.
+    Passed,
+    /// Some expectation did not hold, or the harness could not run it.
+    Failed,
+    /// Not run, with a reason (never counted as passed).
+    Skipped,
+}
+
+/// One go command of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandReport {
+    /// Run, recovery or verification.
+    pub phase: Phase,
+    /// The command line.
+    pub command: String,
+    /// How it ended.
+    pub exit: Exit,
+    /// How long it took.
+    pub duration_ms: f64,
+}
+
+/// One phase (the run, or the rerun after recovery).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseReport {
+    /// What was observed (last command's output, this phase's requests).
+    pub evidence: Evidence,
+    /// The diagnosis of it.
+    pub diagnosis: Diagnosis,
+}
+
+/// The recovery part of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecoveryReport {
+    /// The playbook used.
+    pub playbook: Option<String>,
+    /// Steps applied, one line each.
+    pub steps: Vec<String>,
+    /// The rerun.
+    pub rerun: PhaseReport,
+    /// Integrity checks, when asked for.
+    pub verification: Option<Verification>,
+    /// True when the rerun met every expectation of the recovery (integrity included).
+    pub recovered: bool,
+}
+
+/// Everything about one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario file.
+    pub file: String,
+    /// Outcome.
+    pub status: Status,
+    /// Why it was skipped, or what stopped the harness.
+    pub reason: Option<String>,
+    /// Total wall time.
+    pub duration_ms: f64,
+    /// Every go command run.
+    pub commands: Vec<CommandReport>,
+    /// Unmet expectations.
+    pub failures: Vec<Failure>,
+    /// The run.
+    pub run: Option<PhaseReport>,
+    /// Integrity checks of the run, when its expectations ask for them.
+    pub verification: Option<Verification>,
+    /// The recovery, if the scenario has one.
+    pub recovery: Option<RecoveryReport>,
+    /// Where hosts listened.
+    pub hosts: Vec<String>,
+    /// The sandbox directory (removed at the end).
+    pub sandbox: Option<String>,
+    /// Whether the sandbox was removed.
+    pub sandbox_removed: bool,
+}
+
+impl ScenarioReport {
+    /// The run's diagnosis, if there was a run.
+    pub fn diagnosis(&self) -> Option<&Diagnosis> {
+        self.run.as_ref().map(|r| &r.diagnosis)
+    }
+
+    /// `Some(true)` when the recovery met all its expectations, `None` without recovery.
+    pub fn recovered(&self) -> Option<bool> {
+        self.recovery.as_ref().map(|r| r.recovered)
+    }
+}
+
+/// Totals of a suite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+    /// Scenario files that did not load.
+    pub invalid: usize,
+    /// Wall time.
+    pub duration_ms: u64,
+}

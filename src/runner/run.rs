@@ -1,0 +1,200 @@
+//! One scenario run as one unit: sandbox, world, go commands, evidence, diagnosis,
+//! expectations, recovery, verification, cleanup. It reports back only through events
+//! and a serialisable report, so it can later move into a child process.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use super::events::{Event, EventSink};
+use super::report::{CommandReport, PhaseReport, RecoveryReport, ScenarioReport, Status};
+use crate::diagnose::diagnose;
+use crate::evidence::Evidence;
+use crate::expect::{self, Failure};
+use crate::fake::Phase;
+use crate::gobin::GoBinary;
+use crate::gocmd::{self, GoInvocation, GoOutcome};
+use crate::recover;
+use crate::sandbox::Sandbox;
+use crate::scenario::{ExitExpectation, GoStep, Scenario};
+use crate::verify;
+use crate::world::{HostMap, World};
+
+/// Proxy variables: when a scenario sets none, all point at the world's guard.
+const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+/// What a scenario run needs besides the scenario.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The go command.
+    pub go: GoBinary,
+}
+
+/// The environment go gets: the sandbox's hermetic base, the guard proxy, then the
+/// scenario's variables with declared hosts mapped to their addresses.
+pub fn go_env(sandbox: &Sandbox, scenario_env: &[(String, String)], map: &HostMap) -> BTreeMap<String, String> {
+    let mut env = sandbox.base_env();
+    let sets_proxy = scenario_env.iter().any(|(k, _)| PROXY_VARS.contains(&k.as_str()));
+    if let (Some(guard), false) = (map.guard, sets_proxy) {
+        for var in PROXY_VARS {
+            env.insert(var.to_string(), format!("http://{guard}"));
+        }
+    }
+    for (k, v) in scenario_env {
+        let value = map.to_go(k, v);
+        if k == "GOFLAGS" {
+            let flags = if value.split_whitespace().any(|f| f == "-modcacherw") { value } else { format!("{value} -modcacherw") };
+            env.insert(k.clone(), flags.trim().to_string());
+        } else {
+            env.insert(k.clone(), value);
+        }
+    }
+    env
+}
+
+struct Ctx<'a> {
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    sink: &'a dyn EventSink,
+    sandbox: &'a Sandbox,
+    world: &'a World,
+    commands: Vec<CommandReport>,
+}
+
+impl Ctx<'_> {
+    async fn run_steps(&mut self, steps: &[GoStep], phase: Phase, env: &[(String, String)]) -> Result<GoOutcome, String> {
+        self.world.log.set_phase(phase);
+        let go_env = go_env(self.sandbox, env, &self.world.map);
+        let mut last = None;
+        for step in steps {
+            let command = step.command_line();
+            self.sink.emit(&Event::CommandStarted { scenario: self.scenario.name.clone(), phase, command: command.clone() });
+            let inv = GoInvocation { go: &self.options.go.path, args: &step.args, env: &go_env, cwd: &self.sandbox.paths.work, timeout: step.timeout };
+            let outcome = gocmd::run(&inv).await.map_err(|e| format!("cannot run `{command}`: {e}"))?;
+            self.sink.emit(&Event::CommandFinished {
+                scenario: self.scenario.name.clone(),
+                phase,
+                command: command.clone(),
+                exit: outcome.exit,
+                duration_ms: outcome.duration_ms,
+            });
+            self.commands.push(CommandReport { phase, command, exit: outcome.exit, duration_ms: outcome.duration_ms });
+            last = Some(outcome);
+        }
+        last.ok_or_else(|| "the scenario has no go command".to_string())
+    }
+
+    /// Integrity checks after a successful phase; problems become failures.
+    async fn verify(&mut self, evidence: &Evidence, env: &[(String, String)], report: &mut ScenarioReport) -> verify::Verification {
+        let scenario = self.scenario;
+        self.world.log.set_phase(Phase::Verify);
+        let args: Vec<String> = scenario.run.iter().flat_map(|s| s.args.iter().cloned()).collect();
+        let targets = verify::downloaded(evidence, &args, &scenario.modules);
+        let mut v = verify::check_cache(&targets, evidence, &scenario.modules, &self.sandbox.paths.modcache);
+        let go_env = go_env(self.sandbox, env, &self.world.map);
+        self.sink.emit(&Event::CommandStarted { scenario: scenario.name.clone(), phase: Phase::Verify, command: "go mod verify".into() });
+        verify::go_mod_verify(&self.options.go.path, &targets, &go_env, &self.sandbox.paths.root.join("verify"), &mut v).await;
+        if let Some(o) = &v.go_mod_verify {
+            self.sink.emit(&Event::CommandFinished { scenario: scenario.name.clone(), phase: Phase::Verify, command: o.command.clone(), exit: o.exit, duration_ms: o.duration_ms });
+            self.commands.push(CommandReport { phase: Phase::Verify, command: o.command.clone(), exit: o.exit, duration_ms: o.duration_ms });
+        }
+        for problem in &v.problems {
+            report.failures.push(Failure { phase: Phase::Verify, what: "integrity".into(), expected: "content equal to the fixture".into(), got: problem.clone() });
+        }
+        v
+    }
+
+    fn evidence(&self, outcome: &GoOutcome, phase: Phase, env: &[(String, String)]) -> Evidence {
+        let requests = self.world.log.snapshot().into_iter().filter(|r| r.phase == phase).collect();
+        Evidence::from_run(outcome, &self.world.map, requests, env.to_vec())
+    }
+}
+
+/// Runs `scenario` to the end and reports. Never panics on a harness problem: it
+/// becomes a failed report with the reason.
+pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink) -> ScenarioReport {
+    let started = Instant::now();
+    sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
+    let mut report = ScenarioReport {
+        name: scenario.name.clone(),
+        file: scenario.file.display().to_string(),
+        status: Status::Failed,
+        reason: None,
+        duration_ms: 0.0,
+        commands: Vec::new(),
+        failures: Vec::new(),
+        run: None,
+        verification: None,
+        recovery: None,
+        hosts: Vec::new(),
+        sandbox: None,
+        sandbox_removed: false,
+    };
+    match Sandbox::create() {
+        Ok(sandbox) => {
+            report.sandbox = Some(sandbox.paths.root.display().to_string());
+            if let Err(reason) = run_in(scenario, options, sink, &sandbox, &mut report).await {
+                report.reason = Some(reason);
+            }
+            let root = sandbox.paths.root.clone();
+            match sandbox.remove() {
+                Ok(()) => report.sandbox_removed = !root.exists(),
+                Err(e) => report.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
+            }
+        }
+        Err(e) => report.reason = Some(format!("cannot create a sandbox: {e}")),
+    }
+    report.status = if report.reason.is_none() && report.failures.is_empty() { Status::Passed } else { Status::Failed };
+    report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
+    report
+}
+
+async fn run_in(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink, sandbox: &Sandbox, report: &mut ScenarioReport) -> Result<(), String> {
+    sandbox.write_work_files(&scenario.files).map_err(|e| format!("cannot write the work module: {e}"))?;
+    let mut world = World::start(scenario).await.map_err(|e| format!("cannot start the fake hosts: {e}"))?;
+    report.hosts = world.map.describe();
+    let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
+
+    let mut env = scenario.env.clone();
+    let result = ctx.run_steps(&scenario.run, Phase::Run, &env).await;
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            report.commands = ctx.commands;
+            return Err(e);
+        }
+    };
+    let evidence = ctx.evidence(&outcome, Phase::Run, &env);
+    let diagnosis = diagnose(&evidence);
+    report.failures.extend(expect::check(&scenario.expect, &evidence, &diagnosis, Phase::Run));
+    if scenario.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
+        report.verification = Some(ctx.verify(&evidence, &env, report).await);
+    }
+    report.run = Some(PhaseReport { evidence, diagnosis });
+
+    if let Some(recovery) = &scenario.recover {
+        let failures_before = report.failures.len();
+        let steps = recover::apply(&recovery.steps, &mut env, sandbox, &world.map).map_err(|e| format!("cannot apply the recovery: {e}"))?;
+        let outcome = ctx.run_steps(&scenario.run, Phase::Recover, &env).await;
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                report.commands = ctx.commands;
+                return Err(e);
+            }
+        };
+        let evidence = ctx.evidence(&outcome, Phase::Recover, &env);
+        let diagnosis = diagnose(&evidence);
+        report.failures.extend(expect::check(&recovery.expect, &evidence, &diagnosis, Phase::Recover));
+        let verification = if recovery.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
+            Some(ctx.verify(&evidence, &env, report).await)
+        } else {
+            None
+        };
+        let recovered = report.failures.len() == failures_before;
+        report.recovery = Some(RecoveryReport { playbook: recovery.playbook.clone(), steps, rerun: PhaseReport { evidence, diagnosis }, verification, recovered });
+    }
+    report.commands = ctx.commands;
+    world.shutdown();
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Running many scenarios: load and validate every file first (so a typo fails fast),
+//! select by `--filter`, then run up to `jobs` scenarios at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use regex::Regex;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::events::{Event, EventSink};
+use super::report::{ScenarioReport, Status, Summary};
+use super::run::{RunOptions, run_scenario};
+use crate::scenario::{LoadContext, LoadError, Scenario, load};
+
+/// How to run a suite.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    /// Scenarios run at once.
+    pub jobs: usize,
+    /// Only scenarios whose name or file matches.
+    pub filter: Option<Regex>,
+    /// Per-scenario options.
+    pub run: RunOptions,
+}
+
+/// Everything a suite produced.
+#[derive(Debug)]
+pub struct SuiteResult {
+    /// Reports of the scenarios run, in file order.
+    pub reports: Vec<ScenarioReport>,
+    /// Files that did not load.
+    pub invalid: Vec<(PathBuf, LoadError)>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// Loads every file; returns the valid scenarios and the failures.
+pub fn load_all(files: &[PathBuf], ctx: &LoadContext) -> (Vec<Scenario>, Vec<(PathBuf, LoadError)>) {
+    let mut scenarios = Vec::new();
+    let mut invalid = Vec::new();
+    for file in files {
+        match load(file, ctx) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => invalid.push((file.clone(), e)),
+        }
+    }
+    (scenarios, invalid)
+}
+
+/// Whether `scenario` is selected by `filter`.
+pub fn selected(scenario: &Scenario, filter: Option<&Regex>) -> bool {
+    filter.is_none_or(|f| f.is_match(&scenario.name) || f.is_match(&scenario.file.display().to_string()))
+}
+
+/// Runs `scenarios` (already loaded and selected) `jobs` at a time.
+pub async fn run_suite(scenarios: Vec<Scenario>, invalid: Vec<(PathBuf, LoadError)>, options: &SuiteOptions, sink: Arc<dyn EventSink>) -> SuiteResult {
+    let started = Instant::now();
+    let jobs = options.jobs.max(1);
+    sink.emit(&Event::SuiteStarted {
+        scenarios: scenarios.len(),
+        jobs,
+        go: options.run.go.path.display().to_string(),
+        go_version: options.run.go.version().unwrap_or_else(|e| e.to_string()),
+    });
+    let permits = Arc::new(Semaphore::new(jobs));
+    let mut tasks = JoinSet::new();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let permits = permits.clone();
+        let sink = sink.clone();
+        let run = options.run.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            (index, run_scenario(&scenario, &run, sink.as_ref()).await)
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(done) => reports.push(done),
+            Err(e) => reports.push((usize::MAX, crashed(e))),
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    let reports: Vec<ScenarioReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
+    let summary = Summary {
+        passed: count(Status::Passed),
+        failed: count(Status::Failed),
+        skipped: count(Status::Skipped),
+        invalid: invalid.len(),
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    sink.emit(&Event::SuiteFinished { summary });
+    SuiteResult { reports, invalid, summary }
+}
+
+/// A report for a scenario task that panicked: a bug in modchaos, reported, not hidden.
+fn crashed(error: tokio::task::JoinError) -> ScenarioReport {
+    ScenarioReport {
+        name: "<crashed scenario>".into(),
+        file: String::new(),
+        status: Status::Failed,
+        reason: Some(format!("the scenario task failed: {error} (this is a modchaos bug)")),
+        duration_ms: 0.0,
+        commands: Vec::new(),
+        failures: Vec::new(),
+        run: None,
+        verification: None,
+        recovery: None,
+        hosts: Vec::new(),
+        sandbox: None,
+        sandbox_removed: false,
+    }
+}

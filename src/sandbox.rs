@@ -1,0 +1,192 @@
+//! The per-run workspace: fresh HOME, GOPATH, module cache, build cache, work module and
+//! temp dir under one temporary directory, and the hermetic environment go runs with
+//! (DESIGN §4). Nothing of the user's environment leaks in except PATH.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The default work module's go.mod.
+pub const DEFAULT_GO_MOD: &str = "module modchaos.test/work\n\ngo 1.21\n";
+
+/// Where everything of one run lives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxPaths {
+    /// The temporary directory holding everything below.
+    pub root: PathBuf,
+    /// HOME (so `~/.netrc`, `~/.gitconfig` and go's config dir are the sandbox's own).
+    pub home: PathBuf,
+    /// GOPATH.
+    pub gopath: PathBuf,
+    /// GOMODCACHE.
+    pub modcache: PathBuf,
+    /// GOCACHE.
+    pub gocache: PathBuf,
+    /// The work module the go commands run in.
+    pub work: PathBuf,
+    /// TMPDIR.
+    pub tmp: PathBuf,
+    /// GIT_CONFIG_GLOBAL.
+    pub gitconfig: PathBuf,
+}
+
+/// A sandbox; removed (module cache included, read-only or not) when dropped.
+#[derive(Debug)]
+pub struct Sandbox {
+    /// The paths.
+    pub paths: SandboxPaths,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Sandbox {
+    /// Creates the directories and an empty git config.
+    pub fn create() -> std::io::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir()?;
+        let root = dir.path().to_path_buf();
+        let gopath = root.join("gopath");
+        let paths = SandboxPaths {
+            home: root.join("home"),
+            modcache: gopath.join("pkg").join("mod"),
+            gopath,
+            gocache: root.join("gocache"),
+            work: root.join("work"),
+            tmp: root.join("tmp"),
+            gitconfig: root.join("home").join(".gitconfig"),
+            root,
+        };
+        for d in [&paths.home, &paths.gopath, &paths.gocache, &paths.work, &paths.tmp] {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::write(&paths.gitconfig, "")?;
+        disable_go_telemetry(&paths.home.join(".config"))?;
+        Ok(Sandbox { paths, dir: Some(dir) })
+    }
+
+    /// Writes the work module's files; `go.mod` defaults to [`DEFAULT_GO_MOD`].
+    pub fn write_work_files(&self, files: &[(String, String)]) -> std::io::Result<()> {
+        if !files.iter().any(|(name, _)| name == "go.mod") {
+            std::fs::write(self.paths.work.join("go.mod"), DEFAULT_GO_MOD)?;
+        }
+        for (name, content) in files {
+            let path = self.paths.work.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, content)?;
+        }
+        Ok(())
+    }
+
+    /// Empties the module cache (a recovery step), coping with read-only directories.
+    pub fn clean_module_cache(&self) -> std::io::Result<()> {
+        if self.paths.modcache.exists() {
+            make_writable(&self.paths.modcache);
+            std::fs::remove_dir_all(&self.paths.modcache)?;
+        }
+        Ok(())
+    }
+
+    /// Removes everything now, reporting failure (dropping does the same silently).
+    pub fn remove(mut self) -> std::io::Result<()> {
+        let Some(dir) = self.dir.take() else { return Ok(()) };
+        make_writable(dir.path());
+        dir.close()
+    }
+
+    /// The hermetic base environment of every go command run here.
+    pub fn base_env(&self) -> BTreeMap<String, String> {
+        let p = &self.paths;
+        let path_of = |p: &Path| p.display().to_string();
+        let mut env = BTreeMap::new();
+        env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        env.insert("HOME".into(), path_of(&p.home));
+        env.insert("XDG_CONFIG_HOME".into(), path_of(&p.home.join(".config")));
+        env.insert("XDG_CACHE_HOME".into(), path_of(&p.home.join(".cache")));
+        env.insert("GOPATH".into(), path_of(&p.gopath));
+        env.insert("GOMODCACHE".into(), path_of(&p.modcache));
+        env.insert("GOCACHE".into(), path_of(&p.gocache));
+        env.insert("TMPDIR".into(), path_of(&p.tmp));
+        env.insert("GOTOOLCHAIN".into(), "local".into());
+        env.insert("GOENV".into(), "off".into());
+        env.insert("GOWORK".into(), "off".into());
+        env.insert("GOFLAGS".into(), "-modcacherw".into());
+        for var in ["GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOINSECURE", "NO_PROXY", "no_proxy"] {
+            env.insert(var.into(), String::new());
+        }
+        // Until the fake checksum database exists, nothing may reach sum.golang.org.
+        env.insert("GOSUMDB".into(), "off".into());
+        env.insert("GIT_TERMINAL_PROMPT".into(), "0".into());
+        env.insert("GIT_CONFIG_GLOBAL".into(), path_of(&p.gitconfig));
+        env.insert("GIT_CONFIG_NOSYSTEM".into(), "1".into());
+        env.insert("LC_ALL".into(), "C".into());
+        env
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            make_writable(dir.path());
+            let _ = dir.close();
+        }
+    }
+}
+
+/// Turns go's telemetry off for a fresh config dir: it cannot be set through the
+/// environment, and left on it writes counter files (and may start a helper process)
+/// that are nobody's business in a sandbox.
+pub fn disable_go_telemetry(config_dir: &Path) -> std::io::Result<()> {
+    let dir = config_dir.join("go").join("telemetry");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("mode"), "off")
+}
+
+/// Adds owner write permission to every directory below `root`: go leaves module
+/// directories read-only unless told `-modcacherw`, and removal needs write access.
+pub fn make_writable(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(root) else { return };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(mode | 0o700));
+    }
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            make_writable(&entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn removal_copes_with_read_only_module_directories() {
+        let sandbox = Sandbox::create().unwrap();
+        let module_dir = sandbox.paths.modcache.join("rsc.io").join("quote@v1.5.2");
+        std::fs::create_dir_all(&module_dir).unwrap();
+        std::fs::write(module_dir.join("quote.go"), "package quote\n").unwrap();
+        std::fs::set_permissions(&module_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let root = sandbox.paths.root.clone();
+        sandbox.remove().unwrap();
+        assert!(!root.exists());
+    }
+
+    #[test]
+    fn base_env_points_everything_into_the_sandbox() {
+        let sandbox = Sandbox::create().unwrap();
+        let env = sandbox.base_env();
+        let root = sandbox.paths.root.display().to_string();
+        for var in ["HOME", "GOPATH", "GOMODCACHE", "GOCACHE", "TMPDIR", "GIT_CONFIG_GLOBAL"] {
+            assert!(env[var].starts_with(&root), "{var}={}", env[var]);
+        }
+        assert_eq!(env["GOTOOLCHAIN"], "local");
+        assert_eq!(env["GOFLAGS"], "-modcacherw");
+    }
+}

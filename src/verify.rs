@@ -1,0 +1,142 @@
+//! Integrity after a successful recovery: every module go downloaded must carry exactly
+//! the fixture's content. The harness re-hashes what go reported, what it cached and
+//! what it extracted, and `go mod verify` must agree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Evidence;
+use crate::fixture::escape::escape;
+use crate::fixture::{ModuleSet, dirhash};
+use crate::gocmd::{self, GoInvocation, GoOutcome};
+
+/// What verification found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Verification {
+    /// Checks that passed, one line each.
+    pub checks: Vec<String>,
+    /// Checks that failed, one line each.
+    pub problems: Vec<String>,
+    /// The `go mod verify` run.
+    pub go_mod_verify: Option<GoOutcome>,
+}
+
+/// Module versions a run downloaded: its `-json` records without error or, without
+/// records, the `path@version` arguments that name fixtures.
+pub fn downloaded(evidence: &Evidence, args: &[String], modules: &ModuleSet) -> Vec<(String, String)> {
+    let from_records: Vec<_> = evidence.records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
+    if !from_records.is_empty() {
+        return from_records;
+    }
+    args.iter()
+        .filter_map(|a| a.split_once('@'))
+        .filter(|(p, v)| modules.get(p, v).is_some())
+        .map(|(p, v)| (p.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Checks the cache of `modcache` and the `-json` records against the fixtures.
+pub fn check_cache(targets: &[(String, String)], evidence: &Evidence, modules: &ModuleSet, modcache: &Path) -> Verification {
+    let mut v = Verification::default();
+    if targets.is_empty() {
+        v.problems.push("nothing to verify: the run reported no downloaded module".into());
+    }
+    for (path, version) in targets {
+        let id = format!("{path}@{version}");
+        let Some(fixture) = modules.get(path, version) else {
+            v.problems.push(format!("{id}: go downloaded it but no fixture defines it"));
+            continue;
+        };
+        let mut expect = |what: &str, got: Option<String>, want: &str| match got {
+            Some(got) if got == want => v.checks.push(format!("{id}: {what} is {want}")),
+            Some(got) => v.problems.push(format!("{id}: {what} is {got}, the fixture's is {want}")),
+            None => v.problems.push(format!("{id}: {what} is missing")),
+        };
+        if let Some(record) = evidence.records.iter().find(|r| r.path == *path && r.version == *version) {
+            expect("Sum reported by go", record.sum.clone(), &fixture.sum);
+            if let Some(mod_sum) = &fixture.go_mod_sum {
+                expect("GoModSum reported by go", record.go_mod_sum.clone(), mod_sum);
+            }
+        }
+        let download = modcache.join("cache/download").join(escape(path)).join("@v");
+        let version_file = escape(version);
+        expect("hash of the cached zip", hash_zip(&download.join(format!("{version_file}.zip"))), &fixture.sum);
+        expect(
+            "cached .ziphash",
+            std::fs::read_to_string(download.join(format!("{version_file}.ziphash"))).ok().map(|s| s.trim().to_string()),
+            &fixture.sum,
+        );
+        let dir = modcache.join(format!("{}@{}", escape(path), version_file));
+        expect("hash of the extracted directory", hash_dir(&dir, &id), &fixture.sum);
+    }
+    v
+}
+
+/// Runs `go mod verify` in a module that requires `targets`, with the recovered
+/// environment (plus `-mod=mod`, so missing go.mod files of dependencies are fetched).
+pub async fn go_mod_verify(go: &Path, targets: &[(String, String)], env: &BTreeMap<String, String>, dir: &Path, v: &mut Verification) {
+    let mut go_mod = String::from("module modchaos.test/verify\n\ngo 1.21\n\nrequire (\n");
+    for (path, version) in targets {
+        go_mod += &format!("\t{path} {version}\n");
+    }
+    go_mod += ")\n";
+    if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join("go.mod"), go_mod)) {
+        v.problems.push(format!("go mod verify: cannot write its module: {e}"));
+        return;
+    }
+    let mut env = env.clone();
+    let flags = env.get("GOFLAGS").cloned().unwrap_or_default();
+    env.insert("GOFLAGS".into(), format!("{flags} -mod=mod").trim().to_string());
+    let args = ["mod".to_string(), "verify".to_string()];
+    let inv = GoInvocation { go, args: &args, env: &env, cwd: dir, timeout: Duration::from_secs(60) };
+    match gocmd::run(&inv).await {
+        Ok(outcome) => {
+            if outcome.exit.success() && outcome.stdout.contains("all modules verified") {
+                v.checks.push("go mod verify: all modules verified".into());
+            } else {
+                v.problems.push(format!("go mod verify: {}: {}", outcome.exit.describe(), (outcome.stdout.clone() + &outcome.stderr).trim()));
+            }
+            v.go_mod_verify = Some(outcome);
+        }
+        Err(e) => v.problems.push(format!("go mod verify could not start: {e}")),
+    }
+}
+
+/// `h1:` of a zip's file entries; `None` if it cannot be read.
+pub fn hash_zip(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut archive = zip::ZipArchive::new(file).ok()?;
+    let mut files = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).ok()?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().ok()?.to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).ok()?;
+        files.push((name, data));
+    }
+    dirhash::hash1(files.iter().map(|(n, d)| (n.as_str(), d.as_slice()))).ok()
+}
+
+/// `h1:` of an extracted module directory, file names prefixed with `prefix/`.
+pub fn hash_dir(dir: &Path, prefix: &str) -> Option<String> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).ok()? {
+            let path = entry.ok()?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).ok()?.to_str()?.to_string();
+                files.push((format!("{prefix}/{rel}"), std::fs::read(&path).ok()?));
+            }
+        }
+    }
+    dirhash::hash1(files.iter().map(|(n, d)| (n.as_str(), d.as_slice()))).ok()
+}
