@@ -59,7 +59,9 @@ impl TraceGet {
 
 /// Parses every `-json` object in go's stdout (objects are concatenated, pretty-printed).
 pub fn parse_json_records(stdout: &str) -> Vec<ModuleRecord> {
-    let Some(start) = stdout.find('{') else { return Vec::new() };
+    let Some(start) = stdout.find('{') else {
+        return Vec::new();
+    };
     serde_json::Deserializer::from_str(&stdout[start..]).into_iter::<ModuleRecord>().map_while(Result::ok).collect()
 }
 
@@ -67,7 +69,9 @@ pub fn parse_json_records(stdout: &str) -> Vec<ModuleRecord> {
 pub fn parse_trace(stderr: &str) -> Vec<TraceGet> {
     let mut gets: Vec<TraceGet> = Vec::new();
     for line in stderr.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("# get ") else { continue };
+        let Some(rest) = line.trim_start().strip_prefix("# get ") else {
+            continue;
+        };
         match rest.split_once(": ") {
             Some((url, result)) => match gets.iter_mut().rev().find(|g| g.url == url && g.result.is_none()) {
                 Some(open) => open.result = Some(result.to_string()),
@@ -104,7 +108,9 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
         if trimmed.is_empty() || trimmed.trim_start().starts_with("# ") || is_trace_command(trimmed) {
             continue;
         }
-        if line.starts_with('\t') && let Some(last) = errors.last_mut() {
+        if line.starts_with('\t')
+            && let Some(last) = errors.last_mut()
+        {
             last.text.push('\n');
             last.text.push_str(trimmed);
             continue;
@@ -116,7 +122,9 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
 
 /// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`) are not errors.
 fn is_trace_command(line: &str) -> bool {
-    ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil "].iter().any(|p| line.starts_with(p))
+    ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil "]
+        .iter()
+        .any(|p| line.starts_with(p))
         || line.starts_with("0.") && line.contains("s # ")
 }
 
@@ -147,7 +155,12 @@ pub struct Evidence {
 
 impl Evidence {
     /// Evidence of a run of the harness: go's output rewritten to scenario names.
-    pub fn from_run(outcome: &GoOutcome, map: &HostMap, requests: Vec<RequestRecord>, env: Vec<(String, String)>) -> Evidence {
+    pub fn from_run(
+        outcome: &GoOutcome,
+        map: &HostMap,
+        requests: Vec<RequestRecord>,
+        env: Vec<(String, String)>,
+    ) -> Evidence {
         let stderr = map.from_go(&outcome.stderr);
         let stdout = map.from_go(&outcome.stdout);
         Evidence {
@@ -166,7 +179,12 @@ impl Evidence {
 
     /// Evidence from a bare log (stderr, or a whole CI log).
     pub fn from_log(text: &str) -> Evidence {
-        Evidence { records: parse_json_records(text), trace: parse_trace(text), stderr: text.to_string(), ..Default::default() }
+        Evidence {
+            records: parse_json_records(text),
+            trace: parse_trace(text),
+            stderr: text.to_string(),
+            ..Default::default()
+        }
     }
 
     /// go's error messages: stderr's (trace lines left out), then those only found in
@@ -228,8 +246,18 @@ mod tests {
         let evidence = Evidence {
             stderr: "go: m@v1: boom\n".into(),
             records: vec![
-                ModuleRecord { path: "m".into(), version: "v1".into(), error: Some("m@v1: boom".into()), ..Default::default() },
-                ModuleRecord { path: "n".into(), version: "v2".into(), error: Some("n@v2: bang".into()), ..Default::default() },
+                ModuleRecord {
+                    path: "m".into(),
+                    version: "v1".into(),
+                    error: Some("m@v1: boom".into()),
+                    ..Default::default()
+                },
+                ModuleRecord {
+                    path: "n".into(),
+                    version: "v2".into(),
+                    error: Some("n@v2: bang".into()),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         };

@@ -34,7 +34,8 @@ pub fn exit_kind(exit: Exit) -> ExitExpectation {
 /// Every way `evidence` and `diagnosis` miss `expect`.
 pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, phase: Phase) -> Vec<Failure> {
     let mut failures = Vec::new();
-    let mut fail = |what: &str, expected: String, got: String| failures.push(Failure { phase, what: what.into(), expected, got });
+    let mut fail =
+        |what: &str, expected: String, got: String| failures.push(Failure { phase, what: what.into(), expected, got });
     if let (Some(want), Some(exit)) = (expect.exit, evidence.exit)
         && exit_kind(exit) != want
     {
@@ -48,15 +49,25 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
     if let Some(re) = &expect.error {
         let errors = evidence.errors();
         if !errors.iter().any(|e| re.is_match(&e.text)) {
-            let got = if errors.is_empty() { "no error message".to_string() } else { format!("{} error message(s), none matching (shown below)", errors.len()) };
+            let got = if errors.is_empty() {
+                "no error message".to_string()
+            } else {
+                format!("{} error message(s), none matching (shown below)", errors.len())
+            };
             fail("error", format!("an error matching /{}/", re.as_str()), got);
         }
     }
-    for (what, pattern, text) in [("stderr", &expect.stderr, &evidence.stderr), ("stdout", &expect.stdout, &evidence.stdout)] {
+    for (what, pattern, text) in
+        [("stderr", &expect.stderr, &evidence.stderr), ("stdout", &expect.stdout, &evidence.stdout)]
+    {
         if let Some(re) = pattern
             && !re.is_match(text)
         {
-            fail(what, format!("a match for /{}/", re.as_str()), if text.trim().is_empty() { "nothing".into() } else { "no match (shown below)".into() });
+            fail(
+                what,
+                format!("a match for /{}/", re.as_str()),
+                if text.trim().is_empty() { "nothing".into() } else { "no match (shown below)".into() },
+            );
         }
     }
     for r in &expect.requests {

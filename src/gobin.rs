@@ -36,7 +36,9 @@ pub struct GoBinary {
 impl GoBinary {
     /// Resolves the go binary: `explicit` (from `--go`), else `$MODCHAOS_GO`, else `go` on PATH.
     pub fn find(explicit: Option<&Path>) -> Result<GoBinary, GoBinaryError> {
-        let configured = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("MODCHAOS_GO").filter(|v| !v.is_empty()).map(PathBuf::from));
+        let configured = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("MODCHAOS_GO").filter(|v| !v.is_empty()).map(PathBuf::from));
         let path = match configured {
             Some(p) if p.components().count() > 1 => p,
             Some(name) => which(&name).ok_or(GoBinaryError::NotExecutable(name))?,
@@ -51,7 +53,8 @@ impl GoBinary {
     /// Runs `go <args>` with a minimal hermetic environment and returns trimmed stdout.
     pub fn query(&self, args: &[&str]) -> Result<String, GoBinaryError> {
         let broken = |detail: String| GoBinaryError::Broken { path: self.path.clone(), args: args.join(" "), detail };
-        let scratch = tempfile::Builder::new().prefix("modchaos-goquery-").tempdir().map_err(|e| broken(e.to_string()))?;
+        let scratch =
+            tempfile::Builder::new().prefix("modchaos-goquery-").tempdir().map_err(|e| broken(e.to_string()))?;
         crate::sandbox::disable_go_telemetry(&scratch.path().join(".config")).map_err(|e| broken(e.to_string()))?;
         let output = Command::new(&self.path)
             .args(args)

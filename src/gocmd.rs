@@ -147,40 +147,42 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid })
 }
 
-/// Process ids whose process group is `pgid`, read from `/proc`.
-pub fn group_members(pgid: i32) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+/// Live (non-zombie) processes whose process group is `pgid`, read from `/proc`.
+/// Zombies are dead already: they only wait for a parent (often init) to reap them.
+pub fn live_group_members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
             // Fields after the parenthesised command name: state, ppid, pgrp, …
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().nth(2).map(str::to_string)))
-                .flatten()
-                .and_then(|pgrp| pgrp.parse::<i32>().ok())
-                == Some(pgid)
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+            state != Some("Z") && pgrp == Some(pgid)
         })
         .collect()
 }
 
-/// Waits until no process of group `pgid` is left (zombies of other parents aside), or
-/// `limit` passes.
+/// Waits until no live process of group `pgid` is left, or `limit` passes.
 async fn wait_for_group_exit(pgid: i32, limit: Duration) {
     let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        let alive = group_members(pgid).into_iter().any(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
-        });
-        if !alive {
-            return;
-        }
+    while Instant::now() < deadline && !live_group_members(pgid).is_empty() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
 async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
-    let Some(mut stream) = stream else { return String::new() };
+    let Some(mut stream) = stream else {
+        return String::new();
+    };
     let mut kept = Vec::new();
     let mut dropped = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
@@ -199,4 +201,43 @@ async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> Strin
         text += &format!("\n[modchaos: {dropped} more bytes of output dropped]\n");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(body: &str) -> tempfile::TempPath {
+        use std::io::Write as _;
+        use std::os::unix::fs::PermissionsExt;
+        let mut file = tempfile::Builder::new().prefix("modchaos-fake-go-").tempfile().unwrap();
+        writeln!(file, "#!/bin/sh\n{body}").unwrap();
+        let path = file.into_temp_path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn the_whole_group_dies_at_the_deadline_even_children_ignoring_sigterm() {
+        // A "go" that starts a child which ignores SIGTERM, then waits forever.
+        let fake = script("sh -c 'trap \"\" TERM; sleep 300' &\necho started >&2\nsleep 300");
+        let env = BTreeMap::from([("PATH".to_string(), std::env::var("PATH").unwrap())]);
+        let cwd = std::env::temp_dir();
+        let inv = GoInvocation { go: &fake, args: &[], env: &env, cwd: &cwd, timeout: Duration::from_millis(500) };
+        let outcome = run(&inv).await.unwrap();
+        assert_eq!(outcome.exit, Exit::Timeout);
+        assert!(outcome.stderr.contains("started"));
+        assert!(live_group_members(outcome.pid as i32).is_empty(), "processes of group {} survived", outcome.pid);
+    }
+
+    #[tokio::test]
+    async fn exit_status_and_output_are_captured() {
+        let fake = script("echo out; echo err >&2; exit 3");
+        let env = BTreeMap::new();
+        let cwd = std::env::temp_dir();
+        let inv = GoInvocation { go: &fake, args: &[], env: &env, cwd: &cwd, timeout: Duration::from_secs(10) };
+        let outcome = run(&inv).await.unwrap();
+        assert_eq!(outcome.exit, Exit::Code { code: 3 });
+        assert_eq!((outcome.stdout.as_str(), outcome.stderr.as_str()), ("out\n", "err\n"));
+    }
 }

@@ -5,9 +5,9 @@
 //! must make the download succeed with verified content. See `DESIGN.md` for the map.
 
 pub mod diagnose;
-pub mod fake;
 pub mod evidence;
 pub mod expect;
+pub mod fake;
 pub mod fault;
 pub mod fixture;
 pub mod gobin;

@@ -8,7 +8,12 @@ use crate::scenario::RecoveryStep;
 use crate::world::HostMap;
 
 /// Applies `steps` in order to `env` and the sandbox; returns one line per step.
-pub fn apply(steps: &[RecoveryStep], env: &mut Vec<(String, String)>, sandbox: &Sandbox, map: &HostMap) -> std::io::Result<Vec<String>> {
+pub fn apply(
+    steps: &[RecoveryStep],
+    env: &mut Vec<(String, String)>,
+    sandbox: &Sandbox,
+    map: &HostMap,
+) -> std::io::Result<Vec<String>> {
     let mut done = Vec::new();
     for step in steps {
         match step {
@@ -33,7 +38,8 @@ pub fn apply(steps: &[RecoveryStep], env: &mut Vec<(String, String)>, sandbox: &
                 set(env, var, new);
             }
             RecoveryStep::Netrc { host, login, password } => {
-                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(sandbox.paths.home.join(".netrc"))?;
+                let mut file =
+                    std::fs::OpenOptions::new().create(true).append(true).open(sandbox.paths.home.join(".netrc"))?;
                 writeln!(file, "machine {} login {login} password {password}", map.netrc_machine(host))?;
             }
             RecoveryStep::CleanCache => sandbox.clean_module_cache()?,
@@ -62,7 +68,8 @@ mod tests {
     fn env_edits() {
         let sandbox = Sandbox::create().unwrap();
         let map = HostMap::default();
-        let mut env = vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
+        let mut env =
+            vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
         let steps = [
             RecoveryStep::Replace { var: "GOPROXY".into(), from: ",".into(), to: "|".into() },
             RecoveryStep::Append { var: "GOPROXY".into(), value: "|direct".into() },
@@ -71,8 +78,17 @@ mod tests {
             RecoveryStep::Netrc { host: "a".into(), login: "u".into(), password: "p".into() },
         ];
         let lines = apply(&steps, &mut env, &sandbox, &map).unwrap();
-        assert_eq!(env, [("GOPROXY".to_string(), "https://a|https://b|direct".to_string()), ("GONOSUMDB".to_string(), "corp.example".to_string())]);
+        assert_eq!(
+            env,
+            [
+                ("GOPROXY".to_string(), "https://a|https://b|direct".to_string()),
+                ("GONOSUMDB".to_string(), "corp.example".to_string())
+            ]
+        );
         assert_eq!(lines.len(), 5);
-        assert_eq!(std::fs::read_to_string(sandbox.paths.home.join(".netrc")).unwrap(), "machine a login u password p\n");
+        assert_eq!(
+            std::fs::read_to_string(sandbox.paths.home.join(".netrc")).unwrap(),
+            "machine a login u password p\n"
+        );
     }
 }

@@ -40,9 +40,9 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates the directories and an empty git config.
+    /// Creates the directories and an empty git config under [`base_dir`].
     pub fn create() -> std::io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir()?;
+        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir_in(base_dir())?;
         let root = dir.path().to_path_buf();
         let gopath = root.join("gopath");
         let paths = SandboxPaths {
@@ -89,9 +89,10 @@ impl Sandbox {
 
     /// Removes everything now, reporting failure (dropping does the same silently).
     pub fn remove(mut self) -> std::io::Result<()> {
-        let Some(dir) = self.dir.take() else { return Ok(()) };
-        make_writable(dir.path());
-        dir.close()
+        let Some(dir) = self.dir.take() else {
+            return Ok(());
+        };
+        remove_tree(&dir.keep())
     }
 
     /// The hermetic base environment of every go command run here.
@@ -127,10 +128,41 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
-            make_writable(dir.path());
-            let _ = dir.close();
+            let _ = remove_tree(&dir.keep());
         }
     }
+}
+
+/// Removes `root`. Module caches are writable here (`-modcacherw`), so the plain removal
+/// normally works; only when it fails is the tree made writable and removed again.
+pub fn remove_tree(root: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(root) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            make_writable(root);
+            std::fs::remove_dir_all(root)
+        }
+    }
+}
+
+/// Where sandboxes are made: `$MODCHAOS_TMPDIR` if set; else `/dev/shm` when it is a
+/// writable tmpfs with at least 1 GiB free (a scenario writes and deletes hundreds of
+/// small files: in memory that costs a fraction of a disk's time, and spares the disk);
+/// else the system temp dir.
+pub fn base_dir() -> PathBuf {
+    static BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("MODCHAOS_TMPDIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        let shm = Path::new("/dev/shm");
+        let roomy = nix::sys::statvfs::statvfs(shm)
+            .is_ok_and(|s| s.blocks_available() * s.fragment_size() >= 1 << 30);
+        let writable = nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok();
+        if roomy && writable { shm.to_path_buf() } else { std::env::temp_dir() }
+    })
+    .clone()
 }
 
 /// Turns go's telemetry off for a fresh config dir: it cannot be set through the
@@ -146,7 +178,9 @@ pub fn disable_go_telemetry(config_dir: &Path) -> std::io::Result<()> {
 /// directories read-only unless told `-modcacherw`, and removal needs write access.
 pub fn make_writable(root: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::symlink_metadata(root) else { return };
+    let Ok(meta) = std::fs::symlink_metadata(root) else {
+        return;
+    };
     if !meta.is_dir() {
         return;
     }

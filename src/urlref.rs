@@ -27,8 +27,7 @@ pub struct UrlRef {
 impl UrlRef {
     /// True for loopback addresses and `localhost`, which never leave the machine.
     pub fn is_loopback(&self) -> bool {
-        self.host == "localhost"
-            || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        self.host == "localhost" || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -161,14 +160,23 @@ mod tests {
     #[test]
     fn gosumdb_names_and_urls() {
         assert_eq!(hosts("GOSUMDB", "sum.golang.org"), [("sum.golang.org".into(), None, true)]);
-        assert_eq!(hosts("GOSUMDB", "sum.corp.example+abcd+AQ== https://sumdb.corp.example"), [("sumdb.corp.example".into(), None, false)]);
+        assert_eq!(
+            hosts("GOSUMDB", "sum.corp.example+abcd+AQ== https://sumdb.corp.example"),
+            [("sumdb.corp.example".into(), None, false)]
+        );
         assert!(hosts("GOSUMDB", "off").is_empty());
     }
 
     #[test]
     fn urls_anywhere_in_other_variables() {
-        assert_eq!(hosts("HTTPS_PROXY", "http://user:pw@corp-proxy.example"), [("corp-proxy.example".into(), None, false)]);
-        assert_eq!(hosts("HTTPS_PROXY", "http://corp-proxy.example:3128"), [("corp-proxy.example".into(), Some(3128), false)]);
+        assert_eq!(
+            hosts("HTTPS_PROXY", "http://user:pw@corp-proxy.example"),
+            [("corp-proxy.example".into(), None, false)]
+        );
+        assert_eq!(
+            hosts("HTTPS_PROXY", "http://corp-proxy.example:3128"),
+            [("corp-proxy.example".into(), Some(3128), false)]
+        );
         assert!(find("HTTPS_PROXY", "http://127.0.0.1:9")[0].is_loopback());
     }
 

@@ -27,7 +27,8 @@ pub struct Verification {
 /// Module versions a run downloaded: its `-json` records without error or, without
 /// records, the `path@version` arguments that name fixtures.
 pub fn downloaded(evidence: &Evidence, args: &[String], modules: &ModuleSet) -> Vec<(String, String)> {
-    let from_records: Vec<_> = evidence.records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
+    let from_records: Vec<_> =
+        evidence.records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
     if !from_records.is_empty() {
         return from_records;
     }
@@ -39,7 +40,12 @@ pub fn downloaded(evidence: &Evidence, args: &[String], modules: &ModuleSet) -> 
 }
 
 /// Checks the cache of `modcache` and the `-json` records against the fixtures.
-pub fn check_cache(targets: &[(String, String)], evidence: &Evidence, modules: &ModuleSet, modcache: &Path) -> Verification {
+pub fn check_cache(
+    targets: &[(String, String)],
+    evidence: &Evidence,
+    modules: &ModuleSet,
+    modcache: &Path,
+) -> Verification {
     let mut v = Verification::default();
     if targets.is_empty() {
         v.problems.push("nothing to verify: the run reported no downloaded module".into());
@@ -66,7 +72,9 @@ pub fn check_cache(targets: &[(String, String)], evidence: &Evidence, modules: &
         expect("hash of the cached zip", hash_zip(&download.join(format!("{version_file}.zip"))), &fixture.sum);
         expect(
             "cached .ziphash",
-            std::fs::read_to_string(download.join(format!("{version_file}.ziphash"))).ok().map(|s| s.trim().to_string()),
+            std::fs::read_to_string(download.join(format!("{version_file}.ziphash")))
+                .ok()
+                .map(|s| s.trim().to_string()),
             &fixture.sum,
         );
         let dir = modcache.join(format!("{}@{}", escape(path), version_file));
@@ -77,7 +85,13 @@ pub fn check_cache(targets: &[(String, String)], evidence: &Evidence, modules: &
 
 /// Runs `go mod verify` in a module that requires `targets`, with the recovered
 /// environment (plus `-mod=mod`, so missing go.mod files of dependencies are fetched).
-pub async fn go_mod_verify(go: &Path, targets: &[(String, String)], env: &BTreeMap<String, String>, dir: &Path, v: &mut Verification) {
+pub async fn go_mod_verify(
+    go: &Path,
+    targets: &[(String, String)],
+    env: &BTreeMap<String, String>,
+    dir: &Path,
+    v: &mut Verification,
+) {
     let mut go_mod = String::from("module modchaos.test/verify\n\ngo 1.21\n\nrequire (\n");
     for (path, version) in targets {
         go_mod += &format!("\t{path} {version}\n");
@@ -97,7 +111,11 @@ pub async fn go_mod_verify(go: &Path, targets: &[(String, String)], env: &BTreeM
             if outcome.exit.success() && outcome.stdout.contains("all modules verified") {
                 v.checks.push("go mod verify: all modules verified".into());
             } else {
-                v.problems.push(format!("go mod verify: {}: {}", outcome.exit.describe(), (outcome.stdout.clone() + &outcome.stderr).trim()));
+                v.problems.push(format!(
+                    "go mod verify: {}: {}",
+                    outcome.exit.describe(),
+                    (outcome.stdout.clone() + &outcome.stderr).trim()
+                ));
             }
             v.go_mod_verify = Some(outcome);
         }

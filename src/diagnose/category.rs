@@ -82,7 +82,8 @@ impl Serialize for Category {
 impl<'de> Deserialize<'de> for Category {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let id = String::deserialize(d)?;
-        Category::from_id(&id).ok_or_else(|| serde::de::Error::custom(format_args!("unknown diagnosis category `{id}`")))
+        Category::from_id(&id)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown diagnosis category `{id}`")))
     }
 }
 

@@ -24,7 +24,10 @@ impl<'a> Facts<'a> {
     }
 
     /// The errors whose text matches `pattern`, in order.
-    pub fn matching<'f>(&'f self, pattern: &'f regex::Regex) -> impl Iterator<Item = (&'f ErrorText, regex::Captures<'f>)> + 'f {
+    pub fn matching<'f>(
+        &'f self,
+        pattern: &'f regex::Regex,
+    ) -> impl Iterator<Item = (&'f ErrorText, regex::Captures<'f>)> + 'f {
         self.errors.iter().filter_map(move |e| pattern.captures(&e.text).map(|c| (e, c)))
     }
 
@@ -48,4 +51,3 @@ impl<'a> Facts<'a> {
             .collect()
     }
 }
-

@@ -7,8 +7,8 @@ pub mod rules;
 
 use serde::{Deserialize, Serialize};
 
-pub use category::Category;
 pub use crate::evidence::ErrorText;
+pub use category::Category;
 
 use crate::evidence::Evidence;
 
@@ -76,6 +76,10 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         }
     }
     let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
-    let summary = if lines.is_empty() { "go failed without an error message modchaos recognises".to_string() } else { "go failed, but its error matches no known failure".to_string() };
+    let summary = if lines.is_empty() {
+        "go failed without an error message modchaos recognises".to_string()
+    } else {
+        "go failed, but its error matches no known failure".to_string()
+    };
     rules::found(Category::Unknown, Confidence::Low, summary, lines, &[])
 }

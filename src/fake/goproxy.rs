@@ -61,9 +61,11 @@ impl Goproxy {
     fn latest(&self, module: &str) -> Option<&Module> {
         let versions = self.modules.versions(module);
         let pick = |keep: &dyn Fn(&Module) -> bool| versions.iter().rev().find(|m| keep(m));
-        pick(&|m| !semver::is_pseudo(&m.version) && !semver::Version::parse(&m.version).is_some_and(|v| v.is_prerelease()))
-            .or_else(|| pick(&|m| !semver::is_pseudo(&m.version)))
-            .or_else(|| versions.last())
+        pick(&|m| {
+            !semver::is_pseudo(&m.version) && !semver::Version::parse(&m.version).is_some_and(|v| v.is_prerelease())
+        })
+        .or_else(|| pick(&|m| !semver::is_pseudo(&m.version)))
+        .or_else(|| versions.last())
     }
 }
 
@@ -71,7 +73,10 @@ impl Backend for Goproxy {
     fn respond(&self, request: &RequestInfo) -> Reply {
         if !self.authorised(request) {
             let mut reply = Reply::text(401, "401 Unauthorized: this proxy needs credentials\n");
-            reply.headers.push((http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Basic realm=\"modchaos goproxy\"")));
+            reply.headers.push((
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Basic realm=\"modchaos goproxy\""),
+            ));
             return reply;
         }
         let query = match self.parse(&request.path) {
@@ -122,7 +127,12 @@ mod tests {
     use std::sync::Arc;
 
     fn module(path: &str, version: &str) -> Module {
-        let archive = Archive::parse(format!("-- .mod --\nmodule {path}\n-- .info --\n{{\"Version\":\"{version}\"}}\n-- go.mod --\nmodule {path}\n").as_bytes());
+        let archive = Archive::parse(
+            format!(
+                "-- .mod --\nmodule {path}\n-- .info --\n{{\"Version\":\"{version}\"}}\n-- go.mod --\nmodule {path}\n"
+            )
+            .as_bytes(),
+        );
         Arc::new(ModuleFixture::from_archive(path, version, Path::new("t.txt"), &archive).unwrap())
     }
 
@@ -139,7 +149,12 @@ mod tests {
     }
 
     fn get(proxy: &Goproxy, path: &str) -> Reply {
-        proxy.respond(&RequestInfo { method: "GET".into(), path: path.into(), query: None, headers: Default::default() })
+        proxy.respond(&RequestInfo {
+            method: "GET".into(),
+            path: path.into(),
+            query: None,
+            headers: Default::default(),
+        })
     }
 
     #[test]
@@ -164,7 +179,12 @@ mod tests {
     #[test]
     fn unknown_things_are_404_with_a_text_body() {
         let p = proxy();
-        for path in ["/nope.example/x/@v/list", "/corp.example/lib/@v/v9.9.9.info", "/corp.example/lib/@v/v1.0.0.tar", "/favicon.ico"] {
+        for path in [
+            "/nope.example/x/@v/list",
+            "/corp.example/lib/@v/v9.9.9.info",
+            "/corp.example/lib/@v/v1.0.0.tar",
+            "/favicon.ico",
+        ] {
             let r = get(&p, path);
             assert_eq!(r.status, 404, "{path}");
             assert!(r.content_type.starts_with("text/plain"));
@@ -179,7 +199,12 @@ mod tests {
         assert_eq!(get(&p, "/corp.example/lib/@v/list").status, 401);
         let mut headers = http::HeaderMap::new();
         headers.insert(http::header::AUTHORIZATION, "Basic Y2k6czNjcmV0".parse().unwrap());
-        let r = p.respond(&RequestInfo { method: "GET".into(), path: "/corp.example/lib/@v/list".into(), query: None, headers });
+        let r = p.respond(&RequestInfo {
+            method: "GET".into(),
+            path: "/corp.example/lib/@v/list".into(),
+            query: None,
+            headers,
+        });
         assert_eq!(r.status, 200);
     }
 }

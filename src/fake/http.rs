@@ -126,7 +126,11 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
-async fn handle(host: Arc<HostServer>, reset: Arc<AtomicBool>, request: Request<Incoming>) -> Result<Response<FaultBody>, Abort> {
+async fn handle(
+    host: Arc<HostServer>,
+    reset: Arc<AtomicBool>,
+    request: Request<Incoming>,
+) -> Result<Response<FaultBody>, Abort> {
     // CONNECT and proxied requests name their target in the URI: record it whole.
     let uri = request.uri();
     let path = if request.method() == http::Method::CONNECT {
@@ -134,7 +138,7 @@ async fn handle(host: Arc<HostServer>, reset: Arc<AtomicBool>, request: Request<
     } else if uri.authority().is_some() {
         uri.to_string()
     } else {
-        uri.path().to_string()
+        percent_decode(uri.path())
     };
     let info = RequestInfo {
         method: request.method().as_str().to_string(),
@@ -143,7 +147,10 @@ async fn handle(host: Arc<HostServer>, reset: Arc<AtomicBool>, request: Request<
         headers: request.headers().clone(),
     };
     let decision = host.faults.decide(&info.method, &info.path);
-    let mut record = RecordGuard::new(host.log.clone(), host.log.begin(&host.name, &info.method, &info.path, decision.fired.clone()));
+    let mut record = RecordGuard::new(
+        host.log.clone(),
+        host.log.begin(&host.name, &info.method, &info.path, decision.fired.clone()),
+    );
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -196,6 +203,29 @@ async fn handle(host: Arc<HostServer>, reset: Arc<AtomicBool>, request: Request<
     Ok(response)
 }
 
+/// Decodes `%XX` escapes (go writes the `!` of escaped module paths as `%21`), so that
+/// backends, fault globs and the request log all see the path as a person writes it.
+/// Invalid escapes are kept as they are.
+pub fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| path.to_string())
+}
+
 /// Flips `count` bytes at positions fixed by the seed and the path.
 fn corrupt(body: &Bytes, count: u32, seed: u64, path: &str) -> Bytes {
     if body.is_empty() {
@@ -203,7 +233,11 @@ fn corrupt(body: &Bytes, count: u32, seed: u64, path: &str) -> Bytes {
     }
     let mut data = body.to_vec();
     for i in 0..count {
-        let digest = Sha256::new().chain_update(seed.to_le_bytes()).chain_update(path.as_bytes()).chain_update(i.to_le_bytes()).finalize();
+        let digest = Sha256::new()
+            .chain_update(seed.to_le_bytes())
+            .chain_update(path.as_bytes())
+            .chain_update(i.to_le_bytes())
+            .finalize();
         let position = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) as usize % data.len();
         data[position] ^= 0xA5;
     }
@@ -317,11 +351,7 @@ struct ResettableStream {
 
 impl ResettableStream {
     fn check(&self) -> io::Result<()> {
-        if self.reset.load(Ordering::SeqCst) {
-            Err(io::Error::from(io::ErrorKind::ConnectionReset))
-        } else {
-            Ok(())
-        }
+        if self.reset.load(Ordering::SeqCst) { Err(io::Error::from(io::ErrorKind::ConnectionReset)) } else { Ok(()) }
     }
 }
 
@@ -354,5 +384,27 @@ impl AsyncWrite for ResettableStream {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check()?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("/rsc.io/%21q%21u%21o%21t%21e/@v/list"), "/rsc.io/!q!u!o!t!e/@v/list");
+        assert_eq!(percent_decode("/a%2"), "/a%2");
+        assert_eq!(percent_decode("/a%zz/%C3%A9"), "/a%zz/é");
+        assert_eq!(percent_decode("/%FF"), "/%FF");
+    }
+
+    #[test]
+    fn corruption_is_deterministic_and_changes_the_body() {
+        let body = Bytes::from_static(b"0123456789abcdef");
+        let a = corrupt(&body, 3, 7, "/x.zip");
+        assert_eq!(a, corrupt(&body, 3, 7, "/x.zip"));
+        assert_ne!(a, body);
+        assert_ne!(a, corrupt(&body, 3, 8, "/x.zip"));
     }
 }

@@ -53,7 +53,10 @@ impl RequestRecord {
             Some(end) => format!("{:.1} ms", end - self.start_ms),
             None => "unfinished".to_string(),
         };
-        let mut line = format!("[{}] {} {} {} → {status} ({} B, {timing})", self.seq, self.host, self.method, self.path, self.bytes);
+        let mut line = format!(
+            "[{}] {} {} {} → {status} ({} B, {timing})",
+            self.seq, self.host, self.method, self.path, self.bytes
+        );
         if !self.faults.is_empty() {
             line += &format!(" [{}]", self.faults.join(", "));
         }

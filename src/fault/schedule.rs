@@ -51,7 +51,8 @@ impl FaultSchedule {
         let mut decision = Decision::default();
         for (fault, counter) in self.faults.iter().zip(counters.iter_mut()) {
             let when = &fault.when;
-            if when.path.as_ref().is_some_and(|g| !g.matches(path)) || when.method.as_ref().is_some_and(|m| m != method) {
+            if when.path.as_ref().is_some_and(|g| !g.matches(path)) || when.method.as_ref().is_some_and(|m| m != method)
+            {
                 continue;
             }
             counter.matched += 1;
@@ -60,7 +61,9 @@ impl FaultSchedule {
             let n = counter.matched;
             let fires = when.nth.is_none_or(|k| n == k)
                 && when.first.is_none_or(|k| n <= k)
-                && when.probability.is_none_or(|p| draw(self.seed, &self.host, fault.number, method, path, *occurrence) < p);
+                && when
+                    .probability
+                    .is_none_or(|p| draw(self.seed, &self.host, fault.number, method, path, *occurrence) < p);
             if !fires || decision.action.is_some() {
                 continue;
             }
@@ -105,7 +108,8 @@ mod tests {
 
     #[test]
     fn first_n_then_heal() {
-        let s = FaultSchedule::new("h", 0, vec![fault(1, FaultWhen { first: Some(2), ..Default::default() }, status(503))]);
+        let s =
+            FaultSchedule::new("h", 0, vec![fault(1, FaultWhen { first: Some(2), ..Default::default() }, status(503))]);
         let fired: Vec<bool> = (0..4).map(|_| s.decide("GET", "/x").action.is_some()).collect();
         assert_eq!(fired, [true, true, false, false]);
     }

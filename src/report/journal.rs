@@ -51,7 +51,11 @@ impl<'a> JournalRecord<'a> {
             playbook: report.recovery.as_ref().and_then(|r| r.playbook.as_deref()),
             duration_ms: report.duration_ms as u64,
             commands: report.commands.iter().map(|c| c.command.as_str()).collect(),
-            failures: report.failures.iter().map(|f| format!("[{:?}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got)).collect(),
+            failures: report
+                .failures
+                .iter()
+                .map(|f| format!("[{:?}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got))
+                .collect(),
         }
     }
 }

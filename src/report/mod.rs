@@ -2,5 +2,5 @@
 //! else (they never look at a run directly).
 
 pub mod journal;
-pub mod text;
 pub mod terminal;
+pub mod text;

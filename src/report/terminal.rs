@@ -43,7 +43,11 @@ impl EventSink for Terminal {
                     (Some(false), _) => " → NOT recovered".into(),
                     (None, _) => String::new(),
                 };
-                let mut text = format!("{label}  {:<48} {:>6.1}s  {diagnosis}{recovery}\n", report.name, report.duration_ms / 1000.0);
+                let mut text = format!(
+                    "{label}  {:<48} {:>6.1}s  {diagnosis}{recovery}\n",
+                    report.name,
+                    report.duration_ms / 1000.0
+                );
                 if report.status == Status::Failed {
                     for line in failure_details(report).lines() {
                         text += &format!("      {line}\n");

@@ -28,7 +28,8 @@ pub fn failure_details(report: &ScenarioReport) -> String {
         phase(&mut out, "run", run);
     }
     if let Some(rec) = &report.recovery {
-        let _ = writeln!(out, "recovery{}:", rec.playbook.as_ref().map(|p| format!(" (playbook {p})")).unwrap_or_default());
+        let _ =
+            writeln!(out, "recovery{}:", rec.playbook.as_ref().map(|p| format!(" (playbook {p})")).unwrap_or_default());
         for s in &rec.steps {
             let _ = writeln!(out, "    {s}");
         }

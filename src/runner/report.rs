@@ -33,6 +33,8 @@ pub struct CommandReport {
     pub exit: Exit,
     /// How long it took.
     pub duration_ms: f64,
+    /// go's process id, which is also its process group id.
+    pub pid: u32,
 }
 
 /// One phase (the run, or the rerun after recovery).

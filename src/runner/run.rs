@@ -42,7 +42,11 @@ pub fn go_env(sandbox: &Sandbox, scenario_env: &[(String, String)], map: &HostMa
     for (k, v) in scenario_env {
         let value = map.to_go(k, v);
         if k == "GOFLAGS" {
-            let flags = if value.split_whitespace().any(|f| f == "-modcacherw") { value } else { format!("{value} -modcacherw") };
+            let flags = if value.split_whitespace().any(|f| f == "-modcacherw") {
+                value
+            } else {
+                format!("{value} -modcacherw")
+            };
             env.insert(k.clone(), flags.trim().to_string());
         } else {
             env.insert(k.clone(), value);
@@ -61,14 +65,29 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn run_steps(&mut self, steps: &[GoStep], phase: Phase, env: &[(String, String)]) -> Result<GoOutcome, String> {
+    async fn run_steps(
+        &mut self,
+        steps: &[GoStep],
+        phase: Phase,
+        env: &[(String, String)],
+    ) -> Result<GoOutcome, String> {
         self.world.log.set_phase(phase);
         let go_env = go_env(self.sandbox, env, &self.world.map);
         let mut last = None;
         for step in steps {
             let command = step.command_line();
-            self.sink.emit(&Event::CommandStarted { scenario: self.scenario.name.clone(), phase, command: command.clone() });
-            let inv = GoInvocation { go: &self.options.go.path, args: &step.args, env: &go_env, cwd: &self.sandbox.paths.work, timeout: step.timeout };
+            self.sink.emit(&Event::CommandStarted {
+                scenario: self.scenario.name.clone(),
+                phase,
+                command: command.clone(),
+            });
+            let inv = GoInvocation {
+                go: &self.options.go.path,
+                args: &step.args,
+                env: &go_env,
+                cwd: &self.sandbox.paths.work,
+                timeout: step.timeout,
+            };
             let outcome = gocmd::run(&inv).await.map_err(|e| format!("cannot run `{command}`: {e}"))?;
             self.sink.emit(&Event::CommandFinished {
                 scenario: self.scenario.name.clone(),
@@ -77,28 +96,67 @@ impl Ctx<'_> {
                 exit: outcome.exit,
                 duration_ms: outcome.duration_ms,
             });
-            self.commands.push(CommandReport { phase, command, exit: outcome.exit, duration_ms: outcome.duration_ms });
+            self.commands.push(CommandReport {
+                phase,
+                command,
+                exit: outcome.exit,
+                duration_ms: outcome.duration_ms,
+                pid: outcome.pid,
+            });
             last = Some(outcome);
         }
         last.ok_or_else(|| "the scenario has no go command".to_string())
     }
 
     /// Integrity checks after a successful phase; problems become failures.
-    async fn verify(&mut self, evidence: &Evidence, env: &[(String, String)], report: &mut ScenarioReport) -> verify::Verification {
+    async fn verify(
+        &mut self,
+        evidence: &Evidence,
+        env: &[(String, String)],
+        report: &mut ScenarioReport,
+    ) -> verify::Verification {
         let scenario = self.scenario;
         self.world.log.set_phase(Phase::Verify);
         let args: Vec<String> = scenario.run.iter().flat_map(|s| s.args.iter().cloned()).collect();
         let targets = verify::downloaded(evidence, &args, &scenario.modules);
         let mut v = verify::check_cache(&targets, evidence, &scenario.modules, &self.sandbox.paths.modcache);
         let go_env = go_env(self.sandbox, env, &self.world.map);
-        self.sink.emit(&Event::CommandStarted { scenario: scenario.name.clone(), phase: Phase::Verify, command: "go mod verify".into() });
-        verify::go_mod_verify(&self.options.go.path, &targets, &go_env, &self.sandbox.paths.root.join("verify"), &mut v).await;
+        self.sink.emit(&Event::CommandStarted {
+            scenario: scenario.name.clone(),
+            phase: Phase::Verify,
+            command: "go mod verify".into(),
+        });
+        verify::go_mod_verify(
+            &self.options.go.path,
+            &targets,
+            &go_env,
+            &self.sandbox.paths.root.join("verify"),
+            &mut v,
+        )
+        .await;
         if let Some(o) = &v.go_mod_verify {
-            self.sink.emit(&Event::CommandFinished { scenario: scenario.name.clone(), phase: Phase::Verify, command: o.command.clone(), exit: o.exit, duration_ms: o.duration_ms });
-            self.commands.push(CommandReport { phase: Phase::Verify, command: o.command.clone(), exit: o.exit, duration_ms: o.duration_ms });
+            self.sink.emit(&Event::CommandFinished {
+                scenario: scenario.name.clone(),
+                phase: Phase::Verify,
+                command: o.command.clone(),
+                exit: o.exit,
+                duration_ms: o.duration_ms,
+            });
+            self.commands.push(CommandReport {
+                phase: Phase::Verify,
+                command: o.command.clone(),
+                exit: o.exit,
+                duration_ms: o.duration_ms,
+                pid: o.pid,
+            });
         }
         for problem in &v.problems {
-            report.failures.push(Failure { phase: Phase::Verify, what: "integrity".into(), expected: "content equal to the fixture".into(), got: problem.clone() });
+            report.failures.push(Failure {
+                phase: Phase::Verify,
+                what: "integrity".into(),
+                expected: "content equal to the fixture".into(),
+                got: problem.clone(),
+            });
         }
         v
     }
@@ -149,7 +207,13 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
     report
 }
 
-async fn run_in(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink, sandbox: &Sandbox, report: &mut ScenarioReport) -> Result<(), String> {
+async fn run_in(
+    scenario: &Scenario,
+    options: &RunOptions,
+    sink: &dyn EventSink,
+    sandbox: &Sandbox,
+    report: &mut ScenarioReport,
+) -> Result<(), String> {
     sandbox.write_work_files(&scenario.files).map_err(|e| format!("cannot write the work module: {e}"))?;
     let mut world = World::start(scenario).await.map_err(|e| format!("cannot start the fake hosts: {e}"))?;
     report.hosts = world.map.describe();
@@ -174,7 +238,8 @@ async fn run_in(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink,
 
     if let Some(recovery) = &scenario.recover {
         let failures_before = report.failures.len();
-        let steps = recover::apply(&recovery.steps, &mut env, sandbox, &world.map).map_err(|e| format!("cannot apply the recovery: {e}"))?;
+        let steps = recover::apply(&recovery.steps, &mut env, sandbox, &world.map)
+            .map_err(|e| format!("cannot apply the recovery: {e}"))?;
         let outcome = ctx.run_steps(&scenario.run, Phase::Recover, &env).await;
         let outcome = match outcome {
             Ok(o) => o,
@@ -192,7 +257,13 @@ async fn run_in(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink,
             None
         };
         let recovered = report.failures.len() == failures_before;
-        report.recovery = Some(RecoveryReport { playbook: recovery.playbook.clone(), steps, rerun: PhaseReport { evidence, diagnosis }, verification, recovered });
+        report.recovery = Some(RecoveryReport {
+            playbook: recovery.playbook.clone(),
+            steps,
+            rerun: PhaseReport { evidence, diagnosis },
+            verification,
+            recovered,
+        });
     }
     report.commands = ctx.commands;
     world.shutdown();

@@ -55,7 +55,12 @@ pub fn selected(scenario: &Scenario, filter: Option<&Regex>) -> bool {
 }
 
 /// Runs `scenarios` (already loaded and selected) `jobs` at a time.
-pub async fn run_suite(scenarios: Vec<Scenario>, invalid: Vec<(PathBuf, LoadError)>, options: &SuiteOptions, sink: Arc<dyn EventSink>) -> SuiteResult {
+pub async fn run_suite(
+    scenarios: Vec<Scenario>,
+    invalid: Vec<(PathBuf, LoadError)>,
+    options: &SuiteOptions,
+    sink: Arc<dyn EventSink>,
+) -> SuiteResult {
     let started = Instant::now();
     let jobs = options.jobs.max(1);
     sink.emit(&Event::SuiteStarted {

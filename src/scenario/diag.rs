@@ -30,7 +30,13 @@ pub struct FileProblem {
 
 impl FileProblem {
     /// A problem at `pos` in `file`, whose text is `source`.
-    pub fn new(file: &Path, source: &Arc<String>, pos: Pos, message: impl Into<String>, help: Option<String>) -> FileProblem {
+    pub fn new(
+        file: &Path,
+        source: &Arc<String>,
+        pos: Pos,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> FileProblem {
         let message = message.into();
         let location = if pos.line > 0 {
             format!("{}:{}:{}", file.display(), pos.line, pos.column)
@@ -106,23 +112,21 @@ fn misspelling_help(message: &str) -> Option<String> {
     }
 }
 
-/// The candidate most like `word`, if any is close enough to be a plausible typo.
+/// The candidate most like `word`, if any is close enough to be a plausible typo: a
+/// few edits away (transpositions count as one), or one a prefix of the other.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let word_lower = word.to_lowercase();
+    let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| {
+        .filter_map(|c| {
             let lower = c.to_lowercase();
-            let distance = strsim::damerau_levenshtein(&word_lower, &lower);
-            let similarity = strsim::jaro_winkler(&word_lower, &lower);
-            (c, distance, similarity)
+            let distance = strsim::damerau_levenshtein(&word, &lower);
+            let budget = (word.chars().count().max(lower.chars().count()) / 5).max(1);
+            let prefix = word.len() >= 4 && (lower.starts_with(&word) || word.starts_with(&lower));
+            (distance <= budget || prefix).then_some((c, distance))
         })
-        .filter(|&(c, distance, similarity)| {
-            let budget = (c.chars().count().max(word.chars().count()) / 3).max(1);
-            distance <= budget || similarity >= 0.88
-        })
-        .min_by(|a, b| a.1.cmp(&b.1).then(b.2.total_cmp(&a.2)))
-        .map(|(c, _, _)| c)
+        .min_by_key(|&(_, distance)| distance)
+        .map(|(c, _)| c)
 }
 
 /// "did you mean `x`?" or, failing that, the list of what is known.
@@ -149,11 +153,16 @@ mod tests {
         assert_eq!(closest("replacebody", keys), Some("replace_body"));
         assert_eq!(closest("banana", keys), None);
         assert_eq!(closest("proxy.server-error", ["proxy.server_error", "proxy.auth"]), Some("proxy.server_error"));
+        assert_eq!(closest("squid.corp.example", ["proxy.corp.example"]), None);
+        assert_eq!(closest("pipe-separated", ["pipe-separated-goproxy", "retry"]), Some("pipe-separated-goproxy"));
     }
 
     #[test]
     fn misspelling_help_reads_both_message_styles() {
-        assert_eq!(misspelling_help("unknown field `fualts`, expected one of goproxy, closed, faults").as_deref(), Some("did you mean `faults`?"));
+        assert_eq!(
+            misspelling_help("unknown field `fualts`, expected one of goproxy, closed, faults").as_deref(),
+            Some("did you mean `faults`?")
+        );
         assert_eq!(
             misspelling_help("unknown variant `sucess`, expected one of `success`, `failure`, `timeout`").as_deref(),
             Some("did you mean `success`?")

@@ -96,7 +96,8 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         if meta.is_dir() {
             walk(path, &mut found)?;
         } else {

@@ -242,10 +242,14 @@ impl RecoveryStep {
                 format!("set {}", vars.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "))
             }
             RecoveryStep::Unset(vars) => format!("unset {}", vars.join(" ")),
-            RecoveryStep::Replace { var, from, to } => format!("replace {from:?} by {to:?} in {var}"),
+            RecoveryStep::Replace { var, from, to } => {
+                format!("replace {from:?} by {to:?} in {var}")
+            }
             RecoveryStep::Append { var, value } => format!("append {value:?} to {var}"),
             RecoveryStep::Prepend { var, value } => format!("prepend {value:?} to {var}"),
-            RecoveryStep::Netrc { host, login, .. } => format!("add .netrc credentials for {host} (login {login})"),
+            RecoveryStep::Netrc { host, login, .. } => {
+                format!("add .netrc credentials for {host} (login {login})")
+            }
             RecoveryStep::CleanCache => "empty the module cache".to_string(),
         }
     }

@@ -10,6 +10,27 @@ use super::raw::RawPlaybook;
 use super::validate::Checker;
 use crate::diagnose::Category;
 
+/// The playbooks shipped with modchaos (`scenarios/playbooks/`), compiled in so that
+/// scenarios anywhere can name them; a `playbooks/` directory near a scenario wins.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("add-mirror", include_str!("../../scenarios/playbooks/add-mirror.yaml")),
+    ("clean-module-cache", include_str!("../../scenarios/playbooks/clean-module-cache.yaml")),
+    ("enable-goproxy", include_str!("../../scenarios/playbooks/enable-goproxy.yaml")),
+    ("goproxy-credentials", include_str!("../../scenarios/playbooks/goproxy-credentials.yaml")),
+    ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
+    ("retry", include_str!("../../scenarios/playbooks/retry.yaml")),
+    ("use-mirror", include_str!("../../scenarios/playbooks/use-mirror.yaml")),
+];
+
+/// Where a playbook comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaybookSource {
+    /// A file.
+    File(PathBuf),
+    /// One of [`BUILTIN`], by name.
+    Builtin(&'static str),
+}
+
 /// A parsed playbook file.
 #[derive(Debug)]
 pub struct LoadedPlaybook {
@@ -34,32 +55,43 @@ pub fn search_dirs(scenario_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// Finds the file of playbook `name`; the error is a help line (closest name, or where
-/// it looked).
-pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PathBuf, String> {
+/// Finds playbook `name`: a file in [`search_dirs`], else a built-in one. The error is
+/// a help line (the closest name, or where it looked).
+pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PlaybookSource, String> {
     let dirs = search_dirs(scenario_dir, extra);
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
         return Err("playbook names are lower-case words joined by '-' (the file name without .yaml)".into());
     }
     for dir in &dirs {
         for ext in ["yaml", "yml"] {
             let candidate = dir.join(format!("{}.{ext}", name.value));
             if candidate.is_file() {
-                return Ok(candidate);
+                return Ok(PlaybookSource::File(candidate));
             }
         }
     }
-    let known: Vec<String> = dirs.iter().flat_map(|d| available(d)).collect();
+    if let Some((builtin, _)) = BUILTIN.iter().find(|(n, _)| *n == name.value) {
+        return Ok(PlaybookSource::Builtin(builtin));
+    }
+    let mut known: Vec<String> = dirs.iter().flat_map(|d| available(d)).collect();
+    known.extend(BUILTIN.iter().map(|(n, _)| n.to_string()));
     if known.is_empty() {
         let looked: Vec<String> = dirs.iter().filter(|d| d.is_dir()).map(|d| d.display().to_string()).collect();
-        return Err(if looked.is_empty() { "no playbooks/ directory was found beside the scenario or above it".into() } else { format!("looked in {}", looked.join(", ")) });
+        return Err(if looked.is_empty() {
+            "no playbooks/ directory was found beside the scenario or above it".into()
+        } else {
+            format!("looked in {}", looked.join(", "))
+        });
     }
     Err(suggest(name, known.iter().map(String::as_str), "playbooks"))
 }
 
 /// Names of the playbooks in `dir`.
 pub fn available(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = entries
         .filter_map(|e| {
             let path = e.ok()?.path();
@@ -71,28 +103,57 @@ pub fn available(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Reads and checks a playbook file: its name matches the file, `fixes` are known
+/// Reads and checks a playbook: its name matches the file, `fixes` are known
 /// categories, parameters are well-formed.
-pub fn load(path: &Path) -> Result<LoadedPlaybook, Vec<FileProblem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), format!("cannot read playbook: {e}"), None)]
-    })?;
+pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>> {
+    let (path, text) = match source {
+        PlaybookSource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                vec![FileProblem::new(
+                    path,
+                    &Arc::new(String::new()),
+                    Default::default(),
+                    format!("cannot read playbook: {e}"),
+                    None,
+                )]
+            })?;
+            (path.clone(), text)
+        }
+        PlaybookSource::Builtin(name) => {
+            let text = BUILTIN.iter().find(|(n, _)| n == name).map(|(_, t)| t.to_string()).unwrap_or_default();
+            (PathBuf::from(format!("<builtin>/playbooks/{name}.yaml")), text)
+        }
+    };
+    let path = path.as_path();
     let source = Arc::new(text);
     let options = serde_saphyr::options! { with_snippet: false };
-    let raw: RawPlaybook = serde_saphyr::from_str_with_options(&source, options).map_err(|e| vec![FileProblem::from_yaml(path, &source, &e)])?;
+    let raw: RawPlaybook = serde_saphyr::from_str_with_options(&source, options)
+        .map_err(|e| vec![FileProblem::from_yaml(path, &source, &e)])?;
     let mut checker = Checker::new(path, source.clone());
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     if raw.name.value != stem {
-        checker.problem(raw.name.pos, format!("playbook name `{}` differs from its file name `{stem}`", raw.name.value), Some("scenarios find playbooks by file name: keep the two equal".into()));
+        checker.problem(
+            raw.name.pos,
+            format!("playbook name `{}` differs from its file name `{stem}`", raw.name.value),
+            Some("scenarios find playbooks by file name: keep the two equal".into()),
+        );
     }
     for fix in &raw.fixes {
         if Category::from_id(fix).is_none() {
-            checker.problem(fix.pos, format!("unknown diagnosis category `{}`", fix.value), Some(suggest(fix, Category::ALL.iter().map(|c| c.id()), "categories")));
+            checker.problem(
+                fix.pos,
+                format!("unknown diagnosis category `{}`", fix.value),
+                Some(suggest(fix, Category::ALL.iter().map(|c| c.id()), "categories")),
+            );
         }
     }
     for p in &raw.params {
         if p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            checker.problem(p.pos, format!("`{}` is not a parameter name", p.value), Some("use letters, digits and _".into()));
+            checker.problem(
+                p.pos,
+                format!("`{}` is not a parameter name", p.value),
+                Some("use letters, digits and _".into()),
+            );
         }
     }
     if !checker.problems.is_empty() {
@@ -100,4 +161,21 @@ pub fn load(path: &Path) -> Result<LoadedPlaybook, Vec<FileProblem>> {
     }
     let params = raw.params.iter().map(|p| p.value.clone()).collect();
     Ok(LoadedPlaybook { path: path.to_path_buf(), source, params, raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_playbooks_are_the_shipped_files_and_all_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/playbooks");
+        let shipped = available(&dir);
+        let builtin: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(shipped, builtin, "compile every shipped playbook in, and nothing else");
+        for (name, _) in BUILTIN {
+            let book = load(&PlaybookSource::Builtin(name)).unwrap_or_else(|p| panic!("{name}: {:?}", p));
+            assert_eq!(book.raw.name.value, *name);
+        }
+    }
 }

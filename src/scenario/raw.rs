@@ -97,7 +97,11 @@ pub struct RawEmpty {}
 
 /// An HTTP fault: optional `when` conditions and exactly one action.
 #[derive(Debug, Default, JsonSchema)]
-#[schemars(extend("minProperties" = 1))]
+#[schemars(extend("oneOf" = [
+    {"required": ["respond"]}, {"required": ["delay"]}, {"required": ["hang"]}, {"required": ["reset"]},
+    {"required": ["truncate"]}, {"required": ["corrupt"]}, {"required": ["replace_body"]}
+]))]
+#[serde(deny_unknown_fields)]
 pub struct RawFault {
     /// When the fault fires (default: every request).
     #[serde(default)]

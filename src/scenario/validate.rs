@@ -24,8 +24,20 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables the sandbox owns: letting a scenario set them would break hermeticity.
 pub const MANAGED_ENV: &[&str] = &[
-    "HOME", "PATH", "GOPATH", "GOMODCACHE", "GOCACHE", "GOENV", "GOTOOLCHAIN", "GOWORK", "TMPDIR", "XDG_CONFIG_HOME",
-    "XDG_CACHE_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_TERMINAL_PROMPT",
+    "HOME",
+    "PATH",
+    "GOPATH",
+    "GOMODCACHE",
+    "GOCACHE",
+    "GOENV",
+    "GOTOOLCHAIN",
+    "GOWORK",
+    "TMPDIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_TERMINAL_PROMPT",
 ];
 
 /// Collects the problems of one file.
@@ -72,7 +84,9 @@ impl Checker {
                 self.problem(
                     at.pos,
                     format!("regex does not compile: {last}"),
-                    Some("patterns use Rust regex syntax; escape literal characters like ( [ . with a backslash".into()),
+                    Some(
+                        "patterns use Rust regex syntax; escape literal characters like ( [ . with a backslash".into(),
+                    ),
                 );
                 None
             }
@@ -83,7 +97,11 @@ impl Checker {
         match PathGlob::new(at) {
             Ok(g) => Some(g),
             Err(e) => {
-                self.problem(at.pos, format!("invalid path glob `{}`: {e}", at.value), Some("`*` matches within one path segment, `**` across segments".into()));
+                self.problem(
+                    at.pos,
+                    format!("invalid path glob `{}`: {e}", at.value),
+                    Some("`*` matches within one path segment, `**` across segments".into()),
+                );
                 None
             }
         }
@@ -103,6 +121,22 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     let files = files(&raw.files, checker);
     let run = run(&raw.run, modules.as_ref(), checker);
     let expect = expectation(&raw.expect, &host_names, checker, None);
+    let e = &raw.expect;
+    if e.exit.is_none()
+        && e.diagnosis.is_none()
+        && e.error.is_none()
+        && e.stderr.is_none()
+        && e.stdout.is_none()
+        && e.requests.is_empty()
+        && e.duration.is_none()
+        && e.verified.is_none()
+    {
+        checker.problem(
+            raw.name.pos,
+            "the scenario expects nothing, so it cannot fail",
+            Some("add an expectation, e.g. expect: {exit: failure, diagnosis: proxy.server_error}".into()),
+        );
+    }
     let recover = raw.recover.as_ref().and_then(|r| recovery(r, &host_names, &dir, checker, ctx));
     if !checker.problems.is_empty() {
         return None;
@@ -133,7 +167,11 @@ fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadCon
             match ctx.goroot() {
                 Some(goroot) => goroot.join(rest),
                 None => {
-                    checker.problem(entry.pos, "`$GOROOT/` is used but no go toolchain was found to ask for GOROOT", Some("install go, or pass --go / set MODCHAOS_GO".into()));
+                    checker.problem(
+                        entry.pos,
+                        "`$GOROOT/` is used but no go toolchain was found to ask for GOROOT",
+                        Some("install go, or pass --go / set MODCHAOS_GO".into()),
+                    );
                     continue;
                 }
             }
@@ -173,10 +211,8 @@ fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadCon
 /// The closest existing file name next to a missing path.
 fn nearby_name(missing: &Path) -> Option<String> {
     let name = missing.file_name()?.to_str()?;
-    let entries: Vec<String> = std::fs::read_dir(missing.parent()?)
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
+    let entries: Vec<String> =
+        std::fs::read_dir(missing.parent()?).ok()?.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
     closest(name, entries.iter().map(String::as_str)).map(str::to_string)
 }
 
@@ -196,7 +232,11 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostS
     let mut hosts = Vec::new();
     for (name, host) in raw.iter() {
         if !valid_host_name(name) {
-            checker.problem(name.pos, format!("`{}` is not a host name", name.value), Some("hosts are keyed by lower-case DNS names like proxy.corp.example (no scheme, no port)".into()));
+            checker.problem(
+                name.pos,
+                format!("`{}` is not a host name", name.value),
+                Some("hosts are keyed by lower-case DNS names like proxy.corp.example (no scheme, no port)".into()),
+            );
         }
         let mut kinds: Vec<(Pos, HostKind)> = Vec::new();
         if let Some(g) = &host.goproxy {
@@ -207,20 +247,38 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostS
         }
         let kind = match kinds.len() {
             0 => {
-                checker.problem(name.pos, format!("host `{}` has no kind", name.value), Some("give it one of: goproxy: {}, closed: {}".into()));
+                checker.problem(
+                    name.pos,
+                    format!("host `{}` has no kind", name.value),
+                    Some("give it one of: goproxy: {}, closed: {}".into()),
+                );
                 continue;
             }
             1 => kinds.remove(0).1,
             _ => {
-                checker.problem(kinds[1].0, format!("host `{}` has more than one kind ({} and {})", name.value, kinds[0].1.name(), kinds[1].1.name()), Some("declare each server as its own host".into()));
+                checker.problem(
+                    kinds[1].0,
+                    format!(
+                        "host `{}` has more than one kind ({} and {})",
+                        name.value,
+                        kinds[0].1.name(),
+                        kinds[1].1.name()
+                    ),
+                    Some("declare each server as its own host".into()),
+                );
                 continue;
             }
         };
-        let faults: Vec<HttpFault> = host.faults.iter().enumerate().filter_map(|(i, f)| fault(i + 1, f, checker)).collect();
+        let faults: Vec<HttpFault> =
+            host.faults.iter().enumerate().filter_map(|(i, f)| fault(i + 1, f, checker)).collect();
         if matches!(kind, HostKind::Closed)
             && let Some(first) = host.faults.first()
         {
-            checker.problem(first.pos, "HTTP faults on a closed host never fire: nothing answers there", Some("remove the faults, or make the host a goproxy".into()));
+            checker.problem(
+                first.pos,
+                "HTTP faults on a closed host never fire: nothing answers there",
+                Some("remove the faults, or make the host a goproxy".into()),
+            );
         }
         hosts.push(HostSpec { name: name.value.clone(), kind, faults });
     }
@@ -241,7 +299,11 @@ fn goproxy(raw: &At<RawGoproxy>, checker: &mut Checker) -> GoproxySpec {
     }
     if let Some(prefix) = &raw.prefix {
         if !prefix.starts_with('/') || (prefix.len() > 1 && prefix.ends_with('/')) {
-            checker.problem(prefix.pos, format!("prefix `{}` must start with `/` and not end with one", prefix.value), Some("for https://host/goproxy write prefix: /goproxy".into()));
+            checker.problem(
+                prefix.pos,
+                format!("prefix `{}` must start with `/` and not end with one", prefix.value),
+                Some("for https://host/goproxy write prefix: /goproxy".into()),
+            );
         }
         spec.prefix = prefix.trim_end_matches('/').to_string();
     }
@@ -254,13 +316,20 @@ fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<Htt
     let mut actions: Vec<(Pos, Option<HttpAction>)> = Vec::new();
     if let Some(r) = &raw.respond {
         if !(100..=599).contains(&r.status.value) {
-            checker.problem(r.status.pos, format!("{} is not an HTTP status", r.status.value), Some("use a status between 100 and 599".into()));
+            checker.problem(
+                r.status.pos,
+                format!("{} is not an HTTP status", r.status.value),
+                Some("use a status between 100 and 599".into()),
+            );
         }
-        actions.push((r.pos, Some(HttpAction::Respond {
-            status: r.status.value,
-            body: r.body.clone().unwrap_or_default().into(),
-            content_type: r.content_type.clone().unwrap_or_else(|| "text/plain; charset=utf-8".into()),
-        })));
+        actions.push((
+            r.pos,
+            Some(HttpAction::Respond {
+                status: r.status.value,
+                body: r.body.clone().unwrap_or_default().into(),
+                content_type: r.content_type.clone().unwrap_or_else(|| "text/plain; charset=utf-8".into()),
+            }),
+        ));
     }
     if let Some(d) = &raw.delay {
         actions.push((d.pos, checker.duration(d).map(HttpAction::Delay)));
@@ -277,21 +346,36 @@ fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<Htt
     if let Some(c) = &raw.corrupt {
         let bytes = c.bytes.as_ref().map_or(1, |b| b.value);
         if bytes == 0 {
-            checker.problem(c.bytes.as_ref().map(|b| b.pos).unwrap_or(c.pos), "corrupting 0 bytes changes nothing", Some("use bytes: 1 or more".into()));
+            checker.problem(
+                c.bytes.as_ref().map(|b| b.pos).unwrap_or(c.pos),
+                "corrupting 0 bytes changes nothing",
+                Some("use bytes: 1 or more".into()),
+            );
         }
         actions.push((c.pos, Some(HttpAction::Corrupt { bytes })));
     }
     if let Some(r) = &raw.replace_body {
-        actions.push((r.pos, Some(HttpAction::ReplaceBody { body: r.body.clone().into(), content_type: r.content_type.clone() })));
+        actions.push((
+            r.pos,
+            Some(HttpAction::ReplaceBody { body: r.body.clone().into(), content_type: r.content_type.clone() }),
+        ));
     }
     match actions.len() {
         0 => {
-            checker.problem(raw.pos, "a fault needs an action", Some("add one of: respond, delay, hang, reset, truncate, corrupt, replace_body".into()));
+            checker.problem(
+                raw.pos,
+                "a fault needs an action",
+                Some("add one of: respond, delay, hang, reset, truncate, corrupt, replace_body".into()),
+            );
             None
         }
         1 => actions.remove(0).1.map(|action| HttpFault { number, when, action }),
         _ => {
-            checker.problem(actions[1].0, "a fault has exactly one action", Some("split it into two faults; a delay fault lets the next fault act too".into()));
+            checker.problem(
+                actions[1].0,
+                "a fault has exactly one action",
+                Some("split it into two faults; a delay fault lets the next fault act too".into()),
+            );
             None
         }
     }
@@ -306,7 +390,11 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
         const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "PATCH"];
         let upper = m.to_ascii_uppercase();
         if !METHODS.contains(&upper.as_str()) {
-            checker.problem(m.pos, format!("unknown HTTP method `{}`", m.value), Some(suggest(&upper, METHODS.iter().copied(), "methods")));
+            checker.problem(
+                m.pos,
+                format!("unknown HTTP method `{}`", m.value),
+                Some(suggest(&upper, METHODS.iter().copied(), "methods")),
+            );
         }
         when.method = Some(upper);
     }
@@ -314,17 +402,29 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
         if let Some(n) = field
             && n.value == 0
         {
-            checker.problem(n.pos, format!("`{name}` counts from 1"), Some(format!("{name}: 1 is the first matching request")));
+            checker.problem(
+                n.pos,
+                format!("`{name}` counts from 1"),
+                Some(format!("{name}: 1 is the first matching request")),
+            );
         }
     }
     if let (Some(_), Some(first)) = (&raw.nth, &raw.first) {
-        checker.problem(first.pos, "`nth` and `first` cannot be combined", Some("nth: N fires once on the Nth request; first: N fires on requests 1..N".into()));
+        checker.problem(
+            first.pos,
+            "`nth` and `first` cannot be combined",
+            Some("nth: N fires once on the Nth request; first: N fires on requests 1..N".into()),
+        );
     }
     when.nth = raw.nth.as_ref().map(|n| n.value);
     when.first = raw.first.as_ref().map(|n| n.value);
     if let Some(p) = &raw.probability {
         if !(0.0..=1.0).contains(&p.value) {
-            checker.problem(p.pos, format!("probability {} is outside 0..1", p.value), Some("0.25 fires on about one request in four".into()));
+            checker.problem(
+                p.pos,
+                format!("probability {} is outside 0..1", p.value),
+                Some("0.25 fires on about one request in four".into()),
+            );
         }
         when.probability = Some(p.value);
     }
@@ -333,7 +433,8 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
 
 fn valid_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut Checker) -> Vec<(String, String)> {
@@ -344,7 +445,13 @@ fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut 
             continue;
         }
         if MANAGED_ENV.contains(&name.as_str()) {
-            checker.problem(name.pos, format!("{} is managed by the sandbox and cannot be set", name.value), Some("every run gets its own HOME, GOPATH, GOMODCACHE, GOCACHE and GOTOOLCHAIN=local, GOENV=off".into()));
+            checker.problem(
+                name.pos,
+                format!("{} is managed by the sandbox and cannot be set", name.value),
+                Some(
+                    "every run gets its own HOME, GOPATH, GOMODCACHE, GOCACHE and GOTOOLCHAIN=local, GOENV=off".into(),
+                ),
+            );
             continue;
         }
         check_host_refs(name, value, hosts, checker);
@@ -357,7 +464,14 @@ fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut 
             [] => {}
             several => {
                 let pos = raw.iter().next().map(|(k, _)| k.pos).unwrap_or_default();
-                checker.problem(pos, format!("{} goproxy hosts are declared but GOPROXY is not set", several.len()), Some(format!("say how go uses them, e.g. GOPROXY: https://{},https://{}", several[0].name, several[1].name)));
+                checker.problem(
+                    pos,
+                    format!("{} goproxy hosts are declared but GOPROXY is not set", several.len()),
+                    Some(format!(
+                        "say how go uses them, e.g. GOPROXY: https://{},https://{}",
+                        several[0].name, several[1].name
+                    )),
+                );
             }
         }
     }
@@ -377,14 +491,20 @@ pub fn check_host_refs(name: &At<String>, value: &At<String>, hosts: &[HostSpec]
             None => "declare it under hosts: (go must not reach real hosts)".to_string(),
         };
         let pos = inner_pos(&checker.source, value, r.authority.clone());
-        checker.problem(pos, format!("{} refers to host `{}`, which this scenario does not declare", name.value, r.host), Some(help));
+        checker.problem(
+            pos,
+            format!("{} refers to host `{}`, which this scenario does not declare", name.value, r.host),
+            Some(help),
+        );
     }
 }
 
 /// The position of `range` (a byte range of the parsed value) in the source, when the
 /// value is written plainly or simply quoted there; else the whole value's position.
 fn inner_pos(source: &str, value: &At<String>, range: std::ops::Range<usize>) -> Pos {
-    let Some(offset) = value.pos.offset else { return value.pos };
+    let Some(offset) = value.pos.offset else {
+        return value.pos;
+    };
     let quoted = matches!(source.as_bytes().get(offset), Some(b'"' | b'\''));
     let start = offset + usize::from(quoted) + range.start;
     let end = start + range.len();
@@ -401,7 +521,11 @@ fn files(raw: &super::keyed::Keyed<String>, checker: &mut Checker) -> Vec<(Strin
         let path = Path::new(name.as_str());
         let escapes = path.is_absolute() || path.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
         if escapes || name.is_empty() {
-            checker.problem(name.pos, format!("`{}` must be a relative path inside the work module", name.value), Some("write go.mod, go.sum or sub/dir/file.go".into()));
+            checker.problem(
+                name.pos,
+                format!("`{}` must be a relative path inside the work module", name.value),
+                Some("write go.mod, go.sum or sub/dir/file.go".into()),
+            );
             continue;
         }
         files.push((name.value.clone(), content.clone()));
@@ -413,7 +537,11 @@ fn go_args(line: &At<String>, checker: &mut Checker) -> Option<Vec<String>> {
     let mut args = match shell_words::split(line) {
         Ok(a) => a,
         Err(e) => {
-            checker.problem(line.pos, format!("cannot split the command line: {e}"), Some("quote arguments like a shell would".into()));
+            checker.problem(
+                line.pos,
+                format!("cannot split the command line: {e}"),
+                Some("quote arguments like a shell would".into()),
+            );
             return None;
         }
     };
@@ -421,7 +549,11 @@ fn go_args(line: &At<String>, checker: &mut Checker) -> Option<Vec<String>> {
         args.remove(0);
     }
     if args.is_empty() {
-        checker.problem(line.pos, "the go command line is empty", Some("for example: mod download -json rsc.io/quote@v1.5.2".into()));
+        checker.problem(
+            line.pos,
+            "the go command line is empty",
+            Some("for example: mod download -json rsc.io/quote@v1.5.2".into()),
+        );
         return None;
     }
     Some(args)
@@ -432,13 +564,21 @@ fn run(raw: &RawRun, modules: Option<&ModuleSet>, checker: &mut Checker) -> Opti
     if let Some(list) = &raw.modules {
         for m in list {
             if m.split_once('@').is_none_or(|(p, v)| p.is_empty() || v.is_empty()) {
-                checker.problem(m.pos, format!("`{}` is not path@version", m.value), Some("for example rsc.io/quote@v1.5.2 (or @latest)".into()));
+                checker.problem(
+                    m.pos,
+                    format!("`{}` is not path@version", m.value),
+                    Some("for example rsc.io/quote@v1.5.2 (or @latest)".into()),
+                );
             }
         }
     }
     let steps = match (&raw.go, &raw.steps) {
         (Some(go), Some(_)) => {
-            checker.problem(go.pos, "`go` and `steps` cannot both be given", Some("put every command under steps:".into()));
+            checker.problem(
+                go.pos,
+                "`go` and `steps` cannot both be given",
+                Some("put every command under steps:".into()),
+            );
             return None;
         }
         (Some(go), None) => vec![GoStep { args: go_args(go, checker)?, timeout: timeout? }],
@@ -483,7 +623,11 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
     if let Some(d) = &raw.diagnosis {
         match Category::from_id(d) {
             Some(c) => e.diagnosis = Some(c),
-            None => checker.problem(d.pos, format!("unknown diagnosis category `{}`", d.value), Some(suggest(d, Category::ALL.iter().map(|c| c.id()), "categories"))),
+            None => checker.problem(
+                d.pos,
+                format!("unknown diagnosis category `{}`", d.value),
+                Some(suggest(d, Category::ALL.iter().map(|c| c.id()), "categories")),
+            ),
         }
     }
     e.error = raw.error.as_ref().and_then(|r| checker.regex(r));
@@ -491,7 +635,11 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
     e.stdout = raw.stdout.as_ref().and_then(|r| checker.regex(r));
     for r in &raw.requests {
         if !hosts.iter().any(|h| *h == r.host.value) {
-            checker.problem(r.host.pos, format!("host `{}` is not declared", r.host.value), Some(suggest(&r.host, hosts.iter().map(String::as_str), "hosts")));
+            checker.problem(
+                r.host.pos,
+                format!("host `{}` is not declared", r.host.value),
+                Some(suggest(&r.host, hosts.iter().map(String::as_str), "hosts")),
+            );
         }
         let path = r.path.as_ref().and_then(|p| checker.glob(p));
         let (at_least, at_most) = match (r.count, r.at_least, r.at_most) {
@@ -503,7 +651,11 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
             (None, least, most) => (least.unwrap_or(if most.is_some() { 0 } else { 1 }), most),
         };
         if at_most.is_some_and(|m| m < at_least) {
-            checker.problem(r.pos, format!("at_most {} is less than at_least {at_least}", at_most.unwrap_or_default()), None);
+            checker.problem(
+                r.pos,
+                format!("at_most {} is less than at_least {at_least}", at_most.unwrap_or_default()),
+                None,
+            );
         }
         e.requests.push(RequestExpectation {
             host: r.host.value.clone(),
@@ -520,29 +672,48 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
     }
     e.verified = raw.verified.unwrap_or(recovery.is_some() && e.exit == Some(ExitExpectation::Success));
     if raw.verified == Some(true) && e.exit != Some(ExitExpectation::Success) {
-        checker.problem(raw.exit.as_ref().map(|x| x.pos).unwrap_or_default(), "`verified: true` needs `exit: success`", Some("verification checks what a successful download left in the module cache".into()));
+        checker.problem(
+            raw.exit.as_ref().map(|x| x.pos).unwrap_or_default(),
+            "`verified: true` needs `exit: success`",
+            Some("verification checks what a successful download left in the module cache".into()),
+        );
     }
     e
 }
 
-fn recovery(raw: &RawRecover, hosts: &[String], dir: &Path, checker: &mut Checker, ctx: &LoadContext) -> Option<Recovery> {
+fn recovery(
+    raw: &RawRecover,
+    hosts: &[String],
+    dir: &Path,
+    checker: &mut Checker,
+    ctx: &LoadContext,
+) -> Option<Recovery> {
     let mut steps = Vec::new();
     let mut playbook_name = None;
     if let Some(name) = &raw.playbook {
         playbook_name = Some(name.value.clone());
         match playbook::resolve(name, dir, &ctx.playbook_dirs) {
-            Ok(path) => match playbook::load(&path) {
+            Ok(source) => match playbook::load(&source) {
                 Ok(book) => {
-                    let mut book_checker = Checker::new(&path, book.source.clone());
-                    let params: Vec<(String, String)> = raw.with.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
+                    let mut book_checker = Checker::new(&book.path, book.source.clone());
+                    let params: Vec<(String, String)> =
+                        raw.with.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
                     for (k, _) in raw.with.iter() {
                         if !book.params.iter().any(|p| p == &k.value) {
-                            checker.problem(k.pos, format!("playbook `{}` has no parameter `{}`", name.value, k.value), Some(suggest(k, book.params.iter().map(String::as_str), "parameters")));
+                            checker.problem(
+                                k.pos,
+                                format!("playbook `{}` has no parameter `{}`", name.value, k.value),
+                                Some(suggest(k, book.params.iter().map(String::as_str), "parameters")),
+                            );
                         }
                     }
                     for p in &book.params {
                         if !raw.with.iter().any(|(k, _)| &k.value == p) {
-                            checker.problem(name.pos, format!("playbook `{}` needs parameter `{p}`", name.value), Some(format!("add with: {{{p}: ...}}")));
+                            checker.problem(
+                                name.pos,
+                                format!("playbook `{}` needs parameter `{p}`", name.value),
+                                Some(format!("add with: {{{p}: ...}}")),
+                            );
                         }
                     }
                     for step in &book.raw.steps {
@@ -570,7 +741,12 @@ fn recovery(raw: &RawRecover, hosts: &[String], dir: &Path, checker: &mut Checke
 }
 
 /// Converts one step, substituting `${param}`s.
-pub fn recovery_step(raw: &At<RawRecoveryStep>, params: &[(String, String)], hosts: &[String], checker: &mut Checker) -> Option<RecoveryStep> {
+pub fn recovery_step(
+    raw: &At<RawRecoveryStep>,
+    params: &[(String, String)],
+    hosts: &[String],
+    checker: &mut Checker,
+) -> Option<RecoveryStep> {
     let mut bad_param = None;
     let mut s = |text: &str| {
         substitute(text, params).unwrap_or_else(|unknown| {
@@ -580,7 +756,11 @@ pub fn recovery_step(raw: &At<RawRecoveryStep>, params: &[(String, String)], hos
     };
     let var_ok = |var: &At<String>, checker: &mut Checker| {
         if !valid_env_name(var) || MANAGED_ENV.contains(&var.as_str()) {
-            checker.problem(var.pos, format!("`{}` cannot be changed by a recovery step", var.value), Some("name an environment variable the scenario may set".into()));
+            checker.problem(
+                var.pos,
+                format!("`{}` cannot be changed by a recovery step", var.value),
+                Some("name an environment variable the scenario may set".into()),
+            );
         }
     };
     let step = match &raw.value {
@@ -613,15 +793,23 @@ pub fn recovery_step(raw: &At<RawRecoveryStep>, params: &[(String, String)], hos
         }
         RawRecoveryStep::Netrc { host, login, password } => {
             let host_name = s(host);
-            if !hosts.iter().any(|h| *h == host_name) {
-                checker.problem(host.pos, format!("host `{host_name}` is not declared"), Some(suggest(&host_name, hosts.iter().map(String::as_str), "hosts")));
+            if !hosts.contains(&host_name) {
+                checker.problem(
+                    host.pos,
+                    format!("host `{host_name}` is not declared"),
+                    Some(suggest(&host_name, hosts.iter().map(String::as_str), "hosts")),
+                );
             }
             RecoveryStep::Netrc { host: host_name, login: s(login), password: s(password) }
         }
         RawRecoveryStep::CleanCache(_) => RecoveryStep::CleanCache,
     };
     if let Some(unknown) = bad_param {
-        checker.problem(raw.pos, format!("`${{{unknown}}}` is not a parameter of this playbook"), Some("declare it under params: and pass it with with:".into()));
+        checker.problem(
+            raw.pos,
+            format!("`${{{unknown}}}` is not a parameter of this playbook"),
+            Some("declare it under params: and pass it with with:".into()),
+        );
         return None;
     }
     Some(step)

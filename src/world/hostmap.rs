@@ -46,7 +46,9 @@ impl HostMap {
         let mut refs = urlref::find(var, value);
         refs.sort_by_key(|r| std::cmp::Reverse(r.authority.start));
         for r in refs {
-            let Some(host) = self.get(&r.host) else { continue };
+            let Some(host) = self.get(&r.host) else {
+                continue;
+            };
             out.replace_range(r.authority.clone(), &host.addr.to_string());
             match r.scheme_range {
                 Some(scheme) => out.replace_range(scheme, "http"),
@@ -89,8 +91,18 @@ mod tests {
     fn map() -> HostMap {
         HostMap {
             hosts: vec![
-                MappedHost { name: "proxy.corp.example".into(), kind: "goproxy".into(), addr: "127.0.0.1:4012".parse().unwrap(), scheme: "https".into() },
-                MappedHost { name: "mirror.corp.example".into(), kind: "goproxy".into(), addr: "127.0.0.1:40123".parse().unwrap(), scheme: "https".into() },
+                MappedHost {
+                    name: "proxy.corp.example".into(),
+                    kind: "goproxy".into(),
+                    addr: "127.0.0.1:4012".parse().unwrap(),
+                    scheme: "https".into(),
+                },
+                MappedHost {
+                    name: "mirror.corp.example".into(),
+                    kind: "goproxy".into(),
+                    addr: "127.0.0.1:40123".parse().unwrap(),
+                    scheme: "https".into(),
+                },
             ],
             guard: None,
         }
@@ -102,7 +114,10 @@ mod tests {
         let go = m.to_go("GOPROXY", "https://proxy.corp.example/sub,mirror.corp.example|direct");
         assert_eq!(go, "http://127.0.0.1:4012/sub,http://127.0.0.1:40123|direct");
         let back = m.from_go("reading http://127.0.0.1:40123/x/@v/list: 404\nreading http://127.0.0.1:4012/y: 500");
-        assert_eq!(back, "reading https://mirror.corp.example/x/@v/list: 404\nreading https://proxy.corp.example/y: 500");
+        assert_eq!(
+            back,
+            "reading https://mirror.corp.example/x/@v/list: 404\nreading https://proxy.corp.example/y: 500"
+        );
     }
 
     #[test]
@@ -110,6 +125,9 @@ mod tests {
         let m = map();
         assert_eq!(m.to_go("GOPROXY", "off"), "off");
         assert_eq!(m.to_go("GONOSUMDB", "corp.example"), "corp.example");
-        assert_eq!(m.from_go("dial tcp 127.0.0.1:9: connect: connection refused"), "dial tcp 127.0.0.1:9: connect: connection refused");
+        assert_eq!(
+            m.from_go("dial tcp 127.0.0.1:9: connect: connection refused"),
+            "dial tcp 127.0.0.1:9: connect: connection refused"
+        );
     }
 }

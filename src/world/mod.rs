@@ -12,9 +12,9 @@ use tokio::task::JoinSet;
 
 pub use hostmap::{HostMap, MappedHost};
 
+use crate::fake::RequestLog;
 use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{HostServer, Reply, RequestInfo, serve};
-use crate::fake::RequestLog;
 use crate::fault::FaultSchedule;
 use crate::scenario::{HostKind, Scenario};
 use crate::urlref;
@@ -64,12 +64,20 @@ impl World {
                 HostKind::Closed => {
                     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
                     socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
-                    let addr = socket.local_addr()?.as_socket().ok_or_else(|| std::io::Error::other("closed host has no IPv4 address"))?;
+                    let addr = socket
+                        .local_addr()?
+                        .as_socket()
+                        .ok_or_else(|| std::io::Error::other("closed host has no IPv4 address"))?;
                     closed.push(socket);
                     addr
                 }
             };
-            hosts.push(MappedHost { name: spec.name.clone(), kind: spec.kind.name().into(), addr, scheme: scheme_used(scenario, &spec.name) });
+            hosts.push(MappedHost {
+                name: spec.name.clone(),
+                kind: spec.kind.name().into(),
+                addr,
+                scheme: scheme_used(scenario, &spec.name),
+            });
         }
         let guard_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let guard = guard_listener.local_addr()?;
@@ -97,7 +105,16 @@ fn scheme_used(scenario: &Scenario, host: &str) -> String {
 /// not declared, so an escape attempt fails fast, visibly, and is recorded.
 fn guard_server(log: Arc<RequestLog>) -> HostServer {
     let refuse = |request: &RequestInfo| {
-        Reply::text(403, format!("modchaos: {} is outside the sandbox: declare the host in the scenario\n", request.path))
+        Reply::text(
+            403,
+            format!("modchaos: {} is outside the sandbox: declare the host in the scenario\n", request.path),
+        )
     };
-    HostServer { name: OUTSIDE.into(), backend: Box::new(refuse), faults: FaultSchedule::new(OUTSIDE, 0, Vec::new()), log, seed: 0 }
+    HostServer {
+        name: OUTSIDE.into(),
+        backend: Box::new(refuse),
+        faults: FaultSchedule::new(OUTSIDE, 0, Vec::new()),
+        log,
+        seed: 0,
+    }
 }

@@ -27,14 +27,26 @@ pub const RULES: &[(&str, Rule)] = &[
 ];
 
 /// Builds a diagnosis.
-pub fn found(category: Category, confidence: Confidence, summary: String, evidence: Vec<EvidenceLine>, playbooks: &[&str]) -> Diagnosis {
+pub fn found(
+    category: Category,
+    confidence: Confidence,
+    summary: String,
+    evidence: Vec<EvidenceLine>,
+    playbooks: &[&str],
+) -> Diagnosis {
     let mut lines: Vec<EvidenceLine> = Vec::new();
     for line in evidence {
         if !lines.contains(&line) {
             lines.push(line);
         }
     }
-    Diagnosis { category, confidence, summary, evidence: lines, playbooks: playbooks.iter().map(|p| p.to_string()).collect() }
+    Diagnosis {
+        category,
+        confidence,
+        summary,
+        evidence: lines,
+        playbooks: playbooks.iter().map(|p| p.to_string()).collect(),
+    }
 }
 
 /// The module a go error is about: `M@V:` at its start, or `module M:`.

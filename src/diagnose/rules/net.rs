@@ -14,7 +14,8 @@ static URL_IN_ERROR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?:Get|rea
 
 /// `connect: connection refused`.
 pub fn refused(f: &Facts) -> Option<Diagnosis> {
-    static REFUSED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"dial tcp (\S+): connect: connection refused").expect("compiles"));
+    static REFUSED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"dial tcp (\S+): connect: connection refused").expect("compiles"));
     let (error, caps) = f.matching(&REFUSED).last()?;
     let url = URL_IN_ERROR.captures(&error.text).map(|c| c[1].to_string());
     let target = url.as_deref().map_or_else(|| caps[1].to_string(), |u| url_host(u).to_string());
@@ -46,7 +47,10 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
     Some(found(
         Category::NetReset,
         Confidence::High,
-        format!("the connection to {target} broke mid-exchange{}", subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default()),
+        format!(
+            "the connection to {target} broke mid-exchange{}",
+            subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default()
+        ),
         evidence,
         playbooks,
     ))

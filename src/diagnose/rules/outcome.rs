@@ -19,10 +19,16 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
     }
     let mut evidence = vec![EvidenceLine {
         source: Source::Exit,
-        text: format!("still running after {:.1} s: killed at the deadline", f.evidence.duration_ms.unwrap_or_default() / 1000.0),
+        text: format!(
+            "still running after {:.1} s: killed at the deadline",
+            f.evidence.duration_ms.unwrap_or_default() / 1000.0
+        ),
     }];
     let pending: Vec<_> = f.evidence.trace.iter().filter(|g| g.result.is_none()).collect();
-    evidence.extend(pending.iter().map(|g| EvidenceLine { source: Source::Trace, text: format!("# get {} (no answer before the deadline)", g.url) }));
+    evidence.extend(pending.iter().map(|g| EvidenceLine {
+        source: Source::Trace,
+        text: format!("# get {} (no answer before the deadline)", g.url),
+    }));
     let unanswered: Vec<_> = f.evidence.requests.iter().filter(|r| r.status.is_none()).collect();
     evidence.extend(unanswered.iter().map(|r| EvidenceLine { source: Source::Requests, text: r.line() }));
     evidence.extend(f.env_line("GOPROXY"));
@@ -31,10 +37,18 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
         .map(|g| format!("GET {}", g.url))
         .or_else(|| unanswered.last().map(|r| format!("{} {} on {}", r.method, r.path, r.host)));
     let summary = match waiting {
-        Some(what) => format!("go was still waiting for {what} at the deadline: the server accepted the request and never answered (go's HTTP client has no timeout)"),
+        Some(what) => format!(
+            "go was still waiting for {what} at the deadline: the server accepted the request and never answered (go's HTTP client has no timeout)"
+        ),
         None => "go made no progress before the deadline and printed no error".into(),
     };
-    Some(found(Category::Hang, if waiting_known(&pending, &unanswered) { Confidence::High } else { Confidence::Medium }, summary, evidence, &["use-mirror"]))
+    Some(found(
+        Category::Hang,
+        if waiting_known(&pending, &unanswered) { Confidence::High } else { Confidence::Medium },
+        summary,
+        evidence,
+        &["use-mirror"],
+    ))
 }
 
 fn waiting_known<A, B>(pending: &[A], unanswered: &[B]) -> bool {

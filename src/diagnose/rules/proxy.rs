@@ -12,14 +12,18 @@ use crate::urlref::goproxy_entries;
 
 /// `module lookup disabled by GOPROXY=off`.
 pub fn off(f: &Facts) -> Option<Diagnosis> {
-    static OFF: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"module lookup disabled by GOPROXY=off").expect("compiles"));
+    static OFF: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"module lookup disabled by GOPROXY=off").expect("compiles"));
     let (error, _) = f.matching(&OFF).next()?;
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOPROXY"));
     Some(found(
         Category::ProxyOff,
         Confidence::High,
-        format!("GOPROXY=off forbids every module download{}", subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default()),
+        format!(
+            "GOPROXY=off forbids every module download{}",
+            subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default()
+        ),
         evidence,
         &["enable-goproxy"],
     ))
@@ -56,7 +60,9 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
-            format!("{host} refused {what} with {status}: go sent no (or wrong) credentials; GOPROXY lists only fall through on 404/410"),
+            format!(
+                "{host} refused {what} with {status}: go sent no (or wrong) credentials; GOPROXY lists only fall through on 404/410"
+            ),
             evidence,
             &["goproxy-credentials", "pipe-separated-goproxy"],
         ),
@@ -71,7 +77,13 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "retry"] } else { &["use-mirror", "retry"] };
             found(Category::ProxyServerError, Confidence::High, summary, evidence, playbooks)
         }
-        _ => found(Category::ProxyBadResponse, Confidence::Medium, format!("{host} answered {status} for {what}"), evidence, &["use-mirror"]),
+        _ => found(
+            Category::ProxyBadResponse,
+            Confidence::Medium,
+            format!("{host} answered {status} for {what}"),
+            evidence,
+            &["use-mirror"],
+        ),
     };
     Some(diagnosis)
 }
@@ -79,10 +91,14 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
 /// Whether the failing URL's GOPROXY entry is followed by `,` and another entry (go did
 /// not fall through), and that next entry.
 pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
-    let Some(goproxy) = f.env("GOPROXY") else { return (false, None) };
+    let Some(goproxy) = f.env("GOPROXY") else {
+        return (false, None);
+    };
     let entries = goproxy_entries(goproxy);
     let host = url_host(failing_url);
-    let Some(i) = entries.iter().position(|(entry, _)| !entry.is_empty() && url_host(entry) == host) else { return (false, None) };
+    let Some(i) = entries.iter().position(|(entry, _)| !entry.is_empty() && url_host(entry) == host) else {
+        return (false, None);
+    };
     match (&entries[i].1, entries.get(i + 1)) {
         (Some(','), Some((next, _))) if next != "off" => (true, Some(next.clone())),
         _ => (false, None),
@@ -93,7 +109,10 @@ pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
 /// from the module cache when go read it without fetching.
 pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     static PROXY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#).expect("compiles")
+        Regex::new(
+            r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#,
+        )
+        .expect("compiles")
     });
     static ZIP_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"zip: not a valid zip file|zip: checksum error|zip: unsupported compression algorithm|flate: corrupt input|zip for \S+ has unexpected file|malformed file path|unexpected end of zip|zip: FileHeader")
@@ -106,7 +125,10 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         return Some(found(
             Category::ProxyBadResponse,
             Confidence::High,
-            format!("{proxy} served a malformed answer{}", subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default()),
+            format!(
+                "{proxy} served a malformed answer{}",
+                subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default()
+            ),
             evidence,
             &["use-mirror"],
         ));
@@ -132,5 +154,11 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         Some(g) => (Confidence::High, url_host(&g.url).to_string()),
         None => (Confidence::Medium, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
     };
-    Some(found(Category::ProxyBadResponse, confidence, format!("the module zip from {from} is not a valid module zip"), evidence, &["use-mirror"]))
+    Some(found(
+        Category::ProxyBadResponse,
+        confidence,
+        format!("the module zip from {from} is not a valid module zip"),
+        evidence,
+        &["use-mirror"],
+    ))
 }

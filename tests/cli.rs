@@ -1,0 +1,141 @@
+//! The `modchaos` command as a user runs it: validate, schema, run; the JSON journal;
+//! the documented exit codes.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn modchaos() -> Command {
+    let mut cmd = Command::cargo_bin("modchaos").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn have_go() -> bool {
+    let found = modchaos::gobin::GoBinary::find(None).is_ok();
+    if !found {
+        eprintln!("*** SKIPPED: no go toolchain found ***");
+    }
+    found
+}
+
+fn temp_scenario(body: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, body.replace("FIXTURES", &fixtures.display().to_string())).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn validate_accepts_the_shipped_scenarios() {
+    modchaos()
+        .args(["validate", "scenarios"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("invalid").and(predicate::str::contains(" 0 invalid")));
+}
+
+#[test]
+fn validate_reports_file_line_col_and_exits_2() {
+    let (_dir, path) = temp_scenario(
+        "name: t\nhosts:\n  p.example:\n    goproxy: {}\n    faults: [{dealy: 2s}]\nexpect: {exit: failure}\n",
+    );
+    modchaos().args(["validate", path.to_str().unwrap()]).assert().code(2).stderr(
+        predicate::str::contains("s.yaml:5:15: unknown field `dealy`")
+            .and(predicate::str::contains("did you mean `delay`?")),
+    );
+}
+
+#[test]
+fn the_schema_is_json_and_accepts_every_shipped_scenario() {
+    let out = modchaos().arg("schema").assert().success().get_output().stdout.clone();
+    let schema: serde_json::Value = serde_json::from_slice(&out).expect("schema is JSON");
+    assert_eq!(schema["title"], "modchaos scenario");
+    assert_eq!(schema["additionalProperties"], false);
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let files = modchaos::scenario::discover(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")]).unwrap();
+    assert!(files.len() >= 10);
+    for file in files {
+        let value: serde_json::Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
+    }
+    let typo: serde_json::Value = serde_json::json!({"name": "t", "hots": {}});
+    assert!(!validator.is_valid(&typo), "the schema rejects unknown keys, as the parser does");
+    let two_actions = serde_json::json!({"name": "t", "hosts": {"p.example": {"goproxy": {}, "faults": [{"hang": {}, "delay": "1s"}]}}});
+    assert!(!validator.is_valid(&two_actions), "a fault has one action");
+
+    let playbook: serde_json::Value =
+        serde_json::from_slice(&modchaos().args(["schema", "--playbook"]).assert().success().get_output().stdout)
+            .unwrap();
+    assert_eq!(playbook["title"], "modchaos playbook");
+}
+
+#[test]
+fn run_writes_a_journal_and_exits_0_when_everything_passes() {
+    if !have_go() {
+        return;
+    }
+    let out = modchaos()
+        .args(["run", "scenarios", "--filter", "^500 stops a comma list$", "--json", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 1, "{stdout}");
+    let r = &records[0];
+    assert_eq!(r["name"], "500 stops a comma list");
+    assert_eq!(r["file"], "scenarios/goproxy-list/500-stops-comma-list.yaml");
+    assert_eq!(r["status"], "passed");
+    assert_eq!(r["diagnosis"], "proxy.server_error");
+    assert_eq!(r["recovered"], true);
+    assert!(r["duration_ms"].as_u64().is_some());
+    let commands: Vec<&str> = r["commands"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(
+        commands,
+        [
+            "go mod download -json -x corp.example/lib@v1.0.0",
+            "go mod download -json -x corp.example/lib@v1.0.0",
+            "go mod verify"
+        ]
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("PASS  500 stops a comma list"), "{stderr}");
+}
+
+#[test]
+fn a_failing_scenario_exits_1_and_shows_expected_vs_got_with_the_requests() {
+    if !have_go() {
+        return;
+    }
+    let (_dir, path) = temp_scenario(
+        "name: wrong expectation\nmodules: [FIXTURES]\nhosts:\n  p.example:\n    goproxy: {}\n    faults: [{respond: {status: 502}}]\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: failure, diagnosis: proxy.not_found}\n",
+    );
+    modchaos().args(["run", path.to_str().unwrap()]).assert().code(1).stderr(
+        predicate::str::contains("FAIL  wrong expectation")
+            .and(predicate::str::contains("expected: proxy.not_found"))
+            .and(predicate::str::contains("got: proxy.server_error"))
+            .and(predicate::str::contains("p.example GET /corp.example/lib/@v/v1.0.0.info → 502"))
+            .and(predicate::str::contains("502 Bad Gateway")),
+    );
+}
+
+#[test]
+fn exit_codes_for_bad_input_and_a_missing_go() {
+    let (_dir, bad) = temp_scenario("name: t\nexpect: {exit: sucess}\n");
+    if have_go() {
+        modchaos().args(["run", bad.to_str().unwrap()]).assert().code(2);
+        modchaos().args(["run", "scenarios", "--filter", "no scenario has this name"]).assert().code(2);
+    }
+    modchaos()
+        .args(["run", "scenarios", "--go", "/nonexistent/go"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("/nonexistent/go"));
+    modchaos().args(["run", "scenarios"]).env("MODCHAOS_GO", "/nonexistent/go").assert().code(3);
+}

@@ -1,0 +1,99 @@
+//! Hermeticity: a hang scenario leaves no process and no temp directory behind, go sees
+//! only the sandbox's directories and settings, and an attempt to reach a host the
+//! scenario does not declare is refused and recorded.
+
+use std::path::Path;
+
+use modchaos::gobin::GoBinary;
+use modchaos::gocmd::{Exit, live_group_members};
+use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
+use modchaos::scenario::{LoadContext, parse};
+
+fn run(yaml: &str) -> Option<ScenarioReport> {
+    let Ok(go) = GoBinary::find(None) else {
+        eprintln!("*** SKIPPED: no go toolchain found ***");
+        return None;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    let yaml = yaml.replace("FIXTURES", &fixtures.display().to_string());
+    let ctx = LoadContext::new(Some(go.clone()));
+    let scenario = parse(Path::new("inline.yaml"), yaml, &ctx).unwrap_or_else(|e| panic!("{e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    Some(runtime.block_on(run_scenario(&scenario, &RunOptions { go }, &NoEvents)))
+}
+
+#[test]
+fn a_hang_scenario_leaves_no_process_and_no_temp_dir() {
+    let Some(report) = run(
+        "name: hang\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{when: {path: '*.zip'}, hang: {}}]\nrun: {modules: [corp.example/lib@v1.0.0], timeout: 1500ms}\nexpect: {exit: timeout, diagnosis: hang}\n",
+    ) else {
+        return;
+    };
+    assert!(report.failures.is_empty(), "{}", modchaos::report::text::failure_details(&report));
+    let command = &report.commands[0];
+    assert_eq!(command.exit, Exit::Timeout);
+    let survivors = live_group_members(command.pid as i32);
+    assert!(survivors.is_empty(), "processes of go's group {} survived: {survivors:?}", command.pid);
+    assert!(
+        std::fs::metadata(format!("/proc/{}", command.pid)).is_err()
+            || std::fs::read_to_string(format!("/proc/{}/stat", command.pid)).is_ok_and(|s| s.contains(") Z ")),
+        "go itself is still alive"
+    );
+    let sandbox = report.sandbox.expect("a sandbox was made");
+    assert!(report.sandbox_removed);
+    assert!(!Path::new(&sandbox).exists(), "{sandbox} was left behind");
+}
+
+#[test]
+fn go_sees_only_the_sandbox() {
+    let Some(report) = run(
+        "name: env\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\nenv: {GOFLAGS: -mod=mod, GONOSUMDB: corp.example}\nrun: {go: env -json}\nexpect: {exit: success}\n",
+    ) else {
+        return;
+    };
+    let run = report.run.as_ref().unwrap();
+    let env: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&run.evidence.stdout).expect("go env -json prints an object");
+    let get = |k: &str| env.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let sandbox = report.sandbox.clone().unwrap();
+    for var in ["GOPATH", "GOMODCACHE", "GOCACHE"] {
+        let value = get(var);
+        assert!(value.starts_with(&sandbox), "{var}={value} is outside the sandbox {sandbox}");
+    }
+    assert!(matches!(get("GOENV").as_str(), "" | "off"), "GOENV={}: go must not read a go.env file", get("GOENV"));
+    assert_eq!(get("GOTOOLCHAIN"), "local");
+    assert_eq!(get("GOFLAGS"), "-mod=mod -modcacherw");
+    assert_eq!(get("GONOSUMDB"), "corp.example");
+    assert_eq!(get("GOPRIVATE"), "");
+    assert_eq!(get("GOSUMDB"), "off");
+    // go was given the loopback address; its output is rewritten back to the declared name.
+    assert_eq!(get("GOPROXY"), "https://proxy.corp.example");
+    assert!(!run.evidence.stdout.contains("127.0.0.1"), "addresses leak into the rewritten output");
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h != "/") {
+        let home = home.to_string_lossy().to_string();
+        let leaked: Vec<_> = env
+            .iter()
+            .filter(|(_, v)| v.as_str().is_some_and(|s| s.starts_with(&home) && !s.starts_with(&sandbox)))
+            .collect();
+        assert!(leaked.is_empty(), "the user's HOME leaks into go env: {leaked:?}");
+    }
+}
+
+#[test]
+fn reaching_an_undeclared_host_is_refused_and_recorded() {
+    // No GOPROXY and no proxy host: go uses its default, proxy.golang.org.
+    let Some(report) =
+        run("name: escape\nmodules: [FIXTURES]\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: failure}\n")
+    else {
+        return;
+    };
+    assert!(report.failures.is_empty(), "{}", modchaos::report::text::failure_details(&report));
+    let requests = &report.run.as_ref().unwrap().evidence.requests;
+    let escapes: Vec<_> = requests.iter().filter(|r| r.host == modchaos::world::OUTSIDE).collect();
+    assert!(escapes.iter().any(|r| r.path.contains("proxy.golang.org")), "no attempt recorded: {requests:?}");
+    assert!(escapes.iter().all(|r| r.status == Some(403)));
+    eprintln!(
+        "go said: {}",
+        report.run.as_ref().unwrap().evidence.errors().iter().map(|e| e.text.clone()).collect::<Vec<_>>().join(" | ")
+    );
+}
