@@ -1,0 +1,206 @@
+//! How much does modchaos add to a plain download? In one run, alternating, this times
+//! `go mod download` of the same 50 modules (from Go's own testdata) two ways:
+//!   bare:     go against a `file://` GOPROXY holding the very same .info/.mod/.zip files;
+//!   modchaos: a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
+//!             diagnosis, cleanup) running the same go command.
+//! It prints both medians and the ratio. Target: ≤ 1.3× (product goal ≤ 1.1×).
+//!
+//! `cargo bench --bench overhead [-- ROUNDS]` (default 12 rounds after 2 warm-ups).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use modchaos::fixture::escape::escape;
+use modchaos::fixture::{Module, ModuleSet};
+use modchaos::gobin::GoBinary;
+use modchaos::gocmd::{GoInvocation, run};
+use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
+use modchaos::sandbox::Sandbox;
+use modchaos::scenario::{LoadContext, parse};
+
+const MODULES: usize = 50;
+
+fn main() {
+    let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(12);
+    let Ok(go) = GoBinary::find(None) else {
+        eprintln!("overhead: SKIPPED, no go toolchain found");
+        return;
+    };
+    let goroot = go.goroot().expect("go env GOROOT");
+    let dir = goroot.join("src/cmd/go/testdata/mod");
+    let all = ModuleSet::load(std::slice::from_ref(&dir)).expect("Go's testdata loads").set;
+    let candidates: Vec<Module> = all
+        .iter()
+        .filter(|m| m.zip_violations.is_empty() && m.go_mod.is_some() && !m.path.starts_with("golang.org/toolchain"))
+        .cloned()
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    // Some of Go's fixtures are broken on purpose (wrong major version, bad go.mod…):
+    // keep the first 50 that go downloads cleanly.
+    let file_proxy = tempfile::Builder::new().prefix("modchaos-bench-proxy-").tempdir().unwrap();
+    write_file_proxy(file_proxy.path(), &candidates);
+    let probe = download_bare(
+        &runtime,
+        &go,
+        &format!("file://{}", file_proxy.path().display()),
+        &candidates.iter().map(|m| m.id()).collect::<Vec<_>>(),
+    )
+    .1;
+    let good: Vec<(String, String)> = modchaos::evidence::parse_json_records(&probe.stdout)
+        .into_iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| (r.path, r.version))
+        .collect();
+    let chosen: Vec<Module> =
+        candidates.into_iter().filter(|m| good.contains(&(m.path.clone(), m.version.clone()))).take(MODULES).collect();
+    assert_eq!(chosen.len(), MODULES, "Go's testdata has {MODULES} modules go downloads cleanly");
+    let ids: Vec<String> = chosen.iter().map(|m| m.id()).collect();
+
+    let yaml = format!(
+        "name: overhead\nmodules:\n{}hosts:\n  proxy.bench.example:\n    goproxy: {{}}\nrun:\n  go: mod download -json {}\nexpect: {{exit: success}}\n",
+        chosen.iter().map(|m| format!("  - {}\n", m.source.display())).collect::<String>(),
+        ids.join(" ")
+    );
+    let ctx = LoadContext::new(Some(go.clone()));
+    let load_started = Instant::now();
+    let scenario = parse(Path::new("overhead.yaml"), yaml.clone(), &ctx).unwrap_or_else(|e| panic!("{e}"));
+    let first_load = load_started.elapsed();
+    let reload_started = Instant::now();
+    let _ = parse(Path::new("overhead.yaml"), yaml, &ctx).unwrap();
+    let reload = reload_started.elapsed();
+
+    let file_url = format!("file://{}", file_proxy.path().display());
+    let bare = |_: ()| -> Duration {
+        let (took, outcome) = download_bare(&runtime, &go, &file_url, &ids);
+        assert!(outcome.exit.success(), "bare download failed: {}", outcome.stderr);
+        took
+    };
+    // Reference: bare go against the same fake proxy, started alone (no sandbox, no
+    // evidence): the difference to `bare` is HTTP itself, the rest is modchaos.
+    let world = runtime.block_on(modchaos::world::World::start(&scenario)).unwrap();
+    let fake_url = format!("http://{}", world.map.get("proxy.bench.example").unwrap().addr);
+    let bare_http = |_: ()| -> Duration {
+        let (took, outcome) = download_bare(&runtime, &go, &fake_url, &ids);
+        assert!(outcome.exit.success(), "bare download over HTTP failed: {}", outcome.stderr);
+        took
+    };
+    let go_inside = std::cell::RefCell::new(Vec::new());
+    let chaos = |_: ()| -> Duration {
+        let started = Instant::now();
+        let report = runtime.block_on(run_scenario(&scenario, &RunOptions { go: go.clone() }, &NoEvents));
+        let took = started.elapsed();
+        assert_eq!(report.status, Status::Passed, "{}", modchaos::report::text::failure_details(&report));
+        go_inside.borrow_mut().push(Duration::from_secs_f64(report.commands[0].duration_ms / 1000.0));
+        took
+    };
+    for _ in 0..2 {
+        bare(());
+        bare_http(());
+        chaos(());
+    }
+    let (mut bare_times, mut http_times, mut chaos_times, mut pair_ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Rotate the order, so drift on a shared machine hits all three alike.
+        let mut times = [Duration::ZERO; 3];
+        for k in 0..3 {
+            let which = (round + k) % 3;
+            times[which] = match which {
+                0 => bare(()),
+                1 => bare_http(()),
+                _ => chaos(()),
+            };
+        }
+        pair_ratios.push(times[2].as_secs_f64() / times[0].as_secs_f64());
+        bare_times.push(times[0]);
+        http_times.push(times[1]);
+        chaos_times.push(times[2]);
+    }
+    drop(world);
+    let median_b = median(&mut bare_times);
+    let median_h = median(&mut http_times);
+    let median_c = median(&mut chaos_times);
+    pair_ratios.sort_by(f64::total_cmp);
+    let ratio = median_c.as_secs_f64() / median_b.as_secs_f64();
+    println!(
+        "overhead: go mod download of {MODULES} modules from Go's testdata, {rounds} alternating rounds, {}",
+        go.version().unwrap_or_default()
+    );
+    println!("  bare go, file:// GOPROXY      median {:>8.1} ms", ms(median_b));
+    println!(
+        "  bare go, the fake proxy alone median {:>8.1} ms  (same go command over HTTP, nothing else)",
+        ms(median_h)
+    );
+    println!(
+        "  modchaos no-fault scenario    median {:>8.1} ms  (sandbox + fake proxy + go + evidence + diagnosis + cleanup)",
+        ms(median_c)
+    );
+    println!("    of which the go command     median {:>8.1} ms", ms(median(&mut go_inside.borrow_mut())));
+    println!("  ratio of medians              {ratio:.3}x   (target <= 1.3x, goal <= 1.1x)");
+    println!(
+        "  modchaos / bare go over HTTP  {:.3}x   (what the harness adds beyond HTTP itself)",
+        median_c.as_secs_f64() / median_h.as_secs_f64()
+    );
+    println!(
+        "  per-round ratios              min {:.3}x  median {:.3}x  max {:.3}x",
+        pair_ratios[0],
+        pair_ratios[pair_ratios.len() / 2],
+        pair_ratios[pair_ratios.len() - 1]
+    );
+    println!("  scenario load (fixtures built) {:.1} ms first time, {:.1} ms cached", ms(first_load), ms(reload));
+}
+
+/// `go mod download -json <ids>` in a fresh sandbox against a `file://` GOPROXY, timed
+/// from spawn to exit (the sandbox is made before and removed after the clock).
+fn download_bare(
+    runtime: &tokio::runtime::Runtime,
+    go: &GoBinary,
+    goproxy: &str,
+    ids: &[String],
+) -> (Duration, modchaos::gocmd::GoOutcome) {
+    let args: Vec<String> =
+        ["mod", "download", "-json"].iter().map(|s| s.to_string()).chain(ids.iter().cloned()).collect();
+    let sandbox = Sandbox::create().unwrap();
+    let mut env: BTreeMap<String, String> = sandbox.base_env();
+    env.insert("GOPROXY".into(), goproxy.to_string());
+    let started = Instant::now();
+    let outcome = runtime
+        .block_on(run(&GoInvocation {
+            go: &go.path,
+            args: &args,
+            env: &env,
+            cwd: &sandbox.paths.work,
+            timeout: Duration::from_secs(120),
+        }))
+        .unwrap();
+    let took = started.elapsed();
+    sandbox.remove().unwrap();
+    (took, outcome)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// A `file://` GOPROXY tree with the harness's own bytes for each module.
+fn write_file_proxy(root: &Path, modules: &[Module]) {
+    let mut lists: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for m in modules {
+        let dir = root.join(escape(&m.path)).join("@v");
+        std::fs::create_dir_all(&dir).unwrap();
+        let v = escape(&m.version);
+        std::fs::write(dir.join(format!("{v}.info")), &m.info).unwrap();
+        std::fs::write(dir.join(format!("{v}.mod")), m.go_mod.as_ref().unwrap()).unwrap();
+        std::fs::write(dir.join(format!("{v}.zip")), &m.zip).unwrap();
+        lists.entry(dir.join("list")).or_default().push_str(&format!("{}\n", m.version));
+    }
+    for (path, list) in lists {
+        std::fs::write(path, list).unwrap();
+    }
+}
