@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use modchaos::gobin::GoBinary;
-use modchaos::report::{journal::Journal, terminal::Terminal};
+use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
 use modchaos::runner::{Event, EventSink, RunOptions};
 use modchaos::scenario::{self, LoadContext};
@@ -73,6 +73,9 @@ struct RunArgs {
     /// Write the JSON journal (one line per scenario) to this file; `-` for stdout.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write a JUnit XML report (one test case per scenario) to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
     /// Extra directory to look for playbooks in.
     #[arg(long)]
     playbooks: Vec<PathBuf>,
@@ -186,6 +189,15 @@ fn run(args: RunArgs) -> u8 {
             }
         };
         sinks.push(Box::new(Journal::new(out)));
+    }
+    if let Some(path) = &args.junit {
+        match std::fs::File::create(path) {
+            Ok(f) => sinks.push(Box::new(Junit::new(Box::new(std::io::BufWriter::new(f))))),
+            Err(e) => {
+                eprintln!("modchaos: --junit {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let options = SuiteOptions { jobs, filter, run: RunOptions { go } };

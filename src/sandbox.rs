@@ -157,8 +157,7 @@ pub fn base_dir() -> PathBuf {
             return PathBuf::from(dir);
         }
         let shm = Path::new("/dev/shm");
-        let roomy = nix::sys::statvfs::statvfs(shm)
-            .is_ok_and(|s| s.blocks_available() * s.fragment_size() >= 1 << 30);
+        let roomy = nix::sys::statvfs::statvfs(shm).is_ok_and(|s| s.blocks_available() * s.fragment_size() >= 1 << 30);
         let writable = nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok();
         if roomy && writable { shm.to_path_buf() } else { std::env::temp_dir() }
     })

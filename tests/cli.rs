@@ -126,6 +126,26 @@ fn a_failing_scenario_exits_1_and_shows_expected_vs_got_with_the_requests() {
 }
 
 #[test]
+fn junit_report_parses_back_with_one_case_per_scenario() {
+    if !have_go() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let xml_path = dir.path().join("junit.xml");
+    modchaos().args(["run", "scenarios/goproxy-list", "--junit", xml_path.to_str().unwrap()]).assert().success();
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let suite = &report.test_suites[0];
+    let files =
+        modchaos::scenario::discover(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/goproxy-list")]).unwrap();
+    assert_eq!(suite.test_cases.len(), files.len());
+    assert!(suite.test_cases.iter().all(|c| matches!(c.status, quick_junit::TestCaseStatus::Success { .. })));
+    let case = suite.test_cases.iter().find(|c| c.name.as_str() == "500 stops a comma list").unwrap();
+    assert_eq!(case.classname.as_ref().map(|c| c.as_str()), Some("scenarios/goproxy-list/500-stops-comma-list.yaml"));
+    assert!(case.system_out.as_ref().is_some_and(|o| o.as_str().contains("proxy.server_error")));
+}
+
+#[test]
 fn exit_codes_for_bad_input_and_a_missing_go() {
     let (_dir, bad) = temp_scenario("name: t\nexpect: {exit: sucess}\n");
     if have_go() {

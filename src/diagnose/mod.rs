@@ -4,6 +4,8 @@
 pub mod category;
 pub mod facts;
 pub mod rules;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 

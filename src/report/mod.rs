@@ -2,5 +2,6 @@
 //! else (they never look at a run directly).
 
 pub mod journal;
+pub mod junit;
 pub mod terminal;
 pub mod text;

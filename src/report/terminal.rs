@@ -44,7 +44,7 @@ impl EventSink for Terminal {
                     (None, _) => String::new(),
                 };
                 let mut text = format!(
-                    "{label}  {:<48} {:>6.1}s  {diagnosis}{recovery}\n",
+                    "{label}  {:<52} {:>7.2}s  {diagnosis}{recovery}\n",
                     report.name,
                     report.duration_ms / 1000.0
                 );

@@ -141,7 +141,11 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         text: format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or("(no answer)")),
     }));
     evidence.extend(f.notable_requests());
-    if !f.evidence.trace.is_empty() && zip_fetches.is_empty() {
+    // With -x on, go prints a `# get` line for every download: no line for the zip means
+    // go read it from the module cache.
+    let traced = !f.evidence.trace.is_empty()
+        || f.evidence.command.as_deref().is_some_and(|c| c.split_whitespace().any(|a| a == "-x"));
+    if traced && zip_fetches.is_empty() {
         return Some(found(
             Category::CacheCorrupt,
             Confidence::High,

@@ -1,0 +1,254 @@
+//! Every rule on real go output (go 1.26.8, captured from runs against the fakes; host
+//! names as the harness rewrites them).
+
+use super::*;
+use crate::evidence::{Evidence, parse_json_records, parse_trace};
+use crate::gocmd::Exit;
+
+fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str, &str)]) -> Evidence {
+    Evidence {
+        command: Some(command.to_string()),
+        exit: Some(exit),
+        duration_ms: Some(12.0),
+        stderr: stderr.to_string(),
+        stdout: stdout.to_string(),
+        records: parse_json_records(stdout),
+        trace: parse_trace(stderr),
+        requests: Vec::new(),
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        hosts: None,
+    }
+}
+
+const FAILED: Exit = Exit::Code { code: 1 };
+const DOWNLOAD: &str = "go mod download -json -x corp.example/lib@v1.0.0";
+
+fn json_error(error: &str) -> String {
+    format!(
+        "{{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Error\": {}\n}}\n",
+        serde_json::to_string(error).unwrap()
+    )
+}
+
+fn check(e: &Evidence, category: Category, summary_has: &str, playbook: Option<&str>) -> Diagnosis {
+    let d = diagnose(e);
+    assert_eq!(d.category, category, "{d:#?}");
+    assert!(d.summary.contains(summary_has), "summary {:?} lacks {summary_has:?}", d.summary);
+    if let Some(p) = playbook {
+        assert!(d.playbooks.iter().any(|x| x == p), "{:?} lacks {p}", d.playbooks);
+    }
+    for p in &d.playbooks {
+        assert!(
+            crate::scenario::playbook::BUILTIN.iter().any(|(n, _)| n == p),
+            "suggested playbook {p} does not exist"
+        );
+    }
+    d
+}
+
+#[test]
+fn success_is_not_a_failure() {
+    let stdout = "{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Sum\": \"h1:x\"\n}\n";
+    check(
+        &evidence(
+            DOWNLOAD,
+            Exit::Code { code: 0 },
+            stdout,
+            "# get https://p/x\n# get https://p/x: 200 OK (0.001s)\n",
+            &[],
+        ),
+        Category::None,
+        "succeeded",
+        None,
+    );
+}
+
+#[test]
+fn a_500_behind_a_comma_names_the_trap() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n\tserver response: upstream exploded",
+    );
+    let stderr = "# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error (0.001s)\n";
+    let e = evidence(
+        DOWNLOAD,
+        FAILED,
+        &stdout,
+        stderr,
+        &[("GOPROXY", "https://proxy.corp.example,https://mirror.corp.example")],
+    );
+    let d = check(
+        &e,
+        Category::ProxyServerError,
+        "with ',', which falls through only on 404/410",
+        Some("pipe-separated-goproxy"),
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    assert!(
+        d.evidence.iter().any(|l| l.source == Source::Json && l.text.contains("server response: upstream exploded"))
+    );
+    assert!(d.evidence.iter().any(|l| l.source == Source::Env));
+    // The same 500 with '|' (or alone) is not the trap.
+    let e = evidence(
+        DOWNLOAD,
+        FAILED,
+        &stdout,
+        stderr,
+        &[("GOPROXY", "https://proxy.corp.example|https://mirror.corp.example")],
+    );
+    let d = check(&e, Category::ProxyServerError, "answered 500 Internal Server Error", Some("use-mirror"));
+    assert!(!d.summary.contains("','"));
+}
+
+#[test]
+fn a_plain_stderr_log_without_json_is_enough() {
+    let stderr = "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 503 Service Unavailable\n\tserver response: warming up\n";
+    check(&Evidence::from_log(stderr), Category::ProxyServerError, "503 Service Unavailable", Some("retry"));
+}
+
+#[test]
+fn not_found_at_the_end_of_the_list() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: reading https://mirror.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not Found\n\tserver response: not found: corp.example/lib@v1.0.0: unknown revision v1.0.0",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &stdout, "", &[]),
+        Category::ProxyNotFound,
+        "mirror.corp.example answered 404 Not Found",
+        Some("add-mirror"),
+    );
+    let gone = json_error(
+        "corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 410 Gone\n\tserver response: gone",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &gone, "", &[]), Category::ProxyNotFound, "410 Gone", None);
+}
+
+#[test]
+fn old_go_wording_for_statuses() {
+    // go before 1.13: `unexpected status (URL): 410 Gone`.
+    let log = "go: finding corp.example/lib v1.0.0\ngo: corp.example/lib@v1.0.0: unexpected status (https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info): 410 Gone\n";
+    check(&Evidence::from_log(log), Category::ProxyNotFound, "410 Gone", None);
+}
+
+#[test]
+fn auth_statuses() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 403 Forbidden\n\tserver response: forbidden by policy",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &stdout, "", &[]),
+        Category::ProxyAuth,
+        "403 Forbidden",
+        Some("goproxy-credentials"),
+    );
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 401 Unauthorized\n\tserver response: 401 Unauthorized: this proxy needs credentials",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &stdout, "", &[]), Category::ProxyAuth, "401 Unauthorized", None);
+}
+
+#[test]
+fn goproxy_off() {
+    let stdout = json_error("corp.example/lib@v1.0.0: module lookup disabled by GOPROXY=off");
+    check(
+        &evidence(DOWNLOAD, FAILED, &stdout, "", &[("GOPROXY", "off")]),
+        Category::ProxyOff,
+        "GOPROXY=off",
+        Some("enable-goproxy"),
+    );
+}
+
+#[test]
+fn malformed_info_and_zips() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: invalid response from proxy \"https://proxy.corp.example\": invalid character 'v' looking for beginning of value",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &stdout, "", &[]),
+        Category::ProxyBadResponse,
+        "https://proxy.corp.example served a malformed answer",
+        Some("use-mirror"),
+    );
+    let trace = "# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip: 200 OK (0.002s)\n";
+    let d = check(
+        &evidence(DOWNLOAD, FAILED, &json_error("zip: not a valid zip file"), trace, &[]),
+        Category::ProxyBadResponse,
+        "from proxy.corp.example",
+        None,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    let corrupt =
+        json_error("zip for corp.example/lib@v1.0.0 has unexpected file corp.examp\u{fffd}e/lib@v1.0.0/LIC\u{fffd}NSE");
+    check(
+        &evidence(DOWNLOAD, FAILED, &corrupt, trace, &[]),
+        Category::ProxyBadResponse,
+        "not a valid module zip",
+        None,
+    );
+}
+
+#[test]
+fn a_broken_zip_go_did_not_download_is_the_cache() {
+    // go 1.26, -x on, the zip already in the module cache (cut to 100 bytes): no `# get`.
+    let stderr = "go: zip: not a valid zip file\n";
+    let e = evidence("go mod download -x rsc.io/quote@v1.5.2", FAILED, "", stderr, &[]);
+    check(&e, Category::CacheCorrupt, "module cache", Some("clean-module-cache"));
+    // Without -x nothing tells the two apart: a proxy, with medium confidence.
+    let d = check(&Evidence::from_log(stderr), Category::ProxyBadResponse, "run with -x", None);
+    assert_eq!(d.confidence, Confidence::Medium);
+}
+
+#[test]
+fn refused_and_reset_connections() {
+    let refused = json_error(
+        "corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp 127.0.0.1:39551: connect: connection refused",
+    );
+    let d = check(
+        &evidence(
+            DOWNLOAD,
+            FAILED,
+            &refused,
+            "",
+            &[("GOPROXY", "https://proxy.corp.example,https://mirror.corp.example")],
+        ),
+        Category::NetRefused,
+        "nothing accepts connections at proxy.corp.example",
+        Some("pipe-separated-goproxy"),
+    );
+    assert!(d.summary.contains("with ','"));
+    let reset = json_error(
+        "corp.example/lib@v1.0.0: read \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": read tcp 127.0.0.1:58524->127.0.0.1:38043: read: connection reset by peer",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &reset, "", &[]), Category::NetReset, "broke mid-exchange", Some("retry"));
+    let before = json_error(
+        "corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": read tcp 127.0.0.1:48886->127.0.0.1:41187: read: connection reset by peer",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &before, "", &[]), Category::NetReset, "proxy.corp.example", None);
+}
+
+#[test]
+fn a_hang_names_the_request_in_flight() {
+    let stderr = "# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 200 OK (0.001s)\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\n";
+    let d = check(
+        &evidence(DOWNLOAD, Exit::Timeout, "", stderr, &[]),
+        Category::Hang,
+        "GET https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip",
+        Some("use-mirror"),
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    let d = check(&evidence("go mod download", Exit::Timeout, "", "", &[]), Category::Hang, "no progress", None);
+    assert_eq!(d.confidence, Confidence::Medium);
+}
+
+#[test]
+fn unrecognised_failures_are_unknown_not_guessed() {
+    let d = check(
+        &Evidence::from_log("go: updates to go.mod needed; to update it:\n\tgo mod tidy\n"),
+        Category::Unknown,
+        "matches no known failure",
+        None,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.playbooks.is_empty());
+    let d = check(&evidence(DOWNLOAD, FAILED, "", "", &[]), Category::Unknown, "without an error message", None);
+    assert!(d.evidence.is_empty());
+}
