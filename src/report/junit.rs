@@ -69,11 +69,10 @@ impl EventSink for Junit {
                 suite.set_time(Duration::from_millis(summary.duration_ms));
                 let mut report = Report::new("modchaos");
                 report.add_test_suite(suite);
-                if let Some(mut out) = self.out.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                    if let Err(e) = report.serialize(&mut out).map_err(std::io::Error::other).and_then(|_| out.flush())
-                    {
-                        eprintln!("modchaos: cannot write the JUnit report: {e}");
-                    }
+                if let Some(mut out) = self.out.lock().unwrap_or_else(|e| e.into_inner()).take()
+                    && let Err(e) = report.serialize(&mut out).map_err(std::io::Error::other).and_then(|_| out.flush())
+                {
+                    eprintln!("modchaos: cannot write the JUnit report: {e}");
                 }
             }
             _ => {}
