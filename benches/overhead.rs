@@ -1,8 +1,11 @@
 //! How much does modchaos add to a plain download? In one run, alternating, this times
 //! `go mod download` of the same 50 modules (from Go's own testdata) two ways:
 //!   bare:     go against a `file://` GOPROXY holding the very same .info/.mod/.zip files;
+//!   http:     go against the same fake proxy started alone (no sandbox, no evidence);
 //!   modchaos: a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
 //!             diagnosis, cleanup) running the same go command.
+//! All three use plain HTTP or files: with https every connection also pays a TLS
+//! handshake, which is go's cost, not the harness's.
 //! It prints both medians and the ratio. Target: ≤ 1.3× (product goal ≤ 1.1×).
 //!
 //! `cargo bench --bench overhead [-- ROUNDS]` (default 12 rounds after 2 warm-ups).
@@ -58,7 +61,7 @@ fn main() {
     let ids: Vec<String> = chosen.iter().map(|m| m.id()).collect();
 
     let yaml = format!(
-        "name: overhead\nmodules:\n{}hosts:\n  proxy.bench.example:\n    goproxy: {{}}\nrun:\n  go: mod download -json {}\nexpect: {{exit: success}}\n",
+        "name: overhead\nmodules:\n{}hosts:\n  proxy.bench.example:\n    goproxy: {{}}\nenv:\n  GOPROXY: http://proxy.bench.example\nrun:\n  go: mod download -json {}\nexpect: {{exit: success}}\n",
         chosen.iter().map(|m| format!("  - {}\n", m.source.display())).collect::<String>(),
         ids.join(" ")
     );

@@ -76,7 +76,8 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
             .iter()
             .filter(|q| q.host == r.host)
             .filter(|q| r.path.as_ref().is_none_or(|g| g.matches(&q.path)))
-            .filter(|q| r.method.as_ref().is_none_or(|m| *m == q.method))
+            // TLS handshakes are recorded too, but count only when asked for by `method: TLS`.
+            .filter(|q| r.method.as_ref().map_or(q.method != "TLS", |m| *m == q.method))
             .filter(|q| r.status.is_none_or(|s| q.status.unwrap_or(0) == s))
             .count() as u64;
         if seen < r.at_least || r.at_most.is_some_and(|m| seen > m) {

@@ -12,6 +12,7 @@ pub mod fault;
 pub mod fixture;
 pub mod gobin;
 pub mod gocmd;
+pub mod pki;
 pub mod recover;
 pub mod report;
 pub mod runner;

@@ -3,17 +3,28 @@
 
 use std::io::Write as _;
 
+use crate::pki::Authority;
 use crate::sandbox::Sandbox;
 use crate::scenario::RecoveryStep;
 use crate::world::HostMap;
 
-/// Applies `steps` in order to `env` and the sandbox; returns one line per step.
+/// What recovery steps change: the environment (scenario terms) and the trusted CAs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Environment variables, in order.
+    pub env: Vec<(String, String)>,
+    /// Certificate authorities in go's trust bundle.
+    pub trust: Vec<Authority>,
+}
+
+/// Applies `steps` in order to `config` and the sandbox; returns one line per step.
 pub fn apply(
     steps: &[RecoveryStep],
-    env: &mut Vec<(String, String)>,
+    config: &mut ClientConfig,
     sandbox: &Sandbox,
     map: &HostMap,
 ) -> std::io::Result<Vec<String>> {
+    let env = &mut config.env;
     let mut done = Vec::new();
     for step in steps {
         match step {
@@ -40,9 +51,18 @@ pub fn apply(
             RecoveryStep::Netrc { host, login, password } => {
                 let mut file =
                     std::fs::OpenOptions::new().create(true).append(true).open(sandbox.paths.home.join(".netrc"))?;
-                writeln!(file, "machine {} login {login} password {password}", map.netrc_machine(host))?;
+                for machine in map.netrc_machines(host) {
+                    writeln!(file, "machine {machine} login {login} password {password}")?;
+                }
             }
             RecoveryStep::CleanCache => sandbox.clean_module_cache()?,
+            RecoveryStep::Trust(cas) => {
+                for ca in cas {
+                    if !config.trust.contains(ca) {
+                        config.trust.push(*ca);
+                    }
+                }
+            }
         }
         done.push(step.describe());
     }
@@ -68,16 +88,20 @@ mod tests {
     fn env_edits() {
         let sandbox = Sandbox::create().unwrap();
         let map = HostMap::default();
-        let mut env =
+        let env =
             vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
+        let mut config = ClientConfig { env, trust: vec![Authority::Scenario] };
         let steps = [
             RecoveryStep::Replace { var: "GOPROXY".into(), from: ",".into(), to: "|".into() },
             RecoveryStep::Append { var: "GOPROXY".into(), value: "|direct".into() },
             RecoveryStep::Unset(vec!["GOFLAGS".into()]),
             RecoveryStep::Set(vec![("GONOSUMDB".into(), "corp.example".into())]),
             RecoveryStep::Netrc { host: "a".into(), login: "u".into(), password: "p".into() },
+            RecoveryStep::Trust(vec![Authority::Private, Authority::Scenario]),
         ];
-        let lines = apply(&steps, &mut env, &sandbox, &map).unwrap();
+        let lines = apply(&steps, &mut config, &sandbox, &map).unwrap();
+        assert_eq!(config.trust, [Authority::Scenario, Authority::Private]);
+        let env = config.env;
         assert_eq!(
             env,
             [
@@ -85,7 +109,7 @@ mod tests {
                 ("GONOSUMDB".to_string(), "corp.example".to_string())
             ]
         );
-        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.len(), 6);
         assert_eq!(
             std::fs::read_to_string(sandbox.paths.home.join(".netrc")).unwrap(),
             "machine a login u password p\n"

@@ -29,6 +29,10 @@ pub struct SandboxPaths {
     pub tmp: PathBuf,
     /// GIT_CONFIG_GLOBAL.
     pub gitconfig: PathBuf,
+    /// SSL_CERT_FILE: the certificate authorities go trusts.
+    pub trust_bundle: PathBuf,
+    /// SSL_CERT_DIR: empty, so that the system's authorities are not trusted too.
+    pub trust_dir: PathBuf,
 }
 
 /// A sandbox; removed (module cache included, read-only or not) when dropped.
@@ -53,12 +57,15 @@ impl Sandbox {
             work: root.join("work"),
             tmp: root.join("tmp"),
             gitconfig: root.join("home").join(".gitconfig"),
+            trust_bundle: root.join("trust").join("bundle.pem"),
+            trust_dir: root.join("trust").join("certs"),
             root,
         };
-        for d in [&paths.home, &paths.gopath, &paths.gocache, &paths.work, &paths.tmp] {
+        for d in [&paths.home, &paths.gopath, &paths.gocache, &paths.work, &paths.tmp, &paths.trust_dir] {
             std::fs::create_dir_all(d)?;
         }
         std::fs::write(&paths.gitconfig, "")?;
+        std::fs::write(&paths.trust_bundle, "")?;
         disable_go_telemetry(&paths.home.join(".config"))?;
         Ok(Sandbox { paths, dir: Some(dir) })
     }
@@ -76,6 +83,11 @@ impl Sandbox {
             std::fs::write(path, content)?;
         }
         Ok(())
+    }
+
+    /// Replaces go's trust bundle (PEM certificates).
+    pub fn write_trust(&self, pem: &str) -> std::io::Result<()> {
+        std::fs::write(&self.paths.trust_bundle, pem)
     }
 
     /// Empties the module cache (a recovery step), coping with read-only directories.
@@ -121,6 +133,8 @@ impl Sandbox {
         env.insert("GIT_CONFIG_GLOBAL".into(), path_of(&p.gitconfig));
         env.insert("GIT_CONFIG_NOSYSTEM".into(), "1".into());
         env.insert("LC_ALL".into(), "C".into());
+        env.insert("SSL_CERT_FILE".into(), path_of(&p.trust_bundle));
+        env.insert("SSL_CERT_DIR".into(), path_of(&p.trust_dir));
         env
     }
 }

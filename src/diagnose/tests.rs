@@ -252,3 +252,74 @@ fn unrecognised_failures_are_unknown_not_guessed() {
     let d = check(&evidence(DOWNLOAD, FAILED, "", "", &[]), Category::Unknown, "without an error message", None);
     assert!(d.evidence.is_empty());
 }
+
+#[test]
+fn certificate_failures_by_family() {
+    let get = |tail: &str| {
+        json_error(&format!(
+            "corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": {tail}"
+        ))
+    };
+    let cases = [
+        (
+            "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+            Category::TlsUnknownAuthority,
+            "does not trust the issuer of proxy.corp.example",
+        ),
+        // before go 1.20, without the `tls: failed to verify certificate:` prefix
+        ("x509: certificate signed by unknown authority", Category::TlsUnknownAuthority, "a private CA"),
+        (
+            "tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-23T20:30:58Z is after 2026-11-22T20:30:58Z",
+            Category::TlsExpired,
+            "expired at 2026-11-22T20:30:58Z",
+        ),
+        (
+            "tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-23T20:30:58Z is before 2026-11-24T20:30:58Z",
+            Category::TlsExpired,
+            "clock",
+        ),
+        (
+            "tls: failed to verify certificate: x509: certificate is valid for www.other.example, not proxy.corp.example",
+            Category::TlsHostname,
+            "valid for www.other.example, not proxy.corp.example",
+        ),
+        (
+            "tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs",
+            Category::TlsHostname,
+            "names no IP address",
+        ),
+        (
+            "tls: failed to verify certificate: x509: certificate relies on legacy Common Name field, use SANs instead",
+            Category::TlsHostname,
+            "Common Name",
+        ),
+    ];
+    for (tail, category, summary) in cases {
+        check(&evidence(DOWNLOAD, FAILED, &get(tail), "", &[]), category, summary, None);
+    }
+    let d = check(
+        &evidence(
+            DOWNLOAD,
+            FAILED,
+            &get("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
+            "",
+            &[("HTTPS_PROXY", "http://squid.corp.example:3128")],
+        ),
+        Category::TlsUnknownAuthority,
+        "TLS-inspecting proxy http://squid.corp.example:3128",
+        Some("trust-ca"),
+    );
+    assert!(d.evidence.iter().any(|l| l.text == "HTTPS_PROXY=http://squid.corp.example:3128"));
+}
+
+#[test]
+fn an_http2_stream_reset_is_a_reset() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: read \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": stream error: stream ID 5; INTERNAL_ERROR; received from peer",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &stdout, "", &[]), Category::NetReset, "reset the HTTP/2 stream", Some("retry"));
+    let eof = json_error(
+        "corp.example/lib@v1.0.0: read \"http://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": unexpected EOF",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &eof, "", &[]), Category::NetReset, "broke mid-exchange", None);
+}

@@ -86,6 +86,9 @@ pub struct HostServer {
     pub log: Arc<RequestLog>,
     /// Seed for body corruption positions.
     pub seed: u64,
+    /// TLS settings; with them, connections starting with a TLS handshake get TLS (and
+    /// HTTP/2 through ALPN), others plain HTTP on the same port.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Serves `host` on `listener` until the task running it is dropped or aborted, which
@@ -107,11 +110,53 @@ pub async fn serve(listener: TcpListener, host: Arc<HostServer>) {
     }
 }
 
+/// First byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
+
 async fn serve_connection(stream: TcpStream, host: Arc<HostServer>) {
-    let reset = Arc::new(AtomicBool::new(false));
-    let io = TokioIo::new(ResettableStream { inner: stream, reset: reset.clone() });
-    let service = service_fn(move |request| handle(host.clone(), reset.clone(), request));
-    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(io, service).await;
+    let control = Arc::new(ConnControl::default());
+    let mut first = [0u8; 1];
+    let starts_tls = matches!(stream.peek(&mut first).await, Ok(1) if first[0] == TLS_HANDSHAKE);
+    let stream = ResettableStream { inner: stream, control: control.clone() };
+    match (&host.tls, starts_tls) {
+        (Some(config), true) => match tokio_rustls::TlsAcceptor::from(config.clone()).accept(stream).await {
+            Ok(tls) => serve_http(tls, host, control).await,
+            Err(e) => {
+                // The client gave up during the handshake (a certificate it rejects, …):
+                // no HTTP request follows, but the attempt is evidence.
+                let slot = host.log.begin(&host.name, "TLS", "(handshake)", Vec::new());
+                host.log.finish(slot, 0, Some(format!("TLS handshake failed: {e}")));
+            }
+        },
+        _ => serve_http(stream, host, control).await,
+    }
+}
+
+/// What a response may do to the connection carrying it.
+#[derive(Default)]
+struct ConnControl {
+    /// Set: the connection fails every operation and closes with an RST.
+    reset: AtomicBool,
+    /// Notified: the connection shuts down gracefully (an HTTP/2 GOAWAY).
+    goaway: tokio::sync::Notify,
+}
+
+async fn serve_http<IO>(io: IO, host: Arc<HostServer>, control: Arc<ConnControl>)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let handler_control = control.clone();
+    let service = service_fn(move |request| handle(host.clone(), handler_control.clone(), request));
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = control.goaway.notified() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
 }
 
 /// The service's error: the connection must be torn down without a response.
@@ -128,14 +173,15 @@ impl std::error::Error for Abort {}
 
 async fn handle(
     host: Arc<HostServer>,
-    reset: Arc<AtomicBool>,
+    control: Arc<ConnControl>,
     request: Request<Incoming>,
 ) -> Result<Response<FaultBody>, Abort> {
-    // CONNECT and proxied requests name their target in the URI: record it whole.
+    // CONNECT and proxied HTTP/1 requests name their target in the URI: record it whole.
+    // (HTTP/2 requests always carry an authority; their target is the path.)
     let uri = request.uri();
     let path = if request.method() == http::Method::CONNECT {
         uri.authority().map_or_else(String::new, |a| a.to_string())
-    } else if uri.authority().is_some() {
+    } else if uri.authority().is_some() && request.version() < http::Version::HTTP_2 {
         uri.to_string()
     } else {
         percent_decode(uri.path())
@@ -163,13 +209,17 @@ async fn handle(
             unreachable!("pending never completes");
         }
         Some(HttpAction::Reset { after_bytes: None }) => {
-            reset.store(true, Ordering::SeqCst);
+            control.reset.store(true, Ordering::SeqCst);
             record.note = Some("connection reset by fault before any response".into());
             return Err(Abort);
         }
         Some(HttpAction::Respond { status, body, content_type }) => Reply::new(status, &content_type, body),
         Some(HttpAction::Reset { after_bytes: Some(n) }) => {
-            cut = Some(n as usize);
+            cut = Some(Cut { after: n as usize, how: CutHow::TcpReset });
+            host.backend.respond(&info)
+        }
+        Some(HttpAction::StreamReset { after_bytes, goaway }) => {
+            cut = Some(Cut { after: after_bytes as usize, how: CutHow::StreamReset { goaway } });
             host.backend.respond(&info)
         }
         Some(HttpAction::Truncate { after_bytes }) => {
@@ -191,7 +241,7 @@ async fn handle(
     host.log.status(record.slot, reply.status);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let head_only = info.method == "HEAD";
-    let body = FaultBody::new(reply.body, cut, reset, record, head_only);
+    let body = FaultBody::new(reply.body, cut, control, record, head_only);
     let mut response = Response::new(body);
     *response.status_mut() = status;
     if let Ok(value) = HeaderValue::from_str(&reply.content_type) {
@@ -277,24 +327,48 @@ impl Drop for RecordGuard {
 
 const CHUNK: usize = 16 * 1024;
 
-/// A response body that counts what it sends and can stop early to reset the connection.
+/// Where and how a response is cut short.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    /// Body bytes sent first.
+    after: usize,
+    /// What happens then.
+    how: CutHow,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CutHow {
+    /// The TCP connection is reset (RST).
+    TcpReset,
+    /// The body fails: HTTP/2 resets the stream (RST_STREAM INTERNAL_ERROR), HTTP/1.1
+    /// closes the connection early; with `goaway`, the connection then shuts down.
+    StreamReset { goaway: bool },
+}
+
+/// A response body that counts what it sends and can stop early to reset the stream or
+/// the connection.
 struct FaultBody {
     data: Bytes,
     declared: u64,
     sent: usize,
-    /// Reset after this many bytes.
-    cut: Option<usize>,
+    cut: Option<Cut>,
     /// The pause between the last bytes and the reset, so they reach the client first.
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
-    reset: Arc<AtomicBool>,
+    control: Arc<ConnControl>,
     record: RecordGuard,
 }
 
 impl FaultBody {
-    fn new(data: Bytes, cut: Option<usize>, reset: Arc<AtomicBool>, record: RecordGuard, head_only: bool) -> FaultBody {
+    fn new(
+        data: Bytes,
+        cut: Option<Cut>,
+        control: Arc<ConnControl>,
+        record: RecordGuard,
+        head_only: bool,
+    ) -> FaultBody {
         let declared = data.len() as u64;
         let data = if head_only { Bytes::new() } else { data };
-        let mut body = FaultBody { data, declared, sent: 0, cut, pause: None, reset, record };
+        let mut body = FaultBody { data, declared, sent: 0, cut, pause: None, control, record };
         if body.data.is_empty() && body.cut.is_none() {
             body.record.finish();
         }
@@ -308,7 +382,7 @@ impl Body for FaultBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Abort>>> {
         let this = &mut *self;
-        let limit = this.cut.map_or(this.data.len(), |c| c.min(this.data.len()));
+        let limit = this.cut.map_or(this.data.len(), |c| c.after.min(this.data.len()));
         if this.sent < limit {
             let end = (this.sent + CHUNK).min(limit);
             let chunk = this.data.slice(this.sent..end);
@@ -319,13 +393,27 @@ impl Body for FaultBody {
             }
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
-        if this.cut.is_some() {
+        if let Some(cut) = this.cut {
             let pause = this.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
             if pause.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            this.reset.store(true, Ordering::SeqCst);
-            this.record.note = Some(format!("connection reset by fault after {} body bytes", this.sent));
+            this.record.note = Some(match cut.how {
+                CutHow::TcpReset => {
+                    this.control.reset.store(true, Ordering::SeqCst);
+                    format!("connection reset by fault after {} body bytes", this.sent)
+                }
+                CutHow::StreamReset { goaway } => {
+                    if goaway {
+                        this.control.goaway.notify_one();
+                    }
+                    format!(
+                        "stream reset by fault after {} body bytes{}",
+                        this.sent,
+                        if goaway { ", then GOAWAY" } else { "" }
+                    )
+                }
+            });
             this.record.finish();
             return Poll::Ready(Some(Err(Abort)));
         }
@@ -346,18 +434,22 @@ impl Body for FaultBody {
 /// RST (SO_LINGER 0) instead of a FIN: what "connection reset by peer" looks like.
 struct ResettableStream {
     inner: TcpStream,
-    reset: Arc<AtomicBool>,
+    control: Arc<ConnControl>,
 }
 
 impl ResettableStream {
     fn check(&self) -> io::Result<()> {
-        if self.reset.load(Ordering::SeqCst) { Err(io::Error::from(io::ErrorKind::ConnectionReset)) } else { Ok(()) }
+        if self.control.reset.load(Ordering::SeqCst) {
+            Err(io::Error::from(io::ErrorKind::ConnectionReset))
+        } else {
+            Ok(())
+        }
     }
 }
 
 impl Drop for ResettableStream {
     fn drop(&mut self) {
-        if self.reset.load(Ordering::SeqCst) {
+        if self.control.reset.load(Ordering::SeqCst) {
             let _ = socket2::SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
         }
     }

@@ -77,6 +77,14 @@ pub enum HttpAction {
         /// Body bytes sent first; `None` resets before any response.
         after_bytes: Option<u64>,
     },
+    /// Fail the response after some body bytes: HTTP/2 resets the stream (RST_STREAM
+    /// INTERNAL_ERROR), HTTP/1.1 ends the connection early.
+    StreamReset {
+        /// Body bytes sent first.
+        after_bytes: u64,
+        /// Also shut the connection down (GOAWAY).
+        goaway: bool,
+    },
     /// Serve only the first bytes of the body, as a complete (short) body.
     Truncate {
         /// Bytes kept.
@@ -105,6 +113,9 @@ impl HttpAction {
             HttpAction::Hang => "hang".into(),
             HttpAction::Reset { after_bytes: None } => "reset".into(),
             HttpAction::Reset { after_bytes: Some(n) } => format!("reset after {n} bytes"),
+            HttpAction::StreamReset { after_bytes, goaway } => {
+                format!("stream reset after {after_bytes} bytes{}", if *goaway { " + GOAWAY" } else { "" })
+            }
             HttpAction::Truncate { after_bytes } => format!("truncate to {after_bytes} bytes"),
             HttpAction::Corrupt { bytes } => format!("corrupt {bytes} bytes"),
             HttpAction::ReplaceBody { .. } => "replace body".into(),

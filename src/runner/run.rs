@@ -13,7 +13,7 @@ use crate::expect::{self, Failure};
 use crate::fake::Phase;
 use crate::gobin::GoBinary;
 use crate::gocmd::{self, GoInvocation, GoOutcome};
-use crate::recover;
+use crate::recover::{self, ClientConfig};
 use crate::sandbox::Sandbox;
 use crate::scenario::{ExitExpectation, GoStep, Scenario};
 use crate::verify;
@@ -219,8 +219,10 @@ async fn run_in(
     report.hosts = world.map.describe();
     let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
 
-    let mut env = scenario.env.clone();
-    let result = ctx.run_steps(&scenario.run, Phase::Run, &env).await;
+    let mut config = ClientConfig { env: scenario.env.clone(), trust: scenario.trust.clone() };
+    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(|e| format!("cannot write the trust bundle: {e}"))?;
+    let env = &config.env;
+    let result = ctx.run_steps(&scenario.run, Phase::Run, env).await;
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -228,19 +230,23 @@ async fn run_in(
             return Err(e);
         }
     };
-    let evidence = ctx.evidence(&outcome, Phase::Run, &env);
+    let evidence = ctx.evidence(&outcome, Phase::Run, env);
     let diagnosis = diagnose(&evidence);
     report.failures.extend(expect::check(&scenario.expect, &evidence, &diagnosis, Phase::Run));
     if scenario.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
-        report.verification = Some(ctx.verify(&evidence, &env, report).await);
+        report.verification = Some(ctx.verify(&evidence, env, report).await);
     }
     report.run = Some(PhaseReport { evidence, diagnosis });
 
     if let Some(recovery) = &scenario.recover {
         let failures_before = report.failures.len();
-        let steps = recover::apply(&recovery.steps, &mut env, sandbox, &world.map)
+        let steps = recover::apply(&recovery.steps, &mut config, sandbox, &world.map)
             .map_err(|e| format!("cannot apply the recovery: {e}"))?;
-        let outcome = ctx.run_steps(&scenario.run, Phase::Recover, &env).await;
+        sandbox
+            .write_trust(&world.pki.bundle(&config.trust))
+            .map_err(|e| format!("cannot write the trust bundle: {e}"))?;
+        let env = &config.env;
+        let outcome = ctx.run_steps(&scenario.run, Phase::Recover, env).await;
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -248,11 +254,11 @@ async fn run_in(
                 return Err(e);
             }
         };
-        let evidence = ctx.evidence(&outcome, Phase::Recover, &env);
+        let evidence = ctx.evidence(&outcome, Phase::Recover, env);
         let diagnosis = diagnose(&evidence);
         report.failures.extend(expect::check(&recovery.expect, &evidence, &diagnosis, Phase::Recover));
         let verification = if recovery.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
-            Some(ctx.verify(&evidence, &env, report).await)
+            Some(ctx.verify(&evidence, env, report).await)
         } else {
             None
         };

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub modules: ModuleSet,
     /// The fake hosts, in file order.
     pub hosts: Vec<HostSpec>,
+    /// Certificate authorities go trusts.
+    pub trust: Vec<crate::pki::Authority>,
     /// Environment for go in scenario terms (URLs name declared hosts), in file order.
     pub env: Vec<(String, String)>,
     /// Files for the work module directory (relative path, content).
@@ -44,6 +46,8 @@ pub struct HostSpec {
     pub name: String,
     /// What the host is.
     pub kind: HostKind,
+    /// Its certificate, when clients use https.
+    pub cert: crate::pki::CertFault,
     /// HTTP faults, in order.
     pub faults: Vec<HttpFault>,
 }
@@ -232,6 +236,8 @@ pub enum RecoveryStep {
     },
     /// Empty the module cache.
     CleanCache,
+    /// Trust more certificate authorities.
+    Trust(Vec<crate::pki::Authority>),
 }
 
 impl RecoveryStep {
@@ -251,6 +257,9 @@ impl RecoveryStep {
                 format!("add .netrc credentials for {host} (login {login})")
             }
             RecoveryStep::CleanCache => "empty the module cache".to_string(),
+            RecoveryStep::Trust(cas) => {
+                format!("trust the {} CA", cas.iter().map(|c| c.name()).collect::<Vec<_>>().join(" and "))
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("goproxy-credentials", include_str!("../../scenarios/playbooks/goproxy-credentials.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
     ("retry", include_str!("../../scenarios/playbooks/retry.yaml")),
+    ("trust-ca", include_str!("../../scenarios/playbooks/trust-ca.yaml")),
     ("use-mirror", include_str!("../../scenarios/playbooks/use-mirror.yaml")),
 ];
 

@@ -32,6 +32,11 @@ pub struct RawScenario {
     /// The fake hosts of this scenario's world, by host name (`proxy.corp.example`).
     #[serde(default)]
     pub hosts: Keyed<RawHost>,
+    /// Certificate authorities go trusts (default: `[scenario]`, the issuer of every valid
+    /// host certificate). `[]` trusts nothing; `private` and `corporate` are the CAs that
+    /// trust scenarios are about.
+    #[serde(default)]
+    pub trust: Option<Vec<At<crate::pki::Authority>>>,
     /// Environment for go, on top of the hermetic defaults. URLs must name declared hosts.
     #[serde(default)]
     pub env: Keyed<At<String>>,
@@ -60,9 +65,21 @@ pub struct RawHost {
     /// Nothing listens on this host: every connection is refused.
     #[serde(default)]
     pub closed: Option<At<RawEmpty>>,
+    /// TLS settings (a host answers https on the same port as http).
+    #[serde(default)]
+    pub tls: Option<RawTls>,
     /// HTTP faults, tried in order for every request this host receives.
     #[serde(default)]
     pub faults: Vec<At<RawFault>>,
+}
+
+/// TLS settings of a host.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// What is wrong with the host's certificate (default `valid`).
+    #[serde(default)]
+    pub certificate: Option<At<crate::pki::CertFault>>,
 }
 
 /// A module proxy.
@@ -99,7 +116,7 @@ pub struct RawEmpty {}
 #[derive(Debug, Default, JsonSchema)]
 #[schemars(extend("oneOf" = [
     {"required": ["respond"]}, {"required": ["delay"]}, {"required": ["hang"]}, {"required": ["reset"]},
-    {"required": ["truncate"]}, {"required": ["corrupt"]}, {"required": ["replace_body"]}
+    {"required": ["stream_reset"]}, {"required": ["truncate"]}, {"required": ["corrupt"]}, {"required": ["replace_body"]}
 ]))]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
@@ -118,6 +135,10 @@ pub struct RawFault {
     /// Reset the TCP connection (RST), optionally after sending headers and some body bytes.
     #[serde(default)]
     pub reset: Option<At<RawReset>>,
+    /// Fail the response after some body bytes: an HTTP/2 RST_STREAM (INTERNAL_ERROR),
+    /// optionally followed by GOAWAY; over HTTP/1.1 the connection ends early.
+    #[serde(default)]
+    pub stream_reset: Option<At<RawStreamReset>>,
     /// Serve only the first bytes of the body, as if that were the whole body.
     #[serde(default)]
     pub truncate: Option<At<RawTruncate>>,
@@ -130,7 +151,8 @@ pub struct RawFault {
 }
 
 /// Keys a fault mapping accepts, in the order the schema lists them.
-pub const FAULT_KEYS: &[&str] = &["when", "respond", "delay", "hang", "reset", "truncate", "corrupt", "replace_body"];
+pub const FAULT_KEYS: &[&str] =
+    &["when", "respond", "delay", "hang", "reset", "stream_reset", "truncate", "corrupt", "replace_body"];
 
 impl<'de> Deserialize<'de> for RawFault {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -149,6 +171,7 @@ impl<'de> Deserialize<'de> for RawFault {
                         "delay" => fault.delay.replace(map.next_value()?).is_some(),
                         "hang" => fault.hang.replace(map.next_value()?).is_some(),
                         "reset" => fault.reset.replace(map.next_value()?).is_some(),
+                        "stream_reset" => fault.stream_reset.replace(map.next_value()?).is_some(),
                         "truncate" => fault.truncate.replace(map.next_value()?).is_some(),
                         "corrupt" => fault.corrupt.replace(map.next_value()?).is_some(),
                         "replace_body" => fault.replace_body.replace(map.next_value()?).is_some(),
@@ -210,6 +233,18 @@ pub struct RawReset {
     /// before any response.
     #[serde(default)]
     pub after_bytes: Option<u64>,
+}
+
+/// Where to reset the stream.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStreamReset {
+    /// Body bytes sent first (default 0).
+    #[serde(default)]
+    pub after_bytes: Option<u64>,
+    /// Then shut the whole connection down with GOAWAY (default false).
+    #[serde(default)]
+    pub goaway: Option<bool>,
 }
 
 /// Where to cut the body.
@@ -325,7 +360,8 @@ pub struct RawRequestExpect {
     /// Glob over the path (same rules as fault paths; default: any path).
     #[serde(default)]
     pub path: Option<At<String>>,
-    /// HTTP method (default: any).
+    /// HTTP method (default: any). `TLS` counts TLS handshakes the client abandoned,
+    /// which are recorded but not counted otherwise.
     #[serde(default)]
     pub method: Option<String>,
     /// Response status the requests must have had (0 for no response at all).
@@ -415,6 +451,9 @@ pub enum RawRecoveryStep {
     },
     /// Empty the sandbox's module cache.
     CleanCache(RawEmpty),
+    /// Add certificate authorities to the bundle go trusts (`SSL_CERT_FILE`): `scenario`,
+    /// `private` or `corporate`.
+    Trust(Vec<At<String>>),
 }
 
 /// A reusable recovery, stored as `playbooks/<name>.yaml`.

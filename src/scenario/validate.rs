@@ -38,6 +38,8 @@ pub const MANAGED_ENV: &[&str] = &[
     "GIT_CONFIG_GLOBAL",
     "GIT_CONFIG_NOSYSTEM",
     "GIT_TERMINAL_PROMPT",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
 ];
 
 /// Collects the problems of one file.
@@ -145,8 +147,13 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         let digest = Sha256::digest(raw.name.as_bytes());
         u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 8 bytes"))
     });
+    let trust = raw
+        .trust
+        .as_ref()
+        .map_or_else(|| vec![crate::pki::Authority::Scenario], |t| t.iter().map(|a| a.value).collect());
     Some(Scenario {
         name: raw.name.value.clone(),
+        trust,
         about: raw.about.clone(),
         file: checker.file.clone(),
         seed,
@@ -280,7 +287,8 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostS
                 Some("remove the faults, or make the host a goproxy".into()),
             );
         }
-        hosts.push(HostSpec { name: name.value.clone(), kind, faults });
+        let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
+        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults });
     }
     hosts
 }
@@ -340,6 +348,15 @@ fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<Htt
     if let Some(r) = &raw.reset {
         actions.push((r.pos, Some(HttpAction::Reset { after_bytes: r.after_bytes })));
     }
+    if let Some(r) = &raw.stream_reset {
+        actions.push((
+            r.pos,
+            Some(HttpAction::StreamReset {
+                after_bytes: r.after_bytes.unwrap_or(0),
+                goaway: r.goaway.unwrap_or(false),
+            }),
+        ));
+    }
     if let Some(t) = &raw.truncate {
         actions.push((t.pos, Some(HttpAction::Truncate { after_bytes: t.after_bytes })));
     }
@@ -365,7 +382,7 @@ fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<Htt
             checker.problem(
                 raw.pos,
                 "a fault needs an action",
-                Some("add one of: respond, delay, hang, reset, truncate, corrupt, replace_body".into()),
+                Some("add one of: respond, delay, hang, reset, stream_reset, truncate, corrupt, replace_body".into()),
             );
             None
         }
@@ -803,6 +820,21 @@ pub fn recovery_step(
             RecoveryStep::Netrc { host: host_name, login: s(login), password: s(password) }
         }
         RawRecoveryStep::CleanCache(_) => RecoveryStep::CleanCache,
+        RawRecoveryStep::Trust(cas) => {
+            let mut authorities = Vec::new();
+            for ca in cas {
+                let name = s(ca);
+                match crate::pki::Authority::ALL.iter().find(|a| a.name() == name) {
+                    Some(a) => authorities.push(*a),
+                    None => checker.problem(
+                        ca.pos,
+                        format!("unknown certificate authority `{name}`"),
+                        Some(suggest(&name, crate::pki::Authority::ALL.iter().map(|a| a.name()), "authorities")),
+                    ),
+                }
+            }
+            RecoveryStep::Trust(authorities)
+        }
     };
     if let Some(unknown) = bad_param {
         checker.problem(

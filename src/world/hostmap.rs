@@ -18,10 +18,8 @@ pub struct MappedHost {
     pub name: String,
     /// What it is (`goproxy`, `closed`).
     pub kind: String,
-    /// Loopback address.
+    /// Loopback address; it answers both http and https there.
     pub addr: SocketAddr,
-    /// Scheme the scenario uses for it (shown when rewriting output back).
-    pub scheme: String,
 }
 
 /// The mapping for one world.
@@ -39,43 +37,46 @@ impl HostMap {
         self.hosts.iter().find(|h| h.name == name)
     }
 
-    /// `value` of variable `var` with every declared host replaced by its address (and
-    /// `https` by `http`: open-mode fakes speak plain HTTP).
+    /// `value` of variable `var` with every declared host replaced by its address. The
+    /// scheme stays as written: the fakes answer http and https on the same port, with
+    /// certificates valid for the name and for the address.
     pub fn to_go(&self, var: &str, value: &str) -> String {
         let mut out = value.to_string();
         let mut refs = urlref::find(var, value);
         refs.sort_by_key(|r| std::cmp::Reverse(r.authority.start));
         for r in refs {
-            let Some(host) = self.get(&r.host) else {
-                continue;
-            };
+            let Some(host) = self.get(&r.host) else { continue };
             out.replace_range(r.authority.clone(), &host.addr.to_string());
-            match r.scheme_range {
-                Some(scheme) => out.replace_range(scheme, "http"),
-                None => out.insert_str(r.authority.start, "http://"),
+            if r.scheme_range.is_none() {
+                out.insert_str(r.authority.start, "https://");
             }
         }
         out
     }
 
-    /// `text` (go's output) with every `http://<address>` of a declared host written
+    /// `text` (go's output) with every `scheme://<address>` of a declared host written
     /// back as the scenario names it.
     pub fn from_go(&self, text: &str) -> String {
         static LOOPBACK_URL: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"https?://(127\.0\.0\.1:[0-9]+)").expect("loopback url pattern compiles"));
+            LazyLock::new(|| Regex::new(r"(https?)://(127\.0\.0\.1:[0-9]+)").expect("loopback url pattern compiles"));
         LOOPBACK_URL
             .replace_all(text, |caps: &regex::Captures<'_>| {
-                match self.hosts.iter().find(|h| h.addr.to_string() == caps[1]) {
-                    Some(host) => format!("{}://{}", host.scheme, host.name),
+                match self.hosts.iter().find(|h| h.addr.to_string() == caps[2]) {
+                    Some(host) => format!("{}://{}", &caps[1], host.name),
                     None => caps[0].to_string(),
                 }
             })
             .into_owned()
     }
 
-    /// The machine name go will look up in `.netrc` for a declared host.
-    pub fn netrc_machine(&self, name: &str) -> String {
-        self.get(name).map_or(name.to_string(), |h| h.addr.ip().to_string())
+    /// The `.netrc` machine names under which go looks up credentials for a declared
+    /// host: go >= 1.24 matches the URL's host *with* its port (`127.0.0.1:41234`), older
+    /// versions the bare address.
+    pub fn netrc_machines(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Some(h) => vec![h.addr.to_string(), h.addr.ip().to_string()],
+            None => vec![name.to_string()],
+        }
     }
 
     /// "proxy.corp.example → 127.0.0.1:41234 (goproxy)" lines for reports.
@@ -89,21 +90,13 @@ mod tests {
     use super::*;
 
     fn map() -> HostMap {
+        let host = |name: &str, addr: &str| MappedHost {
+            name: name.into(),
+            kind: "goproxy".into(),
+            addr: addr.parse().unwrap(),
+        };
         HostMap {
-            hosts: vec![
-                MappedHost {
-                    name: "proxy.corp.example".into(),
-                    kind: "goproxy".into(),
-                    addr: "127.0.0.1:4012".parse().unwrap(),
-                    scheme: "https".into(),
-                },
-                MappedHost {
-                    name: "mirror.corp.example".into(),
-                    kind: "goproxy".into(),
-                    addr: "127.0.0.1:40123".parse().unwrap(),
-                    scheme: "https".into(),
-                },
-            ],
+            hosts: vec![host("proxy.corp.example", "127.0.0.1:4012"), host("mirror.corp.example", "127.0.0.1:40123")],
             guard: None,
         }
     }
@@ -112,11 +105,12 @@ mod tests {
     fn rewrites_declared_hosts_both_ways() {
         let m = map();
         let go = m.to_go("GOPROXY", "https://proxy.corp.example/sub,mirror.corp.example|direct");
-        assert_eq!(go, "http://127.0.0.1:4012/sub,http://127.0.0.1:40123|direct");
-        let back = m.from_go("reading http://127.0.0.1:40123/x/@v/list: 404\nreading http://127.0.0.1:4012/y: 500");
+        assert_eq!(go, "https://127.0.0.1:4012/sub,https://127.0.0.1:40123|direct");
+        assert_eq!(m.to_go("HTTP_PROXY", "http://proxy.corp.example:3128"), "http://127.0.0.1:4012");
+        let back = m.from_go("reading https://127.0.0.1:40123/x/@v/list: 404\nreading http://127.0.0.1:4012/y: 500");
         assert_eq!(
             back,
-            "reading https://mirror.corp.example/x/@v/list: 404\nreading https://proxy.corp.example/y: 500"
+            "reading https://mirror.corp.example/x/@v/list: 404\nreading http://proxy.corp.example/y: 500"
         );
     }
 

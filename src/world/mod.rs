@@ -4,7 +4,7 @@
 
 pub mod hostmap;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -16,8 +16,8 @@ use crate::fake::RequestLog;
 use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{HostServer, Reply, RequestInfo, serve};
 use crate::fault::FaultSchedule;
+use crate::pki::{Pki, server_config};
 use crate::scenario::{HostKind, Scenario};
-use crate::urlref;
 
 /// Name under which the guard records attempts to reach undeclared hosts.
 pub const OUTSIDE: &str = "<outside>";
@@ -32,12 +32,15 @@ pub struct World {
     tasks: JoinSet<()>,
     /// Bound-but-not-listening sockets that keep closed hosts' ports refused.
     _closed: Vec<socket2::Socket>,
+    /// The certificate authorities of this world.
+    pub pki: Pki,
 }
 
 impl World {
     /// Starts every host of `scenario` on its own 127.0.0.1 port, plus the guard.
     pub async fn start(scenario: &Scenario) -> std::io::Result<World> {
         let log = Arc::new(RequestLog::default());
+        let pki = Pki::generate().map_err(std::io::Error::other)?;
         let mut tasks = JoinSet::new();
         let mut closed = Vec::new();
         let mut hosts = Vec::new();
@@ -49,7 +52,11 @@ impl World {
                         None => scenario.modules.clone(),
                     };
                     let backend = Goproxy { modules, prefix: goproxy.prefix.clone(), auth: goproxy.auth.clone() };
+                    let cert = pki
+                        .leaf(&spec.name, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], spec.cert)
+                        .map_err(std::io::Error::other)?;
                     let server = HostServer {
+                        tls: Some(server_config(cert).map_err(std::io::Error::other)?),
                         name: spec.name.clone(),
                         backend: Box::new(backend),
                         faults: FaultSchedule::new(&spec.name, scenario.seed, spec.faults.clone()),
@@ -72,33 +79,18 @@ impl World {
                     addr
                 }
             };
-            hosts.push(MappedHost {
-                name: spec.name.clone(),
-                kind: spec.kind.name().into(),
-                addr,
-                scheme: scheme_used(scenario, &spec.name),
-            });
+            hosts.push(MappedHost { name: spec.name.clone(), kind: spec.kind.name().into(), addr });
         }
         let guard_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let guard = guard_listener.local_addr()?;
         tasks.spawn(serve(guard_listener, Arc::new(guard_server(log.clone()))));
-        Ok(World { map: HostMap { hosts, guard: Some(guard) }, log, tasks, _closed: closed })
+        Ok(World { map: HostMap { hosts, guard: Some(guard) }, log, tasks, _closed: closed, pki })
     }
 
     /// Stops every server now (dropping the world does the same).
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
-}
-
-/// The scheme the scenario's environment uses for `host` (https when it never says).
-fn scheme_used(scenario: &Scenario, host: &str) -> String {
-    scenario
-        .env
-        .iter()
-        .flat_map(|(k, v)| urlref::find(k, v))
-        .find(|r| r.host == host)
-        .map_or("https".into(), |r| r.scheme)
 }
 
 /// A forward proxy that refuses everything: go is pointed at it for every host that is
@@ -116,5 +108,6 @@ fn guard_server(log: Arc<RequestLog>) -> HostServer {
         faults: FaultSchedule::new(OUTSIDE, 0, Vec::new()),
         log,
         seed: 0,
+        tls: None,
     }
 }

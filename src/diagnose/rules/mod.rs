@@ -4,6 +4,7 @@
 pub mod net;
 pub mod outcome;
 pub mod proxy;
+pub mod tls;
 
 use std::sync::LazyLock;
 
@@ -21,6 +22,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("proxy.off", proxy::off),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),
+    ("tls", tls::certificate),
     ("net.refused", net::refused),
     ("net.reset", net::reset),
     ("hang", outcome::hang),

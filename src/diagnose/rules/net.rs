@@ -44,14 +44,11 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
     evidence.extend(f.notable_requests());
     evidence.extend(f.env_line("GOPROXY"));
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "retry"] } else { &["retry", "use-mirror"] };
-    Some(found(
-        Category::NetReset,
-        Confidence::High,
-        format!(
-            "the connection to {target} broke mid-exchange{}",
-            subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default()
-        ),
-        evidence,
-        playbooks,
-    ))
+    let fetching = subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default();
+    let summary = if error.text.contains("stream error") {
+        format!("{target} reset the HTTP/2 stream mid-response{fetching} (RST_STREAM; CI systems often retry on this)")
+    } else {
+        format!("the connection to {target} broke mid-exchange{fetching}")
+    };
+    Some(found(Category::NetReset, Confidence::High, summary, evidence, playbooks))
 }

@@ -1,0 +1,89 @@
+//! Certificate failures: an issuer go does not trust (private CA, TLS-inspecting proxy,
+//! incomplete chain, self-signed), an expired or not-yet-valid certificate, a
+//! certificate for another name. Older go prints the x509 text without `tls: failed to
+//! verify certificate:`; both are recognised.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{found, subject, url_host};
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
+
+static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?:Get|read|Head) "([^"]+)""#).expect("compiles"));
+
+/// The three TLS families, most specific first.
+pub fn certificate(f: &Facts) -> Option<Diagnosis> {
+    static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted").expect("compiles")
+    });
+    static EXPIRED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"x509: certificate has expired or is not yet valid(?:: current time (\S+) is (after|before) (\S+))?",
+        )
+        .expect("compiles")
+    });
+    static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"x509: certificate is valid for (.+?), not (\S+)|x509: cannot validate certificate for (\S+) because it doesn't contain any IP SANs|x509: certificate relies on legacy Common Name field|x509: certificate is not valid for any names")
+            .expect("compiles")
+    });
+    let (category, error, caps) = if let Some((e, c)) = f.matching(&UNKNOWN).next() {
+        (Category::TlsUnknownAuthority, e, c)
+    } else if let Some((e, c)) = f.matching(&EXPIRED).next() {
+        (Category::TlsExpired, e, c)
+    } else if let Some((e, c)) = f.matching(&HOSTNAME).next() {
+        (Category::TlsHostname, e, c)
+    } else {
+        return None;
+    };
+    let url = URL.captures(&error.text).map(|c| c[1].to_string());
+    let host = url.as_deref().map_or("the server".to_string(), |u| url_host(u).to_string());
+    let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
+    let mut evidence = vec![error.line()];
+    evidence.extend(
+        f.evidence
+            .requests
+            .iter()
+            .filter(|r| r.method == "TLS")
+            .map(|r| EvidenceLine { source: Source::Requests, text: r.line() }),
+    );
+    evidence.extend(f.env_line("GOPROXY"));
+    evidence.extend(f.env_line("HTTPS_PROXY"));
+    let (summary, playbooks): (String, &[&str]) = match category {
+        Category::TlsUnknownAuthority => {
+            let via_proxy = f.env("HTTPS_PROXY").or(f.env("https_proxy")).filter(|p| !p.is_empty());
+            let cause = match via_proxy {
+                Some(proxy) => format!("most likely the TLS-inspecting proxy {proxy} re-signing it with a corporate CA go does not trust"),
+                None => "a private CA, a TLS-inspecting proxy, a self-signed certificate or a server that omits its intermediate".to_string(),
+            };
+            (
+                format!("go does not trust the issuer of {host}'s certificate{what}: {cause}"),
+                &["trust-ca", "use-mirror"],
+            )
+        }
+        Category::TlsExpired => {
+            let when = match (caps.get(2).map(|m| m.as_str()), caps.get(3)) {
+                (Some("after"), Some(t)) => format!("expired at {}", t.as_str()),
+                (Some("before"), Some(t)) => {
+                    format!("is not valid before {} (is this machine's clock right?)", t.as_str())
+                }
+                _ => "has expired or is not yet valid".to_string(),
+            };
+            (format!("{host}'s certificate {when}{what}"), &["use-mirror"])
+        }
+        _ => {
+            let detail = match (caps.get(1), caps.get(2), caps.get(3)) {
+                (Some(names), Some(target), _) => format!("is valid for {}, not {}", names.as_str(), target.as_str()),
+                (_, _, Some(ip)) => format!("names no IP address, and go connected to {} by address", ip.as_str()),
+                _ if error.text.contains("legacy Common Name") => {
+                    "carries the name only in its Common Name, without subjectAltName (go ignores CN since 1.15)"
+                        .to_string()
+                }
+                _ => "is not valid for this name".to_string(),
+            };
+            (format!("{host}'s certificate {detail}{what}"), &["use-mirror"])
+        }
+    };
+    Some(found(category, Confidence::High, summary, evidence, playbooks))
+}
