@@ -18,6 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;
+pub mod sumdb;
 pub mod urlref;
 pub mod verify;
 pub mod world;

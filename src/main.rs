@@ -48,6 +48,13 @@ enum Command {
         #[arg(long)]
         go: Option<PathBuf>,
     },
+    /// Print the go.sum lines of module fixtures (txtar files or directories), as the
+    /// harness computes them: what a scenario's go.sum must say to match.
+    Fixtures {
+        /// Fixture files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
@@ -100,6 +107,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { paths, go } => validate(&paths, go),
+        Command::Fixtures { paths } => fixtures(&paths),
         Command::Schema { playbook } => {
             let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
@@ -113,6 +121,27 @@ fn print_problems(error: &scenario::LoadError) {
     for problem in error.problems() {
         eprintln!("{:?}", miette::Report::new(problem));
     }
+}
+
+fn fixtures(paths: &[PathBuf]) -> u8 {
+    let mut code = exit::PASSED;
+    for path in paths {
+        match modchaos::fixture::ModuleSet::load(std::slice::from_ref(path)) {
+            Ok(loaded) => {
+                for m in loaded.set.iter() {
+                    print!("{}", modchaos::sumdb::record_text(&m.path, &m.version, &m.sum, m.go_mod_sum.as_deref()));
+                }
+                for (path, why) in &loaded.skipped {
+                    eprintln!("skipped {}: {why}", path.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("modchaos: {e}");
+                code = exit::BAD_INPUT;
+            }
+        }
+    }
+    code
 }
 
 fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {

@@ -323,3 +323,71 @@ fn an_http2_stream_reset_is_a_reset() {
     );
     check(&evidence(DOWNLOAD, FAILED, &eof, "", &[]), Category::NetReset, "broke mid-exchange", None);
 }
+
+#[test]
+fn checksum_mismatches_name_the_side_that_disagrees() {
+    let stderr = "verifying corp.example/lib@v1.2.0: checksum mismatch\n\tdownloaded: h1:gbrv/aOrt8Hf1yuh1DUzmoKF1DgVeVCws0lCYYU0ZeQ=\n\tgo.sum:     h1:osRskwPNNIIwQV2UmwH0FLg9nJ7FgsQeJFgmjkJctjE=\n\nSECURITY ERROR\nThis download does NOT match an earlier download recorded in go.sum.\nThe bits may have been replaced on the origin server, or an attacker may\nhave intercepted the download attempt.\n\nFor more information, see 'go help module-auth'.\n";
+    let d = check(
+        &evidence("go mod download -json -x", FAILED, "", stderr, &[]),
+        Category::SumdbMismatch,
+        "differs from go.sum",
+        Some("use-mirror"),
+    );
+    assert!(d.evidence.iter().any(|l| l.text == "SECURITY ERROR"));
+    assert!(
+        !d.summary.contains("GOSUMDB=off")
+            || d.summary.contains("never GOSUMDB=off")
+            || d.summary.contains("or turn GOSUMDB off")
+    );
+    let db = json_error(
+        "corp.example/lib@v1.0.0: verifying module: checksum mismatch\n\tdownloaded: h1:8vIPjCmL93qen0cB2kEN3QZhWq0bmPmcnhfa8p2GFw4=\n\tsum.corp.example: h1:8/guZEVOYfoUVLD/iOmqvVG5OtofcUr/xJuytvYZo2Q=",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &db, "", &[]),
+        Category::SumdbMismatch,
+        "checksum database sum.corp.example recorded",
+        Some("use-mirror"),
+    );
+}
+
+#[test]
+fn checksum_database_lookups_that_fail() {
+    let leak = json_error(
+        "corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://sum.golang.org/lookup/corp.example/lib@v1.0.0: 404 Not Found\n\tserver response: not found: corp.example/lib@v1.0.0: unrecognized import path \"corp.example/lib\": https fetch: Get \"https://corp.example/lib?go-get=1\": dial tcp: lookup corp.example: no such host",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &leak, "", &[("GOSUMDB", "sum.golang.org")]),
+        Category::SumdbPrivateLeak,
+        "add corp.example to GONOSUMDB",
+        Some("private-modules-nosumdb"),
+    );
+    let gone = json_error(
+        "github.com/acme/secret@v1.0.0: verifying module: github.com/acme/secret@v1.0.0: reading https://sum.golang.org/lookup/github.com/acme/secret@v1.0.0: 410 Gone",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &gone, "", &[]),
+        Category::SumdbPrivateLeak,
+        "add github.com/acme to GONOSUMDB",
+        None,
+    );
+    let reset = json_error(
+        "corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: Get \"https://sum.corp.example/lookup/corp.example/lib@v1.0.0\": read tcp 127.0.0.1:49542->127.0.0.1:37817: read: connection reset by peer",
+    );
+    check(
+        &evidence(DOWNLOAD, FAILED, &reset, "", &[]),
+        Category::SumdbUnreachable,
+        "cannot reach the checksum database sum.corp.example",
+        Some("private-modules-nosumdb"),
+    );
+    let config = json_error("corp.example/lib@v1.0.0: verifying go.mod: invalid GOSUMDB: invalid verifier hash");
+    check(
+        &evidence(DOWNLOAD, FAILED, &config, "", &[]),
+        Category::SumdbUnreachable,
+        "GOSUMDB is misconfigured",
+        Some("set-gosumdb"),
+    );
+    let busy = json_error(
+        "corp.example/lib@v1.0.0: verifying module: corp.example/lib@v1.0.0: reading https://sum.corp.example/tile/8/0/000.p/3: 503 Service Unavailable",
+    );
+    check(&evidence(DOWNLOAD, FAILED, &busy, "", &[]), Category::SumdbUnreachable, "answered 503", None);
+}

@@ -4,10 +4,13 @@
 
 use base64::Engine as _;
 
+use std::sync::Arc;
+
 use super::http::{Backend, Reply, RequestInfo};
 use crate::fixture::escape::unescape;
 use crate::fixture::{Module, ModuleSet, semver};
 use crate::scenario::BasicAuth;
+use crate::sumdb::Database;
 
 /// A module proxy.
 pub struct Goproxy {
@@ -17,6 +20,9 @@ pub struct Goproxy {
     pub prefix: String,
     /// Basic credentials it insists on.
     pub auth: Option<BasicAuth>,
+    /// Checksum databases it forwards at `/sumdb/<name>/…` (empty: it answers 404 to
+    /// `/sumdb/<name>/supported`, and go contacts the database directly).
+    pub sumdbs: Vec<Arc<Database>>,
 }
 
 /// What a request asks for.
@@ -79,6 +85,16 @@ impl Backend for Goproxy {
             ));
             return reply;
         }
+        if let Some(rest) = request.path.strip_prefix(&format!("{}/sumdb/", self.prefix)) {
+            let (name, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            return match self.sumdbs.iter().find(|db| db.name() == name) {
+                Some(_) if tail == "supported" => Reply::text(200, ""),
+                Some(db) => super::sumdb::serve(db, &format!("/{tail}")),
+                None => {
+                    Reply::text(404, format!("not found: this proxy does not serve the checksum database {name}\n"))
+                }
+            };
+        }
         let query = match self.parse(&request.path) {
             Ok(q) => q,
             Err(why) => return Reply::text(404, format!("not found: {why}\n")),
@@ -124,7 +140,6 @@ mod tests {
     use crate::fixture::ModuleFixture;
     use crate::fixture::txtar::Archive;
     use std::path::Path;
-    use std::sync::Arc;
 
     fn module(path: &str, version: &str) -> Module {
         let archive = Archive::parse(
@@ -145,7 +160,7 @@ mod tests {
             module("corp.example/lib", "v1.1.0-rc.1"),
         ])
         .unwrap();
-        Goproxy { modules: set, prefix: String::new(), auth: None }
+        Goproxy { modules: set, prefix: String::new(), auth: None, sumdbs: Vec::new() }
     }
 
     fn get(proxy: &Goproxy, path: &str) -> Reply {

@@ -4,5 +4,6 @@
 pub mod goproxy;
 pub mod http;
 pub mod record;
+pub mod sumdb;
 
 pub use record::{Phase, RequestLog, RequestRecord};

@@ -59,6 +59,8 @@ pub enum HostKind {
     Goproxy(GoproxySpec),
     /// Nothing listens: connections are refused.
     Closed,
+    /// A checksum database.
+    Sumdb(SumdbSpec),
 }
 
 impl HostKind {
@@ -67,6 +69,7 @@ impl HostKind {
         match self {
             HostKind::Goproxy(_) => "goproxy",
             HostKind::Closed => "closed",
+            HostKind::Sumdb(_) => "sumdb",
         }
     }
 }
@@ -80,6 +83,21 @@ pub struct GoproxySpec {
     pub prefix: String,
     /// Required Basic credentials.
     pub auth: Option<BasicAuth>,
+    /// Forwards the checksum databases under `/sumdb/`.
+    pub sumdb: bool,
+    /// Module versions this proxy serves differently from the scenario's fixtures.
+    pub overrides: ModuleSet,
+}
+
+/// Settings of a checksum database host.
+#[derive(Debug, Clone)]
+pub struct SumdbSpec {
+    /// Database name.
+    pub name: String,
+    /// Module path globs it knows (`None`: all).
+    pub modules: Option<Vec<globset::GlobMatcher>>,
+    /// GOSUMDB gets only the key, so go asks the proxies first.
+    pub via_proxy: bool,
 }
 
 /// HTTP Basic credentials.

@@ -18,7 +18,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("enable-goproxy", include_str!("../../scenarios/playbooks/enable-goproxy.yaml")),
     ("goproxy-credentials", include_str!("../../scenarios/playbooks/goproxy-credentials.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
+    ("private-modules-nosumdb", include_str!("../../scenarios/playbooks/private-modules-nosumdb.yaml")),
     ("retry", include_str!("../../scenarios/playbooks/retry.yaml")),
+    ("set-gosumdb", include_str!("../../scenarios/playbooks/set-gosumdb.yaml")),
     ("trust-ca", include_str!("../../scenarios/playbooks/trust-ca.yaml")),
     ("use-mirror", include_str!("../../scenarios/playbooks/use-mirror.yaml")),
 ];

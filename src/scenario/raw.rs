@@ -65,6 +65,9 @@ pub struct RawHost {
     /// Nothing listens on this host: every connection is refused.
     #[serde(default)]
     pub closed: Option<At<RawEmpty>>,
+    /// A checksum database (GOSUMDB) over the scenario's modules.
+    #[serde(default)]
+    pub sumdb: Option<At<RawSumdb>>,
     /// TLS settings (a host answers https on the same port as http).
     #[serde(default)]
     pub tls: Option<RawTls>,
@@ -95,6 +98,32 @@ pub struct RawGoproxy {
     /// Require HTTP Basic credentials (answer 401 without them), as corporate proxies do.
     #[serde(default)]
     pub auth: Option<RawBasicAuth>,
+    /// Answer `/sumdb/<name>/supported` and forward the scenario's checksum databases
+    /// under `/sumdb/<name>/`, as proxy.golang.org does.
+    #[serde(default)]
+    pub sumdb: Option<bool>,
+    /// Fixtures this proxy serves instead of the scenario's for the same module versions:
+    /// a tampered or re-tagged copy (files or directories, relative to this file).
+    #[serde(default)]
+    pub fixtures: Option<Vec<At<String>>>,
+}
+
+/// A checksum database.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSumdb {
+    /// The database name go knows it by (default: the host name), e.g. `sum.golang.org`
+    /// to stand in for the public database.
+    #[serde(default)]
+    pub name: Option<At<String>>,
+    /// Know only modules whose path matches one of these globs (default: every module);
+    /// lookups of others answer 404, as the public database does for private modules.
+    #[serde(default)]
+    pub modules: Option<Vec<At<String>>>,
+    /// Give go only the key (no URL), so that go asks the proxies for
+    /// `/sumdb/<name>/supported` first, as it does for sum.golang.org.
+    #[serde(default)]
+    pub via_proxy: Option<bool>,
 }
 
 /// HTTP Basic credentials.

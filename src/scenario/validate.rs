@@ -117,7 +117,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));
     }
     let modules = modules(&raw.modules, &dir, checker, ctx);
-    let hosts = hosts(&raw.hosts, checker);
+    let hosts = hosts(&raw.hosts, &dir, ctx, checker);
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
     let env = env(&raw.env, &hosts, checker);
     let files = files(&raw.files, checker);
@@ -235,7 +235,7 @@ fn valid_host_name(name: &str) -> bool {
         })
 }
 
-fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostSpec> {
+fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, checker: &mut Checker) -> Vec<HostSpec> {
     let mut hosts = Vec::new();
     for (name, host) in raw.iter() {
         if !valid_host_name(name) {
@@ -247,17 +247,20 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostS
         }
         let mut kinds: Vec<(Pos, HostKind)> = Vec::new();
         if let Some(g) = &host.goproxy {
-            kinds.push((g.pos, HostKind::Goproxy(goproxy(g, checker))));
+            kinds.push((g.pos, HostKind::Goproxy(goproxy(g, dir, ctx, checker))));
         }
         if let Some(c) = &host.closed {
             kinds.push((c.pos, HostKind::Closed));
+        }
+        if let Some(db) = &host.sumdb {
+            kinds.push((db.pos, HostKind::Sumdb(sumdb(name, db, checker))));
         }
         let kind = match kinds.len() {
             0 => {
                 checker.problem(
                     name.pos,
                     format!("host `{}` has no kind", name.value),
-                    Some("give it one of: goproxy: {}, closed: {}".into()),
+                    Some("give it one of: goproxy: {}, sumdb: {}, closed: {}".into()),
                 );
                 continue;
             }
@@ -293,17 +296,21 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, checker: &mut Checker) -> Vec<HostS
     hosts
 }
 
-fn goproxy(raw: &At<RawGoproxy>, checker: &mut Checker) -> GoproxySpec {
+fn module_globs(patterns: &[At<String>], checker: &mut Checker) -> Vec<globset::GlobMatcher> {
+    let mut matchers = Vec::new();
+    for p in patterns {
+        match globset::Glob::new(p) {
+            Ok(g) => matchers.push(g.compile_matcher()),
+            Err(e) => checker.problem(p.pos, format!("invalid module glob `{}`: {}", p.value, e.kind()), None),
+        }
+    }
+    matchers
+}
+
+fn goproxy(raw: &At<RawGoproxy>, dir: &Path, ctx: &LoadContext, checker: &mut Checker) -> GoproxySpec {
     let mut spec = GoproxySpec::default();
     if let Some(patterns) = &raw.modules {
-        let mut matchers = Vec::new();
-        for p in patterns {
-            match globset::Glob::new(p) {
-                Ok(g) => matchers.push(g.compile_matcher()),
-                Err(e) => checker.problem(p.pos, format!("invalid module glob `{}`: {}", p.value, e.kind()), None),
-            }
-        }
-        spec.modules = Some(matchers);
+        spec.modules = Some(module_globs(patterns, checker));
     }
     if let Some(prefix) = &raw.prefix {
         if !prefix.starts_with('/') || (prefix.len() > 1 && prefix.ends_with('/')) {
@@ -316,7 +323,30 @@ fn goproxy(raw: &At<RawGoproxy>, checker: &mut Checker) -> GoproxySpec {
         spec.prefix = prefix.trim_end_matches('/').to_string();
     }
     spec.auth = raw.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() });
+    spec.sumdb = raw.sumdb.unwrap_or(false);
+    if let Some(fixtures) = &raw.fixtures {
+        spec.overrides = modules(fixtures, dir, checker, ctx).unwrap_or_default();
+    }
     spec
+}
+
+fn sumdb(host: &At<String>, raw: &At<RawSumdb>, checker: &mut Checker) -> SumdbSpec {
+    let name = raw.name.as_ref().map_or(host.value.clone(), |n| n.value.clone());
+    let valid =
+        !name.is_empty() && !name.contains('+') && !name.chars().any(char::is_whitespace) && !name.ends_with('/');
+    if !valid {
+        let pos = raw.name.as_ref().map_or(host.pos, |n| n.pos);
+        checker.problem(
+            pos,
+            format!("`{name}` is not a checksum database name"),
+            Some("names look like host[/path], e.g. sum.golang.org".into()),
+        );
+    }
+    SumdbSpec {
+        name,
+        modules: raw.modules.as_ref().map(|m| module_globs(m, checker)),
+        via_proxy: raw.via_proxy.unwrap_or(false),
+    }
 }
 
 fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<HttpFault> {
@@ -492,6 +522,27 @@ fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut 
             }
         }
     }
+    let databases: Vec<&str> = hosts
+        .iter()
+        .filter_map(|h| match &h.kind {
+            HostKind::Sumdb(db) => Some(db.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !env.iter().any(|(k, _)| k == "GOSUMDB") {
+        match databases.as_slice() {
+            [only] => env.push(("GOSUMDB".into(), only.to_string())),
+            [] => {}
+            several => {
+                let pos = raw.iter().next().map(|(k, _)| k.pos).unwrap_or_default();
+                checker.problem(
+                    pos,
+                    format!("{} checksum databases are declared but GOSUMDB is not set", several.len()),
+                    Some(format!("name the one go uses, e.g. GOSUMDB: {}", several[0])),
+                );
+            }
+        }
+    }
     env
 }
 
@@ -499,7 +550,8 @@ fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut 
 /// would send go out of the sandbox.
 pub fn check_host_refs(name: &At<String>, value: &At<String>, hosts: &[HostSpec], checker: &mut Checker) {
     for r in urlref::find(name, value) {
-        if r.is_loopback() || hosts.iter().any(|h| h.name == r.host) {
+        let declared = |h: &HostSpec| h.name == r.host || matches!(&h.kind, HostKind::Sumdb(db) if db.name == r.host);
+        if r.is_loopback() || hosts.iter().any(declared) {
             continue;
         }
         let names = hosts.iter().map(|h| h.name.as_str());

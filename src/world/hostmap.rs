@@ -20,6 +20,20 @@ pub struct MappedHost {
     pub kind: String,
     /// Loopback address; it answers both http and https there.
     pub addr: SocketAddr,
+    /// For a checksum database: what GOSUMDB must say for go to use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sumdb: Option<SumdbKey>,
+}
+
+/// How go is pointed at a fake checksum database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SumdbKey {
+    /// The database name.
+    pub name: String,
+    /// Its verifier key (`name+hash+key`).
+    pub verifier_key: String,
+    /// Give go only the key, so it asks the proxies first.
+    pub via_proxy: bool,
 }
 
 /// The mapping for one world.
@@ -41,6 +55,22 @@ impl HostMap {
     /// scheme stays as written: the fakes answer http and https on the same port, with
     /// certificates valid for the name and for the address.
     pub fn to_go(&self, var: &str, value: &str) -> String {
+        // GOSUMDB naming a fake database becomes its verifier key (and URL): go only
+        // trusts a database whose key it is given.
+        if var == "GOSUMDB" {
+            let named = value.trim();
+            if let Some((host, key)) = self
+                .hosts
+                .iter()
+                .find_map(|h| h.sumdb.as_ref().filter(|k| k.name == named || h.name == named).map(|k| (h, k)))
+            {
+                return if key.via_proxy {
+                    key.verifier_key.clone()
+                } else {
+                    format!("{} https://{}", key.verifier_key, host.addr)
+                };
+            }
+        }
         let mut out = value.to_string();
         let mut refs = urlref::find(var, value);
         refs.sort_by_key(|r| std::cmp::Reverse(r.authority.start));
@@ -94,6 +124,7 @@ mod tests {
             name: name.into(),
             kind: "goproxy".into(),
             addr: addr.parse().unwrap(),
+            sumdb: None,
         };
         HostMap {
             hosts: vec![host("proxy.corp.example", "127.0.0.1:4012"), host("mirror.corp.example", "127.0.0.1:40123")],
@@ -112,6 +143,26 @@ mod tests {
             back,
             "reading https://mirror.corp.example/x/@v/list: 404\nreading http://proxy.corp.example/y: 500"
         );
+    }
+
+    #[test]
+    fn gosumdb_naming_a_fake_database_gets_its_key() {
+        let mut m = map();
+        m.hosts.push(MappedHost {
+            name: "sumdb.corp.example".into(),
+            kind: "sumdb".into(),
+            addr: "127.0.0.1:5000".parse().unwrap(),
+            sumdb: Some(SumdbKey {
+                name: "sum.golang.org".into(),
+                verifier_key: "sum.golang.org+01234567+AQ".into(),
+                via_proxy: false,
+            }),
+        });
+        assert_eq!(m.to_go("GOSUMDB", "sum.golang.org"), "sum.golang.org+01234567+AQ https://127.0.0.1:5000");
+        assert_eq!(m.to_go("GOSUMDB", "sumdb.corp.example"), "sum.golang.org+01234567+AQ https://127.0.0.1:5000");
+        assert_eq!(m.to_go("GOSUMDB", "off"), "off");
+        m.hosts[2].sumdb.as_mut().unwrap().via_proxy = true;
+        assert_eq!(m.to_go("GOSUMDB", "sum.golang.org"), "sum.golang.org+01234567+AQ");
     }
 
     #[test]

@@ -10,14 +10,16 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-pub use hostmap::{HostMap, MappedHost};
+pub use hostmap::{HostMap, MappedHost, SumdbKey};
 
 use crate::fake::RequestLog;
 use crate::fake::goproxy::Goproxy;
-use crate::fake::http::{HostServer, Reply, RequestInfo, serve};
+use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
+use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
 use crate::pki::{Pki, server_config};
 use crate::scenario::{HostKind, Scenario};
+use crate::sumdb::Database;
 
 /// Name under which the guard records attempts to reach undeclared hosts.
 pub const OUTSIDE: &str = "<outside>";
@@ -41,32 +43,29 @@ impl World {
     pub async fn start(scenario: &Scenario) -> std::io::Result<World> {
         let log = Arc::new(RequestLog::default());
         let pki = Pki::generate().map_err(std::io::Error::other)?;
+        let databases = databases(scenario)?;
         let mut tasks = JoinSet::new();
         let mut closed = Vec::new();
         let mut hosts = Vec::new();
         for spec in &scenario.hosts {
-            let addr = match &spec.kind {
+            let backend: Box<dyn Backend> = match &spec.kind {
                 HostKind::Goproxy(goproxy) => {
-                    let modules = match &goproxy.modules {
+                    let served = match &goproxy.modules {
                         Some(globs) => scenario.modules.filter(|path| globs.iter().any(|g| g.is_match(path))),
                         None => scenario.modules.clone(),
                     };
-                    let backend = Goproxy { modules, prefix: goproxy.prefix.clone(), auth: goproxy.auth.clone() };
-                    let cert = pki
-                        .leaf(&spec.name, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], spec.cert)
-                        .map_err(std::io::Error::other)?;
-                    let server = HostServer {
-                        tls: Some(server_config(cert).map_err(std::io::Error::other)?),
-                        name: spec.name.clone(),
-                        backend: Box::new(backend),
-                        faults: FaultSchedule::new(&spec.name, scenario.seed, spec.faults.clone()),
-                        log: log.clone(),
-                        seed: scenario.seed,
-                    };
-                    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-                    let addr = listener.local_addr()?;
-                    tasks.spawn(serve(listener, Arc::new(server)));
-                    addr
+                    let sumdbs =
+                        if goproxy.sumdb { databases.iter().map(|(_, db)| db.clone()).collect() } else { Vec::new() };
+                    Box::new(Goproxy {
+                        modules: served.with_overrides(&goproxy.overrides),
+                        prefix: goproxy.prefix.clone(),
+                        auth: goproxy.auth.clone(),
+                        sumdbs,
+                    })
+                }
+                HostKind::Sumdb(_) => {
+                    let db = databases.iter().find(|(host, _)| *host == spec.name).map(|(_, db)| db.clone());
+                    Box::new(SumdbServer { db: db.ok_or_else(|| std::io::Error::other("checksum database missing"))? })
                 }
                 HostKind::Closed => {
                     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
@@ -76,10 +75,39 @@ impl World {
                         .as_socket()
                         .ok_or_else(|| std::io::Error::other("closed host has no IPv4 address"))?;
                     closed.push(socket);
-                    addr
+                    hosts.push(MappedHost {
+                        name: spec.name.clone(),
+                        kind: spec.kind.name().into(),
+                        addr,
+                        sumdb: None,
+                    });
+                    continue;
                 }
             };
-            hosts.push(MappedHost { name: spec.name.clone(), kind: spec.kind.name().into(), addr });
+            let cert =
+                pki.leaf(&spec.name, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], spec.cert).map_err(std::io::Error::other)?;
+            let server = HostServer {
+                tls: Some(server_config(cert).map_err(std::io::Error::other)?),
+                name: spec.name.clone(),
+                backend,
+                faults: FaultSchedule::new(&spec.name, scenario.seed, spec.faults.clone()),
+                log: log.clone(),
+                seed: scenario.seed,
+            };
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+            let addr = listener.local_addr()?;
+            tasks.spawn(serve(listener, Arc::new(server)));
+            let sumdb = match &spec.kind {
+                HostKind::Sumdb(db_spec) => {
+                    databases.iter().find(|(host, _)| *host == spec.name).map(|(_, db)| SumdbKey {
+                        name: db.name().to_string(),
+                        verifier_key: db.verifier_key(),
+                        via_proxy: db_spec.via_proxy,
+                    })
+                }
+                _ => None,
+            };
+            hosts.push(MappedHost { name: spec.name.clone(), kind: spec.kind.name().into(), addr, sumdb });
         }
         let guard_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let guard = guard_listener.local_addr()?;
@@ -91,6 +119,23 @@ impl World {
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
+}
+
+/// The checksum databases of a scenario, by host: each over the genuine fixtures it is
+/// told to know (never a proxy's tampered copies).
+fn databases(scenario: &Scenario) -> std::io::Result<Vec<(String, Arc<Database>)>> {
+    let mut databases = Vec::new();
+    for spec in &scenario.hosts {
+        if let HostKind::Sumdb(db) = &spec.kind {
+            let known = match &db.modules {
+                Some(globs) => scenario.modules.filter(|path| globs.iter().any(|g| g.is_match(path))),
+                None => scenario.modules.clone(),
+            };
+            let database = Database::new(&db.name, &known).map_err(std::io::Error::other)?;
+            databases.push((spec.name.clone(), Arc::new(database)));
+        }
+    }
+    Ok(databases)
 }
 
 /// A forward proxy that refuses everything: go is pointed at it for every host that is

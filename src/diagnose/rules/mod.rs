@@ -4,6 +4,7 @@
 pub mod net;
 pub mod outcome;
 pub mod proxy;
+pub mod sumdb;
 pub mod tls;
 
 use std::sync::LazyLock;
@@ -19,6 +20,8 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 /// Every rule, most specific first.
 pub const RULES: &[(&str, Rule)] = &[
     ("success", outcome::success),
+    ("sumdb.mismatch", sumdb::mismatch),
+    ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),

@@ -1,0 +1,120 @@
+//! Checksum database failures: a mismatch (go.sum or the database disagree with what was
+//! downloaded), a private module path sent to a public database, and a database go
+//! cannot reach or is misconfigured to use.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{found, url_host};
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis};
+
+/// `checksum mismatch`, with the side that disagrees.
+pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
+    static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:verifying (\S+?): checksum mismatch|(\S+?): verifying (?:module|go\.mod): checksum mismatch)")
+            .expect("compiles")
+    });
+    static LINES: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"downloaded: (h1:\S+)\n\s*([^:\n]+?):\s+(h1:\S+)").expect("compiles"));
+    let (error, caps) = f.matching(&MISMATCH).next()?;
+    let subject = caps.get(1).or(caps.get(2)).map_or("a module", |m| m.as_str()).trim_end_matches(':').to_string();
+    let mut evidence = vec![error.line()];
+    evidence.extend(
+        f.errors
+            .iter()
+            .filter(|e| e.text.starts_with("SECURITY ERROR") || e.text.contains("does NOT match"))
+            .map(|e| e.line()),
+    );
+    evidence.extend(f.env_line("GOPROXY"));
+    let summary = match LINES.captures(&error.text) {
+        Some(lines) if lines[2].trim() == "go.sum" => format!(
+            "{subject} as downloaded ({}) differs from go.sum ({}): the version was re-tagged upstream or the download was tampered with; get the original bits from a proxy that kept them, do not edit go.sum or turn GOSUMDB off",
+            &lines[1], &lines[3]
+        ),
+        Some(lines) => format!(
+            "{subject} as downloaded ({}) differs from what the checksum database {} recorded ({}): this proxy served different bits than everyone else got; use a source of the original bits, never GOSUMDB=off",
+            &lines[1],
+            lines[2].trim(),
+            &lines[3]
+        ),
+        None => format!("{subject} does not match its recorded checksum (SECURITY ERROR)"),
+    };
+    Some(found(Category::SumdbMismatch, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// The module path pattern to declare private: the host, or `host/owner` on public code
+/// hosts.
+pub fn private_pattern(module: &str) -> String {
+    let mut parts = module.split('/');
+    let host = parts.next().unwrap_or(module);
+    match (host, parts.next()) {
+        ("github.com" | "gitlab.com" | "bitbucket.org", Some(owner)) => format!("{host}/{owner}"),
+        _ => host.to_string(),
+    }
+}
+
+/// Problems talking to the checksum database: its configuration, its answers, its
+/// reachability.
+pub fn database(f: &Facts) -> Option<Diagnosis> {
+    static CONFIG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"invalid GOSUMDB[^\n]*|missing GOSUMDB|invalid sumdb name[^\n]*").expect("compiles")
+    });
+    static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+    });
+    static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?:Get|read) "(https?://[^"]+?/(?:lookup|tile|latest)[^"]*)": ([^\n]*(?:connection refused|connection reset|EOF|timeout|no such host|server misbehaving|i/o timeout|proxyconnect)[^\n]*)"#).expect("compiles")
+    });
+    if let Some((error, caps)) = f.matching(&CONFIG).next() {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOSUMDB"));
+        return Some(found(
+            Category::SumdbUnreachable,
+            Confidence::High,
+            format!("GOSUMDB is misconfigured ({}): go cannot use any checksum database", &caps[0]),
+            evidence,
+            &["set-gosumdb"],
+        ));
+    }
+    if let Some((error, caps)) = f.matching(&STATUS).last() {
+        let url = caps[1].to_string();
+        let code: u16 = caps[3].parse().ok()?;
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOSUMDB"));
+        evidence.extend(f.env_line("GONOSUMDB"));
+        evidence.extend(f.env_line("GOPRIVATE"));
+        if matches!(code, 404 | 410) {
+            let module = caps.get(2).map_or("", |m| m.as_str()).split('@').next().unwrap_or_default().to_string();
+            let pattern = private_pattern(&module);
+            return Some(found(
+                Category::SumdbPrivateLeak,
+                Confidence::High,
+                format!(
+                    "go asked the checksum database {} about {module}, which it does not know ({code}): a private module path leaked to a public database; add {pattern} to GONOSUMDB (or GOPRIVATE)",
+                    url_host(&url)
+                ),
+                evidence,
+                &["private-modules-nosumdb"],
+            ));
+        }
+        return Some(found(
+            Category::SumdbUnreachable,
+            Confidence::High,
+            format!("the checksum database {} answered {code} {}", url_host(&url), caps[4].trim()),
+            evidence,
+            &["private-modules-nosumdb", "set-gosumdb"],
+        ));
+    }
+    let (error, caps) = f.matching(&NETWORK).last()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOSUMDB"));
+    Some(found(
+        Category::SumdbUnreachable,
+        Confidence::High,
+        format!("go cannot reach the checksum database {}: {}", url_host(&caps[1]), caps[2].trim()),
+        evidence,
+        &["private-modules-nosumdb", "set-gosumdb"],
+    ))
+}
