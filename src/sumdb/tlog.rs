@@ -56,7 +56,7 @@ impl Tree {
     /// the width, using stored complete subtrees where aligned.
     fn subtree(&self, lo: u64, hi: u64) -> Hash {
         let width = hi - lo;
-        if width.is_power_of_two() && lo % width == 0 {
+        if width.is_power_of_two() && lo.is_multiple_of(width) {
             let level = width.trailing_zeros() as usize;
             return self.levels[level][(lo / width) as usize];
         }
