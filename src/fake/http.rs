@@ -81,7 +81,7 @@ pub struct HostServer {
     /// The protocol.
     pub backend: Box<dyn Backend>,
     /// The faults.
-    pub faults: FaultSchedule,
+    pub faults: FaultSchedule<HttpAction>,
     /// Where requests are recorded.
     pub log: Arc<RequestLog>,
     /// Seed for body corruption positions.

@@ -54,7 +54,33 @@ pub struct FaultWhen {
     pub first: Option<u64>,
     /// Probability of firing, drawn deterministically from the scenario seed.
     pub probability: Option<f64>,
+    /// Fire only from this long after the world started.
+    pub after: Option<Duration>,
+    /// Heal this long after the world started.
+    pub until: Option<Duration>,
 }
+
+/// An action a fault can take, in any protocol.
+pub trait FaultAction: Clone {
+    /// Short description for logs and reports.
+    fn label(&self) -> String;
+    /// `Some` for a pure delay: delays add up and let later faults act too.
+    fn as_delay(&self) -> Option<Duration>;
+}
+
+/// A fault: conditions and one action.
+#[derive(Debug, Clone)]
+pub struct Fault<A> {
+    /// 1-based position in its list (reports say "fault #2").
+    pub number: usize,
+    /// When it fires.
+    pub when: FaultWhen,
+    /// What it does.
+    pub action: A,
+}
+
+/// A fault of an HTTP host.
+pub type HttpFault = Fault<HttpAction>;
 
 /// What a fault does to the response.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,22 +147,19 @@ impl HttpAction {
             HttpAction::ReplaceBody { .. } => "replace body".into(),
         }
     }
-
-    /// Delays add up and let later faults act; every other action decides the response.
-    pub fn is_terminal(&self) -> bool {
-        !matches!(self, HttpAction::Delay(_))
-    }
 }
 
-/// A fault attached to a host.
-#[derive(Debug, Clone)]
-pub struct HttpFault {
-    /// 1-based position in the host's fault list (reports say "fault #2").
-    pub number: usize,
-    /// When it fires.
-    pub when: FaultWhen,
-    /// What it does.
-    pub action: HttpAction,
+impl FaultAction for HttpAction {
+    fn label(&self) -> String {
+        HttpAction::label(self)
+    }
+
+    fn as_delay(&self) -> Option<Duration> {
+        match self {
+            HttpAction::Delay(d) => Some(*d),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

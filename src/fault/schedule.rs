@@ -1,34 +1,42 @@
-//! Deciding which of a host's faults fire for a request. Counting is per fault (the
-//! `nth` / `first` numbers count requests that fault's path and method match);
-//! probabilities are drawn from a hash of the seed, the fault and the request's path and
-//! occurrence, so the outcome does not depend on how go interleaves parallel requests.
+//! Deciding which faults fire for a request (or DNS query, or connection). Counting is
+//! per fault (the `nth` / `first` numbers count requests that fault's other conditions
+//! match); probabilities are drawn from a hash of the seed, the fault and the request's
+//! subject and occurrence, so the outcome does not depend on how go interleaves parallel
+//! requests; time windows count from the world's start.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use super::{HttpAction, HttpFault};
+use super::{Fault, FaultAction};
 
 /// What happens to one request.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Decision {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<A> {
     /// Total delay before answering.
     pub delay: Duration,
-    /// The action that decides the response, with its fault number; `None` serves the
-    /// real response.
-    pub action: Option<(usize, HttpAction)>,
+    /// The action that decides the outcome, with its fault number; `None` lets the
+    /// request through.
+    pub action: Option<(usize, A)>,
     /// Labels of every fault that fired ("#1 delay 2s"), for the request log.
     pub fired: Vec<String>,
 }
 
-/// A host's faults and their counters.
+impl<A> Default for Decision<A> {
+    fn default() -> Self {
+        Decision { delay: Duration::ZERO, action: None, fired: Vec::new() }
+    }
+}
+
+/// A list of faults and their counters.
 #[derive(Debug)]
-pub struct FaultSchedule {
-    faults: Vec<HttpFault>,
+pub struct FaultSchedule<A> {
+    faults: Vec<Fault<A>>,
     seed: u64,
     host: String,
+    started: Instant,
     counters: Mutex<Vec<Counter>>,
 }
 
@@ -38,20 +46,35 @@ struct Counter {
     per_path: HashMap<String, u64>,
 }
 
-impl FaultSchedule {
-    /// Faults of `host`, drawing probabilities from `seed`.
-    pub fn new(host: &str, seed: u64, faults: Vec<HttpFault>) -> FaultSchedule {
-        let counters = Mutex::new(vec![Counter::default(); faults.len()]);
-        FaultSchedule { faults, seed, host: host.to_string(), counters }
+impl<A: FaultAction> FaultSchedule<A> {
+    /// Faults of `host`, drawing probabilities from `seed`, windows counted from now.
+    pub fn new(host: &str, seed: u64, faults: Vec<Fault<A>>) -> FaultSchedule<A> {
+        Self::starting_at(host, seed, faults, Instant::now())
     }
 
-    /// Decides the fate of a `method` request for `path`, advancing the counters.
-    pub fn decide(&self, method: &str, path: &str) -> Decision {
+    /// Like [`FaultSchedule::new`], with time windows counted from `started`.
+    pub fn starting_at(host: &str, seed: u64, faults: Vec<Fault<A>>, started: Instant) -> FaultSchedule<A> {
+        let counters = Mutex::new(vec![Counter::default(); faults.len()]);
+        FaultSchedule { faults, seed, host: host.to_string(), started, counters }
+    }
+
+    /// True when no fault is configured.
+    pub fn is_empty(&self) -> bool {
+        self.faults.is_empty()
+    }
+
+    /// Decides the fate of a `method` request for `path` (for DNS: the query type and
+    /// the name), advancing the counters.
+    pub fn decide(&self, method: &str, path: &str) -> Decision<A> {
+        let elapsed = self.started.elapsed();
         let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         let mut decision = Decision::default();
         for (fault, counter) in self.faults.iter().zip(counters.iter_mut()) {
             let when = &fault.when;
-            if when.path.as_ref().is_some_and(|g| !g.matches(path)) || when.method.as_ref().is_some_and(|m| m != method)
+            if when.path.as_ref().is_some_and(|g| !g.matches(path))
+                || when.method.as_ref().is_some_and(|m| m != method)
+                || when.after.is_some_and(|t| elapsed < t)
+                || when.until.is_some_and(|t| elapsed >= t)
             {
                 continue;
             }
@@ -68,9 +91,9 @@ impl FaultSchedule {
                 continue;
             }
             decision.fired.push(format!("#{} {}", fault.number, fault.action.label()));
-            match &fault.action {
-                HttpAction::Delay(d) => decision.delay += *d,
-                action => decision.action = Some((fault.number, action.clone())),
+            match fault.action.as_delay() {
+                Some(d) => decision.delay += d,
+                None => decision.action = Some((fault.number, fault.action.clone())),
             }
         }
         decision
@@ -96,7 +119,7 @@ fn draw(seed: u64, host: &str, fault: usize, method: &str, path: &str, occurrenc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fault::{FaultWhen, PathGlob};
+    use crate::fault::{FaultWhen, HttpAction, HttpFault, PathGlob};
 
     fn fault(number: usize, when: FaultWhen, action: HttpAction) -> HttpFault {
         HttpFault { number, when, action }
@@ -141,6 +164,21 @@ mod tests {
         assert_eq!(d.delay, Duration::from_millis(100));
         assert_eq!(d.action.unwrap().0, 2);
         assert_eq!(d.fired, ["#1 delay 100ms", "#2 respond 500"]);
+    }
+
+    #[test]
+    fn time_windows_open_and_heal() {
+        let when = FaultWhen {
+            after: Some(Duration::from_millis(50)),
+            until: Some(Duration::from_millis(150)),
+            ..Default::default()
+        };
+        let s = FaultSchedule::new("h", 0, vec![fault(1, when, status(500))]);
+        assert!(s.decide("GET", "/").action.is_none(), "not yet");
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(s.decide("GET", "/").action.is_some(), "inside the window");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(s.decide("GET", "/").action.is_none(), "healed");
     }
 
     #[test]
