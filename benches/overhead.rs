@@ -81,7 +81,8 @@ fn main() {
     };
     // Reference: bare go against the same fake proxy, started alone (no sandbox, no
     // evidence): the difference to `bare` is HTTP itself, the rest is modchaos.
-    let world = runtime.block_on(modchaos::world::World::start(&scenario)).unwrap();
+    let world =
+        runtime.block_on(modchaos::world::World::start(&scenario, modchaos::sealed::NetworkMode::Open)).unwrap();
     let fake_url = format!("http://{}", world.map.get("proxy.bench.example").unwrap().addr);
     let bare_http = |_: ()| -> Duration {
         let (took, outcome) = download_bare(&runtime, &go, &fake_url, &ids);
@@ -91,7 +92,11 @@ fn main() {
     let go_inside = std::cell::RefCell::new(Vec::new());
     let chaos = |_: ()| -> Duration {
         let started = Instant::now();
-        let report = runtime.block_on(run_scenario(&scenario, &RunOptions { go: go.clone() }, &NoEvents));
+        let report = runtime.block_on(run_scenario(
+            &scenario,
+            &RunOptions::open(go.clone(), "the benchmark measures open mode"),
+            &NoEvents,
+        ));
         let took = started.elapsed();
         assert_eq!(report.status, Status::Passed, "{}", modchaos::report::text::failure_details(&report));
         go_inside.borrow_mut().push(Duration::from_secs_f64(report.commands[0].duration_ms / 1000.0));

@@ -18,6 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;
+pub mod sealed;
 pub mod sumdb;
 pub mod urlref;
 pub mod verify;

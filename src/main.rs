@@ -89,6 +89,21 @@ struct RunArgs {
     /// Also print every go command as it ends.
     #[arg(long, short)]
     verbose: bool,
+    /// Network mode: `sealed` (own namespaces per scenario, real names and ports, fake
+    /// DNS), `open` (127.0.0.1 ports), or `auto`: sealed where the kernel allows it.
+    #[arg(long, value_enum, default_value = "auto")]
+    network: NetworkChoice,
+}
+
+/// The `--network` values.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum NetworkChoice {
+    /// Sealed where available, open elsewhere (scenarios needing sealed mode are skipped).
+    Auto,
+    /// Open mode only (scenarios needing sealed mode are skipped).
+    Open,
+    /// Sealed mode; fail if the kernel does not allow it.
+    Sealed,
 }
 
 /// Sends each event to every reporter.
@@ -103,6 +118,8 @@ impl EventSink for Fanout {
 }
 
 fn main() -> ExitCode {
+    // A sealed child or probe does its job and exits here, before any thread starts.
+    modchaos::sealed::dispatch_child();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),
@@ -229,7 +246,27 @@ fn run(args: RunArgs) -> u8 {
         }
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let options = SuiteOptions { jobs, filter, run: RunOptions { go } };
+    let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    let run = match args.network {
+        NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
+        NetworkChoice::Sealed => match RunOptions::sealed(go, &helper) {
+            Ok(run) => run,
+            Err(why) => {
+                eprintln!("modchaos: --network sealed: sealed networking is unavailable here: {why}");
+                return exit::ENVIRONMENT;
+            }
+        },
+        NetworkChoice::Auto => {
+            let (run, fallback) = RunOptions::auto(go, &helper);
+            if let Some(why) = fallback {
+                eprintln!(
+                    "modchaos: {why}; scenarios that need it are skipped, the others run in open mode (--network open|sealed forces a mode)"
+                );
+            }
+            run
+        }
+    };
+    let options = SuiteOptions { jobs, filter, run };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -162,7 +162,8 @@ fn go_reports_the_same_sums_through_the_fake_proxy() {
     let ctx = LoadContext::new(Some(go.clone()));
     let scenario = parse(Path::new("goroot-sums.yaml"), yaml, &ctx).unwrap_or_else(|e| panic!("{e}"));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let report = runtime.block_on(run_scenario(&scenario, &RunOptions { go }, &NoEvents));
+    let report =
+        runtime.block_on(run_scenario(&scenario, &RunOptions::open(go, "this test is about open mode"), &NoEvents));
     assert!(
         report.failures.is_empty() && report.reason.is_none(),
         "{}",

@@ -19,7 +19,7 @@ fn run(yaml: &str) -> Option<ScenarioReport> {
     let ctx = LoadContext::new(Some(go.clone()));
     let scenario = parse(Path::new("inline.yaml"), yaml, &ctx).unwrap_or_else(|e| panic!("{e}"));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    Some(runtime.block_on(run_scenario(&scenario, &RunOptions { go }, &NoEvents)))
+    Some(runtime.block_on(run_scenario(&scenario, &RunOptions::open(go, "this test is about open mode"), &NoEvents)))
 }
 
 #[test]

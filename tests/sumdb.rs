@@ -34,7 +34,8 @@ fn go_verifies_records_deep_in_a_700_record_log() {
         parse(Path::new("big-log.yaml"), yaml, &LoadContext::new(Some(go.clone()))).unwrap_or_else(|e| panic!("{e}"));
     scenario.modules = synthetic(700);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let report = runtime.block_on(run_scenario(&scenario, &RunOptions { go }, &NoEvents));
+    let report =
+        runtime.block_on(run_scenario(&scenario, &RunOptions::open(go, "this test is about open mode"), &NoEvents));
     assert!(
         report.failures.is_empty() && report.reason.is_none(),
         "{}",

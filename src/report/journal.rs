@@ -30,6 +30,8 @@ pub struct JournalRecord<'a> {
     pub playbook: Option<&'a str>,
     /// Wall time.
     pub duration_ms: u64,
+    /// The network mode it ran in (`open` / `sealed`; `null` when not run).
+    pub network: Option<&'static str>,
     /// Every go command line run, in order.
     pub commands: Vec<&'a str>,
     /// Unmet expectations, one line each.
@@ -50,6 +52,7 @@ impl<'a> JournalRecord<'a> {
             recovered: report.recovered(),
             playbook: report.recovery.as_ref().and_then(|r| r.playbook.as_deref()),
             duration_ms: report.duration_ms as u64,
+            network: report.network.map(|n| n.name()),
             commands: report.commands.iter().map(|c| c.command.as_str()).collect(),
             failures: report
                 .failures

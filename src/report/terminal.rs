@@ -24,8 +24,11 @@ impl EventSink for Terminal {
     fn emit(&self, event: &Event) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = match event {
-            Event::SuiteStarted { scenarios, jobs, go, go_version } => {
-                writeln!(out, "modchaos: {scenarios} scenario(s), {jobs} at a time, {go_version} ({go})")
+            Event::SuiteStarted { scenarios, jobs, go, go_version, network } => {
+                writeln!(
+                    out,
+                    "modchaos: {scenarios} scenario(s), {jobs} at a time, {go_version} ({go})\nnetwork: {network}"
+                )
             }
             Event::CommandFinished { scenario, phase, command, exit, duration_ms } if self.verbose => {
                 writeln!(out, "      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe())

@@ -9,6 +9,9 @@ use crate::runner::report::{PhaseReport, ScenarioReport};
 pub fn failure_details(report: &ScenarioReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario: {} ({})", report.name, report.file);
+    if let Some(network) = report.network {
+        let _ = writeln!(out, "network: {}", network.name());
+    }
     if let Some(reason) = &report.reason {
         let _ = writeln!(out, "harness problem: {reason}");
     }

@@ -22,6 +22,9 @@ pub enum Event {
         go: String,
         /// Its version.
         go_version: String,
+        /// How scenarios get their network.
+        #[serde(default)]
+        network: String,
     },
     /// A scenario is starting.
     ScenarioStarted {

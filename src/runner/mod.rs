@@ -8,4 +8,4 @@ pub mod suite;
 
 pub use events::{Event, EventSink, NoEvents};
 pub use report::{ScenarioReport, Status, Summary};
-pub use run::{RunOptions, run_scenario};
+pub use run::{Network, RunOptions, run_scenario};

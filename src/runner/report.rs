@@ -90,9 +90,42 @@ pub struct ScenarioReport {
     pub sandbox: Option<String>,
     /// Whether the sandbox was removed.
     pub sandbox_removed: bool,
+    /// The network mode it ran in (`None` when it did not run).
+    #[serde(default)]
+    pub network: Option<crate::sealed::NetworkMode>,
 }
 
 impl ScenarioReport {
+    /// A report of a scenario that has not run (yet): failed, with nothing observed.
+    pub fn empty(name: &str, file: &std::path::Path) -> ScenarioReport {
+        ScenarioReport {
+            name: name.to_string(),
+            file: file.display().to_string(),
+            status: Status::Failed,
+            reason: None,
+            duration_ms: 0.0,
+            commands: Vec::new(),
+            failures: Vec::new(),
+            run: None,
+            verification: None,
+            recovery: None,
+            hosts: Vec::new(),
+            sandbox: None,
+            sandbox_removed: false,
+            network: None,
+        }
+    }
+
+    /// A scenario the harness could not run, and why.
+    pub fn failed_before_start(name: &str, file: &std::path::Path, reason: String) -> ScenarioReport {
+        ScenarioReport { reason: Some(reason), ..ScenarioReport::empty(name, file) }
+    }
+
+    /// A scenario not run on purpose, and why (never counted as passed).
+    pub fn skipped(name: &str, file: &std::path::Path, reason: String) -> ScenarioReport {
+        ScenarioReport { status: Status::Skipped, reason: Some(reason), ..ScenarioReport::empty(name, file) }
+    }
+
     /// The run's diagnosis, if there was a run.
     pub fn diagnosis(&self) -> Option<&Diagnosis> {
         self.run.as_ref().map(|r| &r.diagnosis)

@@ -3,6 +3,8 @@
 //! and a serialisable report, so it can later move into a child process.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::events::{Event, EventSink};
@@ -15,7 +17,8 @@ use crate::gobin::GoBinary;
 use crate::gocmd::{self, GoInvocation, GoOutcome};
 use crate::recover::{self, ClientConfig};
 use crate::sandbox::Sandbox;
-use crate::scenario::{ExitExpectation, GoStep, Scenario};
+use crate::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario};
+use crate::sealed::{NetworkMode, SealedSupport};
 use crate::verify;
 use crate::world::{HostMap, World};
 
@@ -27,6 +30,72 @@ const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_
 pub struct RunOptions {
     /// The go command.
     pub go: GoBinary,
+    /// Where scenarios run.
+    pub network: Network,
+}
+
+/// The network scenarios get on this machine.
+#[derive(Debug, Clone)]
+pub enum Network {
+    /// Open mode only; scenarios that need sealed networking are skipped. `why` says
+    /// why sealed mode is not used (unavailable, or not asked for).
+    Open {
+        /// The reason given when skipping.
+        why: String,
+    },
+    /// Sealed runs in child processes (open mode still serves scenarios that insist on it).
+    Sealed {
+        /// How to start them.
+        support: Arc<SealedSupport>,
+        /// `$(go env GOROOT)`, passed to each child.
+        goroot: Option<PathBuf>,
+    },
+}
+
+impl RunOptions {
+    /// Options for open mode only.
+    pub fn open(go: GoBinary, why: &str) -> RunOptions {
+        RunOptions { go, network: Network::Open { why: why.to_string() } }
+    }
+
+    /// Sealed mode, if `helper` (a program whose `main` calls
+    /// [`crate::sealed::dispatch_child`]) can enter namespaces here; the error says why not.
+    pub fn sealed(go: GoBinary, helper: &Path) -> Result<RunOptions, String> {
+        let support = crate::sealed::probe(helper)?;
+        let goroot = go.goroot().ok();
+        Ok(RunOptions { go, network: Network::Sealed { support: Arc::new(support), goroot } })
+    }
+
+    /// Sealed mode where available, else open mode; the reason for falling back is also
+    /// returned, to be said once.
+    pub fn auto(go: GoBinary, helper: &Path) -> (RunOptions, Option<String>) {
+        match RunOptions::sealed(go.clone(), helper) {
+            Ok(options) => (options, None),
+            Err(why) => {
+                let why = format!("sealed networking is unavailable here ({why})");
+                (RunOptions::open(go, &why), Some(why))
+            }
+        }
+    }
+
+    /// One line saying how scenarios get their network.
+    pub fn describe_network(&self) -> String {
+        match &self.network {
+            Network::Open { why } => format!("open (127.0.0.1 ports; {why})"),
+            Network::Sealed { support, .. } => format!(
+                "sealed (own user, network, mount{} namespaces per scenario)",
+                if support.with_pid { ", pid" } else { "" }
+            ),
+        }
+    }
+
+    /// The mode this machine would use for scenarios that accept either.
+    pub fn default_mode(&self) -> NetworkMode {
+        match self.network {
+            Network::Open { .. } => NetworkMode::Open,
+            Network::Sealed { .. } => NetworkMode::Sealed,
+        }
+    }
 }
 
 /// The environment go gets: the sandbox's hermetic base, the guard proxy, then the
@@ -167,30 +236,50 @@ impl Ctx<'_> {
     }
 }
 
-/// Runs `scenario` to the end and reports. Never panics on a harness problem: it
-/// becomes a failed report with the reason.
+/// Runs `scenario` to the end and reports: in a sealed child where the options allow
+/// it, in this process in open mode otherwise, or skipped (with the reason) when it
+/// needs sealed networking that is not available. Never panics on a harness problem:
+/// it becomes a failed report with the reason.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink) -> ScenarioReport {
+    match (&scenario.network, &options.network) {
+        (NetworkNeed::Sealed(need), Network::Open { why }) => {
+            sink.emit(&Event::ScenarioStarted {
+                name: scenario.name.clone(),
+                file: scenario.file.display().to_string(),
+            });
+            let report = ScenarioReport::skipped(
+                &scenario.name,
+                &scenario.file,
+                format!("needs sealed networking ({need}), but {why}"),
+            );
+            sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
+            report
+        }
+        (NetworkNeed::Open(_), _) | (_, Network::Open { .. }) => {
+            run_here(scenario, options, NetworkMode::Open, sink).await
+        }
+        (_, Network::Sealed { support, goroot }) => {
+            crate::sealed::run_in_child(scenario, &options.go, goroot.clone(), support, sink).await
+        }
+    }
+}
+
+/// Runs `scenario` in this process, in `mode` (sealed only inside a sealed child, whose
+/// namespaces are already set up).
+pub async fn run_here(
+    scenario: &Scenario,
+    options: &RunOptions,
+    mode: NetworkMode,
+    sink: &dyn EventSink,
+) -> ScenarioReport {
     let started = Instant::now();
     sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
-    let mut report = ScenarioReport {
-        name: scenario.name.clone(),
-        file: scenario.file.display().to_string(),
-        status: Status::Failed,
-        reason: None,
-        duration_ms: 0.0,
-        commands: Vec::new(),
-        failures: Vec::new(),
-        run: None,
-        verification: None,
-        recovery: None,
-        hosts: Vec::new(),
-        sandbox: None,
-        sandbox_removed: false,
-    };
+    let mut report = ScenarioReport::empty(&scenario.name, &scenario.file);
+    report.network = Some(mode);
     match Sandbox::create() {
         Ok(sandbox) => {
             report.sandbox = Some(sandbox.paths.root.display().to_string());
-            if let Err(reason) = run_in(scenario, options, sink, &sandbox, &mut report).await {
+            if let Err(reason) = run_in(scenario, options, mode, sink, &sandbox, &mut report).await {
                 report.reason = Some(reason);
             }
             let root = sandbox.paths.root.clone();
@@ -210,12 +299,13 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
 async fn run_in(
     scenario: &Scenario,
     options: &RunOptions,
+    mode: NetworkMode,
     sink: &dyn EventSink,
     sandbox: &Sandbox,
     report: &mut ScenarioReport,
 ) -> Result<(), String> {
     sandbox.write_work_files(&scenario.files).map_err(|e| format!("cannot write the work module: {e}"))?;
-    let mut world = World::start(scenario).await.map_err(|e| format!("cannot start the fake hosts: {e}"))?;
+    let mut world = World::start(scenario, mode).await.map_err(|e| format!("cannot start the fake hosts: {e}"))?;
     report.hosts = world.map.describe();
     let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
 

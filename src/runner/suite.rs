@@ -68,6 +68,7 @@ pub async fn run_suite(
         jobs,
         go: options.run.go.path.display().to_string(),
         go_version: options.run.go.version().unwrap_or_else(|e| e.to_string()),
+        network: options.run.describe_network(),
     });
     let permits = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
@@ -103,19 +104,9 @@ pub async fn run_suite(
 
 /// A report for a scenario task that panicked: a bug in modchaos, reported, not hidden.
 fn crashed(error: tokio::task::JoinError) -> ScenarioReport {
-    ScenarioReport {
-        name: "<crashed scenario>".into(),
-        file: String::new(),
-        status: Status::Failed,
-        reason: Some(format!("the scenario task failed: {error} (this is a modchaos bug)")),
-        duration_ms: 0.0,
-        commands: Vec::new(),
-        failures: Vec::new(),
-        run: None,
-        verification: None,
-        recovery: None,
-        hosts: Vec::new(),
-        sandbox: None,
-        sandbox_removed: false,
-    }
+    ScenarioReport::failed_before_start(
+        "<crashed scenario>",
+        std::path::Path::new(""),
+        format!("the scenario task failed: {error} (this is a modchaos bug)"),
+    )
 }

@@ -35,6 +35,14 @@ impl LoadContext {
         LoadContext { go, ..Default::default() }
     }
 
+    /// A context whose GOROOT is already known (a sealed child is told it, rather than
+    /// asking go again).
+    pub fn with_goroot(go: Option<GoBinary>, goroot: Option<PathBuf>) -> LoadContext {
+        let context = LoadContext::new(go);
+        let _ = context.goroot.set(goroot);
+        context
+    }
+
     /// `$(go env GOROOT)`, asked once.
     pub fn goroot(&self) -> Option<&Path> {
         self.goroot.get_or_init(|| self.go.as_ref().and_then(|g| g.goroot().ok())).as_deref()

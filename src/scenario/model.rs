@@ -19,6 +19,14 @@ pub struct Scenario {
     pub about: Option<String>,
     /// The file it came from.
     pub file: PathBuf,
+    /// Its text: a sealed run re-loads the scenario from it in a child process.
+    pub source: std::sync::Arc<String>,
+    /// Directories searched for playbooks when it was loaded (the child searches them too).
+    pub playbook_dirs: Vec<PathBuf>,
+    /// Which network modes can run it.
+    pub network: NetworkNeed,
+    /// Settings of the sealed world's resolver.
+    pub resolver: ResolverOptions,
     /// Seed for probabilistic faults.
     pub seed: u64,
     /// Modules the world's proxies serve.
@@ -39,6 +47,28 @@ pub struct Scenario {
     pub recover: Option<Recovery>,
 }
 
+/// Which network modes a scenario can run in, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NetworkNeed {
+    /// Either: sealed where available, open elsewhere.
+    #[default]
+    Any,
+    /// Sealed only, for this reason (DNS faults, a forward proxy, undeclared names…).
+    Sealed(String),
+    /// Open only, for this reason (it is about the open mode's guard, say).
+    Open(String),
+}
+
+/// Options of the sealed resolver, written to its `/etc/resolv.conf` (go's defaults
+/// when unset: 5 s timeout, 2 attempts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResolverOptions {
+    /// Seconds go waits for an answer (`options timeout:N`).
+    pub timeout: Option<Duration>,
+    /// Tries per name and server (`options attempts:N`).
+    pub attempts: Option<u32>,
+}
+
 /// One declared host.
 #[derive(Debug, Clone)]
 pub struct HostSpec {
@@ -48,6 +78,9 @@ pub struct HostSpec {
     pub kind: HostKind,
     /// Its certificate, when clients use https.
     pub cert: crate::pki::CertFault,
+    /// Ports it listens on in a sealed world besides 80 and 443: every port the
+    /// scenario's URLs name for it (`http://proxy.corp.example:3128`).
+    pub ports: Vec<u16>,
     /// HTTP faults, in order.
     pub faults: Vec<HttpFault>,
 }

@@ -32,6 +32,16 @@ pub struct RawScenario {
     /// The fake hosts of this scenario's world, by host name (`proxy.corp.example`).
     #[serde(default)]
     pub hosts: Keyed<RawHost>,
+    /// Which network the scenario needs: `sealed` (its own namespaces, real names and
+    /// ports, a fake resolver; required for DNS faults and forward proxies, and lets env
+    /// name hosts that are not declared, which then do not resolve) or `open` (127.0.0.1
+    /// ports, names rewritten to addresses). Default: sealed where the kernel allows it,
+    /// open elsewhere.
+    #[serde(default)]
+    pub network: Option<At<RawNetwork>>,
+    /// The sealed world's resolver settings (`/etc/resolv.conf` options).
+    #[serde(default)]
+    pub resolver: Option<RawResolver>,
     /// Certificate authorities go trusts (default: `[scenario]`, the issuer of every valid
     /// host certificate). `[]` trusts nothing; `private` and `corporate` are the CAs that
     /// trust scenarios are about.
@@ -53,6 +63,28 @@ pub struct RawScenario {
     /// A recovery to apply after the run, and what must be true after rerunning.
     #[serde(default)]
     pub recover: Option<RawRecover>,
+}
+
+/// A network mode a scenario can insist on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawNetwork {
+    /// Own namespaces, real names and ports, a fake resolver.
+    Sealed,
+    /// 127.0.0.1 ports with declared names rewritten to addresses.
+    Open,
+}
+
+/// Options of the sealed world's resolver, as `/etc/resolv.conf` would say them.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResolver {
+    /// How long go waits for an answer before retrying (`1s`; whole seconds; go's default 5s).
+    #[serde(default)]
+    pub timeout: Option<At<String>>,
+    /// How many times go asks (go's default 2).
+    #[serde(default)]
+    pub attempts: Option<At<u32>>,
 }
 
 /// One fake host. Exactly one of the kinds (`goproxy`, `closed`) must be given.

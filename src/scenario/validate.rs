@@ -117,9 +117,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));
     }
     let modules = modules(&raw.modules, &dir, checker, ctx);
-    let hosts = hosts(&raw.hosts, &dir, ctx, checker);
+    let mut hosts = hosts(&raw.hosts, &dir, ctx, checker);
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
-    let env = env(&raw.env, &hosts, checker);
+    let explicit_network = raw.network.as_ref().map(|n| n.value);
+    let env = env(&raw.env, &hosts, explicit_network == Some(RawNetwork::Sealed), checker);
     let files = files(&raw.files, checker);
     let run = run(&raw.run, modules.as_ref(), checker);
     let expect = expectation(&raw.expect, &host_names, checker, None);
@@ -140,9 +141,16 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         );
     }
     let recover = raw.recover.as_ref().and_then(|r| recovery(r, &host_names, &dir, checker, ctx));
+    let resolver = resolver(raw.resolver.as_ref(), checker);
     if !checker.problems.is_empty() {
         return None;
     }
+    assign_ports(&mut hosts, &env, recover.as_ref());
+    let network = match explicit_network {
+        Some(RawNetwork::Sealed) => NetworkNeed::Sealed("the scenario says `network: sealed`".into()),
+        Some(RawNetwork::Open) => NetworkNeed::Open("the scenario says `network: open`".into()),
+        None => NetworkNeed::Any,
+    };
     let seed = raw.seed.unwrap_or_else(|| {
         let digest = Sha256::digest(raw.name.as_bytes());
         u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 8 bytes"))
@@ -153,6 +161,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         .map_or_else(|| vec![crate::pki::Authority::Scenario], |t| t.iter().map(|a| a.value).collect());
     Some(Scenario {
         name: raw.name.value.clone(),
+        source: checker.source.clone(),
+        playbook_dirs: ctx.playbook_dirs.clone(),
+        network,
+        resolver,
         trust,
         about: raw.about.clone(),
         file: checker.file.clone(),
@@ -291,7 +303,7 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
             );
         }
         let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
-        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults });
+        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, ports: Vec::new() });
     }
     hosts
 }
@@ -484,7 +496,12 @@ fn valid_env_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut Checker) -> Vec<(String, String)> {
+fn env(
+    raw: &super::keyed::Keyed<At<String>>,
+    hosts: &[HostSpec],
+    sealed: bool,
+    checker: &mut Checker,
+) -> Vec<(String, String)> {
     let mut env = Vec::new();
     for (name, value) in raw.iter() {
         if !valid_env_name(name) {
@@ -501,7 +518,9 @@ fn env(raw: &super::keyed::Keyed<At<String>>, hosts: &[HostSpec], checker: &mut 
             );
             continue;
         }
-        check_host_refs(name, value, hosts, checker);
+        if !sealed {
+            check_host_refs(name, value, hosts, checker);
+        }
         env.push((name.value.clone(), value.value.clone()));
     }
     let goproxy_hosts: Vec<&HostSpec> = hosts.iter().filter(|h| matches!(h.kind, HostKind::Goproxy(_))).collect();
@@ -557,7 +576,7 @@ pub fn check_host_refs(name: &At<String>, value: &At<String>, hosts: &[HostSpec]
         let names = hosts.iter().map(|h| h.name.as_str());
         let help = match closest(&r.host, names) {
             Some(best) => format!("did you mean `{best}`?"),
-            None => "declare it under hosts: (go must not reach real hosts)".to_string(),
+            None => "declare it under hosts: (go must not reach real hosts), or say `network: sealed`, where undeclared names do not resolve".to_string(),
         };
         let pos = inner_pos(&checker.source, value, r.authority.clone());
         checker.problem(
@@ -582,6 +601,50 @@ fn inner_pos(source: &str, value: &At<String>, range: std::ops::Range<usize>) ->
     }
     let column = value.pos.column + usize::from(quoted) + value[..range.start].chars().count();
     Pos { line: value.pos.line, column, offset: Some(start), len: range.len() }
+}
+
+fn resolver(raw: Option<&RawResolver>, checker: &mut Checker) -> ResolverOptions {
+    let Some(raw) = raw else { return ResolverOptions::default() };
+    let timeout = raw.timeout.as_ref().and_then(|t| checker.duration(t));
+    if let (Some(d), Some(at)) = (timeout, &raw.timeout)
+        && d.subsec_nanos() != 0
+    {
+        checker.problem(
+            at.pos,
+            "the resolver timeout is in whole seconds",
+            Some("resolv.conf's `options timeout:N` counts seconds: write 1s, 2s…".into()),
+        );
+    }
+    if let Some(a) = &raw.attempts
+        && !(1..=5).contains(&a.value)
+    {
+        checker.problem(a.pos, format!("{} attempts: resolv.conf allows 1 to 5", a.value), None);
+    }
+    ResolverOptions { timeout, attempts: raw.attempts.as_ref().map(|a| a.value) }
+}
+
+/// Gives every host the ports the scenario's URLs name for it (the environment, and
+/// the values recovery steps write), so that a sealed world listens there too.
+fn assign_ports(hosts: &mut [HostSpec], env: &[(String, String)], recovery: Option<&Recovery>) {
+    let mut values: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for step in recovery.map_or(&[][..], |r| &r.steps[..]) {
+        match step {
+            RecoveryStep::Set(vars) => values.extend(vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            RecoveryStep::Replace { var, to, .. } => values.push((var, to)),
+            RecoveryStep::Append { var, value } | RecoveryStep::Prepend { var, value } => values.push((var, value)),
+            _ => {}
+        }
+    }
+    for (var, value) in values {
+        for r in urlref::find(var, value) {
+            if let (Some(port), Some(host)) = (r.port, hosts.iter_mut().find(|h| h.name == r.host))
+                && !matches!(port, 80 | 443)
+                && !host.ports.contains(&port)
+            {
+                host.ports.push(port);
+            }
+        }
+    }
 }
 
 fn files(raw: &super::keyed::Keyed<String>, checker: &mut Checker) -> Vec<(String, String)> {

@@ -1,7 +1,9 @@
-//! Open mode's one place that maps declared host names to loopback ports: it rewrites
-//! the URLs in the environment given to go, and rewrites go's output back, so that
-//! scenarios and their expectations speak only of `https://proxy.corp.example`.
-//! Sealed mode (real names, real ports, a fake resolver) replaces this mapping.
+//! The one place that knows where declared hosts listen. In open mode it maps names to
+//! 127.0.0.1 ports: it rewrites the URLs in the environment given to go, and rewrites
+//! go's output back, so that scenarios and their expectations speak only of
+//! `https://proxy.corp.example`. In sealed mode hosts listen on their real names and
+//! ports (a fake resolver answers 127.0.0.N), so nothing is rewritten but the checksum
+//! database's key.
 
 use std::net::SocketAddr;
 use std::sync::LazyLock;
@@ -18,8 +20,12 @@ pub struct MappedHost {
     pub name: String,
     /// What it is (`goproxy`, `closed`).
     pub kind: String,
-    /// Loopback address; it answers both http and https there.
+    /// Loopback address; it answers both http and https there (in sealed mode: port 443,
+    /// and also 80 and `ports`).
     pub addr: SocketAddr,
+    /// Further ports it listens on in sealed mode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
     /// For a checksum database: what GOSUMDB must say for go to use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sumdb: Option<SumdbKey>,
@@ -41,8 +47,12 @@ pub struct SumdbKey {
 pub struct HostMap {
     /// Every declared host.
     pub hosts: Vec<MappedHost>,
-    /// The guard proxy that refuses and records any attempt to leave the sandbox.
+    /// The guard proxy that refuses and records any attempt to leave the sandbox (open
+    /// mode only: in sealed mode nothing else resolves).
     pub guard: Option<SocketAddr>,
+    /// Sealed mode: hosts listen on their names, URLs stay as written.
+    #[serde(default)]
+    pub sealed: bool,
 }
 
 impl HostMap {
@@ -64,12 +74,16 @@ impl HostMap {
                 .iter()
                 .find_map(|h| h.sumdb.as_ref().filter(|k| k.name == named || h.name == named).map(|k| (h, k)))
             {
+                let url = if self.sealed { host.name.clone() } else { host.addr.to_string() };
                 return if key.via_proxy {
                     key.verifier_key.clone()
                 } else {
-                    format!("{} https://{}", key.verifier_key, host.addr)
+                    format!("{} https://{url}", key.verifier_key)
                 };
             }
+        }
+        if self.sealed {
+            return value.to_string();
         }
         let mut out = value.to_string();
         let mut refs = urlref::find(var, value);
@@ -87,6 +101,9 @@ impl HostMap {
     /// `text` (go's output) with every `scheme://<address>` of a declared host written
     /// back as the scenario names it.
     pub fn from_go(&self, text: &str) -> String {
+        if self.sealed {
+            return text.to_string();
+        }
         static LOOPBACK_URL: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"(https?)://(127\.0\.0\.1:[0-9]+)").expect("loopback url pattern compiles"));
         LOOPBACK_URL
@@ -104,14 +121,26 @@ impl HostMap {
     /// versions the bare address.
     pub fn netrc_machines(&self, name: &str) -> Vec<String> {
         match self.get(name) {
-            Some(h) => vec![h.addr.to_string(), h.addr.ip().to_string()],
-            None => vec![name.to_string()],
+            Some(h) if !self.sealed => vec![h.addr.to_string(), h.addr.ip().to_string()],
+            _ => vec![name.to_string()],
         }
     }
 
     /// "proxy.corp.example → 127.0.0.1:41234 (goproxy)" lines for reports.
     pub fn describe(&self) -> Vec<String> {
-        self.hosts.iter().map(|h| format!("{} → {} ({})", h.name, h.addr, h.kind)).collect()
+        self.hosts
+            .iter()
+            .map(|h| {
+                if self.sealed && h.kind == "closed" {
+                    format!("{} → {} (closed: nothing listens)", h.name, h.addr.ip())
+                } else if self.sealed {
+                    let ports: Vec<String> = [80, 443].iter().chain(&h.ports).map(|p| format!(":{p}")).collect();
+                    format!("{} → {} {} ({})", h.name, h.addr.ip(), ports.join(" "), h.kind)
+                } else {
+                    format!("{} → {} ({})", h.name, h.addr, h.kind)
+                }
+            })
+            .collect()
     }
 }
 
@@ -124,11 +153,13 @@ mod tests {
             name: name.into(),
             kind: "goproxy".into(),
             addr: addr.parse().unwrap(),
+            ports: Vec::new(),
             sumdb: None,
         };
         HostMap {
             hosts: vec![host("proxy.corp.example", "127.0.0.1:4012"), host("mirror.corp.example", "127.0.0.1:40123")],
             guard: None,
+            sealed: false,
         }
     }
 
@@ -152,6 +183,7 @@ mod tests {
             name: "sumdb.corp.example".into(),
             kind: "sumdb".into(),
             addr: "127.0.0.1:5000".parse().unwrap(),
+            ports: Vec::new(),
             sumdb: Some(SumdbKey {
                 name: "sum.golang.org".into(),
                 verifier_key: "sum.golang.org+01234567+AQ".into(),

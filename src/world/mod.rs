@@ -19,6 +19,7 @@ use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
 use crate::pki::{Pki, server_config};
 use crate::scenario::{HostKind, Scenario};
+use crate::sealed::NetworkMode;
 use crate::sumdb::Database;
 
 /// Name under which the guard records attempts to reach undeclared hosts.
@@ -39,15 +40,28 @@ pub struct World {
 }
 
 impl World {
-    /// Starts every host of `scenario` on its own 127.0.0.1 port, plus the guard.
-    pub async fn start(scenario: &Scenario) -> std::io::Result<World> {
+    /// Starts every host of `scenario`. Open mode: each on its own 127.0.0.1 port, plus
+    /// the guard. Sealed mode (inside the run's namespaces): each on its own address
+    /// ([`sealed_address`]) at ports 443, 80 and the ports its URLs name.
+    pub async fn start(scenario: &Scenario, mode: NetworkMode) -> std::io::Result<World> {
         let log = Arc::new(RequestLog::default());
         let pki = Pki::generate().map_err(std::io::Error::other)?;
         let databases = databases(scenario)?;
         let mut tasks = JoinSet::new();
         let mut closed = Vec::new();
         let mut hosts = Vec::new();
-        for spec in &scenario.hosts {
+        for (index, spec) in scenario.hosts.iter().enumerate() {
+            let ip = match mode {
+                NetworkMode::Open => Ipv4Addr::LOCALHOST,
+                NetworkMode::Sealed => sealed_address(index),
+            };
+            let mapped = |addr: SocketAddr, sumdb: Option<SumdbKey>| MappedHost {
+                name: spec.name.clone(),
+                kind: spec.kind.name().into(),
+                addr,
+                ports: spec.ports.clone(),
+                sumdb,
+            };
             let backend: Box<dyn Backend> = match &spec.kind {
                 HostKind::Goproxy(goproxy) => {
                     let served = match &goproxy.modules {
@@ -68,35 +82,45 @@ impl World {
                     Box::new(SumdbServer { db: db.ok_or_else(|| std::io::Error::other("checksum database missing"))? })
                 }
                 HostKind::Closed => {
-                    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-                    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
-                    let addr = socket
-                        .local_addr()?
-                        .as_socket()
-                        .ok_or_else(|| std::io::Error::other("closed host has no IPv4 address"))?;
-                    closed.push(socket);
-                    hosts.push(MappedHost {
-                        name: spec.name.clone(),
-                        kind: spec.kind.name().into(),
-                        addr,
-                        sumdb: None,
-                    });
+                    let addr = match mode {
+                        // Nothing listens on a sealed host's own address.
+                        NetworkMode::Sealed => SocketAddr::from((ip, 443)),
+                        NetworkMode::Open => {
+                            let (socket, addr) = bound_not_listening()?;
+                            closed.push(socket);
+                            addr
+                        }
+                    };
+                    hosts.push(mapped(addr, None));
                     continue;
                 }
             };
-            let cert =
-                pki.leaf(&spec.name, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], spec.cert).map_err(std::io::Error::other)?;
-            let server = HostServer {
+            let cert = pki.leaf(&spec.name, &[IpAddr::V4(ip)], spec.cert).map_err(std::io::Error::other)?;
+            let server = Arc::new(HostServer {
                 tls: Some(server_config(cert).map_err(std::io::Error::other)?),
                 name: spec.name.clone(),
                 backend,
                 faults: FaultSchedule::new(&spec.name, scenario.seed, spec.faults.clone()),
                 log: log.clone(),
                 seed: scenario.seed,
+            });
+            let addr = match mode {
+                NetworkMode::Open => {
+                    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+                    let addr = listener.local_addr()?;
+                    tasks.spawn(serve(listener, server));
+                    addr
+                }
+                NetworkMode::Sealed => {
+                    for port in [443, 80].into_iter().chain(spec.ports.iter().copied()) {
+                        let listener = TcpListener::bind((ip, port)).await.map_err(|e| {
+                            std::io::Error::new(e.kind(), format!("{}: cannot listen on {ip}:{port}: {e}", spec.name))
+                        })?;
+                        tasks.spawn(serve(listener, server.clone()));
+                    }
+                    SocketAddr::from((ip, 443))
+                }
             };
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-            let addr = listener.local_addr()?;
-            tasks.spawn(serve(listener, Arc::new(server)));
             let sumdb = match &spec.kind {
                 HostKind::Sumdb(db_spec) => {
                     databases.iter().find(|(host, _)| *host == spec.name).map(|(_, db)| SumdbKey {
@@ -107,18 +131,42 @@ impl World {
                 }
                 _ => None,
             };
-            hosts.push(MappedHost { name: spec.name.clone(), kind: spec.kind.name().into(), addr, sumdb });
+            hosts.push(mapped(addr, sumdb));
         }
-        let guard_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let guard = guard_listener.local_addr()?;
-        tasks.spawn(serve(guard_listener, Arc::new(guard_server(log.clone()))));
-        Ok(World { map: HostMap { hosts, guard: Some(guard) }, log, tasks, _closed: closed, pki })
+        let guard = match mode {
+            NetworkMode::Sealed => None,
+            NetworkMode::Open => {
+                let guard_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+                let guard = guard_listener.local_addr()?;
+                tasks.spawn(serve(guard_listener, Arc::new(guard_server(log.clone()))));
+                Some(guard)
+            }
+        };
+        let map = HostMap { hosts, guard, sealed: mode == NetworkMode::Sealed };
+        Ok(World { map, log, tasks, _closed: closed, pki })
     }
 
     /// Stops every server now (dropping the world does the same).
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
+}
+
+/// The address of the `index`th declared host in a sealed world: 127.0.0.10 and up
+/// (127.0.0.1 is the resolver's and localhost's).
+pub fn sealed_address(index: usize) -> Ipv4Addr {
+    let n = u8::try_from(index + 10).unwrap_or(u8::MAX - 1);
+    Ipv4Addr::new(127, 0, 0, n)
+}
+
+/// A socket bound to a 127.0.0.1 port that never listens: connections to it are refused,
+/// and no other program can take the port while the world lives.
+fn bound_not_listening() -> std::io::Result<(socket2::Socket, SocketAddr)> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
+    let addr =
+        socket.local_addr()?.as_socket().ok_or_else(|| std::io::Error::other("closed host has no IPv4 address"))?;
+    Ok((socket, addr))
 }
 
 /// The checksum databases of a scenario, by host: each over the genuine fixtures it is
