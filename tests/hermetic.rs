@@ -1,6 +1,7 @@
-//! Hermeticity: a hang scenario leaves no process and no temp directory behind, go sees
-//! only the sandbox's directories and settings, and an attempt to reach a host the
-//! scenario does not declare is refused and recorded.
+//! Hermeticity: a hang scenario leaves no process and no temp directory behind (in open
+//! and in sealed mode), go sees only the sandbox's directories and settings, and an
+//! attempt to reach a host the scenario does not declare is refused and recorded (open
+//! mode's guard) or cannot even resolve (sealed mode).
 
 use std::path::Path;
 
@@ -10,16 +11,30 @@ use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
 use modchaos::scenario::{LoadContext, parse};
 
 fn run(yaml: &str) -> Option<ScenarioReport> {
-    let Ok(go) = GoBinary::find(None) else {
-        eprintln!("*** SKIPPED: no go toolchain found ***");
-        return None;
-    };
+    let go = GoBinary::find(None).map_err(|e| eprintln!("*** SKIPPED: {e} ***")).ok()?;
+    run_with(yaml, RunOptions::open(go, "this test is about open mode"))
+}
+
+/// Runs `yaml` sealed; `None` (after saying so loudly) where namespaces are unavailable.
+fn run_sealed(yaml: &str) -> Option<ScenarioReport> {
+    let go = GoBinary::find(None).map_err(|e| eprintln!("*** SKIPPED: {e} ***")).ok()?;
+    match RunOptions::sealed(go, Path::new(env!("CARGO_BIN_EXE_modchaos"))) {
+        Ok(options) => run_with(yaml, options),
+        Err(why) => {
+            eprintln!("*** SKIPPED: sealed networking is unavailable here: {why} ***");
+            None
+        }
+    }
+}
+
+fn run_with(yaml: &str, options: RunOptions) -> Option<ScenarioReport> {
+    let go = options.go.clone();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
     let yaml = yaml.replace("FIXTURES", &fixtures.display().to_string());
     let ctx = LoadContext::new(Some(go.clone()));
     let scenario = parse(Path::new("inline.yaml"), yaml, &ctx).unwrap_or_else(|e| panic!("{e}"));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    Some(runtime.block_on(run_scenario(&scenario, &RunOptions::open(go, "this test is about open mode"), &NoEvents)))
+    Some(runtime.block_on(run_scenario(&scenario, &options, &NoEvents)))
 }
 
 #[test]
@@ -95,5 +110,66 @@ fn reaching_an_undeclared_host_is_refused_and_recorded() {
     eprintln!(
         "go said: {}",
         report.run.as_ref().unwrap().evidence.errors().iter().map(|e| e.text.clone()).collect::<Vec<_>>().join(" | ")
+    );
+}
+
+/// Processes whose working directory is inside `root`: go and git run in the sandbox,
+/// so any survivor of a run shows up here (whatever pid namespace it lives in).
+fn processes_inside(root: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        .filter_map(|e| {
+            let cwd = std::fs::read_link(e.path().join("cwd")).ok()?;
+            cwd.starts_with(root).then(|| format!("{} (cwd {})", e.file_name().to_string_lossy(), cwd.display()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_sealed_hang_leaves_no_process_and_no_temp_dir() {
+    let Some(report) = run_sealed(
+        "name: hang\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{when: {path: '*.zip'}, hang: {}}]\nrun: {modules: [corp.example/lib@v1.0.0], timeout: 1500ms}\nexpect: {exit: timeout, diagnosis: hang}\n",
+    ) else {
+        return;
+    };
+    assert!(
+        report.failures.is_empty() && report.reason.is_none(),
+        "{}",
+        modchaos::report::text::failure_details(&report)
+    );
+    assert_eq!(report.network, Some(modchaos::sealed::NetworkMode::Sealed));
+    assert_eq!(report.commands[0].exit, Exit::Timeout);
+    let sandbox = report.sandbox.clone().expect("a sandbox was made");
+    assert!(report.sandbox_removed && !Path::new(&sandbox).exists(), "{sandbox} was left behind");
+    let survivors = processes_inside(&sandbox);
+    assert!(survivors.is_empty(), "processes survived the sealed run: {survivors:?}");
+}
+
+#[test]
+fn sealed_go_uses_the_names_the_scenario_writes() {
+    let Some(report) = run_sealed(
+        "name: names\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: success}\n",
+    ) else {
+        return;
+    };
+    assert!(
+        report.failures.is_empty() && report.reason.is_none(),
+        "{}",
+        modchaos::report::text::failure_details(&report)
+    );
+    let evidence = &report.run.as_ref().expect("it ran").evidence;
+    // -x shows the very URL go fetched: the name, on the default port, not an address.
+    assert!(
+        evidence.trace.iter().any(|g| g.url.starts_with("https://proxy.corp.example/corp.example/lib/@v/")),
+        "{:?}",
+        evidence.trace
+    );
+    assert!(!evidence.stderr.contains("127.0.0."), "an address shows in go's output:\n{}", evidence.stderr);
+    assert!(
+        report.hosts.iter().any(|h| h.starts_with("proxy.corp.example → 127.0.0.10 :80 :443")),
+        "{:?}",
+        report.hosts
     );
 }
