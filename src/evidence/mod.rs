@@ -1,6 +1,8 @@
 //! Evidence: what an expert looks at after a failed download, gathered into one value
 //! the diagnosis reads. Every part is optional, so a bare stderr log is valid evidence.
 
+pub mod log;
+
 use serde::{Deserialize, Serialize};
 
 use crate::diagnose::{EvidenceLine, Source};
@@ -177,12 +179,27 @@ impl Evidence {
         }
     }
 
-    /// Evidence from a bare log (stderr, or a whole CI log).
+    /// Evidence from a log: go's stderr, `-json` output, or a whole CI log. CI prefixes
+    /// and colours are undone, other tools' lines left out, and the configuration the log
+    /// shows (`go env`, `GOPROXY=…` lines) kept as the environment.
     pub fn from_log(text: &str) -> Evidence {
+        let cleaned = log::clean(text);
+        let go = log::go_output(&cleaned);
+        let context = log::context(&cleaned);
+        let mut env = context.env;
+        if let Some(go_env) = &context.go_env {
+            for (k, v) in go_env {
+                if !env.iter().any(|(var, _)| var == k) && !v.is_empty() {
+                    env.push((k.clone(), v.clone()));
+                }
+            }
+        }
         Evidence {
-            records: parse_json_records(text),
-            trace: parse_trace(text),
-            stderr: text.to_string(),
+            command: context.command,
+            records: parse_json_records(&go),
+            trace: parse_trace(&go),
+            stderr: go,
+            env,
             ..Default::default()
         }
     }
