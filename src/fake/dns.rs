@@ -781,4 +781,156 @@ mod tests {
         assert_eq!((a.metadata.response_code, a.answers.len()), (ResponseCode::FormErr, 0));
         assert_eq!(server.dns()[0].rcode.as_deref(), Some("FORMERR"));
     }
+
+    /// The Go program of the test below: `lookup <timeout|0> <udp addr> <tcp addr> names…`
+    /// looks each name up with the pure-Go resolver, dialing our server whatever server
+    /// resolv.conf names, and prints one line per name: `name<TAB>OK<TAB>addresses` or
+    /// `name<TAB>ERR<TAB>error`.
+    const GO_LOOKUP: &str = r#"package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	timeout, err := time.ParseDuration(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	udp, tcp := os.Args[2], os.Args[3]
+	net.DefaultResolver.PreferGo = true
+	net.DefaultResolver.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
+		var d net.Dialer
+		if strings.HasPrefix(network, "tcp") {
+			return d.DialContext(ctx, network, tcp)
+		}
+		return d.DialContext(ctx, network, udp)
+	}
+	for _, name := range os.Args[4:] {
+		ctx, cancel := context.Background(), func() {}
+		if timeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		addrs, err := net.DefaultResolver.LookupHost(ctx, name)
+		cancel()
+		if err != nil {
+			fmt.Printf("%s\tERR\t%v\n", name, err)
+		} else {
+			fmt.Printf("%s\tOK\t%s\n", name, strings.Join(addrs, ","))
+		}
+	}
+}
+"#;
+
+    /// The real go resolver against the server: the error strings go prints for each
+    /// fault are what the diagnosis rules match. Each lookup is cut at 1 s by a context,
+    /// so a dropped query ends as `dial udp …: i/o timeout` (go's second attempt finds the
+    /// deadline passed); without the context, as in cmd/go, go waits resolv.conf's
+    /// `timeout` × `attempts` (5 s × 2 by default) and prints
+    /// `read udp 127.0.0.1:P->127.0.0.1:53: i/o timeout`.
+    #[tokio::test]
+    async fn the_go_resolver_sees_each_fault_as_in_the_field() {
+        let go = match crate::gobin::GoBinary::find(None) {
+            Ok(go) => go,
+            Err(e) => {
+                eprintln!("SKIPPED the_go_resolver_sees_each_fault_as_in_the_field: {e}");
+                return;
+            }
+        };
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
+        std::fs::write(dir.join("go.mod"), "module lookup\n\ngo 1.21\n").unwrap();
+        std::fs::write(dir.join("main.go"), GO_LOOKUP).unwrap();
+        crate::sandbox::disable_go_telemetry(&dir.join(".config")).unwrap();
+        let binary = dir.join("lookup");
+        let build = tokio::process::Command::new(&go.path)
+            .args(["build", "-o"])
+            .arg(&binary)
+            .arg(".")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir)
+            .env("XDG_CONFIG_HOME", dir.join(".config"))
+            .env("GOCACHE", dir.join("gocache"))
+            .env("GOPATH", dir.join("gopath"))
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOENV", "off")
+            .env("CGO_ENABLED", "0")
+            .current_dir(dir)
+            .output()
+            .await
+            .unwrap();
+        assert!(build.status.success(), "go build failed:\n{}", String::from_utf8_lossy(&build.stderr));
+
+        let server = start(numbered(vec![
+            on("fail.example", DnsAction::Servfail),
+            on("refuse.example", DnsAction::Refused),
+            on("drop.example", DnsAction::Timeout),
+            on("nx.example", DnsAction::Nxdomain),
+            on("proxy.corp.example", DnsAction::Truncate),
+            on("wrong.example", DnsAction::Address(vec![ip("10.9.9.9")])),
+        ]))
+        .await;
+        let names = [
+            "dual.example",
+            "nowhere.example",
+            "nx.example",
+            "fail.example",
+            "refuse.example",
+            "drop.example",
+            "wrong.example",
+            "proxy.corp.example",
+        ];
+        let run = tokio::process::Command::new(&binary)
+            .arg("1s")
+            .arg(server.udp.to_string())
+            .arg(server.tcp.to_string())
+            .args(names)
+            .env_clear()
+            .current_dir(dir)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        eprintln!("go printed:\n{stdout}{}", String::from_utf8_lossy(&run.stderr));
+        let results: HashMap<&str, (&str, &str)> = stdout
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.splitn(3, '\t');
+                Some((parts.next()?, (parts.next()?, parts.next()?)))
+            })
+            .collect();
+        let result = |name: &str| *results.get(name).unwrap_or_else(|| panic!("no result for {name} in:\n{stdout}"));
+        let error = |name: &str, wanted: &str| {
+            let (status, text) = result(name);
+            assert_eq!(status, "ERR", "{name}: {text}");
+            assert!(text.starts_with(&format!("lookup {name} on ")), "{name}: {text}");
+            assert!(text.ends_with(wanted), "{name}: wanted …{wanted}, go said {text}");
+        };
+        let mut dual: Vec<&str> = result("dual.example").1.split(',').collect();
+        dual.sort();
+        assert_eq!((result("dual.example").0, dual), ("OK", vec!["127.0.0.11", "fd00::11"]));
+        error("nowhere.example", ": no such host");
+        error("nx.example", ": no such host");
+        error("fail.example", ": server misbehaving");
+        error("refuse.example", ": server misbehaving");
+        error("drop.example", ": i/o timeout");
+        assert_eq!(result("wrong.example"), ("OK", "10.9.9.9"));
+        assert_eq!(result("proxy.corp.example"), ("OK", "127.0.0.10"), "go retried over TCP");
+
+        let log = server.dns();
+        for line in log.iter().map(DnsRecord::line) {
+            eprintln!("{line}");
+        }
+        let over =
+            |name: &str, transport: &str| log.iter().filter(|r| r.name == name && r.transport == transport).count();
+        assert!(over("proxy.corp.example", "tcp") >= 1, "the truncated answer sent go to TCP");
+        assert!(log.iter().all(|r| r.note.as_deref().is_none_or(|n| !n.contains("malformed"))), "go's queries parse");
+    }
 }
