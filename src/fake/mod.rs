@@ -1,9 +1,10 @@
 //! The fakes of a world: in-process servers that speak the real protocols, apply the
 //! scenario's faults and record every request.
 
+pub mod dns;
 pub mod goproxy;
 pub mod http;
 pub mod record;
 pub mod sumdb;
 
-pub use record::{Phase, RequestLog, RequestRecord};
+pub use record::{DnsOutcome, DnsRecord, Phase, RequestLog, RequestRecord};

@@ -1,5 +1,7 @@
 //! Every request every fake sees, in one log per world. Expectations count these,
-//! diagnoses cite them, and failure reports print all of them.
+//! diagnoses cite them, and failure reports print all of them. DNS queries live in the
+//! same log, numbered on the same timeline as HTTP requests, so a report can show that a
+//! lookup failed just before a request never came.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -67,6 +69,79 @@ impl RequestRecord {
     }
 }
 
+/// One DNS query as the fake DNS server saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    /// Order of arrival in the world (1-based), on the same counter as HTTP requests.
+    pub seq: u64,
+    /// Scenario phase at arrival.
+    pub phase: Phase,
+    /// `udp` or `tcp`: a TCP query after a truncated UDP answer shows the retry.
+    pub transport: String,
+    /// Query name, lower case, without trailing dot (empty for a malformed packet).
+    pub name: String,
+    /// Query type (`A`, `AAAA`, …; empty for a malformed packet).
+    pub qtype: String,
+    /// Response code sent (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, …); `None` when
+    /// the query was dropped or not answered yet.
+    pub rcode: Option<String>,
+    /// Addresses answered (`127.0.0.10`, `::1`); empty for NODATA and errors.
+    pub answers: Vec<String>,
+    /// The answer had the TC bit set (the client should retry over TCP).
+    pub truncated: bool,
+    /// Faults that fired, like `#1 servfail`.
+    pub faults: Vec<String>,
+    /// Arrival, in ms since the world started.
+    pub start_ms: f64,
+    /// When the answer was sent, in ms since the world started; `None` if never.
+    pub end_ms: Option<f64>,
+    /// Anything unusual ("dropped by fault: never answered", "malformed query: …").
+    pub note: Option<String>,
+}
+
+impl DnsRecord {
+    /// One line for reports: `[4] dns udp A proxy.corp.example → NOERROR 127.0.0.10 (0.2 ms) [#1 delay 1s]`.
+    pub fn line(&self) -> String {
+        let name = if self.name.is_empty() { "?" } else { &self.name };
+        let qtype = if self.qtype.is_empty() { "?" } else { &self.qtype };
+        let mut line = format!("[{}] dns {} {qtype} {name} → ", self.seq, self.transport);
+        match &self.rcode {
+            Some(rcode) => line += rcode,
+            None => line += "no answer",
+        }
+        if !self.answers.is_empty() {
+            line += &format!(" {}", self.answers.join(", "));
+        }
+        if self.truncated {
+            line += " (truncated)";
+        }
+        match self.end_ms {
+            Some(end) => line += &format!(" ({:.1} ms)", end - self.start_ms),
+            None => line += " (unfinished)",
+        }
+        if !self.faults.is_empty() {
+            line += &format!(" [{}]", self.faults.join(", "));
+        }
+        if let Some(note) = &self.note {
+            line += &format!(" ({note})");
+        }
+        line
+    }
+}
+
+/// How a DNS query was answered, for [`RequestLog::finish_dns`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsOutcome {
+    /// Response code sent; `None` when nothing was sent.
+    pub rcode: Option<String>,
+    /// Addresses answered.
+    pub answers: Vec<String>,
+    /// The TC bit was set.
+    pub truncated: bool,
+    /// Anything unusual.
+    pub note: Option<String>,
+}
+
 /// The shared log of a world.
 #[derive(Debug)]
 pub struct RequestLog {
@@ -77,16 +152,31 @@ pub struct RequestLog {
 #[derive(Debug)]
 struct LogInner {
     phase: Phase,
+    /// The last `seq` handed out, to HTTP requests and DNS queries alike.
+    seq: u64,
     records: Vec<RequestRecord>,
+    dns: Vec<DnsRecord>,
+}
+
+impl LogInner {
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
 }
 
 /// A request being answered: its slot in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Slot(usize);
 
+/// A DNS query being answered: its slot in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsSlot(usize);
+
 impl Default for RequestLog {
     fn default() -> Self {
-        RequestLog { started: Instant::now(), inner: Mutex::new(LogInner { phase: Phase::Run, records: Vec::new() }) }
+        let inner = LogInner { phase: Phase::Run, seq: 0, records: Vec::new(), dns: Vec::new() };
+        RequestLog { started: Instant::now(), inner: Mutex::new(inner) }
     }
 }
 
@@ -108,7 +198,7 @@ impl RequestLog {
     pub fn begin(&self, host: &str, method: &str, path: &str, faults: Vec<String>) -> Slot {
         let start_ms = self.now_ms();
         let mut inner = self.lock();
-        let seq = inner.records.len() as u64 + 1;
+        let seq = inner.next_seq();
         let phase = inner.phase;
         inner.records.push(RequestRecord {
             seq,
@@ -155,5 +245,91 @@ impl RequestLog {
     /// A copy of every record so far.
     pub fn snapshot(&self) -> Vec<RequestRecord> {
         self.lock().records.clone()
+    }
+
+    /// Records an arriving DNS query (`transport` is `udp` or `tcp`).
+    pub fn begin_dns(&self, transport: &str, name: &str, qtype: &str, faults: Vec<String>) -> DnsSlot {
+        let start_ms = self.now_ms();
+        let mut inner = self.lock();
+        let seq = inner.next_seq();
+        let phase = inner.phase;
+        inner.dns.push(DnsRecord {
+            seq,
+            phase,
+            transport: transport.to_string(),
+            name: name.to_string(),
+            qtype: qtype.to_string(),
+            rcode: None,
+            answers: Vec::new(),
+            truncated: false,
+            faults,
+            start_ms,
+            end_ms: None,
+            note: None,
+        });
+        DnsSlot(inner.dns.len() - 1)
+    }
+
+    /// Records how a DNS query ended. The end time is set only when something was sent
+    /// (`outcome.rcode` is `Some`): a dropped query stays unfinished, like a hung request.
+    pub fn finish_dns(&self, slot: DnsSlot, outcome: DnsOutcome) {
+        let end = self.now_ms();
+        if let Some(r) = self.lock().dns.get_mut(slot.0) {
+            if outcome.rcode.is_some() {
+                r.end_ms = Some(end);
+            }
+            r.rcode = outcome.rcode;
+            r.answers = outcome.answers;
+            r.truncated = outcome.truncated;
+            if outcome.note.is_some() {
+                r.note = outcome.note;
+            }
+        }
+    }
+
+    /// A copy of every DNS record so far.
+    pub fn snapshot_dns(&self) -> Vec<DnsRecord> {
+        self.lock().dns.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_and_dns_share_one_timeline() {
+        let log = RequestLog::default();
+        let q = log.begin_dns("udp", "proxy.corp.example", "A", Vec::new());
+        log.finish_dns(
+            q,
+            DnsOutcome { rcode: Some("NOERROR".into()), answers: vec!["127.0.0.10".into()], ..Default::default() },
+        );
+        let r = log.begin("proxy.corp.example", "GET", "/x/@v/list", Vec::new());
+        log.finish(r, 3, None);
+        log.set_phase(Phase::Recover);
+        let dropped = log.begin_dns("tcp", "sum.golang.org", "AAAA", vec!["#1 timeout".into()]);
+        log.finish_dns(
+            dropped,
+            DnsOutcome { note: Some("dropped by fault: never answered".into()), ..Default::default() },
+        );
+
+        let dns = log.snapshot_dns();
+        let http = log.snapshot();
+        assert_eq!((dns[0].seq, http[0].seq, dns[1].seq), (1, 2, 3));
+        assert_eq!(dns[1].phase, Phase::Recover);
+        assert!(dns[0].end_ms.is_some());
+        assert_eq!(dns[1].end_ms, None, "a dropped query never ends");
+        assert!(
+            dns[0].line().starts_with("[1] dns udp A proxy.corp.example → NOERROR 127.0.0.10 ("),
+            "{}",
+            dns[0].line()
+        );
+        assert_eq!(
+            dns[1].line(),
+            "[3] dns tcp AAAA sum.golang.org → no answer (unfinished) [#1 timeout] (dropped by fault: never answered)"
+        );
+        let json = serde_json::to_string(&dns[1]).unwrap();
+        assert_eq!(serde_json::from_str::<DnsRecord>(&json).unwrap(), dns[1]);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod schedule;
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,7 +31,35 @@ impl PathGlob {
         Ok(PathGlob { pattern: pattern.to_string(), matcher: glob.compile_matcher() })
     }
 
-    /// True when `path` (the URL path, without query) matches.
+    /// A glob over DNS names, for DNS faults. Names have no `/`, so `*` matches any run
+    /// of characters, dots included: `*.corp.example` matches `proxy.corp.example` and
+    /// `a.b.corp.example` but not `corp.example` itself. Matching ignores case and a
+    /// trailing dot (`Proxy.Corp.Example.` is the name `proxy.corp.example`), because
+    /// that is how DNS compares names; `**` means `*`; a `/` is refused, since no name
+    /// contains one.
+    pub fn name(pattern: &str) -> Result<PathGlob, String> {
+        if pattern.contains('/') {
+            return Err("a DNS name pattern cannot contain '/'".into());
+        }
+        let mut effective = pattern.strip_suffix('.').unwrap_or(pattern).to_ascii_lowercase();
+        // `**` only means something across `/`; in a name it is a plain `*` (globset
+        // would refuse it outside a whole path segment).
+        while effective.contains("**") {
+            effective = effective.replace("**", "*");
+        }
+        if effective.is_empty() {
+            return Err("empty DNS name pattern".into());
+        }
+        let glob = GlobBuilder::new(&effective)
+            .literal_separator(true)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| e.kind().to_string())?;
+        Ok(PathGlob { pattern: pattern.to_string(), matcher: glob.compile_matcher() })
+    }
+
+    /// True when `path` (the URL path, without query; for DNS, the lower-case name
+    /// without trailing dot) matches.
     pub fn matches(&self, path: &str) -> bool {
         self.matcher.is_match(path)
     }
@@ -44,9 +73,9 @@ impl PathGlob {
 /// Conditions for a fault to fire; all given ones must hold.
 #[derive(Debug, Clone, Default)]
 pub struct FaultWhen {
-    /// Path glob.
+    /// Path glob (for DNS faults: a name glob, see [`PathGlob::name`]).
     pub path: Option<PathGlob>,
-    /// HTTP method, upper case.
+    /// HTTP method, upper case (for DNS faults: the query type, `A`, `AAAA`, …).
     pub method: Option<String>,
     /// Only the Nth matching request (1-based).
     pub nth: Option<u64>,
@@ -162,6 +191,55 @@ impl FaultAction for HttpAction {
     }
 }
 
+/// A fault of the DNS server.
+pub type DnsFault = Fault<DnsAction>;
+
+/// What a fault does to a DNS query: the ways name resolution fails in the field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DnsAction {
+    /// Answer NXDOMAIN: the name does not exist (`no such host`).
+    Nxdomain,
+    /// Answer SERVFAIL: the resolver could not get an answer upstream.
+    Servfail,
+    /// Answer REFUSED: the server will not resolve for this client.
+    Refused,
+    /// Drop the query: never answer, so the client times out.
+    Timeout,
+    /// Answer with these addresses instead of the declared ones (A queries get the IPv4
+    /// ones, AAAA queries the IPv6 ones): a stale record, split-horizon DNS gone wrong, a
+    /// hijack. Works for undeclared names too.
+    Address(Vec<IpAddr>),
+    /// Wait before answering; further faults still apply.
+    Delay(Duration),
+    /// Over UDP, answer with the TC bit and no records, so the client retries over TCP;
+    /// over TCP the fault does not apply and the real answer is sent.
+    Truncate,
+}
+
+impl FaultAction for DnsAction {
+    fn label(&self) -> String {
+        match self {
+            DnsAction::Nxdomain => "nxdomain".into(),
+            DnsAction::Servfail => "servfail".into(),
+            DnsAction::Refused => "refused".into(),
+            DnsAction::Timeout => "timeout".into(),
+            DnsAction::Address(addresses) => {
+                let list: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+                format!("address {}", list.join(", "))
+            }
+            DnsAction::Delay(d) => format!("delay {}", humantime::format_duration(*d)),
+            DnsAction::Truncate => "truncate".into(),
+        }
+    }
+
+    fn as_delay(&self) -> Option<Duration> {
+        match self {
+            DnsAction::Delay(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +254,59 @@ mod tests {
         assert!(!g("*.zip", "/rsc.io/quote/@v/v1.5.2.info"));
         assert!(g("@v/list", "/rsc.io/quote/@v/list"));
         assert!(PathGlob::new("/a/[").is_err());
+    }
+
+    /// The URL-path constructor already works for simple name patterns: names have no
+    /// `/`, so the implicit `**/` prefix matches from the start of the name.
+    #[test]
+    fn path_globs_match_plain_names() {
+        let g = |p: &str, name: &str| PathGlob::new(p).unwrap().matches(name);
+        assert!(g("*.corp.example", "proxy.corp.example"));
+        assert!(g("*.corp.example", "a.b.corp.example"));
+        assert!(!g("*.corp.example", "corp.example"));
+        assert!(!g("*.corp.example", "corp.example.evil"));
+        assert!(g("proxy.corp.example", "proxy.corp.example"));
+        assert!(!g("proxy.corp.example", "xproxy.corp.example"));
+        // What it gets wrong for names, and why `PathGlob::name` exists:
+        assert!(!g("Proxy.Corp.Example", "proxy.corp.example"), "case matters for paths");
+        assert!(!g("proxy.corp.example.", "proxy.corp.example"), "a trailing dot is kept");
+        assert!(g("**.corp.example", "a.b.corp.example"), "globset reads a leading `**` as `*`");
+    }
+
+    #[test]
+    fn name_globs_match_names_as_dns_compares_them() {
+        let g = |p: &str, name: &str| PathGlob::name(p).unwrap().matches(name);
+        assert!(g("*.corp.example", "proxy.corp.example"));
+        assert!(g("*.corp.example", "a.b.corp.example"), "`*` crosses dots");
+        assert!(!g("*.corp.example", "corp.example"), "the apex is not a subdomain");
+        assert!(!g("*.corp.example", "proxy.corp.example.evil"));
+        assert!(!g("*.corp.example", "proxycorp.example"));
+        assert!(g("*corp.example", "corp.example"));
+        assert!(g("proxy.corp.example", "proxy.corp.example"));
+        assert!(!g("proxy.corp.example", "xproxy.corp.example"));
+        assert!(!g("proxy.corp.example", "proxy.corp.example.org"));
+        assert!(g("Proxy.Corp.Example.", "proxy.corp.example"), "case and trailing dot ignored");
+        assert!(g("PROXY.corp.example", "proxy.CORP.example"));
+        assert!(g("{proxy,mirror}.corp.example", "mirror.corp.example"));
+        assert!(!g("{proxy,mirror}.corp.example", "sum.corp.example"));
+        assert!(g("proxy?.corp.example", "proxy2.corp.example"));
+        assert!(g("**.corp.example", "a.b.corp.example"), "`**` is just `*` in a name");
+        assert!(g("*", "anything.at.all"));
+        assert!(PathGlob::name("a/b.example").is_err());
+        assert!(PathGlob::name("[a.example").is_err());
+        assert!(PathGlob::name(".").is_err());
+        assert_eq!(PathGlob::name("Proxy.Corp.Example.").unwrap().pattern(), "Proxy.Corp.Example.");
+    }
+
+    #[test]
+    fn dns_actions_label_and_delay() {
+        assert_eq!(DnsAction::Servfail.label(), "servfail");
+        assert_eq!(
+            DnsAction::Address(vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()]).label(),
+            "address 10.0.0.1, ::1"
+        );
+        assert_eq!(DnsAction::Delay(Duration::from_millis(1500)).label(), "delay 1s 500ms");
+        assert_eq!(DnsAction::Delay(Duration::from_secs(2)).as_delay(), Some(Duration::from_secs(2)));
+        assert_eq!(DnsAction::Truncate.as_delay(), None);
     }
 }
