@@ -76,12 +76,33 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
             .iter()
             .filter(|q| q.host == r.host)
             .filter(|q| r.path.as_ref().is_none_or(|g| g.matches(&q.path)))
-            // TLS handshakes are recorded too, but count only when asked for by `method: TLS`.
-            .filter(|q| r.method.as_ref().map_or(q.method != "TLS", |m| *m == q.method))
+            // TLS handshakes and TCP connections are recorded too, but count only when asked
+            // for by `method: TLS` / `method: TCP`.
+            .filter(|q| r.method.as_ref().map_or(!matches!(q.method.as_str(), "TLS" | "TCP"), |m| *m == q.method))
             .filter(|q| r.status.is_none_or(|s| q.status.unwrap_or(0) == s))
             .count() as u64;
         if seen < r.at_least || r.at_most.is_some_and(|m| seen > m) {
             fail(&format!("requests to {}", r.describe()), r.describe_count(), seen.to_string());
+        }
+    }
+    for q in &expect.dns {
+        let seen = evidence
+            .dns
+            .iter()
+            .filter(|d| q.name.matches(&d.name))
+            .filter(|d| q.qtype.as_ref().is_none_or(|t| *t == d.qtype))
+            .filter(|d| q.rcode.as_ref().is_none_or(|r| d.rcode.as_deref().unwrap_or("none") == r))
+            .count() as u64;
+        if seen < q.at_least || q.at_most.is_some_and(|m| seen > m) {
+            let bounds = crate::scenario::RequestExpectation {
+                host: String::new(),
+                path: None,
+                method: None,
+                status: None,
+                at_least: q.at_least,
+                at_most: q.at_most,
+            };
+            fail(&q.describe(), bounds.describe_count(), seen.to_string());
         }
     }
     if let Some(duration) = evidence.duration_ms {

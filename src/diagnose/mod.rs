@@ -38,6 +38,8 @@ pub enum Source {
     Trace,
     /// A fake's request log.
     Requests,
+    /// The sealed world's resolver log.
+    Dns,
     /// The environment.
     Env,
     /// The exit status and timing.

@@ -15,6 +15,7 @@ fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str,
         records: parse_json_records(stdout),
         trace: parse_trace(stderr),
         requests: Vec::new(),
+        dns: Vec::new(),
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         hosts: None,
     }

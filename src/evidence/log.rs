@@ -175,7 +175,7 @@ pub fn context(cleaned: &str) -> LogContext {
             .expect("command pattern compiles")
     });
     let mut context = LogContext::default();
-    let mut set = |env: &mut Vec<(String, String)>, var: &str, value: &str| {
+    let set = |env: &mut Vec<(String, String)>, var: &str, value: &str| {
         env.retain(|(k, _)| k != var);
         env.push((var.to_string(), value.to_string()));
     };

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnose::{EvidenceLine, Source};
 use crate::fake::RequestRecord;
+use crate::fake::record::DnsRecord;
 use crate::gocmd::{Exit, GoOutcome};
 use crate::world::HostMap;
 
@@ -149,6 +150,9 @@ pub struct Evidence {
     pub trace: Vec<TraceGet>,
     /// Requests the fakes saw during this run.
     pub requests: Vec<RequestRecord>,
+    /// Queries the sealed world's resolver answered (or dropped) during this run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<DnsRecord>,
     /// The environment as configured (scenario terms).
     pub env: Vec<(String, String)>,
     /// Where the fakes listened.
@@ -161,6 +165,7 @@ impl Evidence {
         outcome: &GoOutcome,
         map: &HostMap,
         requests: Vec<RequestRecord>,
+        dns: Vec<DnsRecord>,
         env: Vec<(String, String)>,
     ) -> Evidence {
         let stderr = map.from_go(&outcome.stderr);
@@ -174,6 +179,7 @@ impl Evidence {
             stderr,
             stdout,
             requests,
+            dns,
             env,
             hosts: Some(map.clone()),
         }

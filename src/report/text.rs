@@ -62,6 +62,12 @@ fn phase(out: &mut String, title: &str, p: &PhaseReport) {
             let _ = writeln!(out, "    {}", r.line());
         }
     }
+    if !p.evidence.dns.is_empty() {
+        let _ = writeln!(out, "  dns queries:");
+        for q in &p.evidence.dns {
+            let _ = writeln!(out, "    {}", q.line());
+        }
+    }
 }
 
 fn section(out: &mut String, title: &str, text: &str) {

@@ -232,7 +232,8 @@ impl Ctx<'_> {
 
     fn evidence(&self, outcome: &GoOutcome, phase: Phase, env: &[(String, String)]) -> Evidence {
         let requests = self.world.log.snapshot().into_iter().filter(|r| r.phase == phase).collect();
-        Evidence::from_run(outcome, &self.world.map, requests, env.to_vec())
+        let dns = self.world.log.snapshot_dns().into_iter().filter(|q| q.phase == phase).collect();
+        Evidence::from_run(outcome, &self.world.map, requests, dns, env.to_vec())
     }
 }
 

@@ -83,6 +83,8 @@ pub struct HostSpec {
     pub ports: Vec<u16>,
     /// HTTP faults, in order.
     pub faults: Vec<HttpFault>,
+    /// DNS faults for its name, in order.
+    pub dns: Vec<crate::fault::DnsFault>,
 }
 
 /// What a host does.
@@ -185,6 +187,8 @@ pub struct Expectation {
     pub stdout: Option<Regex>,
     /// Request counts.
     pub requests: Vec<RequestExpectation>,
+    /// DNS query counts.
+    pub dns: Vec<DnsExpectation>,
     /// Minimum duration of the last go command.
     pub duration_at_least: Option<Duration>,
     /// Maximum duration of the last go command.
@@ -232,6 +236,36 @@ impl RequestExpectation {
             Some(max) => format!("between {} and {max}", self.at_least),
             None => format!("at least {}", self.at_least),
         }
+    }
+}
+
+/// How many queries matching a filter the sealed resolver must have seen.
+#[derive(Debug, Clone)]
+pub struct DnsExpectation {
+    /// Name glob.
+    pub name: PathGlob,
+    /// Query type, upper case.
+    pub qtype: Option<String>,
+    /// Answer code (`NXDOMAIN`, …; `none` for dropped).
+    pub rcode: Option<String>,
+    /// Lower bound (inclusive).
+    pub at_least: u64,
+    /// Upper bound (inclusive).
+    pub at_most: Option<u64>,
+}
+
+impl DnsExpectation {
+    /// "A proxy.golang.org NXDOMAIN" — how reports name this filter.
+    pub fn describe(&self) -> String {
+        let mut text = String::from("dns queries");
+        if let Some(t) = &self.qtype {
+            text += &format!(" {t}");
+        }
+        text += &format!(" {}", self.name.pattern());
+        if let Some(r) = &self.rcode {
+            text += &format!(" answered {r}");
+        }
+        text
     }
 }
 

@@ -106,6 +106,10 @@ pub struct RawHost {
     /// HTTP faults, tried in order for every request this host receives.
     #[serde(default)]
     pub faults: Vec<At<RawFault>>,
+    /// DNS faults for this host's name, tried in order for every query (sealed worlds
+    /// only: the scenario then runs sealed).
+    #[serde(default)]
+    pub dns: Vec<At<RawDnsFault>>,
 }
 
 /// TLS settings of a host.
@@ -173,80 +177,137 @@ pub struct RawBasicAuth {
 #[serde(deny_unknown_fields)]
 pub struct RawEmpty {}
 
-/// An HTTP fault: optional `when` conditions and exactly one action.
-#[derive(Debug, Default, JsonSchema)]
-#[schemars(extend("oneOf" = [
-    {"required": ["respond"]}, {"required": ["delay"]}, {"required": ["hang"]}, {"required": ["reset"]},
-    {"required": ["stream_reset"]}, {"required": ["truncate"]}, {"required": ["corrupt"]}, {"required": ["replace_body"]}
-]))]
-#[serde(deny_unknown_fields)]
-pub struct RawFault {
-    /// When the fault fires (default: every request).
-    #[serde(default)]
-    pub when: Option<At<RawWhen>>,
-    /// Answer with this status and body instead of the real response.
-    #[serde(default)]
-    pub respond: Option<At<RawRespond>>,
-    /// Wait this long (`250ms`, `2s`) before answering; later faults still apply.
-    #[serde(default)]
-    pub delay: Option<At<String>>,
-    /// Accept the request and never answer.
-    #[serde(default)]
-    pub hang: Option<At<RawEmpty>>,
-    /// Reset the TCP connection (RST), optionally after sending headers and some body bytes.
-    #[serde(default)]
-    pub reset: Option<At<RawReset>>,
-    /// Fail the response after some body bytes: an HTTP/2 RST_STREAM (INTERNAL_ERROR),
-    /// optionally followed by GOAWAY; over HTTP/1.1 the connection ends early.
-    #[serde(default)]
-    pub stream_reset: Option<At<RawStreamReset>>,
-    /// Serve only the first bytes of the body, as if that were the whole body.
-    #[serde(default)]
-    pub truncate: Option<At<RawTruncate>>,
-    /// Flip bytes of the body (positions chosen from the scenario seed).
-    #[serde(default)]
-    pub corrupt: Option<At<RawCorrupt>>,
-    /// Answer 200 with this body instead of the real one (e.g. invalid `.info` JSON).
-    #[serde(default)]
-    pub replace_body: Option<At<RawReplaceBody>>,
-}
+/// Declares the raw type of a fault mapping: optional settings (`when`, …) and exactly
+/// one action key, each action's settings under it (`respond: {status: 500}`). The keys
+/// are externally tagged so that the YAML parser reports problems at the exact key;
+/// the generated `Deserialize` lists every accepted key on a typo (for "did you mean"),
+/// and the JSON Schema says that exactly one action is required.
+macro_rules! fault_mapping {
+    (
+        $(#[$meta:meta])*
+        $name:ident, keys: $keys:ident, expecting: $expecting:literal,
+        settings { $( $(#[$smeta:meta])* $sfield:ident : $sty:ty ),* $(,)? }
+        actions { $( $(#[$ameta:meta])* $afield:ident : $aty:ty ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, JsonSchema)]
+        #[schemars(extend("oneOf" = [ $( {"required": [stringify!($afield)]} ),* ]))]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[$smeta])* #[serde(default)] pub $sfield: Option<$sty>, )*
+            $( $(#[$ameta])* #[serde(default)] pub $afield: Option<At<$aty>>, )*
+        }
 
-/// Keys a fault mapping accepts, in the order the schema lists them.
-pub const FAULT_KEYS: &[&str] =
-    &["when", "respond", "delay", "hang", "reset", "stream_reset", "truncate", "corrupt", "replace_body"];
+        /// Keys the mapping accepts, settings first, in the order the schema lists them.
+        pub const $keys: &[&str] = &[$(stringify!($sfield),)* $(stringify!($afield),)*];
 
-impl<'de> Deserialize<'de> for RawFault {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FaultVisitor;
-        impl<'de> Visitor<'de> for FaultVisitor {
-            type Value = RawFault;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a fault: a mapping with optional `when` and one action")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
-                let mut fault = RawFault::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    let duplicate = match key.as_str() {
-                        "when" => fault.when.replace(map.next_value()?).is_some(),
-                        "respond" => fault.respond.replace(map.next_value()?).is_some(),
-                        "delay" => fault.delay.replace(map.next_value()?).is_some(),
-                        "hang" => fault.hang.replace(map.next_value()?).is_some(),
-                        "reset" => fault.reset.replace(map.next_value()?).is_some(),
-                        "stream_reset" => fault.stream_reset.replace(map.next_value()?).is_some(),
-                        "truncate" => fault.truncate.replace(map.next_value()?).is_some(),
-                        "corrupt" => fault.corrupt.replace(map.next_value()?).is_some(),
-                        "replace_body" => fault.replace_body.replace(map.next_value()?).is_some(),
-                        other => return Err(de::Error::unknown_field(other, FAULT_KEYS)),
-                    };
-                    if duplicate {
-                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct MappingVisitor;
+                impl<'de> Visitor<'de> for MappingVisitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut value = $name::default();
+                        while let Some(key) = map.next_key::<String>()? {
+                            let duplicate = match key.as_str() {
+                                $( stringify!($sfield) => value.$sfield.replace(map.next_value()?).is_some(), )*
+                                $( stringify!($afield) => value.$afield.replace(map.next_value()?).is_some(), )*
+                                other => return Err(de::Error::unknown_field(other, $keys)),
+                            };
+                            if duplicate {
+                                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                            }
+                        }
+                        Ok(value)
                     }
                 }
-                Ok(fault)
+                deserializer.deserialize_map(MappingVisitor)
             }
         }
-        deserializer.deserialize_map(FaultVisitor)
+    };
+}
+
+fault_mapping! {
+    /// An HTTP fault: optional `when` conditions and exactly one action.
+    RawFault, keys: FAULT_KEYS, expecting: "a fault: a mapping with optional `when` and one action",
+    settings {
+        /// When the fault fires (default: every request).
+        when: At<RawWhen>,
     }
+    actions {
+        /// Answer with this status and body instead of the real response.
+        respond: RawRespond,
+        /// Wait this long (`250ms`, `2s`) before answering; later faults still apply.
+        delay: String,
+        /// Accept the request and never answer.
+        hang: RawEmpty,
+        /// Reset the TCP connection (RST), optionally after sending headers and some body bytes.
+        reset: RawReset,
+        /// Fail the response after some body bytes: an HTTP/2 RST_STREAM (INTERNAL_ERROR),
+        /// optionally followed by GOAWAY; over HTTP/1.1 the connection ends early.
+        stream_reset: RawStreamReset,
+        /// Serve only the first bytes of the body, as if that were the whole body.
+        truncate: RawTruncate,
+        /// Flip bytes of the body (positions chosen from the scenario seed).
+        corrupt: RawCorrupt,
+        /// Answer 200 with this body instead of the real one (e.g. invalid `.info` JSON).
+        replace_body: RawReplaceBody,
+    }
+}
+
+fault_mapping! {
+    /// A DNS fault on the host's name: optional `when` conditions and exactly one action.
+    /// Only sealed worlds have a resolver, so a scenario with DNS faults runs sealed.
+    RawDnsFault, keys: DNS_FAULT_KEYS, expecting: "a DNS fault: a mapping with optional `when` and one action",
+    settings {
+        /// When the fault fires (default: every query for the name).
+        when: At<RawDnsWhen>,
+    }
+    actions {
+        /// Answer NXDOMAIN: the name does not exist (go: `no such host`).
+        nxdomain: RawEmpty,
+        /// Answer SERVFAIL (go: `server misbehaving`).
+        servfail: RawEmpty,
+        /// Answer REFUSED (go prints `server misbehaving` too).
+        refused: RawEmpty,
+        /// Never answer (go: `i/o timeout` after the resolver's timeout and attempts).
+        timeout: RawEmpty,
+        /// Answer with these addresses instead of the host's (nothing listens there
+        /// unless another host has it: `connection refused`).
+        address: Vec<At<String>>,
+        /// Wait this long before answering; later faults still apply.
+        delay: String,
+        /// Answer over UDP with the truncated bit and no records, so the client asks again
+        /// over TCP (where the real answer is given).
+        truncate: RawEmpty,
+    }
+}
+
+/// Conditions under which a DNS fault fires; all given conditions must hold.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsWhen {
+    /// Query type (`A`, `AAAA`; default: any).
+    #[serde(default, rename = "type")]
+    pub qtype: Option<At<String>>,
+    /// Fire only on the Nth query these conditions match (1-based).
+    #[serde(default)]
+    pub nth: Option<At<u64>>,
+    /// Fire on the first N matching queries, then heal.
+    #[serde(default)]
+    pub first: Option<At<u64>>,
+    /// Fire with this probability (0 to 1), drawn from the scenario seed.
+    #[serde(default)]
+    pub probability: Option<At<f64>>,
+    /// Fire only this long after the world started (`2s`).
+    #[serde(default)]
+    pub after: Option<At<String>>,
+    /// Heal this long after the world started.
+    #[serde(default)]
+    pub until: Option<At<String>>,
 }
 
 /// Conditions under which a fault fires; all given conditions must hold.
@@ -269,6 +330,12 @@ pub struct RawWhen {
     /// Fire with this probability (0 to 1), drawn from the scenario seed.
     #[serde(default)]
     pub probability: Option<At<f64>>,
+    /// Fire only this long after the world started (`2s`).
+    #[serde(default)]
+    pub after: Option<At<String>>,
+    /// Heal this long after the world started.
+    #[serde(default)]
+    pub until: Option<At<String>>,
 }
 
 /// A replacement response.
@@ -403,6 +470,9 @@ pub struct RawExpect {
     /// Requests the fakes must (or must not) have seen during this run.
     #[serde(default)]
     pub requests: Vec<At<RawRequestExpect>>,
+    /// Queries the sealed world's resolver must (or must not) have seen during this run.
+    #[serde(default)]
+    pub dns: Vec<At<RawDnsExpect>>,
     /// Bounds on how long the go command ran.
     #[serde(default)]
     pub duration: Option<RawDurationBounds>,
@@ -428,6 +498,30 @@ pub struct RawRequestExpect {
     /// Response status the requests must have had (0 for no response at all).
     #[serde(default)]
     pub status: Option<u16>,
+    /// Exactly this many.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// At least this many (the default is `at_least: 1` when no count is given).
+    #[serde(default)]
+    pub at_least: Option<u64>,
+    /// At most this many.
+    #[serde(default)]
+    pub at_most: Option<u64>,
+}
+
+/// A count of matching DNS queries.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsExpect {
+    /// Queried name (a glob: `*.golang.org`).
+    pub name: At<String>,
+    /// Query type (`A`, `AAAA`; default: any).
+    #[serde(default, rename = "type")]
+    pub qtype: Option<String>,
+    /// The answer's code: `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, or `none` for a
+    /// dropped query (default: any).
+    #[serde(default)]
+    pub rcode: Option<At<String>>,
     /// Exactly this many.
     #[serde(default)]
     pub count: Option<u64>,

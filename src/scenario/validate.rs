@@ -15,7 +15,7 @@ use super::playbook;
 use super::raw::*;
 use super::{LoadContext, duration};
 use crate::diagnose::Category;
-use crate::fault::{FaultWhen, HttpAction, HttpFault, PathGlob};
+use crate::fault::{DnsAction, DnsFault, FaultWhen, HttpAction, HttpFault, PathGlob};
 use crate::fixture::ModuleSet;
 use crate::urlref;
 
@@ -69,6 +69,17 @@ impl Checker {
                 self.problem(at.pos, "a zero duration", Some(duration::HELP.into()));
                 None
             }
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.problem(at.pos, e, Some(duration::HELP.into()));
+                None
+            }
+        }
+    }
+
+    /// Like [`Checker::duration`], but `0s` is allowed (a window opening at the start).
+    fn duration_or_zero(&mut self, at: &At<String>) -> Option<Duration> {
+        match duration::parse(at) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.problem(at.pos, e, Some(duration::HELP.into()));
@@ -149,8 +160,21 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     let network = match explicit_network {
         Some(RawNetwork::Sealed) => NetworkNeed::Sealed("the scenario says `network: sealed`".into()),
         Some(RawNetwork::Open) => NetworkNeed::Open("the scenario says `network: open`".into()),
-        None => NetworkNeed::Any,
+        None => match hosts.iter().find(|h| !h.dns.is_empty()) {
+            Some(h) => {
+                NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
+            }
+            None => NetworkNeed::Any,
+        },
     };
+    if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
+        checker.problem(
+            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            format!("host `{}` has DNS faults, which need `network: sealed`", h.name),
+            Some("open mode has no resolver: go is given addresses".into()),
+        );
+        return None;
+    }
     let seed = raw.seed.unwrap_or_else(|| {
         let digest = Sha256::digest(raw.name.as_bytes());
         u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 8 bytes"))
@@ -303,7 +327,8 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
             );
         }
         let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
-        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, ports: Vec::new() });
+        let dns = dns_faults(name, &host.dns, checker);
+        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, dns, ports: Vec::new() });
     }
     hosts
 }
@@ -419,25 +444,7 @@ fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) -> Option<Htt
             Some(HttpAction::ReplaceBody { body: r.body.clone().into(), content_type: r.content_type.clone() }),
         ));
     }
-    match actions.len() {
-        0 => {
-            checker.problem(
-                raw.pos,
-                "a fault needs an action",
-                Some("add one of: respond, delay, hang, reset, stream_reset, truncate, corrupt, replace_body".into()),
-            );
-            None
-        }
-        1 => actions.remove(0).1.map(|action| HttpFault { number, when, action }),
-        _ => {
-            checker.problem(
-                actions[1].0,
-                "a fault has exactly one action",
-                Some("split it into two faults; a delay fault lets the next fault act too".into()),
-            );
-            None
-        }
-    }
+    one_action(raw.pos, actions, FAULT_KEYS, checker).map(|action| HttpFault { number, when, action })
 }
 
 fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
@@ -457,37 +464,157 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
         }
         when.method = Some(upper);
     }
-    for (field, name) in [(&raw.nth, "nth"), (&raw.first, "first")] {
-        if let Some(n) = field
-            && n.value == 0
+    let when_schedule = Schedule {
+        nth: raw.nth.as_ref(),
+        first: raw.first.as_ref(),
+        probability: raw.probability.as_ref(),
+        after: raw.after.as_ref(),
+        until: raw.until.as_ref(),
+    };
+    when_schedule.apply(&mut when, checker);
+    when
+}
+
+/// The conditions every fault kind shares: which occurrence (`nth`, `first`), how likely
+/// (`probability`), and when (`after`, `until`, from the world's start).
+struct Schedule<'a> {
+    nth: Option<&'a At<u64>>,
+    first: Option<&'a At<u64>>,
+    probability: Option<&'a At<f64>>,
+    after: Option<&'a At<String>>,
+    until: Option<&'a At<String>>,
+}
+
+impl Schedule<'_> {
+    fn apply(&self, when: &mut FaultWhen, checker: &mut Checker) {
+        for (field, name) in [(self.nth, "nth"), (self.first, "first")] {
+            if let Some(n) = field
+                && n.value == 0
+            {
+                checker.problem(
+                    n.pos,
+                    format!("`{name}` counts from 1"),
+                    Some(format!("{name}: 1 is the first matching request")),
+                );
+            }
+        }
+        if let (Some(_), Some(first)) = (self.nth, self.first) {
+            checker.problem(
+                first.pos,
+                "`nth` and `first` cannot be combined",
+                Some("nth: N fires once on the Nth request; first: N fires on requests 1..N".into()),
+            );
+        }
+        when.nth = self.nth.map(|n| n.value);
+        when.first = self.first.map(|n| n.value);
+        if let Some(p) = self.probability {
+            if !(0.0..=1.0).contains(&p.value) {
+                checker.problem(
+                    p.pos,
+                    format!("probability {} is outside 0..1", p.value),
+                    Some("0.25 fires on about one request in four".into()),
+                );
+            }
+            when.probability = Some(p.value);
+        }
+        when.after = self.after.and_then(|d| checker.duration_or_zero(d));
+        when.until = self.until.and_then(|d| checker.duration(d));
+        if let (Some(after), Some(until), Some(at)) = (when.after, when.until, self.until)
+            && until <= after
         {
             checker.problem(
-                n.pos,
-                format!("`{name}` counts from 1"),
-                Some(format!("{name}: 1 is the first matching request")),
+                at.pos,
+                "`until` must come after `after`",
+                Some("both count from the start of the world: after: 1s, until: 3s fires for two seconds".into()),
             );
         }
     }
-    if let (Some(_), Some(first)) = (&raw.nth, &raw.first) {
-        checker.problem(
-            first.pos,
-            "`nth` and `first` cannot be combined",
-            Some("nth: N fires once on the Nth request; first: N fires on requests 1..N".into()),
-        );
+}
+
+/// The DNS faults of host `name`: each fires for queries of that name.
+fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Checker) -> Vec<DnsFault> {
+    let mut faults = Vec::new();
+    for (i, fault) in raw.iter().enumerate() {
+        let mut when = FaultWhen { path: PathGlob::name(name).ok(), ..Default::default() };
+        if let Some(w) = &fault.when {
+            if let Some(t) = &w.qtype {
+                const TYPES: &[&str] =
+                    &["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "SVCB", "CAA", "ANY"];
+                let upper = t.to_ascii_uppercase();
+                if !TYPES.contains(&upper.as_str()) {
+                    checker.problem(
+                        t.pos,
+                        format!("unknown DNS query type `{}`", t.value),
+                        Some(suggest(&upper, TYPES.iter().copied(), "types")),
+                    );
+                }
+                when.method = Some(upper);
+            }
+            let schedule = Schedule {
+                nth: w.nth.as_ref(),
+                first: w.first.as_ref(),
+                probability: w.probability.as_ref(),
+                after: w.after.as_ref(),
+                until: w.until.as_ref(),
+            };
+            schedule.apply(&mut when, checker);
+        }
+        let mut actions: Vec<(Pos, Option<DnsAction>)> = Vec::new();
+        let mut simple = |at: &Option<At<RawEmpty>>, action: DnsAction| {
+            if let Some(a) = at {
+                actions.push((a.pos, Some(action)));
+            }
+        };
+        simple(&fault.nxdomain, DnsAction::Nxdomain);
+        simple(&fault.servfail, DnsAction::Servfail);
+        simple(&fault.refused, DnsAction::Refused);
+        simple(&fault.timeout, DnsAction::Timeout);
+        simple(&fault.truncate, DnsAction::Truncate);
+        if let Some(list) = &fault.address {
+            let mut addresses = Vec::new();
+            for a in list.iter() {
+                match a.parse::<std::net::IpAddr>() {
+                    Ok(ip) => addresses.push(ip),
+                    Err(_) => checker.problem(
+                        a.pos,
+                        format!("`{}` is not an IP address", a.value),
+                        Some("write addresses like 127.0.0.99 or ::1".into()),
+                    ),
+                }
+            }
+            if list.is_empty() {
+                checker.problem(list.pos, "`address` needs at least one address", None);
+            }
+            actions.push((list.pos, Some(DnsAction::Address(addresses))));
+        }
+        if let Some(d) = &fault.delay {
+            actions.push((d.pos, checker.duration(d).map(DnsAction::Delay)));
+        }
+        if let Some(action) = one_action(fault.pos, actions, DNS_FAULT_KEYS, checker) {
+            faults.push(DnsFault { number: i + 1, when, action });
+        }
     }
-    when.nth = raw.nth.as_ref().map(|n| n.value);
-    when.first = raw.first.as_ref().map(|n| n.value);
-    if let Some(p) = &raw.probability {
-        if !(0.0..=1.0).contains(&p.value) {
+    faults
+}
+
+/// The single action of a fault mapping, or a problem saying there is none or several.
+fn one_action<A>(pos: Pos, mut actions: Vec<(Pos, Option<A>)>, keys: &[&str], checker: &mut Checker) -> Option<A> {
+    match actions.len() {
+        0 => {
+            let names: Vec<&str> = keys.iter().copied().filter(|k| *k != "when").collect();
+            checker.problem(pos, "a fault needs an action", Some(format!("add one of: {}", names.join(", "))));
+            None
+        }
+        1 => actions.remove(0).1,
+        _ => {
             checker.problem(
-                p.pos,
-                format!("probability {} is outside 0..1", p.value),
-                Some("0.25 fires on about one request in four".into()),
+                actions[1].0,
+                "a fault has exactly one action",
+                Some("split it into two faults; a delay fault lets the next fault act too".into()),
             );
+            None
         }
-        when.probability = Some(p.value);
     }
-    when
 }
 
 fn valid_env_name(name: &str) -> bool {
@@ -774,21 +901,7 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
             );
         }
         let path = r.path.as_ref().and_then(|p| checker.glob(p));
-        let (at_least, at_most) = match (r.count, r.at_least, r.at_most) {
-            (Some(c), None, None) => (c, Some(c)),
-            (Some(_), _, _) => {
-                checker.problem(r.pos, "`count` cannot be combined with `at_least` / `at_most`", None);
-                (0, None)
-            }
-            (None, least, most) => (least.unwrap_or(if most.is_some() { 0 } else { 1 }), most),
-        };
-        if at_most.is_some_and(|m| m < at_least) {
-            checker.problem(
-                r.pos,
-                format!("at_most {} is less than at_least {at_least}", at_most.unwrap_or_default()),
-                None,
-            );
-        }
+        let (at_least, at_most) = count_bounds(r.pos, r.count, r.at_least, r.at_most, checker);
         e.requests.push(RequestExpectation {
             host: r.host.value.clone(),
             path,
@@ -797,6 +910,30 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
             at_least,
             at_most,
         });
+    }
+    for q in &raw.dns {
+        let (at_least, at_most) = count_bounds(q.pos, q.count, q.at_least, q.at_most, checker);
+        let rcode = q.rcode.as_ref().map(|r| {
+            const RCODES: &[&str] = &["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "none"];
+            let value = if r.eq_ignore_ascii_case("none") { "none".to_string() } else { r.to_ascii_uppercase() };
+            if !RCODES.contains(&value.as_str()) {
+                checker.problem(
+                    r.pos,
+                    format!("unknown DNS answer code `{}`", r.value),
+                    Some(suggest(&value, RCODES.iter().copied(), "codes")),
+                );
+            }
+            value
+        });
+        if let Some(name) = PathGlob::name(&q.name).map_err(|e| checker.problem(q.name.pos, e, None)).ok() {
+            e.dns.push(DnsExpectation {
+                name,
+                qtype: q.qtype.as_ref().map(|t| t.to_ascii_uppercase()),
+                rcode,
+                at_least,
+                at_most,
+            });
+        }
     }
     if let Some(bounds) = &raw.duration {
         e.duration_at_least = bounds.at_least.as_ref().and_then(|d| checker.duration(d));
@@ -811,6 +948,30 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
         );
     }
     e
+}
+
+/// `count` / `at_least` / `at_most` as inclusive bounds (default: at least one).
+fn count_bounds(
+    pos: Pos,
+    count: Option<u64>,
+    at_least: Option<u64>,
+    at_most: Option<u64>,
+    checker: &mut Checker,
+) -> (u64, Option<u64>) {
+    let (least, most) = match (count, at_least, at_most) {
+        (Some(c), None, None) => (c, Some(c)),
+        (Some(_), _, _) => {
+            checker.problem(pos, "`count` cannot be combined with `at_least` / `at_most`", None);
+            (0, None)
+        }
+        (None, least, most) => (least.unwrap_or(if most.is_some() { 0 } else { 1 }), most),
+    };
+    if let Some(m) = most
+        && m < least
+    {
+        checker.problem(pos, format!("at_most {m} is less than at_least {least}"), None);
+    }
+    (least, most)
 }
 
 fn recovery(

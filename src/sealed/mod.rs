@@ -205,12 +205,12 @@ fn net_files(scenario: &Scenario) -> ns::NetFiles {
     if !options.is_empty() {
         resolv_conf += &format!("options {}\n", options.join(" "));
     }
-    // Until the fake resolver serves them, declared names live in /etc/hosts.
-    let mut hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".to_string();
-    for (index, host) in scenario.hosts.iter().enumerate() {
-        hosts += &format!("{} {}\n", crate::world::sealed_address(index), host.name);
+    // Declared names resolve through the fake resolver only, so that DNS faults apply.
+    ns::NetFiles {
+        resolv_conf,
+        hosts: "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".into(),
+        nsswitch: "hosts: files dns\n".into(),
     }
-    ns::NetFiles { resolv_conf, hosts, nsswitch: "hosts: files dns\n".into() }
 }
 
 /// Runs `scenario` in a sealed child and forwards its events to `sink`. Never panics: a

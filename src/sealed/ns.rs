@@ -1,7 +1,9 @@
 //! Entering the namespaces of a sealed run: a new user namespace (so an ordinary user
 //! may do the rest), a network namespace holding only `lo`, a mount namespace whose
-//! `/etc/resolv.conf`, `/etc/hosts` and `/etc/nsswitch.conf` are the scenario's own, and a
-//! pid namespace whose end kills every process left in it.
+//! `/etc/resolv.conf`, `/etc/hosts` and `/etc/nsswitch.conf` are the scenario's own, a
+//! UTS namespace with a dotless host name (go derives a DNS search domain from a dotted
+//! one, which would add queries the scenario never asked for), and a pid namespace whose
+//! end kills every process left in it.
 //!
 //! Everything here must run before any thread exists (`unshare(CLONE_NEWUSER)` refuses
 //! multi-threaded callers), so the child process calls it first thing in `main`.
@@ -13,6 +15,9 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Uid, fork};
+
+/// The host name inside a sealed world: without a dot, so go derives no search domain.
+pub const HOSTNAME: &str = "modchaos-sealed";
 
 /// What the sealed resolver configuration consists of: file contents that replace the
 /// system's while the run lasts.
@@ -54,7 +59,8 @@ fn errno(e: nix::Error) -> std::io::Error {
 pub fn enter(files: &NetFiles, with_pid: bool) -> Result<(), NsError> {
     let uid = Uid::current();
     let gid = Gid::current();
-    let mut flags = CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS;
+    let mut flags =
+        CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS;
     if with_pid {
         flags |= CloneFlags::CLONE_NEWPID;
     }
@@ -82,6 +88,7 @@ pub fn enter(files: &NetFiles, with_pid: bool) -> Result<(), NsError> {
             .map_err(errno),
         )?;
     }
+    step("set the host name", nix::unistd::sethostname(HOSTNAME).map_err(errno))?;
     step("bring lo up", loopback_up())?;
     bind_files(files)
 }

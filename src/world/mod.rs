@@ -7,19 +7,20 @@ pub mod hostmap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
 pub use hostmap::{HostMap, MappedHost, SumdbKey};
 
 use crate::fake::RequestLog;
+use crate::fake::dns::{self, DnsServer};
 use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
 use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
 use crate::pki::{Pki, server_config};
 use crate::scenario::{HostKind, Scenario};
-use crate::sealed::NetworkMode;
+use crate::sealed::{NetworkMode, RESOLVER};
 use crate::sumdb::Database;
 
 /// Name under which the guard records attempts to reach undeclared hosts.
@@ -133,6 +134,9 @@ impl World {
             };
             hosts.push(mapped(addr, sumdb));
         }
+        if mode == NetworkMode::Sealed {
+            tasks.spawn(resolver(scenario, log.clone()).await?);
+        }
         let guard = match mode {
             NetworkMode::Sealed => None,
             NetworkMode::Open => {
@@ -157,6 +161,23 @@ impl World {
 pub fn sealed_address(index: usize) -> Ipv4Addr {
     let n = u8::try_from(index + 10).unwrap_or(u8::MAX - 1);
     Ipv4Addr::new(127, 0, 0, n)
+}
+
+/// Starts the sealed world's resolver on 127.0.0.1:53 (UDP and TCP): every declared
+/// host's name resolves to its address, with the hosts' DNS faults; anything else is
+/// NXDOMAIN. Returns the server future for the world's task set.
+async fn resolver(
+    scenario: &Scenario,
+    log: Arc<RequestLog>,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    let names = scenario.hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), vec![IpAddr::V4(sealed_address(i))]));
+    let faults = scenario.hosts.iter().flat_map(|h| h.dns.iter().cloned()).collect();
+    let server = DnsServer::new(names, FaultSchedule::new("dns", scenario.seed, faults), log);
+    let bind_error =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot start the resolver on {RESOLVER}:53: {e}"));
+    let udp = UdpSocket::bind((RESOLVER, 53)).await.map_err(bind_error)?;
+    let tcp = TcpListener::bind((RESOLVER, 53)).await.map_err(bind_error)?;
+    Ok(dns::serve(udp, tcp, Arc::new(server)))
 }
 
 /// A socket bound to a 127.0.0.1 port that never listens: connections to it are refused,

@@ -1,6 +1,7 @@
 //! The rules, one file per category family, tried in order: the first that recognises
 //! the evidence decides. Each rule is a plain function over [`Facts`].
 
+pub mod dns;
 pub mod net;
 pub mod outcome;
 pub mod proxy;
@@ -25,8 +26,11 @@ pub const RULES: &[(&str, Rule)] = &[
     ("proxy.off", proxy::off),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),
+    ("dns.nxdomain", dns::nxdomain),
+    ("dns.failure", dns::failure),
     ("tls", tls::certificate),
     ("net.refused", net::refused),
+    ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("hang", outcome::hang),
 ];

@@ -1,5 +1,6 @@
-//! Transport failures between go and a host: refused connections, resets and
-//! premature ends of responses.
+//! Transport failures between go and a host: refused connections, timeouts (go printed
+//! an error: dial, TLS handshake, response headers), resets and premature ends of
+//! responses.
 
 use std::sync::LazyLock;
 
@@ -51,4 +52,41 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
         format!("the connection to {target} broke mid-exchange{fetching}")
     };
     Some(found(Category::NetReset, Confidence::High, summary, evidence, playbooks))
+}
+
+/// A timeout go reported itself (as opposed to a hang the harness had to kill): the dial
+/// gave up (~30 s), the TLS handshake did (10 s), or a deadline in the client expired.
+pub fn timeout(f: &Facts) -> Option<Diagnosis> {
+    static TIMEOUT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(dial tcp (\S+): (?:connect: )?(?:i/o timeout|connection timed out))",
+            r"|(net/http: TLS handshake timeout)",
+            r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded)",
+            r"|((?:read|write) tcp \S+->(\S+): i/o timeout)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&TIMEOUT).last()?;
+    let url = URL_IN_ERROR.captures(&error.text).map(|c| c[1].to_string());
+    let target = url.as_deref().map_or_else(
+        || caps.get(2).or(caps.get(6)).map_or("the server".to_string(), |m| m.as_str().to_string()),
+        |u| url_host(u).to_string(),
+    );
+    let stage = if caps.get(1).is_some() {
+        "connecting (nothing answered the SYN: a firewall dropping packets, or a host that is down)"
+    } else if caps.get(3).is_some() {
+        "in the TLS handshake (the server accepted the connection but never finished TLS)"
+    } else if caps.get(5).is_some() {
+        "reading or writing on an open connection"
+    } else {
+        "waiting for the response"
+    };
+    let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.notable_requests());
+    evidence.extend(f.env_line("GOPROXY"));
+    let fetching = subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default();
+    let summary = format!("go timed out {stage} with {target}{fetching}");
+    let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror", "retry"] };
+    Some(found(Category::NetTimeout, Confidence::High, summary, evidence, playbooks))
 }

@@ -1,0 +1,119 @@
+//! Name resolution failures: a name that does not exist (NXDOMAIN), and a resolver that
+//! fails (SERVFAIL, REFUSED — go words both `server misbehaving` — times out, or cannot be
+//! reached). go's pure resolver words them `lookup <name> on <server>: …`; git (glibc)
+//! says `Could not resolve host: <name>` for all of them.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{found, subject};
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
+
+/// `lookup H on S: no such host` (or `lookup H: no such host`).
+pub fn nxdomain(f: &Facts) -> Option<Diagnosis> {
+    static NXDOMAIN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"lookup (\S+?)(?: on (\S+?))?: no such host").expect("compiles"));
+    let (error, caps) = f.matching(&NXDOMAIN).last()?;
+    let name = caps[1].to_string();
+    let mut evidence = vec![error.line()];
+    evidence.extend(queries(f, &name));
+    evidence.extend(env_naming(f, &name));
+    let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
+    let summary = format!(
+        "{name} does not resolve: the resolver{} answered that no such host exists{what}; a typo in the URL, a \
+         name only an internal DNS knows (VPN, split horizon), or a host that was retired",
+        caps.get(2).map(|s| format!(" {}", s.as_str())).unwrap_or_default()
+    );
+    Some(found(Category::DnsNxdomain, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// The resolver itself failing: SERVFAIL/REFUSED, timeouts, an unreachable resolver,
+/// and git's `Could not resolve host` (which does not say which).
+pub fn failure(f: &Facts) -> Option<Diagnosis> {
+    static FAILED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"lookup (\S+?)(?: on (\S+?))?: (?:",
+            r"(server misbehaving)",
+            r"|(?:read|dial|write) (?:udp|tcp) [^\n]*?(i/o timeout)",
+            r"|[^\n]*?(connection refused)",
+            r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure)",
+            r")"
+        ))
+        .expect("compiles")
+    });
+    static GIT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"Could not resolve host: ([^\s'\x22]+)").expect("compiles"));
+    if let Some((error, caps)) = f.matching(&FAILED).last() {
+        let name = caps[1].to_string();
+        let server = caps.get(2).map_or("the resolver".to_string(), |s| s.as_str().to_string());
+        let how = if caps.get(3).is_some() {
+            // SERVFAIL and REFUSED read the same to go; the query log tells them apart.
+            match refused_or_servfail(f, &name) {
+                Some(rcode) => format!("answered {rcode}"),
+                None => "answered SERVFAIL or REFUSED (go says `server misbehaving` for both)".to_string(),
+            }
+        } else if caps.get(4).is_some() {
+            "did not answer in time".to_string()
+        } else if caps.get(5).is_some() {
+            "is not reachable (connection refused)".to_string()
+        } else {
+            "failed".to_string()
+        };
+        let mut evidence = vec![error.line()];
+        evidence.extend(queries(f, &name));
+        evidence.extend(env_naming(f, &name));
+        let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
+        let summary = format!("looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not");
+        return Some(found(Category::DnsFailure, Confidence::High, summary, evidence, &["retry", "use-mirror"]));
+    }
+    let (error, caps) = f.matching(&GIT).last()?;
+    let name = caps[1].to_string();
+    let mut evidence = vec![error.line()];
+    evidence.extend(queries(f, &name));
+    let nx = f.evidence.dns.iter().any(|q| q.name == name && q.rcode.as_deref() == Some("NXDOMAIN"));
+    let (category, summary) = if nx {
+        (Category::DnsNxdomain, format!("git could not resolve {name}: the resolver says no such host exists"))
+    } else {
+        (
+            Category::DnsFailure,
+            format!("git could not resolve {name} (git says this for a missing name and for a failing resolver alike)"),
+        )
+    };
+    let confidence = if nx || !f.evidence.dns.is_empty() { Confidence::High } else { Confidence::Medium };
+    Some(found(category, confidence, summary, evidence, &["retry", "use-mirror"]))
+}
+
+/// What the resolver's log says about `name`'s failed answers, when both agree on one.
+fn refused_or_servfail(f: &Facts, name: &str) -> Option<String> {
+    let rcodes: Vec<&str> = f
+        .evidence
+        .dns
+        .iter()
+        .filter(|q| q.name == name)
+        .filter_map(|q| q.rcode.as_deref())
+        .filter(|r| matches!(*r, "SERVFAIL" | "REFUSED"))
+        .collect();
+    let first = *rcodes.first()?;
+    rcodes.iter().all(|r| *r == first).then(|| first.to_string())
+}
+
+/// The resolver's log lines for `name`.
+fn queries(f: &Facts, name: &str) -> Vec<EvidenceLine> {
+    f.evidence
+        .dns
+        .iter()
+        .filter(|q| q.name == name)
+        .map(|q| EvidenceLine { source: Source::Dns, text: q.line() })
+        .collect()
+}
+
+/// The configured variables whose value names `name` (where the name came from).
+fn env_naming(f: &Facts, name: &str) -> Vec<EvidenceLine> {
+    ["GOPROXY", "GOSUMDB", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"]
+        .iter()
+        .filter(|var| f.env(var).is_some_and(|v| v.contains(name)))
+        .filter_map(|var| f.env_line(var))
+        .collect()
+}
