@@ -19,6 +19,7 @@ pub mod runner;
 pub mod sandbox;
 pub mod scenario;
 pub mod sumdb;
+pub mod toxic;
 pub mod urlref;
 pub mod verify;
 pub mod world;
