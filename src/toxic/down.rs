@@ -26,6 +26,7 @@ pub(super) struct Availability {
 }
 
 impl Availability {
+    /// Starts with `listener` up; [`Availability::update`] takes it down when due.
     pub fn new(listener: TcpListener) -> Availability {
         Availability { address: listener.local_addr().ok(), listener: Some(listener), retry_at: None }
     }

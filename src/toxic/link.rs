@@ -374,6 +374,7 @@ impl Pacer {
     /// link), the schedule restarts from now instead of bursting.
     const SLACK: Duration = Duration::from_millis(100);
 
+    /// A schedule starting now.
     pub fn new() -> Pacer {
         Pacer { next: Instant::now() }
     }
