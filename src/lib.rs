@@ -20,6 +20,7 @@ pub mod sandbox;
 pub mod scenario;
 pub mod sealed;
 pub mod sumdb;
+pub mod toxic;
 pub mod urlref;
 pub mod verify;
 pub mod world;

@@ -235,6 +235,14 @@ impl RequestLog {
         }
     }
 
+    /// Adds a fault that began to act after the exchange began: a TCP toxic whose time
+    /// window opens while its connection is live.
+    pub fn add_fault(&self, slot: Slot, fault: impl Into<String>) {
+        if let Some(r) = self.lock().records.get_mut(slot.0) {
+            r.faults.push(fault.into());
+        }
+    }
+
     /// Adds a note without ending the exchange.
     pub fn note(&self, slot: Slot, note: impl Into<String>) {
         if let Some(r) = self.lock().records.get_mut(slot.0) {

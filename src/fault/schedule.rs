@@ -66,10 +66,30 @@ impl<A: FaultAction> FaultSchedule<A> {
     /// Decides the fate of a `method` request for `path` (for DNS: the query type and
     /// the name), advancing the counters.
     pub fn decide(&self, method: &str, path: &str) -> Decision<A> {
+        let mut decision = Decision::default();
+        for index in self.firing(method, path) {
+            let fault = &self.faults[index];
+            decision.fired.push(format!("#{} {}", fault.number, fault.action.label()));
+            match fault.action.as_delay() {
+                Some(d) => decision.delay += d,
+                None => {
+                    decision.action = Some((fault.number, fault.action.clone()));
+                    break;
+                }
+            }
+        }
+        decision
+    }
+
+    /// Positions (in the list given to [`FaultSchedule::new`]) of every fault that fires
+    /// for this request, advancing the counters. For actions that all apply together,
+    /// like the TCP toxics of a connection, where [`FaultSchedule::decide`] would stop at
+    /// the first terminal action.
+    pub fn firing(&self, method: &str, path: &str) -> Vec<usize> {
         let elapsed = self.started.elapsed();
         let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        let mut decision = Decision::default();
-        for (fault, counter) in self.faults.iter().zip(counters.iter_mut()) {
+        let mut fired = Vec::new();
+        for (index, (fault, counter)) in self.faults.iter().zip(counters.iter_mut()).enumerate() {
             let when = &fault.when;
             if when.path.as_ref().is_some_and(|g| !g.matches(path))
                 || when.method.as_ref().is_some_and(|m| m != method)
@@ -87,16 +107,11 @@ impl<A: FaultAction> FaultSchedule<A> {
                 && when
                     .probability
                     .is_none_or(|p| draw(self.seed, &self.host, fault.number, method, path, *occurrence) < p);
-            if !fires || decision.action.is_some() {
-                continue;
-            }
-            decision.fired.push(format!("#{} {}", fault.number, fault.action.label()));
-            match fault.action.as_delay() {
-                Some(d) => decision.delay += d,
-                None => decision.action = Some((fault.number, fault.action.clone())),
+            if fires {
+                fired.push(index);
             }
         }
-        decision
+        fired
     }
 }
 
@@ -164,6 +179,21 @@ mod tests {
         assert_eq!(d.delay, Duration::from_millis(100));
         assert_eq!(d.action.unwrap().0, 2);
         assert_eq!(d.fired, ["#1 delay 100ms", "#2 respond 500"]);
+    }
+
+    #[test]
+    fn firing_lists_every_fault_that_fires() {
+        let s = FaultSchedule::new(
+            "h",
+            0,
+            vec![
+                fault(1, FaultWhen::default(), status(500)),
+                fault(2, FaultWhen { nth: Some(2), ..Default::default() }, HttpAction::Hang),
+                fault(3, FaultWhen::default(), HttpAction::Delay(Duration::from_millis(5))),
+            ],
+        );
+        assert_eq!(s.firing("TCP", "(connection 1)"), [0, 2]);
+        assert_eq!(s.firing("TCP", "(connection 2)"), [0, 1, 2]);
     }
 
     #[test]
