@@ -185,6 +185,11 @@ impl RequestLog {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// When the world (and so its timeline) started: time windows of faults count from here.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     fn now_ms(&self) -> f64 {
         self.started.elapsed().as_secs_f64() * 1000.0
     }

@@ -83,7 +83,7 @@ impl RunOptions {
         match &self.network {
             Network::Open { why } => format!("open (127.0.0.1 ports; {why})"),
             Network::Sealed { support, .. } => format!(
-                "sealed (own user, network, mount{} namespaces per scenario)",
+                "sealed (own user, network, mount, uts{} namespaces per scenario)",
                 if support.with_pid { ", pid" } else { "" }
             ),
         }

@@ -85,6 +85,8 @@ pub struct HostSpec {
     pub faults: Vec<HttpFault>,
     /// DNS faults for its name, in order.
     pub dns: Vec<crate::fault::DnsFault>,
+    /// TCP toxics on its connections, in order.
+    pub toxics: Vec<crate::toxic::Toxic>,
 }
 
 /// What a host does.

@@ -110,6 +110,9 @@ pub struct RawHost {
     /// only: the scenario then runs sealed).
     #[serde(default)]
     pub dns: Vec<At<RawDnsFault>>,
+    /// TCP toxics (toxiproxy's names and meanings) on every connection to this host.
+    #[serde(default)]
+    pub tcp: Vec<At<RawToxic>>,
 }
 
 /// TLS settings of a host.
@@ -284,6 +287,168 @@ fault_mapping! {
         /// over TCP (where the real answer is given).
         truncate: RawEmpty,
     }
+}
+
+fault_mapping! {
+    /// A TCP toxic, as toxiproxy declares it: `stream`, `toxicity`, optional `when`, and
+    /// exactly one toxic with toxiproxy's attributes. Times are durations (`200ms`) or,
+    /// as in toxiproxy, bare numbers (milliseconds; microseconds for slicer's `delay`).
+    RawToxic, keys: TOXIC_KEYS, expecting: "a TCP toxic: a mapping with optional `when`, `stream`, `toxicity` and one toxic",
+    settings {
+        /// Which connections (`nth`, `first`, `probability`) and when (`after`, `until`).
+        when: At<RawToxicWhen>,
+        /// `downstream` (server → client, the default) or `upstream` (client → server).
+        stream: At<RawStream>,
+        /// Probability that the toxic applies to a connection (default 1.0).
+        toxicity: At<f64>,
+    }
+    actions {
+        /// Delay all data by `latency` (± `jitter`).
+        latency: RawLatency,
+        /// Limit the rate to `rate` KB/s.
+        bandwidth: RawBandwidth,
+        /// Delay the close of the connection by `delay`.
+        slow_close: RawSlowClose,
+        /// Stop all data; close the connection after `timeout` (0: never).
+        timeout: RawToxicTimeout,
+        /// Reset the connection (a real RST) `timeout` after the first data.
+        reset_peer: RawResetPeer,
+        /// Cut the data into pieces of `average_size` ± `size_variation` bytes, `delay` apart.
+        slicer: RawSlicer,
+        /// Close the connection after `bytes` bytes.
+        limit_data: RawLimitData,
+        /// Take the address away: connections are refused (toxiproxy's `enabled: false`).
+        down: RawEmpty,
+    }
+}
+
+/// A time in a toxic: a duration (`200ms`) or a bare number in toxiproxy's unit.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum ToxiTime {
+    /// A number in toxiproxy's unit (milliseconds; microseconds for slicer's `delay`).
+    Number(u64),
+    /// A duration with its unit (`250ms`, `2s`, `50us`).
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for ToxiTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl Visitor<'_> for TimeVisitor {
+            type Value = ToxiTime;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration like `200ms`, or a number of milliseconds as toxiproxy takes it")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ToxiTime, E> {
+                Ok(ToxiTime::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ToxiTime, E> {
+                u64::try_from(v).map(ToxiTime::Number).map_err(|_| E::custom("a time cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ToxiTime, E> {
+                Ok(ToxiTime::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(TimeVisitor)
+    }
+}
+
+/// A toxic's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawStream {
+    /// Client → server.
+    Upstream,
+    /// Server → client.
+    Downstream,
+}
+
+/// Which connections a toxic acts on, and when.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawToxicWhen {
+    /// Only the Nth connection (1-based).
+    #[serde(default)]
+    pub nth: Option<At<u64>>,
+    /// The first N connections, then heal.
+    #[serde(default)]
+    pub first: Option<At<u64>>,
+    /// Each connection with this probability (0 to 1), drawn from the scenario seed.
+    #[serde(default)]
+    pub probability: Option<At<f64>>,
+    /// Act only from this long after the world started (`2s`), on live connections too.
+    #[serde(default)]
+    pub after: Option<At<String>>,
+    /// Heal this long after the world started.
+    #[serde(default)]
+    pub until: Option<At<String>>,
+}
+
+/// toxiproxy's `latency` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    /// Added delay.
+    pub latency: At<ToxiTime>,
+    /// Random variation, ± (default 0).
+    #[serde(default)]
+    pub jitter: Option<At<ToxiTime>>,
+}
+
+/// toxiproxy's `bandwidth` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBandwidth {
+    /// Rate in KB/s (1 KB = 1000 bytes).
+    pub rate: At<u64>,
+}
+
+/// toxiproxy's `slow_close` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlowClose {
+    /// Delay before the close goes through.
+    pub delay: At<ToxiTime>,
+}
+
+/// toxiproxy's `timeout` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawToxicTimeout {
+    /// Close the connection this long after data stops (0: hold it open forever).
+    pub timeout: At<ToxiTime>,
+}
+
+/// toxiproxy's `reset_peer` attributes.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResetPeer {
+    /// Reset this long after the first data (default 0: at once).
+    #[serde(default)]
+    pub timeout: Option<At<ToxiTime>>,
+}
+
+/// toxiproxy's `slicer` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlicer {
+    /// Average piece size in bytes.
+    pub average_size: At<usize>,
+    /// Variation of piece sizes in bytes (default 0; less than `average_size`).
+    #[serde(default)]
+    pub size_variation: Option<At<usize>>,
+    /// Time between pieces (a bare number counts microseconds, as in toxiproxy).
+    #[serde(default)]
+    pub delay: Option<At<ToxiTime>>,
+}
+
+/// toxiproxy's `limit_data` attributes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimitData {
+    /// Bytes let through before the connection is closed.
+    pub bytes: At<u64>,
 }
 
 /// Conditions under which a DNS fault fires; all given conditions must hold.

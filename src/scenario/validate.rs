@@ -17,6 +17,7 @@ use super::{LoadContext, duration};
 use crate::diagnose::Category;
 use crate::fault::{DnsAction, DnsFault, FaultWhen, HttpAction, HttpFault, PathGlob};
 use crate::fixture::ModuleSet;
+use crate::toxic::{Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout, Toxic, ToxicKind};
 use crate::urlref;
 
 /// Default deadline of a go command.
@@ -74,6 +75,14 @@ impl Checker {
                 self.problem(at.pos, e, Some(duration::HELP.into()));
                 None
             }
+        }
+    }
+
+    /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
+    fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
+        match &at.value {
+            ToxiTime::Number(n) => Some(unit(*n)),
+            ToxiTime::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
         }
     }
 
@@ -328,7 +337,17 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
         }
         let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
         let dns = dns_faults(name, &host.dns, checker);
-        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, dns, ports: Vec::new() });
+        let toxics = toxics(&host.tcp, checker);
+        if matches!(kind, HostKind::Closed)
+            && let Some(first) = host.tcp.first()
+        {
+            checker.problem(
+                first.pos,
+                "TCP toxics on a closed host never act: nothing accepts connections there",
+                Some("remove them, or give the host a kind that listens".into()),
+            );
+        }
+        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, dns, toxics, ports: Vec::new() });
     }
     hosts
 }
@@ -595,6 +614,100 @@ fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Checker) -> Vec
         }
     }
     faults
+}
+
+/// The TCP toxics of a host.
+fn toxics(raw: &[At<RawToxic>], checker: &mut Checker) -> Vec<Toxic> {
+    let mut toxics = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        let number = i + 1;
+        let mut when = FaultWhen::default();
+        if let Some(w) = &t.when {
+            let schedule = Schedule {
+                nth: w.nth.as_ref(),
+                first: w.first.as_ref(),
+                probability: w.probability.as_ref(),
+                after: w.after.as_ref(),
+                until: w.until.as_ref(),
+            };
+            schedule.apply(&mut when, checker);
+        }
+        let toxicity = t.toxicity.as_ref().map_or(1.0, |x| x.value);
+        if let Some(x) = &t.toxicity
+            && !(0.0..=1.0).contains(&x.value)
+        {
+            checker.problem(
+                x.pos,
+                format!("toxicity {} is outside 0..1", x.value),
+                Some("toxicity is the probability that the toxic applies to a connection".into()),
+            );
+        }
+        let stream = match t.stream.as_ref().map(|s| s.value) {
+            Some(RawStream::Upstream) => Stream::Upstream,
+            _ => Stream::Downstream,
+        };
+        let mut actions: Vec<(Pos, Option<ToxicKind>)> = Vec::new();
+        let ms = std::time::Duration::from_millis;
+        if let Some(l) = &t.latency {
+            let latency = checker.toxi_time(&l.latency, ms);
+            let jitter = l.jitter.as_ref().map_or(Some(Duration::ZERO), |j| checker.toxi_time(j, ms));
+            actions.push((
+                l.pos,
+                latency.zip(jitter).map(|(latency, jitter)| ToxicKind::Latency(Latency { latency, jitter })),
+            ));
+        }
+        if let Some(b) = &t.bandwidth {
+            actions.push((b.pos, Some(ToxicKind::Bandwidth(Bandwidth { rate: b.rate.value }))));
+        }
+        if let Some(c) = &t.slow_close {
+            actions
+                .push((c.pos, checker.toxi_time(&c.delay, ms).map(|delay| ToxicKind::SlowClose(SlowClose { delay }))));
+        }
+        if let Some(x) = &t.timeout {
+            actions.push((
+                x.pos,
+                checker.toxi_time(&x.timeout, ms).map(|timeout| ToxicKind::Timeout(Timeout { timeout })),
+            ));
+        }
+        if let Some(r) = &t.reset_peer {
+            let timeout = r.timeout.as_ref().map_or(Some(Duration::ZERO), |x| checker.toxi_time(x, ms));
+            actions.push((r.pos, timeout.map(|timeout| ToxicKind::ResetPeer(ResetPeer { timeout }))));
+        }
+        if let Some(sl) = &t.slicer {
+            let average_size = sl.average_size.value;
+            let size_variation = sl.size_variation.as_ref().map_or(0, |v| v.value);
+            if average_size == 0 || size_variation >= average_size {
+                checker.problem(
+                    sl.pos,
+                    format!("slicer needs 0 ≤ size_variation < average_size, got {average_size} ± {size_variation}"),
+                    Some("for example average_size: 64, size_variation: 32".into()),
+                );
+            }
+            let delay = sl
+                .delay
+                .as_ref()
+                .map_or(Some(Duration::ZERO), |d| checker.toxi_time(d, std::time::Duration::from_micros));
+            actions
+                .push((sl.pos, delay.map(|delay| ToxicKind::Slicer(Slicer { average_size, size_variation, delay }))));
+        }
+        if let Some(l) = &t.limit_data {
+            actions.push((l.pos, Some(ToxicKind::LimitData(LimitData { bytes: l.bytes.value }))));
+        }
+        if let Some(d) = &t.down {
+            if when.nth.is_some() || when.first.is_some() || when.probability.is_some() || toxicity < 1.0 {
+                checker.problem(
+                    d.pos,
+                    "`down` takes the whole address away: it takes a time window (`after`, `until`) only",
+                    Some("remove nth/first/probability/toxicity, or use reset_peer to refuse some connections".into()),
+                );
+            }
+            actions.push((d.pos, Some(ToxicKind::Down)));
+        }
+        if let Some(kind) = one_action(t.pos, actions, TOXIC_KEYS, checker) {
+            toxics.push(Toxic { number, kind, stream, toxicity, when });
+        }
+    }
+    toxics
 }
 
 /// The single action of a fault mapping, or a problem saying there is none or several.
@@ -925,14 +1038,15 @@ fn expectation(raw: &RawExpect, hosts: &[String], checker: &mut Checker, recover
             }
             value
         });
-        if let Some(name) = PathGlob::name(&q.name).map_err(|e| checker.problem(q.name.pos, e, None)).ok() {
-            e.dns.push(DnsExpectation {
+        match PathGlob::name(&q.name) {
+            Ok(name) => e.dns.push(DnsExpectation {
                 name,
                 qtype: q.qtype.as_ref().map(|t| t.to_ascii_uppercase()),
                 rcode,
                 at_least,
                 at_most,
-            });
+            }),
+            Err(why) => checker.problem(q.name.pos, why, None),
         }
     }
     if let Some(bounds) = &raw.duration {

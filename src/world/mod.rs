@@ -22,6 +22,7 @@ use crate::pki::{Pki, server_config};
 use crate::scenario::{HostKind, Scenario};
 use crate::sealed::{NetworkMode, RESOLVER};
 use crate::sumdb::Database;
+use crate::toxic::{self, ToxicSet};
 
 /// Name under which the guard records attempts to reach undeclared hosts.
 pub const OUTSIDE: &str = "<outside>";
@@ -101,15 +102,33 @@ impl World {
                 tls: Some(server_config(cert).map_err(std::io::Error::other)?),
                 name: spec.name.clone(),
                 backend,
-                faults: FaultSchedule::new(&spec.name, scenario.seed, spec.faults.clone()),
+                faults: FaultSchedule::starting_at(&spec.name, scenario.seed, spec.faults.clone(), log.started()),
                 log: log.clone(),
                 seed: scenario.seed,
             });
+            // With toxics, the server listens on an internal port and the toxic proxy on
+            // the host's public address(es).
+            let toxics = if spec.toxics.is_empty() {
+                None
+            } else {
+                let set = ToxicSet::new(&spec.name, scenario.seed, spec.toxics.clone(), log.started())
+                    .map_err(|e| std::io::Error::other(format!("{}: {e}", spec.name)))?;
+                let internal = TcpListener::bind((ip, 0)).await?;
+                let upstream = internal.local_addr()?;
+                tasks.spawn(serve(internal, server.clone()));
+                Some((Arc::new(set), upstream))
+            };
+            let mut public = |listener: TcpListener| match &toxics {
+                Some((set, upstream)) => {
+                    tasks.spawn(toxic::serve(listener, *upstream, set.clone(), log.clone(), spec.name.clone()))
+                }
+                None => tasks.spawn(serve(listener, server.clone())),
+            };
             let addr = match mode {
                 NetworkMode::Open => {
                     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
                     let addr = listener.local_addr()?;
-                    tasks.spawn(serve(listener, server));
+                    public(listener);
                     addr
                 }
                 NetworkMode::Sealed => {
@@ -117,7 +136,7 @@ impl World {
                         let listener = TcpListener::bind((ip, port)).await.map_err(|e| {
                             std::io::Error::new(e.kind(), format!("{}: cannot listen on {ip}:{port}: {e}", spec.name))
                         })?;
-                        tasks.spawn(serve(listener, server.clone()));
+                        public(listener);
                     }
                     SocketAddr::from((ip, 443))
                 }
@@ -172,7 +191,7 @@ async fn resolver(
 ) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     let names = scenario.hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), vec![IpAddr::V4(sealed_address(i))]));
     let faults = scenario.hosts.iter().flat_map(|h| h.dns.iter().cloned()).collect();
-    let server = DnsServer::new(names, FaultSchedule::new("dns", scenario.seed, faults), log);
+    let server = DnsServer::new(names, FaultSchedule::starting_at("dns", scenario.seed, faults, log.started()), log);
     let bind_error =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot start the resolver on {RESOLVER}:53: {e}"));
     let udp = UdpSocket::bind((RESOLVER, 53)).await.map_err(bind_error)?;
