@@ -135,6 +135,8 @@ impl Sandbox {
         env.insert("LC_ALL".into(), "C".into());
         env.insert("SSL_CERT_FILE".into(), path_of(&p.trust_bundle));
         env.insert("SSL_CERT_DIR".into(), path_of(&p.trust_dir));
+        // git (libcurl, often with GnuTLS) ignores SSL_CERT_FILE: it must be told too.
+        env.insert("GIT_SSL_CAINFO".into(), path_of(&p.trust_bundle));
         env
     }
 }

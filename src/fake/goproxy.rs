@@ -169,6 +169,7 @@ mod tests {
             path: path.into(),
             query: None,
             headers: Default::default(),
+            body: Default::default(),
         })
     }
 
@@ -219,6 +220,7 @@ mod tests {
             path: "/corp.example/lib/@v/list".into(),
             query: None,
             headers,
+            body: Default::default(),
         });
         assert_eq!(r.status, 200);
     }

@@ -35,6 +35,9 @@ pub struct RequestInfo {
     pub query: Option<String>,
     /// Request headers.
     pub headers: HeaderMap,
+    /// The request body, read whole before the backend is asked (empty for requests
+    /// without one): git smart HTTP sends what it wants in a POST.
+    pub body: Bytes,
 }
 
 /// A complete response from a backend, before faults.
@@ -62,10 +65,20 @@ impl Reply {
     }
 }
 
+/// A reply that is still being produced.
+pub type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Reply> + Send + 'a>>;
+
 /// Answers requests for one kind of fake (module proxy, …). Closures are backends too.
 pub trait Backend: Send + Sync + 'static {
     /// The response to `request`.
     fn respond(&self, request: &RequestInfo) -> Reply;
+
+    /// The response to `request`, for backends that must wait for it (a CGI process)
+    /// without blocking the runtime. The server always asks through this method; the
+    /// default answers with [`Backend::respond`].
+    fn respond_async<'a>(&'a self, request: &'a RequestInfo) -> ReplyFuture<'a> {
+        Box::pin(std::future::ready(self.respond(request)))
+    }
 }
 
 impl<F: Fn(&RequestInfo) -> Reply + Send + Sync + 'static> Backend for F {
@@ -174,7 +187,7 @@ impl std::error::Error for Abort {}
 async fn handle(
     host: Arc<HostServer>,
     control: Arc<ConnControl>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
 ) -> Result<Response<FaultBody>, Abort> {
     // CONNECT and proxied HTTP/1 requests name their target in the URI: record it whole.
     // (HTTP/2 requests always carry an authority; their target is the path.)
@@ -186,11 +199,20 @@ async fn handle(
     } else {
         percent_decode(uri.path())
     };
+    let body = match read_body(&mut request).await {
+        Ok(body) => body,
+        Err(e) => {
+            let slot = host.log.begin(&host.name, request.method().as_str(), &path, Vec::new());
+            host.log.finish(slot, 0, Some(format!("request body unreadable: {e}")));
+            return Err(Abort);
+        }
+    };
     let info = RequestInfo {
         method: request.method().as_str().to_string(),
         path,
         query: request.uri().query().map(str::to_string),
         headers: request.headers().clone(),
+        body,
     };
     let decision = host.faults.decide(&info.method, &info.path);
     let mut record = RecordGuard::new(
@@ -216,27 +238,27 @@ async fn handle(
         Some(HttpAction::Respond { status, body, content_type }) => Reply::new(status, &content_type, body),
         Some(HttpAction::Reset { after_bytes: Some(n) }) => {
             cut = Some(Cut { after: n as usize, how: CutHow::TcpReset });
-            host.backend.respond(&info)
+            host.backend.respond_async(&info).await
         }
         Some(HttpAction::StreamReset { after_bytes, goaway }) => {
             cut = Some(Cut { after: after_bytes as usize, how: CutHow::StreamReset { goaway } });
-            host.backend.respond(&info)
+            host.backend.respond_async(&info).await
         }
         Some(HttpAction::Truncate { after_bytes }) => {
-            let mut reply = host.backend.respond(&info);
+            let mut reply = host.backend.respond_async(&info).await;
             reply.body = reply.body.slice(..(after_bytes as usize).min(reply.body.len()));
             reply
         }
         Some(HttpAction::Corrupt { bytes }) => {
-            let mut reply = host.backend.respond(&info);
+            let mut reply = host.backend.respond_async(&info).await;
             reply.body = corrupt(&reply.body, bytes, host.seed, &info.path);
             reply
         }
         Some(HttpAction::ReplaceBody { body, content_type }) => {
-            let real = host.backend.respond(&info);
+            let real = host.backend.respond_async(&info).await;
             Reply::new(200, content_type.as_deref().unwrap_or(&real.content_type), body)
         }
-        Some(HttpAction::Delay(_)) | None => host.backend.respond(&info),
+        Some(HttpAction::Delay(_)) | None => host.backend.respond_async(&info).await,
     };
     host.log.status(record.slot, reply.status);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -251,6 +273,18 @@ async fn handle(
         response.headers_mut().append(name, value);
     }
     Ok(response)
+}
+
+/// Largest request body a fake reads (git's negotiation requests are a few KiB).
+const MAX_REQUEST_BODY: usize = 16 << 20;
+
+/// The whole body of `request`; nothing for CONNECT, whose body is the tunnel.
+async fn read_body(request: &mut Request<Incoming>) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    if request.method() == http::Method::CONNECT || request.body().is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let limited = http_body_util::Limited::new(request.body_mut(), MAX_REQUEST_BODY);
+    Ok(http_body_util::BodyExt::collect(limited).await?.to_bytes())
 }
 
 /// Decodes `%XX` escapes (go writes the `!` of escaped module paths as `%21`), so that
@@ -489,6 +523,30 @@ mod tests {
         assert_eq!(percent_decode("/a%2"), "/a%2");
         assert_eq!(percent_decode("/a%zz/%C3%A9"), "/a%zz/é");
         assert_eq!(percent_decode("/%FF"), "/%FF");
+    }
+
+    #[tokio::test]
+    async fn backends_see_the_request_body_even_chunked() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let echo = |r: &RequestInfo| Reply::text(200, format!("{} {:?}", r.method, r.body));
+        let host = HostServer {
+            name: "echo".into(),
+            backend: Box::new(echo),
+            faults: FaultSchedule::new("echo", 0, Vec::new()),
+            log: Arc::new(RequestLog::default()),
+            seed: 0,
+            tls: None,
+        };
+        let _server = tokio::spawn(serve(listener, Arc::new(host)));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = "POST /x HTTP/1.1\r\nHost: echo\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                       3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n";
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(response.ends_with("POST b\"abcdefg\""), "{response}");
     }
 
     #[test]

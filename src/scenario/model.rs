@@ -98,6 +98,8 @@ pub enum HostKind {
     Closed,
     /// A checksum database.
     Sumdb(SumdbSpec),
+    /// A git host (go's direct mode).
+    Git(GitSpec),
 }
 
 impl HostKind {
@@ -107,6 +109,7 @@ impl HostKind {
             HostKind::Goproxy(_) => "goproxy",
             HostKind::Closed => "closed",
             HostKind::Sumdb(_) => "sumdb",
+            HostKind::Git(_) => "git",
         }
     }
 }
@@ -135,6 +138,32 @@ pub struct SumdbSpec {
     pub modules: Option<Vec<globset::GlobMatcher>>,
     /// GOSUMDB gets only the key, so go asks the proxies first.
     pub via_proxy: bool,
+}
+
+/// Settings of a git host.
+#[derive(Debug, Clone, Default)]
+pub struct GitSpec {
+    /// Module path globs it serves (`None`: every module under the host's name).
+    pub modules: Option<Vec<globset::GlobMatcher>>,
+    /// Required Basic credentials on git requests.
+    pub auth: Option<BasicAuth>,
+    /// What its `?go-get=1` pages say.
+    pub meta: GitMeta,
+}
+
+/// What a git host's `?go-get=1` pages say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GitMeta {
+    /// The module's path, git, and the repository this host serves.
+    #[default]
+    Ok,
+    /// A page without any go-import meta tag.
+    NoTag,
+    /// A tag for another prefix (`<host>/legacy/<rest>`), as after a move.
+    WrongPrefix,
+    /// A tag pointing at a repository that does not exist (`<rest>-archived.git`).
+    MissingRepo,
 }
 
 /// HTTP Basic credentials.

@@ -100,6 +100,10 @@ pub struct RawHost {
     /// A checksum database (GOSUMDB) over the scenario's modules.
     #[serde(default)]
     pub sumdb: Option<At<RawSumdb>>,
+    /// A git host for go's direct mode: `?go-get=1` pages and git smart HTTP over
+    /// repositories built from the modules under this host's name.
+    #[serde(default)]
+    pub git: Option<At<RawGit>>,
     /// TLS settings (a host answers https on the same port as http).
     #[serde(default)]
     pub tls: Option<RawTls>,
@@ -163,6 +167,22 @@ pub struct RawSumdb {
     /// `/sumdb/<name>/supported` first, as it does for sum.golang.org.
     #[serde(default)]
     pub via_proxy: Option<bool>,
+}
+
+/// A git host.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGit {
+    /// Serve only modules whose path matches one of these globs (default: every module
+    /// whose path starts with this host's name).
+    #[serde(default)]
+    pub modules: Option<Vec<At<String>>>,
+    /// Require HTTP Basic credentials for git requests (answer 401 without them).
+    #[serde(default)]
+    pub auth: Option<RawBasicAuth>,
+    /// What the `?go-get=1` pages say (default `ok`).
+    #[serde(default)]
+    pub meta: Option<super::model::GitMeta>,
 }
 
 /// HTTP Basic credentials.

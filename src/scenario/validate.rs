@@ -173,6 +173,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
             }
+            // go-get pages and git remotes name git hosts: only a sealed world resolves them.
+            None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
+                NetworkNeed::Sealed("a git host is reached by its name".into())
+            }
             None => NetworkNeed::Any,
         },
     };
@@ -300,12 +304,20 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
         if let Some(db) = &host.sumdb {
             kinds.push((db.pos, HostKind::Sumdb(sumdb(name, db, checker))));
         }
+        if let Some(g) = &host.git {
+            let spec = GitSpec {
+                modules: g.modules.as_ref().map(|m| module_globs(m, checker)),
+                auth: g.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
+                meta: g.meta.unwrap_or_default(),
+            };
+            kinds.push((g.pos, HostKind::Git(spec)));
+        }
         let kind = match kinds.len() {
             0 => {
                 checker.problem(
                     name.pos,
                     format!("host `{}` has no kind", name.value),
-                    Some("give it one of: goproxy: {}, sumdb: {}, closed: {}".into()),
+                    Some("give it one of: goproxy: {}, sumdb: {}, git: {}, closed: {}".into()),
                 );
                 continue;
             }

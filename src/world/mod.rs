@@ -5,6 +5,7 @@
 pub mod hostmap;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, UdpSocket};
@@ -14,12 +15,14 @@ pub use hostmap::{HostMap, MappedHost, SumdbKey};
 
 use crate::fake::RequestLog;
 use crate::fake::dns::{self, DnsServer};
+use crate::fake::git::{GitHost, Meta, MetaPage, repo_dir};
 use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
 use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
+use crate::fixture::{ModuleSet, gitrepo};
 use crate::pki::{Pki, server_config};
-use crate::scenario::{HostKind, Scenario};
+use crate::scenario::{GitMeta, GitSpec, HostKind, Scenario};
 use crate::sealed::{NetworkMode, RESOLVER};
 use crate::sumdb::Database;
 use crate::toxic::{self, ToxicSet};
@@ -37,6 +40,8 @@ pub struct World {
     tasks: JoinSet<()>,
     /// Bound-but-not-listening sockets that keep closed hosts' ports refused.
     _closed: Vec<socket2::Socket>,
+    /// The git hosts' repositories, removed with the world.
+    _git_roots: Vec<tempfile::TempDir>,
     /// The certificate authorities of this world.
     pub pki: Pki,
 }
@@ -51,6 +56,7 @@ impl World {
         let databases = databases(scenario)?;
         let mut tasks = JoinSet::new();
         let mut closed = Vec::new();
+        let mut git_roots = Vec::new();
         let mut hosts = Vec::new();
         for (index, spec) in scenario.hosts.iter().enumerate() {
             let ip = match mode {
@@ -78,6 +84,13 @@ impl World {
                         auth: goproxy.auth.clone(),
                         sumdbs,
                     })
+                }
+                HostKind::Git(git) => {
+                    let root =
+                        tempfile::Builder::new().prefix("modchaos-git-").tempdir_in(crate::sandbox::base_dir())?;
+                    let host = git_host(&spec.name, git, &scenario.modules, root.path().to_path_buf()).await?;
+                    git_roots.push(root);
+                    Box::new(host)
                 }
                 HostKind::Sumdb(_) => {
                     let db = databases.iter().find(|(host, _)| *host == spec.name).map(|(_, db)| db.clone());
@@ -166,7 +179,7 @@ impl World {
             }
         };
         let map = HostMap { hosts, guard, sealed: mode == NetworkMode::Sealed };
-        Ok(World { map, log, tasks, _closed: closed, pki })
+        Ok(World { map, log, tasks, _closed: closed, _git_roots: git_roots, pki })
     }
 
     /// Stops every server now (dropping the world does the same).
@@ -224,6 +237,44 @@ fn databases(scenario: &Scenario) -> std::io::Result<Vec<(String, Arc<Database>)
         }
     }
     Ok(databases)
+}
+
+/// A git host named `host` serving, each from a repository of its own, the modules under
+/// its name (`<host>/lib` → page `/lib`, repository `/lib.git`), built under `root`.
+async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf) -> std::io::Result<GitHost> {
+    let served = modules.filter(|path| match &spec.modules {
+        Some(globs) => globs.iter().any(|g| g.is_match(path)),
+        None => path.starts_with(&format!("{host}/")),
+    });
+    let mut pages = Vec::new();
+    let mut builds = Vec::new();
+    let mut paths: Vec<&str> = served.iter().map(|m| m.path.as_str()).collect();
+    paths.dedup();
+    for path in paths {
+        let Some(rest) = path.strip_prefix(&format!("{host}/")) else { continue };
+        let repo = format!("https://{host}/{rest}.git");
+        let meta = match spec.meta {
+            GitMeta::Ok => Meta::GoImport { prefix: path.into(), vcs: "git".into(), repo },
+            GitMeta::NoTag => Meta::NoTag,
+            GitMeta::WrongPrefix => Meta::GoImport { prefix: format!("{host}/legacy/{rest}"), vcs: "git".into(), repo },
+            GitMeta::MissingRepo => Meta::GoImport {
+                prefix: path.into(),
+                vcs: "git".into(),
+                repo: format!("https://{host}/{rest}-archived.git"),
+            },
+        };
+        pages.push(MetaPage { path: format!("/{rest}"), meta });
+        builds.push((served.versions(path).to_vec(), repo_dir(&root, &format!("/{rest}.git"))));
+    }
+    tokio::task::spawn_blocking(move || {
+        for (versions, dir) in builds {
+            gitrepo::build(&versions, &dir).map_err(std::io::Error::other)?;
+        }
+        Ok::<(), std::io::Error>(())
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    Ok(GitHost { project_root: root, pages, auth: spec.auth.clone(), auth_pages: false })
 }
 
 /// A forward proxy that refuses everything: go is pointed at it for every host that is
