@@ -2,11 +2,13 @@
 //! the evidence decides. Each rule is a plain function over [`Facts`].
 
 pub mod dns;
+pub mod module;
 pub mod net;
 pub mod outcome;
 pub mod proxy;
 pub mod sumdb;
 pub mod tls;
+pub mod vcs;
 
 use std::sync::LazyLock;
 
@@ -24,6 +26,10 @@ pub const RULES: &[(&str, Rule)] = &[
     ("sumdb.mismatch", sumdb::mismatch),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
+    ("vcs.auth", vcs::auth),
+    ("vcs.not_found", vcs::not_found),
+    ("vcs.meta", vcs::meta),
+    ("module.path_mismatch", module::path_mismatch),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),
     ("dns.nxdomain", dns::nxdomain),
@@ -32,6 +38,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("net.refused", net::refused),
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
+    ("module.invalid_version", module::invalid_version),
     ("hang", outcome::hang),
 ];
 
