@@ -55,6 +55,16 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Diagnose a log: go's stderr, `go mod download -json` output, or a whole CI log
+    /// (timestamps, colours and other tools' output are fine). Exit status 0 when a
+    /// failure was recognised, 1 when not (no failure, or an unknown one), 2 on bad input.
+    Diagnose {
+        /// The log file; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// Print the diagnosis as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
@@ -125,6 +135,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
+        Command::Diagnose { file, json } => diagnose(file.as_deref(), json),
         Command::Schema { playbook } => {
             let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
@@ -159,6 +170,43 @@ fn fixtures(paths: &[PathBuf]) -> u8 {
         }
     }
     code
+}
+
+/// Reads a file, or standard input for `None` / `-`; the error names what failed.
+fn read_input(file: Option<&std::path::Path>) -> Result<String, String> {
+    use std::io::Read as _;
+    match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        None => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| format!("standard input: {e}"))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+    }
+}
+
+fn diagnose(file: Option<&std::path::Path>, json: bool) -> u8 {
+    let text = match read_input(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("modchaos diagnose: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let evidence = modchaos::evidence::Evidence::from_log(&text);
+    let diagnosis = modchaos::diagnose::diagnose(&evidence);
+    let recognised =
+        !matches!(diagnosis.category, modchaos::diagnose::Category::None | modchaos::diagnose::Category::Unknown);
+    if json {
+        let value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
+        println!("{}", serde_json::to_string_pretty(&value).expect("diagnoses serialise"));
+    } else {
+        print!("{}", modchaos::report::diagnosis::render(&diagnosis));
+    }
+    if recognised { exit::PASSED } else { exit::FAILED }
 }
 
 fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {

@@ -123,12 +123,26 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
     errors
 }
 
-/// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`) are not errors.
+/// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`) and go's progress lines
+/// (`go: downloading m v1`) are not errors.
 fn is_trace_command(line: &str) -> bool {
+    const PROGRESS: &[&str] = &[
+        "go: downloading ",
+        "go: finding module for package ",
+        "go: found ",
+        "go: extracting ",
+        "go: upgraded ",
+        "go: downgraded ",
+        "go: added ",
+        "go: removed ",
+    ];
     ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil "]
         .iter()
+        .chain(PROGRESS)
         .any(|p| line.starts_with(p))
-        || line.starts_with("0.") && line.contains("s # ")
+        || line
+            .split_once("s # ")
+            .is_some_and(|(t, _)| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }
 
 /// Everything known about one go run.

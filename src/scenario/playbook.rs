@@ -184,3 +184,13 @@ mod tests {
         }
     }
 }
+
+/// What a built-in playbook does, in one sentence (the first of its `about`), for
+/// diagnoses that suggest it.
+pub fn summary(name: &str) -> Option<String> {
+    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+    let raw: RawPlaybook = serde_saphyr::from_str(text).ok()?;
+    let about = raw.about?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = about.split_inclusive(". ").next().unwrap_or(&about).trim().to_string();
+    Some(first)
+}

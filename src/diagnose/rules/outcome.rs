@@ -6,10 +6,26 @@ use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::scenario::ExitExpectation;
 
-/// Exit status 0 and no failed `-json` record: nothing to diagnose.
+/// Exit status 0 and no failed `-json` record: nothing to diagnose. A log without an
+/// exit status counts as a success when go's output shows work done (fetches, records)
+/// and no error at all.
 pub fn success(f: &Facts) -> Option<Diagnosis> {
-    let ok = f.exit == Some(ExitExpectation::Success) && f.evidence.records.iter().all(|r| r.error.is_none());
-    ok.then(|| found(Category::None, Confidence::High, "go succeeded".into(), Vec::new(), &[]))
+    let clean_records = f.evidence.records.iter().all(|r| r.error.is_none());
+    if f.exit == Some(ExitExpectation::Success) && clean_records {
+        return Some(found(Category::None, Confidence::High, "go succeeded".into(), Vec::new(), &[]));
+    }
+    // go always prints its errors (on stderr, or in the -json records): none at all, after
+    // fetches or records that show it ran, is a success.
+    let did_work = !f.evidence.records.is_empty() || !f.evidence.trace.is_empty();
+    (f.exit.is_none() && did_work && clean_records && f.errors.is_empty()).then(|| {
+        found(
+            Category::None,
+            Confidence::Medium,
+            "go's output shows no failure (the log has no exit status)".into(),
+            Vec::new(),
+            &[],
+        )
+    })
 }
 
 /// Killed at the deadline: name what go was waiting for.
