@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! module cache /tmp/x/gopath/pkg/mod: 2 versions downloaded, 1 extracted, 3.1 KiB in 14 files
-//! filesystem: tmpfs on /tmp/x/gopath/pkg/mod (rw,size=8k): 0 B free of 8.0 KiB, 1021 inodes free
+//! filesystem full: tmpfs on /tmp/x/gopath/pkg/mod (rw,nosuid,nodev,relatime; rw,size=8k,mode=755): 0 B free of 8.0 KiB, 1021 inodes free
 //! lock held: cache/download/corp.example/lib/@v/v1.0.0.lock by pid 1234 (flock -x $GOMODCACHE/cache/download/corp.example/lib/@v/v1.0.0.lock sleep 3600), 1 waiter: pid 1240 (go mod download -json corp.example/lib@v1.0.0)
 //! partial extraction: corp.example/lib@v1.0.0 (cache/download/corp.example/lib/@v/v1.0.0.partial exists)
 //! ```
@@ -31,7 +31,7 @@ impl CacheState {
         }
         if let Some(fs) = &self.filesystem {
             let place = match &fs.mount {
-                Some(m) => format!("{} on {} ({})", m.fs_type, m.mount_point.display(), m.super_options),
+                Some(m) => format!("{} on {} ({}; {})", m.fs_type, m.mount_point.display(), m.options, m.super_options),
                 None => "unknown".into(),
             };
             let full = if fs.free_bytes == 0 { "full: " } else { "" };

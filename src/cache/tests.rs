@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::holder::HolderProgram;
 use super::*;
 use crate::fixture::escape::escape;
 use crate::fixture::txtar::Archive;
@@ -483,5 +485,281 @@ async fn read_only_cache_gives_permission_denied_or_refuses_when_we_ignore_permi
         assert_eq!(outcome.exit, Exit::Code { code: 1 }, "{scope:?}: {outcome:?}");
         assert_eq!(json_error(&outcome).map(|e| world.plain(&e)).as_deref(), Some(error), "{scope:?}");
         assert_eq!(world.plain(&outcome.stderr), stderr, "{scope:?}");
+    }
+}
+
+// ---- mount faults, inside `unshare -Urm` ------------------------------------------
+
+/// Environment variable naming the case [`namespace_child`] runs.
+const NS_CHILD: &str = "MODCHAOS_CACHE_NS_CHILD";
+
+/// Runs [`namespace_child`] for `case` in new user and mount namespaces, as the sealed
+/// child would be, and returns its output; `None` (said loudly) where that is impossible.
+fn in_namespace(case: &str) -> Option<String> {
+    let probe = std::process::Command::new("unshare").args(["-Urm", "true"]).output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("*** SKIPPED: `unshare -Urm` does not work here, so mount faults cannot be tried: {probe:?} ***");
+        return None;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new("unshare")
+        .arg("-Urm")
+        .arg(exe)
+        .args(["--exact", "cache::tests::namespace_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(NS_CHILD, case)
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the namespace child for {case} failed:\n{said}");
+    assert!(said.contains(&format!("namespace child done: {case}")), "the child did not run {case}:\n{said}");
+    Some(said)
+}
+
+#[test]
+fn disk_full_is_a_tiny_tmpfs_and_go_reports_no_space_left() {
+    in_namespace("disk_full");
+}
+
+#[test]
+fn a_read_only_mount_stops_even_root() {
+    in_namespace("read_only");
+}
+
+#[test]
+fn mounts_are_refused_outside_a_private_namespace() {
+    if mount::in_private_namespace() {
+        return; // Already inside one (a sealed test run): nothing to refuse.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for result in [mount::tmpfs(dir.path(), 8192), mount::read_only(dir.path())] {
+        assert!(matches!(result, Err(FaultError::NeedsNamespace(_))), "{result:?}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "runs inside `unshare -Urm`, started by the mount fault tests"]
+async fn namespace_child() {
+    let Ok(case) = std::env::var(NS_CHILD) else { return };
+    assert!(mount::in_private_namespace(), "not in a private user namespace");
+    let go = go().expect("the parent found go");
+    let world = World::new(&go, &fixtures());
+    let outcome = match case.as_str() {
+        "disk_full" => {
+            // Two pages: .info and .mod fit, the zip does not.
+            mount::tmpfs(world.modcache(), 8192).unwrap();
+            let outcome = world.go(&["mod", "download", "-json", V1], LONG).await;
+            assert_eq!(outcome.exit, Exit::Code { code: 1 }, "{outcome:?}");
+            assert_eq!(
+                json_error(&outcome).map(|e| world.plain(&e)).as_deref(),
+                Some(
+                    format!(
+                        "{V1}: read \"file://$PROXY/corp.example/%21lib/@v/v1.0.0.zip\": write $GOMODCACHE/{V1_DIR}/v1.0.0.zipN.tmp: no space left on device"
+                    )
+                    .as_str()
+                )
+            );
+            assert!(outcome.stderr.lines().all(|l| l.ends_with("no space left on device")), "{}", outcome.stderr);
+            let state = CacheState::inspect(world.modcache());
+            let fs = state.filesystem.clone().unwrap();
+            assert_eq!((fs.mount.unwrap().fs_type.as_str(), fs.free_bytes, fs.size_bytes), ("tmpfs", 0, 8192));
+            assert!(state.lines()[1].starts_with("filesystem full: tmpfs on "), "{:?}", state.lines());
+            outcome
+        }
+        "read_only" => {
+            mount::read_only(world.modcache()).unwrap();
+            let outcome = world.go(&["mod", "download", "-json", V1], LONG).await;
+            assert_eq!(outcome.exit, Exit::Code { code: 1 }, "{outcome:?}");
+            assert_eq!(
+                json_error(&outcome).map(|e| world.plain(&e)).as_deref(),
+                Some("mkdir $GOMODCACHE/cache: read-only file system")
+            );
+            assert_eq!(
+                world.plain(&outcome.stderr),
+                "go: writing stat cache: mkdir $GOMODCACHE/cache: read-only file system\n\
+                 go: writing go.mod cache: mkdir $GOMODCACHE/cache: read-only file system\n"
+            );
+            let state = CacheState::inspect(world.modcache());
+            assert!(state.filesystem.as_ref().unwrap().read_only);
+            assert_eq!(state.not_writable.items[0].path, ".");
+            assert_eq!(state.not_writable.items[0].denied.as_deref(), Some("read-only file system"));
+            outcome
+        }
+        other => panic!("unknown case {other}"),
+    };
+    println!("go said:\n{}{}", world.plain(&outcome.stdout), world.plain(&outcome.stderr));
+    println!("inspection:\n{}", CacheState::inspect(world.modcache()).lines().join("\n"));
+    mount::unmount(world.modcache()).unwrap();
+    let root = world.sandbox.paths.root.clone();
+    drop(world);
+    assert!(!root.exists(), "the sandbox could not be removed after unmounting");
+    println!("namespace child done: {case}");
+}
+
+// ---- inspection of hand-made caches -------------------------------------------------
+
+/// A cache with one of every finding: a partial extraction, a zip (and a directory)
+/// without ziphash, an invalid and an empty ziphash, leftover temporary files, and a
+/// directory without write permission.
+fn damaged_cache() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("modchaos-inspect-").tempdir_in(crate::sandbox::base_dir()).unwrap();
+    let root = dir.path();
+    let modules = fixtures();
+    seed(root, &modules, SeedOptions::default()).unwrap();
+    let lib = |v: &str| VersionPaths::new(root, LIB, v);
+    CacheFault::Partial { module: LIB.into(), version: "v1.0.0".into(), stage: PartialStage::Extraction }
+        .apply(root)
+        .unwrap();
+    std::fs::remove_file(lib("v1.2.0-RC.1").ziphash).unwrap();
+    std::fs::write(lib("v1.10.0").ziphash, "xyz\n").unwrap();
+    std::fs::write(VersionPaths::new(root, "example.com/inc", "v2.0.0+incompatible").ziphash, "").unwrap();
+    std::fs::write(root.join(V1_DIR).join("v1.10.0.zip42.tmp"), "PK\x03").unwrap();
+    std::fs::create_dir(root.join("corp.example/!lib@v1.0.0.tmp-77")).unwrap();
+    std::fs::set_permissions(root.join("cache/download/example.com"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    dir
+}
+
+#[test]
+fn inspection_finds_every_kind_of_damage_in_a_hand_made_cache() {
+    let dir = damaged_cache();
+    let root = dir.path();
+    let state = CacheState::inspect(root);
+    crate::sandbox::make_writable(root);
+
+    let files: Vec<_> = tree(root).into_values().filter(|(kind, _, _)| *kind == 'f').collect();
+    assert_eq!(state.files, files.len() as u64);
+    assert_eq!(state.size_bytes, files.iter().map(|(_, _, c)| c.len() as u64).sum::<u64>());
+    assert!(state.size_complete && state.exists);
+    assert_eq!((state.zips, state.extracted), (4, 4));
+    assert!(state.locks.is_empty());
+    assert!(state.problems.is_empty(), "{:?}", state.problems);
+    let mut lines = state.lines();
+    let summary = lines.remove(0);
+    assert!(summary.starts_with(&format!("module cache {}: 4 versions downloaded, 4 extracted, ", root.display())));
+    assert!(lines.remove(0).starts_with("filesystem "));
+    let root_writable = nix::unistd::geteuid().is_root();
+    let denied = if root_writable { "this process can write it anyway (root)" } else { "permission denied" };
+    assert_eq!(
+        lines,
+        [
+            format!("partial extraction: corp.example/!lib@v1.0.0 ({V1_DIR}/v1.0.0.partial exists)"),
+            format!("temporary file left behind: {V1_DIR}/v1.10.0.zip42.tmp (3 B)"),
+            "temporary file left behind: corp.example/!lib@v1.0.0.tmp-77 (0 B)".to_string(),
+            format!("zip without ziphash: {V1_DIR}/v1.2.0-!r!c.1.zip"),
+            "extracted without ziphash: corp.example/!lib@v1.2.0-!r!c.1".to_string(),
+            format!("invalid ziphash: {V1_DIR}/v1.10.0.ziphash: \"xyz\""),
+            "empty ziphash: cache/download/example.com/inc/@v/v2.0.0+incompatible.ziphash".to_string(),
+            format!("not writable: cache/download/example.com (mode 0555; {denied})"),
+        ]
+    );
+    assert!(state.has_findings());
+    let back: CacheState = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+    assert_eq!(back, state);
+}
+
+#[test]
+fn a_healthy_cache_has_no_findings_and_a_missing_one_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path(), &fixtures(), SeedOptions::default()).unwrap();
+    let state = CacheState::inspect(dir.path());
+    assert!(!state.has_findings(), "{:?}", state.lines());
+    assert_eq!(state.lines().len(), 2, "{:?}", state.lines());
+
+    let missing = dir.path().join("nowhere/pkg/mod");
+    let state = CacheState::inspect(&missing);
+    assert!(!state.exists);
+    assert!(state.filesystem.is_some(), "free space is that of the nearest existing parent");
+    assert_eq!(state.lines()[0], format!("module cache {} does not exist", missing.display()));
+}
+
+/// Mode, size, mtime (s, ns), ctime (s, ns) and content of one path.
+type Snapshot = (u32, u64, i64, i64, i64, i64, Vec<u8>);
+
+/// Everything about every path that a write (content, mode, size, mtime, ctime)
+/// would change.
+fn snapshot(root: &Path) -> BTreeMap<String, Snapshot> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let content = if m.is_file() { std::fs::read(&path).unwrap() } else { Vec::new() };
+            if m.is_dir() {
+                stack.push(path.clone());
+            }
+            let key = path.strip_prefix(root).unwrap().display().to_string();
+            out.insert(key, (m.mode(), m.len(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec(), content));
+        }
+    }
+    out
+}
+
+#[test]
+fn inspection_never_writes() {
+    let dir = damaged_cache();
+    let held = CacheFault::LockHeld { module: LIB.into(), version: "v1.10.0".into(), hold: LONG }.apply(dir.path());
+    let before = snapshot(dir.path());
+    let state = CacheState::inspect(dir.path());
+    assert!(state.has_findings());
+    assert_eq!(snapshot(dir.path()), before);
+    drop(held);
+    crate::sandbox::make_writable(dir.path());
+}
+
+#[test]
+fn every_holder_program_shows_up_with_its_waiters() {
+    let Some(_) = HolderProgram::available() else {
+        eprintln!("*** SKIPPED: neither util-linux flock nor perl is on PATH ***");
+        return;
+    };
+    let has = |name: &str| {
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
+    };
+    for (program, name) in [(HolderProgram::Flock, "flock"), (HolderProgram::Perl, "perl")] {
+        if !has(name) {
+            eprintln!("*** SKIPPED: {name} is not on PATH ***");
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("cache/download/m.example/@v/v1.0.0.lock");
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        let holder = holder::LockHolder::start(&lock, LONG, program).unwrap();
+        // A second process waiting for the same lock, as go would.
+        let waiter = has("flock").then(|| {
+            std::process::Command::new("flock").arg("-x").arg(&lock).arg("true").process_group(0).spawn().unwrap()
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let state = loop {
+            let state = CacheState::inspect(dir.path());
+            let waiting = state.locks.first().is_some_and(|l| !l.waiters.is_empty());
+            if waiting || waiter.is_none() || std::time::Instant::now() > deadline {
+                break state;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(state.locks.len(), 1, "{name}: {:?}", state.lines());
+        let found = &state.locks[0];
+        assert_eq!(found.path, "cache/download/m.example/@v/v1.0.0.lock");
+        assert_eq!(found.holders[0].pid, holder.pid);
+        assert_eq!(found.holders[0].argv.as_ref().unwrap()[0], name);
+        if let Some(mut waiter) = waiter {
+            assert_eq!(found.waiters.len(), 1, "{name}: {:?}", state.lines());
+            assert_eq!(found.waiters[0].pid as u32, waiter.id());
+            assert!(
+                state.lines().iter().any(|l| l.contains(&format!(
+                    "1 waiter: pid {} (flock -x $GOMODCACHE/cache/download/m.example/@v/v1.0.0.lock true)",
+                    waiter.id()
+                ))),
+                "{:?}",
+                state.lines()
+            );
+            holder.release();
+            // The waiter gets the lock and finishes.
+            assert!(waiter.wait().unwrap().success());
+        } else {
+            holder.release();
+        }
+        assert!(CacheState::inspect(dir.path()).locks.is_empty(), "{name}: the lock outlived its holder");
     }
 }
