@@ -4,6 +4,7 @@
 //! command to run against it, the diagnosis the failure must get, and a recovery that
 //! must make the download succeed with verified content. See `DESIGN.md` for the map.
 
+pub mod cache;
 pub mod diagnose;
 pub mod evidence;
 pub mod expect;
