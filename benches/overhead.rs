@@ -180,6 +180,7 @@ fn download_bare(
             env: &env,
             cwd: &sandbox.paths.work,
             timeout: Duration::from_secs(120),
+            inspect_cache: None,
         }))
         .unwrap();
     let took = started.elapsed();

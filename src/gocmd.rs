@@ -68,6 +68,9 @@ pub struct GoOutcome {
     pub duration_ms: f64,
     /// Process id of go, which is also its process group id.
     pub pid: u32,
+    /// The module cache when go ended (or at the deadline, before it was killed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheState>,
 }
 
 /// One go command to run.
@@ -83,6 +86,9 @@ pub struct GoInvocation<'a> {
     pub cwd: &'a Path,
     /// Deadline.
     pub timeout: Duration,
+    /// The module cache to inspect when the command ends — at the deadline before go is
+    /// killed, so that a lock go is blocked on still shows go as its waiter.
+    pub inspect_cache: Option<&'a Path>,
 }
 
 /// Kills a process group when dropped, so a cancelled run leaves nothing behind.
@@ -115,6 +121,7 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
     let mut guard = GroupGuard(Some(pid as i32));
     let stdout = tokio::spawn(read_capped(child.stdout.take()));
     let stderr = tokio::spawn(read_capped(child.stderr.take()));
+    let mut cache = None;
     let exit = match tokio::time::timeout(inv.timeout, child.wait()).await {
         Ok(status) => {
             let status = status?;
@@ -126,6 +133,7 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
             }
         }
         Err(_) => {
+            cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
             let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGTERM);
             if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
                 let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
@@ -144,7 +152,10 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
         tokio::time::timeout(GRACE, h).await.ok().and_then(Result::ok).unwrap_or_default()
     };
     let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
-    Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid })
+    if cache.is_none() {
+        cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
+    }
+    Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })
 }
 
 /// Live (non-zombie) processes whose process group is `pgid`, read from `/proc`.
@@ -223,7 +234,14 @@ mod tests {
         let fake = script("sh -c 'trap \"\" TERM; sleep 300' &\necho started >&2\nsleep 300");
         let env = BTreeMap::from([("PATH".to_string(), std::env::var("PATH").unwrap())]);
         let cwd = std::env::temp_dir();
-        let inv = GoInvocation { go: &fake, args: &[], env: &env, cwd: &cwd, timeout: Duration::from_millis(500) };
+        let inv = GoInvocation {
+            go: &fake,
+            args: &[],
+            env: &env,
+            cwd: &cwd,
+            timeout: Duration::from_millis(500),
+            inspect_cache: None,
+        };
         let outcome = run(&inv).await.unwrap();
         assert_eq!(outcome.exit, Exit::Timeout);
         assert!(outcome.stderr.contains("started"));
@@ -235,7 +253,14 @@ mod tests {
         let fake = script("echo out; echo err >&2; exit 3");
         let env = BTreeMap::new();
         let cwd = std::env::temp_dir();
-        let inv = GoInvocation { go: &fake, args: &[], env: &env, cwd: &cwd, timeout: Duration::from_secs(10) };
+        let inv = GoInvocation {
+            go: &fake,
+            args: &[],
+            env: &env,
+            cwd: &cwd,
+            timeout: Duration::from_secs(10),
+            inspect_cache: None,
+        };
         let outcome = run(&inv).await.unwrap();
         assert_eq!(outcome.exit, Exit::Code { code: 3 });
         assert_eq!((outcome.stdout.as_str(), outcome.stderr.as_str()), ("out\n", "err\n"));

@@ -1,20 +1,124 @@
-//! Applying recovery steps: environment edits, `.netrc` credentials, cache cleaning. The
-//! environment is kept in scenario terms (host names); the host map translates it for go.
+//! Preparing the module cache before a run, and applying recovery steps: environment
+//! edits, `.netrc` credentials, trust, cache cleaning, stopping lock holders, moving the
+//! cache. The environment is kept in scenario terms (host names); the host map
+//! translates it for go.
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::cache::{AppliedFault, CacheState};
+use crate::fixture::ModuleSet;
+use crate::scenario::{CacheFaultSpec, CacheSetup};
 
 use crate::pki::Authority;
 use crate::sandbox::Sandbox;
 use crate::scenario::RecoveryStep;
 use crate::world::HostMap;
 
-/// What recovery steps change: the environment (scenario terms) and the trusted CAs.
+/// What recovery steps change: the environment (scenario terms), the trusted CAs and
+/// where the module cache lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Environment variables, in order.
     pub env: Vec<(String, String)>,
     /// Certificate authorities in go's trust bundle.
     pub trust: Vec<Authority>,
+    /// GOMODCACHE (the sandbox's, until a recovery moves it).
+    pub modcache: PathBuf,
+}
+
+/// The module cache as a scenario wants it before the run. Lives as long as the
+/// scenario: dropping it stops lock holders and removes the mounts (a mount point could
+/// not be removed with the sandbox).
+#[derive(Debug, Default)]
+pub struct CachePrepared {
+    /// One line per thing done, for the report.
+    pub descriptions: Vec<String>,
+    faults: Vec<AppliedFault>,
+    mounts: Vec<PathBuf>,
+}
+
+impl CachePrepared {
+    /// Seeds `setup`'s versions from `modules` into `modcache` and applies its faults,
+    /// in the order the file gives them (a tiny filesystem is mounted before seeding).
+    pub fn apply(setup: &CacheSetup, modules: &ModuleSet, modcache: &Path) -> Result<CachePrepared, String> {
+        let mut prepared = CachePrepared::default();
+        for fault in &setup.faults {
+            if let CacheFaultSpec::DiskFull(bytes) = fault {
+                crate::cache::mount::tmpfs(modcache, *bytes).map_err(|e| e.to_string())?;
+                prepared.mounts.push(modcache.to_path_buf());
+                prepared.descriptions.push(format!("disk_full: a {bytes}-byte filesystem mounted on the module cache"));
+            }
+        }
+        for (path, version) in &setup.seed {
+            let module = modules.get(path, version).ok_or_else(|| format!("{path}@{version} is not a fixture"))?;
+            crate::cache::seed_module(modcache, module, crate::cache::SeedOptions::default())
+                .map_err(|e| e.to_string())?;
+            prepared.descriptions.push(format!("seeded {path}@{version}"));
+        }
+        for fault in &setup.faults {
+            match fault {
+                CacheFaultSpec::Files(f) => {
+                    let applied = f.apply(modcache).map_err(|e| format!("{}: {e}", f.name()))?;
+                    prepared.descriptions.push(format!("{}: {}", f.name(), applied.description));
+                    prepared.faults.push(applied);
+                }
+                CacheFaultSpec::ReadOnly(scope) => {
+                    let target = match scope {
+                        crate::cache::ReadOnlyScope::Cache => modcache.to_path_buf(),
+                        crate::cache::ReadOnlyScope::Download => crate::cache::layout::download_root(modcache),
+                    };
+                    crate::cache::mount::read_only(&target).map_err(|e| e.to_string())?;
+                    prepared.descriptions.push(format!("read_only: {} mounted read-only", target.display()));
+                    prepared.mounts.push(target);
+                }
+                CacheFaultSpec::DiskFull(_) => {}
+            }
+        }
+        Ok(prepared)
+    }
+}
+
+impl Drop for CachePrepared {
+    fn drop(&mut self) {
+        for fault in self.faults.drain(..) {
+            fault.release();
+        }
+        for mount in self.mounts.drain(..).rev() {
+            let _ = crate::cache::mount::unmount(&mount);
+        }
+    }
+}
+
+/// Stops every process holding a lock in `modcache` (and its process group, which a
+/// `flock … cmd` holder shares with the command keeping the lock open); returns one line
+/// per process stopped.
+pub fn release_locks(modcache: &Path) -> Vec<String> {
+    let state = CacheState::inspect(modcache);
+    let mut stopped = Vec::new();
+    for lock in &state.locks {
+        for holder in lock.holders.iter().filter(|h| h.pid > 0) {
+            let pid = nix::unistd::Pid::from_raw(holder.pid);
+            let group = nix::unistd::getpgid(Some(pid)).ok();
+            let own = nix::unistd::getpgid(None).ok();
+            match group.filter(|g| Some(*g) != own) {
+                Some(group) => {
+                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                }
+                None => {
+                    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                }
+            }
+            let command = holder.argv.as_ref().map_or_else(|| "?".to_string(), |a| a.join(" "));
+            stopped.push(format!("stopped pid {} ({command}) holding {}", holder.pid, lock.path));
+        }
+    }
+    // Wait until the kernel has dropped the locks, so the rerun does not race them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline && !CacheState::inspect(modcache).locks.is_empty() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    stopped
 }
 
 /// Applies `steps` in order to `config` and the sandbox; returns one line per step.
@@ -55,7 +159,22 @@ pub fn apply(
                     writeln!(file, "machine {machine} login {login} password {password}")?;
                 }
             }
-            RecoveryStep::CleanCache => sandbox.clean_module_cache()?,
+            RecoveryStep::CleanCache => crate::sandbox::remove_tree(&config.modcache)?,
+            RecoveryStep::ReleaseLocks => {
+                let stopped = release_locks(&config.modcache);
+                done.push(match stopped.is_empty() {
+                    true => "no process held a module cache lock".to_string(),
+                    false => stopped.join("; "),
+                });
+                continue;
+            }
+            RecoveryStep::MoveCache => {
+                let moved = sandbox.paths.root.join(format!("modcache-{}", done.len() + 1));
+                std::fs::create_dir_all(&moved)?;
+                done.push(format!("moved the module cache to {}", moved.display()));
+                config.modcache = moved;
+                continue;
+            }
             RecoveryStep::Trust(cas) => {
                 for ca in cas {
                     if !config.trust.contains(ca) {
@@ -90,7 +209,8 @@ mod tests {
         let map = HostMap::default();
         let env =
             vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
-        let mut config = ClientConfig { env, trust: vec![Authority::Scenario] };
+        let mut config =
+            ClientConfig { env, trust: vec![Authority::Scenario], modcache: sandbox.paths.modcache.clone() };
         let steps = [
             RecoveryStep::Replace { var: "GOPROXY".into(), from: ",".into(), to: "|".into() },
             RecoveryStep::Append { var: "GOPROXY".into(), value: "|direct".into() },

@@ -105,7 +105,8 @@ pub async fn go_mod_verify(
     let flags = env.get("GOFLAGS").cloned().unwrap_or_default();
     env.insert("GOFLAGS".into(), format!("{flags} -mod=mod").trim().to_string());
     let args = ["mod".to_string(), "verify".to_string()];
-    let inv = GoInvocation { go, args: &args, env: &env, cwd: dir, timeout: Duration::from_secs(60) };
+    let inv =
+        GoInvocation { go, args: &args, env: &env, cwd: dir, timeout: Duration::from_secs(60), inspect_cache: None };
     match gocmd::run(&inv).await {
         Ok(outcome) => {
             if outcome.exit.success() && outcome.stdout.contains("all modules verified") {

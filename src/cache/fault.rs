@@ -57,7 +57,7 @@ pub enum FaultError {
 }
 
 /// How a cached zip is damaged.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Corruption {
     /// Cut to half its length, as an interrupted copy leaves it: the central directory
@@ -73,7 +73,7 @@ pub enum Corruption {
 }
 
 /// Where an interrupted operation stopped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PartialStage {
     /// Extraction stopped half-way: `<v>.partial` exists, the extracted directory holds
@@ -87,7 +87,7 @@ pub enum PartialStage {
 }
 
 /// What is made read-only.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReadOnlyScope {
     /// GOMODCACHE and everything in it (a cache created by another user).

@@ -109,7 +109,14 @@ impl World {
 
     async fn go_with(&self, program: &Path, args: &[&str], timeout: Duration) -> GoOutcome {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        let inv = GoInvocation { go: program, args: &args, env: &self.env, cwd: &self.sandbox.paths.work, timeout };
+        let inv = GoInvocation {
+            go: program,
+            args: &args,
+            env: &self.env,
+            cwd: &self.sandbox.paths.work,
+            timeout,
+            inspect_cache: None,
+        };
         crate::gocmd::run(&inv).await.unwrap()
     }
 

@@ -31,9 +31,10 @@ impl<'a> Facts<'a> {
         self.errors.iter().filter_map(move |e| pattern.captures(&e.text).map(|c| (e, c)))
     }
 
-    /// The configured value of `var`.
+    /// What go saw for `var`: the configured value, else the one `go env -json` reported
+    /// (the evidence of a log, or of `modchaos doctor`).
     pub fn env(&self, var: &str) -> Option<&str> {
-        self.evidence.env_var(var)
+        self.evidence.env_var(var).or_else(|| self.evidence.go_env.as_ref()?.get(var).map(String::as_str))
     }
 
     /// `VAR=value` as an evidence line, when set.

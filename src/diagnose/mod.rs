@@ -40,6 +40,8 @@ pub enum Source {
     Requests,
     /// The sealed world's resolver log.
     Dns,
+    /// The module cache's inspection.
+    Cache,
     /// The environment.
     Env,
     /// The exit status and timing.

@@ -154,6 +154,9 @@ pub struct Evidence {
     pub exit: Option<Exit>,
     /// Wall time in ms.
     pub duration_ms: Option<f64>,
+    /// go's process id (as the module cache's lock table names it), when it ran here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
     /// Standard error, host names as the scenario writes them.
     pub stderr: String,
     /// Standard output, likewise.
@@ -169,6 +172,14 @@ pub struct Evidence {
     pub dns: Vec<DnsRecord>,
     /// The environment as configured (scenario terms).
     pub env: Vec<(String, String)>,
+    /// `go env -json` as the go command saw it, when known (a log that printed it, or
+    /// `modchaos doctor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go_env: Option<std::collections::BTreeMap<String, String>>,
+    /// The module cache when go ended (or at the deadline, before it was killed): locks
+    /// and their holders, partial and temporary files, permissions, free space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::CacheState>,
     /// Where the fakes listened.
     pub hosts: Option<HostMap>,
 }
@@ -188,6 +199,7 @@ impl Evidence {
             command: Some(outcome.command.clone()),
             exit: Some(outcome.exit),
             duration_ms: Some(outcome.duration_ms),
+            pid: Some(outcome.pid),
             records: parse_json_records(&stdout),
             trace: parse_trace(&stderr),
             stderr,
@@ -195,6 +207,8 @@ impl Evidence {
             requests,
             dns,
             env,
+            cache: outcome.cache.clone(),
+            go_env: None,
             hosts: Some(map.clone()),
         }
     }
@@ -206,20 +220,13 @@ impl Evidence {
         let cleaned = log::clean(text);
         let go = log::go_output(&cleaned);
         let context = log::context(&cleaned);
-        let mut env = context.env;
-        if let Some(go_env) = &context.go_env {
-            for (k, v) in go_env {
-                if !env.iter().any(|(var, _)| var == k) && !v.is_empty() {
-                    env.push((k.clone(), v.clone()));
-                }
-            }
-        }
         Evidence {
             command: context.command,
             records: parse_json_records(&go),
             trace: parse_trace(&go),
             stderr: go,
-            env,
+            env: context.env,
+            go_env: context.go_env,
             ..Default::default()
         }
     }

@@ -46,6 +46,7 @@ pub fn source_name(source: Source) -> &'static str {
         Source::Trace => "trace",
         Source::Requests => "requests",
         Source::Dns => "dns",
+        Source::Cache => "cache",
         Source::Env => "env",
         Source::Exit => "exit",
     }

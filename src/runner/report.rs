@@ -90,6 +90,9 @@ pub struct ScenarioReport {
     pub sandbox: Option<String>,
     /// Whether the sandbox was removed.
     pub sandbox_removed: bool,
+    /// What was done to the module cache before the run (seeded versions, faults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<String>,
     /// The network mode it ran in (`None` when it did not run).
     #[serde(default)]
     pub network: Option<crate::sealed::NetworkMode>,
@@ -112,6 +115,7 @@ impl ScenarioReport {
             hosts: Vec::new(),
             sandbox: None,
             sandbox_removed: false,
+            cache: Vec::new(),
             network: None,
         }
     }

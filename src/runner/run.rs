@@ -15,7 +15,7 @@ use crate::expect::{self, Failure};
 use crate::fake::Phase;
 use crate::gobin::GoBinary;
 use crate::gocmd::{self, GoInvocation, GoOutcome};
-use crate::recover::{self, ClientConfig};
+use crate::recover::{self, CachePrepared, ClientConfig};
 use crate::sandbox::Sandbox;
 use crate::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario};
 use crate::sealed::{NetworkMode, SealedSupport};
@@ -98,10 +98,13 @@ impl RunOptions {
     }
 }
 
-/// The environment go gets: the sandbox's hermetic base, the guard proxy, then the
-/// scenario's variables with declared hosts mapped to their addresses.
-pub fn go_env(sandbox: &Sandbox, scenario_env: &[(String, String)], map: &HostMap) -> BTreeMap<String, String> {
+/// The environment go gets: the sandbox's hermetic base (with the module cache the
+/// configuration names), the guard proxy, then the scenario's variables with declared
+/// hosts mapped to their addresses.
+pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeMap<String, String> {
+    let scenario_env = &config.env;
     let mut env = sandbox.base_env();
+    env.insert("GOMODCACHE".into(), config.modcache.display().to_string());
     let sets_proxy = scenario_env.iter().any(|(k, _)| PROXY_VARS.contains(&k.as_str()));
     if let (Some(guard), false) = (map.guard, sets_proxy) {
         for var in PROXY_VARS {
@@ -134,14 +137,9 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn run_steps(
-        &mut self,
-        steps: &[GoStep],
-        phase: Phase,
-        env: &[(String, String)],
-    ) -> Result<GoOutcome, String> {
+    async fn run_steps(&mut self, steps: &[GoStep], phase: Phase, config: &ClientConfig) -> Result<GoOutcome, String> {
         self.world.log.set_phase(phase);
-        let go_env = go_env(self.sandbox, env, &self.world.map);
+        let go_env = go_env(self.sandbox, config, &self.world.map);
         let mut last = None;
         for step in steps {
             let command = step.command_line();
@@ -156,6 +154,7 @@ impl Ctx<'_> {
                 env: &go_env,
                 cwd: &self.sandbox.paths.work,
                 timeout: step.timeout,
+                inspect_cache: Some(&config.modcache),
             };
             let outcome = gocmd::run(&inv).await.map_err(|e| format!("cannot run `{command}`: {e}"))?;
             self.sink.emit(&Event::CommandFinished {
@@ -181,15 +180,15 @@ impl Ctx<'_> {
     async fn verify(
         &mut self,
         evidence: &Evidence,
-        env: &[(String, String)],
+        config: &ClientConfig,
         report: &mut ScenarioReport,
     ) -> verify::Verification {
         let scenario = self.scenario;
         self.world.log.set_phase(Phase::Verify);
         let args: Vec<String> = scenario.run.iter().flat_map(|s| s.args.iter().cloned()).collect();
         let targets = verify::downloaded(evidence, &args, &scenario.modules);
-        let mut v = verify::check_cache(&targets, evidence, &scenario.modules, &self.sandbox.paths.modcache);
-        let go_env = go_env(self.sandbox, env, &self.world.map);
+        let mut v = verify::check_cache(&targets, evidence, &scenario.modules, &config.modcache);
+        let go_env = go_env(self.sandbox, config, &self.world.map);
         self.sink.emit(&Event::CommandStarted {
             scenario: scenario.name.clone(),
             phase: Phase::Verify,
@@ -230,10 +229,10 @@ impl Ctx<'_> {
         v
     }
 
-    fn evidence(&self, outcome: &GoOutcome, phase: Phase, env: &[(String, String)]) -> Evidence {
+    fn evidence(&self, outcome: &GoOutcome, phase: Phase, config: &ClientConfig) -> Evidence {
         let requests = self.world.log.snapshot().into_iter().filter(|r| r.phase == phase).collect();
         let dns = self.world.log.snapshot_dns().into_iter().filter(|q| q.phase == phase).collect();
-        Evidence::from_run(outcome, &self.world.map, requests, dns, env.to_vec())
+        Evidence::from_run(outcome, &self.world.map, requests, dns, config.env.clone())
     }
 }
 
@@ -310,10 +309,17 @@ async fn run_in(
     report.hosts = world.map.describe();
     let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
 
-    let mut config = ClientConfig { env: scenario.env.clone(), trust: scenario.trust.clone() };
+    let mut config = ClientConfig {
+        env: scenario.env.clone(),
+        trust: scenario.trust.clone(),
+        modcache: sandbox.paths.modcache.clone(),
+    };
+    // Kept until the scenario ends: lock holders live, mounts stay.
+    let _cache = CachePrepared::apply(&scenario.cache, &scenario.modules, &config.modcache)
+        .map_err(|e| format!("cannot prepare the module cache: {e}"))?;
+    report.cache = _cache.descriptions.clone();
     sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(|e| format!("cannot write the trust bundle: {e}"))?;
-    let env = &config.env;
-    let result = ctx.run_steps(&scenario.run, Phase::Run, env).await;
+    let result = ctx.run_steps(&scenario.run, Phase::Run, &config).await;
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -321,11 +327,11 @@ async fn run_in(
             return Err(e);
         }
     };
-    let evidence = ctx.evidence(&outcome, Phase::Run, env);
+    let evidence = ctx.evidence(&outcome, Phase::Run, &config);
     let diagnosis = diagnose(&evidence);
     report.failures.extend(expect::check(&scenario.expect, &evidence, &diagnosis, Phase::Run));
     if scenario.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
-        report.verification = Some(ctx.verify(&evidence, env, report).await);
+        report.verification = Some(ctx.verify(&evidence, &config, report).await);
     }
     report.run = Some(PhaseReport { evidence, diagnosis });
 
@@ -336,8 +342,7 @@ async fn run_in(
         sandbox
             .write_trust(&world.pki.bundle(&config.trust))
             .map_err(|e| format!("cannot write the trust bundle: {e}"))?;
-        let env = &config.env;
-        let outcome = ctx.run_steps(&scenario.run, Phase::Recover, env).await;
+        let outcome = ctx.run_steps(&scenario.run, Phase::Recover, &config).await;
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -345,11 +350,11 @@ async fn run_in(
                 return Err(e);
             }
         };
-        let evidence = ctx.evidence(&outcome, Phase::Recover, env);
+        let evidence = ctx.evidence(&outcome, Phase::Recover, &config);
         let diagnosis = diagnose(&evidence);
         report.failures.extend(expect::check(&recovery.expect, &evidence, &diagnosis, Phase::Recover));
         let verification = if recovery.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
-            Some(ctx.verify(&evidence, env, report).await)
+            Some(ctx.verify(&evidence, &config, report).await)
         } else {
             None
         };

@@ -37,6 +37,8 @@ pub struct Scenario {
     pub trust: Vec<crate::pki::Authority>,
     /// Environment for go in scenario terms (URLs name declared hosts), in file order.
     pub env: Vec<(String, String)>,
+    /// The module cache before the run.
+    pub cache: CacheSetup,
     /// Files for the work module directory (relative path, content).
     pub files: Vec<(String, String)>,
     /// The go commands.
@@ -67,6 +69,44 @@ pub struct ResolverOptions {
     pub timeout: Option<Duration>,
     /// Tries per name and server (`options attempts:N`).
     pub attempts: Option<u32>,
+}
+
+/// What the module cache holds, and what is broken in it, before the run.
+#[derive(Debug, Clone, Default)]
+pub struct CacheSetup {
+    /// Versions written into the cache as go leaves them (path, version).
+    pub seed: Vec<(String, String)>,
+    /// Faults, applied in order after seeding.
+    pub faults: Vec<CacheFaultSpec>,
+}
+
+impl CacheSetup {
+    /// True when the cache starts empty and sound.
+    pub fn is_empty(&self) -> bool {
+        self.seed.is_empty() && self.faults.is_empty()
+    }
+}
+
+/// One cache fault, by how it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheFaultSpec {
+    /// Damage to files, or a process holding a lock.
+    Files(crate::cache::CacheFault),
+    /// A read-only bind mount (so that even root cannot write).
+    ReadOnly(crate::cache::ReadOnlyScope),
+    /// A tmpfs of this many bytes over the module cache.
+    DiskFull(u64),
+}
+
+impl CacheFaultSpec {
+    /// The name scenario files use.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CacheFaultSpec::Files(f) => f.name(),
+            CacheFaultSpec::ReadOnly(_) => "read_only",
+            CacheFaultSpec::DiskFull(_) => "disk_full",
+        }
+    }
 }
 
 /// One declared host.
@@ -352,6 +392,10 @@ pub enum RecoveryStep {
     },
     /// Empty the module cache.
     CleanCache,
+    /// Stop the processes holding locks in the module cache.
+    ReleaseLocks,
+    /// Point GOMODCACHE at a new empty directory.
+    MoveCache,
     /// Trust more certificate authorities.
     Trust(Vec<crate::pki::Authority>),
 }
@@ -373,6 +417,8 @@ impl RecoveryStep {
                 format!("add .netrc credentials for {host} (login {login})")
             }
             RecoveryStep::CleanCache => "empty the module cache".to_string(),
+            RecoveryStep::ReleaseLocks => "stop the processes holding module cache locks".to_string(),
+            RecoveryStep::MoveCache => "move the module cache to a new, writable, roomy directory".to_string(),
             RecoveryStep::Trust(cas) => {
                 format!("trust the {} CA", cas.iter().map(|c| c.name()).collect::<Vec<_>>().join(" and "))
             }

@@ -18,6 +18,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("enable-goproxy", include_str!("../../scenarios/playbooks/enable-goproxy.yaml")),
     ("git-credentials", include_str!("../../scenarios/playbooks/git-credentials.yaml")),
     ("goproxy-credentials", include_str!("../../scenarios/playbooks/goproxy-credentials.yaml")),
+    ("kill-lock-holder", include_str!("../../scenarios/playbooks/kill-lock-holder.yaml")),
+    ("move-module-cache", include_str!("../../scenarios/playbooks/move-module-cache.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
     ("private-modules-nosumdb", include_str!("../../scenarios/playbooks/private-modules-nosumdb.yaml")),
     ("private-modules-via-proxy", include_str!("../../scenarios/playbooks/private-modules-via-proxy.yaml")),
@@ -168,6 +170,17 @@ pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>>
     Ok(LoadedPlaybook { path: path.to_path_buf(), source, params, raw })
 }
 
+/// What a built-in playbook does, in one sentence (the first of its `about`), for
+/// diagnoses that suggest it.
+pub fn summary(name: &str) -> Option<String> {
+    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+    let raw: RawPlaybook = serde_saphyr::from_str(text).ok()?;
+    let about = raw.about?.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = about.split_inclusive(". ").next().unwrap_or(&about).trim().to_string();
+    Some(first)
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,14 +196,4 @@ mod tests {
             assert_eq!(book.raw.name.value, *name);
         }
     }
-}
-
-/// What a built-in playbook does, in one sentence (the first of its `about`), for
-/// diagnoses that suggest it.
-pub fn summary(name: &str) -> Option<String> {
-    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
-    let raw: RawPlaybook = serde_saphyr::from_str(text).ok()?;
-    let about = raw.about?.split_whitespace().collect::<Vec<_>>().join(" ");
-    let first = about.split_inclusive(". ").next().unwrap_or(&about).trim().to_string();
-    Some(first)
 }

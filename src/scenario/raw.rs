@@ -50,6 +50,10 @@ pub struct RawScenario {
     /// Environment for go, on top of the hermetic defaults. URLs must name declared hosts.
     #[serde(default)]
     pub env: Keyed<At<String>>,
+    /// The module cache's state before the run: versions already downloaded, and what
+    /// is broken in it.
+    #[serde(default)]
+    pub cache: Option<RawCache>,
     /// Files written into the work module directory before the run (a `go.mod` is
     /// generated unless given here).
     #[serde(default)]
@@ -588,6 +592,134 @@ pub struct RawReplaceBody {
     pub content_type: Option<String>,
 }
 
+/// The module cache before the run.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// Versions (`path@version`, from the scenario's modules) written into the cache
+    /// exactly as a successful `go mod download` leaves them.
+    #[serde(default)]
+    pub seed: Vec<At<String>>,
+    /// What is broken in the cache, applied in order after seeding.
+    #[serde(default)]
+    pub faults: Vec<At<RawCacheFault>>,
+}
+
+/// One broken state of the module cache.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawCacheFault {
+    /// Another live process holds the version's `.lock` (flock): go blocks forever,
+    /// printing nothing, when it needs the zip.
+    LockHeld(RawLockHeld),
+    /// The cache (or its download directory) cannot be written: a read-only mount, so
+    /// that even root gets `read-only file system` (sealed worlds only).
+    ReadOnly(RawReadOnly),
+    /// The cached zip damaged and its extracted directory removed (the version must be
+    /// seeded).
+    CorruptZip(RawCorruptZip),
+    /// An interrupted extraction (`.partial` marker) or download (`.tmp` file) left behind.
+    Partial(RawPartial),
+    /// The version's `.ziphash` truncated to zero bytes.
+    EmptyZiphash(RawVersionRef),
+    /// The version's `.ziphash` deleted.
+    MissingZiphash(RawVersionRef),
+    /// The module cache lives on a tiny filesystem (a tmpfs of `size`): downloads fail
+    /// with `no space left on device` (sealed worlds only).
+    DiskFull(RawDiskFull),
+}
+
+/// A version in the cache.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVersionRef {
+    /// `path@version`.
+    pub module: At<String>,
+}
+
+/// `lock_held` settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLockHeld {
+    /// `path@version` whose lock is held.
+    pub module: At<String>,
+    /// Longest time the holder lives if the harness dies (default 10m); normally it is
+    /// killed with the scenario.
+    #[serde(default)]
+    pub hold: Option<At<String>>,
+}
+
+/// `read_only` settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawReadOnly {
+    /// `cache` (all of GOMODCACHE, the default) or `download` (only `cache/download`).
+    #[serde(default)]
+    pub scope: Option<crate::cache::ReadOnlyScope>,
+}
+
+/// `corrupt_zip` settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorruptZip {
+    /// `path@version` whose zip is damaged.
+    pub module: At<String>,
+    /// `truncate` (default), `garbage` or `checksum` (one CRC bit flipped).
+    #[serde(default)]
+    pub how: Option<crate::cache::Corruption>,
+}
+
+/// `partial` settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartial {
+    /// `path@version` left half-done.
+    pub module: At<String>,
+    /// `extraction` (default) or `download`.
+    #[serde(default)]
+    pub stage: Option<crate::cache::PartialStage>,
+}
+
+/// `disk_full` settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiskFull {
+    /// Size of the filesystem (`8KiB`, `1MiB`, or a number of bytes).
+    pub size: At<RawSize>,
+}
+
+/// A size: bytes, or a number with `KiB`/`MiB`/`KB`/`MB`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawSize {
+    /// Bytes.
+    Bytes(u64),
+    /// With a unit.
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SizeVisitor;
+        impl Visitor<'_> for SizeVisitor {
+            type Value = RawSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size like `8KiB`, or a number of bytes")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSize, E> {
+                Ok(RawSize::Bytes(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSize, E> {
+                u64::try_from(v).map(RawSize::Bytes).map_err(|_| E::custom("a size cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSize, E> {
+                Ok(RawSize::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(SizeVisitor)
+    }
+}
+
 /// The go command(s) of a scenario.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -791,6 +923,11 @@ pub enum RawRecoveryStep {
     },
     /// Empty the sandbox's module cache.
     CleanCache(RawEmpty),
+    /// Stop every process that holds a lock in the module cache (found in /proc/locks),
+    /// as a person would kill a stuck build.
+    ReleaseLocks(RawEmpty),
+    /// Point GOMODCACHE at a new, empty directory on a roomy, writable filesystem.
+    MoveCache(RawEmpty),
     /// Add certificate authorities to the bundle go trusts (`SSL_CERT_FILE`): `scenario`,
     /// `private` or `corporate`.
     Trust(Vec<At<String>>),

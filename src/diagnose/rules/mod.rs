@@ -1,6 +1,7 @@
 //! The rules, one file per category family, tried in order: the first that recognises
 //! the evidence decides. Each rule is a plain function over [`Facts`].
 
+pub mod cache;
 pub mod dns;
 pub mod module;
 pub mod net;
@@ -23,6 +24,7 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 /// Every rule, most specific first.
 pub const RULES: &[(&str, Rule)] = &[
     ("success", outcome::success),
+    ("cache.permission", cache::permission),
     ("sumdb.mismatch", sumdb::mismatch),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
@@ -39,6 +41,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("module.invalid_version", module::invalid_version),
+    ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),
 ];
 
