@@ -1,6 +1,7 @@
 //! The fakes of a world: in-process servers that speak the real protocols, apply the
 //! scenario's faults and record every request.
 
+pub mod forward;
 pub mod goproxy;
 pub mod http;
 pub mod record;
