@@ -320,8 +320,11 @@ where
     let result = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
     let (up, down) = (client.read, upstream.read);
     let mut note = format!("{note}: {up} B up, {down} B down");
-    if let Err(e) = result {
-        note += &format!(", ended by: {e}");
+    match result {
+        Ok(_) => {}
+        // go exits or drops idle connections without a TLS close_notify: no news.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => note += ", closed without a TLS close_notify",
+        Err(e) => note += &format!(", ended by: {e}"),
     }
     TunnelEnd { bytes: down, note }
 }

@@ -91,9 +91,16 @@ impl Head {
     }
 }
 
+/// A regression must fail the test, not hang it.
+const PATIENCE: Duration = Duration::from_secs(20);
+
 /// Reads a response head byte by byte (so nothing after it is consumed); `None` when the
 /// connection ends before the first byte.
 async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Option<Head>> {
+    tokio::time::timeout(PATIENCE, read_head_now(stream)).await.expect("a response head in time")
+}
+
+async fn read_head_now<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Option<Head>> {
     let mut raw = Vec::new();
     while !raw.ends_with(b"\r\n\r\n") {
         let mut byte = [0u8; 1];
@@ -113,13 +120,19 @@ async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Option<He
     Ok(Some(Head { status, headers }))
 }
 
+/// Reads the Content-Length body after `head`.
+async fn read_body<S: AsyncRead + Unpin>(stream: &mut S, head: &Head) -> Vec<u8> {
+    let length: usize = head.header("content-length").expect("a Content-Length").parse().unwrap();
+    let mut body = vec![0u8; length];
+    tokio::time::timeout(PATIENCE, stream.read_exact(&mut body)).await.expect("the body in time").unwrap();
+    body
+}
+
 /// Reads a whole response with a Content-Length body.
 async fn read_response<S: AsyncRead + Unpin>(stream: &mut S) -> (Head, String) {
     let head = read_head(stream).await.unwrap().expect("a response");
-    let length: usize = head.header("content-length").expect("a Content-Length").parse().unwrap();
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.unwrap();
-    (head, String::from_utf8(body).unwrap())
+    let body = read_body(stream, &head).await;
+    (head, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// Sends `CONNECT target` (with `extra` header lines) and reads the response head.
@@ -162,7 +175,7 @@ async fn get<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, path: &str) -> (
 
 /// The log once `done` holds, or a panic listing every record after a generous wait.
 async fn wait_for(log: &RequestLog, done: impl Fn(&[RequestRecord]) -> bool) -> Vec<RequestRecord> {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + PATIENCE;
     loop {
         let records = log.snapshot();
         if done(&records) {
@@ -279,9 +292,7 @@ async fn a_refusing_proxy_answers_403_with_a_block_page() {
     let (mut stream, head) = connect(setup.proxy, "upstream.test:443", "").await;
     let head = head.expect("an answer");
     assert_eq!(head.status, 403);
-    let length: usize = head.header("content-length").unwrap().parse().unwrap();
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.unwrap();
+    let body = read_body(&mut stream, &head).await;
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("CONNECT upstream.test:443) are not allowed by corporate policy"), "{body}");
     let record = proxy_record(&setup.log, 1).await;
@@ -294,7 +305,8 @@ async fn a_dropping_proxy_closes_without_a_response() {
     let (mut stream, head) = connect(setup.proxy, "upstream.test:443", "").await;
     assert!(head.is_none(), "{head:?}");
     let mut rest = Vec::new();
-    assert_eq!(stream.read_to_end(&mut rest).await.unwrap(), 0, "a clean end of stream, not a reset");
+    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut rest)).await.expect("the end in time");
+    assert_eq!(read.unwrap(), 0, "a clean end of stream, not a reset");
     let record = proxy_record(&setup.log, 1).await;
     assert_eq!(record.status, None);
     assert!(record.note.unwrap().starts_with("dropped by the proxy"));
@@ -307,9 +319,7 @@ async fn blocked_targets_get_the_corporate_block_page() {
     let (mut stream, head) = connect(setup.proxy, "pkg.Blocked.test:443", "").await;
     let head = head.expect("an answer");
     assert_eq!(head.status, 403);
-    let length: usize = head.header("content-length").unwrap().parse().unwrap();
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.unwrap();
+    let body = read_body(&mut stream, &head).await;
     assert!(String::from_utf8(body).unwrap().contains("access to pkg.blocked.test is blocked by corporate policy"));
     // Absolute-form requests are filtered too; other targets pass.
     let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
@@ -327,9 +337,7 @@ async fn unknown_or_unreachable_targets_get_a_502_naming_them() {
     let (mut stream, head) = connect(setup.proxy, "nowhere.test:443", "").await;
     let head = head.expect("an answer");
     assert_eq!(head.status, 502);
-    let length: usize = head.header("content-length").unwrap().parse().unwrap();
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.unwrap();
+    let body = read_body(&mut stream, &head).await;
     assert!(String::from_utf8(body).unwrap().contains("cannot resolve nowhere.test"));
     let (_, head) = connect(setup.proxy, "down.test:443", "").await;
     assert_eq!(head.expect("an answer").status, 502);
@@ -402,7 +410,7 @@ async fn stopping_the_proxy_ends_its_open_tunnels() {
     assert_eq!(head.status, 200);
     setup.proxy_task.abort();
     let mut rest = Vec::new();
-    let ended = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut rest)).await;
+    let ended = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut rest)).await;
     assert!(ended.is_ok(), "the tunnel outlived its proxy");
     let record = proxy_record(&setup.log, 1).await;
     assert!(record.note.unwrap().contains("cut by the world's shutdown"));
@@ -417,4 +425,40 @@ async fn origin_form_requests_to_the_proxy_itself_are_bad_requests() {
     let (head, body) = read_response(&mut stream).await;
     assert_eq!(head.status, 400);
     assert!(body.contains("this is a forward proxy"), "{body}");
+}
+
+#[tokio::test]
+async fn body_faults_cut_and_corrupt_relayed_responses() {
+    let fault = |number, path: &str, action| Fault {
+        number,
+        when: FaultWhen { path: Some(PathGlob::new(path).unwrap()), ..Default::default() },
+        action,
+    };
+    // The proxy's paths are whole URLs (`http://upstream.test/cut`): unanchored globs.
+    let faults = vec![
+        fault(1, "cut", HttpAction::Reset { after_bytes: Some(5) }),
+        fault(2, "corrupt", HttpAction::Corrupt { bytes: 3 }),
+    ];
+    let setup = start(|_, _| {}, faults).await;
+    let request = |path: &str| format!("GET http://upstream.test{path} HTTP/1.1\r\nHost: upstream.test\r\n\r\n");
+
+    let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
+    stream.write_all(request("/cut").as_bytes()).await.unwrap();
+    let head = read_head(&mut stream).await.unwrap().expect("a response head");
+    let declared: usize = head.header("content-length").unwrap().parse().unwrap();
+    assert_eq!(declared, "hello from upstream: GET /cut\n".len(), "the full length is announced");
+    let mut body = Vec::new();
+    let ended = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut body)).await;
+    assert!(ended.is_ok(), "the cut never came; {body:?} so far");
+    assert_eq!(body, b"hello", "{ended:?}");
+    let record = proxy_record(&setup.log, 1).await;
+    assert_eq!(record.note.as_deref(), Some("connection reset by fault after 5 body bytes"));
+
+    let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
+    stream.write_all(request("/corrupt").as_bytes()).await.unwrap();
+    let head = read_head(&mut stream).await.unwrap().expect("a response head");
+    let body = read_body(&mut stream, &head).await;
+    let genuine = b"hello from upstream: GET /corrupt\n";
+    assert_eq!((head.status, body.len()), (200, genuine.len()));
+    assert_ne!(body, genuine);
 }
