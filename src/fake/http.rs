@@ -410,7 +410,7 @@ async fn relayed_response(
             return Ok(Response::new(body));
         }
     };
-    record.note = note;
+    record.context = note;
     let (mut parts, body) = response.into_parts();
     let mut cut = None;
     let mut limit = None;
@@ -505,18 +505,24 @@ struct RecordGuard {
     slot: Slot,
     bytes: u64,
     note: Option<String>,
+    /// Said before the note, whatever it ends up being ("relayed to 127.0.0.12:80").
+    context: Option<String>,
     done: bool,
 }
 
 impl RecordGuard {
     fn new(log: Arc<RequestLog>, slot: Slot) -> RecordGuard {
-        RecordGuard { log, slot, bytes: 0, note: None, done: false }
+        RecordGuard { log, slot, bytes: 0, note: None, context: None, done: false }
     }
 
     fn finish(&mut self) {
         if !self.done {
             self.done = true;
-            self.log.finish(self.slot, self.bytes, self.note.take());
+            let note = match (self.context.take(), self.note.take()) {
+                (Some(context), Some(note)) => Some(format!("{context}; {note}")),
+                (context, note) => context.or(note),
+            };
+            self.log.finish(self.slot, self.bytes, note);
         }
     }
 }

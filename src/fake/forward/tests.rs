@@ -33,8 +33,8 @@ struct Setup {
     proxy_task: tokio::task::AbortHandle,
 }
 
-/// Starts an upstream for `upstream.test` (and nothing listening for `down.test`), and a
-/// proxy configured by `configure` with `faults` on its own requests.
+/// Starts an upstream for `upstream.test`, a faulty one for `flaky.test` (and nothing
+/// listening for `down.test`), and a proxy configured by `configure` with `faults` on its own requests.
 async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec<Fault<HttpAction>>) -> Setup {
     let pki = Arc::new(Pki::generate().unwrap());
     let log = Arc::new(RequestLog::default());
@@ -53,6 +53,19 @@ async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = listener.local_addr().unwrap();
     tasks.spawn(serve(listener, Arc::new(upstream_server)));
+    // An upstream that resets every connection after 5 body bytes.
+    let reset = Fault { number: 1, when: FaultWhen::default(), action: HttpAction::Reset { after_bytes: Some(5) } };
+    let flaky_server = HostServer {
+        name: "flaky.test".into(),
+        backend: Box::new(|_: &RequestInfo| Reply::text(200, "0123456789")),
+        faults: FaultSchedule::new("flaky.test", 0, vec![reset]),
+        log: log.clone(),
+        seed: 0,
+        tls: None,
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let flaky = listener.local_addr().unwrap();
+    tasks.spawn(serve(listener, Arc::new(flaky_server)));
     let down = {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         closed.local_addr().unwrap()
@@ -60,6 +73,7 @@ async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec
     let resolve: Resolver = Arc::new(move |host: &str, _port: u16| match host {
         UPSTREAM => Some(upstream),
         "down.test" => Some(down),
+        "flaky.test" => Some(flaky),
         _ => None,
     });
     let mut proxy = ForwardProxy::new(resolve);
@@ -452,7 +466,8 @@ async fn body_faults_cut_and_corrupt_relayed_responses() {
     assert!(ended.is_ok(), "the cut never came; {body:?} so far");
     assert_eq!(body, b"hello", "{ended:?}");
     let record = proxy_record(&setup.log, 1).await;
-    assert_eq!(record.note.as_deref(), Some("connection reset by fault after 5 body bytes"));
+    let relayed = format!("relayed to {}; connection reset by fault after 5 body bytes", setup.upstream);
+    assert_eq!(record.note, Some(relayed));
 
     let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
     stream.write_all(request("/corrupt").as_bytes()).await.unwrap();
@@ -461,4 +476,20 @@ async fn body_faults_cut_and_corrupt_relayed_responses() {
     let genuine = b"hello from upstream: GET /corrupt\n";
     assert_eq!((head.status, body.len()), (200, genuine.len()));
     assert_ne!(body, genuine);
+}
+
+#[tokio::test]
+async fn an_upstream_failing_mid_body_fails_the_relayed_response() {
+    let setup = start(|_, _| {}, Vec::new()).await;
+    let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
+    stream.write_all(b"GET http://flaky.test/f HTTP/1.1\r\nHost: flaky.test\r\n\r\n").await.unwrap();
+    let head = read_head(&mut stream).await.unwrap().expect("a response head");
+    assert_eq!((head.status, head.header("content-length")), (200, Some("10")));
+    let mut body = Vec::new();
+    let ended = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut body)).await;
+    assert!(ended.is_ok(), "the proxy kept the broken response open");
+    assert_eq!(body, b"01234");
+    let record = proxy_record(&setup.log, 1).await;
+    let note = record.note.unwrap();
+    assert!(note.contains("; upstream failed after 5 body bytes: "), "{note}");
 }
