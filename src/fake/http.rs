@@ -394,10 +394,7 @@ async fn relayed_response(
         Relayed::Tunnel { note, tunnel } => {
             host.log.status(record.slot, 200);
             host.log.note(record.slot, note.clone());
-            if let Some(action) = &action {
-                let ignored = format!("fault {} does not apply to a tunnel", action.label());
-                host.log.note(record.slot, ignored);
-            }
+            record.context = action.map(|a| format!("fault {} does not apply to a tunnel", a.label()));
             // Stays unless the tunnel ends on its own.
             record.note = Some(format!("{note}: cut by the world's shutdown"));
             tunnels.spawn(async move {

@@ -386,7 +386,11 @@ async fn absolute_form_requests_are_relayed_upstream_in_origin_form() {
 async fn faults_apply_to_the_proxys_own_requests() {
     let connect_fault = Fault {
         number: 1,
-        when: FaultWhen { method: Some("CONNECT".into()), ..Default::default() },
+        when: FaultWhen {
+            method: Some("CONNECT".into()),
+            path: Some(PathGlob::new("upstream.test:443").unwrap()),
+            ..Default::default()
+        },
         action: HttpAction::Respond {
             status: 502,
             body: "fault: proxy overloaded\n".into(),
@@ -398,7 +402,12 @@ async fn faults_apply_to_the_proxys_own_requests() {
         when: FaultWhen { path: Some(PathGlob::new("@v/list").unwrap()), ..Default::default() },
         action: HttpAction::Truncate { after_bytes: 5 },
     };
-    let setup = start(|_, _| {}, vec![connect_fault, truncate]).await;
+    let tunnel_fault = Fault {
+        number: 3,
+        when: FaultWhen { path: Some(PathGlob::new("upstream.test:8443").unwrap()), ..Default::default() },
+        action: HttpAction::Truncate { after_bytes: 1 },
+    };
+    let setup = start(|_, _| {}, vec![connect_fault, truncate, tunnel_fault]).await;
     let (_, head) = connect(setup.proxy, "upstream.test:443", "").await;
     assert_eq!(head.expect("an answer").status, 502);
     let mut stream = TcpStream::connect(setup.proxy).await.unwrap();
@@ -406,12 +415,20 @@ async fn faults_apply_to_the_proxys_own_requests() {
     let (head, body) = read_response(&mut stream).await;
     assert_eq!((head.status, body.as_str()), (200, "hello"));
 
-    let connect = proxy_record(&setup.log, 1).await;
-    assert_eq!((connect.status, connect.faults.clone()), (Some(502), vec!["#1 respond 502".to_string()]));
+    let refused = proxy_record(&setup.log, 1).await;
+    assert_eq!((refused.status, refused.faults.clone()), (Some(502), vec!["#1 respond 502".to_string()]));
     let relayed = proxy_record(&setup.log, 2).await;
     assert_eq!((relayed.bytes, relayed.faults), (5, vec!["#2 truncate to 5 bytes".to_string()]));
     let upstream: Vec<_> = setup.log.snapshot().into_iter().filter(|r| r.host == UPSTREAM).map(|r| r.path).collect();
     assert_eq!(upstream, ["/m/@v/list"], "the faulted CONNECT never reached the upstream");
+
+    // Body faults cannot act on a tunnel's opaque bytes: the log says so.
+    let (stream, head) = connect(setup.proxy, "upstream.test:8443", "").await;
+    assert_eq!(head.expect("an answer").status, 200);
+    drop(stream);
+    let tunnel = proxy_record(&setup.log, 3).await;
+    let note = tunnel.note.unwrap();
+    assert!(note.starts_with("fault truncate to 1 bytes does not apply to a tunnel; tunnel to "), "{note}");
 }
 
 #[tokio::test]
