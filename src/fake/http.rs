@@ -1,18 +1,22 @@
 //! The HTTP side of every fake host: an accept loop (the caller owns the listener), a
 //! backend that knows the protocol, and the fault layer between them that delays,
-//! hangs, resets, truncates or rewrites responses, recording every exchange.
+//! hangs, resets, truncates or rewrites responses, recording every exchange. Backends
+//! that must own an exchange (a forward proxy's tunnels and relayed requests) hook in
+//! through [`Backend::relay`], behind the same fault layer and log.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt as _;
+use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -79,6 +83,72 @@ pub trait Backend: Send + Sync + 'static {
     fn respond_async<'a>(&'a self, request: &'a RequestInfo) -> ReplyFuture<'a> {
         Box::pin(std::future::ready(self.respond(request)))
     }
+
+    /// True when [`Backend::relay`] takes over `request`: an exchange that a complete
+    /// [`Reply`] cannot express — a forward proxy's CONNECT tunnel, a request relayed
+    /// upstream with its response streamed back. Asked after the fault layer let the
+    /// request through, so faults that replace the response (`respond`, `hang`, `reset`)
+    /// still win.
+    fn relays(&self, _request: &Request<Incoming>) -> bool {
+        false
+    }
+
+    /// Answers a request that [`Backend::relays`] claimed.
+    fn relay(&self, _request: Request<Incoming>) -> RelayFuture {
+        let note = "this backend relays nothing: connection closed".to_string();
+        Box::pin(std::future::ready(Relayed::Close { note }))
+    }
+}
+
+/// Errors a relayed body may end with (the upstream failed mid-body).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of a relayed response: streamed through the fault layer, which counts and
+/// may cut it like any other.
+pub type RelayBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// A relay in progress.
+pub type RelayFuture = Pin<Box<dyn Future<Output = Relayed> + Send>>;
+
+/// A tunnel's life after its `200`: it owns the exchange's record until it ends.
+pub type TunnelFuture = Pin<Box<dyn Future<Output = TunnelEnd> + Send>>;
+
+/// How a relayed exchange is answered.
+pub enum Relayed {
+    /// An ordinary response (an error page, a response relayed from upstream).
+    Respond {
+        /// The response; hop-by-hop headers already removed.
+        response: Response<RelayBody>,
+        /// Recorded with the exchange ("relayed to 127.0.0.12:80", why a 502).
+        note: Option<String>,
+    },
+    /// `200` to a CONNECT, then `tunnel` runs on the connection (it awaits hyper's
+    /// upgrade itself). The world's shutdown ends it with its connection.
+    Tunnel {
+        /// Recorded while the tunnel runs ("tunnel to 127.0.0.12:443").
+        note: String,
+        /// The tunnel.
+        tunnel: TunnelFuture,
+    },
+    /// Close the connection without any response (a proxy that drops the request).
+    Close {
+        /// Recorded with the exchange.
+        note: String,
+    },
+}
+
+/// How a tunnel ended, for the request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelEnd {
+    /// Bytes sent to the client through the tunnel.
+    pub bytes: u64,
+    /// What happened ("tunnel to 127.0.0.12:443: 517 B up, 3120 B down").
+    pub note: String,
+}
+
+/// A body of known bytes, for relayed responses built in place (error pages).
+pub fn relay_body(bytes: impl Into<Bytes>) -> RelayBody {
+    http_body_util::Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 impl<F: Fn(&RequestInfo) -> Reply + Send + Sync + 'static> Backend for F {
@@ -159,9 +229,13 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let handler_control = control.clone();
-    let service = service_fn(move |request| handle(host.clone(), handler_control.clone(), request));
+    let tunnels = Tunnels::default();
+    let handler_tunnels = tunnels.clone();
+    let service =
+        service_fn(move |request| handle(host.clone(), handler_control.clone(), handler_tunnels.clone(), request));
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection(TokioIo::new(io), service);
+    // With upgrades, a CONNECT's `200` hands the connection over to its tunnel.
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -169,6 +243,25 @@ where
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         }
+    }
+    // An HTTP/1.1 connection ends where its tunnel starts: keep the tunnel going here, so
+    // that aborting this task (the world's shutdown) ends it too.
+    let mut running = tunnels.take();
+    while running.join_next().await.is_some() {}
+}
+
+/// The tunnels opened on one connection. Not reachable from the connection's stream
+/// (which a tunnel owns), so dropping the connection's task drops and aborts them.
+#[derive(Clone, Default)]
+struct Tunnels(Arc<Mutex<JoinSet<()>>>);
+
+impl Tunnels {
+    fn spawn(&self, tunnel: impl Future<Output = ()> + Send + 'static) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).spawn(tunnel);
+    }
+
+    fn take(&self) -> JoinSet<()> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -187,6 +280,7 @@ impl std::error::Error for Abort {}
 async fn handle(
     host: Arc<HostServer>,
     control: Arc<ConnControl>,
+    tunnels: Tunnels,
     mut request: Request<Incoming>,
 ) -> Result<Response<FaultBody>, Abort> {
     // CONNECT and proxied HTTP/1 requests name their target in the URI: record it whole.
@@ -199,7 +293,8 @@ async fn handle(
     } else {
         percent_decode(uri.path())
     };
-    let body = match read_body(&mut request).await {
+    let relays = host.backend.relays(&request);
+    let body = match if relays { Ok(Bytes::new()) } else { read_body(&mut request).await } {
         Ok(body) => body,
         Err(e) => {
             let slot = host.log.begin(&host.name, request.method().as_str(), &path, Vec::new());
@@ -223,8 +318,8 @@ async fn handle(
         tokio::time::sleep(decision.delay).await;
     }
     let action = decision.action.map(|(_, action)| action);
-    let mut cut = None;
-    let reply = match action {
+    let head_only = info.method == "HEAD";
+    match &action {
         Some(HttpAction::Hang) => {
             record.note = Some("hung by fault: never answered".into());
             std::future::pending::<()>().await;
@@ -235,7 +330,19 @@ async fn handle(
             record.note = Some("connection reset by fault before any response".into());
             return Err(Abort);
         }
-        Some(HttpAction::Respond { status, body, content_type }) => Reply::new(status, &content_type, body),
+        Some(HttpAction::Respond { status, body, content_type }) => {
+            let reply = Reply::new(*status, content_type, body.clone());
+            return Ok(reply_response(&host, reply, None, control, record, head_only));
+        }
+        _ => {}
+    }
+    if relays {
+        let relayed = host.backend.relay(request).await;
+        return relayed_response(&host, &info.path, relayed, action, control, tunnels, record, head_only).await;
+    }
+    drop(request);
+    let mut cut = None;
+    let reply = match action {
         Some(HttpAction::Reset { after_bytes: Some(n) }) => {
             cut = Some(Cut { after: n as usize, how: CutHow::TcpReset });
             host.backend.respond_async(&info).await
@@ -258,12 +365,24 @@ async fn handle(
             let real = host.backend.respond_async(&info).await;
             Reply::new(200, content_type.as_deref().unwrap_or(&real.content_type), body)
         }
-        Some(HttpAction::Delay(_)) | None => host.backend.respond_async(&info).await,
+        // Delays, no fault (the others were handled above).
+        _ => host.backend.respond_async(&info).await,
     };
+    Ok(reply_response(&host, reply, cut, control, record, head_only))
+}
+
+/// The response carrying a backend's (or a fault's) complete reply.
+fn reply_response(
+    host: &HostServer,
+    reply: Reply,
+    cut: Option<Cut>,
+    control: Arc<ConnControl>,
+    record: RecordGuard,
+    head_only: bool,
+) -> Response<FaultBody> {
     host.log.status(record.slot, reply.status);
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let head_only = info.method == "HEAD";
-    let body = FaultBody::new(reply.body, cut, control, record, head_only);
+    let body = FaultBody::new(Source::Fixed(reply.body), cut, None, control, Some(record), head_only);
     let mut response = Response::new(body);
     *response.status_mut() = status;
     if let Ok(value) = HeaderValue::from_str(&reply.content_type) {
@@ -272,7 +391,91 @@ async fn handle(
     for (name, value) in reply.headers {
         response.headers_mut().append(name, value);
     }
-    Ok(response)
+    response
+}
+
+/// The response to a relayed exchange, with the body faults applied to what the relay
+/// streams: cuts and truncation as the bytes pass, corruption and replacement on the
+/// whole body. A tunnel is started on the connection and keeps the record until it ends.
+#[allow(clippy::too_many_arguments)]
+async fn relayed_response(
+    host: &HostServer,
+    path: &str,
+    relayed: Relayed,
+    action: Option<HttpAction>,
+    control: Arc<ConnControl>,
+    tunnels: Tunnels,
+    mut record: RecordGuard,
+    head_only: bool,
+) -> Result<Response<FaultBody>, Abort> {
+    let (response, note) = match relayed {
+        Relayed::Respond { response, note } => (response, note),
+        Relayed::Close { note } => {
+            record.note = Some(note);
+            return Err(Abort);
+        }
+        Relayed::Tunnel { note, tunnel } => {
+            host.log.status(record.slot, 200);
+            host.log.note(record.slot, note.clone());
+            record.context = action.map(|a| format!("fault {} does not apply to a tunnel", a.label()));
+            // Stays unless the tunnel ends on its own.
+            record.note = Some(format!("{note}: cut by the world's shutdown"));
+            tunnels.spawn(async move {
+                let end = tunnel.await;
+                record.bytes = end.bytes;
+                record.note = Some(end.note);
+                record.finish();
+            });
+            let body = FaultBody::new(Source::Fixed(Bytes::new()), None, None, control, None, false);
+            return Ok(Response::new(body));
+        }
+    };
+    record.context = note;
+    let (mut parts, body) = response.into_parts();
+    let mut cut = None;
+    let mut limit = None;
+    let source = match action {
+        Some(HttpAction::Reset { after_bytes: Some(n) }) => {
+            cut = Some(Cut { after: n as usize, how: CutHow::TcpReset });
+            Source::Stream(body)
+        }
+        Some(HttpAction::StreamReset { after_bytes, goaway }) => {
+            cut = Some(Cut { after: after_bytes as usize, how: CutHow::StreamReset { goaway } });
+            Source::Stream(body)
+        }
+        Some(HttpAction::Truncate { after_bytes }) => {
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            limit = Some(after_bytes as usize);
+            Source::Stream(body)
+        }
+        Some(HttpAction::Corrupt { bytes }) => {
+            let whole = collect(body, &mut record).await?;
+            Source::Fixed(corrupt(&whole, bytes, host.seed, path))
+        }
+        Some(HttpAction::ReplaceBody { body: replacement, content_type }) => {
+            parts.status = StatusCode::OK;
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+            if let Some(value) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                parts.headers.insert(http::header::CONTENT_TYPE, value);
+            }
+            Source::Fixed(replacement)
+        }
+        _ => Source::Stream(body),
+    };
+    host.log.status(record.slot, parts.status.as_u16());
+    let body = FaultBody::new(source, cut, limit, control, Some(record), head_only);
+    Ok(Response::from_parts(parts, body))
+}
+
+/// A relayed body, whole (for faults that rewrite it).
+async fn collect(body: RelayBody, record: &mut RecordGuard) -> Result<Bytes, Abort> {
+    match body.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => {
+            record.note = Some(format!("upstream failed before the whole body arrived: {e}"));
+            Err(Abort)
+        }
+    }
 }
 
 /// Largest request body a fake reads (git's negotiation requests are a few KiB).
@@ -334,18 +537,24 @@ struct RecordGuard {
     slot: Slot,
     bytes: u64,
     note: Option<String>,
+    /// Said before the note, whatever it ends up being ("relayed to 127.0.0.12:80").
+    context: Option<String>,
     done: bool,
 }
 
 impl RecordGuard {
     fn new(log: Arc<RequestLog>, slot: Slot) -> RecordGuard {
-        RecordGuard { log, slot, bytes: 0, note: None, done: false }
+        RecordGuard { log, slot, bytes: 0, note: None, context: None, done: false }
     }
 
     fn finish(&mut self) {
         if !self.done {
             self.done = true;
-            self.log.finish(self.slot, self.bytes, self.note.take());
+            let note = match (self.context.take(), self.note.take()) {
+                (Some(context), Some(note)) => Some(format!("{context}; {note}")),
+                (context, note) => context.or(note),
+            };
+            self.log.finish(self.slot, self.bytes, note);
         }
     }
 }
@@ -379,34 +588,101 @@ enum CutHow {
     StreamReset { goaway: bool },
 }
 
+/// Where a response body comes from.
+enum Source {
+    /// A backend's complete reply.
+    Fixed(Bytes),
+    /// A relay's stream.
+    Stream(RelayBody),
+}
+
 /// A response body that counts what it sends and can stop early to reset the stream or
 /// the connection.
 struct FaultBody {
-    data: Bytes,
-    declared: u64,
+    source: Source,
+    declared: SizeHint,
     sent: usize,
+    /// The source has nothing more to send (or the cut or truncation point is reached).
+    drained: bool,
     cut: Option<Cut>,
+    /// A streamed body ends (complete but short) after this many bytes.
+    limit: Option<usize>,
     /// The pause between the last bytes and the reset, so they reach the client first.
     pause: Option<Pin<Box<tokio::time::Sleep>>>,
     control: Arc<ConnControl>,
-    record: RecordGuard,
+    /// `None` when someone else records the exchange (a tunnel).
+    record: Option<RecordGuard>,
 }
 
 impl FaultBody {
     fn new(
-        data: Bytes,
+        source: Source,
         cut: Option<Cut>,
+        limit: Option<usize>,
         control: Arc<ConnControl>,
-        record: RecordGuard,
+        record: Option<RecordGuard>,
         head_only: bool,
     ) -> FaultBody {
-        let declared = data.len() as u64;
-        let data = if head_only { Bytes::new() } else { data };
-        let mut body = FaultBody { data, declared, sent: 0, cut, pause: None, control, record };
-        if body.data.is_empty() && body.cut.is_none() {
-            body.record.finish();
+        let declared = match &source {
+            Source::Fixed(data) => SizeHint::with_exact(data.len() as u64),
+            Source::Stream(body) => match (body.size_hint().exact(), limit) {
+                (Some(n), Some(limit)) => SizeHint::with_exact(n.min(limit as u64)),
+                (Some(n), None) => SizeHint::with_exact(n),
+                (None, _) => SizeHint::default(),
+            },
+        };
+        let source = if head_only { Source::Fixed(Bytes::new()) } else { source };
+        let mut body =
+            FaultBody { source, declared, sent: 0, drained: false, cut, limit, pause: None, control, record };
+        if body.is_end_stream() {
+            body.finish();
         }
         body
+    }
+
+    fn finish(&mut self) {
+        if let Some(record) = &mut self.record {
+            record.finish();
+        }
+    }
+
+    fn note(&mut self, note: String) {
+        if let Some(record) = &mut self.record {
+            record.note = Some(note);
+        }
+    }
+
+    /// How many more bytes may be sent before the cut or the truncation point.
+    fn room(&self) -> usize {
+        let cap = self.cut.map_or(usize::MAX, |c| c.after).min(self.limit.unwrap_or(usize::MAX));
+        cap.saturating_sub(self.sent)
+    }
+
+    /// The next frame of the source, at most `room` data bytes; `None` when drained.
+    fn poll_source(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let room = self.room();
+        if room == 0 {
+            return Poll::Ready(None);
+        }
+        match &mut self.source {
+            Source::Fixed(data) => {
+                if self.sent >= data.len() {
+                    return Poll::Ready(None);
+                }
+                let end = (self.sent + CHUNK.min(room)).min(data.len());
+                Poll::Ready(Some(Ok(Frame::data(data.slice(self.sent..end)))))
+            }
+            Source::Stream(body) => match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(match frame.into_data() {
+                    Ok(mut data) => {
+                        data.truncate(room);
+                        Frame::data(data)
+                    }
+                    Err(frame) => frame,
+                }))),
+                other => other,
+            },
+        }
     }
 }
 
@@ -416,23 +692,38 @@ impl Body for FaultBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Abort>>> {
         let this = &mut *self;
-        let limit = this.cut.map_or(this.data.len(), |c| c.after.min(this.data.len()));
-        if this.sent < limit {
-            let end = (this.sent + CHUNK).min(limit);
-            let chunk = this.data.slice(this.sent..end);
-            this.sent = end;
-            this.record.bytes = end as u64;
-            if this.cut.is_none() && end == this.data.len() {
-                this.record.finish();
+        while !this.drained {
+            match this.poll_source(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => this.drained = true,
+                Poll::Ready(Some(Err(e))) => {
+                    this.note(format!("upstream failed after {} body bytes: {e}", this.sent));
+                    this.finish();
+                    return Poll::Ready(Some(Err(Abort)));
+                }
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Some(data) = frame.data_ref() {
+                        if data.is_empty() {
+                            continue;
+                        }
+                        this.sent += data.len();
+                        if let Some(record) = &mut this.record {
+                            record.bytes = this.sent as u64;
+                        }
+                    }
+                    if this.is_end_stream() {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
+                }
             }
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
         if let Some(cut) = this.cut {
             let pause = this.pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
             if pause.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            this.record.note = Some(match cut.how {
+            let note = match cut.how {
                 CutHow::TcpReset => {
                     this.control.reset.store(true, Ordering::SeqCst);
                     format!("connection reset by fault after {} body bytes", this.sent)
@@ -447,20 +738,29 @@ impl Body for FaultBody {
                         if goaway { ", then GOAWAY" } else { "" }
                     )
                 }
-            });
-            this.record.finish();
+            };
+            this.note(note);
+            this.finish();
             return Poll::Ready(Some(Err(Abort)));
         }
-        this.record.finish();
+        this.finish();
         Poll::Ready(None)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.cut.is_none() && self.sent >= self.data.len()
+        if self.cut.is_some() {
+            return false;
+        }
+        self.drained
+            || self.room() == 0
+            || match &self.source {
+                Source::Fixed(data) => self.sent >= data.len(),
+                Source::Stream(body) => body.is_end_stream(),
+            }
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.declared)
+        self.declared
     }
 }
 

@@ -2,6 +2,7 @@
 //! scenario's faults and record every request.
 
 pub mod dns;
+pub mod forward;
 pub mod git;
 pub mod goproxy;
 pub mod http;
