@@ -138,6 +138,8 @@ pub enum HostKind {
     Closed,
     /// A checksum database.
     Sumdb(SumdbSpec),
+    /// A forward proxy (HTTPS_PROXY / HTTP_PROXY).
+    ForwardProxy(ForwardProxySpec),
     /// A git host (go's direct mode).
     Git(GitSpec),
 }
@@ -149,6 +151,7 @@ impl HostKind {
             HostKind::Goproxy(_) => "goproxy",
             HostKind::Closed => "closed",
             HostKind::Sumdb(_) => "sumdb",
+            HostKind::ForwardProxy(_) => "forward_proxy",
             HostKind::Git(_) => "git",
         }
     }
@@ -167,6 +170,19 @@ pub struct GoproxySpec {
     pub sumdb: bool,
     /// Module versions this proxy serves differently from the scenario's fixtures.
     pub overrides: ModuleSet,
+}
+
+/// Settings of a forward proxy host.
+#[derive(Debug, Clone, Default)]
+pub struct ForwardProxySpec {
+    /// Re-signs TLS with the corporate CA.
+    pub intercept: bool,
+    /// Required Basic credentials.
+    pub auth: Option<BasicAuth>,
+    /// What CONNECT gets.
+    pub connect: crate::fake::forward::ConnectMode,
+    /// Blocked target host globs.
+    pub block: Vec<globset::GlobMatcher>,
 }
 
 /// Settings of a checksum database host.

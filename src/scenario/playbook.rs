@@ -14,10 +14,12 @@ use crate::diagnose::Category;
 /// scenarios anywhere can name them; a `playbooks/` directory near a scenario wins.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("add-mirror", include_str!("../../scenarios/playbooks/add-mirror.yaml")),
+    ("bypass-http-proxy", include_str!("../../scenarios/playbooks/bypass-http-proxy.yaml")),
     ("clean-module-cache", include_str!("../../scenarios/playbooks/clean-module-cache.yaml")),
     ("enable-goproxy", include_str!("../../scenarios/playbooks/enable-goproxy.yaml")),
     ("git-credentials", include_str!("../../scenarios/playbooks/git-credentials.yaml")),
     ("goproxy-credentials", include_str!("../../scenarios/playbooks/goproxy-credentials.yaml")),
+    ("http-proxy-credentials", include_str!("../../scenarios/playbooks/http-proxy-credentials.yaml")),
     ("kill-lock-holder", include_str!("../../scenarios/playbooks/kill-lock-holder.yaml")),
     ("move-module-cache", include_str!("../../scenarios/playbooks/move-module-cache.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
@@ -26,6 +28,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("retry", include_str!("../../scenarios/playbooks/retry.yaml")),
     ("set-gosumdb", include_str!("../../scenarios/playbooks/set-gosumdb.yaml")),
     ("trust-ca", include_str!("../../scenarios/playbooks/trust-ca.yaml")),
+    ("unset-http-proxy", include_str!("../../scenarios/playbooks/unset-http-proxy.yaml")),
     ("use-mirror", include_str!("../../scenarios/playbooks/use-mirror.yaml")),
 ];
 
@@ -179,7 +182,6 @@ pub fn summary(name: &str) -> Option<String> {
     let first = about.split_inclusive(". ").next().unwrap_or(&about).trim().to_string();
     Some(first)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -104,6 +104,11 @@ pub struct RawHost {
     /// A checksum database (GOSUMDB) over the scenario's modules.
     #[serde(default)]
     pub sumdb: Option<At<RawSumdb>>,
+    /// A corporate forward proxy, used by go through `HTTPS_PROXY` / `HTTP_PROXY`
+    /// (`http://proxy.corp.example:3128`). Sealed worlds only: go sends requests through
+    /// a proxy only for host names, never for the loopback addresses of open mode.
+    #[serde(default)]
+    pub forward_proxy: Option<At<RawForwardProxy>>,
     /// A git host for go's direct mode: `?go-get=1` pages and git smart HTTP over
     /// repositories built from the modules under this host's name.
     #[serde(default)]
@@ -153,6 +158,27 @@ pub struct RawGoproxy {
     /// a tampered or re-tagged copy (files or directories, relative to this file).
     #[serde(default)]
     pub fixtures: Option<Vec<At<String>>>,
+}
+
+/// A corporate forward proxy.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawForwardProxy {
+    /// Inspect TLS: re-sign every site with the `corporate` CA (go does not trust it
+    /// unless `trust:` says so — `certificate signed by unknown authority`).
+    #[serde(default)]
+    pub intercept: Option<bool>,
+    /// Require Basic credentials (`407 Proxy Authentication Required` without them); go
+    /// sends them from the proxy URL (`http://user:password@proxy:3128`).
+    #[serde(default)]
+    pub auth: Option<RawBasicAuth>,
+    /// What CONNECT requests get: `tunnel` (default), `refuse` (403 and a block page) or
+    /// `drop` (the connection closes without an answer).
+    #[serde(default)]
+    pub connect: Option<crate::fake::forward::ConnectMode>,
+    /// Target host globs that get a 403 "blocked by corporate policy" page.
+    #[serde(default)]
+    pub block: Vec<At<String>>,
 }
 
 /// A checksum database.

@@ -43,6 +43,10 @@ pub const MANAGED_ENV: &[&str] = &[
     "SSL_CERT_DIR",
 ];
 
+/// Variables that send go through a forward proxy.
+const FORWARD_PROXY_VARS: &[&str] =
+    &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
 /// Collects the problems of one file.
 pub struct Checker {
     /// The file, as the user named it.
@@ -177,6 +181,14 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             // go-get pages and git remotes name git hosts: only a sealed world resolves them.
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
                 NetworkNeed::Sealed("a git host is reached by its name".into())
+            }
+            // go never sends loopback addresses (open mode's) through a forward proxy.
+            None if hosts.iter().any(|h| matches!(h.kind, HostKind::ForwardProxy(_)))
+                || env.iter().any(|(k, _)| FORWARD_PROXY_VARS.contains(&k.as_str())) =>
+            {
+                NetworkNeed::Sealed(
+                    "go uses a forward proxy only for host names, never for open mode's loopback addresses".into(),
+                )
             }
             None => match cache
                 .faults
@@ -315,6 +327,15 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
         }
         if let Some(db) = &host.sumdb {
             kinds.push((db.pos, HostKind::Sumdb(sumdb(name, db, checker))));
+        }
+        if let Some(p) = &host.forward_proxy {
+            let spec = ForwardProxySpec {
+                intercept: p.intercept.unwrap_or(false),
+                auth: p.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
+                connect: p.connect.unwrap_or_default(),
+                block: module_globs(&p.block, checker),
+            };
+            kinds.push((p.pos, HostKind::ForwardProxy(spec)));
         }
         if let Some(g) = &host.git {
             let spec = GitSpec {

@@ -6,7 +6,7 @@ pub mod hostmap;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
@@ -15,6 +15,7 @@ pub use hostmap::{HostMap, MappedHost, SumdbKey};
 
 use crate::fake::RequestLog;
 use crate::fake::dns::{self, DnsServer};
+use crate::fake::forward::{ForwardProxy, Interception, Resolver};
 use crate::fake::git::{GitHost, Meta, MetaPage, repo_dir};
 use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
@@ -42,8 +43,9 @@ pub struct World {
     _closed: Vec<socket2::Socket>,
     /// The git hosts' repositories, removed with the world.
     _git_roots: Vec<tempfile::TempDir>,
-    /// The certificate authorities of this world.
-    pub pki: Pki,
+    /// The certificate authorities of this world (shared with a TLS-inspecting proxy,
+    /// which forges certificates with the corporate CA).
+    pub pki: Arc<Pki>,
 }
 
 impl World {
@@ -52,8 +54,11 @@ impl World {
     /// ([`sealed_address`]) at ports 443, 80 and the ports its URLs name.
     pub async fn start(scenario: &Scenario, mode: NetworkMode) -> std::io::Result<World> {
         let log = Arc::new(RequestLog::default());
-        let pki = Pki::generate().map_err(std::io::Error::other)?;
+        let pki = Arc::new(Pki::generate().map_err(std::io::Error::other)?);
         let databases = databases(scenario)?;
+        // Forward proxies reach the other hosts through the world's table, filled once
+        // every host listens.
+        let table: Arc<OnceLock<HostMap>> = Arc::new(OnceLock::new());
         let mut tasks = JoinSet::new();
         let mut closed = Vec::new();
         let mut git_roots = Vec::new();
@@ -95,6 +100,16 @@ impl World {
                 HostKind::Sumdb(_) => {
                     let db = databases.iter().find(|(host, _)| *host == spec.name).map(|(_, db)| db.clone());
                     Box::new(SumdbServer { db: db.ok_or_else(|| std::io::Error::other("checksum database missing"))? })
+                }
+                HostKind::ForwardProxy(p) => {
+                    let table = table.clone();
+                    let resolve: Resolver = Arc::new(move |name: &str, port: u16| resolve(table.get()?, name, port));
+                    let mut proxy = ForwardProxy::new(resolve);
+                    proxy.auth = p.auth.clone();
+                    proxy.connect = p.connect;
+                    proxy.block = p.block.clone();
+                    proxy.intercept = p.intercept.then(|| Arc::new(Interception::new(pki.clone())));
+                    Box::new(proxy)
                 }
                 HostKind::Closed => {
                     let addr = match mode {
@@ -179,6 +194,7 @@ impl World {
             }
         };
         let map = HostMap { hosts, guard, sealed: mode == NetworkMode::Sealed };
+        let _ = table.set(map.clone());
         Ok(World { map, log, tasks, _closed: closed, _git_roots: git_roots, pki })
     }
 
@@ -186,6 +202,14 @@ impl World {
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
+}
+
+/// Where a forward proxy connects for `name:port`: in a sealed world the host's own
+/// address at that port (where it listens if the scenario's URLs name the port), in open
+/// mode the host's one port whatever was asked.
+fn resolve(map: &HostMap, name: &str, port: u16) -> Option<SocketAddr> {
+    let host = map.get(name)?;
+    Some(if map.sealed { SocketAddr::new(host.addr.ip(), port) } else { host.addr })
 }
 
 /// The address of the `index`th declared host in a sealed world: 127.0.0.10 and up

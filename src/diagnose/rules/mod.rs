@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod dns;
+pub mod http_proxy;
 pub mod module;
 pub mod net;
 pub mod outcome;
@@ -32,6 +33,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("vcs.not_found", vcs::not_found),
     ("vcs.meta", vcs::meta),
     ("module.path_mismatch", module::path_mismatch),
+    ("http_proxy.failure", http_proxy::failure),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),
     ("dns.nxdomain", dns::nxdomain),

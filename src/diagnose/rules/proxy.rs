@@ -49,6 +49,23 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
     evidence.extend(f.env_line("GOPROXY"));
     evidence.extend(f.notable_requests());
     let status = format!("{code} {reason}").trim().to_string();
+    // An http:// URL fetched through HTTP_PROXY: the forward proxy answers for the
+    // target, and its 403 (a block page) or 407 reads exactly like the module proxy's.
+    let forward = ["HTTP_PROXY", "http_proxy"].iter().find_map(|v| f.env(v).filter(|p| !p.is_empty()));
+    if let (true, Some(forward), 403 | 407 | 502 | 503 | 504) = (url.starts_with("http://"), forward, code) {
+        let seen_by_proxy = f.evidence.requests.iter().any(|r| r.path == url && r.status == Some(code));
+        evidence.extend(f.env_line("HTTP_PROXY").or_else(|| f.env_line("http_proxy")));
+        return Some(found(
+            Category::HttpProxyFailure,
+            if seen_by_proxy { Confidence::High } else { Confidence::Medium },
+            format!(
+                "{status} for {what} most likely came from the forward proxy {} (HTTP_PROXY), which answers http://                  requests in the target's name: a block page or missing proxy credentials, not the module proxy",
+                url_host(forward)
+            ),
+            evidence,
+            &["bypass-http-proxy", "http-proxy-credentials"],
+        ));
+    }
     let diagnosis = match code {
         404 | 410 => found(
             Category::ProxyNotFound,

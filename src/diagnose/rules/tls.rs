@@ -45,7 +45,7 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
         f.evidence
             .requests
             .iter()
-            .filter(|r| r.method == "TLS")
+            .filter(|r| r.method == "TLS" || r.method == "CONNECT")
             .map(|r| EvidenceLine { source: Source::Requests, text: r.line() }),
     );
     evidence.extend(f.env_line("GOPROXY"));

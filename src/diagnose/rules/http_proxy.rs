@@ -1,0 +1,94 @@
+//! The forward proxy go is told to use (`HTTPS_PROXY` / `HTTP_PROXY`) failing. go's
+//! words are terse: `proxyconnect tcp: …` when the proxy cannot be reached, and only the
+//! status text when it answers a CONNECT with an error (`Proxy Authentication Required`,
+//! `Forbidden`, `Bad Gateway`) — the proxy is not named, so the environment is the
+//! evidence. A CONNECT the proxy drops reads `unexpected EOF`.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{found, subject, url_host};
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
+
+/// Variables naming a forward proxy, in the order go consults them for https.
+const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+/// The forward proxy configured, as `VAR=value`.
+fn configured(f: &Facts) -> Option<(String, String)> {
+    PROXY_VARS.iter().find_map(|v| f.env(v).filter(|x| !x.is_empty()).map(|x| (v.to_string(), x.to_string())))
+}
+
+/// CONNECT and proxy connection failures.
+pub fn failure(f: &Facts) -> Option<Diagnosis> {
+    static PROXYCONNECT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"proxyconnect tcp: ([^\n]+)").expect("compiles"));
+    // A CONNECT answered with an error status: go keeps only its text.
+    static STATUS_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"(?:Get|Head|Post) "(https://[^"]+)": "#,
+            r"(Proxy Authentication Required|Forbidden|Bad Gateway|Service Unavailable|Gateway Timeout|",
+            r"Method Not Allowed|Bad Request|Not Found|Internal Server Error|Unauthorized)\s*$"
+        ))
+        .expect("compiles")
+    });
+    static DROPPED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(?:Get|Head) "(https://[^"]+)": (?:unexpected )?EOF\s*$"#).expect("compiles"));
+    let proxy = configured(f);
+    let proxy_name = proxy.as_ref().map_or_else(|| "the forward proxy".to_string(), |(_, v)| url_host(v).to_string());
+    let mut evidence = Vec::new();
+    let (error, summary, confidence) = if let Some((error, caps)) = f.matching(&PROXYCONNECT).last() {
+        let why = caps[1].trim().to_string();
+        let summary = format!(
+            "go cannot reach the forward proxy {proxy_name} ({why}): every https request goes through it, so nothing \
+             downloads; fix or unset HTTPS_PROXY, or exempt the module hosts with NO_PROXY"
+        );
+        (error, summary, Confidence::High)
+    } else if let Some((error, caps)) = f.matching(&STATUS_TEXT).last() {
+        let target = url_host(&caps[1]).to_string();
+        let status = caps[2].to_string();
+        let summary = match status.as_str() {
+            "Proxy Authentication Required" => format!(
+                "the forward proxy {proxy_name} wants credentials (407) to open a tunnel to {target}: go sends them \
+                 only from the proxy URL (http://user:password@{proxy_name}:port), never from .netrc"
+            ),
+            "Forbidden" => format!(
+                "the forward proxy {proxy_name} refused the tunnel to {target} (403): blocked by policy, or the proxy \
+                 allows no CONNECT; go shows only the status text, the block page is in the proxy's answer"
+            ),
+            _ => format!("the forward proxy {proxy_name} could not open a tunnel to {target}: it answered {status}"),
+        };
+        // Only a CONNECT produces a bare status text, but without a proxy in view the
+        // reading rests on go's wording alone.
+        let confidence = if proxy.is_some() { Confidence::High } else { Confidence::Medium };
+        (error, summary, confidence)
+    } else if let (Some((error, caps)), Some(_)) = (f.matching(&DROPPED).last(), &proxy) {
+        let target = url_host(&caps[1]).to_string();
+        let dropped = f.evidence.requests.iter().any(|r| r.method == "CONNECT" && r.status.is_none());
+        let summary = format!(
+            "the forward proxy {proxy_name} closed the connection instead of answering the CONNECT to {target}: it \
+             drops what its policy does not allow, or it is overloaded"
+        );
+        (error, summary, if dropped { Confidence::High } else { Confidence::Medium })
+    } else {
+        return None;
+    };
+    evidence.push(error.line());
+    evidence.extend(proxy.as_ref().map(|(k, v)| EvidenceLine { source: Source::Env, text: format!("{k}={v}") }));
+    evidence.extend(f.env_line("NO_PROXY"));
+    evidence.extend(
+        f.evidence
+            .requests
+            .iter()
+            .filter(|r| r.method == "CONNECT")
+            .map(|r| EvidenceLine { source: Source::Requests, text: r.line() }),
+    );
+    let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
+    let playbooks: &[&str] = if error.text.contains("Proxy Authentication Required") {
+        &["http-proxy-credentials"]
+    } else {
+        &["bypass-http-proxy", "unset-http-proxy"]
+    };
+    Some(found(Category::HttpProxyFailure, confidence, format!("{summary}{what}"), evidence, playbooks))
+}
