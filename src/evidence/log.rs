@@ -93,7 +93,7 @@ pub fn go_output(cleaned: &str) -> String {
     static GO_LINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^(?:go: |go(?:\d+(?:\.\d+)*)?: |verifying \S+|SECURITY ERROR|This download does NOT match",
-            r"|For more information, see 'go help module-auth'|# get |# cd |\d+\.\d+s # ",
+            r"|For more information, see 'go help module-auth'|# get |# cd |\d+\.\d+s # |go package net: ",
             r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
             r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module",
             r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires)$)",

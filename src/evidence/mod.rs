@@ -136,13 +136,21 @@ fn is_trace_command(line: &str) -> bool {
         "go: added ",
         "go: removed ",
     ];
-    ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil "]
+    ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil ", RESOLVER_TRACE]
         .iter()
         .chain(PROGRESS)
         .any(|p| line.starts_with(p))
         || line
             .split_once("s # ")
             .is_some_and(|(t, _)| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+/// How `GODEBUG=netdns=go+2` (or `+1`) output starts: the resolver's decisions.
+pub const RESOLVER_TRACE: &str = "go package net: ";
+
+/// The resolver's decisions go printed (`GODEBUG=netdns=…+2`), without the prefix.
+pub fn resolver_trace(stderr: &str) -> Vec<String> {
+    stderr.lines().filter_map(|l| l.trim_start().strip_prefix(RESOLVER_TRACE)).map(str::to_string).collect()
 }
 
 /// Everything known about one go run.

@@ -99,14 +99,17 @@ fn refused_or_servfail(f: &Facts, name: &str) -> Option<String> {
     rcodes.iter().all(|r| *r == first).then(|| first.to_string())
 }
 
-/// The resolver's log lines for `name`.
+/// The resolver's log lines for `name`, and go's own resolver trace for it
+/// (`GODEBUG=netdns=go+2`: which resolver, in which order).
 fn queries(f: &Facts, name: &str) -> Vec<EvidenceLine> {
-    f.evidence
-        .dns
+    let trace = crate::evidence::resolver_trace(&f.evidence.stderr);
+    let go_said = trace
         .iter()
-        .filter(|q| q.name == name)
-        .map(|q| EvidenceLine { source: Source::Dns, text: q.line() })
-        .collect()
+        .filter(|l| l.contains(name) || l.starts_with("using "))
+        .map(|l| EvidenceLine { source: Source::Trace, text: format!("{}{l}", crate::evidence::RESOLVER_TRACE) });
+    let resolver_said =
+        f.evidence.dns.iter().filter(|q| q.name == name).map(|q| EvidenceLine { source: Source::Dns, text: q.line() });
+    go_said.chain(resolver_said).collect()
 }
 
 /// The configured variables whose value names `name` (where the name came from).

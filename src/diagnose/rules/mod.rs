@@ -10,6 +10,7 @@ pub mod outcome;
 pub mod proxy;
 pub mod sumdb;
 pub mod tls;
+pub mod toolchain;
 pub mod vcs;
 
 use std::sync::LazyLock;
@@ -27,6 +28,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("success", outcome::success),
     ("cache.permission", cache::permission),
     ("sumdb.mismatch", sumdb::mismatch),
+    ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
     ("vcs.auth", vcs::auth),

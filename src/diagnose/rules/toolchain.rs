@@ -1,0 +1,52 @@
+//! The go command switching to another toolchain (`GOTOOLCHAIN`, or a go.mod asking for
+//! a newer go) and failing: the download of `golang.org/toolchain` goes through GOPROXY
+//! like any module and fails like one, or `GOTOOLCHAIN=local` forbids the switch.
+//! These run before the network rules: the network error inside is the detail, the
+//! failed switch is what the user must fix.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::found;
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis};
+
+/// `go: download goX: …`, `toolchain not available`, and `go.mod requires go >= X
+/// (running go Y; GOTOOLCHAIN=local)`.
+pub fn download(f: &Facts) -> Option<Diagnosis> {
+    static SWITCH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"go: download (go\d\S*?)(?: for (\S+))?: ([^\n]+)",
+            r"|(?:go: )?(?:go\.mod|go\.work) requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)",
+            r"|go: switching to (go\S+): ([^\n]+)",
+            r"|invalid GOTOOLCHAIN[^\n]*",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&SWITCH).last()?;
+    let summary = if let Some(version) = caps.get(1) {
+        let why = caps[3].trim();
+        let hint = if why.contains("toolchain not available") {
+            "no such toolchain exists for this platform, or GOPROXY=off / a proxy without golang.org/toolchain hides it"
+        } else {
+            "the toolchain is downloaded through GOPROXY like a module: fix the proxy, or install that go and run it with GOTOOLCHAIN=local"
+        };
+        format!("go needed {} and could not download it ({why}): {hint}", version.as_str())
+    } else if let (Some(want), Some(have)) = (caps.get(4), caps.get(5)) {
+        format!(
+            "the module needs go >= {} but this is go {} and GOTOOLCHAIN=local forbids switching: install a newer go, \
+             or allow the switch (GOTOOLCHAIN=auto) where the toolchain can be downloaded",
+            want.as_str(),
+            have.as_str()
+        )
+    } else if let Some(version) = caps.get(6) {
+        format!("switching to {} failed: {}", version.as_str(), caps[7].trim())
+    } else {
+        format!("the GOTOOLCHAIN setting is invalid: {}", caps[0].trim())
+    };
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOTOOLCHAIN"));
+    evidence.extend(f.env_line("GOPROXY"));
+    Some(found(Category::ToolchainDownload, Confidence::High, summary, evidence, &[]))
+}
