@@ -41,7 +41,13 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     });
     let (error, caps) = f.matching(&INVALID).last()?;
     let detail = (1..=8).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
-    let what = subject(&error.text).unwrap_or_else(|| "the requested version".into());
+    static VERSIONED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
+    let what = VERSIONED
+        .captures(&error.text)
+        .map(|c| c[1].to_string())
+        .or_else(|| subject(&error.text))
+        .unwrap_or_else(|| "the requested version".into());
     let hint = if detail.starts_with("unknown revision") || detail.starts_with("no matching versions") {
         "the tag or commit does not exist where go looked (not pushed, deleted, or a typo)"
     } else if detail.contains("major version") || detail.contains("should be v") || detail.contains("module path") {
