@@ -81,10 +81,32 @@ impl GoBinary {
         self.query(&["env", "GOROOT"]).map(PathBuf::from)
     }
 
-    /// The version go reports (`go1.26.8`).
+    /// The version go reports (`go1.26.8`), asked once per binary.
     pub fn version(&self) -> Result<String, GoBinaryError> {
-        self.query(&["env", "GOVERSION"])
+        static KNOWN: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+        let known = |path: &Path| {
+            let list = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+            list.iter().find(|(p, _)| p == path).map(|(_, v)| v.clone())
+        };
+        if let Some(version) = known(&self.path) {
+            return Ok(version);
+        }
+        let version = self.query(&["env", "GOVERSION"])?;
+        KNOWN.lock().unwrap_or_else(|e| e.into_inner()).push((self.path.clone(), version.clone()));
+        Ok(version)
     }
+
+    /// The release as (major, minor): `go1.26.8` → (1, 26); `None` for development builds.
+    pub fn release(&self) -> Option<(u32, u32)> {
+        parse_release(&self.version().ok()?)
+    }
+}
+
+/// `go1.26.8` / `1.21` → (1, 26) / (1, 21).
+pub fn parse_release(version: &str) -> Option<(u32, u32)> {
+    let digits = version.strip_prefix("go").unwrap_or(version);
+    let mut parts = digits.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 fn which(name: &Path) -> Option<PathBuf> {

@@ -5,6 +5,7 @@
 //! must make the download succeed with verified content. See `DESIGN.md` for the map.
 
 pub mod cache;
+pub mod corpus;
 pub mod diagnose;
 pub mod evidence;
 pub mod expect;
@@ -16,6 +17,7 @@ pub mod gocmd;
 pub mod pki;
 pub mod recover;
 pub mod report;
+pub mod repro;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;

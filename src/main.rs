@@ -65,6 +65,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Turn a diagnosed log into a scenario file that reproduces the failure (the hosts
+    /// named as in the log, the failing module, the fault, the expected diagnosis and a
+    /// recovery). Exit status 0 when a scenario was written, 1 when the log shows no
+    /// failure modchaos can reproduce, 2 on bad input.
+    Repro {
+        /// The log file; `-` or nothing for standard input.
+        file: Option<PathBuf>,
+        /// Write the scenario here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
@@ -136,6 +147,7 @@ fn main() -> ExitCode {
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
         Command::Diagnose { file, json } => diagnose(file.as_deref(), json),
+        Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Schema { playbook } => {
             let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
@@ -207,6 +219,42 @@ fn diagnose(file: Option<&std::path::Path>, json: bool) -> u8 {
         print!("{}", modchaos::report::diagnosis::render(&diagnosis));
     }
     if recognised { exit::PASSED } else { exit::FAILED }
+}
+
+fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>) -> u8 {
+    let text = match read_input(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("modchaos repro: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let origin = file.filter(|f| f.as_os_str() != "-").map_or("a log read from standard input".to_string(), |f| {
+        format!("the log {}", f.display())
+    });
+    let repro = match modchaos::repro::repro(&text, &origin) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos repro: {e}");
+            return exit::FAILED;
+        }
+    };
+    match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &repro.yaml) {
+                eprintln!("modchaos repro: {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+            eprintln!(
+                "modchaos repro: wrote {} (expects {}); run it with: modchaos run {}",
+                path.display(),
+                repro.diagnosis.category,
+                path.display()
+            );
+        }
+        None => print!("{}", repro.yaml),
+    }
+    exit::PASSED
 }
 
 fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {

@@ -241,6 +241,18 @@ impl Ctx<'_> {
 /// needs sealed networking that is not available. Never panics on a harness problem:
 /// it becomes a failed report with the reason.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink) -> ScenarioReport {
+    if let (Some(min), Some(have)) = (scenario.min_go, options.go.release())
+        && have < min
+    {
+        sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
+        let report = ScenarioReport::skipped(
+            &scenario.name,
+            &scenario.file,
+            format!("needs go {}.{} or newer (this is go {}.{})", min.0, min.1, have.0, have.1),
+        );
+        sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
+        return report;
+    }
     match (&scenario.network, &options.network) {
         (NetworkNeed::Sealed(need), Network::Open { why }) => {
             sink.emit(&Event::ScenarioStarted {

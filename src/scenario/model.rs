@@ -27,6 +27,8 @@ pub struct Scenario {
     pub network: NetworkNeed,
     /// Settings of the sealed world's resolver.
     pub resolver: ResolverOptions,
+    /// The oldest go release (major, minor) the scenario applies to.
+    pub min_go: Option<(u32, u32)>,
     /// Seed for probabilistic faults.
     pub seed: u64,
     /// Modules the world's proxies serve.

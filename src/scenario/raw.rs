@@ -26,9 +26,10 @@ pub struct RawScenario {
     #[serde(default)]
     pub seed: Option<u64>,
     /// Module fixtures: txtar files (Go's `cmd/go/testdata/mod` format) or directories of
-    /// them, relative to this file. `$GOROOT/` at the start names the Go installation.
+    /// them, relative to this file (`$GOROOT/` at the start names the Go installation),
+    /// or modules made up on the spot: `{module: path@version}`.
     #[serde(default)]
-    pub modules: Vec<At<String>>,
+    pub modules: Vec<At<RawModuleSource>>,
     /// The fake hosts of this scenario's world, by host name (`proxy.corp.example`).
     #[serde(default)]
     pub hosts: Keyed<RawHost>,
@@ -39,6 +40,10 @@ pub struct RawScenario {
     /// open elsewhere.
     #[serde(default)]
     pub network: Option<At<RawNetwork>>,
+    /// The oldest go release the scenario is about (`"1.21"`): older go commands behave
+    /// differently, so the scenario is skipped with them (loudly, never passed).
+    #[serde(default)]
+    pub min_go: Option<At<String>>,
     /// The sealed world's resolver settings (`/etc/resolv.conf` options).
     #[serde(default)]
     pub resolver: Option<RawResolver>,
@@ -67,6 +72,50 @@ pub struct RawScenario {
     /// A recovery to apply after the run, and what must be true after rerunning.
     #[serde(default)]
     pub recover: Option<RawRecover>,
+}
+
+/// Where a scenario's modules come from: fixture files, or made up on the spot.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawModuleSource {
+    /// A txtar fixture file or a directory of them.
+    Fixtures(String),
+    /// A module made up on the spot.
+    Inline(RawInlineModule),
+}
+
+/// A made-up module: a go.mod and one Go file.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInlineModule {
+    /// `path@version`.
+    pub module: At<String>,
+    /// The path its go.mod declares, when not its own (a renamed module).
+    #[serde(default)]
+    pub declares: Option<String>,
+    /// Text put in its source: another variant of the same version has other content
+    /// (a re-tagged or tampered copy).
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawModuleSource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = RawModuleSource;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a fixture path, or {module: path@version}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawModuleSource, E> {
+                Ok(RawModuleSource::Fixtures(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawModuleSource, A::Error> {
+                RawInlineModule::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawModuleSource::Inline)
+            }
+        }
+        deserializer.deserialize_any(SourceVisitor)
+    }
 }
 
 /// A network mode a scenario can insist on.
@@ -155,9 +204,10 @@ pub struct RawGoproxy {
     #[serde(default)]
     pub sumdb: Option<bool>,
     /// Fixtures this proxy serves instead of the scenario's for the same module versions:
-    /// a tampered or re-tagged copy (files or directories, relative to this file).
+    /// a tampered or re-tagged copy (files or directories, relative to this file, or
+    /// made-up modules with another `variant`).
     #[serde(default)]
-    pub fixtures: Option<Vec<At<String>>>,
+    pub fixtures: Option<Vec<At<RawModuleSource>>>,
 }
 
 /// A corporate forward proxy.

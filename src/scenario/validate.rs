@@ -167,6 +167,13 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     }
     let recover = raw.recover.as_ref().and_then(|r| recovery(r, &host_names, &dir, checker, ctx));
     let resolver = resolver(raw.resolver.as_ref(), checker);
+    let min_go = raw.min_go.as_ref().and_then(|v| {
+        let release = crate::gobin::parse_release(v);
+        if release.is_none() {
+            checker.problem(v.pos, format!("`{}` is not a go release", v.value), Some("write it like \"1.21\"".into()));
+        }
+        release
+    });
     if !checker.problems.is_empty() {
         return None;
     }
@@ -225,6 +232,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         playbook_dirs: ctx.playbook_dirs.clone(),
         network,
         resolver,
+        min_go,
         trust,
         about: raw.about.clone(),
         file: checker.file.clone(),
@@ -240,10 +248,41 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     })
 }
 
-fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadContext) -> Option<ModuleSet> {
+fn modules(
+    list: &[At<RawModuleSource>],
+    dir: &Path,
+    checker: &mut Checker,
+    ctx: &LoadContext,
+) -> Option<ModuleSet> {
     let mut paths = Vec::new();
+    let mut set = Vec::new();
+    let mut ok = true;
     for entry in list {
-        let resolved = if let Some(rest) = entry.strip_prefix("$GOROOT/") {
+        let text = match &entry.value {
+            RawModuleSource::Fixtures(text) => text,
+            RawModuleSource::Inline(inline) => {
+                let Some((path, version)) = inline.module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                else {
+                    checker.problem(
+                        inline.module.pos,
+                        format!("`{}` is not path@version", inline.module.value),
+                        Some("for example corp.example/lib@v1.0.0".into()),
+                    );
+                    ok = false;
+                    continue;
+                };
+                let how = crate::fixture::synth::Synthesis { declares: inline.declares.clone(), variant: inline.variant.clone() };
+                match crate::fixture::synth::synthesize(path, version, &how) {
+                    Ok(m) => set.push(std::sync::Arc::new(m)),
+                    Err(e) => {
+                        ok = false;
+                        checker.problem(inline.module.pos, e.to_string(), None);
+                    }
+                }
+                continue;
+            }
+        };
+        let resolved = if let Some(rest) = text.strip_prefix("$GOROOT/") {
             match ctx.goroot() {
                 Some(goroot) => goroot.join(rest),
                 None => {
@@ -256,7 +295,7 @@ fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadCon
                 }
             }
         } else {
-            dir.join(&entry.value)
+            dir.join(text)
         };
         if !resolved.exists() {
             let help = nearby_name(&resolved).map(|n| format!("did you mean `{n}`?")).unwrap_or_else(|| "module fixtures are txtar files (Go's cmd/go/testdata/mod format), named like rsc.io_quote_v1.5.2.txt".into());
@@ -265,8 +304,6 @@ fn modules(list: &[At<String>], dir: &Path, checker: &mut Checker, ctx: &LoadCon
         }
         paths.push((entry.pos, resolved));
     }
-    let mut set = Vec::new();
-    let mut ok = true;
     for (pos, path) in &paths {
         match ModuleSet::load(std::slice::from_ref(path)) {
             Ok(loaded) => set.extend(loaded.set.iter().cloned()),

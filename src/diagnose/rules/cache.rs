@@ -19,9 +19,14 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
         return None;
     }
     // go holds a version's lock itself while it downloads the zip: a hang on the network
-    // then shows go as the holder. Only a lock held by another process blocks go.
+    // then shows go as the holder. Only a lock held by another process blocks go: one
+    // whose holder is not go (when go's pid is known), or that go is seen waiting for.
     let go = f.evidence.pid.map(|p| p as i32);
-    let held = cache.locks.iter().find(|l| l.holders.iter().any(|h| Some(h.pid) != go))?;
+    let blocks_go = |l: &&crate::cache::inspect::HeldLock| match go {
+        Some(go) => l.holders.iter().any(|h| h.pid != go),
+        None => !l.holders.is_empty() && !l.waiters.is_empty(),
+    };
+    let held = cache.locks.iter().find(blocks_go)?;
     let describe = |p: &crate::cache::inspect::LockProcess| {
         let command = p.argv.as_ref().map_or_else(|| "command line unknown".to_string(), |a| a.join(" "));
         format!("pid {} ({command})", p.pid)

@@ -152,6 +152,23 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     }
     let (error, _) = f.matching(&ZIP_WORDS).next()?;
     let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();
+    // go names the file (`unzip <cache>/….zip: …`) only when it opens a zip it already
+    // had; `go: downloading M V` shows it fetched one in this run.
+    static UNZIP_CACHED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"unzip \S*/cache/download/\S+\.zip: ").expect("compiles"));
+    let downloaded = f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+    if UNZIP_CACHED.is_match(&error.text) && zip_fetches.is_empty() && !downloaded {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.notable_requests());
+        return Some(found(
+            Category::CacheCorrupt,
+            Confidence::High,
+            "go opened a zip already in the module cache and it is broken (go names the cached file, and fetched              nothing): the cache was damaged after the download (a full disk, a broken cache restore in CI)"
+                .into(),
+            evidence,
+            &["clean-module-cache"],
+        ));
+    }
     let mut evidence = vec![error.line()];
     evidence.extend(zip_fetches.iter().map(|g| EvidenceLine {
         source: Source::Trace,

@@ -1,0 +1,329 @@
+//! Captures the labelled corpus of real go outputs under `tests/corpus/<go version>/`,
+//! which `tests/diagnosis_corpus.rs` measures the diagnosis against.
+//!
+//!     cargo run --example capture_corpus -- [--go PATH]... [--out tests/corpus]
+//!
+//! Every case is a real go run against modchaos's fakes on loopback (nothing else is
+//! reached), labelled with the category the injected fault truly belongs to:
+//! - each scenario's run (labelled with the scenario's expected diagnosis) and its
+//!   recovery rerun (labelled `none` when the scenario expects success);
+//! - the same faults met by other commands (`go get`, `go list -m`, `go build`,
+//!   `go mod tidy`), kept only when go failed with the scenario's own error pattern, so
+//!   the label still holds;
+//! - recipes for what scenarios do not cover: a toolchain switch that cannot download
+//!   (the only place go runs without GOTOOLCHAIN=local), and go failures that have
+//!   nothing to do with downloads (compile errors, failing tests, a broken go.mod: the
+//!   `unknown` set), and successes (the `none` set).
+//!
+//! Run it with each go version to cover (the machine's go, and e.g. go1.27.3 from
+//! `GOTOOLCHAIN=go1.27.3 go version`'s download). Sandbox paths are written as `$WORK`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use modchaos::corpus::Case;
+use modchaos::diagnose::Category;
+use modchaos::gobin::GoBinary;
+use modchaos::gocmd::{Exit, GoInvocation};
+use modchaos::runner::report::PhaseReport;
+use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
+use modchaos::sandbox::Sandbox;
+use modchaos::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario, discover, load};
+
+fn main() {
+    modchaos::sealed::dispatch_child();
+    let mut gos = Vec::new();
+    let mut out = PathBuf::from("tests/corpus");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--go" => gos.push(PathBuf::from(args.next().expect("--go needs a path"))),
+            "--out" => out = PathBuf::from(args.next().expect("--out needs a directory")),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    let gos: Vec<GoBinary> = if gos.is_empty() {
+        vec![GoBinary::find(None).expect("a go toolchain")]
+    } else {
+        gos.iter().map(|g| GoBinary::find(Some(g)).expect("a usable go")).collect()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    for go in gos {
+        let version = go.version().expect("go version");
+        let dir = out.join(minor(&version));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut capture = Capture { dir, version: version.clone(), written: BTreeMap::new() };
+        eprintln!("capturing with {version} ({})", go.path.display());
+        runtime.block_on(capture.scenarios(&go));
+        runtime.block_on(capture.recipes(&go));
+        for (label, n) in &capture.written {
+            eprintln!("  {label:<24} {n}");
+        }
+    }
+    other_tools(&out.join("other"));
+}
+
+/// Other tools failing on the network, as they sit next to go in CI logs: their words
+/// ("connection refused", "Could not resolve host") must never be taken for go's.
+fn other_tools(dir: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    let home = tempfile::tempdir().expect("a temp HOME");
+    let commands: [(&str, &[&str]); 4] = [
+        ("git-ls-remote-refused", &["git", "ls-remote", "http://127.0.0.1:9/corp/lib.git"]),
+        ("git-clone-no-host", &["git", "clone", "https://nowhere.invalid/corp/lib.git", "lib"]),
+        ("curl-refused", &["curl", "-sS", "--max-time", "5", "https://127.0.0.1:9/corp.example/lib/@v/list"]),
+        ("wget-refused", &["wget", "-q", "-O", "-", "--tries=1", "http://127.0.0.1:9/index.html"]),
+    ];
+    for (slug, argv) in commands {
+        let output = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .current_dir(home.path())
+            .output();
+        let Ok(output) = output else {
+            eprintln!("  {} is not installed: {slug} left out", argv[0]);
+            continue;
+        };
+        let case = Case {
+            label: Category::Unknown,
+            go: "none".into(),
+            origin: format!("examples/capture_corpus.rs (other tool: {})", argv.join(" ")),
+            command: argv.join(" "),
+            exit: Exit::Code { code: output.status.code().unwrap_or(-1) },
+            env: Vec::new(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            cache: None,
+        };
+        let dir = dir.join("unknown");
+        std::fs::create_dir_all(&dir).expect("the corpus directory is writable");
+        std::fs::write(dir.join(format!("{slug}.txt")), case.to_text()).expect("the case is written");
+    }
+}
+
+/// `go1.26.8` → `go1.26`.
+fn minor(version: &str) -> String {
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+struct Capture {
+    dir: PathBuf,
+    version: String,
+    written: BTreeMap<String, usize>,
+}
+
+impl Capture {
+    fn write(&mut self, slug: &str, case: Case) {
+        let dir = self.dir.join(case.label.id());
+        std::fs::create_dir_all(&dir).expect("the corpus directory is writable");
+        std::fs::write(dir.join(format!("{slug}.txt")), case.to_text()).expect("the case is written");
+        *self.written.entry(case.label.id().to_string()).or_default() += 1;
+    }
+
+    fn case(&self, label: Category, origin: String, phase: &PhaseReport, work: Option<&str>) -> Case {
+        let e = &phase.evidence;
+        let hide = |text: &str| match work {
+            Some(root) if !root.is_empty() => text.replace(root, "$WORK"),
+            _ => text.to_string(),
+        };
+        let cache = e.cache.clone().filter(|c| !c.locks.is_empty() || c.has_findings());
+        let cache = cache.map(|c| {
+            let json = hide(&serde_json::to_string(&c).expect("cache states serialise"));
+            serde_json::from_str(&json).expect("still a cache state")
+        });
+        Case {
+            label,
+            go: self.version.clone(),
+            origin,
+            command: e.command.clone().unwrap_or_default(),
+            exit: e.exit.unwrap_or(Exit::Code { code: -1 }),
+            env: e.env.clone(),
+            stderr: hide(&e.stderr),
+            stdout: hide(&e.stdout),
+            cache,
+        }
+    }
+
+    /// Every scenario's run and recovery, then the other commands' variants.
+    async fn scenarios(&mut self, go: &GoBinary) {
+        let ctx = modchaos::scenario::LoadContext::new(Some(go.clone()));
+        let files = discover(&[PathBuf::from("scenarios")]).expect("run from the repository root");
+        let helper = std::env::current_exe().expect("this program's path");
+        let (options, fallback) = RunOptions::auto(go.clone(), &helper);
+        if let Some(why) = fallback {
+            eprintln!("  {why}: sealed-only scenarios are left out");
+        }
+        for file in files {
+            let Ok(scenario) = load(&file, &ctx) else { continue };
+            let slug = file.strip_prefix("scenarios").unwrap_or(&file).with_extension("").display().to_string();
+            let slug = slug.trim_start_matches('/').replace('/', "--");
+            let report = run_scenario(&scenario, &options, &NoEvents).await;
+            self.from_report(&scenario, &report, &slug);
+            if scenario.network == NetworkNeed::Any {
+                self.variants(&scenario, go, &slug).await;
+            }
+        }
+    }
+
+    fn from_report(&mut self, scenario: &Scenario, report: &ScenarioReport, slug: &str) {
+        let work = report.sandbox.clone().unwrap_or_default();
+        let origin = |phase: &str| format!("{} ({phase})", scenario.file.display());
+        if let (Some(run), Some(label)) = (&report.run, scenario.expect.diagnosis) {
+            let exit_ok = scenario.expect.exit.is_none_or(|want| run.evidence.exit.map(modchaos::expect::exit_kind) == Some(want));
+            if exit_ok {
+                let case = self.case(label, origin("run"), run, Some(&work));
+                self.write(&format!("{slug}--run"), case);
+            }
+        }
+        if let (Some(recovery), Some(rec)) = (&scenario.recover, &report.recovery) {
+            let label = recovery.expect.diagnosis.or(
+                (recovery.expect.exit == Some(ExitExpectation::Success)).then_some(Category::None),
+            );
+            let ok = rec.rerun.evidence.exit.map(modchaos::expect::exit_kind) == recovery.expect.exit;
+            if let (Some(label), true) = (label, ok) {
+                let case = self.case(label, origin("recovery"), &rec.rerun, Some(&work));
+                self.write(&format!("{slug}--recovery"), case);
+            }
+        }
+    }
+
+    /// The scenario's fault met by other go commands, kept when go fails with the
+    /// scenario's own error pattern (so the label still holds).
+    async fn variants(&mut self, scenario: &Scenario, go: &GoBinary, slug: &str) {
+        let (Some(label), Some(pattern)) = (scenario.expect.diagnosis, scenario.expect.error.as_ref()) else { return };
+        if scenario.expect.exit != Some(ExitExpectation::Failure) {
+            return;
+        }
+        let Some(target) = first_module(scenario) else { return };
+        let (path, version) = target.split_once('@').expect("path@version");
+        let import_main = format!(
+            "package main\n\nimport _ \"{path}\"\n\nfunc main() {{}}\n"
+        );
+        let go_mod = format!("module corp.example/app\n\ngo 1.21\n\nrequire {path} {version}\n");
+        let variants: [(&str, Vec<String>, Vec<(String, String)>); 4] = [
+            ("get", vec!["get".into(), target.clone()], Vec::new()),
+            ("list", vec!["list".into(), "-m".into(), "-json".into(), target.clone()], Vec::new()),
+            (
+                "build",
+                vec!["build".into(), "-mod=mod".into(), "./...".into()],
+                vec![("go.mod".into(), go_mod.clone()), ("main.go".into(), import_main.clone())],
+            ),
+            (
+                "tidy",
+                vec!["mod".into(), "tidy".into()],
+                vec![("go.mod".into(), go_mod), ("main.go".into(), import_main)],
+            ),
+        ];
+        let options = RunOptions::open(go.clone(), "corpus variants run in this process");
+        for (name, args, files) in variants {
+            let mut variant = scenario.clone();
+            variant.run = vec![GoStep { args, timeout: Duration::from_secs(60) }];
+            variant.files = files;
+            variant.recover = None;
+            variant.expect = Default::default();
+            let report = run_scenario(&variant, &options, &NoEvents).await;
+            let Some(run) = &report.run else { continue };
+            let failed = run.evidence.exit.is_some_and(|e| !e.success());
+            if failed && run.evidence.errors().iter().any(|e| pattern.is_match(&e.text)) {
+                let work = report.sandbox.clone().unwrap_or_default();
+                let origin = format!("{} (run, as `go {name}`)", scenario.file.display());
+                let case = self.case(label, origin, run, Some(&work));
+                self.write(&format!("{slug}--{name}"), case);
+            }
+        }
+    }
+
+    /// Cases no scenario produces: a toolchain download that fails, failures that are not
+    /// about downloads (`unknown`), and successes (`none`).
+    async fn recipes(&mut self, go: &GoBinary) {
+        let compile_error = [("go.mod", "module corp.example/app\n\ngo 1.21\n"), ("main.go", "package main\n\nfunc main() { undefined() }\n")];
+        let test_failure = [
+            ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
+            ("app_test.go", "package app\n\nimport \"testing\"\n\nfunc TestSum(t *testing.T) { t.Fatal(\"1 + 1 = 3\") }\n"),
+        ];
+        let vet_failure = [
+            ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
+            ("main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Printf(\"%d\\n\", \"not a number\") }\n"),
+        ];
+        let bad_go_mod = [("go.mod", "module corp.example/app\n\ngo 1.21\n\nrequre corp.example/lib v1.0.0\n")];
+        let fine = [("go.mod", "module corp.example/app\n\ngo 1.21\n"), ("main.go", "package main\n\nfunc main() {}\n")];
+        let missing_local = [
+            ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
+            ("main.go", "package main\n\nimport _ \"corp.example/app/internal/gone\"\n\nfunc main() {}\n"),
+        ];
+        let recipes: Vec<(&str, Category, &[&str], &[(&str, &str)], &[(&str, &str)])> = vec![
+            ("toolchain-not-available", Category::ToolchainDownload, &["version"], &fine, &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "off")]),
+            (
+                "toolchain-proxy-refused",
+                Category::ToolchainDownload,
+                &["version"],
+                &fine,
+                &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "https://127.0.0.1:9")],
+            ),
+            ("compile-error", Category::Unknown, &["build", "./..."], &compile_error, &[]),
+            ("test-failure", Category::Unknown, &["test", "./..."], &test_failure, &[]),
+            ("vet-failure", Category::Unknown, &["vet", "./..."], &vet_failure, &[]),
+            ("go-mod-syntax-error", Category::Unknown, &["mod", "download"], &bad_go_mod, &[]),
+            ("no-go-mod", Category::Unknown, &["build", "./..."], &[], &[]),
+            ("missing-local-package", Category::Unknown, &["build", "./..."], &missing_local, &[("GOPROXY", "off")]),
+            ("build-succeeds", Category::None, &["build", "-x", "./..."], &fine, &[]),
+            ("version", Category::None, &["version"], &[], &[]),
+            ("list-all", Category::None, &["list", "-m", "-json", "all"], &fine, &[]),
+            ("mod-download-nothing", Category::None, &["mod", "download", "-json", "-x"], &fine, &[]),
+        ];
+        for (slug, label, args, files, env) in recipes {
+            let sandbox = Sandbox::create().expect("a sandbox");
+            let root = sandbox.paths.root.display().to_string();
+            for (name, content) in files {
+                std::fs::write(sandbox.paths.work.join(name), content).expect("work files");
+            }
+            let mut go_env = sandbox.base_env();
+            go_env.insert("GOSUMDB".into(), "off".into());
+            go_env.insert("GOPROXY".into(), "off".into());
+            for (k, v) in env {
+                go_env.insert(k.to_string(), v.to_string());
+            }
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let inv = GoInvocation {
+                go: &go.path,
+                args: &args,
+                env: &go_env,
+                cwd: &sandbox.paths.work,
+                timeout: Duration::from_secs(120),
+                inspect_cache: None,
+            };
+            let outcome = modchaos::gocmd::run(&inv).await.expect("go runs");
+            let failed = !outcome.exit.success();
+            if failed != (label != Category::None) {
+                eprintln!("  recipe {slug}: go {} unexpectedly ({}), left out", if failed { "failed" } else { "succeeded" }, outcome.stderr.trim());
+                continue;
+            }
+            let shown: Vec<(String, String)> =
+                env.iter().map(|(k, v)| (k.to_string(), v.to_string())).filter(|(k, _)| k != "GOTOOLCHAIN" || label == Category::ToolchainDownload).collect();
+            let case = Case {
+                label,
+                go: self.version.clone(),
+                origin: format!("examples/capture_corpus.rs (recipe {slug})"),
+                command: outcome.command.clone(),
+                exit: outcome.exit,
+                env: shown,
+                stderr: outcome.stderr.replace(&root, "$WORK"),
+                stdout: outcome.stdout.replace(&root, "$WORK"),
+                cache: None,
+            };
+            self.write(&format!("recipe--{slug}"), case);
+            let _ = sandbox.remove();
+        }
+    }
+}
+
+fn first_module(scenario: &Scenario) -> Option<String> {
+    let args = &scenario.run.first()?.args;
+    args.iter().find(|a| a.contains('@') && !a.starts_with('-')).cloned()
+}
