@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod diagnose;
+pub mod doctor;
 pub mod evidence;
 pub mod expect;
 pub mod fake;
