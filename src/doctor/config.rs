@@ -101,10 +101,14 @@ pub fn parse_go_env(stdout: &str) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// The relevant variables of `env` (the environment go was started with), masked:
-/// every `GO…` and `GIT_…` variable and [`PROCESS_VARS`].
+/// every `GO…` and `GIT_…` variable and [`PROCESS_VARS`]. Empty ones are left out: go
+/// treats them as unset (`GOPROXY=` means the default, which `go env` reports), and the
+/// diagnosis prefers these values to `go env`'s.
 pub fn relevant_env(env: &BTreeMap<String, String>) -> Vec<(String, String)> {
     env.iter()
-        .filter(|(k, _)| k.starts_with("GO") || k.starts_with("GIT_") || PROCESS_VARS.contains(&k.as_str()))
+        .filter(|(k, v)| {
+            !v.is_empty() && (k.starts_with("GO") || k.starts_with("GIT_") || PROCESS_VARS.contains(&k.as_str()))
+        })
         .map(|(k, v)| (k.clone(), redact(v)))
         .collect()
 }
@@ -206,6 +210,24 @@ mod tests {
         // Without go env, the environment's GO variables are all there is.
         let shown = settings(None, None, &env);
         assert_eq!(shown.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["HTTPS_PROXY", "GOPROXY"]);
+    }
+
+    #[test]
+    fn only_set_variables_go_reads_are_relevant() {
+        let env: BTreeMap<String, String> = [
+            ("GOPROXY", ""),
+            ("GOFLAGS", "-mod=mod"),
+            ("HTTPS_PROXY", "http://u:p@fw:3128"),
+            ("GIT_SSH_COMMAND", "ssh -v"),
+            ("EDITOR", "vi"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let names: Vec<(String, String)> = relevant_env(&env);
+        let expected =
+            [("GIT_SSH_COMMAND", "ssh -v"), ("GOFLAGS", "-mod=mod"), ("HTTPS_PROXY", "http://u:xxxxx@fw:3128")];
+        assert_eq!(names, expected.map(|(k, v)| (k.to_string(), v.to_string())));
     }
 
     #[test]
