@@ -1,9 +1,13 @@
 //! Running the real go command: hermetic environment, its own process group, output
 //! captured, and at the deadline SIGTERM to the whole group, then SIGKILL after a grace
-//! period, so that no go or git process outlives the scenario.
+//! period, so that no go or git process outlives the scenario. [`run_live`] is the same
+//! for a person watching (`modchaos doctor`): their environment, output copied to the
+//! terminal as it comes, and an early stop (Ctrl-C) handled like the deadline.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -102,13 +106,49 @@ impl Drop for GroupGuard {
     }
 }
 
+/// Where a stream of go's output is copied as it arrives (it is captured all the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// This process's standard output.
+    Stdout,
+    /// This process's standard error.
+    Stderr,
+}
+
+/// A stop request: when it completes, the run ends as at the deadline.
+pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// How a run watched by a person differs from a scenario's hermetic one.
+#[derive(Default)]
+pub struct Live {
+    /// Where go's standard output is copied as it comes.
+    pub stdout: Option<Echo>,
+    /// Where go's standard error is copied as it comes.
+    pub stderr: Option<Echo>,
+    /// Keep this process's environment (the user's), `env` only adding to it, instead of
+    /// giving go `env` alone. Variables that are not UTF-8 pass through untouched.
+    pub inherit_env: bool,
+    /// Ends the run early, exactly as the deadline does (cache inspected, then the group
+    /// killed): the user's Ctrl-C.
+    pub stop: Option<Stop>,
+}
+
 /// Runs the command to completion or deadline.
 pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
+    run_live(inv, Live::default()).await
+}
+
+/// Runs the command to completion, deadline or stop request, copying its output as
+/// `live` says.
+pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoOutcome> {
     let command = format!("go {}", shell_words::join(inv.args));
     let started = Instant::now();
-    let mut child = Command::new(inv.go)
-        .args(inv.args)
-        .env_clear()
+    let mut command_builder = Command::new(inv.go);
+    command_builder.args(inv.args);
+    if !live.inherit_env {
+        command_builder.env_clear();
+    }
+    let mut child = command_builder
         .envs(inv.env)
         .current_dir(inv.cwd)
         .stdin(Stdio::null())
@@ -119,11 +159,22 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
         .spawn()?;
     let pid = child.id().ok_or_else(|| std::io::Error::other("go exited before its pid was known"))?;
     let mut guard = GroupGuard(Some(pid as i32));
-    let stdout = tokio::spawn(read_capped(child.stdout.take()));
-    let stderr = tokio::spawn(read_capped(child.stderr.take()));
+    let stdout = tokio::spawn(read_capped(child.stdout.take(), live.stdout));
+    let stderr = tokio::spawn(read_capped(child.stderr.take(), live.stderr));
     let mut cache = None;
-    let exit = match tokio::time::timeout(inv.timeout, child.wait()).await {
-        Ok(status) => {
+    let stop = async move {
+        match live.stop {
+            Some(stop) => stop.await,
+            None => std::future::pending().await,
+        }
+    };
+    let waited = tokio::select! {
+        status = child.wait() => Some(status),
+        () = tokio::time::sleep(inv.timeout) => None,
+        () = stop => None,
+    };
+    let exit = match waited {
+        Some(status) => {
             let status = status?;
             use std::os::unix::process::ExitStatusExt;
             match (status.code(), status.signal()) {
@@ -132,7 +183,7 @@ pub async fn run(inv: &GoInvocation<'_>) -> std::io::Result<GoOutcome> {
                 (None, None) => Exit::Code { code: -1 },
             }
         }
-        Err(_) => {
+        None => {
             cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
             let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGTERM);
             if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
@@ -190,10 +241,28 @@ async fn wait_for_group_exit(pgid: i32, limit: Duration) {
     }
 }
 
-async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
+/// Writes `chunk` to this process's stdout or stderr, off the async threads (a stalled
+/// terminal must not stall the deadline); false once that fails.
+async fn copy_out(to: Echo, chunk: Vec<u8>) -> bool {
+    use std::io::Write as _;
+    let write = move || match to {
+        Echo::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&chunk).and_then(|()| out.flush())
+        }
+        Echo::Stderr => {
+            let mut out = std::io::stderr().lock();
+            out.write_all(&chunk).and_then(|()| out.flush())
+        }
+    };
+    matches!(tokio::task::spawn_blocking(write).await, Ok(Ok(())))
+}
+
+async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>, echo: Option<Echo>) -> String {
     let Some(mut stream) = stream else {
         return String::new();
     };
+    let mut echo = echo;
     let mut kept = Vec::new();
     let mut dropped = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
@@ -201,6 +270,12 @@ async fn read_capped(stream: Option<impl tokio::io::AsyncRead + Unpin>) -> Strin
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                // A closed terminal or pipe ends the copy, never the capture.
+                if let Some(to) = echo
+                    && !copy_out(to, buf[..n].to_vec()).await
+                {
+                    echo = None;
+                }
                 let room = MAX_OUTPUT.saturating_sub(kept.len());
                 kept.extend_from_slice(&buf[..n.min(room)]);
                 dropped += n.saturating_sub(room);
@@ -264,5 +339,54 @@ mod tests {
         let outcome = run(&inv).await.unwrap();
         assert_eq!(outcome.exit, Exit::Code { code: 3 });
         assert_eq!((outcome.stdout.as_str(), outcome.stderr.as_str()), ("out\n", "err\n"));
+    }
+
+    #[tokio::test]
+    async fn a_stop_request_ends_the_run_as_the_deadline_does() {
+        let fake = script("sleep 300 &\nsleep 300");
+        let env = BTreeMap::new();
+        let cwd = std::env::temp_dir();
+        let inv = GoInvocation {
+            go: &fake,
+            args: &[],
+            env: &env,
+            cwd: &cwd,
+            timeout: Duration::from_secs(120),
+            inspect_cache: None,
+        };
+        let stop: Stop = Box::pin(tokio::time::sleep(Duration::from_millis(300)));
+        let outcome = run_live(&inv, Live { stop: Some(stop), ..Live::default() }).await.unwrap();
+        assert_eq!(outcome.exit, Exit::Timeout);
+        assert!(outcome.duration_ms < 60_000.0, "the stop request was ignored: {} ms", outcome.duration_ms);
+        assert!(live_group_members(outcome.pid as i32).is_empty(), "processes of group {} survived", outcome.pid);
+    }
+
+    #[tokio::test]
+    async fn a_live_run_keeps_this_process_environment_and_adds_to_it() {
+        // Any variable of ours that a shell does not set by itself.
+        let shell_own = ["PATH", "PWD", "OLDPWD", "SHLVL", "IFS", "PS1", "PS2", "PS4", "OPTIND", "_"];
+        let (name, value) = std::env::vars()
+            .find(|(k, v)| {
+                !v.is_empty()
+                    && !v.contains(['"', '$', '`', '\\', '\n'])
+                    && k.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                    && !shell_own.contains(&k.as_str())
+            })
+            .expect("the test process has some environment");
+        let fake = script(&format!("echo \"v=${{{name}-unset}} added=$MODCHAOS_ADDED\""));
+        let env = BTreeMap::from([("MODCHAOS_ADDED".to_string(), "yes".to_string())]);
+        let cwd = std::env::temp_dir();
+        let inv = GoInvocation {
+            go: &fake,
+            args: &[],
+            env: &env,
+            cwd: &cwd,
+            timeout: Duration::from_secs(30),
+            inspect_cache: None,
+        };
+        let live = run_live(&inv, Live { inherit_env: true, ..Live::default() }).await.unwrap();
+        assert_eq!(live.stdout, format!("v={value} added=yes\n"), "{name}");
+        let hermetic = run(&inv).await.unwrap();
+        assert_eq!(hermetic.stdout, "v=unset added=yes\n", "a hermetic run inherited {name}");
     }
 }

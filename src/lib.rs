@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod corpus;
 pub mod diagnose;
+pub mod doctor;
 pub mod evidence;
 pub mod expect;
 pub mod fake;

@@ -25,6 +25,42 @@ mod exit {
     pub const SKIPPED: u8 = 4;
 }
 
+/// Exit codes of `modchaos doctor`, documented in the README and its help: like go's own
+/// (0 succeeded, 1 failed) so that it can stand in for the go command in a script, with
+/// doctor's own failures and the deadline kept apart.
+mod doctor_exit {
+    /// go succeeded.
+    pub const SUCCEEDED: u8 = 0;
+    /// go failed: it exited with a non-zero status or was killed by a signal.
+    pub const GO_FAILED: u8 = 1;
+    /// Bad arguments to doctor (clap's code for usage errors).
+    pub const BAD_INPUT: u8 = 2;
+    /// The go program could not be started.
+    pub const CANNOT_RUN: u8 = 3;
+    /// go was still running at the deadline: inspected, then killed (as timeout(1)).
+    pub const DEADLINE: u8 = 124;
+    /// Ctrl-C or SIGTERM ended the run (go inspected and killed as at the deadline).
+    pub const INTERRUPTED: u8 = 130;
+}
+
+const DOCTOR_HELP: &str = "\
+Runs the go command line in your own environment (your HOME, module cache, GOPROXY, network: \
+nothing is sandboxed), with -x added right after the subcommand where go accepts it and \
+GODEBUG=netdns=go+2 (your GODEBUG kept; a resolver you chose there is kept), in its own process \
+group. go's output is shown as it comes (with --json, go's stdout goes to stderr). At the \
+deadline (or on Ctrl-C) the module cache is inspected before go is killed, so a lock go waits \
+for names its holder. Then `go version`, `go env -json` and `go env -changed`, the cache and \
+go's output are diagnosed. Your module cache is only read, never written. Passwords in URLs \
+are shown as xxxxx.
+
+Examples:
+  modchaos doctor -- go mod download -json
+  modchaos doctor --timeout 30s --json -- go get example.com/m@latest > report.json
+
+Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed whether or \
+not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
+124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
+
 const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command · 4 nothing failed but some scenarios were skipped";
 
 /// Chaos / fault-injection harness for Go module downloads.
@@ -76,12 +112,32 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Run a go command in your own environment with expert logging, and diagnose it
+    /// (live mode: your module cache, your network).
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor(DoctorArgs),
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
         #[arg(long)]
         playbook: bool,
     },
+}
+
+#[derive(Args)]
+struct DoctorArgs {
+    /// How long go may run before the module cache is inspected and go killed
+    /// (`90s`, `5m`, `1h`).
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
+    /// Print the report (diagnosis, cache, configuration, all of go's output) as JSON on
+    /// stdout; go's own stdout is then shown on stderr.
+    #[arg(long)]
+    json: bool,
+    /// The go command line: the go program (`go`, a path, `go1.22.0`), then its
+    /// subcommand and arguments. Put it after `--`.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Args)]
@@ -148,6 +204,7 @@ fn main() -> ExitCode {
         Command::Fixtures { paths } => fixtures(&paths),
         Command::Diagnose { file, json } => diagnose(file.as_deref(), json),
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
+        Command::Doctor(args) => doctor(args),
         Command::Schema { playbook } => {
             let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
@@ -255,6 +312,72 @@ fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>) -> u8
         None => print!("{}", repro.yaml),
     }
     exit::PASSED
+}
+
+/// Ends the run early on Ctrl-C or SIGTERM: go lives in its own process group, so the
+/// terminal's SIGINT reaches only modchaos, which must stop go itself.
+async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    let _ = stop.send(true);
+}
+
+fn doctor(args: DoctorArgs) -> u8 {
+    use modchaos::doctor::{DoctorError, DoctorOptions};
+    use modchaos::gocmd::{Echo, Exit};
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("modchaos doctor: the current directory: {e}");
+            return doctor_exit::CANNOT_RUN;
+        }
+    };
+    let options = DoctorOptions {
+        command: args.command,
+        timeout: args.timeout,
+        cwd,
+        stdout_echo: Some(if args.json { Echo::Stderr } else { Echo::Stdout }),
+        stderr_echo: Some(Echo::Stderr),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos doctor: cannot start the async runtime: {e}");
+            return doctor_exit::CANNOT_RUN;
+        }
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    runtime.spawn(stop_on_signals(stop_tx));
+    let report = match runtime.block_on(modchaos::doctor::doctor(&options, stop_rx)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos doctor: {e}");
+            return match e {
+                DoctorError::Empty => doctor_exit::BAD_INPUT,
+                DoctorError::Spawn { .. } => doctor_exit::CANNOT_RUN,
+                DoctorError::Interrupted => doctor_exit::INTERRUPTED,
+            };
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("doctor reports serialise"));
+    } else {
+        print!("{}", modchaos::report::doctor::render(&report));
+    }
+    match report.exit() {
+        _ if report.interrupted => doctor_exit::INTERRUPTED,
+        Some(Exit::Timeout) => doctor_exit::DEADLINE,
+        Some(exit) if exit.success() => doctor_exit::SUCCEEDED,
+        _ => doctor_exit::GO_FAILED,
+    }
 }
 
 fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {

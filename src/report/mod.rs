@@ -2,6 +2,7 @@
 //! else (they never look at a run directly).
 
 pub mod diagnosis;
+pub mod doctor;
 pub mod journal;
 pub mod junit;
 pub mod terminal;
