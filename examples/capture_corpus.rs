@@ -164,27 +164,31 @@ impl Capture {
             let slug = file.strip_prefix("scenarios").unwrap_or(&file).with_extension("").display().to_string();
             let slug = slug.trim_start_matches('/').replace('/', "--");
             let report = run_scenario(&scenario, &options, &NoEvents).await;
-            self.from_report(&scenario, &report, &slug);
+            self.record_report(&scenario, &report, &slug);
             if scenario.network == NetworkNeed::Any {
                 self.variants(&scenario, go, &slug).await;
             }
         }
     }
 
-    fn from_report(&mut self, scenario: &Scenario, report: &ScenarioReport, slug: &str) {
+    fn record_report(&mut self, scenario: &Scenario, report: &ScenarioReport, slug: &str) {
         let work = report.sandbox.clone().unwrap_or_default();
         let origin = |phase: &str| format!("{} ({phase})", scenario.file.display());
         if let (Some(run), Some(label)) = (&report.run, scenario.expect.diagnosis) {
-            let exit_ok = scenario.expect.exit.is_none_or(|want| run.evidence.exit.map(modchaos::expect::exit_kind) == Some(want));
+            let exit_ok = scenario
+                .expect
+                .exit
+                .is_none_or(|want| run.evidence.exit.map(modchaos::expect::exit_kind) == Some(want));
             if exit_ok {
                 let case = self.case(label, origin("run"), run, Some(&work));
                 self.write(&format!("{slug}--run"), case);
             }
         }
         if let (Some(recovery), Some(rec)) = (&scenario.recover, &report.recovery) {
-            let label = recovery.expect.diagnosis.or(
-                (recovery.expect.exit == Some(ExitExpectation::Success)).then_some(Category::None),
-            );
+            let label = recovery
+                .expect
+                .diagnosis
+                .or((recovery.expect.exit == Some(ExitExpectation::Success)).then_some(Category::None));
             let ok = rec.rerun.evidence.exit.map(modchaos::expect::exit_kind) == recovery.expect.exit;
             if let (Some(label), true) = (label, ok) {
                 let case = self.case(label, origin("recovery"), &rec.rerun, Some(&work));
@@ -202,26 +206,25 @@ impl Capture {
         }
         let Some(target) = first_module(scenario) else { return };
         let (path, version) = target.split_once('@').expect("path@version");
-        let import_main = format!(
-            "package main\n\nimport _ \"{path}\"\n\nfunc main() {{}}\n"
-        );
+        let import_main = format!("package main\n\nimport _ \"{path}\"\n\nfunc main() {{}}\n");
         let go_mod = format!("module corp.example/app\n\ngo 1.21\n\nrequire {path} {version}\n");
-        let variants: [(&str, Vec<String>, Vec<(String, String)>); 4] = [
-            ("get", vec!["get".into(), target.clone()], Vec::new()),
-            ("list", vec!["list".into(), "-m".into(), "-json".into(), target.clone()], Vec::new()),
-            (
-                "build",
-                vec!["build".into(), "-mod=mod".into(), "./...".into()],
-                vec![("go.mod".into(), go_mod.clone()), ("main.go".into(), import_main.clone())],
-            ),
-            (
-                "tidy",
-                vec!["mod".into(), "tidy".into()],
-                vec![("go.mod".into(), go_mod), ("main.go".into(), import_main)],
-            ),
+        let files = vec![("go.mod".to_string(), go_mod), ("main.go".to_string(), import_main)];
+        let variants = [
+            Variant { name: "get", args: vec!["get".into(), target.clone()], files: Vec::new() },
+            Variant {
+                name: "list",
+                args: vec!["list".into(), "-m".into(), "-json".into(), target.clone()],
+                files: Vec::new(),
+            },
+            Variant {
+                name: "build",
+                args: vec!["build".into(), "-mod=mod".into(), "./...".into()],
+                files: files.clone(),
+            },
+            Variant { name: "tidy", args: vec!["mod".into(), "tidy".into()], files },
         ];
         let options = RunOptions::open(go.clone(), "corpus variants run in this process");
-        for (name, args, files) in variants {
+        for Variant { name, args, files } in variants {
             let mut variant = scenario.clone();
             variant.run = vec![GoStep { args, timeout: Duration::from_secs(60) }];
             variant.files = files;
@@ -242,42 +245,103 @@ impl Capture {
     /// Cases no scenario produces: a toolchain download that fails, failures that are not
     /// about downloads (`unknown`), and successes (`none`).
     async fn recipes(&mut self, go: &GoBinary) {
-        let compile_error = [("go.mod", "module corp.example/app\n\ngo 1.21\n"), ("main.go", "package main\n\nfunc main() { undefined() }\n")];
+        let compile_error = [
+            ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
+            ("main.go", "package main\n\nfunc main() { undefined() }\n"),
+        ];
         let test_failure = [
             ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
-            ("app_test.go", "package app\n\nimport \"testing\"\n\nfunc TestSum(t *testing.T) { t.Fatal(\"1 + 1 = 3\") }\n"),
+            (
+                "app_test.go",
+                "package app\n\nimport \"testing\"\n\nfunc TestSum(t *testing.T) { t.Fatal(\"1 + 1 = 3\") }\n",
+            ),
         ];
         let vet_failure = [
             ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
             ("main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Printf(\"%d\\n\", \"not a number\") }\n"),
         ];
         let bad_go_mod = [("go.mod", "module corp.example/app\n\ngo 1.21\n\nrequre corp.example/lib v1.0.0\n")];
-        let fine = [("go.mod", "module corp.example/app\n\ngo 1.21\n"), ("main.go", "package main\n\nfunc main() {}\n")];
+        let fine =
+            [("go.mod", "module corp.example/app\n\ngo 1.21\n"), ("main.go", "package main\n\nfunc main() {}\n")];
         let missing_local = [
             ("go.mod", "module corp.example/app\n\ngo 1.21\n"),
             ("main.go", "package main\n\nimport _ \"corp.example/app/internal/gone\"\n\nfunc main() {}\n"),
         ];
-        let recipes: Vec<(&str, Category, &[&str], &[(&str, &str)], &[(&str, &str)])> = vec![
-            ("toolchain-not-available", Category::ToolchainDownload, &["version"], &fine, &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "off")]),
-            (
-                "toolchain-proxy-refused",
-                Category::ToolchainDownload,
-                &["version"],
-                &fine,
-                &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "https://127.0.0.1:9")],
-            ),
-            ("compile-error", Category::Unknown, &["build", "./..."], &compile_error, &[]),
-            ("test-failure", Category::Unknown, &["test", "./..."], &test_failure, &[]),
-            ("vet-failure", Category::Unknown, &["vet", "./..."], &vet_failure, &[]),
-            ("go-mod-syntax-error", Category::Unknown, &["mod", "download"], &bad_go_mod, &[]),
-            ("no-go-mod", Category::Unknown, &["build", "./..."], &[], &[]),
-            ("missing-local-package", Category::Unknown, &["build", "./..."], &missing_local, &[("GOPROXY", "off")]),
-            ("build-succeeds", Category::None, &["build", "-x", "./..."], &fine, &[]),
-            ("version", Category::None, &["version"], &[], &[]),
-            ("list-all", Category::None, &["list", "-m", "-json", "all"], &fine, &[]),
-            ("mod-download-nothing", Category::None, &["mod", "download", "-json", "-x"], &fine, &[]),
+        let recipes: Vec<Recipe> = vec![
+            Recipe {
+                slug: "toolchain-not-available",
+                label: Category::ToolchainDownload,
+                args: &["version"],
+                files: &fine,
+                env: &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "off")],
+            },
+            Recipe {
+                slug: "toolchain-proxy-refused",
+                label: Category::ToolchainDownload,
+                args: &["version"],
+                files: &fine,
+                env: &[("GOTOOLCHAIN", "go1.99.0"), ("GOPROXY", "https://127.0.0.1:9")],
+            },
+            Recipe {
+                slug: "compile-error",
+                label: Category::Unknown,
+                args: &["build", "./..."],
+                files: &compile_error,
+                env: &[],
+            },
+            Recipe {
+                slug: "test-failure",
+                label: Category::Unknown,
+                args: &["test", "./..."],
+                files: &test_failure,
+                env: &[],
+            },
+            Recipe {
+                slug: "vet-failure",
+                label: Category::Unknown,
+                args: &["vet", "./..."],
+                files: &vet_failure,
+                env: &[],
+            },
+            Recipe {
+                slug: "go-mod-syntax-error",
+                label: Category::Unknown,
+                args: &["mod", "download"],
+                files: &bad_go_mod,
+                env: &[],
+            },
+            Recipe { slug: "no-go-mod", label: Category::Unknown, args: &["build", "./..."], files: &[], env: &[] },
+            Recipe {
+                slug: "missing-local-package",
+                label: Category::Unknown,
+                args: &["build", "./..."],
+                files: &missing_local,
+                env: &[("GOPROXY", "off")],
+            },
+            Recipe {
+                slug: "build-succeeds",
+                label: Category::None,
+                args: &["build", "-x", "./..."],
+                files: &fine,
+                env: &[],
+            },
+            Recipe { slug: "version", label: Category::None, args: &["version"], files: &[], env: &[] },
+            Recipe {
+                slug: "list-all",
+                label: Category::None,
+                args: &["list", "-m", "-json", "all"],
+                files: &fine,
+                env: &[],
+            },
+            Recipe {
+                slug: "mod-download-nothing",
+                label: Category::None,
+                args: &["mod", "download", "-json", "-x"],
+                files: &fine,
+                env: &[],
+            },
         ];
-        for (slug, label, args, files, env) in recipes {
+        for Recipe { slug, label, args, files, env } in recipes {
             let sandbox = Sandbox::create().expect("a sandbox");
             let root = sandbox.paths.root.display().to_string();
             for (name, content) in files {
@@ -301,11 +365,18 @@ impl Capture {
             let outcome = modchaos::gocmd::run(&inv).await.expect("go runs");
             let failed = !outcome.exit.success();
             if failed != (label != Category::None) {
-                eprintln!("  recipe {slug}: go {} unexpectedly ({}), left out", if failed { "failed" } else { "succeeded" }, outcome.stderr.trim());
+                eprintln!(
+                    "  recipe {slug}: go {} unexpectedly ({}), left out",
+                    if failed { "failed" } else { "succeeded" },
+                    outcome.stderr.trim()
+                );
                 continue;
             }
-            let shown: Vec<(String, String)> =
-                env.iter().map(|(k, v)| (k.to_string(), v.to_string())).filter(|(k, _)| k != "GOTOOLCHAIN" || label == Category::ToolchainDownload).collect();
+            let shown: Vec<(String, String)> = env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .filter(|(k, _)| k != "GOTOOLCHAIN" || label == Category::ToolchainDownload)
+                .collect();
             let case = Case {
                 label,
                 go: self.version.clone(),
@@ -321,6 +392,22 @@ impl Capture {
             let _ = sandbox.remove();
         }
     }
+}
+
+/// Another go command meeting a scenario's fault.
+struct Variant {
+    name: &'static str,
+    args: Vec<String>,
+    files: Vec<(String, String)>,
+}
+
+/// A go run no scenario makes.
+struct Recipe<'a> {
+    slug: &'a str,
+    label: Category,
+    args: &'a [&'a str],
+    files: &'a [(&'a str, &'a str)],
+    env: &'a [(&'a str, &'a str)],
 }
 
 fn first_module(scenario: &Scenario) -> Option<String> {

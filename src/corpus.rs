@@ -113,10 +113,8 @@ impl Case {
             },
         };
         let get = |name: &str| sections.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default();
-        let env = get("env")
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect();
+        let env =
+            get("env").lines().filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect();
         let cache = match get("cache") {
             text if text.trim().is_empty() => None,
             text => Some(serde_json::from_str(&text)?),
@@ -218,7 +216,9 @@ pub fn ci_wrap(log: &str, style: CiStyle) -> String {
         second += 1;
         let (m, s) = (second / 60, second % 60);
         match style {
-            CiStyle::GithubActions => format!("2026-05-01T10:{m:02}:{s:02}.{:07}Z {line}\r", second * 1234 % 10_000_000),
+            CiStyle::GithubActions => {
+                format!("2026-05-01T10:{m:02}:{s:02}.{:07}Z {line}\r", second * 1234 % 10_000_000)
+            }
             CiStyle::Gitlab => line.to_string(),
             CiStyle::Jenkins => format!("[2026-05-01T10:{m:02}:{s:02}.{:03}Z] {line}", second * 7 % 1000),
             CiStyle::Buildkit => format!("#9 {}.{:03} {line}", second / 10, second * 37 % 1000),
@@ -226,7 +226,9 @@ pub fn ci_wrap(log: &str, style: CiStyle) -> String {
     };
     match style {
         CiStyle::GithubActions => lines.push(stamp("##[group]Run go mod download")),
-        CiStyle::Gitlab => lines.push("section_start:1746093600:step_script\r\u{1b}[0K\u{1b}[0KExecuting \"step_script\" stage".into()),
+        CiStyle::Gitlab => {
+            lines.push("section_start:1746093600:step_script\r\u{1b}[0K\u{1b}[0KExecuting \"step_script\" stage".into())
+        }
         CiStyle::Jenkins | CiStyle::Buildkit => {}
     }
     for line in BEFORE {
@@ -245,7 +247,9 @@ pub fn ci_wrap(log: &str, style: CiStyle) -> String {
     match style {
         CiStyle::GithubActions => lines.push(stamp("##[endgroup]")),
         CiStyle::Gitlab => lines.push("section_end:1746093700:step_script\r\u{1b}[0K".into()),
-        CiStyle::Buildkit => lines.push("#9 ERROR: process \"/bin/sh -c go mod download -x\" did not complete successfully: exit code: 1".into()),
+        CiStyle::Buildkit => lines.push(
+            "#9 ERROR: process \"/bin/sh -c go mod download -x\" did not complete successfully: exit code: 1".into(),
+        ),
         CiStyle::Jenkins => {}
     }
     let mut out = lines.join("\n");

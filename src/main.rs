@@ -286,9 +286,9 @@ fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>) -> u8
             return exit::BAD_INPUT;
         }
     };
-    let origin = file.filter(|f| f.as_os_str() != "-").map_or("a log read from standard input".to_string(), |f| {
-        format!("the log {}", f.display())
-    });
+    let origin = file
+        .filter(|f| f.as_os_str() != "-")
+        .map_or("a log read from standard input".to_string(), |f| format!("the log {}", f.display()));
     let repro = match modchaos::repro::repro(&text, &origin) {
         Ok(r) => r,
         Err(e) => {

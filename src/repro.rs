@@ -65,10 +65,37 @@ pub const SUPPORTED: &[Category] = &[
     Category::Hang,
 ];
 
-/// Diagnoses `log` and writes a scenario reproducing it; `origin` names the log in the
-/// scenario's description.
-pub fn repro(log: &str, origin: &str) -> Result<Repro, ReproError> {
-    let evidence = Evidence::from_log(log);
+/// Diagnoses `input` and writes a scenario reproducing it; `origin` names the input in
+/// the scenario's description. The input is a log (go's output, a CI log), or the JSON
+/// of `modchaos doctor --json` (or of an Evidence), which also carries the exit status
+/// and the module cache: a hang or a stuck lock shows only there.
+pub fn repro(input: &str, origin: &str) -> Result<Repro, ReproError> {
+    repro_evidence(&read_evidence(input), origin)
+}
+
+/// The evidence in `input`: a doctor report's or a bare Evidence's JSON, else a log.
+pub fn read_evidence(input: &str) -> Evidence {
+    let trimmed = input.trim_start();
+    if trimmed.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Report {
+            evidence: Evidence,
+        }
+        if let Ok(report) = serde_json::from_str::<Report>(trimmed) {
+            return report.evidence;
+        }
+        if let Ok(evidence) = serde_json::from_str::<Evidence>(trimmed)
+            && (evidence.exit.is_some() || !evidence.stderr.is_empty())
+        {
+            return evidence;
+        }
+    }
+    Evidence::from_log(input)
+}
+
+/// Writes a scenario reproducing what `evidence` shows.
+pub fn repro_evidence(evidence: &Evidence, origin: &str) -> Result<Repro, ReproError> {
+    let evidence = evidence.clone();
     let diagnosis = diagnose(&evidence);
     if matches!(diagnosis.category, Category::None | Category::Unknown) {
         return Err(ReproError::NotAFailure(diagnosis.category, diagnosis.summary));
@@ -89,6 +116,8 @@ struct LogFacts {
     url: Option<String>,
     /// The host of that URL (or of the first proxy), as a declared host name.
     host: String,
+    /// The module proxy GOPROXY names first (as a declared host name), or a made-up one.
+    proxy_host: String,
     /// The configuration the log shows.
     env: Vec<(String, String)>,
     /// All of go's error text.
@@ -114,9 +143,7 @@ impl LogFacts {
             .map(|r| (r.path.clone(), r.version.clone()))
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
             .or_else(|| MODULE.captures(&errors).map(|c| (c[1].to_string(), c[2].to_string())))
-            .or_else(|| {
-                URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?)))
-            })
+            .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
             .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into()));
         let url = URL
@@ -131,7 +158,12 @@ impl LogFacts {
             .or_else(|| env_value(&env, "GOPROXY").and_then(|p| p.split([',', '|']).next()).map(url_host))
             .map(declared_name)
             .unwrap_or_else(|| "proxy.corp.example".into());
-        LogFacts { module, version, url, host, env, errors }
+        let proxy_host = env_value(&env, "GOPROXY")
+            .and_then(|p| p.split([',', '|']).next())
+            .filter(|p| p.contains("://") || p.contains('.'))
+            .map(|p| declared_name(url_host(p)))
+            .unwrap_or_else(|| "proxy.repro.example".into());
+        LogFacts { module, version, url, host, proxy_host, env, errors }
     }
 
     fn id(&self) -> String {
@@ -335,13 +367,11 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
         s.set("GOPROXY", &format!("https://{host}"));
     };
     let status = || {
-        static STATUS: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"(?:: |\()([1-5][0-9]{2})\b").expect("compiles"));
+        static STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:: |\()([1-5][0-9]{2})\b").expect("compiles"));
         STATUS.captures_iter(errors).filter_map(|c| c[1].parse::<u16>().ok()).last()
     };
     let server_response = || {
-        static BODY: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"server response: ([^\n]+)").expect("compiles"));
+        static BODY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"server response: ([^\n]+)").expect("compiles"));
         BODY.captures(errors).map(|c| c[1].trim().to_string()).unwrap_or_default()
     };
     match diagnosis.category {
@@ -436,7 +466,9 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
                     Category::TlsUnknownAuthority => "untrusted",
                     Category::TlsExpired if errors.contains("is before") => "not_yet_valid",
                     Category::TlsExpired => "expired",
-                    _ if errors.contains("legacy Common Name") || errors.contains("not valid for any names") => "no_san",
+                    _ if errors.contains("legacy Common Name") || errors.contains("not valid for any names") => {
+                        "no_san"
+                    }
                     _ => "wrong_host",
                 };
                 proxy_world(s, &[&format!("tls: {{certificate: {certificate}}}")]);
@@ -512,11 +544,13 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
                 ));
                 s.run = vec!["go: mod download -json -x".into()];
             } else {
-                let db = env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
-                s.host(&host, &[&format!("goproxy: {{fixtures: [{{module: {}, variant: tampered}}]}}", q(&f.id()))]);
+                let db =
+                    env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
+                let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+                s.host(&proxy, &[&format!("goproxy: {{fixtures: [{{module: {}, variant: tampered}}]}}", q(&f.id()))]);
                 s.host(mirror, &["goproxy: {}"]);
                 s.host(&db, &["sumdb: {}"]);
-                s.set("GOPROXY", &format!("https://{host}"));
+                s.set("GOPROXY", &format!("https://{proxy}"));
                 s.set("GOSUMDB", &db);
             }
             s.playbook("use-mirror", &[("mirror", &format!("https://{mirror}"))]);
@@ -527,8 +561,9 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
                 .map(url_host)
                 .map(declared_name)
                 .unwrap_or("sum.golang.org".into());
-            s.host(&host, &["goproxy: {}"]);
-            s.set("GOPROXY", &format!("https://{host}"));
+            let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+            s.host(&proxy, &["goproxy: {}"]);
+            s.set("GOPROXY", &format!("https://{proxy}"));
             if diagnosis.category == Category::SumdbPrivateLeak {
                 s.host(&db, &["sumdb: {modules: [\"golang.org/**\"]}"]);
             } else {
@@ -551,7 +586,10 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
             s.set("GOPROXY", "direct");
             s.set("GOPRIVATE", &private_pattern(&f.module));
             if diagnosis.category == Category::VcsAuth {
-                s.playbook("git-credentials", &[("host", &declared_name(&root)), ("login", "ci-bot"), ("password", "s3cret")]);
+                s.playbook(
+                    "git-credentials",
+                    &[("host", &declared_name(&root)), ("login", "ci-bot"), ("password", "s3cret")],
+                );
             } else {
                 s.playbook("private-modules-via-proxy", &[("proxy", "https://goproxy.repro.example")]);
             }
@@ -588,7 +626,8 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
         Category::CachePermission => {
             s.host(&host, &["goproxy: {}"]);
             s.set("GOPROXY", &format!("https://{host}"));
-            let fault = if errors.contains("no space left") { "disk_full: {size: 4KiB}" } else { "read_only: {scope: cache}" };
+            let fault =
+                if errors.contains("no space left") { "disk_full: {size: 4KiB}" } else { "read_only: {scope: cache}" };
             s.cache = vec!["faults:".into(), format!("  - {fault}")];
             s.playbook("move-module-cache", &[]);
         }
@@ -609,7 +648,11 @@ fn build(s: &mut Draft, diagnosis: &Diagnosis, f: &LogFacts, evidence: &Evidence
             static WANTED: LazyLock<Regex> =
                 LazyLock::new(|| Regex::new(r"go(?:\.mod requires go >= | download go)(1\.\d+)").expect("compiles"));
             let wanted = WANTED.captures(errors).map_or("1.99".to_string(), |c| c[1].to_string());
-            let wanted = if crate::gobin::parse_release(&wanted).is_some_and(|r| r.1 < 99) { "1.99".to_string() } else { wanted };
+            let wanted = if crate::gobin::parse_release(&wanted).is_some_and(|r| r.1 < 99) {
+                "1.99".to_string()
+            } else {
+                wanted
+            };
             s.host(&host, &["goproxy: {}"]);
             s.set("GOPROXY", &format!("https://{host}"));
             s.files.push(("go.mod".into(), format!("module repro.example/app\n\ngo {wanted}\n")));

@@ -71,7 +71,8 @@ fn diagnosis_accuracy_on_real_go_outputs() {
         let safe_label = matches!(case.label, Category::Unknown | Category::None);
         let failure_verdict = !matches!(diagnosis.category, Category::Unknown | Category::None);
         if safe_label && failure_verdict && diagnosis.confidence >= Confidence::Medium {
-            confident_wrong.push(format!("{name}: {} ({:?}) on a {} case", diagnosis.category, diagnosis.confidence, case.label));
+            confident_wrong
+                .push(format!("{name}: {} ({:?}) on a {} case", diagnosis.category, diagnosis.confidence, case.label));
         }
         let style = CiStyle::ALL[i % CiStyle::ALL.len()];
         let in_ci = diagnose(&case.evidence(&ci_wrap(&case.log(), style)));
@@ -84,9 +85,18 @@ fn diagnosis_accuracy_on_real_go_outputs() {
     }
     let right: usize = plain.values().map(|t| t.right).sum();
     let total: usize = plain.values().map(|t| t.total).sum();
-    let mut report = format!("\ndiagnosis accuracy on {total} real go outputs ({}):\n", versions.iter().cloned().collect::<Vec<_>>().join(", "));
+    let mut report = format!(
+        "\ndiagnosis accuracy on {total} real go outputs ({}):\n",
+        versions.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
     for (category, t) in &plain {
-        report += &format!("  {:<24} {:>3}/{:<3} {:>6.1}%\n", category.id(), t.right, t.total, 100.0 * t.right as f64 / t.total as f64);
+        report += &format!(
+            "  {:<24} {:>3}/{:<3} {:>6.1}%\n",
+            category.id(),
+            t.right,
+            t.total,
+            100.0 * t.right as f64 / t.total as f64
+        );
     }
     let overall = 100.0 * right as f64 / total as f64;
     let in_ci = 100.0 * wrapped.right as f64 / wrapped.total as f64;
@@ -96,7 +106,11 @@ fn diagnosis_accuracy_on_real_go_outputs() {
     for w in &wrong {
         eprintln!("  miss: {w}");
     }
-    assert!(confident_wrong.is_empty(), "confident wrong answers on the unknown/none sets:\n{}", confident_wrong.join("\n"));
+    assert!(
+        confident_wrong.is_empty(),
+        "confident wrong answers on the unknown/none sets:\n{}",
+        confident_wrong.join("\n")
+    );
     assert!(overall >= 95.0, "overall top-1 accuracy {overall:.1}% < 95%{report}");
     assert!(in_ci >= 95.0, "accuracy on CI-wrapped logs {in_ci:.1}% < 95%{report}");
     let missing: Vec<&str> = Category::ALL.iter().filter(|c| !plain.contains_key(c)).map(|c| c.id()).collect();

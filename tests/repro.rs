@@ -1,7 +1,9 @@
 //! `modchaos repro` round trip, one trial per category it supports: a real go log from
 //! the labelled corpus (`tests/corpus/`, as a user would paste it: the configuration
-//! lines a CI log shows, then go's output) becomes a scenario, the scenario runs against
-//! the real go in a sealed world, and its run must be diagnosed with the log's category.
+//! lines a CI log shows, then go's output; for a hang or a stuck lock, where go prints
+//! nothing telling, the JSON evidence of `modchaos doctor --json`) becomes a scenario,
+//! the scenario runs against the real go in a sealed world, and its run must be
+//! diagnosed with the log's category.
 
 use std::path::Path;
 
@@ -19,7 +21,9 @@ fn main() {
     let options = go.as_ref().map(|go| RunOptions::sealed(go.clone(), Path::new(env!("CARGO_BIN_EXE_modchaos"))));
     match &options {
         None => eprintln!("\n*** repro round trips are IGNORED: no go toolchain found ***\n"),
-        Some(Err(why)) => eprintln!("\n*** repro round trips are IGNORED: sealed networking is unavailable: {why} ***\n"),
+        Some(Err(why)) => {
+            eprintln!("\n*** repro round trips are IGNORED: sealed networking is unavailable: {why} ***\n")
+        }
         Some(Ok(_)) => {}
     }
     let options = options.and_then(Result::ok);
@@ -27,9 +31,8 @@ fn main() {
     let mut trials = Vec::new();
     for &category in modchaos::repro::SUPPORTED {
         let dir = corpus.join(category.id());
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let mut files: Vec<_> =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
         files.sort();
         let options = options.clone();
         let ignored = options.is_none();
@@ -41,22 +44,29 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// The log a user pastes: the configuration as `go env` prints it, then go's output.
+/// What a user hands in: the log they paste (the configuration as `go env` prints it,
+/// then go's output) — or, when go printed nothing that says what went wrong (a hang, a
+/// stuck lock), the JSON evidence `modchaos doctor --json` gives them.
 fn pasted_log(case: &Case) -> String {
     let mut log: String = case.env.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
     log.push_str(&case.log());
-    log
+    if modchaos::repro::repro(&log, "probe").is_ok() {
+        return log;
+    }
+    let evidence = case.evidence(&case.log());
+    serde_json::json!({ "evidence": evidence }).to_string()
 }
 
 fn round_trip(category: Category, files: &[std::path::PathBuf], options: RunOptions) -> Result<(), Failed> {
-    // The first case of the category whose log alone carries it (a hang or a stuck lock
-    // needs the exit status and the cache, which a pasted log does not have).
+    // The first case of the category that reproduces as itself.
     let case = files
         .iter()
         .filter_map(|f| Case::parse(&std::fs::read_to_string(f).ok()?).ok().map(|c| (f, c)))
         .find(|(_, c)| modchaos::repro::repro(&pasted_log(c), "test").is_ok_and(|r| r.diagnosis.category == category));
     let Some((file, case)) = case else {
-        return Err(format!("no corpus case of {category} in tests/corpus/go1.26 reproduces from its log alone").into());
+        return Err(
+            format!("no corpus case of {category} in tests/corpus/go1.26 is diagnosed as {category} by repro").into()
+        );
     };
     let repro = modchaos::repro::repro(&pasted_log(&case), &file.display().to_string())
         .map_err(|e| Failed::from(format!("{}: {e}", file.display())))?;

@@ -248,12 +248,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     })
 }
 
-fn modules(
-    list: &[At<RawModuleSource>],
-    dir: &Path,
-    checker: &mut Checker,
-    ctx: &LoadContext,
-) -> Option<ModuleSet> {
+fn modules(list: &[At<RawModuleSource>], dir: &Path, checker: &mut Checker, ctx: &LoadContext) -> Option<ModuleSet> {
     let mut paths = Vec::new();
     let mut set = Vec::new();
     let mut ok = true;
@@ -261,7 +256,8 @@ fn modules(
         let text = match &entry.value {
             RawModuleSource::Fixtures(text) => text,
             RawModuleSource::Inline(inline) => {
-                let Some((path, version)) = inline.module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                let Some((path, version)) =
+                    inline.module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
                 else {
                     checker.problem(
                         inline.module.pos,
@@ -271,7 +267,10 @@ fn modules(
                     ok = false;
                     continue;
                 };
-                let how = crate::fixture::synth::Synthesis { declares: inline.declares.clone(), variant: inline.variant.clone() };
+                let how = crate::fixture::synth::Synthesis {
+                    declares: inline.declares.clone(),
+                    variant: inline.variant.clone(),
+                };
                 match crate::fixture::synth::synthesize(path, version, &how) {
                     Ok(m) => set.push(std::sync::Arc::new(m)),
                     Err(e) => {

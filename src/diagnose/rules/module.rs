@@ -41,8 +41,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     });
     let (error, caps) = f.matching(&INVALID).last()?;
     let detail = (1..=8).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
-    static VERSIONED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
+    static VERSIONED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
     let what = VERSIONED
         .captures(&error.text)
         .map(|c| c[1].to_string())

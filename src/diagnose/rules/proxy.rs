@@ -156,7 +156,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     // had; `go: downloading M V` shows it fetched one in this run.
     static UNZIP_CACHED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"unzip \S*/cache/download/\S+\.zip: ").expect("compiles"));
-    let downloaded = f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+    let downloaded =
+        f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
     if UNZIP_CACHED.is_match(&error.text) && zip_fetches.is_empty() && !downloaded {
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());
