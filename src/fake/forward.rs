@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use base64::Engine as _;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt as _;
@@ -125,15 +124,11 @@ impl ForwardProxy {
     /// Why the request's credentials are not accepted, if they are not.
     fn credentials_problem(&self, headers: &HeaderMap) -> Option<&'static str> {
         let auth = self.auth.as_ref()?;
-        let Some(given) = headers.get(header::PROXY_AUTHORIZATION) else {
-            return Some("no Proxy-Authorization header");
-        };
-        let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", auth.user, auth.password));
-        let given = given.to_str().unwrap_or_default().trim();
-        let matches = given
-            .split_once(' ')
-            .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected);
-        if matches { None } else { Some("wrong credentials in Proxy-Authorization") }
+        match headers.get(header::PROXY_AUTHORIZATION) {
+            None => Some("no Proxy-Authorization header"),
+            Some(given) if auth.accepts(Some(given)) => None,
+            Some(_) => Some("wrong credentials in Proxy-Authorization"),
+        }
     }
 
     /// The block-list rule matching `host`, if any.

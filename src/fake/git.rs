@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use tokio::io::AsyncWriteExt as _;
@@ -104,14 +103,7 @@ impl GitHost {
     }
 
     fn authorised(&self, request: &RequestInfo) -> bool {
-        let Some(auth) = &self.auth else { return true };
-        let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", auth.user, auth.password));
-        request
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .is_some_and(|given| given.trim() == expected)
+        self.auth.as_ref().is_none_or(|auth| auth.accepts(request.headers.get(http::header::AUTHORIZATION)))
     }
 
     fn challenge() -> Reply {

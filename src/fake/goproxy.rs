@@ -2,8 +2,6 @@
 //! `.mod`, `.zip` and `@latest`, with `!`-escaped paths, and 404 for anything unknown
 //! (with a text body, as real proxies send, so go prints it as "server response").
 
-use base64::Engine as _;
-
 use std::sync::Arc;
 
 use super::http::{Backend, Reply, RequestInfo};
@@ -54,14 +52,7 @@ impl Goproxy {
     }
 
     fn authorised(&self, request: &RequestInfo) -> bool {
-        let Some(auth) = &self.auth else { return true };
-        let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", auth.user, auth.password));
-        request
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .is_some_and(|given| given.trim() == expected)
+        self.auth.as_ref().is_none_or(|auth| auth.accepts(request.headers.get(http::header::AUTHORIZATION)))
     }
 
     fn latest(&self, module: &str) -> Option<&Module> {

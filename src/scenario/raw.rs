@@ -422,37 +422,41 @@ fault_mapping! {
     }
 }
 
-/// A time in a toxic: a duration (`200ms`) or a bare number in toxiproxy's unit.
+/// A quantity: a bare number in the setting's own unit (toxiproxy's milliseconds, bytes),
+/// or a value with its unit (`200ms`, `8KiB`).
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(untagged)]
-pub enum ToxiTime {
-    /// A number in toxiproxy's unit (milliseconds; microseconds for slicer's `delay`).
+pub enum RawQuantity {
+    /// A number in the setting's unit.
     Number(u64),
-    /// A duration with its unit (`250ms`, `2s`, `50us`).
+    /// A value with its unit.
     Text(String),
 }
 
-impl<'de> Deserialize<'de> for ToxiTime {
+impl<'de> Deserialize<'de> for RawQuantity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TimeVisitor;
-        impl Visitor<'_> for TimeVisitor {
-            type Value = ToxiTime;
+        struct QuantityVisitor;
+        impl Visitor<'_> for QuantityVisitor {
+            type Value = RawQuantity;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration like `200ms`, or a number of milliseconds as toxiproxy takes it")
+                f.write_str("a number, or a value with its unit like `200ms` or `8KiB`")
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ToxiTime, E> {
-                Ok(ToxiTime::Number(v))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawQuantity, E> {
+                Ok(RawQuantity::Number(v))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ToxiTime, E> {
-                u64::try_from(v).map(ToxiTime::Number).map_err(|_| E::custom("a time cannot be negative"))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawQuantity, E> {
+                u64::try_from(v).map(RawQuantity::Number).map_err(|_| E::custom("cannot be negative"))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ToxiTime, E> {
-                Ok(ToxiTime::Text(v.to_string()))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawQuantity, E> {
+                Ok(RawQuantity::Text(v.to_string()))
             }
         }
-        deserializer.deserialize_any(TimeVisitor)
+        deserializer.deserialize_any(QuantityVisitor)
     }
 }
+
+/// A time in a toxic: a duration (`200ms`) or a bare number in toxiproxy's unit.
+pub type ToxiTime = RawQuantity;
 
 /// A toxic's direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -765,36 +769,7 @@ pub struct RawDiskFull {
 }
 
 /// A size: bytes, or a number with `KiB`/`MiB`/`KB`/`MB`.
-#[derive(Debug, Clone, PartialEq, JsonSchema)]
-#[schemars(untagged)]
-pub enum RawSize {
-    /// Bytes.
-    Bytes(u64),
-    /// With a unit.
-    Text(String),
-}
-
-impl<'de> Deserialize<'de> for RawSize {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SizeVisitor;
-        impl Visitor<'_> for SizeVisitor {
-            type Value = RawSize;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a size like `8KiB`, or a number of bytes")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSize, E> {
-                Ok(RawSize::Bytes(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSize, E> {
-                u64::try_from(v).map(RawSize::Bytes).map_err(|_| E::custom("a size cannot be negative"))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSize, E> {
-                Ok(RawSize::Text(v.to_string()))
-            }
-        }
-        deserializer.deserialize_any(SizeVisitor)
-    }
-}
+pub type RawSize = RawQuantity;
 
 /// The go command(s) of a scenario.
 #[derive(Debug, Default, Deserialize, JsonSchema)]

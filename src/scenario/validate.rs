@@ -20,6 +20,19 @@ use crate::fixture::ModuleSet;
 use crate::toxic::{Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout, Toxic, ToxicKind};
 use crate::urlref;
 
+/// The [`Schedule`] of a raw `when` of any fault kind (they share these five fields).
+macro_rules! schedule_of {
+    ($when:expr) => {
+        Schedule {
+            nth: $when.nth.as_ref(),
+            first: $when.first.as_ref(),
+            probability: $when.probability.as_ref(),
+            after: $when.after.as_ref(),
+            until: $when.until.as_ref(),
+        }
+    };
+}
+
 /// Default deadline of a go command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -85,8 +98,8 @@ impl Checker {
     /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
     fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
         match &at.value {
-            ToxiTime::Number(n) => Some(unit(*n)),
-            ToxiTime::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
+            RawQuantity::Number(n) => Some(unit(*n)),
+            RawQuantity::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
         }
     }
 
@@ -564,13 +577,7 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
         }
         when.method = Some(upper);
     }
-    let when_schedule = Schedule {
-        nth: raw.nth.as_ref(),
-        first: raw.first.as_ref(),
-        probability: raw.probability.as_ref(),
-        after: raw.after.as_ref(),
-        until: raw.until.as_ref(),
-    };
+    let when_schedule = schedule_of!(raw);
     when_schedule.apply(&mut when, checker);
     when
 }
@@ -650,13 +657,7 @@ fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Checker) -> Vec
                 }
                 when.method = Some(upper);
             }
-            let schedule = Schedule {
-                nth: w.nth.as_ref(),
-                first: w.first.as_ref(),
-                probability: w.probability.as_ref(),
-                after: w.after.as_ref(),
-                until: w.until.as_ref(),
-            };
+            let schedule = schedule_of!(w);
             schedule.apply(&mut when, checker);
         }
         let mut actions: Vec<(Pos, Option<DnsAction>)> = Vec::new();
@@ -704,13 +705,7 @@ fn toxics(raw: &[At<RawToxic>], checker: &mut Checker) -> Vec<Toxic> {
         let number = i + 1;
         let mut when = FaultWhen::default();
         if let Some(w) = &t.when {
-            let schedule = Schedule {
-                nth: w.nth.as_ref(),
-                first: w.first.as_ref(),
-                probability: w.probability.as_ref(),
-                after: w.after.as_ref(),
-                until: w.until.as_ref(),
-            };
+            let schedule = schedule_of!(w);
             schedule.apply(&mut when, checker);
         }
         let toxicity = t.toxicity.as_ref().map_or(1.0, |x| x.value);
@@ -995,8 +990,8 @@ fn version_ref(at: &At<String>, modules: Option<&ModuleSet>, checker: &mut Check
 /// A size in bytes: a number, or with KiB/MiB/KB/MB.
 fn size(at: &At<RawSize>, checker: &mut Checker) -> Option<u64> {
     let text = match &at.value {
-        RawSize::Bytes(n) => return Some(*n),
-        RawSize::Text(t) => t.trim(),
+        RawQuantity::Number(n) => return Some(*n),
+        RawQuantity::Text(t) => t.trim(),
     };
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);

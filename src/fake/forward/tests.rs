@@ -1,6 +1,7 @@
 //! The proxy against a real upstream fake over TLS, driven by a raw client that speaks
 //! CONNECT and then TLS itself, so every byte on the wire is the test's own.
 
+use base64::Engine as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
