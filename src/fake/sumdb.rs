@@ -34,9 +34,10 @@ pub fn serve(db: &Database, path: &str) -> Reply {
         };
         return match db.lookup(&module, &version) {
             Some(answer) => Reply::text(200, answer),
-            // What sum.golang.org says about a module it cannot fetch (a private one).
+            // What sum.golang.org says about a module it cannot fetch (a private one):
+            // 410 Gone, with the proxy's fetch error as the body.
             None => Reply::text(
-                404,
+                410,
                 format!(
                     "not found: {module}@{version}: unrecognized import path \"{module}\": https fetch: Get \"https://{module}?go-get=1\": dial tcp: lookup {host}: no such host\n",
                     host = module.split('/').next().unwrap_or(&module)

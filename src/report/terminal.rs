@@ -40,9 +40,13 @@ impl EventSink for Terminal {
                     Status::Skipped => "SKIP",
                 };
                 let diagnosis = report.diagnosis().map_or("-".to_string(), |d| d.category.to_string());
-                let recovery = match (report.recovered(), report.recovery.as_ref().and_then(|r| r.playbook.clone())) {
-                    (Some(true), Some(p)) => format!(" → recovered ({p})"),
-                    (Some(true), None) => " → recovered".into(),
+                let rerun_succeeded =
+                    report.recovery.as_ref().and_then(|r| r.rerun.evidence.exit).is_some_and(|e| e.success());
+                let how = report.recovery.as_ref().and_then(|r| r.playbook.clone()).map(|p| format!(" ({p})"));
+                let recovery = match (report.recovered(), rerun_succeeded) {
+                    (Some(true), true) => format!(" → recovered{}", how.unwrap_or_default()),
+                    // A recovery that is expected to fail: the scenario shows a non-fix.
+                    (Some(true), false) => format!(" → rerun failed as expected{}", how.unwrap_or_default()),
                     (Some(false), _) => " → NOT recovered".into(),
                     (None, _) => String::new(),
                 };

@@ -207,6 +207,8 @@ pub struct GitSpec {
     pub auth: Option<BasicAuth>,
     /// What its `?go-get=1` pages say.
     pub meta: GitMeta,
+    /// The declared host holding the repositories its pages point at (itself by default).
+    pub repos: Option<String>,
 }
 
 /// What a git host's `?go-get=1` pages say.

@@ -23,6 +23,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("kill-lock-holder", include_str!("../../scenarios/playbooks/kill-lock-holder.yaml")),
     ("move-module-cache", include_str!("../../scenarios/playbooks/move-module-cache.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
+    ("private-modules", include_str!("../../scenarios/playbooks/private-modules.yaml")),
     ("private-modules-nosumdb", include_str!("../../scenarios/playbooks/private-modules-nosumdb.yaml")),
     ("private-modules-via-proxy", include_str!("../../scenarios/playbooks/private-modules-via-proxy.yaml")),
     ("retry", include_str!("../../scenarios/playbooks/retry.yaml")),

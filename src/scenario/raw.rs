@@ -263,6 +263,10 @@ pub struct RawGit {
     /// What the `?go-get=1` pages say (default `ok`).
     #[serde(default)]
     pub meta: Option<super::model::GitMeta>,
+    /// Another declared git host that holds the repositories: this one is then a vanity
+    /// host whose pages point there (`https://<repos>/<path>.git`).
+    #[serde(default)]
+    pub repos: Option<At<String>>,
 }
 
 /// HTTP Basic credentials.

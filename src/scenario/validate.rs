@@ -391,6 +391,17 @@ fn hosts(raw: &super::keyed::Keyed<RawHost>, dir: &Path, ctx: &LoadContext, chec
                 modules: g.modules.as_ref().map(|m| module_globs(m, checker)),
                 auth: g.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
                 meta: g.meta.unwrap_or_default(),
+                repos: g.repos.as_ref().map(|r| {
+                    let declared: Vec<&str> = raw.iter().map(|(n, _)| n.as_str()).collect();
+                    if !declared.contains(&r.as_str()) {
+                        checker.problem(
+                            r.pos,
+                            format!("`{}` is not a declared host", r.value),
+                            Some(suggest(r, declared.iter().copied(), "hosts")),
+                        );
+                    }
+                    r.value.clone()
+                }),
             };
             kinds.push((g.pos, HostKind::Git(spec)));
         }

@@ -274,9 +274,12 @@ async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf
     let mut builds = Vec::new();
     let mut paths: Vec<&str> = served.iter().map(|m| m.path.as_str()).collect();
     paths.dedup();
+    let repos = spec.repos.as_deref().unwrap_or(host);
     for path in paths {
-        let Some(rest) = path.strip_prefix(&format!("{host}/")) else { continue };
-        let repo = format!("https://{host}/{rest}.git");
+        // The repository (and page) path is the module path below its first element, so
+        // that a vanity host and the git host it points at agree.
+        let Some((_, rest)) = path.split_once('/') else { continue };
+        let repo = format!("https://{repos}/{rest}.git");
         let meta = match spec.meta {
             GitMeta::Ok => Meta::GoImport { prefix: path.into(), vcs: "git".into(), repo },
             GitMeta::NoTag => Meta::NoTag,

@@ -96,7 +96,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                     url_host(&url)
                 ),
                 evidence,
-                &["private-modules-nosumdb"],
+                &["private-modules", "private-modules-nosumdb"],
             ));
         }
         return Some(found(

@@ -11,21 +11,25 @@ use super::{found, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 
-static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?:Get|read|Head) "([^"]+)""#).expect("compiles"));
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?:Get|read|Head) "([^"]+)"|unable to access '([^']+)'"#).expect("compiles"));
 
 /// The three TLS families, most specific first.
 pub fn certificate(f: &Facts) -> Option<Diagnosis> {
+    // go's own wording (with or without go 1.20's `tls: failed to verify certificate:`),
+    // and git's (OpenSSL's `SSL certificate problem: …`; GnuTLS's `server certificate
+    // verification failed`, which does not say why and counts as an unknown issuer).
     static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted").expect("compiles")
+        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get local issuer certificate|self[- ]signed certificate)|server certificate verification failed").expect("compiles")
     });
     static EXPIRED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"x509: certificate has expired or is not yet valid(?:: current time (\S+) is (after|before) (\S+))?",
+            r"x509: certificate has expired or is not yet valid(?:: current time (\S+) is (after|before) (\S+))?|SSL certificate problem: certificate (?:has expired|is not yet valid)",
         )
         .expect("compiles")
     });
     static HOSTNAME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"x509: certificate is valid for (.+?), not (\S+)|x509: cannot validate certificate for (\S+) because it doesn't contain any IP SANs|x509: certificate relies on legacy Common Name field|x509: certificate is not valid for any names")
+        Regex::new(r"x509: certificate is valid for (.+?), not (\S+)|x509: cannot validate certificate for (\S+) because it doesn't contain any IP SANs|x509: certificate relies on legacy Common Name field|x509: certificate is not valid for any names|no alternative certificate subject name matches target host name|SSL: certificate subject name \S+ does not match")
             .expect("compiles")
     });
     let (category, error, caps) = if let Some((e, c)) = f.matching(&UNKNOWN).next() {
@@ -37,7 +41,7 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
     } else {
         return None;
     };
-    let url = URL.captures(&error.text).map(|c| c[1].to_string());
+    let url = URL.captures(&error.text).and_then(|c| c.get(1).or(c.get(2))).map(|m| m.as_str().to_string());
     let host = url.as_deref().map_or("the server".to_string(), |u| url_host(u).to_string());
     let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
     let mut evidence = vec![error.line()];
