@@ -10,6 +10,7 @@ use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
 use modchaos::runner::{Event, EventSink, RunOptions};
 use modchaos::scenario::{self, LoadContext};
+use modchaos::toxiproxy::ToxicBackend;
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -103,6 +104,16 @@ struct RunArgs {
     /// DNS), `open` (127.0.0.1 ports), or `auto`: sealed where the kernel allows it.
     #[arg(long, value_enum, default_value = "auto")]
     network: NetworkChoice,
+    /// Where TCP toxics are applied: `in-process` (modchaos's own proxy), or
+    /// `toxiproxy=http://HOST:PORT`, a running toxiproxy server on this machine (its
+    /// scenarios with toxics run in open mode; those needing sealed mode, or using
+    /// `nth`/`first` on a toxic, are skipped).
+    #[arg(long, default_value = "in-process", value_parser = parse_toxics)]
+    toxics: ToxicBackend,
+}
+
+fn parse_toxics(text: &str) -> Result<ToxicBackend, String> {
+    text.parse()
 }
 
 /// The `--network` values.
@@ -314,7 +325,6 @@ fn run(args: RunArgs) -> u8 {
             run
         }
     };
-    let options = SuiteOptions { jobs, filter, run };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -322,6 +332,13 @@ fn run(args: RunArgs) -> u8 {
             return exit::ENVIRONMENT;
         }
     };
+    if let ToxicBackend::Toxiproxy(client) = &args.toxics
+        && let Err(e) = runtime.block_on(client.version())
+    {
+        eprintln!("modchaos: --toxics {}: {e}", args.toxics.describe());
+        return exit::ENVIRONMENT;
+    }
+    let options = SuiteOptions { jobs, filter, run: run.with_toxics(args.toxics) };
     let result = runtime.block_on(run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks))));
     let s = result.summary;
     if s.invalid > 0 {
