@@ -20,13 +20,14 @@ mod exit {
     pub const FAILED: u8 = 1;
     /// Bad input: an invalid scenario file, bad arguments, nothing selected.
     pub const BAD_INPUT: u8 = 2;
-    /// The environment cannot run scenarios (no usable go command).
+    /// The environment cannot run scenarios (no usable go command, or the toxiproxy
+    /// server given with `--toxics` does not answer).
     pub const ENVIRONMENT: u8 = 3;
     /// Nothing failed, but some scenarios were skipped.
     pub const SKIPPED: u8 = 4;
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command · 4 nothing failed but some scenarios were skipped";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]

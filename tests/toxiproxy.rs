@@ -145,7 +145,8 @@ impl ToxiproxyServer {
         // A free port can be taken between finding it and the server binding it: retry.
         for _ in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-            let log = std::fs::File::create(state_dir().join(format!("server-{port}.log"))).map_err(|e| e.to_string())?;
+            let log =
+                std::fs::File::create(state_dir().join(format!("server-{port}.log"))).map_err(|e| e.to_string())?;
             let mut command = Command::new(binary);
             command
                 .args(["-host", "127.0.0.1", "-port", &port.to_string()])
@@ -425,12 +426,19 @@ fn client_errors(client: &Client) -> Result<(), Failed> {
     let name = unique("errors");
     runtime().block_on(async {
         proxy(client, &name, echo_server()).await?;
-        let again = NewProxy { name: name.clone(), listen: "127.0.0.1:0".into(), upstream: "127.0.0.1:1".into(), enabled: true };
+        let again = NewProxy {
+            name: name.clone(),
+            listen: "127.0.0.1:0".into(),
+            upstream: "127.0.0.1:1".into(),
+            enabled: true,
+        };
         let e = client.create_proxy(&again).await.expect_err("a taken name");
         check(e.status() == Some(409) && e.to_string().contains("proxy already exists"), || e.to_string())?;
-        let e = client.add_toxic(&name, &api_toxic("x", "nonsense", "downstream", json!({}))).await.expect_err("bad type");
+        let e =
+            client.add_toxic(&name, &api_toxic("x", "nonsense", "downstream", json!({}))).await.expect_err("bad type");
         check(e.status() == Some(400) && e.to_string().contains("invalid toxic type"), || e.to_string())?;
-        let e = client.add_toxic(&name, &api_toxic("x", "latency", "sideways", json!({}))).await.expect_err("bad stream");
+        let e =
+            client.add_toxic(&name, &api_toxic("x", "latency", "sideways", json!({}))).await.expect_err("bad stream");
         check(e.status() == Some(400) && e.to_string().contains("stream was invalid"), || e.to_string())?;
         let latency = api_toxic("x", "latency", "downstream", json!({"latency": 1}));
         client.add_toxic(&name, &latency).await?;
@@ -466,7 +474,11 @@ fn client_reset(binary: &Path) -> Result<(), Failed> {
 // What the units mean on the wire: toxics from the model, through the backend's own
 // conversion, measured against the same proxy without them.
 
-fn host_with(client: &Client, toxics: Vec<Toxic>, upstream: SocketAddr) -> Result<(ToxiproxyHosts, SocketAddr), Failed> {
+fn host_with(
+    client: &Client,
+    toxics: Vec<Toxic>,
+    upstream: SocketAddr,
+) -> Result<(ToxiproxyHosts, SocketAddr), Failed> {
     let mut hosts = ToxiproxyHosts::new(client.clone());
     let (addr, _) = runtime().block_on(hosts.add_host("units.example", &toxics, upstream, Instant::now()))?;
     Ok((hosts, addr))
@@ -474,7 +486,8 @@ fn host_with(client: &Client, toxics: Vec<Toxic>, upstream: SocketAddr) -> Resul
 
 fn latency_is_milliseconds(client: &Client) -> Result<(), Failed> {
     let echo = echo_server();
-    let latency = Toxic::new(1, ToxicKind::Latency(Latency { latency: Duration::from_millis(150), jitter: Duration::ZERO }));
+    let latency =
+        Toxic::new(1, ToxicKind::Latency(Latency { latency: Duration::from_millis(150), jitter: Duration::ZERO }));
     let (bare_hosts, bare) = host_with(client, Vec::new(), echo)?;
     let (slow_hosts, slow) = host_with(client, vec![latency], echo)?;
     let base = (0..3).map(|_| echo_time(bare)).collect::<Result<Vec<_>, _>>()?;

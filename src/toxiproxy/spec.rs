@@ -105,8 +105,12 @@ pub fn api_toxic(toxic: &Toxic, toxicity: f64) -> Result<ApiToxic, Inexpressible
 fn attributes(toxic: &Toxic) -> Result<BTreeMap<String, Value>, Inexpressible> {
     let number = toxic.number;
     let kind = toxic.kind.name();
-    let ms = |attribute: &'static str, d: Duration| whole(number, kind, attribute, d, Duration::from_millis(1), "ms");
-    let us = |attribute: &'static str, d: Duration| whole(number, kind, attribute, d, Duration::from_micros(1), "µs");
+    let ms = |attribute: &'static str, d: Duration| {
+        whole(number, kind, attribute, d, Duration::from_millis(1), "milliseconds")
+    };
+    let us = |attribute: &'static str, d: Duration| {
+        whole(number, kind, attribute, d, Duration::from_micros(1), "microseconds")
+    };
     let int = |attribute: &'static str, n: u64| {
         i64::try_from(n).map(Value::from).map_err(|_| Inexpressible::TooLarge { number, kind, attribute })
     };
@@ -136,16 +140,13 @@ fn whole(
     unit: Duration,
     unit_name: &'static str,
 ) -> Result<Value, Inexpressible> {
-    if d.as_nanos() % unit.as_nanos() != 0 {
+    if !d.as_nanos().is_multiple_of(unit.as_nanos()) {
         return Err(Inexpressible::Unit {
             number,
             kind,
             attribute,
             value: humantime::format_duration(d).to_string(),
-            unit: match unit_name {
-                "ms" => "milliseconds",
-                _ => "microseconds",
-            },
+            unit: unit_name,
         });
     }
     i64::try_from(d.as_nanos() / unit.as_nanos()).map(Value::from).map_err(|_| Inexpressible::TooLarge {
