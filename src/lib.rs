@@ -25,6 +25,7 @@ pub mod scenario;
 pub mod sealed;
 pub mod sumdb;
 pub mod toxic;
+pub mod toxiproxy;
 pub mod urlref;
 pub mod verify;
 pub mod world;

@@ -10,6 +10,7 @@ use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
 use modchaos::runner::{Event, EventSink, RunOptions};
 use modchaos::scenario::{self, LoadContext};
+use modchaos::toxiproxy::ToxicBackend;
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -19,7 +20,8 @@ mod exit {
     pub const FAILED: u8 = 1;
     /// Bad input: an invalid scenario file, bad arguments, nothing selected.
     pub const BAD_INPUT: u8 = 2;
-    /// The environment cannot run scenarios (no usable go command).
+    /// The environment cannot run scenarios (no usable go command, or the toxiproxy
+    /// server given with `--toxics` does not answer).
     pub const ENVIRONMENT: u8 = 3;
     /// Nothing failed, but some scenarios were skipped.
     pub const SKIPPED: u8 = 4;
@@ -61,7 +63,7 @@ Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
 124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command · 4 nothing failed but some scenarios were skipped";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -170,6 +172,16 @@ struct RunArgs {
     /// DNS), `open` (127.0.0.1 ports), or `auto`: sealed where the kernel allows it.
     #[arg(long, value_enum, default_value = "auto")]
     network: NetworkChoice,
+    /// Where TCP toxics are applied: `in-process` (modchaos's own proxy), or
+    /// `toxiproxy=http://HOST:PORT`, a running toxiproxy server on this machine (its
+    /// scenarios with toxics run in open mode; those needing sealed mode, or using
+    /// `nth`/`first` on a toxic, are skipped).
+    #[arg(long, default_value = "in-process", value_parser = parse_toxics)]
+    toxics: ToxicBackend,
+}
+
+fn parse_toxics(text: &str) -> Result<ToxicBackend, String> {
+    text.parse()
 }
 
 /// The `--network` values.
@@ -485,7 +497,6 @@ fn run(args: RunArgs) -> u8 {
             run
         }
     };
-    let options = SuiteOptions { jobs, filter, run };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -493,6 +504,13 @@ fn run(args: RunArgs) -> u8 {
             return exit::ENVIRONMENT;
         }
     };
+    if let ToxicBackend::Toxiproxy(client) = &args.toxics
+        && let Err(e) = runtime.block_on(client.version())
+    {
+        eprintln!("modchaos: --toxics {}: {e}", args.toxics.describe());
+        return exit::ENVIRONMENT;
+    }
+    let options = SuiteOptions { jobs, filter, run: run.with_toxics(args.toxics) };
     let result = runtime.block_on(run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks))));
     let s = result.summary;
     if s.invalid > 0 {

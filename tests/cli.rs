@@ -159,3 +159,21 @@ fn exit_codes_for_bad_input_and_a_missing_go() {
         .stderr(predicate::str::contains("/nonexistent/go"));
     modchaos().args(["run", "scenarios"]).env("MODCHAOS_GO", "/nonexistent/go").assert().code(3);
 }
+
+#[test]
+fn toxics_backend_is_checked_before_running() {
+    modchaos()
+        .args(["run", "scenarios/tcp", "--toxics", "toxiproxy=127.0.0.1:8474"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected http://host:port"));
+    if have_go() {
+        // Nothing listens on a port just released: exit 3 with the reason, nothing run.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        modchaos()
+            .args(["run", "scenarios/tcp", "--toxics", &format!("toxiproxy=http://127.0.0.1:{port}")])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(format!("cannot reach toxiproxy at http://127.0.0.1:{port}")));
+    }
+}

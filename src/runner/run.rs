@@ -19,6 +19,7 @@ use crate::recover::{self, CachePrepared, ClientConfig};
 use crate::sandbox::Sandbox;
 use crate::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario};
 use crate::sealed::{NetworkMode, SealedSupport};
+use crate::toxiproxy::ToxicBackend;
 use crate::verify;
 use crate::world::{HostMap, World};
 
@@ -32,6 +33,9 @@ pub struct RunOptions {
     pub go: GoBinary,
     /// Where scenarios run.
     pub network: Network,
+    /// Where TCP toxics are applied: in process (default), or by a toxiproxy server,
+    /// in which case scenarios with toxics run in open mode only.
+    pub toxics: ToxicBackend,
 }
 
 /// The network scenarios get on this machine.
@@ -55,7 +59,7 @@ pub enum Network {
 impl RunOptions {
     /// Options for open mode only.
     pub fn open(go: GoBinary, why: &str) -> RunOptions {
-        RunOptions { go, network: Network::Open { why: why.to_string() } }
+        RunOptions { go, network: Network::Open { why: why.to_string() }, toxics: ToxicBackend::InProcess }
     }
 
     /// Sealed mode, if `helper` (a program whose `main` calls
@@ -63,7 +67,11 @@ impl RunOptions {
     pub fn sealed(go: GoBinary, helper: &Path) -> Result<RunOptions, String> {
         let support = crate::sealed::probe(helper)?;
         let goroot = go.goroot().ok();
-        Ok(RunOptions { go, network: Network::Sealed { support: Arc::new(support), goroot } })
+        Ok(RunOptions {
+            go,
+            network: Network::Sealed { support: Arc::new(support), goroot },
+            toxics: ToxicBackend::InProcess,
+        })
     }
 
     /// Sealed mode where available, else open mode; the reason for falling back is also
@@ -78,13 +86,26 @@ impl RunOptions {
         }
     }
 
-    /// One line saying how scenarios get their network.
+    /// The same options with TCP toxics applied by `toxics`.
+    pub fn with_toxics(self, toxics: ToxicBackend) -> RunOptions {
+        RunOptions { toxics, ..self }
+    }
+
+    /// One line saying how scenarios get their network (and their TCP toxics, when not
+    /// in process).
     pub fn describe_network(&self) -> String {
-        match &self.network {
+        let network = match &self.network {
             Network::Open { why } => format!("open (127.0.0.1 ports; {why})"),
             Network::Sealed { support, .. } => format!(
                 "sealed (own user, network, mount, uts{} namespaces per scenario)",
                 if support.with_pid { ", pid" } else { "" }
+            ),
+        };
+        match &self.toxics {
+            ToxicBackend::InProcess => network,
+            ToxicBackend::Toxiproxy(client) => format!(
+                "{network}; TCP toxics through toxiproxy at {} (scenarios with toxics run in open mode)",
+                client.url()
             ),
         }
     }
@@ -238,34 +259,35 @@ impl Ctx<'_> {
 
 /// Runs `scenario` to the end and reports: in a sealed child where the options allow
 /// it, in this process in open mode otherwise, or skipped (with the reason) when it
-/// needs sealed networking that is not available. Never panics on a harness problem:
-/// it becomes a failed report with the reason.
+/// needs sealed networking that is not available. With the toxiproxy backend, a
+/// scenario with TCP toxics runs in open mode, or is skipped when it needs sealed mode
+/// or has a toxic toxiproxy cannot express; scenarios without toxics are not concerned.
+/// Never panics on a harness problem: it becomes a failed report with the reason.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn EventSink) -> ScenarioReport {
     if let (Some(min), Some(have)) = (scenario.min_go, options.go.release())
         && have < min
     {
-        sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
-        let report = ScenarioReport::skipped(
-            &scenario.name,
-            &scenario.file,
-            format!("needs go {}.{} or newer (this is go {}.{})", min.0, min.1, have.0, have.1),
-        );
-        sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
-        return report;
+        let reason = format!("needs go {}.{} or newer (this is go {}.{})", min.0, min.1, have.0, have.1);
+        return skip(scenario, sink, reason);
+    }
+    let has_toxics = scenario.hosts.iter().any(|h| !h.toxics.is_empty());
+    if let (ToxicBackend::Toxiproxy(client), true) = (&options.toxics, has_toxics) {
+        let reason = match (crate::toxiproxy::unsupported(scenario), &scenario.network) {
+            (Some(why), _) => Some(format!("toxiproxy cannot express it: {why}")),
+            (None, NetworkNeed::Sealed(need)) => Some(format!(
+                "needs sealed networking ({need}), but the toxiproxy backend ({}) works in open mode only: toxiproxy's server runs outside modchaos's sealed namespaces",
+                client.url()
+            )),
+            (None, _) => None,
+        };
+        return match reason {
+            Some(reason) => skip(scenario, sink, reason),
+            None => run_here(scenario, options, NetworkMode::Open, sink).await,
+        };
     }
     match (&scenario.network, &options.network) {
         (NetworkNeed::Sealed(need), Network::Open { why }) => {
-            sink.emit(&Event::ScenarioStarted {
-                name: scenario.name.clone(),
-                file: scenario.file.display().to_string(),
-            });
-            let report = ScenarioReport::skipped(
-                &scenario.name,
-                &scenario.file,
-                format!("needs sealed networking ({need}), but {why}"),
-            );
-            sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
-            report
+            skip(scenario, sink, format!("needs sealed networking ({need}), but {why}"))
         }
         (NetworkNeed::Open(_), _) | (_, Network::Open { .. }) => {
             run_here(scenario, options, NetworkMode::Open, sink).await
@@ -274,6 +296,14 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
             crate::sealed::run_in_child(scenario, &options.go, goroot.clone(), support, sink).await
         }
     }
+}
+
+/// Reports `scenario` as skipped for `reason`.
+fn skip(scenario: &Scenario, sink: &dyn EventSink, reason: String) -> ScenarioReport {
+    sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
+    let report = ScenarioReport::skipped(&scenario.name, &scenario.file, reason);
+    sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
+    report
 }
 
 /// Runs `scenario` in this process, in `mode` (sealed only inside a sealed child, whose
@@ -317,7 +347,9 @@ async fn run_in(
     report: &mut ScenarioReport,
 ) -> Result<(), String> {
     sandbox.write_work_files(&scenario.files).map_err(|e| format!("cannot write the work module: {e}"))?;
-    let mut world = World::start(scenario, mode).await.map_err(|e| format!("cannot start the fake hosts: {e}"))?;
+    let mut world = World::start_with(scenario, mode, &options.toxics)
+        .await
+        .map_err(|e| format!("cannot start the fake hosts: {e}"))?;
     report.hosts = world.map.describe();
     let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
 
@@ -380,6 +412,9 @@ async fn run_in(
         });
     }
     report.commands = ctx.commands;
-    world.shutdown();
+    let problems = world.stop().await;
+    if !problems.is_empty() {
+        return Err(format!("the toxiproxy backend failed: {}", problems.join("; ")));
+    }
     Ok(())
 }

@@ -28,6 +28,7 @@ mod slow_close;
 mod timeout;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -209,6 +210,10 @@ pub enum ToxicError {
     },
 }
 
+/// Labels of toxics applied outside this proxy (by a toxiproxy server in front of it),
+/// as they stand at any moment: each new connection's record lists them.
+pub type ExternalToxics = Arc<Mutex<Vec<String>>>;
+
 /// A host's toxics, validated, with the schedule that picks which apply to each
 /// connection. One per proxied host; shared by its connections.
 #[derive(Debug)]
@@ -226,6 +231,8 @@ pub struct ToxicSet {
     down: Vec<Window>,
     /// Connections accepted so far.
     connections: AtomicU64,
+    /// Toxics acting elsewhere on this host's connections, for the records.
+    external: Option<ExternalToxics>,
 }
 
 impl ToxicSet {
@@ -264,7 +271,28 @@ impl ToxicSet {
             windows,
             down,
             connections: AtomicU64::new(0),
+            external: None,
         })
+    }
+
+    /// A set without toxics whose connections' records list `external`: the recording
+    /// relay behind a toxiproxy proxy, which applies the toxics itself.
+    pub fn relay(host: &str, external: ExternalToxics, started: Instant) -> ToxicSet {
+        ToxicSet {
+            host: host.to_string(),
+            seed: 0,
+            schedule: FaultSchedule::starting_at(host, 0, Vec::new(), started),
+            toxics: Vec::new(),
+            windows: Vec::new(),
+            down: Vec::new(),
+            connections: AtomicU64::new(0),
+            external: Some(external),
+        }
+    }
+
+    /// The labels of the toxics acting elsewhere right now.
+    fn external_labels(&self) -> Vec<String> {
+        self.external.as_ref().map(|e| e.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default()
     }
 
     /// True when there is nothing to do: the world can serve the host directly.
@@ -308,7 +336,8 @@ fn connection_path(number: u64) -> String {
     format!("(connection {number})")
 }
 
-fn validate(toxic: &Toxic) -> Result<(), ToxicError> {
+/// Checks that `toxic` can work as written (whatever applies it).
+pub fn validate(toxic: &Toxic) -> Result<(), ToxicError> {
     let number = toxic.number;
     let when = &toxic.when;
     for value in [Some(toxic.toxicity), when.probability].into_iter().flatten() {

@@ -115,7 +115,9 @@ async fn connection(mut client: TcpStream, upstream: SocketAddr, mut ctx: Contex
     let _ = client.set_nodelay(true);
     let (number, picked) = ctx.toxics.accept();
     let now_active: Vec<bool> = picked.iter().map(|(_, window)| window.contains(std::time::Instant::now())).collect();
-    let fired = picked.iter().zip(&now_active).filter(|(_, a)| **a).map(|((t, _), _)| t.label()).collect();
+    let mut fired: Vec<String> =
+        picked.iter().zip(&now_active).filter(|(_, a)| **a).map(|((t, _), _)| t.label()).collect();
+    fired.extend(ctx.toxics.external_labels());
     let state = Arc::new(ConnState::default());
     let mut record = Record {
         log: ctx.log.clone(),

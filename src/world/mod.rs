@@ -27,6 +27,7 @@ use crate::scenario::{GitMeta, GitSpec, HostKind, Scenario};
 use crate::sealed::{NetworkMode, RESOLVER};
 use crate::sumdb::Database;
 use crate::toxic::{self, ToxicSet};
+use crate::toxiproxy::{ToxicBackend, ToxiproxyHosts};
 
 /// Name under which the guard records attempts to reach undeclared hosts.
 pub const OUTSIDE: &str = "<outside>";
@@ -39,6 +40,8 @@ pub struct World {
     pub log: Arc<RequestLog>,
     /// Server tasks; dropping the set aborts them.
     tasks: JoinSet<()>,
+    /// The hosts' proxies on a toxiproxy server (toxiproxy backend); dropping deletes them.
+    toxiproxy: Option<ToxiproxyHosts>,
     /// Bound-but-not-listening sockets that keep closed hosts' ports refused.
     _closed: Vec<socket2::Socket>,
     /// The git hosts' repositories, removed with the world.
@@ -49,10 +52,22 @@ pub struct World {
 }
 
 impl World {
-    /// Starts every host of `scenario`. Open mode: each on its own 127.0.0.1 port, plus
-    /// the guard. Sealed mode (inside the run's namespaces): each on its own address
-    /// ([`sealed_address`]) at ports 443, 80 and the ports its URLs name.
+    /// Starts every host of `scenario` with TCP toxics in process. Open mode: each on its
+    /// own 127.0.0.1 port, plus the guard. Sealed mode (inside the run's namespaces):
+    /// each on its own address ([`sealed_address`]) at ports 443, 80 and the ports its
+    /// URLs name.
     pub async fn start(scenario: &Scenario, mode: NetworkMode) -> std::io::Result<World> {
+        World::start_with(scenario, mode, &ToxicBackend::InProcess).await
+    }
+
+    /// [`World::start`], with the TCP toxics applied by `toxic_backend`; a toxiproxy backend
+    /// works in open mode only, and its proxies are deleted when the world stops or
+    /// drops.
+    pub async fn start_with(
+        scenario: &Scenario,
+        mode: NetworkMode,
+        toxic_backend: &ToxicBackend,
+    ) -> std::io::Result<World> {
         let log = Arc::new(RequestLog::default());
         let pki = Arc::new(Pki::generate().map_err(std::io::Error::other)?);
         let databases = databases(scenario)?;
@@ -63,6 +78,9 @@ impl World {
         let mut closed = Vec::new();
         let mut git_roots = Vec::new();
         let mut hosts = Vec::new();
+        // Declared before the loop so that a failure in a later host drops (deletes)
+        // the proxies of the earlier ones.
+        let mut toxiproxy: Option<ToxiproxyHosts> = None;
         for (index, spec) in scenario.hosts.iter().enumerate() {
             let ip = match mode {
                 NetworkMode::Open => Ipv4Addr::LOCALHOST,
@@ -135,31 +153,57 @@ impl World {
                 seed: scenario.seed,
             });
             // With toxics, the server listens on an internal port and the toxic proxy on
-            // the host's public address(es).
-            let toxics = if spec.toxics.is_empty() {
-                None
-            } else {
-                let set = ToxicSet::new(&spec.name, scenario.seed, spec.toxics.clone(), log.started())
-                    .map_err(|e| std::io::Error::other(format!("{}: {e}", spec.name)))?;
-                let internal = TcpListener::bind((ip, 0)).await?;
-                let upstream = internal.local_addr()?;
-                tasks.spawn(serve(internal, server.clone()));
-                Some((Arc::new(set), upstream))
+            // the host's public address(es): in process, or on a toxiproxy server
+            // (which reaches the server through a recording relay).
+            let front = match (&spec.toxics[..], toxic_backend) {
+                ([], _) => Front::Direct,
+                (toxics, ToxicBackend::InProcess) => {
+                    let set = ToxicSet::new(&spec.name, scenario.seed, toxics.to_vec(), log.started())
+                        .map_err(|e| std::io::Error::other(format!("{}: {e}", spec.name)))?;
+                    let internal = TcpListener::bind((ip, 0)).await?;
+                    let upstream = internal.local_addr()?;
+                    tasks.spawn(serve(internal, server.clone()));
+                    Front::InProcess(Arc::new(set), upstream)
+                }
+                (toxics, ToxicBackend::Toxiproxy(client)) => {
+                    if mode == NetworkMode::Sealed {
+                        return Err(std::io::Error::other(
+                            "the toxiproxy backend works in open mode only: its server is outside the sealed namespaces",
+                        ));
+                    }
+                    for toxic in toxics {
+                        toxic::validate(toxic).map_err(|e| std::io::Error::other(format!("{}: {e}", spec.name)))?;
+                    }
+                    let internal = TcpListener::bind((ip, 0)).await?;
+                    let upstream = internal.local_addr()?;
+                    tasks.spawn(serve(internal, server.clone()));
+                    let relay = TcpListener::bind((ip, 0)).await?;
+                    let relay_addr = relay.local_addr()?;
+                    let hosts = toxiproxy.get_or_insert_with(|| ToxiproxyHosts::new(client.clone()));
+                    let (public, labels) = hosts
+                        .add_host(&spec.name, toxics, relay_addr, log.started())
+                        .await
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    let set = Arc::new(ToxicSet::relay(&spec.name, labels, log.started()));
+                    tasks.spawn(toxic::serve(relay, upstream, set, log.clone(), spec.name.clone()));
+                    Front::Toxiproxy(public)
+                }
             };
-            let mut public = |listener: TcpListener| match &toxics {
-                Some((set, upstream)) => {
+            let mut public = |listener: TcpListener| match &front {
+                Front::InProcess(set, upstream) => {
                     tasks.spawn(toxic::serve(listener, *upstream, set.clone(), log.clone(), spec.name.clone()))
                 }
-                None => tasks.spawn(serve(listener, server.clone())),
+                Front::Direct | Front::Toxiproxy(_) => tasks.spawn(serve(listener, server.clone())),
             };
-            let addr = match mode {
-                NetworkMode::Open => {
+            let addr = match (mode, &front) {
+                (NetworkMode::Open, Front::Toxiproxy(public)) => *public,
+                (NetworkMode::Open, _) => {
                     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
                     let addr = listener.local_addr()?;
                     public(listener);
                     addr
                 }
-                NetworkMode::Sealed => {
+                (NetworkMode::Sealed, _) => {
                     for port in [443, 80].into_iter().chain(spec.ports.iter().copied()) {
                         let listener = TcpListener::bind((ip, port)).await.map_err(|e| {
                             std::io::Error::new(e.kind(), format!("{}: cannot listen on {ip}:{port}: {e}", spec.name))
@@ -195,13 +239,40 @@ impl World {
         };
         let map = HostMap { hosts, guard, sealed: mode == NetworkMode::Sealed };
         let _ = table.set(map.clone());
-        Ok(World { map, log, tasks, _closed: closed, _git_roots: git_roots, pki })
+        Ok(World { map, log, tasks, toxiproxy, _closed: closed, _git_roots: git_roots, pki })
     }
 
     /// Stops every server now (dropping the world does the same).
     pub fn shutdown(&mut self) {
         self.tasks.abort_all();
     }
+
+    /// Stops every server and deletes the world's toxiproxy proxies, if any; returns the
+    /// problems the toxiproxy backend met (API calls that failed while the world ran, or
+    /// now). Dropping the world also deletes the proxies, without the report.
+    pub async fn stop(&mut self) -> Vec<String> {
+        let problems = match &mut self.toxiproxy {
+            Some(hosts) => hosts.close().await,
+            None => Vec::new(),
+        };
+        self.tasks.abort_all();
+        problems
+    }
+
+    /// The world's proxies on a toxiproxy server, with the toxiproxy backend.
+    pub fn toxiproxy(&self) -> Option<&ToxiproxyHosts> {
+        self.toxiproxy.as_ref()
+    }
+}
+
+/// What stands in front of a host's server on its public address.
+enum Front {
+    /// Nothing: the server listens there itself.
+    Direct,
+    /// The in-process toxic proxy, forwarding to the server's internal address.
+    InProcess(Arc<ToxicSet>, SocketAddr),
+    /// A toxiproxy proxy, listening at this address.
+    Toxiproxy(SocketAddr),
 }
 
 /// Where a forward proxy connects for `name:port`: in a sealed world the host's own
