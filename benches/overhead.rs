@@ -1,12 +1,14 @@
 //! How much does modchaos add to a plain download? In one run, alternating, this times
-//! `go mod download` of the same 50 modules (from Go's own testdata) two ways:
-//!   bare:     go against a `file://` GOPROXY holding the very same .info/.mod/.zip files;
-//!   http:     go against the same fake proxy started alone (no sandbox, no evidence);
-//!   modchaos: a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
-//!             diagnosis, cleanup) running the same go command.
-//! All three use plain HTTP or files: with https every connection also pays a TLS
-//! handshake, which is go's cost, not the harness's.
-//! It prints both medians and the ratio. Target: ≤ 1.3× (product goal ≤ 1.1×).
+//! `go mod download` of the same 50 modules (from Go's own testdata) four ways:
+//!   bare:       go against a `file://` GOPROXY holding the very same .info/.mod/.zip files;
+//!   fileserver: go against Go's own `net/http.FileServer` over those files (built here,
+//!               skipped if it cannot be): what serving over HTTP costs go at all;
+//!   http:       go against modchaos's fake proxy started alone (no sandbox, no evidence);
+//!   modchaos:   a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
+//!               diagnosis, cleanup) running the same go command.
+//! All use plain HTTP or files: with https every connection also pays a TLS handshake,
+//! which is go's cost, not the harness's.
+//! It prints the medians and the ratios. Target: ≤ 1.3× against bare (product goal ≤ 1.1×).
 //!
 //! `cargo bench --bench overhead [-- ROUNDS]` (default 12 rounds after 2 warm-ups).
 
@@ -74,6 +76,17 @@ fn main() {
     let reload = reload_started.elapsed();
 
     let file_url = format!("file://{}", file_proxy.path().display());
+    let fileserver = FileServer::start(&go, file_proxy.path());
+    if let Err(why) = &fileserver {
+        eprintln!("overhead: the net/http.FileServer reference is left out: {why}");
+    }
+    let fileserver = fileserver.ok();
+    let served = |_: ()| -> Option<Duration> {
+        let server = fileserver.as_ref()?;
+        let (took, outcome) = download_bare(&runtime, &go, &server.url, &ids);
+        assert!(outcome.exit.success(), "download from net/http.FileServer failed: {}", outcome.stderr);
+        Some(took)
+    };
     let bare = |_: ()| -> Duration {
         let (took, outcome) = download_bare(&runtime, &go, &file_url, &ids);
         assert!(outcome.exit.success(), "bare download failed: {}", outcome.stderr);
@@ -104,21 +117,23 @@ fn main() {
     };
     for _ in 0..2 {
         bare(());
+        served(());
         bare_http(());
         chaos(());
     }
-    let (mut bare_times, mut http_times, mut chaos_times, mut pair_ratios) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut bare_times, mut served_times, mut http_times, mut chaos_times, mut pair_ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
-        // Rotate the order, so drift on a shared machine hits all three alike.
+        // Rotate the order, so drift on a shared machine hits all alike.
         let mut times = [Duration::ZERO; 3];
-        for k in 0..3 {
-            let which = (round + k) % 3;
-            times[which] = match which {
-                0 => bare(()),
-                1 => bare_http(()),
-                _ => chaos(()),
-            };
+        for k in 0..4 {
+            let which = (round + k) % 4;
+            match which {
+                0 => times[0] = bare(()),
+                1 => times[1] = bare_http(()),
+                2 => times[2] = chaos(()),
+                _ => served_times.extend(served(())),
+            }
         }
         pair_ratios.push(times[2].as_secs_f64() / times[0].as_secs_f64());
         bare_times.push(times[0]);
@@ -136,6 +151,14 @@ fn main() {
         go.version().unwrap_or_default()
     );
     println!("  bare go, file:// GOPROXY      median {:>8.1} ms", ms(median_b));
+    if !served_times.is_empty() {
+        let median_s = median(&mut served_times);
+        println!(
+            "  bare go, net/http.FileServer  median {:>8.1} ms  ({:.3}x bare: what HTTP itself costs go, with Go's own server)",
+            ms(median_s),
+            median_s.as_secs_f64() / median_b.as_secs_f64()
+        );
+    }
     println!(
         "  bare go, the fake proxy alone median {:>8.1} ms  (same go command over HTTP, nothing else)",
         ms(median_h)
@@ -157,6 +180,60 @@ fn main() {
         pair_ratios[pair_ratios.len() - 1]
     );
     println!("  scenario load (fixtures built) {:.1} ms first time, {:.1} ms cached", ms(first_load), ms(reload));
+}
+
+/// Go's own `net/http.FileServer` over a directory, built with the go under test into a
+/// temporary directory (its own build cache) and killed when dropped.
+struct FileServer {
+    url: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl FileServer {
+    fn start(go: &GoBinary, root: &Path) -> Result<FileServer, String> {
+        use std::io::BufRead as _;
+        let dir = tempfile::Builder::new().prefix("modchaos-bench-fileserver-").tempdir().map_err(|e| e.to_string())?;
+        let source = "package main\n\nimport (\n\t\"fmt\"\n\t\"net\"\n\t\"net/http\"\n\t\"os\"\n)\n\n\
+            func main() {\n\tl, err := net.Listen(\"tcp\", \"127.0.0.1:0\")\n\tif err != nil {\n\t\tpanic(err)\n\t}\n\t\
+            fmt.Println(l.Addr())\n\tpanic(http.Serve(l, http.FileServer(http.Dir(os.Args[1]))))\n}\n";
+        std::fs::write(dir.path().join("main.go"), source).map_err(|e| e.to_string())?;
+        std::fs::write(dir.path().join("go.mod"), "module fileserver\n\ngo 1.21\n").map_err(|e| e.to_string())?;
+        modchaos::sandbox::disable_go_telemetry(&dir.path().join("config")).map_err(|e| e.to_string())?;
+        let built = std::process::Command::new(&go.path)
+            .args(["build", "-o", "fileserver", "."])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("GOCACHE", dir.path().join("cache"))
+            .env("GOPATH", dir.path().join("gopath"))
+            .env("GOTOOLCHAIN", "local")
+            .env("GOENV", "off")
+            .env("GOFLAGS", "-modcacherw")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !built.status.success() {
+            return Err(String::from_utf8_lossy(&built.stderr).into_owned());
+        }
+        let mut child = std::process::Command::new(dir.path().join("fileserver"))
+            .arg(root)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufReader::new(stdout).read_line(&mut line).map_err(|e| e.to_string())?;
+        Ok(FileServer { url: format!("http://{}", line.trim()), child, _dir: dir })
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `go mod download -json <ids>` in a fresh sandbox against a `file://` GOPROXY, timed

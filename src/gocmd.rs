@@ -72,7 +72,8 @@ pub struct GoOutcome {
     pub duration_ms: f64,
     /// Process id of go, which is also its process group id.
     pub pid: u32,
-    /// The module cache when go ended (or at the deadline, before it was killed).
+    /// The module cache when go failed (or at the deadline, before it was killed);
+    /// `None` after a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheState>,
 }
@@ -90,7 +91,7 @@ pub struct GoInvocation<'a> {
     pub cwd: &'a Path,
     /// Deadline.
     pub timeout: Duration,
-    /// The module cache to inspect when the command ends — at the deadline before go is
+    /// The module cache to inspect when the command fails — at the deadline before go is
     /// killed, so that a lock go is blocked on still shows go as its waiter.
     pub inspect_cache: Option<&'a Path>,
 }
@@ -203,7 +204,9 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
         tokio::time::timeout(GRACE, h).await.ok().and_then(Result::ok).unwrap_or_default()
     };
     let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
-    if cache.is_none() {
+    // A failure's cause may lie in the cache (permissions, corrupt files, a full disk);
+    // a success needs no inspection, and a large cache takes milliseconds to walk.
+    if cache.is_none() && !exit.success() {
         cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
     }
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })

@@ -225,7 +225,12 @@ pub async fn doctor(options: &DoctorOptions, stop: watch::Receiver<bool>) -> Res
         inherit_env: true,
         stop: Some(stop_future(stop.clone())),
     };
-    let outcome = gocmd::run_live(&inv, live).await.map_err(spawn_error)?;
+    let mut outcome = gocmd::run_live(&inv, live).await.map_err(spawn_error)?;
+    // The runner looks at the cache only when go fails; on a real machine its state is
+    // worth a look whatever happened (it is only read).
+    if outcome.cache.is_none() {
+        outcome.cache = modcache.as_deref().map(crate::cache::CacheState::inspect);
+    }
     let interrupted = outcome.exit == Exit::Timeout && *stop.borrow();
     let user_settings = config::relevant_env(&user_env);
     let mut go_env_given = user_env;

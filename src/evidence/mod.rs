@@ -184,7 +184,8 @@ pub struct Evidence {
     /// `modchaos doctor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_env: Option<std::collections::BTreeMap<String, String>>,
-    /// The module cache when go ended (or at the deadline, before it was killed): locks
+    /// The module cache when go failed (at the deadline, before it was killed) or, with
+    /// `modchaos doctor`, when it ended: locks
     /// and their holders, partial and temporary files, permissions, free space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::CacheState>,
