@@ -25,6 +25,8 @@ mod exit {
     pub const ENVIRONMENT: u8 = 3;
     /// Nothing failed, but some scenarios were skipped.
     pub const SKIPPED: u8 = 4;
+    /// Ctrl-C or SIGTERM ended the run (go processes stopped, sandboxes removed).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Exit codes of `modchaos doctor`, documented in the README and its help: like go's own
@@ -63,7 +65,7 @@ Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
 124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped · 130 interrupted";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -511,7 +513,26 @@ fn run(args: RunArgs) -> u8 {
         return exit::ENVIRONMENT;
     }
     let options = SuiteOptions { jobs, filter, run: run.with_toxics(args.toxics) };
-    let result = runtime.block_on(run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks))));
+    // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
+    // child and removes every sandbox (their guards do), then exit like an interrupted
+    // program.
+    let suite = run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks)));
+    let interrupted = async {
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(stop_on_signals(tx));
+        let _ = rx.changed().await;
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = suite => Some(result),
+            _ = interrupted => None,
+        }
+    });
+    let Some(result) = result else {
+        eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
+        drop(runtime);
+        return exit::INTERRUPTED;
+    };
     let s = result.summary;
     if s.invalid > 0 {
         exit::BAD_INPUT

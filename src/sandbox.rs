@@ -46,7 +46,13 @@ pub struct Sandbox {
 impl Sandbox {
     /// Creates the directories and an empty git config under [`base_dir`].
     pub fn create() -> std::io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir_in(base_dir())?;
+        Sandbox::create_in(&base_dir())
+    }
+
+    /// Like [`Sandbox::create`], under `parent` (a sealed run's parent owns that
+    /// directory, so that it is removed even when the child is killed).
+    pub fn create_in(parent: &Path) -> std::io::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir_in(parent)?;
         let root = dir.path().to_path_buf();
         let gopath = root.join("gopath");
         let paths = SandboxPaths {

@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// Where TCP toxics are applied: in process (default), or by a toxiproxy server,
     /// in which case scenarios with toxics run in open mode only.
     pub toxics: ToxicBackend,
+    /// Where sandboxes are made (default [`crate::sandbox::base_dir`]); a sealed child is
+    /// given a directory its parent owns and removes.
+    pub sandbox_base: Option<PathBuf>,
 }
 
 /// The network scenarios get on this machine.
@@ -59,7 +62,12 @@ pub enum Network {
 impl RunOptions {
     /// Options for open mode only.
     pub fn open(go: GoBinary, why: &str) -> RunOptions {
-        RunOptions { go, network: Network::Open { why: why.to_string() }, toxics: ToxicBackend::InProcess }
+        RunOptions {
+            go,
+            network: Network::Open { why: why.to_string() },
+            toxics: ToxicBackend::InProcess,
+            sandbox_base: None,
+        }
     }
 
     /// Sealed mode, if `helper` (a program whose `main` calls
@@ -71,6 +79,7 @@ impl RunOptions {
             go,
             network: Network::Sealed { support: Arc::new(support), goroot },
             toxics: ToxicBackend::InProcess,
+            sandbox_base: None,
         })
     }
 
@@ -318,7 +327,11 @@ pub async fn run_here(
     sink.emit(&Event::ScenarioStarted { name: scenario.name.clone(), file: scenario.file.display().to_string() });
     let mut report = ScenarioReport::empty(&scenario.name, &scenario.file);
     report.network = Some(mode);
-    match Sandbox::create() {
+    let sandbox = match &options.sandbox_base {
+        Some(base) => Sandbox::create_in(base),
+        None => Sandbox::create(),
+    };
+    match sandbox {
         Ok(sandbox) => {
             report.sandbox = Some(sandbox.paths.root.display().to_string());
             if let Err(reason) = run_in(scenario, options, mode, sink, &sandbox, &mut report).await {

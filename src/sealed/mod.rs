@@ -100,6 +100,9 @@ pub struct ChildRequest {
     pub goroot: Option<PathBuf>,
     /// Whether to enter a pid namespace.
     pub with_pid: bool,
+    /// The directory to make the sandbox in: the parent made it and removes it when the
+    /// child ends, however it ends.
+    pub sandbox_base: PathBuf,
 }
 
 /// If this process was started as a sealed child or probe, does that job and exits;
@@ -185,7 +188,8 @@ fn child_main() -> i32 {
             return 2;
         }
     };
-    let options = crate::runner::RunOptions::open(go, "this is the sealed child");
+    let mut options = crate::runner::RunOptions::open(go, "this is the sealed child");
+    options.sandbox_base = Some(request.sandbox_base.clone());
     runtime.block_on(crate::runner::run::run_here(&scenario, &options, NetworkMode::Sealed, &sink));
     // Dropping the runtime ends every server; leaving the pid namespace ends every process.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -223,6 +227,12 @@ pub async fn run_in_child(
     sink: &dyn EventSink,
 ) -> ScenarioReport {
     let fail = |reason: String| ScenarioReport::failed_before_start(&scenario.name, &scenario.file, reason);
+    // The child's sandbox lives in a directory this process owns: removed when this
+    // function ends or its future is dropped, even if the child was killed.
+    let base = match tempfile::Builder::new().prefix("modchaos-sealed-").tempdir_in(crate::sandbox::base_dir()) {
+        Ok(dir) => RemovedOnDrop(dir.keep()),
+        Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
+    };
     let request = ChildRequest {
         file: scenario.file.clone(),
         source: scenario.source.to_string(),
@@ -230,6 +240,7 @@ pub async fn run_in_child(
         go: go.path.clone(),
         goroot,
         with_pid: support.with_pid,
+        sandbox_base: base.0.clone(),
     };
     let Ok(request) = serde_json::to_vec(&request) else {
         return fail("cannot encode the sealed child's request".into());
@@ -287,6 +298,15 @@ pub async fn run_in_child(
     report.network = Some(NetworkMode::Sealed);
     sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
     report
+}
+
+/// A directory removed (module cache and all) when dropped.
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = crate::sandbox::remove_tree(&self.0);
+    }
 }
 
 /// Longer than any honest run of `scenario` can take: every go command at its deadline
