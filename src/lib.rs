@@ -4,6 +4,8 @@
 //! command to run against it, the diagnosis the failure must get, and a recovery that
 //! must make the download succeed with verified content. See `DESIGN.md` for the map.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod corpus;
 pub mod diagnose;
