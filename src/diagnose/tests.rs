@@ -19,6 +19,8 @@ fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str,
         dns: Vec::new(),
         cache: None,
         go_env: None,
+        go_version: None,
+        env_changes: Vec::new(),
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         hosts: None,
     }

@@ -248,8 +248,11 @@ pub async fn doctor(options: &DoctorOptions, stop: watch::Receiver<bool>) -> Res
         dns: Vec::new(),
         env: config::relevant_env(&go_env_given),
         go_env: collected.go_env,
+        go_version: collected.version.as_deref().and_then(|v| v.split_whitespace().nth(2)).map(str::to_string),
         cache: outcome.cache,
         hosts: None,
+        // The run context: what this machine changed from go's defaults.
+        env_changes: collected.changed.iter().flatten().map(|(k, v)| format!("{k}: (go's default) → {v}")).collect(),
     };
     let diagnosis = diagnose(&evidence);
     let configuration = config::settings(evidence.go_env.as_ref(), collected.changed.as_ref(), &user_settings);

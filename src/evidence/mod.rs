@@ -191,6 +191,14 @@ pub struct Evidence {
     pub cache: Option<crate::cache::CacheState>,
     /// Where the fakes listened.
     pub hosts: Option<HostMap>,
+    /// The go version that ran (`go1.26.8`), when known: its wording differs from older
+    /// and newer releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go_version: Option<String>,
+    /// How the configuration differs from the run it is compared with (a recovery's
+    /// rerun against the failed run: `GOPROXY: a,b → a|b`), one line per variable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_changes: Vec<String>,
 }
 
 impl Evidence {
@@ -219,6 +227,8 @@ impl Evidence {
             cache: outcome.cache.clone(),
             go_env: None,
             hosts: Some(map.clone()),
+            go_version: None,
+            env_changes: Vec::new(),
         }
     }
 
@@ -236,6 +246,7 @@ impl Evidence {
             stderr: go,
             env: context.env,
             go_env: context.go_env,
+            go_version: context.go_version,
             ..Default::default()
         }
     }
@@ -253,6 +264,25 @@ impl Evidence {
             }
         }
         errors
+    }
+
+    /// One line per variable that differs between `before` and `after`
+    /// (`GOPROXY: a,b → a|b`, `GONOSUMDB: (unset) → corp.example`).
+    pub fn env_diff(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
+        let get = |env: &[(String, String)], k: &str| env.iter().rev().find(|(v, _)| v == k).map(|(_, v)| v.clone());
+        let mut names: Vec<&String> = before.iter().chain(after).map(|(k, _)| k).collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|k| {
+                let (old, new) = (get(before, k), get(after, k));
+                (old != new).then(|| {
+                    let show = |v: Option<String>| v.unwrap_or_else(|| "(unset)".into());
+                    format!("{k}: {} → {}", show(old), show(new))
+                })
+            })
+            .collect()
     }
 
     /// The value of an environment variable as configured.
@@ -292,6 +322,17 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].text, "go: m@v1: reading https://p/x: 500 Internal Server Error\n\tserver response: boom");
         assert_eq!(errors[1].text, "go: other");
+    }
+
+    #[test]
+    fn env_differences_name_every_changed_variable() {
+        let before = [("GOPROXY".to_string(), "a,b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
+        let after = [("GOPROXY".to_string(), "a|b".to_string()), ("GONOSUMDB".to_string(), "corp.example".to_string())];
+        assert_eq!(
+            Evidence::env_diff(&before, &after),
+            ["GOFLAGS: -x → (unset)", "GONOSUMDB: (unset) → corp.example", "GOPROXY: a,b → a|b"]
+        );
+        assert!(Evidence::env_diff(&before, &before).is_empty());
     }
 
     #[test]

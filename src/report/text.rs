@@ -49,6 +49,9 @@ pub fn failure_details(report: &ScenarioReport) -> String {
 fn phase(out: &mut String, title: &str, p: &PhaseReport) {
     let d = &p.diagnosis;
     let _ = writeln!(out, "{title}: diagnosis {} ({:?}): {}", d.category, d.confidence, d.summary);
+    if !p.evidence.env_changes.is_empty() {
+        let _ = writeln!(out, "  configuration changed: {}", p.evidence.env_changes.join("; "));
+    }
     section(out, "stderr", &p.evidence.stderr);
     let errors: Vec<_> = p.evidence.records.iter().filter_map(|r| r.error.as_deref()).collect();
     if !errors.is_empty() {

@@ -262,7 +262,12 @@ impl Ctx<'_> {
     fn evidence(&self, outcome: &GoOutcome, phase: Phase, config: &ClientConfig) -> Evidence {
         let requests = self.world.log.snapshot().into_iter().filter(|r| r.phase == phase).collect();
         let dns = self.world.log.snapshot_dns().into_iter().filter(|q| q.phase == phase).collect();
-        Evidence::from_run(outcome, &self.world.map, requests, dns, config.env.clone())
+        let mut evidence = Evidence::from_run(outcome, &self.world.map, requests, dns, config.env.clone());
+        evidence.go_version = self.options.go.version().ok();
+        if phase == Phase::Recover {
+            evidence.env_changes = Evidence::env_diff(&self.scenario.env, &config.env);
+        }
+        evidence
     }
 }
 
