@@ -13,10 +13,9 @@
 //! `cargo bench --bench overhead [-- ROUNDS]` (default 12 rounds after 2 warm-ups).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use modchaos::fixture::escape::escape;
 use modchaos::fixture::{Module, ModuleSet};
 use modchaos::gobin::GoBinary;
 use modchaos::gocmd::{GoInvocation, run};
@@ -44,7 +43,7 @@ fn main() {
     // Some of Go's fixtures are broken on purpose (wrong major version, bad go.mod…):
     // keep the first 50 that go downloads cleanly.
     let file_proxy = tempfile::Builder::new().prefix("modchaos-bench-proxy-").tempdir().unwrap();
-    write_file_proxy(file_proxy.path(), &candidates);
+    modchaos::fixture::fileproxy::write_file_proxy(file_proxy.path(), &candidates).unwrap();
     let probe = download_bare(
         &runtime,
         &go,
@@ -272,21 +271,4 @@ fn ms(d: Duration) -> f64 {
 fn median(times: &mut [Duration]) -> Duration {
     times.sort();
     times[times.len() / 2]
-}
-
-/// A `file://` GOPROXY tree with the harness's own bytes for each module.
-fn write_file_proxy(root: &Path, modules: &[Module]) {
-    let mut lists: BTreeMap<PathBuf, String> = BTreeMap::new();
-    for m in modules {
-        let dir = root.join(escape(&m.path)).join("@v");
-        std::fs::create_dir_all(&dir).unwrap();
-        let v = escape(&m.version);
-        std::fs::write(dir.join(format!("{v}.info")), &m.info).unwrap();
-        std::fs::write(dir.join(format!("{v}.mod")), m.go_mod.as_ref().unwrap()).unwrap();
-        std::fs::write(dir.join(format!("{v}.zip")), &m.zip).unwrap();
-        lists.entry(dir.join("list")).or_default().push_str(&format!("{}\n", m.version));
-    }
-    for (path, list) in lists {
-        std::fs::write(path, list).unwrap();
-    }
 }

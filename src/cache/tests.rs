@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use super::holder::HolderProgram;
 use super::*;
-use crate::fixture::escape::escape;
 use crate::fixture::txtar::Archive;
 use crate::fixture::{Module, ModuleFixture};
 use crate::gocmd::{Exit, GoInvocation, GoOutcome};
@@ -81,19 +80,7 @@ impl World {
         sandbox.write_work_files(&[]).unwrap();
         let proxy =
             tempfile::Builder::new().prefix("modchaos-fileproxy-").tempdir_in(crate::sandbox::base_dir()).unwrap();
-        let mut lists: BTreeMap<PathBuf, String> = BTreeMap::new();
-        for m in modules {
-            let dir = proxy.path().join(escape(&m.path)).join("@v");
-            std::fs::create_dir_all(&dir).unwrap();
-            let v = escape(&m.version);
-            std::fs::write(dir.join(format!("{v}.info")), &m.info).unwrap();
-            std::fs::write(dir.join(format!("{v}.mod")), m.go_mod.as_ref().unwrap()).unwrap();
-            std::fs::write(dir.join(format!("{v}.zip")), &m.zip).unwrap();
-            lists.entry(dir.join("list")).or_default().push_str(&format!("{}\n", m.version));
-        }
-        for (path, text) in lists {
-            std::fs::write(path, text).unwrap();
-        }
+        crate::fixture::fileproxy::write_file_proxy(proxy.path(), modules).unwrap();
         let mut env = sandbox.base_env();
         env.insert("GOPROXY".into(), format!("file://{}", proxy.path().display()));
         World { go: go.to_path_buf(), sandbox, proxy, env }
