@@ -95,6 +95,20 @@ impl Checker {
         }
     }
 
+    /// `at` in upper case, with a problem (and the closest of `known`) when it is not
+    /// one of them: HTTP methods, DNS query types.
+    fn upper_word(&mut self, at: &At<String>, known: &[&str], what: &str, plural: &str) -> String {
+        let upper = at.to_ascii_uppercase();
+        if !known.contains(&upper.as_str()) {
+            self.problem(
+                at.pos,
+                format!("unknown {what} `{}`", at.value),
+                Some(suggest(&upper, known.iter().copied(), plural)),
+            );
+        }
+        upper
+    }
+
     /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
     fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
         match &at.value {
@@ -578,15 +592,7 @@ fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
     }
     if let Some(m) = &raw.method {
         const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "PATCH"];
-        let upper = m.to_ascii_uppercase();
-        if !METHODS.contains(&upper.as_str()) {
-            checker.problem(
-                m.pos,
-                format!("unknown HTTP method `{}`", m.value),
-                Some(suggest(&upper, METHODS.iter().copied(), "methods")),
-            );
-        }
-        when.method = Some(upper);
+        when.method = Some(checker.upper_word(m, METHODS, "HTTP method", "methods"));
     }
     let when_schedule = schedule_of!(raw);
     when_schedule.apply(&mut when, checker);
@@ -658,15 +664,7 @@ fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Checker) -> Vec
             if let Some(t) = &w.qtype {
                 const TYPES: &[&str] =
                     &["A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT", "HTTPS", "SVCB", "CAA", "ANY"];
-                let upper = t.to_ascii_uppercase();
-                if !TYPES.contains(&upper.as_str()) {
-                    checker.problem(
-                        t.pos,
-                        format!("unknown DNS query type `{}`", t.value),
-                        Some(suggest(&upper, TYPES.iter().copied(), "types")),
-                    );
-                }
-                when.method = Some(upper);
+                when.method = Some(checker.upper_word(t, TYPES, "DNS query type", "types"));
             }
             let schedule = schedule_of!(w);
             schedule.apply(&mut when, checker);
