@@ -93,8 +93,7 @@ fn main() {
     };
     // Reference: bare go against the same fake proxy, started alone (no sandbox, no
     // evidence): the difference to `bare` is HTTP itself, the rest is modchaos.
-    let world =
-        runtime.block_on(modchaos::world::World::start(&scenario, modchaos::sealed::NetworkMode::Open)).unwrap();
+    let world = runtime.block_on(modchaos::world::World::start(&scenario, modchaos::vocab::NetworkMode::Open)).unwrap();
     let fake_url = format!("http://{}", world.map.get("proxy.bench.example").unwrap().addr);
     let bare_http = |_: ()| -> Duration {
         let (took, outcome) = download_bare(&runtime, &go, &fake_url, &ids);
@@ -198,7 +197,7 @@ impl FileServer {
             fmt.Println(l.Addr())\n\tpanic(http.Serve(l, http.FileServer(http.Dir(os.Args[1]))))\n}\n";
         std::fs::write(dir.path().join("main.go"), source).map_err(|e| e.to_string())?;
         std::fs::write(dir.path().join("go.mod"), "module fileserver\n\ngo 1.21\n").map_err(|e| e.to_string())?;
-        modchaos::sandbox::disable_go_telemetry(&dir.path().join("config")).map_err(|e| e.to_string())?;
+        modchaos::fsutil::disable_go_telemetry(&dir.path().join("config")).map_err(|e| e.to_string())?;
         let built = std::process::Command::new(&go.path)
             .args(["build", "-o", "fileserver", "."])
             .current_dir(dir.path())

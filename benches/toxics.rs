@@ -1,7 +1,7 @@
 //! What does a toxic proxy without toxics cost? In one run, alternating A/B so that
 //! machine load hits both alike, this measures on loopback:
 //!   direct: client → server;
-//!   proxy:  client → zero-toxic proxy (`modchaos::toxic::serve`) → server;
+//!   proxy:  client → zero-toxic proxy (`modchaos::fault::tcp::serve`) → server;
 //! the median round trip of small request/response exchanges (64 bytes each way, one
 //! connection per round), and the throughput of a 64 MiB server → client transfer.
 //! It prints both side by side with the ratios.
@@ -28,11 +28,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use modchaos::fake::RequestLog;
+use modchaos::fault::tcp::{ToxicSet, serve};
+use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
 use modchaos::scenario::{LoadContext, Scenario, parse};
-use modchaos::toxic::{ToxicSet, serve};
-use modchaos::toxiproxy::ToxicBackend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

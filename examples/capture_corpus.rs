@@ -29,7 +29,8 @@ use modchaos::gocmd::{Exit, GoInvocation};
 use modchaos::runner::report::PhaseReport;
 use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
 use modchaos::sandbox::Sandbox;
-use modchaos::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario, discover, load};
+use modchaos::scenario::{GoStep, NetworkNeed, Scenario, discover, load};
+use modchaos::vocab::ExitExpectation;
 
 fn main() {
     modchaos::sealed::dispatch_child();
@@ -178,7 +179,7 @@ impl Capture {
             let exit_ok = scenario
                 .expect
                 .exit
-                .is_none_or(|want| run.evidence.exit.map(modchaos::expect::exit_kind) == Some(want));
+                .is_none_or(|want| run.evidence.exit.map(modchaos::vocab::Exit::kind) == Some(want));
             if exit_ok {
                 let case = self.case(label, origin("run"), run, Some(&work));
                 self.write(&format!("{slug}--run"), case);
@@ -189,7 +190,7 @@ impl Capture {
                 .expect
                 .diagnosis
                 .or((recovery.expect.exit == Some(ExitExpectation::Success)).then_some(Category::None));
-            let ok = rec.rerun.evidence.exit.map(modchaos::expect::exit_kind) == recovery.expect.exit;
+            let ok = rec.rerun.evidence.exit.map(modchaos::vocab::Exit::kind) == recovery.expect.exit;
             if let (Some(label), true) = (label, ok) {
                 let case = self.case(label, origin("recovery"), &rec.rerun, Some(&work));
                 self.write(&format!("{slug}--recovery"), case);

@@ -25,10 +25,10 @@
 
 use std::fmt::Write as _;
 
-use crate::cache::CacheState;
 use crate::diagnose::Category;
 use crate::evidence::Evidence;
-use crate::gocmd::Exit;
+use crate::modcache::CacheState;
+use crate::vocab::Exit;
 
 /// One labelled go run.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnose::Diagnosis;
 use crate::evidence::Evidence;
-use crate::fake::Phase;
-use crate::gocmd::Exit;
-use crate::scenario::{ExitExpectation, Expectation};
+use crate::scenario::Expectation;
+use crate::vocab::Phase;
 
 /// One unmet expectation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,22 +21,13 @@ pub struct Failure {
     pub got: String,
 }
 
-/// How an exit reads in expectation terms.
-pub fn exit_kind(exit: Exit) -> ExitExpectation {
-    match exit {
-        Exit::Code { code: 0 } => ExitExpectation::Success,
-        Exit::Timeout => ExitExpectation::Timeout,
-        _ => ExitExpectation::Failure,
-    }
-}
-
 /// Every way `evidence` and `diagnosis` miss `expect`.
 pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, phase: Phase) -> Vec<Failure> {
     let mut failures = Vec::new();
     let mut fail =
         |what: &str, expected: String, got: String| failures.push(Failure { phase, what: what.into(), expected, got });
     if let (Some(want), Some(exit)) = (expect.exit, evidence.exit)
-        && exit_kind(exit) != want
+        && exit.kind() != want
     {
         fail("exit", format!("{want:?}").to_lowercase(), exit.describe());
     }

@@ -55,7 +55,7 @@ impl GoBinary {
         let broken = |detail: String| GoBinaryError::Broken { path: self.path.clone(), args: args.join(" "), detail };
         let scratch =
             tempfile::Builder::new().prefix("modchaos-goquery-").tempdir().map_err(|e| broken(e.to_string()))?;
-        crate::sandbox::disable_go_telemetry(&scratch.path().join(".config")).map_err(|e| broken(e.to_string()))?;
+        crate::fsutil::disable_go_telemetry(&scratch.path().join(".config")).map_err(|e| broken(e.to_string()))?;
         let output = Command::new(&self.path)
             .args(args)
             .env_clear()

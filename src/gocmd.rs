@@ -17,45 +17,13 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
+pub use crate::vocab::Exit;
+
 /// Time between SIGTERM and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
 
 /// Most output kept per stream; the rest is dropped with a marker.
 const MAX_OUTPUT: usize = 16 << 20;
-
-/// How a go command ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Exit {
-    /// It exited with this status.
-    Code {
-        /// The status.
-        code: i32,
-    },
-    /// A signal we did not send ended it.
-    Signal {
-        /// The signal number.
-        signal: i32,
-    },
-    /// It was still running at the deadline and was killed.
-    Timeout,
-}
-
-impl Exit {
-    /// True for status 0.
-    pub fn success(self) -> bool {
-        self == Exit::Code { code: 0 }
-    }
-
-    /// "exit status 1", "killed at the deadline".
-    pub fn describe(self) -> String {
-        match self {
-            Exit::Code { code } => format!("exit status {code}"),
-            Exit::Signal { signal } => format!("killed by signal {signal}"),
-            Exit::Timeout => "still running at the deadline (killed)".into(),
-        }
-    }
-}
 
 /// What one go command did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,7 +43,7 @@ pub struct GoOutcome {
     /// The module cache when go failed (or at the deadline, before it was killed);
     /// `None` after a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<crate::cache::CacheState>,
+    pub cache: Option<crate::modcache::CacheState>,
 }
 
 /// One go command to run.
@@ -185,7 +153,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
             }
         }
         None => {
-            cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
+            cache = inv.inspect_cache.map(crate::modcache::CacheState::inspect);
             let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGTERM);
             if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
                 let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
@@ -207,7 +175,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     // A failure's cause may lie in the cache (permissions, corrupt files, a full disk);
     // a success needs no inspection, and a large cache takes milliseconds to walk.
     if cache.is_none() && !exit.success() {
-        cache = inv.inspect_cache.map(crate::cache::CacheState::inspect);
+        cache = inv.inspect_cache.map(crate::modcache::CacheState::inspect);
     }
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })
 }

@@ -6,7 +6,6 @@
 
 #![warn(missing_docs)]
 
-pub mod cache;
 pub mod corpus;
 pub mod diagnose;
 pub mod doctor;
@@ -15,8 +14,10 @@ pub mod expect;
 pub mod fake;
 pub mod fault;
 pub mod fixture;
+pub mod fsutil;
 pub mod gobin;
 pub mod gocmd;
+pub mod modcache;
 pub mod pki;
 pub mod recover;
 pub mod report;
@@ -26,8 +27,7 @@ pub mod sandbox;
 pub mod scenario;
 pub mod sealed;
 pub mod sumdb;
-pub mod toxic;
-pub mod toxiproxy;
 pub mod urlref;
 pub mod verify;
+pub mod vocab;
 pub mod world;

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
 use modchaos::runner::{Event, EventSink, RunOptions};
 use modchaos::scenario::{self, LoadContext};
-use modchaos::toxiproxy::ToxicBackend;
 
 /// Exit codes, documented in the README.
 mod exit {

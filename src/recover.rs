@@ -6,8 +6,9 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::cache::{AppliedFault, CacheState};
+use crate::fault::cache::AppliedFault;
 use crate::fixture::ModuleSet;
+use crate::modcache::CacheState;
 use crate::scenario::{CacheFaultSpec, CacheSetup};
 
 use crate::pki::Authority;
@@ -45,14 +46,14 @@ impl CachePrepared {
         let mut prepared = CachePrepared::default();
         for fault in &setup.faults {
             if let CacheFaultSpec::DiskFull(bytes) = fault {
-                crate::cache::mount::tmpfs(modcache, *bytes).map_err(|e| e.to_string())?;
+                crate::fault::cache::mount::tmpfs(modcache, *bytes).map_err(|e| e.to_string())?;
                 prepared.mounts.push(modcache.to_path_buf());
                 prepared.descriptions.push(format!("disk_full: a {bytes}-byte filesystem mounted on the module cache"));
             }
         }
         for (path, version) in &setup.seed {
             let module = modules.get(path, version).ok_or_else(|| format!("{path}@{version} is not a fixture"))?;
-            crate::cache::seed_module(modcache, module, crate::cache::SeedOptions::default())
+            crate::fake::modcache::seed_module(modcache, module, crate::fake::modcache::SeedOptions::default())
                 .map_err(|e| e.to_string())?;
             prepared.descriptions.push(format!("seeded {path}@{version}"));
         }
@@ -65,10 +66,12 @@ impl CachePrepared {
                 }
                 CacheFaultSpec::ReadOnly(scope) => {
                     let target = match scope {
-                        crate::cache::ReadOnlyScope::Cache => modcache.to_path_buf(),
-                        crate::cache::ReadOnlyScope::Download => crate::cache::layout::download_root(modcache),
+                        crate::fault::cache::ReadOnlyScope::Cache => modcache.to_path_buf(),
+                        crate::fault::cache::ReadOnlyScope::Download => {
+                            crate::modcache::layout::download_root(modcache)
+                        }
                     };
-                    crate::cache::mount::read_only(&target).map_err(|e| e.to_string())?;
+                    crate::fault::cache::mount::read_only(&target).map_err(|e| e.to_string())?;
                     prepared.descriptions.push(format!("read_only: {} mounted read-only", target.display()));
                     prepared.mounts.push(target);
                 }
@@ -85,7 +88,7 @@ impl Drop for CachePrepared {
             fault.release();
         }
         for mount in self.mounts.drain(..).rev() {
-            let _ = crate::cache::mount::unmount(&mount);
+            let _ = crate::fault::cache::mount::unmount(&mount);
         }
     }
 }
@@ -159,7 +162,7 @@ pub fn apply(
                     writeln!(file, "machine {machine} login {login} password {password}")?;
                 }
             }
-            RecoveryStep::CleanCache => crate::sandbox::remove_tree(&config.modcache)?,
+            RecoveryStep::CleanCache => crate::fsutil::remove_tree(&config.modcache)?,
             RecoveryStep::ReleaseLocks => {
                 let stopped = release_locks(&config.modcache);
                 done.push(match stopped.is_empty() {

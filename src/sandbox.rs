@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::fsutil::{base_dir, disable_go_telemetry, make_writable, remove_tree};
+
 /// The default work module's go.mod.
 pub const DEFAULT_GO_MOD: &str = "module modchaos.test/work\n\ngo 1.21\n";
 
@@ -44,7 +46,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates the directories and an empty git config under [`base_dir`].
+    /// Creates the directories and an empty git config under [`base_dir`](crate::fsutil::base_dir).
     pub fn create() -> std::io::Result<Sandbox> {
         Sandbox::create_in(&base_dir())
     }
@@ -151,67 +153,6 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
             let _ = remove_tree(&dir.keep());
-        }
-    }
-}
-
-/// Removes `root`. Module caches are writable here (`-modcacherw`), so the plain removal
-/// normally works; only when it fails is the tree made writable and removed again.
-pub fn remove_tree(root: &Path) -> std::io::Result<()> {
-    match std::fs::remove_dir_all(root) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(_) => {
-            make_writable(root);
-            std::fs::remove_dir_all(root)
-        }
-    }
-}
-
-/// Where sandboxes are made: `$MODCHAOS_TMPDIR` if set; else `/dev/shm` when it is a
-/// writable tmpfs with at least 1 GiB free (a scenario writes and deletes hundreds of
-/// small files: in memory that costs a fraction of a disk's time, and spares the disk);
-/// else the system temp dir.
-pub fn base_dir() -> PathBuf {
-    static BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BASE.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("MODCHAOS_TMPDIR").filter(|d| !d.is_empty()) {
-            return PathBuf::from(dir);
-        }
-        let shm = Path::new("/dev/shm");
-        let roomy = nix::sys::statvfs::statvfs(shm).is_ok_and(|s| s.blocks_available() * s.fragment_size() >= 1 << 30);
-        let writable = nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok();
-        if roomy && writable { shm.to_path_buf() } else { std::env::temp_dir() }
-    })
-    .clone()
-}
-
-/// Turns go's telemetry off for a fresh config dir: it cannot be set through the
-/// environment, and left on it writes counter files (and may start a helper process)
-/// that are nobody's business in a sandbox.
-pub fn disable_go_telemetry(config_dir: &Path) -> std::io::Result<()> {
-    let dir = config_dir.join("go").join("telemetry");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("mode"), "off")
-}
-
-/// Adds owner write permission to every directory below `root`: go leaves module
-/// directories read-only unless told `-modcacherw`, and removal needs write access.
-pub fn make_writable(root: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(meta) = std::fs::symlink_metadata(root) else {
-        return;
-    };
-    if !meta.is_dir() {
-        return;
-    }
-    let mode = meta.permissions().mode();
-    if mode & 0o700 != 0o700 {
-        let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(mode | 0o700));
-    }
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for entry in entries.flatten() {
-            make_writable(&entry.path());
         }
     }
 }

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use modchaos::cache::CacheFault;
+use modchaos::fault::cache::CacheFault;
 use modchaos::gobin::GoBinary;
 use modchaos::gocmd::live_group_members;
 use modchaos::scenario::{LoadContext, parse};
-use modchaos::sealed::NetworkMode;
+use modchaos::vocab::NetworkMode;
 use modchaos::world::World;
 
 /// A user's machine in a temp dir.
@@ -206,7 +206,7 @@ fn a_stuck_lock_names_its_holder() {
         }
     };
     let holder = applied.holder().expect("lock_held starts a holder").pid;
-    let holder_command = modchaos::cache::procfs::cmdline(holder).expect("the holder runs").join(" ");
+    let holder_command = modchaos::modcache::procfs::cmdline(holder).expect("the holder runs").join(" ");
     let out = user
         .doctor(
             &["--timeout", "3s"],

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use modchaos::fake::RequestLog;
-use modchaos::fake::forward::{ConnectMode, ForwardProxy, Interception, Resolver};
+use modchaos::fake::forward::{ForwardProxy, Interception, Resolver};
 use modchaos::fake::http::{HostServer, Reply, RequestInfo, serve};
 use modchaos::fault::FaultSchedule;
 use modchaos::gobin::GoBinary;
 use modchaos::pki::{Authority, CertFault, Pki, server_config};
-use modchaos::scenario::BasicAuth;
+use modchaos::vocab::{BasicAuth, ConnectMode};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 

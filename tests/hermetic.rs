@@ -139,7 +139,7 @@ fn a_sealed_hang_leaves_no_process_and_no_temp_dir() {
         "{}",
         modchaos::report::text::failure_details(&report)
     );
-    assert_eq!(report.network, Some(modchaos::sealed::NetworkMode::Sealed));
+    assert_eq!(report.network, Some(modchaos::vocab::NetworkMode::Sealed));
     assert_eq!(report.commands[0].exit, Exit::Timeout);
     let sandbox = report.sandbox.clone().expect("a sandbox was made");
     assert!(report.sandbox_removed && !Path::new(&sandbox).exists(), "{sandbox} was left behind");

@@ -21,13 +21,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use modchaos::fault::tcp::{Bandwidth, Latency, ResetPeer, Toxic, ToxicKind};
+use modchaos::fault::toxiproxy::{ApiToxic, Client, NewProxy, ToxicBackend, ToxiproxyHosts};
 use modchaos::gobin::GoBinary;
 use modchaos::report::text::failure_details;
 use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
 use modchaos::scenario::{LoadContext, Scenario, discover, load, parse};
-use modchaos::sealed::NetworkMode;
-use modchaos::toxic::{Bandwidth, Latency, ResetPeer, Toxic, ToxicKind};
-use modchaos::toxiproxy::{ApiToxic, Client, NewProxy, ToxicBackend, ToxiproxyHosts};
+use modchaos::vocab::NetworkMode;
 use modchaos::world::World;
 use serde_json::json;
 

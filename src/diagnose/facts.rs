@@ -2,10 +2,8 @@
 //! from `-json` records (go puts some errors only in one of them), trace fetches, the
 //! request log, the configured environment.
 
-use super::{EvidenceLine, Source};
 use crate::evidence::{ErrorText, Evidence};
-use crate::expect::exit_kind;
-use crate::scenario::ExitExpectation;
+use crate::vocab::{EvidenceLine, Exit, ExitExpectation, Source};
 
 /// What the rules look at.
 pub struct Facts<'a> {
@@ -20,7 +18,7 @@ pub struct Facts<'a> {
 impl<'a> Facts<'a> {
     /// Digests `evidence`.
     pub fn new(evidence: &'a Evidence) -> Facts<'a> {
-        Facts { evidence, errors: evidence.errors(), exit: evidence.exit.map(exit_kind) }
+        Facts { evidence, errors: evidence.errors(), exit: evidence.exit.map(Exit::kind) }
     }
 
     /// The errors whose text matches `pattern`, in order.

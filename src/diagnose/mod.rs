@@ -1,7 +1,6 @@
 //! Diagnosis: a pure function from the evidence of a run to a category, a one-line
 //! cause, the evidence lines that show it, and the playbooks that fix it.
 
-pub mod category;
 pub mod facts;
 pub mod rules;
 #[cfg(test)]
@@ -10,7 +9,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use crate::evidence::ErrorText;
-pub use category::Category;
+pub use crate::vocab::{Category, EvidenceLine, Source};
 
 use crate::evidence::Evidence;
 
@@ -24,37 +23,6 @@ pub enum Confidence {
     Medium,
     /// go's own words say it.
     High,
-}
-
-/// Where an evidence line comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// go's stderr.
-    Stderr,
-    /// A `-json` record on stdout.
-    Json,
-    /// The `-x` trace.
-    Trace,
-    /// A fake's request log.
-    Requests,
-    /// The sealed world's resolver log.
-    Dns,
-    /// The module cache's inspection.
-    Cache,
-    /// The environment.
-    Env,
-    /// The exit status and timing.
-    Exit,
-}
-
-/// One quoted piece of evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EvidenceLine {
-    /// Where it comes from.
-    pub source: Source,
-    /// The text, quoted as is.
-    pub text: String,
 }
 
 /// The verdict on a run.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::evidence::{Evidence, parse_json_records, parse_trace};
-use crate::gocmd::Exit;
+use crate::vocab::Exit;
 
 fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str, &str)]) -> Evidence {
     Evidence {

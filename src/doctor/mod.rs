@@ -6,7 +6,7 @@
 //! the deadline before go is killed, so a stuck lock shows go as its waiter) are
 //! collected, and the lot is diagnosed by the same rules as a scenario run.
 //!
-//! Nothing here writes to the user's module cache: [`crate::cache::CacheState::inspect`]
+//! Nothing here writes to the user's module cache: [`crate::modcache::CacheState::inspect`]
 //! only reads, and the helper commands (`go env`, `go version`) write nothing either.
 
 pub mod config;
@@ -22,7 +22,8 @@ use tokio::sync::watch;
 
 use crate::diagnose::{Diagnosis, diagnose};
 use crate::evidence::{Evidence, parse_json_records, parse_trace};
-use crate::gocmd::{self, Echo, Exit, GoInvocation, Live, Stop};
+use crate::gocmd::{self, Echo, GoInvocation, Live, Stop};
+use crate::vocab::Exit;
 pub use config::{Setting, SettingSource};
 pub use instrument::TraceFlag;
 
@@ -229,7 +230,7 @@ pub async fn doctor(options: &DoctorOptions, stop: watch::Receiver<bool>) -> Res
     // The runner looks at the cache only when go fails; on a real machine its state is
     // worth a look whatever happened (it is only read).
     if outcome.cache.is_none() {
-        outcome.cache = modcache.as_deref().map(crate::cache::CacheState::inspect);
+        outcome.cache = modcache.as_deref().map(crate::modcache::CacheState::inspect);
     }
     let interrupted = outcome.exit == Exit::Timeout && *stop.borrow();
     let user_settings = config::relevant_env(&user_env);

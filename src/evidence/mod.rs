@@ -5,10 +5,8 @@ pub mod log;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnose::{EvidenceLine, Source};
-use crate::fake::RequestRecord;
-use crate::fake::record::DnsRecord;
-use crate::gocmd::{Exit, GoOutcome};
+use crate::gocmd::GoOutcome;
+use crate::vocab::{DnsRecord, EvidenceLine, Exit, RequestRecord, Source};
 use crate::world::HostMap;
 
 /// One object of `go mod download -json` output.
@@ -188,7 +186,7 @@ pub struct Evidence {
     /// `modchaos doctor`, when it ended: locks
     /// and their holders, partial and temporary files, permissions, free space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<crate::cache::CacheState>,
+    pub cache: Option<crate::modcache::CacheState>,
     /// Where the fakes listened.
     pub hosts: Option<HostMap>,
     /// The go version that ran (`go1.26.8`), when known: its wording differs from older

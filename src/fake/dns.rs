@@ -345,7 +345,8 @@ mod tests {
 
     use super::*;
     use crate::fake::DnsRecord;
-    use crate::fault::{DnsFault, FaultWhen, PathGlob};
+    use crate::fault::{DnsFault, FaultWhen};
+    use crate::vocab::PathGlob;
 
     /// How long a test waits for an answer that must come (generous: a loaded machine).
     const WAIT: Duration = Duration::from_secs(10);
@@ -846,7 +847,7 @@ func main() {
         let dir = scratch.path();
         std::fs::write(dir.join("go.mod"), "module lookup\n\ngo 1.21\n").unwrap();
         std::fs::write(dir.join("main.go"), GO_LOOKUP).unwrap();
-        crate::sandbox::disable_go_telemetry(&dir.join(".config")).unwrap();
+        crate::fsutil::disable_go_telemetry(&dir.join(".config")).unwrap();
         let binary = dir.join("lookup");
         let build = tokio::process::Command::new(&go.path)
             .args(["build", "-o"])

@@ -20,13 +20,12 @@ use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::http::{Backend, RelayBody, RelayFuture, Relayed, Reply, RequestInfo, TunnelEnd, relay_body};
 use crate::pki::{Pki, PkiError, server_config};
-use crate::scenario::BasicAuth;
+use crate::vocab::{BasicAuth, ConnectMode};
 
 /// The world's host table as the proxy sees it: where `host:port` really is, `None` for
 /// a name the world does not know. In sealed mode the same table the fake DNS answers
@@ -38,21 +37,6 @@ const REALM: &str = "corp.example proxy";
 
 /// How long the proxy tries to reach an upstream before answering `502`.
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the proxy does with CONNECT requests it would otherwise allow: corporate
-/// proxies that forbid tunnels answer `403`, broken ones (or firewalls posing as
-/// proxies) close the connection without a word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectMode {
-    /// Open the tunnel (intercepting it when interception is on).
-    #[default]
-    Tunnel,
-    /// Answer `403 Forbidden` with a text block page.
-    Refuse,
-    /// Close the client connection without any response.
-    Drop,
-}
 
 /// TLS inspection: the proxy ends the client's TLS itself with a certificate for the
 /// target forged by the corporate CA, which go rejects unless told to trust that CA —

@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use super::http::{Backend, Reply, ReplyFuture, RequestInfo};
 use crate::fixture::gitrepo::hermetic_git;
-use crate::scenario::BasicAuth;
+use crate::vocab::BasicAuth;
 
 /// A fake git host.
 pub struct GitHost {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::http::{Backend, Reply, RequestInfo};
 use crate::fixture::escape::unescape;
 use crate::fixture::{Module, ModuleSet, semver};
-use crate::scenario::BasicAuth;
 use crate::sumdb::Database;
+use crate::vocab::BasicAuth;
 
 /// A module proxy.
 pub struct Goproxy {

@@ -6,6 +6,7 @@ pub mod forward;
 pub mod git;
 pub mod goproxy;
 pub mod http;
+pub mod modcache;
 pub mod record;
 pub mod sumdb;
 

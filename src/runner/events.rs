@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::report::{ScenarioReport, Summary};
 use crate::fake::Phase;
-use crate::gocmd::Exit;
+use crate::vocab::Exit;
 
 /// One thing that happened.
 #[derive(Debug, Clone, Serialize, Deserialize)]

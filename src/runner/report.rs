@@ -7,8 +7,8 @@ use crate::diagnose::Diagnosis;
 use crate::evidence::Evidence;
 use crate::expect::Failure;
 use crate::fake::Phase;
-use crate::gocmd::Exit;
 use crate::verify::Verification;
+use crate::vocab::Exit;
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ pub struct ScenarioReport {
     pub cache: Vec<String>,
     /// The network mode it ran in (`None` when it did not run).
     #[serde(default)]
-    pub network: Option<crate::sealed::NetworkMode>,
+    pub network: Option<crate::vocab::NetworkMode>,
 }
 
 impl ScenarioReport {

@@ -13,14 +13,15 @@ use crate::diagnose::diagnose;
 use crate::evidence::Evidence;
 use crate::expect::{self, Failure};
 use crate::fake::Phase;
+use crate::fault::toxiproxy::ToxicBackend;
 use crate::gobin::GoBinary;
 use crate::gocmd::{self, GoInvocation, GoOutcome};
 use crate::recover::{self, CachePrepared, ClientConfig};
 use crate::sandbox::Sandbox;
-use crate::scenario::{ExitExpectation, GoStep, NetworkNeed, Scenario};
-use crate::sealed::{NetworkMode, SealedSupport};
-use crate::toxiproxy::ToxicBackend;
+use crate::scenario::{GoStep, NetworkNeed, Scenario};
+use crate::sealed::SealedSupport;
 use crate::verify;
+use crate::vocab::{ExitExpectation, NetworkMode};
 use crate::world::{HostMap, World};
 
 /// Proxy variables: when a scenario sets none, all point at the world's guard.
@@ -36,7 +37,7 @@ pub struct RunOptions {
     /// Where TCP toxics are applied: in process (default), or by a toxiproxy server,
     /// in which case scenarios with toxics run in open mode only.
     pub toxics: ToxicBackend,
-    /// Where sandboxes are made (default [`crate::sandbox::base_dir`]); a sealed child is
+    /// Where sandboxes are made (default [`crate::fsutil::base_dir`]); a sealed child is
     /// given a directory its parent owns and removes.
     pub sandbox_base: Option<PathBuf>,
 }
@@ -286,7 +287,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
     }
     let has_toxics = scenario.hosts.iter().any(|h| !h.toxics.is_empty());
     if let (ToxicBackend::Toxiproxy(client), true) = (&options.toxics, has_toxics) {
-        let reason = match (crate::toxiproxy::unsupported(scenario), &scenario.network) {
+        let reason = match (crate::fault::toxiproxy::unsupported(scenario), &scenario.network) {
             (Some(why), _) => Some(format!("toxiproxy cannot express it: {why}")),
             (None, NetworkNeed::Sealed(need)) => Some(format!(
                 "needs sealed networking ({need}), but the toxiproxy backend ({}) works in open mode only: toxiproxy's server runs outside modchaos's sealed namespaces",
@@ -392,7 +393,7 @@ async fn run_in(
     let evidence = ctx.evidence(&outcome, Phase::Run, &config);
     let diagnosis = diagnose(&evidence);
     report.failures.extend(expect::check(&scenario.expect, &evidence, &diagnosis, Phase::Run));
-    if scenario.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
+    if scenario.expect.verified && outcome.exit.kind() == ExitExpectation::Success {
         report.verification = Some(ctx.verify(&evidence, &config, report).await);
     }
     report.run = Some(PhaseReport { evidence, diagnosis });
@@ -415,7 +416,7 @@ async fn run_in(
         let evidence = ctx.evidence(&outcome, Phase::Recover, &config);
         let diagnosis = diagnose(&evidence);
         report.failures.extend(expect::check(&recovery.expect, &evidence, &diagnosis, Phase::Recover));
-        let verification = if recovery.expect.verified && expect::exit_kind(outcome.exit) == ExitExpectation::Success {
+        let verification = if recovery.expect.verified && outcome.exit.kind() == ExitExpectation::Success {
             Some(ctx.verify(&evidence, &config, report).await)
         } else {
             None

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::diagnose::Category;
-use crate::fault::{HttpFault, PathGlob};
+use crate::fault::HttpFault;
 use crate::fixture::ModuleSet;
+use crate::vocab::{BasicAuth, Category, ExitExpectation, PathGlob};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -93,9 +93,9 @@ impl CacheSetup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheFaultSpec {
     /// Damage to files, or a process holding a lock.
-    Files(crate::cache::CacheFault),
+    Files(crate::fault::cache::CacheFault),
     /// A read-only bind mount (so that even root cannot write).
-    ReadOnly(crate::cache::ReadOnlyScope),
+    ReadOnly(crate::fault::cache::ReadOnlyScope),
     /// A tmpfs of this many bytes over the module cache.
     DiskFull(u64),
 }
@@ -128,7 +128,7 @@ pub struct HostSpec {
     /// DNS faults for its name, in order.
     pub dns: Vec<crate::fault::DnsFault>,
     /// TCP toxics on its connections, in order.
-    pub toxics: Vec<crate::toxic::Toxic>,
+    pub toxics: Vec<crate::fault::tcp::Toxic>,
 }
 
 /// What a host does.
@@ -182,7 +182,7 @@ pub struct ForwardProxySpec {
     /// Required Basic credentials.
     pub auth: Option<BasicAuth>,
     /// What CONNECT gets.
-    pub connect: crate::fake::forward::ConnectMode,
+    pub connect: crate::vocab::ConnectMode,
     /// Blocked target host globs.
     pub block: Vec<globset::GlobMatcher>,
 }
@@ -226,28 +226,6 @@ pub enum GitMeta {
     MissingRepo,
 }
 
-/// HTTP Basic credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BasicAuth {
-    /// User name.
-    pub user: String,
-    /// Password.
-    pub password: String,
-}
-
-impl BasicAuth {
-    /// Whether an `Authorization` (or `Proxy-Authorization`) header value carries these
-    /// credentials: `Basic <base64 of user:password>`, the scheme in any case.
-    pub fn accepts(&self, value: Option<&http::HeaderValue>) -> bool {
-        use base64::Engine as _;
-        let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", self.user, self.password));
-        value
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected)
-    }
-}
-
 /// One go invocation.
 #[derive(Debug, Clone)]
 pub struct GoStep {
@@ -262,18 +240,6 @@ impl GoStep {
     pub fn command_line(&self) -> String {
         format!("go {}", shell_words::join(&self.args))
     }
-}
-
-/// How go must end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExitExpectation {
-    /// Status 0.
-    Success,
-    /// Non-zero status.
-    Failure,
-    /// Killed at the deadline.
-    Timeout,
 }
 
 /// Expectations checked against one run (the last go command and the requests of the run).

@@ -8,7 +8,7 @@ use super::at::At;
 use super::diag::{FileProblem, suggest};
 use super::raw::RawPlaybook;
 use super::validate::Checker;
-use crate::diagnose::Category;
+use crate::vocab::Category;
 
 /// The playbooks shipped with modchaos (`scenarios/playbooks/`), compiled in so that
 /// scenarios anywhere can name them; a `playbooks/` directory near a scenario wins.

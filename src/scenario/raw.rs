@@ -225,7 +225,7 @@ pub struct RawForwardProxy {
     /// What CONNECT requests get: `tunnel` (default), `refuse` (403 and a block page) or
     /// `drop` (the connection closes without an answer).
     #[serde(default)]
-    pub connect: Option<crate::fake::forward::ConnectMode>,
+    pub connect: Option<crate::vocab::ConnectMode>,
     /// Target host globs that get a 403 "blocked by corporate policy" page.
     #[serde(default)]
     pub block: Vec<At<String>>,
@@ -739,7 +739,7 @@ pub struct RawLockHeld {
 pub struct RawReadOnly {
     /// `cache` (all of GOMODCACHE, the default) or `download` (only `cache/download`).
     #[serde(default)]
-    pub scope: Option<crate::cache::ReadOnlyScope>,
+    pub scope: Option<crate::fault::cache::ReadOnlyScope>,
 }
 
 /// `corrupt_zip` settings.
@@ -750,7 +750,7 @@ pub struct RawCorruptZip {
     pub module: At<String>,
     /// `truncate` (default), `garbage` or `checksum` (one CRC bit flipped).
     #[serde(default)]
-    pub how: Option<crate::cache::Corruption>,
+    pub how: Option<crate::fault::cache::Corruption>,
 }
 
 /// `partial` settings.
@@ -761,7 +761,7 @@ pub struct RawPartial {
     pub module: At<String>,
     /// `extraction` (default) or `download`.
     #[serde(default)]
-    pub stage: Option<crate::cache::PartialStage>,
+    pub stage: Option<crate::fault::cache::PartialStage>,
 }
 
 /// `disk_full` settings.

@@ -14,11 +14,13 @@ use super::model::*;
 use super::playbook;
 use super::raw::*;
 use super::{LoadContext, duration};
-use crate::diagnose::Category;
-use crate::fault::{DnsAction, DnsFault, FaultWhen, HttpAction, HttpFault, PathGlob};
+use crate::fault::tcp::{
+    Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout, Toxic, ToxicKind,
+};
+use crate::fault::{DnsAction, DnsFault, FaultWhen, HttpAction, HttpFault};
 use crate::fixture::ModuleSet;
-use crate::toxic::{Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout, Toxic, ToxicKind};
 use crate::urlref;
+use crate::vocab::{BasicAuth, Category, ExitExpectation, PathGlob};
 
 /// The [`Schedule`] of a raw `when` of any fault kind (they share these five fields).
 macro_rules! schedule_of {
@@ -1026,7 +1028,7 @@ fn size(at: &At<RawSize>, checker: &mut Checker) -> Option<u64> {
 }
 
 fn cache(raw: Option<&RawCache>, modules: Option<&ModuleSet>, checker: &mut Checker) -> CacheSetup {
-    use crate::cache::{CacheFault, Corruption, PartialStage, ReadOnlyScope};
+    use crate::fault::cache::{CacheFault, Corruption, PartialStage, ReadOnlyScope};
     let Some(raw) = raw else { return CacheSetup::default() };
     let mut setup = CacheSetup::default();
     for entry in &raw.seed {

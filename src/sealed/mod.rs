@@ -20,6 +20,7 @@ use crate::gobin::GoBinary;
 use crate::runner::events::{Event, EventSink};
 use crate::runner::report::ScenarioReport;
 use crate::scenario::{LoadContext, Scenario};
+use crate::vocab::NetworkMode;
 
 /// First argument that turns this program into a sealed scenario runner.
 pub const CHILD_ARG: &str = "__modchaos-sealed-child";
@@ -29,26 +30,6 @@ pub const PROBE_ARG: &str = "__modchaos-sealed-probe";
 
 /// Where the fake resolver listens inside a sealed world.
 pub const RESOLVER: std::net::Ipv4Addr = std::net::Ipv4Addr::LOCALHOST;
-
-/// How a scenario's network is built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NetworkMode {
-    /// In this process, on 127.0.0.1 ports; declared names are rewritten to addresses.
-    Open,
-    /// In a child process in its own namespaces, on real names and ports.
-    Sealed,
-}
-
-impl NetworkMode {
-    /// `open` / `sealed`.
-    pub fn name(self) -> &'static str {
-        match self {
-            NetworkMode::Open => "open",
-            NetworkMode::Sealed => "sealed",
-        }
-    }
-}
 
 /// How to start sealed runs on this machine (found by [`probe`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,7 +210,7 @@ pub async fn run_in_child(
     let fail = |reason: String| ScenarioReport::failed_before_start(&scenario.name, &scenario.file, reason);
     // The child's sandbox lives in a directory this process owns: removed when this
     // function ends or its future is dropped, even if the child was killed.
-    let base = match tempfile::Builder::new().prefix("modchaos-sealed-").tempdir_in(crate::sandbox::base_dir()) {
+    let base = match tempfile::Builder::new().prefix("modchaos-sealed-").tempdir_in(crate::fsutil::base_dir()) {
         Ok(dir) => RemovedOnDrop(dir.keep()),
         Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
     };
@@ -305,7 +286,7 @@ struct RemovedOnDrop(PathBuf);
 
 impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
-        let _ = crate::sandbox::remove_tree(&self.0);
+        let _ = crate::fsutil::remove_tree(&self.0);
     }
 }
 

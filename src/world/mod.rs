@@ -21,13 +21,14 @@ use crate::fake::goproxy::Goproxy;
 use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
 use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
+use crate::fault::tcp::{self as toxic, ToxicSet};
+use crate::fault::toxiproxy::{ToxicBackend, ToxiproxyHosts};
 use crate::fixture::{ModuleSet, gitrepo};
 use crate::pki::{Pki, server_config};
 use crate::scenario::{GitMeta, GitSpec, HostKind, Scenario};
-use crate::sealed::{NetworkMode, RESOLVER};
+use crate::sealed::RESOLVER;
 use crate::sumdb::Database;
-use crate::toxic::{self, ToxicSet};
-use crate::toxiproxy::{ToxicBackend, ToxiproxyHosts};
+use crate::vocab::NetworkMode;
 
 /// Name under which the guard records attempts to reach undeclared hosts.
 pub const OUTSIDE: &str = "<outside>";
@@ -109,8 +110,7 @@ impl World {
                     })
                 }
                 HostKind::Git(git) => {
-                    let root =
-                        tempfile::Builder::new().prefix("modchaos-git-").tempdir_in(crate::sandbox::base_dir())?;
+                    let root = tempfile::Builder::new().prefix("modchaos-git-").tempdir_in(crate::fsutil::base_dir())?;
                     let host = git_host(&spec.name, git, &scenario.modules, root.path().to_path_buf()).await?;
                     git_roots.push(root);
                     Box::new(host)

@@ -10,7 +10,7 @@ use regex::Regex;
 use super::{found, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
-use crate::scenario::ExitExpectation;
+use crate::vocab::ExitExpectation;
 
 /// go killed at the deadline while another process held a lock in the module cache.
 pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
@@ -22,12 +22,12 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
     // then shows go as the holder. Only a lock held by another process blocks go: one
     // whose holder is not go (when go's pid is known), or that go is seen waiting for.
     let go = f.evidence.pid.map(|p| p as i32);
-    let blocks_go = |l: &&crate::cache::inspect::HeldLock| match go {
+    let blocks_go = |l: &&crate::modcache::inspect::HeldLock| match go {
         Some(go) => l.holders.iter().any(|h| h.pid != go),
         None => !l.holders.is_empty() && !l.waiters.is_empty(),
     };
     let held = cache.locks.iter().find(blocks_go)?;
-    let describe = |p: &crate::cache::inspect::LockProcess| {
+    let describe = |p: &crate::modcache::inspect::LockProcess| {
         let command = p.argv.as_ref().map_or_else(|| "command line unknown".to_string(), |a| a.join(" "));
         format!("pid {} ({command})", p.pid)
     };

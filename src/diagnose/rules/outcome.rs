@@ -4,7 +4,7 @@
 use super::found;
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
-use crate::scenario::ExitExpectation;
+use crate::vocab::ExitExpectation;
 
 /// Exit status 0 and no failed `-json` record: nothing to diagnose. A log without an
 /// exit status counts as a success when go's output shows work done (fetches, records)

@@ -16,8 +16,9 @@ use tokio_rustls::client::TlsStream;
 use super::*;
 use crate::fake::http::{HostServer, serve};
 use crate::fake::{RequestLog, RequestRecord};
-use crate::fault::{Fault, FaultSchedule, FaultWhen, HttpAction, PathGlob};
+use crate::fault::{Fault, FaultSchedule, FaultWhen, HttpAction};
 use crate::pki::{Authority, CertFault};
+use crate::vocab::PathGlob;
 
 const PROXY: &str = "proxy.corp.example";
 const UPSTREAM: &str = "upstream.test";

@@ -10,15 +10,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::holder::HolderProgram;
-use super::*;
-use crate::fixture::txtar::Archive;
-use crate::fixture::{Module, ModuleFixture};
-use crate::gocmd::{Exit, GoInvocation, GoOutcome};
-use crate::sandbox::Sandbox;
+use modchaos::fake::modcache::{SeedOptions, seed};
+use modchaos::fault::cache::holder::{HolderProgram, LockHolder};
+use modchaos::fault::cache::mount;
+use modchaos::fault::cache::{AppliedFault, CacheFault, Corruption, FaultError, PartialStage, ReadOnlyScope};
+use modchaos::fixture::txtar::Archive;
+use modchaos::fixture::{Module, ModuleFixture};
+use modchaos::gocmd::{GoInvocation, GoOutcome};
+use modchaos::modcache::{CacheState, VersionPaths, inspect};
+use modchaos::sandbox::Sandbox;
+use modchaos::vocab::Exit;
 
 fn go() -> Option<PathBuf> {
-    match crate::gobin::GoBinary::find(None) {
+    match modchaos::gobin::GoBinary::find(None) {
         Ok(go) => Some(go.path),
         Err(e) => {
             eprintln!("*** SKIPPED: {e} ***");
@@ -79,8 +83,8 @@ impl World {
         let sandbox = Sandbox::create().unwrap();
         sandbox.write_work_files(&[]).unwrap();
         let proxy =
-            tempfile::Builder::new().prefix("modchaos-fileproxy-").tempdir_in(crate::sandbox::base_dir()).unwrap();
-        crate::fixture::fileproxy::write_file_proxy(proxy.path(), modules).unwrap();
+            tempfile::Builder::new().prefix("modchaos-fileproxy-").tempdir_in(modchaos::fsutil::base_dir()).unwrap();
+        modchaos::fixture::fileproxy::write_file_proxy(proxy.path(), modules).unwrap();
         let mut env = sandbox.base_env();
         env.insert("GOPROXY".into(), format!("file://{}", proxy.path().display()));
         World { go: go.to_path_buf(), sandbox, proxy, env }
@@ -104,7 +108,7 @@ impl World {
             timeout,
             inspect_cache: None,
         };
-        crate::gocmd::run(&inv).await.unwrap()
+        modchaos::gocmd::run(&inv).await.unwrap()
     }
 
     /// go's output with the cache and proxy locations written as `$GOMODCACHE` and
@@ -234,7 +238,7 @@ fn lib_fault(make: impl Fn(String, String) -> CacheFault) -> CacheFault {
 }
 
 fn json_error(outcome: &GoOutcome) -> Option<String> {
-    crate::evidence::parse_json_records(&outcome.stdout).into_iter().find_map(|r| r.error)
+    modchaos::evidence::parse_json_records(&outcome.stdout).into_iter().find_map(|r| r.error)
 }
 
 #[tokio::test]
@@ -290,7 +294,7 @@ async fn lock_held_makes_go_wait_silently_and_inspection_names_holder_and_waiter
     let after = CacheState::inspect(world.modcache());
     assert!(after.locks.iter().all(|l| l.waiters.is_empty() && l.holders.len() == 1), "{:?}", after.locks);
     fault.release();
-    assert!(crate::gocmd::live_group_members(holder_pid).is_empty(), "the holder's group survived");
+    assert!(modchaos::gocmd::live_group_members(holder_pid).is_empty(), "the holder's group survived");
     assert!(CacheState::inspect(world.modcache()).locks.is_empty());
 }
 
@@ -526,7 +530,7 @@ fn mounts_are_refused_outside_a_private_namespace() {
     }
     let dir = tempfile::tempdir().unwrap();
     for result in [mount::tmpfs(dir.path(), 8192), mount::read_only(dir.path())] {
-        assert!(matches!(result, Err(FaultError::NeedsNamespace(_))), "{result:?}");
+        assert!(matches!(result, Err(mount::MountError::NeedsNamespace(_))), "{result:?}");
     }
 }
 
@@ -595,7 +599,7 @@ async fn namespace_child() {
 /// without ziphash, an invalid and an empty ziphash, leftover temporary files, and a
 /// directory without write permission.
 fn damaged_cache() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("modchaos-inspect-").tempdir_in(crate::sandbox::base_dir()).unwrap();
+    let dir = tempfile::Builder::new().prefix("modchaos-inspect-").tempdir_in(modchaos::fsutil::base_dir()).unwrap();
     let root = dir.path();
     let modules = fixtures();
     seed(root, &modules, SeedOptions::default()).unwrap();
@@ -617,7 +621,7 @@ fn inspection_finds_every_kind_of_damage_in_a_hand_made_cache() {
     let dir = damaged_cache();
     let root = dir.path();
     let state = CacheState::inspect(root);
-    crate::sandbox::make_writable(root);
+    modchaos::fsutil::make_writable(root);
 
     let files: Vec<_> = tree(root).into_values().filter(|(kind, _, _)| *kind == 'f').collect();
     assert_eq!(state.files, files.len() as u64);
@@ -698,7 +702,7 @@ fn inspection_never_writes() {
     assert!(state.has_findings());
     assert_eq!(snapshot(dir.path()), before);
     drop(held);
-    crate::sandbox::make_writable(dir.path());
+    modchaos::fsutil::make_writable(dir.path());
 }
 
 #[test]
@@ -718,7 +722,7 @@ fn every_holder_program_shows_up_with_its_waiters() {
         let dir = tempfile::tempdir().unwrap();
         let lock = dir.path().join("cache/download/m.example/@v/v1.0.0.lock");
         std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-        let holder = holder::LockHolder::start(&lock, LONG, program).unwrap();
+        let holder = LockHolder::start(&lock, LONG, program).unwrap();
         // A second process waiting for the same lock, as go would.
         let waiter = has("flock").then(|| {
             std::process::Command::new("flock").arg("-x").arg(&lock).arg("true").process_group(0).spawn().unwrap()

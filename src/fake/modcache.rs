@@ -1,10 +1,10 @@
 //! Seeding: writing module versions into a module cache exactly as a successful
 //! `go mod download` leaves them, so that a scenario can start from a warm cache (and
 //! break it) without a network. "Exactly" is checked against the real go: same files,
-//! same bytes, same permissions (see the tests in `cache::tests`).
+//! same bytes, same permissions (see the tests in `fault::cache::tests`).
 //!
 //! What go leaves per version, in `cache/download/<escaped path>/@v/`: `<v>.info` (its
-//! own re-encoding, see [`goinfo`](super::goinfo)), `<v>.mod` and `<v>.zip` (the proxy's
+//! own re-encoding, see [`goinfo`](crate::modcache::goinfo)), `<v>.mod` and `<v>.zip` (the proxy's
 //! bytes), `<v>.ziphash` (the zip's `h1:`, no newline), an empty `<v>.lock`, and `list`
 //! (every version with a `.mod` whose escaped name is a canonical semver, sorted); and
 //! the extracted tree `<escaped path>@<escaped v>/` with files mode 0444 and directories
@@ -18,11 +18,11 @@ use std::path::{Component, Path, PathBuf};
 
 use thiserror::Error;
 
-use super::goinfo;
-use super::layout::VersionPaths;
 use crate::fixture::ModuleFixture;
 use crate::fixture::dirhash;
 use crate::fixture::semver::{self, Version};
+use crate::modcache::goinfo;
+use crate::modcache::layout::VersionPaths;
 
 /// How the go command whose result is imitated was configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,7 @@ fn extract(
     options: SeedOptions,
 ) -> Result<(), SeedError> {
     if dir.exists() {
-        crate::sandbox::remove_tree(dir).map_err(io(dir))?;
+        crate::fsutil::remove_tree(dir).map_err(io(dir))?;
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let prefix = format!("{}/", module.id());
@@ -245,7 +245,7 @@ mod tests {
         assert_eq!(mode(&paths.extracted) & 0o222, 0);
         seed_module(dir.path(), &m, options).unwrap();
         assert_eq!(std::fs::read_to_string(paths.extracted.join("d/e/f.go")).unwrap(), "package e\n");
-        crate::sandbox::make_writable(dir.path());
+        crate::fsutil::make_writable(dir.path());
     }
 
     #[test]

@@ -447,7 +447,7 @@ fn impossible_toxics_are_refused() {
     t.when.nth = Some(1);
     assert!(check(t).contains("not `nth`"));
     let mut t = Toxic::new(4, ToxicKind::LimitData(LimitData { bytes: 1 }));
-    t.when.path = Some(crate::fault::PathGlob::new("*.zip").unwrap());
+    t.when.path = Some(crate::vocab::PathGlob::new("*.zip").unwrap());
     assert!(check(t).contains("`path` selects HTTP requests"));
     let mut t = Toxic::new(5, ToxicKind::LimitData(LimitData { bytes: 1 }));
     t.toxicity = 1.5;

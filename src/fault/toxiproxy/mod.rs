@@ -1,5 +1,5 @@
 //! The toxiproxy backend, for teams that already run Shopify's toxiproxy: the same TCP
-//! toxic declarations as the in-process proxy ([`crate::toxic`]), applied through
+//! toxic declarations as the in-process proxy ([`crate::fault::tcp`]), applied through
 //! toxiproxy's HTTP API instead.
 //!
 //! Per host with toxics, the world creates a toxiproxy proxy listening on the host's

@@ -1,6 +1,6 @@
 //! Cache faults: a module cache put into a broken state before go runs. Each one
 //! imitates a failure seen in the wild and was checked against the real go (1.26);
-//! what go then prints is pinned by the tests in `cache::tests`.
+//! what go then prints is pinned by the tests in `fault::cache::tests`.
 //!
 //! Faults compose: apply several to the same cache, in order (e.g. `corrupt_zip` then
 //! `empty_ziphash`). Two faults need more than files and live elsewhere: `disk_full`
@@ -15,8 +15,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::holder::{HolderProgram, LockHolder};
-use super::layout::{VersionPaths, download_root};
+pub mod holder;
+pub mod mount;
+
+use holder::{HolderProgram, LockHolder};
+
+use crate::modcache::layout::{VersionPaths, download_root};
 
 /// Why a fault could not be put in place.
 #[derive(Debug, Error)]
@@ -44,16 +48,11 @@ pub enum FaultError {
     #[error("{0}")]
     Ineffective(String),
     /// The lock holder process could not be started or did not get the lock.
-    #[error("{0}")]
-    Holder(String),
-    /// A mount fault outside a private user + mount namespace.
-    #[error(
-        "{0} needs the sealed child's private user and mount namespaces (refused here: it would change this machine's mounts, or fail)"
-    )]
-    NeedsNamespace(String),
-    /// The mount system call failed.
-    #[error("{0}")]
-    Mount(String),
+    #[error(transparent)]
+    Holder(#[from] holder::HolderError),
+    /// A mount fault could not be made.
+    #[error(transparent)]
+    Mount(#[from] mount::MountError),
 }
 
 /// How a cached zip is damaged.
@@ -211,9 +210,7 @@ impl CacheFault {
             CacheFault::LockHeld { module, version, hold } => {
                 let p = paths(module, version);
                 std::fs::create_dir_all(&p.download_dir).map_err(io(&p.download_dir))?;
-                let program = HolderProgram::available().ok_or_else(|| {
-                    FaultError::Holder("lock_held needs util-linux flock (or perl) on PATH to hold the lock".into())
-                })?;
+                let program = HolderProgram::available().ok_or(holder::HolderError::NoProgram)?;
                 let holder = LockHolder::start(&p.lock, *hold, program)?;
                 Ok(AppliedFault {
                     description: format!("{} held by pid {} ({program:?})", p.lock.display(), holder.pid),
@@ -255,7 +252,7 @@ impl CacheFault {
             CacheFault::Partial { module, version, stage: PartialStage::Extraction } => {
                 let p = paths(module, version);
                 need("partial", module, version, &p.extracted)?;
-                crate::sandbox::make_writable(&p.extracted);
+                crate::fsutil::make_writable(&p.extracted);
                 let mut files = Vec::new();
                 list_files(&p.extracted, &mut files).map_err(io(&p.extracted))?;
                 files.sort();
@@ -316,7 +313,7 @@ fn remove_if_present(path: &Path) -> Result<(), FaultError> {
 }
 
 fn remove_extracted(p: &VersionPaths) -> Result<(), FaultError> {
-    crate::sandbox::remove_tree(&p.extracted).map_err(io(&p.extracted))
+    crate::fsutil::remove_tree(&p.extracted).map_err(io(&p.extracted))
 }
 
 fn list_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use super::blocking;
 use super::client::{ApiToxic, Client, NewProxy, ToxiproxyError};
 use super::spec::{self, Inexpressible};
-use crate::toxic::{Toxic, ToxicKind};
+use crate::fault::tcp::{Toxic, ToxicKind};
 
 /// Worlds started by this process, for unique proxy names.
 static WORLDS: AtomicU64 = AtomicU64::new(0);
@@ -66,7 +66,7 @@ pub enum HostError {
 }
 
 /// The labels of the toxics toxiproxy applies to a host right now, for the request log.
-pub type ActiveLabels = crate::toxic::ExternalToxics;
+pub type ActiveLabels = crate::fault::tcp::ExternalToxics;
 
 /// A world's proxies on one toxiproxy server.
 pub struct ToxiproxyHosts {
@@ -382,7 +382,7 @@ impl Control {
 mod tests {
     use super::*;
     use crate::fault::FaultWhen;
-    use crate::toxic::{Latency, ResetPeer};
+    use crate::fault::tcp::{Latency, ResetPeer};
 
     fn windowed(number: usize, kind: ToxicKind, after: Option<u64>, until: Option<u64>) -> Toxic {
         let mut t = Toxic::new(number, kind);

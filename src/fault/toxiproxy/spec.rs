@@ -14,8 +14,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::client::ApiToxic;
+use crate::fault::tcp::{Toxic, ToxicKind};
 use crate::scenario::Scenario;
-use crate::toxic::{Toxic, ToxicKind};
 
 /// Why a toxic cannot be handed to toxiproxy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,7 +162,7 @@ mod tests {
 
     use super::*;
     use crate::fault::FaultWhen;
-    use crate::toxic::{Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout};
+    use crate::fault::tcp::{Bandwidth, Latency, LimitData, ResetPeer, Slicer, SlowClose, Stream, Timeout};
 
     fn toxic(kind: ToxicKind) -> Toxic {
         Toxic::new(3, kind)

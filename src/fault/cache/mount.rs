@@ -13,10 +13,29 @@ use std::path::Path;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::statvfs::{FsFlags, statvfs};
 
-use super::fault::FaultError;
+/// Why a mount fault could not be made (or unmade).
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    /// A mount outside a private user + mount namespace.
+    #[error(
+        "{0} needs the sealed child's private user and mount namespaces (refused here: it would change this machine's mounts, or fail)"
+    )]
+    NeedsNamespace(String),
+    /// The mount system call failed, or was refused.
+    #[error("{0}")]
+    Failed(String),
+    /// The mount point could not be created.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
 
-fn os(what: String) -> impl FnOnce(nix::Error) -> FaultError {
-    move |e| FaultError::Mount(format!("{what}: {}", std::io::Error::from_raw_os_error(e as i32)))
+fn os(what: String) -> impl FnOnce(nix::Error) -> MountError {
+    move |e| MountError::Failed(format!("{what}: {}", std::io::Error::from_raw_os_error(e as i32)))
 }
 
 /// True when this process is in a user namespace other than the initial one (so its
@@ -29,19 +48,19 @@ pub fn in_private_namespace() -> bool {
     })
 }
 
-fn require_namespace(what: &str) -> Result<(), FaultError> {
-    if in_private_namespace() { Ok(()) } else { Err(FaultError::NeedsNamespace(what.to_string())) }
+fn require_namespace(what: &str) -> Result<(), MountError> {
+    if in_private_namespace() { Ok(()) } else { Err(MountError::NeedsNamespace(what.to_string())) }
 }
 
 /// `disk_full`: mounts a tmpfs of `size_bytes` (rounded up to whole pages by the kernel)
 /// over `path`, created if missing. Whatever was in `path` is hidden: seed afterwards.
 /// Size 0 is refused (to tmpfs it means "no limit").
-pub fn tmpfs(path: &Path, size_bytes: u64) -> Result<(), FaultError> {
+pub fn tmpfs(path: &Path, size_bytes: u64) -> Result<(), MountError> {
     require_namespace("a tmpfs over the module cache (disk_full)")?;
     if size_bytes == 0 {
-        return Err(FaultError::Mount("a tmpfs of size 0 would have no size limit at all".into()));
+        return Err(MountError::Failed("a tmpfs of size 0 would have no size limit at all".into()));
     }
-    std::fs::create_dir_all(path).map_err(|source| FaultError::Io { path: path.to_path_buf(), source })?;
+    std::fs::create_dir_all(path).map_err(|source| MountError::Io { path: path.to_path_buf(), source })?;
     let options = format!("size={size_bytes},mode=0755");
     mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some(options.as_str()))
         .map_err(os(format!("mount a {size_bytes}-byte tmpfs on {}", path.display())))
@@ -50,9 +69,9 @@ pub fn tmpfs(path: &Path, size_bytes: u64) -> Result<(), FaultError> {
 /// `read_only` for processes that ignore permissions (root, and the sealed namespace's
 /// root): bind-mounts `path` (created if missing) on itself and makes that mount
 /// read-only, so every write below it fails with EROFS ("read-only file system").
-pub fn read_only(path: &Path) -> Result<(), FaultError> {
+pub fn read_only(path: &Path) -> Result<(), MountError> {
     require_namespace("a read-only bind mount of the module cache")?;
-    std::fs::create_dir_all(path).map_err(|source| FaultError::Io { path: path.to_path_buf(), source })?;
+    std::fs::create_dir_all(path).map_err(|source| MountError::Io { path: path.to_path_buf(), source })?;
     mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
         .map_err(os(format!("bind-mount {} on itself", path.display())))?;
     // A remount inside a user namespace must keep the flags the outer mount locked
@@ -77,7 +96,7 @@ pub fn read_only(path: &Path) -> Result<(), FaultError> {
 
 /// Detaches whatever [`tmpfs`] or [`read_only`] mounted on `path` (every layer), so the
 /// directory can be removed.
-pub fn unmount(path: &Path) -> Result<(), FaultError> {
+pub fn unmount(path: &Path) -> Result<(), MountError> {
     let mut detached = false;
     loop {
         match umount2(path, MntFlags::MNT_DETACH) {

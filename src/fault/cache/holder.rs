@@ -16,8 +16,18 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::fault::FaultError;
-use super::procfs;
+use crate::modcache::procfs;
+
+/// Why the lock holder could not be started or did not get the lock.
+#[derive(Debug, thiserror::Error)]
+pub enum HolderError {
+    /// Neither util-linux `flock` nor `perl` is on PATH.
+    #[error("lock_held needs util-linux flock (or perl) on PATH to hold the lock")]
+    NoProgram,
+    /// The holder did not start, exited, or never got the lock.
+    #[error("{0}")]
+    Failed(String),
+}
 
 /// How long [`LockHolder::start`] waits for the holder to own the lock.
 const ACQUIRE_LIMIT: Duration = Duration::from_secs(10);
@@ -84,19 +94,19 @@ impl LockHolder {
     /// Starts a holder of an exclusive lock on `lock` (created if missing; its directory
     /// must exist) for at most `hold`, and returns once `/proc/locks` shows that it owns
     /// the lock.
-    pub fn start(lock: &Path, hold: Duration, program: HolderProgram) -> Result<LockHolder, FaultError> {
+    pub fn start(lock: &Path, hold: Duration, program: HolderProgram) -> Result<LockHolder, HolderError> {
         let mut command = program.command(lock, hold);
         command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
         let child = command
             .spawn()
-            .map_err(|e| FaultError::Holder(format!("cannot start {program:?} to hold {}: {e}", lock.display())))?;
-        let pid = i32::try_from(child.id()).map_err(|_| FaultError::Holder("pid out of range".into()))?;
+            .map_err(|e| HolderError::Failed(format!("cannot start {program:?} to hold {}: {e}", lock.display())))?;
+        let pid = i32::try_from(child.id()).map_err(|_| HolderError::Failed("pid out of range".into()))?;
         let mut holder = LockHolder { child, ended: false, lock: lock.to_path_buf(), pid, program };
         holder.wait_until_held()?;
         Ok(holder)
     }
 
-    fn wait_until_held(&mut self) -> Result<(), FaultError> {
+    fn wait_until_held(&mut self) -> Result<(), HolderError> {
         let deadline = Instant::now() + ACQUIRE_LIMIT;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -106,7 +116,7 @@ impl LockHolder {
                     use std::io::Read as _;
                     let _ = stderr.read_to_string(&mut said);
                 }
-                return Err(FaultError::Holder(format!(
+                return Err(HolderError::Failed(format!(
                     "the lock holder for {} exited ({status}): {}",
                     self.lock.display(),
                     said.trim()
@@ -120,7 +130,7 @@ impl LockHolder {
             }
             if Instant::now() >= deadline {
                 let others: Vec<String> = locks.iter().filter(on_file).map(|l| l.pid.to_string()).collect();
-                return Err(FaultError::Holder(format!(
+                return Err(HolderError::Failed(format!(
                     "the lock holder did not get {} within {ACQUIRE_LIMIT:?}{}",
                     self.lock.display(),
                     if others.is_empty() { String::new() } else { format!(" (held by pid {})", others.join(", ")) }
