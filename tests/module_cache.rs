@@ -503,7 +503,7 @@ fn in_namespace(case: &str) -> Option<String> {
     let output = std::process::Command::new("unshare")
         .arg("-Urm")
         .arg(exe)
-        .args(["--exact", "cache::tests::namespace_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", "namespace_child", "--ignored", "--nocapture", "--test-threads=1"])
         .env(NS_CHILD, case)
         .output()
         .unwrap();
