@@ -14,29 +14,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-/// What is wrong with a host's certificate (nothing, by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CertFault {
-    /// A valid certificate from the scenario CA, sent with its intermediate.
-    #[default]
-    Valid,
-    /// Issued by the private CA, which go does not trust.
-    Untrusted,
-    /// Expired yesterday.
-    Expired,
-    /// Valid only from tomorrow.
-    NotYetValid,
-    /// Valid for another name (and no IP address).
-    WrongHost,
-    /// The host name only in the subject CN, no subjectAltName at all.
-    NoSan,
-    /// Signed by the intermediate, but the server does not send the intermediate.
-    IncompleteChain,
-    /// A self-signed leaf.
-    SelfSigned,
-}
-
 /// The certificate authorities a scenario can ask go to trust.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -125,25 +102,26 @@ impl Pki {
         authorities.iter().map(|a| self.pem(*a)).collect()
     }
 
-    /// A certificate for `host` reachable at `ips`, with `fault`.
-    pub fn leaf(&self, host: &str, ips: &[IpAddr], fault: CertFault) -> Result<ServerCert, PkiError> {
-        self.leaf_from(host, ips, fault, None)
+    /// A valid certificate for `host` reachable at `ips`, from the scenario CA (sent
+    /// with its intermediate).
+    pub fn leaf(&self, host: &str, ips: &[IpAddr]) -> Result<ServerCert, PkiError> {
+        self.issue(self.leaf_params(host, ips)?, Signer::Intermediate { send_chain: true })
     }
 
     /// A certificate for `host` issued by the corporate inspection CA, as a TLS-inspecting
     /// proxy forges it on the fly.
     pub fn intercepted(&self, host: &str) -> Result<ServerCert, PkiError> {
-        self.leaf_from(host, &[], CertFault::Valid, Some(&self.corporate))
+        self.issue(self.leaf_params(host, &[])?, Signer::Corporate)
     }
 
-    fn leaf_from(
-        &self,
-        host: &str,
-        ips: &[IpAddr],
-        fault: CertFault,
-        issuer: Option<&Issuer>,
-    ) -> Result<ServerCert, PkiError> {
-        let key = KeyPair::generate()?;
+    /// The moment this world's certificates count from.
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    /// The parameters of a valid server certificate for `host` at `ips`: the name in the
+    /// CN and the subjectAltName, valid from yesterday for 90 days.
+    pub fn leaf_params(&self, host: &str, ips: &[IpAddr]) -> Result<CertificateParams, PkiError> {
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, host);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -151,35 +129,23 @@ impl Pki {
         params.use_authority_key_identifier_extension = true;
         params.not_before = self.now - Duration::days(1);
         params.not_after = self.now + Duration::days(90);
-        let names = || -> Result<Vec<SanType>, PkiError> {
-            let mut sans = vec![SanType::DnsName(host.try_into()?)];
-            sans.extend(ips.iter().map(|ip| SanType::IpAddress(*ip)));
-            Ok(sans)
-        };
-        match fault {
-            CertFault::NoSan => {}
-            CertFault::WrongHost => {
-                params.subject_alt_names = vec![SanType::DnsName(format!("www.{}", other_domain(host)).try_into()?)]
+        let mut sans = vec![SanType::DnsName(host.try_into()?)];
+        sans.extend(ips.iter().map(|ip| SanType::IpAddress(*ip)));
+        params.subject_alt_names = sans;
+        Ok(params)
+    }
+
+    /// A certificate made from `params` with a fresh key, signed as `signer` says.
+    pub fn issue(&self, params: CertificateParams, signer: Signer) -> Result<ServerCert, PkiError> {
+        let key = KeyPair::generate()?;
+        let (cert, chain_extra) = match signer {
+            Signer::Intermediate { send_chain } => {
+                let extra = if send_chain { vec![self.intermediate.der().clone()] } else { Vec::new() };
+                (params.signed_by(&key, &self.intermediate)?, extra)
             }
-            _ => params.subject_alt_names = names()?,
-        }
-        match fault {
-            CertFault::Expired => {
-                params.not_before = self.now - Duration::days(120);
-                params.not_after = self.now - Duration::days(1);
-            }
-            CertFault::NotYetValid => {
-                params.not_before = self.now + Duration::days(1);
-                params.not_after = self.now + Duration::days(120);
-            }
-            _ => {}
-        }
-        let (cert, chain_extra) = match (fault, issuer) {
-            (_, Some(issuer)) => (params.signed_by(&key, issuer)?, Vec::new()),
-            (CertFault::SelfSigned, None) => (params.self_signed(&key)?, Vec::new()),
-            (CertFault::Untrusted, None) => (params.signed_by(&key, &self.private)?, Vec::new()),
-            (CertFault::IncompleteChain, None) => (params.signed_by(&key, &self.intermediate)?, Vec::new()),
-            (_, None) => (params.signed_by(&key, &self.intermediate)?, vec![self.intermediate.der().clone()]),
+            Signer::Private => (params.signed_by(&key, &self.private)?, Vec::new()),
+            Signer::Corporate => (params.signed_by(&key, &self.corporate)?, Vec::new()),
+            Signer::SelfSigned => (params.self_signed(&key)?, Vec::new()),
         };
         let mut chain = vec![cert.der().clone()];
         chain.extend(chain_extra);
@@ -187,10 +153,21 @@ impl Pki {
     }
 }
 
-/// `proxy.corp.example` → `other.example`: a plausible name that is not the host's.
-fn other_domain(host: &str) -> String {
-    let tld = host.rsplit('.').next().unwrap_or("example");
-    format!("other.{tld}")
+/// Who signs a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// The scenario CA's intermediate; the server sends the intermediate too unless
+    /// `send_chain` is false.
+    Intermediate {
+        /// Whether the chain the server sends includes the intermediate.
+        send_chain: bool,
+    },
+    /// The company's private CA.
+    Private,
+    /// The corporate TLS-inspection CA.
+    Corporate,
+    /// Nobody: the certificate signs itself.
+    SelfSigned,
 }
 
 /// A rustls server configuration serving `cert` with HTTP/2 and HTTP/1.1 (ALPN), as
@@ -203,32 +180,4 @@ pub fn server_config(cert: ServerCert) -> Result<Arc<rustls::ServerConfig>, rust
         .with_single_cert(cert.chain, cert.key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_fault_yields_a_servable_certificate() {
-        let pki = Pki::generate().unwrap();
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for fault in [
-            CertFault::Valid,
-            CertFault::Untrusted,
-            CertFault::Expired,
-            CertFault::NotYetValid,
-            CertFault::WrongHost,
-            CertFault::NoSan,
-            CertFault::IncompleteChain,
-            CertFault::SelfSigned,
-        ] {
-            let cert = pki.leaf("proxy.corp.example", &[ip], fault).unwrap();
-            let alone = matches!(fault, CertFault::Untrusted | CertFault::IncompleteChain | CertFault::SelfSigned);
-            let expected_chain = if alone { 1 } else { 2 };
-            assert_eq!(cert.chain.len(), expected_chain, "{fault:?}");
-            server_config(cert).unwrap_or_else(|e| panic!("{fault:?}: {e}"));
-        }
-        assert!(pki.bundle(&[Authority::Scenario, Authority::Private]).matches("BEGIN CERTIFICATE").count() == 2);
-    }
 }

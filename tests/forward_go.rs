@@ -10,10 +10,9 @@ use std::sync::Arc;
 
 use modchaos::fake::RequestLog;
 use modchaos::fake::forward::{ForwardProxy, Interception, Resolver};
-use modchaos::fake::http::{HostServer, Reply, RequestInfo, serve};
-use modchaos::fault::FaultSchedule;
+use modchaos::fake::http::{BackendHandler, HostServer, Reply, RequestInfo, serve};
 use modchaos::gobin::GoBinary;
-use modchaos::pki::{Authority, CertFault, Pki, server_config};
+use modchaos::pki::{Authority, Pki, server_config};
 use modchaos::vocab::{BasicAuth, ConnectMode};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -115,13 +114,11 @@ struct Upstream {
 async fn upstream(tasks: &mut JoinSet<()>) -> Upstream {
     let pki = Arc::new(Pki::generate().unwrap());
     let log = Arc::new(RequestLog::default());
-    let cert = pki.leaf("upstream.test", &[IpAddr::V4(Ipv4Addr::LOCALHOST)], CertFault::Valid).unwrap();
+    let cert = pki.leaf("upstream.test", &[IpAddr::V4(Ipv4Addr::LOCALHOST)]).unwrap();
     let server = HostServer {
         name: "upstream.test".into(),
-        backend: Box::new(|r: &RequestInfo| Reply::text(200, format!("hello {}", r.path))),
-        faults: FaultSchedule::new("upstream.test", 0, Vec::new()),
+        handler: Box::new(BackendHandler::new(|r: &RequestInfo| Reply::text(200, format!("hello {}", r.path)))),
         log: log.clone(),
-        seed: 0,
         tls: Some(server_config(cert).unwrap()),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -149,12 +146,10 @@ async fn proxy_with_tls(
     configure(&mut backend);
     let server = HostServer {
         name: "proxy.corp.example".into(),
-        backend: Box::new(backend),
-        faults: FaultSchedule::new("proxy.corp.example", 0, Vec::new()),
+        handler: Box::new(BackendHandler::new(backend)),
         log: up.log.clone(),
-        seed: 0,
         tls: tls.then(|| {
-            let cert = up.pki.leaf("proxy.corp.example", &[IpAddr::V4(Ipv4Addr::LOCALHOST)], CertFault::Valid);
+            let cert = up.pki.leaf("proxy.corp.example", &[IpAddr::V4(Ipv4Addr::LOCALHOST)]);
             server_config(cert.unwrap()).unwrap()
         }),
     };

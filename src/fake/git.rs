@@ -260,7 +260,6 @@ mod tests {
     use super::*;
     use crate::fake::RequestLog;
     use crate::fake::http::{HostServer, serve};
-    use crate::fault::FaultSchedule;
     use crate::fixture::gitrepo::{self, BuiltRepo};
     use crate::fixture::txtar::Archive;
     use crate::fixture::{Module, ModuleFixture};
@@ -303,14 +302,7 @@ mod tests {
             auth,
             auth_pages,
         };
-        let server = Arc::new(HostServer {
-            name: "git.corp.example".into(),
-            backend: Box::new(host),
-            faults: FaultSchedule::new("git.corp.example", 0, Vec::new()),
-            log: log.clone(),
-            seed: 0,
-            tls: None,
-        });
+        let server = Arc::new(HostServer::new("git.corp.example", host, log.clone()));
         let task = tokio::spawn(serve(listener, server));
         Fixture { addr, log, repo, _task: task, tmp }
     }

@@ -114,6 +114,13 @@ impl RequestLog {
         }
     }
 
+    /// Adds a fault label to a DNS query's record.
+    pub fn add_dns_fault(&self, slot: DnsSlot, fault: impl Into<String>) {
+        if let Some(r) = self.lock().dns.get_mut(slot.0) {
+            r.faults.push(fault.into());
+        }
+    }
+
     /// Adds a note without ending the exchange.
     pub fn note(&self, slot: Slot, note: impl Into<String>) {
         if let Some(r) = self.lock().records.get_mut(slot.0) {

@@ -119,7 +119,7 @@ pub struct HostSpec {
     /// What the host is.
     pub kind: HostKind,
     /// Its certificate, when clients use https.
-    pub cert: crate::pki::CertFault,
+    pub cert: crate::fault::tls::CertFault,
     /// Ports it listens on in a sealed world besides 80 and 443: every port the
     /// scenario's URLs name for it (`http://proxy.corp.example:3128`).
     pub ports: Vec<u16>,

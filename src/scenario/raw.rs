@@ -183,7 +183,7 @@ pub struct RawHost {
 pub struct RawTls {
     /// What is wrong with the host's certificate (default `valid`).
     #[serde(default)]
-    pub certificate: Option<At<crate::pki::CertFault>>,
+    pub certificate: Option<At<crate::fault::tls::CertFault>>,
 }
 
 /// A module proxy.

@@ -14,13 +14,15 @@ use tokio::task::JoinSet;
 pub use hostmap::{HostMap, MappedHost, SumdbKey};
 
 use crate::fake::RequestLog;
-use crate::fake::dns::{self, DnsServer};
+use crate::fake::dns::{self, DnsServer, Zone};
 use crate::fake::forward::{ForwardProxy, Interception, Resolver};
 use crate::fake::git::{GitHost, Meta, MetaPage, repo_dir};
 use crate::fake::goproxy::Goproxy;
-use crate::fake::http::{Backend, HostServer, Reply, RequestInfo, serve};
+use crate::fake::http::{Backend, BackendHandler, HostServer, Reply, RequestInfo, serve};
 use crate::fake::sumdb::SumdbServer;
 use crate::fault::FaultSchedule;
+use crate::fault::dns::FaultyDns;
+use crate::fault::http::Faulty;
 use crate::fault::tcp::{self as toxic, ToxicSet};
 use crate::fault::toxiproxy::{ToxicBackend, ToxiproxyHosts};
 use crate::fixture::{ModuleSet, gitrepo};
@@ -143,14 +145,18 @@ impl World {
                     continue;
                 }
             };
-            let cert = pki.leaf(&spec.name, &[IpAddr::V4(ip)], spec.cert).map_err(std::io::Error::other)?;
+            let cert = crate::fault::tls::certificate(&pki, &spec.name, &[IpAddr::V4(ip)], spec.cert)
+                .map_err(std::io::Error::other)?;
+            let handler = Faulty::wrap(
+                BackendHandler(backend),
+                FaultSchedule::starting_at(&spec.name, scenario.seed, spec.faults.clone(), log.started()),
+                scenario.seed,
+            );
             let server = Arc::new(HostServer {
-                tls: Some(server_config(cert).map_err(std::io::Error::other)?),
                 name: spec.name.clone(),
-                backend,
-                faults: FaultSchedule::starting_at(&spec.name, scenario.seed, spec.faults.clone(), log.started()),
+                handler,
                 log: log.clone(),
-                seed: scenario.seed,
+                tls: Some(server_config(cert).map_err(std::io::Error::other)?),
             });
             // With toxics, the server listens on an internal port and the toxic proxy on
             // the host's public address(es): in process, or on a toxiproxy server
@@ -299,7 +305,8 @@ async fn resolver(
 ) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     let names = scenario.hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), vec![IpAddr::V4(sealed_address(i))]));
     let faults = scenario.hosts.iter().flat_map(|h| h.dns.iter().cloned()).collect();
-    let server = DnsServer::new(names, FaultSchedule::starting_at("dns", scenario.seed, faults, log.started()), log);
+    let faults = FaultSchedule::starting_at("dns", scenario.seed, faults, log.started());
+    let server = DnsServer::new(FaultyDns::new(Zone::new(names), faults), log);
     let bind_error =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("cannot start the resolver on {RESOLVER}:53: {e}"));
     let udp = UdpSocket::bind((RESOLVER, 53)).await.map_err(bind_error)?;
@@ -384,12 +391,5 @@ fn guard_server(log: Arc<RequestLog>) -> HostServer {
             format!("modchaos: {} is outside the sandbox: declare the host in the scenario\n", request.path),
         )
     };
-    HostServer {
-        name: OUTSIDE.into(),
-        backend: Box::new(refuse),
-        faults: FaultSchedule::new(OUTSIDE, 0, Vec::new()),
-        log,
-        seed: 0,
-        tls: None,
-    }
+    HostServer::new(OUTSIDE, refuse, log)
 }

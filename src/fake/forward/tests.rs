@@ -14,10 +14,11 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use super::*;
-use crate::fake::http::{HostServer, serve};
+use crate::fake::http::{BackendHandler, HostServer, serve};
 use crate::fake::{RequestLog, RequestRecord};
+use crate::fault::http::Faulty;
 use crate::fault::{Fault, FaultSchedule, FaultWhen, HttpAction};
-use crate::pki::{Authority, CertFault};
+use crate::pki::Authority;
 use crate::vocab::PathGlob;
 
 const PROXY: &str = "proxy.corp.example";
@@ -41,15 +42,13 @@ async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec
     let pki = Arc::new(Pki::generate().unwrap());
     let log = Arc::new(RequestLog::default());
     let mut tasks = JoinSet::new();
-    let cert = pki.leaf(UPSTREAM, &[IpAddr::V4(Ipv4Addr::LOCALHOST)], CertFault::Valid).unwrap();
+    let cert = pki.leaf(UPSTREAM, &[IpAddr::V4(Ipv4Addr::LOCALHOST)]).unwrap();
     let upstream_server = HostServer {
         name: UPSTREAM.into(),
-        backend: Box::new(|r: &RequestInfo| {
+        handler: Box::new(BackendHandler::new(|r: &RequestInfo| {
             Reply::text(200, format!("hello from upstream: {} {}\n", r.method, r.path))
-        }),
-        faults: FaultSchedule::new(UPSTREAM, 0, Vec::new()),
+        })),
         log: log.clone(),
-        seed: 0,
         tls: Some(server_config(cert).unwrap()),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -59,10 +58,12 @@ async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec
     let reset = Fault { number: 1, when: FaultWhen::default(), action: HttpAction::Reset { after_bytes: Some(5) } };
     let flaky_server = HostServer {
         name: "flaky.test".into(),
-        backend: Box::new(|_: &RequestInfo| Reply::text(200, "0123456789")),
-        faults: FaultSchedule::new("flaky.test", 0, vec![reset]),
+        handler: Box::new(Faulty::new(
+            BackendHandler::new(|_: &RequestInfo| Reply::text(200, "0123456789")),
+            FaultSchedule::new("flaky.test", 0, vec![reset]),
+            0,
+        )),
         log: log.clone(),
-        seed: 0,
         tls: None,
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -82,10 +83,8 @@ async fn start(configure: impl FnOnce(&mut ForwardProxy, &Arc<Pki>), faults: Vec
     configure(&mut proxy, &pki);
     let proxy_server = HostServer {
         name: PROXY.into(),
-        backend: Box::new(proxy),
-        faults: FaultSchedule::new(PROXY, 0, faults),
+        handler: Box::new(Faulty::new(BackendHandler::new(proxy), FaultSchedule::new(PROXY, 0, faults), 0)),
         log: log.clone(),
-        seed: 0,
         tls: None,
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
