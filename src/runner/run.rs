@@ -287,7 +287,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
     }
     let has_toxics = scenario.hosts.iter().any(|h| !h.toxics.is_empty());
     if let (ToxicBackend::Toxiproxy(client), true) = (&options.toxics, has_toxics) {
-        let reason = match (crate::fault::toxiproxy::unsupported(scenario), &scenario.network) {
+        let reason = match (crate::fault::toxiproxy::unsupported(scenario.hosts.iter().map(|h| (h.name.as_str(), h.toxics.as_slice()))), &scenario.network) {
             (Some(why), _) => Some(format!("toxiproxy cannot express it: {why}")),
             (None, NetworkNeed::Sealed(need)) => Some(format!(
                 "needs sealed networking ({need}), but the toxiproxy backend ({}) works in open mode only: toxiproxy's server runs outside modchaos's sealed namespaces",

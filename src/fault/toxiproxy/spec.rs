@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use super::client::ApiToxic;
 use crate::fault::tcp::{Toxic, ToxicKind};
-use crate::scenario::Scenario;
 
 /// Why a toxic cannot be handed to toxiproxy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,11 +55,11 @@ pub enum Inexpressible {
     },
 }
 
-/// Why `scenario` cannot run with the toxiproxy backend, if it cannot: the first toxic
-/// toxiproxy cannot express, named with its host.
-pub fn unsupported(scenario: &Scenario) -> Option<String> {
-    scenario.hosts.iter().find_map(|host| {
-        host.toxics.iter().find_map(|toxic| check(toxic).err().map(|e| format!("host `{}`: {e}", host.name)))
+/// Why hosts with these toxics cannot run with the toxiproxy backend, if they cannot: the
+/// first toxic toxiproxy cannot express, named with its host.
+pub fn unsupported<'a>(hosts: impl IntoIterator<Item = (&'a str, &'a [Toxic])>) -> Option<String> {
+    hosts.into_iter().find_map(|(host, toxics)| {
+        toxics.iter().find_map(|toxic| check(toxic).err().map(|e| format!("host `{host}`: {e}")))
     })
 }
 
