@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use modchaos::fixture::{Module, ModuleSet};
 use modchaos::gobin::GoBinary;
-use modchaos::gocmd::{GoInvocation, run};
-use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
-use modchaos::sandbox::Sandbox;
+use modchaos::judge::{Status, run_scenario};
+use modchaos::runner::gocmd::{GoInvocation, run};
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, parse};
+use modchaos::world::sandbox::Sandbox;
 
 const MODULES: usize = 50;
 
@@ -241,7 +242,7 @@ fn download_bare(
     go: &GoBinary,
     goproxy: &str,
     ids: &[String],
-) -> (Duration, modchaos::gocmd::GoOutcome) {
+) -> (Duration, modchaos::runner::gocmd::GoOutcome) {
     let args: Vec<String> =
         ["mod", "download", "-json"].iter().map(|s| s.to_string()).chain(ids.iter().cloned()).collect();
     let sandbox = Sandbox::create().unwrap();

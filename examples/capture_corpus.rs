@@ -25,15 +25,16 @@ use std::time::Duration;
 use modchaos::corpus::Case;
 use modchaos::diagnose::Category;
 use modchaos::gobin::GoBinary;
-use modchaos::gocmd::{Exit, GoInvocation};
-use modchaos::runner::report::PhaseReport;
-use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
-use modchaos::sandbox::Sandbox;
+use modchaos::judge::PhaseReport;
+use modchaos::judge::{ScenarioReport, run_scenario};
+use modchaos::runner::gocmd::{Exit, GoInvocation};
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{GoStep, NetworkNeed, Scenario, discover, load};
 use modchaos::vocab::ExitExpectation;
+use modchaos::world::sandbox::Sandbox;
 
 fn main() {
-    modchaos::sealed::dispatch_child();
+    modchaos::runner::child::dispatch();
     let mut gos = Vec::new();
     let mut out = PathBuf::from("tests/corpus");
     let mut args = std::env::args().skip(1);
@@ -363,7 +364,7 @@ impl Capture {
                 timeout: Duration::from_secs(120),
                 inspect_cache: None,
             };
-            let outcome = modchaos::gocmd::run(&inv).await.expect("go runs");
+            let outcome = modchaos::runner::gocmd::run(&inv).await.expect("go runs");
             let failed = !outcome.exit.success();
             if failed != (label != Category::None) {
                 eprintln!(

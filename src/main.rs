@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
-use modchaos::runner::suite::{SuiteOptions, load_all, run_suite, selected};
-use modchaos::runner::{Event, EventSink, RunOptions};
+use modchaos::runner::RunOptions;
 use modchaos::scenario::{self, LoadContext};
+use modchaos::suite::{Event, EventSink};
+use modchaos::suite::{SuiteOptions, load_all, run_suite, selected};
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -210,7 +211,7 @@ impl EventSink for Fanout {
 
 fn main() -> ExitCode {
     // A sealed child or probe does its job and exits here, before any thread starts.
-    modchaos::sealed::dispatch_child();
+    modchaos::runner::child::dispatch();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),
@@ -346,7 +347,7 @@ async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
 
 fn doctor(args: DoctorArgs) -> u8 {
     use modchaos::doctor::{DoctorError, DoctorOptions};
-    use modchaos::gocmd::{Echo, Exit};
+    use modchaos::runner::gocmd::{Echo, Exit};
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use modchaos::fault::cache::CacheFault;
 use modchaos::gobin::GoBinary;
-use modchaos::gocmd::live_group_members;
+use modchaos::runner::gocmd::live_group_members;
 use modchaos::scenario::{LoadContext, parse};
 use modchaos::vocab::NetworkMode;
 use modchaos::world::World;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use modchaos::fixture::ModuleSet;
 use modchaos::gobin::GoBinary;
-use modchaos::runner::{NoEvents, RunOptions, run_scenario};
+use modchaos::judge::run_scenario;
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, parse};
 
 fn goroot() -> Option<(GoBinary, PathBuf)> {

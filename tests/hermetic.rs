@@ -6,8 +6,9 @@
 use std::path::Path;
 
 use modchaos::gobin::GoBinary;
-use modchaos::gocmd::{Exit, live_group_members};
-use modchaos::runner::{NoEvents, RunOptions, ScenarioReport, run_scenario};
+use modchaos::judge::{ScenarioReport, run_scenario};
+use modchaos::runner::gocmd::{Exit, live_group_members};
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, parse};
 
 fn run(yaml: &str) -> Option<ScenarioReport> {

@@ -16,10 +16,10 @@ use modchaos::fault::cache::mount;
 use modchaos::fault::cache::{AppliedFault, CacheFault, Corruption, FaultError, PartialStage, ReadOnlyScope};
 use modchaos::fixture::txtar::Archive;
 use modchaos::fixture::{Module, ModuleFixture};
-use modchaos::gocmd::{GoInvocation, GoOutcome};
 use modchaos::modcache::{CacheState, VersionPaths, inspect};
-use modchaos::sandbox::Sandbox;
+use modchaos::runner::gocmd::{GoInvocation, GoOutcome};
 use modchaos::vocab::Exit;
+use modchaos::world::sandbox::Sandbox;
 
 fn go() -> Option<PathBuf> {
     match modchaos::gobin::GoBinary::find(None) {
@@ -108,7 +108,7 @@ impl World {
             timeout,
             inspect_cache: None,
         };
-        modchaos::gocmd::run(&inv).await.unwrap()
+        modchaos::runner::gocmd::run(&inv).await.unwrap()
     }
 
     /// go's output with the cache and proxy locations written as `$GOMODCACHE` and
@@ -294,7 +294,7 @@ async fn lock_held_makes_go_wait_silently_and_inspection_names_holder_and_waiter
     let after = CacheState::inspect(world.modcache());
     assert!(after.locks.iter().all(|l| l.waiters.is_empty() && l.holders.len() == 1), "{:?}", after.locks);
     fault.release();
-    assert!(modchaos::gocmd::live_group_members(holder_pid).is_empty(), "the holder's group survived");
+    assert!(modchaos::runner::gocmd::live_group_members(holder_pid).is_empty(), "the holder's group survived");
     assert!(CacheState::inspect(world.modcache()).locks.is_empty());
 }
 

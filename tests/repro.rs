@@ -11,8 +11,9 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use modchaos::corpus::Case;
 use modchaos::diagnose::Category;
 use modchaos::gobin::GoBinary;
+use modchaos::judge::{Status, run_scenario};
 use modchaos::report::text::failure_details;
-use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, parse};
 
 fn main() {

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use modchaos::gobin::GoBinary;
+use modchaos::judge::{Status, run_scenario};
 use modchaos::report::text::failure_details;
-use modchaos::runner::{NoEvents, RunOptions, Status, run_scenario};
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, NetworkNeed, discover, load};
 
 fn main() {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use modchaos::fixture::txtar::Archive;
 use modchaos::fixture::{ModuleFixture, ModuleSet};
 use modchaos::gobin::GoBinary;
-use modchaos::runner::{NoEvents, RunOptions, run_scenario};
+use modchaos::judge::run_scenario;
+use modchaos::runner::{NoEvents, RunOptions};
 use modchaos::scenario::{LoadContext, parse};
 
 fn synthetic(count: usize) -> ModuleSet {

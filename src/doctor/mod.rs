@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use crate::diagnose::{Diagnosis, diagnose};
 use crate::evidence::{Evidence, parse_json_records, parse_trace};
-use crate::gocmd::{self, Echo, GoInvocation, Live, Stop};
+use crate::runner::gocmd::{self, Echo, GoInvocation, Live, Stop};
 use crate::vocab::Exit;
 pub use config::{Setting, SettingSource};
 pub use instrument::TraceFlag;

@@ -5,84 +5,11 @@ pub mod log;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gocmd::GoOutcome;
+pub use crate::gooutput::{ModuleRecord, TraceGet, parse_json_records, parse_trace};
+use crate::runner::PhaseRecord;
+use crate::runner::gocmd::GoOutcome;
 use crate::vocab::{DnsRecord, EvidenceLine, Exit, RequestRecord, Source};
 use crate::world::HostMap;
-
-/// One object of `go mod download -json` output.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ModuleRecord {
-    /// Module path.
-    pub path: String,
-    /// Version.
-    #[serde(default)]
-    pub version: String,
-    /// Error, when this module failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Cached `.info` file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<String>,
-    /// Cached `.mod` file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub go_mod: Option<String>,
-    /// Cached `.zip` file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zip: Option<String>,
-    /// Extracted directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// `h1:` of the zip.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sum: Option<String>,
-    /// `h1:` of the go.mod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub go_mod_sum: Option<String>,
-}
-
-/// One `# get` line of go's `-x` trace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TraceGet {
-    /// The URL go fetched.
-    pub url: String,
-    /// What followed `: ` on the completion line ("200 OK (0.012s)" or an error); `None`
-    /// when only the start line was printed.
-    pub result: Option<String>,
-}
-
-impl TraceGet {
-    /// The HTTP status of a completed fetch.
-    pub fn status(&self) -> Option<u16> {
-        self.result.as_deref()?.split_whitespace().next()?.parse().ok()
-    }
-}
-
-/// Parses every `-json` object in go's stdout (objects are concatenated, pretty-printed).
-pub fn parse_json_records(stdout: &str) -> Vec<ModuleRecord> {
-    let Some(start) = stdout.find('{') else {
-        return Vec::new();
-    };
-    serde_json::Deserializer::from_str(&stdout[start..]).into_iter::<ModuleRecord>().map_while(Result::ok).collect()
-}
-
-/// Parses the `# get URL` / `# get URL: result` lines of a `-x` trace.
-pub fn parse_trace(stderr: &str) -> Vec<TraceGet> {
-    let mut gets: Vec<TraceGet> = Vec::new();
-    for line in stderr.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("# get ") else {
-            continue;
-        };
-        match rest.split_once(": ") {
-            Some((url, result)) => match gets.iter_mut().rev().find(|g| g.url == url && g.result.is_none()) {
-                Some(open) => open.result = Some(result.to_string()),
-                None => gets.push(TraceGet { url: url.to_string(), result: Some(result.to_string()) }),
-            },
-            None => gets.push(TraceGet { url: rest.trim().to_string(), result: None }),
-        }
-    }
-    gets
-}
 
 /// One error message go printed, with its continuation lines (`\tserver response: …`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +157,14 @@ impl Evidence {
         }
     }
 
+    /// Evidence of one phase of a scenario run, in the scenario's names.
+    pub fn from_phase(phase: PhaseRecord) -> Evidence {
+        let mut evidence = Evidence::from_run(&phase.outcome, &phase.hosts, phase.requests, phase.dns, phase.env);
+        evidence.go_version = phase.go_version;
+        evidence.env_changes = phase.env_changes;
+        evidence
+    }
+
     /// Evidence from a log: go's stderr, `-json` output, or a whole CI log. CI prefixes
     /// and colours are undone, other tools' lines left out, and the configuration the log
     /// shows (`go env`, `GOPROXY=…` lines) kept as the environment.
@@ -264,25 +199,6 @@ impl Evidence {
         errors
     }
 
-    /// One line per variable that differs between `before` and `after`
-    /// (`GOPROXY: a,b → a|b`, `GONOSUMDB: (unset) → corp.example`).
-    pub fn env_diff(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
-        let get = |env: &[(String, String)], k: &str| env.iter().rev().find(|(v, _)| v == k).map(|(_, v)| v.clone());
-        let mut names: Vec<&String> = before.iter().chain(after).map(|(k, _)| k).collect();
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .filter_map(|k| {
-                let (old, new) = (get(before, k), get(after, k));
-                (old != new).then(|| {
-                    let show = |v: Option<String>| v.unwrap_or_else(|| "(unset)".into());
-                    format!("{k}: {} → {}", show(old), show(new))
-                })
-            })
-            .collect()
-    }
-
     /// The value of an environment variable as configured.
     pub fn env_var(&self, name: &str) -> Option<&str> {
         self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -294,43 +210,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_records_are_concatenated_objects() {
-        let out = "{\n\t\"Path\": \"a.example/m\",\n\t\"Version\": \"v1.0.0\",\n\t\"Sum\": \"h1:x\"\n}\n{\n\t\"Path\": \"b.example/m\",\n\t\"Version\": \"v2.0.0\",\n\t\"Error\": \"boom\"\n}\n";
-        let records = parse_json_records(out);
-        assert_eq!(records.len(), 2);
-        assert_eq!(records[0].sum.as_deref(), Some("h1:x"));
-        assert_eq!(records[1].error.as_deref(), Some("boom"));
-        assert!(parse_json_records("go: nothing\n").is_empty());
-    }
-
-    #[test]
-    fn trace_pairs_start_and_completion_lines() {
-        let err = "# get https://p.example/m/@v/list\n# get https://p.example/m/@v/list: 200 OK (0.002s)\n# get https://p.example/m/@v/v1.zip\n# get https://p.example/m/@v/v1.zip: Get \"x\": EOF\n# get https://q.example/z\n";
-        let gets = parse_trace(err);
-        assert_eq!(gets.len(), 3);
-        assert_eq!(gets[0].status(), Some(200));
-        assert_eq!(gets[1].result.as_deref(), Some("Get \"x\": EOF"));
-        assert_eq!(gets[2].result, None);
-    }
-
-    #[test]
     fn stderr_errors_skip_trace_and_join_continuations() {
         let stderr = "# get https://p/x\n# get https://p/x: 500 Internal Server Error (0.01s)\ngo: m@v1: reading https://p/x: 500 Internal Server Error\n\tserver response: boom\ngo: other\n";
         let errors = stderr_errors(stderr);
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].text, "go: m@v1: reading https://p/x: 500 Internal Server Error\n\tserver response: boom");
         assert_eq!(errors[1].text, "go: other");
-    }
-
-    #[test]
-    fn env_differences_name_every_changed_variable() {
-        let before = [("GOPROXY".to_string(), "a,b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
-        let after = [("GOPROXY".to_string(), "a|b".to_string()), ("GONOSUMDB".to_string(), "corp.example".to_string())];
-        assert_eq!(
-            Evidence::env_diff(&before, &after),
-            ["GOFLAGS: -x → (unset)", "GONOSUMDB: (unset) → corp.example", "GOPROXY: a,b → a|b"]
-        );
-        assert!(Evidence::env_diff(&before, &before).is_empty());
     }
 
     #[test]

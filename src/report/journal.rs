@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::runner::report::ScenarioReport;
-use crate::runner::{Event, EventSink, Status};
+use crate::judge::{ScenarioReport, Status};
+use crate::suite::{Event, EventSink};
 
 /// One journal record.
 #[derive(Debug, Serialize)]

@@ -7,8 +7,8 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::text::failure_details;
-use crate::runner::report::ScenarioReport;
-use crate::runner::{Event, EventSink, Status};
+use crate::judge::{ScenarioReport, Status};
+use crate::suite::{Event, EventSink};
 
 /// Collects scenario results and writes the XML when the suite ends.
 pub struct Junit {

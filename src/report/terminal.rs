@@ -5,7 +5,8 @@ use std::io::Write as _;
 use std::sync::Mutex;
 
 use super::text::failure_details;
-use crate::runner::{Event, EventSink, Status};
+use crate::judge::Status;
+use crate::suite::{Event, EventSink};
 
 /// Writes to stderr (results are on stdout only when asked for with `--json -`).
 pub struct Terminal {

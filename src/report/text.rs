@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::runner::report::{PhaseReport, ScenarioReport};
+use crate::judge::{PhaseReport, ScenarioReport};
 
 /// The whole story of a scenario, for a failure message.
 pub fn failure_details(report: &ScenarioReport) -> String {

@@ -1,31 +1,16 @@
-//! What a run tells the outside world. The runner only emits these; reporters (terminal,
-//! JSON journal, …) only consume them — and a scenario run in a child process (sealed
-//! mode) sends the same events back over a pipe, so they are all serialisable.
+//! What a run tells the outside world while it goes: a scenario started, a go command
+//! started and ended. The runner only emits these; the suite turns them into its own
+//! events for the reporters — and a sealed child sends them back over a pipe, so they
+//! are serialisable.
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{ScenarioReport, Summary};
-use crate::fake::Phase;
-use crate::vocab::Exit;
+use crate::vocab::{Exit, Phase};
 
-/// One thing that happened.
+/// One step of a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// A suite is starting.
-    SuiteStarted {
-        /// Number of scenarios selected.
-        scenarios: usize,
-        /// Concurrent scenarios.
-        jobs: usize,
-        /// The go binary.
-        go: String,
-        /// Its version.
-        go_version: String,
-        /// How scenarios get their network.
-        #[serde(default)]
-        network: String,
-    },
+pub enum Progress {
     /// A scenario is starting.
     ScenarioStarted {
         /// Its name.
@@ -55,33 +40,17 @@ pub enum Event {
         /// How long it took.
         duration_ms: f64,
     },
-    /// A scenario ended.
-    ScenarioFinished {
-        /// Its full report.
-        report: Box<ScenarioReport>,
-    },
-    /// The suite ended.
-    SuiteFinished {
-        /// Totals.
-        summary: Summary,
-    },
 }
 
-/// Receives events. Implementations must be cheap: the runner calls them inline.
-pub trait EventSink: Send + Sync {
-    /// Handles one event.
-    fn emit(&self, event: &Event);
+/// Receives a run's progress. Implementations must be cheap: the runner calls them inline.
+pub trait ProgressSink: Send + Sync {
+    /// Handles one step.
+    fn progress(&self, progress: &Progress);
 }
 
 /// Discards everything (library use without reporting).
 pub struct NoEvents;
 
-impl EventSink for NoEvents {
-    fn emit(&self, _: &Event) {}
-}
-
-impl<F: Fn(&Event) + Send + Sync> EventSink for F {
-    fn emit(&self, event: &Event) {
-        self(event)
-    }
+impl ProgressSink for NoEvents {
+    fn progress(&self, _: &Progress) {}
 }

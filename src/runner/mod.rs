@@ -1,11 +1,20 @@
-//! Running scenarios: one scenario as a self-contained unit ([`run`]), many in parallel
-//! ([`suite`]), talking to the outside only through [`events`].
+//! Running a scenario: the sandbox and the world set up, the real go run against it
+//! ([`gocmd`]), recovery steps applied ([`recover`]) and the rerun's integrity checked
+//! ([`verify`]), in this process or in a sealed child ([`child`]), talking to the outside
+//! only through [`events`] and the [`RunRecord`] it returns. Judging the record — the
+//! evidence, the diagnosis, the expectations — is not the runner's job (`judge`).
 
+pub mod child;
 pub mod events;
-pub mod report;
+pub mod gocmd;
+pub mod options;
+pub mod record;
+pub mod recover;
+pub mod route;
 pub mod run;
-pub mod suite;
+pub mod verify;
 
-pub use events::{Event, EventSink, NoEvents};
-pub use report::{ScenarioReport, Status, Summary};
-pub use run::{Network, RunOptions, run_scenario};
+pub use events::{NoEvents, Progress, ProgressSink};
+pub use options::{Network, RunOptions};
+pub use record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};
+pub use route::run_scenario;

@@ -2,6 +2,7 @@
 //! files in directories, and the JSON Schema of the format.
 
 pub mod at;
+pub mod checker;
 pub mod diag;
 pub mod duration;
 pub mod keyed;
@@ -92,7 +93,7 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
     let options = serde_saphyr::options! { with_snippet: false };
     let raw: raw::RawScenario = serde_saphyr::from_str_with_options(&source, options)
         .map_err(|e| LoadError::Invalid { problems: vec![FileProblem::from_yaml(path, &source, &e)] })?;
-    let mut checker = validate::Checker::new(path, source);
+    let mut checker = checker::Checker::new(path, source);
     match validate::scenario(raw, &mut checker, ctx) {
         Some(scenario) if checker.problems.is_empty() => Ok(scenario),
         _ => Err(LoadError::Invalid { problems: checker.problems }),

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::at::At;
+use super::checker::Checker;
 use super::diag::{FileProblem, suggest};
 use super::raw::RawPlaybook;
-use super::validate::Checker;
 use crate::vocab::Category;
 
 /// The playbooks shipped with modchaos (`scenarios/playbooks/`), compiled in so that

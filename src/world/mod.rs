@@ -2,7 +2,9 @@
 //! attempt to leave, and the shared request log. Dropping the world stops every server
 //! and ends every connection, hung ones included.
 
+pub mod cache;
 pub mod hostmap;
+pub mod sandbox;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

@@ -10,8 +10,8 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::UnsyncBoxBody;
 
+use super::Abort;
 use super::record::Record;
-use super::server::Abort;
 
 /// Errors a body may end with: an upstream that failed mid-body, or a [`Cut`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -23,9 +23,22 @@ use hyper::body::Incoming;
 
 pub use body::{Body, BoxError, Cut, fixed};
 pub use record::Record;
-pub use server::{Abort, Conn, percent_decode, serve};
+pub use server::{Conn, percent_decode, serve};
 
 use super::record::RequestLog;
+
+/// A handler's (or body's) verdict that the connection must be torn down without a
+/// response.
+#[derive(Debug)]
+pub struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault")
+    }
+}
+
+impl std::error::Error for Abort {}
 
 /// What a backend sees of a request.
 #[derive(Debug, Clone)]

@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use super::body::Counted;
-use super::{Exchange, HostServer, Record, RequestInfo, TunnelStarted};
+use super::{Abort, Exchange, HostServer, Record, RequestInfo, TunnelStarted};
 
 /// Serves `host` on `listener` until the task running it is dropped or aborted, which
 /// also ends every connection (hung ones included).
@@ -137,19 +137,6 @@ impl Tunnels {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
-
-/// A handler's (or body's) verdict that the connection must be torn down without a
-/// response.
-#[derive(Debug)]
-pub struct Abort;
-
-impl std::fmt::Display for Abort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset by fault")
-    }
-}
-
-impl std::error::Error for Abort {}
 
 /// One request: read it, open its record, let the handlers answer, and count what the
 /// response sends (a tunnel's record is finished by the tunnel instead).

@@ -1,20 +1,15 @@
-//! Preparing the module cache before a run, and applying recovery steps: environment
-//! edits, `.netrc` credentials, trust, cache cleaning, stopping lock holders, moving the
-//! cache. The environment is kept in scenario terms (host names); the host map
+//! Applying recovery steps: environment edits, `.netrc` credentials, trust, cache
+//! cleaning, stopping lock holders, moving the cache. The environment is kept in scenario terms (host names); the host map
 //! translates it for go.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::fault::cache::AppliedFault;
-use crate::fixture::ModuleSet;
 use crate::modcache::CacheState;
-use crate::scenario::{CacheFaultSpec, CacheSetup};
-
 use crate::pki::Authority;
-use crate::sandbox::Sandbox;
 use crate::scenario::RecoveryStep;
 use crate::world::HostMap;
+use crate::world::sandbox::Sandbox;
 
 /// What recovery steps change: the environment (scenario terms), the trusted CAs and
 /// where the module cache lives.
@@ -26,71 +21,6 @@ pub struct ClientConfig {
     pub trust: Vec<Authority>,
     /// GOMODCACHE (the sandbox's, until a recovery moves it).
     pub modcache: PathBuf,
-}
-
-/// The module cache as a scenario wants it before the run. Lives as long as the
-/// scenario: dropping it stops lock holders and removes the mounts (a mount point could
-/// not be removed with the sandbox).
-#[derive(Debug, Default)]
-pub struct CachePrepared {
-    /// One line per thing done, for the report.
-    pub descriptions: Vec<String>,
-    faults: Vec<AppliedFault>,
-    mounts: Vec<PathBuf>,
-}
-
-impl CachePrepared {
-    /// Seeds `setup`'s versions from `modules` into `modcache` and applies its faults,
-    /// in the order the file gives them (a tiny filesystem is mounted before seeding).
-    pub fn apply(setup: &CacheSetup, modules: &ModuleSet, modcache: &Path) -> Result<CachePrepared, String> {
-        let mut prepared = CachePrepared::default();
-        for fault in &setup.faults {
-            if let CacheFaultSpec::DiskFull(bytes) = fault {
-                crate::fault::cache::mount::tmpfs(modcache, *bytes).map_err(|e| e.to_string())?;
-                prepared.mounts.push(modcache.to_path_buf());
-                prepared.descriptions.push(format!("disk_full: a {bytes}-byte filesystem mounted on the module cache"));
-            }
-        }
-        for (path, version) in &setup.seed {
-            let module = modules.get(path, version).ok_or_else(|| format!("{path}@{version} is not a fixture"))?;
-            crate::fake::modcache::seed_module(modcache, module, crate::fake::modcache::SeedOptions::default())
-                .map_err(|e| e.to_string())?;
-            prepared.descriptions.push(format!("seeded {path}@{version}"));
-        }
-        for fault in &setup.faults {
-            match fault {
-                CacheFaultSpec::Files(f) => {
-                    let applied = f.apply(modcache).map_err(|e| format!("{}: {e}", f.name()))?;
-                    prepared.descriptions.push(format!("{}: {}", f.name(), applied.description));
-                    prepared.faults.push(applied);
-                }
-                CacheFaultSpec::ReadOnly(scope) => {
-                    let target = match scope {
-                        crate::fault::cache::ReadOnlyScope::Cache => modcache.to_path_buf(),
-                        crate::fault::cache::ReadOnlyScope::Download => {
-                            crate::modcache::layout::download_root(modcache)
-                        }
-                    };
-                    crate::fault::cache::mount::read_only(&target).map_err(|e| e.to_string())?;
-                    prepared.descriptions.push(format!("read_only: {} mounted read-only", target.display()));
-                    prepared.mounts.push(target);
-                }
-                CacheFaultSpec::DiskFull(_) => {}
-            }
-        }
-        Ok(prepared)
-    }
-}
-
-impl Drop for CachePrepared {
-    fn drop(&mut self) {
-        for fault in self.faults.drain(..) {
-            fault.release();
-        }
-        for mount in self.mounts.drain(..).rev() {
-            let _ = crate::fault::cache::mount::unmount(&mount);
-        }
-    }
 }
 
 /// Stops every process holding a lock in `modcache` (and its process group, which a
@@ -202,9 +132,39 @@ fn set(env: &mut Vec<(String, String)>, var: &str, value: String) {
     }
 }
 
+/// One line per variable that differs between `before` and `after`
+/// (`GOPROXY: a,b → a|b`, `GONOSUMDB: (unset) → corp.example`).
+pub fn env_changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<String> {
+    let get = |env: &[(String, String)], k: &str| env.iter().rev().find(|(v, _)| v == k).map(|(_, v)| v.clone());
+    let mut names: Vec<&String> = before.iter().chain(after).map(|(k, _)| k).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|k| {
+            let (old, new) = (get(before, k), get(after, k));
+            (old != new).then(|| {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "(unset)".into());
+                format!("{k}: {} → {}", show(old), show(new))
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_differences_name_every_changed_variable() {
+        let before = [("GOPROXY".to_string(), "a,b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
+        let after = [("GOPROXY".to_string(), "a|b".to_string()), ("GONOSUMDB".to_string(), "corp.example".to_string())];
+        assert_eq!(
+            env_changes(&before, &after),
+            ["GOFLAGS: -x → (unset)", "GONOSUMDB: (unset) → corp.example", "GOPROXY: a,b → a|b"]
+        );
+        assert!(env_changes(&before, &before).is_empty());
+    }
 
     #[test]
     fn env_edits() {

@@ -3,12 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::expect::Failure;
 use crate::diagnose::Diagnosis;
 use crate::evidence::Evidence;
-use crate::expect::Failure;
-use crate::fake::Phase;
-use crate::verify::Verification;
-use crate::vocab::Exit;
+pub use crate::runner::CommandReport;
+use crate::runner::verify::Verification;
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,21 +19,6 @@ pub enum Status {
     Failed,
     /// Not run, with a reason (never counted as passed).
     Skipped,
-}
-
-/// One go command of a scenario.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CommandReport {
-    /// Run, recovery or verification.
-    pub phase: Phase,
-    /// The command line.
-    pub command: String,
-    /// How it ended.
-    pub exit: Exit,
-    /// How long it took.
-    pub duration_ms: f64,
-    /// go's process id, which is also its process group id.
-    pub pid: u32,
 }
 
 /// One phase (the run, or the rerun after recovery).
@@ -139,19 +123,4 @@ impl ScenarioReport {
     pub fn recovered(&self) -> Option<bool> {
         self.recovery.as_ref().map(|r| r.recovered)
     }
-}
-
-/// Totals of a suite.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Passed.
-    pub passed: usize,
-    /// Failed.
-    pub failed: usize,
-    /// Skipped.
-    pub skipped: usize,
-    /// Scenario files that did not load.
-    pub invalid: usize,
-    /// Wall time.
-    pub duration_ms: u64,
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::Evidence;
+use super::gocmd::{self, GoInvocation, GoOutcome};
 use crate::fixture::escape::escape;
 use crate::fixture::{ModuleSet, dirhash};
-use crate::gocmd::{self, GoInvocation, GoOutcome};
+use crate::gooutput::ModuleRecord;
 
 /// What verification found.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -26,9 +26,9 @@ pub struct Verification {
 
 /// Module versions a run downloaded: its `-json` records without error or, without
 /// records, the `path@version` arguments that name fixtures.
-pub fn downloaded(evidence: &Evidence, args: &[String], modules: &ModuleSet) -> Vec<(String, String)> {
+pub fn downloaded(records: &[ModuleRecord], args: &[String], modules: &ModuleSet) -> Vec<(String, String)> {
     let from_records: Vec<_> =
-        evidence.records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
+        records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
     if !from_records.is_empty() {
         return from_records;
     }
@@ -42,7 +42,7 @@ pub fn downloaded(evidence: &Evidence, args: &[String], modules: &ModuleSet) -> 
 /// Checks the cache of `modcache` and the `-json` records against the fixtures.
 pub fn check_cache(
     targets: &[(String, String)],
-    evidence: &Evidence,
+    records: &[ModuleRecord],
     modules: &ModuleSet,
     modcache: &Path,
 ) -> Verification {
@@ -61,7 +61,7 @@ pub fn check_cache(
             Some(got) => v.problems.push(format!("{id}: {what} is {got}, the fixture's is {want}")),
             None => v.problems.push(format!("{id}: {what} is missing")),
         };
-        if let Some(record) = evidence.records.iter().find(|r| r.path == *path && r.version == *version) {
+        if let Some(record) = records.iter().find(|r| r.path == *path && r.version == *version) {
             expect("Sum reported by go", record.sum.clone(), &fixture.sum);
             if let Some(mod_sum) = &fixture.go_mod_sum {
                 expect("GoModSum reported by go", record.go_mod_sum.clone(), mod_sum);

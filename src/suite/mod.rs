@@ -1,5 +1,6 @@
 //! Running many scenarios: load and validate every file first (so a typo fails fast),
-//! select by `--filter`, then run up to `jobs` scenarios at once.
+//! select by `--filter`, then run up to `jobs` scenarios at once, judge each, and tell
+//! the reporters through [`events`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,9 +10,14 @@ use regex::Regex;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::events::{Event, EventSink};
-use super::report::{ScenarioReport, Status, Summary};
-use super::run::{RunOptions, run_scenario};
+pub mod events;
+
+use serde::{Deserialize, Serialize};
+
+pub use events::{Event, EventSink, Forward};
+
+use crate::judge::{ScenarioReport, Status};
+use crate::runner::RunOptions;
 use crate::scenario::{LoadContext, LoadError, Scenario, load};
 
 /// How to run a suite.
@@ -78,7 +84,9 @@ pub async fn run_suite(
         let run = options.run.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
-            (index, run_scenario(&scenario, &run, sink.as_ref()).await)
+            let report = crate::judge::run_scenario(&scenario, &run, &Forward(sink.as_ref())).await;
+            sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
+            (index, report)
         });
     }
     let mut reports = Vec::new();
@@ -109,4 +117,19 @@ fn crashed(error: tokio::task::JoinError) -> ScenarioReport {
         std::path::Path::new(""),
         format!("the scenario task failed: {error} (this is a modchaos bug)"),
     )
+}
+
+/// Totals of a suite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+    /// Scenario files that did not load.
+    pub invalid: usize,
+    /// Wall time.
+    pub duration_ms: u64,
 }

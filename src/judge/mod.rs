@@ -1,0 +1,88 @@
+//! Judging a run: what was observed becomes [`Evidence`](crate::evidence::Evidence), the
+//! evidence gets its [`Diagnosis`](crate::diagnose::Diagnosis), and both are checked
+//! against the scenario's expectations ([`expect`]) — for the run, the recovery's rerun
+//! and the integrity checks — into a [`ScenarioReport`], everything a person needs to see
+//! why a scenario passed or failed.
+
+pub mod expect;
+pub mod report;
+
+pub use expect::Failure;
+pub use report::{PhaseReport, RecoveryReport, ScenarioReport, Status};
+
+use crate::diagnose::diagnose;
+use crate::evidence::Evidence;
+use crate::runner::verify::Verification;
+use crate::runner::{PhaseRecord, ProgressSink, RunOptions, RunRecord};
+use crate::scenario::{Expectation, Scenario};
+use crate::vocab::Phase;
+
+/// Runs `scenario` (see [`crate::runner::run_scenario`]) and judges what it did.
+pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn ProgressSink) -> ScenarioReport {
+    let record = crate::runner::run_scenario(scenario, options, sink).await;
+    judge(scenario, record)
+}
+
+/// The report of `record`, a run of `scenario`: each phase's evidence and diagnosis, and
+/// every expectation that did not hold, in the order the run met them.
+pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
+    let mut report = ScenarioReport::empty(&scenario.name, &record.file);
+    report.name = record.name;
+    report.duration_ms = record.duration_ms;
+    report.commands = record.commands;
+    report.hosts = record.hosts;
+    report.sandbox = record.sandbox;
+    report.sandbox_removed = record.sandbox_removed;
+    report.cache = record.cache;
+    report.network = record.network;
+    if let Some(reason) = record.skipped {
+        return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
+    }
+    report.reason = record.reason;
+    if let Some(phase) = record.run {
+        report.run = Some(phase_report(&scenario.expect, phase, Phase::Run, &mut report.failures));
+    }
+    if let Some(v) = &record.verification {
+        report.failures.extend(verification_failures(v));
+    }
+    report.verification = record.verification;
+    if let (Some(recovery), Some(done)) = (&scenario.recover, record.recovery) {
+        let before = report.failures.len();
+        let rerun = phase_report(&recovery.expect, done.rerun, Phase::Recover, &mut report.failures);
+        if let Some(v) = &done.verification {
+            report.failures.extend(verification_failures(v));
+        }
+        report.recovery = Some(RecoveryReport {
+            playbook: done.playbook,
+            steps: done.steps,
+            rerun,
+            verification: done.verification,
+            recovered: report.failures.len() == before,
+        });
+    }
+    report.status = if report.reason.is_none() && report.failures.is_empty() { Status::Passed } else { Status::Failed };
+    report
+}
+
+/// A phase's evidence and diagnosis, with the expectations it misses added to `failures`.
+fn phase_report(
+    expect: &Expectation,
+    record: PhaseRecord,
+    phase: Phase,
+    failures: &mut Vec<expect::Failure>,
+) -> PhaseReport {
+    let evidence = Evidence::from_phase(record);
+    let diagnosis = diagnose(&evidence);
+    failures.extend(expect::check(expect, &evidence, &diagnosis, phase));
+    PhaseReport { evidence, diagnosis }
+}
+
+/// Each integrity problem as a failure.
+fn verification_failures(v: &Verification) -> impl Iterator<Item = Failure> + '_ {
+    v.problems.iter().map(|problem| Failure {
+        phase: Phase::Verify,
+        what: "integrity".into(),
+        expected: "content equal to the fixture".into(),
+        got: problem.clone(),
+    })
+}

@@ -1,0 +1,282 @@
+//! The sealed child (DESIGN §4): a scenario runs in a child process of its own, inside
+//! new user, network, mount and pid namespaces, where the fakes listen on their real
+//! names and ports (127.0.0.N:443), a fake resolver answers on 127.0.0.1:53, and nothing
+//! else exists. The child is a program re-executed with a hidden argument
+//! ([`CHILD_ARG`]) whose `main` calls [`dispatch`] first thing: it enters the
+//! namespaces before any thread starts, re-loads the scenario from its text, runs it,
+//! and sends back its progress and then its [`RunRecord`], one JSON line each.
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::events::{Progress, ProgressSink};
+use super::options::RunOptions;
+use super::record::RunRecord;
+use super::run::run_here;
+use crate::gobin::GoBinary;
+use crate::scenario::{LoadContext, Scenario};
+use crate::sealed::{PROBE_ARG, RESOLVER, SealedSupport, ns};
+use crate::vocab::NetworkMode;
+
+/// First argument that turns a program into a sealed scenario runner.
+pub const CHILD_ARG: &str = "__modchaos-sealed-child";
+
+/// What the runner sends a sealed child on its stdin.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChildRequest {
+    /// The scenario file (for relative fixture paths and error positions).
+    pub file: PathBuf,
+    /// Its text, so that inline scenarios work too.
+    pub source: String,
+    /// Directories searched for playbooks.
+    pub playbook_dirs: Vec<PathBuf>,
+    /// The go command.
+    pub go: PathBuf,
+    /// `$(go env GOROOT)`, already known to the parent.
+    pub goroot: Option<PathBuf>,
+    /// Whether to enter a pid namespace.
+    pub with_pid: bool,
+    /// The directory to make the sandbox in: the parent made it and removes it when the
+    /// child ends, however it ends.
+    pub sandbox_base: PathBuf,
+}
+
+/// If this process was started as a sealed child or probe, does that job and exits;
+/// otherwise returns at once. Call it first thing in `main`, before any thread starts.
+pub fn dispatch() {
+    let mut args = std::env::args_os().skip(1);
+    match args.next() {
+        Some(a) if a == PROBE_ARG => crate::sealed::probe_main(args.next().is_some_and(|a| a == "pid")),
+        Some(a) if a == CHILD_ARG => std::process::exit(child_main()),
+        _ => {}
+    }
+}
+
+/// What a sealed child says on its stdout, one JSON line each.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "message", rename_all = "snake_case")]
+enum ChildMessage {
+    /// A step of the run.
+    Progress {
+        /// The step.
+        progress: Progress,
+    },
+    /// The run ended: what it did.
+    Done {
+        /// The record.
+        record: Box<RunRecord>,
+    },
+}
+
+/// Writes every message as one JSON line on stdout.
+struct LineSink(std::sync::Mutex<std::io::Stdout>);
+
+impl LineSink {
+    fn send(&self, message: &ChildMessage) {
+        let Ok(line) = serde_json::to_string(message) else { return };
+        let mut out = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+impl ProgressSink for LineSink {
+    fn progress(&self, progress: &Progress) {
+        self.send(&ChildMessage::Progress { progress: progress.clone() });
+    }
+}
+
+/// The sealed child: read the request, load the scenario, enter the namespaces, run.
+fn child_main() -> i32 {
+    let sink = LineSink(std::sync::Mutex::new(std::io::stdout()));
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("modchaos sealed child: cannot read the request: {e}");
+        return 2;
+    }
+    let request: ChildRequest = match serde_json::from_str(&input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos sealed child: bad request: {e}");
+            return 2;
+        }
+    };
+    let go = GoBinary { path: request.go.clone() };
+    let mut ctx = LoadContext::with_goroot(Some(go.clone()), request.goroot.clone());
+    ctx.playbook_dirs = request.playbook_dirs.clone();
+    let done = |record: RunRecord| sink.send(&ChildMessage::Done { record: Box::new(record) });
+    let scenario = match crate::scenario::parse(&request.file, request.source.clone(), &ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            done(RunRecord::failed_before_start(
+                &request.file.display().to_string(),
+                &request.file,
+                format!("the sealed child could not load the scenario:\n{e}"),
+            ));
+            return 0;
+        }
+    };
+    if let Err(e) = ns::enter(&net_files(&scenario), request.with_pid) {
+        done(RunRecord::failed_before_start(
+            &scenario.name,
+            &scenario.file,
+            format!("cannot enter the sealed namespaces: {e}"),
+        ));
+        return 0;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos sealed child: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let mut options = RunOptions::open(go, "this is the sealed child");
+    options.sandbox_base = Some(request.sandbox_base.clone());
+    let record = runtime.block_on(run_here(&scenario, &options, NetworkMode::Sealed, &sink));
+    done(record);
+    // Dropping the runtime ends every server; leaving the pid namespace ends every process.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    0
+}
+
+/// The resolver files of a sealed world.
+fn net_files(scenario: &Scenario) -> ns::NetFiles {
+    let mut options = Vec::new();
+    if let Some(t) = scenario.resolver.timeout {
+        options.push(format!("timeout:{}", t.as_secs().max(1)));
+    }
+    if let Some(a) = scenario.resolver.attempts {
+        options.push(format!("attempts:{a}"));
+    }
+    let mut resolv_conf = format!("# modchaos sealed world\nnameserver {RESOLVER}\n");
+    if !options.is_empty() {
+        resolv_conf += &format!("options {}\n", options.join(" "));
+    }
+    // Declared names resolve through the fake resolver only, so that DNS faults apply.
+    ns::NetFiles {
+        resolv_conf,
+        hosts: "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".into(),
+        nsswitch: "hosts: files dns\n".into(),
+    }
+}
+
+/// Runs `scenario` in a sealed child, forwards its progress to `sink` and returns its
+/// record. Never panics: a child that crashes or says nothing becomes a record of a
+/// failed start, with its stderr.
+pub async fn run_in_child(
+    scenario: &Scenario,
+    go: &GoBinary,
+    goroot: Option<PathBuf>,
+    support: &SealedSupport,
+    sink: &dyn ProgressSink,
+) -> RunRecord {
+    let fail = |reason: String| RunRecord::failed_before_start(&scenario.name, &scenario.file, reason);
+    // The child's sandbox lives in a directory this process owns: removed when this
+    // function ends or its future is dropped, even if the child was killed.
+    let base = match tempfile::Builder::new().prefix("modchaos-sealed-").tempdir_in(crate::fsutil::base_dir()) {
+        Ok(dir) => RemovedOnDrop(dir.keep()),
+        Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
+    };
+    let request = ChildRequest {
+        file: scenario.file.clone(),
+        source: scenario.source.to_string(),
+        playbook_dirs: scenario.playbook_dirs.clone(),
+        go: go.path.clone(),
+        goroot,
+        with_pid: support.with_pid,
+        sandbox_base: base.0.clone(),
+    };
+    let Ok(request) = serde_json::to_vec(&request) else {
+        return fail("cannot encode the sealed child's request".into());
+    };
+    let mut command = tokio::process::Command::new(&support.helper);
+    command.arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the child if the
+    // thread that started it goes away (a runner killed mid-run leaves nothing behind).
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
+    let mut child = match command.spawn() {
+        Ok(c) => c,
+        Err(e) => return fail(format!("cannot start the sealed child {}: {e}", support.helper.display())),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // A child that dies at once closes its stdin: the reason is then in its stderr.
+        let _ = stdin.write_all(&request).await;
+    }
+    let stderr = child.stderr.take().map(|s| tokio::spawn(read_tail(s)));
+    let mut report = None;
+    if let Some(stdout) = child.stdout.take() {
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let watchdog = tokio::time::sleep(watchdog(scenario));
+        tokio::pin!(watchdog);
+        loop {
+            tokio::select! {
+                line = lines.next_line() => match line {
+                    Ok(Some(line)) => match serde_json::from_str::<ChildMessage>(&line) {
+                        Ok(ChildMessage::Done { record }) => report = Some(*record),
+                        Ok(ChildMessage::Progress { progress }) => sink.progress(&progress),
+                        Err(_) => {}
+                    },
+                    _ => break,
+                },
+                _ = &mut watchdog => {
+                    let _ = child.start_kill();
+                    report = Some(fail("the sealed child outlived every deadline of the scenario and was killed".into()));
+                    break;
+                }
+            }
+        }
+    }
+    let status = child.wait().await;
+    let said = match stderr {
+        Some(task) => task.await.unwrap_or_default(),
+        None => String::new(),
+    };
+    let mut report = report.unwrap_or_else(|| {
+        let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+        fail(format!("the sealed child ended ({status}) without a report; it said:\n{said}"))
+    });
+    report.network = Some(NetworkMode::Sealed);
+    report
+}
+
+/// A directory removed (module cache and all) when dropped.
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = crate::fsutil::remove_tree(&self.0);
+    }
+}
+
+/// Longer than any honest run of `scenario` can take: every go command at its deadline
+/// plus the kill grace, twice (run and recovery), plus a minute for everything else.
+fn watchdog(scenario: &Scenario) -> Duration {
+    let steps: Duration = scenario.run.iter().map(|s| s.timeout + super::gocmd::GRACE * 2).sum();
+    steps * 3 + Duration::from_secs(60)
+}
+
+/// The last 64 KiB of a stream.
+async fn read_tail(mut stream: impl tokio::io::AsyncRead + Unpin) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    while let Ok(n) = stream.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 1 << 16 {
+            buf.drain(..buf.len() - (1 << 16));
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}

@@ -1,0 +1,144 @@
+//! Collecting a scenario file's problems: each at the position of the offending value,
+//! with a help line, and checking goes on so that one run shows every problem. Shared by
+//! scenario validation and playbook loading.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::scenario::at::{At, Pos};
+use crate::scenario::diag::{FileProblem, suggest};
+use crate::scenario::duration;
+use crate::scenario::raw::*;
+use crate::vocab::PathGlob;
+
+/// Collects the problems of one file.
+pub struct Checker {
+    /// The file, as the user named it.
+    pub file: PathBuf,
+    /// Its text, shared with every problem for snippets.
+    pub source: Arc<String>,
+    /// Problems found so far.
+    pub problems: Vec<FileProblem>,
+}
+
+impl Checker {
+    /// A checker for `file` with text `source`.
+    pub fn new(file: &Path, source: Arc<String>) -> Checker {
+        Checker { file: file.to_path_buf(), source, problems: Vec::new() }
+    }
+
+    /// Records a problem at `pos`.
+    pub fn problem(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
+        self.problems.push(FileProblem::new(&self.file, &self.source, pos, message, help));
+    }
+
+    /// A duration (`250ms`, `20s`); zero is a problem.
+    pub fn duration(&mut self, at: &At<String>) -> Option<Duration> {
+        match duration::parse(at) {
+            Ok(d) if d.is_zero() => {
+                self.problem(at.pos, "a zero duration", Some(duration::HELP.into()));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.problem(at.pos, e, Some(duration::HELP.into()));
+                None
+            }
+        }
+    }
+
+    /// `at` in upper case, with a problem (and the closest of `known`) when it is not
+    /// one of them: HTTP methods, DNS query types.
+    pub fn upper_word(&mut self, at: &At<String>, known: &[&str], what: &str, plural: &str) -> String {
+        let upper = at.to_ascii_uppercase();
+        if !known.contains(&upper.as_str()) {
+            self.problem(
+                at.pos,
+                format!("unknown {what} `{}`", at.value),
+                Some(suggest(&upper, known.iter().copied(), plural)),
+            );
+        }
+        upper
+    }
+
+    /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
+    pub fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
+        match &at.value {
+            RawQuantity::Number(n) => Some(unit(*n)),
+            RawQuantity::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
+        }
+    }
+
+    /// Like [`Checker::duration`], but `0s` is allowed (a window opening at the start).
+    pub fn duration_or_zero(&mut self, at: &At<String>) -> Option<Duration> {
+        match duration::parse(at) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.problem(at.pos, e, Some(duration::HELP.into()));
+                None
+            }
+        }
+    }
+
+    /// A regular expression; one that does not compile is a problem.
+    pub fn regex(&mut self, at: &At<String>) -> Option<Regex> {
+        match Regex::new(at) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or(&detail).trim().trim_start_matches("error: ").to_string();
+                self.problem(
+                    at.pos,
+                    format!("regex does not compile: {last}"),
+                    Some(
+                        "patterns use Rust regex syntax; escape literal characters like ( [ . with a backslash".into(),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A URL path glob (see [`PathGlob::new`]).
+    pub fn glob(&mut self, at: &At<String>) -> Option<PathGlob> {
+        match PathGlob::new(at) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                self.problem(
+                    at.pos,
+                    format!("invalid path glob `{}`: {e}", at.value),
+                    Some("`*` matches within one path segment, `**` across segments".into()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The single action of a fault mapping, or a problem saying there is none or several.
+pub(crate) fn one_action<A>(
+    pos: Pos,
+    mut actions: Vec<(Pos, Option<A>)>,
+    keys: &[&str],
+    checker: &mut Checker,
+) -> Option<A> {
+    match actions.len() {
+        0 => {
+            let names: Vec<&str> = keys.iter().copied().filter(|k| *k != "when").collect();
+            checker.problem(pos, "a fault needs an action", Some(format!("add one of: {}", names.join(", "))));
+            None
+        }
+        1 => actions.remove(0).1,
+        _ => {
+            checker.problem(
+                actions[1].0,
+                "a fault has exactly one action",
+                Some("split it into two faults; a delay fault lets the next fault act too".into()),
+            );
+            None
+        }
+    }
+}

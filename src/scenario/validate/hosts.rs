@@ -1,0 +1,225 @@
+//! `hosts:`: host names, kinds and their settings, and the ports their URLs name.
+
+use std::path::Path;
+
+use super::faults::{dns_faults, fault, toxics};
+use super::modules::modules;
+use crate::fault::HttpFault;
+use crate::scenario::LoadContext;
+use crate::scenario::at::{At, Pos};
+use crate::scenario::checker::Checker;
+use crate::scenario::diag::suggest;
+use crate::scenario::keyed;
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use crate::urlref;
+use crate::vocab::BasicAuth;
+
+pub(super) fn valid_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+pub(super) fn hosts(
+    raw: &keyed::Keyed<RawHost>,
+    dir: &Path,
+    ctx: &LoadContext,
+    checker: &mut Checker,
+) -> Vec<HostSpec> {
+    let mut hosts = Vec::new();
+    for (name, host) in raw.iter() {
+        if !valid_host_name(name) {
+            checker.problem(
+                name.pos,
+                format!("`{}` is not a host name", name.value),
+                Some("hosts are keyed by lower-case DNS names like proxy.corp.example (no scheme, no port)".into()),
+            );
+        }
+        let mut kinds: Vec<(Pos, HostKind)> = Vec::new();
+        if let Some(g) = &host.goproxy {
+            kinds.push((g.pos, HostKind::Goproxy(goproxy(g, dir, ctx, checker))));
+        }
+        if let Some(c) = &host.closed {
+            kinds.push((c.pos, HostKind::Closed));
+        }
+        if let Some(db) = &host.sumdb {
+            kinds.push((db.pos, HostKind::Sumdb(sumdb(name, db, checker))));
+        }
+        if let Some(p) = &host.forward_proxy {
+            let spec = ForwardProxySpec {
+                intercept: p.intercept.unwrap_or(false),
+                auth: p.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
+                connect: p.connect.unwrap_or_default(),
+                block: module_globs(&p.block, checker),
+            };
+            kinds.push((p.pos, HostKind::ForwardProxy(spec)));
+        }
+        if let Some(g) = &host.git {
+            let spec = GitSpec {
+                modules: g.modules.as_ref().map(|m| module_globs(m, checker)),
+                auth: g.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
+                meta: g.meta.unwrap_or_default(),
+                repos: g.repos.as_ref().map(|r| {
+                    let declared: Vec<&str> = raw.iter().map(|(n, _)| n.as_str()).collect();
+                    if !declared.contains(&r.as_str()) {
+                        checker.problem(
+                            r.pos,
+                            format!("`{}` is not a declared host", r.value),
+                            Some(suggest(r, declared.iter().copied(), "hosts")),
+                        );
+                    }
+                    r.value.clone()
+                }),
+            };
+            kinds.push((g.pos, HostKind::Git(spec)));
+        }
+        let kind = match kinds.len() {
+            0 => {
+                checker.problem(
+                    name.pos,
+                    format!("host `{}` has no kind", name.value),
+                    Some("give it one of: goproxy: {}, sumdb: {}, git: {}, closed: {}".into()),
+                );
+                continue;
+            }
+            1 => kinds.remove(0).1,
+            _ => {
+                checker.problem(
+                    kinds[1].0,
+                    format!(
+                        "host `{}` has more than one kind ({} and {})",
+                        name.value,
+                        kinds[0].1.name(),
+                        kinds[1].1.name()
+                    ),
+                    Some("declare each server as its own host".into()),
+                );
+                continue;
+            }
+        };
+        let faults: Vec<HttpFault> =
+            host.faults.iter().enumerate().filter_map(|(i, f)| fault(i + 1, f, checker)).collect();
+        if matches!(kind, HostKind::Closed)
+            && let Some(first) = host.faults.first()
+        {
+            checker.problem(
+                first.pos,
+                "HTTP faults on a closed host never fire: nothing answers there",
+                Some("remove the faults, or make the host a goproxy".into()),
+            );
+        }
+        let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
+        let dns = dns_faults(name, &host.dns, checker);
+        let toxics = toxics(&host.tcp, checker);
+        if matches!(kind, HostKind::Closed)
+            && let Some(first) = host.tcp.first()
+        {
+            checker.problem(
+                first.pos,
+                "TCP toxics on a closed host never act: nothing accepts connections there",
+                Some("remove them, or give the host a kind that listens".into()),
+            );
+        }
+        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, dns, toxics, ports: Vec::new() });
+    }
+    hosts
+}
+
+pub(super) fn module_globs(patterns: &[At<String>], checker: &mut Checker) -> Vec<globset::GlobMatcher> {
+    let mut matchers = Vec::new();
+    for p in patterns {
+        match globset::Glob::new(p) {
+            Ok(g) => matchers.push(g.compile_matcher()),
+            Err(e) => checker.problem(p.pos, format!("invalid module glob `{}`: {}", p.value, e.kind()), None),
+        }
+    }
+    matchers
+}
+
+pub(super) fn goproxy(raw: &At<RawGoproxy>, dir: &Path, ctx: &LoadContext, checker: &mut Checker) -> GoproxySpec {
+    let mut spec = GoproxySpec::default();
+    if let Some(patterns) = &raw.modules {
+        spec.modules = Some(module_globs(patterns, checker));
+    }
+    if let Some(prefix) = &raw.prefix {
+        if !prefix.starts_with('/') || (prefix.len() > 1 && prefix.ends_with('/')) {
+            checker.problem(
+                prefix.pos,
+                format!("prefix `{}` must start with `/` and not end with one", prefix.value),
+                Some("for https://host/goproxy write prefix: /goproxy".into()),
+            );
+        }
+        spec.prefix = prefix.trim_end_matches('/').to_string();
+    }
+    spec.auth = raw.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() });
+    spec.sumdb = raw.sumdb.unwrap_or(false);
+    if let Some(fixtures) = &raw.fixtures {
+        spec.overrides = modules(fixtures, dir, checker, ctx).unwrap_or_default();
+    }
+    spec
+}
+
+pub(super) fn sumdb(host: &At<String>, raw: &At<RawSumdb>, checker: &mut Checker) -> SumdbSpec {
+    let name = raw.name.as_ref().map_or(host.value.clone(), |n| n.value.clone());
+    let valid =
+        !name.is_empty() && !name.contains('+') && !name.chars().any(char::is_whitespace) && !name.ends_with('/');
+    if !valid {
+        let pos = raw.name.as_ref().map_or(host.pos, |n| n.pos);
+        checker.problem(
+            pos,
+            format!("`{name}` is not a checksum database name"),
+            Some("names look like host[/path], e.g. sum.golang.org".into()),
+        );
+    }
+    SumdbSpec {
+        name,
+        modules: raw.modules.as_ref().map(|m| module_globs(m, checker)),
+        via_proxy: raw.via_proxy.unwrap_or(false),
+    }
+}
+
+/// Gives every host the ports the scenario's URLs name for it (the environment, and
+/// the values recovery steps write), so that a sealed world listens there too.
+pub(super) fn assign_ports(hosts: &mut [HostSpec], env: &[(String, String)], recovery: Option<&Recovery>) {
+    let mut values: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for step in recovery.map_or(&[][..], |r| &r.steps[..]) {
+        match step {
+            RecoveryStep::Set(vars) => values.extend(vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            RecoveryStep::Replace { var, to, .. } => values.push((var, to)),
+            RecoveryStep::Append { var, value } | RecoveryStep::Prepend { var, value } => values.push((var, value)),
+            _ => {}
+        }
+    }
+    for (var, value) in values {
+        for r in urlref::find(var, value) {
+            if let (Some(port), Some(host)) = (r.port, hosts.iter_mut().find(|h| h.name == r.host))
+                && !matches!(port, 80 | 443)
+                && !host.ports.contains(&port)
+            {
+                host.ports.push(port);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        assert!(valid_host_name("proxy.corp.example"));
+        assert!(valid_host_name("localhost"));
+        assert!(!valid_host_name("https://proxy"));
+        assert!(!valid_host_name("Proxy.example"));
+        assert!(!valid_host_name("a..b"));
+        assert!(!valid_host_name("proxy:8080"));
+    }
+}

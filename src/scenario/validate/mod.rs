@@ -1,0 +1,142 @@
+//! Turning raw scenario files into the validated model, one module per section of the
+//! file. Every check reports at the position of the offending value and keeps going, so
+//! one run shows every problem.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::scenario::LoadContext;
+use crate::scenario::checker::Checker;
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+
+mod cache;
+mod env;
+mod expect;
+mod faults;
+mod hosts;
+mod modules;
+mod recover;
+mod run;
+
+pub use env::{MANAGED_ENV, check_host_refs};
+pub use recover::recovery_step;
+
+/// Default deadline of a go command.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Validates a parsed scenario. `None` when `checker` recorded problems.
+pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+    let dir = checker.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    if raw.name.trim().is_empty() {
+        checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));
+    }
+    let modules = modules::modules(&raw.modules, &dir, checker, ctx);
+    let mut hosts = hosts::hosts(&raw.hosts, &dir, ctx, checker);
+    let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
+    let explicit_network = raw.network.as_ref().map(|n| n.value);
+    let env = env::env(&raw.env, &hosts, explicit_network == Some(RawNetwork::Sealed), checker);
+    let cache = cache::cache(raw.cache.as_ref(), modules.as_ref(), checker);
+    let files = run::files(&raw.files, checker);
+    let run = run::run(&raw.run, modules.as_ref(), checker);
+    let expect = expect::expectation(&raw.expect, &host_names, checker, None);
+    let e = &raw.expect;
+    if e.exit.is_none()
+        && e.diagnosis.is_none()
+        && e.error.is_none()
+        && e.stderr.is_none()
+        && e.stdout.is_none()
+        && e.requests.is_empty()
+        && e.duration.is_none()
+        && e.verified.is_none()
+    {
+        checker.problem(
+            raw.name.pos,
+            "the scenario expects nothing, so it cannot fail",
+            Some("add an expectation, e.g. expect: {exit: failure, diagnosis: proxy.server_error}".into()),
+        );
+    }
+    let recover = raw.recover.as_ref().and_then(|r| recover::recovery(r, &host_names, &dir, checker, ctx));
+    let resolver = env::resolver(raw.resolver.as_ref(), checker);
+    let min_go = raw.min_go.as_ref().and_then(|v| {
+        let release = crate::gobin::parse_release(v);
+        if release.is_none() {
+            checker.problem(v.pos, format!("`{}` is not a go release", v.value), Some("write it like \"1.21\"".into()));
+        }
+        release
+    });
+    if !checker.problems.is_empty() {
+        return None;
+    }
+    hosts::assign_ports(&mut hosts, &env, recover.as_ref());
+    let network = match explicit_network {
+        Some(RawNetwork::Sealed) => NetworkNeed::Sealed("the scenario says `network: sealed`".into()),
+        Some(RawNetwork::Open) => NetworkNeed::Open("the scenario says `network: open`".into()),
+        None => match hosts.iter().find(|h| !h.dns.is_empty()) {
+            Some(h) => {
+                NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
+            }
+            // go-get pages and git remotes name git hosts: only a sealed world resolves them.
+            None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
+                NetworkNeed::Sealed("a git host is reached by its name".into())
+            }
+            // go never sends loopback addresses (open mode's) through a forward proxy.
+            None if hosts.iter().any(|h| matches!(h.kind, HostKind::ForwardProxy(_)))
+                || env.iter().any(|(k, _)| env::FORWARD_PROXY_VARS.contains(&k.as_str())) =>
+            {
+                NetworkNeed::Sealed(
+                    "go uses a forward proxy only for host names, never for open mode's loopback addresses".into(),
+                )
+            }
+            None => match cache
+                .faults
+                .iter()
+                .find(|f| matches!(f, CacheFaultSpec::ReadOnly(_) | CacheFaultSpec::DiskFull(_)))
+            {
+                Some(f) => NetworkNeed::Sealed(format!(
+                    "cache fault `{}` mounts a filesystem, which only the sealed namespaces allow",
+                    f.name()
+                )),
+                None => NetworkNeed::Any,
+            },
+        },
+    };
+    if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
+        checker.problem(
+            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            format!("host `{}` has DNS faults, which need `network: sealed`", h.name),
+            Some("open mode has no resolver: go is given addresses".into()),
+        );
+        return None;
+    }
+    let seed = raw.seed.unwrap_or_else(|| {
+        let digest = Sha256::digest(raw.name.as_bytes());
+        u64::from_le_bytes(digest[..8].try_into().expect("sha256 has 8 bytes"))
+    });
+    let trust = raw
+        .trust
+        .as_ref()
+        .map_or_else(|| vec![crate::pki::Authority::Scenario], |t| t.iter().map(|a| a.value).collect());
+    Some(Scenario {
+        name: raw.name.value.clone(),
+        source: checker.source.clone(),
+        playbook_dirs: ctx.playbook_dirs.clone(),
+        network,
+        resolver,
+        min_go,
+        trust,
+        about: raw.about.clone(),
+        file: checker.file.clone(),
+        seed,
+        modules: modules?,
+        hosts,
+        env,
+        cache,
+        files,
+        run: run?,
+        expect,
+        recover,
+    })
+}

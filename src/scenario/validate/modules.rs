@@ -1,0 +1,99 @@
+//! `modules:`: fixture files and directories, `$GOROOT/` paths, modules made up inline.
+
+use std::path::Path;
+
+use crate::fixture::ModuleSet;
+use crate::scenario::LoadContext;
+use crate::scenario::at::At;
+use crate::scenario::checker::Checker;
+use crate::scenario::diag::closest;
+use crate::scenario::raw::*;
+
+pub(super) fn modules(
+    list: &[At<RawModuleSource>],
+    dir: &Path,
+    checker: &mut Checker,
+    ctx: &LoadContext,
+) -> Option<ModuleSet> {
+    let mut paths = Vec::new();
+    let mut set = Vec::new();
+    let mut ok = true;
+    for entry in list {
+        let text = match &entry.value {
+            RawModuleSource::Fixtures(text) => text,
+            RawModuleSource::Inline(inline) => {
+                let Some((path, version)) =
+                    inline.module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                else {
+                    checker.problem(
+                        inline.module.pos,
+                        format!("`{}` is not path@version", inline.module.value),
+                        Some("for example corp.example/lib@v1.0.0".into()),
+                    );
+                    ok = false;
+                    continue;
+                };
+                let how = crate::fixture::synth::Synthesis {
+                    declares: inline.declares.clone(),
+                    variant: inline.variant.clone(),
+                };
+                match crate::fixture::synth::synthesize(path, version, &how) {
+                    Ok(m) => set.push(std::sync::Arc::new(m)),
+                    Err(e) => {
+                        ok = false;
+                        checker.problem(inline.module.pos, e.to_string(), None);
+                    }
+                }
+                continue;
+            }
+        };
+        let resolved = if let Some(rest) = text.strip_prefix("$GOROOT/") {
+            match ctx.goroot() {
+                Some(goroot) => goroot.join(rest),
+                None => {
+                    checker.problem(
+                        entry.pos,
+                        "`$GOROOT/` is used but no go toolchain was found to ask for GOROOT",
+                        Some("install go, or pass --go / set MODCHAOS_GO".into()),
+                    );
+                    continue;
+                }
+            }
+        } else {
+            dir.join(text)
+        };
+        if !resolved.exists() {
+            let help = nearby_name(&resolved).map(|n| format!("did you mean `{n}`?")).unwrap_or_else(|| "module fixtures are txtar files (Go's cmd/go/testdata/mod format), named like rsc.io_quote_v1.5.2.txt".into());
+            checker.problem(entry.pos, format!("fixture file not found: {}", resolved.display()), Some(help));
+            continue;
+        }
+        paths.push((entry.pos, resolved));
+    }
+    for (pos, path) in &paths {
+        match ModuleSet::load(std::slice::from_ref(path)) {
+            Ok(loaded) => set.extend(loaded.set.iter().cloned()),
+            Err(e) => {
+                ok = false;
+                checker.problem(*pos, e.to_string(), None);
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    match ModuleSet::from_modules(set) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            checker.problem(list.first().map(|m| m.pos).unwrap_or_default(), e.to_string(), None);
+            None
+        }
+    }
+}
+
+/// The closest existing file name next to a missing path.
+pub(super) fn nearby_name(missing: &Path) -> Option<String> {
+    let name = missing.file_name()?.to_str()?;
+    let entries: Vec<String> =
+        std::fs::read_dir(missing.parent()?).ok()?.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    closest(name, entries.iter().map(String::as_str)).map(str::to_string)
+}

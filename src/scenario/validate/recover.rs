@@ -1,0 +1,199 @@
+//! `recover:`: a playbook and inline steps, with `${param}`s substituted.
+
+use std::path::Path;
+
+use super::env::{MANAGED_ENV, valid_env_name};
+use super::expect::expectation;
+use crate::scenario::LoadContext;
+use crate::scenario::at::At;
+use crate::scenario::checker::Checker;
+use crate::scenario::diag::suggest;
+use crate::scenario::model::*;
+use crate::scenario::playbook;
+use crate::scenario::raw::*;
+
+pub(super) fn recovery(
+    raw: &RawRecover,
+    hosts: &[String],
+    dir: &Path,
+    checker: &mut Checker,
+    ctx: &LoadContext,
+) -> Option<Recovery> {
+    let mut steps = Vec::new();
+    let mut playbook_name = None;
+    if let Some(name) = &raw.playbook {
+        playbook_name = Some(name.value.clone());
+        match playbook::resolve(name, dir, &ctx.playbook_dirs) {
+            Ok(source) => match playbook::load(&source) {
+                Ok(book) => {
+                    let mut book_checker = Checker::new(&book.path, book.source.clone());
+                    let params: Vec<(String, String)> =
+                        raw.with.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
+                    for (k, _) in raw.with.iter() {
+                        if !book.params.iter().any(|p| p == &k.value) {
+                            checker.problem(
+                                k.pos,
+                                format!("playbook `{}` has no parameter `{}`", name.value, k.value),
+                                Some(suggest(k, book.params.iter().map(String::as_str), "parameters")),
+                            );
+                        }
+                    }
+                    for p in &book.params {
+                        if !raw.with.iter().any(|(k, _)| &k.value == p) {
+                            checker.problem(
+                                name.pos,
+                                format!("playbook `{}` needs parameter `{p}`", name.value),
+                                Some(format!("add with: {{{p}: ...}}")),
+                            );
+                        }
+                    }
+                    for step in &book.raw.steps {
+                        if let Some(s) = recovery_step(step, &params, hosts, &mut book_checker) {
+                            steps.push(s);
+                        }
+                    }
+                    checker.problems.extend(book_checker.problems);
+                }
+                Err(problems) => checker.problems.extend(problems),
+            },
+            Err(help) => checker.problem(name.pos, format!("no playbook named `{}`", name.value), Some(help)),
+        }
+    } else if !raw.with.0.is_empty() {
+        checker.problem(raw.with.0[0].0.pos, "`with` gives playbook parameters, but no playbook is named", None);
+    }
+    for step in &raw.steps {
+        if let Some(s) = recovery_step(step, &[], hosts, checker) {
+            steps.push(s);
+        }
+    }
+    let default_expect = RawExpect::default();
+    let expect = expectation(raw.expect.as_ref().unwrap_or(&default_expect), hosts, checker, Some(()));
+    Some(Recovery { playbook: playbook_name, steps, expect })
+}
+
+/// Converts one step, substituting `${param}`s.
+pub fn recovery_step(
+    raw: &At<RawRecoveryStep>,
+    params: &[(String, String)],
+    hosts: &[String],
+    checker: &mut Checker,
+) -> Option<RecoveryStep> {
+    let mut bad_param = None;
+    let mut s = |text: &str| {
+        substitute(text, params).unwrap_or_else(|unknown| {
+            bad_param.get_or_insert(unknown);
+            text.to_string()
+        })
+    };
+    let var_ok = |var: &At<String>, checker: &mut Checker| {
+        if !valid_env_name(var) || MANAGED_ENV.contains(&var.as_str()) {
+            checker.problem(
+                var.pos,
+                format!("`{}` cannot be changed by a recovery step", var.value),
+                Some("name an environment variable the scenario may set".into()),
+            );
+        }
+    };
+    let step = match &raw.value {
+        RawRecoveryStep::Set(vars) => {
+            for (k, _) in vars.iter() {
+                var_ok(k, checker);
+            }
+            RecoveryStep::Set(vars.iter().map(|(k, v)| (k.value.clone(), s(v))).collect())
+        }
+        RawRecoveryStep::Unset(vars) => {
+            for k in vars {
+                var_ok(k, checker);
+            }
+            RecoveryStep::Unset(vars.iter().map(|k| k.value.clone()).collect())
+        }
+        RawRecoveryStep::Replace { var, from, to } => {
+            var_ok(var, checker);
+            if from.is_empty() {
+                checker.problem(raw.pos, "`from` is empty", None);
+            }
+            RecoveryStep::Replace { var: var.value.clone(), from: s(from), to: s(to) }
+        }
+        RawRecoveryStep::Append { var, value } => {
+            var_ok(var, checker);
+            RecoveryStep::Append { var: var.value.clone(), value: s(value) }
+        }
+        RawRecoveryStep::Prepend { var, value } => {
+            var_ok(var, checker);
+            RecoveryStep::Prepend { var: var.value.clone(), value: s(value) }
+        }
+        RawRecoveryStep::Netrc { host, login, password } => {
+            let host_name = s(host);
+            if !hosts.contains(&host_name) {
+                checker.problem(
+                    host.pos,
+                    format!("host `{host_name}` is not declared"),
+                    Some(suggest(&host_name, hosts.iter().map(String::as_str), "hosts")),
+                );
+            }
+            RecoveryStep::Netrc { host: host_name, login: s(login), password: s(password) }
+        }
+        RawRecoveryStep::CleanCache(_) => RecoveryStep::CleanCache,
+        RawRecoveryStep::ReleaseLocks(_) => RecoveryStep::ReleaseLocks,
+        RawRecoveryStep::MoveCache(_) => RecoveryStep::MoveCache,
+        RawRecoveryStep::Trust(cas) => {
+            let mut authorities = Vec::new();
+            for ca in cas {
+                let name = s(ca);
+                match crate::pki::Authority::ALL.iter().find(|a| a.name() == name) {
+                    Some(a) => authorities.push(*a),
+                    None => checker.problem(
+                        ca.pos,
+                        format!("unknown certificate authority `{name}`"),
+                        Some(suggest(&name, crate::pki::Authority::ALL.iter().map(|a| a.name()), "authorities")),
+                    ),
+                }
+            }
+            RecoveryStep::Trust(authorities)
+        }
+    };
+    if let Some(unknown) = bad_param {
+        checker.problem(
+            raw.pos,
+            format!("`${{{unknown}}}` is not a parameter of this playbook"),
+            Some("declare it under params: and pass it with with:".into()),
+        );
+        return None;
+    }
+    Some(step)
+}
+
+/// Replaces `${name}` by its value; the error names the first unknown parameter.
+pub(super) fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        match params.iter().find(|(k, _)| k == name) {
+            Some((_, v)) => out.push_str(v),
+            None => return Err(name.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitution_replaces_known_and_reports_unknown() {
+        let params = [("mirror".to_string(), "https://m.example".to_string())];
+        assert_eq!(substitute("a|${mirror}", &params).unwrap(), "a|https://m.example");
+        assert_eq!(substitute("${nope}", &params).unwrap_err(), "nope");
+        assert_eq!(substitute("no params", &params).unwrap(), "no params");
+    }
+}

@@ -1,0 +1,106 @@
+//! What a suite tells the outside world: the suite's start and end, each run's progress
+//! (from the runner), and each scenario's judged report. The suite only emits these;
+//! reporters (terminal, JSON journal, …) only consume them.
+
+use serde::{Deserialize, Serialize};
+
+use super::Summary;
+use crate::judge::ScenarioReport;
+use crate::runner::events::{NoEvents, Progress, ProgressSink};
+use crate::vocab::{Exit, Phase};
+
+/// One thing that happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A suite is starting.
+    SuiteStarted {
+        /// Number of scenarios selected.
+        scenarios: usize,
+        /// Concurrent scenarios.
+        jobs: usize,
+        /// The go binary.
+        go: String,
+        /// Its version.
+        go_version: String,
+        /// How scenarios get their network.
+        #[serde(default)]
+        network: String,
+    },
+    /// A scenario is starting.
+    ScenarioStarted {
+        /// Its name.
+        name: String,
+        /// Its file.
+        file: String,
+    },
+    /// A go command is starting.
+    CommandStarted {
+        /// The scenario.
+        scenario: String,
+        /// Run, recovery or verification.
+        phase: Phase,
+        /// The command line.
+        command: String,
+    },
+    /// A go command ended.
+    CommandFinished {
+        /// The scenario.
+        scenario: String,
+        /// Run, recovery or verification.
+        phase: Phase,
+        /// The command line.
+        command: String,
+        /// How it ended.
+        exit: Exit,
+        /// How long it took.
+        duration_ms: f64,
+    },
+    /// A scenario ended.
+    ScenarioFinished {
+        /// Its full report.
+        report: Box<ScenarioReport>,
+    },
+    /// The suite ended.
+    SuiteFinished {
+        /// Totals.
+        summary: Summary,
+    },
+}
+
+/// Receives events. Implementations must be cheap: the runner calls them inline.
+pub trait EventSink: Send + Sync {
+    /// Handles one event.
+    fn emit(&self, event: &Event);
+}
+
+impl EventSink for NoEvents {
+    fn emit(&self, _: &Event) {}
+}
+
+impl From<Progress> for Event {
+    fn from(progress: Progress) -> Event {
+        match progress {
+            Progress::ScenarioStarted { name, file } => Event::ScenarioStarted { name, file },
+            Progress::CommandStarted { scenario, phase, command } => Event::CommandStarted { scenario, phase, command },
+            Progress::CommandFinished { scenario, phase, command, exit, duration_ms } => {
+                Event::CommandFinished { scenario, phase, command, exit, duration_ms }
+            }
+        }
+    }
+}
+
+/// A run's progress passed on to an event sink.
+pub struct Forward<'a>(pub &'a dyn EventSink);
+
+impl ProgressSink for Forward<'_> {
+    fn progress(&self, progress: &Progress) {
+        self.0.emit(&Event::from(progress.clone()));
+    }
+}
+
+impl<F: Fn(&Event) + Send + Sync> EventSink for F {
+    fn emit(&self, event: &Event) {
+        self(event)
+    }
+}
