@@ -183,7 +183,7 @@ struct RunArgs {
     toxics: ToxicBackend,
 }
 
-fn parse_toxics(text: &str) -> Result<ToxicBackend, String> {
+fn parse_toxics(text: &str) -> Result<ToxicBackend, modchaos::fault::toxiproxy::BackendSpecError> {
     text.parse()
 }
 

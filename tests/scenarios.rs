@@ -34,7 +34,7 @@ fn main() {
         let need = load(&file, &ctx).map(|s| s.network).unwrap_or_default();
         let open = go.as_ref().ok().map(|go| RunOptions::open(go.clone(), "this is the open-mode trial"));
         if !matches!(need, NetworkNeed::Open(_)) {
-            let options = sealed.clone().and_then(Result::ok);
+            let options = sealed.as_ref().and_then(|s| s.as_ref().ok()).cloned();
             trials.push(trial(format!("sealed/{name}"), file.clone(), options));
         }
         if !matches!(need, NetworkNeed::Sealed(_)) {

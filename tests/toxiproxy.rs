@@ -105,7 +105,7 @@ fn main() {
 }
 
 fn url_backend(url: &str) -> Result<ToxicBackend, String> {
-    format!("toxiproxy={url}").parse()
+    format!("toxiproxy={url}").parse().map_err(|e: modchaos::fault::toxiproxy::BackendSpecError| e.to_string())
 }
 
 fn runtime() -> tokio::runtime::Runtime {

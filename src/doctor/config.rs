@@ -84,10 +84,14 @@ pub fn redact(value: &str) -> String {
     USERINFO.replace_all(value, "${1}:xxxxx@").into_owned()
 }
 
+/// `go env -json` printed something else than a JSON object.
+#[derive(Debug, thiserror::Error)]
+#[error("go env -json printed no JSON object: {0}")]
+pub struct NotGoEnv(#[from] serde_json::Error);
+
 /// Parses `go env -json` output: an object of strings (anything else kept as its JSON).
-pub fn parse_go_env(stdout: &str) -> Result<BTreeMap<String, String>, String> {
-    let map: BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(stdout.trim()).map_err(|e| format!("go env -json printed no JSON object: {e}"))?;
+pub fn parse_go_env(stdout: &str) -> Result<BTreeMap<String, String>, NotGoEnv> {
+    let map: BTreeMap<String, serde_json::Value> = serde_json::from_str(stdout.trim())?;
     Ok(map
         .into_iter()
         .map(|(k, v)| {

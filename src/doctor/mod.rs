@@ -164,7 +164,7 @@ struct Collected {
 async fn collect(go: &Path, cwd: &Path, stop: &watch::Receiver<bool>) -> Result<Collected, std::io::Error> {
     let mut c = Collected::default();
     let as_env = |out: Result<String, HelperError>| match out {
-        Ok(stdout) => config::parse_go_env(&stdout).map_err(HelperError::Failed),
+        Ok(stdout) => config::parse_go_env(&stdout).map_err(|e| HelperError::Failed(e.to_string())),
         Err(e) => Err(e),
     };
     match helper(go, &["version"], cwd, stop).await {

@@ -10,20 +10,25 @@ use serde_json::{Map, Value};
 
 use crate::fixture::semver;
 
+/// Why go would refuse a proxy's `.info` (so no download could have succeeded).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInfo(String);
+
 /// Re-encodes a proxy's `.info` for `version` the way `modfetch.writeDiskStat` does.
 /// The error says why go would have refused the `.info` (so no download could have
 /// succeeded).
-pub fn canonical(info: &[u8], version: &str) -> Result<String, String> {
-    let value: Value = serde_json::from_slice(info).map_err(|e| format!("invalid JSON: {e}"))?;
+pub fn canonical(info: &[u8], version: &str) -> Result<String, BadInfo> {
+    let value: Value = serde_json::from_slice(info).map_err(|e| BadInfo(format!("invalid JSON: {e}")))?;
     let empty = Map::new();
     let object = match &value {
         Value::Object(o) => o,
         Value::Null => &empty,
-        _ => return Err("not a JSON object".into()),
+        _ => return Err(BadInfo("not a JSON object".into())),
     };
     let stated = string_field(object, "Version")?.unwrap_or_default();
     if stated != version {
-        return Err(format!("it names version {stated:?}, not {version}"));
+        return Err(BadInfo(format!("it names version {stated:?}, not {version}")));
     }
     let time = match string_field(object, "Time")? {
         Some(t) => canonical_time(&t)?,
@@ -52,7 +57,7 @@ pub fn canonical(info: &[u8], version: &str) -> Result<String, String> {
             }
             out.push('}');
         }
-        Some(_) => return Err("Origin is not a JSON object".into()),
+        Some(_) => return Err(BadInfo("Origin is not a JSON object".into())),
     }
     out.push('}');
     Ok(out)
@@ -64,22 +69,22 @@ fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
-fn string_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, String> {
+fn string_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, BadInfo> {
     match field(object, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("{name} is {other}, not a string")),
+        Some(other) => Err(BadInfo(format!("{name} is {other}, not a string"))),
     }
 }
 
 /// Go's strict RFC 3339 parse followed by an RFC3339Nano format: `,` fractions become
 /// `.`, fractions are cut to nanoseconds and lose trailing zeros, a zero offset is `Z`.
-pub fn canonical_time(text: &str) -> Result<String, String> {
+pub fn canonical_time(text: &str) -> Result<String, BadInfo> {
     static RFC3339: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]+))?(Z|[+-]([0-9]{2}):([0-9]{2}))$")
             .expect("RFC 3339 pattern compiles")
     });
-    let bad = |why: &str| Err(format!("time {text:?}: {why}"));
+    let bad = |why: &str| Err(BadInfo(format!("time {text:?}: {why}")));
     let Some(c) = RFC3339.captures(text) else {
         return bad("not RFC 3339");
     };
@@ -190,7 +195,7 @@ mod tests {
 
     #[test]
     fn infos_go_would_refuse_are_errors() {
-        assert!(canonical(b"{\"Version\":\"v1.0.1\"}", "v1.0.0").unwrap_err().contains("v1.0.1"));
+        assert!(canonical(b"{\"Version\":\"v1.0.1\"}", "v1.0.0").unwrap_err().to_string().contains("v1.0.1"));
         assert!(canonical(b"[]", "v1.0.0").is_err());
         assert!(canonical(b"{\"Version\":\"v1.0.0\",\"Time\":3}", "v1.0.0").is_err());
         assert_eq!(

@@ -18,6 +18,41 @@ use crate::world::cache::CachePrepared;
 use crate::world::sandbox::Sandbox;
 use crate::world::{HostMap, World};
 
+/// What stopped the harness before a run ended (the run's record keeps its text as the
+/// reason the scenario failed).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A go command could not be started.
+    #[error("cannot run `{command}`: {source}")]
+    Go {
+        /// The command line.
+        command: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The scenario has no go command.
+    #[error("the scenario has no go command")]
+    NoCommand,
+    /// The work module could not be written.
+    #[error("cannot write the work module: {0}")]
+    WorkModule(std::io::Error),
+    /// The fakes could not start.
+    #[error("cannot start the fake hosts: {0}")]
+    World(std::io::Error),
+    /// The module cache could not be put into the scenario's state.
+    #[error("cannot prepare the module cache: {0}")]
+    Cache(#[from] crate::world::cache::CacheSetupError),
+    /// go's trust bundle could not be written.
+    #[error("cannot write the trust bundle: {0}")]
+    Trust(std::io::Error),
+    /// A recovery step could not be applied.
+    #[error("cannot apply the recovery: {0}")]
+    Recovery(std::io::Error),
+    /// The toxiproxy server failed the world.
+    #[error("the toxiproxy backend failed: {}", .0.join("; "))]
+    Toxiproxy(Vec<String>),
+}
+
 /// Proxy variables: when a scenario sets none, all point at the world's guard.
 const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
@@ -60,7 +95,12 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    async fn run_steps(&mut self, steps: &[GoStep], phase: Phase, config: &ClientConfig) -> Result<GoOutcome, String> {
+    async fn run_steps(
+        &mut self,
+        steps: &[GoStep],
+        phase: Phase,
+        config: &ClientConfig,
+    ) -> Result<GoOutcome, RunError> {
         self.world.log.set_phase(phase);
         let go_env = go_env(self.sandbox, config, &self.world.map);
         let mut last = None;
@@ -79,11 +119,11 @@ impl Ctx<'_> {
                 timeout: step.timeout,
                 inspect_cache: Some(&config.modcache),
             };
-            let outcome = gocmd::run(&inv).await.map_err(|e| format!("cannot run `{command}`: {e}"))?;
+            let outcome = gocmd::run(&inv).await.map_err(|source| RunError::Go { command: command.clone(), source })?;
             self.finished(phase, command, &outcome);
             last = Some(outcome);
         }
-        last.ok_or_else(|| "the scenario has no go command".to_string())
+        last.ok_or(RunError::NoCommand)
     }
 
     /// Reports and records a go command that ended.
@@ -173,7 +213,7 @@ pub async fn run_here(
         Ok(sandbox) => {
             record.sandbox = Some(sandbox.paths.root.display().to_string());
             if let Err(reason) = run_in(scenario, options, mode, sink, &sandbox, &mut record).await {
-                record.reason = Some(reason);
+                record.reason = Some(reason.to_string());
             }
             let root = sandbox.paths.root.clone();
             match sandbox.remove() {
@@ -194,11 +234,9 @@ async fn run_in(
     sink: &dyn ProgressSink,
     sandbox: &Sandbox,
     record: &mut RunRecord,
-) -> Result<(), String> {
-    sandbox.write_work_files(&scenario.files).map_err(|e| format!("cannot write the work module: {e}"))?;
-    let mut world = World::start_with(scenario, mode, &options.toxics)
-        .await
-        .map_err(|e| format!("cannot start the fake hosts: {e}"))?;
+) -> Result<(), RunError> {
+    sandbox.write_work_files(&scenario.files).map_err(RunError::WorkModule)?;
+    let mut world = World::start_with(scenario, mode, &options.toxics).await.map_err(RunError::World)?;
     record.hosts = world.map.describe();
     let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
 
@@ -208,10 +246,9 @@ async fn run_in(
         modcache: sandbox.paths.modcache.clone(),
     };
     // Kept until the scenario ends: lock holders live, mounts stay.
-    let _cache = CachePrepared::apply(&scenario.cache, &scenario.modules, &config.modcache)
-        .map_err(|e| format!("cannot prepare the module cache: {e}"))?;
+    let _cache = CachePrepared::apply(&scenario.cache, &scenario.modules, &config.modcache)?;
     record.cache = _cache.descriptions.clone();
-    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(|e| format!("cannot write the trust bundle: {e}"))?;
+    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
     let outcome = match ctx.run_steps(&scenario.run, Phase::Run, &config).await {
         Ok(o) => o,
         Err(e) => {
@@ -230,12 +267,12 @@ async fn run_in(
             Ok(steps) => steps,
             Err(e) => {
                 record.commands = ctx.commands;
-                return Err(format!("cannot apply the recovery: {e}"));
+                return Err(RunError::Recovery(e));
             }
         };
         if let Err(e) = sandbox.write_trust(&world.pki.bundle(&config.trust)) {
             record.commands = ctx.commands;
-            return Err(format!("cannot write the trust bundle: {e}"));
+            return Err(RunError::Trust(e));
         }
         let outcome = match ctx.run_steps(&scenario.run, Phase::Recover, &config).await {
             Ok(o) => o,
@@ -255,7 +292,7 @@ async fn run_in(
     record.commands = ctx.commands;
     let problems = world.stop().await;
     if !problems.is_empty() {
-        return Err(format!("the toxiproxy backend failed: {}", problems.join("; ")));
+        return Err(RunError::Toxiproxy(problems));
     }
     Ok(())
 }

@@ -44,7 +44,7 @@ impl Checker {
             }
             Ok(d) => Some(d),
             Err(e) => {
-                self.problem(at.pos, e, Some(duration::HELP.into()));
+                self.problem(at.pos, e.to_string(), Some(duration::HELP.into()));
                 None
             }
         }
@@ -77,7 +77,7 @@ impl Checker {
         match duration::parse(at) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.problem(at.pos, e, Some(duration::HELP.into()));
+                self.problem(at.pos, e.to_string(), Some(duration::HELP.into()));
                 None
             }
         }

@@ -2,13 +2,30 @@
 
 use std::time::Duration;
 
+/// Why a text is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// A bare number: seconds or milliseconds? Scenario files must say.
+    #[error("`{0}` has no unit")]
+    NoUnit(String),
+    /// Not a duration at all.
+    #[error("`{text}` is not a duration ({reason})")]
+    Invalid {
+        /// The text.
+        text: String,
+        /// What the parser said.
+        reason: String,
+    },
+}
+
 /// Parses a human duration; the error says what is accepted.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if trimmed.chars().all(|c| c.is_ascii_digit()) && !trimmed.is_empty() {
-        return Err(format!("`{trimmed}` has no unit"));
+        return Err(DurationError::NoUnit(trimmed.to_string()));
     }
-    humantime::parse_duration(trimmed).map_err(|e| format!("`{trimmed}` is not a duration ({e})"))
+    humantime::parse_duration(trimmed)
+        .map_err(|e| DurationError::Invalid { text: trimmed.to_string(), reason: e.to_string() })
 }
 
 /// What the error help line says about durations.
@@ -22,7 +39,7 @@ mod tests {
     fn accepts_units_and_rejects_bare_numbers() {
         assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse("1m 30s").unwrap(), Duration::from_secs(90));
-        assert!(parse("20").unwrap_err().contains("no unit"));
+        assert!(parse("20").unwrap_err().to_string().contains("no unit"));
         assert!(parse("soon").is_err());
         assert!(parse("").is_err());
     }

@@ -66,13 +66,30 @@ pub fn search_dirs(scenario_dir: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// Finds playbook `name`: a file in [`search_dirs`], else a built-in one. The error is
-/// a help line (the closest name, or where it looked).
-pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PlaybookSource, String> {
+/// Why no playbook has a name; its text is a help line (the closest name, or where it
+/// looked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The name cannot be a playbook's.
+    #[error("playbook names are lower-case words joined by '-' (the file name without .yaml)")]
+    BadName,
+    /// There is no playbook anywhere.
+    #[error("no playbooks/ directory was found beside the scenario or above it")]
+    NoDirectory,
+    /// The directories looked in hold no playbook at all.
+    #[error("looked in {}", .0.join(", "))]
+    Empty(Vec<String>),
+    /// Playbooks exist, but not this one: the closest names.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// Finds playbook `name`: a file in [`search_dirs`], else a built-in one.
+pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PlaybookSource, ResolveError> {
     let dirs = search_dirs(scenario_dir, extra);
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
-        return Err("playbook names are lower-case words joined by '-' (the file name without .yaml)".into());
+        return Err(ResolveError::BadName);
     }
     for dir in &dirs {
         for ext in ["yaml", "yml"] {
@@ -89,13 +106,9 @@ pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Res
     known.extend(BUILTIN.iter().map(|(n, _)| n.to_string()));
     if known.is_empty() {
         let looked: Vec<String> = dirs.iter().filter(|d| d.is_dir()).map(|d| d.display().to_string()).collect();
-        return Err(if looked.is_empty() {
-            "no playbooks/ directory was found beside the scenario or above it".into()
-        } else {
-            format!("looked in {}", looked.join(", "))
-        });
+        return Err(if looked.is_empty() { ResolveError::NoDirectory } else { ResolveError::Empty(looked) });
     }
-    Err(suggest(name, known.iter().map(String::as_str), "playbooks"))
+    Err(ResolveError::Unknown(suggest(name, known.iter().map(String::as_str), "playbooks")))
 }
 
 /// Names of the playbooks in `dir`.

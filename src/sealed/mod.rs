@@ -25,21 +25,41 @@ pub struct SealedSupport {
     pub with_pid: bool,
 }
 
+/// Why sealed runs do not work on this machine.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The probe program could not be started.
+    #[error("cannot run {}: {source}", helper.display())]
+    Spawn {
+        /// The program.
+        helper: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The kernel refused the namespaces; what the probe said (or its exit status).
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// Finds out whether sealed runs work here, by running `helper` as a probe: first with
 /// a pid namespace, then without. The error says what the kernel refused.
-pub fn probe(helper: &Path) -> Result<SealedSupport, String> {
-    let attempt = |with_pid: bool| -> Result<(), String> {
+pub fn probe(helper: &Path) -> Result<SealedSupport, ProbeError> {
+    let attempt = |with_pid: bool| -> Result<(), ProbeError> {
         let output = std::process::Command::new(helper)
             .arg(PROBE_ARG)
             .arg(if with_pid { "pid" } else { "nopid" })
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| format!("cannot run {}: {e}", helper.display()))?;
+            .map_err(|source| ProbeError::Spawn { helper: helper.to_path_buf(), source })?;
         if output.status.success() {
             Ok(())
         } else {
             let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
-            Err(if said.is_empty() { format!("the namespace probe failed ({})", output.status) } else { said })
+            Err(ProbeError::Refused(if said.is_empty() {
+                format!("the namespace probe failed ({})", output.status)
+            } else {
+                said
+            }))
         }
     };
     match attempt(true) {

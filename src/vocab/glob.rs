@@ -11,15 +11,32 @@ pub struct PathGlob {
     matcher: GlobMatcher,
 }
 
+/// Why a pattern is not a glob.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlobError {
+    /// The glob syntax is wrong (what globset said).
+    #[error("{0}")]
+    Syntax(String),
+    /// A DNS name pattern with a `/`.
+    #[error("a DNS name pattern cannot contain '/'")]
+    SlashInName,
+    /// A DNS name pattern with nothing in it.
+    #[error("empty DNS name pattern")]
+    EmptyName,
+}
+
 impl PathGlob {
     /// Compiles `pattern`; the error explains what is wrong with it.
-    pub fn new(pattern: &str) -> Result<PathGlob, String> {
+    pub fn new(pattern: &str) -> Result<PathGlob, GlobError> {
         let effective = if pattern.starts_with('/') || pattern.starts_with("**") {
             pattern.to_string()
         } else {
             format!("**/{pattern}")
         };
-        let glob = GlobBuilder::new(&effective).literal_separator(true).build().map_err(|e| e.kind().to_string())?;
+        let glob = GlobBuilder::new(&effective)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| GlobError::Syntax(e.kind().to_string()))?;
         Ok(PathGlob { pattern: pattern.to_string(), matcher: glob.compile_matcher() })
     }
 
@@ -29,9 +46,9 @@ impl PathGlob {
     /// trailing dot (`Proxy.Corp.Example.` is the name `proxy.corp.example`), because
     /// that is how DNS compares names; `**` means `*`; a `/` is refused, since no name
     /// contains one.
-    pub fn name(pattern: &str) -> Result<PathGlob, String> {
+    pub fn name(pattern: &str) -> Result<PathGlob, GlobError> {
         if pattern.contains('/') {
-            return Err("a DNS name pattern cannot contain '/'".into());
+            return Err(GlobError::SlashInName);
         }
         let mut effective = pattern.strip_suffix('.').unwrap_or(pattern).to_ascii_lowercase();
         // `**` only means something across `/`; in a name it is a plain `*` (globset
@@ -40,13 +57,13 @@ impl PathGlob {
             effective = effective.replace("**", "*");
         }
         if effective.is_empty() {
-            return Err("empty DNS name pattern".into());
+            return Err(GlobError::EmptyName);
         }
         let glob = GlobBuilder::new(&effective)
             .literal_separator(true)
             .case_insensitive(true)
             .build()
-            .map_err(|e| e.kind().to_string())?;
+            .map_err(|e| GlobError::Syntax(e.kind().to_string()))?;
         Ok(PathGlob { pattern: pattern.to_string(), matcher: glob.compile_matcher() })
     }
 

@@ -343,23 +343,28 @@ fn remove_write_bits(root: &Path) -> Result<(), FaultError> {
     std::fs::set_permissions(root, std::fs::Permissions::from_mode(mode & !0o222)).map_err(io(root))
 }
 
+/// Why a cached zip's checksum cannot be damaged: what is wrong with the zip.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NotAZip(&'static str);
+
 /// Flips the lowest bit of the first central directory entry's CRC-32 (the CRC Go's
 /// archive/zip checks after reading the entry), avoiding a result of 0, which means
 /// "unchecked".
-fn flip_first_crc(zip: &mut [u8]) -> Result<(), String> {
+fn flip_first_crc(zip: &mut [u8]) -> Result<(), NotAZip> {
     const EOCD: &[u8] = b"PK\x05\x06";
     const CENTRAL: &[u8] = b"PK\x01\x02";
-    let end = zip.windows(4).rposition(|w| w == EOCD).ok_or("no end of central directory record")?;
+    let end = zip.windows(4).rposition(|w| w == EOCD).ok_or(NotAZip("no end of central directory record"))?;
     let entries = u16::from_le_bytes([zip[end + 10], zip[end + 11]]);
     if entries == 0 {
-        return Err("the zip has no entries".into());
+        return Err(NotAZip("the zip has no entries"));
     }
-    let offset = zip.get(end + 16..end + 20).ok_or("truncated end record")?;
+    let offset = zip.get(end + 16..end + 20).ok_or(NotAZip("truncated end record"))?;
     let offset = u32::from_le_bytes([offset[0], offset[1], offset[2], offset[3]]) as usize;
     if zip.get(offset..offset + 4) != Some(CENTRAL) {
-        return Err("the central directory offset does not point at an entry".into());
+        return Err(NotAZip("the central directory offset does not point at an entry"));
     }
-    let crc = zip.get_mut(offset + 16..offset + 20).ok_or("truncated central directory entry")?;
+    let crc = zip.get_mut(offset + 16..offset + 20).ok_or(NotAZip("truncated central directory entry"))?;
     let old = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
     let new = if old ^ 1 == 0 { old ^ 2 } else { old ^ 1 };
     crc.copy_from_slice(&new.to_le_bytes());

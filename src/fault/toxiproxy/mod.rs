@@ -44,18 +44,29 @@ impl ToxicBackend {
     }
 }
 
+/// Why a `--toxics` value names no backend.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BackendSpecError {
+    /// Neither `in-process` nor `toxiproxy[=URL]`.
+    #[error("`{0}`: expected `in-process` or `toxiproxy=http://HOST:PORT`")]
+    Unknown(String),
+    /// The toxiproxy URL is unusable.
+    #[error("{0}")]
+    Url(String),
+}
+
 impl FromStr for ToxicBackend {
-    type Err = String;
+    type Err = BackendSpecError;
 
     /// `in-process`, `toxiproxy` (at [`DEFAULT_URL`]) or `toxiproxy=URL`.
-    fn from_str(text: &str) -> Result<ToxicBackend, String> {
+    fn from_str(text: &str) -> Result<ToxicBackend, BackendSpecError> {
+        let client =
+            |url: &str| Client::new(url).map(ToxicBackend::Toxiproxy).map_err(|e| BackendSpecError::Url(e.to_string()));
         match text.split_once('=') {
             None if text == "in-process" => Ok(ToxicBackend::InProcess),
-            None if text == "toxiproxy" => {
-                Client::new(DEFAULT_URL).map(ToxicBackend::Toxiproxy).map_err(|e| e.to_string())
-            }
-            Some(("toxiproxy", url)) => Client::new(url).map(ToxicBackend::Toxiproxy).map_err(|e| e.to_string()),
-            _ => Err(format!("`{text}`: expected `in-process` or `toxiproxy=http://HOST:PORT`")),
+            None if text == "toxiproxy" => client(DEFAULT_URL),
+            Some(("toxiproxy", url)) => client(url),
+            _ => Err(BackendSpecError::Unknown(text.to_string())),
         }
     }
 }
@@ -70,7 +81,13 @@ mod tests {
         let tp: ToxicBackend = "toxiproxy=http://127.0.0.1:9000".parse().unwrap();
         assert_eq!(tp.describe(), "toxiproxy=http://127.0.0.1:9000");
         assert_eq!("toxiproxy".parse::<ToxicBackend>().unwrap().describe(), "toxiproxy=http://127.0.0.1:8474");
-        assert!("toxiproxy=127.0.0.1:8474".parse::<ToxicBackend>().unwrap_err().contains("expected http://host:port"));
-        assert!("docker".parse::<ToxicBackend>().unwrap_err().contains("expected `in-process`"));
+        assert!(
+            "toxiproxy=127.0.0.1:8474"
+                .parse::<ToxicBackend>()
+                .unwrap_err()
+                .to_string()
+                .contains("expected http://host:port")
+        );
+        assert!("docker".parse::<ToxicBackend>().unwrap_err().to_string().contains("expected `in-process`"));
     }
 }

@@ -79,7 +79,7 @@ pub(super) fn expectation(
                 at_least,
                 at_most,
             }),
-            Err(why) => checker.problem(q.name.pos, why, None),
+            Err(why) => checker.problem(q.name.pos, why.to_string(), None),
         }
     }
     if let Some(bounds) = &raw.duration {

@@ -56,7 +56,9 @@ pub(super) fn recovery(
                 }
                 Err(problems) => checker.problems.extend(problems),
             },
-            Err(help) => checker.problem(name.pos, format!("no playbook named `{}`", name.value), Some(help)),
+            Err(help) => {
+                checker.problem(name.pos, format!("no playbook named `{}`", name.value), Some(help.to_string()))
+            }
         }
     } else if !raw.with.0.is_empty() {
         checker.problem(raw.with.0[0].0.pos, "`with` gives playbook parameters, but no playbook is named", None);
@@ -81,7 +83,7 @@ pub fn recovery_step(
     let mut bad_param = None;
     let mut s = |text: &str| {
         substitute(text, params).unwrap_or_else(|unknown| {
-            bad_param.get_or_insert(unknown);
+            bad_param.get_or_insert(unknown.0);
             text.to_string()
         })
     };
@@ -163,8 +165,13 @@ pub fn recovery_step(
     Some(step)
 }
 
+/// A `${name}` the playbook has no parameter for.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown parameter `{0}`")]
+pub(super) struct UnknownParam(pub(super) String);
+
 /// Replaces `${name}` by its value; the error names the first unknown parameter.
-pub(super) fn substitute(text: &str, params: &[(String, String)]) -> Result<String, String> {
+pub(super) fn substitute(text: &str, params: &[(String, String)]) -> Result<String, UnknownParam> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -177,7 +184,7 @@ pub(super) fn substitute(text: &str, params: &[(String, String)]) -> Result<Stri
         let name = &after[..end];
         match params.iter().find(|(k, _)| k == name) {
             Some((_, v)) => out.push_str(v),
-            None => return Err(name.to_string()),
+            None => return Err(UnknownParam(name.to_string())),
         }
         rest = &after[end + 1..];
     }
@@ -193,7 +200,7 @@ mod tests {
     fn substitution_replaces_known_and_reports_unknown() {
         let params = [("mirror".to_string(), "https://m.example".to_string())];
         assert_eq!(substitute("a|${mirror}", &params).unwrap(), "a|https://m.example");
-        assert_eq!(substitute("${nope}", &params).unwrap_err(), "nope");
+        assert_eq!(substitute("${nope}", &params).unwrap_err().0, "nope");
         assert_eq!(substitute("no params", &params).unwrap(), "no params");
     }
 }
