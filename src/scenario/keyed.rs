@@ -7,7 +7,8 @@ use std::marker::PhantomData;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::at::At;
 
@@ -22,9 +23,32 @@ impl<T> Default for Keyed<T> {
 }
 
 impl<T> Keyed<T> {
+    /// True when the mapping has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds an entry at the end (or replaces the value of an existing key).
+    pub fn insert(&mut self, key: &str, value: T) {
+        match self.0.iter_mut().find(|(k, _)| k.value == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((At::unplaced(key.to_string()), value)),
+        }
+    }
+
     /// Iterates over `(key, value)` in file order.
     pub fn iter(&self) -> impl Iterator<Item = &(At<String>, T)> {
         self.0.iter()
+    }
+}
+
+impl<T: Serialize> Serialize for Keyed<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(&key.value, value)?;
+        }
+        map.end()
     }
 }
 

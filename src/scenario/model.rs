@@ -212,7 +212,7 @@ pub struct GitSpec {
 }
 
 /// What a git host's `?go-get=1` pages say.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GitMeta {
     /// The module's path, git, and the repository this host serves.

@@ -6,62 +6,62 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::de::{self, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::at::At;
 use super::keyed::Keyed;
 
 /// A modchaos scenario: a fake world, faults, a go command, and what must happen.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "modchaos scenario")]
 pub struct RawScenario {
     /// Short unique name, shown in reports and matched by `--filter`.
     pub name: At<String>,
     /// What the scenario demonstrates, for the people reading its report.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
     /// Seed for probabilistic faults: the same seed gives the same outcome. Defaults to a
     /// hash of the name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Module fixtures: txtar files (Go's `cmd/go/testdata/mod` format) or directories of
     /// them, relative to this file (`$GOROOT/` at the start names the Go installation),
     /// or modules made up on the spot: `{module: path@version}`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modules: Vec<At<RawModuleSource>>,
     /// The fake hosts of this scenario's world, by host name (`proxy.corp.example`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
     pub hosts: Keyed<RawHost>,
     /// Which network the scenario needs: `sealed` (its own namespaces, real names and
     /// ports, a fake resolver; required for DNS faults and forward proxies, and lets env
     /// name hosts that are not declared, which then do not resolve) or `open` (127.0.0.1
     /// ports, names rewritten to addresses). Default: sealed where the kernel allows it,
     /// open elsewhere.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<At<RawNetwork>>,
     /// The oldest go release the scenario is about (`"1.21"`): older go commands behave
     /// differently, so the scenario is skipped with them (loudly, never passed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_go: Option<At<String>>,
     /// The sealed world's resolver settings (`/etc/resolv.conf` options).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolver: Option<RawResolver>,
     /// Certificate authorities go trusts (default: `[scenario]`, the issuer of every valid
     /// host certificate). `[]` trusts nothing; `private` and `corporate` are the CAs that
     /// trust scenarios are about.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trust: Option<Vec<At<crate::pki::Authority>>>,
     /// Environment for go, on top of the hermetic defaults. URLs must name declared hosts.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
     pub env: Keyed<At<String>>,
     /// The module cache's state before the run: versions already downloaded, and what
     /// is broken in it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<RawCache>,
     /// Files written into the work module directory before the run (a `go.mod` is
     /// generated unless given here).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
     pub files: Keyed<String>,
     /// The go command(s) to run.
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub expect: RawExpect,
     /// A recovery to apply after the run, and what must be true after rerunning.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recover: Option<RawRecover>,
 }
 
@@ -85,17 +85,17 @@ pub enum RawModuleSource {
 }
 
 /// A made-up module: a go.mod and one Go file.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawInlineModule {
     /// `path@version`.
     pub module: At<String>,
     /// The path its go.mod declares, when not its own (a renamed module).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declares: Option<String>,
     /// Text put in its source: another variant of the same version has other content
     /// (a re-tagged or tampered copy).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
 }
 
@@ -118,8 +118,17 @@ impl<'de> Deserialize<'de> for RawModuleSource {
     }
 }
 
+impl Serialize for RawModuleSource {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawModuleSource::Fixtures(path) => serializer.serialize_str(path),
+            RawModuleSource::Inline(module) => module.serialize(serializer),
+        }
+    }
+}
+
 /// A network mode a scenario can insist on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawNetwork {
     /// Own namespaces, real names and ports, a fake resolver.
@@ -129,148 +138,148 @@ pub enum RawNetwork {
 }
 
 /// Options of the sealed world's resolver, as `/etc/resolv.conf` would say them.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawResolver {
     /// How long go waits for an answer before retrying (`1s`; whole seconds; go's default 5s).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<At<String>>,
     /// How many times go asks (go's default 2).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<At<u32>>,
 }
 
 /// One fake host. Exactly one of the kinds (`goproxy`, `closed`) must be given.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHost {
     /// Serve the GOPROXY protocol from the scenario's modules.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goproxy: Option<At<RawGoproxy>>,
     /// Nothing listens on this host: every connection is refused.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed: Option<At<RawEmpty>>,
     /// A checksum database (GOSUMDB) over the scenario's modules.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sumdb: Option<At<RawSumdb>>,
     /// A corporate forward proxy, used by go through `HTTPS_PROXY` / `HTTP_PROXY`
     /// (`http://proxy.corp.example:3128`). Sealed worlds only: go sends requests through
     /// a proxy only for host names, never for the loopback addresses of open mode.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_proxy: Option<At<RawForwardProxy>>,
     /// A git host for go's direct mode: `?go-get=1` pages and git smart HTTP over
     /// repositories built from the modules under this host's name.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<At<RawGit>>,
     /// TLS settings (a host answers https on the same port as http).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<RawTls>,
     /// HTTP faults, tried in order for every request this host receives.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<At<RawFault>>,
     /// DNS faults for this host's name, tried in order for every query (sealed worlds
     /// only: the scenario then runs sealed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<At<RawDnsFault>>,
     /// TCP toxics (toxiproxy's names and meanings) on every connection to this host.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tcp: Vec<At<RawToxic>>,
 }
 
 /// TLS settings of a host.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTls {
     /// What is wrong with the host's certificate (default `valid`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<At<crate::fault::tls::CertFault>>,
 }
 
 /// A module proxy.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGoproxy {
     /// Serve only modules whose path matches one of these globs (default: every module).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<At<String>>>,
     /// URL path the proxy is mounted under (`/goproxy` for `https://host/goproxy`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<At<String>>,
     /// Require HTTP Basic credentials (answer 401 without them), as corporate proxies do.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<RawBasicAuth>,
     /// Answer `/sumdb/<name>/supported` and forward the scenario's checksum databases
     /// under `/sumdb/<name>/`, as proxy.golang.org does.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sumdb: Option<bool>,
     /// Fixtures this proxy serves instead of the scenario's for the same module versions:
     /// a tampered or re-tagged copy (files or directories, relative to this file, or
     /// made-up modules with another `variant`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixtures: Option<Vec<At<RawModuleSource>>>,
 }
 
 /// A corporate forward proxy.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawForwardProxy {
     /// Inspect TLS: re-sign every site with the `corporate` CA (go does not trust it
     /// unless `trust:` says so — `certificate signed by unknown authority`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intercept: Option<bool>,
     /// Require Basic credentials (`407 Proxy Authentication Required` without them); go
     /// sends them from the proxy URL (`http://user:password@proxy:3128`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<RawBasicAuth>,
     /// What CONNECT requests get: `tunnel` (default), `refuse` (403 and a block page) or
     /// `drop` (the connection closes without an answer).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<crate::vocab::ConnectMode>,
     /// Target host globs that get a 403 "blocked by corporate policy" page.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub block: Vec<At<String>>,
 }
 
 /// A checksum database.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSumdb {
     /// The database name go knows it by (default: the host name), e.g. `sum.golang.org`
     /// to stand in for the public database.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<At<String>>,
     /// Know only modules whose path matches one of these globs (default: every module);
     /// lookups of others answer 404, as the public database does for private modules.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<At<String>>>,
     /// Give go only the key (no URL), so that go asks the proxies for
     /// `/sumdb/<name>/supported` first, as it does for sum.golang.org.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via_proxy: Option<bool>,
 }
 
 /// A git host.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGit {
     /// Serve only modules whose path matches one of these globs (default: every module
     /// whose path starts with this host's name).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<At<String>>>,
     /// Require HTTP Basic credentials for git requests (answer 401 without them).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<RawBasicAuth>,
     /// What the `?go-get=1` pages say (default `ok`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<super::model::GitMeta>,
     /// Another declared git host that holds the repositories: this one is then a vanity
     /// host whose pages point there (`https://<repos>/<path>.git`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repos: Option<At<String>>,
 }
 
 /// HTTP Basic credentials.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBasicAuth {
     /// User name.
@@ -280,7 +289,7 @@ pub struct RawBasicAuth {
 }
 
 /// An empty mapping (`{}`), for kinds and actions that take no settings.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawEmpty {}
 
@@ -297,12 +306,12 @@ macro_rules! fault_mapping {
         actions { $( $(#[$ameta:meta])* $afield:ident : $aty:ty ),* $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Default, JsonSchema)]
+        #[derive(Debug, Default, Serialize, JsonSchema)]
         #[schemars(extend("oneOf" = [ $( {"required": [stringify!($afield)]} ),* ]))]
         #[serde(deny_unknown_fields)]
         pub struct $name {
-            $( $(#[$smeta])* #[serde(default)] pub $sfield: Option<$sty>, )*
-            $( $(#[$ameta])* #[serde(default)] pub $afield: Option<At<$aty>>, )*
+            $( $(#[$smeta])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $sfield: Option<$sty>, )*
+            $( $(#[$ameta])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $afield: Option<At<$aty>>, )*
         }
 
         /// Keys the mapping accepts, settings first, in the order the schema lists them.
@@ -459,11 +468,20 @@ impl<'de> Deserialize<'de> for RawQuantity {
     }
 }
 
+impl Serialize for RawQuantity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RawQuantity::Number(n) => serializer.serialize_u64(*n),
+            RawQuantity::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
 /// A time in a toxic: a duration (`200ms`) or a bare number in toxiproxy's unit.
 pub type ToxiTime = RawQuantity;
 
 /// A toxic's direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RawStream {
     /// Client → server.
@@ -473,39 +491,39 @@ pub enum RawStream {
 }
 
 /// Which connections a toxic acts on, and when.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawToxicWhen {
     /// Only the Nth connection (1-based).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nth: Option<At<u64>>,
     /// The first N connections, then heal.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<At<u64>>,
     /// Each connection with this probability (0 to 1), drawn from the scenario seed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<At<f64>>,
     /// Act only from this long after the world started (`2s`), on live connections too.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<At<String>>,
     /// Heal this long after the world started.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<At<String>>,
 }
 
 /// toxiproxy's `latency` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLatency {
     /// Added delay.
     pub latency: At<ToxiTime>,
     /// Random variation, ± (default 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<At<ToxiTime>>,
 }
 
 /// toxiproxy's `bandwidth` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBandwidth {
     /// Rate in KB/s (1 KB = 1000 bytes).
@@ -513,7 +531,7 @@ pub struct RawBandwidth {
 }
 
 /// toxiproxy's `slow_close` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlowClose {
     /// Delay before the close goes through.
@@ -521,7 +539,7 @@ pub struct RawSlowClose {
 }
 
 /// toxiproxy's `timeout` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawToxicTimeout {
     /// Close the connection this long after data stops (0: hold it open forever).
@@ -529,30 +547,30 @@ pub struct RawToxicTimeout {
 }
 
 /// toxiproxy's `reset_peer` attributes.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawResetPeer {
     /// Reset this long after the first data (default 0: at once).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<At<ToxiTime>>,
 }
 
 /// toxiproxy's `slicer` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlicer {
     /// Average piece size in bytes.
     pub average_size: At<usize>,
     /// Variation of piece sizes in bytes (default 0; less than `average_size`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_variation: Option<At<usize>>,
     /// Time between pieces (a bare number counts microseconds, as in toxiproxy).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<At<ToxiTime>>,
 }
 
 /// toxiproxy's `limit_data` attributes.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimitData {
     /// Bytes let through before the connection is closed.
@@ -560,96 +578,96 @@ pub struct RawLimitData {
 }
 
 /// Conditions under which a DNS fault fires; all given conditions must hold.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDnsWhen {
     /// Query type (`A`, `AAAA`; default: any).
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub qtype: Option<At<String>>,
     /// Fire only on the Nth query these conditions match (1-based).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nth: Option<At<u64>>,
     /// Fire on the first N matching queries, then heal.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<At<u64>>,
     /// Fire with this probability (0 to 1), drawn from the scenario seed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<At<f64>>,
     /// Fire only this long after the world started (`2s`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<At<String>>,
     /// Heal this long after the world started.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<At<String>>,
 }
 
 /// Conditions under which a fault fires; all given conditions must hold.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
     /// Glob over the request path. `*` stays within one `/` segment, `**` crosses them;
     /// a pattern not starting with `/` may match at any depth (`*.zip`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<At<String>>,
     /// HTTP method (default: any).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<At<String>>,
     /// Fire only on the Nth request this fault's other conditions match (1-based).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nth: Option<At<u64>>,
     /// Fire on the first N matching requests, then heal.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first: Option<At<u64>>,
     /// Fire with this probability (0 to 1), drawn from the scenario seed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<At<f64>>,
     /// Fire only this long after the world started (`2s`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<At<String>>,
     /// Heal this long after the world started.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<At<String>>,
 }
 
 /// A replacement response.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRespond {
     /// HTTP status code.
     pub status: At<u16>,
     /// Body; sent as `text/plain; charset=utf-8` unless `content_type` says otherwise, so
     /// go prints it after "server response:".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Content-Type of the body.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
 }
 
 /// Where to reset the connection.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReset {
     /// Send the headers and this many body bytes first; without it the connection is reset
     /// before any response.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_bytes: Option<u64>,
 }
 
 /// Where to reset the stream.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStreamReset {
     /// Body bytes sent first (default 0).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_bytes: Option<u64>,
     /// Then shut the whole connection down with GOAWAY (default false).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goaway: Option<bool>,
 }
 
 /// Where to cut the body.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawTruncate {
     /// Number of body bytes to keep.
@@ -657,40 +675,40 @@ pub struct RawTruncate {
 }
 
 /// How much of the body to damage.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorrupt {
     /// Number of bytes to flip (default 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<At<u32>>,
 }
 
 /// A replacement body with status 200.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplaceBody {
     /// The body to send.
     pub body: String,
     /// Content-Type (default: the one the real response would have had).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
 }
 
 /// The module cache before the run.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCache {
     /// Versions (`path@version`, from the scenario's modules) written into the cache
     /// exactly as a successful `go mod download` leaves them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seed: Vec<At<String>>,
     /// What is broken in the cache, applied in order after seeding.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<At<RawCacheFault>>,
 }
 
 /// One broken state of the module cache.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawCacheFault {
     /// Another live process holds the version's `.lock` (flock): go blocks forever,
@@ -714,7 +732,7 @@ pub enum RawCacheFault {
 }
 
 /// A version in the cache.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawVersionRef {
     /// `path@version`.
@@ -722,50 +740,50 @@ pub struct RawVersionRef {
 }
 
 /// `lock_held` settings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLockHeld {
     /// `path@version` whose lock is held.
     pub module: At<String>,
     /// Longest time the holder lives if the harness dies (default 10m); normally it is
     /// killed with the scenario.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<At<String>>,
 }
 
 /// `read_only` settings.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReadOnly {
     /// `cache` (all of GOMODCACHE, the default) or `download` (only `cache/download`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::fault::cache::ReadOnlyScope>,
 }
 
 /// `corrupt_zip` settings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorruptZip {
     /// `path@version` whose zip is damaged.
     pub module: At<String>,
     /// `truncate` (default), `garbage` or `checksum` (one CRC bit flipped).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub how: Option<crate::fault::cache::Corruption>,
 }
 
 /// `partial` settings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPartial {
     /// `path@version` left half-done.
     pub module: At<String>,
     /// `extraction` (default) or `download`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<crate::fault::cache::PartialStage>,
 }
 
 /// `disk_full` settings.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDiskFull {
     /// Size of the filesystem (`8KiB`, `1MiB`, or a number of bytes).
@@ -776,39 +794,39 @@ pub struct RawDiskFull {
 pub type RawSize = RawQuantity;
 
 /// The go command(s) of a scenario.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     /// A go command line, with or without the leading `go` (shell-style quoting).
     /// Default: `mod download -json -x` and the modules.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go: Option<At<String>>,
     /// Modules (`path@version`) for the default command. Default: every fixture module.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<At<String>>>,
     /// Several go command lines run in order in the same sandbox (instead of `go`);
     /// expectations apply to the last one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<RawStep>>,
     /// Deadline for each go command (default `60s`): go's process group then gets SIGTERM,
     /// and SIGKILL after a short grace.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<At<String>>,
 }
 
 /// One go command of a multi-step run.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
     /// The go command line.
     pub go: At<String>,
     /// Deadline for this command (default: the run's).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<At<String>>,
 }
 
 /// How the go command must end.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawExit {
     /// Exit status 0.
@@ -820,124 +838,124 @@ pub enum RawExit {
 }
 
 /// Expectations about a run.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     /// How go must end.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<At<RawExit>>,
     /// The diagnosis category id (`proxy.server_error`, …), or `none` for no failure.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<At<String>>,
     /// Regex that one of go's error messages must match: from stderr or from `-json`
     /// records (decoded), continuation lines (`\tserver response: …`) included.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<At<String>>,
     /// Regex that go's raw stderr must match (host names as the scenario writes them).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<At<String>>,
     /// Regex that go's raw stdout must match (`-json` output is JSON-escaped there).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<At<String>>,
     /// Requests the fakes must (or must not) have seen during this run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<At<RawRequestExpect>>,
     /// Queries the sealed world's resolver must (or must not) have seen during this run.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<At<RawDnsExpect>>,
     /// Bounds on how long the go command ran.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<RawDurationBounds>,
     /// After success: every downloaded module's hashes equal the fixture's and
     /// `go mod verify` passes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
 }
 
 /// A count of matching requests.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequestExpect {
     /// Declared host name.
     pub host: At<String>,
     /// Glob over the path (same rules as fault paths; default: any path).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<At<String>>,
     /// HTTP method (default: any). `TLS` counts TLS handshakes the client abandoned,
     /// which are recorded but not counted otherwise.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Response status the requests must have had (0 for no response at all).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Exactly this many.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
     /// At least this many (the default is `at_least: 1` when no count is given).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<u64>,
     /// At most this many.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<u64>,
 }
 
 /// A count of matching DNS queries.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDnsExpect {
     /// Queried name (a glob: `*.golang.org`).
     pub name: At<String>,
     /// Query type (`A`, `AAAA`; default: any).
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub qtype: Option<String>,
     /// The answer's code: `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, or `none` for a
     /// dropped query (default: any).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcode: Option<At<String>>,
     /// Exactly this many.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
     /// At least this many (the default is `at_least: 1` when no count is given).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<u64>,
     /// At most this many.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<u64>,
 }
 
 /// Bounds on a duration.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDurationBounds {
     /// Lower bound (`2s`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<At<String>>,
     /// Upper bound.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<At<String>>,
 }
 
 /// A recovery: a playbook and/or inline steps, then a rerun with expectations.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecover {
     /// Name of a playbook file (`playbooks/<name>.yaml` beside this file or in a parent
     /// directory).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playbook: Option<At<String>>,
     /// Values for the playbook's parameters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
     pub with: Keyed<String>,
     /// Steps applied after the playbook's.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<At<RawRecoveryStep>>,
     /// What must hold after the rerun (default: `exit: success`, `verified: true`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<RawExpect>,
 }
 
 /// One recovery action. Strings may use `${param}` for playbook parameters.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawRecoveryStep {
     /// Set environment variables.
@@ -989,22 +1007,22 @@ pub enum RawRecoveryStep {
 }
 
 /// A reusable recovery, stored as `playbooks/<name>.yaml`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "modchaos playbook")]
 pub struct RawPlaybook {
     /// The playbook's name; must equal the file name without `.yaml`.
     pub name: At<String>,
     /// What it does and when it is the right fix.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<String>,
     /// Diagnosis categories it addresses.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<At<String>>,
     /// Parameters a scenario must supply with `with:`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<At<String>>,
     /// The steps.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<At<RawRecoveryStep>>,
 }

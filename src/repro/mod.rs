@@ -1,0 +1,240 @@
+//! `modchaos repro`: a diagnosed log turned into a scenario file that reproduces it — the
+//! hosts named as in the log, the failing module and version (made up on the spot: only
+//! the path and version matter), the fault that produces the diagnosed failure, the
+//! environment the log shows, the expected diagnosis, and the recovery its playbook
+//! offers. The support engineer runs it, fixes the playbook if needed, and keeps it as a
+//! regression test.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::diagnose::{Category, Diagnosis, diagnose};
+use crate::evidence::Evidence;
+use crate::fixture::escape::unescape;
+
+/// Why a log cannot be turned into a scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum ReproError {
+    /// The diagnosis found no failure to reproduce.
+    #[error("nothing to reproduce: the log shows no failure modchaos recognises ({0}: {1})")]
+    NotAFailure(Category, String),
+    /// The category has no recipe.
+    #[error("modchaos cannot reproduce {0} failures yet")]
+    Unsupported(Category),
+}
+
+/// A generated scenario.
+#[derive(Debug, Clone)]
+pub struct Repro {
+    /// The scenario file's text.
+    pub yaml: String,
+    /// The category the log was diagnosed with (what the scenario expects).
+    pub diagnosis: Diagnosis,
+}
+
+/// Categories [`repro`] can build a world for.
+pub const SUPPORTED: &[Category] = &[
+    Category::DnsNxdomain,
+    Category::DnsFailure,
+    Category::NetRefused,
+    Category::NetTimeout,
+    Category::NetReset,
+    Category::TlsUnknownAuthority,
+    Category::TlsExpired,
+    Category::TlsHostname,
+    Category::HttpProxyFailure,
+    Category::ProxyNotFound,
+    Category::ProxyServerError,
+    Category::ProxyAuth,
+    Category::ProxyOff,
+    Category::ProxyBadResponse,
+    Category::SumdbMismatch,
+    Category::SumdbPrivateLeak,
+    Category::SumdbUnreachable,
+    Category::VcsAuth,
+    Category::VcsNotFound,
+    Category::VcsMeta,
+    Category::ModulePathMismatch,
+    Category::ModuleInvalidVersion,
+    Category::CacheLockStuck,
+    Category::CachePermission,
+    Category::CacheCorrupt,
+    Category::ToolchainDownload,
+    Category::Hang,
+];
+
+/// Diagnoses `input` and writes a scenario reproducing it; `origin` names the input in
+/// the scenario's description. The input is a log (go's output, a CI log), or the JSON
+/// of `modchaos doctor --json` (or of an Evidence), which also carries the exit status
+/// and the module cache: a hang or a stuck lock shows only there.
+pub fn repro(input: &str, origin: &str) -> Result<Repro, ReproError> {
+    repro_evidence(&read_evidence(input), origin)
+}
+
+/// The evidence in `input`: a doctor report's or a bare Evidence's JSON, else a log.
+pub fn read_evidence(input: &str) -> Evidence {
+    let trimmed = input.trim_start();
+    if trimmed.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Report {
+            evidence: Evidence,
+        }
+        if let Ok(report) = serde_json::from_str::<Report>(trimmed) {
+            return report.evidence;
+        }
+        if let Ok(evidence) = serde_json::from_str::<Evidence>(trimmed)
+            && (evidence.exit.is_some() || !evidence.stderr.is_empty())
+        {
+            return evidence;
+        }
+    }
+    Evidence::from_log(input)
+}
+
+/// Writes a scenario reproducing what `evidence` shows.
+pub fn repro_evidence(evidence: &Evidence, origin: &str) -> Result<Repro, ReproError> {
+    let evidence = evidence.clone();
+    let diagnosis = diagnose(&evidence);
+    if matches!(diagnosis.category, Category::None | Category::Unknown) {
+        return Err(ReproError::NotAFailure(diagnosis.category, diagnosis.summary));
+    }
+    let facts = LogFacts::read(&evidence);
+    let mut draft = Draft::new(&diagnosis, origin, &facts);
+    recipes::apply(&mut draft, &diagnosis, &facts)?;
+    draft.keep_log_settings(&facts, !evidence.env.is_empty());
+    Ok(Repro { yaml: draft.render(), diagnosis })
+}
+
+/// What the log says that a world needs: the module, the URL that failed, the hosts.
+#[derive(Debug, Clone)]
+pub(crate) struct LogFacts {
+    /// The failing module version.
+    pub(crate) module: String,
+    pub(crate) version: String,
+    /// The URL whose fetch failed, when the log names one.
+    pub(crate) url: Option<String>,
+    /// The host of that URL (or of the first proxy), as a declared host name.
+    pub(crate) host: String,
+    /// The module proxy GOPROXY names first (as a declared host name), or a made-up one.
+    pub(crate) proxy_host: String,
+    /// The configuration the log shows.
+    pub(crate) env: Vec<(String, String)>,
+    /// All of go's error text.
+    pub(crate) errors: String,
+}
+
+impl LogFacts {
+    fn read(evidence: &Evidence) -> LogFacts {
+        static MODULE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"([a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*?)@(v[0-9][A-Za-z0-9.+-]*?)[:/ ]")
+                .expect("compiles")
+        });
+        static URL_MODULE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"https?://[^/\s]+(?:/[^@\s]*?)?/([a-z0-9][^@\s]*?)/@v/(v[^/\s]+?)\.(?:info|mod|zip)")
+                .expect("compiles")
+        });
+        static URL: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#"(?:Get|read|reading|Head) "?(https?://[^"\s]+?)"?(?:: |$)"#).expect("compiles")
+        });
+        let errors: String = evidence.errors().iter().map(|e| format!("{}\n", e.text)).collect();
+        let record = evidence.records.iter().find(|r| r.error.is_some());
+        let (module, version) = record
+            .map(|r| (r.path.clone(), r.version.clone()))
+            .filter(|(p, v)| !p.is_empty() && !v.is_empty())
+            .or_else(|| MODULE.captures(&errors).map(|c| (c[1].to_string(), c[2].to_string())))
+            .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
+            .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
+            .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into()));
+        let url = URL
+            .captures_iter(&errors)
+            .map(|c| c[1].trim_end_matches([':', ',']).to_string())
+            .find(|u| !u.contains("?go-get=1") || errors.contains("go-import"))
+            .or_else(|| evidence.trace.iter().rev().find(|g| g.result.is_none()).map(|g| g.url.clone()));
+        let env = evidence.env.clone();
+        let host = url
+            .as_deref()
+            .map(url_host)
+            .or_else(|| env_value(&env, "GOPROXY").and_then(|p| p.split([',', '|']).next()).map(url_host))
+            .map(declared_name)
+            .unwrap_or_else(|| "proxy.corp.example".into());
+        let proxy_host = env_value(&env, "GOPROXY")
+            .and_then(|p| p.split([',', '|']).next())
+            .filter(|p| p.contains("://") || p.contains('.'))
+            .map(|p| declared_name(url_host(p)))
+            .unwrap_or_else(|| "proxy.repro.example".into());
+        LogFacts { module, version, url, host, proxy_host, env, errors }
+    }
+
+    /// `path@version`.
+    pub(crate) fn id(&self) -> String {
+        format!("{}@{}", self.module, self.version)
+    }
+
+    /// The file go was fetching (`zip`, `info`, `mod`), from the failing URL.
+    pub(crate) fn file(&self) -> &str {
+        match self.url.as_deref() {
+            Some(u) if u.ends_with(".zip") => "zip",
+            Some(u) if u.ends_with(".mod") => "mod",
+            Some(u) if u.ends_with(".info") => "info",
+            _ => "info",
+        }
+    }
+}
+
+pub(crate) fn env_value<'a>(env: &'a [(String, String)], var: &str) -> Option<&'a str> {
+    env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str())
+}
+
+pub(crate) fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// A host name a scenario may declare: the log's, without port, lower case; addresses
+/// and `localhost` become a made-up name.
+pub(crate) fn declared_name(host: &str) -> String {
+    let name = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    let valid = name.contains('.')
+        && name.parse::<std::net::IpAddr>().is_err()
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if valid { name } else { "proxy.repro.example".into() }
+}
+
+mod draft;
+mod recipes;
+
+/// The module path's first element, as GOPRIVATE/GONOSUMDB patterns name it.
+pub(crate) fn private_pattern(module: &str) -> String {
+    crate::diagnose::rules::sumdb::private_pattern(module)
+}
+
+pub use draft::Draft;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_500_log_becomes_a_scenario_that_loads() {
+        let log = "GOPROXY=https://proxy.corp.example,https://mirror.corp.example\n\
+                   go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: \
+                   500 Internal Server Error\n\tserver response: upstream exploded\n";
+        let repro = repro(log, "a CI log").unwrap();
+        assert_eq!(repro.diagnosis.category, Category::ProxyServerError);
+        assert!(repro.yaml.contains("status: 500"), "{}", repro.yaml);
+        assert!(repro.yaml.contains("pipe-separated-goproxy"), "{}", repro.yaml);
+        let ctx = crate::scenario::LoadContext::new(None);
+        let scenario = crate::scenario::parse(std::path::Path::new("repro.yaml"), repro.yaml.clone(), &ctx)
+            .unwrap_or_else(|e| panic!("{e}\n{}", repro.yaml));
+        assert_eq!(scenario.expect.diagnosis, Some(Category::ProxyServerError));
+    }
+
+    #[test]
+    fn no_failure_no_scenario() {
+        assert!(matches!(repro("go: downloading x v1\n", "log"), Err(ReproError::NotAFailure(..))));
+        assert_eq!(declared_name("127.0.0.1:8080"), "proxy.repro.example");
+        assert_eq!(declared_name("Proxy.Corp.Example:443"), "proxy.corp.example");
+    }
+}

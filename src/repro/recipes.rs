@@ -1,0 +1,440 @@
+//! One recipe per diagnosis category: the world that makes go fail the way the log shows
+//! (most often: the failing host as a module proxy with the right fault, a working
+//! mirror standing by), and the recovery the category's playbook offers.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::draft::{Draft, at, fault_on, inline_module};
+use super::{LogFacts, ReproError, declared_name, env_value, private_pattern, url_host};
+use crate::diagnose::{Category, Diagnosis};
+use crate::scenario::at::At;
+use crate::scenario::raw::*;
+
+/// The mirror a recovery switches to.
+const MIRROR: &str = "mirror.repro.example";
+
+/// What a recipe works from.
+struct Log<'a> {
+    diagnosis: &'a Diagnosis,
+    facts: &'a LogFacts,
+}
+
+impl Log<'_> {
+    fn errors(&self) -> &str {
+        &self.facts.errors
+    }
+
+    fn says(&self, text: &str) -> bool {
+        self.facts.errors.contains(text)
+    }
+
+    /// The HTTP status go reported last.
+    fn status(&self) -> Option<u16> {
+        static STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:: |\()([1-5][0-9]{2})\b").expect("compiles"));
+        STATUS.captures_iter(self.errors()).filter_map(|c| c[1].parse::<u16>().ok()).last()
+    }
+
+    /// The text after `server response:`.
+    fn server_response(&self) -> Option<String> {
+        static BODY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"server response: ([^\n]+)").expect("compiles"));
+        BODY.captures(self.errors()).map(|c| c[1].trim().to_string())
+    }
+
+    /// A glob for the file go was fetching (`*.zip`).
+    fn file_glob(&self) -> String {
+        format!("*.{}", self.facts.file())
+    }
+
+    /// The GOPROXY the log shows is a `,` list.
+    fn comma_list(&self) -> bool {
+        env_value(&self.facts.env, "GOPROXY").is_some_and(|p| p.contains(','))
+    }
+
+    /// The forward proxy the log configures, if any.
+    fn http_proxy(&self, vars: &[&str]) -> Option<&str> {
+        vars.iter().find_map(|v| env_value(&self.facts.env, v))
+    }
+}
+
+/// Fills `draft` for the diagnosed category.
+pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) -> Result<(), ReproError> {
+    let log = Log { diagnosis, facts };
+    match diagnosis.category {
+        Category::ProxyNotFound | Category::ProxyServerError | Category::ProxyAuth => proxy_status(draft, &log),
+        Category::ProxyOff => proxy_off(draft, &log),
+        Category::ProxyBadResponse => proxy_bad_response(draft, &log),
+        Category::NetRefused => net_refused(draft, &log),
+        Category::NetReset => net_reset(draft, &log),
+        Category::NetTimeout => net_timeout(draft, &log),
+        Category::Hang => hang(draft, &log),
+        Category::TlsUnknownAuthority | Category::TlsExpired | Category::TlsHostname => tls(draft, &log),
+        Category::HttpProxyFailure => http_proxy(draft, &log),
+        Category::DnsNxdomain | Category::DnsFailure => dns(draft, &log),
+        Category::SumdbMismatch => sumdb_mismatch(draft, &log)?,
+        Category::SumdbPrivateLeak | Category::SumdbUnreachable => sumdb_lookup(draft, &log),
+        Category::VcsAuth | Category::VcsNotFound | Category::VcsMeta => vcs(draft, &log),
+        Category::ModulePathMismatch => path_mismatch(draft, &log),
+        Category::ModuleInvalidVersion => invalid_version(draft, &log),
+        Category::CacheLockStuck => lock_stuck(draft, &log),
+        Category::CachePermission => cache_permission(draft, &log),
+        Category::CacheCorrupt => cache_corrupt(draft, &log),
+        Category::ToolchainDownload => toolchain(draft, &log),
+        other => return Err(ReproError::Unsupported(other)),
+    }
+    Ok(())
+}
+
+/// The failing host as a module proxy with `faults`, GOPROXY naming it, and a mirror that
+/// works standing by for the recovery.
+fn proxy_world(draft: &mut Draft, log: &Log, faults: Vec<At<RawFault>>) -> String {
+    let host = log.facts.host.clone();
+    draft.goproxy(&host).faults = faults;
+    draft.goproxy(MIRROR);
+    draft.set("GOPROXY", &format!("https://{host}"));
+    host
+}
+
+/// Recovery through the mirror.
+fn use_mirror(draft: &mut Draft) {
+    draft.playbook("use-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
+}
+
+fn proxy_status(draft: &mut Draft, log: &Log) {
+    let default = match log.diagnosis.category {
+        Category::ProxyNotFound => 404,
+        Category::ProxyAuth => 403,
+        _ => 500,
+    };
+    let respond =
+        RawRespond { status: at(log.status().unwrap_or(default)), body: log.server_response(), content_type: None };
+    let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
+    let host = proxy_world(draft, log, vec![fault]);
+    // The ',' trap: the log's own list, with a mirror behind the failing entry.
+    let trap = log.comma_list() && log.diagnosis.playbooks.iter().any(|p| p == "pipe-separated-goproxy");
+    if trap {
+        draft.set("GOPROXY", &format!("https://{host},https://{MIRROR}"));
+        draft.playbook("pipe-separated-goproxy", &[]);
+    } else if log.diagnosis.category == Category::ProxyNotFound {
+        draft.playbook("add-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
+    } else {
+        use_mirror(draft);
+    }
+}
+
+fn proxy_off(draft: &mut Draft, log: &Log) {
+    let host = log.facts.host.clone();
+    draft.goproxy(&host);
+    draft.set("GOPROXY", "off");
+    draft.playbook("enable-goproxy", &[("proxy", &format!("https://{host}"))]);
+}
+
+fn proxy_bad_response(draft: &mut Draft, log: &Log) {
+    let fault = if log.says("invalid character") || log.says("instead of requested version") {
+        let body = RawReplaceBody { body: "{not json".into(), content_type: None };
+        fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() })
+    } else {
+        fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() })
+    };
+    proxy_world(draft, log, vec![fault]);
+    use_mirror(draft);
+}
+
+fn net_refused(draft: &mut Draft, log: &Log) {
+    let host = log.facts.host.clone();
+    draft.host(&host).closed = Some(at(RawEmpty {}));
+    draft.goproxy(MIRROR);
+    if log.comma_list() {
+        draft.set("GOPROXY", &format!("https://{host},https://{MIRROR}"));
+        draft.playbook("pipe-separated-goproxy", &[]);
+    } else {
+        draft.set("GOPROXY", &format!("https://{host}"));
+        use_mirror(draft);
+    }
+}
+
+fn net_reset(draft: &mut Draft, log: &Log) {
+    let fault = if log.says("stream error") {
+        let reset = RawStreamReset { after_bytes: Some(0), goaway: Some(true) };
+        fault_on(&log.file_glob(), RawFault { stream_reset: Some(at(reset)), ..Default::default() })
+    } else if log.says("unexpected EOF") {
+        fault_on("*.zip", RawFault { reset: Some(at(RawReset { after_bytes: Some(100) })), ..Default::default() })
+    } else {
+        fault_on(&log.file_glob(), RawFault { reset: Some(at(RawReset::default())), ..Default::default() })
+    };
+    proxy_world(draft, log, vec![fault]);
+    use_mirror(draft);
+}
+
+/// Every timeout go reports is reproduced as a TLS handshake that never ends (dials time
+/// out after ~30 s, a loopback world refuses at once).
+fn net_timeout(draft: &mut Draft, log: &Log) {
+    let host = proxy_world(draft, log, Vec::new());
+    let timeout = RawToxicTimeout { timeout: at(RawQuantity::Number(0)) };
+    draft.host(&host).tcp = vec![at(RawToxic { timeout: Some(at(timeout)), ..Default::default() })];
+    draft.download(&log.facts.id(), "40s");
+    use_mirror(draft);
+}
+
+fn hang(draft: &mut Draft, log: &Log) {
+    let fault = fault_on(&log.file_glob(), RawFault { hang: Some(at(RawEmpty {})), ..Default::default() });
+    proxy_world(draft, log, vec![fault]);
+    draft.download(&log.facts.id(), "5s");
+    draft.exit(RawExit::Timeout);
+    use_mirror(draft);
+}
+
+fn tls(draft: &mut Draft, log: &Log) {
+    let category = log.diagnosis.category;
+    let proxy = log.http_proxy(&["HTTPS_PROXY", "https_proxy"]).map(url_host);
+    if let (Category::TlsUnknownAuthority, Some(proxy)) = (category, proxy) {
+        // A TLS-inspecting corporate proxy re-signs everything with its CA.
+        let name = declared_name(proxy);
+        let port = proxy.rsplit_once(':').map_or("3128", |(_, p)| p);
+        let host = log.facts.host.clone();
+        draft.goproxy(&host);
+        draft.host(&name).forward_proxy = Some(at(RawForwardProxy { intercept: Some(true), ..Default::default() }));
+        draft.set("GOPROXY", &format!("https://{host}"));
+        draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
+        draft.playbook("trust-ca", &[("ca", "corporate")]);
+        return;
+    }
+    use crate::fault::tls::CertFault;
+    let certificate = match category {
+        Category::TlsUnknownAuthority if log.says("self-signed") => CertFault::SelfSigned,
+        Category::TlsUnknownAuthority => CertFault::Untrusted,
+        Category::TlsExpired if log.says("is before") => CertFault::NotYetValid,
+        Category::TlsExpired => CertFault::Expired,
+        _ if log.says("legacy Common Name") || log.says("not valid for any names") => CertFault::NoSan,
+        _ => CertFault::WrongHost,
+    };
+    let host = proxy_world(draft, log, Vec::new());
+    draft.host(&host).tls = Some(RawTls { certificate: Some(at(certificate)) });
+    if certificate == CertFault::Untrusted {
+        draft.playbook("trust-ca", &[("ca", "private")]);
+    } else {
+        use_mirror(draft);
+    }
+}
+
+fn http_proxy(draft: &mut Draft, log: &Log) {
+    let proxy_url = log
+        .http_proxy(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"])
+        .unwrap_or("http://proxy.corp.example:3128");
+    let authority = url_host(proxy_url);
+    let name = declared_name(authority);
+    let port = authority.rsplit_once(':').map_or("3128", |(_, p)| p).to_string();
+    let target = if log.facts.host == name { "goproxy.repro.example".to_string() } else { log.facts.host.clone() };
+    draft.goproxy(&target);
+    draft.set("GOPROXY", &format!("https://{target}"));
+    draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
+    let forward = |settings: RawForwardProxy| Some(at(settings));
+    if log.says("proxyconnect") {
+        draft.host(&name).closed = Some(at(RawEmpty {}));
+        draft.playbook("unset-http-proxy", &[]);
+    } else if log.says("Proxy Authentication Required") {
+        let auth = RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() };
+        draft.host(&name).forward_proxy = forward(RawForwardProxy { auth: Some(auth), ..Default::default() });
+        draft.playbook("http-proxy-credentials", &[("proxy", &format!("http://ci-bot:s3cret@{name}:{port}"))]);
+    } else if log.says("EOF") {
+        let drop = RawForwardProxy { connect: Some(crate::vocab::ConnectMode::Drop), ..Default::default() };
+        draft.host(&name).forward_proxy = forward(drop);
+        draft.playbook("unset-http-proxy", &[]);
+    } else {
+        let refuse = RawForwardProxy { connect: Some(crate::vocab::ConnectMode::Refuse), ..Default::default() };
+        draft.host(&name).forward_proxy = forward(refuse);
+        draft.playbook("bypass-http-proxy", &[("hosts", &target)]);
+    }
+}
+
+fn dns(draft: &mut Draft, log: &Log) {
+    let fault = if log.diagnosis.category == Category::DnsNxdomain {
+        RawDnsFault { nxdomain: Some(at(RawEmpty {})), ..Default::default() }
+    } else if log.says("i/o timeout") {
+        draft.scenario.resolver = Some(RawResolver { timeout: Some(at("1s".into())), attempts: Some(at(1)) });
+        RawDnsFault { timeout: Some(at(RawEmpty {})), ..Default::default() }
+    } else {
+        RawDnsFault { servfail: Some(at(RawEmpty {})), ..Default::default() }
+    };
+    let host = proxy_world(draft, log, Vec::new());
+    draft.host(&host).dns = vec![at(fault)];
+    use_mirror(draft);
+}
+
+/// A module made up on the spot in another variant (a re-tagged or tampered copy).
+fn variant_of(id: &str, variant: &str) -> RawModuleSource {
+    RawModuleSource::Inline(RawInlineModule {
+        module: at(id.to_string()),
+        declares: None,
+        variant: Some(variant.to_string()),
+    })
+}
+
+fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
+    let f = log.facts;
+    let go_sum_side = log.says("go.sum:") || log.says("earlier download recorded in go.sum");
+    if go_sum_side {
+        // go.sum remembers the original; the proxy now serves another variant.
+        let original = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
+            .map_err(|_| ReproError::Unsupported(Category::SumdbMismatch))?;
+        let host = f.host.clone();
+        draft.goproxy(&host).goproxy =
+            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "retagged"))]), ..Default::default() }));
+        draft.goproxy(MIRROR);
+        draft.set("GOPROXY", &format!("https://{host}"));
+        draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
+        draft.file(
+            "go.sum",
+            format!(
+                "{} {} {}\n{} {}/go.mod {}\n",
+                f.module,
+                f.version,
+                original.sum,
+                f.module,
+                f.version,
+                original.go_mod_sum.unwrap_or_default()
+            ),
+        );
+        draft.go("mod download -json -x");
+    } else {
+        let db = env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
+        let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+        draft.goproxy(&proxy).goproxy =
+            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "tampered"))]), ..Default::default() }));
+        draft.goproxy(MIRROR);
+        draft.host(&db).sumdb = Some(at(RawSumdb::default()));
+        draft.set("GOPROXY", &format!("https://{proxy}"));
+        draft.set("GOSUMDB", &db);
+    }
+    use_mirror(draft);
+    Ok(())
+}
+
+fn sumdb_lookup(draft: &mut Draft, log: &Log) {
+    let f = log.facts;
+    let db = env_value(&f.env, "GOSUMDB")
+        .filter(|v| !v.contains(' ') && *v != "off")
+        .map(url_host)
+        .map(declared_name)
+        .unwrap_or("sum.golang.org".into());
+    let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+    draft.goproxy(&proxy);
+    draft.set("GOPROXY", &format!("https://{proxy}"));
+    if log.diagnosis.category == Category::SumdbPrivateLeak {
+        let public = RawSumdb { modules: Some(vec![at("golang.org/**".into())]), ..Default::default() };
+        draft.host(&db).sumdb = Some(at(public));
+    } else {
+        let host = draft.host(&db);
+        host.sumdb = Some(at(RawSumdb::default()));
+        host.faults = vec![at(RawFault { reset: Some(at(RawReset::default())), ..Default::default() })];
+    }
+    draft.set("GOSUMDB", &db);
+    draft.playbook("private-modules-nosumdb", &[("pattern", &private_pattern(&f.module))]);
+}
+
+fn vcs(draft: &mut Draft, log: &Log) {
+    let f = log.facts;
+    let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
+    let git = match log.diagnosis.category {
+        Category::VcsAuth => RawGit {
+            auth: Some(RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() }),
+            ..Default::default()
+        },
+        Category::VcsNotFound => RawGit { meta: Some(crate::scenario::GitMeta::MissingRepo), ..Default::default() },
+        _ if log.says("did not match") => {
+            RawGit { meta: Some(crate::scenario::GitMeta::WrongPrefix), ..Default::default() }
+        }
+        _ if log.says("no go-import meta tags") => {
+            RawGit { meta: Some(crate::scenario::GitMeta::NoTag), ..Default::default() }
+        }
+        _ => RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() },
+    };
+    draft.host(&root).git = Some(at(git));
+    draft.goproxy("goproxy.repro.example");
+    draft.set("GOPROXY", "direct");
+    draft.set("GOPRIVATE", &private_pattern(&f.module));
+    if log.diagnosis.category == Category::VcsAuth {
+        draft.playbook("git-credentials", &[("host", &root), ("login", "ci-bot"), ("password", "s3cret")]);
+    } else {
+        draft.playbook("private-modules-via-proxy", &[("proxy", "https://goproxy.repro.example")]);
+    }
+}
+
+fn path_mismatch(draft: &mut Draft, log: &Log) {
+    static DECLARED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"declares its path as: (\S+)").expect("compiles"));
+    let f = log.facts;
+    let declared = DECLARED.captures(log.errors()).map_or("corp.example/oldname".to_string(), |c| c[1].to_string());
+    draft.modules(vec![RawModuleSource::Inline(RawInlineModule {
+        module: at(f.id()),
+        declares: Some(declared),
+        variant: None,
+    })]);
+    let host = f.host.clone();
+    draft.goproxy(&host);
+    draft.set("GOPROXY", &format!("https://{host}"));
+    draft.go(&format!("get {}", f.id()));
+}
+
+fn invalid_version(draft: &mut Draft, log: &Log) {
+    let f = log.facts;
+    if log.says("unknown revision") || log.says("no matching versions") {
+        let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
+        draft.modules(vec![inline_module(&format!("{}@v1.0.0", f.module))]);
+        draft.host(&root).git = Some(at(RawGit::default()));
+        draft.set("GOPROXY", "direct");
+        draft.set("GOPRIVATE", &private_pattern(&f.module));
+    } else {
+        let host = f.host.clone();
+        draft.goproxy(&host);
+        draft.set("GOPROXY", &format!("https://{host}"));
+    }
+}
+
+/// A proxy that works, GOPROXY naming it.
+fn working_proxy(draft: &mut Draft, log: &Log) {
+    let host = log.facts.host.clone();
+    draft.goproxy(&host);
+    draft.set("GOPROXY", &format!("https://{host}"));
+}
+
+fn lock_stuck(draft: &mut Draft, log: &Log) {
+    working_proxy(draft, log);
+    let id = log.facts.id();
+    draft.cache(&[], RawCacheFault::LockHeld(RawLockHeld { module: at(id.clone()), hold: None }));
+    draft.download(&id, "3s");
+    draft.exit(RawExit::Timeout);
+    draft.playbook("kill-lock-holder", &[]);
+}
+
+fn cache_permission(draft: &mut Draft, log: &Log) {
+    working_proxy(draft, log);
+    let fault = if log.says("no space left") {
+        RawCacheFault::DiskFull(RawDiskFull { size: at(RawQuantity::Text("4KiB".into())) })
+    } else {
+        RawCacheFault::ReadOnly(RawReadOnly { scope: Some(crate::fault::cache::ReadOnlyScope::Cache) })
+    };
+    draft.cache(&[], fault);
+    draft.playbook("move-module-cache", &[]);
+}
+
+fn cache_corrupt(draft: &mut Draft, log: &Log) {
+    use crate::fault::cache::Corruption;
+    working_proxy(draft, log);
+    let id = log.facts.id();
+    let how = if log.says("checksum error") { Corruption::Checksum } else { Corruption::Truncate };
+    draft.cache(&[&id], RawCacheFault::CorruptZip(RawCorruptZip { module: at(id.clone()), how: Some(how) }));
+    draft.playbook("clean-module-cache", &[]);
+}
+
+/// Scenarios run go with GOTOOLCHAIN=local: a switch is reproduced as one go may not make
+/// (a go.mod asking for a newer go).
+fn toolchain(draft: &mut Draft, log: &Log) {
+    static WANTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"go(?:\.mod requires go >= | download go)(1\.\d+)").expect("compiles"));
+    let wanted = WANTED.captures(log.errors()).map_or("1.99".to_string(), |c| c[1].to_string());
+    let wanted =
+        if crate::gobin::parse_release(&wanted).is_some_and(|r| r.1 < 99) { "1.99".to_string() } else { wanted };
+    working_proxy(draft, log);
+    draft.file("go.mod", format!("module repro.example/app\n\ngo {wanted}\n"));
+}
