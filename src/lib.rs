@@ -2,7 +2,8 @@
 //!
 //! A scenario file describes a small fake internet (module proxies with faults), a go
 //! command to run against it, the diagnosis the failure must get, and a recovery that
-//! must make the download succeed with verified content. See `DESIGN.md` for the map.
+//! must make the download succeed with verified content. `ARCHITECTURE.md` is the map of
+//! the modules and of which may use which.
 
 #![warn(missing_docs)]
 
