@@ -257,6 +257,7 @@ fn download_bare(
             cwd: &sandbox.paths.work,
             timeout: Duration::from_secs(120),
             inspect_cache: None,
+            user: None,
         }))
         .unwrap();
     let took = started.elapsed();

@@ -363,6 +363,7 @@ impl Capture {
                 cwd: &sandbox.paths.work,
                 timeout: Duration::from_secs(120),
                 inspect_cache: None,
+                user: None,
             };
             let outcome = modchaos::runner::gocmd::run(&inv).await.expect("go runs");
             let failed = !outcome.exit.success();

@@ -43,6 +43,19 @@ pub fn disable_go_telemetry(config_dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("mode"), "off")
 }
 
+/// Gives `root` and everything below it (symbolic links themselves, not their targets)
+/// to `owner`. Needs the privilege to change owners (root, or root in a user namespace
+/// where `owner` is mapped).
+pub fn chown_tree(root: &Path, owner: crate::vocab::Account) -> std::io::Result<()> {
+    std::os::unix::fs::lchown(root, Some(owner.uid), Some(owner.gid))?;
+    if std::fs::symlink_metadata(root)?.is_dir() {
+        for entry in std::fs::read_dir(root)? {
+            chown_tree(&entry?.path(), owner)?;
+        }
+    }
+    Ok(())
+}
+
 /// Adds owner write permission to every directory below `root`: go leaves module
 /// directories read-only unless told `-modcacherw`, and removal needs write access.
 pub fn make_writable(root: &Path) {

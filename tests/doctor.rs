@@ -198,7 +198,7 @@ fn a_stuck_lock_names_its_holder() {
         version: "v1.0.0".into(),
         hold: Duration::from_secs(300),
     };
-    let applied = match fault.apply(&user.modcache()) {
+    let applied = match fault.apply(&user.modcache(), modchaos::vocab::Account::current()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("*** SKIPPED: cannot hold a lock here: {e} ***");

@@ -107,6 +107,7 @@ impl World {
             cwd: &self.sandbox.paths.work,
             timeout,
             inspect_cache: None,
+            user: None,
         };
         modchaos::runner::gocmd::run(&inv).await.unwrap()
     }
@@ -230,7 +231,9 @@ fn seeded_world(go: &Path) -> World {
 }
 
 fn apply(world: &World, fault: CacheFault) -> AppliedFault {
-    fault.apply(world.modcache()).unwrap_or_else(|e| panic!("{}: {e}", fault.name()))
+    fault
+        .apply(world.modcache(), modchaos::vocab::Account::current())
+        .unwrap_or_else(|e| panic!("{}: {e}", fault.name()))
 }
 
 fn lib_fault(make: impl Fn(String, String) -> CacheFault) -> CacheFault {
@@ -465,7 +468,7 @@ async fn read_only_cache_gives_permission_denied_or_refuses_when_we_ignore_permi
     ] {
         let world = if seeded { seeded_world(&go) } else { World::new(&go, &fixtures()) };
         let fault = CacheFault::ReadOnly { scope };
-        let program = match fault.apply(world.modcache()) {
+        let program = match fault.apply(world.modcache(), modchaos::vocab::Account::current()) {
             Ok(_) => go.clone(),
             Err(FaultError::Ineffective(why)) => {
                 assert!(nix::unistd::geteuid().is_root(), "refused although not root: {why}");
@@ -529,7 +532,7 @@ fn mounts_are_refused_outside_a_private_namespace() {
         return; // Already inside one (a sealed test run): nothing to refuse.
     }
     let dir = tempfile::tempdir().unwrap();
-    for result in [mount::tmpfs(dir.path(), 8192), mount::read_only(dir.path())] {
+    for result in [mount::tmpfs(dir.path(), 8192, modchaos::vocab::Account::current()), mount::read_only(dir.path())] {
         assert!(matches!(result, Err(mount::MountError::NeedsNamespace(_))), "{result:?}");
     }
 }
@@ -544,7 +547,7 @@ async fn namespace_child() {
     let outcome = match case.as_str() {
         "disk_full" => {
             // Two pages: .info and .mod fit, the zip does not.
-            mount::tmpfs(world.modcache(), 8192).unwrap();
+            mount::tmpfs(world.modcache(), 8192, modchaos::vocab::Account::current()).unwrap();
             let outcome = world.go(&["mod", "download", "-json", V1], LONG).await;
             assert_eq!(outcome.exit, Exit::Code { code: 1 }, "{outcome:?}");
             assert_eq!(
@@ -605,7 +608,7 @@ fn damaged_cache() -> tempfile::TempDir {
     seed(root, &modules, SeedOptions::default()).unwrap();
     let lib = |v: &str| VersionPaths::new(root, LIB, v);
     CacheFault::Partial { module: LIB.into(), version: "v1.0.0".into(), stage: PartialStage::Extraction }
-        .apply(root)
+        .apply(root, modchaos::vocab::Account::current())
         .unwrap();
     std::fs::remove_file(lib("v1.2.0-RC.1").ziphash).unwrap();
     std::fs::write(lib("v1.10.0").ziphash, "xyz\n").unwrap();
@@ -696,7 +699,8 @@ fn snapshot(root: &Path) -> BTreeMap<String, Snapshot> {
 #[test]
 fn inspection_never_writes() {
     let dir = damaged_cache();
-    let held = CacheFault::LockHeld { module: LIB.into(), version: "v1.10.0".into(), hold: LONG }.apply(dir.path());
+    let held = CacheFault::LockHeld { module: LIB.into(), version: "v1.10.0".into(), hold: LONG }
+        .apply(dir.path(), modchaos::vocab::Account::current());
     let before = snapshot(dir.path());
     let state = CacheState::inspect(dir.path());
     assert!(state.has_findings());

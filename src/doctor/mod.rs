@@ -134,8 +134,15 @@ enum HelperError {
 /// Runs one helper (`go env -json`, `go version`) quietly in the user's environment.
 async fn helper(go: &Path, args: &[&str], cwd: &Path, stop: &watch::Receiver<bool>) -> Result<String, HelperError> {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let inv =
-        GoInvocation { go, args: &args, env: &BTreeMap::new(), cwd, timeout: HELPER_TIMEOUT, inspect_cache: None };
+    let inv = GoInvocation {
+        go,
+        args: &args,
+        env: &BTreeMap::new(),
+        cwd,
+        timeout: HELPER_TIMEOUT,
+        inspect_cache: None,
+        user: None,
+    };
     let live = Live { inherit_env: true, stop: Some(stop_future(stop.clone())), ..Live::default() };
     let outcome = gocmd::run_live(&inv, live).await.map_err(HelperError::Spawn)?;
     if outcome.exit.success() {
@@ -219,6 +226,7 @@ pub async fn doctor(options: &DoctorOptions, stop: watch::Receiver<bool>) -> Res
         cwd: &options.cwd,
         timeout: options.timeout,
         inspect_cache: modcache.as_deref(),
+        user: None,
     };
     let live = Live {
         stdout: options.stdout_echo,

@@ -38,7 +38,8 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
     }
     if let Some(re) = &expect.error {
         let errors = evidence.errors();
-        if !errors.iter().any(|e| re.is_match(&e.text)) {
+        let whole = whole_messages(evidence);
+        if !errors.iter().any(|e| re.is_match(&e.text)) && !whole.iter().any(|m| re.is_match(m)) {
             let got = if errors.is_empty() {
                 "no error message".to_string()
             } else {
@@ -109,4 +110,42 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
         }
     }
     failures
+}
+
+/// go's error messages whole: each from the line that starts it in stderr (`go: …`,
+/// `verifying …`, `file.go:1:2: …`) up to the next such line or trace line, blank lines
+/// and unindented paragraphs included (a checksum mismatch's SECURITY ERROR text, a
+/// multi-line `server response:`), then those of `-json` records, which carry their
+/// whole text already.
+pub fn whole_messages(evidence: &Evidence) -> Vec<String> {
+    static START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(go: |verifying \S+: |[^\s:]+\.go:\d+:\d+: )").expect("compiles")
+    });
+    let is_trace = |line: &str| {
+        let t = line.trim_start();
+        t.starts_with("# ") || t.starts_with("go: downloading ") || t.starts_with("go package net: ")
+    };
+    let mut messages: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in evidence.stderr.lines() {
+        let trimmed = line.trim_end();
+        if is_trace(trimmed) || START.is_match(trimmed) {
+            messages.extend(current.take().map(|m| m.trim_end().to_string()));
+            if !is_trace(trimmed) {
+                current = Some(trimmed.to_string());
+            }
+            continue;
+        }
+        match &mut current {
+            Some(message) => {
+                message.push('\n');
+                message.push_str(trimmed);
+            }
+            None if !trimmed.is_empty() => current = Some(trimmed.to_string()),
+            None => {}
+        }
+    }
+    messages.extend(current.map(|m| m.trim_end().to_string()));
+    messages.extend(evidence.records.iter().filter_map(|r| r.error.as_ref()).map(|e| e.trim_end().to_string()));
+    messages
 }

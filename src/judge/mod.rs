@@ -39,6 +39,11 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }
     report.reason = record.reason;
+    if let Some(phase) = record.steady {
+        // The world without its faults must let go succeed.
+        let calm = Expectation { exit: Some(crate::vocab::ExitExpectation::Success), ..Default::default() };
+        report.steady = Some(phase_report(&calm, phase, Phase::Steady, &mut report.failures));
+    }
     if let Some(phase) = record.run {
         report.run = Some(phase_report(&scenario.expect, phase, Phase::Run, &mut report.failures));
     }

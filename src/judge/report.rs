@@ -62,6 +62,9 @@ pub struct ScenarioReport {
     pub commands: Vec<CommandReport>,
     /// Unmet expectations.
     pub failures: Vec<Failure>,
+    /// The steady state: the same commands against the world without its faults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady: Option<PhaseReport>,
     /// The run.
     pub run: Option<PhaseReport>,
     /// Integrity checks of the run, when its expectations ask for them.
@@ -93,6 +96,7 @@ impl ScenarioReport {
             duration_ms: 0.0,
             commands: Vec::new(),
             failures: Vec::new(),
+            steady: None,
             run: None,
             verification: None,
             recovery: None,

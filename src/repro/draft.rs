@@ -43,6 +43,9 @@ impl Draft {
             trust: None,
             env: Keyed::default(),
             cache: None,
+            steady_state: None,
+            go_user: None,
+            sandbox: None,
             files: Keyed::default(),
             run: RawRun::default(),
             expect: RawExpect {

@@ -19,9 +19,9 @@ use super::options::RunOptions;
 use super::record::RunRecord;
 use super::run::run_here;
 use crate::gobin::GoBinary;
-use crate::scenario::{LoadContext, Scenario};
+use crate::scenario::{GoUser, LoadContext, Scenario};
 use crate::sealed::{PROBE_ARG, RESOLVER, SealedSupport, ns};
-use crate::vocab::NetworkMode;
+use crate::vocab::{Account, NetworkMode};
 
 /// First argument that turns a program into a sealed scenario runner.
 pub const CHILD_ARG: &str = "__modchaos-sealed-child";
@@ -41,6 +41,8 @@ pub struct ChildRequest {
     pub goroot: Option<PathBuf>,
     /// Whether to enter a pid namespace.
     pub with_pid: bool,
+    /// The user namespace's id maps.
+    pub ids: ns::IdMap,
     /// The directory to make the sandbox in: the parent made it and removes it when the
     /// child ends, however it ends.
     pub sandbox_base: PathBuf,
@@ -121,7 +123,7 @@ fn child_main() -> i32 {
             return 0;
         }
     };
-    if let Err(e) = ns::enter(&net_files(&scenario), request.with_pid) {
+    if let Err(e) = ns::enter(&net_files(&scenario), request.with_pid, &request.ids) {
         done(RunRecord::failed_before_start(
             &scenario.name,
             &scenario.file,
@@ -183,6 +185,13 @@ pub async fn run_in_child(
         Ok(dir) => RemovedOnDrop(dir.keep()),
         Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
     };
+    // go's user must be able to pass through it to its sandbox (it lists nothing here).
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(e) = std::fs::set_permissions(&base.0, std::fs::Permissions::from_mode(0o711)) {
+            return fail(format!("cannot open the sealed run's directory to go's user: {e}"));
+        }
+    }
     let request = ChildRequest {
         file: scenario.file.clone(),
         source: scenario.source.to_string(),
@@ -190,6 +199,7 @@ pub async fn run_in_child(
         go: go.path.clone(),
         goroot,
         with_pid: support.with_pid,
+        ids: id_map(scenario.go_user),
         sandbox_base: base.0.clone(),
     };
     let Ok(request) = serde_json::to_vec(&request) else {
@@ -247,6 +257,20 @@ pub async fn run_in_child(
     });
     report.network = Some(NetworkMode::Sealed);
     report
+}
+
+/// The id maps of a sealed run: root outside maps root and the unprivileged user as
+/// themselves (so that files can belong to either); an ordinary user maps only itself,
+/// as the unprivileged user (or as root, for a scenario that wants go to run as root).
+pub fn id_map(go_user: GoUser) -> ns::IdMap {
+    if Account::current().is_root() {
+        ns::IdMap::root_and(Account::UNPRIVILEGED)
+    } else {
+        ns::IdMap::own_as(match go_user {
+            GoUser::Root => Account::ROOT,
+            GoUser::Unprivileged => Account::UNPRIVILEGED,
+        })
+    }
 }
 
 /// A directory removed (module cache and all) when dropped.

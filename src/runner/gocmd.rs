@@ -62,6 +62,8 @@ pub struct GoInvocation<'a> {
     /// The module cache to inspect when the command fails — at the deadline before go is
     /// killed, so that a lock go is blocked on still shows go as its waiter.
     pub inspect_cache: Option<&'a Path>,
+    /// Who go runs as, when not this process's user (its groups are dropped).
+    pub user: Option<crate::vocab::Account>,
 }
 
 /// Kills a process group when dropped, so a cancelled run leaves nothing behind.
@@ -116,6 +118,9 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     command_builder.args(inv.args);
     if !live.inherit_env {
         command_builder.env_clear();
+    }
+    if let Some(user) = inv.user.filter(|u| *u != crate::vocab::Account::current()) {
+        command_builder.uid(user.uid).gid(user.gid);
     }
     let mut child = command_builder
         .envs(inv.env)
@@ -287,6 +292,7 @@ mod tests {
             cwd: &cwd,
             timeout: Duration::from_millis(500),
             inspect_cache: None,
+            user: None,
         };
         let outcome = run(&inv).await.unwrap();
         assert_eq!(outcome.exit, Exit::Timeout);
@@ -306,6 +312,7 @@ mod tests {
             cwd: &cwd,
             timeout: Duration::from_secs(10),
             inspect_cache: None,
+            user: None,
         };
         let outcome = run(&inv).await.unwrap();
         assert_eq!(outcome.exit, Exit::Code { code: 3 });
@@ -324,6 +331,7 @@ mod tests {
             cwd: &cwd,
             timeout: Duration::from_secs(120),
             inspect_cache: None,
+            user: None,
         };
         let stop: Stop = Box::pin(tokio::time::sleep(Duration::from_millis(300)));
         let outcome = run_live(&inv, Live { stop: Some(stop), ..Live::default() }).await.unwrap();
@@ -354,6 +362,7 @@ mod tests {
             cwd: &cwd,
             timeout: Duration::from_secs(30),
             inspect_cache: None,
+            user: None,
         };
         let live = run_live(&inv, Live { inherit_env: true, ..Live::default() }).await.unwrap();
         assert_eq!(live.stdout, format!("v={value} added=yes\n"), "{name}");

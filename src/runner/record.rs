@@ -96,6 +96,9 @@ pub struct RunRecord {
     pub duration_ms: f64,
     /// Every go command run.
     pub commands: Vec<CommandReport>,
+    /// The steady state, when the scenario asks for it.
+    #[serde(default)]
+    pub steady: Option<PhaseRecord>,
     /// The run.
     pub run: Option<PhaseRecord>,
     /// Integrity checks of the run, when its expectations ask for them and it succeeded.
@@ -124,6 +127,7 @@ impl RunRecord {
             reason: None,
             duration_ms: 0.0,
             commands: Vec::new(),
+            steady: None,
             run: None,
             verification: None,
             recovery: None,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::modcache::CacheState;
 use crate::pki::Authority;
-use crate::scenario::RecoveryStep;
+use crate::scenario::{OwnedDir, RecoveryStep, SandboxDir};
 use crate::world::HostMap;
 use crate::world::sandbox::Sandbox;
 
@@ -21,6 +21,10 @@ pub struct ClientConfig {
     pub trust: Vec<Authority>,
     /// GOMODCACHE (the sandbox's, until a recovery moves it).
     pub modcache: PathBuf,
+    /// GOCACHE (the sandbox's, until a recovery moves it).
+    pub gocache: PathBuf,
+    /// Sandbox variables go does not get (it falls back to its defaults).
+    pub unset: Vec<String>,
 }
 
 /// Stops every process holding a lock in `modcache` (and its process group, which a
@@ -54,16 +58,16 @@ pub fn release_locks(modcache: &Path) -> Vec<String> {
     stopped
 }
 
-/// Applies `steps` in order to `config` and the sandbox; returns one line per step.
+/// Applies `step` to `config` and the sandbox; returns the line that says what was done.
+/// Go commands are the runner's to run: this refuses them.
 pub fn apply(
-    steps: &[RecoveryStep],
+    step: &RecoveryStep,
     config: &mut ClientConfig,
     sandbox: &Sandbox,
     map: &HostMap,
-) -> std::io::Result<Vec<String>> {
+) -> std::io::Result<String> {
     let env = &mut config.env;
-    let mut done = Vec::new();
-    for step in steps {
+    {
         match step {
             RecoveryStep::Set(vars) => {
                 for (k, v) in vars {
@@ -91,22 +95,62 @@ pub fn apply(
                 for machine in map.netrc_machines(host) {
                     writeln!(file, "machine {machine} login {login} password {password}")?;
                 }
+                sandbox.give(&sandbox.paths.home.join(".netrc"))?;
             }
             RecoveryStep::CleanCache => crate::fsutil::remove_tree(&config.modcache)?,
             RecoveryStep::ReleaseLocks => {
                 let stopped = release_locks(&config.modcache);
-                done.push(match stopped.is_empty() {
+                return Ok(match stopped.is_empty() {
                     true => "no process held a module cache lock".to_string(),
                     false => stopped.join("; "),
                 });
-                continue;
             }
             RecoveryStep::MoveCache => {
-                let moved = sandbox.paths.root.join(format!("modcache-{}", done.len() + 1));
-                std::fs::create_dir_all(&moved)?;
-                done.push(format!("moved the module cache to {}", moved.display()));
+                let moved = fresh_dir(&sandbox.paths.root, "modcache")?;
+                sandbox.give(&moved)?;
+                let line = format!("moved the module cache to {}", moved.display());
                 config.modcache = moved;
-                continue;
+                return Ok(line);
+            }
+            RecoveryStep::MoveBuildCache => {
+                let moved = fresh_dir(&sandbox.paths.root, "gocache")?;
+                sandbox.give(&moved)?;
+                let line = format!("moved GOCACHE to {}", moved.display());
+                config.gocache = moved;
+                config.unset.retain(|v| v != "GOCACHE");
+                return Ok(line);
+            }
+            RecoveryStep::WriteFile { file, content } => {
+                let path = sandbox.paths.work.join(file);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(&path, content)?;
+                sandbox.give(&path)?;
+            }
+            RecoveryStep::DeleteLines { file, matching } => {
+                let pattern = regex::Regex::new(matching).map_err(std::io::Error::other)?;
+                let path = sandbox.paths.work.join(file);
+                let text = std::fs::read_to_string(&path)?;
+                let kept: String =
+                    text.split_inclusive('\n').filter(|line| !pattern.is_match(line.trim_end())).collect();
+                let deleted = text.lines().count() - kept.lines().count();
+                std::fs::write(&path, kept)?;
+                return Ok(format!("{} ({deleted} line(s))", step.describe()));
+            }
+            RecoveryStep::FixOwnership(dirs) => {
+                for dir in dirs {
+                    let path = match dir {
+                        OwnedDir::ModuleCache => &config.modcache,
+                        OwnedDir::Sandbox(SandboxDir::Home) => &sandbox.paths.home,
+                        OwnedDir::Sandbox(SandboxDir::Gopath) => &sandbox.paths.gopath,
+                        OwnedDir::Sandbox(SandboxDir::BuildCache) => &sandbox.paths.gocache,
+                    };
+                    sandbox.give(path)?;
+                }
+            }
+            RecoveryStep::Go(_) => {
+                return Err(std::io::Error::other("a go command step is run by the runner, not applied"));
             }
             RecoveryStep::Trust(cas) => {
                 for ca in cas {
@@ -116,9 +160,20 @@ pub fn apply(
                 }
             }
         }
-        done.push(step.describe());
     }
-    Ok(done)
+    Ok(step.describe())
+}
+
+/// A new directory `<name>-N` under `root`.
+fn fresh_dir(root: &Path, name: &str) -> std::io::Result<PathBuf> {
+    for n in 1.. {
+        let dir = root.join(format!("{name}-{n}"));
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir)?;
+            return Ok(dir);
+        }
+    }
+    unreachable!("some directory name is free")
 }
 
 fn get(env: &[(String, String)], var: &str) -> Option<String> {
@@ -172,8 +227,13 @@ mod tests {
         let map = HostMap::default();
         let env =
             vec![("GOPROXY".to_string(), "https://a,https://b".to_string()), ("GOFLAGS".to_string(), "-x".to_string())];
-        let mut config =
-            ClientConfig { env, trust: vec![Authority::Scenario], modcache: sandbox.paths.modcache.clone() };
+        let mut config = ClientConfig {
+            env,
+            trust: vec![Authority::Scenario],
+            modcache: sandbox.paths.modcache.clone(),
+            gocache: sandbox.paths.gocache.clone(),
+            unset: Vec::new(),
+        };
         let steps = [
             RecoveryStep::Replace { var: "GOPROXY".into(), from: ",".into(), to: "|".into() },
             RecoveryStep::Append { var: "GOPROXY".into(), value: "|direct".into() },
@@ -182,7 +242,7 @@ mod tests {
             RecoveryStep::Netrc { host: "a".into(), login: "u".into(), password: "p".into() },
             RecoveryStep::Trust(vec![Authority::Private, Authority::Scenario]),
         ];
-        let lines = apply(&steps, &mut config, &sandbox, &map).unwrap();
+        let lines: Vec<String> = steps.iter().map(|step| apply(step, &mut config, &sandbox, &map).unwrap()).collect();
         assert_eq!(config.trust, [Authority::Scenario, Authority::Private]);
         let env = config.env;
         assert_eq!(

@@ -12,8 +12,8 @@ use super::options::RunOptions;
 use super::record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};
 use super::recover::{self, ClientConfig};
 use super::verify;
-use crate::scenario::{GoStep, Scenario};
-use crate::vocab::{ExitExpectation, NetworkMode, Phase};
+use crate::scenario::{GoStep, GoUser, RecoveryStep, SandboxDir, Scenario};
+use crate::vocab::{Account, ExitExpectation, NetworkMode, Phase};
 use crate::world::cache::CachePrepared;
 use crate::world::sandbox::Sandbox;
 use crate::world::{HostMap, World};
@@ -39,6 +39,12 @@ pub enum RunError {
     /// The fakes could not start.
     #[error("cannot start the fake hosts: {0}")]
     World(std::io::Error),
+    /// Files could not be placed in HOME.
+    #[error("cannot write the files in HOME: {0}")]
+    Home(std::io::Error),
+    /// The sandbox could not be given to go's user (or parts of it to root).
+    #[error("cannot give the sandbox to go's user: {0}")]
+    HandOver(std::io::Error),
     /// The module cache could not be put into the scenario's state.
     #[error("cannot prepare the module cache: {0}")]
     Cache(#[from] crate::world::cache::CacheSetupError),
@@ -48,6 +54,16 @@ pub enum RunError {
     /// A recovery step could not be applied.
     #[error("cannot apply the recovery: {0}")]
     Recovery(std::io::Error),
+    /// A recovery's go command failed.
+    #[error("the recovery step `{command}` failed ({exit}): {output}")]
+    RecoveryCommand {
+        /// The command line.
+        command: String,
+        /// How it ended.
+        exit: String,
+        /// What it printed.
+        output: String,
+    },
     /// The toxiproxy server failed the world.
     #[error("the toxiproxy backend failed: {}", .0.join("; "))]
     Toxiproxy(Vec<String>),
@@ -63,6 +79,10 @@ pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeM
     let scenario_env = &config.env;
     let mut env = sandbox.base_env();
     env.insert("GOMODCACHE".into(), config.modcache.display().to_string());
+    env.insert("GOCACHE".into(), config.gocache.display().to_string());
+    for var in &config.unset {
+        env.remove(var);
+    }
     let sets_proxy = scenario_env.iter().any(|(k, _)| PROXY_VARS.contains(&k.as_str()));
     if let (Some(guard), false) = (map.guard, sets_proxy) {
         for var in PROXY_VARS {
@@ -70,19 +90,47 @@ pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeM
         }
     }
     for (k, v) in scenario_env {
-        let value = map.to_go(k, v);
-        if k == "GOFLAGS" {
-            let flags = if value.split_whitespace().any(|f| f == "-modcacherw") {
-                value
-            } else {
-                format!("{value} -modcacherw")
-            };
-            env.insert(k.clone(), flags.trim().to_string());
-        } else {
-            env.insert(k.clone(), value);
-        }
+        env.insert(k.clone(), map.to_go(k, v));
     }
     env
+}
+
+/// Who go runs as in this process for `scenario`: when this process is root (outside, or
+/// in a sealed namespace that maps both), the unprivileged user unless the scenario asks
+/// for root; otherwise this process's own user.
+pub fn go_account(scenario: &Scenario) -> Account {
+    let me = Account::current();
+    match (me.is_root(), scenario.go_user) {
+        (true, GoUser::Unprivileged) => Account::UNPRIVILEGED,
+        _ => me,
+    }
+}
+
+/// Gives the sandbox directories a scenario wants to belong to root back to root
+/// (read and traverse for everyone, write for root only).
+fn give_to_root(sandbox: &Sandbox, dirs: &[SandboxDir]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for dir in dirs {
+        let path = match dir {
+            SandboxDir::Home => &sandbox.paths.home,
+            SandboxDir::Gopath => &sandbox.paths.gopath,
+            SandboxDir::BuildCache => &sandbox.paths.gocache,
+        };
+        crate::fsutil::chown_tree(path, Account::ROOT)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// Where go keeps its module cache given the sandbox variables a scenario leaves unset:
+/// GOMODCACHE, else GOPATH's `pkg/mod`, else `$HOME/go/pkg/mod`.
+fn effective_modcache(sandbox: &Sandbox, unset: &[String]) -> std::path::PathBuf {
+    let gone = |var: &str| unset.iter().any(|v| v == var);
+    match (gone("GOMODCACHE"), gone("GOPATH")) {
+        (false, _) => sandbox.paths.modcache.clone(),
+        (true, false) => sandbox.paths.gopath.join("pkg").join("mod"),
+        (true, true) => sandbox.paths.home.join("go").join("pkg").join("mod"),
+    }
 }
 
 struct Ctx<'a> {
@@ -118,6 +166,7 @@ impl Ctx<'_> {
                 cwd: &self.sandbox.paths.work,
                 timeout: step.timeout,
                 inspect_cache: Some(&config.modcache),
+                user: Some(self.sandbox.owner()),
             };
             let outcome = gocmd::run(&inv).await.map_err(|source| RunError::Go { command: command.clone(), source })?;
             self.finished(phase, command, &outcome);
@@ -144,13 +193,41 @@ impl Ctx<'_> {
         });
     }
 
+    /// Applies a recovery's steps in order; go command steps run here, in the work
+    /// module, as go's user, and must succeed.
+    async fn recover(&mut self, steps: &[RecoveryStep], config: &mut ClientConfig) -> Result<Vec<String>, RunError> {
+        let mut done = Vec::new();
+        for step in steps {
+            match step {
+                RecoveryStep::Go(args) => {
+                    let go_step = GoStep { args: args.clone(), timeout: crate::scenario::validate::DEFAULT_TIMEOUT };
+                    let outcome = self.run_steps(std::slice::from_ref(&go_step), Phase::Recover, config).await?;
+                    if !outcome.exit.success() {
+                        return Err(RunError::RecoveryCommand {
+                            command: go_step.command_line(),
+                            exit: outcome.exit.describe(),
+                            output: format!("{}{}", outcome.stdout, outcome.stderr).trim().to_string(),
+                        });
+                    }
+                    done.push(step.describe());
+                }
+                _ => {
+                    done.push(recover::apply(step, config, self.sandbox, &self.world.map).map_err(RunError::Recovery)?);
+                }
+            }
+        }
+        self.sandbox.write_trust(&self.world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
+        Ok(done)
+    }
+
     /// Integrity checks after a successful phase.
     async fn verify(&mut self, phase: &PhaseRecord, config: &ClientConfig) -> verify::Verification {
         let scenario = self.scenario;
         self.world.log.set_phase(Phase::Verify);
         let args: Vec<String> = scenario.run.iter().flat_map(|s| s.args.iter().cloned()).collect();
         let records = phase.module_records();
-        let targets = verify::downloaded(&records, &args, &scenario.modules);
+        let work_go_mod = std::fs::read_to_string(self.sandbox.paths.work.join("go.mod")).unwrap_or_default();
+        let targets = verify::downloaded(&records, &args, &scenario.modules, &work_go_mod);
         let mut v = verify::check_cache(&targets, &records, &scenario.modules, &config.modcache);
         let go_env = go_env(self.sandbox, config, &self.world.map);
         self.sink.progress(&Progress::CommandStarted {
@@ -163,6 +240,8 @@ impl Ctx<'_> {
             &targets,
             &go_env,
             &self.sandbox.paths.root.join("verify"),
+            Some(&self.sandbox.paths.work),
+            Some(self.sandbox.owner()),
             &mut v,
         )
         .await;
@@ -210,9 +289,9 @@ pub async fn run_here(
         None => Sandbox::create(),
     };
     match sandbox {
-        Ok(sandbox) => {
+        Ok(mut sandbox) => {
             record.sandbox = Some(sandbox.paths.root.display().to_string());
-            if let Err(reason) = run_in(scenario, options, mode, sink, &sandbox, &mut record).await {
+            if let Err(reason) = run_in(scenario, options, mode, sink, &mut sandbox, &mut record).await {
                 record.reason = Some(reason.to_string());
             }
             let root = sandbox.paths.root.clone();
@@ -227,28 +306,91 @@ pub async fn run_here(
     record
 }
 
+/// A world and a sandbox made ready for go: files written, hosts listening, the module
+/// cache in the scenario's state, everything handed over to go's user.
+struct Prepared {
+    world: World,
+    config: ClientConfig,
+    /// Kept until the scenario ends: lock holders live, mounts stay.
+    cache: CachePrepared,
+}
+
+async fn prepare(
+    scenario: &Scenario,
+    options: &RunOptions,
+    mode: NetworkMode,
+    sandbox: &mut Sandbox,
+) -> Result<Prepared, RunError> {
+    sandbox.write_work_files(&scenario.files).map_err(RunError::WorkModule)?;
+    sandbox.write_home_files(&scenario.sandbox.home_files).map_err(RunError::Home)?;
+    let world = World::start_with(scenario, mode, &options.toxics).await.map_err(RunError::World)?;
+    let mut unset = scenario.sandbox.unset.clone();
+    // A go env file in HOME is read only when GOENV is left to its default.
+    if scenario.sandbox.home_files.iter().any(|(path, _)| path == ".config/go/env")
+        && !unset.iter().any(|v| v == "GOENV")
+    {
+        unset.push("GOENV".into());
+    }
+    let config = ClientConfig {
+        env: scenario.env.clone(),
+        trust: scenario.trust.clone(),
+        modcache: effective_modcache(sandbox, &unset),
+        gocache: sandbox.paths.gocache.clone(),
+        unset,
+    };
+    let go_user = go_account(scenario);
+    let modcacherw = config.env.iter().any(|(k, v)| k == "GOFLAGS" && v.split_whitespace().any(|f| f == "-modcacherw"));
+    let mut cache = CachePrepared::prepare(&scenario.cache, &scenario.modules, &config.modcache, go_user, modcacherw)?;
+    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
+    sandbox.hand_over(go_user).map_err(RunError::HandOver)?;
+    cache.finish(&scenario.cache, &config.modcache, go_user)?;
+    give_to_root(sandbox, &scenario.sandbox.root_owned).map_err(RunError::HandOver)?;
+    Ok(Prepared { world, config, cache })
+}
+
+/// The steady state: the same go commands against the same world without its faults,
+/// in a sandbox of their own.
+async fn steady_state(
+    scenario: &Scenario,
+    options: &RunOptions,
+    mode: NetworkMode,
+    sink: &dyn ProgressSink,
+    commands: &mut Vec<CommandReport>,
+) -> Result<PhaseRecord, RunError> {
+    let calm = scenario.without_faults();
+    let mut sandbox = match &options.sandbox_base {
+        Some(base) => Sandbox::create_in(base),
+        None => Sandbox::create(),
+    }
+    .map_err(RunError::WorkModule)?;
+    let Prepared { mut world, config, cache } = prepare(&calm, options, mode, &mut sandbox).await?;
+    let mut ctx = Ctx { scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
+    let outcome = ctx.run_steps(&calm.run, Phase::Steady, &config).await;
+    commands.append(&mut ctx.commands);
+    let phase = outcome.map(|o| ctx.phase_record(o, Phase::Steady, &config));
+    drop(cache);
+    world.stop().await;
+    let _ = sandbox.remove();
+    phase
+}
+
 async fn run_in(
     scenario: &Scenario,
     options: &RunOptions,
     mode: NetworkMode,
     sink: &dyn ProgressSink,
-    sandbox: &Sandbox,
+    sandbox: &mut Sandbox,
     record: &mut RunRecord,
 ) -> Result<(), RunError> {
-    sandbox.write_work_files(&scenario.files).map_err(RunError::WorkModule)?;
-    let mut world = World::start_with(scenario, mode, &options.toxics).await.map_err(RunError::World)?;
+    if scenario.steady_state {
+        record.steady = Some(steady_state(scenario, options, mode, sink, &mut record.commands).await?);
+    }
+    let Prepared { mut world, mut config, cache } = prepare(scenario, options, mode, sandbox).await?;
     record.hosts = world.map.describe();
-    let mut ctx = Ctx { scenario, options, sink, sandbox, world: &world, commands: Vec::new() };
-
-    let mut config = ClientConfig {
-        env: scenario.env.clone(),
-        trust: scenario.trust.clone(),
-        modcache: sandbox.paths.modcache.clone(),
-    };
-    // Kept until the scenario ends: lock holders live, mounts stay.
-    let _cache = CachePrepared::apply(&scenario.cache, &scenario.modules, &config.modcache)?;
-    record.cache = _cache.descriptions.clone();
-    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
+    record.cache = cache.descriptions.clone();
+    let sandbox: &Sandbox = sandbox;
+    let mut ctx =
+        Ctx { scenario, options, sink, sandbox, world: &world, commands: std::mem::take(&mut record.commands) };
     let outcome = match ctx.run_steps(&scenario.run, Phase::Run, &config).await {
         Ok(o) => o,
         Err(e) => {
@@ -263,18 +405,15 @@ async fn run_in(
     record.run = Some(phase);
 
     if let Some(recovery) = &scenario.recover {
-        let steps = match recover::apply(&recovery.steps, &mut config, sandbox, &world.map) {
+        let steps = match ctx.recover(&recovery.steps, &mut config).await {
             Ok(steps) => steps,
             Err(e) => {
                 record.commands = ctx.commands;
-                return Err(RunError::Recovery(e));
+                return Err(e);
             }
         };
-        if let Err(e) = sandbox.write_trust(&world.pki.bundle(&config.trust)) {
-            record.commands = ctx.commands;
-            return Err(RunError::Trust(e));
-        }
-        let outcome = match ctx.run_steps(&scenario.run, Phase::Recover, &config).await {
+        let run = recovery.run.as_ref().unwrap_or(&scenario.run);
+        let outcome = match ctx.run_steps(run, Phase::Recover, &config).await {
             Ok(o) => o,
             Err(e) => {
                 record.commands = ctx.commands;
@@ -290,6 +429,7 @@ async fn run_in(
         record.recovery = Some(RecoveryRecord { playbook: recovery.playbook.clone(), steps, rerun, verification });
     }
     record.commands = ctx.commands;
+    drop(cache);
     let problems = world.stop().await;
     if !problems.is_empty() {
         return Err(RunError::Toxiproxy(problems));

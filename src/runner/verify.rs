@@ -24,19 +24,58 @@ pub struct Verification {
     pub go_mod_verify: Option<GoOutcome>,
 }
 
-/// Module versions a run downloaded: its `-json` records without error or, without
-/// records, the `path@version` arguments that name fixtures.
-pub fn downloaded(records: &[ModuleRecord], args: &[String], modules: &ModuleSet) -> Vec<(String, String)> {
+/// Module versions a run downloaded: its `-json` records without error; without records,
+/// the `path@version` arguments that name fixtures; without those, the fixtures the work
+/// module's go.mod requires (a `go build` or `go mod tidy`, as a recovery may leave it).
+pub fn downloaded(
+    records: &[ModuleRecord],
+    args: &[String],
+    modules: &ModuleSet,
+    work_go_mod: &str,
+) -> Vec<(String, String)> {
     let from_records: Vec<_> =
         records.iter().filter(|r| r.error.is_none()).map(|r| (r.path.clone(), r.version.clone())).collect();
     if !from_records.is_empty() {
         return from_records;
     }
-    args.iter()
+    let from_args: Vec<(String, String)> = args
+        .iter()
         .filter_map(|a| a.split_once('@'))
         .filter(|(p, v)| modules.get(p, v).is_some())
         .map(|(p, v)| (p.to_string(), v.to_string()))
-        .collect()
+        .collect();
+    if !from_args.is_empty() {
+        return from_args;
+    }
+    requirements(work_go_mod).into_iter().filter(|(p, v)| modules.get(p, v).is_some()).collect()
+}
+
+/// The `require` directives of a go.mod (single lines and blocks), as (path, version).
+pub fn requirements(go_mod: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    for line in go_mod.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let entry = if in_block {
+            if line == ")" {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if line == "require (" {
+            in_block = true;
+            continue;
+        } else if let Some(rest) = line.strip_prefix("require ") {
+            rest.trim()
+        } else {
+            continue;
+        };
+        let mut fields = entry.split_whitespace();
+        if let (Some(path), Some(version)) = (fields.next(), fields.next()) {
+            found.push((path.trim_matches('"').to_string(), version.to_string()));
+        }
+    }
+    found
 }
 
 /// Checks the cache of `modcache` and the `-json` records against the fixtures.
@@ -90,23 +129,52 @@ pub async fn go_mod_verify(
     targets: &[(String, String)],
     env: &BTreeMap<String, String>,
     dir: &Path,
+    work: Option<&Path>,
+    user: Option<crate::vocab::Account>,
     v: &mut Verification,
 ) {
+    // A work module that requires what was downloaded is verified as it is (a recovery
+    // may have changed its go.mod, go.sum or GOFLAGS); otherwise a module of its own
+    // requires the targets.
+    if let Some(work) =
+        work.filter(|w| !requirements(&std::fs::read_to_string(w.join("go.mod")).unwrap_or_default()).is_empty())
+    {
+        run_verify(go, env, work, user, v).await;
+        return;
+    }
     let mut go_mod = String::from("module modchaos.test/verify\n\ngo 1.21\n\nrequire (\n");
     for (path, version) in targets {
         go_mod += &format!("\t{path} {version}\n");
     }
     go_mod += ")\n";
-    if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join("go.mod"), go_mod)) {
+    let written =
+        std::fs::create_dir_all(dir).and_then(|_| std::fs::write(dir.join("go.mod"), go_mod)).and_then(|_| match user
+            .filter(|u| *u != crate::vocab::Account::current() && crate::vocab::Account::current().is_root())
+        {
+            Some(user) => crate::fsutil::chown_tree(dir, user),
+            None => Ok(()),
+        });
+    if let Err(e) = written {
         v.problems.push(format!("go mod verify: cannot write its module: {e}"));
         return;
     }
     let mut env = env.clone();
     let flags = env.get("GOFLAGS").cloned().unwrap_or_default();
     env.insert("GOFLAGS".into(), format!("{flags} -mod=mod").trim().to_string());
+    run_verify(go, &env, dir, user, v).await;
+}
+
+/// Runs `go mod verify` in `dir` and records what it said.
+async fn run_verify(
+    go: &Path,
+    env: &BTreeMap<String, String>,
+    dir: &Path,
+    user: Option<crate::vocab::Account>,
+    v: &mut Verification,
+) {
     let args = ["mod".to_string(), "verify".to_string()];
     let inv =
-        GoInvocation { go, args: &args, env: &env, cwd: dir, timeout: Duration::from_secs(60), inspect_cache: None };
+        GoInvocation { go, args: &args, env, cwd: dir, timeout: Duration::from_secs(60), inspect_cache: None, user };
     match gocmd::run(&inv).await {
         Ok(outcome) => {
             if outcome.exit.success() && outcome.stdout.contains("all modules verified") {

@@ -41,6 +41,12 @@ pub struct Scenario {
     pub env: Vec<(String, String)>,
     /// The module cache before the run.
     pub cache: CacheSetup,
+    /// Who go runs as.
+    pub go_user: GoUser,
+    /// Run the same command against the world without its faults first.
+    pub steady_state: bool,
+    /// The run's home and go's own directories before the first run.
+    pub sandbox: SandboxSetup,
     /// Files for the work module directory (relative path, content).
     pub files: Vec<(String, String)>,
     /// The go commands.
@@ -49,6 +55,77 @@ pub struct Scenario {
     pub expect: Expectation,
     /// The recovery, if any.
     pub recover: Option<Recovery>,
+}
+
+/// Who go runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoUser {
+    /// uid 1000 where the harness can choose (root, or a sealed namespace), else the
+    /// user modchaos runs as: permission errors happen as on a customer's machine.
+    #[default]
+    Unprivileged,
+    /// root (the namespace's root in a sealed run): no permission error ever happens.
+    Root,
+}
+
+/// A directory of the sandbox that a scenario may give to root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxDir {
+    /// HOME.
+    Home,
+    /// GOPATH.
+    Gopath,
+    /// GOCACHE.
+    BuildCache,
+}
+
+impl SandboxDir {
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            SandboxDir::Home => "home",
+            SandboxDir::Gopath => "gopath",
+            SandboxDir::BuildCache => "build_cache",
+        }
+    }
+}
+
+/// The run's home and go's own directories before the first run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxSetup {
+    /// Files written into HOME (path below HOME, content).
+    pub home_files: Vec<(String, String)>,
+    /// Directories that belong to root, not to go's user.
+    pub root_owned: Vec<SandboxDir>,
+    /// Sandbox variables go does not get.
+    pub unset: Vec<String>,
+}
+
+impl SandboxSetup {
+    /// True when something belongs to another user than go's (which needs modchaos to
+    /// run as root).
+    pub fn needs_second_user(&self) -> bool {
+        !self.root_owned.is_empty()
+    }
+}
+
+impl Scenario {
+    /// The same scenario with none of its faults (HTTP, DNS, TCP toxics, certificates,
+    /// module cache damage): its steady state.
+    pub fn without_faults(&self) -> Scenario {
+        let mut calm = self.clone();
+        for host in &mut calm.hosts {
+            host.faults.clear();
+            host.dns.clear();
+            host.toxics.clear();
+            host.cert = Default::default();
+        }
+        calm.cache.faults.clear();
+        calm.sandbox.root_owned.clear();
+        calm.steady_state = false;
+        calm
+    }
 }
 
 /// Which network modes a scenario can run in, and why.
@@ -346,6 +423,8 @@ pub struct Recovery {
     pub playbook: Option<String>,
     /// Steps, playbook's first.
     pub steps: Vec<RecoveryStep>,
+    /// The rerun's go commands, when not the scenario's own.
+    pub run: Option<Vec<GoStep>>,
     /// What must hold after the rerun.
     pub expect: Expectation,
 }
@@ -397,6 +476,59 @@ pub enum RecoveryStep {
     MoveCache,
     /// Trust more certificate authorities.
     Trust(Vec<crate::pki::Authority>),
+    /// Run a go command (arguments after `go`) in the work module; it must succeed.
+    Go(Vec<String>),
+    /// Write a work module file.
+    WriteFile {
+        /// Path below the work module.
+        file: String,
+        /// Content.
+        content: String,
+    },
+    /// Delete matching lines of a work module file.
+    DeleteLines {
+        /// Path below the work module.
+        file: String,
+        /// Regex over each line (checked when the scenario was loaded).
+        matching: String,
+    },
+    /// Give these directories back to go's user.
+    FixOwnership(Vec<OwnedDir>),
+    /// Point GOCACHE at a new, empty directory.
+    MoveBuildCache,
+}
+
+/// A directory whose owner a recovery can fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnedDir {
+    /// GOMODCACHE.
+    ModuleCache,
+    /// A directory of the sandbox.
+    Sandbox(SandboxDir),
+}
+
+impl OwnedDir {
+    /// Every name scenario files may use.
+    pub const NAMES: &'static [&'static str] = &["module_cache", "home", "gopath", "build_cache"];
+
+    /// The directory named `name`.
+    pub fn from_name(name: &str) -> Option<OwnedDir> {
+        Some(match name {
+            "module_cache" => OwnedDir::ModuleCache,
+            "home" => OwnedDir::Sandbox(SandboxDir::Home),
+            "gopath" => OwnedDir::Sandbox(SandboxDir::Gopath),
+            "build_cache" => OwnedDir::Sandbox(SandboxDir::BuildCache),
+            _ => return None,
+        })
+    }
+
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            OwnedDir::ModuleCache => "module_cache",
+            OwnedDir::Sandbox(dir) => dir.name(),
+        }
+    }
 }
 
 impl RecoveryStep {
@@ -421,6 +553,15 @@ impl RecoveryStep {
             RecoveryStep::Trust(cas) => {
                 format!("trust the {} CA", cas.iter().map(|c| c.name()).collect::<Vec<_>>().join(" and "))
             }
+            RecoveryStep::Go(args) => format!("go {}", shell_words::join(args)),
+            RecoveryStep::WriteFile { file, .. } => format!("write {file}"),
+            RecoveryStep::DeleteLines { file, matching } => {
+                format!("delete the lines of {file} matching /{matching}/")
+            }
+            RecoveryStep::FixOwnership(dirs) => {
+                format!("give {} back to go's user", dirs.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "))
+            }
+            RecoveryStep::MoveBuildCache => "move GOCACHE to a new, writable directory".to_string(),
         }
     }
 }

@@ -59,6 +59,18 @@ pub struct RawScenario {
     /// is broken in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<RawCache>,
+    /// First run the same go command against the same world without its faults, which
+    /// must succeed: proof that the faults, not the world, break go (reported apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady_state: Option<bool>,
+    /// Who go runs as: `unprivileged` (the default: uid 1000, as on a laptop or a CI
+    /// runner, where permission errors happen) or `root` (which never meets one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go_user: Option<At<RawGoUser>>,
+    /// The run's home and go's own directories before the first run: files in HOME,
+    /// directories that belong to root, sandbox variables go does not get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<RawSandbox>,
     /// Files written into the work module directory before the run (a `go.mod` is
     /// generated unless given here).
     #[serde(default, skip_serializing_if = "Keyed::is_empty")]
@@ -125,6 +137,48 @@ impl Serialize for RawModuleSource {
             RawModuleSource::Inline(module) => module.serialize(serializer),
         }
     }
+}
+
+/// Who go runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawGoUser {
+    /// uid 1000: files it does not own stop it, as on a customer's machine.
+    Unprivileged,
+    /// root: no permission error ever happens.
+    Root,
+}
+
+/// The run's home and go's own directories before the first run.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSandbox {
+    /// Files written into HOME before the first run, by path below HOME: `.netrc`,
+    /// `.gitconfig` (with `insteadOf` rules or credential helpers), `.config/go/env` (as
+    /// `go env -w` writes it; go then reads it: GOENV is left to its default).
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub home: Keyed<String>,
+    /// Directories that belong to root rather than to go's user, so that go cannot
+    /// write them: `home`, `gopath`, `build_cache` (GOCACHE). Needs modchaos to run as
+    /// root.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub root_owned: Vec<At<RawSandboxDir>>,
+    /// Sandbox variables go does not get, so that it falls back to its own defaults
+    /// (below HOME, still inside the sandbox): `GOPATH`, `GOMODCACHE`, `GOCACHE`, `GOENV`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unset: Vec<At<String>>,
+}
+
+/// A directory of the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawSandboxDir {
+    /// HOME.
+    Home,
+    /// GOPATH (the module cache is below it).
+    Gopath,
+    /// GOCACHE, go's build cache.
+    BuildCache,
 }
 
 /// A network mode a scenario can insist on.
@@ -729,6 +783,20 @@ pub enum RawCacheFault {
     /// The module cache lives on a tiny filesystem (a tmpfs of `size`): downloads fail
     /// with `no space left on device` (sealed worlds only).
     DiskFull(RawDiskFull),
+    /// Part of the cache belongs to root while go runs as another user (a cache baked
+    /// into a container image by root, a build running as uid 1000): go reads it, and
+    /// meets `permission denied` at its first write. Needs modchaos to run as root.
+    RootOwned(RawRootOwned),
+}
+
+/// `root_owned` settings.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRootOwned {
+    /// `cache` (all of GOMODCACHE, the default), `download` (`cache/download`) or
+    /// `extracted` (the module trees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::fault::cache::OwnerScope>,
 }
 
 /// A version in the cache.
@@ -949,6 +1017,10 @@ pub struct RawRecover {
     /// Steps applied after the playbook's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<At<RawRecoveryStep>>,
+    /// The go command(s) of the rerun, when not the scenario's own (a recovery that
+    /// changes the command: `go get` a newer version, build instead of download…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RawRun>,
     /// What must hold after the rerun (default: `exit: success`, `verified: true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<RawExpect>,
@@ -1004,6 +1076,30 @@ pub enum RawRecoveryStep {
     /// Add certificate authorities to the bundle go trusts (`SSL_CERT_FILE`): `scenario`,
     /// `private` or `corporate`.
     Trust(Vec<At<String>>),
+    /// Run a go command in the work module, as go's user with the recovered settings
+    /// (`mod tidy`, `get corp.example/lib@v1.1.0`, `mod edit -replace …`, `clean
+    /// -modcache`); it must succeed. A leading `go` may be written or not.
+    Go(At<String>),
+    /// Write a file of the work module (`go.sum` with the lines restored, a new go.mod).
+    WriteFile {
+        /// Path below the work module.
+        file: At<String>,
+        /// Its new content.
+        content: String,
+    },
+    /// Delete the lines of a work module file that match a regex (a go.sum line
+    /// recording a re-tagged version).
+    DeleteLines {
+        /// Path below the work module.
+        file: At<String>,
+        /// Regex over each line.
+        matching: At<String>,
+    },
+    /// Give sandbox directories back to go's user (the fix for a cache or home baked
+    /// by root): `module_cache`, `home`, `gopath`, `build_cache`.
+    FixOwnership(Vec<At<String>>),
+    /// Point GOCACHE at a new, empty directory go's user owns.
+    MoveBuildCache(RawEmpty),
 }
 
 /// A reusable recovery, stored as `playbooks/<name>.yaml`.

@@ -79,7 +79,7 @@ pub fn probe_main(with_pid: bool) -> ! {
         hosts: "127.0.0.1 localhost\n".into(),
         nsswitch: "hosts: files dns\n".into(),
     };
-    match ns::enter(&files, with_pid) {
+    match ns::enter(&files, with_pid, &ns::IdMap::own_as(crate::vocab::Account::ROOT)) {
         Ok(()) => std::process::exit(0),
         Err(e) => {
             eprintln!("{e}");

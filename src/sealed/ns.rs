@@ -14,7 +14,7 @@ use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Gid, Uid, fork};
+use nix::unistd::{ForkResult, fork};
 
 /// The host name inside a sealed world: without a dot, so go derives no search domain.
 pub const HOSTNAME: &str = "modchaos-sealed";
@@ -29,6 +29,49 @@ pub struct NetFiles {
     pub hosts: String,
     /// `/etc/nsswitch.conf` (only replaced when the system has one).
     pub nsswitch: String,
+}
+
+/// One range of ids mapped into the user namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdRange {
+    /// The first id inside the namespace.
+    pub inside: u32,
+    /// The id it stands for outside.
+    pub outside: u32,
+}
+
+/// The uid and gid maps of a sealed run's user namespace. Only a process that is root
+/// outside may map more than its own ids; an ordinary user maps exactly one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdMap {
+    /// User ids.
+    pub uids: Vec<IdRange>,
+    /// Group ids.
+    pub gids: Vec<IdRange>,
+}
+
+impl IdMap {
+    /// This process's own ids, seen as `inside` in the namespace (the classic `0` makes
+    /// it root there).
+    pub fn own_as(inside: crate::vocab::Account) -> IdMap {
+        let me = crate::vocab::Account::current();
+        IdMap {
+            uids: vec![IdRange { inside: inside.uid, outside: me.uid }],
+            gids: vec![IdRange { inside: inside.gid, outside: me.gid }],
+        }
+    }
+
+    /// Root as root, and `also` as itself (only root outside may write this map).
+    pub fn root_and(also: crate::vocab::Account) -> IdMap {
+        IdMap {
+            uids: vec![IdRange { inside: 0, outside: 0 }, IdRange { inside: also.uid, outside: also.uid }],
+            gids: vec![IdRange { inside: 0, outside: 0 }, IdRange { inside: also.gid, outside: also.gid }],
+        }
+    }
+
+    fn text(ranges: &[IdRange]) -> String {
+        ranges.iter().map(|r| format!("{} {} 1\n", r.inside, r.outside)).collect()
+    }
 }
 
 /// Why the namespaces could not be set up. The message names the step, so "sealed mode
@@ -50,24 +93,31 @@ fn errno(e: nix::Error) -> std::io::Error {
     std::io::Error::from_raw_os_error(e as i32)
 }
 
-/// Enters new user, network and mount namespaces, and a pid namespace when `with_pid`.
+/// Enters new user, network and mount namespaces, and a pid namespace when `with_pid`,
+/// with `ids` mapped into the user namespace.
 ///
 /// With a pid namespace the calling process forks: the parent waits and exits with the
 /// child's status (it never returns), the child becomes pid 1 of the new namespace, dies
 /// with its parent, and gets a `/proc` of its own. Then `lo` is brought up and `files`
 /// are bind-mounted over the system's.
-pub fn enter(files: &NetFiles, with_pid: bool) -> Result<(), NsError> {
-    let uid = Uid::current();
-    let gid = Gid::current();
+pub fn enter(files: &NetFiles, with_pid: bool, ids: &IdMap) -> Result<(), NsError> {
     let mut flags =
         CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS;
     if with_pid {
         flags |= CloneFlags::CLONE_NEWPID;
     }
-    step("unshare user, network and mount namespaces", unshare(flags).map_err(errno))?;
-    step("deny setgroups", std::fs::write("/proc/self/setgroups", "deny"))?;
-    step("write the uid map", std::fs::write("/proc/self/uid_map", format!("0 {uid} 1\n")))?;
-    step("write the gid map", std::fs::write("/proc/self/gid_map", format!("0 {gid} 1\n")))?;
+    if ids.uids.len() > 1 || ids.gids.len() > 1 {
+        // Only a process in the parent namespace may map more than its own ids (the
+        // kernel's rule newuidmap exists for): a helper forked before unsharing writes
+        // the maps, as root of the parent namespace.
+        unshare_mapped_by_helper(flags, ids)?;
+    } else {
+        step("unshare user, network and mount namespaces", unshare(flags).map_err(errno))?;
+        // An ordinary user must give up setgroups before writing a gid map.
+        step("deny setgroups", std::fs::write("/proc/self/setgroups", "deny"))?;
+        step("write the uid map", std::fs::write("/proc/self/uid_map", IdMap::text(&ids.uids)))?;
+        step("write the gid map", std::fs::write("/proc/self/gid_map", IdMap::text(&ids.gids)))?;
+    }
     if with_pid {
         become_pid_one()?;
     }
@@ -91,6 +141,48 @@ pub fn enter(files: &NetFiles, with_pid: bool) -> Result<(), NsError> {
     step("set the host name", nix::unistd::sethostname(HOSTNAME).map_err(errno))?;
     step("bring lo up", loopback_up())?;
     bind_files(files)
+}
+
+/// Unshares `flags` and has a forked helper, still in the parent user namespace (where
+/// this process is root), write the new namespace's id maps. Everything here runs
+/// single-threaded, before any runtime starts.
+fn unshare_mapped_by_helper(flags: CloneFlags, ids: &IdMap) -> Result<(), NsError> {
+    let (unshared_read, unshared_write) = step("create a pipe", nix::unistd::pipe().map_err(errno))?;
+    let (mapped_read, mapped_write) = step("create a pipe", nix::unistd::pipe().map_err(errno))?;
+    let me = nix::unistd::getpid();
+    // SAFETY: single-threaded (see above); the helper only reads, writes files and exits.
+    match step("fork the id map writer", unsafe { fork() }.map_err(errno))? {
+        ForkResult::Child => {
+            drop(unshared_write);
+            drop(mapped_read);
+            let mut byte = [0u8; 1];
+            let ready = nix::unistd::read(&unshared_read, &mut byte).is_ok_and(|n| n == 1);
+            let written = ready
+                && std::fs::write(format!("/proc/{me}/uid_map"), IdMap::text(&ids.uids)).is_ok()
+                && std::fs::write(format!("/proc/{me}/gid_map"), IdMap::text(&ids.gids)).is_ok();
+            let _ = nix::unistd::write(&mapped_write, if written { b"1" } else { b"0" });
+            // SAFETY: _exit ends the helper without running the parent's destructors.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop(unshared_read);
+            drop(mapped_write);
+            let unshared = unshare(flags).map_err(errno);
+            let _ = nix::unistd::write(&unshared_write, if unshared.is_ok() { b"1" } else { b"0" });
+            drop(unshared_write);
+            let mut byte = [0u8; 1];
+            let mapped = nix::unistd::read(&mapped_read, &mut byte).is_ok_and(|n| n == 1) && byte[0] == b'1';
+            let _ = waitpid(child, None);
+            step("unshare user, network and mount namespaces", unshared)?;
+            if !mapped {
+                return Err(NsError {
+                    step: "write the id maps from the parent namespace".into(),
+                    source: std::io::Error::other("the map writer failed (is this process root?)"),
+                });
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Forks into the new pid namespace. The parent only relays the child's exit status.

@@ -1,9 +1,11 @@
 //! The shared vocabulary: plain values that every layer speaks and that import nothing
 //! else of modchaos — diagnosis category ids, evidence lines, request and DNS records
 //! with their phases, how a go command ended, network modes, Basic credentials, what a
-//! forward proxy does with CONNECT, and the globs that pick requests. Keeping them here
+//! forward proxy does with CONNECT, the globs that pick requests, and who a process runs
+//! as. Keeping them here
 //! is what lets the layers above import only downward (see ARCHITECTURE.md).
 
+pub mod account;
 pub mod auth;
 pub mod category;
 pub mod connect;
@@ -13,6 +15,7 @@ pub mod glob;
 pub mod network;
 pub mod request;
 
+pub use account::Account;
 pub use auth::BasicAuth;
 pub use category::Category;
 pub use connect::ConnectMode;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// The steady state: the same commands against the world without its faults.
+    Steady,
     /// The scenario's own go commands.
     Run,
     /// The rerun after the recovery steps.

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::{base_dir, disable_go_telemetry, make_writable, remove_tree};
+use crate::fsutil::{base_dir, chown_tree, disable_go_telemetry, make_writable, remove_tree};
+use crate::vocab::Account;
 
 /// The default work module's go.mod.
 pub const DEFAULT_GO_MOD: &str = "module modchaos.test/work\n\ngo 1.21\n";
@@ -42,6 +43,8 @@ pub struct SandboxPaths {
 pub struct Sandbox {
     /// The paths.
     pub paths: SandboxPaths,
+    /// Who its files belong to: go's user once [`Sandbox::hand_over`] ran.
+    owner: Account,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -75,7 +78,43 @@ impl Sandbox {
         std::fs::write(&paths.gitconfig, "")?;
         std::fs::write(&paths.trust_bundle, "")?;
         disable_go_telemetry(&paths.home.join(".config"))?;
-        Ok(Sandbox { paths, dir: Some(dir) })
+        Ok(Sandbox { paths, owner: Account::current(), dir: Some(dir) })
+    }
+
+    /// Gives the sandbox and everything in it to `owner`, the user go runs as, so that go
+    /// meets the permissions a customer's user would (this process, when root, would
+    /// otherwise own everything it wrote).
+    pub fn hand_over(&mut self, owner: Account) -> std::io::Result<()> {
+        self.owner = owner;
+        self.give(&self.paths.root)
+    }
+
+    /// Gives `path` (and everything below it) to the sandbox's owner, after this process
+    /// wrote it.
+    pub fn give(&self, path: &Path) -> std::io::Result<()> {
+        let me = Account::current();
+        if me == self.owner || !me.is_root() || !path.exists() {
+            return Ok(());
+        }
+        chown_tree(path, self.owner)
+    }
+
+    /// Who the sandbox's files belong to.
+    pub fn owner(&self) -> Account {
+        self.owner
+    }
+
+    /// Writes files into HOME (paths below HOME).
+    pub fn write_home_files(&self, files: &[(String, String)]) -> std::io::Result<()> {
+        for (name, content) in files {
+            let path = self.paths.home.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, content)?;
+            self.give(&path)?;
+        }
+        Ok(())
     }
 
     /// Writes the work module's files; `go.mod` defaults to [`DEFAULT_GO_MOD`].
@@ -131,7 +170,6 @@ impl Sandbox {
         env.insert("GOTOOLCHAIN".into(), "local".into());
         env.insert("GOENV".into(), "off".into());
         env.insert("GOWORK".into(), "off".into());
-        env.insert("GOFLAGS".into(), "-modcacherw".into());
         for var in ["GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOINSECURE", "NO_PROXY", "no_proxy"] {
             env.insert(var.into(), String::new());
         }
@@ -183,6 +221,6 @@ mod tests {
             assert!(env[var].starts_with(&root), "{var}={}", env[var]);
         }
         assert_eq!(env["GOTOOLCHAIN"], "local");
-        assert_eq!(env["GOFLAGS"], "-modcacherw");
+        assert!(!env.contains_key("GOFLAGS"), "a scenario decides on -modcacherw");
     }
 }

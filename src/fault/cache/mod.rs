@@ -21,6 +21,7 @@ pub mod mount;
 use holder::{HolderProgram, LockHolder};
 
 use crate::modcache::layout::{VersionPaths, download_root};
+use crate::vocab::Account;
 
 /// Why a fault could not be put in place.
 #[derive(Debug, Error)]
@@ -53,6 +54,12 @@ pub enum FaultError {
     /// A mount fault could not be made.
     #[error(transparent)]
     Mount(#[from] mount::MountError),
+    /// A fault that makes files belong to another user than go's, where this process
+    /// cannot change owners.
+    #[error(
+        "{0} needs modchaos to run as root: only root can give files to another owner than go's user (in the sealed namespace, root of the machine maps there as root)"
+    )]
+    NeedsRoot(&'static str),
 }
 
 /// How a cached zip is damaged.
@@ -94,6 +101,20 @@ pub enum ReadOnlyScope {
     Cache,
     /// `cache/download` and everything in it (extracted trees untouched).
     Download,
+}
+
+/// What belongs to root instead of go's user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerScope {
+    /// GOMODCACHE and everything in it: a cache baked into a container image by root,
+    /// used by a build that runs as another user.
+    #[default]
+    Cache,
+    /// `cache/download` and everything in it.
+    Download,
+    /// The extracted module trees (`<module>@<version>/`).
+    Extracted,
 }
 
 /// One broken state of a module cache.
@@ -154,6 +175,13 @@ pub enum CacheFault {
         /// Version.
         version: String,
     },
+    /// Part of the cache belongs to root (modes unchanged), while go runs as another
+    /// user: go reads it, and fails with `permission denied` at its first write. Needs
+    /// this process to be root (in the sealed namespace, root of the machine).
+    RootOwned {
+        /// What belongs to root.
+        scope: OwnerScope,
+    },
 }
 
 /// A fault in place. Dropping it ends the lock holder, if any; file damage stays.
@@ -192,11 +220,12 @@ impl CacheFault {
             CacheFault::Partial { .. } => "partial",
             CacheFault::EmptyZiphash { .. } => "empty_ziphash",
             CacheFault::MissingZiphash { .. } => "missing_ziphash",
+            CacheFault::RootOwned { .. } => "root_owned",
         }
     }
 
-    /// Breaks the cache at `modcache`.
-    pub fn apply(&self, modcache: &Path) -> Result<AppliedFault, FaultError> {
+    /// Breaks the cache at `modcache`, used by go running as `go_user`.
+    pub fn apply(&self, modcache: &Path, go_user: Account) -> Result<AppliedFault, FaultError> {
         let done = |description: String| Ok(AppliedFault { description, holder: None });
         let paths = |module: &str, version: &str| VersionPaths::new(modcache, module, version);
         let need = |fault: &'static str, module: &str, version: &str, file: &Path| {
@@ -224,11 +253,10 @@ impl CacheFault {
                 };
                 std::fs::create_dir_all(&target).map_err(io(&target))?;
                 remove_write_bits(&target)?;
-                if nix::unistd::access(&target, nix::unistd::AccessFlags::W_OK).is_ok() {
+                if go_user.is_root() {
                     return Err(FaultError::Ineffective(format!(
-                        "read_only: {} is still writable for this process after removing every write bit \
-                         (it runs as root or with CAP_DAC_OVERRIDE, and so would go): use a read-only bind \
-                         mount in the sealed namespace instead",
+                        "read_only: {} stays writable for go, which runs as root (root ignores write bits): \
+                         use a read-only bind mount in the sealed namespace instead",
                         target.display()
                     )));
                 }
@@ -292,6 +320,32 @@ impl CacheFault {
                 need("missing_ziphash", module, version, &p.ziphash)?;
                 remove_if_present(&p.ziphash)?;
                 done(format!("{} deleted", p.ziphash.display()))
+            }
+            CacheFault::RootOwned { scope } => {
+                if !Account::current().is_root() {
+                    return Err(FaultError::NeedsRoot("root_owned"));
+                }
+                if go_user.is_root() {
+                    return Err(FaultError::Ineffective(
+                        "root_owned: go runs as root, so files owned by root stop nothing".into(),
+                    ));
+                }
+                std::fs::create_dir_all(modcache).map_err(io(modcache))?;
+                let targets: Vec<PathBuf> = match scope {
+                    OwnerScope::Cache => vec![modcache.to_path_buf()],
+                    OwnerScope::Download => vec![download_root(modcache)],
+                    OwnerScope::Extracted => std::fs::read_dir(modcache)
+                        .map_err(io(modcache))?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.file_name().is_some_and(|n| n != "cache"))
+                        .collect(),
+                };
+                for target in &targets {
+                    std::fs::create_dir_all(target).map_err(io(target))?;
+                    crate::fsutil::chown_tree(target, Account::ROOT).map_err(io(target))?;
+                }
+                let names: Vec<String> = targets.iter().map(|t| t.display().to_string()).collect();
+                done(format!("{} and everything below owned by root", names.join(", ")))
             }
         }
     }
@@ -399,7 +453,7 @@ mod tests {
     fn file_faults_on_a_missing_version_say_what_to_seed() {
         let dir = tempfile::tempdir().unwrap();
         let fault = CacheFault::EmptyZiphash { module: "a.example/m".into(), version: "v1.0.0".into() };
-        let err = fault.apply(dir.path()).unwrap_err().to_string();
+        let err = fault.apply(dir.path(), crate::vocab::Account::current()).unwrap_err().to_string();
         assert!(err.contains("seed a.example/m@v1.0.0 first") && err.contains("v1.0.0.ziphash"), "{err}");
     }
 }

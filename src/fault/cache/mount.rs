@@ -53,15 +53,15 @@ fn require_namespace(what: &str) -> Result<(), MountError> {
 }
 
 /// `disk_full`: mounts a tmpfs of `size_bytes` (rounded up to whole pages by the kernel)
-/// over `path`, created if missing. Whatever was in `path` is hidden: seed afterwards.
+/// over `path`, created if missing, its root belonging to `owner` (go's user). Whatever was in `path` is hidden: seed afterwards.
 /// Size 0 is refused (to tmpfs it means "no limit").
-pub fn tmpfs(path: &Path, size_bytes: u64) -> Result<(), MountError> {
+pub fn tmpfs(path: &Path, size_bytes: u64, owner: crate::vocab::Account) -> Result<(), MountError> {
     require_namespace("a tmpfs over the module cache (disk_full)")?;
     if size_bytes == 0 {
         return Err(MountError::Failed("a tmpfs of size 0 would have no size limit at all".into()));
     }
     std::fs::create_dir_all(path).map_err(|source| MountError::Io { path: path.to_path_buf(), source })?;
-    let options = format!("size={size_bytes},mode=0755");
+    let options = format!("size={size_bytes},mode=0755,uid={},gid={}", owner.uid, owner.gid);
     mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some(options.as_str()))
         .map_err(os(format!("mount a {size_bytes}-byte tmpfs on {}", path.display())))
 }

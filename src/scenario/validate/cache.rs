@@ -94,6 +94,9 @@ pub(super) fn cache(raw: Option<&RawCache>, modules: Option<&ModuleSet>, checker
                 CacheFaultSpec::Files(CacheFault::LockHeld { module, version, hold })
             }
             RawCacheFault::ReadOnly(r) => CacheFaultSpec::ReadOnly(r.scope.unwrap_or(ReadOnlyScope::Cache)),
+            RawCacheFault::RootOwned(r) => {
+                CacheFaultSpec::Files(CacheFault::RootOwned { scope: r.scope.unwrap_or_default() })
+            }
             RawCacheFault::CorruptZip(c) => {
                 let Some((module, version)) = needs_seed(&c.module, "corrupt_zip", checker) else { continue };
                 CacheFaultSpec::Files(CacheFault::CorruptZip {

@@ -16,6 +16,7 @@ mod cache;
 mod env;
 mod expect;
 mod faults;
+mod home;
 mod hosts;
 mod modules;
 mod recover;
@@ -40,6 +41,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     let env = env::env(&raw.env, &hosts, explicit_network == Some(RawNetwork::Sealed), checker);
     let cache = cache::cache(raw.cache.as_ref(), modules.as_ref(), checker);
     let files = run::files(&raw.files, checker);
+    let sandbox = home::sandbox(raw.sandbox.as_ref(), checker);
     let run = run::run(&raw.run, modules.as_ref(), checker);
     let expect = expect::expectation(&raw.expect, &host_names, checker, None);
     let e = &raw.expect;
@@ -58,7 +60,8 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             Some("add an expectation, e.g. expect: {exit: failure, diagnosis: proxy.server_error}".into()),
         );
     }
-    let recover = raw.recover.as_ref().and_then(|r| recover::recovery(r, &host_names, &dir, checker, ctx));
+    let recover =
+        raw.recover.as_ref().and_then(|r| recover::recovery(r, &host_names, &dir, modules.as_ref(), checker, ctx));
     let resolver = env::resolver(raw.resolver.as_ref(), checker);
     let min_go = raw.min_go.as_ref().and_then(|v| {
         let release = crate::gobin::parse_release(v);
@@ -134,6 +137,12 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         hosts,
         env,
         cache,
+        steady_state: raw.steady_state.unwrap_or(false),
+        go_user: match raw.go_user.as_ref().map(|u| u.value) {
+            Some(RawGoUser::Root) => GoUser::Root,
+            _ => GoUser::Unprivileged,
+        },
+        sandbox,
         files,
         run: run?,
         expect,

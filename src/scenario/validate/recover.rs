@@ -16,6 +16,7 @@ pub(super) fn recovery(
     raw: &RawRecover,
     hosts: &[String],
     dir: &Path,
+    modules: Option<&crate::fixture::ModuleSet>,
     checker: &mut Checker,
     ctx: &LoadContext,
 ) -> Option<Recovery> {
@@ -70,7 +71,13 @@ pub(super) fn recovery(
     }
     let default_expect = RawExpect::default();
     let expect = expectation(raw.expect.as_ref().unwrap_or(&default_expect), hosts, checker, Some(()));
-    Some(Recovery { playbook: playbook_name, steps, expect })
+    let run = raw.run.as_ref().map(|r| super::run::run(r, modules, checker));
+    let run = match run {
+        Some(Some(steps)) => Some(steps),
+        Some(None) => return None,
+        None => None,
+    };
+    Some(Recovery { playbook: playbook_name, steps, run, expect })
 }
 
 /// Converts one step, substituting `${param}`s.
@@ -138,6 +145,42 @@ pub fn recovery_step(
         RawRecoveryStep::CleanCache(_) => RecoveryStep::CleanCache,
         RawRecoveryStep::ReleaseLocks(_) => RecoveryStep::ReleaseLocks,
         RawRecoveryStep::MoveCache(_) => RecoveryStep::MoveCache,
+        RawRecoveryStep::Go(line) => {
+            let line = At { value: s(line), pos: line.pos };
+            let args = super::run::go_args(&line, checker)?;
+            RecoveryStep::Go(args)
+        }
+        RawRecoveryStep::WriteFile { file, content } => {
+            let file = At { value: s(file), pos: file.pos };
+            if !work_path(&file, checker) {
+                return None;
+            }
+            RecoveryStep::WriteFile { file: file.value, content: s(content) }
+        }
+        RawRecoveryStep::DeleteLines { file, matching } => {
+            let file = At { value: s(file), pos: file.pos };
+            let matching = At { value: s(matching), pos: matching.pos };
+            if !work_path(&file, checker) || checker.regex(&matching).is_none() {
+                return None;
+            }
+            RecoveryStep::DeleteLines { file: file.value, matching: matching.value }
+        }
+        RawRecoveryStep::FixOwnership(dirs) => {
+            let mut owned = Vec::new();
+            for dir in dirs {
+                let name = s(dir);
+                match OwnedDir::from_name(&name) {
+                    Some(d) => owned.push(d),
+                    None => checker.problem(
+                        dir.pos,
+                        format!("unknown directory `{name}`"),
+                        Some(suggest(&name, OwnedDir::NAMES.iter().copied(), "directories")),
+                    ),
+                }
+            }
+            RecoveryStep::FixOwnership(owned)
+        }
+        RawRecoveryStep::MoveBuildCache(_) => RecoveryStep::MoveBuildCache,
         RawRecoveryStep::Trust(cas) => {
             let mut authorities = Vec::new();
             for ca in cas {
@@ -163,6 +206,22 @@ pub fn recovery_step(
         return None;
     }
     Some(step)
+}
+
+/// True when `file` is a path inside the work module; a problem otherwise.
+fn work_path(file: &At<String>, checker: &mut Checker) -> bool {
+    let path = Path::new(file.as_str());
+    let inside = !file.is_empty()
+        && path.is_relative()
+        && path.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !inside {
+        checker.problem(
+            file.pos,
+            format!("`{}` is not a path inside the work module", file.value),
+            Some("write it relative to the work module, like go.sum".into()),
+        );
+    }
+    inside
 }
 
 /// A `${name}` the playbook has no parameter for.
