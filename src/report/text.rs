@@ -27,6 +27,9 @@ pub fn failure_details(report: &ScenarioReport) -> String {
     for c in &report.commands {
         let _ = writeln!(out, "[{:?}] {} → {} in {:.0} ms", c.phase, c.command, c.exit.describe(), c.duration_ms);
     }
+    if let Some(steady) = &report.steady {
+        phase(&mut out, "steady state (the world without its faults)", steady);
+    }
     if let Some(run) = &report.run {
         phase(&mut out, "run", run);
     }

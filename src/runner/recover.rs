@@ -110,6 +110,7 @@ pub fn apply(
                 sandbox.give(&moved)?;
                 let line = format!("moved the module cache to {}", moved.display());
                 config.modcache = moved;
+                config.unset.retain(|v| v != "GOMODCACHE");
                 return Ok(line);
             }
             RecoveryStep::MoveBuildCache => {

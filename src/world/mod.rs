@@ -71,7 +71,8 @@ impl World {
         self.tasks.abort_all();
     }
 
-    /// Stops every server and deletes the world's toxiproxy proxies, if any; returns the
+    /// Stops every server (its listeners closed when this returns) and deletes the
+    /// world's toxiproxy proxies, if any; returns the
     /// problems the toxiproxy backend met (API calls that failed while the world ran, or
     /// now). Dropping the world also deletes the proxies, without the report.
     pub async fn stop(&mut self) -> Vec<String> {
@@ -80,6 +81,9 @@ impl World {
             None => Vec::new(),
         };
         self.tasks.abort_all();
+        // Wait until every server task is gone, so that its listeners are closed and
+        // another world may take the same addresses at once.
+        while self.tasks.join_next().await.is_some() {}
         problems
     }
 
