@@ -121,8 +121,8 @@ pub fn apply(
                 config.unset.retain(|v| v != "GOCACHE");
                 return Ok(line);
             }
-            RecoveryStep::WriteFile { file, content } => {
-                let path = sandbox.paths.work.join(file);
+            RecoveryStep::WriteFile { file, content, home } => {
+                let path = if *home { sandbox.paths.home.join(file) } else { sandbox.paths.work.join(file) };
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent)?;
                 }

@@ -12,7 +12,7 @@ use super::options::RunOptions;
 use super::record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};
 use super::recover::{self, ClientConfig};
 use super::verify;
-use crate::scenario::{GoStep, GoUser, RecoveryStep, SandboxDir, Scenario};
+use crate::scenario::{GoStep, GoUser, RecoveryStep, SandboxDir, SandboxSetup, Scenario};
 use crate::vocab::{Account, ExitExpectation, NetworkMode, Phase};
 use crate::world::cache::CachePrepared;
 use crate::world::sandbox::Sandbox;
@@ -89,10 +89,31 @@ pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeM
             env.insert(var.to_string(), format!("http://{guard}"));
         }
     }
+    let home = sandbox.paths.home.display().to_string();
     for (k, v) in scenario_env {
-        env.insert(k.clone(), map.to_go(k, v));
+        env.insert(k.clone(), expand_home(&map.to_go(k, v), &home));
     }
     env
+}
+
+/// `~/` at the start of a value or of a word in it names the run's HOME (`NETRC:
+/// ~/.config/ci/netrc`, `GOAUTH: sh ~/bin/token`): scenarios cannot know where it is.
+fn expand_home(value: &str, home: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, word) in value.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match word.strip_prefix("~/") {
+            Some(rest) => {
+                out.push_str(home);
+                out.push('/');
+                out.push_str(rest);
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
 }
 
 /// Who go runs as in this process for `scenario`: when this process is root (outside, or
@@ -325,11 +346,13 @@ async fn prepare(
     sandbox.write_home_files(&scenario.sandbox.home_files).map_err(RunError::Home)?;
     let world = World::start_with(scenario, mode, &options.toxics).await.map_err(RunError::World)?;
     let mut unset = scenario.sandbox.unset.clone();
-    // A go env file in HOME is read only when GOENV is left to its default.
-    if scenario.sandbox.home_files.iter().any(|(path, _)| path == ".config/go/env")
-        && !unset.iter().any(|v| v == "GOENV")
-    {
+    // A go env file in HOME is read only when GOENV is left to its default, and what it
+    // sets only where the environment does not (the scenario's own env still does).
+    if scenario.sandbox.home_files.iter().any(|(path, _)| path == SandboxSetup::GO_ENV_FILE) {
         unset.push("GOENV".into());
+        unset.extend(scenario.sandbox.go_env_file_vars());
+        unset.sort();
+        unset.dedup();
     }
     let config = ClientConfig {
         env: scenario.env.clone(),

@@ -103,6 +103,21 @@ pub struct SandboxSetup {
 }
 
 impl SandboxSetup {
+    /// Where `go env -w` writes, below HOME.
+    pub const GO_ENV_FILE: &'static str = ".config/go/env";
+
+    /// The variables the go env file in HOME sets (`go env -w` writes `KEY=value` lines):
+    /// the sandbox leaves them to it, as the environment would override the file.
+    pub fn go_env_file_vars(&self) -> Vec<String> {
+        self.home_files
+            .iter()
+            .filter(|(path, _)| path == Self::GO_ENV_FILE)
+            .flat_map(|(_, content)| content.lines())
+            .filter_map(|line| line.split_once('=').map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.is_empty() && !k.starts_with('#'))
+            .collect()
+    }
+
     /// True when something belongs to another user than go's (which needs modchaos to
     /// run as root).
     pub fn needs_second_user(&self) -> bool {
@@ -478,12 +493,14 @@ pub enum RecoveryStep {
     Trust(Vec<crate::pki::Authority>),
     /// Run a go command (arguments after `go`) in the work module; it must succeed.
     Go(Vec<String>),
-    /// Write a work module file.
+    /// Write a work module file (or a file in HOME).
     WriteFile {
-        /// Path below the work module.
+        /// Path below the work module (or HOME).
         file: String,
         /// Content.
         content: String,
+        /// The file is in HOME rather than in the work module.
+        home: bool,
     },
     /// Delete matching lines of a work module file.
     DeleteLines {
@@ -554,7 +571,8 @@ impl RecoveryStep {
                 format!("trust the {} CA", cas.iter().map(|c| c.name()).collect::<Vec<_>>().join(" and "))
             }
             RecoveryStep::Go(args) => format!("go {}", shell_words::join(args)),
-            RecoveryStep::WriteFile { file, .. } => format!("write {file}"),
+            RecoveryStep::WriteFile { file, home: false, .. } => format!("write {file}"),
+            RecoveryStep::WriteFile { file, home: true, .. } => format!("write ~/{file}"),
             RecoveryStep::DeleteLines { file, matching } => {
                 format!("delete the lines of {file} matching /{matching}/")
             }

@@ -169,6 +169,16 @@ pub struct RawSandbox {
     pub unset: Vec<At<String>>,
 }
 
+/// Where a recovery writes a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawFilePlace {
+    /// The work module.
+    Work,
+    /// HOME.
+    Home,
+}
+
 /// A directory of the sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -1080,12 +1090,16 @@ pub enum RawRecoveryStep {
     /// (`mod tidy`, `get corp.example/lib@v1.1.0`, `mod edit -replace …`, `clean
     /// -modcache`); it must succeed. A leading `go` may be written or not.
     Go(At<String>),
-    /// Write a file of the work module (`go.sum` with the lines restored, a new go.mod).
+    /// Write a file of the work module (`go.sum` with the lines restored, a new go.mod),
+    /// or of HOME with `in: home` (a fixed `.gitconfig`, a credential helper).
     WriteFile {
-        /// Path below the work module.
+        /// Path below the work module (or HOME).
         file: At<String>,
         /// Its new content.
         content: String,
+        /// `work` (the default) or `home`.
+        #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+        place: Option<RawFilePlace>,
     },
     /// Delete the lines of a work module file that match a regex (a go.sum line
     /// recording a re-tagged version).

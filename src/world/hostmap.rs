@@ -117,12 +117,13 @@ impl HostMap {
     }
 
     /// The `.netrc` machine names under which go looks up credentials for a declared
-    /// host: go >= 1.24 matches the URL's host *with* its port (`127.0.0.1:41234`), older
-    /// versions the bare address.
+    /// host: go >= 1.24 matches the URL's host *with* its port when the URL names one
+    /// (`proxy.corp.example:8443`, `127.0.0.1:41234`), older versions the bare name.
     pub fn netrc_machines(&self, name: &str) -> Vec<String> {
         match self.get(name) {
             Some(h) if !self.sealed => vec![h.addr.to_string(), h.addr.ip().to_string()],
-            _ => vec![name.to_string()],
+            Some(h) => std::iter::once(name.to_string()).chain(h.ports.iter().map(|p| format!("{name}:{p}"))).collect(),
+            None => vec![name.to_string()],
         }
     }
 

@@ -43,6 +43,7 @@ pub(super) fn env(
     raw: &keyed::Keyed<At<String>>,
     hosts: &[HostSpec],
     sealed: bool,
+    preset: &[String],
     checker: &mut Checker,
 ) -> Vec<(String, String)> {
     let mut env = Vec::new();
@@ -67,7 +68,8 @@ pub(super) fn env(
         env.push((name.value.clone(), value.value.clone()));
     }
     let goproxy_hosts: Vec<&HostSpec> = hosts.iter().filter(|h| matches!(h.kind, HostKind::Goproxy(_))).collect();
-    if !env.iter().any(|(k, _)| k == "GOPROXY") {
+    // Variables the go env file in HOME sets are left to it.
+    if !env.iter().any(|(k, _)| k == "GOPROXY") && !preset.iter().any(|k| k == "GOPROXY") {
         match goproxy_hosts.as_slice() {
             [only] => env.insert(0, ("GOPROXY".into(), format!("https://{}", only.name))),
             [] => {}
@@ -91,7 +93,7 @@ pub(super) fn env(
             _ => None,
         })
         .collect();
-    if !env.iter().any(|(k, _)| k == "GOSUMDB") {
+    if !env.iter().any(|(k, _)| k == "GOSUMDB") && !preset.iter().any(|k| k == "GOSUMDB") {
         match databases.as_slice() {
             [only] => env.push(("GOSUMDB".into(), only.to_string())),
             [] => {}

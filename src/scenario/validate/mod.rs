@@ -38,10 +38,11 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
     let mut hosts = hosts::hosts(&raw.hosts, &dir, ctx, checker);
     let host_names: Vec<String> = hosts.iter().map(|h| h.name.clone()).collect();
     let explicit_network = raw.network.as_ref().map(|n| n.value);
-    let env = env::env(&raw.env, &hosts, explicit_network == Some(RawNetwork::Sealed), checker);
+    let sandbox = home::sandbox(raw.sandbox.as_ref(), checker);
+    let preset = sandbox.go_env_file_vars();
+    let env = env::env(&raw.env, &hosts, explicit_network == Some(RawNetwork::Sealed), &preset, checker);
     let cache = cache::cache(raw.cache.as_ref(), modules.as_ref(), checker);
     let files = run::files(&raw.files, checker);
-    let sandbox = home::sandbox(raw.sandbox.as_ref(), checker);
     let run = run::run(&raw.run, modules.as_ref(), checker);
     let expect = expect::expectation(&raw.expect, &host_names, checker, None);
     let e = &raw.expect;
@@ -84,6 +85,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             // go-get pages and git remotes name git hosts: only a sealed world resolves them.
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
                 NetworkNeed::Sealed("a git host is reached by its name".into())
+            }
+            // Files in HOME name hosts as written; only a sealed world resolves them.
+            None if sandbox.home_files.iter().any(|(_, content)| hosts.iter().any(|h| content.contains(&h.name))) => {
+                NetworkNeed::Sealed("files in HOME name hosts, which only a sealed world resolves by name".into())
             }
             // go never sends loopback addresses (open mode's) through a forward proxy.
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::ForwardProxy(_)))

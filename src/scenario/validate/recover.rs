@@ -150,12 +150,12 @@ pub fn recovery_step(
             let args = super::run::go_args(&line, checker)?;
             RecoveryStep::Go(args)
         }
-        RawRecoveryStep::WriteFile { file, content } => {
+        RawRecoveryStep::WriteFile { file, content, place } => {
             let file = At { value: s(file), pos: file.pos };
             if !work_path(&file, checker) {
                 return None;
             }
-            RecoveryStep::WriteFile { file: file.value, content: s(content) }
+            RecoveryStep::WriteFile { file: file.value, content: s(content), home: *place == Some(RawFilePlace::Home) }
         }
         RawRecoveryStep::DeleteLines { file, matching } => {
             let file = At { value: s(file), pos: file.pos };
