@@ -141,7 +141,12 @@ mod tests {
     }
 
     fn status(code: u16) -> HttpAction {
-        HttpAction::Respond { status: code, body: Default::default(), content_type: "text/plain".into() }
+        HttpAction::Respond {
+            status: code,
+            body: Default::default(),
+            content_type: "text/plain".into(),
+            headers: Vec::new(),
+        }
     }
 
     #[test]

@@ -107,8 +107,12 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
         Category::ProxyAuth => 403,
         _ => 500,
     };
-    let respond =
-        RawRespond { status: at(log.status().unwrap_or(default)), body: log.server_response(), content_type: None };
+    let respond = RawRespond {
+        status: at(log.status().unwrap_or(default)),
+        body: log.server_response(),
+        content_type: None,
+        headers: Default::default(),
+    };
     let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
     let host = proxy_world(draft, log, vec![fault]);
     // The ',' trap: the log's own list, with a mirror behind the failing entry.

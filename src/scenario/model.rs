@@ -230,6 +230,10 @@ pub enum HostKind {
     Goproxy(GoproxySpec),
     /// Nothing listens: connections are refused.
     Closed,
+    /// Connections are never taken: go's dial times out.
+    Blackhole,
+    /// The address has no route.
+    Unreachable(Unreachable),
     /// A checksum database.
     Sumdb(SumdbSpec),
     /// A forward proxy (HTTPS_PROXY / HTTP_PROXY).
@@ -244,10 +248,30 @@ impl HostKind {
         match self {
             HostKind::Goproxy(_) => "goproxy",
             HostKind::Closed => "closed",
+            HostKind::Blackhole => "blackhole",
+            HostKind::Unreachable(_) => "unreachable",
             HostKind::Sumdb(_) => "sumdb",
             HostKind::ForwardProxy(_) => "forward_proxy",
             HostKind::Git(_) => "git",
         }
+    }
+}
+
+/// Why a host's address cannot be reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreachable {
+    /// No route at all: `connect: network is unreachable`.
+    #[default]
+    Network,
+    /// A reject route: `connect: no route to host`.
+    Host,
+}
+
+impl HostKind {
+    /// True for kinds where nothing answers (faults and toxics never act there).
+    pub fn is_silent(&self) -> bool {
+        matches!(self, HostKind::Closed | HostKind::Blackhole | HostKind::Unreachable(_))
     }
 }
 

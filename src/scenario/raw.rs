@@ -223,6 +223,16 @@ pub struct RawHost {
     /// Nothing listens on this host: every connection is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed: Option<At<RawEmpty>>,
+    /// Connections vanish: the host's listener never takes them, so go's SYNs go
+    /// unanswered until its dialer gives up after 30 s (`dial tcp …: i/o timeout`), as
+    /// behind a firewall that drops packets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<At<RawEmpty>>,
+    /// The host's address has no route (sealed worlds only): `network` (no route at
+    /// all: `connect: network is unreachable`) or `host` (a reject route: `connect: no
+    /// route to host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<At<RawUnreachable>>,
     /// A checksum database (GOSUMDB) over the scenario's modules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sumdb: Option<At<RawSumdb>>,
@@ -248,6 +258,15 @@ pub struct RawHost {
     /// TCP toxics (toxiproxy's names and meanings) on every connection to this host.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tcp: Vec<At<RawToxic>>,
+}
+
+/// How a host cannot be reached.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnreachable {
+    /// `network` (the default) or `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::scenario::model::Unreachable>,
 }
 
 /// TLS settings of a host.
@@ -458,6 +477,9 @@ fault_mapping! {
         /// Answer with these addresses instead of the host's (nothing listens there
         /// unless another host has it: `connection refused`).
         address: Vec<At<String>>,
+        /// Answer these addresses before the host's own (a dead address among live ones:
+        /// go tries the next, after a dial timeout for one that drops packets).
+        add: Vec<At<String>>,
         /// Wait this long before answering; later faults still apply.
         delay: String,
         /// Answer over UDP with the truncated bit and no records, so the client asks again
@@ -706,6 +728,10 @@ pub struct RawRespond {
     /// Content-Type of the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Other response headers: `Retry-After` on a 429 or 503, `Location` on a redirect
+    /// (to a captive portal's sign-in page, say).
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub headers: Keyed<String>,
 }
 
 /// Where to reset the connection.

@@ -211,6 +211,54 @@ fn become_pid_one() -> Result<(), NsError> {
     }
 }
 
+/// The kernel's `struct rtentry` (linux/route.h), for the `SIOCADDRT` ioctl.
+#[repr(C)]
+struct RtEntry {
+    rt_pad1: libc::c_ulong,
+    rt_dst: libc::sockaddr,
+    rt_gateway: libc::sockaddr,
+    rt_genmask: libc::sockaddr,
+    rt_flags: libc::c_ushort,
+    rt_pad2: libc::c_short,
+    rt_pad3: libc::c_ulong,
+    rt_pad4: *mut libc::c_void,
+    rt_metric: libc::c_short,
+    rt_dev: *mut libc::c_char,
+    rt_mtu: libc::c_ulong,
+    rt_window: libc::c_ulong,
+    rt_irtt: libc::c_ushort,
+}
+
+/// `ip route add unreachable <address>/32`: connections to `address` then fail at once
+/// with "no route to host". Only inside the sealed network namespace.
+pub fn reject_route(address: std::net::Ipv4Addr) -> std::io::Result<()> {
+    fn sockaddr(address: std::net::Ipv4Addr) -> libc::sockaddr {
+        // SAFETY: sockaddr_in fits in sockaddr (both 16 bytes); zeroed is a valid value.
+        unsafe {
+            let mut raw: libc::sockaddr = std::mem::zeroed();
+            let inet = &mut raw as *mut libc::sockaddr as *mut libc::sockaddr_in;
+            (*inet).sin_family = libc::AF_INET as libc::sa_family_t;
+            (*inet).sin_addr = libc::in_addr { s_addr: u32::from(address).to_be() };
+            raw
+        }
+    }
+    // SAFETY: a zeroed rtentry is valid; the socket is closed on every path.
+    unsafe {
+        let mut route: RtEntry = std::mem::zeroed();
+        route.rt_dst = sockaddr(address);
+        route.rt_genmask = sockaddr(std::net::Ipv4Addr::BROADCAST);
+        route.rt_flags = libc::RTF_UP | libc::RTF_HOST | libc::RTF_REJECT;
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let result =
+            if libc::ioctl(fd, libc::SIOCADDRT, &route) < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) };
+        libc::close(fd);
+        result
+    }
+}
+
 /// `ip link set lo up`, by ioctl.
 fn loopback_up() -> std::io::Result<()> {
     // SAFETY: plain socket/ioctl calls on a zeroed, correctly sized ifreq; the socket is

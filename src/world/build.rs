@@ -25,7 +25,7 @@ use crate::fault::tcp::{self as toxic, ToxicSet};
 use crate::fault::toxiproxy::{ToxicBackend, ToxiproxyHosts};
 use crate::fixture::{ModuleSet, gitrepo};
 use crate::pki::{Pki, server_config};
-use crate::scenario::{GitMeta, GitSpec, HostKind, HostSpec, Scenario};
+use crate::scenario::{GitMeta, GitSpec, HostKind, HostSpec, Scenario, Unreachable};
 use crate::sealed::RESOLVER;
 use crate::sumdb::Database;
 use crate::vocab::NetworkMode;
@@ -77,12 +77,17 @@ impl<'a> Builder<'a> {
 
     /// Starts the `index`th declared host.
     pub(super) async fn host(&mut self, index: usize, spec: &HostSpec) -> std::io::Result<()> {
-        let ip = match self.mode {
-            NetworkMode::Open => Ipv4Addr::LOCALHOST,
-            NetworkMode::Sealed => sealed_address(index),
+        let ip = match (self.mode, &spec.kind) {
+            (NetworkMode::Sealed, HostKind::Unreachable(_)) => unreachable_address(index),
+            (NetworkMode::Open, _) => Ipv4Addr::LOCALHOST,
+            (NetworkMode::Sealed, _) => sealed_address(index),
         };
         let Some(backend) = self.backend(spec).await? else {
-            let addr = self.closed_address(ip)?;
+            let addr = match &spec.kind {
+                HostKind::Blackhole => self.blackhole_address(spec, ip)?,
+                HostKind::Unreachable(how) => self.unreachable(ip, *how)?,
+                _ => self.closed_address(ip)?,
+            };
             self.hosts.push(mapped(spec, addr, None));
             return Ok(());
         };
@@ -144,7 +149,7 @@ impl<'a> Builder<'a> {
                 proxy.intercept = p.intercept.then(|| Arc::new(Interception::new(self.pki.clone())));
                 Box::new(proxy)
             }
-            HostKind::Closed => return Ok(None),
+            HostKind::Closed | HostKind::Blackhole | HostKind::Unreachable(_) => return Ok(None),
         }))
     }
 
@@ -159,6 +164,37 @@ impl<'a> Builder<'a> {
                 addr
             }
         })
+    }
+
+    /// Where a black-holed host "listens": listeners whose one-connection queue is kept
+    /// full and never drained, so further connection attempts are dropped unanswered.
+    fn blackhole_address(&mut self, spec: &HostSpec, ip: Ipv4Addr) -> std::io::Result<SocketAddr> {
+        match self.mode {
+            NetworkMode::Open => {
+                let (sockets, addr) = blackhole(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+                self.closed.extend(sockets);
+                Ok(addr)
+            }
+            NetworkMode::Sealed => {
+                for port in [443, 80].into_iter().chain(spec.ports.iter().copied()) {
+                    let (sockets, _) = blackhole(SocketAddr::from((ip, port)))?;
+                    self.closed.extend(sockets);
+                }
+                Ok(SocketAddr::from((ip, 443)))
+            }
+        }
+    }
+
+    /// Where an unreachable host's name points: an address outside loopback that has no
+    /// route in the sealed namespace, or a reject route.
+    fn unreachable(&mut self, ip: Ipv4Addr, how: Unreachable) -> std::io::Result<SocketAddr> {
+        if self.mode != NetworkMode::Sealed {
+            return Err(std::io::Error::other("an unreachable host needs a sealed world"));
+        }
+        if how == Unreachable::Host {
+            crate::sealed::ns::reject_route(ip)?;
+        }
+        Ok(SocketAddr::from((ip, 443)))
     }
 
     /// What stands in front of `server`: with toxics, the server listens on an internal
@@ -251,7 +287,9 @@ impl<'a> Builder<'a> {
     /// the world.
     pub(super) async fn finish(mut self) -> std::io::Result<World> {
         if self.mode == NetworkMode::Sealed {
-            self.tasks.spawn(resolver(self.scenario, self.log.clone()).await?);
+            let addresses: Vec<(String, Vec<IpAddr>)> =
+                self.hosts.iter().map(|h| (h.name.clone(), vec![h.addr.ip()])).collect();
+            self.tasks.spawn(resolver(self.scenario, addresses, self.log.clone()).await?);
         }
         let guard = match self.mode {
             NetworkMode::Sealed => None,
@@ -304,9 +342,9 @@ fn resolve(map: &HostMap, name: &str, port: u16) -> Option<SocketAddr> {
 /// NXDOMAIN. Returns the server future for the world's task set.
 async fn resolver(
     scenario: &Scenario,
+    names: Vec<(String, Vec<IpAddr>)>,
     log: Arc<RequestLog>,
 ) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
-    let names = scenario.hosts.iter().enumerate().map(|(i, h)| (h.name.clone(), vec![IpAddr::V4(sealed_address(i))]));
     let faults = scenario.hosts.iter().flat_map(|h| h.dns.iter().cloned()).collect();
     let faults = FaultSchedule::starting_at("dns", scenario.seed, faults, log.started());
     let server = DnsServer::new(FaultyDns::new(Zone::new(names), faults), log);
@@ -315,6 +353,28 @@ async fn resolver(
     let udp = UdpSocket::bind((RESOLVER, 53)).await.map_err(bind_error)?;
     let tcp = TcpListener::bind((RESOLVER, 53)).await.map_err(bind_error)?;
     Ok(dns::serve(udp, tcp, Arc::new(server)))
+}
+
+/// The address of the `index`th declared host when it is unreachable: 10.254.0.10 and
+/// up, outside the loopback network the sealed namespace has a route for.
+fn unreachable_address(index: usize) -> Ipv4Addr {
+    let n = u8::try_from(index + 10).unwrap_or(u8::MAX - 1);
+    Ipv4Addr::new(10, 254, 0, n)
+}
+
+/// A listener on `addr` (port 0: any) with room for one pending connection, and that
+/// connection made: the queue stays full, nobody accepts, and the kernel drops every
+/// further SYN — a connection attempt then waits until the client gives up.
+fn blackhole(addr: SocketAddr) -> std::io::Result<(Vec<socket2::Socket>, SocketAddr)> {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    listener.set_reuse_address(true)?;
+    listener.bind(&addr.into())?;
+    listener.listen(0)?;
+    let bound = listener.local_addr()?.as_socket().ok_or_else(|| std::io::Error::other("no IPv4 address"))?;
+    let filler = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    filler.connect_timeout(&bound.into(), std::time::Duration::from_secs(2))?;
+    Ok((vec![listener, filler], bound))
 }
 
 /// A socket bound to a 127.0.0.1 port that never listens: connections to it are refused,

@@ -396,6 +396,7 @@ async fn faults_apply_to_the_proxys_own_requests() {
             status: 502,
             body: "fault: proxy overloaded\n".into(),
             content_type: "text/plain".into(),
+            headers: Vec::new(),
         },
     };
     let truncate = Fault {

@@ -30,6 +30,8 @@ pub enum DnsAction {
     /// ones, AAAA queries the IPv6 ones): a stale record, split-horizon DNS gone wrong, a
     /// hijack. Works for undeclared names too.
     Address(Vec<IpAddr>),
+    /// Answer these addresses before the declared ones (a dead address among live ones).
+    Add(Vec<IpAddr>),
     /// Wait before answering; further faults still apply.
     Delay(Duration),
     /// Over UDP, answer with the TC bit and no records, so the client retries over TCP;
@@ -47,6 +49,10 @@ impl FaultAction for DnsAction {
             DnsAction::Address(addresses) => {
                 let list: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
                 format!("address {}", list.join(", "))
+            }
+            DnsAction::Add(addresses) => {
+                let list: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
+                format!("add {}", list.join(", "))
             }
             DnsAction::Delay(d) => format!("delay {}", humantime::format_duration(*d)),
             DnsAction::Truncate => "truncate".into(),
@@ -103,6 +109,14 @@ impl DnsHandler for FaultyDns {
                 Some(DnsAction::Refused) => Answer::Error(ResponseCode::Refused),
                 Some(DnsAction::Truncate) => Answer::Truncated,
                 Some(DnsAction::Address(list)) => Answer::Addresses(list),
+                Some(DnsAction::Add(extra)) => {
+                    let inner = self.inner.answer(question, record).await;
+                    let answer = match inner.answer {
+                        Answer::Addresses(own) => Answer::Addresses(extra.into_iter().chain(own).collect()),
+                        other => other,
+                    };
+                    return Reply { answer, note: note.or(inner.note) };
+                }
                 Some(DnsAction::Delay(_)) | None => {
                     let inner = self.inner.answer(question, record).await;
                     return Reply { note: note.or(inner.note), ..inner };

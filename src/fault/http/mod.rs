@@ -33,6 +33,8 @@ pub enum HttpAction {
         body: Bytes,
         /// Content-Type.
         content_type: String,
+        /// Other headers (`Retry-After`, `Location` for a redirect).
+        headers: Vec<(String, String)>,
     },
     /// Wait before answering; further faults still apply.
     Delay(Duration),
@@ -153,8 +155,16 @@ impl Handler for Faulty {
                     record.note("connection reset by fault before any response");
                     return Err(Abort);
                 }
-                Some(HttpAction::Respond { status, body, content_type }) => {
-                    return Ok(Reply::new(*status, content_type, body.clone()).into_response());
+                Some(HttpAction::Respond { status, body, content_type, headers }) => {
+                    let mut reply = Reply::new(*status, content_type, body.clone());
+                    for (name, value) in headers {
+                        if let (Ok(name), Ok(value)) =
+                            (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+                        {
+                            reply.headers.push((name, value));
+                        }
+                    }
+                    return Ok(reply.into_response());
                 }
                 _ => {}
             }

@@ -36,12 +36,29 @@ pub(super) fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) ->
                 Some("use a status between 100 and 599".into()),
             );
         }
+        let mut headers = Vec::new();
+        for (name, value) in r.headers.iter() {
+            let valid = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+                && http::HeaderValue::from_str(value).is_ok()
+                && !name.eq_ignore_ascii_case("content-type")
+                && !name.eq_ignore_ascii_case("content-length");
+            if valid {
+                headers.push((name.value.clone(), value.clone()));
+            } else {
+                checker.problem(
+                    name.pos,
+                    format!("`{}: {value}` cannot be sent as a response header", name.value),
+                    Some("use a plain header name and value; set the type with content_type".into()),
+                );
+            }
+        }
         actions.push((
             r.pos,
             Some(HttpAction::Respond {
                 status: r.status.value,
                 body: r.body.clone().unwrap_or_default().into(),
                 content_type: r.content_type.clone().unwrap_or_else(|| "text/plain; charset=utf-8".into()),
+                headers,
             }),
         ));
     }
@@ -181,7 +198,7 @@ pub(super) fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Chec
         simple(&fault.refused, DnsAction::Refused);
         simple(&fault.timeout, DnsAction::Timeout);
         simple(&fault.truncate, DnsAction::Truncate);
-        if let Some(list) = &fault.address {
+        let addresses = |list: &At<Vec<At<String>>>, key: &str, checker: &mut Checker| {
             let mut addresses = Vec::new();
             for a in list.iter() {
                 match a.parse::<std::net::IpAddr>() {
@@ -194,9 +211,17 @@ pub(super) fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Chec
                 }
             }
             if list.is_empty() {
-                checker.problem(list.pos, "`address` needs at least one address", None);
+                checker.problem(list.pos, format!("`{key}` needs at least one address"), None);
             }
-            actions.push((list.pos, Some(DnsAction::Address(addresses))));
+            addresses
+        };
+        if let Some(list) = &fault.address {
+            let found = addresses(list, "address", checker);
+            actions.push((list.pos, Some(DnsAction::Address(found))));
+        }
+        if let Some(list) = &fault.add {
+            let found = addresses(list, "add", checker);
+            actions.push((list.pos, Some(DnsAction::Add(found))));
         }
         if let Some(d) = &fault.delay {
             actions.push((d.pos, checker.duration(d).map(DnsAction::Delay)));

@@ -49,6 +49,12 @@ pub(super) fn hosts(
         if let Some(c) = &host.closed {
             kinds.push((c.pos, HostKind::Closed));
         }
+        if let Some(b) = &host.blackhole {
+            kinds.push((b.pos, HostKind::Blackhole));
+        }
+        if let Some(u) = &host.unreachable {
+            kinds.push((u.pos, HostKind::Unreachable(u.error.unwrap_or_default())));
+        }
         if let Some(db) = &host.sumdb {
             kinds.push((db.pos, HostKind::Sumdb(sumdb(name, db, checker))));
         }
@@ -85,7 +91,10 @@ pub(super) fn hosts(
                 checker.problem(
                     name.pos,
                     format!("host `{}` has no kind", name.value),
-                    Some("give it one of: goproxy: {}, sumdb: {}, git: {}, closed: {}".into()),
+                    Some(
+                        "give it one of: goproxy: {}, sumdb: {}, git: {}, forward_proxy: {}, closed: {}, blackhole: {}, unreachable: {}"
+                            .into(),
+                    ),
                 );
                 continue;
             }
@@ -106,24 +115,24 @@ pub(super) fn hosts(
         };
         let faults: Vec<HttpFault> =
             host.faults.iter().enumerate().filter_map(|(i, f)| fault(i + 1, f, checker)).collect();
-        if matches!(kind, HostKind::Closed)
+        if kind.is_silent()
             && let Some(first) = host.faults.first()
         {
             checker.problem(
                 first.pos,
-                "HTTP faults on a closed host never fire: nothing answers there",
+                format!("HTTP faults on a {} host never fire: nothing answers there", kind.name()),
                 Some("remove the faults, or make the host a goproxy".into()),
             );
         }
         let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
         let dns = dns_faults(name, &host.dns, checker);
         let toxics = toxics(&host.tcp, checker);
-        if matches!(kind, HostKind::Closed)
+        if kind.is_silent()
             && let Some(first) = host.tcp.first()
         {
             checker.problem(
                 first.pos,
-                "TCP toxics on a closed host never act: nothing accepts connections there",
+                format!("TCP toxics on a {} host never act: nothing accepts connections there", kind.name()),
                 Some("remove them, or give the host a kind that listens".into()),
             );
         }

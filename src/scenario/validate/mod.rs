@@ -82,6 +82,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
             }
+            // Routes exist only in the sealed namespace.
+            None if hosts.iter().any(|h| matches!(h.kind, HostKind::Unreachable(_))) => {
+                NetworkNeed::Sealed("an unreachable host needs the routes of a network namespace of its own".into())
+            }
             // go-get pages and git remotes name git hosts: only a sealed world resolves them.
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
                 NetworkNeed::Sealed("a git host is reached by its name".into())
@@ -111,6 +115,16 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             },
         },
     };
+    if let (Some(RawNetwork::Open), Some(h)) =
+        (explicit_network, hosts.iter().find(|h| matches!(h.kind, HostKind::Unreachable(_))))
+    {
+        checker.problem(
+            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            format!("host `{}` is unreachable, which needs `network: sealed`", h.name),
+            Some("open mode shares this machine's routes: only a sealed world can take one away".into()),
+        );
+        return None;
+    }
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
