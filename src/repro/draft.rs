@@ -160,7 +160,12 @@ impl Draft {
 
 /// `{module: path@version}`, a module made up on the spot.
 pub(super) fn inline_module(id: &str) -> RawModuleSource {
-    RawModuleSource::Inline(RawInlineModule { module: at(id.to_string()), declares: None, variant: None })
+    RawModuleSource::Inline(RawInlineModule {
+        module: Some(at(id.to_string())),
+        toolchain: None,
+        declares: None,
+        variant: None,
+    })
 }
 
 /// An HTTP fault for requests whose path matches `glob`.

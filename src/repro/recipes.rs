@@ -269,7 +269,8 @@ fn dns(draft: &mut Draft, log: &Log) {
 /// A module made up on the spot in another variant (a re-tagged or tampered copy).
 fn variant_of(id: &str, variant: &str) -> RawModuleSource {
     RawModuleSource::Inline(RawInlineModule {
-        module: at(id.to_string()),
+        module: Some(at(id.to_string())),
+        toolchain: None,
         declares: None,
         variant: Some(variant.to_string()),
     })
@@ -370,7 +371,8 @@ fn path_mismatch(draft: &mut Draft, log: &Log) {
     let f = log.facts;
     let declared = DECLARED.captures(log.errors()).map_or("corp.example/oldname".to_string(), |c| c[1].to_string());
     draft.modules(vec![RawModuleSource::Inline(RawInlineModule {
-        module: at(f.id()),
+        module: Some(at(f.id())),
+        toolchain: None,
         declares: Some(declared),
         variant: None,
     })]);

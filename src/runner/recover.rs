@@ -150,6 +150,13 @@ pub fn apply(
                     sandbox.give(path)?;
                 }
             }
+            RecoveryStep::InstallToolchain(go) => {
+                use std::os::unix::fs::PermissionsExt as _;
+                let path = sandbox.paths.bin.join(go);
+                std::fs::write(&path, crate::fixture::synth::fake_go_script(go))?;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+                sandbox.give(&path)?;
+            }
             RecoveryStep::Go(_) => {
                 return Err(std::io::Error::other("a go command step is run by the runner, not applied"));
             }

@@ -537,6 +537,8 @@ pub enum RecoveryStep {
     FixOwnership(Vec<OwnedDir>),
     /// Point GOCACHE at a new, empty directory.
     MoveBuildCache,
+    /// Put go release `goX.Y.Z` on PATH under that name.
+    InstallToolchain(String),
 }
 
 /// A directory whose owner a recovery can fix.
@@ -604,6 +606,7 @@ impl RecoveryStep {
                 format!("give {} back to go's user", dirs.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "))
             }
             RecoveryStep::MoveBuildCache => "move GOCACHE to a new, writable directory".to_string(),
+            RecoveryStep::InstallToolchain(go) => format!("install {go} on PATH"),
         }
     }
 }

@@ -24,6 +24,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("kill-lock-holder", include_str!("../../scenarios/playbooks/kill-lock-holder.yaml")),
     ("move-build-cache", include_str!("../../scenarios/playbooks/move-build-cache.yaml")),
     ("move-module-cache", include_str!("../../scenarios/playbooks/move-module-cache.yaml")),
+    ("pin-toolchain", include_str!("../../scenarios/playbooks/pin-toolchain.yaml")),
     ("pipe-separated-goproxy", include_str!("../../scenarios/playbooks/pipe-separated-goproxy.yaml")),
     ("private-modules", include_str!("../../scenarios/playbooks/private-modules.yaml")),
     ("private-modules-nosumdb", include_str!("../../scenarios/playbooks/private-modules-nosumdb.yaml")),
@@ -32,6 +33,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("set-gosumdb", include_str!("../../scenarios/playbooks/set-gosumdb.yaml")),
     ("trust-ca", include_str!("../../scenarios/playbooks/trust-ca.yaml")),
     ("unset-http-proxy", include_str!("../../scenarios/playbooks/unset-http-proxy.yaml")),
+    ("upgrade-go", include_str!("../../scenarios/playbooks/upgrade-go.yaml")),
     ("use-mirror", include_str!("../../scenarios/playbooks/use-mirror.yaml")),
 ];
 

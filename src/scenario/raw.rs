@@ -101,7 +101,13 @@ pub enum RawModuleSource {
 #[serde(deny_unknown_fields)]
 pub struct RawInlineModule {
     /// `path@version`.
-    pub module: At<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<At<String>>,
+    /// A go toolchain release (`go1.99.0`) instead: the `golang.org/toolchain` module go
+    /// downloads to switch to it, for this machine's platform, whose `bin/go` answers
+    /// `go version` as that release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolchain: Option<At<String>>,
     /// The path its go.mod declares, when not its own (a renamed module).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declares: Option<String>,
@@ -1140,6 +1146,9 @@ pub enum RawRecoveryStep {
     FixOwnership(Vec<At<String>>),
     /// Point GOCACHE at a new, empty directory go's user owns.
     MoveBuildCache(RawEmpty),
+    /// Put a newer go release on PATH as `goX.Y.Z` (the machine's go "upgraded"): a
+    /// toolchain switch then runs it instead of downloading one.
+    InstallToolchain(At<String>),
 }
 
 /// A reusable recovery, stored as `playbooks/<name>.yaml`.

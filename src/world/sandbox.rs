@@ -28,6 +28,8 @@ pub struct SandboxPaths {
     pub gocache: PathBuf,
     /// The work module the go commands run in.
     pub work: PathBuf,
+    /// A directory first on PATH (where a recovery installs a newer go command).
+    pub bin: PathBuf,
     /// TMPDIR.
     pub tmp: PathBuf,
     /// GIT_CONFIG_GLOBAL.
@@ -66,13 +68,14 @@ impl Sandbox {
             gopath,
             gocache: root.join("gocache"),
             work: root.join("work"),
+            bin: root.join("bin"),
             tmp: root.join("tmp"),
             gitconfig: root.join("home").join(".gitconfig"),
             trust_bundle: root.join("trust").join("bundle.pem"),
             trust_dir: root.join("trust").join("certs"),
             root,
         };
-        for d in [&paths.home, &paths.gopath, &paths.gocache, &paths.work, &paths.tmp, &paths.trust_dir] {
+        for d in [&paths.home, &paths.gopath, &paths.gocache, &paths.work, &paths.tmp, &paths.trust_dir, &paths.bin] {
             std::fs::create_dir_all(d)?;
         }
         std::fs::write(&paths.gitconfig, "")?;
@@ -159,7 +162,8 @@ impl Sandbox {
         let p = &self.paths;
         let path_of = |p: &Path| p.display().to_string();
         let mut env = BTreeMap::new();
-        env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+        let path = std::env::var("PATH").unwrap_or_default();
+        env.insert("PATH".into(), format!("{}:{path}", path_of(&p.bin)).trim_end_matches(':').to_string());
         env.insert("HOME".into(), path_of(&p.home));
         env.insert("XDG_CONFIG_HOME".into(), path_of(&p.home.join(".config")));
         env.insert("XDG_CACHE_HOME".into(), path_of(&p.home.join(".cache")));

@@ -17,7 +17,6 @@ pub const MANAGED_ENV: &[&str] = &[
     "GOMODCACHE",
     "GOCACHE",
     "GOENV",
-    "GOTOOLCHAIN",
     "GOWORK",
     "TMPDIR",
     "XDG_CONFIG_HOME",
@@ -57,7 +56,7 @@ pub(super) fn env(
                 name.pos,
                 format!("{} is managed by the sandbox and cannot be set", name.value),
                 Some(
-                    "every run gets its own HOME, GOPATH, GOMODCACHE, GOCACHE and GOTOOLCHAIN=local, GOENV=off".into(),
+                    "every run gets its own HOME, GOPATH, GOMODCACHE, GOCACHE and GOENV=off (a scenario may leave some unset: sandbox: {unset: [...]})".into(),
                 ),
             );
             continue;

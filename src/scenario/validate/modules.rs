@@ -22,12 +22,30 @@ pub(super) fn modules(
         let text = match &entry.value {
             RawModuleSource::Fixtures(text) => text,
             RawModuleSource::Inline(inline) => {
-                let Some((path, version)) =
-                    inline.module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                let module = match (&inline.module, &inline.toolchain) {
+                    (Some(module), None) => module,
+                    (None, Some(go)) => {
+                        match inline_toolchain(go, inline, checker) {
+                            Some(m) => set.push(std::sync::Arc::new(m)),
+                            None => ok = false,
+                        }
+                        continue;
+                    }
+                    _ => {
+                        checker.problem(
+                            entry.pos,
+                            "a made-up module is either `module: path@version` or `toolchain: goX.Y.Z`",
+                            Some("write {module: corp.example/lib@v1.0.0} or {toolchain: go1.99.0}".into()),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                };
+                let Some((path, version)) = module.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty())
                 else {
                     checker.problem(
-                        inline.module.pos,
-                        format!("`{}` is not path@version", inline.module.value),
+                        module.pos,
+                        format!("`{}` is not path@version", module.value),
                         Some("for example corp.example/lib@v1.0.0".into()),
                     );
                     ok = false;
@@ -41,7 +59,7 @@ pub(super) fn modules(
                     Ok(m) => set.push(std::sync::Arc::new(m)),
                     Err(e) => {
                         ok = false;
-                        checker.problem(inline.module.pos, e.to_string(), None);
+                        checker.problem(module.pos, e.to_string(), None);
                     }
                 }
                 continue;
@@ -96,4 +114,39 @@ pub(super) fn nearby_name(missing: &Path) -> Option<String> {
     let entries: Vec<String> =
         std::fs::read_dir(missing.parent()?).ok()?.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
     closest(name, entries.iter().map(String::as_str)).map(str::to_string)
+}
+
+/// A toolchain release written `goX.Y.Z` (a release, or a release candidate `go1.99rc1`).
+pub(super) fn valid_toolchain(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("go") else { return false };
+    let numbers = rest.split(['r', 'c', 'b', 'e', 't', 'a']).next().unwrap_or("");
+    let parts: Vec<&str> = numbers.split('.').collect();
+    (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The toolchain module of `{toolchain: goX.Y.Z}`.
+fn inline_toolchain(
+    go: &At<String>,
+    inline: &RawInlineModule,
+    checker: &mut Checker,
+) -> Option<crate::fixture::ModuleFixture> {
+    if !valid_toolchain(go) {
+        checker.problem(
+            go.pos,
+            format!("`{}` is not a go toolchain release", go.value),
+            Some("write it as go names its releases, like go1.99.0".into()),
+        );
+        return None;
+    }
+    if inline.declares.is_some() {
+        checker.problem(go.pos, "a toolchain declares no module path: `declares` does not apply", None);
+        return None;
+    }
+    match crate::fixture::synth::synthesize_toolchain(go, inline.variant.as_deref()) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            checker.problem(go.pos, e.to_string(), None);
+            None
+        }
+    }
 }

@@ -181,6 +181,18 @@ pub fn recovery_step(
             RecoveryStep::FixOwnership(owned)
         }
         RawRecoveryStep::MoveBuildCache(_) => RecoveryStep::MoveBuildCache,
+        RawRecoveryStep::InstallToolchain(go) => {
+            let go = At { value: s(go), pos: go.pos };
+            if !super::modules::valid_toolchain(&go) {
+                checker.problem(
+                    go.pos,
+                    format!("`{}` is not a go toolchain release", go.value),
+                    Some("write it as go names its releases, like go1.99.0".into()),
+                );
+                return None;
+            }
+            RecoveryStep::InstallToolchain(go.value)
+        }
         RawRecoveryStep::Trust(cas) => {
             let mut authorities = Vec::new();
             for ca in cas {
