@@ -325,6 +325,12 @@ pub struct GitSpec {
     pub meta: GitMeta,
     /// The declared host holding the repositories its pages point at (itself by default).
     pub repos: Option<String>,
+    /// Versions whose tags point at other content (moved tags).
+    pub overrides: ModuleSet,
+    /// Versions whose tags are gone (path, version).
+    pub untagged: Vec<(String, String)>,
+    /// Plain http only: nothing listens on 443.
+    pub http_only: bool,
 }
 
 /// What a git host's `?go-get=1` pages say.

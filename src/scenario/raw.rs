@@ -365,6 +365,18 @@ pub struct RawGit {
     /// host whose pages point there (`https://<repos>/<path>.git`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repos: Option<At<String>>,
+    /// Versions this host's tags point at with other content than the scenario's (a tag
+    /// moved after go.sum or the checksum database recorded it): fixture files, or
+    /// made-up modules with another `variant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixtures: Option<Vec<At<RawModuleSource>>>,
+    /// Versions (`path@version`) whose tags were deleted from the repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<At<String>>,
+    /// Serve plain http only (nothing listens on 443): go then needs GOINSECURE for the
+    /// host. Sealed worlds only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_only: Option<bool>,
 }
 
 /// HTTP Basic credentials.

@@ -98,12 +98,11 @@ impl<'a> Builder<'a> {
             FaultSchedule::starting_at(&spec.name, self.scenario.seed, spec.faults.clone(), self.log.started()),
             self.scenario.seed,
         );
-        let server = Arc::new(HostServer {
-            name: spec.name.clone(),
-            handler,
-            log: self.log.clone(),
-            tls: Some(server_config(cert).map_err(std::io::Error::other)?),
-        });
+        let tls = match http_only(spec) {
+            true => None,
+            false => Some(server_config(cert).map_err(std::io::Error::other)?),
+        };
+        let server = Arc::new(HostServer { name: spec.name.clone(), handler, log: self.log.clone(), tls });
         let front = self.front(spec, ip, &server).await?;
         let addr = self.listen(spec, ip, &front, &server).await?;
         let sumdb = self.sumdb_key(spec);
@@ -262,13 +261,14 @@ impl<'a> Builder<'a> {
                 addr
             }
             (NetworkMode::Sealed, _) => {
-                for port in [443, 80].into_iter().chain(spec.ports.iter().copied()) {
+                let https = if http_only(spec) { None } else { Some(443) };
+                for port in https.into_iter().chain([80]).chain(spec.ports.iter().copied()) {
                     let listener = TcpListener::bind((ip, port)).await.map_err(|e| {
                         std::io::Error::new(e.kind(), format!("{}: cannot listen on {ip}:{port}: {e}", spec.name))
                     })?;
                     public(&mut self.tasks, listener);
                 }
-                SocketAddr::from((ip, 443))
+                SocketAddr::from((ip, if http_only(spec) { 80 } else { 443 }))
             }
         })
     }
@@ -312,6 +312,11 @@ impl<'a> Builder<'a> {
             pki: self.pki,
         })
     }
+}
+
+/// A git host serving plain http only (nothing on 443).
+fn http_only(spec: &HostSpec) -> bool {
+    matches!(&spec.kind, HostKind::Git(git) if git.http_only)
 }
 
 /// `spec` listening at `addr`, as the host map records it.
@@ -407,10 +412,12 @@ fn databases(scenario: &Scenario) -> std::io::Result<Vec<(String, Arc<Database>)
 /// A git host named `host` serving, each from a repository of its own, the modules under
 /// its name (`<host>/lib` → page `/lib`, repository `/lib.git`), built under `root`.
 async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf) -> std::io::Result<GitHost> {
-    let served = modules.filter(|path| match &spec.modules {
-        Some(globs) => globs.iter().any(|g| g.is_match(path)),
-        None => path.starts_with(&format!("{host}/")),
-    });
+    let served = modules
+        .filter(|path| match &spec.modules {
+            Some(globs) => globs.iter().any(|g| g.is_match(path)),
+            None => path.starts_with(&format!("{host}/")),
+        })
+        .with_overrides(&spec.overrides);
     let mut pages = Vec::new();
     let mut builds = Vec::new();
     let mut paths: Vec<&str> = served.iter().map(|m| m.path.as_str()).collect();
@@ -420,7 +427,11 @@ async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf
         // The repository (and page) path is the module path below its first element, so
         // that a vanity host and the git host it points at agree.
         let Some((_, rest)) = path.split_once('/') else { continue };
-        let repo = format!("https://{repos}/{rest}.git");
+        // A module path ending in `.git` names its repository itself (go asks git for it
+        // without the suffix, which git http-backend finds all the same).
+        let repo_path = rest.strip_suffix(".git").unwrap_or(rest);
+        let scheme = if spec.http_only { "http" } else { "https" };
+        let repo = format!("{scheme}://{repos}/{repo_path}.git");
         let meta = match spec.meta {
             GitMeta::Ok => Meta::GoImport { prefix: path.into(), vcs: "git".into(), repo },
             GitMeta::NoTag => Meta::NoTag,
@@ -432,7 +443,13 @@ async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf
             },
         };
         pages.push(MetaPage { path: format!("/{rest}"), meta });
-        builds.push((served.versions(path).to_vec(), repo_dir(&root, &format!("/{rest}.git"))));
+        let tagged: Vec<_> = served
+            .versions(path)
+            .iter()
+            .filter(|m| !spec.untagged.iter().any(|(p, v)| *p == m.path && *v == m.version))
+            .cloned()
+            .collect();
+        builds.push((tagged, repo_dir(&root, &format!("/{repo_path}.git"))));
     }
     tokio::task::spawn_blocking(move || {
         for (versions, dir) in builds {

@@ -68,7 +68,25 @@ pub(super) fn hosts(
             kinds.push((p.pos, HostKind::ForwardProxy(spec)));
         }
         if let Some(g) = &host.git {
+            let mut untagged = Vec::new();
+            for entry in &g.untagged {
+                match entry.split_once('@').filter(|(p, v)| !p.is_empty() && !v.is_empty()) {
+                    Some((p, v)) => untagged.push((p.to_string(), v.to_string())),
+                    None => checker.problem(
+                        entry.pos,
+                        format!("`{}` is not path@version", entry.value),
+                        Some("for example corp.example/lib@v1.1.0".into()),
+                    ),
+                }
+            }
             let spec = GitSpec {
+                overrides: g
+                    .fixtures
+                    .as_ref()
+                    .map(|f| super::modules::modules(f, dir, checker, ctx).unwrap_or_default())
+                    .unwrap_or_default(),
+                untagged,
+                http_only: g.http_only.unwrap_or(false),
                 modules: g.modules.as_ref().map(|m| module_globs(m, checker)),
                 auth: g.auth.as_ref().map(|a| BasicAuth { user: a.user.clone(), password: a.password.clone() }),
                 meta: g.meta.unwrap_or_default(),

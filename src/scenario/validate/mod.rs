@@ -86,7 +86,8 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Unreachable(_))) => {
                 NetworkNeed::Sealed("an unreachable host needs the routes of a network namespace of its own".into())
             }
-            // go-get pages and git remotes name git hosts: only a sealed world resolves them.
+            // go-get pages and git remotes name git hosts: only a sealed world resolves them
+            // (and only there can a host listen on port 80 alone).
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Git(_))) => {
                 NetworkNeed::Sealed("a git host is reached by its name".into())
             }
