@@ -81,6 +81,19 @@ fn an_env_value_naming_an_undeclared_host_points_at_the_host() {
 }
 
 #[test]
+fn a_gosumdb_that_would_reach_outside_needs_a_sealed_network() {
+    let e = one_error(&format!("{HEADER}env:\n  GOSUMDB: sum.golang.org\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:12: GOSUMDB `sum.golang.org` is the real public checksum database"), "{e}");
+    assert!(e.contains("network: sealed"), "{e}");
+    let key = "sum.corp.example+3ed4d606+AQtvltDrN3T+aT48q+y+H+vP6VBoOaD8spA1jq42BJAn";
+    let e = one_error(&format!("{HEADER}env:\n  GOSUMDB: {key}\n{EXPECT}"));
+    assert!(e.contains("go would dial https://sum.corp.example/, which no declared host answers"), "{e}");
+    // Values go refuses before dialing are what a scenario reproduces, sealed or not.
+    assert!(errors(&format!("{HEADER}env:\n  GOSUMDB: \"on\"\n{EXPECT}")).is_empty());
+    assert!(errors(&format!("{HEADER}network: sealed\nenv:\n  GOSUMDB: {key}\n{EXPECT}")).is_empty());
+}
+
+#[test]
 fn misspelt_keys_values_and_categories_get_suggestions() {
     for (yaml, position, suggestion) in [
         ("name: t\nhots: {}\n".to_string(), "bad.yaml:2:1: unknown field `hots`", "did you mean `hosts`?"),

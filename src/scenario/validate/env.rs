@@ -61,7 +61,9 @@ pub(super) fn env(
             );
             continue;
         }
-        if !sealed {
+        if name.value == "GOSUMDB" {
+            check_gosumdb(value, hosts, sealed, checker);
+        } else if !sealed {
             check_host_refs(name, value, hosts, checker);
         }
         env.push((name.value.clone(), value.value.clone()));
@@ -107,6 +109,83 @@ pub(super) fn env(
         }
     }
     env
+}
+
+/// Checksum database names go knows without a key.
+const KNOWN_SUMDBS: &[&str] = &["sum.golang.org", "sum.golang.google.cn"];
+
+/// What go makes of a GOSUMDB value (cmd/go's checksum database configuration).
+#[derive(Debug, PartialEq, Eq)]
+enum SumdbForm<'a> {
+    /// `off`.
+    Off,
+    /// A database name alone.
+    Name(&'a str),
+    /// A verifier key, with a URL or not.
+    Key { name: &'a str, url: Option<&'a str> },
+    /// Something go refuses before dialing, with go's own words for it.
+    Malformed(&'static str),
+}
+
+fn gosumdb_form(value: &str) -> SumdbForm<'_> {
+    let fields: Vec<&str> = value.split_whitespace().collect();
+    match fields.as_slice() {
+        ["off"] => SumdbForm::Off,
+        [] => SumdbForm::Name("sum.golang.org"),
+        [_, _, _, ..] => SumdbForm::Malformed("invalid GOSUMDB: too many fields"),
+        [id, rest @ ..] => {
+            let url = rest.first().copied();
+            // The key's base64 may itself hold '+': the id is name+hash+rest.
+            match id.splitn(3, '+').collect::<Vec<_>>().as_slice() {
+                [name] if url.is_none() => SumdbForm::Name(name),
+                [_] => SumdbForm::Malformed("invalid GOSUMDB: malformed verifier id"),
+                [name, hash, key] => {
+                    let hash_ok = hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+                    let key_ok = !key.is_empty()
+                        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+                    if hash_ok && key_ok {
+                        SumdbForm::Key { name, url }
+                    } else {
+                        SumdbForm::Malformed("invalid GOSUMDB: malformed verifier id")
+                    }
+                }
+                _ => SumdbForm::Malformed("invalid GOSUMDB: malformed verifier id"),
+            }
+        }
+    }
+}
+
+/// A GOSUMDB value: `off`, a declared database's name (given to go with its key), a name
+/// go knows, or a verifier key with an optional URL naming a declared host. Values go
+/// refuses before it dials anything (a bare unknown name, a malformed key) are allowed
+/// anywhere: reproducing them is the point of a scenario. What would reach the real public
+/// database, or a host nobody declared, needs `network: sealed`, where it leads nowhere.
+fn check_gosumdb(value: &At<String>, hosts: &[HostSpec], sealed: bool, checker: &mut Checker) {
+    let declared =
+        |name: &str| hosts.iter().any(|h| matches!(&h.kind, HostKind::Sumdb(db) if db.name == name || h.name == name));
+    let help_sealed = "to reproduce that on purpose, say `network: sealed`, where it leads nowhere";
+    match gosumdb_form(value) {
+        SumdbForm::Off | SumdbForm::Malformed(_) => {}
+        SumdbForm::Name(name) if declared(name) || sealed || !KNOWN_SUMDBS.contains(&name) => {}
+        SumdbForm::Name(name) => checker.problem(
+            value.pos,
+            format!("GOSUMDB `{name}` is the real public checksum database, which go must not reach"),
+            Some(format!("declare a sumdb host standing in for it (sumdb: {{name: {name}}}); {help_sealed}")),
+        ),
+        SumdbForm::Key { .. } if sealed => {}
+        SumdbForm::Key { name, url: None } if !declared(name) => checker.problem(
+            value.pos,
+            format!(
+                "GOSUMDB names `{name}` without a URL, so go would dial https://{name}/, which no declared host answers"
+            ),
+            Some(format!("declare a sumdb host named {name}, add the URL of a declared one, or {help_sealed}")),
+        ),
+        SumdbForm::Key { url: None, .. } => {}
+        SumdbForm::Key { .. } => {
+            let name = At { value: "GOSUMDB".to_string(), pos: value.pos };
+            check_host_refs(&name, value, hosts, checker);
+        }
+    }
 }
 
 /// Every URL in an env value must name a declared host (or loopback): anything else
@@ -165,4 +244,24 @@ pub(super) fn resolver(raw: Option<&RawResolver>, checker: &mut Checker) -> Reso
         checker.problem(a.pos, format!("{} attempts: resolv.conf allows 1 to 5", a.value), None);
     }
     ResolverOptions { timeout, attempts: raw.attempts.as_ref().map(|a| a.value) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gosumdb_values_read_as_go_reads_them() {
+        assert_eq!(gosumdb_form("off"), SumdbForm::Off);
+        assert_eq!(gosumdb_form("sum.golang.org"), SumdbForm::Name("sum.golang.org"));
+        assert_eq!(gosumdb_form("on"), SumdbForm::Name("on"));
+        let key = "sum.corp.example+3ed4d606+AQtvltDrN3T+aT48q+y+H+vP6VBoOaD8spA1jq42BJAn";
+        assert_eq!(gosumdb_form(key), SumdbForm::Key { name: "sum.corp.example", url: None });
+        assert_eq!(
+            gosumdb_form(&format!("{key} https://sum.corp.example")),
+            SumdbForm::Key { name: "sum.corp.example", url: Some("https://sum.corp.example") }
+        );
+        assert!(matches!(gosumdb_form("sum.golang.org+bad"), SumdbForm::Malformed(_)));
+        assert!(matches!(gosumdb_form("a b c"), SumdbForm::Malformed("invalid GOSUMDB: too many fields")));
+    }
 }
