@@ -14,6 +14,21 @@ pub enum GoBinaryError {
     /// The configured path does not exist or is not executable.
     #[error("go command {0} does not exist or is not executable")]
     NotExecutable(PathBuf),
+    /// The user go runs as in scenarios cannot run it (typically a go below /root).
+    #[error(
+        "go command {} cannot be run by uid {uid}, the unprivileged user scenarios run go as: {detail}\n\
+         help: a go below a directory only root may enter (such as /root/sdk or root's module cache) is out of its reach; \
+         copy its GOROOT somewhere everyone may read (cp -a \"$(go env GOROOT)\" /opt/go) and pass --go /opt/go/bin/go",
+        path.display()
+    )]
+    NotUsableBy {
+        /// The binary.
+        path: PathBuf,
+        /// The user that cannot run it.
+        uid: u32,
+        /// What happened.
+        detail: String,
+    },
     /// Running it failed.
     #[error("running `{} {args}` failed: {detail}", path.display())]
     Broken {
@@ -52,11 +67,38 @@ impl GoBinary {
 
     /// Runs `go <args>` with a minimal hermetic environment and returns trimmed stdout.
     pub fn query(&self, args: &[&str]) -> Result<String, GoBinaryError> {
+        self.query_as(args, None)
+    }
+
+    /// Checks that `account` (the user scenarios run go as) can run this go and read its
+    /// GOROOT, by asking it `go env GOROOT` as that user. Only root can switch users, so
+    /// for anyone else this is the check `version` already made.
+    pub fn check_usable_by(&self, account: crate::vocab::Account) -> Result<(), GoBinaryError> {
+        let me = crate::vocab::Account::current();
+        if account == me || !me.is_root() {
+            return Ok(());
+        }
+        match self.query_as(&["env", "GOROOT"], Some(account)) {
+            Ok(_) => Ok(()),
+            Err(GoBinaryError::Broken { detail, .. }) => {
+                Err(GoBinaryError::NotUsableBy { path: self.path.clone(), uid: account.uid, detail })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn query_as(&self, args: &[&str], account: Option<crate::vocab::Account>) -> Result<String, GoBinaryError> {
+        use std::os::unix::process::CommandExt as _;
         let broken = |detail: String| GoBinaryError::Broken { path: self.path.clone(), args: args.join(" "), detail };
         let scratch =
             tempfile::Builder::new().prefix("modchaos-goquery-").tempdir().map_err(|e| broken(e.to_string()))?;
         crate::fsutil::disable_go_telemetry(&scratch.path().join(".config")).map_err(|e| broken(e.to_string()))?;
-        let output = Command::new(&self.path)
+        let mut command = Command::new(&self.path);
+        if let Some(account) = account {
+            crate::fsutil::chown_tree(scratch.path(), account).map_err(|e| broken(e.to_string()))?;
+            command.uid(account.uid).gid(account.gid); // std drops root's groups
+        }
+        let output = command
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -455,6 +455,12 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("modchaos: no scenario selected (files found: {})", files.len());
         return exit::BAD_INPUT;
     }
+    if scenarios.iter().any(|s| s.go_user == scenario::GoUser::Unprivileged)
+        && let Err(e) = go.check_usable_by(modchaos::vocab::Account::UNPRIVILEGED)
+    {
+        eprintln!("modchaos: {e}");
+        return exit::ENVIRONMENT;
+    }
     let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
     if let Some(path) = &args.json {
         let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {

@@ -177,3 +177,40 @@ fn toxics_backend_is_checked_before_running() {
             .stderr(predicate::str::contains(format!("cannot reach toxiproxy at http://127.0.0.1:{port}")));
     }
 }
+
+#[test]
+fn a_go_that_the_unprivileged_user_cannot_run_is_refused_before_any_scenario() {
+    if !modchaos::vocab::Account::current().is_root() {
+        eprintln!("*** SKIPPED: only root runs go as another user, so only root can meet this ***");
+        return;
+    }
+    let Ok(go) = modchaos::gobin::GoBinary::find(None) else {
+        eprintln!("*** SKIPPED: no go toolchain found ***");
+        return;
+    };
+    // A go inside a directory only root may enter, as in /root/sdk (its own binary; the
+    // rest of GOROOT linked).
+    use std::os::unix::fs::PermissionsExt as _;
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let goroot = go.goroot().unwrap();
+    let copy = private.path().join("go");
+    std::fs::create_dir_all(copy.join("bin")).unwrap();
+    std::fs::copy(&go.path, copy.join("bin/go")).unwrap();
+    for entry in std::fs::read_dir(&goroot).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "bin" {
+            std::os::unix::fs::symlink(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    modchaos()
+        .args(["run", "--go"])
+        .arg(copy.join("bin/go"))
+        .arg("scenarios/basics/happy-path.yaml")
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("cannot be run by uid 1000").and(predicate::str::contains("--go /opt/go/bin/go")),
+        )
+        .stderr(predicate::str::contains("happy path").not());
+}

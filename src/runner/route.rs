@@ -24,6 +24,15 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
         let reason = format!("needs go {}.{} or newer (this is go {}.{})", min.0, min.1, have.0, have.1);
         return skip(scenario, sink, reason);
     }
+    let me = crate::vocab::Account::current();
+    if let (Some(what), false) = (scenario.needs_second_user(), me.is_root()) {
+        let reason = format!(
+            "needs files that belong to root while go runs unprivileged ({what}), which only a modchaos running as root \
+             can set up (this is uid {}): run it as root, e.g. in a container",
+            me.uid
+        );
+        return skip(scenario, sink, reason);
+    }
     let has_toxics = scenario.hosts.iter().any(|h| !h.toxics.is_empty());
     if let (ToxicBackend::Toxiproxy(client), true) = (&options.toxics, has_toxics) {
         let toxics = scenario.hosts.iter().map(|h| (h.name.as_str(), h.toxics.as_slice()));

@@ -126,6 +126,17 @@ impl SandboxSetup {
 }
 
 impl Scenario {
+    /// What in this scenario needs files owned by another user than go's (root, while go
+    /// runs unprivileged), if anything: only a modchaos running as root can make them.
+    pub fn needs_second_user(&self) -> Option<&'static str> {
+        if self.sandbox.needs_second_user() {
+            return Some("sandbox.root_owned");
+        }
+        let root_owned =
+            |f: &CacheFaultSpec| matches!(f, CacheFaultSpec::Files(crate::fault::cache::CacheFault::RootOwned { .. }));
+        self.cache.faults.iter().any(root_owned).then_some("the cache fault root_owned")
+    }
+
     /// The same scenario with none of its faults (HTTP, DNS, TCP toxics, certificates,
     /// module cache damage): its steady state.
     pub fn without_faults(&self) -> Scenario {
