@@ -47,35 +47,85 @@ pub fn downloaded(
     if !from_args.is_empty() {
         return from_args;
     }
-    requirements(work_go_mod).into_iter().filter(|(p, v)| modules.get(p, v).is_some()).collect()
+    let replaced = replacements(work_go_mod);
+    requirements(work_go_mod)
+        .into_iter()
+        .filter_map(|(p, v)| {
+            // The most specific rule wins: `old v => …` before `old => …`; a directory
+            // replacement (no version) downloads nothing.
+            let rule = replaced
+                .iter()
+                .find(|r| r.old == p && r.old_version.as_deref() == Some(&v))
+                .or_else(|| replaced.iter().find(|r| r.old == p && r.old_version.is_none()));
+            match rule {
+                Some(Replace { new, new_version: Some(nv), .. }) => Some((new.clone(), nv.clone())),
+                Some(_) => None,
+                None => Some((p, v)),
+            }
+        })
+        .filter(|(p, v)| modules.get(p, v).is_some())
+        .collect()
+}
+
+/// One `replace` directive of a go.mod.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Replace {
+    /// The replaced module path.
+    pub old: String,
+    /// The replaced version, when the rule names one.
+    pub old_version: Option<String>,
+    /// The replacement: a module path, or a directory.
+    pub new: String,
+    /// The replacement's version (none for a directory).
+    pub new_version: Option<String>,
+}
+
+/// The `replace` directives of a go.mod (single lines and blocks).
+pub fn replacements(go_mod: &str) -> Vec<Replace> {
+    directives(go_mod, "replace")
+        .into_iter()
+        .filter_map(|entry| {
+            let (left, right) = entry.split_once("=>")?;
+            let mut l = left.split_whitespace().map(|f| f.trim_matches('"').to_string());
+            let mut r = right.split_whitespace().map(|f| f.trim_matches('"').to_string());
+            Some(Replace { old: l.next()?, old_version: l.next(), new: r.next()?, new_version: r.next() })
+        })
+        .collect()
+}
+
+/// The entries of one kind of go.mod directive (`require`, `replace`), single lines and
+/// blocks alike, comments removed.
+fn directives(go_mod: &str, verb: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    let opening = format!("{verb} (");
+    let single = format!("{verb} ");
+    for line in go_mod.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if in_block {
+            if line == ")" {
+                in_block = false;
+            } else if !line.is_empty() {
+                found.push(line.to_string());
+            }
+        } else if line == opening || line.replace(' ', "") == format!("{verb}(") {
+            in_block = true;
+        } else if let Some(rest) = line.strip_prefix(&single) {
+            found.push(rest.trim().to_string());
+        }
+    }
+    found
 }
 
 /// The `require` directives of a go.mod (single lines and blocks), as (path, version).
 pub fn requirements(go_mod: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    let mut in_block = false;
-    for line in go_mod.lines() {
-        let line = line.split("//").next().unwrap_or("").trim();
-        let entry = if in_block {
-            if line == ")" {
-                in_block = false;
-                continue;
-            }
-            line
-        } else if line == "require (" {
-            in_block = true;
-            continue;
-        } else if let Some(rest) = line.strip_prefix("require ") {
-            rest.trim()
-        } else {
-            continue;
-        };
-        let mut fields = entry.split_whitespace();
-        if let (Some(path), Some(version)) = (fields.next(), fields.next()) {
-            found.push((path.trim_matches('"').to_string(), version.to_string()));
-        }
-    }
-    found
+    directives(go_mod, "require")
+        .into_iter()
+        .filter_map(|entry| {
+            let mut fields = entry.split_whitespace();
+            Some((fields.next()?.trim_matches('"').to_string(), fields.next()?.to_string()))
+        })
+        .collect()
 }
 
 /// Checks the cache of `modcache` and the `-json` records against the fixtures.
@@ -226,4 +276,39 @@ pub fn hash_dir(dir: &Path, prefix: &str) -> Option<String> {
         }
     }
     dirhash::hash1(files.iter().map(|(n, d)| (n.as_str(), d.as_slice()))).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GO_MOD: &str = "module corp.example/app\n\ngo 1.19\n\nrequire corp.example/lib v1.0.0 // indirect\n\
+        require (\n\tcorp.example/util v0.3.0\n\t\"corp.example/quoted\" v1.2.3\n)\n\n\
+        replace corp.example/lib => corp.example/lib-fork v1.0.1\n\
+        replace (\n\tcorp.example/util v0.3.0 => ../util\n)\n";
+
+    #[test]
+    fn requirements_come_from_lines_and_blocks() {
+        assert_eq!(
+            requirements(GO_MOD),
+            [("corp.example/lib", "v1.0.0"), ("corp.example/util", "v0.3.0"), ("corp.example/quoted", "v1.2.3")]
+                .map(|(p, v)| (p.to_string(), v.to_string()))
+        );
+    }
+
+    #[test]
+    fn replacements_name_the_module_or_the_directory_that_stands_in() {
+        let found = replacements(GO_MOD);
+        assert_eq!(
+            found[0],
+            Replace {
+                old: "corp.example/lib".into(),
+                old_version: None,
+                new: "corp.example/lib-fork".into(),
+                new_version: Some("v1.0.1".into())
+            }
+        );
+        assert_eq!(found[1].old_version.as_deref(), Some("v0.3.0"));
+        assert_eq!((found[1].new.as_str(), found[1].new_version.as_deref()), ("../util", None));
+    }
 }
