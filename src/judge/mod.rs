@@ -35,6 +35,7 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.sandbox_removed = record.sandbox_removed;
     report.cache = record.cache;
     report.network = record.network;
+    report.usage = record.usage;
     if let Some(reason) = record.skipped {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }

@@ -83,6 +83,9 @@ pub struct ScenarioReport {
     /// The network mode it ran in (`None` when it did not run).
     #[serde(default)]
     pub network: Option<crate::vocab::NetworkMode>,
+    /// CPU time and peak memory of the sealed child that ran it (`None` in open mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::runner::Usage>,
 }
 
 impl ScenarioReport {
@@ -105,6 +108,7 @@ impl ScenarioReport {
             sandbox_removed: false,
             cache: Vec::new(),
             network: None,
+            usage: None,
         }
     }
 

@@ -140,7 +140,8 @@ fn child_main() -> i32 {
     };
     let mut options = RunOptions::open(go, "this is the sealed child");
     options.sandbox_base = Some(request.sandbox_base.clone());
-    let record = runtime.block_on(run_here(&scenario, &options, NetworkMode::Sealed, &sink));
+    let mut record = runtime.block_on(run_here(&scenario, &options, NetworkMode::Sealed, &sink));
+    record.usage = super::usage::Usage::of_this_process();
     done(record);
     // Dropping the runtime ends every server; leaving the pid namespace ends every process.
     runtime.shutdown_timeout(Duration::from_secs(1));

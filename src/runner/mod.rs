@@ -12,9 +12,11 @@ pub mod record;
 pub mod recover;
 pub mod route;
 pub mod run;
+pub mod usage;
 pub mod verify;
 
 pub use events::{NoEvents, Progress, ProgressSink};
 pub use options::{Network, RunOptions};
 pub use record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};
 pub use route::run_scenario;
+pub use usage::Usage;

@@ -115,6 +115,10 @@ pub struct RunRecord {
     pub cache: Vec<String>,
     /// The network mode it ran in (`None` when it did not run).
     pub network: Option<NetworkMode>,
+    /// CPU time and peak memory of the process that ran it, when that process ran
+    /// nothing else (a sealed child); `None` in open mode, where scenarios share one.
+    #[serde(default)]
+    pub usage: Option<super::usage::Usage>,
 }
 
 impl RunRecord {
@@ -136,6 +140,7 @@ impl RunRecord {
             sandbox_removed: false,
             cache: Vec::new(),
             network: None,
+            usage: None,
         }
     }
 
