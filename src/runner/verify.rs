@@ -139,6 +139,9 @@ pub fn check_cache(
     if targets.is_empty() {
         v.problems.push("nothing to verify: the run reported no downloaded module".into());
     }
+    // By module version: a run of thousands of modules must not search them all each time.
+    let by_id: std::collections::HashMap<(&str, &str), &ModuleRecord> =
+        records.iter().rev().map(|r| ((r.path.as_str(), r.version.as_str()), r)).collect();
     for (path, version) in targets {
         let id = format!("{path}@{version}");
         let Some(fixture) = modules.get(path, version) else {
@@ -150,7 +153,7 @@ pub fn check_cache(
             Some(got) => v.problems.push(format!("{id}: {what} is {got}, the fixture's is {want}")),
             None => v.problems.push(format!("{id}: {what} is missing")),
         };
-        if let Some(record) = records.iter().find(|r| r.path == *path && r.version == *version) {
+        if let Some(record) = by_id.get(&(path.as_str(), version.as_str())) {
             expect("Sum reported by go", record.sum.clone(), &fixture.sum);
             if let Some(mod_sum) = &fixture.go_mod_sum {
                 expect("GoModSum reported by go", record.go_mod_sum.clone(), mod_sum);
