@@ -11,7 +11,8 @@ use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::RunOptions;
 use modchaos::scenario::{self, LoadContext};
 use modchaos::suite::{Event, EventSink};
-use modchaos::suite::{SuiteOptions, load_all, run_suite, selected};
+use modchaos::suite::history::FILE_NAME;
+use modchaos::suite::{Parallelism, SuiteOptions, load_all, run_suite, selected};
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -150,9 +151,16 @@ struct RunArgs {
     /// Scenario files or directories (searched recursively).
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// Scenarios run at once (default: the number of CPUs).
+    /// Run at most N scenarios at once, whatever they need. Default: as many as the CPUs
+    /// can serve, longest first, scenarios that mostly wait (hangs, timeouts, slow links)
+    /// holding no CPU, up to four per CPU.
     #[arg(long, short)]
     jobs: Option<usize>,
+    /// Neither read nor write the durations of earlier runs (kept in
+    /// $MODCHAOS_CACHE_DIR, else $XDG_CACHE_HOME/modchaos, else ~/.cache/modchaos), which
+    /// order the scenarios longest first and tell which ones mostly wait.
+    #[arg(long)]
+    no_history: bool,
     /// Only scenarios whose name or file matches this regex.
     #[arg(long)]
     filter: Option<String>,
@@ -485,7 +493,9 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let parallelism = args.jobs.map_or_else(Parallelism::for_this_machine, Parallelism::Fixed);
+    let history =
+        if args.no_history { None } else { modchaos::suite::history::default_dir().map(|d| d.join(FILE_NAME)) };
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let run = match args.network {
         NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
@@ -519,7 +529,7 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("modchaos: --toxics {}: {e}", args.toxics.describe());
         return exit::ENVIRONMENT;
     }
-    let options = SuiteOptions { jobs, filter, run: run.with_toxics(args.toxics) };
+    let options = SuiteOptions { parallelism, history, filter, run: run.with_toxics(args.toxics) };
     // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
     // child and removes every sandbox (their guards do), then exit like an interrupted
     // program.

@@ -9,6 +9,8 @@ use predicates::prelude::*;
 fn modchaos() -> Command {
     let mut cmd = Command::cargo_bin("modchaos").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The durations `run` remembers go under target/, not into the tester's HOME.
+    cmd.env("MODCHAOS_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("modchaos-cache"));
     cmd
 }
 

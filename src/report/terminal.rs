@@ -25,11 +25,9 @@ impl EventSink for Terminal {
     fn emit(&self, event: &Event) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = match event {
-            Event::SuiteStarted { scenarios, jobs, go, go_version, network } => {
-                writeln!(
-                    out,
-                    "modchaos: {scenarios} scenario(s), {jobs} at a time, {go_version} ({go})\nnetwork: {network}"
-                )
+            Event::SuiteStarted { scenarios, jobs, go, go_version, network, schedule } => {
+                let schedule = if schedule.is_empty() { format!("{jobs} at a time") } else { schedule.clone() };
+                writeln!(out, "modchaos: {scenarios} scenario(s), {schedule}, {go_version} ({go})\nnetwork: {network}")
             }
             Event::CommandFinished { scenario, phase, command, exit, duration_ms } if self.verbose => {
                 writeln!(out, "      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe())
@@ -66,15 +64,25 @@ impl EventSink for Terminal {
                 }
                 write!(out, "{text}")
             }
-            Event::SuiteFinished { summary } => writeln!(
-                out,
-                "summary: {} passed, {} failed, {} skipped, {} invalid in {:.1}s",
-                summary.passed,
-                summary.failed,
-                summary.skipped,
-                summary.invalid,
-                summary.duration_ms as f64 / 1000.0
-            ),
+            Event::SuiteFinished { summary } => {
+                let longest = match summary.longest_ms {
+                    0 => String::new(),
+                    ms => format!(
+                        " (longest scenario {:.1}s: the suite took {:.2}x as long)",
+                        ms as f64 / 1000.0,
+                        summary.duration_ms as f64 / ms as f64
+                    ),
+                };
+                writeln!(
+                    out,
+                    "summary: {} passed, {} failed, {} skipped, {} invalid in {:.1}s{longest}",
+                    summary.passed,
+                    summary.failed,
+                    summary.skipped,
+                    summary.invalid,
+                    summary.duration_ms as f64 / 1000.0
+                )
+            }
             _ => Ok(()),
         };
         let _ = out.flush();

@@ -17,7 +17,7 @@ pub enum Event {
     SuiteStarted {
         /// Number of scenarios selected.
         scenarios: usize,
-        /// Concurrent scenarios.
+        /// Most scenarios at once.
         jobs: usize,
         /// The go binary.
         go: String,
@@ -26,6 +26,9 @@ pub enum Event {
         /// How scenarios get their network.
         #[serde(default)]
         network: String,
+        /// How scenarios are scheduled ("up to 8 at a time on 2 CPU(s)…").
+        #[serde(default)]
+        schedule: String,
     },
     /// A scenario is starting.
     ScenarioStarted {
