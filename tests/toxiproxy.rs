@@ -13,11 +13,13 @@
 //! world's cleanup (stop, drop, parallel worlds), the skips, and every scenario in
 //! `scenarios/tcp/` run with the toxiproxy backend in open mode, with the diagnosis it
 //! expects. At the end no proxy may be left on the server.
+//!
+//! Every trial is named `real_toxiproxy/…`: `cargo test -- --skip real_toxiproxy` leaves
+//! them out, and then nothing is installed or started.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -32,19 +34,48 @@ use modchaos::vocab::NetworkMode;
 use modchaos::world::World;
 use serde_json::json;
 
-/// The toxiproxy release the tests build.
-const VERSION: &str = "v2.12.0";
-/// Its main package (the binary `go install` names `server`).
-const PACKAGE: &str = "github.com/Shopify/toxiproxy/v2/cmd/server";
+#[path = "support/toxiproxy_server.rs"]
+mod toxiproxy_server;
+use toxiproxy_server::ToxiproxyServer;
+
+/// Every trial's name starts with this, so that `cargo test -- --skip real_toxiproxy`
+/// leaves the whole file out (and with it the install and the server).
+const PREFIX: &str = "real_toxiproxy/";
+
+/// Trials that need the server (besides every `scenarios/tcp/` one).
+const SERVER_TRIALS: [(&str, fn(&Client) -> Result<(), Failed>); 8] = [
+    ("client/version", client_version),
+    ("client/create_every_toxic_disable_delete", client_lifecycle),
+    ("client/errors_carry_status_and_message", client_errors),
+    ("units/latency_is_milliseconds", latency_is_milliseconds),
+    ("units/bandwidth_is_kilobytes_per_second", bandwidth_is_kb_per_second),
+    ("windows/added_removed_and_down_on_time", windows_on_time),
+    ("windows/reset_peer_resets_a_live_connection", reset_peer_on_live_connection),
+    ("world/stop_and_drop_delete_the_proxies", world_cleanup),
+];
 
 fn main() {
     let args = Arguments::from_args();
-    let server = match ToxiproxyServer::provide() {
-        Ok(server) => Some(server),
-        Err(why) => {
-            eprintln!("\n*** toxiproxy tests that need the server are IGNORED: {why} ***\n");
-            None
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tcp = root.join("scenarios").join("tcp");
+    let tcp_files = discover(std::slice::from_ref(&tcp)).expect("scenarios/tcp is readable");
+    let tcp_name = |file: &Path| {
+        format!("{PREFIX}scenarios/tcp/{}", file.file_stem().unwrap_or_default().to_string_lossy())
+    };
+    // The server is installed and started only when a trial that needs it is selected.
+    let mut server_names: Vec<String> = SERVER_TRIALS.iter().map(|(n, _)| format!("{PREFIX}{n}")).collect();
+    server_names.push(format!("{PREFIX}client/reset_on_a_server_of_its_own"));
+    server_names.extend(tcp_files.iter().map(|f| tcp_name(f)));
+    let server = if server_names.iter().any(|n| selected(&args, n)) {
+        match ToxiproxyServer::provide() {
+            Ok(server) => Some(server),
+            Err(why) => {
+                eprintln!("\n*** toxiproxy tests that need the server are IGNORED: {why} ***\n");
+                None
+            }
         }
+    } else {
+        None
     };
     let url = server.as_ref().map(|s| s.url.clone());
     let go = GoBinary::find(None).ok();
@@ -53,33 +84,26 @@ fn main() {
     }
 
     let mut trials = Vec::new();
-    let with_server = |name: &str, test: fn(&Client) -> Result<(), Failed>| {
+    for (name, test) in SERVER_TRIALS {
         let client = url.as_deref().map(|u| Client::new(u).expect("the server's URL is valid"));
         let ignored = client.is_none();
-        Trial::test(name, move || test(&client.expect("ignored without a server"))).with_ignored_flag(ignored)
-    };
-    trials.push(with_server("client/version", client_version));
-    trials.push(with_server("client/create_every_toxic_disable_delete", client_lifecycle));
-    trials.push(with_server("client/errors_carry_status_and_message", client_errors));
-    trials.push(with_server("units/latency_is_milliseconds", latency_is_milliseconds));
-    trials.push(with_server("units/bandwidth_is_kilobytes_per_second", bandwidth_is_kb_per_second));
-    trials.push(with_server("windows/added_removed_and_down_on_time", windows_on_time));
-    trials.push(with_server("windows/reset_peer_resets_a_live_connection", reset_peer_on_live_connection));
-    trials.push(with_server("world/stop_and_drop_delete_the_proxies", world_cleanup));
+        trials.push(
+            Trial::test(format!("{PREFIX}{name}"), move || test(&client.expect("ignored without a server")))
+                .with_ignored_flag(ignored),
+        );
+    }
     let reset_binary = server.as_ref().map(|s| s.binary.clone());
     trials.push(
-        Trial::test("client/reset_on_a_server_of_its_own", move || {
+        Trial::test(format!("{PREFIX}client/reset_on_a_server_of_its_own"), move || {
             client_reset(reset_binary.as_deref().expect("ignored without a server"))
         })
         .with_ignored_flag(server.is_none()),
     );
-    trials.push(Trial::test("skips/nth_and_first", skips_counting));
-    trials.push(Trial::test("skips/sealed_scenarios", skips_sealed));
+    trials.push(Trial::test(format!("{PREFIX}skips/nth_and_first"), skips_counting));
+    trials.push(Trial::test(format!("{PREFIX}skips/sealed_scenarios"), skips_sealed));
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let tcp = root.join("scenarios").join("tcp");
-    for file in discover(std::slice::from_ref(&tcp)).expect("scenarios/tcp is readable") {
-        let name = format!("scenarios/tcp/{}", file.file_stem().unwrap_or_default().to_string_lossy());
+    for file in tcp_files {
+        let name = tcp_name(&file);
         let options = match (&go, &url) {
             (Some(go), Some(url)) => Some(
                 RunOptions::open(go.clone(), "toxiproxy trial")
@@ -104,6 +128,12 @@ fn main() {
     conclusion.exit();
 }
 
+/// Whether libtest-mimic would run a trial named `name` given `args`' filter and skips.
+fn selected(args: &Arguments, name: &str) -> bool {
+    let matches = |pattern: &str| if args.exact { name == pattern } else { name.contains(pattern) };
+    args.filter.as_deref().is_none_or(matches) && !args.skip.iter().any(|s| matches(s))
+}
+
 fn url_backend(url: &str) -> Result<ToxicBackend, String> {
     format!("toxiproxy={url}").parse().map_err(|e: modchaos::fault::toxiproxy::BackendSpecError| e.to_string())
 }
@@ -121,150 +151,6 @@ fn leftover_proxies(url: &str) -> Result<(), String> {
     let client = Client::new(url).map_err(|e| e.to_string())?;
     let proxies = runtime().block_on(client.proxies()).map_err(|e| e.to_string())?;
     if proxies.is_empty() { Ok(()) } else { Err(proxies.keys().cloned().collect::<Vec<_>>().join(", ")) }
-}
-
-// ---------------------------------------------------------------------------------
-// The server: installed once, started per test binary, killed at the end.
-
-/// A running toxiproxy-server, killed on drop.
-struct ToxiproxyServer {
-    child: Child,
-    url: String,
-    binary: PathBuf,
-}
-
-impl ToxiproxyServer {
-    /// Installs (or reuses) the binary and starts it.
-    fn provide() -> Result<ToxiproxyServer, String> {
-        let binary = install()?;
-        ToxiproxyServer::start(&binary)
-    }
-
-    /// Starts `binary` on a free port of 127.0.0.1 and waits until its API answers.
-    fn start(binary: &Path) -> Result<ToxiproxyServer, String> {
-        let mut last = String::new();
-        // A free port can be taken between finding it and the server binding it: retry.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-            let log =
-                std::fs::File::create(state_dir().join(format!("server-{port}.log"))).map_err(|e| e.to_string())?;
-            let mut command = Command::new(binary);
-            command
-                .args(["-host", "127.0.0.1", "-port", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().map_err(|e| e.to_string())?)
-                .stderr(log);
-            die_with_parent(&mut command);
-            let child = command.spawn().map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-            let mut server = ToxiproxyServer { child, url: format!("http://127.0.0.1:{port}"), binary: binary.into() };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(status)) = server.child.try_wait() {
-                    last = format!("toxiproxy-server exited at start ({status})");
-                    break;
-                }
-                let client = Client::new(&server.url).map_err(|e| e.to_string())?;
-                match runtime().block_on(client.version()) {
-                    Ok(_) => return Ok(server),
-                    Err(e) => last = e.to_string(),
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        Err(format!("toxiproxy-server did not start: {last}"))
-    }
-}
-
-impl Drop for ToxiproxyServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The kernel kills the server if this process dies without dropping it.
-fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-/// Where the installation lives: `target/tmp/toxiproxy-<version>/`.
-fn state_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("toxiproxy-{VERSION}"));
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
-
-/// The toxiproxy-server binary: `$MODCHAOS_TOXIPROXY_SERVER`, else the one installed by
-/// an earlier run, else built now with `go install` into `target/tmp/`.
-fn install() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("MODCHAOS_TOXIPROXY_SERVER").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("$MODCHAOS_TOXIPROXY_SERVER={} is not a file", path.display()))
-        };
-    }
-    let dir = state_dir();
-    let binary = dir.join("bin").join("toxiproxy-server");
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    let go = GoBinary::find(None).map_err(|e| format!("cannot install toxiproxy: {e}"))?;
-    let staging = dir.join(format!("bin.tmp-{}", std::process::id()));
-    let started = Instant::now();
-    eprintln!("installing toxiproxy-server {VERSION} with `go install {PACKAGE}@{VERSION}` into {}…", dir.display());
-    let mut child = Command::new(&go.path)
-        .args(["install", &format!("{PACKAGE}@{VERSION}")])
-        .current_dir(&dir)
-        .env("GOBIN", &staging)
-        .env("GOPATH", dir.join("gopath"))
-        .env("GOMODCACHE", dir.join("gopath").join("pkg").join("mod"))
-        .env("GOCACHE", dir.join("gocache"))
-        .env("GOTOOLCHAIN", "local")
-        .env("GOFLAGS", "-modcacherw")
-        .env("GOWORK", "off")
-        .env("CGO_ENABLED", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", go.path.display()))?;
-    let deadline = started + Duration::from_secs(600);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("`go install` of toxiproxy took more than 10 minutes".into());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(format!("waiting for go install: {e}")),
-        }
-    };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    if !status.success() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(format!("`go install {PACKAGE}@{VERSION}` failed ({status}):\n{}", stderr.trim()));
-    }
-    std::fs::create_dir_all(binary.parent().expect("bin/ has a parent")).map_err(|e| e.to_string())?;
-    std::fs::rename(staging.join("server"), &binary).map_err(|e| format!("cannot move the binary in place: {e}"))?;
-    let _ = std::fs::remove_dir_all(&staging);
-    eprintln!("installed toxiproxy-server {VERSION} in {:.1}s: {}", started.elapsed().as_secs_f64(), binary.display());
-    Ok(binary)
 }
 
 // ---------------------------------------------------------------------------------
