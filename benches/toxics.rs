@@ -1,20 +1,29 @@
-//! What does a toxic proxy without toxics cost? In one run, alternating A/B so that
-//! machine load hits both alike, this measures on loopback:
-//!   direct: client → server;
-//!   proxy:  client → zero-toxic proxy (`modchaos::fault::tcp::serve`) → server;
-//! the median round trip of small request/response exchanges (64 bytes each way, one
-//! connection per round), and the throughput of a 64 MiB server → client transfer.
-//! It prints both side by side with the ratios.
+//! TCP toxics side by side with a real toxiproxy: in one run, with the same client and
+//! the same load, alternating so that machine load hits all alike, on loopback:
+//!   direct:    client → server;
+//!   modchaos:  client → modchaos's in-process toxic proxy (`modchaos::fault::tcp::serve`)
+//!              → server;
+//!   toxiproxy: client → a toxiproxy server (installed at bench time as
+//!              `tests/toxiproxy.rs` does it: `go install` of a pinned release into
+//!              `target/tmp/`, or `$MODCHAOS_TOXIPROXY_SERVER`, or an already running
+//!              server named by `MODCHAOS_BENCH_TOXIPROXY=http://HOST:PORT`) → server;
+//! it measures
+//!   - a zero-toxic hop: the median round trip of 64-byte exchanges (one connection per
+//!     round) and the throughput of a 64 MiB server → client transfer;
+//!   - a `latency` toxic of 50 ms downstream: the median round trip through it minus the
+//!     direct one in the same round (goal: within ±2 ms of 50 ms);
+//!   - a `bandwidth` toxic of 4,000 KB/s downstream: the rate a 2 MB transfer gets;
+//! and prints modchaos's hop against toxiproxy's (goals: at least 2× its throughput, at
+//! most half its added round trip).
 //!
-//! Then, in the same run, how closely an injected `latency` toxic matches what go
+//! Then, in the same run, how closely an injected `latency` matches what go
 //! itself observes: `go mod download -x` of one module runs as a scenario (parsed with
 //! `modchaos::scenario::parse`, run with `modchaos::runner::run_scenario`, open mode,
-//! in-process toxics, and also through a toxiproxy server when
-//! `MODCHAOS_BENCH_TOXIPROXY=http://HOST:PORT` names one) against a proxy with no
-//! toxics and with a `latency` toxic of L (0, 50 and 200 ms; 0 shows the toxic's own
-//! floor), alternating, and go's own per-request times are read from its `-x` trace
-//! (`# get URL: 200 OK (0.012s)`). go's timer runs from the start of the request to
-//! the response headers, so like is compared with like, per URL and round:
+//! in-process toxics, and also through the toxiproxy server when there is one)
+//! against a proxy with no toxics and with a `latency` toxic of L (0, 50 and 200 ms;
+//! 0 shows the toxic's own floor), alternating, and go's own per-request times are read
+//! from its `-x` trace (`# get URL: 200 OK (0.012s)`). go's timer runs from the start of
+//! the request to the response headers, so like is compared with like, per URL and round:
 //!   - the first request (`.info`) also dials and does the TLS handshake: with a
 //!     downstream latency it pays L for the server's handshake flight and L for the
 //!     response, so 2·L is expected;
@@ -28,8 +37,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use modchaos::fake::RequestLog;
-use modchaos::fault::tcp::{ToxicSet, serve};
-use modchaos::fault::toxiproxy::ToxicBackend;
+use modchaos::fault::tcp::{Bandwidth, Latency, Toxic, ToxicKind, ToxicSet, serve};
+use modchaos::fault::toxiproxy::{ApiToxic, Client, NewProxy, ToxicBackend};
 use modchaos::gobin::GoBinary;
 use modchaos::judge::{Status, run_scenario};
 use modchaos::runner::{NoEvents, RunOptions};
@@ -48,20 +57,48 @@ const BULK: usize = 64 * 1024 * 1024;
 const LATENCIES_MS: [u64; 3] = [0, 50, 200];
 /// Largest acceptable error of the median added time of later requests.
 const GOAL_MS: f64 = 5.0;
+/// The latency toxic of the side-by-side comparison, in ms.
+const LATENCY_MS: u64 = 50;
+/// Exchanges through it per round.
+const LATENCY_EXCHANGES: usize = 20;
+/// The bandwidth toxic's rate, in KB (1000 B) per second.
+const BANDWIDTH_KBPS: u64 = 4000;
+/// Bytes sent through it per round (half a second's worth).
+const BANDWIDTH_BYTES: usize = 2_000_000;
+
+#[path = "../tests/support/toxiproxy_server.rs"]
+mod toxiproxy_server;
 
 fn main() {
     let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(bench(rounds));
+    // A toxiproxy server: one already running, else one installed and started here.
+    let mut server = None;
+    let toxiproxy_url = match std::env::var("MODCHAOS_BENCH_TOXIPROXY").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(url),
+        None => match toxiproxy_server::ToxiproxyServer::provide() {
+            Ok(started) => {
+                let url = started.url.clone();
+                server = Some(started);
+                Some(url)
+            }
+            Err(why) => {
+                println!("*** toxiproxy is left out of this run: {why} ***\n");
+                None
+            }
+        },
+    };
+    let client = toxiproxy_url.as_deref().map(|u| Client::new(u).expect("a toxiproxy URL"));
+    runtime.block_on(side_by_side(rounds, client.as_ref()));
     runtime.block_on(timer_lateness());
     runtime.block_on(latency_against_go(rounds, ToxicBackend::InProcess));
-    // The same through a toxiproxy server, when one is given.
-    if let Some(url) = std::env::var("MODCHAOS_BENCH_TOXIPROXY").ok().filter(|u| !u.is_empty()) {
+    if let Some(url) = &toxiproxy_url {
         match format!("toxiproxy={url}").parse() {
             Ok(backend) => runtime.block_on(latency_against_go(rounds, backend)),
-            Err(e) => println!("\nlatency vs go through toxiproxy: SKIPPED, MODCHAOS_BENCH_TOXIPROXY: {e}"),
+            Err(e) => println!("\nlatency vs go through toxiproxy: SKIPPED, {e}"),
         }
     }
+    drop(server);
 }
 
 /// How late tokio's timer fires a 50 ms sleep on this runtime: the latency toxic waits
@@ -76,60 +113,208 @@ async fn timer_lateness() {
     println!("\ntokio timer: a 50 ms sleep ends a median {:+.2} ms late (20 samples)", median(&mut late));
 }
 
-async fn bench(rounds: usize) {
+/// The three ways to the servers.
+const VIAS: [&str; 3] = ["direct", "modchaos", "toxiproxy"];
+
+/// Where each way connects for one kind of load (`None`: toxiproxy is not there).
+type Targets = [Option<SocketAddr>; 3];
+
+async fn side_by_side(rounds: usize, toxiproxy: Option<&Client>) {
     let started = Instant::now();
     let echo = echo_server().await;
-    let bulk = bulk_server().await;
-    let echo_proxy = proxy(echo).await;
-    let bulk_proxy = proxy(bulk).await;
+    let bulk = bulk_server(BULK).await;
+    let trickle = bulk_server(BANDWIDTH_BYTES).await;
+    let latency = ToxicKind::Latency(Latency { latency: Duration::from_millis(LATENCY_MS), jitter: Duration::ZERO });
+    let bandwidth = ToxicKind::Bandwidth(Bandwidth { rate: BANDWIDTH_KBPS });
+    let mut made = Vec::new();
+    let mut hops = |upstream: SocketAddr, toxic: Option<ToxicKind>| {
+        let toxic = toxic.clone();
+        let name = format!("modchaos-bench-{}-{}", std::process::id(), made.len());
+        made.push(name.clone());
+        async move {
+            let ours = Some(proxy(upstream, toxic.clone().into_iter().collect()).await);
+            let theirs = match toxiproxy {
+                Some(client) => match toxiproxy_proxy(client, &name, upstream, toxic.as_ref()).await {
+                    Ok(addr) => Some(addr),
+                    Err(e) => {
+                        println!("*** toxiproxy proxy {name}: {e} ***");
+                        None
+                    }
+                },
+                None => None,
+            };
+            [ours, theirs]
+        }
+    };
+    let [m, t] = hops(echo, None).await;
+    let plain_echo: Targets = [Some(echo), m, t];
+    let [m, t] = hops(bulk, None).await;
+    let plain_bulk: Targets = [Some(bulk), m, t];
+    let [m, t] = hops(echo, Some(latency)).await;
+    let slow_echo: Targets = [None, m, t];
+    let [m, t] = hops(trickle, Some(bandwidth)).await;
+    let narrow: Targets = [None, m, t];
 
-    let mut rtt = [Vec::new(), Vec::new()];
-    let mut throughput = [Vec::new(), Vec::new()];
+    let mut rtt: [Vec<f64>; 3] = Default::default();
+    let mut throughput: [Vec<f64>; 3] = Default::default();
+    let mut added_latency: [Vec<f64>; 3] = Default::default();
+    let mut rate: [Vec<f64>; 3] = Default::default();
     // Warm-up, not counted.
-    for target in [echo, echo_proxy] {
-        round_trips(target, 200).await;
+    for target in plain_echo.iter().flatten() {
+        round_trips(*target, 200).await;
     }
     for round in 0..rounds {
-        // ABBA order: neither side always goes first.
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        for which in order {
-            let target = [echo, echo_proxy][which];
-            rtt[which].extend(round_trips(target, EXCHANGES).await);
+        // Rotate the order, so that none always goes first.
+        let order: Vec<usize> = (0..3).map(|k| (round + k) % 3).collect();
+        let mut direct_rtt = 0.0;
+        for &which in &order {
+            if let Some(target) = plain_echo[which] {
+                let mut samples = round_trips(target, EXCHANGES).await;
+                if which == 0 {
+                    direct_rtt = median(&mut samples.clone());
+                }
+                rtt[which].append(&mut samples);
+            }
         }
-        for which in order {
-            let target = [bulk, bulk_proxy][which];
-            throughput[which].push(transfer(target).await);
+        for &which in &order {
+            if let Some(target) = plain_bulk[which] {
+                throughput[which].push(transfer(target, BULK).await);
+            }
+        }
+        for &which in &order {
+            if let Some(target) = slow_echo[which] {
+                let mut samples = round_trips(target, LATENCY_EXCHANGES).await;
+                added_latency[which].push((median(&mut samples) - direct_rtt) * 1e3);
+            }
+            if let Some(target) = narrow[which] {
+                let mib_per_s = transfer(target, BANDWIDTH_BYTES).await;
+                rate[which].push(mib_per_s * 1024.0 * 1024.0 / 1000.0);
+            }
+        }
+    }
+    if let Some(client) = toxiproxy {
+        for name in &made {
+            let _ = client.delete_proxy(name).await;
         }
     }
 
-    let rtt_direct = median(&mut rtt[0]);
-    let rtt_proxy = median(&mut rtt[1]);
-    let mbps_direct = median(&mut throughput[0]);
-    let mbps_proxy = median(&mut throughput[1]);
-    println!("toxics: zero-toxic proxy hop vs direct loopback, {rounds} alternating rounds");
-    println!("{:<34} {:>12} {:>12} {:>9}", "", "direct", "proxy", "ratio");
+    let med = |v: &mut Vec<f64>| if v.is_empty() { None } else { Some(median(v)) };
+    let rtt_m: Vec<Option<f64>> = rtt.iter_mut().map(med).collect();
+    let tput_m: Vec<Option<f64>> = throughput.iter_mut().map(med).collect();
+    let lat_m: Vec<Option<f64>> = added_latency.iter_mut().map(med).collect();
+    let rate_m: Vec<Option<f64>> = rate.iter_mut().map(med).collect();
+    let cell = |v: Option<f64>, unit: &str, scale: f64, digits: usize| {
+        v.map_or("-".to_string(), |v| format!("{:.*} {unit}", digits, v * scale))
+    };
     println!(
-        "{:<34} {:>9.1} µs {:>9.1} µs {:>8.2}×",
-        format!("median round trip ({MESSAGE} B, {} samples)", rtt[0].len()),
-        rtt_direct * 1e6,
-        rtt_proxy * 1e6,
-        rtt_proxy / rtt_direct
+        "toxics side by side: same client, same load, {rounds} rotating rounds{}",
+        if toxiproxy.is_some() { "" } else { " (toxiproxy absent)" }
+    );
+    println!("{:<40} {:>14} {:>14} {:>14}", "", VIAS[0], VIAS[1], VIAS[2]);
+    println!(
+        "{:<40} {:>14} {:>14} {:>14}",
+        format!("round trip, {MESSAGE} B (median)"),
+        cell(rtt_m[0], "µs", 1e6, 1),
+        cell(rtt_m[1], "µs", 1e6, 1),
+        cell(rtt_m[2], "µs", 1e6, 1)
+    );
+    let added = |i: usize| Some(rtt_m[i]? - rtt_m[0]?);
+    println!(
+        "{:<40} {:>14} {:>14} {:>14}",
+        "  added by the hop",
+        "-",
+        cell(added(1), "µs", 1e6, 1),
+        cell(added(2), "µs", 1e6, 1)
     );
     println!(
-        "{:<34} {:>7.0} MiB/s {:>7.0} MiB/s {:>8.2}×",
-        format!("median throughput ({} MiB)", BULK >> 20),
-        mbps_direct,
-        mbps_proxy,
-        mbps_proxy / mbps_direct
+        "{:<40} {:>14} {:>14} {:>14}",
+        format!("throughput, {} MiB (median)", BULK >> 20),
+        cell(tput_m[0], "MiB/s", 1.0, 0),
+        cell(tput_m[1], "MiB/s", 1.0, 0),
+        cell(tput_m[2], "MiB/s", 1.0, 0)
     );
-    println!("(whole run {:.1} s)", started.elapsed().as_secs_f64());
+    println!(
+        "{:<40} {:>14} {:>14} {:>14}",
+        format!("latency {LATENCY_MS} ms: added round trip"),
+        "-",
+        cell(lat_m[1], "ms", 1.0, 2),
+        cell(lat_m[2], "ms", 1.0, 2)
+    );
+    println!(
+        "{:<40} {:>14} {:>14} {:>14}",
+        format!("bandwidth {BANDWIDTH_KBPS} KB/s: achieved"),
+        "-",
+        cell(rate_m[1], "KB/s", 1.0, 0),
+        cell(rate_m[2], "KB/s", 1.0, 0)
+    );
+    if let (Some(ours), Some(theirs)) = (tput_m[1], tput_m[2]) {
+        let ratio = ours / theirs;
+        println!("modchaos / toxiproxy throughput: {ratio:.2}x (goal >= 2x: {})", verdict(ratio >= 2.0));
+    }
+    if let (Some(ours), Some(theirs)) = (added(1), added(2)) {
+        let ratio = ours / theirs;
+        println!("modchaos / toxiproxy added round trip: {ratio:.2}x (goal <= 0.5x: {})", verdict(ratio <= 0.5));
+    }
+    for (i, name) in VIAS.iter().enumerate().skip(1) {
+        if let Some(added) = lat_m[i] {
+            let error = added - LATENCY_MS as f64;
+            println!(
+                "{name} latency error: {error:+.2} ms (goal within ±2 ms: {})",
+                verdict(error.abs() <= 2.0)
+            );
+        }
+        if let Some(achieved) = rate_m[i] {
+            println!("{name} bandwidth: {:.1} % of the rate", achieved / BANDWIDTH_KBPS as f64 * 100.0);
+        }
+    }
+    println!("(side by side {:.1} s)", started.elapsed().as_secs_f64());
 }
 
-/// A proxy with no toxics in front of `upstream`.
-async fn proxy(upstream: SocketAddr) -> SocketAddr {
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT met" }
+}
+
+/// A toxiproxy proxy named `name` to `upstream` with `toxic` (downstream) if any.
+async fn toxiproxy_proxy(
+    client: &Client,
+    name: &str,
+    upstream: SocketAddr,
+    toxic: Option<&ToxicKind>,
+) -> Result<SocketAddr, String> {
+    let created = client
+        .create_proxy(&NewProxy {
+            name: name.into(),
+            listen: "127.0.0.1:0".into(),
+            upstream: upstream.to_string(),
+            enabled: true,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let (kind, attributes) = match toxic {
+        None => return created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen)),
+        Some(ToxicKind::Latency(l)) => {
+            ("latency", serde_json::json!({"latency": l.latency.as_millis() as u64, "jitter": 0}))
+        }
+        Some(ToxicKind::Bandwidth(b)) => ("bandwidth", serde_json::json!({"rate": b.rate})),
+        Some(other) => return Err(format!("the bench does not use {}", other.name())),
+    };
+    let toxic = ApiToxic {
+        name: kind.into(),
+        kind: kind.into(),
+        stream: "downstream".into(),
+        toxicity: 1.0,
+        attributes: serde_json::from_value(attributes).map_err(|e| e.to_string())?,
+    };
+    client.add_toxic(name, &toxic).await.map_err(|e| e.to_string())?;
+    created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen))
+}
+
+/// modchaos's toxic proxy in front of `upstream`, with `toxics` (downstream).
+async fn proxy(upstream: SocketAddr, toxics: Vec<ToxicKind>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let toxics = Arc::new(ToxicSet::new("bench.example", 0, Vec::new(), Instant::now()).unwrap());
+    let toxics = toxics.into_iter().enumerate().map(|(i, kind)| Toxic::new(i + 1, kind)).collect();
+    let toxics = Arc::new(ToxicSet::new("bench.example", 0, toxics, Instant::now()).unwrap());
     tokio::spawn(serve(listener, upstream, toxics, Arc::new(RequestLog::default()), "bench.example".into()));
     addr
 }
@@ -155,8 +340,8 @@ async fn echo_server() -> SocketAddr {
     addr
 }
 
-/// Sends `BULK` bytes on every connection, then closes.
-async fn bulk_server() -> SocketAddr {
+/// Sends `bytes` bytes on every connection, then closes.
+async fn bulk_server(bytes: usize) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -165,7 +350,7 @@ async fn bulk_server() -> SocketAddr {
             let (mut stream, _) = listener.accept().await.unwrap();
             let block = block.clone();
             tokio::spawn(async move {
-                let mut left = BULK;
+                let mut left = bytes;
                 while left > 0 {
                     let n = left.min(block.len());
                     if stream.write_all(&block[..n]).await.is_err() {
@@ -196,8 +381,8 @@ async fn round_trips(target: SocketAddr, count: usize) -> Vec<f64> {
     samples
 }
 
-/// MiB/s of one bulk transfer, connect to last byte.
-async fn transfer(target: SocketAddr) -> f64 {
+/// MiB/s of one transfer of `bytes`, connect to last byte.
+async fn transfer(target: SocketAddr, bytes: usize) -> f64 {
     let started = Instant::now();
     let mut stream = TcpStream::connect(target).await.unwrap();
     let mut buf = vec![0u8; 256 * 1024];
@@ -209,9 +394,9 @@ async fn transfer(target: SocketAddr) -> f64 {
         }
         got += n;
     }
-    assert_eq!(got, BULK, "the whole transfer arrives");
+    assert_eq!(got, bytes, "the whole transfer arrives");
     let took = started.elapsed().max(Duration::from_micros(1));
-    (BULK as f64 / (1024.0 * 1024.0)) / took.as_secs_f64()
+    (bytes as f64 / (1024.0 * 1024.0)) / took.as_secs_f64()
 }
 
 fn median(samples: &mut [f64]) -> f64 {
