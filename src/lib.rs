@@ -27,6 +27,7 @@ pub mod scenario;
 pub mod sealed;
 pub mod suite;
 pub mod sumdb;
+pub mod testing;
 pub mod urlref;
 pub mod vocab;
 pub mod world;

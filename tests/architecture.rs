@@ -20,8 +20,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("diagnosis", &["diagnose"]),
     ("judgement", &["judge"]),
     ("suite", &["suite"]),
-    ("front ends", &["corpus", "doctor", "repro", "testing"]),
+    ("front ends", &["corpus", "doctor", "repro"]),
     ("reporters", &["report"]),
+    ("test harness", &["testing"]),
 ];
 
 fn layer_of(module: &str) -> Option<(usize, &'static str)> {

@@ -21,7 +21,7 @@ use crate::gobin::GoBinary;
 
 /// What loading needs from outside the file: the go binary (for `$GOROOT/` fixture
 /// paths) and extra playbook directories.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LoadContext {
     /// The go command, if one was found.
     pub go: Option<GoBinary>,
