@@ -66,7 +66,7 @@ Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
 124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped · 130 interrupted";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -156,9 +156,24 @@ struct RunArgs {
     /// Only scenarios whose name or file matches this regex.
     #[arg(long)]
     filter: Option<String>,
-    /// The go command; default: $MODCHAOS_GO, then go on PATH.
+    /// The go command; repeat it for a version matrix (every scenario runs with each).
+    /// Default: $MODCHAOS_GO (one path, or several separated by `:`), then go on PATH.
     #[arg(long)]
-    go: Option<PathBuf>,
+    go: Vec<PathBuf>,
+    /// Run only this shard of the scenario files: `hash:K/N` (by the hash of each path:
+    /// stable when files come and go) or `count:K/N` (every Nth file from the Kth), as
+    /// cargo-nextest's --partition. The N shards' reports together are the whole suite.
+    #[arg(long, value_parser = parse_partition)]
+    partition: Option<modchaos::suite::Partition>,
+    /// Print the scenario files this run would run (after --partition and --filter), one
+    /// per line, and exit without running them.
+    #[arg(long)]
+    list: bool,
+    /// Exit 0 (not 4) when nothing failed but some scenarios were skipped, for runners
+    /// known to lack what they need (user namespaces, root). The summary still names
+    /// every skipped scenario with its reason.
+    #[arg(long)]
+    skip_ok: bool,
     /// Write the JSON journal (one line per scenario) to this file; `-` for stdout.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -181,6 +196,10 @@ struct RunArgs {
     /// `nth`/`first` on a toxic, are skipped).
     #[arg(long, default_value = "in-process", value_parser = parse_toxics)]
     toxics: ToxicBackend,
+}
+
+fn parse_partition(text: &str) -> Result<modchaos::suite::Partition, modchaos::suite::partition::PartitionError> {
+    text.parse()
 }
 
 fn parse_toxics(text: &str) -> Result<ToxicBackend, modchaos::fault::toxiproxy::BackendSpecError> {
@@ -419,17 +438,20 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
 }
 
 fn run(args: RunArgs) -> u8 {
-    let go = match GoBinary::find(args.go.as_deref()) {
-        Ok(go) => go,
+    let gos = match GoBinary::find_all(&args.go) {
+        Ok(gos) => gos,
         Err(e) => {
             eprintln!("modchaos: {e}");
             return exit::ENVIRONMENT;
         }
     };
-    if let Err(e) = go.version() {
-        eprintln!("modchaos: {e}");
-        return exit::ENVIRONMENT;
+    for go in &gos {
+        if let Err(e) = go.version() {
+            eprintln!("modchaos: {e}");
+            return exit::ENVIRONMENT;
+        }
     }
+    let go = gos[0].clone();
     let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
         Ok(f) => f,
         Err(e) => {
@@ -444,6 +466,10 @@ fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let files: Vec<PathBuf> = match &args.partition {
+        Some(partition) => partition.select(&files).into_iter().cloned().collect(),
+        None => files,
+    };
     let mut ctx = LoadContext::new(Some(go.clone()));
     ctx.playbook_dirs = args.playbooks.clone();
     let (scenarios, invalid) = load_all(&files, &ctx);
@@ -451,15 +477,28 @@ fn run(args: RunArgs) -> u8 {
         print_problems(e);
     }
     let scenarios: Vec<_> = scenarios.into_iter().filter(|s| selected(s, filter.as_ref())).collect();
-    if scenarios.is_empty() {
+    if args.list {
+        for scenario in &scenarios {
+            println!("{}", scenario.file.display());
+        }
+        for (file, _) in &invalid {
+            println!("{}", file.display());
+        }
+        return if invalid.is_empty() { exit::PASSED } else { exit::BAD_INPUT };
+    }
+    // An empty shard of a partitioned suite is not an error (its siblings hold the rest):
+    // it still writes its (empty) reports.
+    if scenarios.is_empty() && invalid.is_empty() && args.partition.is_none() {
         eprintln!("modchaos: no scenario selected (files found: {})", files.len());
         return exit::BAD_INPUT;
     }
-    if scenarios.iter().any(|s| s.go_user == scenario::GoUser::Unprivileged)
-        && let Err(e) = go.check_usable_by(modchaos::vocab::Account::UNPRIVILEGED)
-    {
-        eprintln!("modchaos: {e}");
-        return exit::ENVIRONMENT;
+    if scenarios.iter().any(|s| s.go_user == scenario::GoUser::Unprivileged) {
+        for go in &gos {
+            if let Err(e) = go.check_usable_by(modchaos::vocab::Account::UNPRIVILEGED) {
+                eprintln!("modchaos: {e}");
+                return exit::ENVIRONMENT;
+            }
+        }
     }
     let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
     if let Some(path) = &args.json {
@@ -487,25 +526,29 @@ fn run(args: RunArgs) -> u8 {
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-    let run = match args.network {
-        NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
-        NetworkChoice::Sealed => match RunOptions::sealed(go, &helper) {
-            Ok(run) => run,
-            Err(why) => {
-                eprintln!("modchaos: --network sealed: sealed networking is unavailable here: {why}");
-                return exit::ENVIRONMENT;
+    let mut runs = Vec::new();
+    for go in gos {
+        let run = match args.network {
+            NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
+            NetworkChoice::Sealed => match RunOptions::sealed(go, &helper) {
+                Ok(run) => run,
+                Err(why) => {
+                    eprintln!("modchaos: --network sealed: sealed networking is unavailable here: {why}");
+                    return exit::ENVIRONMENT;
+                }
+            },
+            NetworkChoice::Auto => {
+                let (run, fallback) = RunOptions::auto(go, &helper);
+                if let (Some(why), true) = (fallback, runs.is_empty()) {
+                    eprintln!(
+                        "modchaos: {why}; scenarios that need it are skipped, the others run in open mode (--network open|sealed forces a mode)"
+                    );
+                }
+                run
             }
-        },
-        NetworkChoice::Auto => {
-            let (run, fallback) = RunOptions::auto(go, &helper);
-            if let Some(why) = fallback {
-                eprintln!(
-                    "modchaos: {why}; scenarios that need it are skipped, the others run in open mode (--network open|sealed forces a mode)"
-                );
-            }
-            run
-        }
-    };
+        };
+        runs.push(run.with_toxics(args.toxics.clone()));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -519,7 +562,7 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("modchaos: --toxics {}: {e}", args.toxics.describe());
         return exit::ENVIRONMENT;
     }
-    let options = SuiteOptions { jobs, filter, run: run.with_toxics(args.toxics) };
+    let options = SuiteOptions { jobs, filter, runs };
     // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
     // child and removes every sandbox (their guards do), then exit like an interrupted
     // program.
@@ -545,7 +588,7 @@ fn run(args: RunArgs) -> u8 {
         exit::BAD_INPUT
     } else if s.failed > 0 {
         exit::FAILED
-    } else if s.skipped > 0 {
+    } else if s.skipped > 0 && !args.skip_ok {
         exit::SKIPPED
     } else {
         exit::PASSED

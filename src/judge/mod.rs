@@ -20,7 +20,9 @@ use crate::vocab::Phase;
 /// Runs `scenario` (see [`crate::runner::run_scenario`]) and judges what it did.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn ProgressSink) -> ScenarioReport {
     let record = crate::runner::run_scenario(scenario, options, sink).await;
-    judge(scenario, record)
+    let mut report = judge(scenario, record);
+    report.go_version = options.go.version().ok();
+    report
 }
 
 /// The report of `record`, a run of `scenario`: each phase's evidence and diagnosis, and
@@ -35,6 +37,7 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.sandbox_removed = record.sandbox_removed;
     report.cache = record.cache;
     report.network = record.network;
+    report.seed = Some(scenario.seed);
     if let Some(reason) = record.skipped {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }

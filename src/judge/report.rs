@@ -83,6 +83,12 @@ pub struct ScenarioReport {
     /// The network mode it ran in (`None` when it did not run).
     #[serde(default)]
     pub network: Option<crate::vocab::NetworkMode>,
+    /// The version of the go command it ran with (`go1.26.8`), when known.
+    #[serde(default)]
+    pub go_version: Option<String>,
+    /// The seed its probabilistic faults were drawn from.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 impl ScenarioReport {
@@ -105,6 +111,8 @@ impl ScenarioReport {
             sandbox_removed: false,
             cache: Vec::new(),
             network: None,
+            go_version: None,
+            seed: None,
         }
     }
 

@@ -1,5 +1,7 @@
-//! The JSON journal: one JSON object per line, one line per scenario, written as each
-//! scenario finishes (nightly CI can tail it, and a crash keeps what was done).
+//! The JSON journal: one JSON object per line, one line per scenario run, written as each
+//! finishes (nightly CI can tail it, and a crash keeps what was done), and one line per
+//! scenario file that did not load (`"status": "invalid"`), so that a typo is never
+//! absent from it.
 
 use std::io::Write as _;
 use std::sync::Mutex;
@@ -32,6 +34,10 @@ pub struct JournalRecord<'a> {
     pub duration_ms: u64,
     /// The network mode it ran in (`open` / `sealed`; `null` when not run).
     pub network: Option<&'static str>,
+    /// The go version it ran with.
+    pub go_version: Option<&'a str>,
+    /// The seed of its probabilistic faults.
+    pub seed: Option<u64>,
     /// Every go command line run, in order.
     pub commands: Vec<&'a str>,
     /// Unmet expectations, one line each.
@@ -53,6 +59,8 @@ impl<'a> JournalRecord<'a> {
             playbook: report.recovery.as_ref().and_then(|r| r.playbook.as_deref()),
             duration_ms: report.duration_ms as u64,
             network: report.network.map(|n| n.name()),
+            go_version: report.go_version.as_deref(),
+            seed: report.seed,
             commands: report.commands.iter().map(|c| c.command.as_str()).collect(),
             failures: report
                 .failures
@@ -75,14 +83,30 @@ impl Journal {
     }
 }
 
+/// The journal line of a scenario file that did not load.
+#[derive(Debug, Serialize)]
+pub struct InvalidRecord<'a> {
+    /// The file.
+    pub file: &'a str,
+    /// Always `invalid`.
+    pub status: &'static str,
+    /// Every problem, `file:line:col: message`.
+    pub problems: &'a [String],
+}
+
 impl EventSink for Journal {
     fn emit(&self, event: &Event) {
-        if let Event::ScenarioFinished { report } = event {
-            let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-            if let Ok(line) = serde_json::to_string(&JournalRecord::of(report)) {
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
+        let line = match event {
+            Event::ScenarioFinished { report } => serde_json::to_string(&JournalRecord::of(report)),
+            Event::InvalidFile { file, problems } => {
+                serde_json::to_string(&InvalidRecord { file, status: "invalid", problems })
             }
+            _ => return,
+        };
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(line) = line {
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Progress and results on the terminal: a line per finished scenario, the full story of
-//! each failure, and a summary.
+//! each failure, and a summary that names every failed, skipped and invalid one again.
 
 use std::io::Write as _;
 use std::sync::Mutex;
 
-use super::text::failure_details;
+use super::text::{failure_details, run_name};
 use crate::judge::Status;
 use crate::suite::{Event, EventSink};
 
@@ -12,33 +12,59 @@ use crate::suite::{Event, EventSink};
 pub struct Terminal {
     out: Mutex<Box<dyn std::io::Write + Send>>,
     verbose: bool,
+    state: Mutex<Seen>,
+}
+
+/// What the summary lists again.
+#[derive(Default)]
+struct Seen {
+    matrix: bool,
+    failed: Vec<String>,
+    skipped: Vec<String>,
+    invalid: Vec<String>,
 }
 
 impl Terminal {
     /// A reporter writing to stderr; `verbose` also prints each go command.
     pub fn stderr(verbose: bool) -> Terminal {
-        Terminal { out: Mutex::new(Box::new(std::io::stderr())), verbose }
+        Terminal::new(Box::new(std::io::stderr()), verbose)
+    }
+
+    /// A reporter writing to `out`.
+    pub fn new(out: Box<dyn std::io::Write + Send>, verbose: bool) -> Terminal {
+        Terminal { out: Mutex::new(out), verbose, state: Mutex::new(Seen::default()) }
     }
 }
 
 impl EventSink for Terminal {
     fn emit(&self, event: &Event) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let _ = match event {
-            Event::SuiteStarted { scenarios, jobs, go, go_version, network } => {
-                writeln!(
-                    out,
-                    "modchaos: {scenarios} scenario(s), {jobs} at a time, {go_version} ({go})\nnetwork: {network}"
-                )
+            Event::SuiteStarted { scenarios, jobs, go, go_version, go_versions, network } => {
+                seen.matrix = go_versions.len() > 1;
+                let go = if seen.matrix { go_versions.join(", ") } else { format!("{go_version} ({go})") };
+                writeln!(out, "modchaos: {scenarios} scenario run(s), {jobs} at a time, {go}\nnetwork: {network}")
+            }
+            Event::InvalidFile { file, problems } => {
+                seen.invalid.push(file.clone());
+                writeln!(out, "INVALID  {file}: {} problem(s), not run", problems.len())
             }
             Event::CommandFinished { scenario, phase, command, exit, duration_ms } if self.verbose => {
                 writeln!(out, "      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe())
             }
             Event::ScenarioFinished { report } => {
+                let name = run_name(report, seen.matrix);
                 let label = match report.status {
                     Status::Passed => "PASS",
-                    Status::Failed => "FAIL",
-                    Status::Skipped => "SKIP",
+                    Status::Failed => {
+                        seen.failed.push(format!("{name} ({})", report.file));
+                        "FAIL"
+                    }
+                    Status::Skipped => {
+                        seen.skipped.push(format!("{name}: {}", report.reason.as_deref().unwrap_or("no reason given")));
+                        "SKIP"
+                    }
                 };
                 let diagnosis = report.diagnosis().map_or("-".to_string(), |d| d.category.to_string());
                 let rerun_succeeded =
@@ -51,11 +77,8 @@ impl EventSink for Terminal {
                     (Some(false), _) => " → NOT recovered".into(),
                     (None, _) => String::new(),
                 };
-                let mut text = format!(
-                    "{label}  {:<52} {:>7.2}s  {diagnosis}{recovery}\n",
-                    report.name,
-                    report.duration_ms / 1000.0
-                );
+                let mut text =
+                    format!("{label}  {name:<52} {:>7.2}s  {diagnosis}{recovery}\n", report.duration_ms / 1000.0);
                 if report.status == Status::Failed {
                     for line in failure_details(report).lines() {
                         text += &format!("      {line}\n");
@@ -66,15 +89,25 @@ impl EventSink for Terminal {
                 }
                 write!(out, "{text}")
             }
-            Event::SuiteFinished { summary } => writeln!(
-                out,
-                "summary: {} passed, {} failed, {} skipped, {} invalid in {:.1}s",
-                summary.passed,
-                summary.failed,
-                summary.skipped,
-                summary.invalid,
-                summary.duration_ms as f64 / 1000.0
-            ),
+            Event::SuiteFinished { summary } => {
+                let mut text = format!(
+                    "summary: {} passed, {} failed, {} skipped, {} invalid in {:.1}s\n",
+                    summary.passed,
+                    summary.failed,
+                    summary.skipped,
+                    summary.invalid,
+                    summary.duration_ms as f64 / 1000.0
+                );
+                for (what, list) in [("failed", &seen.failed), ("skipped", &seen.skipped), ("invalid", &seen.invalid)] {
+                    if !list.is_empty() {
+                        text += &format!("{what}:\n");
+                        for entry in list {
+                            text += &format!("    {entry}\n");
+                        }
+                    }
+                }
+                write!(out, "{text}")
+            }
             _ => Ok(()),
         };
         let _ = out.flush();

@@ -5,6 +5,15 @@ use std::fmt::Write as _;
 
 use crate::judge::{PhaseReport, ScenarioReport};
 
+/// A scenario run's name in reports: the scenario's name, with the go version when a
+/// matrix of several runs it (`happy path [go1.27.3]`).
+pub fn run_name(report: &ScenarioReport, matrix: bool) -> String {
+    match (&report.go_version, matrix) {
+        (Some(version), true) => format!("{} [{version}]", report.name),
+        _ => report.name.clone(),
+    }
+}
+
 /// The whole story of a scenario, for a failure message.
 pub fn failure_details(report: &ScenarioReport) -> String {
     let mut out = String::new();

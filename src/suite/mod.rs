@@ -20,6 +20,10 @@ use crate::judge::{ScenarioReport, Status};
 use crate::runner::RunOptions;
 use crate::scenario::{LoadContext, LoadError, Scenario, load};
 
+pub mod partition;
+
+pub use partition::Partition;
+
 /// How to run a suite.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
@@ -27,8 +31,9 @@ pub struct SuiteOptions {
     pub jobs: usize,
     /// Only scenarios whose name or file matches.
     pub filter: Option<Regex>,
-    /// Per-scenario options.
-    pub run: RunOptions,
+    /// Per-scenario options, one per go command of the matrix (at least one): every
+    /// scenario runs with each.
+    pub runs: Vec<RunOptions>,
 }
 
 /// Everything a suite produced.
@@ -69,19 +74,30 @@ pub async fn run_suite(
 ) -> SuiteResult {
     let started = Instant::now();
     let jobs = options.jobs.max(1);
+    let first = options.runs.first().expect("a suite runs with at least one go command");
+    let version = |run: &RunOptions| run.go.version().unwrap_or_else(|e| e.to_string());
     sink.emit(&Event::SuiteStarted {
-        scenarios: scenarios.len(),
+        scenarios: scenarios.len() * options.runs.len(),
         jobs,
-        go: options.run.go.path.display().to_string(),
-        go_version: options.run.go.version().unwrap_or_else(|e| e.to_string()),
-        network: options.run.describe_network(),
+        go: first.go.path.display().to_string(),
+        go_version: version(first),
+        go_versions: options.runs.iter().map(version).collect(),
+        network: first.describe_network(),
     });
+    for (file, error) in &invalid {
+        sink.emit(&Event::InvalidFile {
+            file: file.display().to_string(),
+            problems: error.problems().iter().map(|p| p.plain()).collect(),
+        });
+    }
     let permits = Arc::new(Semaphore::new(jobs));
     let mut tasks = JoinSet::new();
-    for (index, scenario) in scenarios.into_iter().enumerate() {
+    let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    // Go by go, so that a matrix's first version finishes first; each scenario once per go.
+    let runs = options.runs.iter().flat_map(|run| scenarios.iter().map(move |s| (run.clone(), s.clone())));
+    for (index, (run, scenario)) in runs.enumerate() {
         let permits = permits.clone();
         let sink = sink.clone();
-        let run = options.run.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
             let report = crate::judge::run_scenario(&scenario, &run, &Forward(sink.as_ref())).await;

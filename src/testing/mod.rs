@@ -117,16 +117,7 @@ pub fn crate_dir() -> PathBuf {
 /// The go commands to run scenarios with: `explicit`, else those `MODCHAOS_GO` lists
 /// (separated by `:`), else `go` on `PATH`.
 pub fn go_commands(explicit: &[PathBuf]) -> Result<Vec<GoBinary>, crate::gobin::GoBinaryError> {
-    let listed: Vec<PathBuf> = if explicit.is_empty() {
-        std::env::var_os("MODCHAOS_GO").map(|v| std::env::split_paths(&v).collect()).unwrap_or_default()
-    } else {
-        explicit.to_vec()
-    };
-    let listed: Vec<PathBuf> = listed.into_iter().filter(|p| !p.as_os_str().is_empty()).collect();
-    if listed.is_empty() {
-        return GoBinary::find(None).map(|go| vec![go]);
-    }
-    listed.iter().map(|p| GoBinary::find(Some(p))).collect()
+    GoBinary::find_all(explicit)
 }
 
 /// A program that can be re-executed as a sealed child, for tests that do not run
