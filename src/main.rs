@@ -121,6 +121,14 @@ enum Command {
     /// (live mode: your module cache, your network).
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell
+    /// (`modchaos completions bash > /etc/bash_completion.d/modchaos`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`.
+    Man,
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
@@ -243,6 +251,25 @@ fn main() -> ExitCode {
             let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
             exit::PASSED
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            // Into a buffer first: clap_complete panics when stdout closes early (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "modchaos", &mut script);
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(&script);
+            exit::PASSED
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => exit::PASSED,
+                Err(e) => {
+                    eprintln!("modchaos: cannot write the manual page: {e}");
+                    exit::ENVIRONMENT
+                }
+            }
         }
     };
     ExitCode::from(code)

@@ -325,3 +325,19 @@ fn a_go_matrix_runs_every_scenario_with_each_go_and_names_the_version() {
         .collect();
     assert_ne!(versions[0], versions[1], "{versions:?}");
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_line_definition() {
+    let out = modchaos().args(["completions", "bash"]).assert().success().get_output().stdout.clone();
+    let script = String::from_utf8(out).unwrap();
+    assert!(script.contains("--partition") && script.contains("doctor"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("modchaos.bash");
+    std::fs::write(&path, &script).unwrap();
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&path).status().unwrap();
+    assert!(syntax.success(), "bash -n rejects the completion script");
+    let man = modchaos().arg("man").assert().success().get_output().stdout.clone();
+    let man = String::from_utf8(man).unwrap();
+    assert!(man.starts_with(".ie") || man.contains(".TH modchaos 1"), "{man}");
+    assert!(man.contains("run") && man.contains("validate"), "{man}");
+}
