@@ -1,7 +1,7 @@
-//! Captures the labelled corpus of real go outputs under `tests/corpus/<go version>/`,
+//! Captures the labelled corpus of real go outputs under `tests/corpus/fakes/<go version>/`,
 //! which `tests/diagnosis_corpus.rs` measures the diagnosis against.
 //!
-//!     cargo run --example capture_corpus -- [--go PATH]... [--out tests/corpus]
+//!     cargo run --example capture_corpus -- [--go PATH]... [--out tests/corpus/fakes]
 //!
 //! Every case is a real go run against modchaos's fakes on loopback (nothing else is
 //! reached), labelled with the category the injected fault truly belongs to:
@@ -36,7 +36,7 @@ use modchaos::world::sandbox::Sandbox;
 fn main() {
     modchaos::runner::child::dispatch();
     let mut gos = Vec::new();
-    let mut out = PathBuf::from("tests/corpus");
+    let mut out = PathBuf::from("tests/corpus/fakes");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
