@@ -2,23 +2,42 @@
 //! from `-json` records (go puts some errors only in one of them), trace fetches, the
 //! request log, the configured environment.
 
-use crate::evidence::{ErrorText, Evidence};
+use crate::evidence::log::KILLED_STATUSES;
+use crate::evidence::{ErrorText, Evidence, TraceGet, is_warning};
 use crate::vocab::{EvidenceLine, Exit, ExitExpectation, Source};
 
 /// What the rules look at.
 pub struct Facts<'a> {
     /// The evidence itself.
     pub evidence: &'a Evidence,
-    /// go's error messages, stderr first, then `-json` records.
+    /// go's error messages, stderr first, then `-json` records (warnings left out).
     pub errors: Vec<ErrorText>,
+    /// Messages go prints on success too (deprecations, retractions, a stat cache it
+    /// could not write).
+    pub warnings: Vec<ErrorText>,
     /// How the run ended, when known.
     pub exit: Option<ExitExpectation>,
+    /// The run was killed before go ended it: at the harness's deadline, by a signal, with
+    /// exit status 124/137/143, or a CI system's cancellation or timeout message says so.
+    pub killed: bool,
 }
 
 impl<'a> Facts<'a> {
     /// Digests `evidence`.
     pub fn new(evidence: &'a Evidence) -> Facts<'a> {
-        Facts { evidence, errors: evidence.errors(), exit: evidence.exit.map(Exit::kind) }
+        let (warnings, errors) = evidence.errors().into_iter().partition(|e| is_warning(&e.text));
+        let killed = evidence.killed.is_some()
+            || match evidence.exit {
+                Some(Exit::Timeout | Exit::Signal { .. }) => true,
+                Some(Exit::Code { code }) => KILLED_STATUSES.contains(&code),
+                None => false,
+            };
+        Facts { evidence, errors, warnings, exit: evidence.exit.map(Exit::kind), killed }
+    }
+
+    /// The `-x` trace's requests that never got an answer line.
+    pub fn pending(&self) -> Vec<&TraceGet> {
+        self.evidence.trace.iter().filter(|g| g.result.is_none()).collect()
     }
 
     /// The errors whose text matches `pattern`, in order.

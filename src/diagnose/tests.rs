@@ -23,6 +23,7 @@ fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str,
         env_changes: Vec::new(),
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         hosts: None,
+        ..Default::default()
     }
 }
 

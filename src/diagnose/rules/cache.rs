@@ -10,14 +10,17 @@ use regex::Regex;
 use super::{found, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
-use crate::vocab::ExitExpectation;
 
-/// go killed at the deadline while another process held a lock in the module cache.
+/// go killed while another process held a lock in the module cache; or, from a log
+/// alone, go killed after every request it made was answered and without an error: it
+/// was waiting for something that is not the network, most likely a lock.
 pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
-    let cache = f.evidence.cache.as_ref()?;
-    if f.exit != Some(ExitExpectation::Timeout) {
+    if !f.killed {
         return None;
     }
+    let Some(cache) = f.evidence.cache.as_ref() else {
+        return waited_after_requests(f);
+    };
     // go holds a version's lock itself while it downloads the zip: a hang on the network
     // then shows go as the holder. Only a lock held by another process blocks go: one
     // whose holder is not go (when go's pid is known), or that go is seen waiting for.
@@ -26,7 +29,9 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
         Some(go) => l.holders.iter().any(|h| h.pid != go),
         None => !l.holders.is_empty() && !l.waiters.is_empty(),
     };
-    let held = cache.locks.iter().find(blocks_go)?;
+    let Some(held) = cache.locks.iter().find(blocks_go) else {
+        return waited_after_requests(f);
+    };
     let describe = |p: &crate::modcache::inspect::LockProcess| {
         let command = p.argv.as_ref().map_or_else(|| "command line unknown".to_string(), |a| a.join(" "));
         format!("pid {} ({command})", p.pid)
@@ -52,6 +57,32 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
         holders.join(", ")
     );
     Some(found(Category::CacheLockStuck, Confidence::High, summary, evidence, &["kill-lock-holder"]))
+}
+
+/// The log-only reading of a stuck lock: killed, every traced request answered, no error.
+fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
+    let trace = &f.evidence.trace;
+    if trace.is_empty() || trace.iter().any(|g| g.result.is_none()) || !f.errors.is_empty() {
+        return None;
+    }
+    let last = trace.last().map(|g| format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or_default()));
+    let mut evidence: Vec<EvidenceLine> = f
+        .evidence
+        .killed
+        .iter()
+        .map(|l| EvidenceLine { source: Source::Exit, text: format!("the run was killed: {l}") })
+        .collect();
+    evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
+    let summary = "go was killed after every request it made had been answered, without printing an error: it was \
+                   waiting for something other than the network, most likely a module cache lock held by another go \
+                   process (run `modchaos doctor` on the machine to see the holder)"
+        .to_string();
+    let diagnosis = found(Category::CacheLockStuck, Confidence::Medium, summary, evidence, &["kill-lock-holder"]);
+    Some(diagnosis.or(
+        Category::Hang,
+        Confidence::Low,
+        "go may also have been slow at something the log does not show (compiling, a git command)",
+    ))
 }
 
 /// go could not write the module cache.

@@ -69,6 +69,8 @@ pub fn found(
         summary,
         evidence: lines,
         playbooks: playbooks.iter().map(|p| p.to_string()).collect(),
+        alternatives: Vec::new(),
+        context: Vec::new(),
     }
 }
 
