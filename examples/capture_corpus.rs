@@ -94,10 +94,10 @@ fn other_tools(dir: &std::path::Path) {
         };
         let case = Case {
             label: Category::Unknown,
-            go: "none".into(),
+            go: Some("none".into()),
             origin: format!("examples/capture_corpus.rs (other tool: {})", argv.join(" ")),
-            command: argv.join(" "),
-            exit: Exit::Code { code: output.status.code().unwrap_or(-1) },
+            command: Some(argv.join(" ")),
+            exit: output.status.code().map(|code| Exit::Code { code }),
             env: Vec::new(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -141,10 +141,10 @@ impl Capture {
         });
         Case {
             label,
-            go: self.version.clone(),
+            go: Some(self.version.clone()),
             origin,
-            command: e.command.clone().unwrap_or_default(),
-            exit: e.exit.unwrap_or(Exit::Code { code: -1 }),
+            command: e.command.clone(),
+            exit: e.exit,
             env: e.env.clone(),
             stderr: hide(&e.stderr),
             stdout: hide(&e.stdout),
@@ -381,10 +381,10 @@ impl Capture {
                 .collect();
             let case = Case {
                 label,
-                go: self.version.clone(),
+                go: Some(self.version.clone()),
                 origin: format!("examples/capture_corpus.rs (recipe {slug})"),
-                command: outcome.command.clone(),
-                exit: outcome.exit,
+                command: Some(outcome.command.clone()),
+                exit: Some(outcome.exit),
                 env: shown,
                 stderr: outcome.stderr.replace(&root, "$WORK"),
                 stdout: outcome.stdout.replace(&root, "$WORK"),

@@ -5,7 +5,9 @@
 //! the evidence a user would have (the log, the configuration, the exit status, the
 //! module cache), and wraps logs the way CI systems do.
 //!
-//! A case file is a txtar archive: `key: value` header lines, then sections.
+//! A case file is a txtar archive: `key: value` header lines, then sections. `go`,
+//! `command` and `exit` may say `unknown`: logs as users paste them rarely carry the exit
+//! status, and not always the go version or the command line.
 //!
 //! ```text
 //! label: proxy.server_error
@@ -30,19 +32,28 @@ use crate::evidence::Evidence;
 use crate::modcache::CacheState;
 use crate::vocab::Exit;
 
+mod ciwrap;
+mod split;
+
+pub use ciwrap::{CiStyle, ci_wrap};
+pub use split::{Part, Split, fnv1a};
+
 /// One labelled go run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
     /// The category it truly belongs to.
     pub label: Category,
-    /// The go version that produced it (`go1.26.8`).
-    pub go: String,
-    /// Where it comes from: a scenario and phase, or a capture recipe.
+    /// The go version that produced it (`go1.26.8`; `none` for another tool's output),
+    /// when known.
+    pub go: Option<String>,
+    /// Where it comes from: a scenario and phase, a capture recipe, or the public thread
+    /// it was written from.
     pub origin: String,
-    /// The go command line.
-    pub command: String,
-    /// How go ended: a status, or `timeout` when it was killed at a deadline.
-    pub exit: Exit,
+    /// The go command line, when known.
+    pub command: Option<String>,
+    /// How go ended: a status, or `timeout` when it was killed at a deadline; `None` when
+    /// the log does not say.
+    pub exit: Option<Exit>,
     /// The configuration as the user had it (`VAR=value` lines).
     pub env: Vec<(String, String)>,
     /// go's standard error.
@@ -68,13 +79,17 @@ impl Case {
     /// The case as file text.
     pub fn to_text(&self) -> String {
         let exit = match self.exit {
-            Exit::Code { code } => code.to_string(),
-            Exit::Timeout => "timeout".into(),
-            Exit::Signal { signal } => format!("signal {signal}"),
+            Some(Exit::Code { code }) => code.to_string(),
+            Some(Exit::Timeout) => "timeout".into(),
+            Some(Exit::Signal { signal }) => format!("signal {signal}"),
+            None => UNKNOWN.into(),
         };
         let mut out = format!(
             "label: {}\ngo: {}\norigin: {}\ncommand: {}\nexit: {exit}\n",
-            self.label, self.go, self.origin, self.command
+            self.label,
+            self.go.as_deref().unwrap_or(UNKNOWN),
+            self.origin,
+            self.command.as_deref().unwrap_or(UNKNOWN)
         );
         let section = |out: &mut String, name: &str, body: &str| {
             let _ = writeln!(out, "-- {name} --");
@@ -106,12 +121,14 @@ impl Case {
         let label = field("label")?;
         let label = Category::from_id(&label).ok_or(CaseError::Header("label", format!("unknown category {label}")))?;
         let exit = match field("exit")?.as_str() {
-            "timeout" => Exit::Timeout,
-            other => match other.strip_prefix("signal ") {
+            UNKNOWN => None,
+            "timeout" => Some(Exit::Timeout),
+            other => Some(match other.strip_prefix("signal ") {
                 Some(n) => Exit::Signal { signal: n.parse().map_err(|_| CaseError::Header("exit", other.into()))? },
                 None => Exit::Code { code: other.parse().map_err(|_| CaseError::Header("exit", other.into()))? },
-            },
+            }),
         };
+        let known = |value: String| (value != UNKNOWN).then_some(value);
         let get = |name: &str| sections.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default();
         let env =
             get("env").lines().filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect();
@@ -121,9 +138,9 @@ impl Case {
         };
         Ok(Case {
             label,
-            go: field("go")?,
+            go: known(field("go")?),
             origin: field("origin")?,
-            command: field("command")?,
+            command: known(field("command")?),
             exit,
             env,
             stderr: get("stderr"),
@@ -144,20 +161,38 @@ impl Case {
     }
 
     /// The evidence an expert would have: `log` read as a log (so CI wrappers are undone),
-    /// plus the configuration, the exit status, go's command line and the module cache.
+    /// plus the configuration, the exit status, go's command line and the module cache
+    /// (as `modchaos diagnose --exit-status … --env …` or `modchaos doctor` would have
+    /// them).
     pub fn evidence(&self, log: &str) -> Evidence {
+        let mut evidence = self.pasted_evidence(log);
+        if let Some(exit) = self.exit {
+            evidence.exit = Some(exit);
+        }
+        if self.command.is_some() {
+            evidence.command = self.command.clone();
+        }
+        evidence
+    }
+
+    /// The evidence of `log` as a user pastes it, without the exit status and command line
+    /// the case's header knows: only what the log itself says (a CI system's end line, a
+    /// cancellation message) tells how go ended. The configuration and the module cache
+    /// are kept.
+    pub fn pasted_evidence(&self, log: &str) -> Evidence {
         let mut evidence = Evidence::from_log(log);
         for (k, v) in &self.env {
             if !evidence.env.iter().any(|(var, _)| var == k) {
                 evidence.env.push((k.clone(), v.clone()));
             }
         }
-        evidence.exit = Some(self.exit);
-        evidence.command = Some(self.command.clone());
         evidence.cache = self.cache.clone();
         evidence
     }
 }
+
+/// How a case file says a header value is not known.
+const UNKNOWN: &str = "unknown";
 
 /// The header and the `-- name --` sections of a txtar text.
 fn split_sections(text: &str) -> (String, Vec<(String, String)>) {
@@ -176,87 +211,6 @@ fn split_sections(text: &str) -> (String, Vec<(String, String)>) {
     (header, sections)
 }
 
-/// The ways CI systems dress a log up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CiStyle {
-    /// GitHub Actions raw log: ISO timestamps with 7 fractional digits, ANSI colours,
-    /// `##[group]` markers, CRLF.
-    GithubActions,
-    /// GitLab CI: section markers with `\r\e[0K`, colours.
-    Gitlab,
-    /// Jenkins with the timestamper plugin: `[2024-05-01T10:00:00.123Z] `.
-    Jenkins,
-    /// `docker build` with BuildKit: `#12 3.456 ` before every line of a RUN step.
-    Buildkit,
-}
-
-impl CiStyle {
-    /// Every style.
-    pub const ALL: [CiStyle; 4] = [CiStyle::GithubActions, CiStyle::Gitlab, CiStyle::Jenkins, CiStyle::Buildkit];
-}
-
-/// `log` as `style` would show it, between other tools' lines (some of which mention
-/// network errors, to tempt a careless reader).
-pub fn ci_wrap(log: &str, style: CiStyle) -> String {
-    const BEFORE: &[&str] = &[
-        "Run actions/setup-go@v5",
-        "\u{1b}[36;1mgo version\u{1b}[0m",
-        "npm WARN deprecated inflight@1.0.6: This module is not supported",
-        "curl: (56) Recv failure: Connection reset by peer",
-        "Retrying in 5 seconds...",
-    ];
-    const AFTER: &[&str] = &[
-        "\u{1b}[31mError: Process completed with exit code 1.\u{1b}[0m",
-        "Post job cleanup.",
-        "warning: failed to upload artifact: connection refused",
-    ];
-    let mut lines: Vec<String> = Vec::new();
-    let mut second = 0u32;
-    let mut stamp = |line: &str| -> String {
-        second += 1;
-        let (m, s) = (second / 60, second % 60);
-        match style {
-            CiStyle::GithubActions => {
-                format!("2026-05-01T10:{m:02}:{s:02}.{:07}Z {line}\r", second * 1234 % 10_000_000)
-            }
-            CiStyle::Gitlab => line.to_string(),
-            CiStyle::Jenkins => format!("[2026-05-01T10:{m:02}:{s:02}.{:03}Z] {line}", second * 7 % 1000),
-            CiStyle::Buildkit => format!("#9 {}.{:03} {line}", second / 10, second * 37 % 1000),
-        }
-    };
-    match style {
-        CiStyle::GithubActions => lines.push(stamp("##[group]Run go mod download")),
-        CiStyle::Gitlab => {
-            lines.push("section_start:1746093600:step_script\r\u{1b}[0K\u{1b}[0KExecuting \"step_script\" stage".into())
-        }
-        CiStyle::Jenkins | CiStyle::Buildkit => {}
-    }
-    for line in BEFORE {
-        lines.push(stamp(line));
-    }
-    if style == CiStyle::Buildkit {
-        lines.push("#9 [builder 4/7] RUN go mod download -x".into());
-    }
-    for line in log.lines() {
-        let coloured = if line.starts_with("go: ") { format!("\u{1b}[0m{line}\u{1b}[0m") } else { line.to_string() };
-        lines.push(stamp(&coloured));
-    }
-    for line in AFTER {
-        lines.push(stamp(line));
-    }
-    match style {
-        CiStyle::GithubActions => lines.push(stamp("##[endgroup]")),
-        CiStyle::Gitlab => lines.push("section_end:1746093700:step_script\r\u{1b}[0K".into()),
-        CiStyle::Buildkit => lines.push(
-            "#9 ERROR: process \"/bin/sh -c go mod download -x\" did not complete successfully: exit code: 1".into(),
-        ),
-        CiStyle::Jenkins => {}
-    }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,10 +219,10 @@ mod tests {
     fn cases_round_trip() {
         let case = Case {
             label: Category::ProxyNotFound,
-            go: "go1.26.8".into(),
+            go: Some("go1.26.8".into()),
             origin: "test".into(),
-            command: "go mod download -x m@v1".into(),
-            exit: Exit::Timeout,
+            command: Some("go mod download -x m@v1".into()),
+            exit: Some(Exit::Timeout),
             env: vec![("GOPROXY".into(), "https://p,direct".into())],
             stderr: "go: m@v1: reading https://p/m/@v/v1.info: 404 Not Found\n".into(),
             stdout: String::new(),
@@ -276,17 +230,11 @@ mod tests {
         };
         assert_eq!(Case::parse(&case.to_text()).unwrap(), case);
         assert!(Case::parse("go: x\n").is_err());
-    }
-
-    #[test]
-    fn wrapped_logs_still_read_as_the_log() {
-        let log = "go: m@v1: reading https://p/m/@v/v1.info: 500 Internal Server Error\n\tserver response: boom\n";
-        for style in CiStyle::ALL {
-            let wrapped = ci_wrap(log, style);
-            assert_ne!(wrapped, log);
-            let evidence = Evidence::from_log(&wrapped);
-            assert!(evidence.stderr.contains("reading https://p/m/@v/v1.info: 500"), "{style:?}: {}", evidence.stderr);
-            assert!(!evidence.stderr.contains("curl"), "{style:?}: another tool's line kept: {}", evidence.stderr);
-        }
+        let pasted = Case { go: None, command: None, exit: None, cache: None, ..case };
+        let text = pasted.to_text();
+        assert!(text.contains("go: unknown\n") && text.contains("command: unknown\nexit: unknown\n"), "{text}");
+        assert_eq!(Case::parse(&text).unwrap(), pasted);
+        let evidence = pasted.evidence(&pasted.log());
+        assert_eq!((evidence.exit, evidence.command), (None, None), "unknown context stays unknown");
     }
 }
