@@ -307,12 +307,12 @@ impl Capture {
             },
             Recipe {
                 slug: "go-mod-syntax-error",
-                label: Category::Unknown,
+                label: Category::ModuleGoMod,
                 args: &["mod", "download"],
                 files: &bad_go_mod,
                 env: &[],
             },
-            Recipe { slug: "no-go-mod", label: Category::Unknown, args: &["build", "./..."], files: &[], env: &[] },
+            Recipe { slug: "no-go-mod", label: Category::ModuleGoMod, args: &["build", "./..."], files: &[], env: &[] },
             Recipe {
                 slug: "missing-local-package",
                 label: Category::Unknown,

@@ -249,7 +249,9 @@ fn a_hang_names_the_request_in_flight() {
 #[test]
 fn unrecognised_failures_are_unknown_not_guessed() {
     let d = check(
-        &Evidence::from_log("go: updates to go.mod needed; to update it:\n\tgo mod tidy\n"),
+        &Evidence::from_log(
+            "go: downloading corp.example/lib v1.0.0\n# example.com/app\n./main.go:10:18: undefined: lib.Goodbye\n",
+        ),
         Category::Unknown,
         "matches no known failure",
         None,

@@ -45,7 +45,8 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
         if trimmed.is_empty() || trimmed.trim_start().starts_with("# ") || is_trace_command(trimmed) {
             continue;
         }
-        if line.starts_with('\t')
+        // Continuations are tab-indented (or, pasted, space-indented).
+        if (line.starts_with('\t') || line.starts_with("    "))
             && let Some(last) = errors.last_mut()
         {
             last.text.push('\n');

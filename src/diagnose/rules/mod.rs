@@ -26,11 +26,15 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 /// Every rule, most specific first.
 pub const RULES: &[(&str, Rule)] = &[
     ("success", outcome::success),
+    ("module.go_mod", module::go_mod),
+    ("module.go_sum_missing", module::go_sum_missing),
     ("cache.permission", cache::permission),
+    ("cache.corrupt files", cache::corrupt_files),
     ("sumdb.mismatch", sumdb::mismatch),
     ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
+    ("vcs.disallowed", vcs::disallowed),
     ("vcs.auth", vcs::auth),
     ("vcs.not_found", vcs::not_found),
     ("vcs.meta", vcs::meta),
@@ -42,6 +46,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("dns.failure", dns::failure),
     ("tls", tls::certificate),
     ("net.refused", net::refused),
+    ("net.unreachable", net::unreachable),
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("module.invalid_version", module::invalid_version),

@@ -1,6 +1,8 @@
-//! Problems with the module itself rather than with getting it: a go.mod declaring
-//! another path than the one required, and versions that do not exist or do not fit the
-//! module path (unknown revisions, `+incompatible`, major-version suffixes).
+//! Problems with the modules themselves rather than with getting them: the work module's
+//! own go.mod or go.work broken, too new for this go, or out of date (`go mod tidy`), its
+//! go.sum missing entries, a go.mod declaring another path than the one required, and
+//! versions that do not exist or do not fit the module path (unknown revisions,
+//! `+incompatible`, major-version suffixes).
 
 use std::sync::LazyLock;
 
@@ -9,6 +11,98 @@ use regex::Regex;
 use super::{found, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
+
+/// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
+/// unknown directive`), written for a newer go than this one (`unknown directive:
+/// toolchain`, `invalid go version '1.21.0': must match format 1.23`), missing, or out of
+/// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
+/// that may switch toolchains is the toolchain rule's.
+pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
+    static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?m)(errors parsing go\.(?:mod|work):)",
+            r"|^(\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*)",
+            r"|(unknown directive: \S+|invalid go version '[^']*': must match format[^\n]*)",
+            r"|(go\.mod file not found in current directory or any parent directory|cannot find main module[^\n]*",
+            r"|directory prefix \S+ does not contain main module[^\n]*|no modules were found in the current workspace[^\n]*",
+            r"|go: cannot determine module path for source directory[^\n]*)",
+            r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
+            r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
+            r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
+            r"|module \S+ appears multiple times in workspace|note: module requires Go \S+)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&GO_MOD).next()?;
+    let file = if error.text.contains("go.work") { "go.work" } else { "go.mod" };
+    let detail = error.text.lines().find(|l| l.contains(".mod:") || l.contains(".work:")).unwrap_or(&error.text);
+    let (summary, confidence) = if caps.get(3).is_some() || error.text.contains("must match format") {
+        (
+            format!(
+                "this go cannot read {file}: it was written for a newer go (a toolchain directive, a go line with a \
+                 patch version) than the one running ({}); install the go the module asks for",
+                detail.trim()
+            ),
+            Confidence::High,
+        )
+    } else if caps.get(4).is_some() {
+        (
+            format!(
+                "go is not inside a module it can use ({}): run it in the module's directory, or create the module \
+                 (go mod init); GO111MODULE and go.work decide what go looks for",
+                error.text.trim()
+            ),
+            Confidence::Medium,
+        )
+    } else if caps.get(5).is_some() {
+        let why = error.text.lines().next().unwrap_or_default().trim();
+        if why.contains("requires Go") {
+            (
+                format!("the module's go line asks for a newer go than this one ({why}): install that go"),
+                Confidence::Medium,
+            )
+        } else {
+            (
+                format!(
+                    "{file} is out of date with what the build needs ({why}): run `go mod tidy` and commit the result"
+                ),
+                Confidence::High,
+            )
+        }
+    } else {
+        (format!("{file} cannot be parsed: {}", detail.trim()), Confidence::High)
+    };
+    let diagnosis = found(Category::ModuleGoMod, confidence, summary, vec![error.line()], &[]);
+    Some(if error.text.contains("requires Go") {
+        diagnosis.or(Category::Unknown, Confidence::Low, "a compile error that a newer go would not make")
+    } else {
+        diagnosis
+    })
+}
+
+/// The work module's go.sum lacks the checksum of a module go needs (`missing go.sum
+/// entry`, `updates to go.sum needed`), or go could not write the entries it needed.
+pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
+    static MISSING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching(&MISSING).next()?;
+    let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
+    let summary = if caps[0].starts_with("go: writing go.sum") {
+        format!(
+            "go.sum lacked entries go needed{what}, and go could not add them ({}): run `go mod tidy` where go.sum \
+             is writable and commit go.sum",
+            caps[0].trim()
+        )
+    } else {
+        format!(
+            "go.sum lacks the checksum of a module go needs{what}: go.sum was not committed or not updated after a \
+             go.mod change; run `go mod tidy` (or `go mod download` for the module) and commit go.sum"
+        )
+    };
+    Some(found(Category::ModuleGoSumMissing, Confidence::High, summary, vec![error.line()], &[]))
+}
 
 /// `module declares its path as: X but was required as: Y`.
 pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
@@ -54,6 +148,21 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     } else {
         "the version string is not one go accepts for this module"
     };
+    // The revision is missing from the repository go asked itself (GOPROXY=direct,
+    // GOPRIVATE): the git host's side of the story.
+    let module = what.split('@').next().unwrap_or_default();
+    if detail.starts_with("unknown revision") && f.fetched_directly(module) {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPRIVATE"));
+        evidence.extend(f.env_line("GONOPROXY"));
+        evidence.extend(f.env_line("GOPROXY"));
+        let summary = format!(
+            "{what}: {detail}: go asked the git host itself (direct mode) and the repository has no such tag or \
+             commit (not pushed, deleted, or a typo)"
+        );
+        let diagnosis = found(Category::VcsNotFound, Confidence::High, summary, evidence, &[]);
+        return Some(diagnosis.or(Category::ModuleInvalidVersion, Confidence::Medium, "the version does not exist"));
+    }
     let summary = format!("{what}: {detail}: {hint}");
     Some(found(Category::ModuleInvalidVersion, Confidence::High, summary, vec![error.line()], &[]))
 }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::found;
-use crate::diagnose::facts::Facts;
+use crate::diagnose::facts::{Facts, Started};
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::vocab::ExitExpectation;
 
@@ -103,20 +103,26 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
     let unanswered: Vec<_> = f.evidence.requests.iter().filter(|r| r.status.is_none()).collect();
     evidence.extend(unanswered.iter().map(|r| EvidenceLine { source: Source::Requests, text: r.line() }));
     evidence.extend(f.env_line("GOPROXY"));
+    let git = match f.last_started() {
+        Some(Started::Git { command, done: false }) => Some(command),
+        _ => None,
+    };
+    evidence.extend(git.iter().map(|c| EvidenceLine { source: Source::Trace, text: format!("{c} (never ended)") }));
     let waiting = pending
         .last()
         .map(|g| format!("GET {}", g.url))
+        .or_else(|| git.map(|c| format!("`{c}` (git has no timeout either)")))
         .or_else(|| unanswered.last().map(|r| format!("{} {} on {}", r.method, r.path, r.host)));
     let (summary, confidence) = match (&waiting, f.killed) {
         (Some(what), true) => (
             format!(
-                "go was still waiting for {what} when it was killed: the server accepted the request and never answered (go's HTTP client has no timeout)"
+                "go was still waiting for {what} when it was killed: no answer came (go's HTTP client has no timeout for module downloads)"
             ),
             Confidence::High,
         ),
         (Some(what), false) => (
             format!(
-                "the log ends while go waits for {what}: the run was killed (a CI timeout or cancellation) while the server did not answer (go's HTTP client has no timeout)"
+                "the log ends while go waits for {what}: the run was killed (a CI timeout or cancellation) before an answer came (go's HTTP client has no timeout for module downloads)"
             ),
             Confidence::Medium,
         ),

@@ -32,13 +32,19 @@ pub fn off(f: &Facts) -> Option<Diagnosis> {
 /// `reading URL: 404 Not Found` (and the pre-1.13 `unexpected status (URL): 410 Gone`).
 pub fn status(f: &Facts) -> Option<Diagnosis> {
     static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:reading (\S+)|unexpected status \((\S+)\)): ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+        Regex::new(concat!(
+            r"(?:reading (\S+)|unexpected status \((\S+)\)|module (\S+/@(?:v/\S+|latest))): ",
+            r"([1-5][0-9]{2})\b ?([^\n]*)",
+        ))
+        .expect("compiles")
     });
     // The last one is the error that ended the GOPROXY list.
     let (error, caps) = f.matching(&STATUS).last()?;
-    let url = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).to_string();
-    let code: u16 = caps[3].parse().ok()?;
-    let reason = caps[4].trim().to_string();
+    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).map_or("", |m| m.as_str()).to_string();
+    let code: u16 = caps[4].parse().ok()?;
+    let reason = caps[5].trim().to_string();
+    // What the server said with it (`server response: …`, a text/plain body).
+    let response = server_response(&error.text);
     let host = url_host(&url).to_string();
     let what = subject(&error.text).unwrap_or_else(|| "the module".into());
     let mut evidence = vec![error.line()];
@@ -67,6 +73,19 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     let diagnosis = match code {
+        // A proxy that words its own failure as "not found" (its disk, its upstream).
+        404 | 410 if response.as_deref().is_some_and(server_failure) => found(
+            Category::ProxyServerError,
+            Confidence::Medium,
+            format!(
+                "{host} answered {status} for {what}, but its answer says the proxy itself failed ({}): retry later, \
+                 or use another proxy",
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &["use-mirror", "retry"],
+        )
+        .or(Category::ProxyNotFound, Confidence::Low, "the proxy says it does not have the module"),
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
@@ -105,6 +124,24 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
+/// The text after `server response:` (one line, or the tab-indented lines after it).
+pub fn server_response(text: &str) -> Option<String> {
+    let (_, after) = text.split_once("server response:")?;
+    let lines: Vec<&str> = after.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    (!lines.is_empty()).then(|| lines.join(" "))
+}
+
+/// A body saying the server failed, not that the module is missing.
+fn server_failure(body: &str) -> bool {
+    static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)no space left on device|disk quota exceeded|too many open files|internal (?:server )?error|input/output error|database is locked|out of memory",
+        )
+        .expect("compiles")
+    });
+    FAILURE.is_match(body)
+}
+
 /// Whether the failing URL's GOPROXY entry is followed by `,` and another entry (go did
 /// not fall through), and that next entry.
 pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
@@ -126,9 +163,10 @@ pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
 /// from the module cache when go read it without fetching.
 pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     static PROXY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
+        Regex::new(concat!(
             r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#,
-        )
+            r"|redirected from secure URL \S+ to insecure URL (\S+)|stopped after \d+ redirects",
+        ))
         .expect("compiles")
     });
     static ZIP_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,6 +174,21 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             .expect("compiles")
     });
     if let Some((error, caps)) = f.matching(&PROXY_WORDS).next() {
+        if let Some(portal) = caps.get(2) {
+            let mut evidence = vec![error.line()];
+            evidence.extend(f.env_line("GOPROXY"));
+            return Some(found(
+                Category::ProxyBadResponse,
+                Confidence::High,
+                format!(
+                    "the proxy's answer was a redirect to {}, a plain-http page (a captive portal or a login page in \
+                     front of the network), not the module",
+                    portal.as_str()
+                ),
+                evidence,
+                &["use-mirror"],
+            ));
+        }
         let proxy = caps.get(1).map_or_else(|| "the proxy".to_string(), |m| m.as_str().to_string());
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());

@@ -128,7 +128,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
             r"(?:Process completed with exit code|Job failed: exit code|script returned exit code",
             r"|returned a non-zero code:|did not complete successfully: exit code:|exited with (?:code|status)",
             r"|make(?:\[\d+\])?: \*\*\* .*\bError) (\d+)",
-            r"|\bexit (?:status|code):? (\d+)[.;:]?\s*(?:(?:stderr|output):?\s*)?$",
+            r#"|\bexit (?:status|code):? (\d+)[.;:]?\s*(?:(?:stderr|output):?\s*)?"?\s*$"#,
         ))
         .expect("exit pattern compiles")
     });

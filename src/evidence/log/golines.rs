@@ -15,7 +15,8 @@ use regex::Regex;
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:mod \w+|build|install|list|vet|run|test|work \w+): ",
     r"|verifying \S+|SECURITY ERROR|This download does NOT match",
-    r"|For more information, see 'go help module-auth'|# get |# cd |\d+\.\d+s # |go package net: ",
+    r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
+    r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$",
