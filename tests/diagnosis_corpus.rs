@@ -28,7 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiStyle, Part, Split, ci_wrap};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap};
 use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 
 /// Every case file, as a path relative to `tests/corpus/` with `/` separators.
@@ -164,7 +164,9 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
         let success = case.label == Category::None || case.exit.is_some_and(|e| e.success());
         let styles: &[CiStyle] = if success { &CiStyle::SHOW_SUCCESSES } else { &CiStyle::ALL };
         let style = styles[i % styles.len()];
-        let got = diagnose(&case.pasted_evidence(&ci_wrap(&case.log(), style, case.exit)));
+        let log = case.log();
+        let job = CiJob { log: &log, command: case.command.as_deref(), exit: case.exit };
+        let got = diagnose(&case.pasted_evidence(&ci_wrap(&job, style)));
         let wrong = wrapped.entry(group).or_default().add(case.label, &got);
         if tell && got.category != case.label {
             misses.push(format!(

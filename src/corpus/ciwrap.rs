@@ -4,6 +4,7 @@
 //! escaped inside JSON, and the line the CI system prints when the job ends — a failure
 //! status, or the cancellation message of a job killed at its timeout.
 
+use crate::evidence::log::KILLED_STATUSES;
 use crate::vocab::Exit;
 
 /// The ways CI systems and tools dress a log up.
@@ -63,18 +64,37 @@ impl CiStyle {
     ];
 }
 
-/// `log` as `style` would show it. `exit` is how go ended, as far as the CI system knows:
-/// a failure status is printed the way the system prints it, a run killed at its deadline
-/// ends with the system's cancellation message, and `None` prints no end line at all (a
-/// log pasted without its end).
-pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
+/// A CI job that ran go: what a CI system has to show.
+#[derive(Debug, Clone, Copy)]
+pub struct CiJob<'a> {
+    /// go's output.
+    pub log: &'a str,
+    /// The command the job ran (shown as its step; a script name when not known).
+    pub command: Option<&'a str>,
+    /// How go ended, as far as the CI system knows.
+    pub exit: Option<Exit>,
+}
+
+/// `job` as `style` would show it: a failure status is printed the way the system prints
+/// it, a run killed at its deadline (or by a signal) ends with the system's cancellation
+/// message, and an unknown exit prints no end line at all (a log pasted without its end).
+pub fn ci_wrap(job: &CiJob, style: CiStyle) -> String {
+    let log = job.log;
+    // A run killed from outside (124, 137, 143, a signal) ends like one killed at the CI's
+    // own timeout.
+    let exit = match job.exit {
+        Some(Exit::Code { code }) if KILLED_STATUSES.contains(&code) => Some(Exit::Timeout),
+        Some(Exit::Signal { .. }) => Some(Exit::Timeout),
+        other => other,
+    };
+    let cmd = job.command.unwrap_or("make deps");
     let mut lines: Vec<String> = Vec::new();
     let mut clock = Clock::default();
     let failed = exit.is_some_and(|e| !e.success());
     let go_lines: Vec<&str> = log.lines().collect();
     match style {
         CiStyle::GithubActions | CiStyle::GithubAnnotations => {
-            lines.push(clock.github("##[group]Run go mod download"));
+            lines.push(clock.github(&format!("##[group]Run {cmd}")));
             for line in DISTRACTIONS {
                 lines.push(clock.github(line));
             }
@@ -97,7 +117,7 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             lines
                 .push("section_start:1746093600:step_script\r\u{1b}[0K\u{1b}[0KExecuting \"step_script\" stage".into());
             lines.extend(DISTRACTIONS.iter().map(|l| l.to_string()));
-            lines.push("\u{1b}[32;1m$ go mod download -x\u{1b}[0;m".into());
+            lines.push(format!("\u{1b}[32;1m$ {cmd}\u{1b}[0;m"));
             lines.extend(go_lines.iter().map(|l| l.to_string()));
             lines.push("section_end:1746093700:step_script\r\u{1b}[0K".into());
             match exit {
@@ -114,7 +134,8 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             }
         }
         CiStyle::Jenkins => {
-            for line in DISTRACTIONS.iter().copied().chain(["+ go mod download -x"]).chain(go_lines.iter().copied()) {
+            let echo = format!("+ {cmd}");
+            for line in DISTRACTIONS.iter().copied().chain([echo.as_str()]).chain(go_lines.iter().copied()) {
                 lines.push(clock.jenkins(line));
             }
             let end: Vec<String> = match exit {
@@ -131,7 +152,7 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             lines.extend(end.iter().map(|l| clock.jenkins(l)));
         }
         CiStyle::Buildkit => {
-            lines.push("#9 [builder 4/7] RUN go mod download -x".into());
+            lines.push(format!("#9 [builder 4/7] RUN {cmd}"));
             for line in DISTRACTIONS.iter().chain(go_lines.iter()) {
                 lines.push(clock.buildkit(line));
             }
@@ -141,10 +162,10 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
                     lines.push("ERROR: failed to solve: Canceled: context canceled".into());
                 }
                 Some(Exit::Code { code }) if code != 0 => lines.push(format!(
-                    "#9 ERROR: process \"/bin/sh -c go mod download -x\" did not complete successfully: exit code: {code}"
+                    "#9 ERROR: process \"/bin/sh -c {cmd}\" did not complete successfully: exit code: {code}"
                 )),
                 Some(Exit::Signal { signal }) => lines.push(format!(
-                    "#9 ERROR: process \"/bin/sh -c go mod download -x\" did not complete successfully: exit code: {}",
+                    "#9 ERROR: process \"/bin/sh -c {cmd}\" did not complete successfully: exit code: {}",
                     128 + signal
                 )),
                 Some(_) => lines.push(format!("#9 DONE {}.{}s", clock.second / 10, clock.second % 10)),
@@ -152,7 +173,7 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             }
         }
         CiStyle::DockerClassic => {
-            lines.push("Step 4/7 : RUN go mod download -x".into());
+            lines.push(format!("Step 4/7 : RUN {cmd}"));
             lines.push(" ---> Running in 3f2a1b9c8d7e".into());
             lines.extend(DISTRACTIONS.iter().map(|l| l.to_string()));
             lines.extend(go_lines.iter().map(|l| l.to_string()));
@@ -178,7 +199,7 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
         CiStyle::Goreleaser => {
             lines.push("   • starting release...".into());
             lines.push("   • running before hooks".into());
-            lines.push("      • running                                        hook=go mod download".into());
+            lines.push(format!("      • running                                        hook={cmd}"));
             lines.push("npm WARN deprecated inflight@1.0.6: This module is not supported".into());
             let status = match exit {
                 Some(Exit::Timeout) => Some("signal: killed".to_string()),
@@ -190,12 +211,12 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             match (status, go_lines.split_first()) {
                 (Some(status), Some((first, rest))) => {
                     lines.push(format!(
-                        "   ⨯ release failed after 41s                 error=hook failed: go mod download: {status}; output: {first}"
+                        "   ⨯ release failed after 41s                 error=hook failed: {cmd}: {status}; output: {first}"
                     ));
                     lines.extend(rest.iter().map(|l| l.to_string()));
                 }
                 (Some(status), None) => lines.push(format!(
-                    "   ⨯ release failed after 41s                 error=hook failed: go mod download: {status}; output: "
+                    "   ⨯ release failed after 41s                 error=hook failed: {cmd}: {status}; output: "
                 )),
                 (None, _) => {
                     lines.extend(go_lines.iter().map(|l| l.to_string()));
@@ -240,7 +261,12 @@ pub fn ci_wrap(log: &str, style: CiStyle, exit: Option<Exit>) -> String {
             lines.push("\t\tfail(\"%s: %s\" % (ctx.name, result.stderr))".into());
             match go_lines.split_first() {
                 Some((first, rest)) => {
-                    let first = first.strip_prefix("go: ").unwrap_or(first);
+                    // fetch_repo reports a module's error as go's -json Error field (no
+                    // `go: `), anything else as go printed it.
+                    let first = match first.strip_prefix("go: ") {
+                        Some(error) if error.split_whitespace().next().is_some_and(|w| w.contains('@')) => error,
+                        _ => first,
+                    };
                     lines.push(format!("Error in fail: failed to fetch com_example_lib: fetch_repo: {first}"));
                     lines.extend(rest.iter().map(|l| l.to_string()));
                 }
@@ -368,7 +394,7 @@ mod tests {
         let log = "go: m@v1: reading https://p/m/@v/v1.info: 500 Internal Server Error\n\tserver response: boom\n";
         for style in CiStyle::ALL {
             for exit in [None, Some(Exit::Code { code: 1 })] {
-                let wrapped = ci_wrap(log, style, exit);
+                let wrapped = ci_wrap(&CiJob { log, command: Some("go mod download"), exit }, style);
                 assert_ne!(wrapped, log);
                 let evidence = Evidence::from_log(&wrapped);
                 assert!(

@@ -35,7 +35,7 @@ use crate::vocab::Exit;
 mod ciwrap;
 mod split;
 
-pub use ciwrap::{CiStyle, ci_wrap};
+pub use ciwrap::{CiJob, CiStyle, ci_wrap};
 pub use split::{Part, Split, fnv1a};
 
 /// One labelled go run.

@@ -134,14 +134,16 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         .filter(|v| !v.is_empty())
         .collect();
     let go_owned = |path: &str| {
+        // Inside a cache, every file is go's (a cached module's go.mod too).
+        if caches.iter().any(|c| path.starts_with(c))
+            || ["/pkg/mod/", "go-build", "gocache", "modcache"].iter().any(|marker| path.contains(marker))
+        {
+            return true;
+        }
         let own_file = [".go", "/go.mod", "/go.sum", "/go.work"].iter().any(|end| path.ends_with(end))
             || ["go.mod", "go.sum", "go.work"].contains(&path)
             || path.contains("/vendor/");
-        !own_file
-            && (caches.iter().any(|c| path.starts_with(c))
-                || ["/pkg/mod", "go-build", "gocache", "/.cache", "modcache", "gopath", "/cache/", ".lock"]
-                    .iter()
-                    .any(|marker| path.contains(marker)))
+        !own_file && ["/pkg/mod", "/.cache", "gopath", "/cache/", ".lock"].iter().any(|marker| path.contains(marker))
     };
     // go's own words, not a server's (`server response: …: no space left on device` is
     // the proxy's disk).

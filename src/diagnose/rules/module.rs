@@ -29,6 +29,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
+            r"|go: open \S*go\.(?:mod|work): no such file or directory",
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+)",
         ))
         .expect("compiles")

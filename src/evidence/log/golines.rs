@@ -20,7 +20,7 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$",
-    r"|[A-Za-z]?:?[A-Za-z0-9._/\\-]*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
+    r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|[A-Za-z]?:?[A-Za-z0-9._/\\-]+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
@@ -32,8 +32,10 @@ const GO_START: &str = concat!(
 /// a mere space (`Using go: 1.22` is not go's).
 const EMBEDDED_START: &str = concat!(
     r#"(?:^|: |[="'(])("#,
-    r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: ",
+    r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
+    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
+    r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
     r")",
 );
 
@@ -56,7 +58,7 @@ pub fn go_output(cleaned: &str) -> String {
             true
         } else if (continuing && (line.starts_with('\t') || line.starts_with("        "))) || GO_LINE.is_match(line) {
             true
-        } else if let Some((embedded, quoted)) = embedded(line) {
+        } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
             // The tool's line carries go's: keep go's part only, as lines of its own. What
             // follows continues it, unless go's text was a quoted string that ended here.
             let inner = go_output(&embedded);

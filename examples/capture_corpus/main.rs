@@ -15,8 +15,18 @@
 //!   nothing to do with downloads (compile errors, failing tests, a broken go.mod: the
 //!   `unknown` set), and successes (the `none` set).
 //!
-//! Run it with each go version to cover (the machine's go, and e.g. go1.27.3 from
-//! `GOTOOLCHAIN=go1.27.3 go version`'s download). Sandbox paths are written as `$WORK`.
+//! - field recipes (`field.rs`): what users meet and the scenarios do not produce — go
+//!   as an unprivileged user against root's caches, the work module's go.mod/go.sum
+//!   broken or missing, `go mod verify` after the cache changed, runs killed by
+//!   `timeout`, addresses without a route, GOVCS.
+//!
+//! Run it with each go version to cover (the machine's go, e.g. go1.27.3 from
+//! `GOTOOLCHAIN=go1.27.3 go version`'s download, and `/usr/lib/go-1.19/bin/go` from
+//! `apt-get install golang-1.19`); as root (the field recipes switch to uid 65534 with
+//! `setpriv` and enter network namespaces with `unshare`). `--only field` runs the field
+//! recipes alone and replaces only their cases. Sandbox paths are written as `$WORK`.
+
+mod field;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,11 +47,16 @@ fn main() {
     modchaos::runner::child::dispatch();
     let mut gos = Vec::new();
     let mut out = PathBuf::from("tests/corpus/fakes");
+    let mut only_field = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--go" => gos.push(PathBuf::from(args.next().expect("--go needs a path"))),
             "--out" => out = PathBuf::from(args.next().expect("--out needs a directory")),
+            "--only" => {
+                only_field = args.next().as_deref() == Some("field");
+                assert!(only_field, "--only takes `field`");
+            }
             other => panic!("unknown argument {other}"),
         }
     }
@@ -53,17 +68,39 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     for go in gos {
         let version = go.version().expect("go version");
+        if only_field {
+            remove_field_cases(&out.join(minor(&version)));
+            let n = field::capture(&go.path, &version, &out);
+            eprintln!("captured {n} field cases with {version}");
+            continue;
+        }
         let dir = out.join(minor(&version));
         let _ = std::fs::remove_dir_all(&dir);
         let mut capture = Capture { dir, version: version.clone(), written: BTreeMap::new() };
         eprintln!("capturing with {version} ({})", go.path.display());
         runtime.block_on(capture.scenarios(&go));
         runtime.block_on(capture.recipes(&go));
+        let n = field::capture(&go.path, &version, &out);
+        eprintln!("  field recipes           {n}");
         for (label, n) in &capture.written {
             eprintln!("  {label:<24} {n}");
         }
     }
-    other_tools(&out.join("other"));
+    if !only_field {
+        other_tools(&out.join("other"));
+    }
+}
+
+/// Removes the field recipes' cases under `dir` (`*/field--*.txt`), before they are
+/// captured again.
+fn remove_field_cases(dir: &std::path::Path) {
+    for label in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for case in std::fs::read_dir(label.path()).into_iter().flatten().flatten() {
+            if case.file_name().to_string_lossy().starts_with("field--") {
+                let _ = std::fs::remove_file(case.path());
+            }
+        }
+    }
 }
 
 /// Other tools failing on the network, as they sit next to go in CI logs: their words
