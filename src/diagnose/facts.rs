@@ -82,6 +82,19 @@ impl<'a> Facts<'a> {
         self.errors.iter().filter_map(move |e| pattern.captures(&e.text).map(|c| (e, c)))
     }
 
+    /// Like [`Facts::matching`], but only where go speaks for itself: a match inside a
+    /// server's answer (`server response: …`, a proxy's account of its own git failing)
+    /// is the server's experience, not this machine's.
+    pub fn matching_own<'f>(
+        &'f self,
+        pattern: &'f regex::Regex,
+    ) -> impl Iterator<Item = (&'f ErrorText, regex::Captures<'f>)> + 'f {
+        self.matching(pattern).filter(|(e, c)| {
+            let response = e.text.find("server response:").unwrap_or(e.text.len());
+            c.get(0).is_some_and(|m| m.start() < response)
+        })
+    }
+
     /// What go saw for `var`: the configured value, else the one `go env -json` reported
     /// (the evidence of a log, or of `modchaos doctor`).
     pub fn env(&self, var: &str) -> Option<&str> {

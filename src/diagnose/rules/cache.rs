@@ -115,7 +115,8 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create) (\S+?): ",
-            r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available)",
+            r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
+            r"|Access is denied|There is not enough space on the disk)",
         ))
         .expect("compiles")
     });
@@ -148,8 +149,9 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     // go's own words, not a server's (`server response: …: no space left on device` is
     // the proxy's disk).
     let own = |e: &ErrorText| e.text.split("\n\tserver response").next().unwrap_or_default().to_string();
+    // Windows paths read like the others.
     let denied = f.errors.iter().rev().find_map(|e| {
-        let text = own(e);
+        let text = own(e).replace('\\', "/");
         DENIED.captures(&text).filter(|c| go_owned(&c[1])).map(|c| (e, c[1].to_string(), c[2].to_string()))
     });
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));

@@ -58,9 +58,14 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     } else if caps.get(5).is_some() {
         let why = error.text.lines().next().unwrap_or_default().trim();
         if why.contains("requires Go") {
+            // go adds this note to any compile error when the go line is newer: the error
+            // may be the code's own.
             (
-                format!("the module's go line asks for a newer go than this one ({why}): install that go"),
-                Confidence::Medium,
+                format!(
+                    "the code does not compile, and the module's go line asks for a newer go than this one ({why}): \
+                     most likely it uses what only that go has; install it"
+                ),
+                Confidence::Low,
             )
         } else {
             (
@@ -107,11 +112,19 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
 
 /// `module declares its path as: X but was required as: Y`.
 pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
+    // go 1.12/1.13 said `parsing go.mod: unexpected module path "X"`.
     static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"module declares its path as: (\S+)\s+but was required as: (\S+)").expect("compiles")
+        Regex::new(concat!(
+            r"module declares its path as: (\S+)\s+but was required as: (\S+)",
+            r#"|(\S+?)@\S+: parsing go\.mod:\s+unexpected module path "([^"]+)""#,
+        ))
+        .expect("compiles")
     });
     let (error, caps) = f.matching(&MISMATCH).last()?;
-    let (declared, required) = (caps[1].to_string(), caps[2].to_string());
+    let (declared, required) = match (caps.get(1), caps.get(2)) {
+        (Some(d), Some(r)) => (d.as_str().to_string(), r.as_str().to_string()),
+        _ => (caps[4].to_string(), caps[3].trim_start_matches("go: ").to_string()),
+    };
     let summary = format!(
         "the module's go.mod says it is {declared}, but it was required as {required}: require it by its declared \
          path (or add a replace directive), or fix the go.mod upstream — a fork or a renamed module"

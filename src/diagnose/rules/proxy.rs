@@ -86,13 +86,28 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["use-mirror", "retry"],
         )
         .or(Category::ProxyNotFound, Confidence::Low, "the proxy says it does not have the module"),
+        // The proxy could not fetch the module itself: a private module asked of a
+        // public proxy.
+        404 | 410 if response.as_deref().is_some_and(private_to_proxy) => found(
+            Category::ProxyNotFound,
+            Confidence::High,
+            format!(
+                "{host} answered {status} for {what}: it could not fetch the module itself ({}), as for a private \
+                 module; list its path in GOPRIVATE so go fetches it directly (or from a proxy that can see it)",
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &["private-modules", "add-mirror"],
+        )
+        .or(Category::VcsAuth, Confidence::Low, "the module's repository needs credentials the proxy has not"),
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
             format!("{host} answered {status} for {what} and no later GOPROXY entry could serve it"),
             evidence,
             &["add-mirror"],
-        ),
+        )
+        .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
@@ -129,6 +144,21 @@ pub fn server_response(text: &str) -> Option<String> {
     let (_, after) = text.split_once("server response:")?;
     let lines: Vec<&str> = after.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (!lines.is_empty()).then(|| lines.join(" "))
+}
+
+/// A body saying the proxy could not reach the module's repository (its own git or
+/// go-get fetch failed, as for a private module).
+fn private_to_proxy(body: &str) -> bool {
+    [
+        "terminal prompts disabled",
+        "could not read Username",
+        "unrecognized import path",
+        "Repository not found",
+        "repository not found",
+        "Authentication failed",
+    ]
+    .iter()
+    .any(|w| body.contains(w))
 }
 
 /// A body saying the server failed, not that the module is missing.

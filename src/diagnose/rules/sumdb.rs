@@ -102,7 +102,9 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         evidence.extend(f.env_line("GOSUMDB"));
         evidence.extend(f.env_line("GONOSUMDB"));
         evidence.extend(f.env_line("GOPRIVATE"));
-        if matches!(code, 404 | 410) {
+        // Only a lookup is about one module; a missing tile is the database's (or a
+        // proxy forwarding it) misbehaving.
+        if matches!(code, 404 | 410) && caps.get(2).is_some() {
             let module = caps.get(2).map_or("", |m| m.as_str()).split('@').next().unwrap_or_default().to_string();
             let pattern = private_pattern(&module);
             // The database says why it has no record: it could not fetch the module (a

@@ -27,7 +27,7 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&AUTH).last()?;
+    let (error, caps) = f.matching_own(&AUTH).last()?;
     let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map(|m| m.as_str().to_string());
     let host = url.as_deref().map_or_else(|| "the git host".to_string(), |u| url_host(u).to_string());
     let mut evidence = vec![error.line()];
@@ -90,7 +90,7 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&REPO).last()?;
+    let (error, caps) = f.matching_own(&REPO).last()?;
     let url = caps.get(1).or(caps.get(2)).map(|m| m.as_str().to_string());
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
@@ -157,7 +157,7 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&META).last()?;
+    let (error, caps) = f.matching_own(&META).last()?;
     let path = caps[1].to_string();
     // A failed https fetch is a network problem whose own rule (DNS, TLS, refused, …)
     // says more; this rule only speaks about the page's content.

@@ -21,7 +21,7 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$",
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
-    r"|[A-Za-z]?:?[A-Za-z0-9._/\\-]+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module",
+    r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires)$)",
@@ -33,6 +33,7 @@ const GO_START: &str = concat!(
 const EMBEDDED_START: &str = concat!(
     r#"(?:^|: |[="'(])("#,
     r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
+    r"|package \S+: ",
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
@@ -44,10 +45,24 @@ const EMBEDDED_START: &str = concat!(
 pub fn go_output(cleaned: &str) -> String {
     static GO_LINE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&format!("^{GO_START}")).expect("go line pattern compiles"));
+    static GIT_ECHO: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^#? ?cd \S+; git ").expect("git echo pattern compiles"));
+    static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:Cloning into |fatal: |remote: |error: |warning: )").expect("git output pattern compiles")
+    });
     let mut out = String::new();
     let mut in_json = false;
     let mut continuing = false;
+    // git's own lines after go echoed the git command it runs (GOPATH-era `go get`
+    // shows them untouched).
+    let mut in_git = false;
     for line in cleaned.lines() {
+        if in_git && GIT_SAYS.is_match(line) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        in_git = GIT_ECHO.is_match(line);
         let keep = if in_json {
             if line.starts_with('}') {
                 in_json = false;
