@@ -255,6 +255,44 @@ impl Evidence {
         }
     }
 
+    /// Adds the configuration a user gives besides the log (`--env`): its variables and
+    /// `go env -json` win over the log's; `from` says where it came from.
+    pub fn given_env(&mut self, given: log::LogContext, from: &str) {
+        let mut names: Vec<String> = Vec::new();
+        for (k, v) in given.env {
+            self.env.retain(|(var, _)| *var != k);
+            names.push(k.clone());
+            self.env.push((k, v));
+        }
+        if let Some(go_env) = given.go_env {
+            names.push("go env -json".into());
+            self.go_env = Some(go_env);
+        }
+        if !names.is_empty() {
+            self.context.push(format!("{} ({from})", names.join(", ")));
+        }
+    }
+
+    /// Sets how go ended, given by the user (`--exit-status`): it wins over what the log
+    /// says.
+    pub fn given_exit(&mut self, exit: Exit, from: &str) {
+        self.context.retain(|c| !c.starts_with("exit status "));
+        self.exit = Some(exit);
+        let note = match exit {
+            Exit::Code { code } if log::KILLED_STATUSES.contains(&code) => {
+                format!("exit status {code} ({from}): killed before go ended")
+            }
+            other => format!("{} ({from})", other.describe()),
+        };
+        self.context.push(note);
+    }
+
+    /// Sets how long go ran, given by the user (`--duration`).
+    pub fn given_duration(&mut self, duration: std::time::Duration, from: &str) {
+        self.duration_ms = Some(duration.as_secs_f64() * 1000.0);
+        self.context.push(format!("ran for {} ({from})", humantime::format_duration(duration)));
+    }
+
     /// go's error messages: stderr's (trace lines left out), then those only found in
     /// `-json` records.
     pub fn errors(&self) -> Vec<ErrorText> {

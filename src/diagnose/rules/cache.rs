@@ -67,12 +67,7 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
         return None;
     }
     if let Some(Started::Lock(path)) = f.last_started() {
-        let mut evidence: Vec<EvidenceLine> = f
-            .evidence
-            .killed
-            .iter()
-            .map(|l| EvidenceLine { source: Source::Exit, text: format!("the run was killed: {l}") })
-            .collect();
+        let mut evidence = killed_lines(f);
         evidence.push(EvidenceLine { source: Source::Trace, text: format!("# lock {path} (the last thing go did)") });
         let summary = format!(
             "go was killed while waiting for the module cache lock {path}: the last thing its trace shows is taking \
@@ -89,12 +84,7 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
         return None;
     }
     let last = trace.last().map(|g| format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or_default()));
-    let mut evidence: Vec<EvidenceLine> = f
-        .evidence
-        .killed
-        .iter()
-        .map(|l| EvidenceLine { source: Source::Exit, text: format!("the run was killed: {l}") })
-        .collect();
+    let mut evidence = killed_lines(f);
     evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
     let summary = "go was killed after every request it made had been answered, without printing an error: it was \
                    waiting for something other than the network, most likely a module cache lock held by another go \
@@ -106,6 +96,17 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
         Confidence::Low,
         "go may also have been slow at something the log does not show (compiling, a git command)",
     ))
+}
+
+/// How the log or the user says the run was killed, as evidence.
+fn killed_lines(f: &Facts) -> Vec<EvidenceLine> {
+    let text = match (&f.evidence.killed, f.evidence.exit, f.evidence.duration_ms) {
+        (Some(line), _, _) => format!("the run was killed: {line}"),
+        (None, Some(exit), Some(ms)) => format!("killed ({}) after {:.1} s", exit.describe(), ms / 1000.0),
+        (None, Some(exit), None) => format!("killed ({})", exit.describe()),
+        (None, None, _) => return Vec::new(),
+    };
+    vec![EvidenceLine { source: Source::Exit, text }]
 }
 
 /// go could not write its caches or GOPATH: the module cache, the build cache (GOCACHE),
