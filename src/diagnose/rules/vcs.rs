@@ -76,7 +76,7 @@ pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
         ),
         _ => format!("GOVCS cannot be parsed ({}): fix its syntax (pattern:vcs|vcs,…)", caps[0].trim()),
     };
-    Some(found(Category::VcsDisallowed, Confidence::High, summary, evidence, &[]))
+    Some(found(Category::VcsDisallowed, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
 /// The repository, or the revision asked for, does not exist on the git host.
