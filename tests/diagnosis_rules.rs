@@ -265,3 +265,39 @@ fn the_exit_status_a_ci_log_prints_is_used() {
     assert_eq!(d.category, Category::Unknown, "a failure without a recognised error: {d:#?}");
     assert!(d.context.iter().any(|c| c.starts_with("exit status 1")), "{d:#?}");
 }
+
+#[test]
+fn what_else_a_log_can_show() {
+    // A goroutine dump of a stuck go command, blocked in its lock file.
+    expect(
+        "go: downloading github.com/acme/widget v1.2.0\nSIGQUIT: quit\nPC=0x46e2a1 m=0 sigcode=0\n\ngoroutine 1 [syscall, 1327 minutes]:\nsyscall.Syscall(0x49, 0x3, 0x2, 0x0)\nsyscall.Flock(0x3, 0x2)\ncmd/go/internal/lockedfile/internal/filelock.lock(...)\n",
+        Category::CacheLockStuck,
+    );
+    // A go.mod that is an HTML page, cached earlier.
+    expect("main.go:2:8: corp.example/lib@v1.0.0: parsing go.mod: missing module line\n", Category::CacheCorrupt);
+    expect("go: GOAUTH encountered an empty command (GOAUTH=;)\n", Category::ProxyAuth);
+    // The misleading error of a build cache root made, after go's warning.
+    let d = expect(
+        "go: writing stat cache: open /home/ci/go/pkg/mod/cache/download/m/@v/v1.0.0.info1.tmp: permission denied\npackage m: cannot find package\n",
+        Category::CachePermission,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    // A failing test whose own log mentions the network is no network failure of go's.
+    let d = verdict(
+        "--- FAIL: TestDial (0.00s)\n        dial_test.go:12: dial tcp 127.0.0.1:9: connect: connection refused\nFAIL\nFAIL\texample.com/app\t0.003s\n",
+    );
+    assert!(matches!(d.category, Category::Unknown | Category::None), "{d:#?}");
+    assert!(d.confidence < Confidence::Medium, "{d:#?}");
+    expect(
+        "go: 'go get' is no longer supported outside a module.\n\tTo build and install a command, use 'go install' with a version,\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "main.go:4:2: cannot find module providing package github.com/acme/widget: import lookup disabled by -mod=vendor\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "go: github.com/acme/widget@v1.2.0: write /go/src/github.com/acme/widget/widget.go: no space left on device\n",
+        Category::CachePermission,
+    );
+}

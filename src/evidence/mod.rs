@@ -33,27 +33,40 @@ impl ErrorText {
 /// Error messages in stderr: every line that is not part of the `-x` trace, progress or
 /// a `-json` record, with the tab-indented lines that continue it.
 pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
+    static TEST_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:=== (?:RUN|PAUSE|CONT|NAME) |--- (?:PASS|FAIL|SKIP): |(?:PASS|FAIL)$|FAIL\t|ok  \t|\?   \t)")
+            .expect("test output pattern compiles")
+    });
     let mut errors: Vec<ErrorText> = Vec::new();
     // `-json` records on the same stream (a pasted log has both): read as records.
     let mut in_json = false;
+    // Whether indented lines continue the last error (not a skipped line: a test's own
+    // log lines under `--- FAIL:` are the test's, not go's).
+    let mut attached = false;
     for line in stderr.lines() {
         let trimmed = line.trim_end();
         if in_json || trimmed == "{" {
             in_json = !trimmed.starts_with('}');
+            attached = false;
             continue;
         }
-        if trimmed.is_empty() || trimmed.trim_start().starts_with("# ") || is_trace_command(trimmed) {
+        if trimmed.is_empty() {
             continue;
         }
         // Continuations are tab-indented (or, pasted, space-indented).
-        if (line.starts_with('\t') || line.starts_with("    "))
-            && let Some(last) = errors.last_mut()
-        {
-            last.text.push('\n');
-            last.text.push_str(trimmed);
+        if line.starts_with('\t') || line.starts_with("    ") {
+            if attached && let Some(last) = errors.last_mut() {
+                last.text.push('\n');
+                last.text.push_str(trimmed);
+            }
+            continue;
+        }
+        if trimmed.starts_with("# ") || is_trace_command(trimmed) || TEST_OUTPUT.is_match(trimmed) {
+            attached = false;
             continue;
         }
         errors.push(ErrorText { source: Source::Stderr, text: trimmed.to_string() });
+        attached = true;
     }
     errors
 }
@@ -81,8 +94,6 @@ fn is_trace_command(line: &str) -> bool {
         "go: creating new go.mod",
         "go: copying requirements from ",
         "go: to add module requirements and sums:",
-        "ok  \t",
-        "?   \t",
         "all modules verified",
         "go version go",
     ];
@@ -171,6 +182,10 @@ pub struct Evidence {
     /// says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub killed: Option<String>,
+    /// A goroutine dump in the log showing go blocked on a file lock (the frame), when a
+    /// log has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_wait: Option<String>,
     /// The context the evidence carries besides go's output, and where each piece came
     /// from (`exit status 1 (the log: "ERROR: Job failed: exit code 1")`, `GOPROXY
     /// (--env ci.env)`): the verdict says what it used.
@@ -207,6 +222,7 @@ impl Evidence {
             go_version: None,
             env_changes: Vec::new(),
             killed: None,
+            lock_wait: None,
             context: Vec::new(),
         }
     }
@@ -250,6 +266,7 @@ impl Evidence {
             go_env: context.go_env,
             go_version: context.go_version,
             killed: context.killed,
+            lock_wait: context.lock_wait,
             context: notes,
             ..Default::default()
         }

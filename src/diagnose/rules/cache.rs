@@ -15,6 +15,17 @@ use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText, EvidenceLine, 
 /// alone, go killed after every request it made was answered and without an error: it
 /// was waiting for something that is not the network, most likely a lock.
 pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
+    // go's own stack, dumped while it waited, shows it blocked in a file lock.
+    if let Some(frame) = &f.evidence.lock_wait
+        && f.errors.is_empty()
+    {
+        let evidence = vec![EvidenceLine { source: Source::Stderr, text: frame.clone() }];
+        let summary = "go's goroutine dump shows it blocked taking a file lock in its module cache (cmd/go's \
+                       lockedfile): another process holds that lock (a stuck go command, an editor's gopls, a job \
+                       sharing the cache)"
+            .to_string();
+        return Some(found(Category::CacheLockStuck, Confidence::High, summary, evidence, &["kill-lock-holder"]));
+    }
     if !f.killed {
         return None;
     }
@@ -145,7 +156,14 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         let own_file = [".go", "/go.mod", "/go.sum", "/go.work"].iter().any(|end| path.ends_with(end))
             || ["go.mod", "go.sum", "go.work"].contains(&path)
             || path.contains("/vendor/");
-        !own_file && ["/pkg/mod", "/.cache", "gopath", "/cache/", ".lock"].iter().any(|marker| path.contains(marker))
+        !own_file
+            && ["/pkg/mod", "/.cache", "gopath", "/cache/", ".lock", "/go/src/", "/go/pkg/", "/go/bin/"]
+                .iter()
+                .any(|marker| path.contains(marker))
+    };
+    // A full disk stops go wherever it writes (GOPATH, the work dir, a download).
+    let full = |why: &str| {
+        why == "no space left on device" || why == "disk quota exceeded" || why.contains("not enough space")
     };
     // go's own words, not a server's (`server response: …: no space left on device` is
     // the proxy's disk).
@@ -153,7 +171,10 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     // Windows paths read like the others.
     let denied = f.errors.iter().rev().find_map(|e| {
         let text = own(e).replace('\\', "/");
-        DENIED.captures(&text).filter(|c| go_owned(&c[1])).map(|c| (e, c[1].to_string(), c[2].to_string()))
+        DENIED
+            .captures(&text)
+            .filter(|c| go_owned(&c[1]) || full(&c[2]))
+            .map(|c| (e, c[1].to_string(), c[2].to_string()))
     });
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));
     let (error, path, why) = match (denied, setup) {
@@ -179,7 +200,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         || why.contains("build cache")
         || f.env("GOCACHE").is_some_and(|c| !c.is_empty() && path.starts_with(c));
     let (summary, playbooks): (String, &[&str]) = match why.as_str() {
-        "no space left on device" | "disk quota exceeded" => (
+        why if full(why) => (
             format!(
                 "the filesystem of {path} is full ({why}{what}): free space (go clean -modcache, go clean -cache) or \
                  move GOMODCACHE / GOCACHE / TMPDIR to a bigger disk"
@@ -218,6 +239,30 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         ),
     };
     Some(found(Category::CachePermission, Confidence::High, summary, evidence, playbooks))
+}
+
+/// go failed with an error no rule explains, after warning that it could not write its
+/// cache (`go: writing stat cache: … permission denied`): a cache another user made
+/// (root's, in a container) is the likely cause, even when go's last words mislead
+/// (`package m: cannot find package` when the shared build cache is root's).
+pub fn permission_warned(f: &Facts) -> Option<Diagnosis> {
+    if f.exit == Some(crate::vocab::ExitExpectation::Success) || (f.exit.is_none() && f.errors.is_empty()) {
+        return None;
+    }
+    let warning = f.warnings.iter().find(|w| {
+        ["permission denied", "read-only file system", "no space left on device"].iter().any(|why| w.text.contains(why))
+    })?;
+    let mut evidence = vec![warning.line()];
+    evidence.extend(f.errors.iter().take(3).map(|e| e.line()));
+    evidence.extend(["HOME", "GOCACHE", "GOMODCACHE"].iter().filter_map(|v| f.env_line(v)));
+    let summary = format!(
+        "go warned that it cannot write its cache ({}) and then failed with an error no rule explains: most likely the \
+         cache belongs to another user (created by root in a container) or is read-only; give this user its own \
+         GOCACHE and GOMODCACHE",
+        warning.text.trim()
+    );
+    let diagnosis = found(Category::CachePermission, Confidence::Medium, summary, evidence, &["move-module-cache"]);
+    Some(diagnosis.or(Category::Unknown, Confidence::Low, "the failure may have nothing to do with the warning"))
 }
 
 /// Files in the module cache that no longer are what go extracted or recorded: `go mod

@@ -34,6 +34,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
+    ("GOAUTH", proxy::goauth),
     ("vcs.disallowed", vcs::disallowed),
     ("vcs.auth", vcs::auth),
     ("vcs.not_found", vcs::not_found),
@@ -50,6 +51,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("module.invalid_version", module::invalid_version),
+    ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),
 ];

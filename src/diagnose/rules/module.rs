@@ -30,7 +30,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
-            r"|module \S+ appears multiple times in workspace|note: module requires Go \S+)",
+            r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
+            r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
+            r"|'go get' is no longer supported outside a module[^\n]*)",
         ))
         .expect("compiles")
     });

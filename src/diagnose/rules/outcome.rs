@@ -20,7 +20,7 @@ use crate::vocab::ExitExpectation;
 /// `go get`'s `go: added …`), low when go only shows it worked or warned.
 pub fn success(f: &Facts) -> Option<Diagnosis> {
     let clean_records = f.evidence.records.iter().all(|r| r.error.is_none());
-    if f.killed || !clean_records {
+    if f.killed || !clean_records || f.evidence.lock_wait.is_some() {
         return None;
     }
     let warned: Vec<EvidenceLine> = f.warnings.iter().map(|w| w.line()).collect();
@@ -126,12 +126,20 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
             ),
             Confidence::Medium,
         ),
+        // Without a trace there is no telling a network wait from a lock or a slow build.
         (None, _) => (
-            "go was killed before it ended and printed no error: no progress shows in its output".into(),
-            Confidence::Medium,
+            "go was killed before it ended and printed no error: no progress shows in its output (run with -x to see \
+             what it waits for)"
+                .into(),
+            Confidence::Low,
         ),
     };
-    Some(found(Category::Hang, confidence, summary, evidence, &["use-mirror"]))
+    let diagnosis = found(Category::Hang, confidence, summary, evidence, &["use-mirror"]);
+    Some(if confidence == Confidence::Low {
+        diagnosis.or(Category::CacheLockStuck, Confidence::Low, "go may have been waiting for a module cache lock")
+    } else {
+        diagnosis
+    })
 }
 
 /// How the run's end reads, for the evidence.

@@ -29,6 +29,24 @@ pub fn off(f: &Facts) -> Option<Diagnosis> {
     ))
 }
 
+/// GOAUTH that go cannot use: its credentials for module proxies are broken.
+pub fn goauth(f: &Facts) -> Option<Diagnosis> {
+    static GOAUTH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"GOAUTH encountered [^\n]*|GOAUTH=\S+ cannot be combined[^\n]*|GOAUTH=git [^\n]*")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching(&GOAUTH).next()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOAUTH"));
+    Some(found(
+        Category::ProxyAuth,
+        Confidence::Medium,
+        format!("GOAUTH cannot give go credentials ({}): fix GOAUTH (or unset it to use ~/.netrc)", caps[0].trim()),
+        evidence,
+        &["goproxy-credentials"],
+    ))
+}
+
 /// `reading URL: 404 Not Found` (and the pre-1.13 `unexpected status (URL): 410 Gone`).
 pub fn status(f: &Facts) -> Option<Diagnosis> {
     static STATUS: LazyLock<Regex> = LazyLock::new(|| {
@@ -232,6 +250,36 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             evidence,
             &["use-mirror"],
         ));
+    }
+    // A go.mod that is not one (an HTML page cached as it: a captive portal answered the
+    // .mod while GOSUMDB was off): the cache's now, unless this run fetched it.
+    static NOT_A_GO_MOD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"parsing go\.mod:\s*missing module (?:line|declaration)").expect("compiles"));
+    if let Some((error, _)) = f.matching(&NOT_A_GO_MOD).next() {
+        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod"));
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOSUMDB"));
+        let diagnosis = if fetched {
+            found(
+                Category::ProxyBadResponse,
+                Confidence::High,
+                "the proxy served something that is not a go.mod (an HTML page: a captive portal or login page)".into(),
+                evidence,
+                &["use-mirror"],
+            )
+        } else {
+            found(
+                Category::CacheCorrupt,
+                Confidence::Low,
+                "the cached go.mod of a dependency is not a go.mod (an HTML page a captive portal served earlier, \
+                 stored while GOSUMDB was off): clean the module cache and remove its go.sum line"
+                    .into(),
+                evidence,
+                &["clean-module-cache"],
+            )
+            .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may serve it so now")
+        };
+        return Some(diagnosis);
     }
     let (error, _) = f.matching(&ZIP_WORDS).next()?;
     let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();

@@ -27,6 +27,9 @@ pub struct LogContext {
     /// The line saying the run was killed: a CI cancellation or timeout message, `signal:
     /// killed`, `Killed`, or an exit status of 124, 137 or 143.
     pub killed: Option<String>,
+    /// A goroutine dump of go (SIGQUIT, a stuck job's dump) blocked in a file lock: the
+    /// frame that shows it (`cmd/go/internal/lockedfile…`, `syscall.Flock(…)`).
+    pub lock_wait: Option<String>,
 }
 
 /// Variables that matter to a download; others in the log are ignored.
@@ -136,7 +139,16 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     static SUCCEEDED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s)$").expect("success pattern compiles")
     });
+    static LOCK_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"cmd/go/internal/lockedfile|internal/filelock\.(?:lock|Lock)|syscall\.Flock\(").expect("compiles")
+    });
     for line in cleaned.lines() {
+        if context.lock_wait.is_none() && LOCK_FRAME.is_match(line) {
+            context.lock_wait = Some(line.trim().to_string());
+        }
+        if line.trim() == "SIGQUIT: quit" {
+            context.killed = Some(line.trim().to_string());
+        }
         if SUCCEEDED.is_match(line.trim()) {
             context.exit = Some((0, line.trim().to_string()));
             continue;
