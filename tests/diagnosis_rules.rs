@@ -134,6 +134,12 @@ fn rate_limits_portals_and_server_bodies() {
     let missing = "verifying github.com/x/y@v1.2.3: github.com/x/y@v1.2.3: reading https://sum.golang.org/lookup/github.com/x/y@v1.2.3: 410 Gone\n\tserver response: not found: github.com/x/y@v1.2.3: invalid version: unknown revision v1.2.3\n";
     let d = expect(missing, Category::ModuleInvalidVersion);
     assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::SumdbPrivateLeak));
+    // A proxy forwarding the checksum database fails: go cannot verify.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://proxy.corp.example/sumdb/sum.corp.example/supported: 500 Internal Server Error\n\tserver response: proxy broke\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::ProxyServerError));
     // A proxy that says "not found" because its own disk is full.
     expect(
         "go: github.com/x/y@v1.1.6: reading https://goproxy.io/github.com/x/y/@v/v1.1.6.mod: 404 Not Found\n        server response: not found: github.com/x/y@v1.1.6: no space left on device\n",

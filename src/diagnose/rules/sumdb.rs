@@ -76,7 +76,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+        Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest|sumdb/\S+/supported))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
     });
     // Any transport failure on a lookup or tile, in go's quoted or older unquoted words;
     // certificate failures are the TLS rule's.
@@ -145,6 +145,29 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                 evidence,
                 &["private-modules", "private-modules-nosumdb"],
             ));
+        }
+        // A module proxy that forwards the database (`/sumdb/<name>/supported`) failing is
+        // the proxy's answer as much as the database's.
+        if url.ends_with("/supported") {
+            let (other, why) = if code >= 500 {
+                (Category::ProxyServerError, "the proxy itself failed")
+            } else {
+                (Category::ProxyAuth, "the proxy refused the request")
+            };
+            let summary = format!(
+                "go asks its module proxy {} for the checksum database and it answered {code} {}: go cannot verify \
+                 anything (with GOPROXY=…|direct it would ask the database directly)",
+                url_host(&url),
+                caps[4].trim()
+            );
+            let diagnosis = found(
+                Category::SumdbUnreachable,
+                Confidence::Medium,
+                summary,
+                evidence,
+                &["pipe-separated-goproxy", "set-gosumdb"],
+            );
+            return Some(diagnosis.or(other, Confidence::Low, why));
         }
         return Some(found(
             Category::SumdbUnreachable,
