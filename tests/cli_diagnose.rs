@@ -74,7 +74,7 @@ fn env_file_in_each_form_changes_the_verdict() {
     let log =
         "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": Forbidden\n";
     let plain = diagnose().arg("--json").write_stdin(log).assert().get_output().stdout.clone();
-    assert_eq!(json(&plain)["diagnosis"]["confidence"], "medium", "{:#}", json(&plain));
+    assert_eq!(json(&plain)["diagnosis"]["confidence"], "low", "{:#}", json(&plain));
     for (name, text) in [
         ("vars.env", "HTTPS_PROXY=http://gw.corp.example:3128\nGOPROXY=https://proxy.corp.example\n"),
         (

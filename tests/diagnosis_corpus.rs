@@ -180,8 +180,8 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     }
 
     let mut report = format!(
-        "\ndiagnosis on the labelled corpus: {} cases, {not_from_fakes} not produced by modchaos's fakes; fakes \
-         captured with {}\n",
+        "\ndiagnosis on the labelled corpus: {} cases, {not_from_fakes} not produced by modchaos's fakes; go \
+         versions in the fakes part: {}\n",
         files.len(),
         versions.iter().cloned().collect::<Vec<_>>().join(", ")
     );

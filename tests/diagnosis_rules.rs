@@ -307,3 +307,41 @@ fn what_else_a_log_can_show() {
         Category::CachePermission,
     );
 }
+
+#[test]
+fn public_proxies_code_hosts_and_renames() {
+    // A public proxy's "invalid version" is the origin's answer: the version does not exist.
+    expect(
+        "go: github.com/acme/widget@v1.2.3: reading https://proxy.golang.org/github.com/acme/widget/@v/v1.2.3.info: 404 Not Found\n\tserver response: not found: github.com/acme/widget@v1.2.3: invalid version: unknown revision v1.2.3\n",
+        Category::ModuleInvalidVersion,
+    );
+    // …unless it says its own git needed credentials: a private module.
+    expect(
+        "go: github.com/acme/private@v1.2.3: reading https://proxy.golang.org/github.com/acme/private/@v/v1.2.3.info: 410 Gone\n\tserver response: not found: github.com/acme/private@v1.2.3: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/1: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::ProxyNotFound,
+    );
+    // github.com asks for credentials for a repository that does not exist, too.
+    let d = expect(
+        "go: github.com/acme/tool@v1.0.0: invalid version: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/2: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A subpackage of a missing GitHub repository is no meta tag problem.
+    let d = verdict(
+        "go get github.com/acme/gone/cmd/tool: git ls-remote -q origin in /go/pkg/mod/cache/vcs/3: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/gone/' not found\n",
+    );
+    assert_ne!(d.category, Category::VcsMeta, "{d:#?}");
+    expect(
+        "go: github.com/Sirupsen/logrus@v1.9.0 used for two different module paths (github.com/Sirupsen/logrus and github.com/sirupsen/logrus)\n",
+        Category::ModulePathMismatch,
+    );
+    expect(
+        "go: github.com/acme/widget@v2.0.0: go.mod has non-.../v2 module path \"github.com/acme/widget\" (and .../v2/go.mod does not exist) at revision v2.0.0\n",
+        Category::ModuleInvalidVersion,
+    );
+    expect(
+        "go: RLock /nfs/home/ci/go/pkg/mod/cache/download/github.com/acme/widget/@v/list.lock: no locks available\n",
+        Category::CachePermission,
+    );
+    expect("main.go:4:2: package slices is not in GOROOT (/usr/lib/go-1.19/src/slices)\n", Category::ModuleGoMod);
+}

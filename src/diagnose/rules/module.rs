@@ -32,7 +32,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
             r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
-            r"|'go get' is no longer supported outside a module[^\n]*)",
+            r"|'go get' is no longer supported outside a module[^\n]*",
+            r"|package (?:slices|maps|cmp|iter|unique|structs|weak|log/slog|crypto/ecdh|math/rand/v2|net/netip|io/fs|embed) is not in (?:GOROOT|std)[^\n]*)",
         ))
         .expect("compiles")
     });
@@ -59,7 +60,15 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         )
     } else if caps.get(5).is_some() {
         let why = error.text.lines().next().unwrap_or_default().trim();
-        if why.contains("requires Go") {
+        if why.contains("is not in GOROOT") || why.contains("is not in std") {
+            (
+                format!(
+                    "a package of a newer go's standard library is missing ({why}): the code (or a dependency) needs a \
+                     newer go than this one; install it"
+                ),
+                Confidence::Low,
+            )
+        } else if why.contains("requires Go") {
             // go adds this note to any compile error when the go line is newer: the error
             // may be the code's own.
             (
@@ -114,15 +123,26 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
 
 /// `module declares its path as: X but was required as: Y`.
 pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
-    // go 1.12/1.13 said `parsing go.mod: unexpected module path "X"`.
+    // go 1.12/1.13 said `parsing go.mod: unexpected module path "X"`; a module required
+    // under two spellings of its path says so too.
     static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"module declares its path as: (\S+)\s+but was required as: (\S+)",
             r#"|(\S+?)@\S+: parsing go\.mod:\s+unexpected module path "([^"]+)""#,
+            r#"|used for two different module paths \((\S+) and (\S+)\)|case-insensitive import collision: "([^"]+)" and "([^"]+)""#,
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching(&MISMATCH).last()?;
+    if let Some((a, b)) = caps.get(5).zip(caps.get(6)).or(caps.get(7).zip(caps.get(8))) {
+        let summary = format!(
+            "one module is required under two paths, {} and {} (a renamed or re-cased module, e.g. Sirupsen → \
+             sirupsen): require it under one path everywhere (a replace directive for the old one)",
+            a.as_str(),
+            b.as_str()
+        );
+        return Some(found(Category::ModulePathMismatch, Confidence::High, summary, vec![error.line()], &[]));
+    }
     let (declared, required) = match (caps.get(1), caps.get(2)) {
         (Some(d), Some(r)) => (d.as_str().to_string(), r.as_str().to_string()),
         _ => (caps[4].to_string(), caps[3].trim_start_matches("go: ").to_string()),
@@ -142,7 +162,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|invalid version: (module contains a go\.mod file, so (?:module path must match major version|major version must be compatible)[^\n]*)",
             r"|invalid version: (should be v\d+(?:\.\d+)*(?: or v\d+)?, not v\d+[^\n]*)",
             r"|invalid (?:version|module): (go\.mod has (?:post|non)-v\d+ module path [^\n]*)",
-            r"|(\+incompatible suffix not allowed[^\n]*)",
+            r"|(\+incompatible suffix not allowed[^\n]*|go\.mod has (?:post|non)-\S* ?module path [^\n]*)",
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",

@@ -118,6 +118,40 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["private-modules", "add-mirror"],
         )
         .or(Category::VcsAuth, Confidence::Low, "the module's repository needs credentials the proxy has not"),
+        // A public proxy fetches from the origin: its "invalid version" is the origin's
+        // answer, the version does not exist.
+        404 | 410
+            if PUBLIC_PROXIES.contains(&host.as_str())
+                && response
+                    .as_deref()
+                    .is_some_and(|r| r.contains("invalid version") || r.contains("unknown revision")) =>
+        {
+            found(
+                Category::ModuleInvalidVersion,
+                Confidence::Medium,
+                format!(
+                    "{host} answered {status} for {what}: it fetched the module from its origin and found no such \
+                     version ({}): the tag or commit does not exist (not pushed, deleted, or a typo)",
+                    response.as_deref().unwrap_or_default()
+                ),
+                evidence,
+                &[],
+            )
+            .or(Category::ProxyNotFound, Confidence::Low, "the proxy cannot serve it")
+        }
+        // A public proxy's bare 404/410 has many causes: a private module, a version that
+        // does not exist, a module removed.
+        404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) => found(
+            Category::ProxyNotFound,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what} and no later GOPROXY entry could serve it: a private module (list \
+                 it in GOPRIVATE), or a version that does not exist"
+            ),
+            evidence,
+            &["private-modules", "add-mirror"],
+        )
+        .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
@@ -163,6 +197,18 @@ pub fn server_response(text: &str) -> Option<String> {
     let lines: Vec<&str> = after.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (!lines.is_empty()).then(|| lines.join(" "))
 }
+
+/// Module proxies anyone uses, which fetch modules from their origins themselves.
+const PUBLIC_PROXIES: [&str; 8] = [
+    "proxy.golang.org",
+    "goproxy.io",
+    "goproxy.cn",
+    "proxy.golang.com.cn",
+    "mirrors.aliyun.com",
+    "goproxy.baidu.com",
+    "mirrors.tencent.com",
+    "gocenter.io",
+];
 
 /// A body saying the proxy could not reach the module's repository (its own git or
 /// go-get fetch failed, as for a private module).
@@ -322,7 +368,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     }
     let (confidence, from) = match zip_fetches.last() {
         Some(g) => (Confidence::High, url_host(&g.url).to_string()),
-        None => (Confidence::Medium, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
+        // Without -x a broken zip from the proxy and one broken in the cache read alike.
+        None => (Confidence::Low, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
     };
     Some(found(
         Category::ProxyBadResponse,

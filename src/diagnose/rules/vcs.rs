@@ -50,8 +50,24 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
              (git reads it itself) or a git credential helper"
         )
     };
+    // Public code hosts ask for credentials for a repository that does not exist as for
+    // a private one (so as not to tell them apart): there, a prompt is a guess.
+    let prompted = error.text.contains("terminal prompts disabled") || error.text.contains("could not read Username");
+    if prompted && PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
+        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
+        return Some(diagnosis.or(
+            Category::VcsNotFound,
+            Confidence::Low,
+            format!(
+                "{host} asks for credentials for a repository that does not exist, too (a typo, a renamed repository)"
+            ),
+        ));
+    }
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
 }
+
+/// Code hosts that answer a missing repository as they answer a private one.
+const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
 
 /// GOVCS forbids the version control tool the module's repository needs.
 pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
@@ -102,8 +118,12 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
         let rest = u.split_once("://").map_or(u, |(_, r)| r);
         rest.trim_end_matches('/').trim_end_matches(".git").to_string()
     });
+    // Only where repositories live in groups of groups (not github.com or bitbucket.org,
+    // whose repositories are always host/owner/name, so a deeper import path is normal).
     if let (Some(module), Some(repo)) = (module.as_deref(), repo_path.as_deref())
         && module.split('/').count() >= 4
+        && repo.split('/').count() == 3
+        && !["github.com", "bitbucket.org"].contains(&repo.split('/').next().unwrap_or_default())
         && module.starts_with(&format!("{repo}/"))
     {
         let summary = format!(
@@ -112,14 +132,13 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
              carries no credentials); add .git at the repository's end of the import path, or give go credentials \
              for the page"
         );
-        let diagnosis = found(Category::VcsMeta, Confidence::Medium, summary, evidence, &[]);
+        let diagnosis = found(Category::VcsMeta, Confidence::Low, summary, evidence, &[]);
         return Some(diagnosis.or(Category::VcsAuth, Confidence::Low, "the page answers correctly with credentials"));
     }
     // Code hosts answer "not found" for a private repository the credentials cannot see.
-    let hosted =
-        url.as_deref().is_some_and(|u| ["github.com", "gitlab.com", "bitbucket.org"].iter().any(|h| url_host(u) == *h))
-            || error.text.contains("remote: Repository not found")
-            || error.text.contains("could not be found or you don't have permission");
+    let hosted = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
+        || error.text.contains("remote: Repository not found")
+        || error.text.contains("could not be found or you don't have permission");
     if hosted {
         let summary = format!(
             "the code host says the repository {} does not exist{}: it answers so for a private repository the \
