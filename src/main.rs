@@ -99,13 +99,7 @@ enum Command {
     /// Diagnose a log: go's stderr, `go mod download -json` output, or a whole CI log
     /// (timestamps, colours and other tools' output are fine). Exit status 0 when a
     /// failure was recognised, 1 when not (no failure, or an unknown one), 2 on bad input.
-    Diagnose {
-        /// The log file; `-` or nothing for standard input.
-        file: Option<PathBuf>,
-        /// Print the diagnosis as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Diagnose(DiagnoseArgs),
     /// Turn a diagnosed log into a scenario file that reproduces the failure (the hosts
     /// named as in the log, the failing module, the fault, the expected diagnosis and a
     /// recovery). Exit status 0 when a scenario was written, 1 when the log shows no
@@ -135,6 +129,26 @@ enum Command {
         #[arg(long)]
         playbook: bool,
     },
+}
+
+#[derive(Args)]
+struct DiagnoseArgs {
+    /// The log file; `-` or nothing for standard input.
+    file: Option<PathBuf>,
+    /// Print the diagnosis as JSON.
+    #[arg(long)]
+    json: bool,
+    /// How go ended, when the log does not say: its exit status (124, 137 and 143 mean it
+    /// was killed, as timeout(1) and CI systems report it).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    exit_status: Option<i32>,
+    /// The configuration go ran with: `KEY=VALUE` lines, `go env` or `go env -json`
+    /// output. Its values win over those the log shows.
+    #[arg(long, value_name = "FILE")]
+    env: Option<PathBuf>,
+    /// How long go ran (`90s`, `20m`, `2h`).
+    #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+    duration: Option<std::time::Duration>,
 }
 
 #[derive(Args)]
@@ -244,7 +258,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
-        Command::Diagnose { file, json } => diagnose(file.as_deref(), json),
+        Command::Diagnose(args) => diagnose(&args),
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Doctor(args) => doctor(args),
         Command::Schema { playbook } => {
@@ -318,23 +332,63 @@ fn read_input(file: Option<&std::path::Path>) -> Result<String, String> {
     }
 }
 
-fn diagnose(file: Option<&std::path::Path>, json: bool) -> u8 {
-    let text = match read_input(file) {
+fn diagnose(args: &DiagnoseArgs) -> u8 {
+    use modchaos::diagnose::Category;
+    let text = match read_input(args.file.as_deref()) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("modchaos diagnose: {e}");
             return exit::BAD_INPUT;
         }
     };
-    let evidence = modchaos::evidence::Evidence::from_log(&text);
+    let mut evidence = modchaos::evidence::Evidence::from_log(&text);
+    if let Some(path) = &args.env {
+        let given = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                eprintln!("modchaos diagnose: --env {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        };
+        let given = modchaos::evidence::log::context(&modchaos::evidence::log::clean(&given));
+        if given.env.is_empty() && given.go_env.is_none() {
+            eprintln!(
+                "modchaos diagnose: --env {}: no KEY=VALUE line, go env or go env -json output in it",
+                path.display()
+            );
+            return exit::BAD_INPUT;
+        }
+        evidence.given_env(given, &format!("--env {}", path.display()));
+    }
+    if let Some(code) = args.exit_status {
+        evidence.given_exit(modchaos::vocab::Exit::Code { code }, "--exit-status");
+    }
+    if let Some(duration) = args.duration {
+        evidence.given_duration(duration, "--duration");
+    }
     let diagnosis = modchaos::diagnose::diagnose(&evidence);
-    let recognised =
-        !matches!(diagnosis.category, modchaos::diagnose::Category::None | modchaos::diagnose::Category::Unknown);
-    if json {
+    let recognised = !matches!(diagnosis.category, Category::None | Category::Unknown);
+    if args.json {
         let value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
         println!("{}", serde_json::to_string_pretty(&value).expect("diagnoses serialise"));
     } else {
         print!("{}", modchaos::report::diagnosis::render(&diagnosis));
+        for alternative in &diagnosis.alternatives {
+            println!(
+                "also fits: {} ({} confidence): {}",
+                alternative.category,
+                format!("{:?}", alternative.confidence).to_lowercase(),
+                alternative.summary
+            );
+        }
+        if diagnosis.context.is_empty() {
+            println!("context used: go's output only (no exit status, configuration or duration given or in the log)");
+        } else {
+            println!("context used:");
+            for line in &diagnosis.context {
+                println!("  {line}");
+            }
+        }
     }
     if recognised { exit::PASSED } else { exit::FAILED }
 }
