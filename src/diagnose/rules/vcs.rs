@@ -97,6 +97,27 @@ pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
 
 /// The repository, or the revision asked for, does not exist on the git host.
 pub fn not_found(f: &Facts) -> Option<Diagnosis> {
+    // go found the repository only over plain http (or ssh/git without a secure
+    // transport) and will not use it: no https answered.
+    static INSECURE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"no secure protocol found for repository").expect("compiles"));
+    if let Some((error, _)) = f.matching_own(&INSECURE).last() {
+        let module = error_module(&error.text).unwrap_or_else(|| "the module".into());
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.notable_requests());
+        evidence.extend(f.env_line("GOINSECURE"));
+        let summary = format!(
+            "go found no secure way to the repository of {module}: nothing answered https, and go does not use plain \
+             http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the repository over \
+             https, or list the host in GOINSECURE where plain http is acceptable"
+        );
+        let diagnosis = found(Category::VcsNotFound, Confidence::Medium, summary, evidence, &[]);
+        return Some(diagnosis.or(
+            Category::NetRefused,
+            Confidence::Low,
+            "https on the git host refused the connection",
+        ));
+    }
     static REPO: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"fatal: repository '([^']+)' not found",
