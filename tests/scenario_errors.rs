@@ -199,3 +199,52 @@ proptest! {
         let _ = parse(file, String::from_utf8_lossy(&bytes).into_owned(), &LoadContext::default());
     }
 }
+
+#[test]
+fn shared_definitions_keep_their_own_file_positions_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = fixtures();
+    std::fs::create_dir(dir.path().join("shared")).unwrap();
+    std::fs::write(
+        dir.path().join("shared/corp.yaml"),
+        format!(
+            "modules: [{}]\nhosts:\n  proxy.corp.example:\n    goproxy: {{}}\n    faults:\n      - delay: soon\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    let scenario = |body: &str| {
+        let path = dir.path().join("s.yaml");
+        let text = format!(
+            "name: t\ninclude: [shared/corp.yaml]\n{body}run: {{modules: [corp.example/lib@v1.0.0]}}\n{EXPECT}"
+        );
+        match parse(&path, text, &LoadContext::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.plain()).collect::<Vec<_>>(),
+        }
+    };
+    // A problem in the shared file is located in the shared file.
+    let problems = scenario("");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].contains("shared/corp.yaml:6:16: `soon` is not a duration"), "{problems:#?}");
+    // Declared twice (with a kind both times): located at the scenario's declaration.
+    std::fs::write(
+        dir.path().join("shared/corp.yaml"),
+        format!("modules: [{}]\nhosts:\n  proxy.corp.example:\n    goproxy: {{}}\n", fixtures.display()),
+    )
+    .unwrap();
+    let problems = scenario("hosts:\n  proxy.corp.example:\n    closed: {}\n");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].contains("s.yaml:4:3: host `proxy.corp.example` is declared here and again in"),
+        "{problems:#?}"
+    );
+    // Faults alone extend the shared host.
+    assert!(scenario("hosts:\n  proxy.corp.example:\n    faults: [{respond: {status: 500}}]\n").is_empty());
+    // A missing file is located at its include entry.
+    let path = dir.path().join("s.yaml");
+    let e = parse(&path, format!("name: t\ninclude: [shared/nope.yaml]\n{EXPECT}"), &LoadContext::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("s.yaml:2:11: cannot include"), "{e}");
+}

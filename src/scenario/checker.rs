@@ -22,17 +22,34 @@ pub struct Checker {
     pub source: Arc<String>,
     /// Problems found so far.
     pub problems: Vec<FileProblem>,
+    /// The files the scenario includes, in order (positions with `source: N` are in the
+    /// Nth).
+    pub includes: Vec<(PathBuf, Arc<String>)>,
 }
 
 impl Checker {
     /// A checker for `file` with text `source`.
     pub fn new(file: &Path, source: Arc<String>) -> Checker {
-        Checker { file: file.to_path_buf(), source, problems: Vec::new() }
+        Checker { file: file.to_path_buf(), source, problems: Vec::new(), includes: Vec::new() }
     }
 
-    /// Records a problem at `pos`.
+    /// Records a problem at `pos`, in the file it was read from.
     pub fn problem(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
-        self.problems.push(FileProblem::new(&self.file, &self.source, pos, message, help));
+        let (file, source) = match (pos.source as usize).checked_sub(1).and_then(|i| self.includes.get(i)) {
+            Some((file, source)) => (file, source),
+            None => (&self.file, &self.source),
+        };
+        self.problems.push(FileProblem::new(file, source, pos, message, help));
+    }
+
+    /// The directory relative paths written at `pos` are resolved against: that of the
+    /// file they were read from.
+    pub fn dir_for(&self, pos: Pos) -> PathBuf {
+        let file = match (pos.source as usize).checked_sub(1).and_then(|i| self.includes.get(i)) {
+            Some((file, _)) => file,
+            None => &self.file,
+        };
+        file.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     /// A duration (`250ms`, `20s`); zero is a problem.

@@ -101,7 +101,8 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
 }
 
 /// Scenario files under `paths`: files as given; directories searched recursively for
-/// `*.yaml` / `*.yml`, skipping `playbooks/` and hidden directories. Sorted, deduplicated.
+/// `*.yaml` / `*.yml`, skipping `playbooks/`, `shared/` (files for `include:`) and hidden
+/// directories. Sorted, deduplicated.
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for path in paths {
@@ -123,7 +124,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if path.is_dir() {
-            if name != "playbooks" && !name.starts_with('.') {
+            // Playbooks and shared definitions (`include:`) are not scenarios.
+            if name != "playbooks" && name != "shared" && !name.starts_with('.') {
                 walk(&path, found)?;
             }
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {

@@ -223,7 +223,7 @@ pub(super) fn inner_pos(source: &str, value: &At<String>, range: std::ops::Range
         return value.pos;
     }
     let column = value.pos.column + usize::from(quoted) + value[..range.start].chars().count();
-    Pos { line: value.pos.line, column, offset: Some(start), len: range.len() }
+    Pos { line: value.pos.line, column, offset: Some(start), len: range.len(), source: value.pos.source }
 }
 
 pub(super) fn resolver(raw: Option<&RawResolver>, checker: &mut Checker) -> ResolverOptions {

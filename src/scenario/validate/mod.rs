@@ -18,6 +18,7 @@ mod expect;
 mod faults;
 mod home;
 mod hosts;
+mod include;
 mod modules;
 mod recover;
 mod run;
@@ -29,7 +30,8 @@ pub use recover::recovery_step;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Validates a parsed scenario. `None` when `checker` recorded problems.
-pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+    include::merge(&mut raw, checker);
     let dir = checker.file.parent().map(Path::to_path_buf).unwrap_or_default();
     if raw.name.trim().is_empty() {
         checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));

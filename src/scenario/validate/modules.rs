@@ -77,8 +77,11 @@ pub(super) fn modules(
                     continue;
                 }
             }
-        } else {
+        } else if entry.pos.source == 0 {
             dir.join(text)
+        } else {
+            // Written in an included file: relative to that file.
+            checker.dir_for(entry.pos).join(text)
         };
         if !resolved.exists() {
             let help = nearby_name(&resolved).map(|n| format!("did you mean `{n}`?")).unwrap_or_else(|| "module fixtures are txtar files (Go's cmd/go/testdata/mod format), named like rsc.io_quote_v1.5.2.txt".into());
