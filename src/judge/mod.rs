@@ -1,4 +1,4 @@
-//! Judging a run: what was observed becomes [`Evidence`](crate::evidence::Evidence), the
+//! Judging a run: what was observed becomes [`crate::evidence::Evidence`], the
 //! evidence gets its [`Diagnosis`](crate::diagnose::Diagnosis), and both are checked
 //! against the scenario's expectations ([`expect`]) — for the run, the recovery's rerun
 //! and the integrity checks — into a [`ScenarioReport`], everything a person needs to see

@@ -51,7 +51,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates the directories and an empty git config under [`base_dir`](crate::fsutil::base_dir).
+    /// Creates the directories and an empty git config under [`crate::fsutil::base_dir`].
     pub fn create() -> std::io::Result<Sandbox> {
         Sandbox::create_in(&base_dir())
     }
