@@ -43,6 +43,17 @@ fn a_bad_duration_names_its_position_and_the_accepted_form() {
 }
 
 #[test]
+fn regression_an_enormous_timeout_is_refused_at_validation() {
+    // `9000000000000000000s` passed validate and overflowed the sealed child's watchdog.
+    let e = one_error(&format!("{HEADER}run:\n  timeout: 9000000000000000000s\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:12: `9000000000000000000s` is longer than the longest duration"), "{e}");
+    assert!(e.contains("help: write durations with a unit"), "{e}");
+    // A toxic's bare number (milliseconds) is bounded too.
+    let e = one_error(&format!("{HEADER}    tcp: [{{latency: {{latency: 900000000000}}}}]\n{EXPECT}"));
+    assert!(e.contains("is longer than the longest duration"), "{e}");
+}
+
+#[test]
 fn an_unknown_fault_kind_suggests_the_closest_one() {
     let e =
         one_error(&format!("{HEADER}    faults:\n      - when: {{path: '*.zip'}}\n        respnd: {{status: 500}}\n"));

@@ -260,9 +260,14 @@ impl Drop for RemovedOnDrop {
 
 /// Longer than any honest run of `scenario` can take: every go command at its deadline
 /// plus the kill grace, twice (run and recovery), plus a minute for everything else.
+/// Saturating: a scenario built in code, unvalidated, may hold any deadline.
 fn watchdog(scenario: &Scenario) -> Duration {
-    let steps: Duration = scenario.run.iter().map(|s| s.timeout + super::gocmd::GRACE * 2).sum();
-    steps * 3 + Duration::from_secs(60)
+    let steps = scenario
+        .run
+        .iter()
+        .map(|s| s.timeout.saturating_add(super::gocmd::GRACE.saturating_mul(2)))
+        .fold(Duration::ZERO, Duration::saturating_add);
+    steps.saturating_mul(3).saturating_add(Duration::from_secs(60))
 }
 
 /// The last 64 KiB of a stream.

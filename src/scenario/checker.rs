@@ -67,7 +67,13 @@ impl Checker {
     /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
     pub fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
         match &at.value {
-            RawQuantity::Number(n) => Some(unit(*n)),
+            RawQuantity::Number(n) => match duration::within_bound(&n.to_string(), unit(*n)) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.problem(at.pos, e.to_string(), Some(duration::HELP.into()));
+                    None
+                }
+            },
             RawQuantity::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
         }
     }
