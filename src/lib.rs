@@ -28,5 +28,6 @@ pub mod sealed;
 pub mod suite;
 pub mod sumdb;
 pub mod urlref;
+pub mod userfile;
 pub mod vocab;
 pub mod world;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. A module may use the modules of lower layers only.
 const LAYERS: &[(&str, &[&str])] = &[
     ("vocabulary", &["vocab"]),
+    ("reading user files", &["userfile"]),
     ("formats and mechanics", &["fixture", "fsutil", "gooutput", "pki", "sealed", "urlref"]),
     ("go's own data", &["gobin", "modcache", "sumdb"]),
     ("fakes", &["fake"]),
