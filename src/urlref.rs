@@ -31,13 +31,16 @@ impl UrlRef {
     }
 }
 
+// Repetitions are bounded (a DNS name has at most 253 characters): an unbounded one
+// makes a 10 MB value one 10 MB match, whose capture groups take seconds to resolve.
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(https?)://(?:[^@/\s]+@)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?")
+    Regex::new(r"(?i)(?-u:\b)(https?)://(?:[^@/\s]{1,1024}@)?(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?")
         .expect("url pattern compiles")
 });
 
 static BARE_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)").expect("bare host pattern compiles")
+    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)")
+        .expect("bare host pattern compiles")
 });
 
 /// Every host reference in the value of variable `var`. GOPROXY entries without a

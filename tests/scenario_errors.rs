@@ -197,3 +197,103 @@ proptest! {
         let _ = parse(file, String::from_utf8_lossy(&bytes).into_owned(), &LoadContext::default());
     }
 }
+
+/// Renders every problem of `error` as the command line prints them.
+fn rendered(error: &LoadError) -> String {
+    error.problems().into_iter().map(|p| format!("{:?}", miette::Report::new(p))).collect::<Vec<_>>().join("\n")
+}
+
+/// A scenario in a temp dir whose only module is the fixture file `name` there, made by
+/// `make`; the error `load` gives for it.
+fn fixture_error(name: &str, make: impl FnOnce(&Path), extra: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    make(&dir.path().join(name));
+    let scenario = dir.path().join("s.yaml");
+    std::fs::write(&scenario, format!("name: t\nmodules: [{name}]\n{extra}{EXPECT}")).unwrap();
+    let started = std::time::Instant::now();
+    let result = modchaos::scenario::load(&scenario, &LoadContext::default());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "loading took {:?}", started.elapsed());
+    let error = result.expect_err("the fixture was accepted");
+    error.to_string()
+}
+
+#[test]
+fn regression_a_fifo_fixture_is_an_error_not_a_hang() {
+    let e = fixture_error(
+        "corp.example_x_v1.0.0.txt",
+        |p| nix::unistd::mkfifo(p, nix::sys::stat::Mode::S_IRWXU).unwrap(),
+        "",
+    );
+    assert!(e.contains("is a FIFO (named pipe), not a regular file"), "{e}");
+}
+
+#[test]
+fn regression_a_fixture_linked_to_dev_zero_is_an_error_not_a_memory_hog() {
+    let e = fixture_error("corp.example_x_v1.0.0.txt", |p| std::os::unix::fs::symlink("/dev/zero", p).unwrap(), "");
+    assert!(e.contains("is a character device, not a regular file"), "{e}");
+}
+
+#[test]
+fn regression_validate_checks_fixture_content_fully() {
+    let write = |text: &'static [u8]| move |p: &Path| std::fs::write(p, text).unwrap();
+    let git = "hosts:\n  corp.example:\n    git: {}\nenv: {GOPROXY: direct}\nrun: {modules: [corp.example/x@v1.0.0]}\n";
+    for (text, want, extra) in [
+        (&b"-- go.mod --\nmodule corp.example/x\n"[..], "no `-- .mod --` section", ""),
+        // With a git host the go.mod comes from the repository: it used to pass silently.
+        (&b"-- go.mod --\nmodule corp.example/x\n-- x.go --\npackage x\n"[..], "no `-- .mod --` section", git),
+        (
+            &b"-- .mod --\nmodule corp.example/x\n-- .info --\n{Version: v1}\n"[..],
+            "`.info` is not what a proxy serves (invalid JSON",
+            "",
+        ),
+        (&b""[..], "the file is empty", ""),
+        (&b"PK\x03\x04\x14\x00\x08\x00\x08\x00\xff\xfe\x00\x00"[..], "is binary", ""),
+        (&b"-- .mod --\nmodule corp.example/x\n-- ../../x.go --\npackage x\n"[..], "malformed file path", ""),
+    ] {
+        let e = fixture_error("corp.example_x_v1.0.0.txt", write(text), extra);
+        assert!(e.contains(want), "{want:?} not in:\n{e}");
+        assert!(e.contains("s.yaml:2:11: fixture "), "{e}");
+        assert!(e.contains("help: a fixture is a txtar file"), "{e}");
+    }
+}
+
+#[test]
+fn regression_a_non_utf8_scenario_names_the_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.yaml");
+    std::fs::write(&file, b"name: t\nabout: caf\xe9 au lait\n").unwrap();
+    let error = modchaos::scenario::load(&file, &LoadContext::default()).unwrap_err();
+    let e = error.to_string();
+    assert!(e.contains("latin1.yaml:2:11: byte 0xe9 at byte offset 18 is not UTF-8"), "{e}");
+    assert!(e.contains("help: scenario files are UTF-8"), "{e}");
+    let shown = rendered(&error);
+    assert!(shown.contains("[") && shown.contains("latin1.yaml:2:11]"), "{shown}");
+}
+
+#[test]
+fn regression_a_ten_megabyte_value_is_quick_and_prints_little() {
+    let long = "a".repeat(10 << 20);
+    for yaml in [
+        format!("name: t\nnope: {long}\n{EXPECT}"),
+        format!("{HEADER}env: {{GOPROXY: \"https://{long}\"}}\n{EXPECT}"),
+        format!("{HEADER}env: {{GOPROXY: \"https://{}\"}}\n{EXPECT}", &long[..100_000]),
+        format!("{HEADER}recover: {{playbook: {long}}}\n{EXPECT}"),
+        format!("{HEADER}expect: {{exit: failure, error: '{long}'}}\n"),
+    ] {
+        let started = std::time::Instant::now();
+        let error = parse(Path::new("big.yaml"), yaml, &LoadContext::default()).unwrap_err();
+        let shown = rendered(&error);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(shown.len() < 8_000, "{} bytes of error:\n{}", shown.len(), &shown[..2_000]);
+    }
+}
+
+#[test]
+fn regression_a_directory_link_to_its_parent_does_not_recurse_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/a.yaml"), "name: a\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/loop")).unwrap();
+    let found = modchaos::scenario::discover(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(found, [dir.path().join("sub/a.yaml")]);
+}

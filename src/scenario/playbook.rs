@@ -132,7 +132,7 @@ pub fn available(dir: &Path) -> Vec<String> {
 pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>> {
     let (path, text) = match source {
         PlaybookSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = crate::userfile::read_regular(path, super::MAX_FILE_BYTES, "a playbook").map_err(|e| {
                 vec![FileProblem::new(
                     path,
                     &Arc::new(String::new()),
@@ -141,6 +141,7 @@ pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>>
                     None,
                 )]
             })?;
+            let text = super::utf8(path, bytes).map_err(|problem| vec![*problem])?;
             (path.clone(), text)
         }
         PlaybookSource::Builtin(name) => {
