@@ -297,3 +297,59 @@ fn regression_a_directory_link_to_its_parent_does_not_recurse_forever() {
     let found = modchaos::scenario::discover(&[dir.path().to_path_buf()]).unwrap();
     assert_eq!(found, [dir.path().join("sub/a.yaml")]);
 }
+
+#[test]
+fn regression_variables_that_get_past_open_modes_guard_are_refused_in_open_mode() {
+    let open = "name: t\nnetwork: open\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n";
+    for (env, at, what) in [
+        ("  NO_PROXY: '*'\n", "bad.yaml:8:3:", "NO_PROXY sends the hosts it names around the proxy"),
+        (
+            "  HTTPS_PROXY: ''\n",
+            "bad.yaml:8:3:",
+            "HTTPS_PROXY is empty, which sends go and git straight to the network",
+        ),
+        ("  REQUEST_METHOD: GET\n", "bad.yaml:8:3:", "REQUEST_METHOD makes go act as a CGI program"),
+        (
+            "  GIT_CONFIG_KEY_0: url.https://proxy.corp.example/.insteadOf\n",
+            "bad.yaml:8:3:",
+            "GIT_CONFIG_KEY_0 gives git configuration",
+        ),
+        ("  GIT_SSH_COMMAND: ssh\n", "bad.yaml:8:3:", "GIT_SSH_COMMAND makes git's ssh connections"),
+    ] {
+        let e = one_error(&format!("{open}env:\n{env}{EXPECT}"));
+        assert!(e.starts_with(at) && e.contains(what), "{e}");
+        assert!(e.contains("which `network: open` cannot allow"), "{e}");
+        assert!(
+            e.contains("help: open mode keeps go in by sending every host it does not declare to a guard proxy"),
+            "{e}"
+        );
+    }
+    let e = one_error(&format!("{open}recover:\n  steps: [{{set: {{no_proxy: corp.example}}}}]\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:8:11: no_proxy sends the hosts it names around the proxy"), "{e}");
+    let e =
+        one_error(&format!("{open}recover: {{playbook: bypass-http-proxy, with: {{hosts: corp.example}}}}\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:21: NO_PROXY sends the hosts it names around the proxy"), "{e}");
+}
+
+#[test]
+fn regression_without_a_network_such_variables_make_a_scenario_need_sealed_mode() {
+    let yaml = format!("{HEADER}env:\n  NO_PROXY: '*'\n{EXPECT}");
+    let path = fixtures().parent().unwrap().join("t.yaml");
+    let scenario = parse(&path, yaml, &LoadContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    match &scenario.network {
+        modchaos::scenario::NetworkNeed::Sealed(why) => assert!(why.contains("NO_PROXY sends the hosts"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn regression_urls_in_proxy_values_recovery_steps_and_playbook_parameters_must_be_declared() {
+    let e = one_error(&format!("{HEADER}env:\n  HTTPS_PROXY: 1.1.1.1:80\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:16: HTTPS_PROXY refers to host `1.1.1.1`"), "{e}");
+    let e = one_error(&format!("{HEADER}recover:\n  steps: [{{set: {{GOPROXY: 'https://93.184.216.34'}}}}]\n{EXPECT}"));
+    assert!(e.contains("GOPROXY refers to host `93.184.216.34`"), "{e}");
+    let e = one_error(&format!(
+        "{HEADER}recover: {{playbook: use-mirror, with: {{mirror: 'https://example.com'}}}}\n{EXPECT}"
+    ));
+    assert!(e.contains("mirror refers to host `example.com`"), "{e}");
+}

@@ -82,6 +82,7 @@ pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeM
             env.insert(k.clone(), value);
         }
     }
+    super::egress::confine(&mut env, map);
     env
 }
 

@@ -13,6 +13,7 @@ use crate::scenario::model::*;
 use crate::scenario::raw::*;
 
 mod cache;
+mod egress;
 mod env;
 mod expect;
 mod faults;
@@ -67,6 +68,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         }
         release
     });
+    let needs_sealed_for_egress = egress::check(&raw, recover.as_ref(), &hosts, explicit_network, checker);
     if !checker.problems.is_empty() {
         return None;
     }
@@ -102,6 +104,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
                 None => NetworkNeed::Any,
             },
         },
+    };
+    let network = match (network, needs_sealed_for_egress) {
+        (NetworkNeed::Any, Some(why)) => NetworkNeed::Sealed(why),
+        (network, _) => network,
     };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
