@@ -20,6 +20,7 @@ pub mod gooutput;
 pub mod judge;
 pub mod modcache;
 pub mod pki;
+pub mod redact;
 pub mod report;
 pub mod repro;
 pub mod runner;

@@ -231,7 +231,7 @@ fn main() -> ExitCode {
 
 fn print_problems(error: &scenario::LoadError) {
     for problem in error.problems() {
-        eprintln!("{:?}", miette::Report::new(problem));
+        eprintln!("{}", modchaos::redact::text(&format!("{:?}", miette::Report::new(problem))));
     }
 }
 
@@ -285,8 +285,7 @@ fn diagnose(file: Option<&std::path::Path>, json: bool) -> u8 {
     let recognised =
         !matches!(diagnosis.category, modchaos::diagnose::Category::None | modchaos::diagnose::Category::Unknown);
     if json {
-        let value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
-        println!("{}", serde_json::to_string_pretty(&value).expect("diagnoses serialise"));
+        println!("{}", modchaos::report::diagnosis::json(&diagnosis, recognised));
     } else {
         print!("{}", modchaos::report::diagnosis::render(&diagnosis));
     }
@@ -383,7 +382,7 @@ fn doctor(args: DoctorArgs) -> u8 {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("doctor reports serialise"));
+        println!("{}", modchaos::report::doctor::json(&report));
     } else {
         print!("{}", modchaos::report::doctor::render(&report));
     }

@@ -80,6 +80,10 @@ pub struct ScenarioReport {
     /// The network mode it ran in (`None` when it did not run).
     #[serde(default)]
     pub network: Option<crate::vocab::NetworkMode>,
+    /// The scenario's secrets (passwords, credentials in URLs), which every reporter
+    /// masks wherever they show; never written out.
+    #[serde(skip)]
+    pub secrets: Vec<String>,
 }
 
 impl ScenarioReport {
@@ -101,7 +105,13 @@ impl ScenarioReport {
             sandbox_removed: false,
             cache: Vec::new(),
             network: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// The redaction every reporter applies to what it writes of this report.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        crate::redact::Redactor::new(self.secrets.iter().cloned())
     }
 
     /// A scenario the harness could not run, and why.

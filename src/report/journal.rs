@@ -79,7 +79,9 @@ impl EventSink for Journal {
     fn emit(&self, event: &Event) {
         if let Event::ScenarioFinished { report } = event {
             let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-            if let Ok(line) = serde_json::to_string(&JournalRecord::of(report)) {
+            let Ok(mut record) = serde_json::to_value(JournalRecord::of(report)) else { return };
+            report.redactor().json(&mut record);
+            if let Ok(line) = serde_json::to_string(&record) {
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
             }

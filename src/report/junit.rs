@@ -23,13 +23,15 @@ impl Junit {
     }
 }
 
-/// The test case of one scenario.
+/// The test case of one scenario, with its secrets masked.
 pub fn test_case(report: &ScenarioReport) -> TestCase {
+    let redactor = report.redactor();
+    let redact = |text: &str| redactor.text(text);
     let status = match report.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Skipped => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(report.reason.clone().unwrap_or_default());
+            s.set_message(redact(report.reason.as_deref().unwrap_or_default()));
             s
         }
         Status::Failed => {
@@ -43,16 +45,16 @@ pub fn test_case(report: &ScenarioReport) -> TestCase {
                 (None, Some(f)) => format!("{}: expected {}, got {}", f.what, f.expected, f.got),
                 (None, None) => "failed".to_string(),
             };
-            s.set_message(message);
+            s.set_message(redact(&message));
             s.set_description(failure_details(report));
             s
         }
     };
-    let mut case = TestCase::new(report.name.clone(), status);
-    case.set_classname(report.file.clone());
+    let mut case = TestCase::new(redact(&report.name), status);
+    case.set_classname(redact(&report.file));
     case.set_time(Duration::from_secs_f64(report.duration_ms / 1000.0));
     if let Some(d) = report.diagnosis() {
-        case.set_system_out(format!("diagnosis: {} ({})\n", d.category, d.summary));
+        case.set_system_out(redact(&format!("diagnosis: {} ({})\n", d.category, d.summary)));
     }
     case
 }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use super::text::failure_details;
 use crate::judge::Status;
+use crate::redact;
 use crate::suite::{Event, EventSink};
 
 /// Writes to stderr (results are on stdout only when asked for with `--json -`).
@@ -26,13 +27,15 @@ impl EventSink for Terminal {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         let _ = match event {
             Event::SuiteStarted { scenarios, jobs, go, go_version, network } => {
-                writeln!(
-                    out,
+                let text = format!(
                     "modchaos: {scenarios} scenario(s), {jobs} at a time, {go_version} ({go})\nnetwork: {network}"
-                )
+                );
+                writeln!(out, "{}", redact::text(&text))
             }
             Event::CommandFinished { scenario, phase, command, exit, duration_ms } if self.verbose => {
-                writeln!(out, "      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe())
+                let text =
+                    format!("      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe());
+                writeln!(out, "{}", redact::text(&text))
             }
             Event::ScenarioFinished { report } => {
                 let label = match report.status {
@@ -64,7 +67,7 @@ impl EventSink for Terminal {
                 if let (Status::Skipped, Some(reason)) = (report.status, &report.reason) {
                     text += &format!("      skipped: {reason}\n");
                 }
-                write!(out, "{text}")
+                write!(out, "{}", report.redactor().text(&text))
             }
             Event::SuiteFinished { summary } => writeln!(
                 out,

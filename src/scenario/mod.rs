@@ -10,6 +10,7 @@ pub mod keyed;
 pub mod model;
 pub mod playbook;
 pub mod raw;
+mod secrets;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
