@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod corpus;
 pub mod diagnose;
 pub mod doctor;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use modchaos::cleanup;
 use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
@@ -478,6 +479,14 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
+    // Orphans of killed go commands come back to this process (not to PID 1), which reaps
+    // them; and what earlier runs that were killed left behind goes now.
+    let _ = cleanup::become_subreaper();
+    let swept = cleanup::sweep_stale(&[modchaos::fsutil::base_dir(), std::env::temp_dir()]);
+    if !swept.is_empty() {
+        let names: Vec<String> = swept.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("modchaos: removed {} director(ies) left by killed runs: {}", swept.len(), names.join(", "));
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let run = match args.network {
@@ -528,9 +537,12 @@ fn run(args: RunArgs) -> u8 {
             _ = interrupted => None,
         }
     });
+    // Dropping the runtime stops every run (their guards kill and remove what they
+    // started); then no child is left unreaped, whatever PID 1 does.
+    drop(runtime);
+    cleanup::reap_children(std::time::Duration::from_secs(5));
     let Some(result) = result else {
         eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
-        drop(runtime);
         return exit::INTERRUPTED;
     };
     let s = result.summary;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("vocabulary", &["vocab"]),
     ("reading user files", &["userfile"]),
-    ("formats and mechanics", &["fixture", "fsutil", "gooutput", "pki", "redact", "sealed", "urlref"]),
+    ("formats and mechanics", &["cleanup", "fixture", "fsutil", "gooutput", "pki", "redact", "sealed", "urlref"]),
     ("go's own data", &["gobin", "modcache", "sumdb"]),
     ("fakes", &["fake"]),
     ("faults", &["fault"]),
