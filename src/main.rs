@@ -56,7 +56,7 @@ GODEBUG=netdns=go+2 (your GODEBUG kept; a resolver you chose there is kept), in 
 group. go's output is shown as it comes (with --json, go's stdout goes to stderr). At the \
 deadline (or on Ctrl-C) the module cache is inspected before go is killed, so a lock go waits \
 for names its holder. Then `go version`, `go env -json` and `go env -changed`, the cache and \
-go's output are diagnosed. Your module cache is only read, never written. Passwords in URLs \
+go's output are diagnosed. Your module cache is only read, never written. Passwords and tokens \
 are shown as xxxxx.
 
 Examples:
