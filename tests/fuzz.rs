@@ -261,6 +261,31 @@ proptest! {
     }
 
     #[test]
+    fn scenarios_with_every_section_and_wild_values_never_panic(
+        after in duration_text(),
+        until in duration_text(),
+        probability in any::<f64>(),
+        module in "[a-z.]{0,12}/?[a-z]{0,6}@v?[0-9.]{0,8}[a-z+-]{0,6}",
+        dns_address in "[0-9.:a-f]{0,20}",
+        regex in "\\PC{0,16}",
+        glob in "[*/a-z.{}\\[\\]!?-]{0,16}",
+        file in "[a-z./]{0,16}",
+        step in prop::sample::select(vec![
+            "set: {GOPROXY: VALUE}", "append: {var: GOFLAGS, value: VALUE}", "netrc: {host: proxy.corp.example, login: VALUE, password: VALUE}",
+            "replace: {var: GOPROXY, from: VALUE, to: VALUE}", "trust: [VALUE]", "unset: [VALUE]", "clean_cache: {}", "move_cache: {}",
+        ]),
+        value in env_value(),
+        attempts in any::<i64>(),
+        count in any::<i64>(),
+    ) {
+        let step = step.replace("VALUE", &format!("{value:?}"));
+        let yaml = format!(
+            "name: every section\nmodules: [modules, {{module: {module:?}}}]\nresolver: {{timeout: \"{after}\", attempts: {attempts}}}\nhosts:\n  proxy.corp.example:\n    goproxy: {{modules: [{glob:?}]}}\n    faults: [{{when: {{path: {glob:?}, after: \"{after}\", until: \"{until}\", probability: {probability}}}, hang: {{}}}}]\n    dns: [{{address: [{dns_address:?}]}}]\ncache:\n  faults: [{{lock_held: {{module: {module:?}}}}}, {{disk_full: {{}}}}]\nfiles: {{{file:?}: x}}\nrun: {{modules: [{module:?}], timeout: \"{until}\"}}\nexpect: {{exit: failure, error: {regex:?}, requests: [{{host: proxy.corp.example, path: {glob:?}, count: {count}}}]}}\nrecover:\n  steps: [{{{step}}}]\n"
+        );
+        scenario_target(yaml.as_bytes());
+    }
+
+    #[test]
     fn mutated_shipped_scenarios_never_panic(
         seed in 0usize..1000,
         edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..10),
