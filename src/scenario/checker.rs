@@ -14,6 +14,10 @@ use crate::scenario::duration;
 use crate::scenario::raw::*;
 use crate::vocab::PathGlob;
 
+/// The longest regex a scenario may write (parsing a huge one takes seconds, and no
+/// expectation needs one).
+pub const MAX_REGEX_BYTES: usize = 64 * 1024;
+
 /// Collects the problems of one file.
 pub struct Checker {
     /// The file, as the user named it.
@@ -89,8 +93,17 @@ impl Checker {
         }
     }
 
-    /// A regular expression; one that does not compile is a problem.
+    /// A regular expression; one that does not compile, or is longer than
+    /// [`MAX_REGEX_BYTES`], is a problem.
     pub fn regex(&mut self, at: &At<String>) -> Option<Regex> {
+        if at.len() > MAX_REGEX_BYTES {
+            self.problem(
+                at.pos,
+                format!("a regex of {} bytes: patterns are at most {MAX_REGEX_BYTES} bytes", at.len()),
+                Some("match the part of the message that matters".into()),
+            );
+            return None;
+        }
         match Regex::new(at) {
             Ok(r) => Some(r),
             Err(e) => {

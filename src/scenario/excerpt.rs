@@ -123,14 +123,16 @@ impl SourceCode for Excerpt {
 /// `text` cut to at most `max` characters by replacing its middle with an ellipsis and
 /// the number of characters left out.
 pub fn cut_middle(text: &str, max: usize) -> String {
-    let count = text.chars().count();
-    if count <= max {
+    // A text of at most `max` bytes has at most `max` characters: no need to count.
+    if text.len() <= max || text.chars().count() <= max {
         return text.to_string();
     }
     let keep = max / 2;
-    let head: String = text.chars().take(keep).collect();
-    let tail_start = text.char_indices().nth(count - keep / 2).map_or(text.len(), |(i, _)| i);
-    format!("{head}{ELLIPSIS}[{} characters]{ELLIPSIS}{}", count - keep - keep / 2, &text[tail_start..])
+    let head_end = forward_chars(text, 0, keep);
+    // Walk back from the end rather than forward through a long middle.
+    let tail_start = back_chars(text, text.len(), keep / 2).max(head_end);
+    let left_out = text[head_end..tail_start].chars().count();
+    format!("{}{ELLIPSIS}[{left_out} characters]{ELLIPSIS}{}", &text[..head_end], &text[tail_start..])
 }
 
 /// `line` cut to `max` characters, with an ellipsis when cut.

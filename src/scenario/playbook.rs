@@ -87,7 +87,11 @@ pub enum ResolveError {
 /// Finds playbook `name`: a file in [`search_dirs`], else a built-in one.
 pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PlaybookSource, ResolveError> {
     let dirs = search_dirs(scenario_dir, extra);
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    // No file name is longer than 255 bytes: a longer name is refused before it is
+    // looked at byte by byte and joined to every directory.
+    if name.is_empty()
+        || name.len() > 255
+        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
         return Err(ResolveError::BadName);
     }
