@@ -113,7 +113,8 @@ for i in $(seq 1 "$ITERATIONS"); do
     victim=$!
     sleep "$(awk -v ms="$delay_ms" 'BEGIN {printf "%.3f", ms / 1000}')"
     kill -s "$signal" "$victim" 2>/dev/null
-    wait "$victim"
+    # (quietly: bash would report the job it killed)
+    { wait "$victim"; } 2>/dev/null
     code=$?
     echo "soak: interrupted run $i: SIG$signal after ${delay_ms} ms, exit $code"
     if [[ $signal == INT && $code != 130 && $code != "$FIRST_CODE" ]]; then
