@@ -22,7 +22,8 @@ impl Scenario {
                 HostKind::Goproxy(spec) => spec.auth.as_ref(),
                 HostKind::Git(spec) => spec.auth.as_ref(),
                 HostKind::ForwardProxy(spec) => spec.auth.as_ref(),
-                HostKind::Closed | HostKind::Sumdb(_) => None,
+                // Hosts without credentials (closed, checksum databases, and kinds to come).
+                _ => None,
             };
             if let Some(auth) = auth {
                 basic(auth, &mut secrets);
