@@ -6,7 +6,8 @@
 //! service on a loopback port — and asked for modules on a public name (example.com,
 //! github.com) and on public IP literals (93.184.216.34, 1.1.1.1). The scenario's
 //! environment is set after validation (which refuses these in open mode), so this is
-//! the runner's guard alone at work.
+//! the runner's guard alone at work. Git configuration files that empty `http.proxy` or
+//! rewrite URLs to `git://` and `ssh://` (as a scenario's HOME may hold) are tried too.
 //!
 //! Nothing may be dialed but the fakes. The canaries run in a network namespace of
 //! their own (`unshare --net`, only `lo` up), so even a broken guard reaches nothing;
@@ -37,9 +38,30 @@ struct Canary {
     refused: &'static [&'static str],
 }
 
-fn canaries(local_service: &str) -> Vec<Canary> {
+fn canaries(local_service: &str, gitconfig: &Path) -> Vec<Canary> {
     let s = |v: &str| v.to_string();
+    let config = |name: &str| gitconfig.join(name).display().to_string();
     vec![
+        Canary {
+            what: "a git configuration file that empties http.proxy",
+            go: "mod download -json github.com/canary/x@v1.0.0",
+            env: vec![
+                ("GOPROXY", s("direct")),
+                ("GOPRIVATE", s("github.com")),
+                ("GIT_CONFIG_GLOBAL", config("no-proxy.gitconfig")),
+            ],
+            refused: &["github.com"],
+        },
+        Canary {
+            what: "a git configuration file rewriting URLs to git:// and ssh:// on public IP literals",
+            go: "mod download -json github.com/canary/x@v1.0.0 example.com/canary@v1.0.0",
+            env: vec![
+                ("GOPROXY", s("direct")),
+                ("GOPRIVATE", s("*")),
+                ("GIT_CONFIG_GLOBAL", config("insteadof.gitconfig")),
+            ],
+            refused: &[],
+        },
         Canary {
             what: "NO_PROXY=* and no_proxy=*, GOPROXY naming a public name and public IP literals",
             go: "mod download -json example.com/canary@v1.0.0",
@@ -148,8 +170,16 @@ fn canaries_inside() {
     let service = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     service.set_nonblocking(true).unwrap();
     let address = service.local_addr().unwrap().to_string();
+    // Git configuration files as a scenario's HOME could hold them.
+    let gitconfig = tempfile::tempdir().unwrap();
+    std::fs::write(gitconfig.path().join("no-proxy.gitconfig"), "[http]\n\tproxy =\n").unwrap();
+    std::fs::write(
+        gitconfig.path().join("insteadof.gitconfig"),
+        "[url \"git://1.1.1.1/\"]\n\tinsteadOf = https://github.com/\n[url \"ssh://git@93.184.216.34/\"]\n\tinsteadOf = https://example.com/\n[http]\n\tproxy =\n",
+    )
+    .unwrap();
     let mut problems = Vec::new();
-    for canary in canaries(&address) {
+    for canary in canaries(&address, gitconfig.path()) {
         let report = run_canary(&go, &canary);
         let Some(run) = report.run.as_ref() else {
             problems.push(format!("{}: did not run: {:?}", canary.what, report.reason));

@@ -14,7 +14,11 @@
 //!   configuration and ssh commands, `LD_PRELOAD`, …: [`steers_past_proxies`]) are
 //!   removed;
 //! - a URL naming a loopback address that is not one of the fakes (a local service of
-//!   this machine: `http://127.0.0.1:5432`, `localhost`) is pointed at the guard.
+//!   this machine: `http://127.0.0.1:5432`, `localhost`) is pointed at the guard;
+//! - git, whatever its configuration files say, may speak only http and https
+//!   (`GIT_ALLOW_PROTOCOL`: an `insteadOf` to `ssh://` or `git://` would connect past any
+//!   HTTP proxy) and uses the guard as `http.proxy` (given in the environment, which
+//!   outranks a configuration file's `http.proxy`).
 //!
 //! Public names and IP literals anywhere else (GOPROXY=direct, GOPRIVATE, a GOSUMDB URL,
 //! GOINSECURE, `https://1.1.1.1`) then reach the guard through the proxy variables: go
@@ -50,6 +54,10 @@ pub fn confine(env: &mut BTreeMap<String, String>, map: &HostMap) {
             *value = local_services_to_guard(name, value, &fakes, guard);
         }
     }
+    env.insert("GIT_ALLOW_PROTOCOL".into(), "http:https".into());
+    env.insert("GIT_CONFIG_COUNT".into(), "1".into());
+    env.insert("GIT_CONFIG_KEY_0".into(), "http.proxy".into());
+    env.insert("GIT_CONFIG_VALUE_0".into(), env["HTTPS_PROXY"].clone());
 }
 
 /// True when the proxy value `value` (of variable `var`) names one of `fakes`.
@@ -144,10 +152,15 @@ mod tests {
             ("GOPRIVATE", "*"),
         ]);
         assert_eq!((env["NO_PROXY"].as_str(), env["no_proxy"].as_str()), ("", ""));
-        for gone in ["REQUEST_METHOD", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_SSH_COMMAND"]
-        {
+        for gone in ["REQUEST_METHOD", "GIT_SSH_COMMAND"] {
             assert!(!env.contains_key(gone), "{gone} survived");
         }
+        // The scenario's git configuration is gone; the guard's own is there instead.
+        assert_eq!(env["GIT_CONFIG_COUNT"], "1");
+        assert_eq!(env["GIT_CONFIG_KEY_0"], "http.proxy");
+        assert_eq!(env["GIT_CONFIG_VALUE_0"], "http://127.0.0.1:4999");
+        assert!(!env.contains_key("GIT_CONFIG_KEY_1"));
+        assert_eq!(env["GIT_ALLOW_PROTOCOL"], "http:https");
         assert_eq!(env["GOPRIVATE"], "*");
     }
 
