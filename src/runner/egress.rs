@@ -18,7 +18,9 @@
 //! - git, whatever its configuration files say, may speak only http and https
 //!   (`GIT_ALLOW_PROTOCOL`: an `insteadOf` to `ssh://` or `git://` would connect past any
 //!   HTTP proxy) and uses the guard as `http.proxy` (given in the environment, which
-//!   outranks a configuration file's `http.proxy`).
+//!   outranks a configuration file's `http.proxy`; a URL-specific `http.<url>.proxy` in a
+//!   file would still outrank it, so git configuration files a scenario can write must
+//!   be checked where they are validated — the sandbox's own is empty).
 //!
 //! Public names and IP literals anywhere else (GOPROXY=direct, GOPRIVATE, a GOSUMDB URL,
 //! GOINSECURE, `https://1.1.1.1`) then reach the guard through the proxy variables: go
