@@ -90,6 +90,8 @@ pub async fn run_suite(
                 crate::judge::run_scenario(&scenario, &run, &Forward(progress.as_ref())).await
             })
             .await;
+            // One place masks every report's secrets for every reporter.
+            let report = report.redacted();
             sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
             (index, report)
         });
