@@ -163,16 +163,30 @@ fn shipped_scenarios() -> Vec<Vec<u8>> {
     files.iter().map(|f| std::fs::read(f).unwrap()).collect()
 }
 
-/// Logs of the labelled corpus, as seeds to mutate.
+/// Logs of the labelled corpus (every `.txt` under `tests/corpus`, whatever its layout),
+/// as seeds to mutate.
 fn corpus_logs() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/go1.26");
-    let mut logs = Vec::new();
-    for category in std::fs::read_dir(root).into_iter().flatten().flatten() {
-        for case in std::fs::read_dir(category.path()).into_iter().flatten().flatten().take(2) {
-            logs.push(std::fs::read(case.path()).unwrap_or_default());
+    static LOGS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let mut files = Vec::new();
+        let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "txt") {
+                    files.push(path);
+                }
+            }
         }
-    }
-    logs
+        files.sort();
+        // Every seventh is plenty of variety, and keeps each case cheap.
+        let logs: Vec<Vec<u8>> = files.iter().step_by(7).map(|f| std::fs::read(f).unwrap_or_default()).collect();
+        assert!(!logs.is_empty(), "no corpus logs under tests/corpus to mutate");
+        logs
+    })
+    .clone()
 }
 
 /// `seed` with `edits` applied: insertions of characters that matter to the format,
