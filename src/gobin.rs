@@ -51,9 +51,10 @@ pub struct GoBinary {
 impl GoBinary {
     /// Resolves the go binary: `explicit` (from `--go`), else `$MODCHAOS_GO`, else `go` on PATH.
     pub fn find(explicit: Option<&Path>) -> Result<GoBinary, GoBinaryError> {
-        let configured = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("MODCHAOS_GO").filter(|v| !v.is_empty()).map(PathBuf::from));
+        // MODCHAOS_GO may list a matrix (`find_all`); one go means its first entry.
+        let configured = explicit.map(Path::to_path_buf).or_else(|| {
+            std::env::var_os("MODCHAOS_GO").and_then(|v| std::env::split_paths(&v).find(|p| !p.as_os_str().is_empty()))
+        });
         let path = match configured {
             Some(p) if p.components().count() > 1 => p,
             Some(name) => which(&name).ok_or(GoBinaryError::NotExecutable(name))?,
@@ -63,6 +64,28 @@ impl GoBinary {
             return Err(GoBinaryError::NotExecutable(path));
         }
         Ok(GoBinary { path: std::fs::canonicalize(&path).unwrap_or(path) })
+    }
+
+    /// The go commands of a version matrix: `explicit` (from repeated `--go`), else those
+    /// `MODCHAOS_GO` lists (separated by `:`, like PATH), else `go` on PATH.
+    pub fn find_all(explicit: &[PathBuf]) -> Result<Vec<GoBinary>, GoBinaryError> {
+        let listed: Vec<PathBuf> = if explicit.is_empty() {
+            std::env::var_os("MODCHAOS_GO").map(|v| std::env::split_paths(&v).collect()).unwrap_or_default()
+        } else {
+            explicit.to_vec()
+        };
+        let listed: Vec<PathBuf> = listed.into_iter().filter(|p| !p.as_os_str().is_empty()).collect();
+        if listed.is_empty() {
+            return GoBinary::find(None).map(|go| vec![go]);
+        }
+        let mut found: Vec<GoBinary> = Vec::new();
+        for path in &listed {
+            let go = GoBinary::find(Some(path))?;
+            if !found.contains(&go) {
+                found.push(go);
+            }
+        }
+        Ok(found)
     }
 
     /// Runs `go <args>` with a minimal hermetic environment and returns trimmed stdout.

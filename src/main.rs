@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use modchaos::cleanup;
 use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
@@ -56,7 +57,7 @@ GODEBUG=netdns=go+2 (your GODEBUG kept; a resolver you chose there is kept), in 
 group. go's output is shown as it comes (with --json, go's stdout goes to stderr). At the \
 deadline (or on Ctrl-C) the module cache is inspected before go is killed, so a lock go waits \
 for names its holder. Then `go version`, `go env -json` and `go env -changed`, the cache and \
-go's output are diagnosed. Your module cache is only read, never written. Passwords in URLs \
+go's output are diagnosed. Your module cache is only read, never written. Passwords and tokens \
 are shown as xxxxx.
 
 Examples:
@@ -67,7 +68,7 @@ Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
 124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped · 130 interrupted";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -100,13 +101,7 @@ enum Command {
     /// Diagnose a log: go's stderr, `go mod download -json` output, or a whole CI log
     /// (timestamps, colours and other tools' output are fine). Exit status 0 when a
     /// failure was recognised, 1 when not (no failure, or an unknown one), 2 on bad input.
-    Diagnose {
-        /// The log file; `-` or nothing for standard input.
-        file: Option<PathBuf>,
-        /// Print the diagnosis as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Diagnose(DiagnoseArgs),
     /// Turn a diagnosed log into a scenario file that reproduces the failure (the hosts
     /// named as in the log, the failing module, the fault, the expected diagnosis and a
     /// recovery). Exit status 0 when a scenario was written, 1 when the log shows no
@@ -122,12 +117,40 @@ enum Command {
     /// (live mode: your module cache, your network).
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell
+    /// (`modchaos completions bash > /etc/bash_completion.d/modchaos`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`.
+    Man,
     /// Print the JSON Schema of scenario files (or of playbooks), for editors.
     Schema {
         /// The playbook schema instead.
         #[arg(long)]
         playbook: bool,
     },
+}
+
+#[derive(Args)]
+struct DiagnoseArgs {
+    /// The log file; `-` or nothing for standard input.
+    file: Option<PathBuf>,
+    /// Print the diagnosis as JSON.
+    #[arg(long)]
+    json: bool,
+    /// How go ended, when the log does not say: its exit status (124, 137 and 143 mean it
+    /// was killed, as timeout(1) and CI systems report it).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    exit_status: Option<i32>,
+    /// The configuration go ran with: `KEY=VALUE` lines, `go env` or `go env -json`
+    /// output. Its values win over those the log shows.
+    #[arg(long, value_name = "FILE")]
+    env: Option<PathBuf>,
+    /// How long go ran (`90s`, `20m`, `2h`).
+    #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
+    duration: Option<std::time::Duration>,
 }
 
 #[derive(Args)]
@@ -164,9 +187,24 @@ struct RunArgs {
     /// Only scenarios whose name or file matches this regex.
     #[arg(long)]
     filter: Option<String>,
-    /// The go command; default: $MODCHAOS_GO, then go on PATH.
+    /// The go command; repeat it for a version matrix (every scenario runs with each).
+    /// Default: $MODCHAOS_GO (one path, or several separated by `:`), then go on PATH.
     #[arg(long)]
-    go: Option<PathBuf>,
+    go: Vec<PathBuf>,
+    /// Run only this shard of the scenario files: `hash:K/N` (by the hash of each path:
+    /// stable when files come and go) or `count:K/N` (every Nth file from the Kth), as
+    /// cargo-nextest's --partition. The N shards' reports together are the whole suite.
+    #[arg(long, value_parser = parse_partition)]
+    partition: Option<modchaos::suite::Partition>,
+    /// Print the scenario files this run would run (after --partition and --filter), one
+    /// per line, and exit without running them.
+    #[arg(long)]
+    list: bool,
+    /// Exit 0 (not 4) when nothing failed but some scenarios were skipped, for runners
+    /// known to lack what they need (user namespaces, root). The summary still names
+    /// every skipped scenario with its reason.
+    #[arg(long)]
+    skip_ok: bool,
     /// Write the JSON journal (one line per scenario) to this file; `-` for stdout.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -189,6 +227,10 @@ struct RunArgs {
     /// `nth`/`first` on a toxic, are skipped).
     #[arg(long, default_value = "in-process", value_parser = parse_toxics)]
     toxics: ToxicBackend,
+}
+
+fn parse_partition(text: &str) -> Result<modchaos::suite::Partition, modchaos::suite::partition::PartitionError> {
+    text.parse()
 }
 
 fn parse_toxics(text: &str) -> Result<ToxicBackend, modchaos::fault::toxiproxy::BackendSpecError> {
@@ -225,7 +267,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
-        Command::Diagnose { file, json } => diagnose(file.as_deref(), json),
+        Command::Diagnose(args) => diagnose(&args),
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Doctor(args) => doctor(args),
         Command::Schema { playbook } => {
@@ -233,13 +275,32 @@ fn main() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
             exit::PASSED
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            // Into a buffer first: clap_complete panics when stdout closes early (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "modchaos", &mut script);
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(&script);
+            exit::PASSED
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => exit::PASSED,
+                Err(e) => {
+                    eprintln!("modchaos: cannot write the manual page: {e}");
+                    exit::ENVIRONMENT
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }
 
 fn print_problems(error: &scenario::LoadError) {
     for problem in error.problems() {
-        eprintln!("{:?}", miette::Report::new(problem));
+        eprintln!("{}", modchaos::redact::text(&format!("{:?}", miette::Report::new(problem))));
     }
 }
 
@@ -280,23 +341,62 @@ fn read_input(file: Option<&std::path::Path>) -> Result<String, String> {
     }
 }
 
-fn diagnose(file: Option<&std::path::Path>, json: bool) -> u8 {
-    let text = match read_input(file) {
+fn diagnose(args: &DiagnoseArgs) -> u8 {
+    use modchaos::diagnose::Category;
+    let text = match read_input(args.file.as_deref()) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("modchaos diagnose: {e}");
             return exit::BAD_INPUT;
         }
     };
-    let evidence = modchaos::evidence::Evidence::from_log(&text);
+    let mut evidence = modchaos::evidence::Evidence::from_log(&text);
+    if let Some(path) = &args.env {
+        let given = match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                eprintln!("modchaos diagnose: --env {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        };
+        let given = modchaos::evidence::log::context(&modchaos::evidence::log::clean(&given));
+        if given.env.is_empty() && given.go_env.is_none() {
+            eprintln!(
+                "modchaos diagnose: --env {}: no KEY=VALUE line, go env or go env -json output in it",
+                path.display()
+            );
+            return exit::BAD_INPUT;
+        }
+        evidence.given_env(given, &format!("--env {}", path.display()));
+    }
+    if let Some(code) = args.exit_status {
+        evidence.given_exit(modchaos::vocab::Exit::Code { code }, "--exit-status");
+    }
+    if let Some(duration) = args.duration {
+        evidence.given_duration(duration, "--duration");
+    }
     let diagnosis = modchaos::diagnose::diagnose(&evidence);
-    let recognised =
-        !matches!(diagnosis.category, modchaos::diagnose::Category::None | modchaos::diagnose::Category::Unknown);
-    if json {
-        let value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
-        println!("{}", serde_json::to_string_pretty(&value).expect("diagnoses serialise"));
+    let recognised = !matches!(diagnosis.category, Category::None | Category::Unknown);
+    if args.json {
+        println!("{}", modchaos::report::diagnosis::json(&diagnosis, recognised));
     } else {
         print!("{}", modchaos::report::diagnosis::render(&diagnosis));
+        for alternative in &diagnosis.alternatives {
+            println!(
+                "also fits: {} ({} confidence): {}",
+                alternative.category,
+                format!("{:?}", alternative.confidence).to_lowercase(),
+                modchaos::redact::text(&alternative.summary)
+            );
+        }
+        if diagnosis.context.is_empty() {
+            println!("context used: go's output only (no exit status, configuration or duration given or in the log)");
+        } else {
+            println!("context used:");
+            for line in &diagnosis.context {
+                println!("  {}", modchaos::redact::text(line));
+            }
+        }
     }
     if recognised { exit::PASSED } else { exit::FAILED }
 }
@@ -391,7 +491,7 @@ fn doctor(args: DoctorArgs) -> u8 {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("doctor reports serialise"));
+        println!("{}", modchaos::report::doctor::json(&report));
     } else {
         print!("{}", modchaos::report::doctor::render(&report));
     }
@@ -427,17 +527,20 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
 }
 
 fn run(args: RunArgs) -> u8 {
-    let go = match GoBinary::find(args.go.as_deref()) {
-        Ok(go) => go,
+    let gos = match GoBinary::find_all(&args.go) {
+        Ok(gos) => gos,
         Err(e) => {
             eprintln!("modchaos: {e}");
             return exit::ENVIRONMENT;
         }
     };
-    if let Err(e) = go.version() {
-        eprintln!("modchaos: {e}");
-        return exit::ENVIRONMENT;
+    for go in &gos {
+        if let Err(e) = go.version() {
+            eprintln!("modchaos: {e}");
+            return exit::ENVIRONMENT;
+        }
     }
+    let go = gos[0].clone();
     let filter = match args.filter.as_deref().map(regex::Regex::new).transpose() {
         Ok(f) => f,
         Err(e) => {
@@ -452,6 +555,10 @@ fn run(args: RunArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    let files: Vec<PathBuf> = match &args.partition {
+        Some(partition) => partition.select(&files).into_iter().cloned().collect(),
+        None => files,
+    };
     let mut ctx = LoadContext::new(Some(go.clone()));
     ctx.playbook_dirs = args.playbooks.clone();
     let (scenarios, invalid) = load_all(&files, &ctx);
@@ -459,15 +566,28 @@ fn run(args: RunArgs) -> u8 {
         print_problems(e);
     }
     let scenarios: Vec<_> = scenarios.into_iter().filter(|s| selected(s, filter.as_ref())).collect();
-    if scenarios.is_empty() {
+    if args.list {
+        for scenario in &scenarios {
+            println!("{}", scenario.file.display());
+        }
+        for (file, _) in &invalid {
+            println!("{}", file.display());
+        }
+        return if invalid.is_empty() { exit::PASSED } else { exit::BAD_INPUT };
+    }
+    // An empty shard of a partitioned suite is not an error (its siblings hold the rest):
+    // it still writes its (empty) reports.
+    if scenarios.is_empty() && invalid.is_empty() && args.partition.is_none() {
         eprintln!("modchaos: no scenario selected (files found: {})", files.len());
         return exit::BAD_INPUT;
     }
-    if scenarios.iter().any(|s| s.go_user == scenario::GoUser::Unprivileged)
-        && let Err(e) = go.check_usable_by(modchaos::vocab::Account::UNPRIVILEGED)
-    {
-        eprintln!("modchaos: {e}");
-        return exit::ENVIRONMENT;
+    if scenarios.iter().any(|s| s.go_user == scenario::GoUser::Unprivileged) {
+        for go in &gos {
+            if let Err(e) = go.check_usable_by(modchaos::vocab::Account::UNPRIVILEGED) {
+                eprintln!("modchaos: {e}");
+                return exit::ENVIRONMENT;
+            }
+        }
     }
     let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
     if let Some(path) = &args.json {
@@ -493,29 +613,41 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
+    // Orphans of killed go commands come back to this process (not to PID 1), which reaps
+    // them; and what earlier runs that were killed left behind goes now.
+    let _ = cleanup::become_subreaper();
+    let swept = cleanup::sweep_stale(&[modchaos::fsutil::base_dir(), std::env::temp_dir()]);
+    if !swept.is_empty() {
+        let names: Vec<String> = swept.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("modchaos: removed {} director(ies) left by killed runs: {}", swept.len(), names.join(", "));
+    }
     let parallelism = args.jobs.map_or_else(Parallelism::for_this_machine, Parallelism::Fixed);
     let history =
         if args.no_history { None } else { modchaos::suite::history::default_dir().map(|d| d.join(FILE_NAME)) };
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
-    let run = match args.network {
-        NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
-        NetworkChoice::Sealed => match RunOptions::sealed(go, &helper) {
-            Ok(run) => run,
-            Err(why) => {
-                eprintln!("modchaos: --network sealed: sealed networking is unavailable here: {why}");
-                return exit::ENVIRONMENT;
+    let mut runs = Vec::new();
+    for go in gos {
+        let run = match args.network {
+            NetworkChoice::Open => RunOptions::open(go, "--network open was given"),
+            NetworkChoice::Sealed => match RunOptions::sealed(go, &helper) {
+                Ok(run) => run,
+                Err(why) => {
+                    eprintln!("modchaos: --network sealed: sealed networking is unavailable here: {why}");
+                    return exit::ENVIRONMENT;
+                }
+            },
+            NetworkChoice::Auto => {
+                let (run, fallback) = RunOptions::auto(go, &helper);
+                if let (Some(why), true) = (fallback, runs.is_empty()) {
+                    eprintln!(
+                        "modchaos: {why}; scenarios that need it are skipped, the others run in open mode (--network open|sealed forces a mode)"
+                    );
+                }
+                run
             }
-        },
-        NetworkChoice::Auto => {
-            let (run, fallback) = RunOptions::auto(go, &helper);
-            if let Some(why) = fallback {
-                eprintln!(
-                    "modchaos: {why}; scenarios that need it are skipped, the others run in open mode (--network open|sealed forces a mode)"
-                );
-            }
-            run
-        }
-    };
+        };
+        runs.push(run.with_toxics(args.toxics.clone()));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -529,7 +661,7 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("modchaos: --toxics {}: {e}", args.toxics.describe());
         return exit::ENVIRONMENT;
     }
-    let options = SuiteOptions { parallelism, history, filter, run: run.with_toxics(args.toxics) };
+    let options = SuiteOptions { parallelism, history, filter, runs };
     // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
     // child and removes every sandbox (their guards do), then exit like an interrupted
     // program.
@@ -545,9 +677,12 @@ fn run(args: RunArgs) -> u8 {
             _ = interrupted => None,
         }
     });
+    // Dropping the runtime stops every run (their guards kill and remove what they
+    // started); then no child is left unreaped, whatever PID 1 does.
+    drop(runtime);
+    cleanup::reap_children(std::time::Duration::from_secs(5));
     let Some(result) = result else {
         eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
-        drop(runtime);
         return exit::INTERRUPTED;
     };
     let s = result.summary;
@@ -555,7 +690,7 @@ fn run(args: RunArgs) -> u8 {
         exit::BAD_INPUT
     } else if s.failed > 0 {
         exit::FAILED
-    } else if s.skipped > 0 {
+    } else if s.skipped > 0 && !args.skip_ok {
         exit::SKIPPED
     } else {
         exit::PASSED

@@ -101,6 +101,8 @@ fn run_writes_a_journal_and_exits_0_when_everything_passes() {
     assert_eq!(
         commands,
         [
+            // The steady state (the world without its faults), the run, the rerun.
+            "go mod download -json -x corp.example/lib@v1.0.0",
             "go mod download -json -x corp.example/lib@v1.0.0",
             "go mod download -json -x corp.example/lib@v1.0.0",
             "go mod verify"
@@ -215,4 +217,129 @@ fn a_go_that_the_unprivileged_user_cannot_run_is_refused_before_any_scenario() {
             predicate::str::contains("cannot be run by uid 1000").and(predicate::str::contains("--go /opt/go/bin/go")),
         )
         .stderr(predicate::str::contains("happy path").not());
+}
+
+#[test]
+fn the_shards_of_a_partition_together_are_the_whole_suite() {
+    let list = |extra: &[&str]| -> Vec<String> {
+        let out = modchaos().args(["run", "--list", "scenarios"]).args(extra).assert().success().get_output().clone();
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    };
+    let mut all = list(&[]);
+    all.sort();
+    assert!(all.len() > 50, "{all:?}");
+    for scheme in ["hash", "count"] {
+        let mut union = Vec::new();
+        for k in 1..=3 {
+            let shard = list(&["--partition", &format!("{scheme}:{k}/3")]);
+            assert!(!shard.is_empty() && shard.len() < all.len(), "{scheme}:{k}/3 has {} files", shard.len());
+            union.extend(shard);
+        }
+        union.sort();
+        assert_eq!(union, all, "{scheme}");
+    }
+    modchaos()
+        .args(["run", "--list", "--partition", "hash:4/3", "scenarios"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("hash:K/N or count:K/N"));
+}
+
+#[test]
+fn an_invalid_file_is_an_error_in_junit_and_the_journal_and_skips_can_be_accepted() {
+    if !have_go() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    std::fs::write(dir.path().join("typo.yaml"), "name: t\nexpect: {exit: sucess}\n").unwrap();
+    std::fs::write(
+        dir.path().join("future.yaml"),
+        format!(
+            "name: needs a future go\nmin_go: \"1.99\"\nmodules: [{}]\nhosts: {{p.example: {{goproxy: {{}}}}}}\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: success}}\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    let xml = dir.path().join("junit.xml");
+    let journal = dir.path().join("journal.jsonl");
+    modchaos()
+        .args(["run", "--junit", xml.to_str().unwrap(), "--json", journal.to_str().unwrap()])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid:").and(predicate::str::contains("typo.yaml")));
+    let report = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&xml).unwrap()).unwrap();
+    let invalid = report.test_suites.iter().find(|s| s.name.as_str() == "modchaos scenario files").unwrap();
+    assert_eq!(invalid.test_cases.len(), 1);
+    assert!(matches!(
+        &invalid.test_cases[0].status,
+        quick_junit::TestCaseStatus::NonSuccess { kind: quick_junit::NonSuccessKind::Error, message: Some(m), .. }
+            if m.as_str().contains("typo.yaml:2:16") && m.as_str().contains("sucess")
+    ));
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    let records: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(records.iter().any(|r| r["status"] == "invalid" && r["file"].as_str().unwrap().ends_with("typo.yaml")));
+    let skipped = records.iter().find(|r| r["status"] == "skipped").expect("the min_go scenario is in the journal");
+    assert!(skipped["reason"].as_str().unwrap().contains("needs go 1.99"));
+    // Skipped alone: 4, or 0 when the runner says skips are expected; the summary names it.
+    std::fs::remove_file(dir.path().join("typo.yaml")).unwrap();
+    modchaos().arg("run").arg(dir.path()).assert().code(4);
+    modchaos()
+        .args(["run", "--skip-ok"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("skipped:\n    needs a future go: needs go 1.99"));
+}
+
+#[test]
+fn a_go_matrix_runs_every_scenario_with_each_go_and_names_the_version() {
+    let Some(second) = std::env::var_os("MODCHAOS_SECOND_GO") else {
+        eprintln!("*** SKIPPED: set MODCHAOS_SECOND_GO to a second go command (.ci/run does) ***");
+        return;
+    };
+    if !have_go() {
+        return;
+    }
+    let first = modchaos::gobin::GoBinary::find(None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("junit.xml");
+    modchaos()
+        .args(["run", "--filter", "^500 stops a comma list$", "--junit", xml.to_str().unwrap(), "--go"])
+        .arg(&first.path)
+        .arg("--go")
+        .arg(&second)
+        .arg("scenarios")
+        .assert()
+        .success();
+    let report = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&xml).unwrap()).unwrap();
+    assert_eq!(report.test_suites.len(), 2, "one suite per go");
+    let versions: Vec<String> = report
+        .test_suites
+        .iter()
+        .map(|s| {
+            let case = &s.test_cases[0];
+            assert!(case.name.as_str().starts_with("500 stops a comma list [go"), "{}", case.name.as_str());
+            let version = case.properties.iter().find(|p| p.name.as_str() == "go_version").unwrap();
+            version.value.as_str().to_string()
+        })
+        .collect();
+    assert_ne!(versions[0], versions[1], "{versions:?}");
+}
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_line_definition() {
+    let out = modchaos().args(["completions", "bash"]).assert().success().get_output().stdout.clone();
+    let script = String::from_utf8(out).unwrap();
+    assert!(script.contains("--partition") && script.contains("doctor"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("modchaos.bash");
+    std::fs::write(&path, &script).unwrap();
+    let syntax = std::process::Command::new("bash").arg("-n").arg(&path).status().unwrap();
+    assert!(syntax.success(), "bash -n rejects the completion script");
+    let man = modchaos().arg("man").assert().success().get_output().stdout.clone();
+    let man = String::from_utf8(man).unwrap();
+    assert!(man.starts_with(".ie") || man.contains(".TH modchaos 1"), "{man}");
+    assert!(man.contains("run") && man.contains("validate"), "{man}");
 }

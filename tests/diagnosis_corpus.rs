@@ -1,119 +1,284 @@
-//! Diagnosis accuracy on the labelled corpus of real go outputs (`tests/corpus/`,
-//! captured by `examples/capture_corpus.rs` from real go runs, with at least two go
-//! versions). Each case is diagnosed from what a user would have — the log, the
-//! configuration, the exit status, the module cache — once as go printed it and once
-//! wrapped the way a CI system shows it (timestamps, colours, other tools' lines). The
-//! test prints the top-1 accuracy per category and overall and requires:
-//! - at least 95 % overall, plain and wrapped;
-//! - no confident wrong answer on the `unknown` and `none` sets (a failure category with
-//!   medium or high confidence);
-//! - every category of DESIGN §2 present, and at least two go versions.
+//! Diagnosis on the labelled corpus (`tests/corpus/`), part by part and split by split:
+//! - `fakes/`: real go against modchaos's own fakes, plus synthetic variants — the rules
+//!   are tuned on it;
+//! - `outside/`: real go against servers that are not modchaos's;
+//! - `public/`: cases written from public issue threads.
+//!
+//! `outside` and `public` are each split by a stable hash of the case file's path
+//! (`modchaos::corpus::Split`): a dev third the rules may be tuned on, and a held-out two
+//! thirds that only this test reads, reporting aggregate figures alone (no case names,
+//! no per-category breakdown) so that nobody tunes on them by accident.
+//!
+//! Each case is diagnosed from what a user has — once with the context a user can give
+//! (`--exit-status`, `--env`, the module cache `modchaos doctor` shows) on go's output as
+//! printed, once as pasted: wrapped the way a CI system or a tool running go shows it
+//! (timestamps, colours, other tools' lines, go's text embedded in another tool's error
+//! or escaped in JSON, the CI system's end line), with no exit status but what that log
+//! says. Per part and split it prints the cases, the top-1 figure, the confident wrong
+//! answers (a verdict other than `unknown` with medium or high confidence, different
+//! from the label) and the `unknown` answers. A held-out part below the target (95 %
+//! top-1, plain or wrapped, and no confident wrong answer) is said loudly on every run;
+//! the test fails when a held-out part falls below its last recorded measurement
+//! ([`held_out_floor`]), when a tuned-on part falls below 95 % or has a confident wrong
+//! answer, when fewer than 150 cases come from outside modchaos's fakes, or when a
+//! category has no case.
+//!
+//! `MODCHAOS_CORPUS_TUNING=1` leaves the held-out parts out entirely (their files are
+//! counted, not read): for runs made while writing rules, so that the held-out figures
+//! are looked at as rarely as possible.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiStyle, ci_wrap};
-use modchaos::diagnose::{Category, Confidence, diagnose};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap};
+use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 
-fn cases() -> Vec<(PathBuf, Case)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+/// Every case file, as a path relative to `tests/corpus/` with `/` separators.
+fn case_files(root: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    let mut stack = vec![root];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("the corpus is readable") {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
-                stack.push(path);
+                // The outside part's capture program is not a case.
+                if path.file_name().is_some_and(|n| n != "capture") {
+                    stack.push(path);
+                }
             } else if path.extension().is_some_and(|e| e == "txt") {
-                files.push(path);
+                let relative = path.strip_prefix(root).expect("under the root");
+                files.push(relative.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/"));
             }
         }
     }
     files.sort();
     files
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).expect("a readable case");
-            let case = Case::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (path, case)
-        })
-        .collect()
 }
 
-#[derive(Default)]
+/// A group of cases reported together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Group {
+    part: Part,
+    split: Split,
+}
+
+impl Group {
+    fn name(self) -> String {
+        let split = match self.split {
+            Split::Tuned => "tuned on",
+            Split::Dev => "dev, tuned on",
+            Split::HeldOut => "held out",
+        };
+        format!("{} ({split})", self.part.dir())
+    }
+}
+
+#[derive(Default, Clone, Copy)]
 struct Tally {
+    cases: usize,
     right: usize,
-    total: usize,
+    confident_wrong: usize,
+    unknown: usize,
+}
+
+impl Tally {
+    fn add(&mut self, label: Category, got: &Diagnosis) -> bool {
+        self.cases += 1;
+        let right = got.category == label;
+        self.right += usize::from(right);
+        self.unknown += usize::from(got.category == Category::Unknown);
+        let wrong = confident_wrong(label, got);
+        self.confident_wrong += usize::from(wrong);
+        wrong
+    }
+
+    fn percent(&self) -> f64 {
+        if self.cases == 0 { 100.0 } else { 100.0 * self.right as f64 / self.cases as f64 }
+    }
+
+    fn cells(&self) -> String {
+        format!(
+            "{:>3}/{:<3} {:>6.1}%   {:>3} confident wrong   {:>3} unknown",
+            self.right,
+            self.cases,
+            self.percent(),
+            self.confident_wrong,
+            self.unknown
+        )
+    }
+}
+
+/// A verdict other than `unknown`, medium or high confidence, and not the label.
+fn confident_wrong(label: Category, got: &Diagnosis) -> bool {
+    got.category != label && got.category != Category::Unknown && got.confidence >= Confidence::Medium
+}
+
+/// The last held-out measurement, which the rules may not fall below.
+struct Floor {
+    top1: f64,
+    confident_wrong: usize,
+}
+
+/// Held-out figures as last measured (2026-11-26, rules of the `diag` merge), for a part
+/// and a way of reading (`as printed`, `pasted in CI logs`). Raise them when the rules
+/// improve; never lower them to make the test pass.
+fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
+    match (part, how) {
+        (Part::Outside, "as printed") => Some(Floor { top1: 97.0, confident_wrong: 2 }),
+        (Part::Outside, _) => Some(Floor { top1: 96.4, confident_wrong: 2 }),
+        (Part::Public, _) => Some(Floor { top1: 76.1, confident_wrong: 8 }),
+        (Part::Fakes, _) => None,
+    }
 }
 
 #[test]
-fn diagnosis_accuracy_on_real_go_outputs() {
-    let cases = cases();
-    assert!(cases.len() > 100, "the corpus is too small: {} cases", cases.len());
-    let mut plain: BTreeMap<Category, Tally> = BTreeMap::new();
-    let mut wrapped = Tally::default();
-    let mut wrong = Vec::new();
-    let mut confident_wrong = Vec::new();
-    let mut versions = std::collections::BTreeSet::new();
-    for (i, (path, case)) in cases.iter().enumerate() {
-        if case.go != "none" {
-            versions.insert(case.go.split('.').take(2).collect::<Vec<_>>().join("."));
+fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let tuning = std::env::var_os("MODCHAOS_CORPUS_TUNING").is_some_and(|v| !v.is_empty() && v != "0");
+    let files = case_files(&root);
+    let mut plain: BTreeMap<Group, Tally> = BTreeMap::new();
+    let mut wrapped: BTreeMap<Group, Tally> = BTreeMap::new();
+    let mut per_category: BTreeMap<Category, Tally> = BTreeMap::new();
+    let mut misses = Vec::new();
+    let mut labels = BTreeSet::new();
+    let mut versions = BTreeSet::new();
+    let mut not_from_fakes = 0;
+    let mut held_out_unread = 0;
+    for (i, relative) in files.iter().enumerate() {
+        let part =
+            Part::of(relative).unwrap_or_else(|| panic!("{relative}: not in a part (fakes/, outside/, public/)"));
+        let split = Split::of(relative).expect("a part has a split");
+        not_from_fakes += usize::from(part != Part::Fakes);
+        if tuning && split == Split::HeldOut {
+            held_out_unread += 1;
+            continue;
         }
-        let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
-        let diagnosis = diagnose(&case.evidence(&case.log()));
-        let tally = plain.entry(case.label).or_default();
-        tally.total += 1;
-        if diagnosis.category == case.label {
-            tally.right += 1;
-        } else {
-            wrong.push(format!("{name}: expected {}, got {} ({})", case.label, diagnosis.category, diagnosis.summary));
+        let path: PathBuf = root.join(relative);
+        let text = std::fs::read_to_string(&path).expect("a readable case");
+        let case = Case::parse(&text).unwrap_or_else(|e| panic!("{relative}: {e}"));
+        labels.insert(case.label);
+        if part == Part::Fakes
+            && let Some(go) = case.go.as_deref().filter(|g| *g != "none")
+        {
+            versions.insert(go.split('.').take(2).collect::<Vec<_>>().join("."));
         }
-        let safe_label = matches!(case.label, Category::Unknown | Category::None);
-        let failure_verdict = !matches!(diagnosis.category, Category::Unknown | Category::None);
-        if safe_label && failure_verdict && diagnosis.confidence >= Confidence::Medium {
-            confident_wrong
-                .push(format!("{name}: {} ({:?}) on a {} case", diagnosis.category, diagnosis.confidence, case.label));
+        let group = Group { part, split };
+        let tell = split != Split::HeldOut;
+        let got = diagnose(&case.evidence(&case.log()));
+        let wrong = plain.entry(group).or_default().add(case.label, &got);
+        if tell {
+            per_category.entry(case.label).or_default().add(case.label, &got);
+            if got.category != case.label {
+                misses.push(format!(
+                    "{relative}: expected {}, got {} ({:?}{}): {}",
+                    case.label,
+                    got.category,
+                    got.confidence,
+                    if wrong { ", CONFIDENT WRONG" } else { "" },
+                    got.summary
+                ));
+            }
         }
-        let style = CiStyle::ALL[i % CiStyle::ALL.len()];
-        let in_ci = diagnose(&case.evidence(&ci_wrap(&case.log(), style)));
-        wrapped.total += 1;
-        if in_ci.category == case.label {
-            wrapped.right += 1;
-        } else {
-            wrong.push(format!("{name} in a {style:?} log: expected {}, got {}", case.label, in_ci.category));
+        // Tools that run go show its output only when it fails: a success is wrapped by a
+        // CI system that shows every line.
+        let success = case.label == Category::None || case.exit.is_some_and(|e| e.success());
+        let styles: &[CiStyle] = if success { &CiStyle::SHOW_SUCCESSES } else { &CiStyle::ALL };
+        let style = styles[i % styles.len()];
+        let log = case.log();
+        let job = CiJob { log: &log, command: case.command.as_deref(), exit: case.exit };
+        let got = diagnose(&case.pasted_evidence(&ci_wrap(&job, style)));
+        let wrong = wrapped.entry(group).or_default().add(case.label, &got);
+        if tell && got.category != case.label {
+            misses.push(format!(
+                "{relative} pasted as a {style:?} log: expected {}, got {} ({:?}{})",
+                case.label,
+                got.category,
+                got.confidence,
+                if wrong { ", CONFIDENT WRONG" } else { "" }
+            ));
         }
     }
-    let right: usize = plain.values().map(|t| t.right).sum();
-    let total: usize = plain.values().map(|t| t.total).sum();
+
     let mut report = format!(
-        "\ndiagnosis accuracy on {total} real go outputs ({}):\n",
+        "\ndiagnosis on the labelled corpus: {} cases, {not_from_fakes} not produced by modchaos's fakes; go \
+         versions in the fakes part: {}\n",
+        files.len(),
         versions.iter().cloned().collect::<Vec<_>>().join(", ")
     );
-    for (category, t) in &plain {
-        report += &format!(
-            "  {:<24} {:>3}/{:<3} {:>6.1}%\n",
-            category.id(),
-            t.right,
-            t.total,
-            100.0 * t.right as f64 / t.total as f64
+    report += "tuned-on parts measure memory, not accuracy; the held-out parts measure accuracy\n";
+    report += &format!("  {:<26} {}\n", "part (split)", "top-1 as printed, with the user's context");
+    for (group, t) in &plain {
+        report += &format!("  {:<26} {}\n", group.name(), t.cells());
+    }
+    report += &format!("  {:<26} {}\n", "part (split)", "top-1 pasted in CI logs (no exit status but the log's)");
+    for (group, t) in &wrapped {
+        report += &format!("  {:<26} {}\n", group.name(), t.cells());
+    }
+    if tuning {
+        report += &format!("  held-out parts: {held_out_unread} cases NOT measured (MODCHAOS_CORPUS_TUNING is set)\n");
+    }
+    report += "per category, tuned-on parts only (fakes and the dev thirds), as printed:\n";
+    for (category, t) in &per_category {
+        report += &format!("  {:<26} {}\n", category.id(), t.cells());
+    }
+    // Straight to the terminal, past libtest's capture: the figures are the point of this
+    // test, on every run, not only when it fails.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{report}");
+    for miss in &misses {
+        eprintln!("  miss (tuned-on part): {miss}");
+    }
+
+    let mut failures = Vec::new();
+    let mut unmet = Vec::new();
+    for (how, tallies) in [("as printed", &plain), ("pasted in CI logs", &wrapped)] {
+        for (group, t) in tallies {
+            let mut short = Vec::new();
+            if t.percent() < 95.0 {
+                short.push(format!("{} {how}: top-1 {:.1}% < 95%", group.name(), t.percent()));
+            }
+            if t.confident_wrong > 0 {
+                short.push(format!("{} {how}: {} confident wrong answer(s)", group.name(), t.confident_wrong));
+            }
+            match (group.split, held_out_floor(group.part, how)) {
+                // A held-out part short of the target is said loudly; the test fails when it
+                // falls below the last measurement (tuning against it would spoil it).
+                (Split::HeldOut, Some(floor)) => {
+                    if t.percent() + 0.05 < floor.top1 || t.confident_wrong > floor.confident_wrong {
+                        failures.push(format!(
+                            "{} {how}: REGRESSION below the recorded held-out figure ({:.1}%, {} confident wrong): \
+                             now {:.1}%, {} confident wrong",
+                            group.name(),
+                            floor.top1,
+                            floor.confident_wrong,
+                            t.percent(),
+                            t.confident_wrong
+                        ));
+                    }
+                    unmet.extend(short);
+                }
+                _ => failures.extend(short),
+            }
+        }
+    }
+    if !unmet.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** HELD-OUT TARGET NOT MET (95% top-1, no confident wrong answer; issue 11 stays open):\n***   {}\n",
+            unmet.join("\n***   ")
         );
     }
-    let overall = 100.0 * right as f64 / total as f64;
-    let in_ci = 100.0 * wrapped.right as f64 / wrapped.total as f64;
-    report += &format!("  {:<24} {right:>3}/{total:<3} {overall:>6.1}%\n", "overall");
-    report += &format!("  {:<24} {:>3}/{:<3} {in_ci:>6.1}%\n", "wrapped in CI logs", wrapped.right, wrapped.total);
-    eprintln!("{report}");
-    for w in &wrong {
-        eprintln!("  miss: {w}");
+    if not_from_fakes < 150 {
+        failures.push(format!("only {not_from_fakes} cases come from outside modchaos's fakes (at least 150)"));
     }
-    assert!(
-        confident_wrong.is_empty(),
-        "confident wrong answers on the unknown/none sets:\n{}",
-        confident_wrong.join("\n")
-    );
-    assert!(overall >= 95.0, "overall top-1 accuracy {overall:.1}% < 95%{report}");
-    assert!(in_ci >= 95.0, "accuracy on CI-wrapped logs {in_ci:.1}% < 95%{report}");
-    let missing: Vec<&str> = Category::ALL.iter().filter(|c| !plain.contains_key(c)).map(|c| c.id()).collect();
-    assert!(missing.is_empty(), "categories without a case in the corpus: {missing:?}");
-    assert!(versions.len() >= 2, "the corpus covers only {versions:?}");
+    if versions.len() < 2 {
+        failures.push(format!("the fakes part covers only {versions:?}"));
+    }
+    if !tuning {
+        let missing: Vec<&str> = Category::ALL.iter().filter(|c| !labels.contains(c)).map(|c| c.id()).collect();
+        if !missing.is_empty() {
+            failures.push(format!("categories without a case in the corpus: {missing:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}\n{report}", failures.join("\n"));
 }

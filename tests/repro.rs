@@ -1,5 +1,5 @@
 //! `modchaos repro` round trip, one trial per category it supports: a real go log from
-//! the labelled corpus (`tests/corpus/`, as a user would paste it: the configuration
+//! the labelled corpus (`tests/corpus/fakes/`, as a user would paste it: the configuration
 //! lines a CI log shows, then go's output; for a hang or a stuck lock, where go prints
 //! nothing telling, the JSON evidence of `modchaos doctor --json`) becomes a scenario,
 //! the scenario runs against the real go in a sealed world, and its run must be
@@ -28,7 +28,7 @@ fn main() {
         Some(Ok(_)) => {}
     }
     let options = options.and_then(Result::ok);
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/go1.26");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/fakes/go1.26");
     let mut trials = Vec::new();
     for &category in modchaos::repro::SUPPORTED {
         let dir = corpus.join(category.id());
@@ -65,9 +65,10 @@ fn round_trip(category: Category, files: &[std::path::PathBuf], options: RunOpti
         .filter_map(|f| Case::parse(&std::fs::read_to_string(f).ok()?).ok().map(|c| (f, c)))
         .find(|(_, c)| modchaos::repro::repro(&pasted_log(c), "test").is_ok_and(|r| r.diagnosis.category == category));
     let Some((file, case)) = case else {
-        return Err(
-            format!("no corpus case of {category} in tests/corpus/go1.26 is diagnosed as {category} by repro").into()
-        );
+        return Err(format!(
+            "no corpus case of {category} in tests/corpus/fakes/go1.26 is diagnosed as {category} by repro"
+        )
+        .into());
     };
     let repro = modchaos::repro::repro(&pasted_log(&case), &file.display().to_string())
         .map_err(|e| Failed::from(format!("{}: {e}", file.display())))?;

@@ -38,22 +38,64 @@ pub struct Diagnosis {
     pub evidence: Vec<EvidenceLine>,
     /// Playbooks that fix it (file names in `playbooks/`).
     pub playbooks: Vec<String>,
+    /// Other categories that also fit the evidence, most likely first, each less likely
+    /// than the verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
+    /// The context the verdict used besides go's output, with where each piece came from
+    /// (the exit status given with `--exit-status` or read in the log, a CI system's
+    /// cancellation message, the environment of `--env` or of the log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
-/// Diagnoses a run: the first rule that recognises the evidence decides; when none
-/// does, the verdict is `unknown` with go's error lines as evidence (never a guess).
+/// Another category that fits the evidence, less likely than the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// The category.
+    pub category: Category,
+    /// How sure (never more than the verdict).
+    pub confidence: Confidence,
+    /// Why it fits too.
+    pub summary: String,
+}
+
+impl Diagnosis {
+    /// The diagnosis with another category that fits too, after those it has.
+    pub fn or(mut self, category: Category, confidence: Confidence, summary: impl Into<String>) -> Diagnosis {
+        if category != self.category && !self.alternatives.iter().any(|a| a.category == category) {
+            let confidence = confidence.min(self.confidence);
+            self.alternatives.push(Alternative { category, confidence, summary: summary.into() });
+        }
+        self
+    }
+}
+
+/// At most this many alternatives are reported.
+const MAX_ALTERNATIVES: usize = 3;
+
+/// Diagnoses a run: the first rule that recognises the evidence decides; the other rules
+/// that recognise it too are its alternatives (with low confidence: they came later in
+/// the order of precedence). When no rule does, the verdict is `unknown` with go's error
+/// lines as evidence (never a guess).
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
-    for (_, rule) in rules::RULES {
-        if let Some(diagnosis) = rule(&facts) {
-            return diagnosis;
+    let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
+    let mut diagnosis = match verdicts.next() {
+        Some(first) => verdicts
+            .filter(|d| !matches!(d.category, Category::None | Category::Unknown))
+            .fold(first, |top, other| top.or(other.category, Confidence::Low, other.summary)),
+        None => {
+            let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
+            let summary = if lines.is_empty() {
+                "go failed without an error message modchaos recognises".to_string()
+            } else {
+                "go failed, but its error matches no known failure".to_string()
+            };
+            rules::found(Category::Unknown, Confidence::Low, summary, lines, &[])
         }
-    }
-    let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
-    let summary = if lines.is_empty() {
-        "go failed without an error message modchaos recognises".to_string()
-    } else {
-        "go failed, but its error matches no known failure".to_string()
     };
-    rules::found(Category::Unknown, Confidence::Low, summary, lines, &[])
+    diagnosis.alternatives.truncate(MAX_ALTERNATIVES);
+    diagnosis.context = evidence.context.clone();
+    diagnosis
 }

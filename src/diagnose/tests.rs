@@ -23,6 +23,7 @@ fn evidence(command: &str, exit: Exit, stdout: &str, stderr: &str, env: &[(&str,
         env_changes: Vec::new(),
         env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         hosts: None,
+        ..Default::default()
     }
 }
 
@@ -198,9 +199,9 @@ fn a_broken_zip_go_did_not_download_is_the_cache() {
     let stderr = "go: zip: not a valid zip file\n";
     let e = evidence("go mod download -x rsc.io/quote@v1.5.2", FAILED, "", stderr, &[]);
     check(&e, Category::CacheCorrupt, "module cache", Some("clean-module-cache"));
-    // Without -x nothing tells the two apart: a proxy, with medium confidence.
+    // Without -x nothing tells the two apart: a proxy, as a guess.
     let d = check(&Evidence::from_log(stderr), Category::ProxyBadResponse, "run with -x", None);
-    assert_eq!(d.confidence, Confidence::Medium);
+    assert_eq!(d.confidence, Confidence::Low);
 }
 
 #[test]
@@ -242,13 +243,16 @@ fn a_hang_names_the_request_in_flight() {
     );
     assert_eq!(d.confidence, Confidence::High);
     let d = check(&evidence("go mod download", Exit::Timeout, "", "", &[]), Category::Hang, "no progress", None);
-    assert_eq!(d.confidence, Confidence::Medium);
+    assert_eq!(d.confidence, Confidence::Low, "without a trace a hang is a guess");
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::CacheLockStuck));
 }
 
 #[test]
 fn unrecognised_failures_are_unknown_not_guessed() {
     let d = check(
-        &Evidence::from_log("go: updates to go.mod needed; to update it:\n\tgo mod tidy\n"),
+        &Evidence::from_log(
+            "go: downloading corp.example/lib v1.0.0\n# example.com/app\n./main.go:10:18: undefined: lib.Goodbye\n",
+        ),
         Category::Unknown,
         "matches no known failure",
         None,

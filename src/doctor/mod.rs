@@ -262,6 +262,7 @@ pub async fn doctor(options: &DoctorOptions, stop: watch::Receiver<bool>) -> Res
         hosts: None,
         // The run context: what this machine changed from go's defaults.
         env_changes: collected.changed.iter().flatten().map(|(k, v)| format!("{k}: (go's default) → {v}")).collect(),
+        ..Default::default()
     };
     let diagnosis = diagnose(&evidence);
     let configuration = config::settings(evidence.go_env.as_ref(), collected.changed.as_ref(), &user_settings);

@@ -3,6 +3,9 @@
 
 pub mod log;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use crate::gooutput::{ModuleRecord, TraceGet, parse_json_records, parse_trace};
@@ -27,47 +30,97 @@ impl ErrorText {
     }
 }
 
-/// Error messages in stderr: every line that is not part of the `-x` trace, with the
-/// tab-indented lines that continue it.
+/// Error messages in stderr: every line that is not part of the `-x` trace, progress or
+/// a `-json` record, with the tab-indented lines that continue it.
 pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
+    static TEST_OUTPUT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:=== (?:RUN|PAUSE|CONT|NAME) |--- (?:PASS|FAIL|SKIP): |(?:PASS|FAIL)$|FAIL\t|ok  \t|\?   \t)")
+            .expect("test output pattern compiles")
+    });
     let mut errors: Vec<ErrorText> = Vec::new();
+    // `-json` records on the same stream (a pasted log has both): read as records.
+    let mut in_json = false;
+    // Whether indented lines continue the last error (not a skipped line: a test's own
+    // log lines under `--- FAIL:` are the test's, not go's).
+    let mut attached = false;
     for line in stderr.lines() {
         let trimmed = line.trim_end();
-        if trimmed.is_empty() || trimmed.trim_start().starts_with("# ") || is_trace_command(trimmed) {
+        if in_json || trimmed == "{" {
+            in_json = !trimmed.starts_with('}');
+            attached = false;
             continue;
         }
-        if line.starts_with('\t')
-            && let Some(last) = errors.last_mut()
-        {
-            last.text.push('\n');
-            last.text.push_str(trimmed);
+        if trimmed.is_empty() {
+            continue;
+        }
+        // Continuations are tab-indented (or, pasted, space-indented).
+        if line.starts_with('\t') || line.starts_with("    ") {
+            if attached && let Some(last) = errors.last_mut() {
+                last.text.push('\n');
+                last.text.push_str(trimmed);
+            }
+            continue;
+        }
+        if trimmed.starts_with("# ") || is_trace_command(trimmed) || TEST_OUTPUT.is_match(trimmed) {
+            attached = false;
             continue;
         }
         errors.push(ErrorText { source: Source::Stderr, text: trimmed.to_string() });
+        attached = true;
     }
     errors
 }
 
-/// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`) and go's progress lines
-/// (`go: downloading m v1`) are not errors.
+/// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`, `WORK=…`), go's progress
+/// lines (`go: downloading m v1`) and `go list -m`'s `path version` lines are not errors.
 fn is_trace_command(line: &str) -> bool {
+    static LISTING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:WORK=\S*go-build\d*|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*)$")
+            .expect("listing pattern compiles")
+    });
     const PROGRESS: &[&str] = &[
         "go: downloading ",
-        "go: finding module for package ",
+        "go: finding ",
         "go: found ",
         "go: extracting ",
         "go: upgraded ",
         "go: downgraded ",
         "go: added ",
         "go: removed ",
+        "go get: added ",
+        "go get: upgraded ",
+        "go get: downgraded ",
+        "go get: removed ",
+        "go: creating new go.mod",
+        "go: copying requirements from ",
+        "go: to add module requirements and sums:",
+        "all modules verified",
+        "go version go",
     ];
     ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil ", RESOLVER_TRACE]
         .iter()
         .chain(PROGRESS)
         .any(|p| line.starts_with(p))
+        || LISTING.is_match(line)
         || line
             .split_once("s # ")
             .is_some_and(|(t, _)| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+/// Whether a message is one go prints on success too: a warning about a deprecated or
+/// retracted module or a deprecated command, or about a cache it could not update
+/// (`go: writing stat cache: … permission denied`: go goes on without it).
+pub fn is_warning(text: &str) -> bool {
+    static WARNING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:go: warning: |go: module \S+ is deprecated|go: to switch to the latest unretracted version",
+            r"|go: writing (?:stat|go\.mod) cache: |go: ignoring go\.mod in \$?GOPATH",
+            r"|go(?: get)?: installing executables with 'go get' in module mode is deprecated",
+            r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$)",
+        ))
+        .expect("warning pattern compiles")
+    });
+    WARNING.is_match(text)
 }
 
 /// How `GODEBUG=netdns=go+2` (or `+1`) output starts: the resolver's decisions.
@@ -124,6 +177,20 @@ pub struct Evidence {
     /// rerun against the failed run: `GOPROXY: a,b → a|b`), one line per variable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_changes: Vec<String>,
+    /// The line saying the run was killed before go could end it (a CI system's
+    /// cancellation or timeout message, `signal: killed`, exit status 137), when a log
+    /// says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub killed: Option<String>,
+    /// A goroutine dump in the log showing go blocked on a file lock (the frame), when a
+    /// log has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_wait: Option<String>,
+    /// The context the evidence carries besides go's output, and where each piece came
+    /// from (`exit status 1 (the log: "ERROR: Job failed: exit code 1")`, `GOPROXY
+    /// (--env ci.env)`): the verdict says what it used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
 impl Evidence {
@@ -154,6 +221,9 @@ impl Evidence {
             hosts: Some(map.clone()),
             go_version: None,
             env_changes: Vec::new(),
+            killed: None,
+            lock_wait: None,
+            context: Vec::new(),
         }
     }
 
@@ -172,16 +242,72 @@ impl Evidence {
         let cleaned = log::clean(text);
         let go = log::go_output(&cleaned);
         let context = log::context(&cleaned);
+        let mut notes = Vec::new();
+        if let Some((code, line)) = &context.exit {
+            notes.push(format!("exit status {code} (the log: \"{line}\")"));
+        }
+        if let Some(line) = &context.killed {
+            notes.push(format!("killed before go ended (the log: \"{line}\")"));
+        }
+        if !context.env.is_empty() {
+            let vars: Vec<&str> = context.env.iter().map(|(k, _)| k.as_str()).collect();
+            notes.push(format!("{} (lines of the log)", vars.join(", ")));
+        }
+        if context.go_env.is_some() {
+            notes.push("go env -json (in the log)".to_string());
+        }
         Evidence {
             command: context.command,
+            exit: context.exit.map(|(code, _)| Exit::Code { code }),
             records: parse_json_records(&go),
             trace: parse_trace(&go),
             stderr: go,
             env: context.env,
             go_env: context.go_env,
             go_version: context.go_version,
+            killed: context.killed,
+            lock_wait: context.lock_wait,
+            context: notes,
             ..Default::default()
         }
+    }
+
+    /// Adds the configuration a user gives besides the log (`--env`): its variables and
+    /// `go env -json` win over the log's; `from` says where it came from.
+    pub fn given_env(&mut self, given: log::LogContext, from: &str) {
+        let mut names: Vec<String> = Vec::new();
+        for (k, v) in given.env {
+            self.env.retain(|(var, _)| *var != k);
+            names.push(k.clone());
+            self.env.push((k, v));
+        }
+        if let Some(go_env) = given.go_env {
+            names.push("go env -json".into());
+            self.go_env = Some(go_env);
+        }
+        if !names.is_empty() {
+            self.context.push(format!("{} ({from})", names.join(", ")));
+        }
+    }
+
+    /// Sets how go ended, given by the user (`--exit-status`): it wins over what the log
+    /// says.
+    pub fn given_exit(&mut self, exit: Exit, from: &str) {
+        self.context.retain(|c| !c.starts_with("exit status "));
+        self.exit = Some(exit);
+        let note = match exit {
+            Exit::Code { code } if log::KILLED_STATUSES.contains(&code) => {
+                format!("exit status {code} ({from}): killed before go ended")
+            }
+            other => format!("{} ({from})", other.describe()),
+        };
+        self.context.push(note);
+    }
+
+    /// Sets how long go ran, given by the user (`--duration`).
+    pub fn given_duration(&mut self, duration: std::time::Duration, from: &str) {
+        self.duration_ms = Some(duration.as_secs_f64() * 1000.0);
+        self.context.push(format!("ran for {} ({from})", humantime::format_duration(duration)));
     }
 
     /// go's error messages: stderr's (trace lines left out), then those only found in
@@ -191,7 +317,8 @@ impl Evidence {
         for record in &self.records {
             if let Some(error) = &record.error {
                 let text = error.trim_end().to_string();
-                if !errors.iter().any(|e| e.text.contains(text.as_str())) {
+                // A warning's words are no error of their own: a record's error stays.
+                if !errors.iter().any(|e| !is_warning(&e.text) && e.text.contains(text.as_str())) {
                     errors.push(ErrorText { source: Source::Json, text });
                 }
             }

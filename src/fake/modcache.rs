@@ -4,7 +4,7 @@
 //! same bytes, same permissions (see the tests in `fault::cache::tests`).
 //!
 //! What go leaves per version, in `cache/download/<escaped path>/@v/`: `<v>.info` (its
-//! own re-encoding, see [`goinfo`](crate::modcache::goinfo)), `<v>.mod` and `<v>.zip` (the proxy's
+//! own re-encoding, see [`crate::modcache::goinfo`]), `<v>.mod` and `<v>.zip` (the proxy's
 //! bytes), `<v>.ziphash` (the zip's `h1:`, no newline), an empty `<v>.lock`, and `list`
 //! (every version with a `.mod` whose escaped name is a canonical semver, sorted); and
 //! the extracted tree `<escaped path>@<escaped v>/` with files mode 0444 and directories
@@ -27,7 +27,7 @@ use crate::modcache::layout::VersionPaths;
 /// How the go command whose result is imitated was configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedOptions {
-    /// `-modcacherw`: extracted directories stay writable. Sandboxes always pass it;
+    /// `-modcacherw`: extracted directories stay writable (when the scenario's GOFLAGS say so);
     /// without it go makes them read-only (files are read-only either way).
     pub modcacherw: bool,
 }

@@ -1,4 +1,4 @@
-//! Judging a run: what was observed becomes [`Evidence`](crate::evidence::Evidence), the
+//! Judging a run: what was observed becomes [`crate::evidence::Evidence`], the
 //! evidence gets its [`Diagnosis`](crate::diagnose::Diagnosis), and both are checked
 //! against the scenario's expectations ([`expect`]) — for the run, the recovery's rerun
 //! and the integrity checks — into a [`ScenarioReport`], everything a person needs to see
@@ -20,13 +20,16 @@ use crate::vocab::Phase;
 /// Runs `scenario` (see [`crate::runner::run_scenario`]) and judges what it did.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn ProgressSink) -> ScenarioReport {
     let record = crate::runner::run_scenario(scenario, options, sink).await;
-    judge(scenario, record)
+    let mut report = judge(scenario, record);
+    report.go_version = options.go.version().ok();
+    report
 }
 
 /// The report of `record`, a run of `scenario`: each phase's evidence and diagnosis, and
 /// every expectation that did not hold, in the order the run met them.
 pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     let mut report = ScenarioReport::empty(&scenario.name, &record.file);
+    report.secrets = scenario.secrets();
     report.name = record.name;
     report.duration_ms = record.duration_ms;
     report.commands = record.commands;
@@ -36,6 +39,7 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.cache = record.cache;
     report.network = record.network;
     report.usage = record.usage;
+    report.seed = Some(scenario.seed);
     if let Some(reason) = record.skipped {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }

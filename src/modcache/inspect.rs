@@ -25,7 +25,7 @@ const SIZE_BUDGET: u64 = 200_000;
 /// Most items kept in one list; the total is still counted.
 const MAX_LISTED: usize = 20;
 
-/// A list that keeps its first [`MAX_LISTED`] items and counts the rest.
+/// A list that keeps its first `MAX_LISTED` items and counts the rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed<T> {
     /// The first items found.

@@ -5,8 +5,21 @@ use std::fmt::Write as _;
 
 use crate::judge::{PhaseReport, ScenarioReport};
 
-/// The whole story of a scenario, for a failure message.
+/// A scenario run's name in reports: the scenario's name, with the go version when a
+/// matrix of several runs it (`happy path [go1.27.3]`).
+pub fn run_name(report: &ScenarioReport, matrix: bool) -> String {
+    match (&report.go_version, matrix) {
+        (Some(version), true) => format!("{} [{version}]", report.name),
+        _ => report.name.clone(),
+    }
+}
+
+/// The whole story of a scenario, for a failure message, with its secrets masked.
 pub fn failure_details(report: &ScenarioReport) -> String {
+    report.redactor().text(&story(report))
+}
+
+fn story(report: &ScenarioReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario: {} ({})", report.name, report.file);
     if let Some(network) = report.network {

@@ -35,6 +35,8 @@ impl Draft {
             name: at(format!("repro: {} ({})", diagnosis.category, facts.id())),
             about: Some(about),
             seed: None,
+            include: Vec::new(),
+            anchors: None,
             modules: vec![at(inline_module(&facts.id()))],
             hosts: Keyed::default(),
             network: Some(at(RawNetwork::Sealed)),

@@ -17,6 +17,22 @@ pub struct Pos {
     pub offset: Option<usize>,
     /// Length of the value in bytes (0 when unknown).
     pub len: usize,
+    /// Which file: 0 for the scenario file itself, N for its Nth `include:`.
+    pub source: u16,
+}
+
+thread_local! {
+    /// The file values being deserialized come from (see [`reading_source`]).
+    static SOURCE: std::cell::Cell<u16> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `read` (a deserialization) with every position it makes marked as coming from
+/// file `source` (an include of the scenario file).
+pub fn reading_source<R>(source: u16, read: impl FnOnce() -> R) -> R {
+    let before = SOURCE.with(|s| s.replace(source));
+    let result = read();
+    SOURCE.with(|s| s.set(before));
+    result
 }
 
 impl Pos {
@@ -28,6 +44,7 @@ impl Pos {
             column: location.column() as usize,
             offset: span.byte_offset().map(|o| o as usize),
             len: span.byte_len().unwrap_or(0) as usize,
+            source: SOURCE.with(std::cell::Cell::get),
         }
     }
 }

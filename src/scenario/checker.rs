@@ -14,6 +14,10 @@ use crate::scenario::duration;
 use crate::scenario::raw::*;
 use crate::vocab::PathGlob;
 
+/// The longest regex a scenario may write (parsing a huge one takes seconds, and no
+/// expectation needs one).
+pub const MAX_REGEX_BYTES: usize = 64 * 1024;
+
 /// Collects the problems of one file.
 pub struct Checker {
     /// The file, as the user named it.
@@ -22,17 +26,34 @@ pub struct Checker {
     pub source: Arc<String>,
     /// Problems found so far.
     pub problems: Vec<FileProblem>,
+    /// The files the scenario includes, in order (positions with `source: N` are in the
+    /// Nth).
+    pub includes: Vec<(PathBuf, Arc<String>)>,
 }
 
 impl Checker {
     /// A checker for `file` with text `source`.
     pub fn new(file: &Path, source: Arc<String>) -> Checker {
-        Checker { file: file.to_path_buf(), source, problems: Vec::new() }
+        Checker { file: file.to_path_buf(), source, problems: Vec::new(), includes: Vec::new() }
     }
 
-    /// Records a problem at `pos`.
+    /// Records a problem at `pos`, in the file it was read from.
     pub fn problem(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
-        self.problems.push(FileProblem::new(&self.file, &self.source, pos, message, help));
+        let (file, source) = match (pos.source as usize).checked_sub(1).and_then(|i| self.includes.get(i)) {
+            Some((file, source)) => (file, source),
+            None => (&self.file, &self.source),
+        };
+        self.problems.push(FileProblem::new(file, source, pos, message, help));
+    }
+
+    /// The directory relative paths written at `pos` are resolved against: that of the
+    /// file they were read from.
+    pub fn dir_for(&self, pos: Pos) -> PathBuf {
+        let file = match (pos.source as usize).checked_sub(1).and_then(|i| self.includes.get(i)) {
+            Some((file, _)) => file,
+            None => &self.file,
+        };
+        file.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     /// A duration (`250ms`, `20s`); zero is a problem.
@@ -67,7 +88,13 @@ impl Checker {
     /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
     pub fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
         match &at.value {
-            RawQuantity::Number(n) => Some(unit(*n)),
+            RawQuantity::Number(n) => match duration::within_bound(&n.to_string(), unit(*n)) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.problem(at.pos, e.to_string(), Some(duration::HELP.into()));
+                    None
+                }
+            },
             RawQuantity::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
         }
     }
@@ -83,8 +110,17 @@ impl Checker {
         }
     }
 
-    /// A regular expression; one that does not compile is a problem.
+    /// A regular expression; one that does not compile, or is longer than
+    /// [`MAX_REGEX_BYTES`], is a problem.
     pub fn regex(&mut self, at: &At<String>) -> Option<Regex> {
+        if at.len() > MAX_REGEX_BYTES {
+            self.problem(
+                at.pos,
+                format!("a regex of {} bytes: patterns are at most {MAX_REGEX_BYTES} bytes", at.len()),
+                Some("match the part of the message that matters".into()),
+            );
+            return None;
+        }
         match Regex::new(at) {
             Ok(r) => Some(r),
             Err(e) => {

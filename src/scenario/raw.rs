@@ -25,6 +25,15 @@ pub struct RawScenario {
     /// hash of the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Files of shared definitions (`modules`, `hosts`, `env`), relative to this file,
+    /// whose contents are added to this scenario's: a team's common proxies and fixtures
+    /// written once. The scenario's own env values win; a host may not be declared twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<At<String>>,
+    /// A place for YAML anchors (`&proxy`) that the rest of the file reuses (`*proxy`,
+    /// `<<: *proxy`); modchaos reads nothing else from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchors: Option<serde_json::Value>,
     /// Module fixtures: txtar files (Go's `cmd/go/testdata/mod` format) or directories of
     /// them, relative to this file (`$GOROOT/` at the start names the Go installation),
     /// or modules made up on the spot: `{module: path@version}`.
@@ -217,6 +226,29 @@ pub struct RawResolver {
     /// How many times go asks (go's default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<At<u32>>,
+}
+
+/// A file of definitions shared by several scenarios (`include:`): fixtures, hosts and
+/// environment, with relative paths resolved against this file.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "modchaos shared definitions")]
+pub struct RawInclude {
+    /// What these definitions are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// A place for YAML anchors used within this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchors: Option<serde_json::Value>,
+    /// Module fixtures, as in a scenario (relative to this file).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<At<RawModuleSource>>,
+    /// Fake hosts, as in a scenario.
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub hosts: Keyed<RawHost>,
+    /// Environment for go, as in a scenario (the including scenario's values win).
+    #[serde(default, skip_serializing_if = "Keyed::is_empty")]
+    pub env: Keyed<At<String>>,
 }
 
 /// One fake host. Exactly one of the kinds (`goproxy`, `closed`) must be given.

@@ -23,12 +23,22 @@ pub enum Event {
         go: String,
         /// Its version.
         go_version: String,
+        /// Every go version of the matrix, in the order they run (`go_version` first).
+        #[serde(default)]
+        go_versions: Vec<String>,
         /// How scenarios get their network.
         #[serde(default)]
         network: String,
         /// How scenarios are scheduled ("up to 8 at a time on 2 CPU(s)…").
         #[serde(default)]
         schedule: String,
+    },
+    /// A scenario file did not load: it runs nowhere, and reports must say so.
+    InvalidFile {
+        /// The file.
+        file: String,
+        /// Every problem, `file:line:col: message` (and a help line).
+        problems: Vec<String>,
     },
     /// A scenario is starting.
     ScenarioStarted {

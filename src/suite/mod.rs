@@ -24,6 +24,10 @@ use crate::judge::{ScenarioReport, Status};
 use crate::runner::RunOptions;
 use crate::scenario::{LoadContext, LoadError, Scenario, load};
 
+pub mod partition;
+
+pub use partition::Partition;
+
 /// How to run a suite.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
@@ -34,8 +38,9 @@ pub struct SuiteOptions {
     pub history: Option<PathBuf>,
     /// Only scenarios whose name or file matches.
     pub filter: Option<Regex>,
-    /// Per-scenario options.
-    pub run: RunOptions,
+    /// Per-scenario options, one per go command of the matrix (at least one): every
+    /// scenario runs with each.
+    pub runs: Vec<RunOptions>,
 }
 
 /// Everything a suite produced.
@@ -77,31 +82,63 @@ pub async fn run_suite(
     sink: Arc<dyn EventSink>,
 ) -> SuiteResult {
     let started = Instant::now();
+    let first = options.runs.first().expect("a suite runs with at least one go command");
+    let version = |run: &RunOptions| run.go.version().unwrap_or_else(|e| e.to_string());
+    let go_versions: Vec<String> = options.runs.iter().map(version).collect();
     sink.emit(&Event::SuiteStarted {
-        scenarios: scenarios.len(),
+        scenarios: scenarios.len() * options.runs.len(),
         jobs: options.parallelism.most(),
-        go: options.run.go.path.display().to_string(),
-        go_version: options.run.go.version().unwrap_or_else(|e| e.to_string()),
-        network: options.run.describe_network(),
+        go: first.go.path.display().to_string(),
+        go_version: version(first),
+        go_versions: go_versions.clone(),
+        network: first.describe_network(),
         schedule: options.parallelism.describe(),
     });
+    for (file, error) in &invalid {
+        sink.emit(&Event::InvalidFile {
+            file: file.display().to_string(),
+            problems: error.problems().iter().map(|p| p.plain()).collect(),
+        });
+    }
     let mut history = options.history.as_deref().map(History::load).unwrap_or_default();
-    let keys: Vec<String> = scenarios.iter().map(|s| history::key(&s.file, &s.name)).collect();
+    let scenarios: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    // Each scenario once per go of the matrix; a matrix remembers each go's runs apart.
+    let runs: Vec<(RunOptions, Arc<Scenario>, String)> = options
+        .runs
+        .iter()
+        .zip(&go_versions)
+        .flat_map(|(run, go)| {
+            let matrix = options.runs.len() > 1;
+            scenarios.iter().map(move |s| {
+                let name = if matrix { format!("{} [{go}]", s.name) } else { s.name.clone() };
+                (run.clone(), s.clone(), history::key(&s.file, &name))
+            })
+        })
+        .collect();
     let estimates: Vec<Estimate> =
-        scenarios.iter().zip(&keys).map(|(s, k)| schedule::estimate(s, history.get(k))).collect();
+        runs.iter().map(|(_, scenario, key)| schedule::estimate(scenario, history.get(key))).collect();
+    let keys: Vec<String> = runs.iter().map(|(_, _, key)| key.clone()).collect();
     let limiter = Limiter::new(options.parallelism);
-    let mut slots: Vec<Option<Scenario>> = scenarios.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<(RunOptions, Arc<Scenario>)>> = runs.into_iter().map(|(r, s, _)| Some((r, s))).collect();
     let mut tasks = JoinSet::new();
+    // Longest first; equal estimates (unknown ones) go by go, then file order, so that a
+    // matrix's first version finishes first.
     for index in schedule::order(&estimates) {
         let admission = limiter.admit(&estimates[index]).await;
-        let Some(scenario) = slots[index].take() else { continue };
+        let Some((run, scenario)) = slots[index].take() else { continue };
         let sink = sink.clone();
-        let run = options.run.clone();
         tasks.spawn(async move {
             let _admission = admission;
             let began = Instant::now();
-            let report = crate::judge::run_scenario(&scenario, &run, &Forward(sink.as_ref())).await;
+            let (name, file) = (scenario.name.clone(), scenario.file.clone());
+            let progress = sink.clone();
+            let report = guarded(&name, &file, async move {
+                crate::judge::run_scenario(&scenario, &run, &Forward(progress.as_ref())).await
+            })
+            .await;
             let wall_ms = began.elapsed().as_secs_f64() * 1000.0;
+            // One place masks every report's secrets for every reporter.
+            let report = report.redacted();
             sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
             (index, wall_ms, report)
         });
@@ -120,7 +157,7 @@ pub async fn run_suite(
                 }
                 reports.push((index, report));
             }
-            Err(e) => reports.push((usize::MAX, crashed(e))),
+            Err(e) => reports.push((usize::MAX, crashed("<crashed scenario>", std::path::Path::new(""), e))),
         }
     }
     if let Some(file) = &options.history
@@ -144,13 +181,45 @@ pub async fn run_suite(
     SuiteResult { reports, invalid, summary }
 }
 
-/// A report for a scenario task that panicked: a bug in modchaos, reported, not hidden.
-fn crashed(error: tokio::task::JoinError) -> ScenarioReport {
-    ScenarioReport::failed_before_start(
-        "<crashed scenario>",
-        std::path::Path::new(""),
-        format!("the scenario task failed: {error} (this is a modchaos bug)"),
-    )
+/// Runs one scenario's `run` as a task of its own, so that a panic in it (a modchaos
+/// bug) becomes this scenario's failed report, with the panic's message, which every
+/// reporter then shows; dropping the returned future aborts the run.
+pub async fn guarded(
+    name: &str,
+    file: &std::path::Path,
+    run: impl std::future::Future<Output = ScenarioReport> + Send + 'static,
+) -> ScenarioReport {
+    let mut running = AbortOnDrop(tokio::spawn(run));
+    match (&mut running.0).await {
+        Ok(report) => report,
+        Err(e) => crashed(name, file, e),
+    }
+}
+
+/// A report for a scenario task that panicked: a bug in modchaos, reported (with the
+/// panic's message) as the scenario's failure, not hidden.
+fn crashed(name: &str, file: &std::path::Path, error: tokio::task::JoinError) -> ScenarioReport {
+    let what = if error.is_panic() {
+        let payload = error.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        format!("modchaos panicked while running the scenario: {message}")
+    } else {
+        format!("the scenario task failed: {error}")
+    };
+    ScenarioReport::failed_before_start(name, file, format!("{what} (this is a modchaos bug)"))
+}
+
+/// A task aborted when its handle is dropped: an interrupted suite stops its runs.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Totals of a suite.
@@ -170,4 +239,63 @@ pub struct Summary {
     /// could take.
     #[serde(default)]
     pub longest_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::events::{Event, EventSink};
+
+    #[tokio::test]
+    async fn regression_a_panicking_run_is_a_failed_result_every_reporter_shows() {
+        // A panic in a scenario (a duration overflow in the sealed watchdog) used to leave
+        // the JSON journal and JUnit empty: "nothing failed".
+        let report = guarded("overflowing", std::path::Path::new("s/overflow.yaml"), async {
+            panic!("overflow when multiplying duration by scalar")
+        })
+        .await;
+        assert_eq!(report.status, Status::Failed);
+        assert_eq!(report.name, "overflowing");
+        let reason = report.reason.clone().unwrap_or_default();
+        assert!(reason.contains("overflow when multiplying duration by scalar"), "{reason}");
+
+        let journal_out = SharedBuf::default();
+        let junit_out = SharedBuf::default();
+        let journal = crate::report::journal::Journal::new(Box::new(journal_out.clone()));
+        let junit = crate::report::junit::Junit::new(Box::new(junit_out.clone()));
+        let finished = Event::ScenarioFinished { report: Box::new(report) };
+        let summary = Event::SuiteFinished { summary: Summary { failed: 1, ..Summary::default() } };
+        for sink in [&journal as &dyn EventSink, &junit] {
+            sink.emit(&finished);
+            sink.emit(&summary);
+        }
+        let journal = journal_out.text();
+        assert!(
+            journal.contains("\"status\":\"failed\"") && journal.contains("overflow when multiplying"),
+            "{journal}"
+        );
+        let junit = junit_out.text();
+        assert!(junit.contains("errors=\"1\""), "{junit}");
+        assert!(junit.contains("overflow when multiplying"), "{junit}");
+    }
+
+    /// A writer whose bytes the test can read afterwards.
+    #[derive(Clone, Default)]
+    struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl SharedBuf {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl std::io::Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 }

@@ -42,25 +42,29 @@ categories! {
     NetRefused = "net.refused": "connection refused",
     NetTimeout = "net.timeout": "dial, TLS handshake or client timeout",
     NetReset = "net.reset": "connection reset, unexpected EOF or HTTP/2 stream error",
+    NetUnreachable = "net.unreachable": "no route to the host: network is unreachable or no route to host",
     TlsUnknownAuthority = "tls.unknown_authority": "certificate signed by an unknown authority",
     TlsExpired = "tls.expired": "certificate expired or not yet valid",
     TlsHostname = "tls.hostname": "certificate valid for other names, or without SAN",
     HttpProxyFailure = "http_proxy.failure": "the HTTPS_PROXY / HTTP_PROXY forward proxy failed (proxyconnect, 407)",
     ProxyNotFound = "proxy.not_found": "a 404/410 ended the GOPROXY list",
-    ProxyServerError = "proxy.server_error": "a GOPROXY entry answered 5xx (and ',' did not fall through)",
+    ProxyServerError = "proxy.server_error": "a GOPROXY entry answered 5xx or 429 Too Many Requests (and ',' did not fall through)",
     ProxyAuth = "proxy.auth": "a GOPROXY entry answered 401/403",
     ProxyOff = "proxy.off": "module lookup disabled by GOPROXY=off",
-    ProxyBadResponse = "proxy.bad_response": "a proxy served a malformed .info, .mod or .zip",
+    ProxyBadResponse = "proxy.bad_response": "a proxy served a malformed .info, .mod or .zip (or an HTML page: a captive portal)",
     SumdbMismatch = "sumdb.mismatch": "checksum mismatch (SECURITY ERROR)",
     SumdbPrivateLeak = "sumdb.private_leak": "a private module path was sent to a public checksum database",
     SumdbUnreachable = "sumdb.unreachable": "the checksum database is unreachable or misconfigured",
     VcsAuth = "vcs.auth": "git asked for credentials",
     VcsNotFound = "vcs.not_found": "repository or revision not found in direct mode",
     VcsMeta = "vcs.meta": "the ?go-get=1 page has no (or a wrong) go-import meta tag",
+    VcsDisallowed = "vcs.disallowed": "GOVCS forbids the version control tool the module needs",
     ModulePathMismatch = "module.path_mismatch": "the module declares a different path than it was required as",
     ModuleInvalidVersion = "module.invalid_version": "unknown revision, +incompatible or major-version suffix problem",
+    ModuleGoMod = "module.go_mod": "the work module's own go.mod or go.work is broken, too new for this go, or needs go mod tidy",
+    ModuleGoSumMissing = "module.go_sum_missing": "the work module's go.sum lacks an entry go needs (go mod tidy adds it)",
     CacheLockStuck = "cache.lock_stuck": "go is blocked on a module-cache lock held by another live process",
-    CachePermission = "cache.permission": "permission denied, no locks or no space in the module cache",
+    CachePermission = "cache.permission": "go's caches and GOPATH (module cache, build cache, work dir) are not writable, full, or without locks",
     CacheCorrupt = "cache.corrupt": "corrupt or partial files in the module cache",
     ToolchainDownload = "toolchain.download": "the GOTOOLCHAIN switch failed",
     Hang = "hang": "the deadline passed with no progress and no other cause",
@@ -98,6 +102,6 @@ mod tests {
             assert!(seen.insert(c.id()), "duplicate id {}", c.id());
             assert_eq!(Category::from_id(c.id()), Some(c));
         }
-        assert_eq!(Category::ALL.len(), 29);
+        assert_eq!(Category::ALL.len(), 33);
     }
 }

@@ -128,7 +128,7 @@ impl DnsRecord {
     }
 }
 
-/// How a DNS query was answered, for [`RequestLog::finish_dns`].
+/// How a DNS query was answered, for `RequestLog::finish_dns`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DnsOutcome {
     /// Response code sent; `None` when nothing was sent.

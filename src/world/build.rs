@@ -93,10 +93,20 @@ impl<'a> Builder<'a> {
         };
         let cert = crate::fault::tls::certificate(&self.pki, &spec.name, &[IpAddr::V4(ip)], spec.cert)
             .map_err(std::io::Error::other)?;
+        // Open mode: a Location naming a declared host must lead to its loopback port,
+        // known once every host listens.
+        let rewrite: Option<crate::fault::http::HeaderRewrite> = (self.mode == NetworkMode::Open).then(|| {
+            let table = self.table.clone();
+            Arc::new(move |value: &str| match table.get() {
+                Some(map) => map.to_go("Location", value),
+                None => value.to_string(),
+            }) as crate::fault::http::HeaderRewrite
+        });
         let handler = Faulty::wrap(
             BackendHandler(backend),
             FaultSchedule::starting_at(&spec.name, self.scenario.seed, spec.faults.clone(), self.log.started()),
             self.scenario.seed,
+            rewrite,
         );
         let tls = match http_only(spec) {
             true => None,
@@ -129,7 +139,7 @@ impl<'a> Builder<'a> {
                 })
             }
             HostKind::Git(git) => {
-                let root = tempfile::Builder::new().prefix("modchaos-git-").tempdir_in(crate::fsutil::base_dir())?;
+                let root = crate::cleanup::owned_tempdir(&crate::fsutil::base_dir(), "modchaos-git-")?;
                 let host = git_host(&spec.name, git, &scenario.modules, root.path().to_path_buf()).await?;
                 self.git_roots.push(root);
                 Box::new(host)

@@ -8,16 +8,30 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{found, subject};
-use crate::diagnose::facts::Facts;
-use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
-use crate::vocab::ExitExpectation;
+use crate::diagnose::facts::{Facts, Started};
+use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText, EvidenceLine, Source};
 
-/// go killed at the deadline while another process held a lock in the module cache.
+/// go killed while another process held a lock in the module cache; or, from a log
+/// alone, go killed after every request it made was answered and without an error: it
+/// was waiting for something that is not the network, most likely a lock.
 pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
-    let cache = f.evidence.cache.as_ref()?;
-    if f.exit != Some(ExitExpectation::Timeout) {
+    // go's own stack, dumped while it waited, shows it blocked in a file lock.
+    if let Some(frame) = &f.evidence.lock_wait
+        && f.errors.is_empty()
+    {
+        let evidence = vec![EvidenceLine { source: Source::Stderr, text: frame.clone() }];
+        let summary = "go's goroutine dump shows it blocked taking a file lock in its module cache (cmd/go's \
+                       lockedfile): another process holds that lock (a stuck go command, an editor's gopls, a job \
+                       sharing the cache)"
+            .to_string();
+        return Some(found(Category::CacheLockStuck, Confidence::High, summary, evidence, &["kill-lock-holder"]));
+    }
+    if !f.killed {
         return None;
     }
+    let Some(cache) = f.evidence.cache.as_ref() else {
+        return waited_after_requests(f);
+    };
     // go holds a version's lock itself while it downloads the zip: a hang on the network
     // then shows go as the holder. Only a lock held by another process blocks go: one
     // whose holder is not go (when go's pid is known), or that go is seen waiting for.
@@ -26,7 +40,9 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
         Some(go) => l.holders.iter().any(|h| h.pid != go),
         None => !l.holders.is_empty() && !l.waiters.is_empty(),
     };
-    let held = cache.locks.iter().find(blocks_go)?;
+    let Some(held) = cache.locks.iter().find(blocks_go) else {
+        return waited_after_requests(f);
+    };
     let describe = |p: &crate::modcache::inspect::LockProcess| {
         let command = p.argv.as_ref().map_or_else(|| "command line unknown".to_string(), |a| a.join(" "));
         format!("pid {} ({command})", p.pid)
@@ -54,41 +70,140 @@ pub fn lock_stuck(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::CacheLockStuck, Confidence::High, summary, evidence, &["kill-lock-holder"]))
 }
 
-/// go could not write the module cache.
+/// The log-only reading of a stuck lock: killed without an error after go took a lock
+/// (`# lock PATH` last in its trace), or after every traced request was answered and no
+/// git command was left running.
+fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
+    if !f.errors.is_empty() {
+        return None;
+    }
+    if let Some(Started::Lock(path)) = f.last_started() {
+        let mut evidence = killed_lines(f);
+        evidence.push(EvidenceLine { source: Source::Trace, text: format!("# lock {path} (the last thing go did)") });
+        let summary = format!(
+            "go was killed while waiting for the module cache lock {path}: the last thing its trace shows is taking \
+             that lock, so another process held it (a stuck go command, an editor's gopls, a CI job sharing the cache)"
+        );
+        let diagnosis = found(Category::CacheLockStuck, Confidence::High, summary, evidence, &["kill-lock-holder"]);
+        return Some(diagnosis.or(Category::Hang, Confidence::Low, "go may also have been slow after taking it"));
+    }
+    let trace = &f.evidence.trace;
+    if trace.is_empty()
+        || trace.iter().any(|g| g.result.is_none())
+        || matches!(f.last_started(), Some(Started::Git { .. }))
+    {
+        return None;
+    }
+    let last = trace.last().map(|g| format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or_default()));
+    let mut evidence = killed_lines(f);
+    evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
+    let summary = "go was killed after every request it made had been answered, without printing an error: it was \
+                   waiting for something other than the network, most likely a module cache lock held by another go \
+                   process (run `modchaos doctor` on the machine to see the holder)"
+        .to_string();
+    let diagnosis = found(Category::CacheLockStuck, Confidence::Medium, summary, evidence, &["kill-lock-holder"]);
+    Some(diagnosis.or(
+        Category::Hang,
+        Confidence::Low,
+        "go may also have been slow at something the log does not show (compiling, a git command)",
+    ))
+}
+
+/// How the log or the user says the run was killed, as evidence.
+fn killed_lines(f: &Facts) -> Vec<EvidenceLine> {
+    let text = match (&f.evidence.killed, f.evidence.exit, f.evidence.duration_ms) {
+        (Some(line), _, _) => format!("the run was killed: {line}"),
+        (None, Some(exit), Some(ms)) => format!("killed ({}) after {:.1} s", exit.describe(), ms / 1000.0),
+        (None, Some(exit), None) => format!("killed ({})", exit.describe()),
+        (None, None, _) => return Vec::new(),
+    };
+    vec![EvidenceLine { source: Source::Exit, text }]
+}
+
+/// go could not write its caches or GOPATH: the module cache, the build cache (GOCACHE),
+/// its work directory (TMPDIR), or could not even locate them (HOME unset). Paths of the
+/// work module's own files (go.mod, go.sum, sources) are not go's caches.
 pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?:mkdir|open|write|rename|remove|unlinkat|chmod|lstat|stat) (\S+?): ",
-            r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available)",
+            r"(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock) (\S+?): ",
+            r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
+            r"|Access is denied|There is not enough space on the disk)",
         ))
         .expect("compiles")
     });
-    let modcache = f.env("GOMODCACHE");
-    let (error, caps) = f
-        .matching(&DENIED)
-        .filter(|(_, caps)| {
-            let path = &caps[1];
-            modcache.is_some_and(|m| path.starts_with(m)) || path.contains("/pkg/mod/") || path.contains("/pkg/mod:")
-        })
-        .last()?;
-    let path = caps[1].to_string();
-    let why = caps[2].to_string();
+    static SETUP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"build cache is required, but could not be located[^\n]*|build cache is disabled by GOCACHE=off[^\n]*",
+            r"|module cache not found: neither GOMODCACHE nor GOPATH is set|GOPATH entry is relative[^\n]*",
+            r"|failed to initialize build cache at \S+[^\n]*|could not create module cache: [^\n]*",
+            r"|creating work dir: [^\n]*|cannot find go env config: [^\n]*|writing go env config: [^\n]*",
+        ))
+        .expect("compiles")
+    });
+    let caches: Vec<&str> = ["GOMODCACHE", "GOCACHE", "GOPATH", "GOTMPDIR"]
+        .iter()
+        .filter_map(|v| f.env(v))
+        .filter(|v| !v.is_empty())
+        .collect();
+    let go_owned = |path: &str| {
+        // Inside a cache, every file is go's (a cached module's go.mod too).
+        if caches.iter().any(|c| path.starts_with(c))
+            || ["/pkg/mod/", "go-build", "gocache", "modcache"].iter().any(|marker| path.contains(marker))
+        {
+            return true;
+        }
+        let own_file = [".go", "/go.mod", "/go.sum", "/go.work"].iter().any(|end| path.ends_with(end))
+            || ["go.mod", "go.sum", "go.work"].contains(&path)
+            || path.contains("/vendor/");
+        !own_file
+            && ["/pkg/mod", "/.cache", "gopath", "/cache/", ".lock", "/go/src/", "/go/pkg/", "/go/bin/"]
+                .iter()
+                .any(|marker| path.contains(marker))
+    };
+    // A full disk stops go wherever it writes (GOPATH, the work dir, a download).
+    let full = |why: &str| {
+        why == "no space left on device" || why == "disk quota exceeded" || why.contains("not enough space")
+    };
+    // go's own words, not a server's (`server response: …: no space left on device` is
+    // the proxy's disk).
+    let own = |e: &ErrorText| e.text.split("\n\tserver response").next().unwrap_or_default().to_string();
+    // Windows paths read like the others.
+    let denied = f.errors.iter().rev().find_map(|e| {
+        let text = own(e).replace('\\', "/");
+        DENIED
+            .captures(&text)
+            .filter(|c| go_owned(&c[1]) || full(&c[2]))
+            .map(|c| (e, c[1].to_string(), c[2].to_string()))
+    });
+    let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));
+    let (error, path, why) = match (denied, setup) {
+        (Some(found), _) => found,
+        (None, Some((e, what))) => (e, String::new(), what),
+        (None, None) => return None,
+    };
     let mut evidence = vec![error.line()];
     evidence.extend(
         f.errors
             .iter()
+            .chain(&f.warnings)
             .filter(|e| e.text.contains("writing stat cache") || e.text.contains("writing go.mod cache"))
             .map(|e| e.line()),
     );
     evidence.extend(cache_lines(f, |line| {
         line.starts_with("filesystem") || line.starts_with("not writable") || line.starts_with("module cache")
     }));
+    evidence.extend(["HOME", "GOCACHE", "GOMODCACHE", "GOPATH"].iter().filter_map(|v| f.env_line(v)));
     let what = subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default();
+    let build_cache = path.contains("go-build")
+        || path.contains("gocache")
+        || why.contains("build cache")
+        || f.env("GOCACHE").is_some_and(|c| !c.is_empty() && path.starts_with(c));
     let (summary, playbooks): (String, &[&str]) = match why.as_str() {
-        "no space left on device" | "disk quota exceeded" => (
+        why if full(why) => (
             format!(
-                "the module cache's filesystem is full ({why} writing {path}{what}): free space (go clean -modcache) \
-                 or move GOMODCACHE to a bigger disk"
+                "the filesystem of {path} is full ({why}{what}): free space (go clean -modcache, go clean -cache) or \
+                 move GOMODCACHE / GOCACHE / TMPDIR to a bigger disk"
             ),
             &["move-module-cache", "clean-module-cache"],
         ),
@@ -98,6 +213,21 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
                  some FUSE mounts; move GOMODCACHE to a local disk"
             ),
             &["move-module-cache"],
+        ),
+        _ if path.is_empty() => (
+            format!(
+                "go cannot set up its caches ({why}): HOME, GOCACHE or GOPATH is unset, relative, off or not \
+                 writable; set GOCACHE and GOMODCACHE to writable absolute paths"
+            ),
+            &[],
+        ),
+        _ if build_cache => (
+            format!(
+                "go cannot write its build cache ({why}: {path}): GOCACHE (default ~/.cache/go-build) belongs to \
+                 another user or is read-only (a container's HOME, a build sandbox); point GOCACHE at a writable \
+                 directory"
+            ),
+            &[],
         ),
         _ => (
             format!(
@@ -109,6 +239,57 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         ),
     };
     Some(found(Category::CachePermission, Confidence::High, summary, evidence, playbooks))
+}
+
+/// go failed with an error no rule explains, after warning that it could not write its
+/// cache (`go: writing stat cache: … permission denied`): a cache another user made
+/// (root's, in a container) is the likely cause, even when go's last words mislead
+/// (`package m: cannot find package` when the shared build cache is root's).
+pub fn permission_warned(f: &Facts) -> Option<Diagnosis> {
+    if f.exit == Some(crate::vocab::ExitExpectation::Success) || (f.exit.is_none() && f.errors.is_empty()) {
+        return None;
+    }
+    let warning = f.warnings.iter().find(|w| {
+        ["permission denied", "read-only file system", "no space left on device"].iter().any(|why| w.text.contains(why))
+    })?;
+    let mut evidence = vec![warning.line()];
+    evidence.extend(f.errors.iter().take(3).map(|e| e.line()));
+    evidence.extend(["HOME", "GOCACHE", "GOMODCACHE"].iter().filter_map(|v| f.env_line(v)));
+    let summary = format!(
+        "go warned that it cannot write its cache ({}) and then failed with an error no rule explains: most likely the \
+         cache belongs to another user (created by root in a container) or is read-only; give this user its own \
+         GOCACHE and GOMODCACHE",
+        warning.text.trim()
+    );
+    let diagnosis = found(Category::CachePermission, Confidence::Medium, summary, evidence, &["move-module-cache"]);
+    Some(diagnosis.or(Category::Unknown, Confidence::Low, "the failure may have nothing to do with the warning"))
+}
+
+/// Files in the module cache that no longer are what go extracted or recorded: `go mod
+/// verify`'s `dir has been modified`, `zip has been modified`, `missing ziphash`, an
+/// empty or unexpected ziphash, an extracted file gone.
+pub fn corrupt_files(f: &Facts) -> Option<Diagnosis> {
+    static MODIFIED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(\S+ v\S+): (dir has been modified|zip has been modified|missing ziphash)",
+            r"|verifying (\S+): (unexpected ziphash|missing ziphash)",
+            r"|(?:open|stat|lstat) (\S*/pkg/mod/\S+@v[^/\s]+/\S+): (no such file or directory)",
+        ))
+        .expect("compiles")
+    });
+    let hits: Vec<_> = f.matching(&MODIFIED).collect();
+    let (_, caps) = hits.first()?;
+    let module = caps.get(1).or(caps.get(3)).or(caps.get(5)).map_or("a module", |m| m.as_str()).to_string();
+    let what = caps.get(2).or(caps.get(4)).or(caps.get(6)).map_or("", |m| m.as_str()).to_string();
+    let mut evidence: Vec<EvidenceLine> = hits.iter().map(|(e, _)| e.line()).collect();
+    evidence.extend(cache_lines(f, |line| line.contains("ziphash") || line.contains("partial")));
+    let confidence = if caps.get(5).is_some() { Confidence::Medium } else { Confidence::High };
+    let summary = format!(
+        "the module cache's copy of {module} is not what go downloaded ({what}): files were edited, deleted or \
+         truncated after extraction (a tool writing into the cache, a broken CI cache restore, a full disk); \
+         remove the cache (go clean -modcache) and download again"
+    );
+    Some(found(Category::CacheCorrupt, confidence, summary, evidence, &["clean-module-cache"]))
 }
 
 /// The cache's inspection lines that `keep` selects, as evidence.

@@ -13,8 +13,10 @@ use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 
 /// `lookup H on S: no such host` (or `lookup H: no such host`).
 pub fn nxdomain(f: &Facts) -> Option<Diagnosis> {
-    static NXDOMAIN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"lookup (\S+?)(?: on (\S+?))?: no such host").expect("compiles"));
+    static NXDOMAIN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"lookup (\S+?)(?: on (\S+?))?: (?:no such host|getaddrinfow: No such host is known\.?)")
+            .expect("compiles")
+    });
     let (error, caps) = f.matching(&NXDOMAIN).last()?;
     let name = caps[1].to_string();
     let mut evidence = vec![error.line()];
@@ -36,9 +38,10 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         Regex::new(concat!(
             r"lookup (\S+?)(?: on (\S+?))?: (?:",
             r"(server misbehaving)",
-            r"|(?:read|dial|write) (?:udp|tcp) [^\n]*?(i/o timeout)",
-            r"|[^\n]*?(connection refused)",
-            r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure)",
+            r"|(?:(?:read|dial|write) (?:udp|tcp) [^\n]*?)?(i/o timeout|wsarecv: A connection attempt failed[^\n]*)",
+            r"|[^\n]*?(connection refused|network is unreachable|no route to host)",
+            r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure",
+            r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*)",
             r")"
         ))
         .expect("compiles")
@@ -56,8 +59,8 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             }
         } else if caps.get(4).is_some() {
             "did not answer in time".to_string()
-        } else if caps.get(5).is_some() {
-            "is not reachable (connection refused)".to_string()
+        } else if let Some(why) = caps.get(5) {
+            format!("is not reachable ({})", why.as_str())
         } else {
             "failed".to_string()
         };

@@ -61,7 +61,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         };
         // Only a CONNECT produces a bare status text, but without a proxy in view the
         // reading rests on go's wording alone.
-        let confidence = if proxy.is_some() { Confidence::High } else { Confidence::Medium };
+        let confidence = if proxy.is_some() { Confidence::High } else { Confidence::Low };
         (error, summary, confidence)
     } else if let (Some((error, caps)), Some(_)) = (f.matching(&DROPPED).last(), &proxy) {
         let target = url_host(&caps[1]).to_string();

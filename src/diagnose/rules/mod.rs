@@ -26,11 +26,16 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 /// Every rule, most specific first.
 pub const RULES: &[(&str, Rule)] = &[
     ("success", outcome::success),
+    ("module.go_mod", module::go_mod),
+    ("module.go_sum_missing", module::go_sum_missing),
     ("cache.permission", cache::permission),
+    ("cache.corrupt files", cache::corrupt_files),
     ("sumdb.mismatch", sumdb::mismatch),
     ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),
+    ("GOAUTH", proxy::goauth),
+    ("vcs.disallowed", vcs::disallowed),
     ("vcs.auth", vcs::auth),
     ("vcs.not_found", vcs::not_found),
     ("vcs.meta", vcs::meta),
@@ -42,9 +47,11 @@ pub const RULES: &[(&str, Rule)] = &[
     ("dns.failure", dns::failure),
     ("tls", tls::certificate),
     ("net.refused", net::refused),
+    ("net.unreachable", net::unreachable),
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("module.invalid_version", module::invalid_version),
+    ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),
 ];
@@ -69,6 +76,8 @@ pub fn found(
         summary,
         evidence: lines,
         playbooks: playbooks.iter().map(|p| p.to_string()).collect(),
+        alternatives: Vec::new(),
+        context: Vec::new(),
     }
 }
 

@@ -1,6 +1,8 @@
-//! Problems with the module itself rather than with getting it: a go.mod declaring
-//! another path than the one required, and versions that do not exist or do not fit the
-//! module path (unknown revisions, `+incompatible`, major-version suffixes).
+//! Problems with the modules themselves rather than with getting them: the work module's
+//! own go.mod or go.work broken, too new for this go, or out of date (`go mod tidy`), its
+//! go.sum missing entries, a go.mod declaring another path than the one required, and
+//! versions that do not exist or do not fit the module path (unknown revisions,
+//! `+incompatible`, major-version suffixes).
 
 use std::sync::LazyLock;
 
@@ -10,13 +12,141 @@ use super::{found, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
+/// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
+/// unknown directive`), written for a newer go than this one (`unknown directive:
+/// toolchain`, `invalid go version '1.21.0': must match format 1.23`), missing, or out of
+/// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
+/// that may switch toolchains is the toolchain rule's.
+pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
+    static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?m)(errors parsing go\.(?:mod|work):)",
+            r"|^(\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*)",
+            r"|(unknown directive: \S+|invalid go version '[^']*': must match format[^\n]*)",
+            r"|(go\.mod file not found in current directory or any parent directory|cannot find main module[^\n]*",
+            r"|directory prefix \S+ does not contain main module[^\n]*|no modules were found in the current workspace[^\n]*",
+            r"|go: cannot determine module path for source directory[^\n]*)",
+            r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
+            r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
+            r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
+            r"|go: open \S*go\.(?:mod|work): no such file or directory",
+            r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
+            r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
+            r"|'go get' is no longer supported outside a module[^\n]*",
+            r"|package (?:slices|maps|cmp|iter|unique|structs|weak|log/slog|crypto/ecdh|math/rand/v2|net/netip|io/fs|embed) is not in (?:GOROOT|std)[^\n]*)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&GO_MOD).next()?;
+    let file = if error.text.contains("go.work") { "go.work" } else { "go.mod" };
+    let detail = error.text.lines().find(|l| l.contains(".mod:") || l.contains(".work:")).unwrap_or(&error.text);
+    let (summary, confidence) = if caps.get(3).is_some() || error.text.contains("must match format") {
+        (
+            format!(
+                "this go cannot read {file}: it was written for a newer go (a toolchain directive, a go line with a \
+                 patch version) than the one running ({}); install the go the module asks for",
+                detail.trim()
+            ),
+            Confidence::High,
+        )
+    } else if caps.get(4).is_some() {
+        (
+            format!(
+                "go is not inside a module it can use ({}): run it in the module's directory, or create the module \
+                 (go mod init); GO111MODULE and go.work decide what go looks for",
+                error.text.trim()
+            ),
+            Confidence::Medium,
+        )
+    } else if caps.get(5).is_some() {
+        let why = error.text.lines().next().unwrap_or_default().trim();
+        if why.contains("is not in GOROOT") || why.contains("is not in std") {
+            (
+                format!(
+                    "a package of a newer go's standard library is missing ({why}): the code (or a dependency) needs a \
+                     newer go than this one; install it"
+                ),
+                Confidence::Low,
+            )
+        } else if why.contains("requires Go") {
+            // go adds this note to any compile error when the go line is newer: the error
+            // may be the code's own.
+            (
+                format!(
+                    "the code does not compile, and the module's go line asks for a newer go than this one ({why}): \
+                     most likely it uses what only that go has; install it"
+                ),
+                Confidence::Low,
+            )
+        } else {
+            (
+                format!(
+                    "{file} is out of date with what the build needs ({why}): run `go mod tidy` and commit the result"
+                ),
+                Confidence::High,
+            )
+        }
+    } else {
+        (format!("{file} cannot be parsed: {}", detail.trim()), Confidence::High)
+    };
+    let diagnosis = found(Category::ModuleGoMod, confidence, summary, vec![error.line()], &[]);
+    Some(if error.text.contains("requires Go") {
+        diagnosis.or(Category::Unknown, Confidence::Low, "a compile error that a newer go would not make")
+    } else {
+        diagnosis
+    })
+}
+
+/// The work module's go.sum lacks the checksum of a module go needs (`missing go.sum
+/// entry`, `updates to go.sum needed`), or go could not write the entries it needed.
+pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
+    static MISSING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching(&MISSING).next()?;
+    let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
+    let summary = if caps[0].starts_with("go: writing go.sum") {
+        format!(
+            "go.sum lacked entries go needed{what}, and go could not add them ({}): run `go mod tidy` where go.sum \
+             is writable and commit go.sum",
+            caps[0].trim()
+        )
+    } else {
+        format!(
+            "go.sum lacks the checksum of a module go needs{what}: go.sum was not committed or not updated after a \
+             go.mod change; run `go mod tidy` (or `go mod download` for the module) and commit go.sum"
+        )
+    };
+    Some(found(Category::ModuleGoSumMissing, Confidence::High, summary, vec![error.line()], &[]))
+}
+
 /// `module declares its path as: X but was required as: Y`.
 pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
+    // go 1.12/1.13 said `parsing go.mod: unexpected module path "X"`; a module required
+    // under two spellings of its path says so too.
     static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"module declares its path as: (\S+)\s+but was required as: (\S+)").expect("compiles")
+        Regex::new(concat!(
+            r"module declares its path as: (\S+)\s+but was required as: (\S+)",
+            r#"|(\S+?)@\S+: parsing go\.mod:\s+unexpected module path "([^"]+)""#,
+            r#"|used for two different module paths \((\S+) and (\S+)\)|case-insensitive import collision: "([^"]+)" and "([^"]+)""#,
+        ))
+        .expect("compiles")
     });
     let (error, caps) = f.matching(&MISMATCH).last()?;
-    let (declared, required) = (caps[1].to_string(), caps[2].to_string());
+    if let Some((a, b)) = caps.get(5).zip(caps.get(6)).or(caps.get(7).zip(caps.get(8))) {
+        let summary = format!(
+            "one module is required under two paths, {} and {} (a renamed or re-cased module, e.g. Sirupsen → \
+             sirupsen): require it under one path everywhere (a replace directive for the old one)",
+            a.as_str(),
+            b.as_str()
+        );
+        return Some(found(Category::ModulePathMismatch, Confidence::High, summary, vec![error.line()], &[]));
+    }
+    let (declared, required) = match (caps.get(1), caps.get(2)) {
+        (Some(d), Some(r)) => (d.as_str().to_string(), r.as_str().to_string()),
+        _ => (caps[4].to_string(), caps[3].trim_start_matches("go: ").to_string()),
+    };
     let summary = format!(
         "the module's go.mod says it is {declared}, but it was required as {required}: require it by its declared \
          path (or add a replace directive), or fix the go.mod upstream — a fork or a renamed module"
@@ -32,7 +162,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|invalid version: (module contains a go\.mod file, so (?:module path must match major version|major version must be compatible)[^\n]*)",
             r"|invalid version: (should be v\d+(?:\.\d+)*(?: or v\d+)?, not v\d+[^\n]*)",
             r"|invalid (?:version|module): (go\.mod has (?:post|non)-v\d+ module path [^\n]*)",
-            r"|(\+incompatible suffix not allowed[^\n]*)",
+            r"|(\+incompatible suffix not allowed[^\n]*|go\.mod has (?:post|non)-\S* ?module path [^\n]*)",
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",
@@ -54,6 +184,21 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     } else {
         "the version string is not one go accepts for this module"
     };
+    // The revision is missing from the repository go asked itself (GOPROXY=direct,
+    // GOPRIVATE): the git host's side of the story.
+    let module = what.split('@').next().unwrap_or_default();
+    if detail.starts_with("unknown revision") && f.fetched_directly(module) {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPRIVATE"));
+        evidence.extend(f.env_line("GONOPROXY"));
+        evidence.extend(f.env_line("GOPROXY"));
+        let summary = format!(
+            "{what}: {detail}: go asked the git host itself (direct mode) and the repository has no such tag or \
+             commit (not pushed, deleted, or a typo)"
+        );
+        let diagnosis = found(Category::VcsNotFound, Confidence::High, summary, evidence, &[]);
+        return Some(diagnosis.or(Category::ModuleInvalidVersion, Confidence::Medium, "the version does not exist"));
+    }
     let summary = format!("{what}: {detail}: {hint}");
     Some(found(Category::ModuleInvalidVersion, Confidence::High, summary, vec![error.line()], &[]))
 }

@@ -1,6 +1,7 @@
-//! Transport failures between go and a host: refused connections, timeouts (go printed
-//! an error: dial, TLS handshake, response headers), resets and premature ends of
-//! responses.
+//! Transport failures between go and a host: refused connections, no route to it,
+//! timeouts (go printed an error: dial, TLS handshake, response headers), resets and
+//! premature ends of responses — in go's Linux and macOS words, its Windows words
+//! (`connectex: …`, `wsarecv: …`) and git's (curl's `Failed to connect to … port …`).
 
 use std::sync::LazyLock;
 
@@ -11,15 +12,29 @@ use super::{found, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
-static URL_IN_ERROR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"(?:Get|read) "([^"]+)""#).expect("compiles"));
+static URL_IN_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:Get|read|Head) "?(https?://[^"\s]+?)"?: |unable to access '([^']+)'"#).expect("compiles")
+});
+
+/// The URL an error names, in go's (quoted or, before go 1.14, unquoted) or git's words.
+fn url_in(text: &str) -> Option<String> {
+    URL_IN_ERROR.captures(text).and_then(|c| c.get(1).or(c.get(2))).map(|m| m.as_str().to_string())
+}
 
 /// `connect: connection refused`.
 pub fn refused(f: &Facts) -> Option<Diagnosis> {
-    static REFUSED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"dial tcp (\S+): connect: connection refused").expect("compiles"));
+    static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"dial tcp (\S+): connect: connection refused",
+            r"|dial tcp (\S+): connectex: No connection could be made because the target machine actively refused it",
+            r"|Failed to connect to (\S+) port \d+[^:\n]*: (?:Connection refused|Couldn't connect to server)",
+        ))
+        .expect("compiles")
+    });
     let (error, caps) = f.matching(&REFUSED).last()?;
-    let url = URL_IN_ERROR.captures(&error.text).map(|c| c[1].to_string());
-    let target = url.as_deref().map_or_else(|| caps[1].to_string(), |u| url_host(u).to_string());
+    let url = url_in(&error.text);
+    let address = caps.get(1).or(caps.get(2)).or(caps.get(3)).map_or("the server", |m| m.as_str()).to_string();
+    let target = url.as_deref().map_or(address, |u| url_host(u).to_string());
     let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOPROXY"));
@@ -32,13 +47,48 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::NetRefused, Confidence::High, summary, evidence, playbooks))
 }
 
+/// No route to the host: the address is on a network this machine cannot reach (`connect:
+/// network is unreachable`, `no route to host`: a missing route, a VPN that is down, an
+/// IPv6 address without IPv6).
+pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
+    static UNREACHABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?:dial tcp (\S+): )?(?:connect|connectex): (network is unreachable|no route to host",
+            r"|A socket operation was attempted to an unreachable (?:network|host)\.?)",
+            r"|Failed to connect to (\S+) port \d+[^:\n]*: (No route to host|Network is unreachable)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&UNREACHABLE).last()?;
+    let url = url_in(&error.text);
+    let address = caps.get(1).or(caps.get(3)).map(|m| m.as_str().to_string());
+    let why = caps.get(2).or(caps.get(4)).map_or("no route", |m| m.as_str()).to_string();
+    let target = url.as_deref().map(|u| url_host(u).to_string()).or(address.clone()).unwrap_or("the server".into());
+    let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPROXY"));
+    let at = address.filter(|a| !target.contains(a.as_str())).map(|a| format!(" ({a})")).unwrap_or_default();
+    let summary = format!(
+        "this machine has no route to {target}{at}: {why}{} — the address is on a network it is not connected to (a \
+         VPN or corporate network that is down, a firewall rejecting, an IPv6 address without IPv6)",
+        subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default()
+    );
+    let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror"] };
+    Some(found(Category::NetUnreachable, Confidence::High, summary, evidence, playbooks))
+}
+
 /// Connection resets, unexpected EOFs and HTTP/2 stream errors.
 pub fn reset(f: &Facts) -> Option<Diagnosis> {
     static RESET: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"connection reset by peer|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n|broken pipe").expect("compiles")
+        Regex::new(concat!(
+            r"connection reset by peer|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n",
+            r"|broken pipe|forcibly closed by the remote host|connection was aborted|http2: client connection lost",
+            r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
+        ))
+        .expect("compiles")
     });
     let (error, _) = f.matching(&RESET).last()?;
-    let url = URL_IN_ERROR.captures(&error.text).map(|c| c[1].to_string());
+    let url = url_in(&error.text);
     let target = url.as_deref().map_or("the server".to_string(), |u| url_host(u).to_string());
     let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
     let mut evidence = vec![error.line()];
@@ -59,20 +109,22 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
 pub fn timeout(f: &Facts) -> Option<Diagnosis> {
     static TIMEOUT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(dial tcp (\S+): (?:connect: )?(?:i/o timeout|connection timed out))",
+            r"(dial tcp (\S+): (?:connect: |connectex: )?(?:i/o timeout|connection timed out|operation timed out",
+            r"|A connection attempt failed because the connected party did not properly respond[^\n]*))",
             r"|(net/http: TLS handshake timeout)",
             r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded)",
-            r"|((?:read|write) tcp \S+->(\S+): i/o timeout)",
+            r"|((?:read|write) tcp \S+->(\S+): (?:i/o timeout|wsarecv: A connection attempt failed[^\n]*))",
+            r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out)|Operation timed out after \d+)",
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching(&TIMEOUT).last()?;
-    let url = URL_IN_ERROR.captures(&error.text).map(|c| c[1].to_string());
+    let url = url_in(&error.text);
     let target = url.as_deref().map_or_else(
         || caps.get(2).or(caps.get(6)).map_or("the server".to_string(), |m| m.as_str().to_string()),
         |u| url_host(u).to_string(),
     );
-    let stage = if caps.get(1).is_some() {
+    let stage = if caps.get(1).is_some() || caps.get(7).is_some() {
         "connecting (nothing answered the SYN: a firewall dropping packets, or a host that is down)"
     } else if caps.get(3).is_some() {
         "in the TLS handshake (the server accepted the connection but never finished TLS)"

@@ -1,72 +1,148 @@
-//! Verdicts from how the run ended rather than from what go said: success, and the hang
-//! (go killed at the deadline with nothing else to blame).
+//! Verdicts from how the run ended rather than from what go said: success (warnings
+//! included), and the hang (go killed — at the deadline, by a CI system's timeout or
+//! cancellation, by a signal — with nothing else to blame, or a log that ends in the
+//! middle of a request).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::found;
-use crate::diagnose::facts::Facts;
+use crate::diagnose::facts::{Facts, Started};
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::vocab::ExitExpectation;
 
-/// Exit status 0 and no failed `-json` record: nothing to diagnose. A log without an
-/// exit status counts as a success when go's output shows work done (fetches, records)
-/// and no error at all.
+/// No failure. Exit status 0 and no failed `-json` record is a success, warnings or not
+/// (deprecated or retracted modules, a stat cache go could not write, a test's own log
+/// lines). A log without an exit status is a success only when go printed no error, the
+/// run was not killed and no request was left unanswered: with medium confidence when go
+/// shows it finished (its `-json` records, `all modules verified`, `go test`'s `ok`,
+/// `go get`'s `go: added …`), low when go only shows it worked or warned.
 pub fn success(f: &Facts) -> Option<Diagnosis> {
     let clean_records = f.evidence.records.iter().all(|r| r.error.is_none());
-    if f.exit == Some(ExitExpectation::Success) && clean_records {
-        return Some(found(Category::None, Confidence::High, "go succeeded".into(), Vec::new(), &[]));
-    }
-    // go always prints its errors (on stderr, or in the -json records): none at all, after
-    // fetches or records that show it ran, is a success.
-    let did_work = !f.evidence.records.is_empty() || !f.evidence.trace.is_empty();
-    (f.exit.is_none() && did_work && clean_records && f.errors.is_empty()).then(|| {
-        found(
-            Category::None,
-            Confidence::Medium,
-            "go's output shows no failure (the log has no exit status)".into(),
-            Vec::new(),
-            &[],
-        )
-    })
-}
-
-/// Killed at the deadline: name what go was waiting for.
-pub fn hang(f: &Facts) -> Option<Diagnosis> {
-    if f.exit != Some(ExitExpectation::Timeout) {
+    if f.killed || !clean_records || f.evidence.lock_wait.is_some() {
         return None;
     }
-    let mut evidence = vec![EvidenceLine {
-        source: Source::Exit,
-        text: format!(
-            "still running after {:.1} s: killed at the deadline",
-            f.evidence.duration_ms.unwrap_or_default() / 1000.0
-        ),
-    }];
-    let pending: Vec<_> = f.evidence.trace.iter().filter(|g| g.result.is_none()).collect();
-    evidence.extend(pending.iter().map(|g| EvidenceLine {
-        source: Source::Trace,
-        text: format!("# get {} (no answer before the deadline)", g.url),
-    }));
+    let warned: Vec<EvidenceLine> = f.warnings.iter().map(|w| w.line()).collect();
+    if f.exit == Some(ExitExpectation::Success) {
+        let summary = if warned.is_empty() { "go succeeded" } else { "go succeeded (with warnings)" };
+        return Some(found(Category::None, Confidence::High, summary.into(), warned, &[]));
+    }
+    if f.exit.is_some() || !f.errors.is_empty() || !f.pending().is_empty() {
+        return None;
+    }
+    static FINISHED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(?:all modules verified|ok  \t|go(?: get)?: (?:added|upgraded|downgraded|removed) |PASS$)")
+            .expect("compiles")
+    });
+    static WORKED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$)").expect("compiles")
+    });
+    let output = format!("{}\n{}", f.evidence.stderr, f.evidence.stdout);
+    let finished = !f.evidence.records.is_empty() || FINISHED.is_match(&output);
+    let worked = !f.evidence.trace.is_empty() || !warned.is_empty() || WORKED.is_match(&output);
+    let mut evidence = warned;
+    evidence.extend(f.evidence.context.iter().map(|c| EvidenceLine { source: Source::Exit, text: c.clone() }));
+    if finished {
+        Some(found(
+            Category::None,
+            Confidence::Medium,
+            "go's output shows it finished without an error (the log has no exit status)".into(),
+            evidence,
+            &[],
+        ))
+    } else if worked {
+        // Work without an end: a success, or a run killed silently while it waited.
+        let diagnosis = found(
+            Category::None,
+            Confidence::Low,
+            "go printed no error, but nothing shows it finished (the log has no exit status)".into(),
+            evidence,
+            &[],
+        );
+        Some(diagnosis.or(
+            Category::Hang,
+            Confidence::Low,
+            "if the run was killed (a CI timeout the log does not show), go was still waiting",
+        ))
+    } else {
+        None
+    }
+}
+
+/// Killed before go ended (or a log ending in the middle of a request): name what go was
+/// waiting for.
+pub fn hang(f: &Facts) -> Option<Diagnosis> {
+    let pending = f.pending();
+    // A -x trace whose last requests have no answer line, and no error after them: the
+    // log ends while go waits.
+    let cut_short = f.exit.is_none() && f.errors.is_empty() && !pending.is_empty();
+    if !f.killed && !cut_short {
+        return None;
+    }
+    let mut evidence = Vec::new();
+    match (f.evidence.duration_ms, &f.evidence.killed) {
+        (_, Some(line)) => {
+            evidence.push(EvidenceLine { source: Source::Exit, text: format!("the run was killed: {line}") })
+        }
+        (Some(ms), None) if f.killed => evidence.push(EvidenceLine {
+            source: Source::Exit,
+            text: format!("still running after {:.1} s: killed ({})", ms / 1000.0, exit_words(f)),
+        }),
+        _ if f.killed => {
+            evidence.push(EvidenceLine { source: Source::Exit, text: format!("killed ({})", exit_words(f)) })
+        }
+        _ => {}
+    }
+    evidence.extend(
+        pending.iter().map(|g| EvidenceLine {
+            source: Source::Trace,
+            text: format!("# get {} (no answer before the end)", g.url),
+        }),
+    );
     let unanswered: Vec<_> = f.evidence.requests.iter().filter(|r| r.status.is_none()).collect();
     evidence.extend(unanswered.iter().map(|r| EvidenceLine { source: Source::Requests, text: r.line() }));
     evidence.extend(f.env_line("GOPROXY"));
+    let git = match f.last_started() {
+        Some(Started::Git { command, done: false }) => Some(command),
+        _ => None,
+    };
+    evidence.extend(git.iter().map(|c| EvidenceLine { source: Source::Trace, text: format!("{c} (never ended)") }));
     let waiting = pending
         .last()
         .map(|g| format!("GET {}", g.url))
+        .or_else(|| git.map(|c| format!("`{c}` (git has no timeout either)")))
         .or_else(|| unanswered.last().map(|r| format!("{} {} on {}", r.method, r.path, r.host)));
-    let summary = match waiting {
-        Some(what) => format!(
-            "go was still waiting for {what} at the deadline: the server accepted the request and never answered (go's HTTP client has no timeout)"
+    let (summary, confidence) = match (&waiting, f.killed) {
+        (Some(what), true) => (
+            format!(
+                "go was still waiting for {what} when it was killed: no answer came (go's HTTP client has no timeout for module downloads)"
+            ),
+            Confidence::High,
         ),
-        None => "go made no progress before the deadline and printed no error".into(),
+        (Some(what), false) => (
+            format!(
+                "the log ends while go waits for {what}: the run was killed (a CI timeout or cancellation) before an answer came (go's HTTP client has no timeout for module downloads)"
+            ),
+            Confidence::Medium,
+        ),
+        // Without a trace there is no telling a network wait from a lock or a slow build.
+        (None, _) => (
+            "go was killed before it ended and printed no error: no progress shows in its output (run with -x to see \
+             what it waits for)"
+                .into(),
+            Confidence::Low,
+        ),
     };
-    Some(found(
-        Category::Hang,
-        if waiting_known(&pending, &unanswered) { Confidence::High } else { Confidence::Medium },
-        summary,
-        evidence,
-        &["use-mirror"],
-    ))
+    let diagnosis = found(Category::Hang, confidence, summary, evidence, &["use-mirror"]);
+    Some(if confidence == Confidence::Low {
+        diagnosis.or(Category::CacheLockStuck, Confidence::Low, "go may have been waiting for a module cache lock")
+    } else {
+        diagnosis
+    })
 }
 
-fn waiting_known<A, B>(pending: &[A], unanswered: &[B]) -> bool {
-    !pending.is_empty() || !unanswered.is_empty()
+/// How the run's end reads, for the evidence.
+fn exit_words(f: &Facts) -> String {
+    f.evidence.exit.map_or_else(|| "how is not known".to_string(), |e| e.describe())
 }

@@ -29,16 +29,40 @@ pub fn off(f: &Facts) -> Option<Diagnosis> {
     ))
 }
 
+/// GOAUTH that go cannot use: its credentials for module proxies are broken.
+pub fn goauth(f: &Facts) -> Option<Diagnosis> {
+    static GOAUTH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"GOAUTH encountered [^\n]*|GOAUTH=\S+ cannot be combined[^\n]*|GOAUTH=git [^\n]*")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching(&GOAUTH).next()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOAUTH"));
+    Some(found(
+        Category::ProxyAuth,
+        Confidence::Medium,
+        format!("GOAUTH cannot give go credentials ({}): fix GOAUTH (or unset it to use ~/.netrc)", caps[0].trim()),
+        evidence,
+        &["goproxy-credentials"],
+    ))
+}
+
 /// `reading URL: 404 Not Found` (and the pre-1.13 `unexpected status (URL): 410 Gone`).
 pub fn status(f: &Facts) -> Option<Diagnosis> {
     static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:reading (\S+)|unexpected status \((\S+)\)): ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+        Regex::new(concat!(
+            r"(?:reading (\S+)|unexpected status \((\S+)\)|module (\S+/@(?:v/\S+|latest))): ",
+            r"([1-5][0-9]{2})\b ?([^\n]*)",
+        ))
+        .expect("compiles")
     });
     // The last one is the error that ended the GOPROXY list.
     let (error, caps) = f.matching(&STATUS).last()?;
-    let url = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).to_string();
-    let code: u16 = caps[3].parse().ok()?;
-    let reason = caps[4].trim().to_string();
+    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).map_or("", |m| m.as_str()).to_string();
+    let code: u16 = caps[4].parse().ok()?;
+    let reason = caps[5].trim().to_string();
+    // What the server said with it (`server response: …`, a text/plain body).
+    let response = server_response(&error.text);
     let host = url_host(&url).to_string();
     let what = subject(&error.text).unwrap_or_else(|| "the module".into());
     let mut evidence = vec![error.line()];
@@ -67,13 +91,75 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     let diagnosis = match code {
+        // A proxy that words its own failure as "not found" (its disk, its upstream).
+        404 | 410 if response.as_deref().is_some_and(server_failure) => found(
+            Category::ProxyServerError,
+            Confidence::Medium,
+            format!(
+                "{host} answered {status} for {what}, but its answer says the proxy itself failed ({}): retry later, \
+                 or use another proxy",
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &["use-mirror", "retry"],
+        )
+        .or(Category::ProxyNotFound, Confidence::Low, "the proxy says it does not have the module"),
+        // The proxy could not fetch the module itself: a private module asked of a
+        // public proxy.
+        404 | 410 if response.as_deref().is_some_and(private_to_proxy) => found(
+            Category::ProxyNotFound,
+            Confidence::High,
+            format!(
+                "{host} answered {status} for {what}: it could not fetch the module itself ({}), as for a private \
+                 module; list its path in GOPRIVATE so go fetches it directly (or from a proxy that can see it)",
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &["private-modules", "add-mirror"],
+        )
+        .or(Category::VcsAuth, Confidence::Low, "the module's repository needs credentials the proxy has not"),
+        // A public proxy fetches from the origin: its "invalid version" is the origin's
+        // answer, the version does not exist.
+        404 | 410
+            if PUBLIC_PROXIES.contains(&host.as_str())
+                && response
+                    .as_deref()
+                    .is_some_and(|r| r.contains("invalid version") || r.contains("unknown revision")) =>
+        {
+            found(
+                Category::ModuleInvalidVersion,
+                Confidence::Medium,
+                format!(
+                    "{host} answered {status} for {what}: it fetched the module from its origin and found no such \
+                     version ({}): the tag or commit does not exist (not pushed, deleted, or a typo)",
+                    response.as_deref().unwrap_or_default()
+                ),
+                evidence,
+                &[],
+            )
+            .or(Category::ProxyNotFound, Confidence::Low, "the proxy cannot serve it")
+        }
+        // A public proxy's bare 404/410 has many causes: a private module, a version that
+        // does not exist, a module removed.
+        404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) => found(
+            Category::ProxyNotFound,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what} and no later GOPROXY entry could serve it: a private module (list \
+                 it in GOPRIVATE), or a version that does not exist"
+            ),
+            evidence,
+            &["private-modules", "add-mirror"],
+        )
+        .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
             format!("{host} answered {status} for {what} and no later GOPROXY entry could serve it"),
             evidence,
             &["add-mirror"],
-        ),
+        )
+        .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
@@ -105,6 +191,51 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
+/// The text after `server response:` (one line, or the tab-indented lines after it).
+pub fn server_response(text: &str) -> Option<String> {
+    let (_, after) = text.split_once("server response:")?;
+    let lines: Vec<&str> = after.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    (!lines.is_empty()).then(|| lines.join(" "))
+}
+
+/// Module proxies anyone uses, which fetch modules from their origins themselves.
+const PUBLIC_PROXIES: [&str; 8] = [
+    "proxy.golang.org",
+    "goproxy.io",
+    "goproxy.cn",
+    "proxy.golang.com.cn",
+    "mirrors.aliyun.com",
+    "goproxy.baidu.com",
+    "mirrors.tencent.com",
+    "gocenter.io",
+];
+
+/// A body saying the proxy could not reach the module's repository (its own git or
+/// go-get fetch failed, as for a private module).
+fn private_to_proxy(body: &str) -> bool {
+    [
+        "terminal prompts disabled",
+        "could not read Username",
+        "unrecognized import path",
+        "Repository not found",
+        "repository not found",
+        "Authentication failed",
+    ]
+    .iter()
+    .any(|w| body.contains(w))
+}
+
+/// A body saying the server failed, not that the module is missing.
+fn server_failure(body: &str) -> bool {
+    static FAILURE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)no space left on device|disk quota exceeded|too many open files|internal (?:server )?error|input/output error|database is locked|out of memory",
+        )
+        .expect("compiles")
+    });
+    FAILURE.is_match(body)
+}
+
 /// Whether the failing URL's GOPROXY entry is followed by `,` and another entry (go did
 /// not fall through), and that next entry.
 pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
@@ -126,9 +257,10 @@ pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
 /// from the module cache when go read it without fetching.
 pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     static PROXY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
+        Regex::new(concat!(
             r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#,
-        )
+            r"|redirected from secure URL \S+ to insecure URL (\S+)|stopped after \d+ redirects",
+        ))
         .expect("compiles")
     });
     static ZIP_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -136,6 +268,21 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             .expect("compiles")
     });
     if let Some((error, caps)) = f.matching(&PROXY_WORDS).next() {
+        if let Some(portal) = caps.get(2) {
+            let mut evidence = vec![error.line()];
+            evidence.extend(f.env_line("GOPROXY"));
+            return Some(found(
+                Category::ProxyBadResponse,
+                Confidence::High,
+                format!(
+                    "the proxy's answer was a redirect to {}, a plain-http page (a captive portal or a login page in \
+                     front of the network), not the module",
+                    portal.as_str()
+                ),
+                evidence,
+                &["use-mirror"],
+            ));
+        }
         let proxy = caps.get(1).map_or_else(|| "the proxy".to_string(), |m| m.as_str().to_string());
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());
@@ -149,6 +296,36 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             evidence,
             &["use-mirror"],
         ));
+    }
+    // A go.mod that is not one (an HTML page cached as it: a captive portal answered the
+    // .mod while GOSUMDB was off): the cache's now, unless this run fetched it.
+    static NOT_A_GO_MOD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"parsing go\.mod:\s*missing module (?:line|declaration)").expect("compiles"));
+    if let Some((error, _)) = f.matching(&NOT_A_GO_MOD).next() {
+        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod"));
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOSUMDB"));
+        let diagnosis = if fetched {
+            found(
+                Category::ProxyBadResponse,
+                Confidence::High,
+                "the proxy served something that is not a go.mod (an HTML page: a captive portal or login page)".into(),
+                evidence,
+                &["use-mirror"],
+            )
+        } else {
+            found(
+                Category::CacheCorrupt,
+                Confidence::Low,
+                "the cached go.mod of a dependency is not a go.mod (an HTML page a captive portal served earlier, \
+                 stored while GOSUMDB was off): clean the module cache and remove its go.sum line"
+                    .into(),
+                evidence,
+                &["clean-module-cache"],
+            )
+            .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may serve it so now")
+        };
+        return Some(diagnosis);
     }
     let (error, _) = f.matching(&ZIP_WORDS).next()?;
     let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();
@@ -191,7 +368,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     }
     let (confidence, from) = match zip_fetches.last() {
         Some(g) => (Confidence::High, url_host(&g.url).to_string()),
-        None => (Confidence::Medium, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
+        // Without -x a broken zip from the proxy and one broken in the cache read alike.
+        None => (Confidence::Low, "a proxy (run with -x to tell a proxy from the cache)".to_string()),
     };
     Some(found(
         Category::ProxyBadResponse,

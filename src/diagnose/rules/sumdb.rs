@@ -41,6 +41,16 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
         ),
         None => format!("{subject} does not match its recorded checksum (SECURITY ERROR)"),
     };
+    // `go mod verify` compares the module cache with go.sum: a mismatch there is the
+    // cache's copy changed, more often than go.sum being wrong.
+    if f.evidence.command.as_deref().is_some_and(|c| c.contains("mod verify")) {
+        let summary = format!(
+            "go mod verify found the module cache's copy of {subject} different from go.sum: the cache was changed \
+             after the download (or go.sum is wrong); remove the cache and download again"
+        );
+        let diagnosis = found(Category::CacheCorrupt, Confidence::Medium, summary, evidence, &["clean-module-cache"]);
+        return Some(diagnosis.or(Category::SumdbMismatch, Confidence::Low, "go.sum may record other bits"));
+    }
     Some(found(Category::SumdbMismatch, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
@@ -59,13 +69,20 @@ pub fn private_pattern(module: &str) -> String {
 /// reachability.
 pub fn database(f: &Facts) -> Option<Diagnosis> {
     static CONFIG: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"invalid GOSUMDB[^\n]*|missing GOSUMDB|invalid sumdb name[^\n]*").expect("compiles")
+        Regex::new(concat!(
+            r"invalid GOSUMDB[^\n]*|missing GOSUMDB|invalid sumdb name[^\n]*",
+            r"|reading tree note: [^\n]*|note has no verifiable signatures|malformed note[^\n]*",
+        ))
+        .expect("compiles")
     });
     static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
+        Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest|sumdb/\S+/supported))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
     });
+    // Any transport failure on a lookup or tile, in go's quoted or older unquoted words;
+    // certificate failures are the TLS rule's.
     static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?:Get|read) "(https?://[^"]+?/(?:lookup|tile|latest)[^"]*)": ([^\n]*(?:connection refused|connection reset|EOF|timeout|no such host|server misbehaving|i/o timeout|proxyconnect)[^\n]*)"#).expect("compiles")
+        Regex::new(r#"(?:Get|read) "?(https?://[^"\s]+?/(?:lookup|tile|latest)[^"\s]*?)"?: ([^\n]+)"#)
+            .expect("compiles")
     });
     if let Some((error, caps)) = f.matching(&CONFIG).next() {
         let mut evidence = vec![error.line()];
@@ -85,9 +102,39 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         evidence.extend(f.env_line("GOSUMDB"));
         evidence.extend(f.env_line("GONOSUMDB"));
         evidence.extend(f.env_line("GOPRIVATE"));
-        if matches!(code, 404 | 410) {
+        // Only a lookup is about one module; a missing tile is the database's (or a
+        // proxy forwarding it) misbehaving.
+        if matches!(code, 404 | 410) && caps.get(2).is_some() {
             let module = caps.get(2).map_or("", |m| m.as_str()).split('@').next().unwrap_or_default().to_string();
             let pattern = private_pattern(&module);
+            // The database says why it has no record: it could not fetch the module (a
+            // private path: a leak), or fetched it and found no such version, or could not
+            // make a valid module zip of it.
+            let why = super::proxy::server_response(&error.text).unwrap_or_default();
+            if why.contains("invalid version")
+                || why.contains("unknown revision")
+                || why.contains("no matching versions")
+            {
+                let summary = format!(
+                    "the checksum database {} fetched {module} and found no such version ({why}): the version does not \
+                     exist upstream",
+                    url_host(&url)
+                );
+                let diagnosis = found(Category::ModuleInvalidVersion, Confidence::Medium, summary, evidence, &[]);
+                return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the module may be private"));
+            }
+            if why.contains("zip")
+                || why.contains("module source tree too large")
+                || why.contains("file name collision")
+            {
+                let summary = format!(
+                    "the checksum database {} cannot make a valid module zip of {module} ({why}): the module's files \
+                     break the zip rules (size, case-insensitive name collisions, bad paths); fix them upstream",
+                    url_host(&url)
+                );
+                let diagnosis = found(Category::ModuleInvalidVersion, Confidence::Low, summary, evidence, &[]);
+                return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the module may be private"));
+            }
             return Some(found(
                 Category::SumdbPrivateLeak,
                 Confidence::High,
@@ -99,6 +146,29 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                 &["private-modules", "private-modules-nosumdb"],
             ));
         }
+        // A module proxy that forwards the database (`/sumdb/<name>/supported`) failing is
+        // the proxy's answer as much as the database's.
+        if url.ends_with("/supported") {
+            let (other, why) = if code >= 500 {
+                (Category::ProxyServerError, "the proxy itself failed")
+            } else {
+                (Category::ProxyAuth, "the proxy refused the request")
+            };
+            let summary = format!(
+                "go asks its module proxy {} for the checksum database and it answered {code} {}: go cannot verify \
+                 anything (with GOPROXY=…|direct it would ask the database directly)",
+                url_host(&url),
+                caps[4].trim()
+            );
+            let diagnosis = found(
+                Category::SumdbUnreachable,
+                Confidence::Medium,
+                summary,
+                evidence,
+                &["pipe-separated-goproxy", "set-gosumdb"],
+            );
+            return Some(diagnosis.or(other, Confidence::Low, why));
+        }
         return Some(found(
             Category::SumdbUnreachable,
             Confidence::High,
@@ -107,7 +177,8 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             &["private-modules-nosumdb", "set-gosumdb"],
         ));
     }
-    let (error, caps) = f.matching(&NETWORK).last()?;
+    let (error, caps) =
+        f.matching(&NETWORK).filter(|(_, c)| !c[2].contains("x509") && !c[2].contains("tls:")).last()?;
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOSUMDB"));
     Some(found(

@@ -18,9 +18,10 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
     static SWITCH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"go: download (go\d\S*?)(?: for (\S+))?: ([^\n]+)",
-            r"|(?:go: )?(?:go\.mod|go\.work) requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)",
+            r"|(?:go: )?(?:go\.mod|go\.work|\S+@\S+) requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)",
             r"|go: switching to (go\S+): ([^\n]+)",
-            r"|invalid GOTOOLCHAIN[^\n]*",
+            r"|invalid GOTOOLCHAIN[^\n]*|invalid toolchain[^\n]*|cannot find \x22go\d[^\x22]*\x22 in PATH",
+            r"|golang\.org/toolchain@v0\.0\.1-go[^\n]*|go: go@\S+: [^\n]*",
         ))
         .expect("compiles")
     });
@@ -42,8 +43,16 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
         )
     } else if let Some(version) = caps.get(6) {
         format!("switching to {} failed: {}", version.as_str(), caps[7].trim())
+    } else if caps[0].contains("toolchain@") || caps[0].starts_with("go: go@") {
+        format!(
+            "go could not fetch the toolchain module golang.org/toolchain ({}): toolchains come through GOPROXY like \
+             any module; use a proxy that serves golang.org/toolchain, or install that go",
+            caps[0].trim()
+        )
+    } else if caps[0].contains("in PATH") {
+        format!("GOTOOLCHAIN=path forbids downloading, and {}", caps[0].trim())
     } else {
-        format!("the GOTOOLCHAIN setting is invalid: {}", caps[0].trim())
+        format!("the GOTOOLCHAIN setting (or the go.mod toolchain line) is invalid: {}", caps[0].trim())
     };
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOTOOLCHAIN"));

@@ -1,6 +1,6 @@
-//! Direct VCS mode (`GOPROXY=direct`, GOPRIVATE modules): git asking for credentials, a
-//! repository or revision that does not exist, and `?go-get=1` pages without (or with a
-//! wrong) go-import meta tag. go wraps git's failures as `invalid version: git … exit
+//! Direct VCS mode (`GOPROXY=direct`, GOPRIVATE modules): git (or the `?go-get=1` page)
+//! asking for credentials, GOVCS forbidding git, a repository or revision that does not
+//! exist, and `?go-get=1` pages without (or with a wrong) go-import meta tag. go wraps git's failures as `invalid version: git … exit
 //! status 128:` followed by git's own `fatal:` line, so these rules run before the
 //! module-version ones.
 
@@ -23,18 +23,24 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 40[13]",
             r"|Permission denied \(publickey\)",
             r"|terminal prompts disabled",
+            r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&AUTH).last()?;
-    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).map(|m| m.as_str().to_string());
+    let (error, caps) = f.matching_own(&AUTH).last()?;
+    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map(|m| m.as_str().to_string());
     let host = url.as_deref().map_or_else(|| "the git host".to_string(), |u| url_host(u).to_string());
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
     evidence.extend(f.env_line("GOPRIVATE"));
     evidence.extend(f.env_line("GOPROXY"));
     let what = subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default();
-    let summary = if error.text.contains("Authentication failed") || error.text.contains("Access denied") {
+    let summary = if caps.get(4).is_some() {
+        format!(
+            "the import path's ?go-get=1 page on {host} wants credentials{what}: go sends them only from ~/.netrc \
+             (or GOAUTH) for https; the page is behind the same login as the repository"
+        )
+    } else if error.text.contains("Authentication failed") || error.text.contains("Access denied") {
         format!("{host} rejected the credentials git sent{what}: they are wrong or lack access")
     } else if error.text.contains("publickey") {
         format!("the SSH key was refused{what}: git is using ssh and no authorised key is loaded")
@@ -44,11 +50,74 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
              (git reads it itself) or a git credential helper"
         )
     };
+    // Public code hosts ask for credentials for a repository that does not exist as for
+    // a private one (so as not to tell them apart): there, a prompt is a guess.
+    let prompted = error.text.contains("terminal prompts disabled") || error.text.contains("could not read Username");
+    if prompted && PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
+        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
+        return Some(diagnosis.or(
+            Category::VcsNotFound,
+            Confidence::Low,
+            format!(
+                "{host} asks for credentials for a repository that does not exist, too (a typo, a renamed repository)"
+            ),
+        ));
+    }
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
+}
+
+/// Code hosts that answer a missing repository as they answer a private one.
+const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
+
+/// GOVCS forbids the version control tool the module's repository needs.
+pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
+    static GOVCS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"GOVCS disallows using (\S+) for (public|private) (\S+?);|malformed entry in GOVCS[^\n]*|invalid GOVCS[^\n]*")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching(&GOVCS).last()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOVCS"));
+    evidence.extend(f.env_line("GOPRIVATE"));
+    evidence.extend(f.env_line("GOPROXY"));
+    let summary = match (caps.get(1), caps.get(2), caps.get(3)) {
+        (Some(tool), Some(kind), Some(path)) => format!(
+            "GOVCS forbids {} for {} modules, and {} needs it: allow it for that path (GOVCS={}:{},…) or fetch the \
+             module through a module proxy instead",
+            tool.as_str(),
+            kind.as_str(),
+            path.as_str(),
+            super::sumdb::private_pattern(path.as_str()),
+            tool.as_str()
+        ),
+        _ => format!("GOVCS cannot be parsed ({}): fix its syntax (pattern:vcs|vcs,…)", caps[0].trim()),
+    };
+    Some(found(Category::VcsDisallowed, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
 /// The repository, or the revision asked for, does not exist on the git host.
 pub fn not_found(f: &Facts) -> Option<Diagnosis> {
+    // go found the repository only over plain http (or ssh/git without a secure
+    // transport) and will not use it: no https answered.
+    static INSECURE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"no secure protocol found for repository").expect("compiles"));
+    if let Some((error, _)) = f.matching_own(&INSECURE).last() {
+        let module = error_module(&error.text).unwrap_or_else(|| "the module".into());
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.notable_requests());
+        evidence.extend(f.env_line("GOINSECURE"));
+        let summary = format!(
+            "go found no secure way to the repository of {module}: nothing answered https, and go does not use plain \
+             http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the repository over \
+             https, or list the host in GOINSECURE where plain http is acceptable"
+        );
+        let diagnosis = found(Category::VcsNotFound, Confidence::Medium, summary, evidence, &[]);
+        return Some(diagnosis.or(
+            Category::NetRefused,
+            Confidence::Low,
+            "https on the git host refused the connection",
+        ));
+    }
     static REPO: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"fatal: repository '([^']+)' not found",
@@ -58,10 +127,53 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&REPO).last()?;
+    let (error, caps) = f.matching_own(&REPO).last()?;
     let url = caps.get(1).or(caps.get(2)).map(|m| m.as_str().to_string());
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
+    // The repository go was sent to is a parent of the import path: the go-import meta
+    // tag named the wrong repository root (GitLab answers with the first two path
+    // elements to a client that is not logged in, so subgroups resolve wrongly).
+    let module = error_module(&error.text);
+    let repo_path = url.as_deref().map(|u| {
+        let rest = u.split_once("://").map_or(u, |(_, r)| r);
+        rest.trim_end_matches('/').trim_end_matches(".git").to_string()
+    });
+    // Only where repositories live in groups of groups (not github.com or bitbucket.org,
+    // whose repositories are always host/owner/name, so a deeper import path is normal).
+    if let (Some(module), Some(repo)) = (module.as_deref(), repo_path.as_deref())
+        && module.split('/').count() >= 4
+        && repo.split('/').count() == 3
+        && !["github.com", "bitbucket.org"].contains(&repo.split('/').next().unwrap_or_default())
+        && module.starts_with(&format!("{repo}/"))
+    {
+        let summary = format!(
+            "go was sent to the repository {repo}, a parent of {module}, which does not exist: the ?go-get=1 page's \
+             go-import meta tag names the wrong repository root (GitLab does this for subgroups when the request \
+             carries no credentials); add .git at the repository's end of the import path, or give go credentials \
+             for the page"
+        );
+        let diagnosis = found(Category::VcsMeta, Confidence::Low, summary, evidence, &[]);
+        return Some(diagnosis.or(Category::VcsAuth, Confidence::Low, "the page answers correctly with credentials"));
+    }
+    // Code hosts answer "not found" for a private repository the credentials cannot see.
+    let hosted = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
+        || error.text.contains("remote: Repository not found")
+        || error.text.contains("could not be found or you don't have permission");
+    if hosted {
+        let summary = format!(
+            "the code host says the repository {} does not exist{}: it answers so for a private repository the \
+             credentials git sent cannot see, as for a missing one; check the token's access (or the path)",
+            url.as_deref().unwrap_or("asked for"),
+            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
+        return Some(diagnosis.or(
+            Category::VcsNotFound,
+            Confidence::Low,
+            "the repository may really not exist (moved, deleted, a typo)",
+        ));
+    }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
     let summary = match url {
         Some(url) => format!(
@@ -77,7 +189,7 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
 pub fn meta(f: &Facts) -> Option<Diagnosis> {
     static META: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r#"unrecognized import path "([^"]+)": (?:"#,
+            r#"unrecognized import path "([^"]+)":? \(?(?:"#,
             r"parse \S+: no go-import meta tags \((?:meta tag (\S+) did not match import path \S+)?\)",
             r"|reading (\S+\?go-get=1): (\d{3}[^\n]*)",
             r"|https fetch: [^\n]*",
@@ -85,7 +197,7 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&META).last()?;
+    let (error, caps) = f.matching_own(&META).last()?;
     let path = caps[1].to_string();
     // A failed https fetch is a network problem whose own rule (DNS, TLS, refused, …)
     // says more; this rule only speaks about the page's content.
@@ -110,4 +222,13 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         _ => format!("https://{path}?go-get=1 has no go-import meta tag: it is not a Go vanity page"),
     };
     Some(found(Category::VcsMeta, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// The module path an error is about: `M@V:` at its start, `go get M:` or `package M:`
+/// (older wordings).
+fn error_module(text: &str) -> Option<String> {
+    static MODULE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:go: )?(?:go get:? |package )?([A-Za-z0-9._~/!-]+?)(?:@\S+)?:").expect("compiles")
+    });
+    MODULE.captures(text.trim_start()).map(|c| c[1].to_string())
 }

@@ -4,7 +4,7 @@
 //!
 //! Faults compose: apply several to the same cache, in order (e.g. `corrupt_zip` then
 //! `empty_ziphash`). Two faults need more than files and live elsewhere: `disk_full`
-//! and the root-proof `read_only` are mounts ([`super::mount`]), possible only inside
+//! and the root-proof `read_only` are mounts ([`mount`]), possible only inside
 //! the sealed child's namespaces.
 
 use std::io::Write as _;
@@ -135,7 +135,7 @@ pub enum CacheFault {
     /// Write permission removed (`chmod -R a-w`). Refused with
     /// [`FaultError::Ineffective`] when this process ignores permissions (root, or the
     /// sealed namespace's root), since go, running as us, would too: use
-    /// [`super::mount::read_only`] there.
+    /// [`mount::read_only`] there.
     ReadOnly {
         /// What is made read-only.
         scope: ReadOnlyScope,

@@ -104,6 +104,10 @@ impl FaultAction for HttpAction {
     }
 }
 
+/// Rewrites a header value a fault sends (a `Location` naming a declared host) into
+/// what go must dial: in open mode, hosts listen on loopback ports, not on their names.
+pub type HeaderRewrite = std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>;
+
 /// A host's handler with its HTTP faults in front of it.
 pub struct Faulty {
     /// The handler the faults perturb.
@@ -112,17 +116,29 @@ pub struct Faulty {
     pub faults: FaultSchedule<HttpAction>,
     /// Seed for the positions `corrupt` flips.
     pub seed: u64,
+    /// Applied to the values of the headers `respond` adds.
+    pub rewrite: Option<HeaderRewrite>,
 }
 
 impl Faulty {
     /// `inner` behind `faults`; corruption positions drawn from `seed`.
     pub fn new(inner: impl Handler, faults: FaultSchedule<HttpAction>, seed: u64) -> Faulty {
-        Faulty { inner: Box::new(inner), faults, seed }
+        Faulty { inner: Box::new(inner), faults, seed, rewrite: None }
     }
 
-    /// `inner` behind `faults`, or `inner` itself when there are none.
-    pub fn wrap(inner: impl Handler, faults: FaultSchedule<HttpAction>, seed: u64) -> Box<dyn Handler> {
-        if faults.is_empty() { Box::new(inner) } else { Box::new(Faulty::new(inner, faults, seed)) }
+    /// `inner` behind `faults`, or `inner` itself when there are none; header values of
+    /// `respond` pass through `rewrite`.
+    pub fn wrap(
+        inner: impl Handler,
+        faults: FaultSchedule<HttpAction>,
+        seed: u64,
+        rewrite: Option<HeaderRewrite>,
+    ) -> Box<dyn Handler> {
+        if faults.is_empty() {
+            Box::new(inner)
+        } else {
+            Box::new(Faulty { rewrite, ..Faulty::new(inner, faults, seed) })
+        }
     }
 }
 
@@ -158,8 +174,9 @@ impl Handler for Faulty {
                 Some(HttpAction::Respond { status, body, content_type, headers }) => {
                     let mut reply = Reply::new(*status, content_type, body.clone());
                     for (name, value) in headers {
+                        let value = self.rewrite.as_ref().map_or_else(|| value.clone(), |rewrite| rewrite(value));
                         if let (Ok(name), Ok(value)) =
-                            (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+                            (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
                         {
                             reply.headers.push((name, value));
                         }

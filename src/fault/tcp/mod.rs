@@ -6,7 +6,7 @@
 //! Each connection carries bytes both ways through a chain of stages per direction
 //! (`upstream` = client → server, `downstream` = server → client), one stage per toxic
 //! that applies, in the order the toxics are listed; each toxic lives in its own file
-//! behind the small interface in [`link`]. `down` is not a stage: it takes the whole
+//! behind the small interface in `link`. `down` is not a stage: it takes the whole
 //! address away (connections are refused), as toxiproxy's `enabled: false` does.
 //!
 //! Which toxics apply is decided per connection by the fault schedule, connections

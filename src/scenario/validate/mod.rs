@@ -13,11 +13,13 @@ use crate::scenario::model::*;
 use crate::scenario::raw::*;
 
 mod cache;
+mod egress;
 mod env;
 mod expect;
 mod faults;
 mod home;
 mod hosts;
+mod include;
 mod modules;
 mod recover;
 mod run;
@@ -29,7 +31,8 @@ pub use recover::recovery_step;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Validates a parsed scenario. `None` when `checker` recorded problems.
-pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> Option<Scenario> {
+    include::merge(&mut raw, checker);
     let dir = checker.file.parent().map(Path::to_path_buf).unwrap_or_default();
     if raw.name.trim().is_empty() {
         checker.problem(raw.name.pos, "the name is empty", Some("give the scenario a short unique name".into()));
@@ -71,6 +74,7 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         }
         release
     });
+    let needs_sealed_for_egress = egress::check(&raw, recover.as_ref(), &hosts, explicit_network, checker);
     if !checker.problems.is_empty() {
         return None;
     }
@@ -126,6 +130,10 @@ pub fn scenario(raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) -> O
         );
         return None;
     }
+    let network = match (network, needs_sealed_for_egress) {
+        (NetworkNeed::Any, Some(why)) => NetworkNeed::Sealed(why),
+        (network, _) => network,
+    };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),

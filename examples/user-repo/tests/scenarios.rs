@@ -1,0 +1,4 @@
+//! Every scenario file below `scenarios/` as a test.
+fn main() {
+    modchaos::testing::main("scenarios");
+}

@@ -1,0 +1,237 @@
+//! What a log says about the run besides go's messages: the configuration (`go env`
+//! output, `GOPROXY=…` lines, a step's `env:` block, `go env -json`), the go version,
+//! the command line, and how the run ended — the exit status a CI system printed, or
+//! its message that the job was cancelled or timed out.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What a log says about the run's configuration and context.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogContext {
+    /// Variables the log shows (`go env` output, `GOPROXY=…` lines, a step's `env:`
+    /// block), last one wins.
+    pub env: Vec<(String, String)>,
+    /// `go env -json` output, when the log has it.
+    pub go_env: Option<BTreeMap<String, String>>,
+    /// `go1.26.8`, from `go version` output.
+    pub go_version: Option<String>,
+    /// The go command line run, when the log echoes it (`$ go mod download`, `+ go get …`).
+    pub command: Option<String>,
+    /// The exit status the CI system or a wrapping tool printed (`Process completed with
+    /// exit code 1.`, `ERROR: Job failed: exit code 1`, `make: *** […] Error 2`, or 0 for
+    /// `Job succeeded`), the last one, with its line.
+    pub exit: Option<(i32, String)>,
+    /// The line saying the run was killed: a CI cancellation or timeout message, `signal:
+    /// killed`, `Killed`, or an exit status of 124, 137 or 143.
+    pub killed: Option<String>,
+    /// A goroutine dump of go (SIGQUIT, a stuck job's dump) blocked in a file lock: the
+    /// frame that shows it (`cmd/go/internal/lockedfile…`, `syscall.Flock(…)`).
+    pub lock_wait: Option<String>,
+}
+
+/// Variables that matter to a download; others in the log are ignored.
+fn relevant(var: &str) -> bool {
+    var.starts_with("GO")
+        || matches!(
+            var,
+            "HTTPS_PROXY"
+                | "https_proxy"
+                | "HTTP_PROXY"
+                | "http_proxy"
+                | "NO_PROXY"
+                | "no_proxy"
+                | "ALL_PROXY"
+                | "all_proxy"
+                | "SSL_CERT_FILE"
+                | "SSL_CERT_DIR"
+                | "GIT_TERMINAL_PROMPT"
+                | "NETRC"
+        )
+}
+
+/// Reads the configuration and context a cleaned log shows.
+pub fn context(cleaned: &str) -> LogContext {
+    static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^\s*(?:\$ |\+ |> )?(?:export |set |\$env:)?([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"]*)"|(\S*))\s*(.*)$"#)
+            .expect("assignment pattern compiles")
+    });
+    static YAML_ENV: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s+([A-Z][A-Z0-9_]*): (.*)$").expect("yaml env pattern compiles"));
+    static VERSION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\bgo version (go\d+(?:\.\d+)*\S*) ").expect("version pattern compiles"));
+    static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\$ |\+ |> |Run |\[command\])?\s*((?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$")
+            .expect("command pattern compiles")
+    });
+    let mut context = LogContext::default();
+    let set = |env: &mut Vec<(String, String)>, var: &str, value: &str| {
+        env.retain(|(k, _)| k != var);
+        env.push((var.to_string(), value.to_string()));
+    };
+    for line in cleaned.lines() {
+        if let Some(caps) = VERSION.captures(line) {
+            context.go_version = Some(caps[1].to_string());
+        }
+        if let Some(caps) = ASSIGN.captures(line)
+            && relevant(&caps[1])
+        {
+            let value = caps.get(2).or(caps.get(3)).or(caps.get(4)).map_or("", |m| m.as_str());
+            set(&mut context.env, &caps[1], value);
+            // `GOPROXY=x go mod download …`: the command follows the assignment.
+            if let Some(rest) = caps.get(5).map(|m| m.as_str()).filter(|r| r.starts_with("go "))
+                && context.command.is_none()
+            {
+                context.command = Some(rest.to_string());
+            }
+            continue;
+        }
+        if let Some(caps) = YAML_ENV.captures(line)
+            && relevant(&caps[1])
+        {
+            set(&mut context.env, &caps[1], caps[2].trim().trim_matches(['"', '\'']));
+            continue;
+        }
+        if context.command.is_none()
+            && let Some(caps) = COMMAND.captures(line)
+        {
+            let command = caps[1].trim();
+            let command =
+                command.rsplit_once(" go ").filter(|(vars, _)| vars.contains('=')).map_or(command, |(_, c)| c);
+            let command = if command.starts_with("go ") { command.to_string() } else { format!("go {command}") };
+            context.command = Some(command);
+        }
+    }
+    context.go_env = go_env_json(cleaned);
+    ending(cleaned, &mut context);
+    context
+}
+
+/// Exit statuses killed runs end with: timeout(1)'s, and 128 + SIGKILL or SIGTERM.
+pub const KILLED_STATUSES: [i32; 3] = [124, 137, 143];
+
+/// How the log says the run ended: a CI system's or a wrapping tool's exit status line,
+/// and any sign that the run was killed (a CI timeout or cancellation, a signal).
+fn ending(cleaned: &str, context: &mut LogContext) {
+    static KILLED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"The operation was canceled|execution took longer than|Job's timeout|[Jj]ob timed out",
+            r"|exceeded the maximum execution time|ran longer than the maximum time|Build timed out",
+            r"|Cancelling nested steps due to timeout|Timeout has been exceeded|No output has been received in the last",
+            r"|Too long with no output|Timeout exceeded: try increasing it|failed to solve: Canceled",
+            r"|signal: (?:killed|terminated|interrupt)\b|^(?:Killed|Terminated)(?:: \d+)?$|\d+ (?:Killed|Terminated)\s+\S*go\b",
+            r"|timeout: sending signal",
+        ))
+        .expect("kill pattern compiles")
+    });
+    static EXIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?:Process completed with exit code|Job failed: exit code|script returned exit code",
+            r"|returned a non-zero code:|did not complete successfully: exit code:|exited with (?:code|status)",
+            r"|make(?:\[\d+\])?: \*\*\* .*\bError) (\d+)",
+            r#"|\bexit (?:status|code):? (\d+)[.;:]?\s*(?:(?:stderr|output):?\s*)?"?\s*$"#,
+        ))
+        .expect("exit pattern compiles")
+    });
+    // A CI system's success line: the step that ran go passed.
+    static SUCCEEDED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s)$").expect("success pattern compiles")
+    });
+    static LOCK_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"cmd/go/internal/lockedfile|internal/filelock\.(?:lock|Lock)|syscall\.Flock\(").expect("compiles")
+    });
+    for line in cleaned.lines() {
+        if context.lock_wait.is_none() && LOCK_FRAME.is_match(line) {
+            context.lock_wait = Some(line.trim().to_string());
+        }
+        if line.trim() == "SIGQUIT: quit" {
+            context.killed = Some(line.trim().to_string());
+        }
+        if SUCCEEDED.is_match(line.trim()) {
+            context.exit = Some((0, line.trim().to_string()));
+            continue;
+        }
+        let tool = super::golines::tool_part(line);
+        if let Some(caps) = EXIT.captures(tool)
+            && let Some(code) = caps.get(1).or(caps.get(2)).and_then(|m| m.as_str().parse::<i32>().ok())
+        {
+            context.exit = Some((code, line.trim().to_string()));
+            if KILLED_STATUSES.contains(&code) {
+                context.killed = Some(line.trim().to_string());
+            }
+        }
+        if KILLED.is_match(line.trim()) {
+            context.killed = Some(line.trim().to_string());
+        }
+    }
+}
+
+/// The first `go env -json` object in the log (it has `GOROOT` and `GOPROXY` keys).
+fn go_env_json(cleaned: &str) -> Option<BTreeMap<String, String>> {
+    let mut rest = cleaned;
+    while let Some(start) = rest.find("{\n") {
+        let candidate = &rest[start..];
+        let mut stream =
+            serde_json::Deserializer::from_str(candidate).into_iter::<BTreeMap<String, serde_json::Value>>();
+        if let Some(Ok(map)) = stream.next()
+            && map.contains_key("GOROOT")
+            && map.contains_key("GOPROXY")
+        {
+            return Some(
+                map.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect(),
+            );
+        }
+        rest = &candidate[2..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::clean;
+    use super::*;
+
+    #[test]
+    fn configuration_from_the_log() {
+        let log = "go version go1.22.1 linux/amd64\n\
+                   GOPROXY='https://proxy.corp.example,direct'\n\
+                   GONOSUMDB=''\n\
+                   env:\n  HTTPS_PROXY: http://proxy.corp.example:3128\n  FOO: bar\n\
+                   $ GOFLAGS=-mod=mod go mod download -x\n\
+                   {\n\t\"GOPROXY\": \"https://other\",\n\t\"GOROOT\": \"/usr/local/go\"\n}\n";
+        let c = context(&clean(log));
+        assert_eq!(c.go_version.as_deref(), Some("go1.22.1"));
+        let get = |k: &str| c.env.iter().find(|(v, _)| v == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("GOPROXY"), Some("https://proxy.corp.example,direct"));
+        assert_eq!(get("HTTPS_PROXY"), Some("http://proxy.corp.example:3128"));
+        assert_eq!(get("GOFLAGS"), Some("-mod=mod"));
+        assert_eq!(get("FOO"), None);
+        assert_eq!(c.command.as_deref(), Some("go mod download -x"));
+        assert_eq!(c.go_env.as_ref().and_then(|e| e.get("GOPROXY")).map(String::as_str), Some("https://other"));
+    }
+
+    #[test]
+    fn how_the_run_ended() {
+        let ended = |log: &str| {
+            let c = context(&clean(log));
+            (c.exit.map(|(code, _)| code), c.killed.is_some())
+        };
+        assert_eq!(ended("go: m@v1: boom\n##[error]Process completed with exit code 1.\n"), (Some(1), false));
+        assert_eq!(ended("go: m@v1: boom\nERROR: Job failed: exit code 2\n"), (Some(2), false));
+        assert_eq!(ended("# get https://p/x\n##[error]The operation was canceled.\n"), (None, true));
+        assert_eq!(ended("ERROR: Job failed: execution took longer than 1h0m0s seconds\n"), (None, true));
+        assert_eq!(ended("go mod download\nKilled\n"), (None, true));
+        assert_eq!(ended("make: *** [Makefile:3: deps] Error 137\n"), (Some(137), true));
+        assert_eq!(ended("could not download: go mod failed: signal: terminated\n"), (None, true));
+        assert_eq!(ended("ERRO[0142] exit status 1: go: finding m v1\n"), (Some(1), false));
+        assert_eq!(
+            ended("go: m@v1: git ls-remote -q origin in /x: exit status 128:\n\tfatal: nope\n"),
+            (None, false),
+            "go's own words about git are not the run's end"
+        );
+        assert_eq!(ended("go: m@v1: context deadline exceeded\n"), (None, false));
+        assert_eq!(ended("go: downloading m v1\nJob succeeded\n"), (Some(0), false));
+    }
+}

@@ -1,0 +1,197 @@
+//! Which lines of a cleaned log go itself printed: its messages in every wording users
+//! paste (go 1.11's `go: finding`, `go get X:` prefixes, GOPATH-era `package X:` and
+//! `can't load package:`, `go mod verify`'s `M V: dir has been modified`, go.mod parse
+//! errors, `go test` results), the `-x` trace, the `-json` records, the security-error
+//! banner, and the tab-indented lines continuing any of them — also where another tool
+//! embeds them: after `stderr: ` or `output: ` in its own error line (golangci-lint,
+//! goreleaser, gopls), after `fetch_repo: ` (bazel), or escaped inside a JSON string
+//! (Renovate, golangci-lint's `msg="…"`).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Where a go line starts.
+const GO_START: &str = concat!(
+    r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:mod \w+|build|install|list|vet|run|test|work \w+): ",
+    r"|verifying \S+|SECURITY ERROR|This download does NOT match",
+    r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
+    r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
+    r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
+    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
+    r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$",
+    r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
+    r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
+    r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
+    r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires)$)",
+);
+
+/// Where go's text starts inside another tool's line: at a go line start that follows a
+/// separator (`stderr: go: …`, `output: go: …`, `fetch_repo: m@v1: …`, `msg="go: …`), not
+/// a mere space (`Using go: 1.22` is not go's).
+const EMBEDDED_START: &str = concat!(
+    r#"(?:^|: |[="'(])("#,
+    r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
+    r"|package \S+: ",
+    r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
+    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
+    r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
+    r")",
+);
+
+/// What go itself printed, among the lines of a cleaned log (see the module comment).
+/// Everything else (other tools, the shell) is left out.
+pub fn go_output(cleaned: &str) -> String {
+    static GO_LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!("^{GO_START}")).expect("go line pattern compiles"));
+    static GIT_ECHO: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^#? ?cd \S+; git ").expect("git echo pattern compiles"));
+    static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:Cloning into |fatal: |remote: |error: |warning: )").expect("git output pattern compiles")
+    });
+    let mut out = String::new();
+    let mut in_json = false;
+    let mut continuing = false;
+    // git's own lines after go echoed the git command it runs (GOPATH-era `go get`
+    // shows them untouched).
+    let mut in_git = false;
+    for line in cleaned.lines() {
+        if in_git && GIT_SAYS.is_match(line) {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        in_git = GIT_ECHO.is_match(line);
+        let keep = if in_json {
+            if line.starts_with('}') {
+                in_json = false;
+            }
+            true
+        } else if line == "{" {
+            in_json = true;
+            true
+        } else if (continuing && (line.starts_with('\t') || line.starts_with("        "))) || GO_LINE.is_match(line) {
+            true
+        } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
+            // The tool's line carries go's: keep go's part only, as lines of its own. What
+            // follows continues it, unless go's text was a quoted string that ended here.
+            let inner = go_output(&embedded);
+            out.push_str(&inner);
+            continuing = !inner.is_empty() && !quoted;
+            continue;
+        } else {
+            false
+        };
+        continuing = keep;
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The part of a cleaned log line that is not go's: all of it when go's text is not in
+/// it, the tool's words before go's text, or nothing when the line is go's own.
+pub fn tool_part(line: &str) -> &str {
+    static GO_LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!("^(?:{GO_START}|\t)")).expect("go line pattern compiles"));
+    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
+    if GO_LINE.is_match(line) {
+        return "";
+    }
+    match START.captures(line).and_then(|c| c.get(1)) {
+        Some(m) => &line[..m.start()],
+        None => line,
+    }
+}
+
+/// go's text inside another tool's line: a JSON string with escaped line ends that holds
+/// go lines (decoded; `true`), or the rest of the line from where go's text starts.
+fn embedded(line: &str) -> Option<(String, bool)> {
+    static JSON_STRING: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
+    static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
+    for caps in JSON_STRING.captures_iter(line) {
+        if let Ok(text) = serde_json::from_str::<String>(&format!("\"{}\"", &caps[1]))
+            && !go_output(&text).is_empty()
+        {
+            return Some((text, true));
+        }
+    }
+    let start = START.captures(line)?.get(1)?.start();
+    Some((line[start..].to_string(), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_go_lines_survive() {
+        let log = "npm ERR! network read ECONNRESET\n\
+                   curl: (56) Recv failure: Connection reset by peer\n\
+                   go: corp.example/lib@v1.0.0: Get \"https://p/x\": read: connection reset by peer\n\
+                   \tmore detail\n\
+                   Error: Process completed with exit code 1.\n\
+                   {\n\t\"Path\": \"m\",\n\t\"Error\": \"boom\"\n}\n\
+                   main.go:3:8: example.com/m@v1.2.3: missing go.sum entry\n\
+                   verifying m@v1: checksum mismatch\n\
+                   \tdownloaded: h1:a\n\
+                   SECURITY ERROR\n";
+        let kept = go_output(log);
+        assert!(!kept.contains("npm") && !kept.contains("curl") && !kept.contains("Process completed"), "{kept}");
+        for line in
+            ["go: corp.example", "\tmore detail", "\"Error\": \"boom\"", "main.go:3:8", "\tdownloaded", "SECURITY"]
+        {
+            assert!(kept.contains(line), "{line} missing from {kept}");
+        }
+    }
+
+    #[test]
+    fn older_wordings_and_other_commands_are_go_lines() {
+        for line in [
+            "go get golang.org/x/crypto: unexpected status (https://p/golang.org/x/crypto/@v/list): 410 Gone",
+            "go get: github.com/x/y@v1.0.0: verifying module: checksum mismatch",
+            "package golang.org/x/net/html: unrecognized import path \"golang.org/x/net/html\" (https fetch: boom)",
+            "can't load package: package m: cannot find module providing package m",
+            "corp.example/lib v1.0.0: dir has been modified (/home/u/go/pkg/mod/corp.example/lib@v1.0.0)",
+            "/src/app/go.mod:5: unknown directive: toolchain",
+            "go.mod:3: invalid go version '1.21.0': must match format 1.23",
+            "failed to initialize build cache at /root/.cache/go-build: mkdir /root/.cache: permission denied",
+            "ok  \tcorp.example/app\t0.012s",
+            "all modules verified",
+        ] {
+            assert_eq!(go_output(line).trim_end(), line, "{line}");
+        }
+    }
+
+    #[test]
+    fn go_text_embedded_in_other_tools_lines_is_found() {
+        let goreleaser = "   ⨯ release failed after 0s   error=hook failed: go mod download: exit status 1; output: go: m@v1: reading https://p/m/@v/v1.zip: 410 Gone\n\tserver response: gone\n";
+        assert_eq!(
+            go_output(goreleaser),
+            "go: m@v1: reading https://p/m/@v/v1.zip: 410 Gone\n\tserver response: gone\n"
+        );
+        let golangci = r#"  level=error msg="Running error: context loading failed: err: exit status 1: stderr: go: downloading go1.22 (linux/amd64)\ngo: download go1.22 for linux/amd64: toolchain not available\n""#;
+        assert_eq!(
+            go_output(golangci),
+            "go: downloading go1.22 (linux/amd64)\ngo: download go1.22 for linux/amd64: toolchain not available\n"
+        );
+        let bazel = "Error in fail: failed to fetch com_x: fetch_repo: github.com/x/y@v0.1.7: Get \"https://p/x\": dial tcp 1.2.3.4:443: i/o timeout";
+        assert!(go_output(bazel).starts_with("github.com/x/y@v0.1.7: Get"), "{}", go_output(bazel));
+        let renovate = r#"           "stderr": "go: m@v1: reading https://p/x: 404 Not Found\n\tserver response: \"not found\"\n""#;
+        assert_eq!(
+            go_output(renovate),
+            "go: m@v1: reading https://p/x: 404 Not Found\n\tserver response: \"not found\"\n"
+        );
+        for other in [
+            "npm WARN deprecated inflight@1.0.6: This module is not supported",
+            "cargo: error: could not download",
+            "Using go: 1.22",
+        ] {
+            assert_eq!(go_output(other), "", "{other}");
+        }
+    }
+}

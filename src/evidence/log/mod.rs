@@ -1,0 +1,150 @@
+//! Reading go's output out of whatever a user pastes: a bare stderr, `go mod download
+//! -json` output, or a whole CI log with timestamps, ANSI colours, CRLF line ends,
+//! progress-bar carriage returns and other tools' output around it.
+//!
+//! [`clean`] undoes what the CI system added to every line; [`go_output`] keeps only the
+//! lines go itself printed (so that another tool's "connection reset" is never taken for
+//! go's), also where another tool embeds them; [`context`] picks up what the log says
+//! about the configuration (`go env` output, `GOPROXY=…` lines, `go version`) and how
+//! the run ended (a CI system's exit status, cancellation or timeout message).
+
+mod context;
+mod golines;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+pub use context::{KILLED_STATUSES, LogContext, context};
+pub use golines::go_output;
+
+/// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
+/// resolved (the last write wins, as on a terminal) and CI prefixes (timestamps, step
+/// names, BuildKit step numbers, GitHub/GitLab/Buildkite markers) stripped.
+pub fn clean(text: &str) -> String {
+    let text = strip_ansi(text);
+    let mut out = String::with_capacity(text.len());
+    for raw in text.split_terminator('\n') {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        // A bare CR returns to the start of the line: what follows overwrote it.
+        let line = raw.rsplit('\r').find(|segment| !segment.is_empty()).unwrap_or("");
+        if is_ci_marker(line) {
+            continue;
+        }
+        out.push_str(strip_prefixes(line));
+        out.push('\n');
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    dedent(&out)
+}
+
+/// A log pasted with every line indented alike (a quote in an issue, a list item) loses
+/// that indentation, so that go's lines start where go started them.
+fn dedent(text: &str) -> String {
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    if indent < 2 {
+        return text.to_string();
+    }
+    let mut out: String =
+        text.lines().map(|l| l.get(indent..).unwrap_or(l.trim_start())).collect::<Vec<_>>().join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Removes CSI (`ESC [ … letter`), OSC (`ESC ] … BEL/ST`) and two-byte escapes, and
+/// Buildkite's `_bk;t=…` timestamps.
+fn strip_ansi(text: &str) -> String {
+    static ESCAPES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|_bk;t=\d+\x07")
+            .expect("escape pattern compiles")
+    });
+    ESCAPES.replace_all(text, "").into_owned()
+}
+
+/// Lines that only structure a CI log (GitLab sections, GitHub groups) and say nothing.
+fn is_ci_marker(line: &str) -> bool {
+    static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:section_(?:start|end):\d+:\S*|##\[(?:group|endgroup)\].*|::(?:group|endgroup)::.*)$")
+            .expect("marker pattern compiles")
+    });
+    MARKER.is_match(line.trim_end())
+}
+
+/// Strips the prefixes CI systems put before each line, repeatedly (a BuildKit step
+/// inside a timestamped GitHub log has both).
+fn strip_prefixes(mut line: &str) -> &str {
+    static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:",
+            // ISO timestamps (GitHub Actions, GitLab, most log shippers), after the job and
+            // step names that `gh run view --log` puts first, tab-separated.
+            r"(?:[^\t\n]+\t[^\t\n]+\t)?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s",
+            // Bracketed timestamps (Jenkins timestamper and friends).
+            r"|\[\d{4}-\d{2}-\d{2}[T ][^\]\n]{0,40}\]\s?",
+            r"|\[\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]\s?",
+            // A bare time of day.
+            r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\s",
+            // BuildKit: step number and seconds (`#12 3.456 `).
+            r"|#\d+ \d+\.\d+ ",
+            // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
+            r"|updater \| (?:\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(?:[A-Z]+ )?(?:<job_\d+> )?",
+            // GitHub annotations.
+            r"|##\[(?:error|warning|debug|notice|command)\]",
+            r"|::(?:error|warning|notice|debug)(?: [^:]*)?::",
+            r")"
+        ))
+        .expect("prefix pattern compiles")
+    });
+    while let Some(m) = PREFIX.find(line) {
+        if m.end() == 0 {
+            break;
+        }
+        line = &line[m.end()..];
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_timestamps_and_line_ends_are_undone() {
+        let log = "2024-05-01T10:00:00.1234567Z \x1b[36;1mgo mod download\x1b[0m\r\n\
+                   2024-05-01T10:00:01.0000000Z go: corp.example/lib@v1.0.0: reading x: 500\r\n\
+                   [2024-05-01T10:00:02.000Z] \tserver response: boom\r\n\
+                   10:00:03 go: done\n\
+                   #12 3.456 go: downloading a v1\n\
+                   ##[error]Process completed with exit code 1.\n\
+                   downloading 10%\r downloading 50%\rdownloaded\n";
+        assert_eq!(
+            clean(log),
+            "go mod download\ngo: corp.example/lib@v1.0.0: reading x: 500\n\tserver response: boom\ngo: done\n\
+             go: downloading a v1\nProcess completed with exit code 1.\ndownloaded\n"
+        );
+    }
+
+    #[test]
+    fn uniformly_indented_logs_are_dedented() {
+        let log = "    go: m@v1: boom\n    \tserver response: x\n\n      # get https://p\n";
+        assert_eq!(clean(log), "go: m@v1: boom\n\tserver response: x\n\n  # get https://p\n");
+        assert_eq!(clean("go: a\n  b\n"), "go: a\n  b\n");
+    }
+
+    #[test]
+    fn gitlab_sections_and_gh_step_prefixes_go() {
+        let log = "section_start:1700000000:step_script\r\x1b[0KExecuting \"step_script\"\n\
+                   build\tRun go mod download\t2024-05-01T10:00:00.0000000Z go: m@v1: boom\n\
+                   section_end:1700000001:step_script\r\x1b[0K\n";
+        assert_eq!(clean(log), "Executing \"step_script\"\ngo: m@v1: boom\n");
+    }
+}

@@ -1,0 +1,119 @@
+//! `include:`: files of shared definitions (fixtures, hosts, environment) added to the
+//! scenario before it is validated. A scenario adds faults to a shared host by naming it
+//! with only `faults`, `dns`, `tcp` or `tls`. Each included value keeps the position it has in
+//! its own file (`Pos::source`), so a problem in a shared host points at that file, and
+//! relative paths in it are resolved against it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::super::at::{At, reading_source};
+use super::super::checker::Checker;
+use super::super::diag::FileProblem;
+use super::super::raw::{RawHost, RawInclude, RawScenario};
+
+/// Files an include may be: scenario-sized.
+const MAX_INCLUDE_BYTES: u64 = 4 << 20;
+
+/// Adds the definitions of every file `raw` includes to it: modules and hosts before the
+/// scenario's own, env values the scenario does not set itself.
+pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
+    let dir = checker.file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let includes = std::mem::take(&mut raw.include);
+    let mut modules = Vec::new();
+    let mut hosts = Vec::new();
+    for (index, entry) in includes.iter().enumerate() {
+        let path = dir.join(&entry.value);
+        let text = match read(&path) {
+            Ok(text) => Arc::new(text),
+            Err(why) => {
+                checker.problem(
+                    entry.pos,
+                    format!("cannot include {}: {why}", path.display()),
+                    Some("include names a YAML file of shared modules, hosts and env, relative to this file".into()),
+                );
+                continue;
+            }
+        };
+        let Ok(source) = u16::try_from(index + 1) else {
+            checker.problem(entry.pos, "too many includes", None);
+            break;
+        };
+        checker.includes.push((path.clone(), text.clone()));
+        let options = serde_saphyr::options! { with_snippet: false };
+        let parsed: Result<RawInclude, _> =
+            reading_source(source, || serde_saphyr::from_str_with_options(&text, options));
+        let shared = match parsed {
+            Ok(shared) => shared,
+            Err(e) => {
+                checker.problems.push(FileProblem::from_yaml(&path, &text, &e));
+                continue;
+            }
+        };
+        modules.extend(shared.modules);
+        for (name, mut host) in shared.hosts.0 {
+            if let Some(earlier) = hosts.iter().find(|(n, _): &&(At<String>, RawHost)| n.value == name.value) {
+                let pos = earlier.0.pos;
+                checker.problem(
+                    pos,
+                    format!("host `{}` is declared here and again in {}", name.value, path.display()),
+                    Some("declare each host once: drop one, or give it another name".into()),
+                );
+                continue;
+            }
+            // The scenario may add faults to a shared host: its entry then names no kind.
+            if let Some(i) = raw.hosts.0.iter().position(|(n, _)| n.value == name.value) {
+                let (own_name, own) = raw.hosts.0.remove(i);
+                if has_kind(&own) {
+                    checker.problem(
+                        own_name.pos,
+                        format!("host `{}` is declared here and again in {}", name.value, path.display()),
+                        Some(
+                            "to add faults to the shared host, give only faults, dns, tcp or tls here (no kind)".into(),
+                        ),
+                    );
+                    continue;
+                }
+                host.faults.extend(own.faults);
+                host.dns.extend(own.dns);
+                host.tcp.extend(own.tcp);
+                if own.tls.is_some() {
+                    host.tls = own.tls;
+                }
+            }
+            hosts.push((name, host));
+        }
+        for (name, value) in shared.env.0 {
+            if !raw.env.iter().any(|(n, _)| n.value == name.value) {
+                raw.env.0.push((name, value));
+            }
+        }
+    }
+    modules.append(&mut raw.modules);
+    raw.modules = modules;
+    hosts.append(&mut raw.hosts.0);
+    raw.hosts.0 = hosts;
+}
+
+/// Whether a host entry says what kind of host it is (rather than only adding faults).
+fn has_kind(host: &RawHost) -> bool {
+    host.goproxy.is_some()
+        || host.closed.is_some()
+        || host.blackhole.is_some()
+        || host.unreachable.is_some()
+        || host.sumdb.is_some()
+        || host.forward_proxy.is_some()
+        || host.git.is_some()
+}
+
+/// An include's text: a regular file of reasonable size, UTF-8.
+fn read(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_INCLUDE_BYTES {
+        return Err(format!("{} bytes, more than an include may have ({MAX_INCLUDE_BYTES})", meta.len()));
+    }
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}

@@ -1,0 +1,1246 @@
+#!/usr/bin/env python3
+"""Capture real `go` command failures against a fake corporate network.
+
+Usage (as root):  python3 capture.py --go /usr/local/go/bin/go [--go OTHER] --out DIR
+
+Everything runs inside a private network + mount namespace (unshare): only
+loopback exists, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs are replaced
+by bind mounts, and every server (servers.py, git http-backend, a DNS server)
+lives on 127.0.0.0/8.  Each go run gets fresh HOME/GOPATH/GOMODCACHE/GOCACHE
+and GOENV=off; nothing outside the temp base directory is written.
+
+Python 3.11 stdlib + bash + openssl + git + util-linux (unshare, setpriv,
+flock, mount, timeout) + iproute2.  See README.md and FINDINGS.md.
+"""
+import argparse
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from typing import Callable, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOBODY = 65534
+NS_MARK = "MC_OUTSIDE_IN_NS"
+
+# --------------------------------------------------------------------------
+# the fake network
+# --------------------------------------------------------------------------
+VHOST_IP = "127.0.0.10"
+DNS_IP = "127.0.0.53"
+HOSTS = {
+    # all "good" HTTP(S) virtual hosts live on one address (Host header picks the vhost)
+    VHOST_IP: [
+        "proxy.corp.example", "proxy-sumdb.corp.example", "proxy-new.corp.example",
+        "mirror.corp.example", "athens.corp.example", "artifactory.corp.example",
+        "nexus.corp.example", "goproxy.corp.example", "ratelimit.corp.example",
+        "private-proxy.corp.example", "goproxy-eu.corp.example", "sso.corp.example",
+        "badjson.corp.example", "badzip.corp.example", "portal.corp.example",
+        "wifi.corp.example", "cdn.corp.example", "cdn-rst.corp.example",
+        "git.corp.example", "code.corp.example", "go.corp.example",
+        "sum.golang.org", "sum.corp.example",
+    ],
+    "127.0.0.30": ["selfsigned.corp.example"],
+    "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
+    "127.0.0.32": ["expired.corp.example"],
+    "127.0.0.33": ["future.corp.example"],
+    "127.0.0.34": ["legacy.corp.example"],
+    "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
+    "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
+    "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
+    "127.0.0.43": ["lb.corp.example"],            # TLS ok, RST after request
+    "127.0.0.44": ["offline.corp.example"],       # nothing listens
+    "127.0.0.50": ["gw.corp.example"],            # CONNECT proxy: 407
+    "127.0.0.51": ["gw-eu.corp.example"],         # CONNECT proxy: 403
+    "127.0.0.52": ["gw-down.corp.example"],       # nothing listens
+    "127.0.0.55": ["gw-ok.corp.example"],         # CONNECT proxy that works
+    "192.0.2.10": ["proxy.dc2.corp.example"],     # no route at all in the netns
+    "198.51.100.10": ["proxy.dc3.corp.example"],  # `ip route add unreachable`
+    "203.0.113.10": ["proxy.dc4.corp.example"],   # `ip route add prohibit`
+}
+DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"], "a": {}}
+DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
+
+SSO_HTML = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign in - Corp SSO</title></head>
+<body>
+<form method="post" action="https://sso.corp.example/login">
+<input type="text" name="username"><input type="password" name="password">
+<button type="submit">Sign in</button>
+</form>
+</body>
+</html>
+"""
+PORTAL_HTML = """<html><head><title>Guest Wi-Fi</title></head>
+<body><h1>Welcome to Corp Guest Wi-Fi</h1><p>Please accept the terms of use to continue.</p></body></html>
+"""
+NGINX_502 = """<html>
+<head><title>502 Bad Gateway</title></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+
+
+# {g1}=module@version, {g2}=module path, {g3}=first path element (a host name)
+LOOKUP_RE = r"lookup/((([^/@]+)[^@]*)@[^/]*)$"
+
+
+def goimport(root, vcs, url):
+    return ('<!DOCTYPE html><html><head><meta name="go-import" content="%s %s %s">'
+            '</head><body>go get %s</body></html>\n' % (root, vcs, url, root))
+
+
+def vhost_table():
+    proxy = lambda root="main", **kw: dict(re=r"^/", action="proxy", root=root, **kw)
+    static = lambda status, body="", ctype="text/plain; charset=utf-8", rx=r"^/", **kw: dict(
+        re=rx, action="static", status=status, body=body, ctype=ctype, **kw)
+    git_routes = [
+        dict(re=r"^/private\.git/", action="git", auth={"user": "alice", "pass": "s3cret", "realm": "Corp Git"}),
+        dict(re=r"^/[a-z0-9-]+\.git/", action="git"),
+    ]
+    lookup_404 = ('not found: {g1}: unrecognized import path "{g2}": https fetch: '
+                  'Get "https://{g2}?go-get=1": dial tcp: lookup {g3} on 8.8.8.8:53: no such host\n')
+    return {
+        "proxy.corp.example": [proxy()],
+        "proxy-new.corp.example": [proxy("altered")],
+        "proxy-sumdb.corp.example": [
+            static(200, "", rx=r"^/sumdb/sum\.golang\.org/supported$"),
+            static(410, lookup_404.replace("8.8.8.8", "10.0.0.2"), rx=r"^/sumdb/sum\.golang\.org/" + LOOKUP_RE),
+            proxy()],
+        "mirror.corp.example": [proxy("partial", missing_body="none")],
+        "athens.corp.example": [proxy("empty", missing_status=410)],
+        "artifactory.corp.example": [static(500, '{\n  "errors" : [ {\n    "status" : 500,\n    "message" : "Could not process download request: Remote repository go-remote is offline"\n  } ]\n}',
+                                            ctype="application/json")],
+        "nexus.corp.example": [static(502, NGINX_502, ctype="text/html")],
+        "goproxy.corp.example": [static(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination")],
+        "ratelimit.corp.example": [static(429, "rate limit exceeded: 600 requests per minute per client; retry later\n", headers={"Retry-After": "60"})],
+        "private-proxy.corp.example": [static(401, "Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="Go proxy"'})],
+        "goproxy-eu.corp.example": [static(403, "Forbidden: client 10.20.30.40 is not in the allow list for repository go-internal\n")],
+        "sso.corp.example": [static(200, SSO_HTML, ctype="text/html; charset=utf-8")],
+        "badjson.corp.example": [static(200, '{"Version":"v1.0.0","Time":"2024-01-01T00:00', ctype="application/json", rx=r"\.info$"), proxy()],
+        "badzip.corp.example": [static(200, "this is not a zip archive\n" * 20, ctype="application/zip", rx=r"\.zip$"), proxy()],
+        "portal.corp.example": [static(200, PORTAL_HTML, ctype="text/html", rx=r"^/login"),
+                                dict(re=r"^/", action="redirect", location="http://portal.corp.example/login?orig=https://proxy.corp.example{path}")],
+        "wifi.corp.example": [static(200, PORTAL_HTML, ctype="text/html", rx=r"^/login"),
+                              dict(re=r"^/", action="redirect", location="https://wifi.corp.example/login?orig={path}")],
+        "cdn.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096), proxy()],
+        "cdn-rst.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096, rst=True), proxy()],
+        "git.corp.example": git_routes + [
+            static(200, goimport("git.corp.example/mirrored", "git", "https://gitmirror.corp.example/lib.git"), "text/html", rx=r"^/mirrored(/[^?]*)?\?go-get=1$"),
+            static(200, goimport("git.corp.example/stuck", "git", "https://stuck.corp.example/lib.git"), "text/html", rx=r"^/stuck(/[^?]*)?\?go-get=1$"),
+            static(200, goimport("git.corp.example/{g1}", "git", "https://git.corp.example/{g1}.git"), "text/html", rx=r"^/([a-z0-9-]+)(/[^?]*)?\?go-get=1$"),
+        ],
+        "code.corp.example": [
+            static(200, goimport("code.corp.example/other", "git", "https://git.corp.example/lib.git"), "text/html", rx=r"^/wrongprefix(/[^?]*)?\?go-get=1$"),
+            static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
+                   "text/html; charset=utf-8", rx=r"\?go-get=1$"),
+        ],
+        "go.corp.example": [static(401, "401 Unauthorized\n", headers={"WWW-Authenticate": 'Basic realm="go.corp.example"'})],
+        "sum.golang.org": [static(404, lookup_404, rx=r"^/" + LOOKUP_RE),
+                           static(404, "not found\n")],
+        "sum.corp.example": [static(404, "not found\n")],
+    }
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+def sh(*argv, check=True, **kw):
+    return subprocess.run(argv, check=check, **kw)
+
+
+def write(path, data, mode=None):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    if mode is not None:
+        os.chmod(path, mode)
+
+
+def rewrite_in_place(path, text):
+    """Bind-mounted files must keep their inode: truncate + write."""
+    with open(path, "r+") as f:
+        f.seek(0)
+        f.truncate()
+        f.write(text)
+
+
+def make_writable_and_remove(path):
+    if not os.path.lexists(path):
+        return
+    for root, dirs, files in os.walk(path):
+        for d in dirs:
+            p = os.path.join(root, d)
+            if not os.path.islink(p):
+                os.chmod(p, 0o755)
+    os.chmod(path, 0o755)
+    shutil.rmtree(path)
+
+
+def h1(files):
+    """dirhash.Hash1 over {name: bytes}."""
+    lines = "".join("%s  %s\n" % (hashlib.sha256(files[n]).hexdigest(), n) for n in sorted(files))
+    return "h1:" + base64.b64encode(hashlib.sha256(lines.encode()).digest()).decode()
+
+
+# --------------------------------------------------------------------------
+# modules, go.sum, git repositories
+# --------------------------------------------------------------------------
+SUMS = {}  # (module, version) -> (zip h1, go.mod h1), from the "main" proxy tree
+
+
+def pkgsrc(mod, body=None):
+    name = mod.rstrip("/").split("/")[-1]
+    if re.fullmatch(r"v[0-9]+", name):
+        name = mod.split("/")[-2]
+    return "package %s\n\n// Hello returns a greeting.\nfunc Hello() string {\n\treturn %s\n}\n" % (
+        name, body or json.dumps("hello from " + mod))
+
+
+LIBMOD = "module corp.example/lib\n\ngo 1.18\n"
+UTILMOD = "module corp.example/util\n\ngo 1.18\n\nrequire corp.example/lib v1.0.0\n"
+# (proxy tree, module, version, go.mod text, extra/replaced files); only "main" feeds go.sum
+MODULES = [
+    ("main", "corp.example/lib", "v1.0.0", LIBMOD, None),
+    ("main", "corp.example/lib", "v1.1.0", LIBMOD, None),
+    ("main", "corp.example/util", "v1.0.0", UTILMOD, None),
+    ("partial", "corp.example/util", "v1.0.0", UTILMOD, None),
+    ("main", "corp.example/retracted", "v1.0.0", "module corp.example/retracted\n\ngo 1.18\n", None),
+    ("main", "corp.example/retracted", "v1.1.0",
+     "module corp.example/retracted\n\ngo 1.18\n\nretract v1.0.0 // Hello() returns the wrong greeting; use v1.1.0\n", None),
+    ("main", "corp.example/old", "v1.0.0",
+     "// Deprecated: corp.example/old is unmaintained; use corp.example/lib instead.\nmodule corp.example/old\n\ngo 1.18\n", None),
+    ("main", "corp.example/wrongpath", "v1.0.0", "module corp.example/other\n\ngo 1.18\n", None),
+    ("main", "corp.example/tool", "v1.0.0", "module corp.example/tool\n\ngo 1.18\n", None),
+    ("main", "corp.example/tool", "v2.0.0", "module corp.example/tool\n\ngo 1.18\n", None),
+    # "re-tagged" lib: same version, different content
+    ("altered", "corp.example/lib", "v1.0.0", LIBMOD, {"lib.go": pkgsrc("corp.example/lib", '"hello from a re-tagged v1.0.0"')}),
+]
+# git repositories: name -> (module path, go.mod, tags)
+REPOS = {
+    "lib": ("git.corp.example/lib", "module git.corp.example/lib\n\ngo 1.18\n", ["v1.0.0", "v1.1.0"]),
+    "private": ("git.corp.example/private", "module git.corp.example/private\n\ngo 1.18\n", ["v1.0.0"]),
+    "renamed": ("git.corp.example/renamed", "module git.corp.example/newname\n\ngo 1.18\n", ["v1.0.0"]),
+    "tool": ("git.corp.example/tool", "module git.corp.example/tool\n\ngo 1.18\n", ["v1.0.0", "v2.0.0"]),
+}
+
+
+def module_files(mod, gomod, extra=None):
+    files = {"go.mod": gomod.encode()}
+    files[mod.split("/")[-1] + ".go"] = pkgsrc(mod).encode()
+    for k, v in (extra or {}).items():
+        files[k] = v.encode()
+    return files
+
+
+def repo_src(mod, i):
+    return pkgsrc(mod) if i == 0 else pkgsrc(mod, json.dumps("hello again from " + mod))
+
+
+def compute_sums():
+    for tree, mod, ver, gomod, extra in MODULES:
+        if tree == "main":
+            files = module_files(mod, gomod, extra)
+            prefix = "%s@%s/" % (mod, ver)
+            SUMS[(mod, ver)] = (h1({prefix + n: d for n, d in files.items()}), h1({"go.mod": gomod.encode()}))
+    for name, (mod, gomod, tags) in REPOS.items():
+        for i, tag in enumerate(tags):
+            prefix = "%s@%s/" % (mod, tag)
+            files = {prefix + "go.mod": gomod.encode(), prefix + mod.split("/")[-1] + ".go": repo_src(mod, i).encode()}
+            SUMS[(mod, tag)] = (h1(files), h1({"go.mod": gomod.encode()}))
+
+
+def write_module(root, mod, ver, gomod, extra=None, t="2024-01-01T00:00:00Z"):
+    files = module_files(mod, gomod, extra)
+    vdir = os.path.join(root, mod, "@v")
+    os.makedirs(vdir, exist_ok=True)
+    prefix = "%s@%s/" % (mod, ver)
+    with zipfile.ZipFile(os.path.join(vdir, ver + ".zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            z.writestr(zipfile.ZipInfo(prefix + name, (2024, 1, 1, 0, 0, 0)), files[name])
+    write(os.path.join(vdir, ver + ".mod"), gomod)
+    write(os.path.join(vdir, ver + ".info"), json.dumps({"Version": ver, "Time": t}) + "\n")
+    lst = os.path.join(vdir, "list")
+    old = open(lst).read().split() if os.path.exists(lst) else []
+    write(lst, "".join(v + "\n" for v in sorted(set(old + [ver]))))
+    write(os.path.join(root, mod, "@latest"), json.dumps({"Version": ver, "Time": t}) + "\n")
+
+
+def build_modroots(base):
+    roots = {k: os.path.join(base, "modroot", k) for k in ("main", "partial", "altered", "empty")}
+    for r in roots.values():
+        os.makedirs(r, exist_ok=True)
+    for tree, mod, ver, gomod, extra in MODULES:
+        write_module(roots[tree], mod, ver, gomod, extra)
+    return roots
+
+
+def build_git(base):
+    gitroot = os.path.join(base, "gitroot")
+    os.makedirs(gitroot)
+    env = dict(os.environ, GIT_AUTHOR_NAME="Dev", GIT_AUTHOR_EMAIL="dev@corp.example",
+               GIT_COMMITTER_NAME="Dev", GIT_COMMITTER_EMAIL="dev@corp.example",
+               GIT_AUTHOR_DATE="2024-01-01T00:00:00Z", GIT_COMMITTER_DATE="2024-01-01T00:00:00Z",
+               GIT_CONFIG_NOSYSTEM="1", HOME=base)
+    for name, (mod, gomod, tags) in REPOS.items():
+        work = os.path.join(base, "gitwork", name)
+        os.makedirs(work)
+        sh("git", "-c", "init.defaultBranch=main", "init", "-q", work, env=env)
+        for i, tag in enumerate(tags):
+            write(os.path.join(work, "go.mod"), gomod)
+            write(os.path.join(work, mod.split("/")[-1] + ".go"), repo_src(mod, i))
+            sh("git", "-C", work, "add", "-A", env=env)
+            sh("git", "-C", work, "commit", "-q", "-m", "release " + tag, env=env)
+            sh("git", "-C", work, "tag", tag, env=env)
+        sh("git", "clone", "-q", "--bare", work, os.path.join(gitroot, name + ".git"), env=env)
+    return gitroot
+
+
+compute_sums()
+
+
+def gosum(mods):
+    out = []
+    for mod, ver in mods:
+        z, m = SUMS[(mod, ver)]
+        out.append("%s %s %s\n" % (mod, ver, z))
+        out.append("%s %s/go.mod %s\n" % (mod, ver, m))
+    return "".join(sorted(out))
+
+
+DEPS = {("corp.example/util", "v1.0.0"): [("corp.example/lib", "v1.0.0")]}
+
+
+def project(requires=(("corp.example/lib", "v1.0.0"),), imports=None, sum_=True, go="1.18",
+            module="example.com/app", extra_gomod="", tests=None, main_body=None):
+    """A user's main module that imports the required packages."""
+    imports = [m for m, _ in requires] if imports is None else imports
+    gomod = "module %s\n\ngo %s\n" % (module, go)
+    if requires:
+        gomod += "\nrequire (\n" + "".join("\t%s %s\n" % r for r in requires) + ")\n"
+    gomod += extra_gomod
+    files = {"go.mod": gomod}
+    names = [m.split("/")[-1] for m in imports]
+    body = main_body or "".join("\tfmt.Println(%s.Hello())\n" % n for n in names) or '\tfmt.Println("hello")\n'
+    files["main.go"] = "package main\n\nimport (\n\t\"fmt\"\n%s)\n\nfunc main() {\n%s}\n" % (
+        "".join('\n\t"%s"\n' % m for m in imports), body)
+    if tests:
+        files["main_test.go"] = tests
+    if sum_ and requires:
+        closure = []
+        for r in requires:
+            closure.append(r)
+            closure += DEPS.get(r, [])
+        files["go.sum"] = gosum(sorted(set(c for c in closure if c in SUMS)))
+    return files
+
+
+# --------------------------------------------------------------------------
+# PKI
+# --------------------------------------------------------------------------
+def make_pki(d):
+    os.makedirs(d)
+    run = lambda *a: sh("openssl", *a, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca, cn in (("ca", "Corp Example Root CA"), ("otherca", "Netskope Intercept CA")):
+        run("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "3650", "-subj", "/O=Corp/CN=" + cn,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    write(os.path.join(d, "ca.cnf"), textwrap.dedent("""\
+        [ ca ]
+        default_ca = ca_default
+        [ ca_default ]
+        dir = .
+        database = index.txt
+        new_certs_dir = .
+        serial = serial
+        default_md = sha256
+        policy = policy_any
+        unique_subject = no
+        email_in_dn = no
+        [ policy_any ]
+        commonName = supplied
+        """))
+    write(os.path.join(d, "index.txt"), "")
+    write(os.path.join(d, "serial"), "1000\n")
+
+    def leaf(name, sans, ca="ca", start=None, end=None):
+        write(os.path.join(d, name + ".ext"),
+              "subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n" % ",".join(sans))
+        run("req", "-new", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + sans[0].split(":", 1)[1])
+        if start:
+            run("ca", "-batch", "-config", "ca.cnf", "-cert", ca + ".pem", "-keyfile", ca + ".key", "-in", name + ".csr",
+                "-out", name + ".pem", "-startdate", start, "-enddate", end, "-extfile", name + ".ext", "-notext")
+        else:
+            run("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-CAcreateserial",
+                "-days", "397", "-sha256", "-extfile", name + ".ext", "-out", name + ".pem")
+    leaf("main", ["DNS:*.corp.example", "DNS:corp.example", "DNS:sum.golang.org"])
+    leaf("mitm", ["DNS:*.corp.example"], ca="otherca")
+    leaf("expired", ["DNS:expired.corp.example"], start="20230101000000Z", end="20240101000000Z")
+    leaf("future", ["DNS:future.corp.example"], start="20300101000000Z", end="20310101000000Z")
+    leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
+    run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
+        "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
+    return {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
+            for n in ("main", "mitm", "expired", "future", "wronghost", "selfsigned")}
+
+
+# --------------------------------------------------------------------------
+# cases
+# --------------------------------------------------------------------------
+@dataclasses.dataclass
+class Case:
+    name: str
+    label: str
+    origin: str
+    args: list
+    versions: tuple = ("1.26",)
+    env: dict = dataclasses.field(default_factory=dict)   # None value = unset
+    files: Optional[dict] = None                          # default: project()
+    user: str = "root"                                    # or "nobody"
+    wrap: tuple = ()                                      # e.g. ("timeout", "5")
+    prep: Optional[Callable] = None                       # prep(run) before go runs
+    hosts: dict = dataclasses.field(default_factory=dict) # name -> ip (None drops it)
+    resolv: Optional[str] = None
+    root_owned: tuple = ()                                # dirs left to root for nobody runs
+    show: tuple = ()                                      # extra env keys for the case file
+    cwd: str = "work"
+    limit: int = 90                                       # hard safety limit (seconds)
+
+
+SHOW_ALWAYS = ("GOPROXY", "GONOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GOINSECURE", "GOFLAGS",
+               "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "NETRC")
+
+
+class Run:
+    """One go invocation's sandbox."""
+
+    def __init__(self, world, case, gover, gobin):
+        self.world, self.case, self.gover = world, case, gover
+        self.gobin = gobin
+        self.dir = tempfile.mkdtemp(prefix="run-", dir=world.base)
+        os.chmod(self.dir, 0o755)
+        self.p = {k: os.path.join(self.dir, k) for k in ("home", "gopath", "modcache", "gocache", "work", "tmp")}
+        for d in self.p.values():
+            os.makedirs(d)
+        # go >= 1.23 keeps telemetry counters under $HOME/.config and may leave a child
+        # process behind that writes there after go exits; switch it off like `go telemetry off`
+        write(os.path.join(self.p["home"], ".config", "go", "telemetry", "mode"), "off 2024-01-01\n")
+        self.cleanups = []
+        self.env = {
+            "PATH": "%s:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" % os.path.dirname(gobin),
+            "HOME": self.p["home"], "GOPATH": self.p["gopath"], "GOMODCACHE": self.p["modcache"],
+            "GOCACHE": self.p["gocache"], "TMPDIR": self.p["tmp"], "GOENV": "off", "GOTOOLCHAIN": "local",
+            "GOSUMDB": "off", "GOPROXY": "https://proxy.corp.example", "LANG": "C.UTF-8",
+            "GIT_CONFIG_NOSYSTEM": "1", "USER": "nobody" if case.user == "nobody" else "root",
+        }
+        self.env.update(world.extra_env)
+        for k, v in case.env.items():
+            v = v.format(**self.p) if isinstance(v, str) else v
+            if v is None:
+                self.env.pop(k, None)
+            else:
+                self.env[k] = v
+        files = case.files if case.files is not None else project()
+        for name, data in files.items():
+            write(os.path.join(self.p["work"], name), data.format(**self.p) if "{home}" in data else data)
+
+    def go(self, *args, user="root", check=True, env=None):
+        """A helper go run (prep), never recorded."""
+        e = dict(self.env, **(env or {}))
+        argv = [self.gobin, *args]
+        if user == "nobody":
+            argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"] + argv
+        p = subprocess.run(argv, cwd=self.p["work"], env=e, capture_output=True, text=True, timeout=120)
+        if check and p.returncode:
+            raise RuntimeError("prep go %s failed: %s" % (" ".join(args), p.stderr))
+        return p
+
+    def chown_tree(self, path, uid):
+        for root, dirs, files in os.walk(path):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), uid, uid)
+        os.lchown(path, uid, uid)
+
+    def execute(self):
+        c = self.case
+        if c.user == "nobody":
+            for k, d in self.p.items():
+                if k not in c.root_owned:
+                    self.chown_tree(d, NOBODY)
+        if c.prep:
+            c.prep(self)
+        gobin = self.gobin if c.user == "root" else self.world.nobody_go[self.gobin]
+        self.env["PATH"] = self.env["PATH"].replace(os.path.dirname(self.gobin), os.path.dirname(gobin), 1)
+        argv = list(c.wrap) + [gobin] + list(c.args)
+        if c.user == "nobody":
+            argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"] + argv
+        cwd = self.p[c.cwd] if c.cwd in self.p else c.cwd
+        t0 = time.time()
+        try:
+            p = subprocess.Popen(argv, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 start_new_session=True)
+            self.cleanups.append(lambda: kill_session(p.pid))
+            out, err = p.communicate(timeout=c.limit)
+            rc = p.returncode
+            if rc < 0 and c.wrap:
+                # `timeout -s KILL` signals its own process group and so dies of SIGKILL itself;
+                # a shell reports that as 128+9 = 137, which is what the user saw in $?
+                rc = 128 - rc
+        except subprocess.TimeoutExpired as e:  # our own safety net; never expected
+            kill_session(p.pid)
+            raise RuntimeError("case %s exceeded the %ss safety limit" % (c.name, c.limit)) from e
+        self.elapsed = time.time() - t0
+        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def close(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # keep cleaning
+                print("cleanup warning: %r" % e, file=sys.stderr)
+        make_writable_and_remove(self.dir)
+
+
+def kill_session(sid):
+    """Kill whatever go left behind in its session (it ran with start_new_session)."""
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.getsid(int(pid)) == sid:
+                    os.kill(int(pid), 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def txt_section(name, text):
+    if text and not text.endswith("\n"):
+        text += "\n"  # txtar cannot represent a missing final newline
+    return "-- %s --\n%s" % (name, text)
+
+
+def case_file(case, goversion, env, rc, out, err):
+    if rc < 0:
+        exit_s = "signal %d" % -rc
+    else:
+        exit_s = str(rc)
+    keys = [k for k in SHOW_ALWAYS if k in env] + [k for k in case.show if k in env and k not in SHOW_ALWAYS]
+    if "GOTOOLCHAIN" in case.env and "GOTOOLCHAIN" not in keys:
+        keys.append("GOTOOLCHAIN")
+    origin = "outside: " + case.origin + (", as nobody" if case.user == "nobody" else "")
+    command = " ".join(list(case.wrap) + ["go"] + [shlex.quote(a) for a in case.args])
+    head = "label: %s\ngo: %s\norigin: %s\ncommand: %s\nexit: %s\n" % (case.label, goversion, origin, command, exit_s)
+    return head + txt_section("env", "".join("%s=%s\n" % (k, env[k]) for k in keys)) + \
+        txt_section("stderr", err) + txt_section("stdout", out)
+
+
+# --------------------------------------------------------------------------
+# the world: namespace, files, servers
+# --------------------------------------------------------------------------
+class World:
+    def __init__(self, gos):
+        self.base = tempfile.mkdtemp(prefix="mc-outside-", dir="/tmp")
+        os.chmod(self.base, 0o755)
+        self.gorootdir = tempfile.mkdtemp(prefix="mc-outside-goroots-", dir="/tmp")
+        os.chmod(self.gorootdir, 0o755)
+        self.mounts, self.procs = [], []
+        self.extra_env = {}
+        self.gos = gos
+        self.nobody_go = {}
+
+    def mount_bind(self, src, dst, ro=False):
+        sh("mount", "--bind", src, dst)
+        self.mounts.append(dst)
+        if ro:
+            sh("mount", "-o", "remount,bind,ro", dst)
+
+    def hosts_text(self, overrides=None):
+        names = {}
+        for ip, ns in HOSTS.items():
+            for n in ns:
+                names[n] = ip
+        for n, ip in (overrides or {}).items():
+            if ip is None:
+                names.pop(n, None)
+            else:
+                names[n] = ip
+        byip = {}
+        for n, ip in names.items():
+            byip.setdefault(ip, []).append(n)
+        return "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + "".join(
+            "%s\t%s\n" % (ip, " ".join(ns)) for ip, ns in byip.items())
+
+    def set_net(self, hosts=None, resolv=None):
+        rewrite_in_place(self.etc_hosts, self.hosts_text(hosts))
+        rewrite_in_place(self.etc_resolv, resolv or DEFAULT_RESOLV)
+
+    def setup(self):
+        sh("ip", "link", "set", "lo", "up")
+        sh("ip", "route", "add", "unreachable", "198.51.100.0/24")
+        sh("ip", "route", "add", "prohibit", "203.0.113.0/24")
+        etc = os.path.join(self.base, "etc")
+        os.makedirs(etc)
+        self.etc_hosts, self.etc_resolv = os.path.join(etc, "hosts"), os.path.join(etc, "resolv.conf")
+        write(self.etc_hosts, self.hosts_text(), 0o644)
+        write(self.etc_resolv, DEFAULT_RESOLV, 0o644)
+        self.mount_bind(self.etc_hosts, "/etc/hosts")
+        self.mount_bind(self.etc_resolv, "/etc/resolv.conf")
+        certs = make_pki(os.path.join(self.base, "pki"))
+        trust = os.path.join(etc, "ssl-certs")
+        os.makedirs(trust)
+        shutil.copy(os.path.join(self.base, "pki", "ca.pem"), os.path.join(trust, "ca-certificates.crt"))
+        os.chmod(os.path.join(self.base, "pki"), 0o755)
+        if os.path.isdir("/etc/ssl/certs"):
+            self.mount_bind(trust, "/etc/ssl/certs")  # the machine's trust store = our corp CA only
+        else:
+            self.extra_env.update(SSL_CERT_FILE=os.path.join(trust, "ca-certificates.crt"),
+                                  GIT_SSL_CAINFO=os.path.join(trust, "ca-certificates.crt"))
+        roots = build_modroots(self.base)
+        gitroot = build_git(self.base)
+        cfg = {
+            "log": os.path.join(self.base, "servers.log"),
+            "modroots": roots, "gitroot": gitroot, "vhosts": vhost_table(),
+            "dns": dict(DNS, ip=DNS_IP),
+            "listeners": [
+                dict(ip=VHOST_IP, port=443, mode="http", tls=certs["main"], vhost="proxy.corp.example"),
+                dict(ip=VHOST_IP, port=80, mode="http", vhost="proxy.corp.example"),
+                dict(ip="127.0.0.30", port=443, mode="http", tls=certs["selfsigned"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.31", port=443, mode="http", tls=certs["mitm"], vhost="git.corp.example"),
+                dict(ip="127.0.0.32", port=443, mode="http", tls=certs["expired"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.33", port=443, mode="http", tls=certs["future"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.34", port=443, mode="http", tls=certs["wronghost"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.40", port=443, mode="silent"),
+                dict(ip="127.0.0.40", port=80, mode="silent"),
+                dict(ip="127.0.0.41", port=443, mode="tls_silent", tls=certs["main"]),
+                dict(ip="127.0.0.42", port=443, mode="rst"),
+                dict(ip="127.0.0.42", port=80, mode="rst"),
+                dict(ip="127.0.0.43", port=443, mode="tls_rst", tls=certs["main"]),
+                dict(ip="127.0.0.50", port=3128, mode="connect", status=407,
+                     body="<html><body><h1>ERROR: Cache Access Denied</h1></body></html>\n"),
+                dict(ip="127.0.0.51", port=3128, mode="connect", status=403,
+                     body="<html><body><h1>ERROR: Access Denied</h1><p>Policy: GitHub and proxy hosts are blocked.</p></body></html>\n"),
+                dict(ip="127.0.0.55", port=3128, mode="connect", status=200),
+            ],
+        }
+        cfgpath = os.path.join(self.base, "servers.json")
+        write(cfgpath, json.dumps(cfg, indent=1))
+        p = subprocess.Popen([sys.executable, os.path.join(HERE, "servers.py"), cfgpath],
+                             stdout=subprocess.PIPE, stderr=open(os.path.join(self.base, "servers.err"), "w"))
+        self.procs.append(p)
+        if p.stdout.readline().strip() != b"READY":
+            raise RuntimeError("servers.py did not start: " + open(os.path.join(self.base, "servers.err")).read())
+        # GOROOTs that nobody cannot read (e.g. under /root) are bind-mounted read-only elsewhere
+        for gobin in self.gos:
+            probe = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--",
+                                    gobin, "env", "GOROOT"], capture_output=True, env={"GOENV": "off", "HOME": "/", "PATH": "/usr/bin:/bin"})
+            if probe.returncode == 0:
+                self.nobody_go[gobin] = gobin
+                continue
+            goroot = subprocess.run([gobin, "env", "GOROOT"], capture_output=True, text=True,
+                                    env={"GOENV": "off", "HOME": "/", "PATH": "/usr/bin:/bin"}, check=True).stdout.strip()
+            dst = os.path.join(self.gorootdir, "go%d" % len(self.nobody_go))
+            os.makedirs(dst)
+            self.mount_bind(goroot, dst, ro=True)
+            self.nobody_go[gobin] = os.path.join(dst, os.path.relpath(gobin, goroot))
+
+    def close(self):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        for m in reversed(self.mounts):
+            subprocess.run(["umount", m], check=False)
+        for d in os.listdir(self.gorootdir):
+            os.rmdir(os.path.join(self.gorootdir, d))  # only empty mount points; never recursive
+        os.rmdir(self.gorootdir)
+        make_writable_and_remove(self.base)
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+def go_version(gobin):
+    return subprocess.run([gobin, "env", "GOVERSION"], capture_output=True, text=True, check=True,
+                          env={"GOENV": "off", "HOME": "/", "PATH": "/usr/bin:/bin", "GOTOOLCHAIN": "local"}).stdout.strip()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--go", action="append", required=True, help="a go binary (repeatable)")
+    ap.add_argument("--out", required=True, help="corpus directory (gets goX.Y/<label>/<name>.txt)")
+    ap.add_argument("--only", help="regex on label/name: capture only matching cases")
+    ap.add_argument("--exec", metavar="BASH", help="debug: run BASH inside the fake world, in a fresh sandbox "
+                    "($GO1_26 etc. name the go binaries; cwd holds the default project), print its output, capture nothing")
+    ap.add_argument("--keep-servers-log", help="copy the servers' request log here at the end")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("capture.py must run as root (it uses unshare, mount, setpriv)")
+    gos = [os.path.abspath(g) for g in a.go]
+    out = os.path.abspath(a.out)
+    if os.environ.get(NS_MARK) != "1":
+        # re-exec inside a fresh network + mount namespace: nothing can reach a real network
+        os.execvpe("unshare", ["unshare", "--net", "--mount", "--propagation", "private", "--fork", "--",
+                               sys.executable, os.path.abspath(__file__)] + sys.argv[1:], dict(os.environ, **{NS_MARK: "1"}))
+    versions = {}
+    for g in gos:
+        v = go_version(g)
+        versions[".".join(v[2:].split(".")[:2])] = (g, v)
+    selected = [c for c in CASES if not a.only or re.search(a.only, c.label + "/" + c.name)]
+    if not a.only and os.path.isdir(out):
+        for root, _, files in os.walk(out):
+            for f in files:
+                if f.endswith(".txt") and os.path.basename(os.path.dirname(os.path.dirname(os.path.join(root, f)))).startswith("go"):
+                    os.remove(os.path.join(root, f))
+    world = World([g for g, _ in versions.values()])
+    if a.exec:
+        try:
+            world.setup()
+            gobin = next(iter(versions.values()))[0]
+            run = Run(world, Case("exec", "none", "", []), "", gobin)
+            env = dict(run.env, **{"GO" + k.replace(".", "_"): g for k, (g, _) in versions.items()})
+            try:
+                rc = subprocess.run(["bash", "-c", a.exec], cwd=run.p["work"], env=env).returncode
+            finally:
+                run.close()
+        finally:
+            world.close()
+        sys.exit(rc)
+    counts, t_start, skipped, errors = {}, time.time(), [], []
+    try:
+        world.setup()
+        for case in selected:
+            for short in case.versions:
+                if short not in versions:
+                    skipped.append("%s on go%s (no such --go)" % (case.name, short))
+                    continue
+                gobin, gover = versions[short]
+                world.set_net(case.hosts, case.resolv)
+                run = Run(world, case, gover, gobin)
+                try:
+                    rc, so, se = run.execute()
+                except Exception as e:  # report, keep going, fail at the end
+                    errors.append("%s on go%s: %s" % (case.name, short, e))
+                    print("ERROR  %s/%s on go%s: %s" % (case.label, case.name, short, e), flush=True)
+                    continue
+                finally:
+                    run.close()
+                    world.set_net()
+                dest = os.path.join(out, "go" + short, case.label, case.name + ".txt")
+                write(dest, case_file(case, gover, run.env, rc, so, se))
+                counts[(short, case.label)] = counts.get((short, case.label), 0) + 1
+                first = (se.strip().splitlines() or so.strip().splitlines() or [""])[-1][:110]
+                print("%-6s %-24s %-44s exit=%-4s %5.1fs  %s" % (short, case.label, case.name, rc, run.elapsed, first), flush=True)
+    finally:
+        if a.keep_servers_log and os.path.exists(os.path.join(world.base, "servers.log")):
+            shutil.copy(os.path.join(world.base, "servers.log"), a.keep_servers_log)
+        world.close()
+    total = sum(counts.values())
+    print("\n%d case files in %.0fs" % (total, time.time() - t_start))
+    for short in sorted({s for s, _ in counts}):
+        print("  go%s: %d" % (short, sum(n for (s, _), n in counts.items() if s == short)))
+    for s in skipped:
+        print("  skipped: " + s)
+    for e in errors:
+        print("  FAILED: " + e)
+    sys.exit(1 if errors else 0)
+
+
+
+# --------------------------------------------------------------------------
+# prep helpers (run before the recorded go command)
+# --------------------------------------------------------------------------
+def dl_path(run, ext, mod="corp.example/lib", ver="v1.0.0"):
+    return os.path.join(run.p["modcache"], "cache", "download", mod, "@v", ver + "." + ext)
+
+
+def src_dir(run, mod="corp.example/lib", ver="v1.0.0"):
+    return os.path.join(run.p["modcache"], "%s@%s" % (mod, ver))
+
+
+def force_write(path, data):
+    d = os.path.dirname(path)
+    os.chmod(d, 0o755)
+    if os.path.exists(path):
+        os.chmod(path, 0o644)
+    write(path, data)
+    os.chmod(path, 0o444)
+    os.chmod(d, 0o555 if d.rstrip("/").split("/")[-1].count("@") else 0o755)
+
+
+def populate(*mods):
+    def prep(run):
+        run.go("mod", "download", *mods, env={"GOPROXY": "https://proxy.corp.example"})
+    return prep
+
+
+def chain(*fns):
+    def prep(run):
+        for fn in fns:
+            fn(run)
+    return prep
+
+
+def modify_source(run):
+    f = os.path.join(src_dir(run), "lib.go")
+    force_write(f, open(f).read() + "\n// patched locally while debugging\n")
+
+
+def delete_source(run):
+    d = src_dir(run)
+    os.chmod(d, 0o755)
+    os.remove(os.path.join(d, "lib.go"))
+    os.chmod(d, 0o555)
+
+
+def garbage_zip(run):
+    make_writable_and_remove(src_dir(run))
+    force_write(dl_path(run, "zip"), b"\x00" * 512)
+
+
+def bad_ziphash(run):
+    force_write(dl_path(run, "ziphash"), "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+
+
+def git_credentials(run):
+    write(os.path.join(run.p["home"], ".gitconfig"), "[credential]\n\thelper = store\n")
+    write(os.path.join(run.p["home"], ".git-credentials"), "https://alice:revoked-token@git.corp.example\n", 0o600)
+
+
+def drop_source(run):
+    make_writable_and_remove(src_dir(run))
+
+
+def vcs_lock(run, remote="https://git.corp.example/lib.git"):
+    """cmd/go's codehost.WorkDir: <GOMODCACHE>/cache/vcs/sha256("git3:" + remote).lock"""
+    return os.path.join(run.p["modcache"], "cache", "vcs", hashlib.sha256(("git3:" + remote).encode()).hexdigest() + ".lock")
+
+
+def hold_lock(run, lock=None):
+    lock = lock or dl_path(run, "lock")
+    os.makedirs(os.path.dirname(lock), exist_ok=True)
+    p = subprocess.Popen(["flock", "-x", lock, "sleep", "300"])
+    run.cleanups.append(lambda: (p.kill(), p.wait()))
+    for _ in range(100):
+        if subprocess.run(["flock", "-n", lock, "true"]).returncode != 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError("flock helper never took the lock")
+
+
+def ro_bind_modcache(run):
+    mc = run.p["modcache"]
+    sh("mount", "--bind", mc, mc)
+    run.cleanups.append(lambda: sh("umount", mc))
+    sh("mount", "-o", "remount,bind,ro", mc)
+
+
+def root_owned_cache_as_nobody(run):
+    """Root populated the download cache; nobody's first build must extract."""
+    run.go("mod", "download")
+    drop_source(run)
+    run.chown_tree(run.p["modcache"], 0)
+
+
+def netrc(line):
+    def prep(run):
+        write(os.path.join(run.p["home"], ".netrc"), line + "\n", 0o600)
+    return prep
+
+
+def workspace(app_requires=(("corp.example/lib", "v1.0.0"),), sums=True, use=("./app", "./tools")):
+    files = {"go.work": "go 1.18\n\nuse (\n" + "".join("\t%s\n" % u for u in use) + ")\n"}
+    for k, v in project(app_requires, sum_=sums).items():
+        files["app/" + k] = v
+    for k, v in project((), module="example.com/tools").items():
+        files["tools/" + k] = v
+    return files
+
+
+# --------------------------------------------------------------------------
+# the case table
+# --------------------------------------------------------------------------
+A3 = ("1.26", "1.27", "1.19")
+N2 = ("1.26", "1.27")
+LIB = "corp.example/lib@v1.0.0"
+EMPTY = project(())                       # a module with no requirements (for go get)
+NOSUM = project(sum_=False)
+TIDY = project((), imports=["corp.example/lib"])
+TEST_OK = "package main\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {\n\tt.Log(\"checking the greeting\")\n}\n"
+PRIV = {"GOPROXY": "https://proxy.corp.example,direct", "GOPRIVATE": "git.corp.example"}
+PRIVDIRECT = {"GOPROXY": "direct", "GOPRIVATE": "git.corp.example"}
+GITPROJ = project((("git.corp.example/lib", "v1.0.0"),))
+
+
+def wrong_sum(which):
+    """The default project with one corp.example/lib h1: line replaced (0 = zip, 1 = go.mod)."""
+    files = project()
+    files["go.sum"] = files["go.sum"].replace(SUMS[("corp.example/lib", "v1.0.0")][which],
+                                              "h1:Lp0K4zPjVUzs2RWg5ABhl7NQxWyJdlpjgSrw8YFu2vQ=")
+    return files
+
+
+def C(label, name, origin, args, versions=("1.26",), **kw):
+    return Case(name=name, label=label, origin=origin, args=args.split() if isinstance(args, str) else list(args),
+                versions=versions, **kw)
+
+
+CASES = [
+    # ---------------------------------------------------------------- none
+    C("none", "download-x-ok", "python goproxy serving corp.example/lib, all good", "mod download -x", A3),
+    C("none", "get-retracted-warning", "python goproxy; v1.1.0 go.mod retracts v1.0.0", "get corp.example/retracted@v1.0.0",
+      ("1.26", "1.19"), files=EMPTY),
+    C("none", "get-deprecated-warning", "python goproxy; module go.mod has a Deprecated: comment", "get corp.example/old@v1.0.0",
+      N2, files=EMPTY),
+    C("none", "test-v-log-lines", "python goproxy; passing test that logs", "test -v ./...", ("1.26",),
+      files=project(tests=TEST_OK)),
+    C("none", "run-downloading", "python goproxy; go run prints the greeting", "run .", ("1.27", "1.19")),
+    C("none", "pipe-fallthrough-after-503", "first proxy 503s, '|' lets go fall through to the second",
+      "mod download -x", ("1.26",), env={"GOPROXY": "https://goproxy.corp.example|https://proxy.corp.example"}),
+    C("none", "comma-fallthrough-after-410", "first proxy (athens-like) answers 410, ',' falls through",
+      "mod download -json corp.example/lib@v1.0.0", ("1.27",), env={"GOPROXY": "https://athens.corp.example,https://proxy.corp.example"}),
+    C("none", "https-proxy-connect-ok", "python CONNECT proxy tunnelling to the goproxy", "mod download -x", ("1.26",),
+      env={"HTTPS_PROXY": "http://gw-ok.corp.example:3128"}),
+    C("none", "direct-git-private-ok", "git http-backend behind python, GOPRIVATE + direct", "mod download -x",
+      ("1.26", "1.19"), env=PRIV, files=GITPROJ),
+    C("none", "tidy-finds-module", "python goproxy; tidy resolves the latest version", "mod tidy", ("1.27",), files=TIDY),
+    C("none", "list-versions", "python goproxy lists two versions", "list -m -versions corp.example/lib", ("1.19", "1.26")),
+    C("none", "gosum-missing-goflags-mod-mod", "go.sum absent but GOFLAGS=-mod=mod lets go add it", "build ./...", ("1.19",),
+      files=NOSUM, env={"GOFLAGS": "-mod=mod"}),
+    C("none", "work-sync-ok", "workspace with two modules, python goproxy", "work sync", ("1.26",), files=workspace()),
+
+    # ---------------------------------------------------------------- proxy.not_found
+    C("proxy.not_found", "404-text-body-download", "python goproxy: 404 text/plain 'not found' for an unknown module",
+      "mod download corp.example/missing@v1.0.0", ("1.26", "1.19")),
+    C("proxy.not_found", "404-empty-body-get", "mirror proxy lacks the module: 404 with empty body",
+      "get corp.example/lib@v1.0.0", N2, files=EMPTY, env={"GOPROXY": "https://mirror.corp.example"}),
+    C("proxy.not_found", "410-gone-build-x", "athens-like proxy answers 410 Gone for everything", "build -x ./...",
+      ("1.27", "1.19"), env={"GOPROXY": "https://athens.corp.example"}),
+    C("proxy.not_found", "comma-list-all-missing-tidy", "both proxies in the comma list miss the module (404, 410)",
+      "mod tidy", ("1.26",), files=TIDY, env={"GOPROXY": "https://mirror.corp.example,https://athens.corp.example"}),
+    C("proxy.not_found", "transitive-dependency-404", "mirror has corp.example/util but not its dependency corp.example/lib",
+      "mod download", ("1.26", "1.19"), files=project((("corp.example/util", "v1.0.0"),), go="1.16"),
+      env={"GOPROXY": "https://mirror.corp.example"}),
+    C("proxy.not_found", "build-json-410", "athens-like proxy answers 410 Gone", "build -json ./...", ("1.27",),
+      env={"GOPROXY": "https://athens.corp.example"}),
+    C("proxy.not_found", "list-versions-404", "python goproxy: 404 text body for @v/list and @latest",
+      "list -m -versions corp.example/missing", ("1.27",)),
+    C("proxy.not_found", "download-json-404", "python goproxy: 404 text body", "mod download -json corp.example/missing@v1.0.0",
+      ("1.26",)),
+
+    # ---------------------------------------------------------------- proxy.server_error
+    C("proxy.server_error", "503-envoy-text-download-x", "goproxy behind envoy answering 503 text/plain", "mod download -x", A3,
+      env={"GOPROXY": "https://goproxy.corp.example"}),
+    C("proxy.server_error", "502-nginx-comma-no-fallthrough", "nexus behind nginx answers 502 (HTML); ',' does not fall through",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY,
+      env={"GOPROXY": "https://nexus.corp.example,https://proxy.corp.example"}),
+    C("proxy.server_error", "500-artifactory-json-build", "artifactory-like 500 with a JSON error body", "build ./...", ("1.27",),
+      env={"GOPROXY": "https://artifactory.corp.example/api/go/go-virtual"}),
+    C("proxy.server_error", "429-rate-limited-list", "proxy answers 429 with Retry-After", "list -m -versions corp.example/lib",
+      ("1.26", "1.19"), env={"GOPROXY": "https://ratelimit.corp.example"}),
+    C("proxy.server_error", "500-work-sync", "workspace; artifactory-like proxy answers 500", "work sync", ("1.27",),
+      files=workspace(), env={"GOPROXY": "https://artifactory.corp.example/api/go/go-virtual"}),
+    C("proxy.server_error", "list-m-e-json-502", "nexus behind nginx answers 502", "list -m -e -json corp.example/lib@v1.0.0",
+      ("1.26",), env={"GOPROXY": "https://nexus.corp.example"}),
+    C("proxy.server_error", "503-tidy-nobody", "envoy 503 during tidy", "mod tidy", ("1.26",), files=TIDY, user="nobody",
+      env={"GOPROXY": "https://goproxy.corp.example"}),
+
+    # ---------------------------------------------------------------- proxy.auth
+    C("proxy.auth", "401-basic-download", "private goproxy requires Basic auth, no credentials", "mod download", ("1.26", "1.19"),
+      env={"GOPROXY": "https://private-proxy.corp.example"}),
+    C("proxy.auth", "403-allowlist-get", "goproxy answers 403 text/plain (client not allow-listed)", "get corp.example/lib@v1.0.0",
+      N2, files=EMPTY, env={"GOPROXY": "https://goproxy-eu.corp.example"}),
+    C("proxy.auth", "401-build-x", "private goproxy requires Basic auth", "build -x ./...", ("1.27",),
+      env={"GOPROXY": "https://private-proxy.corp.example"}),
+    C("proxy.auth", "401-wrong-netrc", "~/.netrc has a stale password for the private goproxy", "mod download -x", ("1.26",),
+      env={"GOPROXY": "https://private-proxy.corp.example"},
+      prep=netrc("machine private-proxy.corp.example login ci-bot password expired-token")),
+
+    # ---------------------------------------------------------------- proxy.off
+    C("proxy.off", "off-download", "GOPROXY=off, empty module cache", "mod download", ("1.26", "1.19"), env={"GOPROXY": "off"}),
+    C("proxy.off", "off-build", "GOPROXY=off, empty module cache", "build ./...", N2, env={"GOPROXY": "off"}),
+    C("proxy.off", "off-get", "GOPROXY=off", "get corp.example/lib@v1.0.0", ("1.19",), files=EMPTY, env={"GOPROXY": "off"}),
+    C("proxy.off", "off-tidy", "GOPROXY=off", "mod tidy", ("1.27",), files=TIDY, env={"GOPROXY": "off"}),
+
+    # ---------------------------------------------------------------- proxy.bad_response
+    C("proxy.bad_response", "sso-login-page-200", "SSO login HTML served with 200 for every proxy URL",
+      "get corp.example/lib@v1.0.0", A3, files=EMPTY, env={"GOPROXY": "https://sso.corp.example"}),
+    C("proxy.bad_response", "truncated-json-info", ".info answers 200 with truncated JSON", "get corp.example/lib@v1.0.0",
+      ("1.26", "1.19"), files=EMPTY, env={"GOPROXY": "https://badjson.corp.example"}),
+    C("proxy.bad_response", "zip-not-a-zip", ".zip answers 200 with text that is not a zip", "mod download -x", N2,
+      env={"GOPROXY": "https://badzip.corp.example"}),
+    C("proxy.bad_response", "captive-302-to-http", "captive portal: 302 from https to an http login page",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"GOPROXY": "https://portal.corp.example"}),
+    C("proxy.bad_response", "captive-302-to-https-html", "302 to an https portal page that answers 200 HTML",
+      "list -m corp.example/lib@v1.0.0", ("1.27",), env={"GOPROXY": "https://wifi.corp.example"}),
+
+    # ---------------------------------------------------------------- net.refused
+    C("net.refused", "refused-download", "proxy host resolves, nothing listens on 443", "mod download", A3,
+      env={"GOPROXY": "https://offline.corp.example"}),
+    C("net.refused", "localhost-athens-down-build", "GOPROXY=http://localhost:3000 with no local proxy running",
+      "build ./...", ("1.26", "1.19"), env={"GOPROXY": "http://localhost:3000"}),
+    C("net.refused", "refused-download-json", "nothing listens on the proxy port", "mod download -json", ("1.27",),
+      env={"GOPROXY": "https://offline.corp.example"}),
+    C("net.refused", "test-json-refused", "nothing listens on the proxy port", "test -json ./...", A3,
+      files=project(tests=TEST_OK), env={"GOPROXY": "https://offline.corp.example"}),
+    C("net.refused", "refused-run", "nothing listens on the proxy port", "run .", ("1.26",),
+      env={"GOPROXY": "https://offline.corp.example"}),
+
+    # ---------------------------------------------------------------- net.reset
+    C("net.reset", "rst-on-client-hello", "server RSTs (SO_LINGER 0) right after the TLS ClientHello", "mod download",
+      ("1.26", "1.19"), env={"GOPROXY": "https://flaky.corp.example"}),
+    C("net.reset", "rst-after-http-request", "plain-http proxy RSTs after reading the request", "get corp.example/lib@v1.0.0",
+      ("1.27",), files=EMPTY, env={"GOPROXY": "http://flaky.corp.example"}),
+    C("net.reset", "rst-after-tls-request", "TLS handshake completes, then RST after the request", "mod download -x", N2,
+      env={"GOPROXY": "https://lb.corp.example"}),
+    C("net.reset", "zip-body-cut-fin", ".zip promises 250000 bytes, sends 4096 and closes", "mod download", ("1.26", "1.19"),
+      env={"GOPROXY": "https://cdn.corp.example"}),
+    C("net.reset", "zip-body-cut-rst", ".zip promises 250000 bytes, sends 4096 and RSTs", "build ./...", ("1.27",),
+      env={"GOPROXY": "https://cdn-rst.corp.example"}),
+
+    # ---------------------------------------------------------------- net.timeout
+    C("net.timeout", "tls-handshake-timeout", "server accepts TCP and never answers the ClientHello", "mod download", A3,
+      env={"GOPROXY": "https://slow.corp.example"}),
+    C("net.timeout", "tls-handshake-timeout-get-x", "server accepts TCP and never answers the ClientHello",
+      "get -x corp.example/lib@v1.0.0", ("1.26",), files=EMPTY, env={"GOPROXY": "https://slow.corp.example"}),
+
+    # ---------------------------------------------------------------- net.unreachable
+    C("net.unreachable", "no-route-network-unreachable", "proxy host resolves to an address with no route in the netns",
+      "mod download", ("1.26", "1.19"), env={"GOPROXY": "https://proxy.dc2.corp.example"}),
+    C("net.unreachable", "unreachable-route-no-route-to-host", "`ip route add unreachable` for the proxy's subnet",
+      "get corp.example/lib@v1.0.0", N2, files=EMPTY, env={"GOPROXY": "https://proxy.dc3.corp.example"}),
+    C("net.unreachable", "prohibit-route-build", "`ip route add prohibit` for the proxy's subnet (EACCES)", "build ./...",
+      ("1.26",), env={"GOPROXY": "https://proxy.dc4.corp.example"}),
+
+    # ---------------------------------------------------------------- dns.nxdomain
+    C("dns.nxdomain", "typo-proxy-host", "GOPROXY host typo; python DNS server answers NXDOMAIN", "mod download", A3,
+      env={"GOPROXY": "https://proxy.corp.exmaple"}),
+    C("dns.nxdomain", "default-proxy-offline", "GOPROXY unset (proxy.golang.org) on an isolated network: NXDOMAIN",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"GOPROXY": None}),
+    C("dns.nxdomain", "typo-proxy-build-x", "GOPROXY host typo, NXDOMAIN", "build -x ./...", ("1.27",),
+      env={"GOPROXY": "https://goproxy.crop.example"}),
+    C("dns.nxdomain", "direct-go-get-nxdomain", "GOPROXY=direct and the module's host does not resolve",
+      "get corp.example/lib@v1.0.0", ("1.26",), files=EMPTY, env={"GOPROXY": "direct"}),
+
+    # ---------------------------------------------------------------- dns.failure
+    C("dns.failure", "servfail", "python DNS server answers SERVFAIL for the proxy name", "mod download", ("1.26", "1.19"),
+      env={"GOPROXY": "https://goproxy.ad.corp.example"}),
+    C("dns.failure", "resolver-port-closed", "resolv.conf names a resolver where nothing listens on port 53",
+      "get corp.example/lib@v1.0.0", N2, files=EMPTY, env={"GOPROXY": "https://goproxy.internal.corp.example"},
+      resolv="nameserver 127.0.0.99\n"),
+    C("dns.failure", "resolver-timeout", "python DNS server drops the queries (options timeout:1 attempts:2)", "mod download",
+      ("1.27", "1.19"), env={"GOPROXY": "https://proxy.slowdns.corp.example"},
+      resolv="nameserver %s\noptions timeout:1 attempts:2\n" % DNS_IP),
+
+    # ---------------------------------------------------------------- tls.*
+    C("tls.unknown_authority", "self-signed-proxy", "goproxy with a self-signed certificate", "mod download", ("1.26", "1.19"),
+      env={"GOPROXY": "https://selfsigned.corp.example"}),
+    C("tls.unknown_authority", "intercepting-ca-get", "certificate issued by a CA not in the trust store (TLS interception)",
+      "get corp.example/lib@v1.0.0", N2, files=EMPTY, env={"GOPROXY": "https://mitm.corp.example"}),
+    C("tls.unknown_authority", "git-mirror-unknown-ca", "go-import points at a git mirror whose cert is from an unknown CA",
+      "get git.corp.example/mirrored@v1.0.0", ("1.26", "1.19"), files=EMPTY, env=PRIV),
+    C("tls.expired", "expired-cert-download", "proxy certificate expired 2024-01-01", "mod download", A3,
+      env={"GOPROXY": "https://expired.corp.example"}),
+    C("tls.expired", "not-yet-valid-get", "proxy certificate valid only from 2030 (clock/cert mismatch)", "get corp.example/lib@v1.0.0",
+      ("1.26",), files=EMPTY, env={"GOPROXY": "https://future.corp.example"}),
+    C("tls.hostname", "cert-for-other-name", "proxy presents a cert for legacy-proxy.corp.internal", "mod download",
+      ("1.26", "1.19"), env={"GOPROXY": "https://legacy.corp.example"}),
+    C("tls.hostname", "https-by-ip", "GOPROXY uses the IP address; cert has only DNS SANs", "get corp.example/lib@v1.0.0",
+      N2, files=EMPTY, env={"GOPROXY": "https://" + VHOST_IP}),
+
+    # ---------------------------------------------------------------- http_proxy.failure
+    C("http_proxy.failure", "https-proxy-refused", "HTTPS_PROXY points at a host where nothing listens", "mod download", A3,
+      env={"HTTPS_PROXY": "http://gw-down.corp.example:3128"}),
+    C("http_proxy.failure", "connect-407", "python CONNECT proxy answers 407 Proxy Authentication Required",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"HTTPS_PROXY": "http://gw.corp.example:3128"}),
+    C("http_proxy.failure", "connect-403-build", "python CONNECT proxy answers 403 (policy)", "build ./...", ("1.27",),
+      env={"HTTPS_PROXY": "http://gw-eu.corp.example:3128"}),
+    C("http_proxy.failure", "https-proxy-nxdomain", "HTTPS_PROXY host name does not resolve", "mod download -x", ("1.26",),
+      env={"HTTPS_PROXY": "http://gw.corp.exmaple:3128"}),
+
+    # ---------------------------------------------------------------- sumdb.mismatch
+    C("sumdb.mismatch", "gosum-wrong-zip-hash", "go.sum has a wrong h1: for the module zip", "mod download", A3,
+      files=wrong_sum(0)),
+    C("sumdb.mismatch", "module-retagged-after-gosum", "go.sum written from v1.0.0; the proxy now serves different v1.0.0 content",
+      "build ./...", ("1.26", "1.19"), env={"GOPROXY": "https://proxy-new.corp.example"}),
+    C("sumdb.mismatch", "gosum-wrong-gomod-hash", "go.sum has a wrong /go.mod h1:", "mod download -x", ("1.27",),
+      files=wrong_sum(1)),
+
+    # ---------------------------------------------------------------- sumdb.private_leak
+    C("sumdb.private_leak", "sum-golang-org-404", "private module checked against sum.golang.org (python fake answers 404)",
+      "get corp.example/lib@v1.0.0", A3, files=EMPTY, env={"GOSUMDB": None}),
+    C("sumdb.private_leak", "proxy-sumdb-410", "proxy supports /sumdb/ and answers 410 for the private module",
+      "mod download corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY,
+      env={"GOSUMDB": None, "GOPROXY": "https://proxy-sumdb.corp.example"}),
+    C("sumdb.private_leak", "direct-git-no-goprivate", "GOPROXY=direct for a private git module, GOPRIVATE forgotten",
+      "get git.corp.example/lib@v1.0.0", ("1.27",), files=EMPTY, env={"GOSUMDB": None, "GOPROXY": "direct"}),
+
+    # ---------------------------------------------------------------- sumdb.unreachable
+    C("sumdb.unreachable", "sum-golang-org-nxdomain", "sum.golang.org does not resolve (firewalled network)",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"GOSUMDB": None}, hosts={"sum.golang.org": None}),
+    C("sumdb.unreachable", "gosumdb-url-refused", "GOSUMDB names a checksum DB mirror where nothing listens",
+      "mod download corp.example/lib@v1.0.0", N2, files=EMPTY,
+      env={"GOSUMDB": "sum.golang.org https://offline.corp.example"}),
+    C("sumdb.unreachable", "gosumdb-on-malformed", "GOSUMDB=on (not a valid value)", "get corp.example/lib@v1.0.0",
+      ("1.27", "1.19"), files=EMPTY, env={"GOSUMDB": "on"}),
+    C("sumdb.unreachable", "gosumdb-unknown-no-key", "GOSUMDB names an internal DB without its key", "mod download corp.example/lib@v1.0.0",
+      ("1.26",), files=EMPTY, env={"GOSUMDB": "sum.corp.example"}),
+
+    # ---------------------------------------------------------------- vcs.auth
+    C("vcs.auth", "git-basic-auth-no-creds", "git http-backend behind Basic auth; no credentials -> terminal prompts disabled",
+      "get git.corp.example/private@v1.0.0", A3, files=EMPTY, env=PRIV),
+    C("vcs.auth", "go-get-page-401", "the ?go-get=1 page itself answers 401", "mod download", ("1.26", "1.19"),
+      files=project((("go.corp.example/platform", "v1.2.0"),), sum_=False), env={"GOPROXY": "direct", "GOPRIVATE": "go.corp.example"}),
+    C("vcs.auth", "git-wrong-netrc-password", "~/.netrc has a wrong password for the git server", "get git.corp.example/private@v1.0.0",
+      ("1.26",), files=EMPTY, env=PRIV, prep=netrc("machine git.corp.example login alice password wrong")),
+    C("vcs.auth", "git-stale-credential-store", "git credential.helper=store holds a revoked password", "mod download -x",
+      ("1.26", "1.19"), files=project((("git.corp.example/private", "v1.0.0"),)), env=PRIVDIRECT, prep=git_credentials),
+    C("vcs.auth", "git-auth-tidy", "git http-backend behind Basic auth during tidy", "mod tidy", ("1.27",),
+      files=project((), imports=["git.corp.example/private"]), env=PRIVDIRECT),
+
+    # ---------------------------------------------------------------- vcs.not_found
+    C("vcs.not_found", "git-repo-missing", "go-import meta points at a repository that does not exist",
+      "get git.corp.example/missing@v1.0.0", ("1.26", "1.19"), files=EMPTY, env=PRIV),
+    C("vcs.not_found", "git-unknown-revision", "the tag v1.9.9 does not exist in the repository", "get git.corp.example/lib@v1.9.9",
+      N2, files=EMPTY, env=PRIV),
+    C("vcs.not_found", "git-unknown-revision-in-go-mod", "go.mod requires a tag that does not exist", "mod download", ("1.27",),
+      files=project((("git.corp.example/lib", "v1.9.9"),), sum_=False), env=PRIVDIRECT),
+
+    # ---------------------------------------------------------------- vcs.meta
+    C("vcs.meta", "no-go-import-meta", "?go-get=1 page is a GitLab sign-in page without go-import meta",
+      "get code.corp.example/team/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example"}),
+    C("vcs.meta", "go-import-wrong-prefix", "go-import meta names a different import prefix", "get code.corp.example/wrongprefix@v1.0.0",
+      N2, files=EMPTY, env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example"}),
+
+    # ---------------------------------------------------------------- module.path_mismatch
+    C("module.path_mismatch", "proxy-module-declares-other-path", "served go.mod says module corp.example/other",
+      "get corp.example/wrongpath@v1.0.0", A3, files=EMPTY),
+    C("module.path_mismatch", "required-module-declares-other-path", "go.mod requires a module whose go.mod declares another path",
+      "build ./...", ("1.26",), files=project((("corp.example/wrongpath", "v1.0.0"),))),
+    C("module.path_mismatch", "git-repo-renamed", "git repository's go.mod declares git.corp.example/newname",
+      "get git.corp.example/renamed@v1.0.0", ("1.27",), files=EMPTY, env=PRIV),
+
+    # ---------------------------------------------------------------- module.invalid_version
+    C("module.invalid_version", "v2-without-major-suffix", "corp.example/tool v2.0.0 exists but its go.mod lacks /v2",
+      "get corp.example/tool@v2.0.0", A3, files=EMPTY),
+    C("module.invalid_version", "incompatible-with-gomod", "go.mod requires v2.0.0+incompatible of a git module that has a go.mod",
+      "mod download", ("1.26", "1.19"), files=project((("git.corp.example/tool", "v2.0.0+incompatible"),), sum_=False), env=PRIVDIRECT),
+    C("module.invalid_version", "git-v2-tag-without-suffix", "git tag v2.0.0 but go.mod lacks /v2", "get git.corp.example/tool@v2.0.0",
+      ("1.27",), files=EMPTY, env=PRIV),
+    C("module.invalid_version", "unknown-version-proxy", "version v1.9.9 was never published (proxy: invalid version: unknown revision)",
+      "get corp.example/lib@v1.9.9", ("1.27",), files=EMPTY, env={"GOPROXY": "https://proxy.corp.example"}),
+
+    # ---------------------------------------------------------------- module.go_mod
+    C("module.go_mod", "unknown-directive", "user's go.mod has a misspelt directive", "build ./...", ("1.26", "1.19"),
+      files=dict(project(), **{"go.mod": "module example.com/app\n\ngo 1.18\n\nrequre corp.example/lib v1.0.0\n"})),
+    C("module.go_mod", "no-go-mod", "run in a directory without go.mod", "mod tidy", A3,
+      files={"main.go": "package main\n\nfunc main() {}\n"}),
+    C("module.go_mod", "no-go-mod-build-pattern", "run in a directory without go.mod", "build ./...", ("1.26",),
+      files={"main.go": "package main\n\nfunc main() {}\n"}),
+    C("module.go_mod", "get-outside-module", "go get in a directory without go.mod", "get corp.example/lib@v1.0.0", ("1.19",),
+      files={"main.go": "package main\n\nfunc main() {}\n"}),
+    C("module.go_mod", "require-missing-version", "go.mod require line without a version", "build ./...", ("1.26",),
+      files=dict(project(), **{"go.mod": "module example.com/app\n\ngo 1.18\n\nrequire corp.example/lib\n"})),
+    C("module.go_mod", "require-noncanonical-version", "go.mod requires 'v1' (a query, not a version)", "build ./...", ("1.26",),
+      files=dict(project(), **{"go.mod": "module example.com/app\n\ngo 1.18\n\nrequire corp.example/lib v1\n"})),
+    C("module.go_mod", "bad-go-line", "go.mod go line is not a version", "mod tidy", N2,
+      files=dict(project(), **{"go.mod": "module example.com/app\n\ngo 1.21.x\n\nrequire corp.example/lib v1.0.0\n"})),
+    C("module.go_mod", "require-invalid-version-string", "go.mod requires version 'v1.x'", "build ./...",
+      ("1.27", "1.19"), files=dict(project(), **{"go.mod": "module example.com/app\n\ngo 1.18\n\nrequire corp.example/lib v1.x\n"})),
+    C("module.go_mod", "duplicate-module-directive", "go.mod has two module lines", "mod tidy", ("1.26",),
+      files=dict(project(), **{"go.mod": "module example.com/app\n\nmodule example.com/app2\n\ngo 1.18\n"})),
+    C("module.go_mod", "go-work-missing-module", "go.work uses a directory that has no go.mod", "work sync", ("1.26",),
+      files=workspace(use=("./app", "./tools", "./missing"))),
+
+    # ---------------------------------------------------------------- module.go_sum_missing
+    C("module.go_sum_missing", "build-no-gosum", "go.mod requires corp.example/lib, go.sum absent", "build ./...", A3, files=NOSUM),
+    C("module.go_sum_missing", "test-no-gosum", "go.sum absent", "test ./...", ("1.26",), files=project(sum_=False, tests=TEST_OK)),
+    C("module.go_sum_missing", "list-all-no-gosum", "go.sum absent", "list -m all", ("1.27", "1.19"), files=NOSUM),
+    C("module.go_sum_missing", "vendor-no-gosum", "go.sum absent", "mod vendor", ("1.26",), files=NOSUM),
+    C("module.go_sum_missing", "run-no-gosum", "go.sum absent", "run .", ("1.26",), files=NOSUM),
+
+    # ---------------------------------------------------------------- cache.permission
+    C("cache.permission", "modcache-root-owned", "GOMODCACHE directory owned by root", "mod download", A3,
+      user="nobody", root_owned=("modcache",), show=("GOMODCACHE",)),
+    C("cache.permission", "home-not-writable-default-gopath", "HOME owned by root, GOPATH/GOMODCACHE unset", "get corp.example/lib@v1.0.0",
+      ("1.26",), user="nobody", files=EMPTY, root_owned=("home",), env={"GOPATH": None, "GOMODCACHE": None}, show=("HOME",)),
+    C("cache.permission", "home-not-writable-default-gocache", "HOME owned by root, GOCACHE unset", "build ./...",
+      ("1.27",), user="nobody", root_owned=("home",), env={"GOCACHE": None}, show=("HOME",)),
+    C("cache.permission", "gocache-root-owned", "GOCACHE directory owned by root", "build ./...",
+      ("1.26", "1.19"), user="nobody", root_owned=("gocache",), show=("GOCACHE",)),
+    C("cache.permission", "modcache-read-only-mount", "module cache is a read-only bind mount", "mod download", N2,
+      prep=ro_bind_modcache, show=("GOMODCACHE",)),
+    C("cache.permission", "clean-modcache-other-user", "cache filled by root (read-only files), cleaned by another user",
+      "clean -modcache", N2, user="nobody", root_owned=("modcache",), prep=populate(), show=("GOMODCACHE",)),
+    C("cache.permission", "extract-into-root-cache", "root downloaded the zip; this user's build must extract it", "build ./...",
+      ("1.19", "1.27"), user="nobody", root_owned=("modcache",), prep=root_owned_cache_as_nobody, show=("GOMODCACHE",)),
+
+    # ---------------------------------------------------------------- cache.corrupt
+    C("cache.corrupt", "verify-modified-file", "extracted lib.go edited in the module cache", "mod verify", A3,
+      prep=chain(populate(), modify_source), show=("GOMODCACHE",)),
+    C("cache.corrupt", "verify-deleted-file", "extracted lib.go deleted from the module cache", "mod verify", ("1.26",),
+      prep=chain(populate(), delete_source), show=("GOMODCACHE",)),
+    C("cache.corrupt", "garbage-zip-build", "cache/download zip overwritten with zeros, extracted dir removed", "build ./...",
+      ("1.26", "1.19"), prep=chain(populate(), garbage_zip), show=("GOMODCACHE",)),
+    C("cache.corrupt", "bad-ziphash-verify", ".ziphash in the cache altered", "mod verify", ("1.27",),
+      prep=chain(populate(), bad_ziphash), show=("GOMODCACHE",)),
+    C("cache.corrupt", "verify-garbage-zip", "cache/download zip overwritten with zeros", "mod verify", ("1.26", "1.19"),
+      prep=chain(populate(), lambda run: force_write(dl_path(run, "zip"), b"\x00" * 512)), show=("GOMODCACHE",)),
+    C("cache.corrupt", "verify-missing-ziphash", ".ziphash deleted from the cache", "mod verify", ("1.27",),
+      prep=chain(populate(), lambda run: os.remove(dl_path(run, "ziphash"))), show=("GOMODCACHE",)),
+
+    # ---------------------------------------------------------------- cache.lock_stuck
+    C("cache.lock_stuck", "flock-held-download-x", "another process holds flock on the module's .lock file", "mod download -x", A3,
+      wrap=("timeout", "5"), prep=hold_lock, show=("GOMODCACHE",)),
+    C("cache.lock_stuck", "vcs-lock-held-kill", "another process holds flock on the git repo's cache/vcs lock",
+      "mod download -x", ("1.26", "1.19"), wrap=("timeout", "-s", "KILL", "5"), files=GITPROJ, env=PRIV,
+      prep=lambda run: hold_lock(run, vcs_lock(run)), show=("GOMODCACHE",)),
+
+    # ---------------------------------------------------------------- toolchain.download
+    C("toolchain.download", "go-line-newer-local", "go.mod says go 1.99.0, GOTOOLCHAIN=local", "build ./...", N2,
+      files=project(go="1.99.0"), env={"GOTOOLCHAIN": "local"}),
+    C("toolchain.download", "auto-proxy-404", "go.mod says go 1.99.0, GOTOOLCHAIN=auto, goproxy has no such toolchain (404)",
+      "build ./...", N2, files=project(go="1.99.0"), env={"GOTOOLCHAIN": "auto"}),
+    C("toolchain.download", "toolchain-line-proxy-410", "toolchain go1.99.0 line, GOTOOLCHAIN=auto, proxy answers 410",
+      "mod download", ("1.26",), files=project(go="1.22", extra_gomod="\ntoolchain go1.99.0\n"),
+      env={"GOTOOLCHAIN": "auto", "GOPROXY": "https://athens.corp.example"}),
+    C("toolchain.download", "gotoolchain-env-pinned", "GOTOOLCHAIN=go1.99.0 set in the environment", "version", ("1.27",),
+      files=EMPTY, env={"GOTOOLCHAIN": "go1.99.0"}),
+    C("toolchain.download", "get-go-newer", "go get go@1.99.0 with GOTOOLCHAIN=auto", "get go@1.99.0", ("1.26",), files=EMPTY,
+      env={"GOTOOLCHAIN": "auto"}),
+
+    # ---------------------------------------------------------------- hang
+    C("hang", "silent-http-proxy-download-x", "plain-http proxy accepts and never answers; killed by timeout 5",
+      "mod download -x", A3, wrap=("timeout", "5"), env={"GOPROXY": "http://slow.corp.example"}),
+    C("hang", "tls-ok-then-silent-get-kill", "TLS handshake completes, no HTTP response; timeout -s KILL 5",
+      "get corp.example/lib@v1.0.0", ("1.26", "1.19"), wrap=("timeout", "-s", "KILL", "5"), files=EMPTY,
+      env={"GOPROXY": "https://stuck.corp.example"}),
+    C("hang", "git-server-silent-get-x", "go-import points at a git server that never answers after TLS",
+      "get -x git.corp.example/stuck@v1.0.0", ("1.27",), wrap=("timeout", "5"), files=EMPTY, env=PRIV),
+    C("hang", "silent-proxy-build", "proxy never answers; timeout 5", "build ./...", ("1.26",), wrap=("timeout", "5"),
+      env={"GOPROXY": "https://stuck.corp.example"}),
+
+    # ---------------------------------------------------------------- unknown
+    C("unknown", "compile-error", "user code calls an undefined function (module download fine)", "build ./...", A3,
+      files=project(main_body="\tfmt.Println(lib.Goodbye())\n")),
+    C("unknown", "failing-test", "a test fails", "test ./...", ("1.26", "1.19"),
+      files=project(tests="package main\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {\n\tt.Fatalf(\"got %q, want %q\", \"hello\", \"bonjour\")\n}\n")),
+    C("unknown", "vet-printf", "go vet: Printf verb mismatch", "vet ./...", N2,
+      files=project(main_body="\tfmt.Printf(\"%d\\n\", lib.Hello())\n")),
+    C("unknown", "run-panic", "the user's program panics", "run .", A3,
+      files=project(main_body="\tvar m map[string]int\n\tm[lib.Hello()] = 1\n\tfmt.Println(m)\n")),
+]
+
+if __name__ == "__main__":
+    main()

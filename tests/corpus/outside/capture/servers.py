@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Fake corporate network for capture.py: HTTP(S) virtual hosts, raw misbehaving
+TCP listeners, HTTP CONNECT proxies and a tiny DNS server.
+
+Python 3.11 stdlib only.  Started by capture.py inside its private network
+namespace as `python3 servers.py CONFIG.json`; prints READY on stdout once all
+listeners are bound and runs until killed.
+
+CONFIG (JSON):
+  vhosts:    {name: [route, ...]}        routes are tried in order
+  listeners: [{ip, port, mode, tls?: {cert, key}, vhost?}]
+  dns:       {ip, port, servfail: [suffix], drop: [suffix], a: {name: ip}}
+  log:       path of a request log
+
+route: {"re": regex matched against the request target (path?query),
+        "action": "proxy" | "static" | "redirect" | "git" | "truncate",
+        ...action parameters (see Handler.act_*)}
+listener modes:
+  http          serve vhosts (Host header picks the vhost, else `vhost`)
+  silent        accept and never read or write (TLS handshake timeout / hang)
+  tls_silent    complete the TLS handshake, then never answer
+  rst           read the first bytes, then close with SO_LINGER 0 (RST)
+  tls_rst       TLS handshake, read the request, then RST
+  connect       HTTP proxy: CONNECT answered with `status` (200 = tunnel)
+"""
+import base64
+import http.server
+import json
+import os
+import re
+import socket
+import socketserver
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+CFG = json.load(open(sys.argv[1]))
+LOG_LOCK = threading.Lock()
+HELD = []  # sockets kept open on purpose
+
+
+def log(msg):
+    with LOG_LOCK:
+        with open(CFG["log"], "a") as f:
+            f.write("%.3f %s\n" % (time.time(), msg))
+
+
+def linger0_close(sock):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        log("%s %s %s" % (self.server.lname, self.headers.get("Host", "-") if hasattr(self, "headers") else "-", fmt % args))
+
+    def setup(self):
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(30)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
+
+    # --- dispatch -----------------------------------------------------
+    def handle_any(self):
+        host = (self.headers.get("Host") or "").split(":")[0].lower()
+        vhost = CFG["vhosts"].get(host) or CFG["vhosts"].get(self.server.default_vhost) or []
+        for route in vhost:
+            m = re.search(route["re"], self.path)
+            if m:
+                getattr(self, "act_" + route["action"])(route, m)
+                return
+        self.reply(404, "text/plain; charset=utf-8", "404 page not found\n")
+
+    do_GET = do_POST = do_HEAD = handle_any
+
+    def do_CONNECT(self):
+        self.reply(405, "text/plain", "CONNECT not supported here\n")
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = b""
+            while True:
+                line = self.rfile.readline().strip()
+                n = int(line.split(b";")[0], 16)
+                if n == 0:
+                    self.rfile.readline()
+                    return out
+                out += self.rfile.read(n)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def reply(self, status, ctype, body, headers=None):
+        if isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def fill(self, text, m):
+        text = text.replace("{path}", self.path)
+        for i, g in enumerate(m.groups(), 1):
+            text = text.replace("{g%d}" % i, g or "")
+        return text
+
+    # --- actions --------------------------------------------------------
+    def act_static(self, r, m):
+        self.reply(r.get("status", 200), r.get("ctype", "text/plain; charset=utf-8"),
+                   self.fill(r.get("body", ""), m), r.get("headers"))
+
+    def act_redirect(self, r, m):
+        self.reply(r.get("status", 302), "text/html", "<a href=\"%s\">Found</a>.\n" % r["location"],
+                   {"Location": self.fill(r["location"], m)})
+
+    def act_proxy(self, r, m):
+        """GOPROXY protocol from a directory tree (module paths already escaped)."""
+        root = CFG["modroots"][r["root"]]
+        path = self.path.split("?")[0]
+        if r.get("prefix"):
+            path = path[len(r["prefix"]):]
+        rel = os.path.normpath(path.lstrip("/"))
+        full = os.path.join(root, rel)
+        if not rel.startswith("..") and os.path.isfile(full):
+            ctype = {"info": "application/json", "zip": "application/zip"}.get(full.rsplit(".", 1)[-1], "text/plain; charset=utf-8")
+            with open(full, "rb") as f:
+                self.reply(200, ctype, f.read())
+            return
+        status = r.get("missing_status", 404)
+        style = r.get("missing_body", "text")
+        what = path.lstrip("/")
+        if "/@v/" in what:
+            mod, _, file = what.partition("/@v/")
+            ver = file.rsplit(".", 1)[0] if file != "list" else ""
+            what = "%s@%s" % (mod, ver) if ver else mod
+        elif what.endswith("/@latest"):
+            what = what[: -len("/@latest")] + "@latest"
+        if style == "text":
+            text = r.get("missing_text", "not found: {what}\n")
+            if "/@v/" in path and os.path.isdir(os.path.join(root, path.lstrip("/").partition("/@v/")[0], "@v")) \
+                    and path.rsplit(".", 1)[-1] in ("info", "mod", "zip"):
+                # the module exists but not this version: word it like proxy.golang.org does
+                text = "not found: {what}: invalid version: unknown revision %s\n" % what.rpartition("@")[2]
+            self.reply(status, "text/plain; charset=utf-8", text.replace("{what}", what))
+        elif style == "html":
+            self.reply(status, "text/html", "<html><body><h1>%d Not Found</h1></body></html>\n" % status)
+        else:
+            self.reply(status, None, b"")
+
+    def act_truncate(self, r, m):
+        """Promise `length` bytes, send `send` bytes, then close (FIN or RST)."""
+        self.send_response(200)
+        self.send_header("Content-Type", r.get("ctype", "application/zip"))
+        self.send_header("Content-Length", str(r.get("length", 200000)))
+        self.end_headers()
+        self.wfile.write(b"PK\x03\x04" + b"\0" * (r.get("send", 1000) - 4))
+        self.wfile.flush()
+        time.sleep(0.2)
+        self.close_connection = True
+        sock = self.connection
+        if r.get("rst"):
+            linger0_close(sock)
+        else:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def act_git(self, r, m):
+        auth = r.get("auth")
+        if auth:
+            want = "Basic " + base64.b64encode(("%s:%s" % (auth["user"], auth["pass"])).encode()).decode()
+            if self.headers.get("Authorization") != want:
+                self.reply(401, "text/plain", "Authentication required\n",
+                           {"WWW-Authenticate": 'Basic realm="%s"' % auth.get("realm", "Corp Git")})
+                return
+        body = self.read_body()
+        path, _, query = self.path.partition("?")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": CFG["gitroot"],
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REQUEST_METHOD": self.command,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_USER": auth["user"] if auth else "",
+            "HOME": CFG["gitroot"],
+        }
+        for h in ("Git-Protocol", "Content-Encoding"):
+            if self.headers.get(h):
+                env["HTTP_" + h.upper().replace("-", "_")] = self.headers[h]
+        p = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True)
+        head, _, out = p.stdout.partition(b"\r\n\r\n")
+        if not _:
+            head, _, out = p.stdout.partition(b"\n\n")
+        status, headers = 200, {}
+        for line in head.decode("latin-1").splitlines():
+            k, _, v = line.partition(":")
+            if k.lower() == "status":
+                status = int(v.strip().split()[0])
+            elif k:
+                headers[k.strip()] = v.strip()
+        ctype = headers.pop("Content-Type", "text/plain")
+        self.reply(status, ctype, out, headers)
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    """Forward proxy that only knows CONNECT."""
+    protocol_version = "HTTP/1.1"
+    server_version = "squid/5.7"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):
+        log("%s %s" % (self.server.lname, fmt % args))
+
+    def do_CONNECT(self):
+        st = self.server.cfg.get("status", 200)
+        if st != 200:
+            hdr = {"Proxy-Authenticate": 'Basic realm="Corp Proxy"'} if st == 407 else {}
+            body = self.server.cfg.get("body", "").encode()
+            self.send_response(st)
+            for k, v in hdr.items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        host, _, port = self.path.rpartition(":")
+        try:
+            up = socket.create_connection((host, int(port)), timeout=5)
+        except OSError as e:
+            self.send_error(502, str(e))
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.close_connection = True
+        a = self.connection
+        up.settimeout(None)
+
+        def pump(src, dst):
+            try:
+                while True:
+                    d = src.recv(65536)
+                    if not d:
+                        break
+                    dst.sendall(d)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        t = threading.Thread(target=pump, args=(up, a), daemon=True)
+        t.start()
+        pump(a, up)
+        t.join(10)
+        up.close()
+
+    def do_GET(self):
+        self.send_error(400, "only CONNECT")
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, lcfg, handler):
+        self.cfg = lcfg
+        self.lname = "%s:%s" % (lcfg["ip"], lcfg["port"])
+        self.default_vhost = lcfg.get("vhost")
+        self.tls = None
+        if lcfg.get("tls"):
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(lcfg["tls"]["cert"], lcfg["tls"]["key"])
+        super().__init__((lcfg["ip"], lcfg["port"]), handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.tls:
+            # handshake happens lazily in the handler thread
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        log("%s error from %s: %r" % (self.lname, client_address, sys.exc_info()[1]))
+
+
+def raw_listener(lcfg):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((lcfg["ip"], lcfg["port"]))
+    ls.listen(64)
+    ctx = None
+    if lcfg.get("tls"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(lcfg["tls"]["cert"], lcfg["tls"]["key"])
+    mode = lcfg["mode"]
+    name = "%s:%s" % (lcfg["ip"], lcfg["port"])
+
+    def serve(c):
+        try:
+            if mode == "silent":
+                HELD.append(c)
+                return
+            if mode.startswith("tls_"):
+                c = ctx.wrap_socket(c, server_side=True)
+            if mode.endswith("silent"):
+                c.recv(65536)
+                HELD.append(c)
+                return
+            c.settimeout(2)
+            try:
+                c.recv(65536)
+            except OSError:
+                pass
+            linger0_close(c)
+        except Exception as e:  # client gave up, bad handshake, ...
+            log("%s %s: %r" % (name, mode, e))
+
+    def loop():
+        while True:
+            c, addr = ls.accept()
+            log("%s %s accepted %s" % (name, mode, addr))
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def dns_server(dcfg):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((dcfg["ip"], dcfg.get("port", 53)))
+
+    def loop():
+        while True:
+            q, addr = s.recvfrom(4096)
+            try:
+                qid, flags = struct.unpack(">HH", q[:4])
+                i, labels = 12, []
+                while q[i]:
+                    labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+                    i += 1 + q[i]
+                qtype, = struct.unpack(">H", q[i + 1:i + 3])
+                question = q[12:i + 5]
+                name = ".".join(labels)
+                match = lambda key: any(name == x or name.endswith("." + x) for x in dcfg.get(key, []))
+                if match("drop"):
+                    log("dns %s type %d: dropped" % (name, qtype))
+                    continue
+                rcode, answers = 3, b""
+                if match("servfail"):
+                    rcode = 2
+                elif name in dcfg.get("a", {}):
+                    rcode = 0
+                    if qtype == 1:
+                        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(dcfg["a"][name])
+                resp = struct.pack(">HHHHHH", qid, 0x8000 | (flags & 0x0100) | 0x0080 | rcode, 1,
+                                   1 if answers else 0, 0, 0) + question + answers
+                log("dns %s type %d: rcode %d" % (name, qtype, rcode))
+                s.sendto(resp, addr)
+            except Exception as e:
+                log("dns bad query: %r" % e)
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def main():
+    for lcfg in CFG["listeners"]:
+        mode = lcfg["mode"]
+        if mode in ("http", "connect"):
+            srv = Server(lcfg, Handler if mode == "http" else ProxyHandler)
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+        else:
+            raw_listener(lcfg)
+    if CFG.get("dns"):
+        dns_server(CFG["dns"])
+    print("READY", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

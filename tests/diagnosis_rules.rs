@@ -1,0 +1,347 @@
+//! The diagnosis rules on go's exact words for what the corpus covers thinly: texts
+//! verified with go 1.26/1.27 (network failures without a route, GOVCS, go.mod and go.sum
+//! problems, `go mod verify`, an unprivileged user's caches, 429s, captive portals), go's
+//! older and Windows wordings, and the context a pasted CI log carries (its end line, a
+//! cancellation, a trace cut short). Each is read as a user pastes it
+//! (`Evidence::from_log`).
+
+use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
+use modchaos::evidence::Evidence;
+
+fn verdict(log: &str) -> Diagnosis {
+    diagnose(&Evidence::from_log(log))
+}
+
+#[track_caller]
+fn expect(log: &str, category: Category) -> Diagnosis {
+    let d = verdict(log);
+    assert_eq!(d.category, category, "{log}\n{d:#?}");
+    d
+}
+
+#[test]
+fn no_route_to_the_host_is_net_unreachable() {
+    for log in [
+        "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp 10.4.4.9:443: connect: network is unreachable\n",
+        "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp 10.5.5.9:443: connect: no route to host\n",
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": dial tcp [2607:f8b0:4004:c1b::8d]:443: connectex: A socket operation was attempted to an unreachable network.\n",
+    ] {
+        let d = expect(log, Category::NetUnreachable);
+        assert_eq!(d.confidence, Confidence::High);
+    }
+    // The resolver being unreachable is a DNS failure, and a proxy's is the proxy's.
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": dial tcp: lookup proxy.golang.org on 192.168.0.1:53: dial udp 192.168.0.1:53: connect: no route to host\n",
+        Category::DnsFailure,
+    );
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: no route to host\n",
+        Category::HttpProxyFailure,
+    );
+}
+
+#[test]
+fn govcs_refusing_git_is_vcs_disallowed() {
+    for log in [
+        "go: corp.example/team/lib.git@v1.0.0: GOVCS disallows using git for public corp.example/team/lib.git; see 'go help vcs'\n",
+        "go: corp.example/team/plain@v1.0.0: unrecognized import path \"corp.example/team/plain\": GOVCS disallows using git for private corp.example/team/plain; see 'go help vcs'\n",
+        "go: corp.example/team/plain@v1.0.0: unrecognized import path \"corp.example/team/plain\": malformed entry in GOVCS (missing colon): \"bogus\"\n",
+    ] {
+        expect(log, Category::VcsDisallowed);
+    }
+}
+
+#[test]
+fn the_work_modules_go_mod_is_module_go_mod() {
+    for log in [
+        "go: errors parsing go.mod:\n/src/app/go.mod:5: unknown directive: toolchain\n",
+        "go: errors parsing go.mod:\ngo.mod:3: invalid go version '1.21.0': must match format 1.23\n",
+        "go: go.mod file not found in current directory or any parent directory; see 'go help modules'\n",
+        "go: updates to go.mod needed; to update it:\n\tgo mod tidy\n",
+        "go: inconsistent vendoring in /src/app:\n\tgithub.com/x/y@v1.2.0: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt\n",
+        "go: errors parsing go.work:\ngo.work:3: unknown directive: toolhcain\n",
+        "go: go.mod file indicates go 1.22, but maximum version supported by tidy is 1.21\n",
+        "go: cannot find main module, but found .git/config in /src\n\tto create a module there, run:\n\tgo mod init\n",
+    ] {
+        expect(log, Category::ModuleGoMod);
+    }
+    // Too new for a go that may switch toolchains: the switch is what failed.
+    expect("go: go.mod requires go >= 1.99.0 (running go 1.26.8; GOTOOLCHAIN=local)\n", Category::ToolchainDownload);
+}
+
+#[test]
+fn missing_go_sum_entries_are_module_go_sum_missing() {
+    for log in [
+        "main.go:2:8: missing go.sum entry for module providing package corp.example/lib (imported by m); to add:\n\tgo get m\n",
+        "go: corp.example/lib@v1.0.0: missing go.sum entry for go.mod file; to add it:\n\tgo mod download corp.example/lib\n",
+        "go: updates to go.sum needed, disabled by -mod=readonly\n",
+        "go: writing go.sum: open /src/app/go.sum123.tmp: read-only file system\n",
+    ] {
+        expect(log, Category::ModuleGoSumMissing);
+    }
+}
+
+#[test]
+fn go_mod_verify_failures_are_cache_corruption() {
+    for log in [
+        "corp.example/lib v1.0.0: dir has been modified (/home/u/go/pkg/mod/corp.example/lib@v1.0.0)\n",
+        "corp.example/lib v1.0.0: zip has been modified (/home/u/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.zip)\ncorp.example/lib v1.0.0: dir has been modified (/home/u/go/pkg/mod/corp.example/lib@v1.0.0)\n",
+        "corp.example/lib v1.0.0: missing ziphash: open /home/u/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.ziphash: no such file or directory\n",
+        "verifying github.com/libp2p/go-libp2p-secio@v0.0.1: unexpected ziphash: \"\"\n",
+    ] {
+        let d = expect(log, Category::CacheCorrupt);
+        assert!(d.playbooks.iter().any(|p| p == "clean-module-cache"), "{d:#?}");
+    }
+}
+
+#[test]
+fn caches_an_unprivileged_user_cannot_write_are_cache_permission() {
+    for log in [
+        "failed to initialize build cache at /root/.cache/go-build: mkdir /root/.cache/go-build: permission denied\n",
+        "build cache is required, but could not be located: GOCACHE is not defined and neither $XDG_CACHE_HOME nor $HOME are defined\n",
+        "go: could not create module cache: mkdir /nonexistent/go: permission denied\n",
+        "go: creating work dir: mkdir /tmp/go-build254459876: no space left on device\n",
+        "main.go:6:2: open /home/ci/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.lock: permission denied\n",
+        "go: module cache not found: neither GOMODCACHE nor GOPATH is set\n",
+    ] {
+        expect(log, Category::CachePermission);
+    }
+    // A read-only cache on a command that only reads: a warning, and go succeeded.
+    let d = expect(
+        "go: writing stat cache: open /root/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.info54118810.tmp: permission denied\nok  \tcorp.example/app\t0.004s\n",
+        Category::None,
+    );
+    assert!(d.confidence >= Confidence::Medium, "{d:#?}");
+}
+
+#[test]
+fn rate_limits_portals_and_server_bodies() {
+    expect(
+        "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 429 Too Many Requests\n\tserver response: rate limited, retry later\n",
+        Category::ProxyServerError,
+    );
+    expect(
+        "go: corp.example/lib@v1.0.0: Get \"http://portal.corp.example/login\": redirected from secure URL https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info to insecure URL http://portal.corp.example/login\n",
+        Category::ProxyBadResponse,
+    );
+    expect(
+        "go: corp.example/lib@v1.0.0: invalid response from proxy \"https://proxy.corp.example\": invalid character '<' looking for beginning of value\n",
+        Category::ProxyBadResponse,
+    );
+    // What a checksum database's 410 says separates a leak from a version that does not exist.
+    let leak = "verifying corp.example/lib@v1.0.0: corp.example/lib@v1.0.0: reading https://sum.golang.org/lookup/corp.example/lib@v1.0.0: 410 Gone\n\tserver response: not found: corp.example/lib@v1.0.0: unrecognized import path \"corp.example/lib\": https fetch: Get \"https://corp.example/lib?go-get=1\": dial tcp: lookup corp.example: no such host\n";
+    expect(leak, Category::SumdbPrivateLeak);
+    let missing = "verifying github.com/x/y@v1.2.3: github.com/x/y@v1.2.3: reading https://sum.golang.org/lookup/github.com/x/y@v1.2.3: 410 Gone\n\tserver response: not found: github.com/x/y@v1.2.3: invalid version: unknown revision v1.2.3\n";
+    let d = expect(missing, Category::ModuleInvalidVersion);
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::SumdbPrivateLeak));
+    // A proxy forwarding the checksum database fails: go cannot verify.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://proxy.corp.example/sumdb/sum.corp.example/supported: 500 Internal Server Error\n\tserver response: proxy broke\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::ProxyServerError));
+    // A proxy that says "not found" because its own disk is full.
+    expect(
+        "go: github.com/x/y@v1.1.6: reading https://goproxy.io/github.com/x/y/@v/v1.1.6.mod: 404 Not Found\n        server response: not found: github.com/x/y@v1.1.6: no space left on device\n",
+        Category::ProxyServerError,
+    );
+}
+
+#[test]
+fn older_and_other_platforms_wordings() {
+    expect(
+        "go get golang.org/x/crypto: unexpected status (https://goproxy.example/golang.org/x/crypto/@v/list): 410 Gone\n",
+        Category::ProxyNotFound,
+    );
+    expect(
+        "go: finding github.com/x/y v1.2.3\ngo: github.com/x/y@v1.2.3: Get https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod: dial tcp 142.251.43.17:443: i/o timeout\n",
+        Category::NetTimeout,
+    );
+    expect(
+        "package golang.org/x/net/html: unrecognized import path \"golang.org/x/net/html\" (https fetch: Get https://golang.org/x/net/html?go-get=1: dial tcp 216.239.37.1:443: connectex: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond.)\n",
+        Category::NetTimeout,
+    );
+    expect(
+        "go: github.com/x/y@v1.2.3: Get \"http://localhost:3000/github.com/x/y/@v/v1.2.3.info\": read tcp [::1]:52340->[::1]:3000: wsarecv: An existing connection was forcibly closed by the remote host.\n",
+        Category::NetReset,
+    );
+    expect(
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": dial tcp 127.0.0.1:8080: connectex: No connection could be made because the target machine actively refused it.\n",
+        Category::NetRefused,
+    );
+    expect(
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": dial tcp: lookup proxy.golang.org: getaddrinfow: This is usually a temporary error during hostname resolution and means that the local server did not receive a response from an authoritative server.\n",
+        Category::DnsFailure,
+    );
+    expect(
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": dial tcp: lookup proxy.golang.org: getaddrinfow: No such host is known.\n",
+        Category::DnsNxdomain,
+    );
+    expect(
+        "package honnef.co/go/tools: unrecognized import path \"honnef.co/go/tools\" (parse https://honnef.co/go/tools?go-get=1: no go-import meta tags ())\n",
+        Category::VcsMeta,
+    );
+    // A ?go-get=1 page behind a login is about credentials, not meta tags.
+    expect(
+        "go: go.corp.example/platform@v1.2.0: unrecognized import path \"go.corp.example/platform\": reading https://go.corp.example/platform?go-get=1: 401 Unauthorized\n\tserver response: 401 Unauthorized\n",
+        Category::VcsAuth,
+    );
+}
+
+#[test]
+fn go_embedded_in_tools_that_run_it() {
+    expect(
+        "   ⨯ release failed after 3s   error=hook failed: go mod download: exit status 1; output: go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip: 410 Gone\n",
+        Category::ProxyNotFound,
+    );
+    expect(
+        "level=error msg=\"Running error: context loading failed: failed to load packages: err: exit status 1: stderr: go: downloading go1.22 (linux/amd64)\\ngo: download go1.22 for linux/amd64: toolchain not available\\n\"\n",
+        Category::ToolchainDownload,
+    );
+    expect(
+        "Error in fail: failed to fetch com_github_x_y: fetch_repo: github.com/x/y@v0.1.7: Get \"https://proxy.golang.org/github.com/x/y/@v/v0.1.7.info\": dial tcp 142.250.69.209:443: i/o timeout\n",
+        Category::NetTimeout,
+    );
+    expect(
+        "Error loading workspace: err: exit status 1: stderr: go: github.com/x/y@v0.2.9: module lookup disabled by GOPROXY=off : packages.Load error\n",
+        Category::ProxyOff,
+    );
+    expect(
+        "updater | 2024/05/01 10:00:03 ERROR <job_1> go: github.com/x/y@v1.2.3: reading https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info: 403 Forbidden\n",
+        Category::ProxyAuth,
+    );
+}
+
+#[test]
+fn a_killed_run_is_never_a_success() {
+    // A trace cut in the middle of a request, with or without the CI's words for it.
+    let cut = "# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 200 OK (0.003s)\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\n";
+    let d = expect(cut, Category::Hang);
+    assert_eq!(d.confidence, Confidence::Medium);
+    for end in [
+        "##[error]The operation was canceled.\n",
+        "ERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+        "Killed\n",
+        "make: *** [Makefile:3: deps] Error 137\n",
+        "Build timed out (after 10 minutes). Marking the build as aborted.\n",
+    ] {
+        let d = expect(&format!("{cut}{end}"), Category::Hang);
+        assert_eq!(d.confidence, Confidence::High, "{end}");
+        assert!(d.context.iter().any(|c| c.contains("killed")), "{d:#?}");
+    }
+    // Every request answered, then killed: go waited on something else.
+    let answered = "# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 200 OK (0.001s)\n";
+    let d = expect(&format!("{answered}##[error]The operation was canceled.\n"), Category::CacheLockStuck);
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::Hang));
+    // The last thing go did was to take a lock.
+    expect(
+        "# get https://git.corp.example/lib?go-get=1: 200 OK (0.043s)\n# lock /home/u/go/pkg/mod/cache/vcs/bf63.lock\nsignal: killed\n",
+        Category::CacheLockStuck,
+    );
+    // git never ended.
+    expect(
+        "# lock /home/u/go/pkg/mod/cache/vcs/e7d6.lock\ncd /home/u/go/pkg/mod/cache/vcs/e7d6; git ls-remote -q --end-of-options https://stuck.corp.example/lib.git\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+        Category::Hang,
+    );
+    // Work done without an end: a low-confidence success, a hang as its alternative.
+    let d = expect(answered, Category::None);
+    assert_eq!(d.confidence, Confidence::Low);
+}
+
+#[test]
+fn successes_that_warn_are_none() {
+    let d = expect(
+        "go get: installing executables with 'go get' in module mode is deprecated.\n\tTo adjust and download dependencies of the current module, use 'go get -d'.\n",
+        Category::None,
+    );
+    assert!(!d.evidence.is_empty(), "the warning is quoted: {d:#?}");
+    expect(
+        "go: module github.com/golang/protobuf is deprecated: Use the \"google.golang.org/protobuf\" module instead.\ngo: added github.com/golang/protobuf v1.5.4\n",
+        Category::None,
+    );
+    expect(
+        "go: warning: github.com/x/y@v1.2.0: retracted by module author: broken release\ngo: to switch to the latest unretracted version, run:\n\tgo get github.com/x/y@latest\ngo: added github.com/x/y v1.2.0\n",
+        Category::None,
+    );
+}
+
+#[test]
+fn the_exit_status_a_ci_log_prints_is_used() {
+    let d = verdict("go: downloading corp.example/lib v1.0.0\n##[error]Process completed with exit code 1.\n");
+    assert_eq!(d.category, Category::Unknown, "a failure without a recognised error: {d:#?}");
+    assert!(d.context.iter().any(|c| c.starts_with("exit status 1")), "{d:#?}");
+}
+
+#[test]
+fn what_else_a_log_can_show() {
+    // A goroutine dump of a stuck go command, blocked in its lock file.
+    expect(
+        "go: downloading github.com/acme/widget v1.2.0\nSIGQUIT: quit\nPC=0x46e2a1 m=0 sigcode=0\n\ngoroutine 1 [syscall, 1327 minutes]:\nsyscall.Syscall(0x49, 0x3, 0x2, 0x0)\nsyscall.Flock(0x3, 0x2)\ncmd/go/internal/lockedfile/internal/filelock.lock(...)\n",
+        Category::CacheLockStuck,
+    );
+    // A go.mod that is an HTML page, cached earlier.
+    expect("main.go:2:8: corp.example/lib@v1.0.0: parsing go.mod: missing module line\n", Category::CacheCorrupt);
+    expect("go: GOAUTH encountered an empty command (GOAUTH=;)\n", Category::ProxyAuth);
+    // The misleading error of a build cache root made, after go's warning.
+    let d = expect(
+        "go: writing stat cache: open /home/ci/go/pkg/mod/cache/download/m/@v/v1.0.0.info1.tmp: permission denied\npackage m: cannot find package\n",
+        Category::CachePermission,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    // A failing test whose own log mentions the network is no network failure of go's.
+    let d = verdict(
+        "--- FAIL: TestDial (0.00s)\n        dial_test.go:12: dial tcp 127.0.0.1:9: connect: connection refused\nFAIL\nFAIL\texample.com/app\t0.003s\n",
+    );
+    assert!(matches!(d.category, Category::Unknown | Category::None), "{d:#?}");
+    assert!(d.confidence < Confidence::Medium, "{d:#?}");
+    expect(
+        "go: 'go get' is no longer supported outside a module.\n\tTo build and install a command, use 'go install' with a version,\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "main.go:4:2: cannot find module providing package github.com/acme/widget: import lookup disabled by -mod=vendor\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "go: github.com/acme/widget@v1.2.0: write /go/src/github.com/acme/widget/widget.go: no space left on device\n",
+        Category::CachePermission,
+    );
+}
+
+#[test]
+fn public_proxies_code_hosts_and_renames() {
+    // A public proxy's "invalid version" is the origin's answer: the version does not exist.
+    expect(
+        "go: github.com/acme/widget@v1.2.3: reading https://proxy.golang.org/github.com/acme/widget/@v/v1.2.3.info: 404 Not Found\n\tserver response: not found: github.com/acme/widget@v1.2.3: invalid version: unknown revision v1.2.3\n",
+        Category::ModuleInvalidVersion,
+    );
+    // …unless it says its own git needed credentials: a private module.
+    expect(
+        "go: github.com/acme/private@v1.2.3: reading https://proxy.golang.org/github.com/acme/private/@v/v1.2.3.info: 410 Gone\n\tserver response: not found: github.com/acme/private@v1.2.3: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/1: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::ProxyNotFound,
+    );
+    // github.com asks for credentials for a repository that does not exist, too.
+    let d = expect(
+        "go: github.com/acme/tool@v1.0.0: invalid version: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/2: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A subpackage of a missing GitHub repository is no meta tag problem.
+    let d = verdict(
+        "go get github.com/acme/gone/cmd/tool: git ls-remote -q origin in /go/pkg/mod/cache/vcs/3: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/gone/' not found\n",
+    );
+    assert_ne!(d.category, Category::VcsMeta, "{d:#?}");
+    expect(
+        "go: github.com/Sirupsen/logrus@v1.9.0 used for two different module paths (github.com/Sirupsen/logrus and github.com/sirupsen/logrus)\n",
+        Category::ModulePathMismatch,
+    );
+    expect(
+        "go: github.com/acme/widget@v2.0.0: go.mod has non-.../v2 module path \"github.com/acme/widget\" (and .../v2/go.mod does not exist) at revision v2.0.0\n",
+        Category::ModuleInvalidVersion,
+    );
+    expect(
+        "go: RLock /nfs/home/ci/go/pkg/mod/cache/download/github.com/acme/widget/@v/list.lock: no locks available\n",
+        Category::CachePermission,
+    );
+    expect("main.go:4:2: package slices is not in GOROOT (/usr/lib/go-1.19/src/slices)\n", Category::ModuleGoMod);
+}
