@@ -73,6 +73,14 @@ const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 b
 #[derive(Parser)]
 #[command(name = "modchaos", version, about, after_help = EXIT_CODES)]
 struct Cli {
+    /// Also write the harness's log as JSON lines to this file (debug level unless
+    /// RUST_LOG says otherwise): world start and stop, every request with the fault that
+    /// fired, DNS queries, go commands, recovery steps, cleanup, errors inside fakes.
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Colours on the terminal: `auto` (a terminal without NO_COLOR), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: modchaos::report::console::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -188,6 +196,10 @@ struct RunArgs {
     /// cargo-nextest's --partition. The N shards' reports together are the whole suite.
     #[arg(long, value_parser = parse_partition)]
     partition: Option<modchaos::suite::Partition>,
+    /// Keep the sandbox of every scenario that fails (HOME, module cache, work module)
+    /// and print where, with a script that sets go's environment to rerun it by hand.
+    #[arg(long)]
+    keep: bool,
     /// Print the scenario files this run would run (after --partition and --filter), one
     /// per line, and exit without running them.
     #[arg(long)]
@@ -206,9 +218,13 @@ struct RunArgs {
     /// Extra directory to look for playbooks in.
     #[arg(long)]
     playbooks: Vec<PathBuf>,
-    /// Also print every go command as it ends.
-    #[arg(long, short)]
-    verbose: bool,
+    /// More: -v prints every go command as it ends; -vv adds the harness's log (info),
+    /// -vvv its debug log (every request and DNS query). RUST_LOG overrides the log level.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Less: only failures, invalid files and the summary.
+    #[arg(long, short, conflicts_with = "verbose")]
+    quiet: bool,
     /// Network mode: `sealed` (own namespaces per scenario, real names and ports, fake
     /// DNS), `open` (127.0.0.1 ports), or `auto`: sealed where the kernel allows it.
     #[arg(long, value_enum, default_value = "auto")]
@@ -255,8 +271,18 @@ fn main() -> ExitCode {
     // A sealed child or probe does its job and exits here, before any thread starts.
     modchaos::runner::child::dispatch();
     let cli = Cli::parse();
+    let live = matches!(&cli.command, Command::Run(args) if !args.list);
+    let console = modchaos::report::console::Console::stderr(cli.color, live);
+    let verbose = match &cli.command {
+        Command::Run(args) => args.verbose,
+        _ => 0,
+    };
+    if let Err(e) = init_logging(&console, verbose, cli.log_file.as_deref()) {
+        eprintln!("modchaos: --log-file: {e}");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let code = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, console),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
         Command::Diagnose(args) => diagnose(&args),
@@ -518,7 +544,53 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
     if bad > 0 || files.is_empty() { exit::BAD_INPUT } else { exit::PASSED }
 }
 
-fn run(args: RunArgs) -> u8 {
+/// The harness's log: on the terminal at the level `-v`s or RUST_LOG ask for (warnings by
+/// default), and as JSON lines in `log_file` (debug by default).
+fn init_logging(
+    console: &modchaos::report::console::Console,
+    verbose: u8,
+    log_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    let terminal_level = match verbose {
+        0 | 1 => "warn",
+        2 => "info",
+        _ => "debug",
+    };
+    let filter = |default: &str| {
+        let directives = from_env.clone().unwrap_or_else(|| format!("modchaos={default},warn"));
+        tracing_subscriber::EnvFilter::try_new(&directives)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
+    let terminal = tracing_subscriber::fmt::layer()
+        .with_writer(console.clone())
+        .with_ansi(console.colored())
+        .with_target(true)
+        .without_time()
+        .with_filter(filter(terminal_level));
+    let file = match log_file {
+        Some(path) => {
+            let file = std::fs::File::create(path)?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(modchaos::report::console::LogFile::new(file))
+                    .with_current_span(false)
+                    .with_filter(filter("debug")),
+            )
+        }
+        None => None,
+    };
+    let _ = tracing_subscriber::registry().with(terminal).with(file).try_init();
+    // Sealed children filter their events as finely as the finest reader here.
+    let finest = if log_file.is_some() { "debug" } else { terminal_level };
+    modchaos::runner::childlog::set_child_filter(from_env.unwrap_or_else(|| format!("modchaos={finest},warn")));
+    Ok(())
+}
+
+fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     let gos = match GoBinary::find_all(&args.go) {
         Ok(gos) => gos,
         Err(e) => {
@@ -581,7 +653,12 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
-    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
+    let verbosity = match (args.quiet, args.verbose) {
+        (true, _) => modchaos::report::terminal::Verbosity::Quiet,
+        (false, 0) => modchaos::report::terminal::Verbosity::Normal,
+        (false, _) => modchaos::report::terminal::Verbosity::Verbose,
+    };
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::new(console, verbosity))];
     if let Some(path) = &args.json {
         let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {
             Box::new(std::io::stdout())
@@ -636,7 +713,9 @@ fn run(args: RunArgs) -> u8 {
                 run
             }
         };
-        runs.push(run.with_toxics(args.toxics.clone()));
+        let mut run = run.with_toxics(args.toxics.clone());
+        run.keep_sandbox = args.keep;
+        runs.push(run);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

@@ -341,3 +341,87 @@ fn completions_and_the_manual_page_come_from_the_command_line_definition() {
     assert!(man.starts_with(".ie") || man.contains(".TH modchaos 1"), "{man}");
     assert!(man.contains("run") && man.contains("validate"), "{man}");
 }
+
+#[test]
+fn keep_leaves_the_sandbox_of_a_failure_with_a_rerun_script_and_removes_the_rest() {
+    if !have_go() {
+        return;
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fail.yaml"),
+        format!(
+            "name: kept failure\nmodules: [{}]\nhosts:\n  p.example:\n    goproxy: {{}}\n    faults: [{{respond: {{status: 502}}}}]\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: failure, diagnosis: proxy.not_found}}\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pass.yaml"),
+        format!(
+            "name: removed pass\nmodules: [{}]\nhosts:\n  p.example:\n    goproxy: {{}}\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: success}}\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let out = modchaos()
+        .args(["run", "--keep", "--json", journal.to_str().unwrap()])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let kept = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("sandbox kept: "))
+        .unwrap_or_else(|| panic!("no kept sandbox named:\n{stderr}"))
+        .to_string();
+    let kept = Path::new(&kept);
+    let script = std::fs::read_to_string(kept.join("rerun.sh")).expect("a rerun script");
+    assert!(script.contains("export GOPROXY=") && script.contains("# ") && script.contains("mod download"), "{script}");
+    assert!(kept.join("work").is_dir());
+    // The passing scenario's sandbox is gone.
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    // A later run does not sweep what was kept on purpose.
+    modchaos().args(["run"]).arg(dir.path().join("pass.yaml")).assert().success();
+    assert!(kept.exists(), "the kept sandbox was swept");
+    let root = if kept.parent().unwrap().file_name().unwrap().to_str().unwrap().starts_with("modchaos-sealed-") {
+        kept.parent().unwrap().to_path_buf()
+    } else {
+        kept.to_path_buf()
+    };
+    modchaos::fsutil::make_writable(&root);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn the_log_file_has_every_request_also_from_sealed_children_and_quiet_prints_only_the_summary() {
+    if !have_go() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let out = modchaos()
+        .args(["run", "-q", "--filter", "^500 stops a comma list$", "--log-file", log.to_str().unwrap(), "scenarios"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("PASS"), "-q prints no passing line:\n{stderr}");
+    assert!(stderr.contains("summary: 1 passed"), "{stderr}");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).expect("JSON lines")).collect();
+    let text = |v: &serde_json::Value| v["fields"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(lines.iter().any(|l| text(l).contains("world started")), "no world start in the log");
+    assert!(
+        lines.iter().any(|l| text(l).contains("request") && text(l).contains("status=500")),
+        "no request with the fault's 500 in the log"
+    );
+    assert!(lines.iter().any(|l| text(l).contains("go ended")), "no go command in the log");
+    assert!(lines.iter().any(|l| text(l).contains("recovery step")), "no recovery step in the log");
+}

@@ -67,7 +67,7 @@ impl JournalRecord {
             failures: report
                 .failures
                 .iter()
-                .map(|f| text(&format!("[{:?}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got)))
+                .map(|f| text(&format!("[{}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got)))
                 .collect(),
         }
     }
