@@ -124,6 +124,12 @@ enum Command {
     /// (live mode: your module cache, your network).
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
+    /// Start a scenario's world and keep it running, faults live, for your own go command
+    /// and project: open mode prints what to export and serves until Ctrl-C; sealed mode
+    /// (where hosts have their real names) opens a shell inside the world's namespaces.
+    /// A command after `--` runs in the world instead, and `up` exits with its status.
+    /// Requests are logged as they come.
+    Up(UpArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell
     /// (`modchaos completions bash > /etc/bash_completion.d/modchaos`).
     Completions {
@@ -158,6 +164,26 @@ struct DiagnoseArgs {
     /// How long go ran (`90s`, `20m`, `2h`).
     #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
     duration: Option<std::time::Duration>,
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// `open` (this process, 127.0.0.1 ports; prints what to export), `sealed` (a shell
+    /// in the world's own namespaces), or `auto`: sealed where the kernel allows it.
+    #[arg(long, value_enum, default_value = "auto")]
+    network: NetworkChoice,
+    /// The go command (for `$GOROOT/` fixture paths); default: $MODCHAOS_GO, then PATH.
+    #[arg(long)]
+    go: Option<PathBuf>,
+    /// Extra directory to look for playbooks in.
+    #[arg(long)]
+    playbooks: Vec<PathBuf>,
+    /// A command to run in the world (`-- go mod download -x`) instead of a shell or
+    /// serving until Ctrl-C.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Args)]
@@ -273,16 +299,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let live = matches!(&cli.command, Command::Run(args) if !args.list);
     let console = modchaos::report::console::Console::stderr(cli.color, live);
-    let verbose = match &cli.command {
-        Command::Run(args) => args.verbose,
-        _ => 0,
+    let terminal_directives = match &cli.command {
+        Command::Run(args) => match args.verbose {
+            0 | 1 => "modchaos=warn,warn",
+            2 => "modchaos=info,warn",
+            _ => "modchaos=debug,warn",
+        },
+        // Requests and DNS queries as they come are the point of `up`.
+        Command::Up(_) => "modchaos=info,modchaos::request=debug,modchaos::dns=debug,warn",
+        _ => "modchaos=warn,warn",
     };
-    if let Err(e) = init_logging(&console, verbose, cli.log_file.as_deref()) {
+    if let Err(e) = init_logging(&console, terminal_directives, cli.log_file.as_deref()) {
         eprintln!("modchaos: --log-file: {e}");
         return ExitCode::from(exit::BAD_INPUT);
     }
     let code = match cli.command {
         Command::Run(args) => run(args, console),
+        Command::Up(args) => up(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
         Command::Diagnose(args) => diagnose(&args),
@@ -544,32 +577,92 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
     if bad > 0 || files.is_empty() { exit::BAD_INPUT } else { exit::PASSED }
 }
 
+fn up(args: UpArgs) -> u8 {
+    use modchaos::runner::up::{UpAction, up_open, up_sealed};
+    let go = GoBinary::find(args.go.as_deref()).ok();
+    let mut ctx = LoadContext::new(go);
+    ctx.playbook_dirs = args.playbooks.clone();
+    let scenario = match scenario::load(&args.scenario, &ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            print_problems(&e);
+            return exit::BAD_INPUT;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos: cannot start the async runtime: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    let sealed = match (args.network, &scenario.network) {
+        (NetworkChoice::Open, _) | (NetworkChoice::Auto, scenario::NetworkNeed::Open(_)) => None,
+        (_, need) => match modchaos::sealed::probe(&helper) {
+            Ok(support) => Some(support),
+            Err(why) if args.network == NetworkChoice::Sealed || matches!(need, scenario::NetworkNeed::Sealed(_)) => {
+                eprintln!("modchaos up: this scenario needs sealed networking, which is unavailable here: {why}");
+                return exit::ENVIRONMENT;
+            }
+            Err(_) => None,
+        },
+    };
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let status = match sealed {
+        Some(support) => {
+            let action = match (args.command.is_empty(), interactive) {
+                (false, _) => UpAction::Command(args.command.clone()),
+                (true, true) => UpAction::Shell,
+                (true, false) => {
+                    eprintln!(
+                        "modchaos up: a sealed world is reached only from inside it: give a command after `--`, or run up from a terminal for a shell (or --network open to export its addresses)"
+                    );
+                    return exit::BAD_INPUT;
+                }
+            };
+            let filter = std::env::var("RUST_LOG")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "modchaos=info,modchaos::request=debug,modchaos::dns=debug,warn".into());
+            runtime.block_on(up_sealed(&scenario, &support, action, filter))
+        }
+        None => {
+            let action =
+                if args.command.is_empty() { UpAction::Serve } else { UpAction::Command(args.command.clone()) };
+            runtime.block_on(up_open(&scenario, &ToxicBackend::InProcess, &action))
+        }
+    };
+    match status {
+        Ok(code) => u8::try_from(code).unwrap_or(1),
+        Err(e) => {
+            eprintln!("modchaos up: {e}");
+            exit::ENVIRONMENT
+        }
+    }
+}
+
 /// The harness's log: on the terminal at the level `-v`s or RUST_LOG ask for (warnings by
 /// default), and as JSON lines in `log_file` (debug by default).
 fn init_logging(
     console: &modchaos::report::console::Console,
-    verbose: u8,
+    terminal_directives: &str,
     log_file: Option<&std::path::Path>,
 ) -> std::io::Result<()> {
     use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
     use tracing_subscriber::util::SubscriberInitExt as _;
     let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
-    let terminal_level = match verbose {
-        0 | 1 => "warn",
-        2 => "info",
-        _ => "debug",
-    };
     let filter = |default: &str| {
-        let directives = from_env.clone().unwrap_or_else(|| format!("modchaos={default},warn"));
+        let directives = from_env.clone().unwrap_or_else(|| default.to_string());
         tracing_subscriber::EnvFilter::try_new(&directives)
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
     };
     let terminal = tracing_subscriber::fmt::layer()
         .with_writer(console.clone())
         .with_ansi(console.colored())
         .with_target(true)
         .without_time()
-        .with_filter(filter(terminal_level));
+        .with_filter(filter(terminal_directives));
     let file = match log_file {
         Some(path) => {
             let file = std::fs::File::create(path)?;
@@ -578,15 +671,15 @@ fn init_logging(
                     .json()
                     .with_writer(modchaos::report::console::LogFile::new(file))
                     .with_current_span(false)
-                    .with_filter(filter("debug")),
+                    .with_filter(filter("modchaos=debug,warn")),
             )
         }
         None => None,
     };
     let _ = tracing_subscriber::registry().with(terminal).with(file).try_init();
     // Sealed children filter their events as finely as the finest reader here.
-    let finest = if log_file.is_some() { "debug" } else { terminal_level };
-    modchaos::runner::childlog::set_child_filter(from_env.unwrap_or_else(|| format!("modchaos={finest},warn")));
+    let finest = if log_file.is_some() { "modchaos=debug,warn" } else { terminal_directives };
+    modchaos::runner::childlog::set_child_filter(from_env.unwrap_or_else(|| finest.to_string()));
     Ok(())
 }
 

@@ -425,3 +425,97 @@ fn the_log_file_has_every_request_also_from_sealed_children_and_quiet_prints_onl
     assert!(lines.iter().any(|l| text(l).contains("go ended")), "no go command in the log");
     assert!(lines.iter().any(|l| text(l).contains("recovery step")), "no recovery step in the log");
 }
+
+#[test]
+fn up_runs_a_command_in_the_world_sealed_and_open_with_faults_live() {
+    if !have_go() {
+        return;
+    }
+    let scenario = "scenarios/goproxy-list/500-stops-comma-list.yaml";
+    for network in ["open", "sealed"] {
+        if network == "sealed"
+            && std::process::Command::new("unshare").args(["-Urn", "true"]).status().map_or(true, |s| !s.success())
+        {
+            eprintln!("*** SKIPPED: sealed `up`: no user namespaces here ***");
+            continue;
+        }
+        let out = modchaos()
+            .args([
+                "up",
+                "--network",
+                network,
+                scenario,
+                "--",
+                "go",
+                "mod",
+                "download",
+                "-json",
+                "corp.example/lib@v1.0.0",
+            ])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stdout.contains("500 Internal Server Error") && stdout.contains("upstream exploded"),
+            "{network}: {stdout}"
+        );
+        assert!(stderr.contains("export GOPROXY="), "{network}: {stderr}");
+        assert!(
+            stderr.contains("status=500") && stderr.contains("respond 500"),
+            "{network}: no request logged:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn up_serves_until_interrupted_for_a_go_run_elsewhere() {
+    if !have_go() {
+        return;
+    }
+    use std::io::BufRead as _;
+    let mut up = std::process::Command::new(env!("CARGO_BIN_EXE_modchaos"))
+        .args(["up", "--network", "open", "scenarios/basics/happy-path.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(up.stderr.take().unwrap()).lines();
+    let mut env = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(assignment) = line.strip_prefix("export ") {
+            let (k, v) = assignment.split_once('=').unwrap();
+            env.push((k.to_string(), shell_words::split(v).unwrap().concat()));
+            if k == "no_proxy" {
+                break;
+            }
+        }
+    }
+    let modcache = env.iter().find(|(k, _)| k == "GOMODCACHE").unwrap().1.clone();
+    // Another terminal: the exported environment is all a go command needs.
+    let work = tempfile::tempdir().unwrap();
+    let go = modchaos::gobin::GoBinary::find(None).unwrap();
+    let download = std::process::Command::new(&go.path)
+        .args(["mod", "download", "-json", "corp.example/lib@v1.1.0"])
+        .current_dir(work.path())
+        .env("HOME", work.path())
+        .env("GOCACHE", work.path().join("gocache"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(download.status.success(), "{}", String::from_utf8_lossy(&download.stdout));
+    let request = lines.by_ref().map(|l| l.unwrap()).find(|l| l.contains("request") && l.contains("v1.1.0.zip"));
+    assert!(request.is_some_and(|l| l.contains("status=200")), "the zip request was not logged");
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(up.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = up.wait().unwrap();
+    let said = rest.join().unwrap();
+    assert!(status.success(), "up ended with {status}: {said}");
+    assert!(said.contains("stopping the world"), "{said}");
+    assert!(!Path::new(&modcache).exists(), "up left its module cache {modcache}");
+}

@@ -61,6 +61,10 @@ pub fn dispatch() {
     match args.next() {
         Some(a) if a == PROBE_ARG => crate::sealed::probe_main(args.next().is_some_and(|a| a == "pid")),
         Some(a) if a == CHILD_ARG => std::process::exit(child_main()),
+        Some(a) if a == super::up::UP_ARG => {
+            let file = args.next().map(PathBuf::from).unwrap_or_default();
+            std::process::exit(super::up::sealed_main(&file))
+        }
         _ => {}
     }
 }
@@ -175,7 +179,7 @@ fn child_main() -> i32 {
 }
 
 /// The resolver files of a sealed world.
-fn net_files(scenario: &Scenario) -> ns::NetFiles {
+pub fn net_files(scenario: &Scenario) -> ns::NetFiles {
     let mut options = Vec::new();
     if let Some(t) = scenario.resolver.timeout {
         options.push(format!("timeout:{}", t.as_secs().max(1)));

@@ -14,6 +14,7 @@ pub mod record;
 pub mod recover;
 pub mod route;
 pub mod run;
+pub mod up;
 pub mod verify;
 
 pub use events::{NoEvents, Progress, ProgressSink};
