@@ -295,7 +295,7 @@ impl EventSink for Fanout {
 
 fn main() -> ExitCode {
     // A sealed child or probe does its job and exits here, before any thread starts.
-    modchaos::runner::child::dispatch();
+    modchaos::runner::dispatch();
     let cli = Cli::parse();
     let live = matches!(&cli.command, Command::Run(args) if !args.list);
     let console = modchaos::report::console::Console::stderr(cli.color, live);

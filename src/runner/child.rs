@@ -2,7 +2,7 @@
 //! new user, network, mount and pid namespaces, where the fakes listen on their real
 //! names and ports (127.0.0.N:443), a fake resolver answers on 127.0.0.1:53, and nothing
 //! else exists. The child is a program re-executed with a hidden argument
-//! ([`CHILD_ARG`]) whose `main` calls [`dispatch`] first thing: it enters the
+//! ([`CHILD_ARG`]) whose `main` calls [`super::dispatch`] first thing: it enters the
 //! namespaces before any thread starts, re-loads the scenario from its text, runs it,
 //! and sends back its progress and then its [`RunRecord`], one JSON line each.
 
@@ -20,7 +20,7 @@ use super::record::RunRecord;
 use super::run::run_here;
 use crate::gobin::GoBinary;
 use crate::scenario::{GoUser, LoadContext, Scenario};
-use crate::sealed::{PROBE_ARG, RESOLVER, SealedSupport, ns};
+use crate::sealed::{SealedSupport, ns};
 use crate::vocab::{Account, NetworkMode};
 
 /// First argument that turns a program into a sealed scenario runner.
@@ -52,21 +52,6 @@ pub struct ChildRequest {
     /// Which log events the parent wants (`RUST_LOG`-style directives; `None`: none).
     #[serde(default)]
     pub log_filter: Option<String>,
-}
-
-/// If this process was started as a sealed child or probe, does that job and exits;
-/// otherwise returns at once. Call it first thing in `main`, before any thread starts.
-pub fn dispatch() {
-    let mut args = std::env::args_os().skip(1);
-    match args.next() {
-        Some(a) if a == PROBE_ARG => crate::sealed::probe_main(args.next().is_some_and(|a| a == "pid")),
-        Some(a) if a == CHILD_ARG => std::process::exit(child_main()),
-        Some(a) if a == super::up::UP_ARG => {
-            let file = args.next().map(PathBuf::from).unwrap_or_default();
-            std::process::exit(super::up::sealed_main(&file))
-        }
-        _ => {}
-    }
 }
 
 /// What a sealed child says on its stdout, one JSON line each.
@@ -109,7 +94,7 @@ impl ProgressSink for LineSink {
 }
 
 /// The sealed child: read the request, load the scenario, enter the namespaces, run.
-fn child_main() -> i32 {
+pub(super) fn child_main() -> i32 {
     let sink = LineSink(std::sync::Mutex::new(std::io::stdout()));
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
@@ -153,7 +138,7 @@ fn child_main() -> i32 {
             return 0;
         }
     };
-    if let Err(e) = ns::enter(&net_files(&scenario), request.with_pid, &request.ids) {
+    if let Err(e) = ns::enter(&super::sealed_net::net_files(&scenario), request.with_pid, &request.ids) {
         done(RunRecord::failed_before_start(
             &scenario.name,
             &scenario.file,
@@ -176,27 +161,6 @@ fn child_main() -> i32 {
     // Dropping the runtime ends every server; leaving the pid namespace ends every process.
     runtime.shutdown_timeout(Duration::from_secs(1));
     0
-}
-
-/// The resolver files of a sealed world.
-pub fn net_files(scenario: &Scenario) -> ns::NetFiles {
-    let mut options = Vec::new();
-    if let Some(t) = scenario.resolver.timeout {
-        options.push(format!("timeout:{}", t.as_secs().max(1)));
-    }
-    if let Some(a) = scenario.resolver.attempts {
-        options.push(format!("attempts:{a}"));
-    }
-    let mut resolv_conf = format!("# modchaos sealed world\nnameserver {RESOLVER}\n");
-    if !options.is_empty() {
-        resolv_conf += &format!("options {}\n", options.join(" "));
-    }
-    // Declared names resolve through the fake resolver only, so that DNS faults apply.
-    ns::NetFiles {
-        resolv_conf,
-        hosts: "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".into(),
-        nsswitch: "hosts: files dns\n".into(),
-    }
 }
 
 /// Runs `scenario` in a sealed child, forwards its progress to `sink` and returns its

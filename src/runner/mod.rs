@@ -7,6 +7,7 @@
 pub mod child;
 pub mod childlog;
 pub mod egress;
+pub mod entry;
 pub mod events;
 pub mod gocmd;
 pub mod options;
@@ -14,9 +15,11 @@ pub mod record;
 pub mod recover;
 pub mod route;
 pub mod run;
+pub mod sealed_net;
 pub mod up;
 pub mod verify;
 
+pub use entry::dispatch;
 pub use events::{NoEvents, Progress, ProgressSink};
 pub use options::{Network, RunOptions};
 pub use record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};

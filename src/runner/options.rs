@@ -59,7 +59,7 @@ impl RunOptions {
     }
 
     /// Sealed mode, if `helper` (a program whose `main` calls
-    /// [`super::child::dispatch`]) can enter namespaces here; the error says why not.
+    /// [`super::dispatch`]) can enter namespaces here; the error says why not.
     pub fn sealed(go: GoBinary, helper: &Path) -> Result<RunOptions, crate::sealed::ProbeError> {
         let support = crate::sealed::probe(helper)?;
         let goroot = go.goroot().ok();

@@ -199,7 +199,7 @@ pub async fn up_sealed(
 }
 
 /// The sealed side: enters the namespaces, starts the world, does what was asked, and
-/// exits with the status to report. Called by `child::dispatch`.
+/// exits with the status to report. Called by [`super::dispatch`].
 pub fn sealed_main(request_file: &Path) -> i32 {
     let fail = |what: String| {
         say(&format!("modchaos up: {what}\n"));
@@ -231,7 +231,7 @@ pub fn sealed_main(request_file: &Path) -> i32 {
     } else {
         ns::IdMap::own_as(Account::current())
     };
-    if let Err(e) = ns::enter(&super::child::net_files(&scenario), request.with_pid, &ids) {
+    if let Err(e) = ns::enter(&super::sealed_net::net_files(&scenario), request.with_pid, &ids) {
         return fail(format!("cannot enter the sealed namespaces: {e}"));
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

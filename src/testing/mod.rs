@@ -92,7 +92,7 @@ impl Harness {
     }
 
     /// The tests, for a binary that adds its own to them (`libtest_mimic::run`). A
-    /// binary that does must call [`crate::runner::child::dispatch`] first thing in
+    /// binary that does must call [`crate::runner::dispatch`] first thing in
     /// `main`.
     pub fn trials(&self) -> Vec<libtest_mimic::Trial> {
         trials::build(self)
@@ -101,7 +101,7 @@ impl Harness {
     /// Handles a sealed child if this process is one, then runs the tests with the
     /// command-line arguments cargo gave, and exits with libtest's status.
     pub fn main(self) -> ! {
-        crate::runner::child::dispatch();
+        crate::runner::dispatch();
         let args = libtest_mimic::Arguments::from_args();
         let trials = self.trials();
         libtest_mimic::run(&args, trials).exit()
