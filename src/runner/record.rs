@@ -84,6 +84,10 @@ impl KeptOutput {
 /// times count from the world's start, the scenario's timeline from its own.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorldTraffic {
+    /// The steady state's world (the scenario's hosts without their faults), not the
+    /// scenario's.
+    #[serde(default)]
+    pub steady: bool,
     /// When the world started, in ms since the scenario started.
     pub start_ms: f64,
     /// Every request, in order of arrival.

@@ -287,13 +287,14 @@ impl Ctx<'_> {
     /// Gives the commands run so far back to `record`, with what the world saw so far: a
     /// run that stopped early.
     fn hand_back(self, record: &mut RunRecord) {
-        record.traffic.push(self.traffic());
+        record.traffic.push(self.traffic(false));
         record.commands = self.commands;
     }
 
     /// Everything the world saw so far, on the scenario's timeline.
-    fn traffic(&self) -> WorldTraffic {
+    fn traffic(&self, steady: bool) -> WorldTraffic {
         WorldTraffic {
+            steady,
             start_ms: self.offset_ms(self.world.log.started()),
             requests: self.world.log.snapshot(),
             dns: self.world.log.snapshot_dns(),
@@ -420,7 +421,7 @@ async fn steady_state(
     let mut ctx = Ctx { started, scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
     let outcome = ctx.run_steps(&calm.run, Phase::Steady, &config).await;
     record.commands.append(&mut ctx.commands);
-    record.traffic.push(ctx.traffic());
+    record.traffic.push(ctx.traffic(true));
     let phase = outcome.map(|o| ctx.phase_record(o, Phase::Steady, &config));
     drop(cache);
     world.stop().await;
@@ -498,6 +499,7 @@ async fn run_in(
     let problems = world.stop().await;
     // After the stop: exchanges the world cut short are finished, with their notes.
     record.traffic.push(WorldTraffic {
+        steady: false,
         start_ms: world_start_ms,
         requests: world.log.snapshot(),
         dns: world.log.snapshot_dns(),
