@@ -3,6 +3,7 @@
 
 pub mod diagnosis;
 pub mod doctor;
+pub mod html;
 pub mod journal;
 pub mod junit;
 pub mod terminal;

@@ -45,8 +45,8 @@ pub fn scenario_record(report: &ScenarioReport) -> ScenarioRecord {
             .map(|c| GoCommandEntry {
                 phase: phase(c.phase),
                 command: c.command.clone(),
-                start_ms: c.start_ms,
-                duration_ms: c.duration_ms,
+                start_ms: ms(c.start_ms),
+                duration_ms: ms(c.duration_ms),
                 exit: exit(c.exit),
                 pid: c.pid,
                 stdout: output(&c.stdout),
@@ -61,8 +61,8 @@ pub fn scenario_record(report: &ScenarioReport) -> ScenarioRecord {
         recovery: report.recovery.as_ref().map(|r| RecoveryEntry {
             playbook: r.playbook.clone(),
             steps: r.steps.clone(),
-            start_ms: r.start_ms,
-            end_ms: r.end_ms,
+            start_ms: ms(r.start_ms),
+            end_ms: ms(r.end_ms),
             recovered: r.recovered,
             rerun: phase_entry(&r.rerun),
             verification: r.verification.as_ref().map(verification),
@@ -115,6 +115,11 @@ fn host_entries(map: &HostMap) -> Vec<HostEntry> {
         .collect()
 }
 
+/// A time to the microsecond: finer is noise, and costs bytes on every line.
+fn ms(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
 fn world(traffic: &WorldTraffic) -> WorldName {
     if traffic.steady { WorldName::Steady } else { WorldName::Scenario }
 }
@@ -129,8 +134,8 @@ fn requests(traffic: &WorldTraffic) -> impl Iterator<Item = RequestEntry> + '_ {
         path: r.path.clone(),
         status: r.status,
         bytes: r.bytes,
-        start_ms: traffic.start_ms + r.start_ms,
-        end_ms: r.end_ms.map(|end| traffic.start_ms + end),
+        start_ms: ms(traffic.start_ms + r.start_ms),
+        end_ms: r.end_ms.map(|end| ms(traffic.start_ms + end)),
         faults: r.faults.clone(),
         note: r.note.clone(),
     })
@@ -148,8 +153,8 @@ fn dns(traffic: &WorldTraffic) -> impl Iterator<Item = DnsEntry> + '_ {
         answers: q.answers.clone(),
         truncated: q.truncated,
         faults: q.faults.clone(),
-        start_ms: traffic.start_ms + q.start_ms,
-        end_ms: q.end_ms.map(|end| traffic.start_ms + end),
+        start_ms: ms(traffic.start_ms + q.start_ms),
+        end_ms: q.end_ms.map(|end| ms(traffic.start_ms + end)),
         note: q.note.clone(),
     })
 }
@@ -181,7 +186,7 @@ fn phase_entry(report: &PhaseReport) -> PhaseEntry {
     PhaseEntry {
         command: evidence.command.clone(),
         exit: evidence.exit.map(exit),
-        duration_ms: evidence.duration_ms,
+        duration_ms: evidence.duration_ms.map(ms),
         diagnosis: diagnosis(&report.diagnosis),
         env: evidence.env.iter().map(|(name, value)| EnvEntry { name: name.clone(), value: value.clone() }).collect(),
         env_changes: evidence.env_changes.clone(),

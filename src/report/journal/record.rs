@@ -49,6 +49,18 @@ pub enum PhaseName {
     Verify,
 }
 
+impl PhaseName {
+    /// Its name in the journal: `steady`, `run`, `recover`, `verify`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseName::Steady => "steady",
+            PhaseName::Run => "run",
+            PhaseName::Recover => "recover",
+            PhaseName::Verify => "verify",
+        }
+    }
+}
+
 /// The whole story of one scenario run. Times (`*_ms`) count from the scenario's start
 /// unless a field says otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
