@@ -181,6 +181,9 @@ fn dns_bar(q: &DnsEntry) -> Bar<'_> {
     if !q.faults.is_empty() {
         class.push_str(" fault");
     }
+    if q.end_ms.is_none() {
+        class.push_str(" open");
+    }
     let mut title = format!(
         "#{} {} {} {} → {}",
         q.seq,
@@ -242,18 +245,25 @@ fn phases(html: &mut Html, record: &ScenarioRecord, height: f64, x: &dyn Fn(f64)
         }
     }
     for (name, start, end) in bands {
+        let width = (x(end) - x(start)).max(1.0);
         html.raw("<rect")
             .attr("class", &format!("band {name}"))
             .num_attr("x", x(start))
             .num_attr("y", AXIS)
-            .num_attr("width", (x(end) - x(start)).max(1.0))
+            .num_attr("width", width)
             .num_attr("height", height - AXIS)
-            .raw("/><text class=\"bandname\"")
-            .num_attr("x", x(start) + 2.0)
-            .num_attr("y", AXIS - 18.0)
-            .raw(">")
+            .raw("><title>")
             .text(name)
-            .raw("</text>");
+            .raw("</title></rect>");
+        // A name only where it fits (the tooltip says it everywhere).
+        if width >= 40.0 {
+            html.raw("<text class=\"bandname\"")
+                .num_attr("x", x(start) + 2.0)
+                .num_attr("y", AXIS - 18.0)
+                .raw(">")
+                .text(name)
+                .raw("</text>");
+        }
     }
     if let Some(recovery) = &record.recovery {
         html.raw("<line class=\"recovery\"")
