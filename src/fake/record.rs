@@ -103,6 +103,20 @@ impl RequestLog {
             if note.is_some() {
                 r.note = note;
             }
+            tracing::debug!(
+                target: "modchaos::request",
+                seq = r.seq,
+                phase = ?r.phase,
+                host = %r.host,
+                method = %r.method,
+                path = %r.path,
+                status = r.status.unwrap_or(0),
+                bytes,
+                ms = end - r.start_ms,
+                faults = %r.faults.join(", "),
+                note = r.note.as_deref().unwrap_or(""),
+                "request"
+            );
         }
     }
 
@@ -170,6 +184,17 @@ impl RequestLog {
             if outcome.note.is_some() {
                 r.note = outcome.note;
             }
+            tracing::debug!(
+                target: "modchaos::dns",
+                seq = r.seq,
+                transport = %r.transport,
+                name = %r.name,
+                qtype = %r.qtype,
+                rcode = r.rcode.as_deref().unwrap_or("none"),
+                answers = %r.answers.join(" "),
+                faults = %r.faults.join(", "),
+                "dns query"
+            );
         }
     }
 

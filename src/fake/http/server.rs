@@ -36,7 +36,10 @@ pub async fn serve(listener: TcpListener, host: Arc<HostServer>) {
                     connections.spawn(serve_connection(stream, host.clone()));
                 }
                 // Out of descriptors and the like: back off rather than spin.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(e) => {
+                    tracing::warn!(host = %host.name, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -55,6 +58,7 @@ async fn serve_connection(stream: TcpStream, host: Arc<HostServer>) {
         (Some(config), true) => match tokio_rustls::TlsAcceptor::from(config.clone()).accept(stream).await {
             Ok(tls) => serve_http(tls, host, conn).await,
             Err(e) => {
+                tracing::debug!(host = %host.name, error = %e, "TLS handshake failed");
                 // The client gave up during the handshake (a certificate it rejects, …):
                 // no HTTP request follows, but the attempt is evidence.
                 let slot = host.log.begin(&host.name, "TLS", "(handshake)", Vec::new());
@@ -105,17 +109,23 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let handler_conn = conn.clone();
+    let name = host.name.clone();
     let service = service_fn(move |request| exchange(host.clone(), handler_conn.clone(), request));
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     // With upgrades, a CONNECT's `200` hands the connection over to its tunnel.
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => {}
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
         _ = conn.control.goaway.notified() => {
             connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
+            connection.await
         }
+    };
+    // A client that goes away, or a reset a fault made, ends connections with errors
+    // every scenario expects: worth a debug line, not a warning.
+    if let Err(e) = ended {
+        tracing::debug!(host = %name, error = %e, "connection ended with an error");
     }
     // An HTTP/1.1 connection ends where its tunnel starts: keep the tunnel going here, so
     // that aborting this task (the world's shutdown) ends it too.
