@@ -206,3 +206,33 @@ fn report_names_the_line_of_a_broken_journal_and_writes_nothing() {
     modchaos().arg("report").arg(&journal).arg("--html").arg(&html).assert().success();
     assert!(std::fs::read_to_string(&html).unwrap().contains("1 scenario run(s): 1 passed"));
 }
+
+#[test]
+fn in_open_mode_go_output_in_the_journal_speaks_the_scenarios_names() {
+    if !have_go() {
+        return;
+    }
+    let out = modchaos()
+        .args(["run", "scenarios/goproxy-list/500-stops-comma-list.yaml", "--network", "open", "--json", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let line: Value = serde_json::from_slice(&out).unwrap();
+    assert!(jsonschema::validator_for(&schema()).unwrap().is_valid(&line));
+    assert_eq!(line["network"], "open");
+    for c in line["go_commands"].as_array().unwrap() {
+        let text = format!("{}{}", c["stdout"]["text"].as_str().unwrap(), c["stderr"]["text"].as_str().unwrap());
+        assert!(!text.contains("127.0.0.1:"), "go's loopback addresses leaked into the journal: {text}");
+    }
+    let run = &line["go_commands"][1];
+    assert!(run["stderr"]["text"].as_str().unwrap().contains("https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500"));
+    // Open mode's world starts inside the scenario too: its requests fall in go's run.
+    let (start, end) =
+        (run["start_ms"].as_f64().unwrap(), run["start_ms"].as_f64().unwrap() + run["duration_ms"].as_f64().unwrap());
+    for r in line["requests"].as_array().unwrap().iter().filter(|r| r["phase"] == "run") {
+        let at = r["start_ms"].as_f64().unwrap();
+        assert!(start <= at && at <= end, "{r:#} in {start}..{end}");
+    }
+}
