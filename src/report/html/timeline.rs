@@ -284,15 +284,21 @@ fn axis(html: &mut Html, span: f64, height: f64, x: &dyn Fn(f64) -> f64) {
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|s| *s >= raw).unwrap_or(power * 10.0);
     let mut t = 0.0;
     while t <= span + step * 0.01 {
-        let label = if step >= 1000.0 { format!("{}s", number(t / 1000.0)) } else { format!("{}ms", number(t)) };
+        // Seconds from two seconds up: `2500ms` reads slower than `2.5s`.
+        let label = if span >= 2000.0 { format!("{}s", number(t / 1000.0)) } else { format!("{}ms", number(t)) };
         html.raw("<line class=\"tick\"")
             .num_attr("x1", x(t))
             .num_attr("x2", x(t))
             .num_attr("y1", AXIS - 4.0)
             .num_attr("y2", height)
-            .raw("/><text class=\"ticklabel\"")
-            .num_attr("x", x(t) + 2.0)
-            .num_attr("y", AXIS - 4.0)
+            .raw("/><text class=\"ticklabel\"");
+        // The last labels end at their tick, inside the picture.
+        if x(t) > WIDTH - 60.0 {
+            html.raw(" text-anchor=\"end\"").num_attr("x", x(t) - 2.0);
+        } else {
+            html.num_attr("x", x(t) + 2.0);
+        }
+        html.num_attr("y", AXIS - 4.0)
             .raw(">")
             .text(&label)
             .raw("</text>");
@@ -308,4 +314,32 @@ fn shorten(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max - 1).collect();
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(start: f64, end: Option<f64>) -> Bar<'static> {
+        Bar { start, end, class: "req s2xx".into(), title: String::new(), data: Vec::new() }
+    }
+
+    #[test]
+    fn overlapping_bars_get_lanes_of_their_own_up_to_the_limit() {
+        let (lanes_of, count) = lanes(&[bar(0.0, Some(10.0)), bar(5.0, Some(15.0)), bar(20.0, Some(30.0))], 1.0);
+        assert_eq!((lanes_of, count), (vec![0, 1, 0], 2));
+        let many: Vec<Bar> = (0..20).map(|i| bar(i as f64, None)).collect();
+        let (lanes_of, count) = lanes(&many, 1.0);
+        assert_eq!(count, MAX_LANES);
+        assert!(lanes_of.iter().all(|&l| l < MAX_LANES));
+    }
+
+    #[test]
+    fn ticks_are_round_and_cover_the_span() {
+        let mut html = Html::new();
+        axis(&mut html, 2500.0, 100.0, &|ms| LABELS + ms * 0.3);
+        let page = html.finish();
+        let labels: Vec<&str> = page.split("\">").skip(1).filter_map(|s| s.split_once("</text>")).map(|(l, _)| l).collect();
+        assert_eq!(labels, ["0s", "0.5s", "1s", "1.5s", "2s", "2.5s"]);
+    }
 }
