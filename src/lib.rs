@@ -25,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cleanup;
 pub mod corpus;
 pub mod diagnose;
 pub mod doctor;
@@ -38,6 +39,7 @@ pub mod gooutput;
 pub mod judge;
 pub mod modcache;
 pub mod pki;
+pub mod redact;
 pub mod report;
 pub mod repro;
 pub mod runner;
@@ -47,5 +49,6 @@ pub mod suite;
 pub mod sumdb;
 pub mod testing;
 pub mod urlref;
+pub mod userfile;
 pub mod vocab;
 pub mod world;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use modchaos::cleanup;
 use modchaos::fault::toxiproxy::ToxicBackend;
 use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
@@ -55,7 +56,7 @@ GODEBUG=netdns=go+2 (your GODEBUG kept; a resolver you chose there is kept), in 
 group. go's output is shown as it comes (with --json, go's stdout goes to stderr). At the \
 deadline (or on Ctrl-C) the module cache is inspected before go is killed, so a lock go waits \
 for names its holder. Then `go version`, `go env -json` and `go env -changed`, the cache and \
-go's output are diagnosed. Your module cache is only read, never written. Passwords in URLs \
+go's output are diagnosed. Your module cache is only read, never written. Passwords and tokens \
 are shown as xxxxx.
 
 Examples:
@@ -363,7 +364,7 @@ fn write_html(path: &std::path::Path, lines: &[modchaos::report::journal::Journa
 
 fn print_problems(error: &scenario::LoadError) {
     for problem in error.problems() {
-        eprintln!("{:?}", miette::Report::new(problem));
+        eprintln!("{}", modchaos::redact::text(&format!("{:?}", miette::Report::new(problem))));
     }
 }
 
@@ -441,8 +442,7 @@ fn diagnose(args: &DiagnoseArgs) -> u8 {
     let diagnosis = modchaos::diagnose::diagnose(&evidence);
     let recognised = !matches!(diagnosis.category, Category::None | Category::Unknown);
     if args.json {
-        let value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
-        println!("{}", serde_json::to_string_pretty(&value).expect("diagnoses serialise"));
+        println!("{}", modchaos::report::diagnosis::json(&diagnosis, recognised));
     } else {
         print!("{}", modchaos::report::diagnosis::render(&diagnosis));
         for alternative in &diagnosis.alternatives {
@@ -450,7 +450,7 @@ fn diagnose(args: &DiagnoseArgs) -> u8 {
                 "also fits: {} ({} confidence): {}",
                 alternative.category,
                 format!("{:?}", alternative.confidence).to_lowercase(),
-                alternative.summary
+                modchaos::redact::text(&alternative.summary)
             );
         }
         if diagnosis.context.is_empty() {
@@ -458,7 +458,7 @@ fn diagnose(args: &DiagnoseArgs) -> u8 {
         } else {
             println!("context used:");
             for line in &diagnosis.context {
-                println!("  {line}");
+                println!("  {}", modchaos::redact::text(line));
             }
         }
     }
@@ -555,7 +555,7 @@ fn doctor(args: DoctorArgs) -> u8 {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("doctor reports serialise"));
+        println!("{}", modchaos::report::doctor::json(&report));
     } else {
         print!("{}", modchaos::report::doctor::render(&report));
     }
@@ -695,6 +695,14 @@ fn run(args: RunArgs) -> u8 {
         },
         None => None,
     };
+    // Orphans of killed go commands come back to this process (not to PID 1), which reaps
+    // them; and what earlier runs that were killed left behind goes now.
+    let _ = cleanup::become_subreaper();
+    let swept = cleanup::sweep_stale(&[modchaos::fsutil::base_dir(), std::env::temp_dir()]);
+    if !swept.is_empty() {
+        let names: Vec<String> = swept.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("modchaos: removed {} director(ies) left by killed runs: {}", swept.len(), names.join(", "));
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let mut runs = Vec::new();
@@ -749,9 +757,12 @@ fn run(args: RunArgs) -> u8 {
             _ = interrupted => None,
         }
     });
+    // Dropping the runtime stops every run (their guards kill and remove what they
+    // started); then no child is left unreaped, whatever PID 1 does.
+    drop(runtime);
+    cleanup::reap_children(std::time::Duration::from_secs(5));
     let Some(result) = result else {
         eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
-        drop(runtime);
         return exit::INTERRUPTED;
     };
     if let Some((path, collector)) = html {

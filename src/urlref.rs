@@ -31,13 +31,16 @@ impl UrlRef {
     }
 }
 
+// Repetitions are bounded (a DNS name has at most 253 characters): an unbounded one
+// makes a 10 MB value one 10 MB match, whose capture groups take seconds to resolve.
 static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(https?)://(?:[^@/\s]+@)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?")
+    Regex::new(r"(?i)(?-u:\b)(https?)://(?:[^@/\s]{1,1024}@)?(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?")
         .expect("url pattern compiles")
 });
 
 static BARE_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)").expect("bare host pattern compiles")
+    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)")
+        .expect("bare host pattern compiles")
 });
 
 /// Every host reference in the value of variable `var`. GOPROXY entries without a
@@ -46,8 +49,29 @@ pub fn find(var: &str, value: &str) -> Vec<UrlRef> {
     match var {
         "GOPROXY" => goproxy_refs(value),
         "GOSUMDB" => gosumdb_refs(value),
+        _ if crate::vocab::proxyenv::is_proxy_var(var) => proxy_refs(value),
         _ => explicit_urls(value, 0),
     }
+}
+
+/// A proxy variable's one URL, with any scheme (`socks5://`), or none: go and curl take
+/// `host:port` as `http://host:port`.
+fn proxy_refs(value: &str) -> Vec<UrlRef> {
+    static PROXY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:([a-z][a-z0-9+.-]{0,15})://)?(?:[^@/\s]{1,1024}@)?(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?")
+            .expect("proxy pattern compiles")
+    });
+    let Some(c) = PROXY.captures(value) else { return Vec::new() };
+    let host = c.get(2).expect("group 2 always matches");
+    let end = c.get(3).map_or(host.end(), |p| p.end());
+    vec![UrlRef {
+        scheme_range: c.get(1).map(|s| s.range()),
+        authority: host.start()..end,
+        scheme: c.get(1).map_or("http".to_string(), |s| s.as_str().to_ascii_lowercase()),
+        host: c[2].trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
+        port: c.get(3).and_then(|p| p.as_str().parse().ok()),
+        implicit_scheme: c.get(1).is_none(),
+    }]
 }
 
 fn explicit_urls(text: &str, base: usize) -> Vec<UrlRef> {
@@ -178,6 +202,19 @@ mod tests {
             [("corp-proxy.example".into(), Some(3128), false)]
         );
         assert!(find("HTTPS_PROXY", "http://127.0.0.1:9")[0].is_loopback());
+    }
+
+    #[test]
+    fn proxy_variables_name_a_host_with_or_without_a_scheme() {
+        // go and curl read `host:port` as http://host:port: it leaves the sandbox all the same.
+        assert_eq!(hosts("HTTPS_PROXY", "1.1.1.1:80"), [("1.1.1.1".into(), Some(80), true)]);
+        assert_eq!(find("https_proxy", "squid.example:3128")[0].scheme, "http");
+        assert_eq!(
+            hosts("ALL_PROXY", "socks5://u:p@93.184.216.34:1080"),
+            [("93.184.216.34".into(), Some(1080), false)]
+        );
+        assert_eq!(hosts("HTTP_PROXY", "http://[2606:4700::1111]:80"), [("2606:4700::1111".into(), Some(80), false)]);
+        assert!(find("HTTPS_PROXY", "").is_empty());
     }
 
     #[test]

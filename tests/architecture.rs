@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 /// The layers, lowest first. A module may use the modules of lower layers only.
 const LAYERS: &[(&str, &[&str])] = &[
     ("vocabulary", &["vocab"]),
-    ("formats and mechanics", &["fixture", "fsutil", "gooutput", "pki", "sealed", "urlref"]),
+    ("reading user files", &["userfile"]),
+    ("formats and mechanics", &["cleanup", "fixture", "fsutil", "gooutput", "pki", "redact", "sealed", "urlref"]),
     ("go's own data", &["gobin", "modcache", "sumdb"]),
     ("fakes", &["fake"]),
     ("faults", &["fault"]),

@@ -177,11 +177,10 @@ async fn seeding_matches_go(modcacherw: bool) {
     let modules = fixtures();
     let mut real = World::new(&go, &modules);
     let mut seeded = World::new(&go, &modules);
-    if !modcacherw {
-        // Sandboxes always pass -modcacherw; these runs imitate a go without it.
-        real.env.insert("GOFLAGS".into(), String::new());
-        seeded.env.insert("GOFLAGS".into(), String::new());
-    }
+    // A scenario decides on -modcacherw; both runs say it, or neither.
+    let flags = if modcacherw { "-modcacherw" } else { "" };
+    real.env.insert("GOFLAGS".into(), flags.into());
+    seeded.env.insert("GOFLAGS".into(), flags.into());
     let mut args = vec!["mod", "download", "-json"];
     let ids = ids(&modules);
     args.extend(ids.iter().map(String::as_str));

@@ -43,6 +43,17 @@ fn a_bad_duration_names_its_position_and_the_accepted_form() {
 }
 
 #[test]
+fn regression_an_enormous_timeout_is_refused_at_validation() {
+    // `9000000000000000000s` passed validate and overflowed the sealed child's watchdog.
+    let e = one_error(&format!("{HEADER}run:\n  timeout: 9000000000000000000s\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:12: `9000000000000000000s` is longer than the longest duration"), "{e}");
+    assert!(e.contains("help: write durations with a unit"), "{e}");
+    // A toxic's bare number (milliseconds) is bounded too.
+    let e = one_error(&format!("{HEADER}    tcp: [{{latency: {{latency: 900000000000}}}}]\n{EXPECT}"));
+    assert!(e.contains("is longer than the longest duration"), "{e}");
+}
+
+#[test]
 fn an_unknown_fault_kind_suggests_the_closest_one() {
     let e =
         one_error(&format!("{HEADER}    faults:\n      - when: {{path: '*.zip'}}\n        respnd: {{status: 500}}\n"));
@@ -247,4 +258,177 @@ fn shared_definitions_keep_their_own_file_positions_and_paths() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("s.yaml:2:11: cannot include"), "{e}");
+}
+
+/// Renders every problem of `error` as the command line prints them.
+fn rendered(error: &LoadError) -> String {
+    error.problems().into_iter().map(|p| format!("{:?}", miette::Report::new(p))).collect::<Vec<_>>().join("\n")
+}
+
+/// A scenario in a temp dir whose only module is the fixture file `name` there, made by
+/// `make`; the error `load` gives for it.
+fn fixture_error(name: &str, make: impl FnOnce(&Path), extra: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    make(&dir.path().join(name));
+    let scenario = dir.path().join("s.yaml");
+    std::fs::write(&scenario, format!("name: t\nmodules: [{name}]\n{extra}{EXPECT}")).unwrap();
+    let started = std::time::Instant::now();
+    let result = modchaos::scenario::load(&scenario, &LoadContext::default());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "loading took {:?}", started.elapsed());
+    let error = result.expect_err("the fixture was accepted");
+    error.to_string()
+}
+
+#[test]
+fn regression_a_fifo_fixture_is_an_error_not_a_hang() {
+    let e = fixture_error(
+        "corp.example_x_v1.0.0.txt",
+        |p| nix::unistd::mkfifo(p, nix::sys::stat::Mode::S_IRWXU).unwrap(),
+        "",
+    );
+    assert!(e.contains("is a FIFO (named pipe), not a regular file"), "{e}");
+}
+
+#[test]
+fn regression_a_fixture_linked_to_dev_zero_is_an_error_not_a_memory_hog() {
+    let e = fixture_error("corp.example_x_v1.0.0.txt", |p| std::os::unix::fs::symlink("/dev/zero", p).unwrap(), "");
+    assert!(e.contains("is a character device, not a regular file"), "{e}");
+}
+
+#[test]
+fn regression_validate_checks_fixture_content_fully() {
+    let write = |text: &'static [u8]| move |p: &Path| std::fs::write(p, text).unwrap();
+    let git = "hosts:\n  corp.example:\n    git: {}\nenv: {GOPROXY: direct}\nrun: {modules: [corp.example/x@v1.0.0]}\n";
+    for (text, want, extra) in [
+        (&b"-- go.mod --\nmodule corp.example/x\n"[..], "no `-- .mod --` section", ""),
+        // With a git host the go.mod comes from the repository: it used to pass silently.
+        (&b"-- go.mod --\nmodule corp.example/x\n-- x.go --\npackage x\n"[..], "no `-- .mod --` section", git),
+        (
+            &b"-- .mod --\nmodule corp.example/x\n-- .info --\n{Version: v1}\n"[..],
+            "`.info` is not what a proxy serves (invalid JSON",
+            "",
+        ),
+        (&b""[..], "the file is empty", ""),
+        (&b"PK\x03\x04\x14\x00\x08\x00\x08\x00\xff\xfe\x00\x00"[..], "is binary", ""),
+        (&b"-- .mod --\nmodule corp.example/x\n-- ../../x.go --\npackage x\n"[..], "malformed file path", ""),
+    ] {
+        let e = fixture_error("corp.example_x_v1.0.0.txt", write(text), extra);
+        assert!(e.contains(want), "{want:?} not in:\n{e}");
+        assert!(e.contains("s.yaml:2:11: fixture "), "{e}");
+        assert!(e.contains("help: a fixture is a txtar file"), "{e}");
+    }
+}
+
+#[test]
+fn regression_a_non_utf8_scenario_names_the_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.yaml");
+    std::fs::write(&file, b"name: t\nabout: caf\xe9 au lait\n").unwrap();
+    let error = modchaos::scenario::load(&file, &LoadContext::default()).unwrap_err();
+    let e = error.to_string();
+    assert!(e.contains("latin1.yaml:2:11: byte 0xe9 at byte offset 18 is not UTF-8"), "{e}");
+    assert!(e.contains("help: scenario files are UTF-8"), "{e}");
+    let shown = rendered(&error);
+    assert!(shown.contains("[") && shown.contains("latin1.yaml:2:11]"), "{shown}");
+}
+
+#[test]
+fn regression_a_ten_megabyte_value_is_quick_and_prints_little() {
+    let long = "a".repeat(10 << 20);
+    for yaml in [
+        format!("name: t\nnope: {long}\n{EXPECT}"),
+        format!("{HEADER}env: {{GOPROXY: \"https://{long}\"}}\n{EXPECT}"),
+        format!("{HEADER}env: {{GOPROXY: \"https://{}\"}}\n{EXPECT}", &long[..100_000]),
+        format!("{HEADER}recover: {{playbook: {long}}}\n{EXPECT}"),
+        format!("{HEADER}expect: {{exit: failure, error: '{long}'}}\n"),
+    ] {
+        let started = std::time::Instant::now();
+        let error = parse(Path::new("big.yaml"), yaml, &LoadContext::default()).unwrap_err();
+        let shown = rendered(&error);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(shown.len() < 8_000, "{} bytes of error:\n{}", shown.len(), &shown[..2_000]);
+    }
+}
+
+#[test]
+fn regression_a_directory_link_to_its_parent_does_not_recurse_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/a.yaml"), "name: a\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("sub/loop")).unwrap();
+    let found = modchaos::scenario::discover(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(found, [dir.path().join("sub/a.yaml")]);
+}
+
+#[test]
+fn regression_variables_that_get_past_open_modes_guard_are_refused_in_open_mode() {
+    let open = "name: t\nnetwork: open\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n";
+    for (env, at, what) in [
+        ("  NO_PROXY: '*'\n", "bad.yaml:8:3:", "NO_PROXY sends the hosts it names around the proxy"),
+        (
+            "  HTTPS_PROXY: ''\n",
+            "bad.yaml:8:3:",
+            "HTTPS_PROXY is empty, which sends go and git straight to the network",
+        ),
+        ("  REQUEST_METHOD: GET\n", "bad.yaml:8:3:", "REQUEST_METHOD makes go act as a CGI program"),
+        (
+            "  GIT_CONFIG_KEY_0: url.https://proxy.corp.example/.insteadOf\n",
+            "bad.yaml:8:3:",
+            "GIT_CONFIG_KEY_0 gives git configuration",
+        ),
+        ("  GIT_SSH_COMMAND: ssh\n", "bad.yaml:8:3:", "GIT_SSH_COMMAND makes git's ssh connections"),
+    ] {
+        let e = one_error(&format!("{open}env:\n{env}{EXPECT}"));
+        assert!(e.starts_with(at) && e.contains(what), "{e}");
+        assert!(e.contains("which `network: open` cannot allow"), "{e}");
+        assert!(
+            e.contains("help: open mode keeps go in by sending every host it does not declare to a guard proxy"),
+            "{e}"
+        );
+    }
+    let e = one_error(&format!("{open}recover:\n  steps: [{{set: {{no_proxy: corp.example}}}}]\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:8:11: no_proxy sends the hosts it names around the proxy"), "{e}");
+    let e =
+        one_error(&format!("{open}recover: {{playbook: bypass-http-proxy, with: {{hosts: corp.example}}}}\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:21: NO_PROXY sends the hosts it names around the proxy"), "{e}");
+}
+
+#[test]
+fn regression_without_a_network_such_variables_make_a_scenario_need_sealed_mode() {
+    let yaml = format!("{HEADER}env:\n  NO_PROXY: '*'\n{EXPECT}");
+    let path = fixtures().parent().unwrap().join("t.yaml");
+    let scenario = parse(&path, yaml, &LoadContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    match &scenario.network {
+        modchaos::scenario::NetworkNeed::Sealed(why) => assert!(why.contains("NO_PROXY sends the hosts"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn regression_urls_in_proxy_values_recovery_steps_and_playbook_parameters_must_be_declared() {
+    let e = one_error(&format!("{HEADER}env:\n  HTTPS_PROXY: 1.1.1.1:80\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:16: HTTPS_PROXY refers to host `1.1.1.1`"), "{e}");
+    let e = one_error(&format!("{HEADER}recover:\n  steps: [{{set: {{GOPROXY: 'https://93.184.216.34'}}}}]\n{EXPECT}"));
+    assert!(e.contains("GOPROXY refers to host `93.184.216.34`"), "{e}");
+    let e = one_error(&format!(
+        "{HEADER}recover: {{playbook: use-mirror, with: {{mirror: 'https://example.com'}}}}\n{EXPECT}"
+    ));
+    assert!(e.contains("mirror refers to host `example.com`"), "{e}");
+}
+
+#[test]
+fn regression_a_git_configuration_in_home_needs_sealed_mode() {
+    // A URL-specific proxy in ~/.gitconfig outranks the http.proxy open mode gives git.
+    let gitconfig =
+        "sandbox:\n  home:\n    .gitconfig: \"[http \\\"https://github.com\\\"]\\n\\tproxy = \\\"\\\"\\n\"\n";
+    let e = one_error(&format!("{HEADER}network: open\n{gitconfig}{EXPECT}"));
+    assert!(e.contains("~/.gitconfig is a git configuration file"), "{e}");
+    assert!(e.contains("cannot allow"), "{e}");
+    let path = fixtures().parent().unwrap().join("t.yaml");
+    let scenario = parse(&path, format!("{HEADER}{gitconfig}{EXPECT}"), &LoadContext::default()).unwrap();
+    assert!(matches!(&scenario.network, modchaos::scenario::NetworkNeed::Sealed(why) if why.contains(".gitconfig")));
+    let e = one_error(&format!(
+        "{HEADER}network: open\nrecover:\n  steps: [{{write_file: {{in: home, file: .config/git/config, content: ''}}}}]\n{EXPECT}"
+    ));
+    assert!(e.contains("~/.config/git/config is a git configuration file"), "{e}");
 }

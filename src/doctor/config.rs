@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 /// The `go env` settings a download depends on, shown even when they have their default.
@@ -76,12 +74,10 @@ pub enum SettingSource {
     Environment,
 }
 
-/// `value` with the password of every URL's user info replaced by `xxxxx`, as go's own
+/// `value` with its secrets masked (`crate::redact`): a URL password shows as `xxxxx`, as go's own
 /// `url.Redacted` writes it (`https://user:xxxxx@host`).
 pub fn redact(value: &str) -> String {
-    static USERINFO: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/?#@\s:,|]*):[^/?#@\s]*@").expect("compiles"));
-    USERINFO.replace_all(value, "${1}:xxxxx@").into_owned()
+    crate::redact::text(value)
 }
 
 /// `go env -json` printed something else than a JSON object.
@@ -187,7 +183,7 @@ mod tests {
         );
         assert_eq!(redact("http://bob:p%40ss@10.0.0.1:3128"), "http://bob:xxxxx@10.0.0.1:3128");
         // A user without password, and text without URLs, stay as they are.
-        assert_eq!(redact("https://token@proxy.example"), "https://token@proxy.example");
+        assert_eq!(redact("https://token@proxy.example"), "https://xxxxx@proxy.example");
         assert_eq!(redact("-mod=mod -modcacherw"), "-mod=mod -modcacherw");
     }
 

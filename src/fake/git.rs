@@ -162,6 +162,11 @@ impl GitHost {
             .stderr(Stdio::piped())
             // A client that goes away drops this future: the CGI process goes with it.
             .kill_on_drop(true);
+        // SAFETY: the hook only calls prctl and getppid (async-signal-safe): the backend
+        // dies with the harness too.
+        unsafe {
+            command.pre_exec(crate::cleanup::die_with_parent(std::process::id()));
+        }
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(e) => return Reply::text(500, format!("modchaos: cannot run git http-backend: {e}\n")),

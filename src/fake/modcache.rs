@@ -27,7 +27,7 @@ use crate::modcache::layout::VersionPaths;
 /// How the go command whose result is imitated was configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeedOptions {
-    /// `-modcacherw`: extracted directories stay writable. Sandboxes always pass it;
+    /// `-modcacherw`: extracted directories stay writable (when the scenario's GOFLAGS say so);
     /// without it go makes them read-only (files are read-only either way).
     pub modcacherw: bool,
 }

@@ -29,6 +29,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
 /// every expectation that did not hold, in the order the run met them.
 pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     let mut report = ScenarioReport::empty(&scenario.name, &record.file);
+    report.secrets = scenario.secrets();
     report.name = record.name;
     report.duration_ms = record.duration_ms;
     report.commands = record.commands;

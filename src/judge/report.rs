@@ -103,6 +103,10 @@ pub struct ScenarioReport {
     /// scenario's), every phase included, on the scenario's timeline.
     #[serde(default)]
     pub traffic: Vec<WorldTraffic>,
+    /// The scenario's secrets (passwords, credentials in URLs), which every reporter
+    /// masks wherever they show; never written out.
+    #[serde(skip)]
+    pub secrets: Vec<String>,
 }
 
 impl ScenarioReport {
@@ -129,6 +133,26 @@ impl ScenarioReport {
             seed: None,
             started_at: None,
             traffic: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// The redaction every reporter applies to what it writes of this report.
+    pub fn redactor(&self) -> crate::redact::Redactor {
+        crate::redact::Redactor::new(self.secrets.iter().cloned())
+    }
+
+    /// This report with its secrets masked in every text it holds (go's output, requests,
+    /// recovery steps, configuration diffs, failures, …): what the suite hands to
+    /// reporters, so that a reporter showing a field no other reporter shows cannot leak
+    /// it either. The secrets themselves stay, for reporters that mask again.
+    pub fn redacted(self) -> ScenarioReport {
+        let redactor = self.redactor();
+        let Ok(mut value) = serde_json::to_value(&self) else { return self };
+        redactor.json(&mut value);
+        match serde_json::from_value::<ScenarioReport>(value) {
+            Ok(masked) => ScenarioReport { secrets: self.secrets, ..masked },
+            Err(_) => self,
         }
     }
 
@@ -150,5 +174,30 @@ impl ScenarioReport {
     /// `Some(true)` when the recovery met all its expectations, `None` without recovery.
     pub fn recovered(&self) -> Option<bool> {
         self.recovery.as_ref().map(|r| r.recovered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redacted_report_masks_every_text_and_keeps_the_rest() {
+        let mut report = ScenarioReport::failed_before_start(
+            "secrets",
+            std::path::Path::new("s.yaml"),
+            "cannot reach https://ci:hunter22@proxy.corp.example".into(),
+        );
+        report.secrets = vec!["s3cret-token".into()];
+        report.hosts = vec!["proxy.corp.example → 127.0.0.1:1 (auth ci/s3cret-token)".into()];
+        report.cache = vec!["machine proxy login ci password hunter22".into()];
+        report.duration_ms = 12.5;
+        let masked = report.clone().redacted();
+        let text = serde_json::to_string(&masked).unwrap();
+        assert!(!text.contains("hunter22") && !text.contains("s3cret-token"), "{text}");
+        assert_eq!(masked.reason.as_deref(), Some("cannot reach https://ci:xxxxx@proxy.corp.example"));
+        assert_eq!(masked.hosts, ["proxy.corp.example → 127.0.0.1:1 (auth ci/xxxxx)"]);
+        assert_eq!((masked.name.as_str(), masked.status, masked.duration_ms), ("secrets", Status::Failed, 12.5));
+        assert_eq!(masked.secrets, report.secrets);
     }
 }

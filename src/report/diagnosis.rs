@@ -5,8 +5,20 @@ use std::fmt::Write as _;
 
 use crate::diagnose::{Category, Diagnosis, Source};
 
-/// The diagnosis as text, ready to print.
+/// The diagnosis as text, ready to print, with secrets (from the log it quotes) masked.
 pub fn render(diagnosis: &Diagnosis) -> String {
+    crate::redact::text(&text(diagnosis))
+}
+
+/// `modchaos diagnose --json`: whether a failure was recognised, and the diagnosis,
+/// with secrets masked.
+pub fn json(diagnosis: &Diagnosis, recognised: bool) -> String {
+    let mut value = serde_json::json!({ "recognised": recognised, "diagnosis": diagnosis });
+    crate::redact::json(&mut value);
+    serde_json::to_string_pretty(&value).expect("diagnoses serialise")
+}
+
+fn text(diagnosis: &Diagnosis) -> String {
     let mut out = String::new();
     let confidence = format!("{:?}", diagnosis.confidence).to_lowercase();
     let _ = writeln!(out, "diagnosis: {} ({confidence} confidence)", diagnosis.category);

@@ -19,8 +19,19 @@ use std::fmt::Write as _;
 
 use crate::doctor::{DoctorReport, SettingSource, TraceFlag};
 
-/// The report as text, ready to print.
+/// The report as text, ready to print, with secrets masked.
 pub fn render(report: &DoctorReport) -> String {
+    crate::redact::text(&text(report))
+}
+
+/// The report as JSON (`modchaos doctor --json`), with secrets masked.
+pub fn json(report: &DoctorReport) -> String {
+    let mut value = serde_json::to_value(report).expect("doctor reports serialise");
+    crate::redact::json(&mut value);
+    serde_json::to_string_pretty(&value).expect("doctor reports serialise")
+}
+
+fn text(report: &DoctorReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\n── modchaos doctor {}", "─".repeat(40));
     let added = match &report.trace_flag {

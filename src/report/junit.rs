@@ -40,13 +40,16 @@ impl Junit {
     }
 }
 
-/// The test case of one scenario run; `matrix` adds the go version to its name.
+/// The test case of one scenario run, with its secrets masked; `matrix` adds the go
+/// version to its name.
 pub fn test_case(report: &ScenarioReport, matrix: bool) -> TestCase {
+    let redactor = report.redactor();
+    let redact = |text: &str| redactor.text(text);
     let status = match report.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Skipped => {
             let mut s = TestCaseStatus::skipped();
-            s.set_message(report.reason.clone().unwrap_or_default());
+            s.set_message(redact(report.reason.as_deref().unwrap_or_default()));
             s
         }
         Status::Failed => {
@@ -60,13 +63,13 @@ pub fn test_case(report: &ScenarioReport, matrix: bool) -> TestCase {
                 (None, Some(f)) => format!("{}: expected {}, got {}", f.what, f.expected, f.got),
                 (None, None) => "failed".to_string(),
             };
-            s.set_message(message);
+            s.set_message(redact(&message));
             s.set_description(failure_details(report));
             s
         }
     };
-    let mut case = TestCase::new(run_name(report, matrix), status);
-    case.set_classname(report.file.clone());
+    let mut case = TestCase::new(redact(&run_name(report, matrix)), status);
+    case.set_classname(redact(&report.file));
     let took = Duration::from_secs_f64(report.duration_ms.max(0.0) / 1000.0);
     case.set_time(took);
     case.set_timestamp(Utc::now() - chrono::Duration::from_std(took).unwrap_or_default());
@@ -81,11 +84,11 @@ pub fn test_case(report: &ScenarioReport, matrix: bool) -> TestCase {
     ];
     for (name, value) in properties {
         if let Some(value) = value {
-            case.add_property((name.to_string(), value));
+            case.add_property((name.to_string(), redact(&value)));
         }
     }
     if let Some(d) = diagnosis {
-        case.set_system_out(format!("diagnosis: {} ({})\n", d.category, d.summary));
+        case.set_system_out(redact(&format!("diagnosis: {} ({})\n", d.category, d.summary)));
     }
     if report.status == Status::Failed {
         let stderr: Vec<String> = [report.run.as_ref(), report.recovery.as_ref().map(|r| &r.rerun)]
@@ -95,7 +98,7 @@ pub fn test_case(report: &ScenarioReport, matrix: bool) -> TestCase {
             .map(|phase| format!("$ {}\n{}", phase.evidence.command.as_deref().unwrap_or("go"), phase.evidence.stderr))
             .collect();
         if !stderr.is_empty() {
-            case.set_system_err(stderr.join("\n"));
+            case.set_system_err(redact(&stderr.join("\n")));
         }
     }
     case

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use super::text::{failure_details, run_name};
 use crate::judge::Status;
+use crate::redact;
 use crate::suite::{Event, EventSink};
 
 /// Writes to stderr (results are on stdout only when asked for with `--json -`).
@@ -44,25 +45,29 @@ impl EventSink for Terminal {
             Event::SuiteStarted { scenarios, jobs, go, go_version, go_versions, network } => {
                 seen.matrix = go_versions.len() > 1;
                 let go = if seen.matrix { go_versions.join(", ") } else { format!("{go_version} ({go})") };
-                writeln!(out, "modchaos: {scenarios} scenario run(s), {jobs} at a time, {go}\nnetwork: {network}")
+                let text = format!("modchaos: {scenarios} scenario run(s), {jobs} at a time, {go}\nnetwork: {network}");
+                writeln!(out, "{}", redact::text(&text))
             }
             Event::InvalidFile { file, problems } => {
-                seen.invalid.push(file.clone());
-                writeln!(out, "INVALID  {file}: {} problem(s), not run", problems.len())
+                seen.invalid.push(redact::text(file));
+                writeln!(out, "INVALID  {}: {} problem(s), not run", redact::text(file), problems.len())
             }
             Event::CommandFinished { scenario, phase, command, exit, duration_ms } if self.verbose => {
-                writeln!(out, "      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe())
+                let text =
+                    format!("      {scenario} [{phase:?}] {command} → {} ({duration_ms:.0} ms)", exit.describe());
+                writeln!(out, "{}", redact::text(&text))
             }
             Event::ScenarioFinished { report } => {
                 let name = run_name(report, seen.matrix);
                 let label = match report.status {
                     Status::Passed => "PASS",
                     Status::Failed => {
-                        seen.failed.push(format!("{name} ({})", report.file));
+                        seen.failed.push(report.redactor().text(&format!("{name} ({})", report.file)));
                         "FAIL"
                     }
                     Status::Skipped => {
-                        seen.skipped.push(format!("{name}: {}", report.reason.as_deref().unwrap_or("no reason given")));
+                        let reason = report.reason.as_deref().unwrap_or("no reason given");
+                        seen.skipped.push(report.redactor().text(&format!("{name}: {reason}")));
                         "SKIP"
                     }
                 };
@@ -87,7 +92,7 @@ impl EventSink for Terminal {
                 if let (Status::Skipped, Some(reason)) = (report.status, &report.reason) {
                     text += &format!("      skipped: {reason}\n");
                 }
-                write!(out, "{text}")
+                write!(out, "{}", report.redactor().text(&text))
             }
             Event::SuiteFinished { summary } => {
                 let mut text = format!(

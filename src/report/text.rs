@@ -14,8 +14,12 @@ pub fn run_name(report: &ScenarioReport, matrix: bool) -> String {
     }
 }
 
-/// The whole story of a scenario, for a failure message.
+/// The whole story of a scenario, for a failure message, with its secrets masked.
 pub fn failure_details(report: &ScenarioReport) -> String {
+    report.redactor().text(&story(report))
+}
+
+fn story(report: &ScenarioReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario: {} ({})", report.name, report.file);
     if let Some(network) = report.network {

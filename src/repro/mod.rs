@@ -103,7 +103,9 @@ pub fn repro_evidence(evidence: &Evidence, origin: &str) -> Result<Repro, ReproE
     let mut draft = Draft::new(&diagnosis, origin, &facts);
     recipes::apply(&mut draft, &diagnosis, &facts)?;
     draft.keep_log_settings(&facts, !evidence.env.is_empty());
-    Ok(Repro { yaml: draft.render(), diagnosis })
+    // Masked consistently (every credential the same `xxxxx`), the scenario still holds
+    // together: a proxy's password and the URL that carries it stay equal.
+    Ok(Repro { yaml: crate::redact::text(&draft.render()), diagnosis })
 }
 
 /// What the log says that a world needs: the module, the URL that failed, the hosts.

@@ -108,6 +108,13 @@ fn child_main() -> i32 {
             return 2;
         }
     };
+    // Every temporary directory of the run (sandbox, git repositories, resolver files)
+    // goes into the directory the parent owns and removes, however this child ends.
+    // SAFETY: no other thread exists yet (the runtime starts below).
+    unsafe {
+        std::env::set_var("MODCHAOS_TMPDIR", &request.sandbox_base);
+        std::env::set_var("TMPDIR", &request.sandbox_base);
+    }
     let go = GoBinary { path: request.go.clone() };
     let mut ctx = LoadContext::with_goroot(Some(go.clone()), request.goroot.clone());
     ctx.playbook_dirs = request.playbook_dirs.clone();
@@ -181,7 +188,7 @@ pub async fn run_in_child(
     let fail = |reason: String| RunRecord::failed_before_start(&scenario.name, &scenario.file, reason);
     // The child's sandbox lives in a directory this process owns: removed when this
     // function ends or its future is dropped, even if the child was killed.
-    let base = match tempfile::Builder::new().prefix("modchaos-sealed-").tempdir_in(crate::fsutil::base_dir()) {
+    let base = match crate::cleanup::owned_tempdir(&crate::fsutil::base_dir(), "modchaos-sealed-") {
         Ok(dir) => RemovedOnDrop(dir.keep()),
         Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
     };
@@ -207,12 +214,11 @@ pub async fn run_in_child(
     };
     let mut command = tokio::process::Command::new(&support.helper);
     command.arg(CHILD_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    // SAFETY: prctl is async-signal-safe; it only asks the kernel to kill the child if the
-    // thread that started it goes away (a runner killed mid-run leaves nothing behind).
+    // SAFETY: the hook only calls prctl and getppid (async-signal-safe); the kernel kills
+    // the child if the thread that started it goes away (a runner killed mid-run leaves
+    // nothing behind: its pid namespace ends with it).
     unsafe {
-        command.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(std::io::Error::from)
-        });
+        command.pre_exec(crate::cleanup::die_with_parent(std::process::id()));
     }
     let mut child = match command.spawn() {
         Ok(c) => c,
@@ -278,15 +284,22 @@ struct RemovedOnDrop(PathBuf);
 
 impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
-        let _ = crate::fsutil::remove_tree(&self.0);
+        // A child killed a moment ago may still be writing into it while its pid
+        // namespace winds down.
+        crate::cleanup::remove_tree_patiently(&self.0, Duration::from_secs(3));
     }
 }
 
 /// Longer than any honest run of `scenario` can take: every go command at its deadline
 /// plus the kill grace, twice (run and recovery), plus a minute for everything else.
+/// Saturating: a scenario built in code, unvalidated, may hold any deadline.
 fn watchdog(scenario: &Scenario) -> Duration {
-    let steps: Duration = scenario.run.iter().map(|s| s.timeout + super::gocmd::GRACE * 2).sum();
-    steps * 3 + Duration::from_secs(60)
+    let steps = scenario
+        .run
+        .iter()
+        .map(|s| s.timeout.saturating_add(super::gocmd::GRACE.saturating_mul(2)))
+        .fold(Duration::ZERO, Duration::saturating_add);
+    steps.saturating_mul(3).saturating_add(Duration::from_secs(60))
 }
 
 /// The last 64 KiB of a stream.

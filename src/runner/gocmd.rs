@@ -116,6 +116,11 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     let started = Instant::now();
     let mut command_builder = Command::new(inv.go);
     command_builder.args(inv.args);
+    // SAFETY: the hook only calls prctl and getppid, which are async-signal-safe. go
+    // dies with the harness, even when the harness is killed.
+    unsafe {
+        command_builder.pre_exec(crate::cleanup::die_with_parent(std::process::id()));
+    }
     if !live.inherit_env {
         command_builder.env_clear();
     }
@@ -173,6 +178,8 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
     guard.0 = None;
     wait_for_group_exit(pid as i32, GRACE).await;
+    // Members go left behind became this process's children if it is a subreaper.
+    crate::cleanup::reap_group(pid as i32);
     let collect = |h: tokio::task::JoinHandle<String>| async move {
         tokio::time::timeout(GRACE, h).await.ok().and_then(Result::ok).unwrap_or_default()
     };

@@ -5,6 +5,7 @@
 //! evidence, the diagnosis, the expectations — is not the runner's job (`judge`).
 
 pub mod child;
+pub mod egress;
 pub mod events;
 pub mod gocmd;
 pub mod options;

@@ -93,6 +93,7 @@ pub fn go_env(sandbox: &Sandbox, config: &ClientConfig, map: &HostMap) -> BTreeM
     for (k, v) in scenario_env {
         env.insert(k.clone(), expand_home(&map.to_go(k, v), &home));
     }
+    super::egress::confine(&mut env, map);
     env
 }
 

@@ -14,6 +14,10 @@ use crate::scenario::duration;
 use crate::scenario::raw::*;
 use crate::vocab::PathGlob;
 
+/// The longest regex a scenario may write (parsing a huge one takes seconds, and no
+/// expectation needs one).
+pub const MAX_REGEX_BYTES: usize = 64 * 1024;
+
 /// Collects the problems of one file.
 pub struct Checker {
     /// The file, as the user named it.
@@ -84,7 +88,13 @@ impl Checker {
     /// A toxic's time: a duration, or a bare number in toxiproxy's `unit`.
     pub fn toxi_time(&mut self, at: &At<ToxiTime>, unit: fn(u64) -> Duration) -> Option<Duration> {
         match &at.value {
-            RawQuantity::Number(n) => Some(unit(*n)),
+            RawQuantity::Number(n) => match duration::within_bound(&n.to_string(), unit(*n)) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.problem(at.pos, e.to_string(), Some(duration::HELP.into()));
+                    None
+                }
+            },
             RawQuantity::Text(text) => self.duration_or_zero(&At { value: text.clone(), pos: at.pos }),
         }
     }
@@ -100,8 +110,17 @@ impl Checker {
         }
     }
 
-    /// A regular expression; one that does not compile is a problem.
+    /// A regular expression; one that does not compile, or is longer than
+    /// [`MAX_REGEX_BYTES`], is a problem.
     pub fn regex(&mut self, at: &At<String>) -> Option<Regex> {
+        if at.len() > MAX_REGEX_BYTES {
+            self.problem(
+                at.pos,
+                format!("a regex of {} bytes: patterns are at most {MAX_REGEX_BYTES} bytes", at.len()),
+                Some("match the part of the message that matters".into()),
+            );
+            return None;
+        }
         match Regex::new(at) {
             Ok(r) => Some(r),
             Err(e) => {

@@ -5,10 +5,15 @@
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use regex::Regex;
 
 use super::at::Pos;
+use super::excerpt::{Excerpt, cut_middle};
+
+/// Most characters of a message or help line: a value quoted in it (a 10 MB host name)
+/// is cut in the middle beyond this.
+const MAX_MESSAGE_CHARS: usize = 400;
 
 /// One problem at one place in a file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
@@ -22,7 +27,7 @@ pub struct FileProblem {
     #[help]
     pub help: Option<String>,
     #[source_code]
-    src: NamedSource<Arc<String>>,
+    src: Excerpt,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -37,21 +42,22 @@ impl FileProblem {
         message: impl Into<String>,
         help: Option<String>,
     ) -> FileProblem {
-        let message = message.into();
+        let message = cut_middle(&message.into(), MAX_MESSAGE_CHARS);
+        let help = help.map(|h| cut_middle(&h, MAX_MESSAGE_CHARS));
         let location = if pos.line > 0 {
             format!("{}:{}:{}", file.display(), pos.line, pos.column)
         } else {
             file.display().to_string()
         };
-        let span = pos.offset.map(|offset| SourceSpan::from((offset.min(source.len()), pos.len)));
-        FileProblem {
-            location,
-            label: short_label(&message),
-            message,
-            help,
-            src: NamedSource::new(file.display().to_string(), source.clone()),
-            span,
-        }
+        let name = file.display().to_string();
+        let (src, span) = match pos.offset {
+            Some(offset) => {
+                let (excerpt, span) = Excerpt::around(&name, source, offset, pos.len, pos.line);
+                (excerpt, Some(span))
+            }
+            None => (Excerpt::empty(&name), None),
+        };
+        FileProblem { location, label: short_label(&message), message, help, src, span }
     }
 
     /// Converts an error of the YAML crate, adding "did you mean" for misspelt keys and
@@ -116,13 +122,21 @@ fn misspelling_help(message: &str) -> Option<String> {
 /// few edits away (transpositions count as one), or one a prefix of the other.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_lowercase();
+    let word_chars = word.chars().count();
     candidates
         .into_iter()
         .filter_map(|c| {
             let lower = c.to_lowercase();
-            let distance = strsim::damerau_levenshtein(&word, &lower);
-            let budget = (word.chars().count().max(lower.chars().count()) / 5).max(1);
+            let lower_chars = lower.chars().count();
+            let budget = (word_chars.max(lower_chars) / 5).max(1);
             let prefix = word.len() >= 4 && (lower.starts_with(&word) || word.starts_with(&lower));
+            // The distance is at least the difference in length: words of very different
+            // lengths (a 10 MB value) are no typo of each other, and the quadratic
+            // distance is not worth computing.
+            if word_chars.abs_diff(lower_chars) > budget {
+                return prefix.then_some((c, word_chars.abs_diff(lower_chars)));
+            }
+            let distance = strsim::damerau_levenshtein(&word, &lower);
             (distance <= budget || prefix).then_some((c, distance))
         })
         .min_by_key(|&(_, distance)| distance)

@@ -5,10 +5,12 @@ pub mod at;
 pub mod checker;
 pub mod diag;
 pub mod duration;
+pub mod excerpt;
 pub mod keyed;
 pub mod model;
 pub mod playbook;
 pub mod raw;
+mod secrets;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +63,9 @@ pub enum LoadError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The file is not something to read: a FIFO, a device, too large.
+    #[error(transparent)]
+    Read(crate::userfile::ReadError),
     /// The file has problems; each names its position.
     #[error("{}", problems.iter().map(FileProblem::plain).collect::<Vec<_>>().join("\n"))]
     Invalid {
@@ -77,14 +82,60 @@ impl LoadError {
             LoadError::Io { path, source } => {
                 vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), source.to_string(), None)]
             }
+            LoadError::Read(error) => {
+                let path = match error {
+                    crate::userfile::ReadError::Io { path, .. }
+                    | crate::userfile::ReadError::NotRegular { path, .. }
+                    | crate::userfile::ReadError::TooLarge { path, .. } => path,
+                };
+                vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), error.to_string(), None)]
+            }
         }
     }
 }
 
-/// Reads, parses and validates one scenario file.
+/// The largest scenario or playbook file read: far above any real one, low enough that
+/// a runaway file cannot fill memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads, parses and validates one scenario file (a regular file of at most
+/// [`MAX_FILE_BYTES`], in UTF-8).
 pub fn load(path: &Path, ctx: &LoadContext) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let bytes = crate::userfile::read_regular(path, MAX_FILE_BYTES, "a scenario file").map_err(|e| match e {
+        crate::userfile::ReadError::Io { path, source } => LoadError::Io { path, source },
+        other => LoadError::Read(other),
+    })?;
+    let text = utf8(path, bytes).map_err(|problem| LoadError::Invalid { problems: vec![*problem] })?;
     parse(path, text, ctx)
+}
+
+/// `bytes` as text, or a problem at the line, column and byte offset of the first byte
+/// that is not UTF-8.
+pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
+    let error = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e,
+    };
+    let offset = error.utf8_error().valid_up_to();
+    let bytes = error.into_bytes();
+    let valid = std::str::from_utf8(&bytes[..offset]).expect("the prefix is valid UTF-8");
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let pos = at::Pos {
+        line: valid.matches('\n').count() + 1,
+        column: valid[line_start..].chars().count() + 1,
+        offset: Some(offset),
+        // The bad byte shows as U+FFFD in the snippet's (lossy) text.
+        len: char::REPLACEMENT_CHARACTER.len_utf8(),
+        source: 0,
+    };
+    let source = Arc::new(String::from_utf8_lossy(&bytes).into_owned());
+    Err(Box::new(FileProblem::new(
+        path,
+        &source,
+        pos,
+        format!("byte 0x{:02x} at byte offset {offset} is not UTF-8", bytes[offset]),
+        Some("scenario files are UTF-8 text: save the file as UTF-8".into()),
+    )))
 }
 
 /// Parses and validates scenario text as if read from `path`.
@@ -120,13 +171,26 @@ pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    walk_once(dir, found, &mut std::collections::HashSet::new())
+}
+
+/// [`walk`], entering each directory once: a symbolic link back to a parent would
+/// otherwise recurse until the stack overflows.
+fn walk_once(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if path.is_dir() {
             // Playbooks and shared definitions (`include:`) are not scenarios.
             if name != "playbooks" && name != "shared" && !name.starts_with('.') {
-                walk(&path, found)?;
+                walk_once(&path, found, seen)?;
             }
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             found.push(path);

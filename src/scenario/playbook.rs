@@ -91,7 +91,11 @@ pub enum ResolveError {
 /// Finds playbook `name`: a file in [`search_dirs`], else a built-in one.
 pub fn resolve(name: &At<String>, scenario_dir: &Path, extra: &[PathBuf]) -> Result<PlaybookSource, ResolveError> {
     let dirs = search_dirs(scenario_dir, extra);
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    // No file name is longer than 255 bytes: a longer name is refused before it is
+    // looked at byte by byte and joined to every directory.
+    if name.is_empty()
+        || name.len() > 255
+        || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
         return Err(ResolveError::BadName);
     }
@@ -136,7 +140,7 @@ pub fn available(dir: &Path) -> Vec<String> {
 pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>> {
     let (path, text) = match source {
         PlaybookSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = crate::userfile::read_regular(path, super::MAX_FILE_BYTES, "a playbook").map_err(|e| {
                 vec![FileProblem::new(
                     path,
                     &Arc::new(String::new()),
@@ -145,6 +149,7 @@ pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>>
                     None,
                 )]
             })?;
+            let text = super::utf8(path, bytes).map_err(|problem| vec![*problem])?;
             (path.clone(), text)
         }
         PlaybookSource::Builtin(name) => {

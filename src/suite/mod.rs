@@ -100,7 +100,14 @@ pub async fn run_suite(
         let sink = sink.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
-            let report = crate::judge::run_scenario(&scenario, &run, &Forward(sink.as_ref())).await;
+            let (name, file) = (scenario.name.clone(), scenario.file.clone());
+            let progress = sink.clone();
+            let report = guarded(&name, &file, async move {
+                crate::judge::run_scenario(&scenario, &run, &Forward(progress.as_ref())).await
+            })
+            .await;
+            // One place masks every report's secrets for every reporter.
+            let report = report.redacted();
             sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
             (index, report)
         });
@@ -109,7 +116,7 @@ pub async fn run_suite(
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok(done) => reports.push(done),
-            Err(e) => reports.push((usize::MAX, crashed(e))),
+            Err(e) => reports.push((usize::MAX, crashed("<crashed scenario>", std::path::Path::new(""), e))),
         }
     }
     reports.sort_by_key(|(i, _)| *i);
@@ -126,13 +133,45 @@ pub async fn run_suite(
     SuiteResult { reports, invalid, summary }
 }
 
-/// A report for a scenario task that panicked: a bug in modchaos, reported, not hidden.
-fn crashed(error: tokio::task::JoinError) -> ScenarioReport {
-    ScenarioReport::failed_before_start(
-        "<crashed scenario>",
-        std::path::Path::new(""),
-        format!("the scenario task failed: {error} (this is a modchaos bug)"),
-    )
+/// Runs one scenario's `run` as a task of its own, so that a panic in it (a modchaos
+/// bug) becomes this scenario's failed report, with the panic's message, which every
+/// reporter then shows; dropping the returned future aborts the run.
+pub async fn guarded(
+    name: &str,
+    file: &std::path::Path,
+    run: impl std::future::Future<Output = ScenarioReport> + Send + 'static,
+) -> ScenarioReport {
+    let mut running = AbortOnDrop(tokio::spawn(run));
+    match (&mut running.0).await {
+        Ok(report) => report,
+        Err(e) => crashed(name, file, e),
+    }
+}
+
+/// A report for a scenario task that panicked: a bug in modchaos, reported (with the
+/// panic's message) as the scenario's failure, not hidden.
+fn crashed(name: &str, file: &std::path::Path, error: tokio::task::JoinError) -> ScenarioReport {
+    let what = if error.is_panic() {
+        let payload = error.into_panic();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        format!("modchaos panicked while running the scenario: {message}")
+    } else {
+        format!("the scenario task failed: {error}")
+    };
+    ScenarioReport::failed_before_start(name, file, format!("{what} (this is a modchaos bug)"))
+}
+
+/// A task aborted when its handle is dropped: an interrupted suite stops its runs.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Totals of a suite.
@@ -148,4 +187,63 @@ pub struct Summary {
     pub invalid: usize,
     /// Wall time.
     pub duration_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::events::{Event, EventSink};
+
+    #[tokio::test]
+    async fn regression_a_panicking_run_is_a_failed_result_every_reporter_shows() {
+        // A panic in a scenario (a duration overflow in the sealed watchdog) used to leave
+        // the JSON journal and JUnit empty: "nothing failed".
+        let report = guarded("overflowing", std::path::Path::new("s/overflow.yaml"), async {
+            panic!("overflow when multiplying duration by scalar")
+        })
+        .await;
+        assert_eq!(report.status, Status::Failed);
+        assert_eq!(report.name, "overflowing");
+        let reason = report.reason.clone().unwrap_or_default();
+        assert!(reason.contains("overflow when multiplying duration by scalar"), "{reason}");
+
+        let journal_out = SharedBuf::default();
+        let junit_out = SharedBuf::default();
+        let journal = crate::report::journal::Journal::new(Box::new(journal_out.clone()));
+        let junit = crate::report::junit::Junit::new(Box::new(junit_out.clone()));
+        let finished = Event::ScenarioFinished { report: Box::new(report) };
+        let summary = Event::SuiteFinished { summary: Summary { failed: 1, ..Summary::default() } };
+        for sink in [&journal as &dyn EventSink, &junit] {
+            sink.emit(&finished);
+            sink.emit(&summary);
+        }
+        let journal = journal_out.text();
+        assert!(
+            journal.contains("\"status\":\"failed\"") && journal.contains("overflow when multiplying"),
+            "{journal}"
+        );
+        let junit = junit_out.text();
+        assert!(junit.contains("errors=\"1\""), "{junit}");
+        assert!(junit.contains("overflow when multiplying"), "{junit}");
+    }
+
+    /// A writer whose bytes the test can read afterwards.
+    #[derive(Clone, Default)]
+    struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl SharedBuf {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl std::io::Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 }

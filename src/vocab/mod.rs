@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod exit;
 pub mod glob;
 pub mod network;
+pub mod proxyenv;
 pub mod request;
 
 pub use account::Account;

@@ -139,7 +139,7 @@ impl<'a> Builder<'a> {
                 })
             }
             HostKind::Git(git) => {
-                let root = tempfile::Builder::new().prefix("modchaos-git-").tempdir_in(crate::fsutil::base_dir())?;
+                let root = crate::cleanup::owned_tempdir(&crate::fsutil::base_dir(), "modchaos-git-")?;
                 let host = git_host(&spec.name, git, &scenario.modules, root.path().to_path_buf()).await?;
                 self.git_roots.push(root);
                 Box::new(host)

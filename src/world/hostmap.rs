@@ -92,7 +92,7 @@ impl HostMap {
             let Some(host) = self.get(&r.host) else { continue };
             out.replace_range(r.authority.clone(), &host.addr.to_string());
             if r.scheme_range.is_none() {
-                out.insert_str(r.authority.start, "https://");
+                out.insert_str(r.authority.start, &format!("{}://", r.scheme));
             }
         }
         out

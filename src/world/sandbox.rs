@@ -59,7 +59,8 @@ impl Sandbox {
     /// Like [`Sandbox::create`], under `parent` (a sealed run's parent owns that
     /// directory, so that it is removed even when the child is killed).
     pub fn create_in(parent: &Path) -> std::io::Result<Sandbox> {
-        let dir = tempfile::Builder::new().prefix("modchaos-").tempdir_in(parent)?;
+        // Owned: if this process is killed, the next run removes it.
+        let dir = crate::cleanup::owned_tempdir(parent, "modchaos-")?;
         let root = dir.path().to_path_buf();
         let gopath = root.join("gopath");
         let paths = SandboxPaths {

@@ -55,7 +55,14 @@ impl HolderProgram {
         match self {
             HolderProgram::Flock => {
                 let mut c = Command::new("flock");
-                c.arg("-x").arg(lock).arg("sleep").arg(seconds);
+                c.arg("-x").arg(lock);
+                // flock forks the command, which shares the lock: it must die with flock
+                // (which dies with the harness), or a killed harness leaves it holding the
+                // lock. util-linux setpriv gives it that parent-death signal.
+                if on_path("setpriv") {
+                    c.args(["setpriv", "--pdeathsig", "KILL"]);
+                }
+                c.arg("sleep").arg(seconds);
                 c
             }
             HolderProgram::Perl => {
@@ -97,6 +104,11 @@ impl LockHolder {
     pub fn start(lock: &Path, hold: Duration, program: HolderProgram) -> Result<LockHolder, HolderError> {
         let mut command = program.command(lock, hold);
         command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
+        // SAFETY: the hook only calls prctl and getppid (async-signal-safe): the holder
+        // dies with the harness, even a killed one.
+        unsafe {
+            command.pre_exec(crate::cleanup::die_with_parent(std::process::id()));
+        }
         let child = command
             .spawn()
             .map_err(|e| HolderError::Failed(format!("cannot start {program:?} to hold {}: {e}", lock.display())))?;

@@ -21,15 +21,28 @@ use crate::fake::record::Slot;
 /// Serves `host` on `listener`, forwarding each connection to `upstream` through
 /// `toxics`, until the task running it is dropped or aborted, which also ends every
 /// connection it carries. `down` toxics take `listener`'s address away and bind it
-/// again when they heal.
-pub async fn serve(
+/// again when they heal. A host that is down from the start stops listening before this
+/// returns, not when the task first runs: a client that connects in between would
+/// otherwise be accepted by the kernel and then reset, not refused.
+pub fn serve(
     listener: TcpListener,
     upstream: SocketAddr,
     toxics: Arc<ToxicSet>,
     log: Arc<RequestLog>,
     host: String,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut availability = Availability::new(listener);
+    let _ = availability.update(&toxics);
+    run(availability, upstream, toxics, log, host)
+}
+
+async fn run(
+    mut availability: Availability,
+    upstream: SocketAddr,
+    toxics: Arc<ToxicSet>,
+    log: Arc<RequestLog>,
+    host: String,
+) {
     // Bumped when the address goes down: live connections close.
     let (went_down, _) = watch::channel(0u64);
     let mut connections = JoinSet::new();

@@ -344,6 +344,21 @@ async fn down_without_window_refuses_every_connection() {
 }
 
 #[tokio::test]
+async fn regression_a_host_down_from_the_start_refuses_before_its_task_first_runs() {
+    // A client connecting before the proxy's task was first polled was accepted by the
+    // kernel, then reset when the task took the listener away: "connection reset by
+    // peer" where the scenario expects "connection refused" (a flake the soak found).
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let set = Arc::new(ToxicSet::new("h.example", 1, vec![toxic(ToxicKind::Down)], Instant::now()).unwrap());
+    let server = serve(listener, echo_server().await, set, Arc::new(RequestLog::default()), "h.example".into());
+    // Not spawned, never polled: the address must already refuse.
+    let err = std::net::TcpStream::connect(addr).expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    drop(server);
+}
+
+#[tokio::test]
 async fn down_window_refuses_then_heals() {
     let started = Instant::now();
     let p = proxy(echo_server().await, vec![windowed(ToxicKind::Down, None, Some(400))]).await;

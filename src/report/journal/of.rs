@@ -1,5 +1,8 @@
 //! A judged scenario report told as a journal record: every internal type mapped onto
-//! the journal's own, times moved onto the scenario's timeline.
+//! the journal's own, times moved onto the scenario's timeline, and every text masked
+//! (`crate::redact`: credentials in URLs, tokens, `.netrc` passwords, and the scenario's
+//! own secrets) — go's output and request paths included, in the journal and in the HTML
+//! report made from it.
 
 use super::record::*;
 use crate::diagnose::Diagnosis;
@@ -10,8 +13,44 @@ use crate::runner::verify::Verification;
 use crate::vocab::{Exit, Phase};
 use crate::world::HostMap;
 
-/// The journal record of `report`.
+/// The journal record of `report`, every text in it masked.
 pub fn scenario_record(report: &ScenarioReport) -> ScenarioRecord {
+    let record = unmasked(report);
+    let redactor = report.redactor();
+    // Every string of the record, wherever it is: a field added later cannot leak.
+    let masked = serde_json::to_value(&record).map(|mut value| {
+        redactor.json(&mut value);
+        value
+    });
+    match masked.and_then(serde_json::from_value) {
+        Ok(masked) => masked,
+        // Not expected (the types read back what they write, times are finite): keep
+        // the summary, masked field by field, and say what happened.
+        Err(e) => ScenarioRecord {
+            reason: Some(format!("modchaos could not mask this journal record ({e}): its details are left out")),
+            diagnosis_summary: record.diagnosis_summary.as_deref().map(|s| redactor.text(s)),
+            name: redactor.text(&record.name),
+            file: redactor.text(&record.file),
+            playbook: record.playbook.as_deref().map(|s| redactor.text(s)),
+            commands: record.commands.iter().map(|c| redactor.text(c)).collect(),
+            failures: record.failures.iter().map(|f| redactor.text(f)).collect(),
+            hosts: Vec::new(),
+            go_commands: Vec::new(),
+            requests: Vec::new(),
+            dns: Vec::new(),
+            steady: None,
+            run: None,
+            verification: None,
+            recovery: None,
+            unmet: Vec::new(),
+            cache: Vec::new(),
+            ..record
+        },
+    }
+}
+
+/// The record of `report` as it is, secrets included.
+fn unmasked(report: &ScenarioReport) -> ScenarioRecord {
     let diagnosis = report.diagnosis();
     ScenarioRecord {
         journal_version: JOURNAL_VERSION,
@@ -81,13 +120,14 @@ pub fn scenario_record(report: &ScenarioReport) -> ScenarioRecord {
     }
 }
 
-/// The journal record of a scenario file that did not load.
+/// The journal record of a scenario file that did not load, secrets masked (a problem
+/// may quote the file's text).
 pub fn invalid_record(file: &str, problems: &[String]) -> InvalidRecord {
     InvalidRecord {
         journal_version: JOURNAL_VERSION,
-        file: file.to_string(),
+        file: crate::redact::text(file),
         status: InvalidStatus::Invalid,
-        problems: problems.to_vec(),
+        problems: problems.iter().map(|p| crate::redact::text(p)).collect(),
     }
 }
 
@@ -115,9 +155,10 @@ fn host_entries(map: &HostMap) -> Vec<HostEntry> {
         .collect()
 }
 
-/// A time to the microsecond: finer is noise, and costs bytes on every line.
+/// A time to the microsecond (finer is noise, and costs bytes on every line); 0 for a
+/// time that is not a number, which JSON cannot carry.
 fn ms(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
+    if value.is_finite() { (value * 1000.0).round() / 1000.0 } else { 0.0 }
 }
 
 fn world(traffic: &WorldTraffic) -> WorldName {

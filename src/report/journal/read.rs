@@ -1,6 +1,7 @@
 //! Reading a journal back (`modchaos report`): one record per non-empty line, each error
 //! naming its line. Journals of version 1 (the summary fields only) read too; fields a
-//! newer modchaos added are ignored.
+//! newer modchaos added are ignored. Secrets a journal may hold (one written before
+//! modchaos masked them, or edited by hand) are masked as it is read (`crate::redact`).
 
 use super::record::{InvalidRecord, JournalLine, ScenarioRecord};
 
@@ -36,8 +37,9 @@ pub fn read(text: &str) -> Result<Vec<JournalLine>, ReadError> {
         if raw.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_str(raw).map_err(|e| ReadError::NotJson { line, message: e.to_string() })?;
+        crate::redact::json(&mut value);
         let Some(object) = value.as_object() else {
             return Err(ReadError::NotRecord { line, message: "a record is a JSON object".into() });
         };
@@ -72,6 +74,13 @@ mod tests {
         assert!(s.go_commands.is_empty() && s.requests.is_empty());
         let JournalLine::Invalid(i) = &lines[1] else { panic!("{lines:?}") };
         assert_eq!(i.problems, ["bad.yaml:1:1: oops"]);
+    }
+
+    #[test]
+    fn secrets_in_a_journal_are_masked_as_it_is_read() {
+        let lines = read(&V1.replace("go mod download", "go mod download https://ci:hunter2-secret@proxy.example")).unwrap();
+        let JournalLine::Scenario(s) = &lines[0] else { panic!("{lines:?}") };
+        assert_eq!(s.commands, ["go mod download https://ci:xxxxx@proxy.example"]);
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub(super) fn env(
             );
             continue;
         }
+        if !fits_the_kernel(name, value, checker) {
+            continue;
+        }
         if name.value == "GOSUMDB" {
             check_gosumdb(value, hosts, sealed, checker);
         } else if !sealed {
@@ -186,6 +189,28 @@ fn check_gosumdb(value: &At<String>, hosts: &[HostSpec], sealed: bool, checker: 
             check_host_refs(&name, value, hosts, checker);
         }
     }
+}
+
+/// The most the kernel passes of one environment string (`NAME=value` and its NUL):
+/// Linux's MAX_ARG_STRLEN, 32 pages. go could not even be started with a longer one.
+pub const MAX_ENV_STRING: usize = 32 * 4096;
+
+/// Whether `name=value` fits in one environment string; a problem at the value if not.
+pub(super) fn fits_the_kernel(name: &At<String>, value: &At<String>, checker: &mut Checker) -> bool {
+    let size = name.len() + 1 + value.len() + 1;
+    if size <= MAX_ENV_STRING {
+        return true;
+    }
+    checker.problem(
+        value.pos,
+        format!(
+            "{} is {} bytes long: the kernel passes at most {MAX_ENV_STRING} bytes per variable",
+            name.value,
+            value.len()
+        ),
+        Some("environment values are settings and URLs, not data".into()),
+    );
+    false
 }
 
 /// Every URL in an env value must name a declared host (or loopback): anything else

@@ -13,6 +13,7 @@ use crate::scenario::model::*;
 use crate::scenario::raw::*;
 
 mod cache;
+mod egress;
 mod env;
 mod expect;
 mod faults;
@@ -73,6 +74,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         }
         release
     });
+    let needs_sealed_for_egress = egress::check(&raw, recover.as_ref(), &hosts, explicit_network, checker);
     if !checker.problems.is_empty() {
         return None;
     }
@@ -128,6 +130,10 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         );
         return None;
     }
+    let network = match (network, needs_sealed_for_egress) {
+        (NetworkNeed::Any, Some(why)) => NetworkNeed::Sealed(why),
+        (network, _) => network,
+    };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),

@@ -65,6 +65,7 @@ pub(super) fn modules(
                 continue;
             }
         };
+        let from_goroot = text.starts_with("$GOROOT/");
         let resolved = if let Some(rest) = text.strip_prefix("$GOROOT/") {
             match ctx.goroot() {
                 Some(goroot) => goroot.join(rest),
@@ -88,11 +89,25 @@ pub(super) fn modules(
             checker.problem(entry.pos, format!("fixture file not found: {}", resolved.display()), Some(help));
             continue;
         }
-        paths.push((entry.pos, resolved));
+        paths.push((entry.pos, resolved, from_goroot));
     }
-    for (pos, path) in &paths {
+    for (pos, path, from_goroot) in &paths {
         match ModuleSet::load(std::slice::from_ref(path)) {
-            Ok(loaded) => set.extend(loaded.set.iter().cloned()),
+            Ok(loaded) => {
+                // Go's own fixtures break the rules on purpose (that is what they test);
+                // a scenario's own must be sound: a broken response is a fault's job.
+                if !from_goroot {
+                    for module in loaded.set.iter().filter(|m| !m.defects().is_empty()) {
+                        ok = false;
+                        checker.problem(
+                            *pos,
+                            format!("fixture {}: {}", module.source.display(), module.defects().join("; ")),
+                            Some(FIXTURE_HELP.into()),
+                        );
+                    }
+                }
+                set.extend(loaded.set.iter().cloned());
+            }
             Err(e) => {
                 ok = false;
                 checker.problem(*pos, e.to_string(), None);
@@ -110,6 +125,9 @@ pub(super) fn modules(
         }
     }
 }
+
+/// What a problem with a fixture's content suggests.
+const FIXTURE_HELP: &str = "a fixture is a txtar file: `-- .mod --` (the go.mod a proxy serves), `-- .info --` ({\"Version\":…,\"Time\":…}), then the module's files under valid paths; to serve a broken module, give its host a fault (replace_body, truncate, corrupt)";
 
 /// The closest existing file name next to a missing path.
 pub(super) fn nearby_name(missing: &Path) -> Option<String> {
