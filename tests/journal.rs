@@ -167,7 +167,7 @@ fn a_failed_expectation_is_in_the_journal_as_fields_and_as_a_line() {
         line["unmet"][0],
         serde_json::json!({"phase": "run", "what": "diagnosis", "expected": "proxy.not_found", "got": got})
     );
-    assert_eq!(line["failures"][0], format!("[Run] diagnosis: expected proxy.not_found, got {got}"));
+    assert_eq!(line["failures"][0], format!("[run] diagnosis: expected proxy.not_found, got {got}"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! evidence, the diagnosis, the expectations — is not the runner's job (`judge`).
 
 pub mod child;
+pub mod childlog;
 pub mod egress;
 pub mod events;
 pub mod gocmd;
@@ -13,6 +14,7 @@ pub mod record;
 pub mod recover;
 pub mod route;
 pub mod run;
+pub mod up;
 pub mod verify;
 
 pub use events::{NoEvents, Progress, ProgressSink};

@@ -23,6 +23,9 @@ pub struct RunOptions {
     /// Where sandboxes are made (default [`crate::fsutil::base_dir`]); a sealed child is
     /// given a directory its parent owns and removes.
     pub sandbox_base: Option<PathBuf>,
+    /// Leave each sandbox on disk (with a rerun script) instead of removing it: the judge
+    /// of the run removes those of scenarios that passed (`--keep`).
+    pub keep_sandbox: bool,
 }
 
 /// The network scenarios get on this machine.
@@ -51,6 +54,7 @@ impl RunOptions {
             network: Network::Open { why: why.to_string() },
             toxics: ToxicBackend::InProcess,
             sandbox_base: None,
+            keep_sandbox: false,
         }
     }
 
@@ -64,6 +68,7 @@ impl RunOptions {
             network: Network::Sealed { support: Arc::new(support), goroot },
             toxics: ToxicBackend::InProcess,
             sandbox_base: None,
+            keep_sandbox: false,
         })
     }
 

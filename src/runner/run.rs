@@ -175,6 +175,9 @@ impl Ctx<'_> {
     ) -> Result<GoOutcome, RunError> {
         self.world.log.set_phase(phase);
         let go_env = go_env(self.sandbox, config, &self.world.map);
+        if self.options.keep_sandbox {
+            write_rerun_script(self.sandbox, &go_env, steps, &self.options.go.path);
+        }
         let mut last = None;
         for step in steps {
             let command = step.command_line();
@@ -248,6 +251,10 @@ impl Ctx<'_> {
                     done.push(recover::apply(step, config, self.sandbox, &self.world.map).map_err(RunError::Recovery)?);
                 }
             }
+            if let Some(line) = done.last() {
+                let line = crate::redact::Redactor::new(self.scenario.secrets()).text(line);
+                tracing::info!(target: "modchaos::recovery", scenario = %self.scenario.name, step = %line, "recovery step");
+            }
         }
         self.sandbox.write_trust(&self.world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
         Ok(done)
@@ -320,6 +327,28 @@ impl Ctx<'_> {
     }
 }
 
+/// The file in a kept sandbox that sets go's environment of the last phase run and
+/// names its commands, for rerunning go by hand (`--keep`).
+pub const RERUN_SCRIPT: &str = "rerun.sh";
+
+/// Writes [`RERUN_SCRIPT`]: every variable go was given, the work directory, the go
+/// commands (commented out: the world that answered them is gone once the run ends).
+fn write_rerun_script(sandbox: &Sandbox, env: &BTreeMap<String, String>, steps: &[GoStep], go: &std::path::Path) {
+    use std::fmt::Write as _;
+    let mut script = String::from(
+        "# Sourced by a shell: go's environment in this scenario's last phase, and its commands.\n\
+         # The scenario's world (its fake hosts) stopped when the run ended.\n",
+    );
+    for (k, v) in env {
+        let _ = writeln!(script, "export {k}={}", shell_words::quote(v));
+    }
+    let _ = writeln!(script, "cd {}", shell_words::quote(&sandbox.paths.work.display().to_string()));
+    for step in steps {
+        let _ = writeln!(script, "# {} {}", go.display(), shell_words::join(&step.args));
+    }
+    let _ = std::fs::write(sandbox.paths.root.join(RERUN_SCRIPT), script);
+}
+
 /// Runs `scenario` in this process, in `mode` (sealed only inside a sealed child, whose
 /// namespaces are already set up).
 pub async fn run_here(
@@ -347,9 +376,14 @@ pub async fn run_here(
                 record.reason = Some(reason.to_string());
             }
             let root = sandbox.paths.root.clone();
-            match sandbox.remove() {
-                Ok(()) => record.sandbox_removed = !root.exists(),
-                Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
+            if options.keep_sandbox {
+                // Kept for a person to look at; whoever judges the run removes it if it passed.
+                sandbox.keep();
+            } else {
+                match sandbox.remove() {
+                    Ok(()) => record.sandbox_removed = !root.exists(),
+                    Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
+                }
             }
         }
         Err(e) => record.reason = Some(format!("cannot create a sandbox: {e}")),

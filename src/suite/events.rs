@@ -29,6 +29,10 @@ pub enum Event {
         /// How scenarios get their network.
         #[serde(default)]
         network: String,
+        /// The longest name a report will show (scenario name, and go version in a
+        /// matrix), for reporters that align columns.
+        #[serde(default)]
+        name_width: usize,
     },
     /// A scenario file did not load: it runs nowhere, and reports must say so.
     InvalidFile {

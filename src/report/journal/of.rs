@@ -74,7 +74,7 @@ fn unmasked(report: &ScenarioReport) -> ScenarioRecord {
         failures: report
             .failures
             .iter()
-            .map(|f| format!("[{:?}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got))
+            .map(|f| format!("[{}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got))
             .collect(),
         started_at: report.started_at.clone(),
         hosts: hosts(report),
