@@ -138,12 +138,32 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`.
     Man,
-    /// Print the JSON Schema of scenario files (or of playbooks), for editors.
+    /// Print the JSON Schema of scenario files (or of playbooks, or of a journal line),
+    /// for editors and journal consumers.
     Schema {
         /// The playbook schema instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "journal")]
         playbook: bool,
+        /// The schema of one line of the JSON journal (`run --json`) instead.
+        #[arg(long)]
+        journal: bool,
     },
+    /// Turn JSON journals (`run --json`; several, e.g. the shards of a suite, make one
+    /// report) into a self-contained HTML report: a summary table and, per scenario, a
+    /// timeline of requests and faults per host against go's commands, the diagnosis with
+    /// its evidence, the recovery and the rerun. Exit status 0 when written, 2 when a
+    /// journal cannot be read (the error names its line) or the report cannot be written.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Journal files (JSON lines, as `run --json` writes them).
+    #[arg(required = true)]
+    journals: Vec<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long, value_name = "OUT", required = true)]
+    html: PathBuf,
 }
 
 #[derive(Args)]
@@ -241,6 +261,11 @@ struct RunArgs {
     /// Write a JUnit XML report (one test case per scenario) to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML report (summary, and per scenario a timeline of
+    /// requests and faults against go's commands, diagnosis, recovery) to this file when
+    /// the suite ends.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
     /// Extra directory to look for playbooks in.
     #[arg(long)]
     playbooks: Vec<PathBuf>,
@@ -321,8 +346,15 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose(&args),
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Doctor(args) => doctor(args),
-        Command::Schema { playbook } => {
-            let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
+        Command::Report(args) => report(&args),
+        Command::Schema { playbook, journal } => {
+            let schema = if journal {
+                modchaos::report::journal::schema()
+            } else if playbook {
+                scenario::playbook_schema()
+            } else {
+                scenario::schema()
+            };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
             exit::PASSED
         }
@@ -347,6 +379,46 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// `modchaos report`: journals read (every error naming its file and line), the HTML
+/// written.
+fn report(args: &ReportArgs) -> u8 {
+    let mut lines = Vec::new();
+    for path in &args.journals {
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(e)) => {
+                eprintln!("modchaos report: {}: not UTF-8 text: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+            Err(e) => {
+                eprintln!("modchaos report: {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        };
+        match modchaos::report::journal::read(&text) {
+            Ok(mut read) => lines.append(&mut read),
+            Err(e) => {
+                eprintln!("modchaos report: {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    let title: Vec<String> = args.journals.iter().map(|p| p.display().to_string()).collect();
+    match write_html(&args.html, &lines, &title.join(", ")) {
+        Ok(()) => exit::PASSED,
+        Err(e) => {
+            eprintln!("modchaos report: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+/// Writes the HTML report of `lines` to `path`.
+fn write_html(path: &std::path::Path, lines: &[modchaos::report::journal::JournalLine], title: &str) -> Result<(), String> {
+    let page = modchaos::report::html::render(lines, title);
+    std::fs::write(path, page).map_err(|e| format!("--html {}: {e}", path.display()))
 }
 
 fn print_problems(error: &scenario::LoadError) {
@@ -775,6 +847,24 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
             }
         }
     }
+    // The HTML report needs the whole suite: the journal's lines are collected as they
+    // come and written when the suite ends. The file is created now, so that a path that
+    // cannot be written fails before any scenario runs.
+    let html = match &args.html {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(_) => {
+                let collector = Arc::new(modchaos::report::journal::Collector::default());
+                let sink = collector.clone();
+                sinks.push(Box::new(move |event: &Event| sink.emit(event)));
+                Some((path.clone(), collector))
+            }
+            Err(e) => {
+                eprintln!("modchaos: --html {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     // Orphans of killed go commands come back to this process (not to PID 1), which reaps
     // them; and what earlier runs that were killed left behind goes now.
     let _ = cleanup::become_subreaper();
@@ -847,6 +937,13 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
         eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
         return exit::INTERRUPTED;
     };
+    if let Some((path, collector)) = html {
+        let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        if let Err(e) = write_html(&path, &collector.lines(), &format!("modchaos run {title}")) {
+            eprintln!("modchaos: {e}");
+            return exit::BAD_INPUT;
+        }
+    }
     let s = result.summary;
     if s.invalid > 0 {
         exit::BAD_INPUT

@@ -39,6 +39,8 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.cache = record.cache;
     report.network = record.network;
     report.seed = Some(scenario.seed);
+    report.started_at = record.started_at;
+    report.traffic = record.traffic;
     if let Some(reason) = record.skipped {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }
@@ -67,6 +69,8 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
             rerun,
             verification: done.verification,
             recovered: report.failures.len() == before,
+            start_ms: done.start_ms,
+            end_ms: done.end_ms,
         });
     }
     report.status = if report.reason.is_none() && report.failures.is_empty() { Status::Passed } else { Status::Failed };

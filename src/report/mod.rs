@@ -4,6 +4,7 @@
 pub mod console;
 pub mod diagnosis;
 pub mod doctor;
+pub mod html;
 pub mod journal;
 pub mod junit;
 pub mod terminal;
