@@ -69,7 +69,7 @@ struct Measured {
 
 fn main() {
     // This benchmark is its own sealed helper, as `modchaos` is.
-    modchaos::runner::child::dispatch();
+    modchaos::runner::dispatch();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--measure-one") {
         let Some(file) = args.get(i + 1) else {

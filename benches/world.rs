@@ -32,7 +32,7 @@ const SCENARIOS: [&str; 2] = ["scenarios/goproxy-list/500-stops-comma-list.yaml"
 
 fn main() {
     // This benchmark is its own sealed helper, as `modchaos` is.
-    modchaos::runner::child::dispatch();
+    modchaos::runner::dispatch();
     let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(30);
     let Ok(go) = GoBinary::find(None) else {
         println!("world: SKIPPED, no go toolchain found");

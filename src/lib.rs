@@ -47,6 +47,8 @@ pub mod scenario;
 pub mod sealed;
 pub mod suite;
 pub mod sumdb;
+// The guide shows a test binary's whole `main`, which is the point.
+#[allow(clippy::needless_doctest_main)]
 pub mod testing;
 pub mod urlref;
 pub mod userfile;

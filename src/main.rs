@@ -74,6 +74,14 @@ const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 b
 #[derive(Parser)]
 #[command(name = "modchaos", version, about, after_help = EXIT_CODES)]
 struct Cli {
+    /// Also write the harness's log as JSON lines to this file (debug level unless
+    /// RUST_LOG says otherwise): world start and stop, every request with the fault that
+    /// fired, DNS queries, go commands, recovery steps, cleanup, errors inside fakes.
+    #[arg(long, global = true, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Colours on the terminal: `auto` (a terminal without NO_COLOR), `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: modchaos::report::console::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -117,6 +125,12 @@ enum Command {
     /// (live mode: your module cache, your network).
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
+    /// Start a scenario's world and keep it running, faults live, for your own go command
+    /// and project: open mode prints what to export and serves until Ctrl-C; sealed mode
+    /// (where hosts have their real names) opens a shell inside the world's namespaces.
+    /// A command after `--` runs in the world instead, and `up` exits with its status.
+    /// Requests are logged as they come.
+    Up(UpArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell
     /// (`modchaos completions bash > /etc/bash_completion.d/modchaos`).
     Completions {
@@ -125,12 +139,32 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`.
     Man,
-    /// Print the JSON Schema of scenario files (or of playbooks), for editors.
+    /// Print the JSON Schema of scenario files (or of playbooks, or of a journal line),
+    /// for editors and journal consumers.
     Schema {
         /// The playbook schema instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "journal")]
         playbook: bool,
+        /// The schema of one line of the JSON journal (`run --json`) instead.
+        #[arg(long)]
+        journal: bool,
     },
+    /// Turn JSON journals (`run --json`; several, e.g. the shards of a suite, make one
+    /// report) into a self-contained HTML report: a summary table and, per scenario, a
+    /// timeline of requests and faults per host against go's commands, the diagnosis with
+    /// its evidence, the recovery and the rerun. Exit status 0 when written, 2 when a
+    /// journal cannot be read (the error names its line) or the report cannot be written.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Journal files (JSON lines, as `run --json` writes them).
+    #[arg(required = true)]
+    journals: Vec<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long, value_name = "OUT", required = true)]
+    html: PathBuf,
 }
 
 #[derive(Args)]
@@ -151,6 +185,26 @@ struct DiagnoseArgs {
     /// How long go ran (`90s`, `20m`, `2h`).
     #[arg(long, value_name = "D", value_parser = humantime::parse_duration)]
     duration: Option<std::time::Duration>,
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// `open` (this process, 127.0.0.1 ports; prints what to export), `sealed` (a shell
+    /// in the world's own namespaces), or `auto`: sealed where the kernel allows it.
+    #[arg(long, value_enum, default_value = "auto")]
+    network: NetworkChoice,
+    /// The go command (for `$GOROOT/` fixture paths); default: $MODCHAOS_GO, then PATH.
+    #[arg(long)]
+    go: Option<PathBuf>,
+    /// Extra directory to look for playbooks in.
+    #[arg(long)]
+    playbooks: Vec<PathBuf>,
+    /// A command to run in the world (`-- go mod download -x`) instead of a shell or
+    /// serving until Ctrl-C.
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<String>,
 }
 
 #[derive(Args)]
@@ -196,6 +250,10 @@ struct RunArgs {
     /// cargo-nextest's --partition. The N shards' reports together are the whole suite.
     #[arg(long, value_parser = parse_partition)]
     partition: Option<modchaos::suite::Partition>,
+    /// Keep the sandbox of every scenario that fails (HOME, module cache, work module)
+    /// and print where, with a script that sets go's environment to rerun it by hand.
+    #[arg(long)]
+    keep: bool,
     /// Print the scenario files this run would run (after --partition and --filter), one
     /// per line, and exit without running them.
     #[arg(long)]
@@ -211,12 +269,21 @@ struct RunArgs {
     /// Write a JUnit XML report (one test case per scenario) to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Write a self-contained HTML report (summary, and per scenario a timeline of
+    /// requests and faults against go's commands, diagnosis, recovery) to this file when
+    /// the suite ends.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
     /// Extra directory to look for playbooks in.
     #[arg(long)]
     playbooks: Vec<PathBuf>,
-    /// Also print every go command as it ends.
-    #[arg(long, short)]
-    verbose: bool,
+    /// More: -v prints every go command as it ends; -vv adds the harness's log (info),
+    /// -vvv its debug log (every request and DNS query). RUST_LOG overrides the log level.
+    #[arg(long, short, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Less: only failures, invalid files and the summary.
+    #[arg(long, short, conflicts_with = "verbose")]
+    quiet: bool,
     /// Network mode: `sealed` (own namespaces per scenario, real names and ports, fake
     /// DNS), `open` (127.0.0.1 ports), or `auto`: sealed where the kernel allows it.
     #[arg(long, value_enum, default_value = "auto")]
@@ -261,17 +328,41 @@ impl EventSink for Fanout {
 
 fn main() -> ExitCode {
     // A sealed child or probe does its job and exits here, before any thread starts.
-    modchaos::runner::child::dispatch();
+    modchaos::runner::dispatch();
     let cli = Cli::parse();
+    let live = matches!(&cli.command, Command::Run(args) if !args.list);
+    let console = modchaos::report::console::Console::stderr(cli.color, live);
+    let terminal_directives = match &cli.command {
+        Command::Run(args) => match args.verbose {
+            0 | 1 => "modchaos=warn,warn",
+            2 => "modchaos=info,warn",
+            _ => "modchaos=debug,warn",
+        },
+        // Requests and DNS queries as they come are the point of `up`.
+        Command::Up(_) => "modchaos=info,modchaos::request=debug,modchaos::dns=debug,warn",
+        _ => "modchaos=warn,warn",
+    };
+    if let Err(e) = init_logging(&console, terminal_directives, cli.log_file.as_deref()) {
+        eprintln!("modchaos: --log-file: {e}");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
     let code = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, console),
+        Command::Up(args) => up(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
         Command::Diagnose(args) => diagnose(&args),
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Doctor(args) => doctor(args),
-        Command::Schema { playbook } => {
-            let schema = if playbook { scenario::playbook_schema() } else { scenario::schema() };
+        Command::Report(args) => report(&args),
+        Command::Schema { playbook, journal } => {
+            let schema = if journal {
+                modchaos::report::journal::schema()
+            } else if playbook {
+                scenario::playbook_schema()
+            } else {
+                scenario::schema()
+            };
             println!("{}", serde_json::to_string_pretty(&schema).expect("schemas serialise"));
             exit::PASSED
         }
@@ -296,6 +387,46 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// `modchaos report`: journals read (every error naming its file and line), the HTML
+/// written.
+fn report(args: &ReportArgs) -> u8 {
+    let mut lines = Vec::new();
+    for path in &args.journals {
+        let text = match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(e)) => {
+                eprintln!("modchaos report: {}: not UTF-8 text: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+            Err(e) => {
+                eprintln!("modchaos report: {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        };
+        match modchaos::report::journal::read(&text) {
+            Ok(mut read) => lines.append(&mut read),
+            Err(e) => {
+                eprintln!("modchaos report: {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        }
+    }
+    let title: Vec<String> = args.journals.iter().map(|p| p.display().to_string()).collect();
+    match write_html(&args.html, &lines, &title.join(", ")) {
+        Ok(()) => exit::PASSED,
+        Err(e) => {
+            eprintln!("modchaos report: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
+
+/// Writes the HTML report of `lines` to `path`.
+fn write_html(path: &std::path::Path, lines: &[modchaos::report::journal::JournalLine], title: &str) -> Result<(), String> {
+    let page = modchaos::report::html::render(lines, title);
+    std::fs::write(path, page).map_err(|e| format!("--html {}: {e}", path.display()))
 }
 
 fn print_problems(error: &scenario::LoadError) {
@@ -526,7 +657,113 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
     if bad > 0 || files.is_empty() { exit::BAD_INPUT } else { exit::PASSED }
 }
 
-fn run(args: RunArgs) -> u8 {
+fn up(args: UpArgs) -> u8 {
+    use modchaos::runner::up::{UpAction, up_open, up_sealed};
+    let go = GoBinary::find(args.go.as_deref()).ok();
+    let mut ctx = LoadContext::new(go);
+    ctx.playbook_dirs = args.playbooks.clone();
+    let scenario = match scenario::load(&args.scenario, &ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            print_problems(&e);
+            return exit::BAD_INPUT;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("modchaos: cannot start the async runtime: {e}");
+            return exit::ENVIRONMENT;
+        }
+    };
+    let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
+    let sealed = match (args.network, &scenario.network) {
+        (NetworkChoice::Open, _) | (NetworkChoice::Auto, scenario::NetworkNeed::Open(_)) => None,
+        (_, need) => match modchaos::sealed::probe(&helper) {
+            Ok(support) => Some(support),
+            Err(why) if args.network == NetworkChoice::Sealed || matches!(need, scenario::NetworkNeed::Sealed(_)) => {
+                eprintln!("modchaos up: this scenario needs sealed networking, which is unavailable here: {why}");
+                return exit::ENVIRONMENT;
+            }
+            Err(_) => None,
+        },
+    };
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let status = match sealed {
+        Some(support) => {
+            let action = match (args.command.is_empty(), interactive) {
+                (false, _) => UpAction::Command(args.command.clone()),
+                (true, true) => UpAction::Shell,
+                (true, false) => {
+                    eprintln!(
+                        "modchaos up: a sealed world is reached only from inside it: give a command after `--`, or run up from a terminal for a shell (or --network open to export its addresses)"
+                    );
+                    return exit::BAD_INPUT;
+                }
+            };
+            let filter = std::env::var("RUST_LOG")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "modchaos=info,modchaos::request=debug,modchaos::dns=debug,warn".into());
+            runtime.block_on(up_sealed(&scenario, &support, action, filter))
+        }
+        None => {
+            let action =
+                if args.command.is_empty() { UpAction::Serve } else { UpAction::Command(args.command.clone()) };
+            runtime.block_on(up_open(&scenario, &ToxicBackend::InProcess, &action))
+        }
+    };
+    match status {
+        Ok(code) => u8::try_from(code).unwrap_or(1),
+        Err(e) => {
+            eprintln!("modchaos up: {e}");
+            exit::ENVIRONMENT
+        }
+    }
+}
+
+/// The harness's log: on the terminal at the level `-v`s or RUST_LOG ask for (warnings by
+/// default), and as JSON lines in `log_file` (debug by default).
+fn init_logging(
+    console: &modchaos::report::console::Console,
+    terminal_directives: &str,
+    log_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    let filter = |default: &str| {
+        let directives = from_env.clone().unwrap_or_else(|| default.to_string());
+        tracing_subscriber::EnvFilter::try_new(&directives)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+    };
+    let terminal = tracing_subscriber::fmt::layer()
+        .with_writer(console.clone())
+        .with_ansi(console.colored())
+        .with_target(true)
+        .without_time()
+        .with_filter(filter(terminal_directives));
+    let file = match log_file {
+        Some(path) => {
+            let file = std::fs::File::create(path)?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(modchaos::report::console::LogFile::new(file))
+                    .with_current_span(false)
+                    .with_filter(filter("modchaos=debug,warn")),
+            )
+        }
+        None => None,
+    };
+    let _ = tracing_subscriber::registry().with(terminal).with(file).try_init();
+    // Sealed children filter their events as finely as the finest reader here.
+    let finest = if log_file.is_some() { "modchaos=debug,warn" } else { terminal_directives };
+    modchaos::runner::childlog::set_child_filter(from_env.unwrap_or_else(|| finest.to_string()));
+    Ok(())
+}
+
+fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     let gos = match GoBinary::find_all(&args.go) {
         Ok(gos) => gos,
         Err(e) => {
@@ -589,7 +826,12 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
-    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::stderr(args.verbose))];
+    let verbosity = match (args.quiet, args.verbose) {
+        (true, _) => modchaos::report::terminal::Verbosity::Quiet,
+        (false, 0) => modchaos::report::terminal::Verbosity::Normal,
+        (false, _) => modchaos::report::terminal::Verbosity::Verbose,
+    };
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::new(console, verbosity))];
     if let Some(path) = &args.json {
         let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {
             Box::new(std::io::stdout())
@@ -613,6 +855,24 @@ fn run(args: RunArgs) -> u8 {
             }
         }
     }
+    // The HTML report needs the whole suite: the journal's lines are collected as they
+    // come and written when the suite ends. The file is created now, so that a path that
+    // cannot be written fails before any scenario runs.
+    let html = match &args.html {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(_) => {
+                let collector = Arc::new(modchaos::report::journal::Collector::default());
+                let sink = collector.clone();
+                sinks.push(Box::new(move |event: &Event| sink.emit(event)));
+                Some((path.clone(), collector))
+            }
+            Err(e) => {
+                eprintln!("modchaos: --html {}: {e}", path.display());
+                return exit::BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     // Orphans of killed go commands come back to this process (not to PID 1), which reaps
     // them; and what earlier runs that were killed left behind goes now.
     let _ = cleanup::become_subreaper();
@@ -646,7 +906,9 @@ fn run(args: RunArgs) -> u8 {
                 run
             }
         };
-        runs.push(run.with_toxics(args.toxics.clone()));
+        let mut run = run.with_toxics(args.toxics.clone());
+        run.keep_sandbox = args.keep;
+        runs.push(run);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -685,6 +947,13 @@ fn run(args: RunArgs) -> u8 {
         eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
         return exit::INTERRUPTED;
     };
+    if let Some((path, collector)) = html {
+        let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        if let Err(e) = write_html(&path, &collector.lines(), &format!("modchaos run {title}")) {
+            eprintln!("modchaos: {e}");
+            return exit::BAD_INPUT;
+        }
+    }
     let s = result.summary;
     if s.invalid > 0 {
         exit::BAD_INPUT

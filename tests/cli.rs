@@ -343,3 +343,181 @@ fn completions_and_the_manual_page_come_from_the_command_line_definition() {
     assert!(man.starts_with(".ie") || man.contains(".TH modchaos 1"), "{man}");
     assert!(man.contains("run") && man.contains("validate"), "{man}");
 }
+
+#[test]
+fn keep_leaves_the_sandbox_of_a_failure_with_a_rerun_script_and_removes_the_rest() {
+    if !have_go() {
+        return;
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/modules");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fail.yaml"),
+        format!(
+            "name: kept failure\nmodules: [{}]\nhosts:\n  p.example:\n    goproxy: {{}}\n    faults: [{{respond: {{status: 502}}}}]\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: failure, diagnosis: proxy.not_found}}\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pass.yaml"),
+        format!(
+            "name: removed pass\nmodules: [{}]\nhosts:\n  p.example:\n    goproxy: {{}}\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: success}}\n",
+            fixtures.display()
+        ),
+    )
+    .unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let out = modchaos()
+        .args(["run", "--keep", "--json", journal.to_str().unwrap()])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let kept = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("sandbox kept: "))
+        .unwrap_or_else(|| panic!("no kept sandbox named:\n{stderr}"))
+        .to_string();
+    let kept = Path::new(&kept);
+    let script = std::fs::read_to_string(kept.join("rerun.sh")).expect("a rerun script");
+    assert!(script.contains("export GOPROXY=") && script.contains("# ") && script.contains("mod download"), "{script}");
+    assert!(kept.join("work").is_dir());
+    // The passing scenario's sandbox is gone.
+    let lines = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(lines.lines().count(), 2);
+    // A later run does not sweep what was kept on purpose.
+    modchaos().args(["run"]).arg(dir.path().join("pass.yaml")).assert().success();
+    assert!(kept.exists(), "the kept sandbox was swept");
+    let root = if kept.parent().unwrap().file_name().unwrap().to_str().unwrap().starts_with("modchaos-sealed-") {
+        kept.parent().unwrap().to_path_buf()
+    } else {
+        kept.to_path_buf()
+    };
+    modchaos::fsutil::make_writable(&root);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn the_log_file_has_every_request_also_from_sealed_children_and_quiet_prints_only_the_summary() {
+    if !have_go() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.jsonl");
+    let out = modchaos()
+        .args(["run", "-q", "--filter", "^500 stops a comma list$", "--log-file", log.to_str().unwrap(), "scenarios"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("PASS"), "-q prints no passing line:\n{stderr}");
+    assert!(stderr.contains("summary: 1 passed"), "{stderr}");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).expect("JSON lines")).collect();
+    let text = |v: &serde_json::Value| v["fields"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(lines.iter().any(|l| text(l).contains("world started")), "no world start in the log");
+    assert!(
+        lines.iter().any(|l| text(l).contains("request") && text(l).contains("status=500")),
+        "no request with the fault's 500 in the log"
+    );
+    assert!(lines.iter().any(|l| text(l).contains("go ended")), "no go command in the log");
+    assert!(lines.iter().any(|l| text(l).contains("recovery step")), "no recovery step in the log");
+}
+
+#[test]
+fn up_runs_a_command_in_the_world_sealed_and_open_with_faults_live() {
+    if !have_go() {
+        return;
+    }
+    let scenario = "scenarios/goproxy-list/500-stops-comma-list.yaml";
+    for network in ["open", "sealed"] {
+        if network == "sealed"
+            && std::process::Command::new("unshare").args(["-Urn", "true"]).status().map_or(true, |s| !s.success())
+        {
+            eprintln!("*** SKIPPED: sealed `up`: no user namespaces here ***");
+            continue;
+        }
+        let out = modchaos()
+            .args([
+                "up",
+                "--network",
+                network,
+                scenario,
+                "--",
+                "go",
+                "mod",
+                "download",
+                "-json",
+                "corp.example/lib@v1.0.0",
+            ])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stdout.contains("500 Internal Server Error") && stdout.contains("upstream exploded"),
+            "{network}: {stdout}"
+        );
+        assert!(stderr.contains("export GOPROXY="), "{network}: {stderr}");
+        assert!(
+            stderr.contains("status=500") && stderr.contains("respond 500"),
+            "{network}: no request logged:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn up_serves_until_interrupted_for_a_go_run_elsewhere() {
+    if !have_go() {
+        return;
+    }
+    use std::io::BufRead as _;
+    let mut up = std::process::Command::new(env!("CARGO_BIN_EXE_modchaos"))
+        .args(["up", "--network", "open", "scenarios/basics/happy-path.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(up.stderr.take().unwrap()).lines();
+    let mut env = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(assignment) = line.strip_prefix("export ") {
+            let (k, v) = assignment.split_once('=').unwrap();
+            env.push((k.to_string(), shell_words::split(v).unwrap().concat()));
+            if k == "no_proxy" {
+                break;
+            }
+        }
+    }
+    let modcache = env.iter().find(|(k, _)| k == "GOMODCACHE").unwrap().1.clone();
+    // Another terminal: the exported environment is all a go command needs.
+    let work = tempfile::tempdir().unwrap();
+    let go = modchaos::gobin::GoBinary::find(None).unwrap();
+    let download = std::process::Command::new(&go.path)
+        .args(["mod", "download", "-json", "corp.example/lib@v1.1.0"])
+        .current_dir(work.path())
+        .env("HOME", work.path())
+        .env("GOCACHE", work.path().join("gocache"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(download.status.success(), "{}", String::from_utf8_lossy(&download.stdout));
+    let request = lines.by_ref().map(|l| l.unwrap()).find(|l| l.contains("request") && l.contains("v1.1.0.zip"));
+    assert!(request.is_some_and(|l| l.contains("status=200")), "the zip request was not logged");
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(up.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = up.wait().unwrap();
+    let said = rest.join().unwrap();
+    assert!(status.success(), "up ended with {status}: {said}");
+    assert!(said.contains("stopping the world"), "{said}");
+    assert!(!Path::new(&modcache).exists(), "up left its module cache {modcache}");
+}

@@ -77,3 +77,16 @@ fn every_built_in_playbook_is_listed() {
         .collect();
     assert!(missing.is_empty(), "README.md does not list the built-in playbooks {missing:?}");
 }
+
+#[test]
+fn every_field_of_the_journal_is_documented() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let schema = modchaos::report::journal::schema();
+    let mut fields = BTreeSet::new();
+    for def in schema["$defs"].as_object().expect("the journal schema has definitions").values() {
+        fields.extend(def["properties"].as_object().into_iter().flatten().map(|(k, _)| k.clone()));
+    }
+    assert!(fields.contains("go_commands") && fields.contains("problems"), "{fields:?}");
+    let missing: Vec<&String> = fields.iter().filter(|f| !documented(&readme, f)).collect();
+    assert!(missing.is_empty(), "journal fields the README does not name: {missing:?}");
+}

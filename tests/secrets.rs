@@ -5,8 +5,9 @@
 //! command printed, a `.netrc` line, git credential and `insteadOf` URLs) and in a
 //! user's environment; then every output is searched for them: `modchaos run -v` on the
 //! terminal (with failure stories, recovery steps and configuration diffs), the JSON
-//! journal, JUnit, `diagnose` (text and JSON), `repro` (stdout and `-o`), `doctor
-//! --json` and `validate`.
+//! journal (with every go command's output and every request), JUnit, the HTML report
+//! (`run --html` and `report`), `diagnose` (text and JSON), `repro` (stdout and `-o`),
+//! `doctor --json` and `validate`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -140,16 +141,23 @@ fn regression_no_report_of_a_run_shows_a_secret() {
     }
     let journal = dir.path().join("journal.json");
     let junit = dir.path().join("junit.xml");
+    let html = dir.path().join("report.html");
     let output = modchaos()
         .args(["run", "-v", "--json"])
         .arg(&journal)
         .arg("--junit")
         .arg(&junit)
+        .arg("--html")
+        .arg(&html)
         .arg(dir.path())
         .output()
         .unwrap();
     let terminal = text(&output.stderr) + &text(&output.stdout);
+    let again = dir.path().join("again.html");
+    modchaos().arg("report").arg(&journal).arg("--html").arg(&again).assert().success();
     let journal = std::fs::read_to_string(&journal).unwrap();
+    let html = std::fs::read_to_string(&html).unwrap();
+    let again = std::fs::read_to_string(&again).unwrap();
     let junit = std::fs::read_to_string(&junit).unwrap();
     // Both scenarios fail on purpose, so that the whole story is told; the story did
     // reach the places secrets were in (configuration diffs, recovery steps).
@@ -166,6 +174,12 @@ fn regression_no_report_of_a_run_shows_a_secret() {
     assert_clean("the terminal (run -v)", &terminal);
     assert_clean("the JSON journal", &journal);
     assert_clean("the JUnit report", &junit);
+    // The journal and the HTML report tell the whole story (each command's output, each
+    // request, the environment), masked.
+    assert!(journal.contains("\"go_commands\"") && journal.contains("https://ci:xxxxx@proxy.corp.example"), "{journal}");
+    assert!(html.contains("https://ci:xxxxx@proxy.corp.example"), "{html}");
+    assert_clean("the HTML report (run --html)", &html);
+    assert_clean("the HTML report (report)", &again);
 
     // validate quotes the file: its snippets must not show the secrets either.
     std::fs::write(

@@ -44,7 +44,7 @@ use modchaos::vocab::ExitExpectation;
 use modchaos::world::sandbox::Sandbox;
 
 fn main() {
-    modchaos::runner::child::dispatch();
+    modchaos::runner::dispatch();
     let mut gos = Vec::new();
     let mut out = PathBuf::from("tests/corpus/fakes");
     let mut only_field = false;

@@ -40,6 +40,8 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.network = record.network;
     report.usage = record.usage;
     report.seed = Some(scenario.seed);
+    report.started_at = record.started_at;
+    report.traffic = record.traffic;
     if let Some(reason) = record.skipped {
         return ScenarioReport { status: Status::Skipped, reason: Some(reason), ..report };
     }
@@ -68,6 +70,8 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
             rerun,
             verification: done.verification,
             recovered: report.failures.len() == before,
+            start_ms: done.start_ms,
+            end_ms: done.end_ms,
         });
     }
     report.status = if report.reason.is_none() && report.failures.is_empty() { Status::Passed } else { Status::Failed };

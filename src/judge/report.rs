@@ -7,6 +7,7 @@ use super::expect::Failure;
 use crate::diagnose::Diagnosis;
 use crate::evidence::Evidence;
 pub use crate::runner::CommandReport;
+pub use crate::runner::record::{KeptOutput, WorldTraffic};
 use crate::runner::verify::Verification;
 
 /// How a scenario ended.
@@ -43,6 +44,12 @@ pub struct RecoveryReport {
     pub verification: Option<Verification>,
     /// True when the rerun met every expectation of the recovery (integrity included).
     pub recovered: bool,
+    /// When the steps began being applied, in ms since the scenario started.
+    #[serde(default)]
+    pub start_ms: f64,
+    /// When the last step was applied, likewise.
+    #[serde(default)]
+    pub end_ms: f64,
 }
 
 /// Everything about one scenario.
@@ -92,6 +99,13 @@ pub struct ScenarioReport {
     /// The seed its probabilistic faults were drawn from.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// When it started, wall clock (RFC 3339, UTC), when it ran.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// What each world saw over the whole scenario (the steady state's world, then the
+    /// scenario's), every phase included, on the scenario's timeline.
+    #[serde(default)]
+    pub traffic: Vec<WorldTraffic>,
     /// The scenario's secrets (passwords, credentials in URLs), which every reporter
     /// masks wherever they show; never written out.
     #[serde(skip)]
@@ -121,6 +135,8 @@ impl ScenarioReport {
             usage: None,
             go_version: None,
             seed: None,
+            started_at: None,
+            traffic: Vec::new(),
             secrets: Vec::new(),
         }
     }

@@ -29,7 +29,7 @@ fn story(report: &ScenarioReport) -> String {
         let _ = writeln!(out, "harness problem: {reason}");
     }
     for f in &report.failures {
-        let _ = writeln!(out, "[{:?}] {}\n    expected: {}\n         got: {}", f.phase, f.what, f.expected, f.got);
+        let _ = writeln!(out, "[{}] {}\n    expected: {}\n         got: {}", f.phase, f.what, f.expected, f.got);
     }
     if !report.hosts.is_empty() {
         let _ = writeln!(out, "hosts:");
@@ -38,7 +38,7 @@ fn story(report: &ScenarioReport) -> String {
         }
     }
     for c in &report.commands {
-        let _ = writeln!(out, "[{:?}] {} → {} in {:.0} ms", c.phase, c.command, c.exit.describe(), c.duration_ms);
+        let _ = writeln!(out, "[{}] {} → {} in {:.0} ms", c.phase, c.command, c.exit.describe(), c.duration_ms);
     }
     if let Some(steady) = &report.steady {
         phase(&mut out, "steady state (the world without its faults)", steady);

@@ -2,7 +2,7 @@
 //! new user, network, mount and pid namespaces, where the fakes listen on their real
 //! names and ports (127.0.0.N:443), a fake resolver answers on 127.0.0.1:53, and nothing
 //! else exists. The child is a program re-executed with a hidden argument
-//! ([`CHILD_ARG`]) whose `main` calls [`dispatch`] first thing: it enters the
+//! ([`CHILD_ARG`]) whose `main` calls [`super::dispatch`] first thing: it enters the
 //! namespaces before any thread starts, re-loads the scenario from its text, runs it,
 //! and sends back its progress and then its [`RunRecord`], one JSON line each.
 
@@ -20,7 +20,7 @@ use super::record::RunRecord;
 use super::run::run_here;
 use crate::gobin::GoBinary;
 use crate::scenario::{GoUser, LoadContext, Scenario};
-use crate::sealed::{PROBE_ARG, RESOLVER, SealedSupport, ns};
+use crate::sealed::{SealedSupport, ns};
 use crate::vocab::{Account, NetworkMode};
 
 /// First argument that turns a program into a sealed scenario runner.
@@ -46,17 +46,12 @@ pub struct ChildRequest {
     /// The directory to make the sandbox in: the parent made it and removes it when the
     /// child ends, however it ends.
     pub sandbox_base: PathBuf,
-}
-
-/// If this process was started as a sealed child or probe, does that job and exits;
-/// otherwise returns at once. Call it first thing in `main`, before any thread starts.
-pub fn dispatch() {
-    let mut args = std::env::args_os().skip(1);
-    match args.next() {
-        Some(a) if a == PROBE_ARG => crate::sealed::probe_main(args.next().is_some_and(|a| a == "pid")),
-        Some(a) if a == CHILD_ARG => std::process::exit(child_main()),
-        _ => {}
-    }
+    /// Leave the sandbox on disk (`--keep`).
+    #[serde(default)]
+    pub keep_sandbox: bool,
+    /// Which log events the parent wants (`RUST_LOG`-style directives; `None`: none).
+    #[serde(default)]
+    pub log_filter: Option<String>,
 }
 
 /// What a sealed child says on its stdout, one JSON line each.
@@ -67,6 +62,11 @@ enum ChildMessage {
     Progress {
         /// The step.
         progress: Progress,
+    },
+    /// A log event of the child, for the parent's subscriber.
+    Log {
+        /// The event.
+        line: super::childlog::LogLine,
     },
     /// The run ended: what it did.
     Done {
@@ -94,7 +94,7 @@ impl ProgressSink for LineSink {
 }
 
 /// The sealed child: read the request, load the scenario, enter the namespaces, run.
-fn child_main() -> i32 {
+pub(super) fn child_main() -> i32 {
     let sink = LineSink(std::sync::Mutex::new(std::io::stdout()));
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
@@ -115,6 +115,14 @@ fn child_main() -> i32 {
         std::env::set_var("MODCHAOS_TMPDIR", &request.sandbox_base);
         std::env::set_var("TMPDIR", &request.sandbox_base);
     }
+    // The child's events travel to the parent as protocol lines (set before any thread).
+    if let Some(filter) = request.log_filter.as_deref().and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok()) {
+        use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
+        let lines = LineSink(std::sync::Mutex::new(std::io::stdout()));
+        let forward = super::childlog::Forward::new(move |line| lines.send(&ChildMessage::Log { line }));
+        let subscriber = tracing_subscriber::registry().with(forward.with_filter(filter));
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    }
     let go = GoBinary { path: request.go.clone() };
     let mut ctx = LoadContext::with_goroot(Some(go.clone()), request.goroot.clone());
     ctx.playbook_dirs = request.playbook_dirs.clone();
@@ -130,7 +138,7 @@ fn child_main() -> i32 {
             return 0;
         }
     };
-    if let Err(e) = ns::enter(&net_files(&scenario), request.with_pid, &request.ids) {
+    if let Err(e) = ns::enter(&super::sealed_net::net_files(&scenario), request.with_pid, &request.ids) {
         done(RunRecord::failed_before_start(
             &scenario.name,
             &scenario.file,
@@ -147,33 +155,13 @@ fn child_main() -> i32 {
     };
     let mut options = RunOptions::open(go, "this is the sealed child");
     options.sandbox_base = Some(request.sandbox_base.clone());
+    options.keep_sandbox = request.keep_sandbox;
     let mut record = runtime.block_on(run_here(&scenario, &options, NetworkMode::Sealed, &sink));
     record.usage = super::usage::Usage::of_this_process();
     done(record);
     // Dropping the runtime ends every server; leaving the pid namespace ends every process.
     runtime.shutdown_timeout(Duration::from_secs(1));
     0
-}
-
-/// The resolver files of a sealed world.
-fn net_files(scenario: &Scenario) -> ns::NetFiles {
-    let mut options = Vec::new();
-    if let Some(t) = scenario.resolver.timeout {
-        options.push(format!("timeout:{}", t.as_secs().max(1)));
-    }
-    if let Some(a) = scenario.resolver.attempts {
-        options.push(format!("attempts:{a}"));
-    }
-    let mut resolv_conf = format!("# modchaos sealed world\nnameserver {RESOLVER}\n");
-    if !options.is_empty() {
-        resolv_conf += &format!("options {}\n", options.join(" "));
-    }
-    // Declared names resolve through the fake resolver only, so that DNS faults apply.
-    ns::NetFiles {
-        resolv_conf,
-        hosts: "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n".into(),
-        nsswitch: "hosts: files dns\n".into(),
-    }
 }
 
 /// Runs `scenario` in a sealed child, forwards its progress to `sink` and returns its
@@ -184,13 +172,14 @@ pub async fn run_in_child(
     go: &GoBinary,
     goroot: Option<PathBuf>,
     support: &SealedSupport,
+    keep: bool,
     sink: &dyn ProgressSink,
 ) -> RunRecord {
     let fail = |reason: String| RunRecord::failed_before_start(&scenario.name, &scenario.file, reason);
     // The child's sandbox lives in a directory this process owns: removed when this
     // function ends or its future is dropped, even if the child was killed.
     let base = match crate::cleanup::owned_tempdir(&crate::fsutil::base_dir(), "modchaos-sealed-") {
-        Ok(dir) => RemovedOnDrop(dir.keep()),
+        Ok(dir) => RemovedOnDrop(dir.keep(), keep),
         Err(e) => return fail(format!("cannot create the sealed run's directory: {e}")),
     };
     // go's user must be able to pass through it to its sandbox (it lists nothing here).
@@ -209,6 +198,8 @@ pub async fn run_in_child(
         with_pid: support.with_pid,
         ids: id_map(scenario.go_user),
         sandbox_base: base.0.clone(),
+        log_filter: super::childlog::child_filter(),
+        keep_sandbox: keep,
     };
     let Ok(request) = serde_json::to_vec(&request) else {
         return fail("cannot encode the sealed child's request".into());
@@ -241,6 +232,7 @@ pub async fn run_in_child(
                     Ok(Some(line)) => match serde_json::from_str::<ChildMessage>(&line) {
                         Ok(ChildMessage::Done { record }) => report = Some(*record),
                         Ok(ChildMessage::Progress { progress }) => sink.progress(&progress),
+                        Ok(ChildMessage::Log { line }) => line.emit(&scenario.name),
                         Err(_) => {}
                     },
                     _ => break,
@@ -280,11 +272,16 @@ pub fn id_map(go_user: GoUser) -> ns::IdMap {
     }
 }
 
-/// A directory removed (module cache and all) when dropped.
-struct RemovedOnDrop(PathBuf);
+/// A directory removed (module cache and all) when dropped, unless kept (`--keep`: the
+/// judge of the run removes it if the scenario passed).
+struct RemovedOnDrop(PathBuf, bool);
 
 impl Drop for RemovedOnDrop {
     fn drop(&mut self) {
+        if self.1 {
+            crate::cleanup::disown(&self.0);
+            return;
+        }
         // A child killed a moment ago may still be writing into it while its pid
         // namespace winds down.
         crate::cleanup::remove_tree_patiently(&self.0, Duration::from_secs(3));

@@ -136,6 +136,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
         .process_group(0)
         .kill_on_drop(true)
         .spawn()?;
+    tracing::info!(target: "modchaos::go", command = %command, pid = child.id().unwrap_or(0), "go started");
     let pid = child.id().ok_or_else(|| std::io::Error::other("go exited before its pid was known"))?;
     let mut guard = GroupGuard(Some(pid as i32));
     let stdout = tokio::spawn(read_capped(child.stdout.take(), live.stdout));
@@ -189,6 +190,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     if cache.is_none() && !exit.success() {
         cache = inv.inspect_cache.map(crate::modcache::CacheState::inspect);
     }
+    tracing::info!(target: "modchaos::go", command = %command, exit = %exit.describe(), ms = duration_ms, "go ended");
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })
 }
 

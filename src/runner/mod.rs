@@ -5,7 +5,9 @@
 //! evidence, the diagnosis, the expectations — is not the runner's job (`judge`).
 
 pub mod child;
+pub mod childlog;
 pub mod egress;
+pub mod entry;
 pub mod events;
 pub mod gocmd;
 pub mod options;
@@ -14,8 +16,11 @@ pub mod recover;
 pub mod route;
 pub mod run;
 pub mod usage;
+pub mod sealed_net;
+pub mod up;
 pub mod verify;
 
+pub use entry::dispatch;
 pub use events::{NoEvents, Progress, ProgressSink};
 pub use options::{Network, RunOptions};
 pub use record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};

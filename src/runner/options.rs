@@ -23,6 +23,9 @@ pub struct RunOptions {
     /// Where sandboxes are made (default [`crate::fsutil::base_dir`]); a sealed child is
     /// given a directory its parent owns and removes.
     pub sandbox_base: Option<PathBuf>,
+    /// Leave each sandbox on disk (with a rerun script) instead of removing it: the judge
+    /// of the run removes those of scenarios that passed (`--keep`).
+    pub keep_sandbox: bool,
 }
 
 /// The network scenarios get on this machine.
@@ -51,11 +54,12 @@ impl RunOptions {
             network: Network::Open { why: why.to_string() },
             toxics: ToxicBackend::InProcess,
             sandbox_base: None,
+            keep_sandbox: false,
         }
     }
 
     /// Sealed mode, if `helper` (a program whose `main` calls
-    /// [`super::child::dispatch`]) can enter namespaces here; the error says why not.
+    /// [`super::dispatch`]) can enter namespaces here; the error says why not.
     pub fn sealed(go: GoBinary, helper: &Path) -> Result<RunOptions, crate::sealed::ProbeError> {
         let support = crate::sealed::probe(helper)?;
         let goroot = go.goroot().ok();
@@ -64,6 +68,7 @@ impl RunOptions {
             network: Network::Sealed { support: Arc::new(support), goroot },
             toxics: ToxicBackend::InProcess,
             sandbox_base: None,
+            keep_sandbox: false,
         })
     }
 

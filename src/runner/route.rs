@@ -57,7 +57,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn 
             run_here(scenario, options, NetworkMode::Open, sink).await
         }
         (_, Network::Sealed { support, goroot }) => {
-            run_in_child(scenario, &options.go, goroot.clone(), support, sink).await
+            run_in_child(scenario, &options.go, goroot.clone(), support, options.keep_sandbox, sink).await
         }
     }
 }

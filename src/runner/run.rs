@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::events::{Progress, ProgressSink};
 use super::gocmd::{self, GoInvocation, GoOutcome};
 use super::options::RunOptions;
-use super::record::{CommandReport, PhaseRecord, RecoveryRecord, RunRecord};
+use super::record::{CommandReport, KEPT_OUTPUT, KeptOutput, PhaseRecord, RecoveryRecord, RunRecord, WorldTraffic};
 use super::recover::{self, ClientConfig};
 use super::verify;
 use crate::scenario::{GoStep, GoUser, RecoveryStep, SandboxDir, SandboxSetup, Scenario};
@@ -156,6 +156,8 @@ fn effective_modcache(sandbox: &Sandbox, unset: &[String]) -> std::path::PathBuf
 }
 
 struct Ctx<'a> {
+    /// When the scenario started: the zero of its timeline.
+    started: Instant,
     scenario: &'a Scenario,
     options: &'a RunOptions,
     sink: &'a dyn ProgressSink,
@@ -173,6 +175,9 @@ impl Ctx<'_> {
     ) -> Result<GoOutcome, RunError> {
         self.world.log.set_phase(phase);
         let go_env = go_env(self.sandbox, config, &self.world.map);
+        if self.options.keep_sandbox {
+            write_rerun_script(self.sandbox, &go_env, steps, &self.options.go.path);
+        }
         let mut last = None;
         for step in steps {
             let command = step.command_line();
@@ -190,15 +195,21 @@ impl Ctx<'_> {
                 inspect_cache: Some(&config.modcache),
                 user: Some(self.sandbox.owner()),
             };
+            let began = Instant::now();
             let outcome = gocmd::run(&inv).await.map_err(|source| RunError::Go { command: command.clone(), source })?;
-            self.finished(phase, command, &outcome);
+            self.finished(phase, command, &outcome, began);
             last = Some(outcome);
         }
         last.ok_or(RunError::NoCommand)
     }
 
-    /// Reports and records a go command that ended.
-    fn finished(&mut self, phase: Phase, command: String, outcome: &GoOutcome) {
+    /// Milliseconds from the scenario's start to `at`.
+    fn offset_ms(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.started).as_secs_f64() * 1000.0
+    }
+
+    /// Reports and records a go command that ended (it started at `began`).
+    fn finished(&mut self, phase: Phase, command: String, outcome: &GoOutcome, began: Instant) {
         self.sink.progress(&Progress::CommandFinished {
             scenario: self.scenario.name.clone(),
             phase,
@@ -212,6 +223,9 @@ impl Ctx<'_> {
             exit: outcome.exit,
             duration_ms: outcome.duration_ms,
             pid: outcome.pid,
+            start_ms: self.offset_ms(began),
+            stdout: KeptOutput::keep(&self.world.map.from_go(&outcome.stdout), KEPT_OUTPUT),
+            stderr: KeptOutput::keep(&self.world.map.from_go(&outcome.stderr), KEPT_OUTPUT),
         });
     }
 
@@ -237,6 +251,10 @@ impl Ctx<'_> {
                     done.push(recover::apply(step, config, self.sandbox, &self.world.map).map_err(RunError::Recovery)?);
                 }
             }
+            if let Some(line) = done.last() {
+                let line = crate::redact::Redactor::new(self.scenario.secrets()).text(line);
+                tracing::info!(target: "modchaos::recovery", scenario = %self.scenario.name, step = %line, "recovery step");
+            }
         }
         self.sandbox.write_trust(&self.world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
         Ok(done)
@@ -257,6 +275,7 @@ impl Ctx<'_> {
             phase: Phase::Verify,
             command: "go mod verify".into(),
         });
+        let began = Instant::now();
         verify::go_mod_verify(
             &self.options.go.path,
             &targets,
@@ -268,9 +287,26 @@ impl Ctx<'_> {
         )
         .await;
         if let Some(o) = v.go_mod_verify.clone() {
-            self.finished(Phase::Verify, o.command.clone(), &o);
+            self.finished(Phase::Verify, o.command.clone(), &o, began);
         }
         v
+    }
+
+    /// Gives the commands run so far back to `record`, with what the world saw so far: a
+    /// run that stopped early.
+    fn hand_back(self, record: &mut RunRecord) {
+        record.traffic.push(self.traffic(false));
+        record.commands = self.commands;
+    }
+
+    /// Everything the world saw so far, on the scenario's timeline.
+    fn traffic(&self, steady: bool) -> WorldTraffic {
+        WorldTraffic {
+            steady,
+            start_ms: self.offset_ms(self.world.log.started()),
+            requests: self.world.log.snapshot(),
+            dns: self.world.log.snapshot_dns(),
+        }
     }
 
     /// What the world saw during `phase`, with the last go command's outcome.
@@ -291,6 +327,28 @@ impl Ctx<'_> {
     }
 }
 
+/// The file in a kept sandbox that sets go's environment of the last phase run and
+/// names its commands, for rerunning go by hand (`--keep`).
+pub const RERUN_SCRIPT: &str = "rerun.sh";
+
+/// Writes [`RERUN_SCRIPT`]: every variable go was given, the work directory, the go
+/// commands (commented out: the world that answered them is gone once the run ends).
+fn write_rerun_script(sandbox: &Sandbox, env: &BTreeMap<String, String>, steps: &[GoStep], go: &std::path::Path) {
+    use std::fmt::Write as _;
+    let mut script = String::from(
+        "# Sourced by a shell: go's environment in this scenario's last phase, and its commands.\n\
+         # The scenario's world (its fake hosts) stopped when the run ended.\n",
+    );
+    for (k, v) in env {
+        let _ = writeln!(script, "export {k}={}", shell_words::quote(v));
+    }
+    let _ = writeln!(script, "cd {}", shell_words::quote(&sandbox.paths.work.display().to_string()));
+    for step in steps {
+        let _ = writeln!(script, "# {} {}", go.display(), shell_words::join(&step.args));
+    }
+    let _ = std::fs::write(sandbox.paths.root.join(RERUN_SCRIPT), script);
+}
+
 /// Runs `scenario` in this process, in `mode` (sealed only inside a sealed child, whose
 /// namespaces are already set up).
 pub async fn run_here(
@@ -306,6 +364,7 @@ pub async fn run_here(
     });
     let mut record = RunRecord::new(&scenario.name, &scenario.file);
     record.network = Some(mode);
+    record.started_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     let sandbox = match &options.sandbox_base {
         Some(base) => Sandbox::create_in(base),
         None => Sandbox::create(),
@@ -313,13 +372,18 @@ pub async fn run_here(
     match sandbox {
         Ok(mut sandbox) => {
             record.sandbox = Some(sandbox.paths.root.display().to_string());
-            if let Err(reason) = run_in(scenario, options, mode, sink, &mut sandbox, &mut record).await {
+            if let Err(reason) = run_in(started, scenario, options, mode, sink, &mut sandbox, &mut record).await {
                 record.reason = Some(reason.to_string());
             }
             let root = sandbox.paths.root.clone();
-            match sandbox.remove() {
-                Ok(()) => record.sandbox_removed = !root.exists(),
-                Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
+            if options.keep_sandbox {
+                // Kept for a person to look at; whoever judges the run removes it if it passed.
+                sandbox.keep();
+            } else {
+                match sandbox.remove() {
+                    Ok(()) => record.sandbox_removed = !root.exists(),
+                    Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
+                }
             }
         }
         Err(e) => record.reason = Some(format!("cannot create a sandbox: {e}")),
@@ -375,11 +439,12 @@ async fn prepare(
 /// The steady state: the same go commands against the same world without its faults,
 /// in a sandbox of their own.
 async fn steady_state(
+    started: Instant,
     scenario: &Scenario,
     options: &RunOptions,
     mode: NetworkMode,
     sink: &dyn ProgressSink,
-    commands: &mut Vec<CommandReport>,
+    record: &mut RunRecord,
 ) -> Result<PhaseRecord, RunError> {
     let calm = scenario.without_faults();
     let mut sandbox = match &options.sandbox_base {
@@ -388,9 +453,10 @@ async fn steady_state(
     }
     .map_err(RunError::WorkModule)?;
     let Prepared { mut world, config, cache } = prepare(&calm, options, mode, &mut sandbox).await?;
-    let mut ctx = Ctx { scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
+    let mut ctx = Ctx { started, scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
     let outcome = ctx.run_steps(&calm.run, Phase::Steady, &config).await;
-    commands.append(&mut ctx.commands);
+    record.commands.append(&mut ctx.commands);
+    record.traffic.push(ctx.traffic(true));
     let phase = outcome.map(|o| ctx.phase_record(o, Phase::Steady, &config));
     drop(cache);
     world.stop().await;
@@ -399,6 +465,7 @@ async fn steady_state(
 }
 
 async fn run_in(
+    started: Instant,
     scenario: &Scenario,
     options: &RunOptions,
     mode: NetworkMode,
@@ -407,18 +474,18 @@ async fn run_in(
     record: &mut RunRecord,
 ) -> Result<(), RunError> {
     if scenario.steady_state {
-        record.steady = Some(steady_state(scenario, options, mode, sink, &mut record.commands).await?);
+        record.steady = Some(steady_state(started, scenario, options, mode, sink, record).await?);
     }
     let Prepared { mut world, mut config, cache } = prepare(scenario, options, mode, sandbox).await?;
     record.hosts = world.map.describe();
     record.cache = cache.descriptions.clone();
     let sandbox: &Sandbox = sandbox;
-    let mut ctx =
-        Ctx { scenario, options, sink, sandbox, world: &world, commands: std::mem::take(&mut record.commands) };
+    let commands = std::mem::take(&mut record.commands);
+    let mut ctx = Ctx { started, scenario, options, sink, sandbox, world: &world, commands };
     let outcome = match ctx.run_steps(&scenario.run, Phase::Run, &config).await {
         Ok(o) => o,
         Err(e) => {
-            record.commands = ctx.commands;
+            ctx.hand_back(record);
             return Err(e);
         }
     };
@@ -429,18 +496,20 @@ async fn run_in(
     record.run = Some(phase);
 
     if let Some(recovery) = &scenario.recover {
+        let steps_start = ctx.offset_ms(Instant::now());
         let steps = match ctx.recover(&recovery.steps, &mut config).await {
             Ok(steps) => steps,
             Err(e) => {
-                record.commands = ctx.commands;
+                ctx.hand_back(record);
                 return Err(e);
             }
         };
+        let steps_end = ctx.offset_ms(Instant::now());
         let run = recovery.run.as_ref().unwrap_or(&scenario.run);
         let outcome = match ctx.run_steps(run, Phase::Recover, &config).await {
             Ok(o) => o,
             Err(e) => {
-                record.commands = ctx.commands;
+                ctx.hand_back(record);
                 return Err(e);
             }
         };
@@ -450,11 +519,26 @@ async fn run_in(
         } else {
             None
         };
-        record.recovery = Some(RecoveryRecord { playbook: recovery.playbook.clone(), steps, rerun, verification });
+        record.recovery = Some(RecoveryRecord {
+            playbook: recovery.playbook.clone(),
+            steps,
+            rerun,
+            verification,
+            start_ms: steps_start,
+            end_ms: steps_end,
+        });
     }
+    let world_start_ms = ctx.offset_ms(world.log.started());
     record.commands = ctx.commands;
     drop(cache);
     let problems = world.stop().await;
+    // After the stop: exchanges the world cut short are finished, with their notes.
+    record.traffic.push(WorldTraffic {
+        steady: false,
+        start_ms: world_start_ms,
+        requests: world.log.snapshot(),
+        dns: world.log.snapshot_dns(),
+    });
     if !problems.is_empty() {
         return Err(RunError::Toxiproxy(problems));
     }

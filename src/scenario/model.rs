@@ -424,7 +424,10 @@ impl RequestExpectation {
         if let Some(m) = &self.method {
             text += &format!(" {m}");
         }
-        text += &format!(" {}", self.path.as_ref().map_or("**", |p| p.pattern()));
+        text += &match &self.path {
+            Some(p) => format!(" {}", p.pattern()),
+            None => " (any path)".to_string(),
+        };
         if let Some(s) = self.status {
             text += &format!(" status {s}");
         }

@@ -19,7 +19,7 @@ pub const RESOLVER: std::net::Ipv4Addr = std::net::Ipv4Addr::LOCALHOST;
 /// How to start sealed runs on this machine (found by [`probe`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedSupport {
-    /// The program to re-execute: one whose `main` calls [`crate::runner::child::dispatch`].
+    /// The program to re-execute: one whose `main` calls [`crate::runner::dispatch`].
     pub helper: PathBuf,
     /// Whether a pid namespace (and its own `/proc`) can be used too.
     pub with_pid: bool,

@@ -32,6 +32,10 @@ pub enum Event {
         /// How scenarios are scheduled ("up to 8 at a time on 2 CPU(s)…").
         #[serde(default)]
         schedule: String,
+        /// The longest name a report will show (scenario name, and go version in a
+        /// matrix), for reporters that align columns.
+        #[serde(default)]
+        name_width: usize,
     },
     /// A scenario file did not load: it runs nowhere, and reports must say so.
     InvalidFile {

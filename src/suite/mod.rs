@@ -93,6 +93,10 @@ pub async fn run_suite(
         go_versions: go_versions.clone(),
         network: first.describe_network(),
         schedule: options.parallelism.describe(),
+        name_width: {
+            let suffix = if options.runs.len() > 1 { " [go1.NN.N]".len() } else { 0 };
+            scenarios.iter().map(|s| s.name.chars().count() + suffix).max().unwrap_or(0)
+        },
     });
     for (file, error) in &invalid {
         sink.emit(&Event::InvalidFile {
@@ -132,11 +136,15 @@ pub async fn run_suite(
             let began = Instant::now();
             let (name, file) = (scenario.name.clone(), scenario.file.clone());
             let progress = sink.clone();
-            let report = guarded(&name, &file, async move {
+            let keep = run.keep_sandbox;
+            let mut report = guarded(&name, &file, async move {
                 crate::judge::run_scenario(&scenario, &run, &Forward(progress.as_ref())).await
             })
             .await;
             let wall_ms = began.elapsed().as_secs_f64() * 1000.0;
+            if keep && report.status != Status::Failed {
+                discard_kept(&mut report);
+            }
             // One place masks every report's secrets for every reporter.
             let report = report.redacted();
             sink.emit(&Event::ScenarioFinished { report: Box::new(report.clone()) });
@@ -194,6 +202,18 @@ pub async fn guarded(
         Ok(report) => report,
         Err(e) => crashed(name, file, e),
     }
+}
+
+/// Removes the sandbox `--keep` left of a scenario that did not fail (and the sealed
+/// run's directory around it), so that only failures stay for a person to look at.
+fn discard_kept(report: &mut ScenarioReport) {
+    let Some(sandbox) = report.sandbox.as_deref().map(std::path::PathBuf::from) else { return };
+    let sealed_dir = sandbox
+        .parent()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("modchaos-sealed-")))
+        .map(std::path::Path::to_path_buf);
+    let _ = crate::fsutil::remove_tree(&sealed_dir.unwrap_or_else(|| sandbox.clone()));
+    report.sandbox_removed = !sandbox.exists();
 }
 
 /// A report for a scenario task that panicked: a bug in modchaos, reported (with the

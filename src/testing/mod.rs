@@ -94,7 +94,7 @@ impl Harness {
 
     /// The tests, for a binary that adds its own to them (`libtest_mimic::run`), longest
     /// first; each waits until the CPU it needs is free (see [`Harness::main`]). A binary
-    /// that does must call [`crate::runner::child::dispatch`] first thing in `main`.
+    /// that does must call [`crate::runner::dispatch`] first thing in `main`.
     pub fn trials(&self) -> Vec<libtest_mimic::Trial> {
         let schedule = trials::Schedule::new(Parallelism::for_this_machine(), history_file());
         trials::build(self, std::sync::Arc::new(schedule))
@@ -109,7 +109,7 @@ impl Harness {
     /// at once as the CPUs serve, the ones that mostly wait (hangs, timeouts, slow links)
     /// holding no CPU.
     pub fn main(self) -> ! {
-        crate::runner::child::dispatch();
+        crate::runner::dispatch();
         let mut args = libtest_mimic::Arguments::from_args();
         let parallelism = args.test_threads.map_or_else(Parallelism::for_this_machine, Parallelism::Fixed);
         args.test_threads = Some(parallelism.most());

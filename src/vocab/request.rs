@@ -19,6 +19,24 @@ pub enum Phase {
     Verify,
 }
 
+impl Phase {
+    /// The phase as reports name it: `steady state`, `run`, `recovery`, `verification`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Steady => "steady state",
+            Phase::Run => "run",
+            Phase::Recover => "recovery",
+            Phase::Verify => "verification",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One request as a fake saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {

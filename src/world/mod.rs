@@ -59,11 +59,24 @@ impl World {
         mode: NetworkMode,
         toxic_backend: &ToxicBackend,
     ) -> std::io::Result<World> {
+        let started = std::time::Instant::now();
         let mut builder = build::Builder::new(scenario, mode, toxic_backend)?;
         for (index, spec) in scenario.hosts.iter().enumerate() {
             builder.host(index, spec).await?;
         }
-        builder.finish().await
+        let world = builder.finish().await?;
+        tracing::info!(
+            target: "modchaos::world",
+            scenario = %scenario.name,
+            mode = mode.name(),
+            hosts = scenario.hosts.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "world started"
+        );
+        for line in world.map.describe() {
+            tracing::debug!(target: "modchaos::world", "{line}");
+        }
+        Ok(world)
     }
 
     /// Stops every server now (dropping the world does the same).
@@ -84,6 +97,10 @@ impl World {
         // Wait until every server task is gone, so that its listeners are closed and
         // another world may take the same addresses at once.
         while self.tasks.join_next().await.is_some() {}
+        for problem in &problems {
+            tracing::warn!(target: "modchaos::world", problem = %problem, "toxiproxy backend");
+        }
+        tracing::info!(target: "modchaos::world", "world stopped");
         problems
     }
 

@@ -150,6 +150,16 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Leaves the sandbox on disk for a person to look at (`--keep`): dropping it no
+    /// longer removes it.
+    pub fn keep(mut self) {
+        if let Some(dir) = self.dir.take() {
+            let path = dir.keep();
+            crate::cleanup::disown(&path);
+            tracing::info!(target: "modchaos::cleanup", sandbox = %path.display(), "sandbox kept");
+        }
+    }
+
     /// Removes everything now, reporting failure (dropping does the same silently).
     pub fn remove(mut self) -> std::io::Result<()> {
         let Some(dir) = self.dir.take() else {
@@ -195,7 +205,16 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
-            let _ = remove_tree(&dir.keep());
+            let path = dir.keep();
+            match remove_tree(&path) {
+                Ok(()) => tracing::debug!(target: "modchaos::cleanup", sandbox = %path.display(), "sandbox removed"),
+                Err(e) => tracing::warn!(
+                    target: "modchaos::cleanup",
+                    sandbox = %path.display(),
+                    error = %e,
+                    "sandbox could not be removed"
+                ),
+            }
         }
     }
 }
