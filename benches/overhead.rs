@@ -45,9 +45,8 @@ fn main() {
     // Some of Go's fixtures are broken on purpose (wrong major version, bad go.mod…): ask
     // the fake proxy for all of them once and keep the first 50 that go downloads cleanly.
     let probe_scenario = scenario_for(&candidates, &go);
-    let probe_world = runtime
-        .block_on(modchaos::world::World::start(&probe_scenario, modchaos::vocab::NetworkMode::Open))
-        .unwrap();
+    let probe_world =
+        runtime.block_on(modchaos::world::World::start(&probe_scenario, modchaos::vocab::NetworkMode::Open)).unwrap();
     let probe_url = format!("http://{}", probe_world.map.get("proxy.bench.example").unwrap().addr);
     let probe = download_bare(&runtime, &go, &probe_url, &candidates.iter().map(|m| m.id()).collect::<Vec<_>>()).1;
     drop(probe_world);
@@ -138,7 +137,10 @@ fn main() {
     );
     let median_s = (!served_times.is_empty()).then(|| median(&mut served_times));
     if let Some(median_s) = median_s {
-        println!("  bare go, net/http.FileServer  median {:>8.1} ms  (Go's own server over the same files)", ms(median_s));
+        println!(
+            "  bare go, net/http.FileServer  median {:>8.1} ms  (Go's own server over the same files)",
+            ms(median_s)
+        );
     }
     println!(
         "  bare go, the fake proxy alone median {:>8.1} ms  (same go command over HTTP, nothing else)",

@@ -258,17 +258,8 @@ fn harness_peak(m: &Measured) -> u64 {
 fn print_row(n: usize, runs: &[Measured], bare: Option<Duration>) {
     if n == 1 {
         println!(
-            "{:>7} {:>9} {:>9} {:>9} {:>9} {:>8} {:>13} {:>11} {:>8}  {}",
-            "modules",
-            "go alone",
-            "scenario",
-            "its go",
-            "harness",
-            "load",
-            "modchaos MiB",
-            "sealed MiB",
-            "go MiB",
-            "network / outcome"
+            "{:>7} {:>9} {:>9} {:>9} {:>9} {:>8} {:>13} {:>11} {:>8}  network / outcome",
+            "modules", "go alone", "scenario", "its go", "harness", "load", "modchaos MiB", "sealed MiB", "go MiB",
         );
     }
     let bare = bare.map_or("-".to_string(), |b| format!("{:.2} s", b.as_secs_f64()));
@@ -299,7 +290,10 @@ fn summarise(rows: &[Row]) {
     let find = |n: usize| rows.iter().find(|r| r.n == n && !r.runs.is_empty());
     let Some(base) = find(1) else { return };
     let base_peak = base.runs.iter().map(harness_peak).min().unwrap_or(0);
-    println!("\nbaseline: the same scenario with 1 module peaks at {:.1} MiB (largest modchaos process)", mib(base_peak));
+    println!(
+        "\nbaseline: the same scenario with 1 module peaks at {:.1} MiB (largest modchaos process)",
+        mib(base_peak)
+    );
     for row in rows.iter().filter(|r| r.n > 1 && !r.runs.is_empty()) {
         let n = row.n;
         let peaks: Vec<u64> = row.runs.iter().map(harness_peak).collect();

@@ -13,7 +13,8 @@
 //!   - a `latency` toxic of 50 ms downstream: the median round trip through it minus the
 //!     direct one in the same round (goal: within ±2 ms of 50 ms);
 //!   - a `bandwidth` toxic of 4,000 KB/s downstream: the rate a 2 MB transfer gets;
-//! and prints modchaos's hop against toxiproxy's (goals: at least 2× its throughput, at
+//!
+//! It prints modchaos's hop against toxiproxy's (goals: at least 2× its throughput, at
 //! most half its added round trip).
 //!
 //! Then, in the same run, how closely an injected `latency` matches what go
@@ -258,10 +259,7 @@ async fn side_by_side(rounds: usize, toxiproxy: Option<&Client>) {
     for (i, name) in VIAS.iter().enumerate().skip(1) {
         if let Some(added) = lat_m[i] {
             let error = added - LATENCY_MS as f64;
-            println!(
-                "{name} latency error: {error:+.2} ms (goal within ±2 ms: {})",
-                verdict(error.abs() <= 2.0)
-            );
+            println!("{name} latency error: {error:+.2} ms (goal within ±2 ms: {})", verdict(error.abs() <= 2.0));
         }
         if let Some(achieved) = rate_m[i] {
             println!("{name} bandwidth: {:.1} % of the rate", achieved / BANDWIDTH_KBPS as f64 * 100.0);

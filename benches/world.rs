@@ -28,7 +28,8 @@ use modchaos::world::World;
 /// Goal for a world's start, in ms.
 const GOAL_MS: f64 = 20.0;
 /// The typical scenarios.
-const SCENARIOS: [&str; 2] = ["scenarios/goproxy-list/500-stops-comma-list.yaml", "scenarios/sumdb/tampered-zip-on-one-proxy.yaml"];
+const SCENARIOS: [&str; 2] =
+    ["scenarios/goproxy-list/500-stops-comma-list.yaml", "scenarios/sumdb/tampered-zip-on-one-proxy.yaml"];
 
 fn main() {
     // This benchmark is its own sealed helper, as `modchaos` is.
@@ -40,10 +41,8 @@ fn main() {
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ctx = LoadContext::new(Some(go.clone()));
-    let scenarios: Vec<Scenario> = SCENARIOS
-        .iter()
-        .map(|file| load(&root.join(file), &ctx).unwrap_or_else(|e| panic!("{file}: {e}")))
-        .collect();
+    let scenarios: Vec<Scenario> =
+        SCENARIOS.iter().map(|file| load(&root.join(file), &ctx).unwrap_or_else(|e| panic!("{file}: {e}"))).collect();
     let helper = std::env::current_exe().expect("the benchmark's own path");
     let sealed = RunOptions::sealed(go.clone(), &helper).map_err(|e| e.to_string());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");

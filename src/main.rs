@@ -11,8 +11,8 @@ use modchaos::gobin::GoBinary;
 use modchaos::report::{journal::Journal, junit::Junit, terminal::Terminal};
 use modchaos::runner::RunOptions;
 use modchaos::scenario::{self, LoadContext};
-use modchaos::suite::{Event, EventSink};
 use modchaos::suite::history::FILE_NAME;
+use modchaos::suite::{Event, EventSink};
 use modchaos::suite::{Parallelism, SuiteOptions, load_all, run_suite, selected};
 
 /// Exit codes, documented in the README.
@@ -424,7 +424,11 @@ fn report(args: &ReportArgs) -> u8 {
 }
 
 /// Writes the HTML report of `lines` to `path`.
-fn write_html(path: &std::path::Path, lines: &[modchaos::report::journal::JournalLine], title: &str) -> Result<(), String> {
+fn write_html(
+    path: &std::path::Path,
+    lines: &[modchaos::report::journal::JournalLine],
+    title: &str,
+) -> Result<(), String> {
     let page = modchaos::report::html::render(lines, title);
     std::fs::write(path, page).map_err(|e| format!("--html {}: {e}", path.display()))
 }

@@ -193,14 +193,19 @@ expect:
         std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let hostile = lines.iter().find(|l| l["name"].as_str().unwrap().starts_with("<script>")).unwrap();
     let output = &hostile["go_commands"][0];
-    let output = format!("{}{}", output["stdout"]["text"].as_str().unwrap(), output["stderr"]["text"].as_str().unwrap());
+    let output =
+        format!("{}{}", output["stdout"]["text"].as_str().unwrap(), output["stderr"]["text"].as_str().unwrap());
     assert!(output.contains("server response: <script>alert('body')</script>"), "go printed the markup back: {output}");
-    assert!(output.contains("malformed module path \"<script>alert(1)</script>\""), "go printed the markup back: {output}");
+    assert!(
+        output.contains("malformed module path \"<script>alert(1)</script>\""),
+        "go printed the markup back: {output}"
+    );
 
     // The file asks for nothing outside itself, even where a Content Security Policy
     // would stop it: no src, no href but to its own anchors, no url(), no @import.
     let html = std::fs::read_to_string(&page).unwrap();
-    let outside = regex::Regex::new(r#"(?i)\b(?:src|href|xlink:href|action)\s*=\s*"(?:[^#"][^"]*)"|url\(|@import"#).unwrap();
+    let outside =
+        regex::Regex::new(r#"(?i)\b(?:src|href|xlink:href|action)\s*=\s*"(?:[^#"][^"]*)"|url\(|@import"#).unwrap();
     let found: Vec<&str> = outside.find_iter(&html).map(|m| m.as_str()).collect();
     assert!(found.is_empty(), "references outside the file: {found:?}");
 
@@ -219,7 +224,9 @@ expect:
     assert_eq!(count(dom, "<script"), 0, "a script element in the DOM");
     assert_eq!(count(dom, "<img"), 0, "an img element in the DOM");
     assert!(dom.contains("<title>modchaos report: modchaos run "), "the title changed: {}", &dom[..dom.len().min(400)]);
-    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt; are text"));
+    assert!(dom.contains(
+        "&lt;script&gt;document.title='pwned'&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt; are text"
+    ));
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;@v1.0.0"), "the go command as text");
     assert!(dom.contains("malformed module path \"&lt;script&gt;alert(1)&lt;/script&gt;\""), "go's output as text");
     assert!(dom.contains("server response: &lt;script&gt;alert('body')&lt;/script&gt;"), "the proxy's body as text");
@@ -233,7 +240,8 @@ expect:
     assert_eq!(count(comma, "<svg class=\"timeline\""), 1);
     for host in ["proxy.corp.example", "mirror.corp.example"] {
         let expected = requests.iter().filter(|r| r["host"] == host).count();
-        let bars = regex::Regex::new(&format!(r#"<rect class="req [^"]*" data-host="{}""#, regex::escape(host))).unwrap();
+        let bars =
+            regex::Regex::new(&format!(r#"<rect class="req [^"]*" data-host="{}""#, regex::escape(host))).unwrap();
         assert!(expected > 0);
         assert_eq!(bars.find_iter(comma).count(), expected, "request bars of {host}");
     }
@@ -246,7 +254,7 @@ expect:
     assert_eq!(count(comma, "<rect class=\"cmd "), record["go_commands"].as_array().unwrap().len());
     assert_eq!(count(comma, "<rect class=\"cmd failed\" data-phase=\"run\""), 1);
     for want in ["proxy.server_error", "pipe-separated-goproxy", "replace \",\" by \"|\" in GOPROXY", "The rerun"] {
-        assert!(comma.contains(&want.replace('"', "\"")), "{want} in the section");
+        assert!(comma.contains(want), "{want} in the section");
     }
 
     // `modchaos report` makes the same page from the journal.

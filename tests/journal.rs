@@ -65,7 +65,8 @@ fn every_line_of_a_real_run_is_valid_against_the_printed_schema_and_tells_the_wh
     let lines = real_journal(dir.path());
     assert_eq!(lines.len(), 4, "{lines:#?}");
     for line in &lines {
-        let errors: Vec<String> = validator.iter_errors(line).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(line).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{errors:#?}\n{line:#}");
         assert_eq!(line["journal_version"], modchaos::report::journal::JOURNAL_VERSION);
     }
@@ -118,8 +119,14 @@ fn every_line_of_a_real_run_is_valid_against_the_printed_schema_and_tells_the_wh
     let (start, end) = (failed["start_ms"].as_f64().unwrap(), failed["end_ms"].as_f64().unwrap());
     let (run_start, run_end) =
         (run["start_ms"].as_f64().unwrap(), run["start_ms"].as_f64().unwrap() + run["duration_ms"].as_f64().unwrap());
-    assert!(run_start <= start && start <= end && end <= run_end, "request {start}..{end} in go's run {run_start}..{run_end}");
-    assert!(of("scenario", "recover").any(|r| r["host"] == "mirror.corp.example" && r["path"].as_str().unwrap().ends_with(".zip")));
+    assert!(
+        run_start <= start && start <= end && end <= run_end,
+        "request {start}..{end} in go's run {run_start}..{run_end}"
+    );
+    assert!(
+        of("scenario", "recover")
+            .any(|r| r["host"] == "mirror.corp.example" && r["path"].as_str().unwrap().ends_with(".zip"))
+    );
     if s["network"] == "sealed" {
         let dns = s["dns"].as_array().unwrap();
         assert!(dns.iter().any(|q| q["name"] == "proxy.corp.example" && q["rcode"] == "NOERROR"), "{dns:#?}");
@@ -139,8 +146,12 @@ fn every_line_of_a_real_run_is_valid_against_the_printed_schema_and_tells_the_wh
 
     // A TCP toxic shows on the connections it acted on.
     let tcp = lines.iter().find(|l| l["file"].as_str().unwrap().ends_with("latency-within-deadline.yaml")).unwrap();
-    let connections: Vec<&Value> = tcp["requests"].as_array().unwrap().iter().filter(|r| r["method"] == "TCP").collect();
-    assert!(!connections.is_empty() && connections.iter().all(|c| !c["faults"].as_array().unwrap().is_empty()), "{tcp:#}");
+    let connections: Vec<&Value> =
+        tcp["requests"].as_array().unwrap().iter().filter(|r| r["method"] == "TCP").collect();
+    assert!(
+        !connections.is_empty() && connections.iter().all(|c| !c["faults"].as_array().unwrap().is_empty()),
+        "{tcp:#}"
+    );
 }
 
 #[test]
@@ -227,7 +238,12 @@ fn in_open_mode_go_output_in_the_journal_speaks_the_scenarios_names() {
         assert!(!text.contains("127.0.0.1:"), "go's loopback addresses leaked into the journal: {text}");
     }
     let run = &line["go_commands"][1];
-    assert!(run["stderr"]["text"].as_str().unwrap().contains("https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500"));
+    assert!(
+        run["stderr"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500")
+    );
     // Open mode's world starts inside the scenario too: its requests fall in go's run.
     let (start, end) =
         (run["start_ms"].as_f64().unwrap(), run["start_ms"].as_f64().unwrap() + run["duration_ms"].as_f64().unwrap());

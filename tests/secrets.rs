@@ -176,7 +176,10 @@ fn regression_no_report_of_a_run_shows_a_secret() {
     assert_clean("the JUnit report", &junit);
     // The journal and the HTML report tell the whole story (each command's output, each
     // request, the environment), masked.
-    assert!(journal.contains("\"go_commands\"") && journal.contains("https://ci:xxxxx@proxy.corp.example"), "{journal}");
+    assert!(
+        journal.contains("\"go_commands\"") && journal.contains("https://ci:xxxxx@proxy.corp.example"),
+        "{journal}"
+    );
     assert!(html.contains("https://ci:xxxxx@proxy.corp.example"), "{html}");
     assert_clean("the HTML report (run --html)", &html);
     assert_clean("the HTML report (report)", &again);

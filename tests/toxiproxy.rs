@@ -43,7 +43,10 @@ use toxiproxy_server::ToxiproxyServer;
 const PREFIX: &str = "real_toxiproxy/";
 
 /// Trials that need the server (besides every `scenarios/tcp/` one).
-const SERVER_TRIALS: [(&str, fn(&Client) -> Result<(), Failed>); 8] = [
+/// A check against the running server.
+type ServerCheck = fn(&Client) -> Result<(), Failed>;
+
+const SERVER_TRIALS: [(&str, ServerCheck); 8] = [
     ("client/version", client_version),
     ("client/create_every_toxic_disable_delete", client_lifecycle),
     ("client/errors_carry_status_and_message", client_errors),
@@ -59,9 +62,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tcp = root.join("scenarios").join("tcp");
     let tcp_files = discover(std::slice::from_ref(&tcp)).expect("scenarios/tcp is readable");
-    let tcp_name = |file: &Path| {
-        format!("{PREFIX}scenarios/tcp/{}", file.file_stem().unwrap_or_default().to_string_lossy())
-    };
+    let tcp_name =
+        |file: &Path| format!("{PREFIX}scenarios/tcp/{}", file.file_stem().unwrap_or_default().to_string_lossy());
     // The server is installed and started only when a trial that needs it is selected.
     let mut server_names: Vec<String> = SERVER_TRIALS.iter().map(|(n, _)| format!("{PREFIX}{n}")).collect();
     server_names.push(format!("{PREFIX}client/reset_on_a_server_of_its_own"));

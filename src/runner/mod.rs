@@ -15,9 +15,9 @@ pub mod record;
 pub mod recover;
 pub mod route;
 pub mod run;
-pub mod usage;
 pub mod sealed_net;
 pub mod up;
+pub mod usage;
 pub mod verify;
 
 pub use entry::dispatch;

@@ -243,7 +243,10 @@ mod tests {
     #[test]
     fn short_output_is_kept_whole() {
         let kept = KeptOutput::keep("go: downloading corp.example/lib v1.0.0\n", 64);
-        assert_eq!(kept, KeptOutput { text: "go: downloading corp.example/lib v1.0.0\n".into(), bytes: 40, cut: false });
+        assert_eq!(
+            kept,
+            KeptOutput { text: "go: downloading corp.example/lib v1.0.0\n".into(), bytes: 40, cut: false }
+        );
     }
 
     #[test]

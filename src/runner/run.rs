@@ -453,7 +453,8 @@ async fn steady_state(
     }
     .map_err(RunError::WorkModule)?;
     let Prepared { mut world, config, cache } = prepare(&calm, options, mode, &mut sandbox).await?;
-    let mut ctx = Ctx { started, scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
+    let mut ctx =
+        Ctx { started, scenario: &calm, options, sink, sandbox: &sandbox, world: &world, commands: Vec::new() };
     let outcome = ctx.run_steps(&calm.run, Phase::Steady, &config).await;
     record.commands.append(&mut ctx.commands);
     record.traffic.push(ctx.traffic(true));

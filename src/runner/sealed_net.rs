@@ -25,4 +25,3 @@ pub fn net_files(scenario: &Scenario) -> ns::NetFiles {
         nsswitch: "hosts: files dns\n".into(),
     }
 }
-

@@ -62,9 +62,9 @@ impl Parallelism {
     pub fn describe(&self) -> String {
         match *self {
             Parallelism::Fixed(n) => format!("{} at a time", n.max(1)),
-            Parallelism::Adaptive { cpus, max } => format!(
-                "up to {max} at a time on {cpus} CPU(s), longest first; scenarios that mostly wait hold no CPU"
-            ),
+            Parallelism::Adaptive { cpus, max } => {
+                format!("up to {max} at a time on {cpus} CPU(s), longest first; scenarios that mostly wait hold no CPU")
+            }
         }
     }
 }

@@ -168,4 +168,3 @@ pub fn install() -> Result<PathBuf, String> {
     eprintln!("installed toxiproxy-server {VERSION} in {:.1}s: {}", started.elapsed().as_secs_f64(), binary.display());
     Ok(binary)
 }
-

@@ -97,7 +97,10 @@ mod tests {
 
     #[test]
     fn escape_leaves_no_markup() {
-        assert_eq!(escape("a<script>alert('x')</script>&\"b\""), "a&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;b&quot;");
+        assert_eq!(
+            escape("a<script>alert('x')</script>&\"b\""),
+            "a&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;b&quot;"
+        );
         assert!(matches!(escape("plain text"), Cow::Borrowed(_)));
     }
 

@@ -24,9 +24,7 @@ pub fn status_label(status: RunStatus) -> (&'static str, &'static str) {
 /// Writes the section of `record`, the `index`th scenario (its anchor is `s-<index>`).
 pub fn write(html: &mut Html, index: usize, record: &ScenarioRecord) {
     let (label, class) = status_label(record.status);
-    html.raw("<details class=\"scenario\"")
-        .attr("id", &format!("s-{index}"))
-        .attr("data-status", class);
+    html.raw("<details class=\"scenario\"").attr("id", &format!("s-{index}")).attr("data-status", class);
     if record.status == RunStatus::Failed {
         html.raw(" open");
     }
@@ -52,7 +50,11 @@ pub fn write(html: &mut Html, index: usize, record: &ScenarioRecord) {
             Some(playbook) => html.raw("playbook <code>").text(playbook).raw("</code>"),
             None => html.raw("inline steps"),
         };
-        html.raw(if recovery.recovered { " <span class=\"ok\">recovered</span>" } else { " <span class=\"bad\">not recovered</span>" });
+        html.raw(if recovery.recovered {
+            " <span class=\"ok\">recovered</span>"
+        } else {
+            " <span class=\"bad\">not recovered</span>"
+        });
         html.raw("</p><ol class=\"steps\">");
         for step in &recovery.steps {
             html.element("<li><code>", step, "</code></li>");
@@ -99,7 +101,6 @@ fn meta(record: &ScenarioRecord) -> String {
     parts.extend(record.started_at.clone());
     parts.join(" · ")
 }
-
 
 fn legend(html: &mut Html) {
     html.raw(concat!(
@@ -185,9 +186,7 @@ fn commands(html: &mut Html, record: &ScenarioRecord) {
     if record.go_commands.is_empty() {
         return;
     }
-    html.raw("<details class=\"fold\"><summary>go commands (")
-        .int(record.go_commands.len() as i64)
-        .raw(")</summary>");
+    html.raw("<details class=\"fold\"><summary>go commands (").int(record.go_commands.len() as i64).raw(")</summary>");
     for c in &record.go_commands {
         command(html, c);
     }
@@ -278,7 +277,10 @@ fn setup(html: &mut Html, record: &ScenarioRecord) {
     }
     html.raw("<details class=\"fold\"><summary>hosts, environment, module cache</summary><ul class=\"setup\">");
     for h in &record.hosts {
-        html.raw("<li>").element("<code>", &h.name, "</code>").text(&format!(" ({}) listening on {}", h.kind, h.listen)).raw("</li>");
+        html.raw("<li>")
+            .element("<code>", &h.name, "</code>")
+            .text(&format!(" ({}) listening on {}", h.kind, h.listen))
+            .raw("</li>");
     }
     for e in env {
         html.raw("<li><code>").text(&e.name).raw("=").text(&e.value).raw("</code></li>");

@@ -104,7 +104,8 @@ pub fn write(html: &mut Html, record: &ScenarioRecord) {
 /// The rows: go's commands, each declared host (then any other host requests named, such
 /// as `<outside>`), and DNS.
 fn rows(record: &ScenarioRecord) -> Vec<Row<'_>> {
-    let mut rows = vec![Row { label: "go".into(), class: "go", bars: record.go_commands.iter().map(command_bar).collect() }];
+    let mut rows =
+        vec![Row { label: "go".into(), class: "go", bars: record.go_commands.iter().map(command_bar).collect() }];
     let mut names: Vec<&str> = record.hosts.iter().map(|h| h.name.as_str()).collect();
     for request in &record.requests {
         if !names.contains(&request.host.as_str()) {
@@ -168,7 +169,13 @@ fn request_bar(r: &RequestEntry) -> Bar<'_> {
         title += &format!(" ({note})");
     }
     title += &format!(" at {} ms, {}", number(r.start_ms), PhaseName::name(r.phase));
-    Bar { start: r.start_ms, end: r.end_ms, class, title, data: vec![("data-host", &r.host), ("data-phase", PhaseName::name(r.phase))] }
+    Bar {
+        start: r.start_ms,
+        end: r.end_ms,
+        class,
+        title,
+        data: vec![("data-host", &r.host), ("data-phase", PhaseName::name(r.phase))],
+    }
 }
 
 fn dns_bar(q: &DnsEntry) -> Bar<'_> {
@@ -184,14 +191,8 @@ fn dns_bar(q: &DnsEntry) -> Bar<'_> {
     if q.end_ms.is_none() {
         class.push_str(" open");
     }
-    let mut title = format!(
-        "#{} {} {} {} → {}",
-        q.seq,
-        q.transport,
-        q.qtype,
-        q.name,
-        q.rcode.as_deref().unwrap_or("no answer")
-    );
+    let mut title =
+        format!("#{} {} {} {} → {}", q.seq, q.transport, q.qtype, q.name, q.rcode.as_deref().unwrap_or("no answer"));
     if !q.answers.is_empty() {
         title += &format!(" {}", q.answers.join(", "));
     }
@@ -200,7 +201,6 @@ fn dns_bar(q: &DnsEntry) -> Bar<'_> {
     }
     Bar { start: q.start_ms, end: q.end_ms, class, title, data: vec![("data-name", &q.name)] }
 }
-
 
 /// The time the picture spans: the scenario, or more if something outlasted it.
 fn time_span(record: &ScenarioRecord, rows: &[Row]) -> f64 {
@@ -298,10 +298,7 @@ fn axis(html: &mut Html, span: f64, height: f64, x: &dyn Fn(f64) -> f64) {
         } else {
             html.num_attr("x", x(t) + 2.0);
         }
-        html.num_attr("y", AXIS - 4.0)
-            .raw(">")
-            .text(&label)
-            .raw("</text>");
+        html.num_attr("y", AXIS - 4.0).raw(">").text(&label).raw("</text>");
         t += step;
     }
 }
@@ -339,7 +336,8 @@ mod tests {
         let mut html = Html::new();
         axis(&mut html, 2500.0, 100.0, &|ms| LABELS + ms * 0.3);
         let page = html.finish();
-        let labels: Vec<&str> = page.split("\">").skip(1).filter_map(|s| s.split_once("</text>")).map(|(l, _)| l).collect();
+        let labels: Vec<&str> =
+            page.split("\">").skip(1).filter_map(|s| s.split_once("</text>")).map(|(l, _)| l).collect();
         assert_eq!(labels, ["0s", "0.5s", "1s", "1.5s", "2s", "2.5s"]);
     }
 }

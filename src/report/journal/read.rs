@@ -66,7 +66,8 @@ mod tests {
 
     #[test]
     fn a_version_1_journal_reads_with_the_summary_fields_only() {
-        let text = format!("{V1}\n\n{}\n", r#"{"file":"bad.yaml","status":"invalid","problems":["bad.yaml:1:1: oops"]}"#);
+        let text =
+            format!("{V1}\n\n{}\n", r#"{"file":"bad.yaml","status":"invalid","problems":["bad.yaml:1:1: oops"]}"#);
         let lines = read(&text).unwrap();
         assert_eq!(lines.len(), 2);
         let JournalLine::Scenario(s) = &lines[0] else { panic!("{lines:?}") };
@@ -78,7 +79,8 @@ mod tests {
 
     #[test]
     fn secrets_in_a_journal_are_masked_as_it_is_read() {
-        let lines = read(&V1.replace("go mod download", "go mod download https://ci:hunter2-secret@proxy.example")).unwrap();
+        let lines =
+            read(&V1.replace("go mod download", "go mod download https://ci:hunter2-secret@proxy.example")).unwrap();
         let JournalLine::Scenario(s) = &lines[0] else { panic!("{lines:?}") };
         assert_eq!(s.commands, ["go mod download https://ci:xxxxx@proxy.example"]);
     }
