@@ -401,3 +401,28 @@ fn checksum_database_lookups_that_fail() {
     );
     check(&evidence(DOWNLOAD, FAILED, &busy, "", &[]), Category::SumdbUnreachable, "answered 503", None);
 }
+
+#[test]
+fn a_proxy_urls_password_never_reaches_the_prose() {
+    let secret_proxy = [("HTTPS_PROXY", "http://alice:s3cret-pw@gw.corp.example:3128")];
+    let tunnel = evidence(
+        DOWNLOAD,
+        FAILED,
+        "",
+        "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": Proxy Authentication Required\n",
+        &secret_proxy,
+    );
+    let d = check(&tunnel, Category::HttpProxyFailure, "gw.corp.example:3128", None);
+    assert!(!d.summary.contains("s3cret-pw") && !d.summary.contains("alice"), "{}", d.summary);
+    let inspected = evidence(
+        DOWNLOAD,
+        FAILED,
+        &json_error(
+            "corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": tls: failed to verify certificate: x509: certificate signed by unknown authority",
+        ),
+        "",
+        &secret_proxy,
+    );
+    let d = check(&inspected, Category::TlsUnknownAuthority, "gw.corp.example:3128", None);
+    assert!(!d.summary.contains("s3cret-pw"), "{}", d.summary);
+}

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+pub(crate) use crate::diagnose::rules::url_host;
 use crate::diagnose::{Category, Diagnosis, diagnose};
 use crate::evidence::Evidence;
 use crate::fixture::escape::unescape;
@@ -186,12 +187,6 @@ impl LogFacts {
 
 pub(crate) fn env_value<'a>(env: &'a [(String, String)], var: &str) -> Option<&'a str> {
     env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str())
-}
-
-pub(crate) fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
 }
 
 /// A host name a scenario may declare: the log's, without port, lower case; addresses

@@ -89,10 +89,12 @@ pub fn subject(text: &str) -> Option<String> {
     caps.get(1).or(caps.get(2)).map(|m| m.as_str().to_string())
 }
 
-/// The host part of a URL.
+/// The host (and port) of a URL, without scheme, path or user info: prose and evidence
+/// name a server by it, and a proxy URL's `user:password@` must never reach them.
 pub fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.split(['/', '?']).next().unwrap_or(rest)
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority.rsplit_once('@').map_or(authority, |(_, host)| host)
 }
 
 #[cfg(test)]
@@ -106,5 +108,6 @@ mod tests {
         assert_eq!(subject("go: module corp.example/lib: reading x").as_deref(), Some("corp.example/lib"));
         assert_eq!(subject("zip: not a valid zip file"), None);
         assert_eq!(url_host("https://proxy.corp.example/a/@v/list"), "proxy.corp.example");
+        assert_eq!(url_host("http://alice:s3cret@squid.corp.example:3128"), "squid.corp.example:3128");
     }
 }

@@ -58,7 +58,7 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
         Category::TlsUnknownAuthority => {
             let via_proxy = f.env("HTTPS_PROXY").or(f.env("https_proxy")).filter(|p| !p.is_empty());
             let cause = match via_proxy {
-                Some(proxy) => format!("most likely the TLS-inspecting proxy {proxy} re-signing it with a corporate CA go does not trust"),
+                Some(proxy) => format!("most likely the TLS-inspecting proxy {} re-signing it with a corporate CA go does not trust", crate::redact::text(proxy)),
                 None => "a private CA, a TLS-inspecting proxy, a self-signed certificate or a server that omits its intermediate".to_string(),
             };
             (
