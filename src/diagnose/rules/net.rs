@@ -113,7 +113,8 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
             r"|A connection attempt failed because the connected party did not properly respond[^\n]*))",
             r"|(net/http: TLS handshake timeout)",
             r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded)",
-            r"|((?:read|write) tcp \S+->(\S+): (?:i/o timeout|wsarecv: A connection attempt failed[^\n]*))",
+            r"|((?:read|write) tcp \S+->(\S+): (?:(?:read|write): )?(?:i/o timeout|connection timed out|operation timed out",
+            r"|wsarecv: A connection attempt failed[^\n]*))",
             r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out)|Operation timed out after \d+)",
         ))
         .expect("compiles")

@@ -13,7 +13,8 @@ use regex::Regex;
 
 /// Where a go line starts.
 const GO_START: &str = concat!(
-    r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:mod \w+|build|install|list|vet|run|test|work \w+): ",
+    r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
+    r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+): ",
     r"|verifying \S+|SECURITY ERROR|This download does NOT match",
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
@@ -50,18 +51,33 @@ pub fn go_output(cleaned: &str) -> String {
     static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:Cloning into |fatal: |remote: |error: |warning: )").expect("git output pattern compiles")
     });
+    static GIT_FAILED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^package \S+: exit status \d+$").expect("git failure pattern compiles"));
     let mut out = String::new();
     let mut in_json = false;
     let mut continuing = false;
     // git's own lines after go echoed the git command it runs (GOPATH-era `go get`
     // shows them untouched).
     let mut in_git = false;
+    // Without `-v`, GOPATH-era `go get` shows git's lines before its own `package X: exit
+    // status 128`, with no echo: they are held until that line says they were git's.
+    let mut held = String::new();
     for line in cleaned.lines() {
         if in_git && GIT_SAYS.is_match(line) {
             out.push_str(line);
             out.push('\n');
             continue;
         }
+        if GIT_SAYS.is_match(line) && !GO_LINE.is_match(line) && embedded(line).is_none() {
+            held.push_str(line);
+            held.push('\n');
+            continuing = false;
+            continue;
+        }
+        if GIT_FAILED.is_match(line) {
+            out.push_str(&held);
+        }
+        held.clear();
         in_git = GIT_ECHO.is_match(line);
         let keep = if in_json {
             if line.starts_with('}') {
@@ -165,6 +181,23 @@ mod tests {
         ] {
             assert_eq!(go_output(line).trim_end(), line, "{line}");
         }
+    }
+
+    #[test]
+    fn git_lines_before_a_gopath_exit_status_are_gits() {
+        let log = "Cloning into '/go/src/x.io/a'...\n\
+                   fatal: unable to access 'https://x.io/a/': Could not resolve host: x.io\n\
+                   package x.io/a/cmd: exit status 128\n\
+                   fatal: not go's\n\
+                   Step 3/4 : RUN make\n";
+        assert_eq!(
+            go_output(log),
+            "Cloning into '/go/src/x.io/a'...\nfatal: unable to access 'https://x.io/a/': Could not resolve host: \
+             x.io\npackage x.io/a/cmd: exit status 128\n"
+        );
+        let install =
+            "go install golang.org/x/tools/cmd/goimports@latest: Lock /nfs/go/pkg/mod/x.lock: no locks available";
+        assert_eq!(go_output(install).trim_end(), install);
     }
 
     #[test]
