@@ -141,24 +141,31 @@ impl GoBinary {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
-    /// `$(go env GOROOT)`.
+    /// `$(go env GOROOT)`, asked once per binary.
     pub fn goroot(&self) -> Result<PathBuf, GoBinaryError> {
-        self.query(&["env", "GOROOT"]).map(PathBuf::from)
+        self.env_once("GOROOT").map(PathBuf::from)
     }
 
     /// The version go reports (`go1.26.8`), asked once per binary.
     pub fn version(&self) -> Result<String, GoBinaryError> {
-        static KNOWN: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+        self.env_once("GOVERSION")
+    }
+
+    /// `$(go env VAR)`, remembered per binary and variable for the life of the process:
+    /// each query starts go (~20 ms), and a run asks the same ones from several places.
+    fn env_once(&self, var: &'static str) -> Result<String, GoBinaryError> {
+        type Known = Vec<(PathBuf, &'static str, String)>;
+        static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
         let known = |path: &Path| {
             let list = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
-            list.iter().find(|(p, _)| p == path).map(|(_, v)| v.clone())
+            list.iter().find(|(p, v, _)| p == path && *v == var).map(|(_, _, value)| value.clone())
         };
-        if let Some(version) = known(&self.path) {
-            return Ok(version);
+        if let Some(value) = known(&self.path) {
+            return Ok(value);
         }
-        let version = self.query(&["env", "GOVERSION"])?;
-        KNOWN.lock().unwrap_or_else(|e| e.into_inner()).push((self.path.clone(), version.clone()));
-        Ok(version)
+        let value = self.query(&["env", var])?;
+        KNOWN.lock().unwrap_or_else(|e| e.into_inner()).push((self.path.clone(), var, value.clone()));
+        Ok(value)
     }
 
     /// The release as (major, minor): `go1.26.8` → (1, 26); `None` for development builds.
