@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use modchaos::fake::RequestLog;
 use modchaos::fault::tcp::{Bandwidth, Latency, Toxic, ToxicKind, ToxicSet, serve};
-use modchaos::fault::toxiproxy::{ApiToxic, Client, NewProxy, ToxicBackend};
+use modchaos::fault::toxiproxy::{ApiToxic, Client, ToxicBackend};
 use modchaos::gobin::GoBinary;
 use modchaos::judge::{Status, run_scenario};
 use modchaos::runner::{NoEvents, RunOptions};
@@ -279,17 +279,9 @@ async fn toxiproxy_proxy(
     upstream: SocketAddr,
     toxic: Option<&ToxicKind>,
 ) -> Result<SocketAddr, String> {
-    let created = client
-        .create_proxy(&NewProxy {
-            name: name.into(),
-            listen: "127.0.0.1:0".into(),
-            upstream: upstream.to_string(),
-            enabled: true,
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let listen = toxiproxy_server::create_proxy(client, name, upstream).await?;
     let (kind, attributes) = match toxic {
-        None => return created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen)),
+        None => return Ok(listen),
         Some(ToxicKind::Latency(l)) => {
             ("latency", serde_json::json!({"latency": l.latency.as_millis() as u64, "jitter": 0}))
         }
@@ -304,7 +296,7 @@ async fn toxiproxy_proxy(
         attributes: serde_json::from_value(attributes).map_err(|e| e.to_string())?,
     };
     client.add_toxic(name, &toxic).await.map_err(|e| e.to_string())?;
-    created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen))
+    Ok(listen)
 }
 
 /// modchaos's toxic proxy in front of `upstream`, with `toxics` (downstream).

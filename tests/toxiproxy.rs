@@ -230,15 +230,7 @@ fn api_toxic(name: &str, kind: &str, stream: &str, attributes: serde_json::Value
 
 /// A proxy to `upstream` on a port toxiproxy picks; returns its address.
 async fn proxy(client: &Client, name: &str, upstream: SocketAddr) -> Result<SocketAddr, Failed> {
-    let created = client
-        .create_proxy(&NewProxy {
-            name: name.into(),
-            listen: "127.0.0.1:0".into(),
-            upstream: upstream.to_string(),
-            enabled: true,
-        })
-        .await?;
-    created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen).into())
+    Ok(toxiproxy_server::create_proxy(client, name, upstream).await?)
 }
 
 /// Seconds for one 64-byte echo exchange on a fresh connection.

@@ -9,12 +9,12 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use modchaos::fault::toxiproxy::Client;
+use modchaos::fault::toxiproxy::{Client, NewProxy};
 use modchaos::gobin::GoBinary;
 
 /// The toxiproxy release installed.
@@ -167,4 +167,18 @@ pub fn install() -> Result<PathBuf, String> {
     let _ = std::fs::remove_dir_all(&staging);
     eprintln!("installed toxiproxy-server {VERSION} in {:.1}s: {}", started.elapsed().as_secs_f64(), binary.display());
     Ok(binary)
+}
+
+/// A proxy named `name` to `upstream`, enabled, on a port the server picks; its address.
+pub async fn create_proxy(client: &Client, name: &str, upstream: SocketAddr) -> Result<SocketAddr, String> {
+    let created = client
+        .create_proxy(&NewProxy {
+            name: name.into(),
+            listen: "127.0.0.1:0".into(),
+            upstream: upstream.to_string(),
+            enabled: true,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    created.listen.parse().map_err(|e| format!("listen {}: {e}", created.listen))
 }
