@@ -188,7 +188,7 @@ pub fn remove_tree_patiently(root: &Path, limit: Duration) -> bool {
         if std::fs::remove_dir_all(root).is_ok() || !root.exists() {
             return true;
         }
-        crate::fsutil::make_writable(root);
+        make_writable(root);
         if std::fs::remove_dir_all(root).is_ok() || !root.exists() {
             return true;
         }
@@ -196,6 +196,25 @@ pub fn remove_tree_patiently(root: &Path, limit: Duration) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Adds owner write permission to every directory below `root` (go leaves module
+/// directories read-only).
+fn make_writable(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(root) else { return };
+    if !meta.is_dir() {
+        return;
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o700 != 0o700 {
+        let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(mode | 0o700));
+    }
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            make_writable(&entry.path());
+        }
     }
 }
 
