@@ -200,7 +200,8 @@ pub fn remove_tree_patiently(root: &Path, limit: Duration) -> bool {
 }
 
 /// Adds owner write permission to every directory below `root` (go leaves module
-/// directories read-only).
+/// directories read-only). The same walk as `fsutil::make_writable`, which this layer
+/// may not use (modules of one layer stay independent: tests/architecture.rs).
 fn make_writable(root: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let Ok(meta) = std::fs::symlink_metadata(root) else { return };
