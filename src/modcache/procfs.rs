@@ -1,11 +1,36 @@
 //! Reading what the kernel knows about files and processes: `/proc/locks` (who holds or
-//! waits for a lock on which inode), `/proc/<pid>/cmdline`, and `/proc/self/mountinfo`
+//! waits for a lock on which inode), `/proc/<pid>/cmdline`, the live members of a process
+//! group (`/proc/<pid>/stat`), and `/proc/self/mountinfo`
 //! (which filesystem a path lives on). go prints nothing while it waits for a lock, so
 //! these are the only witnesses of a stuck module cache.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+/// Live (non-zombie) processes whose process group is `pgid`, read from `/proc`.
+/// Zombies are dead already: they only wait for a parent (often init) to reap them.
+pub fn live_group_members(pgid: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // Fields after the parenthesised command name: state, ppid, pgrp, …
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+            state != Some("Z") && pgrp == Some(pgid)
+        })
+        .collect()
+}
 
 /// One line of `/proc/locks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

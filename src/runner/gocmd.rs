@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
+/// Which processes of a group are still alive (tests and callers check that none survive).
+pub use crate::modcache::procfs::live_group_members;
+
 pub use crate::vocab::Exit;
 
 /// Time between SIGTERM and SIGKILL.
@@ -192,30 +195,6 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     }
     tracing::info!(target: "modchaos::go", command = %command, exit = %exit.describe(), ms = duration_ms, "go ended");
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })
-}
-
-/// Live (non-zombie) processes whose process group is `pgid`, read from `/proc`.
-/// Zombies are dead already: they only wait for a parent (often init) to reap them.
-pub fn live_group_members(pgid: i32) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            // Fields after the parenthesised command name: state, ppid, pgrp, …
-            let Some((_, rest)) = stat.rsplit_once(')') else {
-                return false;
-            };
-            let mut fields = rest.split_whitespace();
-            let state = fields.next();
-            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
-            state != Some("Z") && pgrp == Some(pgid)
-        })
-        .collect()
 }
 
 /// Waits until no live process of group `pgid` is left, or `limit` passes.

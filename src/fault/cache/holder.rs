@@ -173,6 +173,12 @@ impl LockHolder {
         if !self.ended {
             let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
             let _ = self.child.wait();
+            // Reaping the leader is not the end of the group: the holder's own child may
+            // still be exiting.
+            let deadline = Instant::now() + ACQUIRE_LIMIT;
+            while Instant::now() < deadline && !procfs::live_group_members(self.pid).is_empty() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
             self.ended = true;
         }
     }
