@@ -82,8 +82,9 @@ async fn build_probe(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         return None;
     };
     std::fs::write(dir.join("main.go"), PROBE).unwrap();
-    // A build cache that outlives the test keeps reruns at a second or two.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("forward-go-cache");
+    // The build cache every test's Go tool shares (target/tmp/go-build-cache): net/http and
+    // crypto/tls compile once per checkout, not once per tool, and reruns take a second.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
     let output = tokio::process::Command::new(&go.path)
         .args(["build", "-o", "probe", "main.go"])
         .current_dir(dir)

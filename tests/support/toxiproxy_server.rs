@@ -1,6 +1,7 @@
 //! A real toxiproxy server for the tests and benchmarks that compare against it: built
-//! from source once with `go install` (pinned version, hermetic GOPATH, GOMODCACHE and
-//! GOCACHE under `target/tmp/toxiproxy-<version>/`, reused afterwards) — or taken from
+//! from source once with `go install` (pinned version, hermetic GOPATH and GOMODCACHE
+//! under `target/tmp/toxiproxy-<version>/`, the build cache the tests' Go tools share in
+//! `target/tmp/go-build-cache`, reused afterwards) — or taken from
 //! `$MODCHAOS_TOXIPROXY_SERVER` — and started on a free 127.0.0.1 port, killed on drop
 //! (and by the kernel if the process dies first).
 //!
@@ -131,7 +132,8 @@ pub fn install() -> Result<PathBuf, String> {
         .env("GOBIN", &staging)
         .env("GOPATH", dir.join("gopath"))
         .env("GOMODCACHE", dir.join("gopath").join("pkg").join("mod"))
-        .env("GOCACHE", dir.join("gocache"))
+        // The build cache every test's Go tool shares: the standard library compiles once.
+        .env("GOCACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache"))
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-modcacherw")
         .env("GOWORK", "off")
