@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{found, subject, url_host};
+use super::{PUBLIC_CODE_HOSTS, found, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
@@ -50,24 +50,10 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
              (git reads it itself) or a git credential helper"
         )
     };
-    // Public code hosts ask for credentials for a repository that does not exist as for
-    // a private one (so as not to tell them apart): there, a prompt is a guess.
-    let prompted = error.text.contains("terminal prompts disabled") || error.text.contains("could not read Username");
-    if prompted && PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
-        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
-        return Some(diagnosis.or(
-            Category::VcsNotFound,
-            Confidence::Low,
-            format!(
-                "{host} asks for credentials for a repository that does not exist, too (a typo, a renamed repository)"
-            ),
-        ));
-    }
+    // A prompt from a public code host is a guess (it prompts for repositories that do not
+    // exist, too): `calibrate` caps it.
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
 }
-
-/// Code hosts that answer a missing repository as they answer a private one.
-const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
 
 /// GOVCS forbids the version control tool the module's repository needs.
 pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
