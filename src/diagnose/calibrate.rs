@@ -117,6 +117,17 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         ],
     },
     Ambiguity {
+        category: Category::NetReset,
+        why: "git's `the remote end hung up unexpectedly` alone says only that the server closed the connection: a \
+              network drop, but also a host refusing the request (credentials, a missing repository) or failing itself",
+        applies: git_hung_up_alone,
+        cap: Confidence::Low,
+        others: &[
+            (Category::VcsAuth, "some git hosts hang up on a request they refuse (no or wrong credentials)"),
+            (Category::VcsNotFound, "the repository may not exist where go was sent"),
+        ],
+    },
+    Ambiguity {
         category: Category::ProxyNotFound,
         why: "a module proxy answers 404/410 for a module it does not have, for a version that does not exist, and \
               when its own fetch or storage failed; a bare status does not say which",
@@ -301,6 +312,18 @@ fn well_known(name: &str) -> bool {
 fn nxdomain_for_well_known_name(_: &Facts, d: &Diagnosis) -> bool {
     static NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"lookup (\S+?)(?: on \S+?)?: ").expect("compiles"));
     NAME.captures(error_line(d)).is_some_and(|c| well_known(&c[1]))
+}
+
+/// git's `the remote end hung up unexpectedly` with no word of what broke.
+fn git_hung_up_alone(f: &Facts, _: &Diagnosis) -> bool {
+    static BROKE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"connection reset|early EOF|RPC failed|SSL_read|SSL_ERROR|gnutls|unexpected EOF|stream error|broken pipe",
+        )
+        .expect("compiles")
+    });
+    let texts = || f.errors.iter().map(|e| e.text.as_str());
+    texts().any(|t| t.contains("the remote end hung up unexpectedly")) && !texts().any(|t| BROKE.is_match(t))
 }
 
 /// A 404/410 from a module proxy that says nothing more than the status (or only `not

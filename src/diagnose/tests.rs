@@ -517,3 +517,41 @@ fn a_public_proxy_missing_many_unrelated_public_modules_is_failing() {
     let d = diagnose(&evidence("go mod download", FAILED, "", &one, &[]));
     assert_eq!((d.category, d.confidence), (Category::ProxyNotFound, Confidence::Low), "{d:#?}");
 }
+
+/// git's and curl's own words for network and proxy failures, as go quotes them after
+/// `exit status 128:`, are read as what they say rather than as a missing version.
+#[test]
+fn git_and_curl_words_for_network_failures_are_read() {
+    let git = "go: github.com/x/y@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\t";
+    let cases = [
+        (
+            "fatal: unable to access 'https://github.com/x/y/': Failed to connect to github.com port 443 after 21000 ms: Timed out",
+            Category::NetTimeout,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': OpenSSL SSL_read: Connection was reset, errno 10054",
+            Category::NetReset,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': gnutls_handshake() failed: The TLS connection was non-properly terminated.",
+            Category::NetReset,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': Received HTTP code 407 from proxy after CONNECT",
+            Category::HttpProxyFailure,
+        ),
+        ("Host key verification failed.\n\tfatal: Could not read from remote repository.", Category::VcsAuth),
+    ];
+    for (words, category) in cases {
+        let stderr = format!("{git}{words}");
+        let d = diagnose(&evidence("go mod download", FAILED, "", &stderr, &[]));
+        assert_eq!(d.category, category, "{words}\n{d:#?}");
+    }
+    let hung_up = format!("{git}fatal: the remote end hung up unexpectedly");
+    let d = diagnose(&evidence("go mod download", FAILED, "", &hung_up, &[]));
+    assert_eq!((d.category, d.confidence), (Category::NetReset, Confidence::Low), "{d:#?}");
+    let unassignable = "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.mod\": dial tcp \
+                        [2607:f8b0::1]:443: connect: cannot assign requested address";
+    let d = diagnose(&evidence("go mod download", FAILED, "", unassignable, &[]));
+    assert_eq!(d.category, Category::NetUnreachable, "{d:#?}");
+}

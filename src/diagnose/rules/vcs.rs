@@ -21,7 +21,7 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|fatal: Authentication failed for '([^']+)'",
             r"|remote: HTTP Basic: Access denied",
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 40[13]",
-            r"|Permission denied \(publickey\)",
+            r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
             r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
         ))
@@ -42,6 +42,11 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
         )
     } else if error.text.contains("Authentication failed") || error.text.contains("Access denied") {
         format!("{host} rejected the credentials git sent{what}: they are wrong or lack access")
+    } else if error.text.contains("Host key verification failed") {
+        format!(
+            "ssh does not know {host}'s host key{what}: git runs ssh without a terminal, so it cannot ask to trust it; \
+             add the host key to ~/.ssh/known_hosts (ssh-keyscan)"
+        )
     } else if error.text.contains("publickey") {
         format!("the SSH key was refused{what}: git is using ssh and no authorised key is loaded")
     } else {

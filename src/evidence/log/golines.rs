@@ -14,7 +14,7 @@ use regex::Regex;
 /// Where a go line starts.
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
-    r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: ",
+    r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: |go build [\w./-]+: ",
     r"|verifying \S+|SECURITY ERROR|This download does NOT match",
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
