@@ -162,6 +162,40 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         )],
     },
     Ambiguity {
+        category: Category::ProxyServerError,
+        why: "a proxy that is not public failing with its own git's credential prompt in its answer: the proxy lacks \
+              credentials for a private repository more than it is broken",
+        applies: private_proxy_without_credentials,
+        cap: Confidence::Low,
+        others: &[(
+            Category::VcsAuth,
+            "the proxy's own git has no credentials for the repository: give the proxy them (its ~/.netrc, a git \
+             credential helper)",
+        )],
+    },
+    Ambiguity {
+        category: Category::VcsNotFound,
+        why: "`unknown revision` from the repository itself (direct mode) is both a revision git cannot find there \
+              and a version that does not exist: the two categories describe the same answer",
+        applies: unknown_revision,
+        cap: Confidence::Low,
+        others: &[(
+            Category::ModuleInvalidVersion,
+            "the version does not exist (a tag not pushed, a commit only in a fork or a pull request, a typo)",
+        )],
+    },
+    Ambiguity {
+        category: Category::ModuleInvalidVersion,
+        why: "go words every failed git command as `invalid version: git …`: unless git's own words say the revision \
+              is missing, the failure may be the repository, the network or the credentials",
+        applies: git_failed_without_saying_revision_missing,
+        cap: Confidence::Low,
+        others: &[
+            (Category::VcsNotFound, "the repository may be missing or unreachable where go was sent"),
+            (Category::VcsAuth, "git may have been refused (credentials)"),
+        ],
+    },
+    Ambiguity {
         category: Category::ProxyAuth,
         why: "public module proxies need no credentials: a 401/403 from one is the proxy refusing the module, or a \
               network filter answering in its name",
@@ -342,7 +376,7 @@ fn bare_not_found_from_proxy(_: &Facts, d: &Diagnosis) -> bool {
     }
 }
 
-/// A non-public proxy's 404/410 whose answer says its own git needed credentials.
+/// A non-public proxy's error status whose answer says its own git needed credentials.
 fn private_proxy_without_credentials(_: &Facts, d: &Diagnosis) -> bool {
     static URL: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?:reading |unexpected status \()(https?://[^\s)]+)").expect("compiles"));
@@ -376,6 +410,23 @@ fn proxy_quotes_public_code_host_prompt(_: &Facts, d: &Diagnosis) -> bool {
 /// `requires go >= X (running go Y; GOTOOLCHAIN=local)`.
 fn local_toolchain_too_old(_: &Facts, d: &Diagnosis) -> bool {
     error_line(d).contains("; GOTOOLCHAIN=local)")
+}
+
+/// `unknown revision`, as the verdict's own line says.
+fn unknown_revision(_: &Facts, d: &Diagnosis) -> bool {
+    error_line(d).contains("unknown revision")
+}
+
+/// `invalid version: git …` (a git command failed) whose git lines do not say the revision
+/// is missing.
+fn git_failed_without_saying_revision_missing(_: &Facts, d: &Diagnosis) -> bool {
+    static GIT_FAILED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"invalid version: git \S+[^\n]*exit status \d+").expect("compiles"));
+    let line = error_line(d);
+    GIT_FAILED.is_match(line)
+        && !["unknown revision", "couldn't find remote ref", "did not match any", "not our ref", "no such"]
+            .iter()
+            .any(|w| line.contains(w))
 }
 
 /// A 401/403 from a public module proxy.

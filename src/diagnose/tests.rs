@@ -555,3 +555,42 @@ fn git_and_curl_words_for_network_failures_are_read() {
     let d = diagnose(&evidence("go mod download", FAILED, "", unassignable, &[]));
     assert_eq!(d.category, Category::NetUnreachable, "{d:#?}");
 }
+
+/// go's wrappers that say less than they seem to: `invalid version: git …` wraps any git
+/// failure, `unknown revision` in direct mode is both a missing revision and a missing
+/// version, and a private proxy's 5xx quoting its git's prompt is its missing credentials.
+#[test]
+fn wrappers_that_say_less_than_they_seem_are_low_confidence() {
+    let cases: &[(&str, &[(&str, &str)], Category, Category)] = &[
+        (
+            "go: github.com/x/y@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\tfatal: \
+             unable to access 'https://github.com/x/y/': The requested URL returned error: 500",
+            &[],
+            Category::ModuleInvalidVersion,
+            Category::VcsNotFound,
+        ),
+        (
+            "go: github.com/x/y@v1.0.0: reading github.com/x/y/go.mod at revision v1.0.0: unknown revision v1.0.0",
+            &[("GOPROXY", "direct")],
+            Category::VcsNotFound,
+            Category::ModuleInvalidVersion,
+        ),
+        (
+            "go: github.com/x/y@v1.0.0: reading https://athens.corp.example/github.com/x/y/@v/v1.0.0.info: 500 Internal \
+             Server Error\n\tserver response: fatal: could not read Username for 'https://github.com': terminal \
+             prompts disabled",
+            &[],
+            Category::ProxyServerError,
+            Category::VcsAuth,
+        ),
+    ];
+    for (stderr, env, category, other) in cases {
+        let d = diagnose(&evidence("go build ./...", FAILED, "", stderr, env));
+        assert_eq!((d.category, d.confidence), (*category, Confidence::Low), "{stderr}\n{d:#?}");
+        assert!(d.alternatives.iter().any(|a| a.category == *other), "{stderr}: {other} missing\n{d:#?}");
+    }
+    let socks = "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.mod\": socks connect \
+                 tcp 127.0.0.1:1080->proxy.golang.org:443: dial tcp 127.0.0.1:1080: connect: connection refused";
+    let d = diagnose(&evidence("go build ./...", FAILED, "", socks, &[]));
+    assert_eq!(d.category, Category::HttpProxyFailure, "{d:#?}");
+}

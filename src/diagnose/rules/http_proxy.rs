@@ -38,6 +38,9 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         Regex::new(r"Received HTTP code (\d{3}) from proxy after CONNECT|CONNECT tunnel failed, response (\d{3})")
             .expect("compiles")
     });
+    // A SOCKS proxy (ALL_PROXY, or a socks5:// HTTPS_PROXY) that failed.
+    static SOCKS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"socks connect tcp (\S+?)->\S+: ([^\n]+)").expect("compiles"));
     static DROPPED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?:Get|Head) "(https://[^"]+)": (?:unexpected )?EOF\s*$"#).expect("compiles"));
     let proxy = configured(f);
@@ -69,6 +72,14 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         // reading rests on go's wording alone.
         let confidence = if proxy.is_some() { Confidence::High } else { Confidence::Low };
         (error, summary, confidence)
+    } else if let Some((error, caps)) = f.matching(&SOCKS).last() {
+        let summary = format!(
+            "go cannot go through the SOCKS proxy {} ({}): ALL_PROXY (or HTTPS_PROXY=socks5://…) sends every request \
+             there; fix or unset it",
+            &caps[1],
+            caps[2].trim()
+        );
+        (error, summary, Confidence::High)
     } else if let Some((error, caps)) = f.matching(&CURL_CONNECT).last() {
         let code = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).to_string();
         let summary = match code.as_str() {
