@@ -78,7 +78,7 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     Ambiguity {
         category: Category::VcsMeta,
         why: "a code host answers a ?go-get=1 request without credentials with its login page, which has no \
-              go-import meta tag",
+              go-import meta tag, or with 404 for a private project",
         applies: meta_page_of_private_host,
         cap: Confidence::Low,
         others: &[(
@@ -303,11 +303,12 @@ fn git_says_not_found(_: &Facts, d: &Diagnosis) -> bool {
         || line.contains("fatal: remote error:")
 }
 
-/// A `?go-get=1` page without a go-import tag, for a path that is private (GOPRIVATE,
-/// GONOPROXY) or on a host named like a code host.
+/// A `?go-get=1` page without a go-import tag (or a 404 for it), for a path that is
+/// private (GOPRIVATE, GONOPROXY) or on a host named like a code host.
 fn meta_page_of_private_host(f: &Facts, d: &Diagnosis) -> bool {
     static PATH: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"unrecognized import path "([^"]+)":? \(?parse \S+: no go-import meta tags"#).expect("compiles")
+        Regex::new(r#"unrecognized import path "([^"]+)":? \(?(?:parse \S+: no go-import meta tags|reading \S+: 404)"#)
+            .expect("compiles")
     });
     let Some(caps) = PATH.captures(error_line(d)) else {
         return false;
