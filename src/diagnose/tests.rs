@@ -427,11 +427,14 @@ fn a_proxy_urls_password_never_reaches_the_prose() {
     assert!(!d.summary.contains("s3cret-pw"), "{}", d.summary);
 }
 
+/// go's output, its environment, the verdict it reads as, and another category it names.
+type AmbiguousCase = (&'static str, &'static [(&'static str, &'static str)], Category, Category);
+
 /// A verdict resting on evidence with several known causes is capped at low confidence and
 /// names the other causes; the same words with evidence that settles them stay sure.
 #[test]
 fn evidence_with_several_causes_is_low_confidence_and_names_the_others() {
-    let cases: &[(&str, &[(&str, &str)], Category, Category)] = &[
+    let cases: &[AmbiguousCase] = &[
         (
             "go: github.com/acme/tool@v1.0.0: reading github.com/acme/tool/go.mod at revision v1.0.0: git ls-remote -q \
              origin in /m: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal \
@@ -561,7 +564,7 @@ fn git_and_curl_words_for_network_failures_are_read() {
 /// version, and a private proxy's 5xx quoting its git's prompt is its missing credentials.
 #[test]
 fn wrappers_that_say_less_than_they_seem_are_low_confidence() {
-    let cases: &[(&str, &[(&str, &str)], Category, Category)] = &[
+    let cases: &[AmbiguousCase] = &[
         (
             "go: github.com/x/y@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\tfatal: \
              unable to access 'https://github.com/x/y/': The requested URL returned error: 500",
