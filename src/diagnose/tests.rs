@@ -550,6 +550,13 @@ fn git_and_curl_words_for_network_failures_are_read() {
         let d = diagnose(&evidence("go mod download", FAILED, "", &stderr, &[]));
         assert_eq!(d.category, category, "{words}\n{d:#?}");
     }
+    for broken in ["local error: tls: bad record MAC", "http2: client connection force closed via ClientConn.Close"] {
+        let stderr = format!(
+            "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip\": {broken}"
+        );
+        let d = diagnose(&evidence("go mod download", FAILED, "", &stderr, &[]));
+        assert_eq!(d.category, Category::NetReset, "{broken}\n{d:#?}");
+    }
     let hung_up = format!("{git}fatal: the remote end hung up unexpectedly");
     let d = diagnose(&evidence("go mod download", FAILED, "", &hung_up, &[]));
     assert_eq!((d.category, d.confidence), (Category::NetReset, Confidence::Low), "{d:#?}");

@@ -87,6 +87,7 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
             r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",
             r"|gnutls_handshake\(\) failed: The TLS connection was non-properly terminated",
             r"|fatal: the remote end hung up unexpectedly|fatal: early EOF",
+            r"|tls: bad record MAC|http2: client connection force closed",
         ))
         .expect("compiles")
     });
