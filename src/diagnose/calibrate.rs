@@ -466,3 +466,18 @@ fn go_sum_mismatch_without_download(f: &Facts, d: &Diagnosis) -> bool {
     let fetched_zip = f.evidence.trace.iter().any(|g| g.url.contains(&format!("/@v/{version}.")));
     !(f.evidence.stderr.contains(&downloading) || fetched_zip)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ambiguity_names_other_causes_and_lowers_the_verdict() {
+        for a in AMBIGUITIES {
+            assert!(!a.others.is_empty(), "{}: no other cause named", a.category);
+            assert!(a.others.iter().all(|(c, _)| *c != a.category), "{}: names itself", a.category);
+            assert!(a.cap < Confidence::High, "{}: a cap of high caps nothing", a.category);
+            assert!(!a.why.is_empty());
+        }
+    }
+}
