@@ -119,17 +119,20 @@ struct Floor {
     confident_wrong: usize,
 }
 
-/// Held-out figures as last measured (2026-11-26, rules of the `diag3` branch; the public
-/// part then had 142 held-out cases, 33 more than at the `diag` merge), for a part and a
-/// way of reading (`as printed`, `pasted in CI logs`). Raise them when the rules improve;
-/// never lower them to make the test pass (the public confident-wrong floor went from 8
-/// to 10 once, because the sample grew, not because a rule was loosened: see the README's
-/// measurement history).
+/// Held-out figures as last measured (2026-11-26, rules of the `diag4` branch; the public
+/// part then had 175 held-out cases, 33 more than at the `diag3` measurement), for a part
+/// and a way of reading (`as printed`, `pasted in CI logs`). Raise them when the rules
+/// improve; never lower them to make the test pass. Twice a public floor was loosened
+/// because the sample grew, not because a rule was loosened (see the README's measurement
+/// history): the confident-wrong floor from 8 to 10 at `diag3`, and the top-1 floor from
+/// 76.7 % to 76.0 % (as printed) and 75.4 % (pasted) at `diag4`, when the confident-wrong
+/// floor was tightened from 10 to 8.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.0, confident_wrong: 2 }),
         (Part::Outside, _) => Some(Floor { top1: 96.4, confident_wrong: 2 }),
-        (Part::Public, _) => Some(Floor { top1: 76.7, confident_wrong: 10 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 76.0, confident_wrong: 8 }),
+        (Part::Public, _) => Some(Floor { top1: 75.4, confident_wrong: 8 }),
         (Part::Fakes, _) => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Diagnosis: a pure function from the evidence of a run to a category, a one-line
 //! cause, the evidence lines that show it, and the playbooks that fix it.
 
+pub mod calibrate;
 pub mod facts;
 pub mod rules;
 #[cfg(test)]
@@ -74,17 +75,20 @@ impl Diagnosis {
 /// At most this many alternatives are reported.
 const MAX_ALTERNATIVES: usize = 3;
 
-/// Diagnoses a run: the first rule that recognises the evidence decides; the other rules
-/// that recognise it too are its alternatives (with low confidence: they came later in
-/// the order of precedence). When no rule does, the verdict is `unknown` with go's error
-/// lines as evidence (never a guess).
+/// Diagnoses a run: the first rule that recognises the evidence decides, calibrated (a
+/// verdict resting on evidence with several known causes is capped and names the others:
+/// [`calibrate`]); the other rules that recognise it too are further alternatives (with
+/// low confidence: they came later in the order of precedence). When no rule does, the
+/// verdict is `unknown` with go's error lines as evidence (never a guess).
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
     let mut diagnosis = match verdicts.next() {
         Some(first) => verdicts
             .filter(|d| !matches!(d.category, Category::None | Category::Unknown))
-            .fold(first, |top, other| top.or(other.category, Confidence::Low, other.summary)),
+            .fold(calibrate::calibrate(&facts, first), |top, other| {
+                top.or(other.category, Confidence::Low, other.summary)
+            }),
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() {

@@ -426,3 +426,181 @@ fn a_proxy_urls_password_never_reaches_the_prose() {
     let d = check(&inspected, Category::TlsUnknownAuthority, "gw.corp.example:3128", None);
     assert!(!d.summary.contains("s3cret-pw"), "{}", d.summary);
 }
+
+/// go's output, its environment, the verdict it reads as, and another category it names.
+type AmbiguousCase = (&'static str, &'static [(&'static str, &'static str)], Category, Category);
+
+/// A verdict resting on evidence with several known causes is capped at low confidence and
+/// names the other causes; the same words with evidence that settles them stay sure.
+#[test]
+fn evidence_with_several_causes_is_low_confidence_and_names_the_others() {
+    let cases: &[AmbiguousCase] = &[
+        (
+            "go: github.com/acme/tool@v1.0.0: reading github.com/acme/tool/go.mod at revision v1.0.0: git ls-remote -q \
+             origin in /m: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal \
+             prompts disabled",
+            &[],
+            Category::VcsAuth,
+            Category::VcsNotFound,
+        ),
+        (
+            "go: git.corp.example/lib@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\t\
+             fatal: repository 'https://git.corp.example/lib/' not found",
+            &[],
+            Category::VcsNotFound,
+            Category::VcsAuth,
+        ),
+        (
+            "go: github.com/acme/tool@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/tool/@v/v1.0.0.mod\": \
+             dial tcp: lookup proxy.golang.org on 172.17.0.1:53: no such host",
+            &[],
+            Category::DnsNxdomain,
+            Category::DnsFailure,
+        ),
+        (
+            "go: corp.example/lib@v1.0.0: reading https://athens.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not \
+             Found",
+            &[("GOPROXY", "https://athens.corp.example")],
+            Category::ProxyNotFound,
+            Category::ProxyServerError,
+        ),
+        (
+            "verifying github.com/acme/tool@v1.0.0: checksum mismatch\n\tdownloaded: h1:aaaa=\n\tgo.sum:     h1:bbbb=",
+            &[],
+            Category::SumdbMismatch,
+            Category::CacheCorrupt,
+        ),
+        (
+            "go: go.mod requires go >= 1.99.0 (running go 1.26.8; GOTOOLCHAIN=local)",
+            &[],
+            Category::ToolchainDownload,
+            Category::ModuleGoMod,
+        ),
+        (
+            "go: github.com/acme/tool@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/tool/@v/v1.0.0.info\": \
+             dial tcp: i/o timeout",
+            &[],
+            Category::DnsFailure,
+            Category::NetTimeout,
+        ),
+    ];
+    for (stderr, env, category, other) in cases {
+        let d = diagnose(&evidence("go build ./...", FAILED, "", stderr, env));
+        assert_eq!(d.category, *category, "{stderr}\n{d:#?}");
+        assert_eq!(d.confidence, Confidence::Low, "{stderr}\n{d:#?}");
+        assert!(d.alternatives.iter().any(|a| a.category == *other), "{stderr}: {other} missing\n{d:#?}");
+        assert!(d.alternatives.iter().all(|a| a.confidence <= d.confidence), "{d:#?}");
+    }
+    // What settles the same words: a fresh download shows the mismatch is the origin's
+    // bits, and a name nobody else knows may well not exist.
+    let downloaded = "go: downloading github.com/acme/tool v1.0.0\nverifying github.com/acme/tool@v1.0.0: checksum \
+                      mismatch\n\tdownloaded: h1:aaaa=\n\tgo.sum:     h1:bbbb=";
+    let d = diagnose(&evidence("go build ./...", FAILED, "", downloaded, &[]));
+    assert_eq!((d.category, d.confidence), (Category::SumdbMismatch, Confidence::High), "{d:#?}");
+    let typo = "go: corp.example/lib@v1.0.0: Get \"https://prxy.corp.example/corp.example/lib/@v/v1.0.0.mod\": dial \
+                tcp: lookup prxy.corp.example on 10.0.0.2:53: no such host";
+    let d = diagnose(&evidence("go build ./...", FAILED, "", typo, &[]));
+    assert_eq!((d.category, d.confidence), (Category::DnsNxdomain, Confidence::High), "{d:#?}");
+}
+
+/// A public proxy answering "not found" for the modules of several unrelated owners is
+/// failing itself; one module's 404 stays a not-found.
+#[test]
+fn a_public_proxy_missing_many_unrelated_public_modules_is_failing() {
+    let line = |m: &str| {
+        format!(
+            "go: {m}@v1.0.0: reading https://goproxy.cn/{m}/@v/v1.0.0.zip: 404 Not Found\n\tserver response: not found\n"
+        )
+    };
+    let several: String = ["github.com/a/x", "github.com/b/y", "golang.org/x/text"].iter().map(|m| line(m)).collect();
+    let d = diagnose(&evidence("go mod download", FAILED, "", &several, &[]));
+    assert_eq!((d.category, d.confidence), (Category::ProxyServerError, Confidence::Low), "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyNotFound), "{d:#?}");
+    let one = line("github.com/a/x");
+    let d = diagnose(&evidence("go mod download", FAILED, "", &one, &[]));
+    assert_eq!((d.category, d.confidence), (Category::ProxyNotFound, Confidence::Low), "{d:#?}");
+}
+
+/// git's and curl's own words for network and proxy failures, as go quotes them after
+/// `exit status 128:`, are read as what they say rather than as a missing version.
+#[test]
+fn git_and_curl_words_for_network_failures_are_read() {
+    let git = "go: github.com/x/y@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\t";
+    let cases = [
+        (
+            "fatal: unable to access 'https://github.com/x/y/': Failed to connect to github.com port 443 after 21000 ms: Timed out",
+            Category::NetTimeout,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': OpenSSL SSL_read: Connection was reset, errno 10054",
+            Category::NetReset,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': gnutls_handshake() failed: The TLS connection was non-properly terminated.",
+            Category::NetReset,
+        ),
+        (
+            "fatal: unable to access 'https://github.com/x/y/': Received HTTP code 407 from proxy after CONNECT",
+            Category::HttpProxyFailure,
+        ),
+        ("Host key verification failed.\n\tfatal: Could not read from remote repository.", Category::VcsAuth),
+    ];
+    for (words, category) in cases {
+        let stderr = format!("{git}{words}");
+        let d = diagnose(&evidence("go mod download", FAILED, "", &stderr, &[]));
+        assert_eq!(d.category, category, "{words}\n{d:#?}");
+    }
+    for broken in ["local error: tls: bad record MAC", "http2: client connection force closed via ClientConn.Close"] {
+        let stderr = format!(
+            "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip\": {broken}"
+        );
+        let d = diagnose(&evidence("go mod download", FAILED, "", &stderr, &[]));
+        assert_eq!(d.category, Category::NetReset, "{broken}\n{d:#?}");
+    }
+    let hung_up = format!("{git}fatal: the remote end hung up unexpectedly");
+    let d = diagnose(&evidence("go mod download", FAILED, "", &hung_up, &[]));
+    assert_eq!((d.category, d.confidence), (Category::NetReset, Confidence::Low), "{d:#?}");
+    let unassignable = "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.mod\": dial tcp \
+                        [2607:f8b0::1]:443: connect: cannot assign requested address";
+    let d = diagnose(&evidence("go mod download", FAILED, "", unassignable, &[]));
+    assert_eq!(d.category, Category::NetUnreachable, "{d:#?}");
+}
+
+/// go's wrappers that say less than they seem to: `invalid version: git …` wraps any git
+/// failure, `unknown revision` in direct mode is both a missing revision and a missing
+/// version, and a private proxy's 5xx quoting its git's prompt is its missing credentials.
+#[test]
+fn wrappers_that_say_less_than_they_seem_are_low_confidence() {
+    let cases: &[AmbiguousCase] = &[
+        (
+            "go: github.com/x/y@v1.0.0: invalid version: git ls-remote -q origin in /m: exit status 128:\n\tfatal: \
+             unable to access 'https://github.com/x/y/': The requested URL returned error: 500",
+            &[],
+            Category::ModuleInvalidVersion,
+            Category::VcsNotFound,
+        ),
+        (
+            "go: github.com/x/y@v1.0.0: reading github.com/x/y/go.mod at revision v1.0.0: unknown revision v1.0.0",
+            &[("GOPROXY", "direct")],
+            Category::VcsNotFound,
+            Category::ModuleInvalidVersion,
+        ),
+        (
+            "go: github.com/x/y@v1.0.0: reading https://athens.corp.example/github.com/x/y/@v/v1.0.0.info: 500 Internal \
+             Server Error\n\tserver response: fatal: could not read Username for 'https://github.com': terminal \
+             prompts disabled",
+            &[],
+            Category::ProxyServerError,
+            Category::VcsAuth,
+        ),
+    ];
+    for (stderr, env, category, other) in cases {
+        let d = diagnose(&evidence("go build ./...", FAILED, "", stderr, env));
+        assert_eq!((d.category, d.confidence), (*category, Confidence::Low), "{stderr}\n{d:#?}");
+        assert!(d.alternatives.iter().any(|a| a.category == *other), "{stderr}: {other} missing\n{d:#?}");
+    }
+    let socks = "go: github.com/x/y@v1.0.0: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.0.0.mod\": socks connect \
+                 tcp 127.0.0.1:1080->proxy.golang.org:443: dial tcp 127.0.0.1:1080: connect: connection refused";
+    let d = diagnose(&evidence("go build ./...", FAILED, "", socks, &[]));
+    assert_eq!(d.category, Category::HttpProxyFailure, "{d:#?}");
+}

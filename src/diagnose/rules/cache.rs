@@ -126,7 +126,7 @@ fn killed_lines(f: &Facts) -> Vec<EvidenceLine> {
 pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock) (\S+?): ",
+            r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock) )(\S+?): ",
             r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
             r"|Access is denied|There is not enough space on the disk)",
         ))

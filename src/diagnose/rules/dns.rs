@@ -71,6 +71,24 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         let summary = format!("looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not");
         return Some(found(Category::DnsFailure, Confidence::High, summary, evidence, &["retry", "use-mirror"]));
     }
+    // Before go 1.21 a name lookup that outlasted the dial's deadline (~30 s) was worded
+    // without a name or an address: `dial tcp: i/o timeout` (`calibrate` names the other
+    // readings).
+    static BARE_TIMEOUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"dial tcp: i/o timeout").expect("compiles"));
+    if let Some((error, _)) = f.matching_own(&BARE_TIMEOUT).last() {
+        let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
+        let summary = format!(
+            "go's dial timed out before it had an address to connect to{what}: the name lookup took longer than the \
+             dial's deadline (older go words a slow resolver so)"
+        );
+        return Some(found(
+            Category::DnsFailure,
+            Confidence::Medium,
+            summary,
+            vec![error.line()],
+            &["retry", "use-mirror"],
+        ));
+    }
     let (error, caps) = f.matching(&GIT).last()?;
     let name = caps[1].to_string();
     let mut evidence = vec![error.line()];

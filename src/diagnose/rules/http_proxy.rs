@@ -33,10 +33,19 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // git (curl) through a forward proxy: the CONNECT answered with an error status.
+    static CURL_CONNECT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"Received HTTP code (\d{3}) from proxy after CONNECT|CONNECT tunnel failed, response (\d{3})")
+            .expect("compiles")
+    });
+    // A SOCKS proxy (ALL_PROXY, or a socks5:// HTTPS_PROXY) that failed.
+    static SOCKS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"socks connect tcp (\S+?)->\S+: ([^\n]+)").expect("compiles"));
     static DROPPED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?:Get|Head) "(https://[^"]+)": (?:unexpected )?EOF\s*$"#).expect("compiles"));
     let proxy = configured(f);
-    let proxy_name = proxy.as_ref().map_or_else(|| "the forward proxy".to_string(), |(_, v)| url_host(v).to_string());
+    let proxy_name =
+        proxy.as_ref().map_or_else(|| "(not named in the log)".to_string(), |(_, v)| url_host(v).to_string());
     let mut evidence = Vec::new();
     let (error, summary, confidence) = if let Some((error, caps)) = f.matching(&PROXYCONNECT).last() {
         let why = caps[1].trim().to_string();
@@ -63,6 +72,24 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         // reading rests on go's wording alone.
         let confidence = if proxy.is_some() { Confidence::High } else { Confidence::Low };
         (error, summary, confidence)
+    } else if let Some((error, caps)) = f.matching(&SOCKS).last() {
+        let summary = format!(
+            "go cannot go through the SOCKS proxy {} ({}): ALL_PROXY (or HTTPS_PROXY=socks5://…) sends every request \
+             there; fix or unset it",
+            &caps[1],
+            caps[2].trim()
+        );
+        (error, summary, Confidence::High)
+    } else if let Some((error, caps)) = f.matching(&CURL_CONNECT).last() {
+        let code = caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).to_string();
+        let summary = match code.as_str() {
+            "407" => format!(
+                "the forward proxy {proxy_name} wants credentials (407) before it opens a tunnel for git: put them in \
+                 the proxy URL (http://user:password@host:port) or git's http.proxy"
+            ),
+            _ => format!("the forward proxy {proxy_name} refused the tunnel git asked for ({code})"),
+        };
+        (error, summary, Confidence::High)
     } else if let (Some((error, caps)), Some(_)) = (f.matching(&DROPPED).last(), &proxy) {
         let target = url_host(&caps[1]).to_string();
         let dropped = f.evidence.requests.iter().any(|r| r.method == "CONNECT" && r.status.is_none());
@@ -85,7 +112,8 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             .map(|r| EvidenceLine { source: Source::Requests, text: r.line() }),
     );
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
-    let playbooks: &[&str] = if error.text.contains("Proxy Authentication Required") {
+    let playbooks: &[&str] = if error.text.contains("Proxy Authentication Required") || error.text.contains("code 407")
+    {
         &["http-proxy-credentials"]
     } else {
         &["bypass-http-proxy", "unset-http-proxy"]

@@ -56,6 +56,23 @@ pub const RULES: &[(&str, Rule)] = &[
     ("hang", outcome::hang),
 ];
 
+/// Code hosts that answer a missing repository as they answer a private one, and whose
+/// names exist for everyone.
+pub const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
+
+/// Module proxies anyone uses: they need no credentials and fetch public modules from
+/// their origins on demand.
+pub const PUBLIC_PROXIES: [&str; 8] = [
+    "proxy.golang.org",
+    "goproxy.io",
+    "goproxy.cn",
+    "proxy.golang.com.cn",
+    "mirrors.aliyun.com",
+    "goproxy.baidu.com",
+    "mirrors.tencent.com",
+    "gocenter.io",
+];
+
 /// Builds a diagnosis.
 pub fn found(
     category: Category,

@@ -54,7 +54,7 @@ pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
     static UNREACHABLE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?:dial tcp (\S+): )?(?:connect|connectex): (network is unreachable|no route to host",
-            r"|A socket operation was attempted to an unreachable (?:network|host)\.?)",
+            r"|A socket operation was attempted to an unreachable (?:network|host)\.?|cannot assign requested address)",
             r"|Failed to connect to (\S+) port \d+[^:\n]*: (No route to host|Network is unreachable)",
         ))
         .expect("compiles")
@@ -84,6 +84,10 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
             r"connection reset by peer|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n",
             r"|broken pipe|forcibly closed by the remote host|connection was aborted|http2: client connection lost",
             r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
+            r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",
+            r"|gnutls_handshake\(\) failed: The TLS connection was non-properly terminated",
+            r"|fatal: the remote end hung up unexpectedly|fatal: early EOF",
+            r"|tls: bad record MAC|http2: client connection force closed",
         ))
         .expect("compiles")
     });
@@ -115,7 +119,7 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
             r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded)",
             r"|((?:read|write) tcp \S+->(\S+): (?:(?:read|write): )?(?:i/o timeout|connection timed out|operation timed out",
             r"|wsarecv: A connection attempt failed[^\n]*))",
-            r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out)|Operation timed out after \d+)",
+            r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out|Timed out)|Operation timed out after \d+)",
         ))
         .expect("compiles")
     });

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{found, subject, url_host};
+use super::{PUBLIC_PROXIES, found, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::urlref::goproxy_entries;
@@ -139,6 +139,22 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             )
             .or(Category::ProxyNotFound, Confidence::Low, "the proxy cannot serve it")
         }
+        // A public proxy fetches public modules from their origins on demand: when it says
+        // "not found" for the modules of several unrelated owners at once, the proxy is
+        // failing (a broken node, a bad deployment), not every one of those modules.
+        404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) && unrelated_owners_not_found(f, &STATUS, &host) >= 3 => {
+            found(
+                Category::ProxyServerError,
+                Confidence::Low,
+                format!(
+                    "{host} answered {status} for the modules of several unrelated owners ({what} among them): a public \
+                     proxy has those, so the proxy itself is failing; retry later or use another proxy"
+                ),
+                evidence,
+                &["use-mirror", "retry"],
+            )
+            .or(Category::ProxyNotFound, Confidence::Low, "the proxy may really not have them")
+        }
         // A public proxy's bare 404/410 has many causes: a private module, a version that
         // does not exist, a module removed.
         404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) => found(
@@ -191,24 +207,28 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
+/// How many unrelated owners (a path's first two elements) have modules `host` answered
+/// 404/410 for, among the modules not declared private.
+fn unrelated_owners_not_found(f: &Facts, status: &Regex, host: &str) -> usize {
+    let private = f.env("GOPRIVATE").or_else(|| f.env("GONOPROXY")).unwrap_or_default();
+    let owners: std::collections::BTreeSet<String> = f
+        .matching(status)
+        .filter(|(_, c)| matches!(&c[4], "404" | "410"))
+        .filter(|(_, c)| c.get(1).or(c.get(2)).or(c.get(3)).is_some_and(|u| url_host(u.as_str()) == host))
+        .filter_map(|(e, _)| subject(&e.text))
+        .map(|s| s.split('@').next().unwrap_or_default().to_string())
+        .filter(|m| !super::super::facts::matches_prefix_patterns(private, m))
+        .map(|m| m.split('/').take(2).collect::<Vec<_>>().join("/"))
+        .collect();
+    owners.len()
+}
+
 /// The text after `server response:` (one line, or the tab-indented lines after it).
 pub fn server_response(text: &str) -> Option<String> {
     let (_, after) = text.split_once("server response:")?;
     let lines: Vec<&str> = after.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     (!lines.is_empty()).then(|| lines.join(" "))
 }
-
-/// Module proxies anyone uses, which fetch modules from their origins themselves.
-const PUBLIC_PROXIES: [&str; 8] = [
-    "proxy.golang.org",
-    "goproxy.io",
-    "goproxy.cn",
-    "proxy.golang.com.cn",
-    "mirrors.aliyun.com",
-    "goproxy.baidu.com",
-    "mirrors.tencent.com",
-    "gocenter.io",
-];
 
 /// A body saying the proxy could not reach the module's repository (its own git or
 /// go-get fetch failed, as for a private module).

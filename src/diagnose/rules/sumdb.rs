@@ -111,7 +111,17 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             // private path: a leak), or fetched it and found no such version, or could not
             // make a valid module zip of it.
             let why = super::proxy::server_response(&error.text).unwrap_or_default();
-            if why.contains("invalid version")
+            // Its own fetch asked for credentials or found no repository: the database cannot
+            // see the module, however its answer words the version.
+            let unseen = [
+                "terminal prompts disabled",
+                "could not read Username",
+                "Repository not found",
+                "unrecognized import path",
+            ]
+            .iter()
+            .any(|w| why.contains(w));
+            if !unseen && why.contains("invalid version")
                 || why.contains("unknown revision")
                 || why.contains("no matching versions")
             {
@@ -123,9 +133,10 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                 let diagnosis = found(Category::ModuleInvalidVersion, Confidence::Medium, summary, evidence, &[]);
                 return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the module may be private"));
             }
-            if why.contains("zip")
-                || why.contains("module source tree too large")
-                || why.contains("file name collision")
+            if !unseen
+                && (why.contains("zip")
+                    || why.contains("module source tree too large")
+                    || why.contains("file name collision"))
             {
                 let summary = format!(
                     "the checksum database {} cannot make a valid module zip of {module} ({why}): the module's files \

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{found, subject, url_host};
+use super::{PUBLIC_CODE_HOSTS, found, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
@@ -21,7 +21,7 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|fatal: Authentication failed for '([^']+)'",
             r"|remote: HTTP Basic: Access denied",
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 40[13]",
-            r"|Permission denied \(publickey\)",
+            r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
             r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
         ))
@@ -42,6 +42,11 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
         )
     } else if error.text.contains("Authentication failed") || error.text.contains("Access denied") {
         format!("{host} rejected the credentials git sent{what}: they are wrong or lack access")
+    } else if error.text.contains("Host key verification failed") {
+        format!(
+            "ssh does not know {host}'s host key{what}: git runs ssh without a terminal, so it cannot ask to trust it; \
+             add the host key to ~/.ssh/known_hosts (ssh-keyscan)"
+        )
     } else if error.text.contains("publickey") {
         format!("the SSH key was refused{what}: git is using ssh and no authorised key is loaded")
     } else {
@@ -50,24 +55,10 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
              (git reads it itself) or a git credential helper"
         )
     };
-    // Public code hosts ask for credentials for a repository that does not exist as for
-    // a private one (so as not to tell them apart): there, a prompt is a guess.
-    let prompted = error.text.contains("terminal prompts disabled") || error.text.contains("could not read Username");
-    if prompted && PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
-        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
-        return Some(diagnosis.or(
-            Category::VcsNotFound,
-            Confidence::Low,
-            format!(
-                "{host} asks for credentials for a repository that does not exist, too (a typo, a renamed repository)"
-            ),
-        ));
-    }
+    // A prompt from a public code host is a guess (it prompts for repositories that do not
+    // exist, too): `calibrate` caps it.
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
 }
-
-/// Code hosts that answer a missing repository as they answer a private one.
-const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
 
 /// GOVCS forbids the version control tool the module's repository needs.
 pub fn disallowed(f: &Facts) -> Option<Diagnosis> {

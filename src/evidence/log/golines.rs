@@ -14,7 +14,7 @@ use regex::Regex;
 /// Where a go line starts.
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
-    r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+): ",
+    r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: |go build [\w./-]+: ",
     r"|verifying \S+|SECURITY ERROR|This download does NOT match",
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
@@ -34,7 +34,7 @@ const GO_START: &str = concat!(
 const EMBEDDED_START: &str = concat!(
     r#"(?:^|: |[="'(])("#,
     r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
-    r"|package \S+: ",
+    r"|go (?:install|run) \S+@\S+: |go (?:list|mod \w+)(?: -[\w=.,-]+)+: |package \S+: ",
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
@@ -198,6 +198,9 @@ mod tests {
         let install =
             "go install golang.org/x/tools/cmd/goimports@latest: Lock /nfs/go/pkg/mod/x.lock: no locks available";
         assert_eq!(go_output(install).trim_end(), install);
+        let list =
+            "go list -m: unrecognized import path \"x.io/a\": parse https://x.io/a?go-get=1: no go-import meta tags ()";
+        assert_eq!(go_output(list).trim_end(), list, "a subcommand's flags are part of go's prefix");
     }
 
     #[test]
