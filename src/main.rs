@@ -346,6 +346,9 @@ fn main() -> ExitCode {
         eprintln!("modchaos: --log-file: {e}");
         return ExitCode::from(exit::BAD_INPUT);
     }
+    if prints_only(&cli.command) {
+        end_quietly_when_stdout_closes();
+    }
     let code = match cli.command {
         Command::Run(args) => run(args, console),
         Command::Up(args) => up(args),
@@ -968,4 +971,31 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     } else {
         exit::PASSED
     }
+}
+
+/// Whether `command` only reads its input and prints: no servers, no children, nothing to
+/// clean up if it is stopped halfway.
+fn prints_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Validate { .. }
+            | Command::Fixtures { .. }
+            | Command::Diagnose(_)
+            | Command::Repro { .. }
+            | Command::Schema { .. }
+            | Command::Completions { .. }
+            | Command::Man
+    )
+}
+
+/// `modchaos diagnose big.log | head` ends the way `cat big.log | head` does: the default
+/// SIGPIPE action, which Rust's runtime replaces with "ignore" (and then `println!` panics
+/// on the broken pipe). Only for commands that [`prints_only`]: the others own servers,
+/// go processes and temporary directories that must be cleaned up, so they keep the
+/// runtime's choice.
+fn end_quietly_when_stdout_closes() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_DFL installs no handler code, and nothing these commands do relies on
+    // SIGPIPE being ignored (they write to no socket or child).
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }

@@ -525,3 +525,31 @@ fn up_serves_until_interrupted_for_a_go_run_elsewhere() {
     assert!(said.contains("stopping the world"), "{said}");
     assert!(!Path::new(&modcache).exists(), "up left its module cache {modcache}");
 }
+
+/// `modchaos diagnose build.log | head -1` (and the other commands that only print) end
+/// as `cat` would when the reader goes away: by SIGPIPE, never with a panic.
+#[test]
+fn printing_commands_end_quietly_when_their_reader_goes_away() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        log.path(),
+        "go: example.com/m@v1.0.0: reading https://proxy.example/example.com/m/@v/v1.0.0.info: 404 Not Found\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("modchaos");
+    for args in [vec!["diagnose".as_ref(), log.path().as_os_str()], vec!["schema".as_ref()], vec!["man".as_ref()]] {
+        let mut child = std::process::Command::new(&bin)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before modchaos writes a byte: its first write meets EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {} {stderr}", out.status);
+    }
+}
