@@ -119,8 +119,11 @@ struct Floor {
     confident_wrong: usize,
 }
 
-/// Held-out figures as last measured (2026-11-26, rules of the `diag4` branch; the public
-/// part then had 175 held-out cases, 33 more than at the `diag3` measurement), for a part
+/// Held-out figures as last measured (2026-11-26, rules of the `diag4` branch plus three
+/// rules written from the real go and errno texts — a crashed go, a connect refused by
+/// local policy, a GOPROXY entry without TLS — which moved outside from 164 to 165 as
+/// printed and 163 to 164 pasted; the public part then had 175 held-out cases, 33 more
+/// than at the `diag3` measurement), for a part
 /// and a way of reading (`as printed`, `pasted in CI logs`). Raise them when the rules
 /// improve; never lower them to make the test pass. Twice a public floor was loosened
 /// because the sample grew, not because a rule was loosened (see the README's measurement
@@ -129,8 +132,8 @@ struct Floor {
 /// floor was tightened from 10 to 8.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 97.0, confident_wrong: 2 }),
-        (Part::Outside, _) => Some(Floor { top1: 96.4, confident_wrong: 2 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 97.6, confident_wrong: 2 }),
+        (Part::Outside, _) => Some(Floor { top1: 97.0, confident_wrong: 2 }),
         (Part::Public, "as printed") => Some(Floor { top1: 76.0, confident_wrong: 8 }),
         (Part::Public, _) => Some(Floor { top1: 75.4, confident_wrong: 8 }),
         (Part::Fakes, _) => None,

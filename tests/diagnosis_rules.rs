@@ -345,3 +345,79 @@ fn public_proxies_code_hosts_and_renames() {
     );
     expect("main.go:4:2: package slices is not in GOROOT (/usr/lib/go-1.19/src/slices)\n", Category::ModuleGoMod);
 }
+
+#[test]
+fn a_connection_refused_by_local_policy_is_net_unreachable_with_medium_confidence() {
+    // EACCES (a security module, a sandbox) and EPERM (an OUTPUT firewall rule) from connect(2).
+    for log in [
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": dial tcp 142.250.1.1:443: connect: permission denied\n",
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": dial tcp 142.250.1.1:443: connect: operation not permitted\n",
+    ] {
+        let d = expect(log, Category::NetUnreachable);
+        assert_eq!(d.confidence, Confidence::Medium);
+        assert!(d.summary.contains("proxy.golang.org") && d.summary.contains("policy"), "{}", d.summary);
+    }
+    // The resolver's socket refused is still a DNS failure.
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": dial tcp: lookup proxy.golang.org on 10.0.0.2:53: dial udp 10.0.0.2:53: connect: permission denied\n",
+        Category::DnsFailure,
+    );
+}
+
+#[test]
+fn a_goproxy_entry_that_does_not_speak_tls_is_a_bad_response_and_a_forward_proxys_is_its_failure() {
+    // The first as go 1.26 prints it against `python3 -m http.server` named https://.
+    for log in [
+        "go: example.com/m@v1.0.0: Get \"https://127.0.0.1:18777/example.com/m/@v/v1.0.0.info\": tls: first record does not look like a TLS handshake\n",
+        "go: example.com/m@v1.0.0: Get \"https://athens.corp.example:3000/example.com/m/@v/list\": http: server gave HTTP response to HTTPS client\n",
+    ] {
+        let d = expect(log, Category::ProxyBadResponse);
+        assert_eq!(d.confidence, Confidence::Medium);
+        assert!(d.summary.contains("http://"), "{}", d.summary);
+    }
+    expect(
+        "go: example.com/m@v1.0.0: Get \"https://proxy.golang.org/example.com/m/@v/v1.0.0.info\": proxyconnect tcp: tls: first record does not look like a TLS handshake\n",
+        Category::HttpProxyFailure,
+    );
+}
+
+#[test]
+fn a_crashed_go_is_never_a_success() {
+    let dump = "go: downloading github.com/aws/aws-sdk-go v1.44.0\nfatal error: runtime: out of memory\n\nruntime stack:\nruntime.throw({0x9d3c5e?, 0x2000?})\n\t/usr/local/go/src/runtime/panic.go:1047 +0x5d\n\ngoroutine 1 [running]:\n";
+    let d = expect(dump, Category::Unknown);
+    assert!(d.summary.contains("crashed") && d.evidence[0].text == "fatal error: runtime: out of memory", "{d:#?}");
+    // A SIGQUIT dump is a killed run, not a crash.
+    let quit =
+        "go: downloading example.com/m v1.0.0\nSIGQUIT: quit\nPC=0x47a3c1 m=0 sigcode=0\n\ngoroutine 1 [syscall]:\n";
+    assert!(!verdict(quit).summary.contains("crashed"));
+
+    // The real go, out of address space (RLIMIT_AS), as a CI runner with a memory limit
+    // meets it.
+    let Ok(go) = modchaos::gobin::GoBinary::find(None) else {
+        eprintln!("*** SKIPPED: no go toolchain: a real go crash is NOT diagnosed here ***");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(&go.path);
+    cmd.args(["mod", "download", "example.com/m@v1.0.0"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("GOPATH", dir.path().join("gopath"))
+        .env("GOCACHE", dir.path().join("gocache"))
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOENV", "off");
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            let limit = libc::rlimit { rlim_cur: 120 << 20, rlim_max: 120 << 20 };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "go ran within 120 MiB of address space: {stderr}");
+    let d = expect(&stderr, Category::Unknown);
+    assert!(d.summary.contains("crashed"), "{stderr}\n{d:#?}");
+}

@@ -186,6 +186,11 @@ pub struct Evidence {
     /// log has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_wait: Option<String>,
+    /// The first line of a Go program's crash (`fatal error: runtime: out of memory`, a
+    /// `panic:` with its goroutine trace), when go's output or the log has one: go did
+    /// not finish, whatever else it printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashed: Option<String>,
     /// The context the evidence carries besides go's output, and where each piece came
     /// from (`exit status 1 (the log: "ERROR: Job failed: exit code 1")`, `GOPROXY
     /// (--env ci.env)`): the verdict says what it used.
@@ -204,6 +209,7 @@ impl Evidence {
     ) -> Evidence {
         let stderr = map.from_go(&outcome.stderr);
         let stdout = map.from_go(&outcome.stdout);
+        let crashed = log::go_crash(&stderr);
         Evidence {
             command: Some(outcome.command.clone()),
             exit: Some(outcome.exit),
@@ -223,6 +229,7 @@ impl Evidence {
             env_changes: Vec::new(),
             killed: None,
             lock_wait: None,
+            crashed,
             context: Vec::new(),
         }
     }
@@ -267,6 +274,7 @@ impl Evidence {
             go_version: context.go_version,
             killed: context.killed,
             lock_wait: context.lock_wait,
+            crashed: context.crash,
             context: notes,
             ..Default::default()
         }

@@ -39,7 +39,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             r"lookup (\S+?)(?: on (\S+?))?: (?:",
             r"(server misbehaving)",
             r"|(?:(?:read|dial|write) (?:udp|tcp) [^\n]*?)?(i/o timeout|wsarecv: A connection attempt failed[^\n]*)",
-            r"|[^\n]*?(connection refused|network is unreachable|no route to host)",
+            r"|[^\n]*?(connection refused|network is unreachable|no route to host|connect: permission denied|connect: operation not permitted)",
             r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure",
             r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*)",
             r")"

@@ -43,6 +43,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("http_proxy.failure", http_proxy::failure),
     ("proxy status", proxy::status),
     ("bad content", proxy::bad_content),
+    ("proxy not TLS", proxy::not_tls),
     ("dns.nxdomain", dns::nxdomain),
     ("dns.failure", dns::failure),
     ("tls", tls::certificate),
@@ -54,6 +55,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),
+    ("crash", outcome::crash),
 ];
 
 /// Code hosts that answer a missing repository as they answer a private one, and whose

@@ -59,6 +59,9 @@ pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    if let Some(blocked) = blocked(f) {
+        return Some(blocked);
+    }
     let (error, caps) = f.matching(&UNREACHABLE).last()?;
     let url = url_in(&error.text);
     let address = caps.get(1).or(caps.get(3)).map(|m| m.as_str().to_string());
@@ -75,6 +78,29 @@ pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
     );
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror"] };
     Some(found(Category::NetUnreachable, Confidence::High, summary, evidence, playbooks))
+}
+
+/// A connection this machine's own policy refused before a packet left: `connect:
+/// permission denied` (EACCES: a security module such as SELinux or AppArmor, a sandbox,
+/// a firewall rule matched on the sending process) or `connect: operation not permitted`
+/// (EPERM: an nftables/iptables OUTPUT rule dropping it). The host may be up; this machine
+/// may not talk to it. Medium: the policy is not in the log.
+fn blocked(f: &Facts) -> Option<Diagnosis> {
+    static BLOCKED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"dial tcp (\S+): connect: (permission denied|operation not permitted)").expect("compiles")
+    });
+    let (error, caps) = f.matching(&BLOCKED).last()?;
+    let url = url_in(&error.text);
+    let target = url.as_deref().map_or_else(|| caps[1].to_string(), |u| url_host(u).to_string());
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPROXY"));
+    let summary = format!(
+        "this machine's own policy refused the connection to {target} ({}){}: a firewall rule for outgoing traffic, \
+         a security module (SELinux, AppArmor) or a sandbox — the host may be up, this machine may not reach it",
+        &caps[2],
+        subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default()
+    );
+    Some(found(Category::NetUnreachable, Confidence::Medium, summary, evidence, &["use-mirror"]))
 }
 
 /// Connection resets, unexpected EOFs and HTTP/2 stream errors.

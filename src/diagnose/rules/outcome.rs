@@ -20,7 +20,7 @@ use crate::vocab::ExitExpectation;
 /// `go get`'s `go: added …`), low when go only shows it worked or warned.
 pub fn success(f: &Facts) -> Option<Diagnosis> {
     let clean_records = f.evidence.records.iter().all(|r| r.error.is_none());
-    if f.killed || !clean_records || f.evidence.lock_wait.is_some() {
+    if f.killed || !clean_records || f.evidence.lock_wait.is_some() || f.evidence.crashed.is_some() {
         return None;
     }
     let warned: Vec<EvidenceLine> = f.warnings.iter().map(|w| w.line()).collect();
@@ -140,6 +140,23 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
     } else {
         diagnosis
     })
+}
+
+/// A Go program crashed: a runtime `fatal error:` or a `panic:` with its goroutine
+/// trace — go itself (out of memory, a bug) or a program it ran (a test, a generator).
+/// Not a download failure and not a success: `unknown`, with the crash as evidence.
+pub fn crash(f: &Facts) -> Option<Diagnosis> {
+    let line = f.evidence.crashed.clone()?;
+    Some(found(
+        Category::Unknown,
+        Confidence::Low,
+        format!(
+            "a Go program crashed ({line}): go itself or a program it ran (a test, a code generator); not a module \
+             download failure"
+        ),
+        vec![EvidenceLine { source: Source::Stderr, text: line }],
+        &[],
+    ))
 }
 
 /// How the run's end reads, for the evidence.

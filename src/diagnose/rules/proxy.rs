@@ -273,6 +273,37 @@ pub fn comma_trap(f: &Facts, failing_url: &str) -> (bool, Option<String>) {
     }
 }
 
+/// A GOPROXY entry that does not speak TLS although its URL says `https://`: go's TLS
+/// client reads a plain-HTTP answer (`http: server gave HTTP response to HTTPS client`,
+/// or `tls: first record does not look like a TLS handshake` when the first bytes are
+/// not `HTTP/`) — the entry should say `http://`, or names the wrong port. Only for a
+/// module proxy's own URLs (`/@v/`, `/@latest`): through a forward proxy the same words
+/// follow `proxyconnect`, which is `http_proxy.failure`'s.
+pub fn not_tls(f: &Facts) -> Option<Diagnosis> {
+    static NOT_TLS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"Get "?(https://[^"\s]+/(?:@v/|@latest)[^"\s]*)"?: "#,
+            r"(http: server gave HTTP response to HTTPS client|tls: first record does not look like a TLS handshake)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&NOT_TLS).next()?;
+    let host = url_host(&caps[1]).to_string();
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPROXY"));
+    Some(found(
+        Category::ProxyBadResponse,
+        Confidence::Medium,
+        format!(
+            "{host} does not speak TLS, but go was told to use https:// for it ({}): the GOPROXY entry should say \
+             http://, or it names another service's port",
+            &caps[2]
+        ),
+        evidence,
+        &["use-mirror"],
+    ))
+}
+
 /// Malformed `.info`, `.mod` or `.zip`: from a proxy when the trace shows the fetch,
 /// from the module cache when go read it without fetching.
 pub fn bad_content(f: &Facts) -> Option<Diagnosis> {

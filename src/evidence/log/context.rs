@@ -30,6 +30,9 @@ pub struct LogContext {
     /// A goroutine dump of go (SIGQUIT, a stuck job's dump) blocked in a file lock: the
     /// frame that shows it (`cmd/go/internal/lockedfile…`, `syscall.Flock(…)`).
     pub lock_wait: Option<String>,
+    /// The first line of a Go program's crash (`fatal error: runtime: out of memory`, a
+    /// `panic:`), when its goroutine trace follows.
+    pub crash: Option<String>,
 }
 
 /// Variables that matter to a download; others in the log are ignored.
@@ -106,7 +109,22 @@ pub fn context(cleaned: &str) -> LogContext {
     }
     context.go_env = go_env_json(cleaned);
     ending(cleaned, &mut context);
+    context.crash = go_crash(cleaned);
     context
+}
+
+/// The first line of a Go runtime crash in `text` — `fatal error: …`, `panic: …`, a fault
+/// — when a goroutine trace follows it: go itself died (out of memory, a bug) or a Go
+/// program it ran did. A SIGQUIT dump is not one (the run was killed, see `killed`).
+pub fn go_crash(text: &str) -> Option<String> {
+    static CRASH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(?:fatal error: .+|panic: .+|unexpected fault address .+|SIGSEGV: .+|SIGBUS: .+)$")
+            .expect("crash pattern compiles")
+    });
+    static TRACE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^(?:goroutine \d+ \[|runtime stack:)").expect("trace pattern compiles"));
+    let first = CRASH.find(text)?;
+    TRACE.is_match(&text[first.end()..]).then(|| first.as_str().trim_end().to_string())
 }
 
 /// Exit statuses killed runs end with: timeout(1)'s, and 128 + SIGKILL or SIGTERM.

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-pub use context::{KILLED_STATUSES, LogContext, context};
+pub use context::{KILLED_STATUSES, LogContext, context, go_crash};
 pub use golines::go_output;
 
 /// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
