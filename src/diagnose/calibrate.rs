@@ -252,6 +252,18 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
              the mismatch stays, the version was re-tagged upstream",
         )],
     },
+    Ambiguity {
+        category: Category::ProxyBadResponse,
+        why: "go's module proxy requests are well-formed, so a proxy answering them with a client error other than \
+              401/403/404/410 either does not implement that part of the protocol or is failing itself (a bad \
+              deployment, a broken backend); the status alone does not say which",
+        applies: other_client_error_from_proxy,
+        cap: Confidence::Low,
+        others: &[(
+            Category::ProxyServerError,
+            "the proxy may be failing itself and answer with a 4xx: retry later, or use another proxy",
+        )],
+    },
 ];
 
 /// The diagnosis with every ambiguity that fits applied: its confidence capped, the other
@@ -436,6 +448,17 @@ fn refusal_from_public_proxy(_: &Facts, d: &Diagnosis) -> bool {
         Regex::new(r"(?:reading |unexpected status \()(https?://[^\s)]+)\)?: 40[13]\b").expect("compiles")
     });
     REFUSAL.captures(error_line(d)).is_some_and(|c| PUBLIC_PROXIES.contains(&url_host(&c[1])))
+}
+
+/// A 4xx from a module proxy that go's protocol gives no meaning to (not 401/403, which
+/// ask for credentials, nor 404/410, which say "not here").
+fn other_client_error_from_proxy(_: &Facts, d: &Diagnosis) -> bool {
+    static CLIENT_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:reading |unexpected status \()https?://[^\s)]+\)?: (4\d\d)\b").expect("compiles")
+    });
+    CLIENT_ERROR
+        .captures(error_line(d))
+        .is_some_and(|c| !matches!(&c[1], "401" | "403" | "404" | "407" | "410" | "429"))
 }
 
 /// A checksum database lookup refused without an explanation, for a module on a public

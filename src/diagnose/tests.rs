@@ -483,6 +483,13 @@ fn evidence_with_several_causes_is_low_confidence_and_names_the_others() {
             Category::DnsFailure,
             Category::NetTimeout,
         ),
+        (
+            "go: corp.example/lib@v1.0.0: unexpected status (https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.mod): \
+             400 Bad Request",
+            &[],
+            Category::ProxyBadResponse,
+            Category::ProxyServerError,
+        ),
     ];
     for (stderr, env, category, other) in cases {
         let d = diagnose(&evidence("go build ./...", FAILED, "", stderr, env));
@@ -603,4 +610,23 @@ fn wrappers_that_say_less_than_they_seem_are_low_confidence() {
                  tcp 127.0.0.1:1080->proxy.golang.org:443: dial tcp 127.0.0.1:1080: connect: connection refused";
     let d = diagnose(&evidence("go build ./...", FAILED, "", socks, &[]));
     assert_eq!(d.category, Category::HttpProxyFailure, "{d:#?}");
+}
+
+/// go's import stacks (`X tested by` / `X imports`, then the failing package on a tab line)
+/// and a paste that wrapped `M@v: M@v:` before `invalid version:` still carry the error.
+#[test]
+fn import_stacks_and_wrapped_invalid_versions_are_read() {
+    let stack = "pkg tested by\n\tpkg.test imports\n\tx.example/dep imports\n\tvanity.example/lib: cannot find module \
+                 providing package vanity.example/lib: unrecognized import path \"vanity.example/lib\": https fetch: \
+                 Get \"https://vanity.example/lib?go-get=1\": dial tcp: lookup vanity.example on 127.0.0.1:53: no such host";
+    let d = diagnose(&evidence("go mod tidy", FAILED, "", stack, &[]));
+    assert_eq!(d.category, Category::DnsNxdomain, "{d:#?}");
+    let wrapped = "go: x.example/tool@v2.0.0-beta1: x.example/tool@v2.0.0-beta1:\ninvalid version: go.mod has post-v2 \
+                   module path \"x.example/tool/v2\" at revision v2.0.0-beta1";
+    let d = diagnose(&evidence("go install x.example/tool@v2.0.0-beta1", FAILED, "", wrapped, &[]));
+    assert_eq!(d.category, Category::ModuleInvalidVersion, "{d:#?}");
+    let malformed = "go: x.example/m@v0.0.0-20240101000000-0a1cf4775e8b: invalid version: go.mod has malformed module \
+                     path \"x.example/m/v1\" at revision 0a1cf4775e8b";
+    let d = diagnose(&evidence("go get x.example/m@0a1cf4775e8b", FAILED, "", malformed, &[]));
+    assert_eq!(d.category, Category::ModuleInvalidVersion, "{d:#?}");
 }

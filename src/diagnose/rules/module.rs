@@ -163,6 +163,8 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|invalid version: (should be v\d+(?:\.\d+)*(?: or v\d+)?, not v\d+[^\n]*)",
             r"|invalid (?:version|module): (go\.mod has (?:post|non)-v\d+ module path [^\n]*)",
             r"|(\+incompatible suffix not allowed[^\n]*|go\.mod has (?:post|non)-\S* ?module path [^\n]*)",
+            // modfetch's other checks of a version's go.mod against the path it was asked for.
+            r"|(go\.mod (?:has malformed module path|is missing module path)[^\n]*)",
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",
@@ -170,7 +172,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let (error, caps) = f.matching(&INVALID).last()?;
-    let detail = (1..=8).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
+    let detail = (1..=9).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
     static VERSIONED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
     let what = VERSIONED
         .captures(&error.text)

@@ -1,7 +1,7 @@
 //! Which lines of a cleaned log go itself printed: its messages in every wording users
 //! paste (go 1.11's `go: finding`, `go get X:` prefixes, GOPATH-era `package X:` and
 //! `can't load package:`, `go mod verify`'s `M V: dir has been modified`, go.mod parse
-//! errors, `go test` results), the `-x` trace, the `-json` records, the security-error
+//! errors, `go test` results, import stacks `X imports` / `X tested by`), the `-x` trace, the `-json` records, the security-error
 //! banner, and the tab-indented lines continuing any of them — also where another tool
 //! embeds them: after `stderr: ` or `output: ` in its own error line (golangci-lint,
 //! goreleaser, gopls), after `fetch_repo: ` (bazel), or escaped inside a JSON string
@@ -25,7 +25,9 @@ const GO_START: &str = concat!(
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
-    r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires)$)",
+    r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
+    // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`.
+    r"|invalid version: )",
 );
 
 /// Where go's text starts inside another tool's line: at a go line start that follows a
@@ -178,6 +180,8 @@ mod tests {
             "failed to initialize build cache at /root/.cache/go-build: mkdir /root/.cache: permission denied",
             "ok  \tcorp.example/app\t0.012s",
             "all modules verified",
+            "pkgcritic tested by",
+            "invalid version: go.mod has post-v2 module path \"x.io/a/v2\" at revision v2.0.0-beta1",
         ] {
             assert_eq!(go_output(line).trim_end(), line, "{line}");
         }

@@ -95,6 +95,8 @@ fn strip_prefixes(mut line: &str) -> &str {
             r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\s",
             // BuildKit: step number and seconds (`#12 3.456 `).
             r"|#\d+ \d+\.\d+ ",
+            // Open Build Service (rpmbuild, openSUSE): seconds since the build began (`[   47s] `).
+            r"|\[\s*\d+s\] ?",
             // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
             r"|updater \| (?:\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(?:[A-Z]+ )?(?:<job_\d+> )?",
             // GitHub annotations.
@@ -124,12 +126,13 @@ mod tests {
                    [2024-05-01T10:00:02.000Z] \tserver response: boom\r\n\
                    10:00:03 go: done\n\
                    #12 3.456 go: downloading a v1\n\
+                   [   47s] \tk8s.io/client-go@v0.26.2: is explicitly required in go.mod\n\
                    ##[error]Process completed with exit code 1.\n\
                    downloading 10%\r downloading 50%\rdownloaded\n";
         assert_eq!(
             clean(log),
             "go mod download\ngo: corp.example/lib@v1.0.0: reading x: 500\n\tserver response: boom\ngo: done\n\
-             go: downloading a v1\nProcess completed with exit code 1.\ndownloaded\n"
+             go: downloading a v1\n\tk8s.io/client-go@v0.26.2: is explicitly required in go.mod\nProcess completed with exit code 1.\ndownloaded\n"
         );
     }
 
