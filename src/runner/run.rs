@@ -389,8 +389,10 @@ pub async fn run_here(
                 // Kept for a person to look at; whoever judges the run removes it if it passed.
                 sandbox.keep();
             } else {
+                // Its path is gone when this returns; its files are deleted in the
+                // background, before this process exits.
                 let _phase = tracing::debug_span!(target: "modchaos::phase", "sandbox_remove").entered();
-                match sandbox.remove() {
+                match sandbox.remove_soon() {
                     Ok(()) => record.sandbox_removed = !root.exists(),
                     Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
                 }
@@ -479,7 +481,7 @@ async fn steady_state(
     let phase = outcome.map(|o| ctx.phase_record(o, Phase::Steady, &config));
     drop(cache);
     world.stop().await;
-    let _ = sandbox.remove();
+    let _ = sandbox.remove_soon();
     phase
 }
 
