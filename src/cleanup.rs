@@ -266,8 +266,12 @@ fn remover() -> Option<&'static Remover> {
         .as_ref()
 }
 
-/// The remover thread: removes what is queued, one directory at a time, forever.
+/// The remover thread: removes what is queued, one directory at a time, forever, at
+/// the lowest priority (nice 19, this thread only): on a busy machine it must not take
+/// the CPU from the runs whose leftovers it deletes.
 fn remove_queued() {
+    // SAFETY: plain system calls about this thread.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19) };
     let Some(remover) = remover() else { return };
     let mut state = remover.state.lock().unwrap_or_else(|e| e.into_inner());
     loop {
