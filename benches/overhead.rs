@@ -4,7 +4,11 @@
 //!               same .info/.mod/.zip files (built here, skipped if it cannot be);
 //!   http:       go against modchaos's fake proxy started alone (no sandbox, no evidence);
 //!   modchaos:   a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
-//!               diagnosis, cleanup) running the same go command.
+//!               diagnosis, cleanup) running the same go command — the only go command
+//!               it runs (no steady state, no verification; go's version is asked once
+//!               per process, before the rounds). Timed until its report is back: the
+//!               sandbox's files are then deleted in the background, which each round
+//!               waits for off the clock (printed as "background removal").
 //! All use plain HTTP: with https every connection also pays a TLS handshake, which is
 //! go's cost, not the harness's.
 //! It prints the medians and two regression figures: the harness's overhead, modchaos /
