@@ -4,12 +4,20 @@
 //!               same .info/.mod/.zip files (built here, skipped if it cannot be);
 //!   http:       go against modchaos's fake proxy started alone (no sandbox, no evidence);
 //!   modchaos:   a no-fault scenario (sandbox, world, fake proxy over HTTP, evidence,
-//!               diagnosis, cleanup) running the same go command.
+//!               diagnosis, cleanup) running the same go command — the only go command
+//!               it runs (no steady state, no verification; go's version is asked once
+//!               per process, before the rounds). Timed until its report is back: the
+//!               sandbox's files are then deleted in the background, which each round
+//!               waits for off the clock (printed as "background removal").
 //! All use plain HTTP: with https every connection also pays a TLS handshake, which is
 //! go's cost, not the harness's.
 //! It prints the medians and two regression figures: the harness's overhead, modchaos /
 //! http (goal ≤ 1.05×), and the fake proxy against Go's own file server, http /
 //! fileserver (goal ≤ 1.0×).
+//!
+//! It also prints where the scenario's time goes, phase by phase (median over the rounds,
+//! from the `modchaos::phase` tracing spans the runner opens), beside the bare go command's
+//! own spawn-to-reaped time measured in the same rounds.
 //!
 //! `cargo bench --bench overhead [-- ROUNDS]` (default 12 rounds after 2 warm-ups).
 
@@ -41,6 +49,12 @@ fn main() {
         .filter(|m| m.zip_violations.is_empty() && m.go_mod.is_some() && !m.path.starts_with("golang.org/toolchain"))
         .cloned()
         .collect();
+    let phases = PhaseTimes::default();
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let subscriber = tracing_subscriber::registry().with(phases.clone());
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     // Some of Go's fixtures are broken on purpose (wrong major version, bad go.mod…): ask
     // the fake proxy for all of them once and keep the first 50 that go downloads cleanly.
@@ -93,7 +107,9 @@ fn main() {
         took
     };
     let go_inside = std::cell::RefCell::new(Vec::new());
+    let deleted_after = std::cell::RefCell::new(Vec::new());
     let chaos = |_: ()| -> Duration {
+        phases.clear();
         let started = Instant::now();
         let report = runtime.block_on(run_scenario(
             &scenario,
@@ -101,8 +117,14 @@ fn main() {
             &NoEvents,
         ));
         let took = started.elapsed();
+        // The sandbox's files are deleted in the background once its path is gone: wait
+        // for that outside the clock, so that it does not slow the next measurement.
+        let deleting = Instant::now();
+        assert!(modchaos::cleanup::finish_removals(Duration::from_secs(60)), "the sandbox could not be removed");
+        deleted_after.borrow_mut().push(deleting.elapsed());
         assert_eq!(report.status, Status::Passed, "{}", modchaos::report::text::failure_details(&report));
         go_inside.borrow_mut().push(Duration::from_secs_f64(report.commands[0].duration_ms / 1000.0));
+        phases.round_done(took);
         took
     };
     for _ in 0..2 {
@@ -110,6 +132,8 @@ fn main() {
         bare_http(());
         chaos(());
     }
+    phases.forget_rounds();
+    deleted_after.borrow_mut().clear();
     let (mut served_times, mut http_times, mut chaos_times, mut pair_ratios) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
@@ -169,6 +193,126 @@ fn main() {
         pair_ratios[pair_ratios.len() - 1]
     );
     println!("  scenario load (fixtures built) {:.1} ms first time, {:.1} ms cached", ms(first_load), ms(reload));
+    phases.print(median_h);
+    println!(
+        "    {:<28} {:>8.2}  (after the report, off the clock: the sandbox's files deleted in the background)",
+        "background removal",
+        ms(median(&mut deleted_after.borrow_mut()))
+    );
+}
+
+/// Wall time of every `modchaos::phase` span, summed per phase within one scenario run
+/// (a round), kept per round.
+#[derive(Clone, Default)]
+struct PhaseTimes(std::sync::Arc<std::sync::Mutex<PhaseState>>);
+
+#[derive(Default)]
+struct PhaseState {
+    /// This round's sums, by phase (span name, and its `step` field if any).
+    current: BTreeMap<String, Duration>,
+    /// Each finished round's sums, and its total.
+    rounds: Vec<(BTreeMap<String, Duration>, Duration)>,
+}
+
+/// When a span was opened, kept in its extensions.
+struct Opened(Instant);
+
+/// A span's name with its `step` field, e.g. `prepare.world_start`.
+struct Label(String);
+
+impl tracing::field::Visit for Label {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "step" {
+            self.0 = format!("{}.{}", self.0, format!("{value:?}").trim_matches('"'));
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "step" {
+            self.0 = format!("{}.{value}", self.0);
+        }
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for PhaseTimes
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if attrs.metadata().target() != "modchaos::phase" {
+            return;
+        }
+        let mut label = Label(attrs.metadata().name().to_string());
+        attrs.record(&mut label);
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            ext.insert(Opened(Instant::now()));
+            ext.insert(label);
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let ext = span.extensions();
+        if let (Some(Opened(at)), Some(Label(label))) = (ext.get::<Opened>(), ext.get::<Label>()) {
+            let mut state = self.0.lock().unwrap();
+            *state.current.entry(label.clone()).or_default() += at.elapsed();
+        }
+    }
+}
+
+impl PhaseTimes {
+    fn clear(&self) {
+        self.0.lock().unwrap().current.clear();
+    }
+
+    fn round_done(&self, total: Duration) {
+        let mut state = self.0.lock().unwrap();
+        let round = std::mem::take(&mut state.current);
+        state.rounds.push((round, total));
+    }
+
+    fn forget_rounds(&self) {
+        self.0.lock().unwrap().rounds.clear();
+    }
+
+    /// The median of each phase over the rounds, the scenario's total, what no phase
+    /// covers, and the bare go command (`bare`) for comparison.
+    fn print(&self, bare: Duration) {
+        let state = self.0.lock().unwrap();
+        let names: std::collections::BTreeSet<&String> = state.rounds.iter().flat_map(|(r, _)| r.keys()).collect();
+        let of = |name: &str| -> Duration {
+            let mut times: Vec<Duration> =
+                state.rounds.iter().map(|(r, _)| r.get(name).copied().unwrap_or_default()).collect();
+            median(&mut times)
+        };
+        let mut totals: Vec<Duration> = state.rounds.iter().map(|(_, t)| *t).collect();
+        let mut unaccounted: Vec<Duration> = state
+            .rounds
+            .iter()
+            .map(|(r, t)| {
+                let covered: Duration = r.iter().filter(|(n, _)| is_top_level(n)).map(|(_, d)| *d).sum();
+                t.saturating_sub(covered)
+            })
+            .collect();
+        println!("  where the scenario's time goes (median ms per round; nested phases indented):");
+        for name in names {
+            let indent = if is_top_level(name) { "    " } else { "        " };
+            println!("{indent}{name:<28} {:>8.2}", ms(of(name)));
+        }
+        println!("    {:<28} {:>8.2}", "(no phase)", ms(median(&mut unaccounted)));
+        println!("    {:<28} {:>8.2}", "scenario total", ms(median(&mut totals)));
+        println!("    {:<28} {:>8.2}  (the same go command's spawn to reaped, alone)", "bare go", ms(bare));
+    }
+}
+
+/// Phases that no other phase contains (the go command's own steps are inside `go`).
+fn is_top_level(name: &str) -> bool {
+    !name.starts_with("go_")
 }
 
 fn verdict(ok: bool) -> &'static str {

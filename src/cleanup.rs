@@ -199,6 +199,108 @@ pub fn remove_tree_patiently(root: &Path, limit: Duration) -> bool {
     }
 }
 
+/// Removes `root` off the caller's path: renames it aside at once (so that its path is
+/// gone when this returns) and deletes what it held on a background thread, which this
+/// process waits for before it exits ([`finish_removals`], also run at `exit`). Deleting
+/// a module cache of a few hundred files takes milliseconds: a run reports its result
+/// first. The renamed directory keeps its owner file, so that if this process is killed
+/// first, the next run's [`sweep_stale`] removes it. Fails (and leaves `root` as it was)
+/// when it cannot be renamed; the caller then removes it itself.
+pub fn remove_later(root: &Path) -> std::io::Result<()> {
+    let name = root.file_name().ok_or_else(|| std::io::Error::other("no directory name"))?;
+    let mut aside = name.to_os_string();
+    aside.push(".removing");
+    let aside = root.with_file_name(aside);
+    let remover = remover().ok_or_else(|| std::io::Error::other("no thread to remove it"))?;
+    std::fs::rename(root, &aside)?;
+    let mut state = remover.state.lock().unwrap_or_else(|e| e.into_inner());
+    state.queue.push(aside);
+    remover.changed.notify_all();
+    Ok(())
+}
+
+/// Waits until every directory given to [`remove_later`] is gone (or given up on: a
+/// failure is logged), for at most `limit`; true if none is left pending.
+pub fn finish_removals(limit: Duration) -> bool {
+    let Some(Some(remover)) = REMOVER.get() else { return true };
+    let deadline = Instant::now() + limit;
+    let mut state = remover.state.lock().unwrap_or_else(|e| e.into_inner());
+    while !state.queue.is_empty() || state.busy {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        state = remover.changed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
+    }
+    true
+}
+
+/// The background remover: directories waiting, whether one is being removed now, and
+/// the process it belongs to (a forked child inherits the memory, not the thread).
+struct Remover {
+    state: std::sync::Mutex<RemoverState>,
+    changed: std::sync::Condvar,
+    pid: u32,
+}
+
+#[derive(Default)]
+struct RemoverState {
+    queue: Vec<PathBuf>,
+    busy: bool,
+}
+
+/// `None` when its thread could not be started.
+static REMOVER: std::sync::OnceLock<Option<Remover>> = std::sync::OnceLock::new();
+
+/// The remover, its thread started and the wait at exit registered on first use.
+fn remover() -> Option<&'static Remover> {
+    REMOVER
+        .get_or_init(|| {
+            // The thread waits for this initialisation to end before it looks at the queue.
+            std::thread::Builder::new().name("modchaos-remover".into()).spawn(remove_queued).ok()?;
+            // SAFETY: registers a plain function; atexit only fails when out of memory, and
+            // then finish_removals still runs wherever a caller asks for it.
+            unsafe { libc::atexit(finish_at_exit) };
+            Some(Remover { state: Default::default(), changed: std::sync::Condvar::new(), pid: std::process::id() })
+        })
+        .as_ref()
+}
+
+/// The remover thread: removes what is queued, one directory at a time, forever, at
+/// the lowest priority (nice 19, this thread only): on a busy machine it must not take
+/// the CPU from the runs whose leftovers it deletes.
+fn remove_queued() {
+    // SAFETY: plain system calls about this thread.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19) };
+    let Some(remover) = remover() else { return };
+    let mut state = remover.state.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        match state.queue.pop() {
+            Some(dir) => {
+                state.busy = true;
+                drop(state);
+                if remove_tree_patiently(&dir, Duration::ZERO) {
+                    tracing::debug!(target: "modchaos::cleanup", dir = %dir.display(), "removed");
+                } else {
+                    tracing::warn!(target: "modchaos::cleanup", dir = %dir.display(), "could not be removed");
+                }
+                state = remover.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.busy = false;
+                remover.changed.notify_all();
+            }
+            None => state = remover.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+/// Run by `exit`: nothing this process set aside for removal outlives it. A forked
+/// child that exits (it has no remover thread) does not wait.
+extern "C" fn finish_at_exit() {
+    if REMOVER.get().and_then(Option::as_ref).is_some_and(|r| r.pid == std::process::id()) {
+        finish_removals(Duration::from_secs(30));
+    }
+}
+
 /// Adds owner write permission to every directory below `root` (go leaves module
 /// directories read-only). The same walk as `fsutil::make_writable`, which this layer
 /// may not use (modules of one layer stay independent: tests/architecture.rs).

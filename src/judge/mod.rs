@@ -20,7 +20,7 @@ use crate::vocab::Phase;
 /// Runs `scenario` (see [`crate::runner::run_scenario`]) and judges what it did.
 pub async fn run_scenario(scenario: &Scenario, options: &RunOptions, sink: &dyn ProgressSink) -> ScenarioReport {
     let record = crate::runner::run_scenario(scenario, options, sink).await;
-    let mut report = judge(scenario, record);
+    let mut report = tracing::debug_span!(target: "modchaos::phase", "judge").in_scope(|| judge(scenario, record));
     report.go_version = options.go.version().ok();
     report
 }

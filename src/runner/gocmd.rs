@@ -16,6 +16,7 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
+use tracing::Instrument as _;
 
 /// Which processes of a group are still alive (tests and callers check that none survive).
 pub use crate::modcache::procfs::live_group_members;
@@ -130,6 +131,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     if let Some(user) = inv.user.filter(|u| *u != crate::vocab::Account::current()) {
         command_builder.uid(user.uid).gid(user.gid);
     }
+    let spawn_span = tracing::debug_span!(target: "modchaos::phase", "go_spawn").entered();
     let mut child = command_builder
         .envs(inv.env)
         .current_dir(inv.cwd)
@@ -141,6 +143,7 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
         .spawn()?;
     tracing::info!(target: "modchaos::go", command = %command, pid = child.id().unwrap_or(0), "go started");
     let pid = child.id().ok_or_else(|| std::io::Error::other("go exited before its pid was known"))?;
+    drop(spawn_span);
     let mut guard = GroupGuard(Some(pid as i32));
     let stdout = tokio::spawn(read_capped(child.stdout.take(), live.stdout));
     let stderr = tokio::spawn(read_capped(child.stderr.take(), live.stderr));
@@ -177,17 +180,20 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
         }
     };
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let reap_span = tracing::debug_span!(target: "modchaos::phase", "go_reap");
     // Children of go (git, …) that outlived it would hold the pipes open and keep
     // writing into the sandbox: end them and wait until they are gone.
     let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
     guard.0 = None;
-    wait_for_group_exit(pid as i32, GRACE).await;
+    wait_for_group_exit(pid as i32, GRACE).instrument(reap_span).await;
     // Members go left behind became this process's children if it is a subreaper.
     crate::cleanup::reap_group(pid as i32);
     let collect = |h: tokio::task::JoinHandle<String>| async move {
         tokio::time::timeout(GRACE, h).await.ok().and_then(Result::ok).unwrap_or_default()
     };
-    let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
+    let (stdout, stderr) = async { tokio::join!(collect(stdout), collect(stderr)) }
+        .instrument(tracing::debug_span!(target: "modchaos::phase", "go_output"))
+        .await;
     // A failure's cause may lie in the cache (permissions, corrupt files, a full disk);
     // a success needs no inspection, and a large cache takes milliseconds to walk.
     if cache.is_none() && !exit.success() {
@@ -197,10 +203,22 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
     Ok(GoOutcome { command, exit, stdout, stderr, duration_ms, pid, cache })
 }
 
-/// Waits until no live process of group `pgid` is left, or `limit` passes.
+/// Waits until no live process of group `pgid` is left, or `limit` passes, reaping the
+/// members that are this process's children (a subreaper inherits go's orphans) as
+/// they die.
 async fn wait_for_group_exit(pgid: i32, limit: Duration) {
     let deadline = Instant::now() + limit;
-    while Instant::now() < deadline && !live_group_members(pgid).is_empty() {
+    loop {
+        crate::cleanup::reap_group(pgid);
+        // No process left in the group at all, not even a zombie: the usual end of a go
+        // command, known from one kill(2) instead of reading every process's stat file
+        // (about a millisecond on a busy machine).
+        if killpg(Pid::from_raw(pgid), None) == Err(nix::errno::Errno::ESRCH) {
+            return;
+        }
+        if Instant::now() >= deadline || live_group_members(pgid).is_empty() {
+            return;
+        }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use tracing::Instrument as _;
+
 use super::events::{Progress, ProgressSink};
 use super::gocmd::{self, GoInvocation, GoOutcome};
 use super::options::RunOptions;
@@ -196,7 +198,11 @@ impl Ctx<'_> {
                 user: Some(self.sandbox.owner()),
             };
             let began = Instant::now();
-            let outcome = gocmd::run(&inv).await.map_err(|source| RunError::Go { command: command.clone(), source })?;
+            let outcome = gocmd::run(&inv)
+                .instrument(tracing::debug_span!(target: "modchaos::phase", "go", phase = %phase))
+                .await
+                .map_err(|source| RunError::Go { command: command.clone(), source })?;
+            let _phase = tracing::debug_span!(target: "modchaos::phase", "record").entered();
             self.finished(phase, command, &outcome, began);
             last = Some(outcome);
         }
@@ -365,9 +371,12 @@ pub async fn run_here(
     let mut record = RunRecord::new(&scenario.name, &scenario.file);
     record.network = Some(mode);
     record.started_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    let sandbox = match &options.sandbox_base {
-        Some(base) => Sandbox::create_in(base),
-        None => Sandbox::create(),
+    let sandbox = {
+        let _phase = tracing::debug_span!(target: "modchaos::phase", "sandbox_create").entered();
+        match &options.sandbox_base {
+            Some(base) => Sandbox::create_in(base),
+            None => Sandbox::create(),
+        }
     };
     match sandbox {
         Ok(mut sandbox) => {
@@ -380,7 +389,10 @@ pub async fn run_here(
                 // Kept for a person to look at; whoever judges the run removes it if it passed.
                 sandbox.keep();
             } else {
-                match sandbox.remove() {
+                // Its path is gone when this returns; its files are deleted in the
+                // background, before this process exits.
+                let _phase = tracing::debug_span!(target: "modchaos::phase", "sandbox_remove").entered();
+                match sandbox.remove_soon() {
                     Ok(()) => record.sandbox_removed = !root.exists(),
                     Err(e) => record.reason = Some(format!("could not remove the sandbox {}: {e}", root.display())),
                 }
@@ -407,9 +419,15 @@ async fn prepare(
     mode: NetworkMode,
     sandbox: &mut Sandbox,
 ) -> Result<Prepared, RunError> {
-    sandbox.write_work_files(&scenario.files).map_err(RunError::WorkModule)?;
-    sandbox.write_home_files(&scenario.sandbox.home_files).map_err(RunError::Home)?;
-    let world = World::start_with(scenario, mode, &options.toxics).await.map_err(RunError::World)?;
+    let phase = |name| tracing::debug_span!(target: "modchaos::phase", "prepare", step = name);
+    phase("files").in_scope(|| {
+        sandbox.write_work_files(&scenario.files).map_err(RunError::WorkModule)?;
+        sandbox.write_home_files(&scenario.sandbox.home_files).map_err(RunError::Home)
+    })?;
+    let world = World::start_with(scenario, mode, &options.toxics)
+        .instrument(phase("world_start"))
+        .await
+        .map_err(RunError::World)?;
     let mut unset = scenario.sandbox.unset.clone();
     // A go env file in HOME is read only when GOENV is left to its default, and what it
     // sets only where the environment does not (the scenario's own env still does).
@@ -428,11 +446,13 @@ async fn prepare(
     };
     let go_user = go_account(scenario);
     let modcacherw = config.env.iter().any(|(k, v)| k == "GOFLAGS" && v.split_whitespace().any(|f| f == "-modcacherw"));
-    let mut cache = CachePrepared::prepare(&scenario.cache, &scenario.modules, &config.modcache, go_user, modcacherw)?;
-    sandbox.write_trust(&world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
-    sandbox.hand_over(go_user).map_err(RunError::HandOver)?;
-    cache.finish(&scenario.cache, &config.modcache, go_user)?;
-    give_to_root(sandbox, &scenario.sandbox.root_owned).map_err(RunError::HandOver)?;
+    let mut cache = phase("cache").in_scope(|| {
+        CachePrepared::prepare(&scenario.cache, &scenario.modules, &config.modcache, go_user, modcacherw)
+    })?;
+    phase("trust").in_scope(|| sandbox.write_trust(&world.pki.bundle(&config.trust))).map_err(RunError::Trust)?;
+    phase("hand_over").in_scope(|| sandbox.hand_over(go_user)).map_err(RunError::HandOver)?;
+    phase("cache").in_scope(|| cache.finish(&scenario.cache, &config.modcache, go_user))?;
+    phase("hand_over").in_scope(|| give_to_root(sandbox, &scenario.sandbox.root_owned)).map_err(RunError::HandOver)?;
     Ok(Prepared { world, config, cache })
 }
 
@@ -461,7 +481,7 @@ async fn steady_state(
     let phase = outcome.map(|o| ctx.phase_record(o, Phase::Steady, &config));
     drop(cache);
     world.stop().await;
-    let _ = sandbox.remove();
+    let _ = sandbox.remove_soon();
     phase
 }
 
@@ -490,7 +510,8 @@ async fn run_in(
             return Err(e);
         }
     };
-    let phase = ctx.phase_record(outcome, Phase::Run, &config);
+    let phase = tracing::debug_span!(target: "modchaos::phase", "record")
+        .in_scope(|| ctx.phase_record(outcome, Phase::Run, &config));
     if scenario.expect.verified && phase.outcome.exit.kind() == ExitExpectation::Success {
         record.verification = Some(ctx.verify(&phase, &config).await);
     }
@@ -531,8 +552,12 @@ async fn run_in(
     }
     let world_start_ms = ctx.offset_ms(world.log.started());
     record.commands = ctx.commands;
-    drop(cache);
-    let problems = world.stop().await;
+    let problems = async {
+        drop(cache);
+        world.stop().await
+    }
+    .instrument(tracing::debug_span!(target: "modchaos::phase", "world_stop"))
+    .await;
     // After the stop: exchanges the world cut short are finished, with their notes.
     record.traffic.push(WorldTraffic {
         steady: false,

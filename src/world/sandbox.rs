@@ -168,6 +168,21 @@ impl Sandbox {
         remove_tree(&dir.keep())
     }
 
+    /// Like [`Sandbox::remove`], but returns once the sandbox's path is gone: what it
+    /// holds (a module cache of hundreds of files takes milliseconds) is deleted on a
+    /// background thread, which this process waits for before it exits
+    /// ([`crate::cleanup::remove_later`]). Where it cannot be set aside, it is removed now.
+    pub fn remove_soon(mut self) -> std::io::Result<()> {
+        let Some(dir) = self.dir.take() else {
+            return Ok(());
+        };
+        let root = dir.keep();
+        match crate::cleanup::remove_later(&root) {
+            Ok(()) => Ok(()),
+            Err(_) => remove_tree(&root),
+        }
+    }
+
     /// The hermetic base environment of every go command run here.
     pub fn base_env(&self) -> BTreeMap<String, String> {
         let p = &self.paths;
@@ -234,6 +249,22 @@ mod tests {
         let root = sandbox.paths.root.clone();
         sandbox.remove().unwrap();
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn removal_soon_leaves_nothing_once_finished() {
+        let parent = tempfile::tempdir().unwrap();
+        let sandbox = Sandbox::create_in(parent.path()).unwrap();
+        let module_dir = sandbox.paths.modcache.join("rsc.io").join("quote@v1.5.2");
+        std::fs::create_dir_all(&module_dir).unwrap();
+        std::fs::write(module_dir.join("quote.go"), "package quote\n").unwrap();
+        std::fs::set_permissions(&module_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let root = sandbox.paths.root.clone();
+        sandbox.remove_soon().unwrap();
+        assert!(!root.exists(), "the sandbox's path is gone at once");
+        assert!(crate::cleanup::finish_removals(std::time::Duration::from_secs(10)));
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().flatten().map(|e| e.path()).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 
     #[test]
