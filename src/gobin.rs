@@ -151,20 +151,28 @@ impl GoBinary {
         self.env_once("GOVERSION")
     }
 
+    /// Takes `value` as this binary's `$(go env VAR)` without asking go: for a process
+    /// told the answer by one that asked (a sealed child, by its parent). An answer already
+    /// remembered is kept.
+    pub fn remember(&self, var: &'static str, value: &str) {
+        let mut list = env_cache().lock().unwrap_or_else(|e| e.into_inner());
+        if !list.iter().any(|(p, v, _)| *p == self.path && *v == var) {
+            list.push((self.path.clone(), var, value.to_string()));
+        }
+    }
+
     /// `$(go env VAR)`, remembered per binary and variable for the life of the process:
     /// each query starts go (~20 ms), and a run asks the same ones from several places.
     fn env_once(&self, var: &'static str) -> Result<String, GoBinaryError> {
-        type Known = Vec<(PathBuf, &'static str, String)>;
-        static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
         let known = |path: &Path| {
-            let list = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+            let list = env_cache().lock().unwrap_or_else(|e| e.into_inner());
             list.iter().find(|(p, v, _)| p == path && *v == var).map(|(_, _, value)| value.clone())
         };
         if let Some(value) = known(&self.path) {
             return Ok(value);
         }
         let value = self.query(&["env", var])?;
-        KNOWN.lock().unwrap_or_else(|e| e.into_inner()).push((self.path.clone(), var, value.clone()));
+        self.remember(var, &value);
         Ok(value)
     }
 
@@ -172,6 +180,12 @@ impl GoBinary {
     pub fn release(&self) -> Option<(u32, u32)> {
         parse_release(&self.version().ok()?)
     }
+}
+
+/// The `go env` answers this process knows: (binary, variable, value).
+fn env_cache() -> &'static std::sync::Mutex<Vec<(PathBuf, &'static str, String)>> {
+    static KNOWN: std::sync::Mutex<Vec<(PathBuf, &'static str, String)>> = std::sync::Mutex::new(Vec::new());
+    &KNOWN
 }
 
 /// `go1.26.8` / `1.21` → (1, 26) / (1, 21).
@@ -189,4 +203,20 @@ fn which(name: &Path) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_answer_is_used_without_starting_go() {
+        // No go lives here: asking it would fail.
+        let go = GoBinary { path: PathBuf::from("/nonexistent/modchaos-test/bin/go") };
+        assert!(go.goroot().is_err());
+        go.remember("GOVERSION", "go1.99.1");
+        go.remember("GOVERSION", "go1.0");
+        assert_eq!(go.version().unwrap(), "go1.99.1", "the first answer stays");
+        assert_eq!(go.release(), Some((1, 99)));
+    }
 }

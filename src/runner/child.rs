@@ -39,6 +39,10 @@ pub struct ChildRequest {
     pub go: PathBuf,
     /// `$(go env GOROOT)`, already known to the parent.
     pub goroot: Option<PathBuf>,
+    /// `$(go env GOVERSION)`, already known to the parent: the child would otherwise
+    /// start go once more (several ms) to record it.
+    #[serde(default)]
+    pub go_version: Option<String>,
     /// Whether to enter a pid namespace.
     pub with_pid: bool,
     /// The user namespace's id maps.
@@ -124,6 +128,9 @@ pub(super) fn child_main() -> i32 {
         let _ = tracing::subscriber::set_global_default(subscriber);
     }
     let go = GoBinary { path: request.go.clone() };
+    if let Some(version) = &request.go_version {
+        go.remember("GOVERSION", version);
+    }
     let mut ctx = LoadContext::with_goroot(Some(go.clone()), request.goroot.clone());
     ctx.playbook_dirs = request.playbook_dirs.clone();
     let done = |record: RunRecord| sink.send(&ChildMessage::Done { record: Box::new(record) });
@@ -195,6 +202,7 @@ pub async fn run_in_child(
         playbook_dirs: scenario.playbook_dirs.clone(),
         go: go.path.clone(),
         goroot,
+        go_version: go.version().ok(),
         with_pid: support.with_pid,
         ids: id_map(scenario.go_user),
         sandbox_base: base.0.clone(),
