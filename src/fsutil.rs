@@ -1,5 +1,6 @@
-//! File system chores every layer needs: where temporary trees go, how go's read-only
-//! module caches are removed, and turning go's telemetry off in a fresh config dir.
+//! File system chores every layer needs: where temporary trees go (and a test binary's
+//! `target/tmp/`), how go's read-only module caches are removed, and turning go's
+//! telemetry off in a fresh config dir.
 
 use std::path::{Path, PathBuf};
 
@@ -75,4 +76,14 @@ pub fn make_writable(root: &Path) {
             make_writable(&entry.path());
         }
     }
+}
+
+/// The `tmp/` directory of the cargo target directory the running binary was built in,
+/// when it lives where cargo puts test binaries (`<target>/<profile>/deps/<binary>`):
+/// where a test binary keeps what outlives one run (remembered durations, a shared Go
+/// build cache). Cargo names it to integration tests only (`CARGO_TARGET_TMPDIR`).
+pub fn cargo_target_tmp() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent().filter(|d| d.file_name().is_some_and(|n| n == "deps"))?;
+    Some(deps.parent()?.parent()?.join("tmp"))
 }

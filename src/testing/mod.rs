@@ -125,11 +125,7 @@ impl Harness {
 fn history_file() -> Option<PathBuf> {
     let dir = match std::env::var_os("MODCHAOS_CACHE_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            let exe = std::env::current_exe().ok()?;
-            let deps = exe.parent().filter(|d| d.file_name().is_some_and(|n| n == "deps"))?;
-            deps.parent()?.parent()?.join("tmp").join("modchaos-cache")
-        }
+        None => crate::fsutil::cargo_target_tmp()?.join("modchaos-cache"),
     };
     Some(dir.join(crate::suite::history::FILE_NAME))
 }

@@ -230,19 +230,20 @@ pub fn server_response(text: &str) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join(" "))
 }
 
+/// What a server quotes when its own fetch of a module could not see the repository
+/// (its git asked for credentials, its go-get lookup failed, the host said there is no
+/// such repository): a module proxy's or a checksum database's answer for a private
+/// module.
+pub const OWN_FETCH_SAW_NO_REPOSITORY: [&str; 4] =
+    ["terminal prompts disabled", "could not read Username", "unrecognized import path", "Repository not found"];
+
 /// A body saying the proxy could not reach the module's repository (its own git or
 /// go-get fetch failed, as for a private module).
 fn private_to_proxy(body: &str) -> bool {
-    [
-        "terminal prompts disabled",
-        "could not read Username",
-        "unrecognized import path",
-        "Repository not found",
-        "repository not found",
-        "Authentication failed",
-    ]
-    .iter()
-    .any(|w| body.contains(w))
+    OWN_FETCH_SAW_NO_REPOSITORY
+        .iter()
+        .chain(&["repository not found", "Authentication failed"])
+        .any(|w| body.contains(w))
 }
 
 /// A body saying the server failed, not that the module is missing.

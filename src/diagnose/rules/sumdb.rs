@@ -113,14 +113,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             let why = super::proxy::server_response(&error.text).unwrap_or_default();
             // Its own fetch asked for credentials or found no repository: the database cannot
             // see the module, however its answer words the version.
-            let unseen = [
-                "terminal prompts disabled",
-                "could not read Username",
-                "Repository not found",
-                "unrecognized import path",
-            ]
-            .iter()
-            .any(|w| why.contains(w));
+            let unseen = super::proxy::OWN_FETCH_SAW_NO_REPOSITORY.iter().any(|w| why.contains(w));
             if !unseen && why.contains("invalid version")
                 || why.contains("unknown revision")
                 || why.contains("no matching versions")

@@ -525,7 +525,12 @@ async fn the_go_resolver_sees_each_fault_as_in_the_field() {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("XDG_CONFIG_HOME", dir.join(".config"))
-        .env("GOCACHE", shared_go_build_cache().unwrap_or_else(|| dir.join("gocache")))
+        // The build cache the tests' Go tools share (target/tmp/go-build-cache): the
+        // standard library's net and crypto packages compile once per checkout.
+        .env(
+            "GOCACHE",
+            crate::fsutil::cargo_target_tmp().map_or_else(|| dir.join("gocache"), |t| t.join("go-build-cache")),
+        )
         .env("GOPATH", dir.join("gopath"))
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
@@ -611,15 +616,4 @@ fn dns_actions_label_and_delay() {
     assert_eq!(DnsAction::Delay(Duration::from_millis(1500)).label(), "delay 1s 500ms");
     assert_eq!(DnsAction::Delay(Duration::from_secs(2)).as_delay(), Some(Duration::from_secs(2)));
     assert_eq!(DnsAction::Truncate.as_delay(), None);
-}
-
-/// The build cache the tests' Go tools share, `target/tmp/go-build-cache` (integration
-/// tests name it by `CARGO_TARGET_TMPDIR`, which cargo does not give unit tests; this
-/// binary lives in `target/<profile>/deps/`): the standard library's net and crypto
-/// packages compile once per checkout, not once per tool. `None` elsewhere.
-fn shared_go_build_cache() -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let deps = exe.parent()?;
-    let target = deps.parent()?.parent()?;
-    (deps.file_name()? == "deps" && target.join("CACHEDIR.TAG").is_file()).then(|| target.join("tmp/go-build-cache"))
 }
