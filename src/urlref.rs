@@ -2,10 +2,9 @@
 //! references to undeclared hosts (which would leave the sandbox); the open-mode host
 //! map uses it to rewrite declared hosts to their loopback addresses.
 
-use std::ops::Range;
-use std::sync::LazyLock;
+mod scan;
 
-use regex::Regex;
+use std::ops::Range;
 
 /// A host reference inside a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,18 +30,6 @@ impl UrlRef {
     }
 }
 
-// Repetitions are bounded (a DNS name has at most 253 characters): an unbounded one
-// makes a 10 MB value one 10 MB match, whose capture groups take seconds to resolve.
-static URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(https?)://(?:[^@/\s]{1,1024}@)?(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?")
-        .expect("url pattern compiles")
-});
-
-static BARE_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^([a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?(?:/|$)")
-        .expect("bare host pattern compiles")
-});
-
 /// Every host reference in the value of variable `var`. GOPROXY entries without a
 /// scheme and GOSUMDB names count as https references, as go treats them.
 pub fn find(var: &str, value: &str) -> Vec<UrlRef> {
@@ -57,35 +44,27 @@ pub fn find(var: &str, value: &str) -> Vec<UrlRef> {
 /// A proxy variable's one URL, with any scheme (`socks5://`), or none: go and curl take
 /// `host:port` as `http://host:port`.
 fn proxy_refs(value: &str) -> Vec<UrlRef> {
-    static PROXY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^\s*(?:([a-z][a-z0-9+.-]{0,15})://)?(?:[^@/\s]{1,1024}@)?(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?")
-            .expect("proxy pattern compiles")
-    });
-    let Some(c) = PROXY.captures(value) else { return Vec::new() };
-    let host = c.get(2).expect("group 2 always matches");
-    let end = c.get(3).map_or(host.end(), |p| p.end());
+    let Some(m) = scan::proxy_value(value) else { return Vec::new() };
     vec![UrlRef {
-        scheme_range: c.get(1).map(|s| s.range()),
-        authority: host.start()..end,
-        scheme: c.get(1).map_or("http".to_string(), |s| s.as_str().to_ascii_lowercase()),
-        host: c[2].trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
-        port: c.get(3).and_then(|p| p.as_str().parse().ok()),
-        implicit_scheme: c.get(1).is_none(),
+        scheme_range: m.scheme.clone(),
+        authority: m.host.start..m.end(),
+        scheme: m.scheme.clone().map_or("http".to_string(), |s| value[s].to_ascii_lowercase()),
+        host: m.host_name(value),
+        port: m.port(value),
+        implicit_scheme: m.scheme.is_none(),
     }]
 }
 
 fn explicit_urls(text: &str, base: usize) -> Vec<UrlRef> {
-    URL.captures_iter(text)
-        .map(|c| {
-            let scheme = c.get(1).expect("group 1 always matches");
-            let host = c.get(2).expect("group 2 always matches");
-            let end = c.get(3).map_or(host.end(), |p| p.end());
+    scan::urls(text)
+        .map(|m| {
+            let scheme = m.scheme.clone().expect("an explicit URL has a scheme");
             UrlRef {
-                scheme_range: Some(base + scheme.start()..base + scheme.end()),
-                authority: base + host.start()..base + end,
-                scheme: c[1].to_ascii_lowercase(),
-                host: c[2].trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase(),
-                port: c.get(3).and_then(|p| p.as_str().parse().ok()),
+                scheme_range: Some(base + scheme.start..base + scheme.end),
+                authority: base + m.host.start..base + m.end(),
+                scheme: text[scheme].to_ascii_lowercase(),
+                host: m.host_name(text),
+                port: m.port(text),
                 implicit_scheme: false,
             }
         })
@@ -104,15 +83,13 @@ fn goproxy_refs(value: &str) -> Vec<UrlRef> {
         }
         if trimmed.contains("://") {
             refs.extend(explicit_urls(trimmed, offset));
-        } else if let Some(c) = BARE_HOST.captures(trimmed) {
-            let host = c.get(1).expect("group 1 always matches");
-            let end = c.get(2).map_or(host.end(), |p| p.end());
+        } else if let Some(m) = scan::bare_host(trimmed) {
             refs.push(UrlRef {
                 scheme_range: None,
-                authority: offset..offset + end,
+                authority: offset + m.host.start..offset + m.end(),
                 scheme: "https".into(),
-                host: host.as_str().to_ascii_lowercase(),
-                port: c.get(2).and_then(|p| p.as_str().parse().ok()),
+                host: m.host_name(trimmed),
+                port: m.port(trimmed),
                 implicit_scheme: true,
             });
         }
@@ -179,6 +156,8 @@ mod tests {
         assert_eq!(refs[1].port, Some(8443));
         assert!(find("GOPROXY", "off").is_empty());
         assert!(find("GOPROXY", "file:///tmp/x,direct").is_empty());
+        // go 1.26 reads `[::1]:9` as https://[::1]:9 (checked with `go mod download -x`).
+        assert_eq!(hosts("GOPROXY", "[2606:4700::1111]:443"), [("2606:4700::1111".into(), Some(443), true)]);
     }
 
     #[test]
