@@ -425,3 +425,30 @@ fn a_crashed_go_is_never_a_success() {
     let d = expect(&stderr, Category::Unknown);
     assert!(d.summary.contains("crashed"), "{stderr}\n{d:#?}");
 }
+
+#[test]
+fn a_toolchain_switch_that_failed_on_the_network_names_that_failure_too() {
+    // go downloads golang.org/toolchain through GOPROXY: a quoted network failure or proxy
+    // status is the same event as the failed switch (calibrate's WRAPPERS).
+    for (log, quoted) in [
+        (
+            "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: Get \"https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip\": dial tcp 10.1.1.1:443: connect: connection refused\n",
+            Category::NetRefused,
+        ),
+        (
+            "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: reading https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip: 504 Gateway Timeout\n",
+            Category::ProxyServerError,
+        ),
+    ] {
+        let d = expect(log, Category::ToolchainDownload);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.alternatives.iter().any(|a| a.category == quoted), "{log}\n{d:#?}");
+    }
+    // A toolchain that does not exist, or a proxy that has none, is the switch alone.
+    for log in [
+        "go: downloading go1.22 (linux/amd64)\ngo: download go1.22 for linux/amd64: toolchain not available\n",
+        "go: go@1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: reading https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.info: 404 Not Found\n",
+    ] {
+        assert_eq!(expect(log, Category::ToolchainDownload).confidence, Confidence::High, "{log}");
+    }
+}

@@ -266,6 +266,32 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     },
 ];
 
+/// A verdict on an error that quotes another failure inside it: two categories describe
+/// the same event, the step that failed and what it failed on. Unlike an [`Ambiguity`],
+/// the other cause is not fixed: it is what the later rules read in the quoted failure
+/// ([`super::diagnose`] adds their verdicts as alternatives).
+pub struct Wrapper {
+    /// The verdict it applies to.
+    pub category: Category,
+    /// Why the quoted failure is a cause of its own.
+    pub why: &'static str,
+    /// Whether the verdict's error quotes such a failure.
+    pub applies: fn(&Facts, &Diagnosis) -> bool,
+    /// The most the verdict may claim.
+    pub cap: Confidence,
+}
+
+/// Every known wrapper.
+pub const WRAPPERS: &[Wrapper] = &[Wrapper {
+    category: Category::ToolchainDownload,
+    why: "go downloads a toolchain as the module golang.org/toolchain through GOPROXY, so a switch that failed on the \
+          network (a refused, reset or timed-out connection, a name that did not resolve, a certificate) or on a \
+          proxy's error status failed because of that: the failed switch and the failure it quotes are the same event, \
+          and the quoted one is what needs fixing",
+    applies: toolchain_switch_failed_on_the_way,
+    cap: Confidence::Low,
+}];
+
 /// The diagnosis with every ambiguity that fits applied: its confidence capped, the other
 /// causes added as alternatives (after those it has), never more sure than the verdict.
 pub fn calibrate(f: &Facts, mut diagnosis: Diagnosis) -> Diagnosis {
@@ -277,6 +303,11 @@ pub fn calibrate(f: &Facts, mut diagnosis: Diagnosis) -> Diagnosis {
         diagnosis.confidence = diagnosis.confidence.min(ambiguity.cap);
         for (category, why) in ambiguity.others {
             diagnosis = diagnosis.or(*category, ambiguity.cap, *why);
+        }
+    }
+    for wrapper in WRAPPERS.iter().filter(|w| w.category == category) {
+        if (wrapper.applies)(f, &diagnosis) {
+            diagnosis.confidence = diagnosis.confidence.min(wrapper.cap);
         }
     }
     let cap = diagnosis.confidence;
@@ -490,6 +521,23 @@ fn go_sum_mismatch_without_download(f: &Facts, d: &Diagnosis) -> bool {
     !(f.evidence.stderr.contains(&downloading) || fetched_zip)
 }
 
+/// `go: download goX: …` (or `golang.org/toolchain@…: …`) quoting a network failure or a
+/// proxy's error status, rather than saying that no such toolchain exists.
+fn toolchain_switch_failed_on_the_way(_: &Facts, d: &Diagnosis) -> bool {
+    static ON_THE_WAY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"dial tcp|lookup \S+|proxyconnect|x509: |tls: |connection reset|connection refused|unexpected EOF",
+            r"|i/o timeout|TLS handshake timeout|timed out|stream error|network is unreachable|no route to host",
+            r"|: (?:5\d\d|429|401|403|407) [A-Z]",
+        ))
+        .expect("compiles")
+    });
+    let line = error_line(d);
+    (line.contains("golang.org/toolchain@") || line.contains("go: download go"))
+        && !line.contains("toolchain not available")
+        && ON_THE_WAY.is_match(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,6 +549,9 @@ mod tests {
             assert!(a.others.iter().all(|(c, _)| *c != a.category), "{}: names itself", a.category);
             assert!(a.cap < Confidence::High, "{}: a cap of high caps nothing", a.category);
             assert!(!a.why.is_empty());
+        }
+        for w in WRAPPERS {
+            assert!(w.cap < Confidence::High && !w.why.is_empty(), "{}", w.category);
         }
     }
 }
