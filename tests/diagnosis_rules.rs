@@ -46,8 +46,12 @@ fn govcs_refusing_git_is_vcs_disallowed() {
         "go: corp.example/team/lib.git@v1.0.0: GOVCS disallows using git for public corp.example/team/lib.git; see 'go help vcs'\n",
         "go: corp.example/team/plain@v1.0.0: unrecognized import path \"corp.example/team/plain\": GOVCS disallows using git for private corp.example/team/plain; see 'go help vcs'\n",
         "go: corp.example/team/plain@v1.0.0: unrecognized import path \"corp.example/team/plain\": malformed entry in GOVCS (missing colon): \"bogus\"\n",
+        // go 1.16's betas: the refusal without "; see 'go help vcs'" (added for golang/go#43596).
+        "go get corp.example/team/lib.git/cmd: GOVCS disallows using git for public corp.example/team/lib.git\n",
     ] {
-        expect(log, Category::VcsDisallowed);
+        let d = expect(log, Category::VcsDisallowed);
+        // A refusal names the tool and the path; only a malformed GOVCS "cannot be parsed".
+        assert_eq!(log.contains("disallows"), !d.summary.contains("cannot be parsed"), "{log}: {}", d.summary);
     }
 }
 
@@ -420,4 +424,70 @@ fn a_crashed_go_is_never_a_success() {
     assert!(!out.status.success(), "go ran within 120 MiB of address space: {stderr}");
     let d = expect(&stderr, Category::Unknown);
     assert!(d.summary.contains("crashed"), "{stderr}\n{d:#?}");
+}
+
+#[test]
+fn a_toolchain_switch_that_failed_on_the_network_names_that_failure_too() {
+    // go downloads golang.org/toolchain through GOPROXY: a quoted network failure or proxy
+    // status is the same event as the failed switch (calibrate's WRAPPERS).
+    for (log, quoted) in [
+        (
+            "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: Get \"https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip\": dial tcp 10.1.1.1:443: connect: connection refused\n",
+            Category::NetRefused,
+        ),
+        (
+            "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: reading https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip: 504 Gateway Timeout\n",
+            Category::ProxyServerError,
+        ),
+    ] {
+        let d = expect(log, Category::ToolchainDownload);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.alternatives.iter().any(|a| a.category == quoted), "{log}\n{d:#?}");
+    }
+    // A toolchain that does not exist, or a proxy that has none, is the switch alone.
+    for log in [
+        "go: downloading go1.22 (linux/amd64)\ngo: download go1.22 for linux/amd64: toolchain not available\n",
+        "go: go@1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: reading https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.info: 404 Not Found\n",
+    ] {
+        assert_eq!(expect(log, Category::ToolchainDownload).confidence, Confidence::High, "{log}");
+    }
+}
+
+#[test]
+fn no_such_host_from_a_resolver_that_cannot_know_internal_names_names_the_resolver_too() {
+    for log in [
+        // Docker's embedded resolver, a public resolver, names only an internal DNS serves.
+        "go: git.corp.example/team/lib@v1.0.0: unrecognized import path \"git.corp.example/team/lib\": https fetch: Get \"https://git.corp.example/team/lib?go-get=1\": dial tcp: lookup git.corp.example on 127.0.0.11:53: no such host\n",
+        "go: git.corp.example/team/lib@v1.0.0: Get \"https://athens.corp.example/git.corp.example/team/lib/@v/v1.0.0.info\": dial tcp: lookup athens.corp.example on 8.8.8.8:53: no such host\n",
+        "go: gitlab.internal/team/lib@v1.0.0: Get \"https://gitlab.internal/team/lib?go-get=1\": dial tcp: lookup gitlab.internal: no such host\n",
+        "go: m@v1: Get \"http://athens:3000/m/@v/v1.info\": dial tcp: lookup athens on 10.0.0.2:53: no such host\n",
+    ] {
+        let d = expect(log, Category::DnsNxdomain);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::DnsFailure), "{log}");
+    }
+    // A public name the company resolver says does not exist: the name is gone.
+    let d = expect(
+        "go: m@v1: Get \"https://goproxy.onetool.net/m/@v/v1.info\": dial tcp: lookup goproxy.onetool.net on 10.10.0.2:53: no such host\n",
+        Category::DnsNxdomain,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}
+
+#[test]
+fn a_certificate_for_other_names_on_a_name_everyone_knows_is_something_in_between() {
+    for log in [
+        "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": tls: failed to verify certificate: x509: certificate is valid for *.filter.corp.example, filter.corp.example, not proxy.golang.org\n",
+        "go get: github.com/qiniu/goc@v1.3.6: Get \"https://proxy.golang.org/github.com/qiniu/goc/@v/v1.3.6.info\": x509: certificate is not valid for any names, but wanted to match proxy.golang.org\n",
+    ] {
+        let d = expect(log, Category::TlsHostname);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.alternatives.iter().any(|a| a.category == Category::DnsFailure), "{log}\n{d:#?}");
+    }
+    // A vanity host served from a code host's pages: the server's own certificate is wrong.
+    let d = expect(
+        "go get mosn.io/mosn: unrecognized import path \"mosn.io/mosn\" (https fetch: Get https://mosn.io/mosn?go-get=1: x509: certificate is valid for www.github.com, *.github.io, *.githubusercontent.com, *.github.com, github.com, github.io, githubusercontent.com, not mosn.io)\n",
+        Category::TlsHostname,
+    );
+    assert_eq!(d.confidence, Confidence::High);
 }

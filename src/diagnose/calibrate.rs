@@ -253,6 +253,39 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         )],
     },
     Ambiguity {
+        category: Category::DnsNxdomain,
+        why: "a name only an internal DNS knows (a single-label name, a private top-level domain) or a name asked of a \
+              resolver that cannot know internal names (Docker's embedded resolver 127.0.0.11 forwards to the host's \
+              upstreams, not its VPN's; a public resolver knows no split-horizon zone) gets `no such host` when the name \
+              is wrong and when this machine asks the wrong resolver alike",
+        applies: nxdomain_from_a_resolver_that_cannot_know_it,
+        cap: Confidence::Low,
+        others: &[(
+            Category::DnsFailure,
+            "the name may exist only in an internal DNS this machine (or container) is not using: a VPN that is down, a \
+             docker build that does not see the host's resolver",
+        )],
+    },
+    Ambiguity {
+        category: Category::TlsHostname,
+        why: "go's own services, the public proxies and code hosts serve certificates for their names: a certificate \
+              for other names (or none) on one of them was presented by something in between (a resolver that sent go \
+              elsewhere, a filtering or intercepting middlebox), not by a misconfigured server",
+        applies: wrong_name_certificate_for_well_known_name,
+        cap: Confidence::Low,
+        others: &[
+            (
+                Category::DnsFailure,
+                "a poisoned or hijacking resolver may have sent go to another server: compare the address with what a \
+                 trusted resolver answers",
+            ),
+            (
+                Category::TlsUnknownAuthority,
+                "a TLS-intercepting proxy or filter may be answering in the server's name: trust its CA, or go around it",
+            ),
+        ],
+    },
+    Ambiguity {
         category: Category::ProxyBadResponse,
         why: "go's module proxy requests are well-formed, so a proxy answering them with a client error other than \
               401/403/404/410 either does not implement that part of the protocol or is failing itself (a bad \
@@ -266,6 +299,32 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     },
 ];
 
+/// A verdict on an error that quotes another failure inside it: two categories describe
+/// the same event, the step that failed and what it failed on. Unlike an [`Ambiguity`],
+/// the other cause is not fixed: it is what the later rules read in the quoted failure
+/// ([`super::diagnose`] adds their verdicts as alternatives).
+pub struct Wrapper {
+    /// The verdict it applies to.
+    pub category: Category,
+    /// Why the quoted failure is a cause of its own.
+    pub why: &'static str,
+    /// Whether the verdict's error quotes such a failure.
+    pub applies: fn(&Facts, &Diagnosis) -> bool,
+    /// The most the verdict may claim.
+    pub cap: Confidence,
+}
+
+/// Every known wrapper.
+pub const WRAPPERS: &[Wrapper] = &[Wrapper {
+    category: Category::ToolchainDownload,
+    why: "go downloads a toolchain as the module golang.org/toolchain through GOPROXY, so a switch that failed on the \
+          network (a refused, reset or timed-out connection, a name that did not resolve, a certificate) or on a \
+          proxy's error status failed because of that: the failed switch and the failure it quotes are the same event, \
+          and the quoted one is what needs fixing",
+    applies: toolchain_switch_failed_on_the_way,
+    cap: Confidence::Low,
+}];
+
 /// The diagnosis with every ambiguity that fits applied: its confidence capped, the other
 /// causes added as alternatives (after those it has), never more sure than the verdict.
 pub fn calibrate(f: &Facts, mut diagnosis: Diagnosis) -> Diagnosis {
@@ -277,6 +336,11 @@ pub fn calibrate(f: &Facts, mut diagnosis: Diagnosis) -> Diagnosis {
         diagnosis.confidence = diagnosis.confidence.min(ambiguity.cap);
         for (category, why) in ambiguity.others {
             diagnosis = diagnosis.or(*category, ambiguity.cap, *why);
+        }
+    }
+    for wrapper in WRAPPERS.iter().filter(|w| w.category == category) {
+        if (wrapper.applies)(f, &diagnosis) {
+            diagnosis.confidence = diagnosis.confidence.min(wrapper.cap);
         }
     }
     let cap = diagnosis.confidence;
@@ -490,6 +554,77 @@ fn go_sum_mismatch_without_download(f: &Facts, d: &Diagnosis) -> bool {
     !(f.evidence.stderr.contains(&downloading) || fetched_zip)
 }
 
+/// Docker's embedded resolver and the public resolvers: none of them knows a name that only
+/// a company's (or a VPN's) DNS serves.
+const RESOLVERS_WITHOUT_INTERNAL_NAMES: [&str; 12] = [
+    "127.0.0.11",
+    "8.8.8.8",
+    "8.8.4.4",
+    "1.1.1.1",
+    "1.0.0.1",
+    "9.9.9.9",
+    "208.67.222.222",
+    "208.67.220.220",
+    "114.114.114.114",
+    "223.5.5.5",
+    "223.6.6.6",
+    "119.29.29.29",
+];
+
+/// Top-level domains no public DNS serves (RFC 6762, RFC 8375, and the customary
+/// internal ones).
+const PRIVATE_TLDS: [&str; 8] = ["local", "internal", "corp", "lan", "intranet", "home", "localdomain", "private"];
+
+/// `no such host` for a name that is not known to exist, when the name is one only an
+/// internal DNS can serve or the resolver asked is one that cannot know internal names.
+fn nxdomain_from_a_resolver_that_cannot_know_it(_: &Facts, d: &Diagnosis) -> bool {
+    static LOOKUP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"lookup (\S+?)(?: on (\S+?))?: ").expect("compiles"));
+    let Some(caps) = LOOKUP.captures(error_line(d)) else {
+        return false;
+    };
+    let name = caps[1].trim_end_matches('.');
+    if well_known(name) {
+        return false;
+    }
+    let internal_name = !name.contains('.') || name.rsplit('.').next().is_some_and(|tld| PRIVATE_TLDS.contains(&tld));
+    let resolver = caps.get(2).map_or("", |s| s.as_str());
+    let resolver = resolver.rsplit_once(':').map_or(resolver, |(address, _)| address).trim_matches(['[', ']']);
+    internal_name || RESOLVERS_WITHOUT_INTERNAL_NAMES.contains(&resolver)
+}
+
+/// A certificate for other names (or none) presented for one of the names everyone's
+/// resolver knows.
+fn wrong_name_certificate_for_well_known_name(_: &Facts, d: &Diagnosis) -> bool {
+    static TARGET: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"x509: certificate is valid for .+?, not ([^\s,;)]+)|wanted to match ([^\s,;)]+)")
+            .expect("compiles")
+    });
+    static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"https?://[^\s\x22)]+").expect("compiles"));
+    let line = error_line(d);
+    let target = match TARGET.captures(line) {
+        Some(c) => c.get(1).or(c.get(2)).map(|m| m.as_str().to_string()),
+        None => URL.find(line).map(|m| url_host(m.as_str()).to_string()),
+    };
+    target.is_some_and(|t| well_known(t.split(':').next().unwrap_or_default()))
+}
+
+/// `go: download goX: …` (or `golang.org/toolchain@…: …`) quoting a network failure or a
+/// proxy's error status, rather than saying that no such toolchain exists.
+fn toolchain_switch_failed_on_the_way(_: &Facts, d: &Diagnosis) -> bool {
+    static ON_THE_WAY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"dial tcp|lookup \S+|proxyconnect|x509: |tls: |connection reset|connection refused|unexpected EOF",
+            r"|i/o timeout|TLS handshake timeout|timed out|stream error|network is unreachable|no route to host",
+            r"|: (?:5\d\d|429|401|403|407) [A-Z]",
+        ))
+        .expect("compiles")
+    });
+    let line = error_line(d);
+    (line.contains("golang.org/toolchain@") || line.contains("go: download go"))
+        && !line.contains("toolchain not available")
+        && ON_THE_WAY.is_match(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,6 +636,9 @@ mod tests {
             assert!(a.others.iter().all(|(c, _)| *c != a.category), "{}: names itself", a.category);
             assert!(a.cap < Confidence::High, "{}: a cap of high caps nothing", a.category);
             assert!(!a.why.is_empty());
+        }
+        for w in WRAPPERS {
+            assert!(w.cap < Confidence::High && !w.why.is_empty(), "{}", w.category);
         }
     }
 }

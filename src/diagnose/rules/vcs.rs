@@ -62,9 +62,13 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
 
 /// GOVCS forbids the version control tool the module's repository needs.
 pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
+    // go 1.16's betas ended the refusal at the path; from go 1.16rc1 on (golang/go#43596)
+    // it goes on with "; see 'go help vcs'" (cmd/go/internal/vcs/vcs.go).
     static GOVCS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"GOVCS disallows using (\S+) for (public|private) (\S+?);|malformed entry in GOVCS[^\n]*|invalid GOVCS[^\n]*")
-            .expect("compiles")
+        Regex::new(
+            r"(?m)GOVCS disallows using (\S+) for (public|private) (\S+?)(?:;|$)|malformed entry in GOVCS[^\n]*|invalid GOVCS[^\n]*",
+        )
+        .expect("compiles")
     });
     let (error, caps) = f.matching(&GOVCS).last()?;
     let mut evidence = vec![error.line()];
