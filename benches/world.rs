@@ -101,9 +101,10 @@ fn main() {
             Ok(_) if !sealed_times[i].is_empty() => {
                 let sealed = median(&mut sealed_times[i]);
                 println!(
-                    "  {name}: sealed, request to go's first command median {:>7.2} ms ({:.2}x go version: child process, namespaces, loading, sandbox and world)",
+                    "  {name}: sealed, request to go's first command median {:>7.2} ms ({:.2}x go version: child process, namespaces, loading, sandbox and world; goal <= {GOAL_MS} ms: {})",
                     ms(sealed),
-                    sealed.as_secs_f64() / go_median.as_secs_f64()
+                    sealed.as_secs_f64() / go_median.as_secs_f64(),
+                    if ms(sealed) <= GOAL_MS { "met" } else { "NOT met" }
                 );
             }
             Ok(_) => println!("  {name}: sealed: no go command started"),
