@@ -581,6 +581,7 @@ class World:
         self.gorootdir = tempfile.mkdtemp(prefix="mc-outside-goroots-", dir="/tmp")
         os.chmod(self.gorootdir, 0o755)
         self.mounts, self.procs = [], []
+        self.groups = []  # processes started in their own session: their whole group is killed
         self.extra_env = {}
         self.gos = gos
         self.nobody_go = {}
@@ -669,11 +670,15 @@ class World:
         self.procs.append(p)
         if p.stdout.readline().strip() != b"READY":
             raise RuntimeError("servers.py did not start: " + open(os.path.join(self.base, "servers.err")).read())
-        # git daemon for git:// URLs (only the repositories under gitroot; no "missing" one)
-        gd = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--base-path=" + gitroot,
-                               "--listen=127.0.0.60", "--port=9418", gitroot],
+        # git daemon for git:// URLs (only the repositories under gitroot; no "missing" one).
+        # `git daemon` runs git-daemon as a child, so killing `git` would leave the daemon
+        # running: start the real binary in its own session and kill that whole group.
+        gitd = os.path.join(subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                                           check=True).stdout.strip(), "git-daemon")
+        gd = subprocess.Popen([gitd, "--reuseaddr", "--export-all", "--base-path=" + gitroot,
+                               "--listen=127.0.0.60", "--port=9418", gitroot], start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "git-daemon.err"), "w"))
-        self.procs.append(gd)
+        self.groups.append(gd)
         for _ in range(100):
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.60", 9418)) == 0:
@@ -694,6 +699,12 @@ class World:
             self.nobody_go[gobin] = os.path.join(dst, os.path.relpath(gobin, goroot))
 
     def close(self):
+        for p in self.groups:
+            try:
+                os.killpg(p.pid, 9)
+            except ProcessLookupError:
+                pass
+            p.wait()
         for p in self.procs:
             p.kill()
             p.wait()
