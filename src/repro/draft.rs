@@ -152,6 +152,17 @@ impl Draft {
                 self.set(k, v);
             }
         }
+        // GOPRIVATE also means GONOPROXY: kept beside a GOPROXY that names only the
+        // scenario's proxies, it would send go to the module's own host instead, which
+        // the scenario does not have (`GONOPROXY=none` is go's documented "use the proxy
+        // for private modules too").
+        let env: Vec<(String, String)> =
+            self.scenario.env.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
+        let proxies_only = env_value(&env, "GOPROXY")
+            .is_some_and(|p| p.split([',', '|']).all(|entry| !matches!(entry.trim(), "direct" | "off")));
+        if env_value(&env, "GOPRIVATE").is_some() && env_value(&env, "GONOPROXY").is_none() && proxies_only {
+            self.set("GONOPROXY", "none");
+        }
     }
 
     /// The scenario file's text.

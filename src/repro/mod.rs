@@ -149,8 +149,12 @@ impl LogFacts {
             .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
             .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into()));
+        // go < 1.13 named a failed list fetch `unexpected status (URL): 500 …`.
+        static STATUS_URL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"unexpected status \((https?://[^)\s]+)\)").expect("compiles"));
         let url = URL
             .captures_iter(&errors)
+            .chain(STATUS_URL.captures_iter(&errors))
             .map(|c| c[1].trim_end_matches([':', ',']).to_string())
             .find(|u| !u.contains("?go-get=1") || errors.contains("go-import"))
             .or_else(|| evidence.trace.iter().rev().find(|g| g.result.is_none()).map(|g| g.url.clone()));
@@ -174,14 +178,34 @@ impl LogFacts {
         format!("{}@{}", self.module, self.version)
     }
 
-    /// The file go was fetching (`zip`, `info`, `mod`), from the failing URL.
+    /// The file go was fetching (`zip`, `info`, `mod`, `list`, `latest`), from the failing
+    /// URL.
     pub(crate) fn file(&self) -> &str {
         match self.url.as_deref() {
             Some(u) if u.ends_with(".zip") => "zip",
             Some(u) if u.ends_with(".mod") => "mod",
             Some(u) if u.ends_with(".info") => "info",
+            Some(u) if u.ends_with("/@v/list") => "list",
+            Some(u) if u.ends_with("/@latest") => "latest",
             _ => "info",
         }
+    }
+
+    /// Every module version the errors name (`path@version`), the failing one first, each
+    /// once, at most `most`.
+    pub(crate) fn failing_ids(&self, most: usize) -> Vec<String> {
+        static ID: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?:^|[\s\x22])([a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*?@v[0-9][A-Za-z0-9.+-]*?)[:/ ]")
+                .expect("compiles")
+        });
+        let mut ids = vec![self.id()];
+        for c in ID.captures_iter(&self.errors) {
+            let id = c[1].to_string();
+            if ids.len() < most && !ids.contains(&id) && !id.starts_with("golang.org/toolchain") {
+                ids.push(id);
+            }
+        }
+        ids
     }
 }
 
@@ -226,6 +250,59 @@ mod tests {
         let scenario = crate::scenario::parse(std::path::Path::new("repro.yaml"), repro.yaml.clone(), &ctx)
             .unwrap_or_else(|e| panic!("{e}\n{}", repro.yaml));
         assert_eq!(scenario.expect.diagnosis, Some(Category::ProxyServerError));
+    }
+
+    /// The scenario `repro` writes for `log`, loaded (it must load).
+    fn scenario_of(log: &str) -> (String, crate::scenario::Scenario) {
+        let repro = repro(log, "a log").unwrap();
+        let ctx = crate::scenario::LoadContext::new(None);
+        let scenario = crate::scenario::parse(std::path::Path::new("repro.yaml"), repro.yaml.clone(), &ctx)
+            .unwrap_or_else(|e| panic!("{e}\n{}", repro.yaml));
+        (repro.yaml, scenario)
+    }
+
+    #[test]
+    fn an_unknown_revision_comes_from_a_proxy_quoting_it() {
+        // No proxy in the log: go's default one answers as it does for a missing tag.
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/o/r@v1.1.1: reading github.com/o/r/go.mod at revision v1.1.1: unknown revision v1.1.1\n",
+        );
+        assert!(scenario.hosts.iter().any(|h| h.name == "proxy.golang.org"), "{yaml}");
+        assert!(yaml.contains("status: 404") && yaml.contains("invalid version: unknown revision v1.1.1"), "{yaml}");
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v0.1.1-0.20200617173005-5c65c840f086: invalid pseudo-version: preceding tag (v0.1.0) not found\n",
+        );
+        assert!(yaml.contains("invalid pseudo-version: preceding tag (v0.1.0) not found"), "{yaml}");
+    }
+
+    #[test]
+    fn private_modules_of_the_log_still_go_through_the_scenarios_proxy() {
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY=direct\nGOPRIVATE=git.corp.example\n\
+             go: git.corp.example/tool@v2.0.0+incompatible: invalid version: module contains a go.mod file, so module path must match major version (\"git.corp.example/tool/v2\")\n",
+        );
+        let env = |k: &str| scenario.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(env("GOPRIVATE").as_deref(), Some("git.corp.example"), "{yaml}");
+        assert_eq!(env("GONOPROXY").as_deref(), Some("none"), "GOPRIVATE alone would bypass the proxy\n{yaml}");
+    }
+
+    #[test]
+    fn a_failed_version_list_is_asked_for_by_a_query() {
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY=https://athens.corp.example\n\
+             go get github.com/o/r@v1: unexpected status (https://athens.corp.example/github.com/o/r/@v/list): 500 Internal Server Error\n",
+        );
+        assert!(yaml.contains("path: \"*/@v/list\""), "{yaml}");
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r@latest"), "{yaml}");
+    }
+
+    #[test]
+    fn a_repository_is_reproduced_at_its_root_and_a_release() {
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/o/r/api@v0.0.0-20190703205954-e5008c1038bd: git fetch -f origin in /x: exit status 128:\n\
+             \tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        );
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r@v1.0.0"), "{yaml}");
     }
 
     #[test]

@@ -42,9 +42,13 @@ impl Log<'_> {
         BODY.captures(self.errors()).map(|c| c[1].trim().to_string())
     }
 
-    /// A glob for the file go was fetching (`*.zip`).
+    /// A glob for the file go was fetching (`*.zip`, `*/@v/list`).
     fn file_glob(&self) -> String {
-        format!("*.{}", self.facts.file())
+        match self.facts.file() {
+            "list" => "*/@v/list".to_string(),
+            "latest" => "*/@latest".to_string(),
+            ext => format!("*.{ext}"),
+        }
     }
 
     /// The GOPROXY the log shows is a `,` list.
@@ -113,8 +117,24 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
         content_type: None,
         headers: Default::default(),
     };
+    let status = respond.status.value;
     let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
     let host = proxy_world(draft, log, vec![fault]);
+    // A failed version list: go asks for it to resolve a query, so the run asks for
+    // `@latest` of a module that has a release (the log's `@v1` is a query, not one).
+    if log.facts.file() == "list" {
+        let f = log.facts;
+        let release = if f.version.matches('.').count() >= 2 { f.version.clone() } else { "v1.0.0".to_string() };
+        draft.modules(vec![inline_module(&format!("{}@{release}", f.module))]);
+        draft.download(&format!("{}@latest", f.module), "30s");
+    }
+    // A proxy failing itself is told by its 404s for several unrelated owners: all of
+    // them are asked for again (up to four).
+    if log.diagnosis.category == Category::ProxyServerError && matches!(status, 404 | 410) {
+        let ids = log.facts.failing_ids(4);
+        draft.modules(ids.iter().map(|id| inline_module(id)).collect());
+        draft.scenario.run.modules = Some(ids.into_iter().map(at).collect());
+    }
     // The ',' trap: the log's own list, with a mirror behind the failing entry.
     let trap = log.comma_list() && log.diagnosis.playbooks.iter().any(|p| p == "pipe-separated-goproxy");
     if trap {
@@ -356,6 +376,12 @@ fn vcs(draft: &mut Draft, log: &Log) {
         _ => RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() },
     };
     draft.host(&root).git = Some(at(git));
+    // The module as its repository's root, at a release: what fails is reaching the
+    // repository, and a fake host can make neither a subdirectory of a repository nor a
+    // pseudo-version's commit (its hash), which the recovery's rerun would need.
+    let id = format!("{}@{}", repository_root(&f.module), release_of(&f.version));
+    draft.modules(vec![inline_module(&id)]);
+    draft.download(&id, "30s");
     draft.goproxy("goproxy.repro.example");
     draft.set("GOPROXY", "direct");
     draft.set("GOPRIVATE", &private_pattern(&f.module));
@@ -364,6 +390,26 @@ fn vcs(draft: &mut Draft, log: &Log) {
     } else {
         draft.playbook("private-modules-via-proxy", &[("proxy", "https://goproxy.repro.example")]);
     }
+}
+
+/// The repository a module lives in, where the host's layout says so (`github.com/o/r`
+/// for `github.com/o/r/sub`); the module path itself elsewhere.
+fn repository_root(module: &str) -> String {
+    let parts: Vec<&str> = module.split('/').collect();
+    match parts.as_slice() {
+        [host, owner, repo, _, ..] if matches!(*host, "github.com" | "gitlab.com" | "bitbucket.org") => {
+            format!("{host}/{owner}/{repo}")
+        }
+        _ => module.to_string(),
+    }
+}
+
+/// `version`, or `v1.0.0` for a pseudo-version (`v0.0.0-20190703205954-e5008c1038bd`),
+/// which names a commit no fake repository has.
+fn release_of(version: &str) -> String {
+    static PSEUDO: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[.-][0-9]{14}-[0-9a-f]{12}(?:\+incompatible)?$").expect("compiles"));
+    if PSEUDO.is_match(version) { "v1.0.0".to_string() } else { version.to_string() }
 }
 
 fn path_mismatch(draft: &mut Draft, log: &Log) {
@@ -384,16 +430,40 @@ fn path_mismatch(draft: &mut Draft, log: &Log) {
 
 fn invalid_version(draft: &mut Draft, log: &Log) {
     let f = log.facts;
-    if log.says("unknown revision") || log.says("no matching versions") {
+    if log.says("no matching versions") {
         let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
         draft.modules(vec![inline_module(&format!("{}@v1.0.0", f.module))]);
         draft.host(&root).git = Some(at(RawGit::default()));
         draft.set("GOPROXY", "direct");
         draft.set("GOPRIVATE", &private_pattern(&f.module));
-    } else {
-        let host = f.host.clone();
-        draft.goproxy(&host);
-        draft.set("GOPROXY", &format!("https://{host}"));
+        return;
+    }
+    // go judges a version (its tag, pseudo-version, +incompatible) where it reads the
+    // repository: in direct mode (a log showing that was diagnosed vcs.not_found), or in
+    // the proxy, which answers 404 or 410 quoting what it found. That answer is
+    // reproduced: the log's own when it quotes one, else proxy.golang.org's words, from
+    // go's default proxy when the log names none.
+    let body = log.server_response().unwrap_or_else(|| format!("not found: {}: {}", f.id(), invalid_reason(log)));
+    let status = log.status().filter(|s| matches!(s, 404 | 410)).unwrap_or(404);
+    let respond = RawRespond { status: at(status), body: Some(body), content_type: None, headers: Default::default() };
+    let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
+    let host = if f.url.is_some() { f.host.clone() } else { "proxy.golang.org".to_string() };
+    draft.goproxy(&host).faults = vec![fault];
+    draft.set("GOPROXY", &format!("https://{host}"));
+}
+
+/// Why the version is invalid, in the words a proxy quotes (`invalid version: unknown
+/// revision v1.2.3`, `invalid pseudo-version: preceding tag (v0.1.0) not found`).
+fn invalid_reason(log: &Log) -> String {
+    let f = log.facts;
+    if log.says("unknown revision") {
+        return format!("invalid version: unknown revision {}", f.version);
+    }
+    let errors = log.errors();
+    let from = ["invalid pseudo-version: ", "invalid version: "].iter().find_map(|w| errors.find(w));
+    match from {
+        Some(at) => errors[at..].lines().next().unwrap_or_default().trim().to_string(),
+        None => format!("invalid version: unknown revision {}", f.version),
     }
 }
 
