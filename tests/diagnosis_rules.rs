@@ -491,3 +491,17 @@ fn a_certificate_for_other_names_on_a_name_everyone_knows_is_something_in_betwee
     );
     assert_eq!(d.confidence, Confidence::High);
 }
+
+#[test]
+fn go_lines_other_tools_indent_or_wrap_are_read() {
+    // golangci-lint's typecheck nests go/packages' errors, here wrapped by hand.
+    let typecheck = "internal/otel/otel.go:16:2: could not import go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp\n  (.../client.go:29:2: could not import .../internal/retry\n      (.../retry.go:17:2: github.com/cenkalti/backoff/v5@v5.0.3: read\n       \"https://proxy.golang.org/github.com/cenkalti/backoff/v5/@v/v5.0.3.zip\":\n       stream error: stream ID 239; INTERNAL_ERROR; received from peer))) (typecheck)\n";
+    expect(typecheck, Category::NetReset);
+    // GOPATH-era `go get -v` logged the vanity page's failed fetch.
+    let verbose = "Fetching https://go.example.com/tool?go-get=1\nhttps fetch failed: Get https://go.example.com/tool?go-get=1: x509: certificate has expired or is not yet valid\n";
+    expect(verbose, Category::TlsExpired);
+    // A make recipe's output, indented as a block under other lines.
+    let make = "make: Entering directory '/src'\n   go: github.com/x/y@v1.0.0: reading https://proxy.corp.example/github.com/x/y/@v/v1.0.0.zip: 502 Bad Gateway\n   \tserver response: upstream down\nmake: *** [deps] Error 1\n";
+    let d = expect(make, Category::ProxyServerError);
+    assert!(d.evidence[0].text.contains("upstream down"), "{d:#?}");
+}
