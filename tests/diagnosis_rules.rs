@@ -505,3 +505,38 @@ fn go_lines_other_tools_indent_or_wrap_are_read() {
     let d = expect(make, Category::ProxyServerError);
     assert!(d.evidence[0].text.contains("upstream down"), "{d:#?}");
 }
+
+#[test]
+fn glibcs_words_for_a_name_that_does_not_resolve_are_no_such_host() {
+    // Older go's cgo resolver printed getaddrinfo's own words for EAI_NONAME and
+    // EAI_NODATA; go 1.26's net/cgo_unix.go maps both to `no such host`.
+    for log in [
+        "go: vbom.ml/util@v0.0.0-20160121211510-db5cfe13f5cc: unrecognized import path \"vbom.ml/util\": https fetch: Get \"https://vbom.ml/util?go-get=1\": dial tcp: lookup vbom.ml: No address associated with hostname\n",
+        "go: corp.example/lib@v1.0.0: Get \"https://athens.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp: lookup athens.corp.example: Name or service not known\n",
+    ] {
+        assert_eq!(expect(log, Category::DnsNxdomain).confidence, Confidence::High, "{log}");
+    }
+    // EAI_AGAIN is the resolver failing.
+    expect(
+        "go: m@v1: Get \"https://athens.corp.example/m/@v/v1.info\": dial tcp: lookup athens.corp.example: Temporary failure in name resolution\n",
+        Category::DnsFailure,
+    );
+}
+
+#[test]
+fn server_misbehaving_for_a_name_not_known_to_exist_names_the_names_own_dns_too() {
+    // SERVFAIL from a recursive resolver: it failed itself, or the name's own DNS is broken
+    // or gone (an expired domain, a lame delegation); only a name everyone knows settles it.
+    let d = expect(
+        "go: dario.cat/mergo@v1.0.0: unrecognized import path \"dario.cat/mergo\": https fetch: Get \"https://dario.cat/mergo?go-get=1\": dial tcp: lookup dario.cat on 172.16.12.1:53: server misbehaving\n",
+        Category::DnsFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::DnsNxdomain), "{d:#?}");
+    for log in [
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": dial tcp: lookup proxy.golang.org on 127.0.0.11:53: server misbehaving\n",
+        "go: github.com/x/y@v1.2.3: Get \"https://goproxy.cn/github.com/x/y/@v/v1.2.3.info\": dial tcp: lookup goproxy.cn on 10.0.0.2:53: server misbehaving\n",
+    ] {
+        assert_eq!(expect(log, Category::DnsFailure).confidence, Confidence::High, "{log}");
+    }
+}
