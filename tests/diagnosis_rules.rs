@@ -540,3 +540,22 @@ fn server_misbehaving_for_a_name_not_known_to_exist_names_the_names_own_dns_too(
         assert_eq!(expect(log, Category::DnsFailure).confidence, Confidence::High, "{log}");
     }
 }
+
+#[test]
+fn a_missing_go_sum_entry_outside_any_module_is_no_go_sum_to_fix() {
+    // `go install pkg@version` builds outside any module and reads no go.sum; only go 1.16's
+    // development versions said this (golang/go#43278).
+    let d = expect(
+        "go install example.com/cmd/tool@v1.2.3: example.com/cmd@v1.2.3: missing go.sum entry\n",
+        Category::Unknown,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleGoSumMissing), "{d:#?}");
+    // The work module's go.sum, in go's words and as pasted with the tab turned to spaces.
+    for log in [
+        "main.go:3:8: example.com/m@v1.2.3: missing go.sum entry for go.mod file; to add it:\n\tgo mod download example.com/m\n",
+        "go: example.com/app@v0.0.0-00010101000000-000000000000 requires\n    github.com/klauspost/compress@v1.12.2: missing go.sum entry; to add it:\n    go mod download github.com/klauspost/compress\n",
+        "go install: example.com/app/cmd: example.com/m@v1.2.3: missing go.sum entry\n",
+    ] {
+        assert_eq!(expect(log, Category::ModuleGoSumMissing).confidence, Confidence::High, "{log}");
+    }
+}
