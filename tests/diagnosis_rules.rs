@@ -559,3 +559,28 @@ fn a_missing_go_sum_entry_outside_any_module_is_no_go_sum_to_fix() {
         assert_eq!(expect(log, Category::ModuleGoSumMissing).confidence, Confidence::High, "{log}");
     }
 }
+
+#[test]
+fn a_forge_answering_go_get_without_any_tag_most_likely_showed_its_sign_in_page() {
+    for log in [
+        "package git.example.com/team/lib: unrecognized import path \"git.example.com/team/lib\" (parse http://git.example.com/team/lib?go-get=1: no go-import meta tags ())\n",
+        "go: gitea.corp.example/team/lib@v1.0.0: unrecognized import path \"gitea.corp.example/team/lib\": parse https://gitea.corp.example/team/lib?go-get=1: no go-import meta tags ()\n",
+    ] {
+        let d = expect(log, Category::VcsAuth);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::VcsMeta), "{log}\n{d:#?}");
+    }
+    // A vanity page without the tag, and a forge's tag for another prefix, are the page's.
+    assert_eq!(
+        expect(
+            "go: example.org/tools/lint@v1.0.0: unrecognized import path \"example.org/tools/lint\": parse https://example.org/tools/lint?go-get=1: no go-import meta tags ()\n",
+            Category::VcsMeta
+        )
+        .confidence,
+        Confidence::High
+    );
+    expect(
+        "go: gitlab.corp.example/a/b/c@v1.0.0: unrecognized import path \"gitlab.corp.example/a/b/c\": parse https://gitlab.corp.example/a/b/c?go-get=1: no go-import meta tags (meta tag gitlab.corp.example/a/b did not match import path gitlab.corp.example/a/b/c)\n",
+        Category::VcsMeta,
+    );
+}

@@ -202,6 +202,29 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
     evidence.extend(f.env_line("GOPROXY"));
+    // GitLab, Gitea and Gogs answer `?go-get=1` with a go-import tag for every repository
+    // the request may see, and go ≥ 1.13 reports a non-200 status rather than parsing the
+    // page (cmd/go/internal/vcs, repoRootForImportDynamic): a page without any tag from
+    // such a forge is another page — most often its sign-in page, where an instance that
+    // requires signing in (or a private repository) redirects a request without credentials.
+    let host = path.split('/').next().unwrap_or_default();
+    let forge = host.starts_with("git.") || ["gitlab", "gitea", "gogs"].iter().any(|w| host.contains(w));
+    if forge && caps.get(2).is_none() && caps.get(3).is_none() && error.text.contains("no go-import meta tags") {
+        let summary = format!(
+            "https://{path}?go-get=1 has no go-import meta tag, and {host} looks like a self-hosted forge (which \
+             serves one for every repository a request may see): most likely its sign-in page answered, because the \
+             instance or the repository needs credentials; go sends them only from ~/.netrc (or GOAUTH)"
+        );
+        return Some(
+            found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"])
+                .or(Category::VcsMeta, Confidence::Low, "the host may not serve go-import tags at all (not a forge)")
+                .or(
+                    Category::VcsNotFound,
+                    Confidence::Low,
+                    "older go parsed a not-found page too: the repository may not exist",
+                ),
+        );
+    }
     let summary = match (caps.get(2), caps.get(3), caps.get(4)) {
         (Some(prefix), _, _) => format!(
             "https://{path}?go-get=1 declares the module root {} (a go-import meta tag for another prefix), not one \
