@@ -584,3 +584,23 @@ fn a_forge_answering_go_get_without_any_tag_most_likely_showed_its_sign_in_page(
         Category::VcsMeta,
     );
 }
+
+#[test]
+fn another_client_error_from_a_public_proxy_is_the_proxy_failing() {
+    let d = expect(
+        "go: github.com/x/y@v1.0.0: unexpected status (https://goproxy.io/github.com/x/y/@v/v1.0.0.mod): 400 Bad Request\n",
+        Category::ProxyServerError,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyBadResponse), "{d:#?}");
+    // A proxy that is not public may not implement the request.
+    expect(
+        "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 400 Bad Request\n",
+        Category::ProxyBadResponse,
+    );
+    let d = expect(
+        "go: github.com/x/y@v1.0.0: reading https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip: 502 Bad Gateway\n",
+        Category::ProxyServerError,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}

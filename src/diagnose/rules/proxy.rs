@@ -196,6 +196,19 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "retry"] } else { &["use-mirror", "retry"] };
             found(Category::ProxyServerError, Confidence::High, summary, evidence, playbooks)
         }
+        // The public proxies implement the whole protocol for go's own requests, which are
+        // well-formed: another client error from one of them is the proxy failing itself.
+        _ if code != 407 && PUBLIC_PROXIES.contains(&host.as_str()) => found(
+            Category::ProxyServerError,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what}: a public proxy serves every request go makes, so it is failing \
+                 itself (a bad deployment, a broken backend); retry later or use another proxy"
+            ),
+            evidence,
+            &["use-mirror", "retry"],
+        )
+        .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may not implement that request"),
         _ => found(
             Category::ProxyBadResponse,
             Confidence::Medium,
