@@ -171,6 +171,20 @@ impl GoBinary {
         if let Some(value) = known(&self.path) {
             return Ok(value);
         }
+        // Every run needs both of these: one go start answers both (`go env A B` prints
+        // one value per line).
+        if ASKED_TOGETHER.contains(&var) {
+            let answer = self.query(&["env", ASKED_TOGETHER[0], ASKED_TOGETHER[1]])?;
+            let mut lines = answer.lines();
+            for asked in ASKED_TOGETHER {
+                self.remember(asked, lines.next().unwrap_or_default().trim());
+            }
+            return known(&self.path).ok_or_else(|| GoBinaryError::Broken {
+                path: self.path.clone(),
+                args: format!("env {}", ASKED_TOGETHER.join(" ")),
+                detail: format!("no value for {var} in {answer:?}"),
+            });
+        }
         let value = self.query(&["env", var])?;
         self.remember(var, &value);
         Ok(value)
@@ -181,6 +195,10 @@ impl GoBinary {
         parse_release(&self.version().ok()?)
     }
 }
+
+/// The `go env` variables asked in one go start: every run needs go's version (for the
+/// report) and its GOROOT (Go's own test fixtures, the sealed child's bind mounts).
+const ASKED_TOGETHER: [&str; 2] = ["GOVERSION", "GOROOT"];
 
 /// The `go env` answers this process knows: (binary, variable, value).
 fn env_cache() -> &'static std::sync::Mutex<Vec<(PathBuf, &'static str, String)>> {
@@ -218,5 +236,25 @@ mod tests {
         go.remember("GOVERSION", "go1.0");
         assert_eq!(go.version().unwrap(), "go1.99.1", "the first answer stays");
         assert_eq!(go.release(), Some((1, 99)));
+    }
+
+    #[test]
+    fn version_and_goroot_cost_one_go_start() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let starts = dir.path().join("starts");
+        let fake = dir.path().join("go");
+        // Answers `go env A B` as go does, one value per line, and counts its starts.
+        let script = format!(
+            "#!/bin/sh\necho start >> '{}'\nfor v in \"$@\"; do case $v in GOVERSION) echo go1.98.0;; GOROOT) echo /opt/go198;; esac; done\n",
+            starts.display()
+        );
+        std::fs::write(&fake, script).unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let go = GoBinary { path: fake };
+        assert_eq!(go.version().unwrap(), "go1.98.0");
+        assert_eq!(go.goroot().unwrap(), PathBuf::from("/opt/go198"));
+        assert_eq!(go.version().unwrap(), "go1.98.0");
+        assert_eq!(std::fs::read_to_string(&starts).unwrap().lines().count(), 1, "go started once for both");
     }
 }

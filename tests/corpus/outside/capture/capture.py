@@ -21,6 +21,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,12 +50,14 @@ HOSTS = {
         "wifi.corp.example", "cdn.corp.example", "cdn-rst.corp.example",
         "git.corp.example", "code.corp.example", "go.corp.example",
         "sum.golang.org", "sum.corp.example",
+        "legal.corp.example", "stall.corp.example", "shortcl.corp.example", "go403.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
     "127.0.0.32": ["expired.corp.example"],
     "127.0.0.33": ["future.corp.example"],
     "127.0.0.34": ["legacy.corp.example"],
+    "127.0.0.35": [],                             # sum.golang.org as a TLS-intercepting proxy shows it
     "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
     "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
     "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
@@ -64,11 +67,17 @@ HOSTS = {
     "127.0.0.51": ["gw-eu.corp.example"],         # CONNECT proxy: 403
     "127.0.0.52": ["gw-down.corp.example"],       # nothing listens
     "127.0.0.55": ["gw-ok.corp.example"],         # CONNECT proxy that works
+    "127.0.0.56": ["gw-close.corp.example"],      # CONNECT proxy: closes without answering
+    "127.0.0.57": ["gw-drop.corp.example"],       # CONNECT proxy: 200, then closes the tunnel
+    "127.0.0.60": ["daemon.corp.example"],        # git daemon (git://, port 9418)
     "192.0.2.10": ["proxy.dc2.corp.example"],     # no route at all in the netns
     "198.51.100.10": ["proxy.dc3.corp.example"],  # `ip route add unreachable`
     "203.0.113.10": ["proxy.dc4.corp.example"],   # `ip route add prohibit`
 }
-DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"], "a": {}}
+DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"],
+       # names only the DNS server knows (not in /etc/hosts): A answered, AAAA fails
+       "servfail6": ["v6fail.corp.example"], "drop6": ["v6drop.corp.example"], "drop4": ["v4drop.corp.example"],
+       "a": {"v6fail.corp.example": VHOST_IP, "v6drop.corp.example": VHOST_IP, "v4drop.corp.example": VHOST_IP}}
 DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
 
 SSO_HTML = """<!DOCTYPE html>
@@ -139,7 +148,11 @@ def vhost_table():
                               dict(re=r"^/", action="redirect", location="https://wifi.corp.example/login?orig={path}")],
         "cdn.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096), proxy()],
         "cdn-rst.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096, rst=True), proxy()],
-        "git.corp.example": git_routes + [
+        "git.corp.example": [
+            # a private repository the host hides behind 404 (as GitHub/Gitea do without credentials)
+            static(404, "Repository not found.\n", rx=r"^/hidden\.git/")] + git_routes + [
+            static(200, goimport("git.corp.example/gd-{g1}", "git", "git://daemon.corp.example/{g1}.git"), "text/html",
+                   rx=r"^/gd-([a-z0-9-]+)(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/mirrored", "git", "https://gitmirror.corp.example/lib.git"), "text/html", rx=r"^/mirrored(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/stuck", "git", "https://stuck.corp.example/lib.git"), "text/html", rx=r"^/stuck(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/{g1}", "git", "https://git.corp.example/{g1}.git"), "text/html", rx=r"^/([a-z0-9-]+)(/[^?]*)?\?go-get=1$"),
@@ -153,6 +166,11 @@ def vhost_table():
         "sum.golang.org": [static(404, lookup_404, rx=r"^/" + LOOKUP_RE),
                            static(404, "not found\n")],
         "sum.corp.example": [static(404, "not found\n")],
+        "legal.corp.example": [static(451, "Unavailable For Legal Reasons: corp.example/lib is blocked by repository policy "
+                                           "'license-gpl-deny' (contact #artifactory-help)\n")],
+        "stall.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096, stall=True), proxy()],
+        "shortcl.corp.example": [dict(re=r"\.zip$", action="shortlen", root="main", cut=100), proxy()],
+        "go403.corp.example": [static(403, "403 Forbidden\n")],
     }
 
 
@@ -227,6 +245,8 @@ MODULES = [
     ("main", "corp.example/wrongpath", "v1.0.0", "module corp.example/other\n\ngo 1.18\n", None),
     ("main", "corp.example/tool", "v1.0.0", "module corp.example/tool\n\ngo 1.18\n", None),
     ("main", "corp.example/tool", "v2.0.0", "module corp.example/tool\n\ngo 1.18\n", None),
+    ("main", "corp.example/hello", "v1.0.0", "module corp.example/hello\n\ngo 1.18\n",
+     {"cmd/hello/main.go": "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello\")\n}\n"}),
     # "re-tagged" lib: same version, different content
     ("altered", "corp.example/lib", "v1.0.0", LIBMOD, {"lib.go": pkgsrc("corp.example/lib", '"hello from a re-tagged v1.0.0"')}),
 ]
@@ -236,6 +256,8 @@ REPOS = {
     "private": ("git.corp.example/private", "module git.corp.example/private\n\ngo 1.18\n", ["v1.0.0"]),
     "renamed": ("git.corp.example/renamed", "module git.corp.example/newname\n\ngo 1.18\n", ["v1.0.0"]),
     "tool": ("git.corp.example/tool", "module git.corp.example/tool\n\ngo 1.18\n", ["v1.0.0", "v2.0.0"]),
+    # served over git:// by git daemon (go-import meta of git.corp.example/gd-<name>)
+    "gdlib": ("git.corp.example/gd-gdlib", "module git.corp.example/gd-gdlib\n\ngo 1.18\n", ["v1.0.0"]),
 }
 
 
@@ -389,13 +411,15 @@ def make_pki(d):
                 "-days", "397", "-sha256", "-extfile", name + ".ext", "-out", name + ".pem")
     leaf("main", ["DNS:*.corp.example", "DNS:corp.example", "DNS:sum.golang.org"])
     leaf("mitm", ["DNS:*.corp.example"], ca="otherca")
+    # what an intercepting proxy mints on the fly for the checksum database
+    leaf("mitmsum", ["DNS:sum.golang.org"], ca="otherca")
     leaf("expired", ["DNS:expired.corp.example"], start="20230101000000Z", end="20240101000000Z")
     leaf("future", ["DNS:future.corp.example"], start="20300101000000Z", end="20310101000000Z")
     leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
     run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
         "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
     return {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
-            for n in ("main", "mitm", "expired", "future", "wronghost", "selfsigned")}
+            for n in ("main", "mitm", "mitmsum", "expired", "future", "wronghost", "selfsigned")}
 
 
 # --------------------------------------------------------------------------
@@ -557,6 +581,7 @@ class World:
         self.gorootdir = tempfile.mkdtemp(prefix="mc-outside-goroots-", dir="/tmp")
         os.chmod(self.gorootdir, 0o755)
         self.mounts, self.procs = [], []
+        self.groups = []  # processes started in their own session: their whole group is killed
         self.extra_env = {}
         self.gos = gos
         self.nobody_go = {}
@@ -622,6 +647,7 @@ class World:
                 dict(ip="127.0.0.32", port=443, mode="http", tls=certs["expired"], vhost="proxy.corp.example"),
                 dict(ip="127.0.0.33", port=443, mode="http", tls=certs["future"], vhost="proxy.corp.example"),
                 dict(ip="127.0.0.34", port=443, mode="http", tls=certs["wronghost"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.35", port=443, mode="http", tls=certs["mitmsum"], vhost="sum.golang.org"),
                 dict(ip="127.0.0.40", port=443, mode="silent"),
                 dict(ip="127.0.0.40", port=80, mode="silent"),
                 dict(ip="127.0.0.41", port=443, mode="tls_silent", tls=certs["main"]),
@@ -633,6 +659,8 @@ class World:
                 dict(ip="127.0.0.51", port=3128, mode="connect", status=403,
                      body="<html><body><h1>ERROR: Access Denied</h1><p>Policy: GitHub and proxy hosts are blocked.</p></body></html>\n"),
                 dict(ip="127.0.0.55", port=3128, mode="connect", status=200),
+                dict(ip="127.0.0.56", port=3128, mode="connect", after_connect="close"),
+                dict(ip="127.0.0.57", port=3128, mode="connect", after_connect="drop_tunnel"),
             ],
         }
         cfgpath = os.path.join(self.base, "servers.json")
@@ -642,6 +670,20 @@ class World:
         self.procs.append(p)
         if p.stdout.readline().strip() != b"READY":
             raise RuntimeError("servers.py did not start: " + open(os.path.join(self.base, "servers.err")).read())
+        # git daemon for git:// URLs (only the repositories under gitroot; no "missing" one).
+        # `git daemon` runs git-daemon as a child, so killing `git` would leave the daemon
+        # running: start the real binary in its own session and kill that whole group.
+        gitd = os.path.join(subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
+                                           check=True).stdout.strip(), "git-daemon")
+        gd = subprocess.Popen([gitd, "--reuseaddr", "--export-all", "--base-path=" + gitroot,
+                               "--listen=127.0.0.60", "--port=9418", gitroot], start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "git-daemon.err"), "w"))
+        self.groups.append(gd)
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.60", 9418)) == 0:
+                    break
+            time.sleep(0.05)
         # GOROOTs that nobody cannot read (e.g. under /root) are bind-mounted read-only elsewhere
         for gobin in self.gos:
             probe = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--",
@@ -657,6 +699,12 @@ class World:
             self.nobody_go[gobin] = os.path.join(dst, os.path.relpath(gobin, goroot))
 
     def close(self):
+        for p in self.groups:
+            try:
+                os.killpg(p.pid, 9)
+            except ProcessLookupError:
+                pass
+            p.wait()
         for p in self.procs:
             p.kill()
             p.wait()
@@ -857,6 +905,29 @@ def netrc(line):
     def prep(run):
         write(os.path.join(run.p["home"], ".netrc"), line + "\n", 0o600)
     return prep
+
+
+def full_tmpfs_modcache(run):
+    """GOMODCACHE is a 64 KiB tmpfs that another file already filled (no space left on device)."""
+    mc = run.p["modcache"]
+    sh("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", mc)
+    run.cleanups.append(lambda: sh("umount", mc))
+    try:
+        with open(os.path.join(mc, "ballast"), "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+    except OSError:
+        pass
+
+
+def unreadable_gowork(run):
+    """GOWORK names a go.work inside a directory only root can enter."""
+    locked = os.path.join(run.dir, "locked")
+    os.makedirs(locked)
+    write(os.path.join(locked, "go.work"), "go 1.18\n\nuse %s\n" % run.p["work"])
+    os.chmod(locked, 0o700)
+    run.env["GOWORK"] = os.path.join(locked, "go.work")
 
 
 def workspace(app_requires=(("corp.example/lib", "v1.0.0"),), sums=True, use=("./app", "./tools")):
@@ -1240,6 +1311,82 @@ CASES = [
       files=project(main_body="\tfmt.Printf(\"%d\\n\", lib.Hello())\n")),
     C("unknown", "run-panic", "the user's program panics", "run .", A3,
       files=project(main_body="\tvar m map[string]int\n\tm[lib.Hello()] = 1\n\tfmt.Println(m)\n")),
+    # ================================================================ round 7 (out7): wider command surface,
+    # server behaviours not yet in servers.py's repertoire, unprivileged-user failures, warning successes
+    C("proxy.auth", "451-policy-block-build-x", "repository firewall answers 451 Unavailable For Legal Reasons (policy block), text/plain",
+      "build -x ./...", A3, env={"GOPROXY": "https://legal.corp.example"}),
+    C("proxy.auth", "401-test-json", "private goproxy requires Basic auth, no credentials", "test -json ./...", N2,
+      files=project(tests=TEST_OK), env={"GOPROXY": "https://private-proxy.corp.example"}),
+    C("proxy.server_error", "429-list-m-json-all", "proxy answers 429 Too Many Requests (Retry-After: 60) for every URL",
+      "list -m -json all", ("1.26", "1.19"), env={"GOPROXY": "https://ratelimit.corp.example"}),
+    C("proxy.server_error", "503-install-at-version", "envoy 503 while installing a command by version", "install corp.example/hello/cmd/hello@v1.0.0",
+      N2, files=EMPTY, env={"GOPROXY": "https://goproxy.corp.example"}),
+    C("hang", "zip-body-stalls-download-x", ".zip: 200 with Content-Length 250000, 4096 bytes sent, then the connection stays open and silent; timeout 5",
+      "mod download -x", A3, wrap=("timeout", "5"), env={"GOPROXY": "https://stall.corp.example"}),
+    C("hang", "zip-body-stalls-build-kill", ".zip stalls mid-transfer; timeout -s KILL 5", "build ./...", ("1.26",),
+      wrap=("timeout", "-s", "KILL", "5"), env={"GOPROXY": "https://stall.corp.example"}),
+    C("proxy.bad_response", "zip-content-length-short", ".zip served with a Content-Length 100 bytes short (the body cut to match)",
+      "mod download", A3, env={"GOPROXY": "https://shortcl.corp.example"}),
+    C("proxy.bad_response", "zip-content-length-short-get", ".zip served with a Content-Length 100 bytes short", "get corp.example/lib@v1.0.0",
+      ("1.27",), files=EMPTY, env={"GOPROXY": "https://shortcl.corp.example"}),
+    C("vcs.auth", "go-get-page-403", "the ?go-get=1 page answers 403 (SSO-protected code host)", "get go403.corp.example/platform@v1.2.0",
+      ("1.27", "1.19"), files=EMPTY, env={"GOPROXY": "direct", "GOPRIVATE": "go403.corp.example"}),
+    C("vcs.auth", "git-private-repo-404", "git host answers 404 for a private repository when no credentials are sent",
+      "get git.corp.example/hidden@v1.0.0", A3, files=EMPTY, env=PRIV),
+    C("vcs.not_found", "git-daemon-repo-missing", "go-import meta names git://daemon.corp.example/missing.git; git daemon has no such repository",
+      "get git.corp.example/gd-missing@v1.0.0", A3, files=EMPTY, env=PRIVDIRECT),
+    C("vcs.not_found", "git-suffix-daemon-repo-missing", "path with a .git qualifier on a host that only runs git daemon (GOINSECURE set); no such repository",
+      "get daemon.corp.example/nope.git@v1.0.0", A3, files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "daemon.corp.example", "GOINSECURE": "daemon.corp.example"}),
+    C("none", "git-daemon-ok", "go-import meta names a git:// repository that git daemon serves", "mod download -x", ("1.26", "1.19"),
+      files=project((("git.corp.example/gd-gdlib", "v1.0.0"),)), env=PRIVDIRECT),
+    C("http_proxy.failure", "connect-closed-no-reply", "HTTPS_PROXY reads the CONNECT and closes without answering", "mod download", A3,
+      env={"HTTPS_PROXY": "http://gw-close.corp.example:3128"}),
+    C("http_proxy.failure", "connect-200-then-closed", "HTTPS_PROXY answers 200 Connection established, then closes the tunnel",
+      "get corp.example/lib@v1.0.0", N2, files=EMPTY, env={"HTTPS_PROXY": "http://gw-drop.corp.example:3128"}),
+    C("tls.hostname", "sumdb-cert-wrong-name", "only sum.golang.org presents a certificate for other names (proxy is fine)",
+      "get corp.example/lib@v1.0.0", A3, files=EMPTY, env={"GOSUMDB": None}, hosts={"sum.golang.org": "127.0.0.34"}),
+    C("tls.unknown_authority", "sumdb-intercepted", "only sum.golang.org is intercepted: its certificate (right name) comes from a CA not in the trust store",
+      "mod download corp.example/lib@v1.0.0", N2, files=EMPTY, env={"GOSUMDB": None}, hosts={"sum.golang.org": "127.0.0.35"}),
+    # go's resolver gives up on AAAA and uses the A record: these succeed (see FINDINGS.md)
+    C("none", "aaaa-servfail-only", "DNS answers A for the proxy name but SERVFAIL for AAAA", "mod download -x", A3,
+      env={"GOPROXY": "https://v6fail.corp.example"}),
+    C("none", "aaaa-dropped-only", "DNS answers A for the proxy name and drops AAAA queries (options timeout:1 attempts:2)",
+      "mod download -x", A3, env={"GOPROXY": "https://v6drop.corp.example"},
+      resolv="nameserver %s\noptions timeout:1 attempts:2\n" % DNS_IP),
+    C("cache.permission", "gopath-root-owned-default-modcache", "GOPATH owned by root, GOMODCACHE unset", "mod download", A3,
+      user="nobody", root_owned=("gopath",), env={"GOMODCACHE": None}, show=("GOPATH",)),
+    C("cache.permission", "gowork-unreadable-dir", "GOWORK names a go.work in a directory only root can enter", "build ./...", ("1.26", "1.19"),
+      user="nobody", prep=unreadable_gowork, show=("GOWORK",)),
+    C("cache.permission", "workdir-root-owned-tidy", "the work module's directory belongs to root; tidy must rewrite go.mod",
+      "mod tidy", A3, user="nobody", root_owned=("work",), files=TIDY),
+    C("cache.permission", "modcache-disk-full", "GOMODCACHE is a full 64 KiB tmpfs (no space left on device)", "mod download", A3,
+      prep=full_tmpfs_modcache, show=("GOMODCACHE",)),
+    C("none", "download-readonly-cache-populated", "module cache already holds everything, then becomes a read-only bind mount",
+      "mod download", A3, prep=chain(populate(), ro_bind_modcache), show=("GOMODCACHE",)),
+    C("none", "list-m-u-retracted-deprecated", "go.mod requires a retracted version and a deprecated module", "list -m -u all", A3,
+      files=project((("corp.example/retracted", "v1.0.0"), ("corp.example/old", "v1.0.0")))),
+    C("none", "download-retracted-exact", "go mod download of a retracted version by its exact version",
+      "mod download -json corp.example/retracted@v1.0.0", N2, files=EMPTY),
+    C("none", "install-pkg-at-version", "go install of a command by version from the python goproxy",
+      "install corp.example/hello/cmd/hello@v1.0.0", ("1.26", "1.19"), files=EMPTY),
+    C("none", "verify-offline-populated", "cache populated, then GOPROXY=off", "mod verify", ("1.27", "1.19"), env={"GOPROXY": "off"},
+      prep=populate()),
+    C("proxy.not_found", "get-u-410", "athens-like proxy answers 410 Gone for everything", "get -u ./...", ("1.26", "1.19"),
+      env={"GOPROXY": "https://athens.corp.example"}),
+    C("proxy.not_found", "work-sync-410", "workspace of two modules; athens-like proxy answers 410", "work sync", N2,
+      files=workspace(), env={"GOPROXY": "https://athens.corp.example"}),
+    C("net.refused", "list-m-json-all-refused", "nothing listens on the proxy port", "list -m -json all", ("1.26", "1.19"),
+      env={"GOPROXY": "https://offline.corp.example"}),
+    C("dns.failure", "a-dropped-aaaa-empty", "DNS answers AAAA (no records) but drops A queries for the proxy name (options timeout:1 attempts:2)",
+      "mod download", A3, env={"GOPROXY": "https://v4drop.corp.example"},
+      resolv="nameserver %s\noptions timeout:1 attempts:2\n" % DNS_IP),
+    C("vcs.disallowed", "govcs-private-hg-only", "GOVCS=private:hg while the private module lives in git", "mod download", A3,
+      files=GITPROJ, env=dict(PRIVDIRECT, GOVCS="private:hg")),
+    C("module.go_mod", "vendor-inconsistent", "vendor/modules.txt lists lib v1.1.0, go.mod requires v1.0.0 (-mod=vendor by default)",
+      "build ./...", A3, files=dict(project(), **{"vendor/modules.txt": "# corp.example/lib v1.1.0\n## explicit\ncorp.example/lib\n"})),
+    C("none", "get-u-upgrades", "python goproxy has lib v1.1.0; go get -u upgrades", "get -u ./...", N2),
+    C("none", "list-m-json-all-ok", "python goproxy, all good", "list -m -json all", ("1.27", "1.19")),
 ]
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ listeners are bound and runs until killed.
 CONFIG (JSON):
   vhosts:    {name: [route, ...]}        routes are tried in order
   listeners: [{ip, port, mode, tls?: {cert, key}, vhost?}]
-  dns:       {ip, port, servfail: [suffix], drop: [suffix], a: {name: ip}}
+  dns:       {ip, port, servfail: [suffix], drop: [suffix], servfail6: [suffix], drop6: [suffix],
+              drop4: [suffix], a: {name: ip}}
+             (servfail6/drop6 apply to AAAA queries only, A is answered; drop4 drops only A
+              queries and answers AAAA with NOERROR and no records)
   log:       path of a request log
 
 route: {"re": regex matched against the request target (path?query),
@@ -21,7 +24,9 @@ listener modes:
   tls_silent    complete the TLS handshake, then never answer
   rst           read the first bytes, then close with SO_LINGER 0 (RST)
   tls_rst       TLS handshake, read the request, then RST
-  connect       HTTP proxy: CONNECT answered with `status` (200 = tunnel)
+  connect       HTTP proxy: CONNECT answered with `status` (200 = tunnel);
+                `after_connect`: "close" = read the CONNECT and close without a word,
+                "drop_tunnel" = answer 200 Connection established, then close
 """
 import base64
 import http.server
@@ -163,14 +168,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.reply(status, None, b"")
 
+    def act_shortlen(self, r, m):
+        """Serve the proxy file, but with a Content-Length `cut` bytes too small (and only that many bytes)."""
+        root = CFG["modroots"][r["root"]]
+        full = os.path.join(root, os.path.normpath(self.path.split("?")[0].lstrip("/")))
+        data = open(full, "rb").read()
+        body = data[: max(0, len(data) - r.get("cut", 100))]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/zip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def act_truncate(self, r, m):
-        """Promise `length` bytes, send `send` bytes, then close (FIN or RST)."""
+        """Promise `length` bytes, send `send` bytes, then close (FIN or RST), or with
+        `stall` keep the connection open and send nothing more (a stalled transfer)."""
         self.send_response(200)
         self.send_header("Content-Type", r.get("ctype", "application/zip"))
         self.send_header("Content-Length", str(r.get("length", 200000)))
         self.end_headers()
         self.wfile.write(b"PK\x03\x04" + b"\0" * (r.get("send", 1000) - 4))
         self.wfile.flush()
+        if r.get("stall"):
+            HELD.append(self.connection)
+            time.sleep(3600)
         time.sleep(0.2)
         self.close_connection = True
         sock = self.connection
@@ -236,6 +257,19 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         log("%s %s" % (self.server.lname, fmt % args))
 
     def do_CONNECT(self):
+        after = self.server.cfg.get("after_connect")
+        if after == "close":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if after == "drop_tunnel":
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            time.sleep(0.1)
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         st = self.server.cfg.get("status", 200)
         if st != 200:
             hdr = {"Proxy-Authenticate": 'Basic realm="Corp Proxy"'} if st == 407 else {}
@@ -366,11 +400,11 @@ def dns_server(dcfg):
                 question = q[12:i + 5]
                 name = ".".join(labels)
                 match = lambda key: any(name == x or name.endswith("." + x) for x in dcfg.get(key, []))
-                if match("drop"):
+                if match("drop") or (qtype == 28 and match("drop6")) or (qtype == 1 and match("drop4")):
                     log("dns %s type %d: dropped" % (name, qtype))
                     continue
                 rcode, answers = 3, b""
-                if match("servfail"):
+                if match("servfail") or (qtype == 28 and match("servfail6")):
                     rcode = 2
                 elif name in dcfg.get("a", {}):
                     rcode = 0
