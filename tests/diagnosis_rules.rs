@@ -604,3 +604,44 @@ fn another_client_error_from_a_public_proxy_is_the_proxy_failing() {
     );
     assert_eq!(d.confidence, Confidence::High);
 }
+
+#[test]
+fn a_repository_firewalls_451_is_a_refusal() {
+    let d = expect(
+        "main.go:6:2: corp.example/lib@v1.0.0: reading https://firewall.corp.example/corp.example/lib/@v/v1.0.0.zip: 451 Unavailable For Legal Reasons\n\tserver response: blocked by policy\n",
+        Category::ProxyAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    assert!(d.summary.contains("policy"), "{}", d.summary);
+}
+
+#[test]
+fn gos_own_configuration_files_denied_to_the_user_are_a_permission_problem() {
+    for log in [
+        "go: reading go.work: open /srv/locked/go.work: permission denied\n",
+        "go: updating go.mod: open /src/app/go.mod: permission denied\n",
+    ] {
+        assert_eq!(expect(log, Category::CachePermission).confidence, Confidence::Medium, "{log}");
+    }
+    // A source file is the user's code, not go's configuration.
+    expect("main.go:1:1: open /src/app/main.go: permission denied\n", Category::Unknown);
+}
+
+#[test]
+fn git_daemon_and_every_protocol_failing_are_a_missing_repository() {
+    // git daemon's words (daemon.c) for a repository it does not have or does not export.
+    let d = expect(
+        "go: git.corp.example/gd@v1.0.0: invalid version: git ls-remote -q --end-of-options git://daemon.corp.example/missing.git in /tmp/modcache/cache/vcs/f402: exit status 128:\n\tfatal: remote error: access denied or repository not exported: /missing.git\n",
+        Category::VcsNotFound,
+    );
+    assert!(d.confidence <= Confidence::Medium);
+    // GOINSECURE lets go try every scheme; without it only the secure ones.
+    for (log, secure) in [
+        ("go: daemon.corp.example/nope.git@v1.0.0: no protocol found for repository\n", false),
+        ("go: corp.example/lib.git@v1.0.0: no secure protocol found for repository\n", true),
+    ] {
+        let d = expect(log, Category::VcsNotFound);
+        assert_eq!(d.confidence, Confidence::Medium, "{log}");
+        assert_eq!(d.summary.contains("no secure way"), secure, "{}", d.summary);
+    }
+}

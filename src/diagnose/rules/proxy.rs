@@ -176,6 +176,20 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["add-mirror"],
         )
         .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
+        // RFC 7725: the server refuses the resource for legal reasons — a repository
+        // firewall's policy block (Artifactory, Nexus): a refusal, as a 403 is.
+        451 => found(
+            Category::ProxyAuth,
+            Confidence::Medium,
+            format!(
+                "{host} refused {what} with {status}: the proxy's policy blocks the module (a repository firewall's \
+                 licence or security rule), not missing credentials; ask its owners for an exception, or use an \
+                 allowed version"
+            ),
+            evidence,
+            &[],
+        )
+        .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may be misconfigured"),
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,

@@ -95,17 +95,28 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     // go found the repository only over plain http (or ssh/git without a secure
     // transport) and will not use it: no https answered.
     static INSECURE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"no secure protocol found for repository").expect("compiles"));
-    if let Some((error, _)) = f.matching_own(&INSECURE).last() {
+        LazyLock::new(|| Regex::new(r"no (secure )?protocol found for repository").expect("compiles"));
+    if let Some((error, caps)) = f.matching_own(&INSECURE).last() {
         let module = error_module(&error.text).unwrap_or_else(|| "the module".into());
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());
         evidence.extend(f.env_line("GOINSECURE"));
-        let summary = format!(
-            "go found no secure way to the repository of {module}: nothing answered https, and go does not use plain \
-             http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the repository over \
-             https, or list the host in GOINSECURE where plain http is acceptable"
-        );
+        // With GOINSECURE naming the host, go pinged every scheme git speaks (git ls-remote
+        // over https, http, git://, ssh) and none answered with the repository
+        // (cmd/go/internal/vcs: "no %sprotocol found for repository").
+        let summary = if caps.get(1).is_some() {
+            format!(
+                "go found no secure way to the repository of {module}: nothing answered https, and go does not use \
+                 plain http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the \
+                 repository over https, or list the host in GOINSECURE where plain http is acceptable"
+            )
+        } else {
+            format!(
+                "go found the repository of {module} over no protocol: git answered for none of https, http, git:// \
+                 and ssh (GOINSECURE allows the plain ones), so the repository is not there (a wrong path, a \
+                 repository not exported) or the host serves none of them"
+            )
+        };
         let diagnosis = found(Category::VcsNotFound, Confidence::Medium, summary, evidence, &[]);
         return Some(diagnosis.or(
             Category::NetRefused,
@@ -119,6 +130,9 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
             r"|remote: (?:Repository|Project) not found",
             r"|fatal: '([^']+)' does not appear to be a git repository",
             r"|fatal: remote error: [^\n]*(?:not found|does not exist)",
+            // git daemon's words for a repository it does not have or does not export
+            // (daemon.c); git:// has no credentials to refuse.
+            r"|fatal: remote error: access denied or repository not exported",
         ))
         .expect("compiles")
     });
