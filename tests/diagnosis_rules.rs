@@ -645,3 +645,19 @@ fn git_daemon_and_every_protocol_failing_are_a_missing_repository() {
         assert_eq!(d.summary.contains("no secure way"), secure, "{}", d.summary);
     }
 }
+
+#[test]
+fn a_repository_a_published_module_requires_that_is_now_not_found_was_lost() {
+    let required = "go: github.com/acme/engine@v1.4.2 requires\n\tgithub.com/gone/jobq@v1.0.2: reading github.com/gone/jobq/go.mod at revision v1.0.2: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/b703: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/gone/jobq/' not found\n";
+    let d = expect(required, Category::VcsNotFound);
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+    // Asked for directly, or by the work module itself: a private repository as likely.
+    for log in [
+        "go: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
+        "go: github.com/acme/app@v0.0.0-00010101000000-000000000000 requires\n\tgithub.com/acme/private@v1.0.0: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
+    ] {
+        let d = expect(log, Category::VcsAuth);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+    }
+}

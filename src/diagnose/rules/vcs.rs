@@ -169,6 +169,33 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     let hosted = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
         || error.text.contains("remote: Repository not found")
         || error.text.contains("could not be found or you don't have permission");
+    // A repository another module's published version requires (`X@v requires`, modload's
+    // stackText) was one X's authors could fetch when they published it: a host that now
+    // says it does not exist more likely lost it (deleted, renamed, made private since) than
+    // hides it from credentials this machine lacks. The work module's own requirements
+    // (its pseudo-version v0.0.0-00010101000000-000000000000) say nothing of the kind.
+    static REQUIRED_BY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\S+?)@(\S+) requires\s*\n").expect("compiles"));
+    let required_by = REQUIRED_BY
+        .captures_iter(&error.text)
+        .last()
+        .filter(|c| &c[2] != "v0.0.0-00010101000000-000000000000")
+        .map(|c| (c[1].to_string(), c[2].to_string()));
+    if let (true, Some((requirer, version))) = (hosted, required_by) {
+        let summary = format!(
+            "the code host says the repository {} does not exist{}, and {requirer}@{version} requires it: its \
+             authors could fetch it when they published that version, so it was most likely deleted, renamed or \
+             made private since; require a version of {requirer} that does not need it, or replace it (a replace \
+             directive to a fork)",
+            url.as_deref().unwrap_or("asked for"),
+            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+        return Some(found(Category::VcsNotFound, Confidence::Low, summary, evidence, &["use-mirror"]).or(
+            Category::VcsAuth,
+            Confidence::Low,
+            "the repository may be private to people this machine's credentials are not",
+        ));
+    }
     if hosted {
         let summary = format!(
             "the code host says the repository {} does not exist{}: it answers so for a private repository the \
