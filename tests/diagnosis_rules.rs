@@ -491,3 +491,173 @@ fn a_certificate_for_other_names_on_a_name_everyone_knows_is_something_in_betwee
     );
     assert_eq!(d.confidence, Confidence::High);
 }
+
+#[test]
+fn go_lines_other_tools_indent_or_wrap_are_read() {
+    // golangci-lint's typecheck nests go/packages' errors, here wrapped by hand.
+    let typecheck = "internal/otel/otel.go:16:2: could not import go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp\n  (.../client.go:29:2: could not import .../internal/retry\n      (.../retry.go:17:2: github.com/cenkalti/backoff/v5@v5.0.3: read\n       \"https://proxy.golang.org/github.com/cenkalti/backoff/v5/@v/v5.0.3.zip\":\n       stream error: stream ID 239; INTERNAL_ERROR; received from peer))) (typecheck)\n";
+    expect(typecheck, Category::NetReset);
+    // GOPATH-era `go get -v` logged the vanity page's failed fetch.
+    let verbose = "Fetching https://go.example.com/tool?go-get=1\nhttps fetch failed: Get https://go.example.com/tool?go-get=1: x509: certificate has expired or is not yet valid\n";
+    expect(verbose, Category::TlsExpired);
+    // A make recipe's output, indented as a block under other lines.
+    let make = "make: Entering directory '/src'\n   go: github.com/x/y@v1.0.0: reading https://proxy.corp.example/github.com/x/y/@v/v1.0.0.zip: 502 Bad Gateway\n   \tserver response: upstream down\nmake: *** [deps] Error 1\n";
+    let d = expect(make, Category::ProxyServerError);
+    assert!(d.evidence[0].text.contains("upstream down"), "{d:#?}");
+}
+
+#[test]
+fn glibcs_words_for_a_name_that_does_not_resolve_are_no_such_host() {
+    // Older go's cgo resolver printed getaddrinfo's own words for EAI_NONAME and
+    // EAI_NODATA; go 1.26's net/cgo_unix.go maps both to `no such host`.
+    for log in [
+        "go: vbom.ml/util@v0.0.0-20160121211510-db5cfe13f5cc: unrecognized import path \"vbom.ml/util\": https fetch: Get \"https://vbom.ml/util?go-get=1\": dial tcp: lookup vbom.ml: No address associated with hostname\n",
+        "go: corp.example/lib@v1.0.0: Get \"https://athens.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp: lookup athens.corp.example: Name or service not known\n",
+    ] {
+        assert_eq!(expect(log, Category::DnsNxdomain).confidence, Confidence::High, "{log}");
+    }
+    // EAI_AGAIN is the resolver failing.
+    expect(
+        "go: m@v1: Get \"https://athens.corp.example/m/@v/v1.info\": dial tcp: lookup athens.corp.example: Temporary failure in name resolution\n",
+        Category::DnsFailure,
+    );
+}
+
+#[test]
+fn server_misbehaving_for_a_name_not_known_to_exist_names_the_names_own_dns_too() {
+    // SERVFAIL from a recursive resolver: it failed itself, or the name's own DNS is broken
+    // or gone (an expired domain, a lame delegation); only a name everyone knows settles it.
+    let d = expect(
+        "go: dario.cat/mergo@v1.0.0: unrecognized import path \"dario.cat/mergo\": https fetch: Get \"https://dario.cat/mergo?go-get=1\": dial tcp: lookup dario.cat on 172.16.12.1:53: server misbehaving\n",
+        Category::DnsFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::DnsNxdomain), "{d:#?}");
+    for log in [
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": dial tcp: lookup proxy.golang.org on 127.0.0.11:53: server misbehaving\n",
+        "go: github.com/x/y@v1.2.3: Get \"https://goproxy.cn/github.com/x/y/@v/v1.2.3.info\": dial tcp: lookup goproxy.cn on 10.0.0.2:53: server misbehaving\n",
+    ] {
+        assert_eq!(expect(log, Category::DnsFailure).confidence, Confidence::High, "{log}");
+    }
+}
+
+#[test]
+fn a_missing_go_sum_entry_outside_any_module_is_no_go_sum_to_fix() {
+    // `go install pkg@version` builds outside any module and reads no go.sum; only go 1.16's
+    // development versions said this (golang/go#43278).
+    let d = expect(
+        "go install example.com/cmd/tool@v1.2.3: example.com/cmd@v1.2.3: missing go.sum entry\n",
+        Category::Unknown,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleGoSumMissing), "{d:#?}");
+    // The work module's go.sum, in go's words and as pasted with the tab turned to spaces.
+    for log in [
+        "main.go:3:8: example.com/m@v1.2.3: missing go.sum entry for go.mod file; to add it:\n\tgo mod download example.com/m\n",
+        "go: example.com/app@v0.0.0-00010101000000-000000000000 requires\n    github.com/klauspost/compress@v1.12.2: missing go.sum entry; to add it:\n    go mod download github.com/klauspost/compress\n",
+        "go install: example.com/app/cmd: example.com/m@v1.2.3: missing go.sum entry\n",
+    ] {
+        assert_eq!(expect(log, Category::ModuleGoSumMissing).confidence, Confidence::High, "{log}");
+    }
+}
+
+#[test]
+fn a_forge_answering_go_get_without_any_tag_most_likely_showed_its_sign_in_page() {
+    for log in [
+        "package git.example.com/team/lib: unrecognized import path \"git.example.com/team/lib\" (parse http://git.example.com/team/lib?go-get=1: no go-import meta tags ())\n",
+        "go: gitea.corp.example/team/lib@v1.0.0: unrecognized import path \"gitea.corp.example/team/lib\": parse https://gitea.corp.example/team/lib?go-get=1: no go-import meta tags ()\n",
+    ] {
+        let d = expect(log, Category::VcsAuth);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::VcsMeta), "{log}\n{d:#?}");
+    }
+    // A vanity page without the tag, and a forge's tag for another prefix, are the page's.
+    assert_eq!(
+        expect(
+            "go: example.org/tools/lint@v1.0.0: unrecognized import path \"example.org/tools/lint\": parse https://example.org/tools/lint?go-get=1: no go-import meta tags ()\n",
+            Category::VcsMeta
+        )
+        .confidence,
+        Confidence::High
+    );
+    expect(
+        "go: gitlab.corp.example/a/b/c@v1.0.0: unrecognized import path \"gitlab.corp.example/a/b/c\": parse https://gitlab.corp.example/a/b/c?go-get=1: no go-import meta tags (meta tag gitlab.corp.example/a/b did not match import path gitlab.corp.example/a/b/c)\n",
+        Category::VcsMeta,
+    );
+}
+
+#[test]
+fn another_client_error_from_a_public_proxy_is_the_proxy_failing() {
+    let d = expect(
+        "go: github.com/x/y@v1.0.0: unexpected status (https://goproxy.io/github.com/x/y/@v/v1.0.0.mod): 400 Bad Request\n",
+        Category::ProxyServerError,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyBadResponse), "{d:#?}");
+    // A proxy that is not public may not implement the request.
+    expect(
+        "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 400 Bad Request\n",
+        Category::ProxyBadResponse,
+    );
+    let d = expect(
+        "go: github.com/x/y@v1.0.0: reading https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip: 502 Bad Gateway\n",
+        Category::ProxyServerError,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}
+
+#[test]
+fn a_repository_firewalls_451_is_a_refusal() {
+    let d = expect(
+        "main.go:6:2: corp.example/lib@v1.0.0: reading https://firewall.corp.example/corp.example/lib/@v/v1.0.0.zip: 451 Unavailable For Legal Reasons\n\tserver response: blocked by policy\n",
+        Category::ProxyAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    assert!(d.summary.contains("policy"), "{}", d.summary);
+}
+
+#[test]
+fn gos_own_configuration_files_denied_to_the_user_are_a_permission_problem() {
+    for log in [
+        "go: reading go.work: open /srv/locked/go.work: permission denied\n",
+        "go: updating go.mod: open /src/app/go.mod: permission denied\n",
+    ] {
+        assert_eq!(expect(log, Category::CachePermission).confidence, Confidence::Medium, "{log}");
+    }
+    // A source file is the user's code, not go's configuration.
+    expect("main.go:1:1: open /src/app/main.go: permission denied\n", Category::Unknown);
+}
+
+#[test]
+fn git_daemon_and_every_protocol_failing_are_a_missing_repository() {
+    // git daemon's words (daemon.c) for a repository it does not have or does not export.
+    let d = expect(
+        "go: git.corp.example/gd@v1.0.0: invalid version: git ls-remote -q --end-of-options git://daemon.corp.example/missing.git in /tmp/modcache/cache/vcs/f402: exit status 128:\n\tfatal: remote error: access denied or repository not exported: /missing.git\n",
+        Category::VcsNotFound,
+    );
+    assert!(d.confidence <= Confidence::Medium);
+    // GOINSECURE lets go try every scheme; without it only the secure ones.
+    for (log, secure) in [
+        ("go: daemon.corp.example/nope.git@v1.0.0: no protocol found for repository\n", false),
+        ("go: corp.example/lib.git@v1.0.0: no secure protocol found for repository\n", true),
+    ] {
+        let d = expect(log, Category::VcsNotFound);
+        assert_eq!(d.confidence, Confidence::Medium, "{log}");
+        assert_eq!(d.summary.contains("no secure way"), secure, "{}", d.summary);
+    }
+}
+
+#[test]
+fn a_repository_a_published_module_requires_that_is_now_not_found_was_lost() {
+    let required = "go: github.com/acme/engine@v1.4.2 requires\n\tgithub.com/gone/jobq@v1.0.2: reading github.com/gone/jobq/go.mod at revision v1.0.2: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/b703: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/gone/jobq/' not found\n";
+    let d = expect(required, Category::VcsNotFound);
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+    // Asked for directly, or by the work module itself: a private repository as likely.
+    for log in [
+        "go: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
+        "go: github.com/acme/app@v0.0.0-00010101000000-000000000000 requires\n\tgithub.com/acme/private@v1.0.0: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
+    ] {
+        let d = expect(log, Category::VcsAuth);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+    }
+}

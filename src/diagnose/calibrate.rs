@@ -286,6 +286,20 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         ],
     },
     Ambiguity {
+        category: Category::DnsFailure,
+        why: "go says `server misbehaving` when the resolver answers SERVFAIL (or REFUSED); a recursive resolver answers \
+              SERVFAIL when it fails itself, and also when the name's own DNS is broken or gone (an expired domain, a \
+              lame delegation, a DNSSEC failure), which no other resolver would answer better: only a name everyone's \
+              resolver knows, or the resolver's own log, settles which",
+        applies: servfail_for_a_name_not_known_to_exist,
+        cap: Confidence::Low,
+        others: &[(
+            Category::DnsNxdomain,
+            "the name's own DNS may be broken or the domain gone (expired, its name servers removed): every resolver \
+             fails for it, and the host cannot be reached by that name",
+        )],
+    },
+    Ambiguity {
         category: Category::ProxyBadResponse,
         why: "go's module proxy requests are well-formed, so a proxy answering them with a client error other than \
               401/403/404/410 either does not implement that part of the protocol or is failing itself (a bad \
@@ -590,6 +604,14 @@ fn nxdomain_from_a_resolver_that_cannot_know_it(_: &Facts, d: &Diagnosis) -> boo
     let resolver = caps.get(2).map_or("", |s| s.as_str());
     let resolver = resolver.rsplit_once(':').map_or(resolver, |(address, _)| address).trim_matches(['[', ']']);
     internal_name || RESOLVERS_WITHOUT_INTERNAL_NAMES.contains(&resolver)
+}
+
+/// `server misbehaving` (SERVFAIL or REFUSED) for a name that is not known to exist, with
+/// no resolver log to say what the resolver met.
+fn servfail_for_a_name_not_known_to_exist(f: &Facts, d: &Diagnosis) -> bool {
+    static SERVFAIL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"lookup (\S+?)(?: on \S+?)?: server misbehaving").expect("compiles"));
+    SERVFAIL.captures(error_line(d)).is_some_and(|c| f.evidence.dns.is_empty() && !well_known(&c[1]))
 }
 
 /// A certificate for other names (or none) presented for one of the names everyone's

@@ -120,6 +120,26 @@ fn killed_lines(f: &Facts) -> Vec<EvidenceLine> {
     vec![EvidenceLine { source: Source::Exit, text }]
 }
 
+/// go denied its own configuration files, the workspace's go.work or the work module's
+/// go.mod, as the user it runs as: the same ownership problem as an unwritable cache (a
+/// checkout, a workspace or a GOWORK directory made by root, used by an unprivileged user).
+fn work_files_denied(f: &Facts) -> Option<Diagnosis> {
+    static DENIED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:open|write|rename|create) (\S*go\.(?:work|mod)): (permission denied|Access is denied)")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching_own(&DENIED).last()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOWORK"));
+    let summary = format!(
+        "go cannot open {} ({}) as the user it runs as: the file, or a directory above it, belongs to another user (a \
+         checkout or workspace made by root, used by an unprivileged user); fix its ownership or permissions, or run \
+         go as its owner",
+        &caps[1], &caps[2]
+    );
+    Some(found(Category::CachePermission, Confidence::Medium, summary, evidence, &[]))
+}
+
 /// go could not write its caches or GOPATH: the module cache, the build cache (GOCACHE),
 /// its work directory (TMPDIR), or could not even locate them (HOME unset). Paths of the
 /// work module's own files (go.mod, go.sum, sources) are not go's caches.
@@ -180,7 +200,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     let (error, path, why) = match (denied, setup) {
         (Some(found), _) => found,
         (None, Some((e, what))) => (e, String::new(), what),
-        (None, None) => return None,
+        (None, None) => return work_files_denied(f),
     };
     let mut evidence = vec![error.line()];
     evidence.extend(

@@ -14,8 +14,14 @@ use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 /// `lookup H on S: no such host` (or `lookup H: no such host`).
 pub fn nxdomain(f: &Facts) -> Option<Diagnosis> {
     static NXDOMAIN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"lookup (\S+?)(?: on (\S+?))?: (?:no such host|getaddrinfow: No such host is known\.?)")
-            .expect("compiles")
+        Regex::new(concat!(
+            r"lookup (\S+?)(?: on (\S+?))?: (?:no such host|getaddrinfow: No such host is known\.?",
+            // glibc's getaddrinfo words for EAI_NONAME and EAI_NODATA, which older go's cgo
+            // resolver printed as they were (go 1.26's net/cgo_unix.go maps both to `no
+            // such host`).
+            r"|Name or service not known|No address associated with hostname)",
+        ))
+        .expect("compiles")
     });
     let (error, caps) = f.matching(&NXDOMAIN).last()?;
     let name = caps[1].to_string();

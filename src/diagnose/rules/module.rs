@@ -105,6 +105,26 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
             .expect("compiles")
     });
     let (error, caps) = f.matching(&MISSING).next()?;
+    // `go install pkg@version` and `go run pkg@version` build outside any module (modload's
+    // NoRoot mode: load.PackagesAndErrorsOutsideModule) and check checksums against the
+    // checksum database, never against a go.sum (modload's mustHaveSums needs a module
+    // root): there is no go.sum of the user's to fix. Only go 1.16's development versions
+    // said so there (golang/go#43278), so the log does not say what went wrong.
+    static OUTSIDE_MODULE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:go: )?go (?:install|run) (\S+@\S+): ").expect("compiles"));
+    if let Some(outside) = OUTSIDE_MODULE.captures(error.text.trim_start()) {
+        let summary = format!(
+            "go reported a missing go.sum entry while building {} outside any module, where go checks checksums \
+             against the checksum database and reads no go.sum: not a go.sum to fix (a go that did this had a bug, \
+             golang/go#43278); retry with a released go",
+            &outside[1]
+        );
+        return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]).or(
+            Category::ModuleGoSumMissing,
+            Confidence::Low,
+            "the installed module's own requirements may lack checksums go wanted",
+        ));
+    }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
     let summary = if caps[0].starts_with("go: writing go.sum") {
         format!(

@@ -176,6 +176,20 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["add-mirror"],
         )
         .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
+        // RFC 7725: the server refuses the resource for legal reasons — a repository
+        // firewall's policy block (Artifactory, Nexus): a refusal, as a 403 is.
+        451 => found(
+            Category::ProxyAuth,
+            Confidence::Medium,
+            format!(
+                "{host} refused {what} with {status}: the proxy's policy blocks the module (a repository firewall's \
+                 licence or security rule), not missing credentials; ask its owners for an exception, or use an \
+                 allowed version"
+            ),
+            evidence,
+            &[],
+        )
+        .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may be misconfigured"),
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
@@ -196,6 +210,19 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "retry"] } else { &["use-mirror", "retry"] };
             found(Category::ProxyServerError, Confidence::High, summary, evidence, playbooks)
         }
+        // The public proxies implement the whole protocol for go's own requests, which are
+        // well-formed: another client error from one of them is the proxy failing itself.
+        _ if code != 407 && PUBLIC_PROXIES.contains(&host.as_str()) => found(
+            Category::ProxyServerError,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what}: a public proxy serves every request go makes, so it is failing \
+                 itself (a bad deployment, a broken backend); retry later or use another proxy"
+            ),
+            evidence,
+            &["use-mirror", "retry"],
+        )
+        .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may not implement that request"),
         _ => found(
             Category::ProxyBadResponse,
             Confidence::Medium,

@@ -95,17 +95,28 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     // go found the repository only over plain http (or ssh/git without a secure
     // transport) and will not use it: no https answered.
     static INSECURE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"no secure protocol found for repository").expect("compiles"));
-    if let Some((error, _)) = f.matching_own(&INSECURE).last() {
+        LazyLock::new(|| Regex::new(r"no (secure )?protocol found for repository").expect("compiles"));
+    if let Some((error, caps)) = f.matching_own(&INSECURE).last() {
         let module = error_module(&error.text).unwrap_or_else(|| "the module".into());
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());
         evidence.extend(f.env_line("GOINSECURE"));
-        let summary = format!(
-            "go found no secure way to the repository of {module}: nothing answered https, and go does not use plain \
-             http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the repository over \
-             https, or list the host in GOINSECURE where plain http is acceptable"
-        );
+        // With GOINSECURE naming the host, go pinged every scheme git speaks (git ls-remote
+        // over https, http, git://, ssh) and none answered with the repository
+        // (cmd/go/internal/vcs: "no %sprotocol found for repository").
+        let summary = if caps.get(1).is_some() {
+            format!(
+                "go found no secure way to the repository of {module}: nothing answered https, and go does not use \
+                 plain http for it unless GOINSECURE (or GOPRIVATE with GOINSECURE) names the host; serve the \
+                 repository over https, or list the host in GOINSECURE where plain http is acceptable"
+            )
+        } else {
+            format!(
+                "go found the repository of {module} over no protocol: git answered for none of https, http, git:// \
+                 and ssh (GOINSECURE allows the plain ones), so the repository is not there (a wrong path, a \
+                 repository not exported) or the host serves none of them"
+            )
+        };
         let diagnosis = found(Category::VcsNotFound, Confidence::Medium, summary, evidence, &[]);
         return Some(diagnosis.or(
             Category::NetRefused,
@@ -119,6 +130,9 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
             r"|remote: (?:Repository|Project) not found",
             r"|fatal: '([^']+)' does not appear to be a git repository",
             r"|fatal: remote error: [^\n]*(?:not found|does not exist)",
+            // git daemon's words for a repository it does not have or does not export
+            // (daemon.c); git:// has no credentials to refuse.
+            r"|fatal: remote error: access denied or repository not exported",
         ))
         .expect("compiles")
     });
@@ -155,6 +169,33 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     let hosted = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
         || error.text.contains("remote: Repository not found")
         || error.text.contains("could not be found or you don't have permission");
+    // A repository another module's published version requires (`X@v requires`, modload's
+    // stackText) was one X's authors could fetch when they published it: a host that now
+    // says it does not exist more likely lost it (deleted, renamed, made private since) than
+    // hides it from credentials this machine lacks. The work module's own requirements
+    // (its pseudo-version v0.0.0-00010101000000-000000000000) say nothing of the kind.
+    static REQUIRED_BY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\S+?)@(\S+) requires\s*\n").expect("compiles"));
+    let required_by = REQUIRED_BY
+        .captures_iter(&error.text)
+        .last()
+        .filter(|c| &c[2] != "v0.0.0-00010101000000-000000000000")
+        .map(|c| (c[1].to_string(), c[2].to_string()));
+    if let (true, Some((requirer, version))) = (hosted, required_by) {
+        let summary = format!(
+            "the code host says the repository {} does not exist{}, and {requirer}@{version} requires it: its \
+             authors could fetch it when they published that version, so it was most likely deleted, renamed or \
+             made private since; require a version of {requirer} that does not need it, or replace it (a replace \
+             directive to a fork)",
+            url.as_deref().unwrap_or("asked for"),
+            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+        return Some(found(Category::VcsNotFound, Confidence::Low, summary, evidence, &["use-mirror"]).or(
+            Category::VcsAuth,
+            Confidence::Low,
+            "the repository may be private to people this machine's credentials are not",
+        ));
+    }
     if hosted {
         let summary = format!(
             "the code host says the repository {} does not exist{}: it answers so for a private repository the \
@@ -202,6 +243,29 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
     evidence.extend(f.env_line("GOPROXY"));
+    // GitLab, Gitea and Gogs answer `?go-get=1` with a go-import tag for every repository
+    // the request may see, and go ≥ 1.13 reports a non-200 status rather than parsing the
+    // page (cmd/go/internal/vcs, repoRootForImportDynamic): a page without any tag from
+    // such a forge is another page — most often its sign-in page, where an instance that
+    // requires signing in (or a private repository) redirects a request without credentials.
+    let host = path.split('/').next().unwrap_or_default();
+    let forge = host.starts_with("git.") || ["gitlab", "gitea", "gogs"].iter().any(|w| host.contains(w));
+    if forge && caps.get(2).is_none() && caps.get(3).is_none() && error.text.contains("no go-import meta tags") {
+        let summary = format!(
+            "https://{path}?go-get=1 has no go-import meta tag, and {host} looks like a self-hosted forge (which \
+             serves one for every repository a request may see): most likely its sign-in page answered, because the \
+             instance or the repository needs credentials; go sends them only from ~/.netrc (or GOAUTH)"
+        );
+        return Some(
+            found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"])
+                .or(Category::VcsMeta, Confidence::Low, "the host may not serve go-import tags at all (not a forge)")
+                .or(
+                    Category::VcsNotFound,
+                    Confidence::Low,
+                    "older go parsed a not-found page too: the repository may not exist",
+                ),
+        );
+    }
     let summary = match (caps.get(2), caps.get(3), caps.get(4)) {
         (Some(prefix), _, _) => format!(
             "https://{path}?go-get=1 declares the module root {} (a go-import meta tag for another prefix), not one \

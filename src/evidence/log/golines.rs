@@ -24,6 +24,8 @@ const GO_START: &str = concat!(
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    // GOPATH-era `go get -v` logged a failed vanity-page fetch (cmd/go/internal/web, go ≤ 1.12).
+    r"|https? fetch failed: ",
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
     // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`.
@@ -34,10 +36,12 @@ const GO_START: &str = concat!(
 /// separator (`stderr: go: …`, `output: go: …`, `fetch_repo: m@v1: …`, `msg="go: …`), not
 /// a mere space (`Using go: 1.22` is not go's).
 const EMBEDDED_START: &str = concat!(
-    r#"(?:^|: |[="'(])("#,
+    r#"(?:^|: +|[="'(])("#,
     r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
     r"|go (?:install|run) \S+@\S+: |go (?:list|mod \w+)(?: -[\w=.,-]+)+: |package \S+: ",
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
+    // The first line of an import stack (`M@v requires`, modload's stackText).
+    r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]* (?:requires|imports)$",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
     r")",
@@ -64,7 +68,16 @@ pub fn go_output(cleaned: &str) -> String {
     // Without `-v`, GOPATH-era `go get` shows git's lines before its own `package X: exit
     // status 128`, with no echo: they are held until that line says they were git's.
     let mut held = String::new();
+    // The indentation of go's lines where something indented them as a block (below).
+    let mut indent = "";
     for line in cleaned.lines() {
+        let line = match line.strip_prefix(indent) {
+            Some(rest) if !indent.is_empty() => rest,
+            _ => {
+                indent = "";
+                line
+            }
+        };
         if in_git && GIT_SAYS.is_match(line) {
             out.push_str(line);
             out.push('\n');
@@ -89,8 +102,20 @@ pub fn go_output(cleaned: &str) -> String {
         } else if line == "{" {
             in_json = true;
             true
-        } else if (continuing && (line.starts_with('\t') || line.starts_with("        "))) || GO_LINE.is_match(line) {
+        } else if (continuing && (line.starts_with('\t') || line.starts_with("    "))) || GO_LINE.is_match(line) {
+            // go indents continuations with a tab; a paste often turns the tab into four
+            // spaces (or eight): `stderr_errors` joins both alike.
             true
+        } else if GO_LINE.is_match(line.trim_start_matches(' ')) {
+            // go's lines indented as a block by whatever ran it (a make recipe, a tool
+            // quoting go's output under its own words): read where go started them, this
+            // line and those that follow with the same indentation.
+            let trimmed = line.trim_start_matches(' ');
+            indent = &line[..line.len() - trimmed.len()];
+            out.push_str(trimmed);
+            out.push('\n');
+            continuing = true;
+            continue;
         } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
             // The tool's line carries go's: keep go's part only, as lines of its own. What
             // follows continues it, unless go's text was a quoted string that ended here.
@@ -208,6 +233,25 @@ mod tests {
     }
 
     #[test]
+    fn go_lines_indented_as_a_block_and_space_indented_continuations_are_go_lines() {
+        // A paste that turned go's tab into four spaces.
+        let spaces = "go: m@v1 requires\n    n@v2: missing go.sum entry; to add it:\n    go mod download n\nnot go\n";
+        assert_eq!(
+            go_output(spaces),
+            "go: m@v1 requires\n    n@v2: missing go.sum entry; to add it:\n    go mod download n\n"
+        );
+        // go's output indented by what ran it: read where go started it, to the block's end.
+        let block = "Step 3/4 : RUN make\n   # get https://p/m/@v/list\n   go: m@v1: boom\n   \tserver response: x\n   still go's block\nnot indented\n";
+        assert_eq!(go_output(block), "# get https://p/m/@v/list\ngo: m@v1: boom\n\tserver response: x\n");
+        // Other tools' indented words are not go's.
+        assert_eq!(go_output("npm ERR!\n    at Object.<anonymous> (x.js:1:1)\n"), "");
+        assert_eq!(
+            go_output("https fetch failed: Get https://x.io/a?go-get=1: EOF\n"),
+            "https fetch failed: Get https://x.io/a?go-get=1: EOF\n"
+        );
+    }
+
+    #[test]
     fn go_text_embedded_in_other_tools_lines_is_found() {
         let goreleaser = "   ⨯ release failed after 0s   error=hook failed: go mod download: exit status 1; output: go: m@v1: reading https://p/m/@v/v1.zip: 410 Gone\n\tserver response: gone\n";
         assert_eq!(
@@ -226,6 +270,11 @@ mod tests {
             go_output(renovate),
             "go: m@v1: reading https://p/x: 404 Not Found\n\tserver response: \"not found\"\n"
         );
+        // More than one space after the tool's colon; an import stack's first line.
+        let spaced = "error=hook failed: make deps: exit status 1; output:   go: m@v1 requires\n      n@v2: missing go.sum entry\n";
+        assert_eq!(go_output(spaced), "go: m@v1 requires\n      n@v2: missing go.sum entry\n");
+        let stack = "Error in fail: failed to fetch com_x: fetch_repo: github.com/x/y@v1.4.2 requires\n\tgithub.com/z/q@v1.0.2: boom\n";
+        assert_eq!(go_output(stack), "github.com/x/y@v1.4.2 requires\n\tgithub.com/z/q@v1.0.2: boom\n");
         for other in [
             "npm WARN deprecated inflight@1.0.6: This module is not supported",
             "cargo: error: could not download",
