@@ -104,8 +104,11 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     let ctx = LoadContext::new(Some(go.clone()));
     let mut tallies: BTreeMap<(Part, Split), Tally> = BTreeMap::new();
     let mut scenarios: Vec<Scenario> = Vec::new();
-    // Per scenario file name: (part, split, label, diagnosed, case path).
-    let mut cases: BTreeMap<String, (Part, Split, Category, Category, String)> = BTreeMap::new();
+    // Per scenario file: the cases it reproduces (part, split, label, diagnosed, case
+    // path). Cases that give the same scenario (the same failure under three go
+    // versions, say) share one run; files are named by their text, so the durations
+    // remembered from earlier runs find them again.
+    let mut cases: BTreeMap<String, Vec<(Part, Split, Category, Category, String)>> = BTreeMap::new();
     let mut unloadable = Vec::new();
     // As in tests/diagnosis_corpus.rs: runs made while changing `repro` leave the
     // held-out parts out entirely.
@@ -125,13 +128,17 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
             }
             let Ok(repro) = modchaos::repro::repro(&handed_in(&case), &relative) else { continue };
             tally.written += 1;
-            let name = format!("repro-{}.yaml", cases.len());
+            // The description names the case; the rest is the scenario.
+            let body: String = repro.yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
+            let name = format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()));
+            let this = (part, split, case.label, repro.diagnosis.category, relative.clone());
+            if let Some(sharing) = cases.get_mut(&name) {
+                sharing.push(this);
+                continue;
+            }
             match parse(Path::new(&name), repro.yaml.clone(), &ctx) {
                 Ok(scenario) => {
-                    cases.insert(
-                        scenario.file.display().to_string(),
-                        (part, split, case.label, repro.diagnosis.category, relative.clone()),
-                    );
+                    cases.insert(name, vec![this]);
                     scenarios.push(scenario);
                 }
                 Err(e) => unloadable.push(match split {
@@ -158,18 +165,21 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     let took = started.elapsed();
     let mut misses: Vec<String> = Vec::new();
     for report in &result.reports {
-        let Some((part, split, label, diagnosed, relative)) = cases.get(&report.file) else {
-            continue;
-        };
-        let tally = tallies.get_mut(&(*part, *split)).expect("counted");
+        let Some(sharing) = cases.get(&report.file) else { continue };
         let got = report.diagnosis().map(|d| d.category);
-        if report.status == Status::Passed && got == Some(*diagnosed) {
-            tally.as_diagnosed += 1;
-            if diagnosed == label {
-                tally.as_labelled += 1;
+        for (part, split, label, diagnosed, relative) in sharing {
+            let tally = tallies.get_mut(&(*part, *split)).expect("counted");
+            if report.status == Status::Passed && got == Some(*diagnosed) {
+                tally.as_diagnosed += 1;
+                if diagnosed == label {
+                    tally.as_labelled += 1;
+                }
+            } else if *split != Split::HeldOut {
+                misses.push(format!(
+                    "{relative}: diagnosed {diagnosed}, the scenario ran {:?} as {got:?}",
+                    report.status
+                ));
             }
-        } else if *split != Split::HeldOut {
-            misses.push(format!("{relative}: diagnosed {diagnosed}, the scenario ran {:?} as {got:?}", report.status));
         }
     }
     let mut text = format!(
