@@ -661,3 +661,14 @@ fn a_repository_a_published_module_requires_that_is_now_not_found_was_lost() {
         assert_eq!(d.confidence, Confidence::Low, "{log}");
     }
 }
+
+#[test]
+fn a_public_proxy_quoting_an_invalid_pseudo_version_says_the_version_is_invalid() {
+    // proxy.golang.org judges a pseudo-version against the origin, as go does in direct
+    // mode, and answers 404/410 quoting modfetch's words.
+    let log = "go: github.com/o/r@v0.1.1-0.20200617173005-5c65c840f086: reading https://proxy.golang.org/github.com/o/r/@v/v0.1.1-0.20200617173005-5c65c840f086.info: 404 Not Found\n\tserver response: not found: github.com/o/r@v0.1.1-0.20200617173005-5c65c840f086: invalid pseudo-version: preceding tag (v0.1.0) not found\n";
+    assert_eq!(expect(log, Category::ModuleInvalidVersion).confidence, Confidence::Medium);
+    // A private proxy's bare "not found" stays a proxy that lacks the module.
+    let private = "go: corp.example/lib@v1.0.0: reading https://athens.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not Found\n\tserver response: not found\n";
+    expect(private, Category::ProxyNotFound);
+}

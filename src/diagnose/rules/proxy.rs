@@ -124,7 +124,7 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             if PUBLIC_PROXIES.contains(&host.as_str())
                 && response
                     .as_deref()
-                    .is_some_and(|r| r.contains("invalid version") || r.contains("unknown revision")) =>
+                    .is_some_and(|r| ["invalid version", "invalid pseudo-version", "unknown revision"].iter().any(|w| r.contains(w))) =>
         {
             found(
                 Category::ModuleInvalidVersion,
