@@ -366,6 +366,13 @@ fn vcs(draft: &mut Draft, log: &Log) {
             auth: Some(RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() }),
             ..Default::default()
         },
+        // go reads no go-import page for a host it knows (github.com …) or a path naming
+        // its repository (`….git`): there the repository itself is missing.
+        Category::VcsNotFound
+            if repository_root(&f.module) != f.module || known_layout(&f.module) || f.module.contains(".git") =>
+        {
+            RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() }
+        }
         Category::VcsNotFound => RawGit { meta: Some(crate::scenario::GitMeta::MissingRepo), ..Default::default() },
         _ if log.says("did not match") => {
             RawGit { meta: Some(crate::scenario::GitMeta::WrongPrefix), ..Default::default() }
@@ -392,12 +399,17 @@ fn vcs(draft: &mut Draft, log: &Log) {
     }
 }
 
+/// Whether go knows the module's host layout without asking it (`github.com/o/r`).
+fn known_layout(module: &str) -> bool {
+    matches!(module.split('/').next(), Some("github.com" | "gitlab.com" | "bitbucket.org"))
+}
+
 /// The repository a module lives in, where the host's layout says so (`github.com/o/r`
 /// for `github.com/o/r/sub`); the module path itself elsewhere.
 fn repository_root(module: &str) -> String {
     let parts: Vec<&str> = module.split('/').collect();
     match parts.as_slice() {
-        [host, owner, repo, _, ..] if matches!(*host, "github.com" | "gitlab.com" | "bitbucket.org") => {
+        [host, owner, repo, _, ..] if known_layout(host) => {
             format!("{host}/{owner}/{repo}")
         }
         _ => module.to_string(),
