@@ -63,7 +63,17 @@ fn handed_in(case: &Case) -> String {
     serde_json::json!({ "evidence": case.evidence(&case.log()) }).to_string()
 }
 
-/// One case's way through `repro` and the run.
+/// A case handed to `repro`, and what it diagnosed.
+struct Handed {
+    part: Part,
+    split: Split,
+    label: Category,
+    diagnosed: Category,
+    /// The case file, relative to `tests/corpus/`.
+    relative: String,
+}
+
+/// One part's and split's way through `repro` and the run.
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
     cases: usize,
@@ -108,7 +118,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     // path). Cases that give the same scenario (the same failure under three go
     // versions, say) share one run; files are named by their text, so the durations
     // remembered from earlier runs find them again.
-    let mut cases: BTreeMap<String, Vec<(Part, Split, Category, Category, String)>> = BTreeMap::new();
+    let mut cases: BTreeMap<String, Vec<Handed>> = BTreeMap::new();
     let mut unloadable = Vec::new();
     // As in tests/diagnosis_corpus.rs: runs made while changing `repro` leave the
     // held-out parts out entirely.
@@ -131,7 +141,13 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
             // The description names the case; the rest is the scenario.
             let body: String = repro.yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
             let name = format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()));
-            let this = (part, split, case.label, repro.diagnosis.category, relative.clone());
+            let this = Handed {
+                part,
+                split,
+                label: case.label,
+                diagnosed: repro.diagnosis.category,
+                relative: relative.clone(),
+            };
             if let Some(sharing) = cases.get_mut(&name) {
                 sharing.push(this);
                 continue;
@@ -167,17 +183,17 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     for report in &result.reports {
         let Some(sharing) = cases.get(&report.file) else { continue };
         let got = report.diagnosis().map(|d| d.category);
-        for (part, split, label, diagnosed, relative) in sharing {
-            let tally = tallies.get_mut(&(*part, *split)).expect("counted");
-            if report.status == Status::Passed && got == Some(*diagnosed) {
+        for h in sharing {
+            let tally = tallies.get_mut(&(h.part, h.split)).expect("counted");
+            if report.status == Status::Passed && got == Some(h.diagnosed) {
                 tally.as_diagnosed += 1;
-                if diagnosed == label {
+                if h.diagnosed == h.label {
                     tally.as_labelled += 1;
                 }
-            } else if *split != Split::HeldOut {
+            } else if h.split != Split::HeldOut {
                 misses.push(format!(
-                    "{relative}: diagnosed {diagnosed}, the scenario ran {:?} as {got:?}",
-                    report.status
+                    "{}: diagnosed {}, the scenario ran {:?} as {got:?}",
+                    h.relative, h.diagnosed, report.status
                 ));
             }
         }
