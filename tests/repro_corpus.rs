@@ -85,12 +85,16 @@ struct Tally {
 }
 
 /// Least share (%) of the scenarios written that must reproduce what was diagnosed: 95 %
-/// where `repro` was tuned (the dev thirds), the last measurement on the held-out parts
-/// (raised when `repro` improves, never lowered to make a run pass).
+/// where `repro` was tuned (the dev thirds); on the held-out parts the last measurement
+/// less one scenario, since each is a real go run against real timeouts (raised when
+/// `repro` improves, never lowered to make a run pass). Measurements: before `repro` was
+/// changed, outside 150/157 (95.5 %) and public 183/217 (84.3 %); after the changes
+/// tuned on the dev thirds (and the diagnosis rules of the eighth corpus measurement),
+/// outside 158/158 and public 211/219 (96.3 %).
 fn floor(part: Part, split: Split) -> f64 {
     match (part, split) {
-        (Part::Outside, Split::HeldOut) => 95.5,
-        (Part::Public, Split::HeldOut) => 84.3,
+        (Part::Outside, Split::HeldOut) => 99.3,
+        (Part::Public, Split::HeldOut) => 95.8,
         _ => 95.0,
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! So each scenario gets an [`Estimate`] — how long it runs and how much of a CPU it
 //! uses meanwhile — from earlier runs ([`super::history`]) or, the first time, from what
-//! it declares (a scenario expected to last seconds, or to hit its deadline, waits);
+//! it declares (a scenario expected to last seconds, to hit its deadline, or to be
+//! diagnosed as timing out, waits);
 //! the longest start first, and under [`Parallelism::Adaptive`] a scenario starts when
 //! the CPU it needs is free, so waiting ones run beside the busy ones.
 
@@ -84,7 +85,7 @@ pub struct Estimate {
 /// it declares.
 pub fn estimate(scenario: &Scenario, observed: Option<Observed>) -> Estimate {
     let declared = declared_wall(scenario);
-    let guessed_share = if declared >= WAITS_FROM { WAITING_SHARE } else { 1.0 };
+    let guessed_share = if declared >= WAITS_FROM || expects_a_wait(scenario) { WAITING_SHARE } else { 1.0 };
     match observed {
         Some(seen) => Estimate {
             wall: Duration::from_secs_f64(seen.wall_ms.max(0.0) / 1000.0),
@@ -112,6 +113,14 @@ pub fn declared_wall(scenario: &Scenario) -> Duration {
         .map(|r| phase(&r.expect, r.run.as_deref().unwrap_or(&scenario.run)))
         .unwrap_or_default();
     run + recovery
+}
+
+/// Whether `scenario` expects go to be diagnosed as having waited for a deadline (a
+/// dial or handshake that timed out, a hang): such a run mostly waits even when it
+/// declares no duration (go's own timeouts are 10–30 s).
+fn expects_a_wait(scenario: &Scenario) -> bool {
+    use crate::diagnose::Category;
+    matches!(scenario.expect.diagnosis, Some(Category::NetTimeout | Category::Hang))
 }
 
 /// The order to start scenarios in: longest first; equal ones (the unknown ones,
@@ -249,5 +258,10 @@ mod tests {
         );
         assert_eq!(declared_wall(&slow), Duration::from_secs(29));
         assert_eq!(estimate(&slow, None).cpu_share, WAITING_SHARE);
+        let timing_out = parse(
+            "name: t\nhosts: {h.example: {closed: {}}}\nrun: {go: version}\nexpect: {exit: failure, diagnosis: net.timeout}\n",
+        );
+        assert_eq!(declared_wall(&timing_out), Duration::ZERO);
+        assert_eq!(estimate(&timing_out, None).cpu_share, WAITING_SHARE, "go's own timeout is a wait");
     }
 }
