@@ -92,6 +92,10 @@ pub fn estimate(scenario: &Scenario, observed: Option<Observed>) -> Estimate {
             cpu_share: seen.cpu_ms.map_or(guessed_share, |cpu| (cpu / seen.wall_ms.max(1.0)).max(MIN_SHARE)),
             measured: true,
         },
+        // A scenario that waits lasts seconds: it starts before the unknown ones.
+        None if guessed_share == WAITING_SHARE => {
+            Estimate { wall: declared.max(WAITS_FROM), cpu_share: guessed_share, measured: false }
+        }
         None => Estimate { wall: declared, cpu_share: guessed_share, measured: false },
     }
 }
@@ -263,5 +267,6 @@ mod tests {
         );
         assert_eq!(declared_wall(&timing_out), Duration::ZERO);
         assert_eq!(estimate(&timing_out, None).cpu_share, WAITING_SHARE, "go's own timeout is a wait");
+        assert_eq!(estimate(&timing_out, None).wall, WAITS_FROM, "and starts before the unknown ones");
     }
 }
