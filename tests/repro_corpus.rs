@@ -14,9 +14,14 @@
 //! named for the dev third only; the held-out part reports aggregates alone, as the
 //! diagnosis test does.
 //!
+//! And for every category `repro` supports, a case of the `fakes/` part (real go 1.26
+//! against modchaos's own fakes) whose log `repro` diagnoses as that category must give
+//! a scenario that runs and is diagnosed so. All of them run as one suite.
+//!
 //! The test fails when a generated scenario does not load (on any part: `repro` must
-//! never write a file `run` refuses), or when the share of scenarios that reproduce
-//! what was diagnosed falls below its floor on a part.
+//! never write a file `run` refuses), when a category does not reproduce as itself, or
+//! when the share of scenarios that reproduce what was diagnosed falls below its floor
+//! on a part.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -168,6 +173,41 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
             }
         }
     }
+    // Every category `repro` supports, from the fakes part (real go against modchaos's
+    // fakes, go 1.26): the first case of the category that `repro` diagnoses as that
+    // category must give a scenario that runs and is diagnosed so.
+    let mut per_category: Vec<(Category, Result<String, String>)> = Vec::new();
+    for &category in modchaos::repro::SUPPORTED {
+        let dir = root.join("fakes/go1.26").join(category.id());
+        let mut files: Vec<_> =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        files.sort();
+        let found = files.iter().find_map(|file| {
+            let case = Case::parse(&std::fs::read_to_string(file).ok()?).ok()?;
+            let repro = modchaos::repro::repro(&handed_in(&case), &file.display().to_string()).ok()?;
+            (repro.diagnosis.category == category).then_some((file.clone(), repro))
+        });
+        let Some((file, repro)) = found else {
+            per_category
+                .push((category, Err(format!("no case in {} is diagnosed as {category} by repro", dir.display()))));
+            continue;
+        };
+        let body: String = repro.yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
+        let name = format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()));
+        if !cases.contains_key(&name) {
+            match parse(Path::new(&name), repro.yaml.clone(), &ctx) {
+                Ok(scenario) => {
+                    cases.insert(name.clone(), Vec::new());
+                    scenarios.push(scenario);
+                }
+                Err(e) => {
+                    unloadable.push(format!("{}: {e}\n{}", file.display(), repro.yaml));
+                    continue;
+                }
+            }
+        }
+        per_category.push((category, Ok(name)));
+    }
     let suite = SuiteOptions {
         // Most of these scenarios wait (go's timeouts), so more run at once than a
         // suite's default: the CPUs are still shared out by what each one uses.
@@ -223,11 +263,35 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
             pct(t.as_labelled, t.reproducible),
         );
     }
+    let mut categories_failed = Vec::new();
+    for (category, run) in &per_category {
+        let report = run.as_ref().ok().and_then(|name| result.reports.iter().find(|r| &r.file == name));
+        match (run, report) {
+            (Err(why), _) => categories_failed.push(why.clone()),
+            (Ok(name), None) => categories_failed.push(format!("{category}: {name} did not run")),
+            (Ok(_), Some(report)) => {
+                let got = report.diagnosis().map(|d| d.category);
+                if report.status != Status::Passed || got != Some(*category) {
+                    categories_failed.push(format!(
+                        "{category}: the scenario from the fakes part ran {:?} as {got:?}\n{}",
+                        report.status,
+                        modchaos::report::text::failure_details(report)
+                    ));
+                }
+            }
+        }
+    }
+    text += &format!(
+        "    fakes (tuned on): {} of {} categories repro supports reproduce as themselves from a go 1.26 case\n",
+        per_category.len() - categories_failed.len(),
+        per_category.len()
+    );
     for miss in &misses {
         text += &format!("  not reproduced (dev third): {miss}\n");
     }
     println!("{text}");
     assert!(unloadable.is_empty(), "repro wrote scenarios that do not load:\n{}", unloadable.join("\n"));
+    assert!(categories_failed.is_empty(), "{}", categories_failed.join("\n"));
     for ((part, split), t) in &tallies {
         let share = if t.written == 0 { 100.0 } else { 100.0 * t.as_diagnosed as f64 / t.written as f64 };
         assert!(
