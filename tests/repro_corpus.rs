@@ -68,6 +68,14 @@ fn handed_in(case: &Case) -> String {
     serde_json::json!({ "evidence": case.evidence(&case.log()) }).to_string()
 }
 
+/// The file name a written scenario runs under: a hash of its text without the
+/// description (which names the case), so that cases giving the same scenario share one
+/// run and remembered durations find it again.
+fn scenario_name(yaml: &str) -> String {
+    let body: String = yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
+    format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()))
+}
+
 /// A case handed to `repro`, and what it diagnosed.
 struct Handed {
     part: Part,
@@ -147,9 +155,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
             }
             let Ok(repro) = modchaos::repro::repro(&handed_in(&case), &relative) else { continue };
             tally.written += 1;
-            // The description names the case; the rest is the scenario.
-            let body: String = repro.yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
-            let name = format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()));
+            let name = scenario_name(&repro.yaml);
             let this = Handed {
                 part,
                 split,
@@ -192,8 +198,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
                 .push((category, Err(format!("no case in {} is diagnosed as {category} by repro", dir.display()))));
             continue;
         };
-        let body: String = repro.yaml.lines().filter(|l| !l.starts_with("about:")).collect::<Vec<_>>().join("\n");
-        let name = format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()));
+        let name = scenario_name(&repro.yaml);
         if !cases.contains_key(&name) {
             match parse(Path::new(&name), repro.yaml.clone(), &ctx) {
                 Ok(scenario) => {
