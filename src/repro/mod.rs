@@ -191,17 +191,29 @@ impl LogFacts {
         }
     }
 
-    /// Every module version the errors name (`path@version`), the failing one first, each
-    /// once, at most `most`.
+    /// Module versions the errors name (`path@version`), the failing one first, each once,
+    /// at most `most`, as many owners as there are before a second module of one owner.
     pub(crate) fn failing_ids(&self, most: usize) -> Vec<String> {
         static ID: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"(?:^|[\s\x22])([a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*?@v[0-9][A-Za-z0-9.+-]*?)[:/ ]")
                 .expect("compiles")
         });
+        let named: Vec<String> = ID
+            .captures_iter(&self.errors)
+            .map(|c| c[1].to_string())
+            .filter(|id| !id.starts_with("golang.org/toolchain"))
+            .collect();
+        // Owners first (host and first path element: what tells a proxy's failure from
+        // one owner's missing modules), then the rest.
+        let owner = |id: &str| id.split('/').take(2).collect::<Vec<_>>().join("/");
         let mut ids = vec![self.id()];
-        for c in ID.captures_iter(&self.errors) {
-            let id = c[1].to_string();
-            if ids.len() < most && !ids.contains(&id) && !id.starts_with("golang.org/toolchain") {
+        for id in &named {
+            if ids.len() < most && !ids.iter().any(|kept| owner(kept) == owner(id)) {
+                ids.push(id.clone());
+            }
+        }
+        for id in named {
+            if ids.len() < most && !ids.contains(&id) {
                 ids.push(id);
             }
         }
@@ -294,6 +306,40 @@ mod tests {
         );
         assert!(yaml.contains("path: \"*/@v/list\""), "{yaml}");
         assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r@latest"), "{yaml}");
+    }
+
+    #[test]
+    fn every_recipe_asks_for_a_failed_list_by_a_query() {
+        // A reset on the list: the net.reset recipe, not only the proxy's status.
+        let (yaml, scenario) = scenario_of(
+            "go: loading module retractions for github.com/o/r/proto@v0.70.2: read \"https://proxy.golang.org/github.com/o/r/proto/@v/list\": stream error: stream ID 5; INTERNAL_ERROR\n",
+        );
+        assert!(yaml.contains("*/@v/list"), "{yaml}");
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r/proto@latest"), "{yaml}");
+    }
+
+    #[test]
+    fn an_invalid_version_behind_a_private_proxy_is_reproduced_by_a_public_one() {
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/o/r@v1.1.1: Get \"https://goproxy.corp.example/github.com/o/r/@v/v1.1.1.info\": x\n\
+             go: github.com/o/r@v1.1.1: invalid version: unknown revision v1.1.1\n",
+        );
+        assert!(scenario.hosts.iter().any(|h| h.name == "proxy.golang.org"), "{yaml}");
+        assert!(!scenario.hosts.iter().any(|h| h.name == "goproxy.corp.example"), "{yaml}");
+    }
+
+    #[test]
+    fn failing_ids_take_every_owner_first() {
+        let log = "GOPROXY=https://proxy.golang.org\n\
+            go: github.com/a/w@v1.0.0: reading https://proxy.golang.org/github.com/a/w/@v/v1.0.0.zip: 404 Not Found\n\
+            go: github.com/a/x@v1.0.0: reading https://proxy.golang.org/github.com/a/x/@v/v1.0.0.zip: 404 Not Found\n\
+            go: github.com/a/y@v1.0.0: reading https://proxy.golang.org/github.com/a/y/@v/v1.0.0.zip: 404 Not Found\n\
+            go: github.com/b/y@v1.0.0: reading https://proxy.golang.org/github.com/b/y/@v/v1.0.0.zip: 404 Not Found\n\
+            go: golang.org/x/sys@v0.1.0: reading https://proxy.golang.org/golang.org/x/sys/@v/v0.1.0.zip: 404 Not Found\n";
+        let facts = LogFacts::read(&read_evidence(log));
+        let ids = facts.failing_ids(4);
+        assert_eq!(ids[..3], ["github.com/a/w@v1.0.0", "github.com/b/y@v1.0.0", "golang.org/x/sys@v0.1.0"], "{ids:?}");
+        assert_eq!(ids.len(), 4);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use regex::Regex;
 
 use super::draft::{Draft, at, fault_on, inline_module};
 use super::{LogFacts, ReproError, declared_name, env_value, private_pattern, url_host};
+use crate::diagnose::rules::PUBLIC_PROXIES;
 use crate::diagnose::{Category, Diagnosis};
 use crate::scenario::at::At;
 use crate::scenario::raw::*;
@@ -42,11 +43,12 @@ impl Log<'_> {
         BODY.captures(self.errors()).map(|c| c[1].trim().to_string())
     }
 
-    /// A glob for the file go was fetching (`*.zip`, `*/@v/list`).
+    /// A glob for the file go was fetching (`*.zip`, `*/@v/list`). A failed `@latest`
+    /// faults the list: go asks for the list first and for `@latest` only when the list
+    /// is empty.
     fn file_glob(&self) -> String {
         match self.facts.file() {
-            "list" => "*/@v/list".to_string(),
-            "latest" => "*/@latest".to_string(),
+            "list" | "latest" => "*/@v/list".to_string(),
             ext => format!("*.{ext}"),
         }
     }
@@ -87,6 +89,18 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         Category::ToolchainDownload => toolchain(draft, &log),
         other => return Err(ReproError::Unsupported(other)),
     }
+    // A failed version list (or `@latest`) is asked for by a query: go fetches a fixed
+    // version's .info, .mod and .zip only, so a run of the log's version would never
+    // meet the fault on the list. The run asks for `@latest` of a module with a release
+    // (the log's `@v1` is itself a query, not a version).
+    let downloads_the_logged_version =
+        draft.scenario.run.modules.as_ref().is_some_and(|m| m.len() == 1 && m[0].value == facts.id());
+    if matches!(facts.file(), "list" | "latest") && downloads_the_logged_version {
+        let release =
+            if facts.version.matches('.').count() >= 2 { release_of(&facts.version) } else { "v1.0.0".into() };
+        draft.modules(vec![inline_module(&format!("{}@{release}", facts.module))]);
+        draft.download(&format!("{}@latest", facts.module), "30s");
+    }
     Ok(())
 }
 
@@ -120,14 +134,6 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
     let status = respond.status.value;
     let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
     let host = proxy_world(draft, log, vec![fault]);
-    // A failed version list: go asks for it to resolve a query, so the run asks for
-    // `@latest` of a module that has a release (the log's `@v1` is a query, not one).
-    if log.facts.file() == "list" {
-        let f = log.facts;
-        let release = if f.version.matches('.').count() >= 2 { f.version.clone() } else { "v1.0.0".to_string() };
-        draft.modules(vec![inline_module(&format!("{}@{release}", f.module))]);
-        draft.download(&format!("{}@latest", f.module), "30s");
-    }
     // A proxy failing itself is told by its 404s for several unrelated owners: all of
     // them are asked for again (up to four).
     if log.diagnosis.category == Category::ProxyServerError && matches!(status, 404 | 410) {
@@ -366,11 +372,10 @@ fn vcs(draft: &mut Draft, log: &Log) {
             auth: Some(RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() }),
             ..Default::default()
         },
-        // go reads no go-import page for a host it knows (github.com …) or a path naming
-        // its repository (`….git`): there the repository itself is missing.
-        Category::VcsNotFound
-            if repository_root(&f.module) != f.module || known_layout(&f.module) || f.module.contains(".git") =>
-        {
+        // go reads no go-import page for a host it knows (github.com, bitbucket.org) or a
+        // path naming its repository (an element ending in `.git`): there the repository
+        // itself is missing.
+        Category::VcsNotFound if known_layout(&f.module) || names_its_repository(&f.module) => {
             RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() }
         }
         Category::VcsNotFound => RawGit { meta: Some(crate::scenario::GitMeta::MissingRepo), ..Default::default() },
@@ -399,9 +404,16 @@ fn vcs(draft: &mut Draft, log: &Log) {
     }
 }
 
-/// Whether go knows the module's host layout without asking it (`github.com/o/r`).
+/// Whether go knows the module's host layout without asking it (`github.com/o/r`; its
+/// static list in cmd/go/internal/vcs has no gitlab.com, whose pages go reads).
 fn known_layout(module: &str) -> bool {
-    matches!(module.split('/').next(), Some("github.com" | "gitlab.com" | "bitbucket.org"))
+    matches!(module.split('/').next(), Some("github.com" | "bitbucket.org"))
+}
+
+/// Whether the module path names its repository itself (`host/team/lib.git/sub`): go
+/// then asks git without reading a page.
+fn names_its_repository(module: &str) -> bool {
+    module.split('/').skip(1).any(|element| element.ends_with(".git"))
 }
 
 /// The repository a module lives in, where the host's layout says so (`github.com/o/r`
@@ -459,7 +471,10 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
     let status = log.status().filter(|s| matches!(s, 404 | 410)).unwrap_or(404);
     let respond = RawRespond { status: at(status), body: Some(body), content_type: None, headers: Default::default() };
     let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
-    let host = if f.url.is_some() { f.host.clone() } else { "proxy.golang.org".to_string() };
+    // Only a public proxy's 404 quoting the origin reads as an invalid version (a
+    // private one's reads as a module it cannot see): the log's proxy when it is one.
+    let public = f.url.as_deref().map(url_host).map(declared_name).filter(|h| PUBLIC_PROXIES.contains(&h.as_str()));
+    let host = public.unwrap_or_else(|| "proxy.golang.org".to_string());
     draft.goproxy(&host).faults = vec![fault];
     draft.set("GOPROXY", &format!("https://{host}"));
 }
@@ -525,4 +540,23 @@ fn toolchain(draft: &mut Draft, log: &Log) {
         if crate::gobin::parse_release(&wanted).is_some_and(|r| r.1 < 99) { "1.99".to_string() } else { wanted };
     working_proxy(draft, log);
     draft.file("go.mod", format!("module repro.example/app\n\ngo {wanted}\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_whose_pages_go_skips() {
+        assert!(known_layout("github.com/o/r/sub") && known_layout("bitbucket.org/o/r"));
+        assert!(!known_layout("gitlab.com/grp/sub/repo"), "go reads gitlab.com's go-get page");
+        assert!(
+            names_its_repository("daemon.corp.example/nope.git") && names_its_repository("h.example/t/lib.git/sub")
+        );
+        assert!(!names_its_repository("acme.github.io/lib") && !names_its_repository("g.gitlab.io/x"));
+        assert_eq!(repository_root("github.com/o/r/api"), "github.com/o/r");
+        assert_eq!(repository_root("gitlab.com/grp/sub/repo"), "gitlab.com/grp/sub/repo");
+        assert_eq!(release_of("v0.0.0-20190703205954-e5008c1038bd"), "v1.0.0");
+        assert_eq!(release_of("v1.2.3"), "v1.2.3");
+    }
 }
