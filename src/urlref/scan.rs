@@ -121,27 +121,34 @@ fn scheme_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
     (len <= MAX_SCHEME).then_some(at..at + len)
 }
 
-/// `[userinfo@]host[:port]` at `at`: the host after the user info when there is some,
-/// else the host at `at` itself.
+/// `[userinfo@]host[:port]` at `at`. As go's `url.Parse` does, user info runs to the
+/// last `@` of the authority (`https://a@declared.example@other.example` is
+/// other.example); an `@` after which no host can follow gives way to an earlier one,
+/// and to no user info at all.
 fn authority_at(text: &str, at: usize) -> Option<(Range<usize>, Option<Range<usize>>)> {
     let bytes = text.as_bytes();
-    let host = userinfo_end(text, at).and_then(|after| host_at(bytes, after)).or_else(|| host_at(bytes, at))?;
+    let host = userinfo_ends(text, at)
+        .into_iter()
+        .rev()
+        .find_map(|after| host_at(bytes, after))
+        .or_else(|| host_at(bytes, at))?;
     let port = port_at(bytes, host.end);
     Some((host, port))
 }
 
-/// Where `user[:password]@` ends when it starts at `at`: 1 to 1,024 characters that are
-/// neither `@`, `/` nor white space, then `@`.
-fn userinfo_end(text: &str, at: usize) -> Option<usize> {
-    for (count, (offset, c)) in text.get(at..)?.char_indices().enumerate() {
-        if c == '@' {
-            return (count > 0).then_some(at + offset + 1);
+/// Where user info could end when it starts at `at`: after each `@` that follows 1 to
+/// 1,024 characters of the authority (which ends at `/`, `?`, `#` or white space).
+fn userinfo_ends(text: &str, at: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    for (count, (offset, c)) in text.get(at..).unwrap_or_default().char_indices().enumerate() {
+        if count > MAX_USERINFO || matches!(c, '/' | '?' | '#') || c.is_whitespace() {
+            break;
         }
-        if c == '/' || c.is_whitespace() || count == MAX_USERINFO {
-            return None;
+        if c == '@' && count > 0 {
+            ends.push(at + offset + 1);
         }
     }
-    None
+    ends
 }
 
 /// A host at `at`: `[` up to 64 hex digits, `:` and `.` `]`, or a name of letters,
@@ -186,7 +193,9 @@ mod tests {
     use proptest::prelude::*;
     use regex::Regex;
 
-    const USERINFO: &str = r"(?:[^@/\s]{1,1024}@)?";
+    // The old patterns stopped user info at the first `@` (`[^@/\s]`); go's url.Parse
+    // takes the last one of the authority, and so do the scanners.
+    const USERINFO: &str = r"(?:[^/?#\s]{1,1024}@)?";
     const HOST_PORT: &str = r"(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?";
 
     struct Reference {
@@ -248,6 +257,9 @@ mod tests {
             "123456",
             "x.example",
             "u:p",
+            "?",
+            "#",
+            "@@",
         ]);
         prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
     }
@@ -281,6 +293,11 @@ mod tests {
         assert_eq!(urls(&long_user).next().unwrap().host, 7..7 + MAX_NAME, "too long to be user info");
         let user = format!("http://{}@host", "u".repeat(MAX_USERINFO));
         assert_eq!(&user[urls(&user).next().unwrap().host], "host");
+        // go's url.Parse: user info runs to the last `@` of the authority.
+        let two = "https://a@declared.example@other.example/x";
+        assert_eq!(&two[urls(two).next().unwrap().host], "other.example");
+        let query = "https://host.example?u@other.example";
+        assert_eq!(&query[urls(query).next().unwrap().host], "host.example");
         assert_eq!(bare_host("a:123456"), None);
         assert_eq!(proxy_value("  socks5h://[::1]:1080").unwrap().port, Some(18..22));
     }
