@@ -175,14 +175,21 @@ impl GoBinary {
         // one value per line).
         if ASKED_TOGETHER.contains(&var) {
             let answer = self.query(&["env", ASKED_TOGETHER[0], ASKED_TOGETHER[1]])?;
-            let mut lines = answer.lines();
-            for asked in ASKED_TOGETHER {
-                self.remember(asked, lines.next().unwrap_or_default().trim());
+            let values: Vec<&str> = answer.lines().map(str::trim).collect();
+            if values.len() != ASKED_TOGETHER.len() || values.iter().any(|v| v.is_empty()) {
+                return Err(GoBinaryError::Broken {
+                    path: self.path.clone(),
+                    args: format!("env {}", ASKED_TOGETHER.join(" ")),
+                    detail: format!("expected one value per line for {}, got {answer:?}", ASKED_TOGETHER.join(" and ")),
+                });
+            }
+            for (asked, value) in ASKED_TOGETHER.into_iter().zip(values) {
+                self.remember(asked, value);
             }
             return known(&self.path).ok_or_else(|| GoBinaryError::Broken {
                 path: self.path.clone(),
-                args: format!("env {}", ASKED_TOGETHER.join(" ")),
-                detail: format!("no value for {var} in {answer:?}"),
+                args: format!("env {var}"),
+                detail: "not remembered".into(),
             });
         }
         let value = self.query(&["env", var])?;
@@ -256,5 +263,12 @@ mod tests {
         assert_eq!(go.goroot().unwrap(), PathBuf::from("/opt/go198"));
         assert_eq!(go.version().unwrap(), "go1.98.0");
         assert_eq!(std::fs::read_to_string(&starts).unwrap().lines().count(), 1, "go started once for both");
+        // A go that answers one line for two variables is broken, not half-remembered.
+        let odd = dir.path().join("odd-go");
+        std::fs::write(&odd, "#!/bin/sh\necho\necho /opt/go\n").unwrap();
+        std::fs::set_permissions(&odd, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let odd = GoBinary { path: odd };
+        assert!(matches!(odd.version(), Err(GoBinaryError::Broken { .. })), "{:?}", odd.version());
+        assert!(odd.goroot().is_err());
     }
 }
