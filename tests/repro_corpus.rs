@@ -103,11 +103,12 @@ struct Tally {
 /// `repro` improves, never lowered to make a run pass). Measurements: before `repro` was
 /// changed, outside 150/157 (95.5 %) and public 183/217 (84.3 %); after the changes
 /// tuned on the dev thirds (and the diagnosis rules of the eighth corpus measurement),
-/// outside 158/158 and public 211/219 (96.3 %).
+/// outside 158/158 and public 211/219 (96.3 %); after a review's fixes (found with made-up
+/// logs, not corpus cases), outside 158/158 and public 216/219 (98.6 %).
 fn floor(part: Part, split: Split) -> f64 {
     match (part, split) {
         (Part::Outside, Split::HeldOut) => 99.3,
-        (Part::Public, Split::HeldOut) => 95.8,
+        (Part::Public, Split::HeldOut) => 98.1,
         _ => 95.0,
     }
 }
@@ -298,7 +299,12 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     assert!(unloadable.is_empty(), "repro wrote scenarios that do not load:\n{}", unloadable.join("\n"));
     assert!(categories_failed.is_empty(), "{}", categories_failed.join("\n"));
     for ((part, split), t) in &tallies {
-        let share = if t.written == 0 { 100.0 } else { 100.0 * t.as_diagnosed as f64 / t.written as f64 };
+        // A part where repro wrote nothing for cases it could reproduce has failed too.
+        let share = match (t.written, t.reproducible) {
+            (0, 0) => 100.0,
+            (0, _) => 0.0,
+            (written, _) => 100.0 * t.as_diagnosed as f64 / written as f64,
+        };
         assert!(
             share + 1e-9 >= floor(*part, *split),
             "{} ({split:?}): {share:.1}% of the scenarios written reproduce what was diagnosed, below the floor of {}%",
