@@ -87,3 +87,46 @@ pub fn cargo_target_tmp() -> Option<PathBuf> {
     let deps = exe.parent().filter(|d| d.file_name().is_some_and(|n| n == "deps"))?;
     Some(deps.parent()?.parent()?.join("tmp"))
 }
+
+/// Runs `start` (a spawn) again while the kernel says the program is busy (ETXTBSY), for
+/// up to a second. An executable written a moment ago by this process (a test's fake go,
+/// a tool written into a sandbox) stays "busy" while any thread's fork still holds the
+/// file's write handle before that child's exec closes it: a race of every
+/// multi-threaded program that writes and runs files (golang/go#22315,
+/// rust-lang/rust#114554). It clears within milliseconds; the wait blocks, as a spawn
+/// does, and only in that case.
+pub fn retry_while_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let pause = std::time::Duration::from_millis(10);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && waited < std::time::Duration::from_secs(1) => {
+                std::thread::sleep(pause);
+                waited += pause;
+            }
+            result => return result,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_program_is_started_again_and_other_errors_are_not() {
+        let busy = || std::io::Error::from_raw_os_error(libc::ETXTBSY);
+        let mut tries = 0;
+        let started = retry_while_busy(|| {
+            tries += 1;
+            if tries < 3 { Err(busy()) } else { Ok(tries) }
+        });
+        assert_eq!(started.unwrap(), 3);
+        let mut tries = 0;
+        let refused = retry_while_busy(|| -> std::io::Result<()> {
+            tries += 1;
+            Err(std::io::Error::from_raw_os_error(libc::ENOENT))
+        });
+        assert_eq!((refused.unwrap_err().raw_os_error(), tries), (Some(libc::ENOENT), 1));
+    }
+}

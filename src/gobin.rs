@@ -121,7 +121,7 @@ impl GoBinary {
             crate::fsutil::chown_tree(scratch.path(), account).map_err(|e| broken(e.to_string()))?;
             command.uid(account.uid).gid(account.gid); // std drops root's groups
         }
-        let output = command
+        command
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -132,9 +132,8 @@ impl GoBinary {
             .env("GOCACHE", scratch.path().join("gocache"))
             .env("GOPATH", scratch.path().join("gopath"))
             .env("GOFLAGS", "-modcacherw")
-            .current_dir(scratch.path())
-            .output()
-            .map_err(|e| broken(e.to_string()))?;
+            .current_dir(scratch.path());
+        let output = crate::fsutil::retry_while_busy(|| command.output()).map_err(|e| broken(e.to_string()))?;
         if !output.status.success() {
             return Err(broken(String::from_utf8_lossy(&output.stderr).trim().to_string()));
         }

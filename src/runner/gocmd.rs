@@ -132,15 +132,15 @@ pub async fn run_live(inv: &GoInvocation<'_>, live: Live) -> std::io::Result<GoO
         command_builder.uid(user.uid).gid(user.gid);
     }
     let spawn_span = tracing::debug_span!(target: "modchaos::phase", "go_spawn").entered();
-    let mut child = command_builder
+    command_builder
         .envs(inv.env)
         .current_dir(inv.cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
-        .kill_on_drop(true)
-        .spawn()?;
+        .kill_on_drop(true);
+    let mut child = crate::fsutil::retry_while_busy(|| command_builder.spawn())?;
     tracing::info!(target: "modchaos::go", command = %command, pid = child.id().unwrap_or(0), "go started");
     let pid = child.id().ok_or_else(|| std::io::Error::other("go exited before its pid was known"))?;
     drop(spawn_span);
