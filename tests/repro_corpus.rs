@@ -57,15 +57,20 @@ fn case_files(root: &Path, part: Part) -> Vec<String> {
     files
 }
 
-/// What a user hands `repro`: the log with the configuration it shows, or the JSON
-/// evidence `modchaos doctor --json` gives when the log says nothing `repro` can use.
-fn handed_in(case: &Case) -> String {
+/// `repro` on what a user hands in: the log with the configuration it shows, or, when
+/// `repro` finds nothing to reproduce there and the case carries what `modchaos doctor
+/// --json` adds (exit status, module cache), that JSON evidence.
+fn repro_as_handed_in(case: &Case, origin: &str) -> Option<modchaos::repro::Repro> {
     let mut log: String = case.env.iter().map(|(k, v)| format!("{k}='{v}'\n")).collect();
     log.push_str(&case.log());
-    if modchaos::repro::repro(&log, "probe").is_ok() || (case.exit.is_none() && case.cache.is_none()) {
-        return log;
+    match modchaos::repro::repro(&log, origin) {
+        Ok(repro) => Some(repro),
+        Err(_) if case.exit.is_none() && case.cache.is_none() => None,
+        Err(_) => {
+            let doctor = serde_json::json!({ "evidence": case.evidence(&case.log()) }).to_string();
+            modchaos::repro::repro(&doctor, origin).ok()
+        }
     }
-    serde_json::json!({ "evidence": case.evidence(&case.log()) }).to_string()
 }
 
 /// An outside case's recipe: its path without the go version's folder
@@ -175,7 +180,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
                 unseen.cases += 1;
                 unseen.reproducible += reproducible;
             }
-            let Ok(repro) = modchaos::repro::repro(&handed_in(&case), &relative) else { continue };
+            let Some(repro) = repro_as_handed_in(&case, &relative) else { continue };
             tally.written += 1;
             unseen.written += usize::from(is_unseen);
             let name = scenario_name(&repro.yaml);
@@ -214,7 +219,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
         files.sort();
         let found = files.iter().find_map(|file| {
             let case = Case::parse(&std::fs::read_to_string(file).ok()?).ok()?;
-            let repro = modchaos::repro::repro(&handed_in(&case), &file.display().to_string()).ok()?;
+            let repro = repro_as_handed_in(&case, &file.display().to_string())?;
             (repro.diagnosis.category == category).then_some((file.clone(), repro))
         });
         let Some((file, repro)) = found else {

@@ -2,7 +2,7 @@
 //! is a valid scenario by construction), with the few edits recipes make: hosts and
 //! their faults, environment variables, the run, the expected exit, the recovery.
 
-use super::{LogFacts, env_value};
+use super::LogFacts;
 use crate::diagnose::Diagnosis;
 use crate::scenario::at::At;
 use crate::scenario::keyed::Keyed;
@@ -82,6 +82,11 @@ impl Draft {
         host
     }
 
+    /// The value the scenario gives `var`, if any.
+    pub(super) fn env(&self, var: &str) -> Option<&str> {
+        self.scenario.env.iter().find(|(k, _)| k.value == var).map(|(_, v)| v.value.as_str())
+    }
+
     /// Sets an environment variable (replacing an earlier value).
     pub(super) fn set(&mut self, var: &str, value: &str) {
         self.scenario.env.0.retain(|(k, _)| k.value != var);
@@ -142,11 +147,7 @@ impl Draft {
         for (k, v) in &facts.env {
             let managed = crate::scenario::validate::MANAGED_ENV.contains(&k.as_str());
             let points_away = v.contains("://") || matches!(k.as_str(), "GOPROXY" | "GOSUMDB" | "GONOPROXY");
-            let known = env_value(
-                &self.scenario.env.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect::<Vec<_>>(),
-                k,
-            )
-            .is_some();
+            let known = self.env(k).is_some();
             let relevant = matches!(k.as_str(), "GOFLAGS" | "GONOSUMDB" | "GOPRIVATE" | "GOINSECURE" | "GODEBUG");
             if relevant && !managed && !points_away && !known {
                 self.set(k, v);
@@ -156,11 +157,10 @@ impl Draft {
         // scenario's proxies, it would send go to the module's own host instead, which
         // the scenario does not have (`GONOPROXY=none` is go's documented "use the proxy
         // for private modules too").
-        let env: Vec<(String, String)> =
-            self.scenario.env.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect();
-        let proxies_only = env_value(&env, "GOPROXY")
+        let proxies_only = self
+            .env("GOPROXY")
             .is_some_and(|p| p.split([',', '|']).all(|entry| !matches!(entry.trim(), "direct" | "off")));
-        if env_value(&env, "GOPRIVATE").is_some() && env_value(&env, "GONOPROXY").is_none() && proxies_only {
+        if self.env("GOPRIVATE").is_some() && self.env("GONOPROXY").is_none() && proxies_only {
             self.set("GONOPROXY", "none");
         }
     }

@@ -85,7 +85,8 @@ pub struct Estimate {
 /// it declares.
 pub fn estimate(scenario: &Scenario, observed: Option<Observed>) -> Estimate {
     let declared = declared_wall(scenario);
-    let guessed_share = if declared >= WAITS_FROM || expects_a_wait(scenario) { WAITING_SHARE } else { 1.0 };
+    let waits = declared >= WAITS_FROM || expects_a_wait(scenario);
+    let guessed_share = if waits { WAITING_SHARE } else { 1.0 };
     match observed {
         Some(seen) => Estimate {
             wall: Duration::from_secs_f64(seen.wall_ms.max(0.0) / 1000.0),
@@ -93,9 +94,7 @@ pub fn estimate(scenario: &Scenario, observed: Option<Observed>) -> Estimate {
             measured: true,
         },
         // A scenario that waits lasts seconds: it starts before the unknown ones.
-        None if guessed_share == WAITING_SHARE => {
-            Estimate { wall: declared.max(WAITS_FROM), cpu_share: guessed_share, measured: false }
-        }
+        None if waits => Estimate { wall: declared.max(WAITS_FROM), cpu_share: guessed_share, measured: false },
         None => Estimate { wall: declared, cpu_share: guessed_share, measured: false },
     }
 }
