@@ -127,10 +127,13 @@ pub async fn run_suite(
     let mut tasks = JoinSet::new();
     // Longest first; equal estimates (unknown ones) go by go, then file order, so that a
     // matrix's first version finishes first.
+    let shares = Arc::new(schedule::RunShares::default());
     for index in schedule::order(&estimates) {
-        let admission = limiter.admit(&estimates[index]).await;
+        let learns = schedule::RunShares::is_busy_guess(&estimates[index]);
+        let admission = limiter.admit(&shares.refine(estimates[index])).await;
         let Some((run, scenario)) = slots[index].take() else { continue };
         let sink = sink.clone();
+        let shares = shares.clone();
         tasks.spawn(async move {
             let _admission = admission;
             let began = Instant::now();
@@ -142,6 +145,9 @@ pub async fn run_suite(
             })
             .await;
             let wall_ms = began.elapsed().as_secs_f64() * 1000.0;
+            if let Some(cpu_ms) = report.usage.map(|u| u.total_cpu_ms()).filter(|_| learns) {
+                shares.learn(wall_ms, cpu_ms);
+            }
             if keep && report.status != Status::Failed {
                 discard_kept(&mut report);
             }

@@ -118,6 +118,44 @@ pub fn declared_wall(scenario: &Scenario) -> Duration {
     run + recovery
 }
 
+/// The shares of a CPU that scenarios guessed to be busy (unmeasured, declaring no
+/// wait) turned out to use in this run. A whole CPU is a safe first guess, but a sealed
+/// scenario of a few hundred milliseconds uses a fifth of one: once a few of them have
+/// finished, the others are admitted at the median those used (never above a whole CPU),
+/// so that a suite run without remembered durations is not held to one scenario per
+/// CPU throughout.
+#[derive(Debug, Default)]
+pub struct RunShares(std::sync::Mutex<Vec<f64>>);
+
+impl RunShares {
+    /// How many busy guesses must have finished before their median is used.
+    const FEW: usize = 4;
+
+    /// Whether `estimate` is the busy guess this refines (and learns from).
+    pub fn is_busy_guess(estimate: &Estimate) -> bool {
+        !estimate.measured && estimate.cpu_share >= 1.0
+    }
+
+    /// A busy guess that ran `wall_ms` and used `cpu_ms` of CPU.
+    pub fn learn(&self, wall_ms: f64, cpu_ms: f64) {
+        let share = (cpu_ms / wall_ms.max(1.0)).max(MIN_SHARE);
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(share);
+    }
+
+    /// `estimate`, a busy guess's share replaced by the median of those learnt so far.
+    pub fn refine(&self, estimate: Estimate) -> Estimate {
+        if !Self::is_busy_guess(&estimate) {
+            return estimate;
+        }
+        let mut shares = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if shares.len() < Self::FEW {
+            return estimate;
+        }
+        shares.sort_by(f64::total_cmp);
+        Estimate { cpu_share: shares[shares.len() / 2].min(estimate.cpu_share), ..estimate }
+    }
+}
+
 /// Whether `scenario` expects go to be diagnosed as having waited for a deadline (a
 /// dial or handshake that timed out, a hang): such a run mostly waits even when it
 /// declares no duration (go's own timeouts are 10–30 s).
@@ -237,6 +275,26 @@ mod tests {
         let now = tokio::time::timeout(Duration::from_millis(50), limiter.admit(&busy)).await;
         assert!(now.is_ok(), "room again once the busy one ended");
         assert_eq!(limiter.units(&est(0.0, 7.0)), 2000, "a scenario wanting more than all CPUs gets them all");
+    }
+
+    #[test]
+    fn busy_guesses_take_the_median_share_of_those_finished() {
+        let guess = Estimate { wall: Duration::ZERO, cpu_share: 1.0, measured: false };
+        let shares = RunShares::default();
+        for cpu_ms in [20.0, 40.0, 60.0] {
+            shares.learn(200.0, cpu_ms);
+        }
+        assert_eq!(shares.refine(guess), guess, "three are too few");
+        shares.learn(200.0, 900.0);
+        assert!((shares.refine(guess).cpu_share - 0.3).abs() < 1e-9, "{:?}", shares.refine(guess));
+        let measured = est(0.2, 1.5);
+        assert_eq!(shares.refine(measured), measured, "a measured share stays");
+        let waiting = Estimate { wall: WAITS_FROM, cpu_share: WAITING_SHARE, measured: false };
+        assert_eq!(shares.refine(waiting), waiting, "a waiting guess stays");
+        for _ in 0..9 {
+            shares.learn(100.0, 300.0);
+        }
+        assert_eq!(shares.refine(guess).cpu_share, 1.0, "never above a whole CPU");
     }
 
     #[tokio::test]
