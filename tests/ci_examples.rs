@@ -9,9 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-#[path = "support/install_lock.rs"]
-mod install_lock;
-
 const ACTIONLINT: &str = "github.com/rhysd/actionlint/cmd/actionlint";
 const ACTIONLINT_VERSION: &str = "v1.7.7";
 const CHECK_JSONSCHEMA_VERSION: &str = "0.39.0";
@@ -37,10 +34,6 @@ fn run(command: &mut Command) -> Result<String, String> {
 fn actionlint() -> Result<PathBuf, String> {
     let dir = tools_dir(&format!("actionlint-{ACTIONLINT_VERSION}"));
     let binary = dir.join("bin/actionlint");
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    let _installing = install_lock::lock(&dir)?;
     if binary.is_file() {
         return Ok(binary);
     }
@@ -71,10 +64,6 @@ fn actionlint() -> Result<PathBuf, String> {
 fn check_jsonschema() -> Result<PathBuf, String> {
     let dir = tools_dir(&format!("check-jsonschema-{CHECK_JSONSCHEMA_VERSION}"));
     let python = dir.join("venv/bin/python");
-    if dir.join("venv/bin/check-jsonschema").is_file() {
-        return Ok(python);
-    }
-    let _installing = install_lock::lock(&dir)?;
     if dir.join("venv/bin/check-jsonschema").is_file() {
         return Ok(python);
     }
