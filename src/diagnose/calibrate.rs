@@ -54,8 +54,9 @@ const WELL_KNOWN_NAMES: [&str; 10] = [
 pub const AMBIGUITIES: &[Ambiguity] = &[
     Ambiguity {
         category: Category::VcsAuth,
-        why: "public code hosts ask for credentials for a repository that does not exist, as for a private one \
-              (so as not to tell them apart)",
+        why: "public code hosts, and the forge software they run where it is self-hosted (GitLab, Gitea, Gogs, \
+              Bitbucket), ask for credentials for a repository that does not exist, as for a private one (so as not \
+              to tell them apart)",
         applies: prompt_from_public_code_host,
         cap: Confidence::Low,
         others: &[(
@@ -379,10 +380,17 @@ fn prompt_from_public_code_host(_: &Facts, d: &Diagnosis) -> bool {
         return false;
     };
     match caps.get(1) {
-        Some(url) => PUBLIC_CODE_HOSTS.contains(&url_host(url.as_str())),
+        Some(url) => PUBLIC_CODE_HOSTS.contains(&url_host(url.as_str())) || forge_named(url_host(url.as_str())),
         // go names the repository in the git command it ran.
         None => PUBLIC_CODE_HOSTS.iter().any(|h| line.contains(&format!("https://{h}/"))),
     }
+}
+
+/// A host named like a self-hosted forge (GitLab, Gitea, Gogs, Bitbucket Server): those
+/// run the same software as the public hosts, which asks for credentials for a repository
+/// that does not exist as for a private one.
+fn forge_named(host: &str) -> bool {
+    ["gitlab", "gitea", "gogs", "bitbucket", "stash"].iter().any(|w| host.contains(w))
 }
 
 /// git (or the host) saying the repository does not exist.
@@ -391,6 +399,10 @@ fn git_says_not_found(_: &Facts, d: &Diagnosis) -> bool {
     (line.contains("not found") && (line.contains("fatal: repository") || line.contains("remote:")))
         || line.contains("does not appear to be a git repository")
         || line.contains("fatal: remote error:")
+        || line.contains("ERROR: Repository not found")
+        || line.contains("ERROR: The project you were looking for could not be found")
+        || line.contains("remote: TF401019")
+        || line.contains("The requested URL returned error: 404")
 }
 
 /// A `?go-get=1` page without a go-import tag (or a 404 for it), for a path that is
@@ -443,7 +455,7 @@ fn nxdomain_for_well_known_name(_: &Facts, d: &Diagnosis) -> bool {
 fn git_hung_up_alone(f: &Facts, _: &Diagnosis) -> bool {
     static BROKE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"connection reset|early EOF|RPC failed|SSL_read|SSL_ERROR|gnutls|unexpected EOF|stream error|broken pipe",
+            r"connection reset|early EOF|RPC failed; curl|SSL_read|SSL_ERROR|gnutls|unexpected EOF|stream error|broken pipe",
         )
         .expect("compiles")
     });

@@ -51,6 +51,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("net.unreachable", net::unreachable),
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
+    ("unreadable remote", vcs::unreadable_remote),
     ("module.invalid_version", module::invalid_version),
     ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),

@@ -17,9 +17,9 @@ use crate::diagnose::{Category, Confidence, Diagnosis};
 pub fn auth(f: &Facts) -> Option<Diagnosis> {
     static AUTH: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"fatal: could not read (?:Username|Password) for '([^']+)': terminal prompts disabled",
+            r"fatal: could not read (?:Username|Password) for '([^']+)': (?:terminal prompts disabled|No such device or address)",
             r"|fatal: Authentication failed for '([^']+)'",
-            r"|remote: HTTP Basic: Access denied",
+            r"|remote: HTTP Basic: Access denied|remote: Invalid username or password",
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 40[13]",
             r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
@@ -58,6 +58,26 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     // A prompt from a public code host is a guess (it prompts for repositories that do not
     // exist, too): `calibrate` caps it.
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
+}
+
+/// git's closing words for a remote it could not read, with nothing before them saying
+/// why (`fatal: Could not read from remote repository.` / `Please make sure you have the
+/// correct access rights and the repository exists.`): git says this after an ssh failure
+/// of any kind, so alone it is a refused key or a missing repository alike. Runs after the
+/// network rules, which read the ssh line when there is one.
+pub fn unreadable_remote(f: &Facts) -> Option<Diagnosis> {
+    static UNREADABLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"fatal: Could not read from remote repository").expect("compiles"));
+    let (error, _) = f.matching_own(&UNREADABLE).last()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPRIVATE"));
+    let what = subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default();
+    let summary = format!(
+        "git could not read the remote repository over ssh{what} and did not say why: most often the ssh key is \
+         missing or has no access (git runs ssh without a terminal), or the repository does not exist"
+    );
+    let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
+    Some(diagnosis.or(Category::VcsNotFound, Confidence::Low, "the repository may not exist at that path"))
 }
 
 /// GOVCS forbids the version control tool the module's repository needs.
@@ -133,11 +153,16 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
             // git daemon's words for a repository it does not have or does not export
             // (daemon.c); git:// has no credentials to refuse.
             r"|fatal: remote error: access denied or repository not exported",
+            // GitHub's and GitLab's words over ssh, Azure DevOps' over https, and curl's for
+            // a 404 from any git host.
+            r"|ERROR: Repository not found|ERROR: The project you were looking for could not be found",
+            r"|remote: TF401019: The Git repository with name or identifier \S+ does not exist",
+            r"|fatal: unable to access '([^']+)': The requested URL returned error: 404",
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching_own(&REPO).last()?;
-    let url = caps.get(1).or(caps.get(2)).map(|m| m.as_str().to_string());
+    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).map(|m| m.as_str().to_string());
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
     // The repository go was sent to is a parent of the import path: the go-import meta
@@ -233,6 +258,28 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // modfetch's and vcs's other words for a go-import page that does not say where the
+    // repository is: none found, several that match, a page that disagrees with its
+    // parent's.
+    static OTHER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"no go-import meta tag found in \S+|multiple meta tags match import path[^\n]*",
+            r"|\S+ and \S+ disagree about go-import for \S+",
+        ))
+        .expect("compiles")
+    });
+    if f.matching_own(&META).next().is_none()
+        && let Some((error, caps)) = f.matching_own(&OTHER).last()
+    {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPROXY"));
+        let summary = format!(
+            "the ?go-get=1 page does not say where the repository is ({}): the vanity server's go-import tags are \
+             missing, duplicated or inconsistent; fix them, or require the module by its repository path",
+            caps[0].trim()
+        );
+        return Some(found(Category::VcsMeta, Confidence::Medium, summary, evidence, &["use-mirror"]));
+    }
     let (error, caps) = f.matching_own(&META).last()?;
     let path = caps[1].to_string();
     // A failed https fetch is a network problem whose own rule (DNS, TLS, refused, …)
