@@ -19,12 +19,19 @@ pub fn nxdomain(f: &Facts) -> Option<Diagnosis> {
             // glibc's getaddrinfo words for EAI_NONAME and EAI_NODATA, which older go's cgo
             // resolver printed as they were (go 1.26's net/cgo_unix.go maps both to `no
             // such host`).
-            r"|Name or service not known|No address associated with hostname)",
+            r"|Name or service not known|No address associated with hostname",
+            // macOS's getaddrinfo words for EAI_NONAME; Windows' WSANO_DATA (the name has no
+            // address), which go words `no such host` where it maps it.
+            r"|nodename nor servname provided, or not known",
+            r"|getaddrinfow: The requested name is valid, but no data of the requested type was found\.?)",
+            // ssh's (git over ssh), with the same resolver words.
+            r"|ssh: Could not resolve hostname (\S+?): (?:Name or service not known|No address associated with hostname",
+            r"|nodename nor servname provided, or not known)",
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching(&NXDOMAIN).last()?;
-    let name = caps[1].to_string();
+    let name = caps.get(1).or(caps.get(3)).map_or("the host", |m| m.as_str()).to_string();
     let mut evidence = vec![error.line()];
     evidence.extend(queries(f, &name));
     evidence.extend(env_naming(f, &name));
@@ -47,15 +54,19 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             r"|(?:(?:read|dial|write) (?:udp|tcp) [^\n]*?)?(i/o timeout|wsarecv: A connection attempt failed[^\n]*)",
             r"|[^\n]*?(connection refused|network is unreachable|no route to host|connect: permission denied|connect: operation not permitted)",
             r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure",
-            r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*)",
-            r")"
+            r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*",
+            // go's resolver could not parse the answer (a broken resolver or middlebox).
+            r"|cannot unmarshal DNS message)",
+            r")",
+            // ssh's (git over ssh) words for a resolver that failed.
+            r"|ssh: Could not resolve hostname (\S+?): (Temporary failure in name resolution)",
         ))
         .expect("compiles")
     });
     static GIT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"Could not resolve host: ([^\s'\x22]+)").expect("compiles"));
     if let Some((error, caps)) = f.matching(&FAILED).last() {
-        let name = caps[1].to_string();
+        let name = caps.get(1).or(caps.get(7)).map_or("the host", |m| m.as_str()).to_string();
         let server = caps.get(2).map_or("the resolver".to_string(), |s| s.as_str().to_string());
         let how = if caps.get(3).is_some() {
             // SERVFAIL and REFUSED read the same to go; the query log tells them apart.
@@ -67,6 +78,8 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             "did not answer in time".to_string()
         } else if let Some(why) = caps.get(5) {
             format!("is not reachable ({})", why.as_str())
+        } else if let Some(why) = caps.get(8) {
+            format!("failed ({})", why.as_str())
         } else {
             "failed".to_string()
         };
@@ -75,7 +88,15 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         evidence.extend(env_naming(f, &name));
         let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
         let summary = format!("looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not");
-        return Some(found(Category::DnsFailure, Confidence::High, summary, evidence, &["retry", "use-mirror"]));
+        // Windows' other getaddrinfo failures and an answer go cannot parse say the lookup
+        // failed, not how: the resolver's own failure is the likeliest, not the only reading.
+        let vague = caps.get(6).is_some_and(|m| {
+            let why = m.as_str();
+            why.starts_with("cannot unmarshal")
+                || (why.starts_with("getaddrinfow: ") && !why.contains("temporary error"))
+        });
+        let confidence = if vague { Confidence::Medium } else { Confidence::High };
+        return Some(found(Category::DnsFailure, confidence, summary, evidence, &["retry", "use-mirror"]));
     }
     // Before go 1.21 a name lookup that outlasted the dial's deadline (~30 s) was worded
     // without a name or an address: `dial tcp: i/o timeout` (`calibrate` names the other

@@ -1,7 +1,8 @@
 //! Transport failures between go and a host: refused connections, no route to it,
 //! timeouts (go printed an error: dial, TLS handshake, response headers), resets and
 //! premature ends of responses — in go's Linux and macOS words, its Windows words
-//! (`connectex: …`, `wsarecv: …`) and git's (curl's `Failed to connect to … port …`).
+//! (`connectex: …`, `wsarecv: …`), git's (curl's `Failed to connect to … port …`) and ssh's
+//! (`ssh: connect to host … port 22: …`, when git fetches over ssh).
 
 use std::sync::LazyLock;
 
@@ -28,12 +29,15 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
             r"dial tcp (\S+): connect: connection refused",
             r"|dial tcp (\S+): connectex: No connection could be made because the target machine actively refused it",
             r"|Failed to connect to (\S+) port \d+[^:\n]*: (?:Connection refused|Couldn't connect to server)",
+            // ssh's words (git over ssh): `ssh: connect to host H port 22: Connection refused`.
+            r"|ssh: connect to host (\S+) port \d+: Connection refused",
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching(&REFUSED).last()?;
     let url = url_in(&error.text);
-    let address = caps.get(1).or(caps.get(2)).or(caps.get(3)).map_or("the server", |m| m.as_str()).to_string();
+    let address =
+        caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map_or("the server", |m| m.as_str()).to_string();
     let target = url.as_deref().map_or(address, |u| url_host(u).to_string());
     let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
     let mut evidence = vec![error.line()];
@@ -56,6 +60,7 @@ pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
             r"(?:dial tcp (\S+): )?(?:connect|connectex): (network is unreachable|no route to host",
             r"|A socket operation was attempted to an unreachable (?:network|host)\.?|cannot assign requested address)",
             r"|Failed to connect to (\S+) port \d+[^:\n]*: (No route to host|Network is unreachable)",
+            r"|ssh: connect to host (\S+) port \d+: (No route to host|Network is unreachable)",
         ))
         .expect("compiles")
     });
@@ -64,8 +69,8 @@ pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
     }
     let (error, caps) = f.matching(&UNREACHABLE).last()?;
     let url = url_in(&error.text);
-    let address = caps.get(1).or(caps.get(3)).map(|m| m.as_str().to_string());
-    let why = caps.get(2).or(caps.get(4)).map_or("no route", |m| m.as_str()).to_string();
+    let address = caps.get(1).or(caps.get(3)).or(caps.get(5)).map(|m| m.as_str().to_string());
+    let why = caps.get(2).or(caps.get(4)).or(caps.get(6)).map_or("no route", |m| m.as_str()).to_string();
     let target = url.as_deref().map(|u| url_host(u).to_string()).or(address.clone()).unwrap_or("the server".into());
     let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
     let mut evidence = vec![error.line()];
@@ -107,13 +112,22 @@ fn blocked(f: &Facts) -> Option<Diagnosis> {
 pub fn reset(f: &Facts) -> Option<Diagnosis> {
     static RESET: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"connection reset by peer|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n",
+            r"(?i:connection reset by peer)|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n",
             r"|broken pipe|forcibly closed by the remote host|connection was aborted|http2: client connection lost",
             r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
             r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",
             r"|gnutls_handshake\(\) failed: The TLS connection was non-properly terminated",
             r"|fatal: the remote end hung up unexpectedly|fatal: early EOF",
             r"|tls: bad record MAC|http2: client connection force closed",
+            // go's HTTP/2 client retiring a connection the server shut down (`http2:
+            // Transport received Server's graceful shutdown GOAWAY`), and a read on a
+            // connection closed under it.
+            r"|graceful shutdown GOAWAY|use of closed network connection",
+            // curl's (git's) words: the server closed without answering (curl 52), an
+            // HTTP/2 stream the server reset (curl 92, 16).
+            r"|Empty reply from server|HTTP/2 stream \d+ was (?:not closed cleanly|reset)|Error in the HTTP2 framing layer",
+            // ssh's (git over ssh): the server closed the connection before its banner.
+            r"|kex_exchange_identification: Connection closed by remote host",
         ))
         .expect("compiles")
     });
@@ -131,7 +145,31 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
     } else {
         format!("the connection to {target} broke mid-exchange{fetching}")
     };
+    // An end of data or a broken pipe with no connection in view (a file go read, a pipe
+    // it wrote to) is not the network's: the words are read, but not trusted.
+    if !on_a_connection(&error.text) {
+        let summary = format!("{summary} — but the error names no connection, so it may be a file or a pipe");
+        return Some(found(Category::NetReset, Confidence::Low, summary, evidence, playbooks).or(
+            Category::CacheCorrupt,
+            Confidence::Low,
+            "a truncated file in the module cache ends in the same words",
+        ));
+    }
     Some(found(Category::NetReset, Confidence::High, summary, evidence, playbooks))
+}
+
+/// Whether an error is about a network connection: it names a URL or a TCP connection, or
+/// it is git's, curl's or ssh's account of one. `unexpected EOF`, `: EOF` and `broken pipe`
+/// are also what reading a truncated file or writing to a closed pipe says.
+fn on_a_connection(text: &str) -> bool {
+    static CONNECTION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"https?://|(?:read|write|dial) tcp|tcp \S+->|tls: |http2|stream error|GOAWAY|proxyconnect|wsarecv|wsasend",
+            r"|forcibly closed|fatal: |RPC failed|curl|SSL|gnutls|ssh|kex_|Empty reply",
+        ))
+        .expect("compiles")
+    });
+    CONNECTION.is_match(text)
 }
 
 /// A timeout go reported itself (as opposed to a hang the harness had to kill): the dial
@@ -142,10 +180,12 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
             r"(dial tcp (\S+): (?:connect: |connectex: )?(?:i/o timeout|connection timed out|operation timed out",
             r"|A connection attempt failed because the connected party did not properly respond[^\n]*))",
             r"|(net/http: TLS handshake timeout)",
-            r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded)",
+            r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded",
+            r"|request canceled while waiting for connection)",
             r"|((?:read|write) tcp \S+->(\S+): (?:(?:read|write): )?(?:i/o timeout|connection timed out|operation timed out",
             r"|wsarecv: A connection attempt failed[^\n]*))",
-            r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out|Timed out)|Operation timed out after \d+)",
+            r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out|Timed out)|Operation timed out after \d+",
+            r"|ssh: connect to host \S+ port \d+: (?:Connection timed out|Operation timed out))",
         ))
         .expect("compiles")
     });
@@ -171,5 +211,14 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
     let fetching = subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default();
     let summary = format!("go timed out {stage} with {target}{fetching}");
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror", "retry"] };
+    // A deadline with no request in view (`context deadline exceeded` alone) may be any
+    // deadline in go or in the tool that ran it.
+    if url.is_none() && error.text.contains("context deadline exceeded") {
+        return Some(found(Category::NetTimeout, Confidence::Low, summary, evidence, playbooks).or(
+            Category::Hang,
+            Confidence::Low,
+            "the deadline may be the one a tool or CI step put on go",
+        ));
+    }
     Some(found(Category::NetTimeout, Confidence::High, summary, evidence, playbooks))
 }
