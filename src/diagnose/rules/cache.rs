@@ -148,7 +148,10 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         Regex::new(concat!(
             r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock) )(\S+?): ",
             r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
-            r"|Access is denied|There is not enough space on the disk)",
+            r"|Access is denied|There is not enough space on the disk",
+            // A filesystem without file locks as lockedfile meets it (ENOSYS, ENOTSUP from
+            // flock or fcntl: some network, FUSE and virtual-machine shares).
+            r"|function not implemented|operation not supported)",
         ))
         .expect("compiles")
     });
@@ -227,7 +230,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &["move-module-cache", "clean-module-cache"],
         ),
-        "no locks available" => (
+        "no locks available" | "function not implemented" | "operation not supported" => (
             format!(
                 "the module cache's filesystem does not support file locks ({why} on {path}): NFS without lockd, \
                  some FUSE mounts; move GOMODCACHE to a local disk"

@@ -20,6 +20,17 @@ fn configured(f: &Facts) -> Option<(String, String)> {
     PROXY_VARS.iter().find_map(|v| f.env(v).filter(|x| !x.is_empty()).map(|x| (v.to_string(), x.to_string())))
 }
 
+/// git's (curl's) or ssh's failed connection whose address is the configured forward
+/// proxy's: curl names the proxy, not the target, when it cannot reach the proxy (`Failed
+/// to connect to squid.corp.example port 3128 …: Connection refused`).
+fn connection_to_proxy_failed<'f>(f: &'f Facts, proxy: &str) -> Option<(&'f crate::evidence::ErrorText, String)> {
+    static FAILED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"Failed to connect to (\S+) port (\d+)").expect("compiles"));
+    let proxy = url_host(proxy);
+    let proxy_name = proxy.rsplit_once(':').map_or(proxy, |(host, _)| host);
+    f.matching(&FAILED).filter(|(_, c)| &c[1] == proxy_name).last().map(|(e, c)| (e, format!("{}:{}", &c[1], &c[2])))
+}
+
 /// CONNECT and proxy connection failures.
 pub fn failure(f: &Facts) -> Option<Diagnosis> {
     static PROXYCONNECT: LazyLock<Regex> =
@@ -41,6 +52,16 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
     // A SOCKS proxy (ALL_PROXY, or a socks5:// HTTPS_PROXY) that failed.
     static SOCKS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"socks connect tcp (\S+?)->\S+: ([^\n]+)").expect("compiles"));
+    // curl's (git's) own words for a forward proxy it cannot use: a name that does not
+    // resolve (curl 5), a CONNECT the proxy closed, a proxy variable it cannot parse; and
+    // net/http's for a proxy variable it cannot parse.
+    static CURL_PROXY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"Could not resolve proxy: (\S+)|Proxy CONNECT aborted|Unsupported proxy syntax in '[^']*'",
+            r#"|invalid proxy address "[^"]*"[^\n]*|Unsupported proxy scheme[^\n]*|proxy: unknown scheme: \S+"#,
+        ))
+        .expect("compiles")
+    });
     static DROPPED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"(?:Get|Head) "(https://[^"]+)": (?:unexpected )?EOF\s*$"#).expect("compiles"));
     let proxy = configured(f);
@@ -90,6 +111,19 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             _ => format!("the forward proxy {proxy_name} refused the tunnel git asked for ({code})"),
         };
         (error, summary, Confidence::High)
+    } else if let Some((error, caps)) = f.matching(&CURL_PROXY).last() {
+        let summary = format!(
+            "the forward proxy setting cannot be used ({}): every request goes through it, so nothing downloads; fix \
+             HTTPS_PROXY / HTTP_PROXY (or git's http.proxy), or unset it",
+            caps[0].trim()
+        );
+        (error, summary, Confidence::High)
+    } else if let Some((error, address)) = proxy.as_ref().and_then(|(_, p)| connection_to_proxy_failed(f, p)) {
+        let summary = format!(
+            "the connection to the forward proxy {address} failed: every request goes through it, so nothing \
+             downloads; fix or unset HTTPS_PROXY, or exempt the module hosts with NO_PROXY"
+        );
+        (error, summary, Confidence::Medium)
     } else if let (Some((error, caps)), Some(_)) = (f.matching(&DROPPED).last(), &proxy) {
         let target = url_host(&caps[1]).to_string();
         let dropped = f.evidence.requests.iter().any(|r| r.method == "CONNECT" && r.status.is_none());

@@ -176,6 +176,21 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["add-mirror"],
         )
         .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
+        // 407 is a forward proxy's status (RFC 9110): a module proxy does not send it, so
+        // something between go and the GOPROXY entry answered (a GOPROXY entry that is a
+        // forward proxy, or an HTTP_PROXY that wants credentials).
+        407 => found(
+            Category::HttpProxyFailure,
+            Confidence::Medium,
+            format!(
+                "{status} for {what}: a forward proxy answered in {host}'s place and wants credentials; put them in \
+                 the proxy URL (http://user:password@host:port), or check that GOPROXY names a module proxy, not a \
+                 forward proxy"
+            ),
+            evidence,
+            &["http-proxy-credentials"],
+        )
+        .or(Category::ProxyAuth, Confidence::Low, "the GOPROXY entry itself may want credentials"),
         // RFC 7725: the server refuses the resource for legal reasons — a repository
         // firewall's policy block (Artifactory, Nexus): a refusal, as a 403 is.
         451 => found(

@@ -20,7 +20,20 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
     // and git's (OpenSSL's `SSL certificate problem: …`; GnuTLS's `server certificate
     // verification failed`, which does not say why and counts as an unknown issuer).
     static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get local issuer certificate|self[- ]signed certificate)|server certificate verification failed").expect("compiles")
+        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get (?:local )?issuer certificate|self[- ]signed certificate|unable to verify the first certificate|certificate verify failed)|server certificate verification failed|x509: failed to load system roots and no roots provided|error setting certificate (?:verify locations|file)").expect("compiles")
+    });
+    // Certificates go (or curl) rejects for what they are rather than who signed them: a
+    // SHA-1 signature go no longer accepts, a key usage or CA flag the chain lacks, a
+    // certificate macOS calls non-compliant. A TLS-inspecting proxy's homemade CA is the
+    // usual source, but a server's own certificate can be so too: the words are read as
+    // a trust problem, not trusted.
+    static REJECTED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"x509: cannot verify signature: insecure algorithm[^\n]*|x509: certificate specifies an incompatible key usage",
+            r"|x509: certificate is not authorized to sign other certificates|certificate is not standards compliant",
+            r"|x509: unhandled critical extension|x509: too many intermediates for path length constraint",
+        ))
+        .expect("compiles")
     });
     static EXPIRED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -38,6 +51,16 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
         (Category::TlsExpired, e, c)
     } else if let Some((e, c)) = f.matching(&HOSTNAME).next() {
         (Category::TlsHostname, e, c)
+    } else if let Some((e, c)) = f.matching(&REJECTED).next() {
+        let host = URL.captures(&e.text).and_then(|c| c.get(1).or(c.get(2))).map(|m| url_host(m.as_str()).to_string());
+        let summary = format!(
+            "go (or git) rejected {}'s certificate chain ({}): most often a TLS-inspecting proxy's or a private CA's \
+             certificate made in a way go no longer accepts; have the CA reissued, or go around the inspecting proxy",
+            host.as_deref().unwrap_or("the server"),
+            c[0].trim()
+        );
+        let diagnosis = found(Category::TlsUnknownAuthority, Confidence::Low, summary, vec![e.line()], &["trust-ca"]);
+        return Some(diagnosis.or(Category::Unknown, Confidence::Low, "the server's own certificate may be malformed"));
     } else {
         return None;
     };
@@ -57,7 +80,12 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
     let (summary, playbooks): (String, &[&str]) = match category {
         Category::TlsUnknownAuthority => {
             let via_proxy = f.env("HTTPS_PROXY").or(f.env("https_proxy")).filter(|p| !p.is_empty());
+            let no_roots =
+                ["failed to load system roots", "error setting certificate"].iter().any(|w| error.text.contains(w));
             let cause = match via_proxy {
+                _ if no_roots => "this machine has no CA certificates to check any certificate with (a container \
+                                  image without ca-certificates, a CA file path that does not exist)"
+                    .to_string(),
                 Some(proxy) => format!("most likely the TLS-inspecting proxy {} re-signing it with a corporate CA go does not trust", crate::redact::text(proxy)),
                 None => "a private CA, a TLS-inspecting proxy, a self-signed certificate or a server that omits its intermediate".to_string(),
             };
