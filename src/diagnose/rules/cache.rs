@@ -315,6 +315,68 @@ pub fn corrupt_files(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::CacheCorrupt, confidence, summary, evidence, &["clean-module-cache"]))
 }
 
+/// git refusing the module cache's own clone of a repository (`$GOMODCACHE/cache/vcs/…`):
+/// it belongs to another user (git's `detected dubious ownership in repository at '%s'`,
+/// since git 2.35.2), it is no longer a repository (`not a git repository`), or a git that
+/// died left its lock file (`Unable to create '….lock': File exists.`). The network and
+/// the host are not involved: the cache is what needs fixing.
+pub fn vcs_clone(f: &Facts) -> Option<Diagnosis> {
+    static CLONE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(detected dubious ownership in repository at '[^']*/cache/vcs/[^']*')",
+            r"|in (\S*/cache/vcs/\S+): exit status \d+:\s*fatal: (not a git repository[^\n]*)",
+            r"|(Unable to create '[^']*/cache/vcs/[^']*\.lock': File exists)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&CLONE).last()?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(["GOMODCACHE", "GOPATH"].iter().filter_map(|v| f.env_line(v)));
+    let diagnosis = if let Some(why) = caps.get(1) {
+        found(
+            Category::CachePermission,
+            Confidence::Medium,
+            format!(
+                "git refuses the module cache's clone of the repository ({}): the cache was made by another user (root \
+                 in a container, another CI user); give this user its own GOMODCACHE, or fix the ownership",
+                why.as_str()
+            ),
+            evidence,
+            &["move-module-cache"],
+        )
+    } else if let Some(why) = caps.get(3) {
+        found(
+            Category::CacheCorrupt,
+            Confidence::Medium,
+            format!(
+                "the module cache's clone {} is broken ({}): remove it (go clean -modcache) and retry",
+                &caps[2],
+                why.as_str().trim()
+            ),
+            evidence,
+            &["clean-module-cache"],
+        )
+    } else {
+        found(
+            Category::CacheCorrupt,
+            Confidence::Low,
+            format!(
+                "a git lock file is left in the module cache's clone ({}): a git that died (a killed job) left it, or \
+                 another go command is fetching the same repository; remove the lock file or the clone",
+                caps.get(4).map_or("", |m| m.as_str())
+            ),
+            evidence,
+            &["clean-module-cache"],
+        )
+        .or(
+            Category::CacheLockStuck,
+            Confidence::Low,
+            "another go command may be fetching the same repository now",
+        )
+    };
+    Some(diagnosis)
+}
+
 /// The cache's inspection lines that `keep` selects, as evidence.
 fn cache_lines(f: &Facts, keep: impl Fn(&str) -> bool) -> Vec<EvidenceLine> {
     f.evidence

@@ -30,6 +30,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("module.go_sum_missing", module::go_sum_missing),
     ("cache.permission", cache::permission),
     ("cache.corrupt files", cache::corrupt_files),
+    ("cache vcs clone", cache::vcs_clone),
     ("sumdb.mismatch", sumdb::mismatch),
     ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),

@@ -184,7 +184,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|invalid (?:version|module): (go\.mod has (?:post|non)-v\d+ module path [^\n]*)",
             r"|(\+incompatible suffix not allowed[^\n]*|go\.mod has (?:post|non)-\S* ?module path [^\n]*)",
             // modfetch's other checks of a version's go.mod against the path it was asked for.
-            r"|(go\.mod (?:has malformed module path|is missing module path)[^\n]*)",
+            r"|(go\.mod (?:has malformed module path|is missing module path)[^\n]*",
+            // coderepo's: the major version's subdirectory has no go.mod at that revision.
+            r"|missing \S+/go\.mod (?:and \S+/go\.mod )?at revision \S+)",
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",
