@@ -672,3 +672,245 @@ fn a_public_proxy_quoting_an_invalid_pseudo_version_says_the_version_is_invalid(
     let private = "go: corp.example/lib@v1.0.0: reading https://athens.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not Found\n\tserver response: not found\n";
     expect(private, Category::ProxyNotFound);
 }
+
+// Round diag8: texts from go's, git's, curl's and ssh's own sources, not from corpus cases.
+
+#[test]
+fn gits_credential_prompt_without_a_terminal_is_vcs_auth() {
+    // git (prompt.c) when it cannot open /dev/tty: "could not read Username for '%s': %s"
+    // with strerror(ENXIO).
+    let d = expect(
+        "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: could not read Username for 'https://git.corp.example': No such device or address\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    // A self-hosted forge prompts for a repository that does not exist, as GitHub does.
+    let d = expect(
+        "go: gitlab.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: could not read Username for 'https://gitlab.corp.example': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsNotFound));
+}
+
+#[test]
+fn git_hosts_words_for_a_missing_repository_are_vcs_not_found_at_low_confidence() {
+    for git_said in [
+        // GitHub over ssh, GitLab over ssh, Azure DevOps, curl's 404.
+        "ERROR: Repository not found.\n\tfatal: Could not read from remote repository.",
+        "ERROR: The project you were looking for could not be found or you don't have permission to view it.\n\tfatal: Could not read from remote repository.",
+        "remote: TF401019: The Git repository with name or identifier lib does not exist or you do not have permissions for the operation you are attempting.\n\tfatal: repository 'https://dev.azure.com/corp/team/_git/lib/' not found",
+        "fatal: unable to access 'https://git.corp.example/team/lib/': The requested URL returned error: 404",
+    ] {
+        let log = format!(
+            "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\t{git_said}\n"
+        );
+        let d = verdict(&log);
+        assert!(matches!(d.category, Category::VcsNotFound | Category::VcsAuth), "{log}\n{d:#?}");
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+    }
+}
+
+#[test]
+fn git_over_ssh_failing_on_the_network_is_read_from_ssh_s_words() {
+    let log = |ssh_said: &str| {
+        format!(
+            "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\t{ssh_said}\n\tfatal: Could not read from remote repository.\n\n\tPlease make sure you have the correct access rights\n\tand the repository exists.\n"
+        )
+    };
+    // ssh.c's "ssh: connect to host %s port %s: %s" and "Could not resolve hostname %s: %s".
+    expect(&log("ssh: connect to host git.corp.example port 22: Connection refused"), Category::NetRefused);
+    expect(&log("ssh: connect to host git.corp.example port 22: Connection timed out"), Category::NetTimeout);
+    expect(&log("ssh: connect to host git.corp.example port 22: No route to host"), Category::NetUnreachable);
+    expect(&log("ssh: Could not resolve hostname git.corp.example: Name or service not known"), Category::DnsNxdomain);
+    expect(
+        &log("ssh: Could not resolve hostname git.corp.example: nodename nor servname provided, or not known"),
+        Category::DnsNxdomain,
+    );
+    expect(
+        &log("ssh: Could not resolve hostname git.corp.example: Temporary failure in name resolution"),
+        Category::DnsFailure,
+    );
+    expect(&log("kex_exchange_identification: read: Connection reset by peer"), Category::NetReset);
+    // git's closing words alone: a refused key or a missing repository, not said which.
+    let d = expect(
+        "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: Could not read from remote repository.\n\n\tPlease make sure you have the correct access rights\n\tand the repository exists.\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsNotFound));
+}
+
+#[test]
+fn curls_words_in_git_errors_are_read() {
+    let log = |curl_said: &str| {
+        format!(
+            "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: unable to access 'https://git.corp.example/team/lib/': {curl_said}\n"
+        )
+    };
+    for (curl_said, category) in [
+        // OpenSSL's verify errors as curl prints them ("SSL certificate problem: %s").
+        ("SSL certificate problem: unable to get issuer certificate", Category::TlsUnknownAuthority),
+        ("SSL certificate problem: unable to verify the first certificate", Category::TlsUnknownAuthority),
+        // curl without a CA bundle.
+        (
+            "error setting certificate verify locations:  CAfile: /etc/ssl/certs/ca-certificates.crt CApath: none",
+            Category::TlsUnknownAuthority,
+        ),
+        // CURLE_GOT_NOTHING (52), CURLE_RECV_ERROR (56) with ECONNRESET, CURLE_HTTP2_STREAM (92).
+        ("Empty reply from server", Category::NetReset),
+        ("Recv failure: Connection reset by peer", Category::NetReset),
+        ("HTTP/2 stream 1 was not closed cleanly: PROTOCOL_ERROR (err 1)", Category::NetReset),
+        // CURLE_COULDNT_RESOLVE_PROXY (5), a CONNECT the proxy closed, a proxy variable curl cannot parse.
+        ("Could not resolve proxy: squid.corp.example", Category::HttpProxyFailure),
+        ("Proxy CONNECT aborted", Category::HttpProxyFailure),
+        ("Unsupported proxy syntax in 'http://:8080'", Category::HttpProxyFailure),
+    ] {
+        expect(&log(curl_said), category);
+    }
+    // curl names the proxy, not the target, when the proxy is what refused.
+    let with_proxy = format!(
+        "HTTPS_PROXY=http://squid.corp.example:3128\n{}",
+        log("Failed to connect to squid.corp.example port 3128 after 2 ms: Connection refused")
+    );
+    expect(&with_proxy, Category::HttpProxyFailure);
+    // A git host's 5xx is not a network break: git's hang-up after it stays low.
+    let d = verdict(
+        "go: git.corp.example/team/lib@v1.0.0: git fetch -f origin refs/heads/*:refs/heads/* refs/tags/*:refs/tags/* in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\terror: RPC failed; HTTP 502 curl 22 The requested URL returned error: 502\n\tfatal: the remote end hung up unexpectedly\n",
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+}
+
+#[test]
+fn gos_certificate_texts_beyond_an_unknown_issuer_are_trust_problems() {
+    let log = |x509_said: &str| {
+        format!(
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": tls: failed to verify certificate: {x509_said}\n"
+        )
+    };
+    // crypto/x509 with no roots at all (a container without ca-certificates).
+    let d = expect(&log("x509: failed to load system roots and no roots provided"), Category::TlsUnknownAuthority);
+    assert_eq!(d.confidence, Confidence::High);
+    // Certificates go rejects for how they are made: read as trust, at low confidence.
+    for x509_said in [
+        "x509: cannot verify signature: insecure algorithm SHA1-RSA (temporarily override with GODEBUG=x509sha1=1)",
+        "x509: certificate specifies an incompatible key usage",
+        "x509: certificate is not authorized to sign other certificates",
+    ] {
+        let d = expect(&log(x509_said), Category::TlsUnknownAuthority);
+        assert_eq!(d.confidence, Confidence::Low, "{x509_said}");
+    }
+}
+
+#[test]
+fn resolver_words_of_other_platforms_are_read() {
+    // macOS getaddrinfo's EAI_NONAME, as cgo printed it.
+    expect(
+        "go: m@v1: Get \"https://proxy.corp.example/m/@v/v1.info\": dial tcp: lookup proxy.corp.example: nodename nor servname provided, or not known\n",
+        Category::DnsNxdomain,
+    );
+    // Windows' WSANO_DATA: the name has no address.
+    expect(
+        "go: m@v1: Get \"https://proxy.corp.example/m/@v/v1.info\": dial tcp: lookup proxy.corp.example: getaddrinfow: The requested name is valid, but no data of the requested type was found.\n",
+        Category::DnsNxdomain,
+    );
+    // golang.org/x/net/dns/dnsmessage could not parse the answer (net's "cannot unmarshal DNS message").
+    let d = expect(
+        "go: m@v1: Get \"https://proxy.corp.example/m/@v/v1.info\": dial tcp: lookup proxy.corp.example on 10.0.0.1:53: cannot unmarshal DNS message\n",
+        Category::DnsFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+}
+
+#[test]
+fn gos_http_client_words_are_read() {
+    // net/http's HTTP/2 transport after a graceful GOAWAY, a read on a closed connection.
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": http2: Transport: cannot retry err [http2: Transport received Server's graceful shutdown GOAWAY] after Request.Body was written; define Request.GetBody to avoid this error\n",
+        Category::NetReset,
+    );
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.zip\": read tcp 10.0.0.2:51234->142.250.1.1:443: use of closed network connection\n",
+        Category::NetReset,
+    );
+    // net/http's Client.Timeout, worded before go 1.13.
+    expect(
+        "go: m@v1: Get https://proxy.golang.org/m/@v/v1.zip: net/http: request canceled while waiting for connection\n",
+        Category::NetTimeout,
+    );
+    // x/net/http/httpproxy: a proxy variable net/http cannot parse.
+    expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": invalid proxy address \"http//squid:3128\": parse \"http//squid:3128\": first path segment in URL cannot contain colon\n",
+        Category::HttpProxyFailure,
+    );
+    // A 407 is a forward proxy's status, whatever URL it answered for.
+    let d = expect(
+        "go: m@v1: reading https://proxy.corp.example/m/@v/v1.info: 407 Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+}
+
+#[test]
+fn generic_words_without_a_connection_in_view_are_not_confident() {
+    // `unexpected EOF` reading a file, not a connection.
+    let d = expect("go: m@v1: read /root/go/pkg/mod/cache/download/m/@v/v1.zip: unexpected EOF\n", Category::NetReset);
+    assert_eq!(d.confidence, Confidence::Low);
+    // A deadline with no request named.
+    let d = expect("go: m@v1: context deadline exceeded\n", Category::NetTimeout);
+    assert_eq!(d.confidence, Confidence::Low);
+}
+
+#[test]
+fn a_cache_on_a_filesystem_without_locks_is_cache_permission() {
+    // lockedfile's flock/fcntl failing with ENOSYS or ENOTSUP ("RLock %s: %v").
+    for log in [
+        "go: RLock /root/go/pkg/mod/cache/download/m/@v/v1.lock: function not implemented\n",
+        "go: m@v1: Lock /mnt/nfs/gomod/cache/download/m/@v/v1.lock: operation not supported\n",
+    ] {
+        let d = expect(log, Category::CachePermission);
+        assert!(d.summary.contains("file locks"), "{}", d.summary);
+    }
+}
+
+#[test]
+fn go_import_pages_that_do_not_say_where_the_repository_is_are_vcs_meta() {
+    // cmd/go/internal/vcs: "%s and %s disagree about go-import for %s", "multiple meta tags
+    // match import path %q", and modfetch's "no go-import meta tag found in %s".
+    for log in [
+        "go: example.com/m@v1.0.0: unrecognized import path \"example.com/m\": example.com/m and example.com disagree about go-import for example.com/m\n",
+        "go: example.com/m@v1.0.0: unrecognized import path \"example.com/m\": parse https://example.com/m?go-get=1: multiple meta tags match import path \"example.com/m\"\n",
+        "go: example.com/m@v1.0.0: unrecognized import path \"example.com/m\": fetching example.com/m: no go-import meta tag found in https://example.com/m?go-get=1\n",
+    ] {
+        expect(log, Category::VcsMeta);
+    }
+}
+
+#[test]
+fn git_refusing_the_module_caches_own_clone_is_the_caches_problem() {
+    // git's setup.c ("detected dubious ownership in repository at '%s'", git >= 2.35.2).
+    let d = expect(
+        "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: detected dubious ownership in repository at '/root/go/pkg/mod/cache/vcs/abc'\n",
+        Category::CachePermission,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    expect(
+        "go: git.corp.example/team/lib@v1.0.0: invalid version: git fetch -f origin refs/heads/*:refs/heads/* refs/tags/*:refs/tags/* in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: not a git repository (or any parent up to mount point /)\n",
+        Category::CacheCorrupt,
+    );
+    // git's lockfile.c ("Unable to create '%s.lock': File exists."): a dead git's, or a live one's.
+    let d = expect(
+        "go: git.corp.example/team/lib@v1.0.0: git fetch -f origin refs/heads/*:refs/heads/* refs/tags/*:refs/tags/* in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: Unable to create '/root/go/pkg/mod/cache/vcs/abc/shallow.lock': File exists.\n",
+        Category::CacheCorrupt,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+}
+
+#[test]
+fn a_major_version_subdirectory_without_go_mod_is_an_invalid_version() {
+    // modfetch/coderepo.go: "missing %s/go.mod at revision %s".
+    expect(
+        "go: github.com/x/y/v2@v2.0.0: missing github.com/x/y/v2/go.mod at revision v2.0.0\n",
+        Category::ModuleInvalidVersion,
+    );
+}
