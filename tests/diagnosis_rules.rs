@@ -914,3 +914,25 @@ fn a_major_version_subdirectory_without_go_mod_is_an_invalid_version() {
         Category::ModuleInvalidVersion,
     );
 }
+
+#[test]
+fn a_lookup_that_failed_on_the_forward_proxy_names_the_proxy() {
+    // net/http's "proxyconnect tcp: …" inside a checksum database lookup: the database and
+    // the proxy are the same event, so the database verdict is not confident.
+    let d = expect(
+        "go: verifying m@v1.0.0: m@v1.0.0: Get \"https://sum.golang.org/lookup/m@v1.0.0\": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::HttpProxyFailure), "{d:#?}");
+}
+
+#[test]
+fn a_go_import_page_answered_with_a_server_error_is_not_confident() {
+    // vcs's "reading %s: %v" with the page's 5xx status.
+    let d = expect(
+        "go: example.com/m@v1.0.0: unrecognized import path \"example.com/m\": reading https://example.com/m?go-get=1: 502 Bad Gateway\n",
+        Category::VcsMeta,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+}

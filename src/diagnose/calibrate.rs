@@ -330,15 +330,25 @@ pub struct Wrapper {
 }
 
 /// Every known wrapper.
-pub const WRAPPERS: &[Wrapper] = &[Wrapper {
-    category: Category::ToolchainDownload,
-    why: "go downloads a toolchain as the module golang.org/toolchain through GOPROXY, so a switch that failed on the \
+pub const WRAPPERS: &[Wrapper] = &[
+    Wrapper {
+        category: Category::ToolchainDownload,
+        why: "go downloads a toolchain as the module golang.org/toolchain through GOPROXY, so a switch that failed on the \
           network (a refused, reset or timed-out connection, a name that did not resolve, a certificate) or on a \
           proxy's error status failed because of that: the failed switch and the failure it quotes are the same event, \
           and the quoted one is what needs fixing",
-    applies: toolchain_switch_failed_on_the_way,
-    cap: Confidence::Low,
-}];
+        applies: toolchain_switch_failed_on_the_way,
+        cap: Confidence::Low,
+    },
+    Wrapper {
+        category: Category::SumdbUnreachable,
+        why: "go reaches the checksum database through the same forward proxy as everything else, so a lookup that \
+          failed on that proxy (proxyconnect, or a CONNECT answered with a bare status text) failed because of it: \
+          the unreachable database and the broken proxy are the same event, and the proxy is what needs fixing",
+        applies: sumdb_lookup_failed_on_the_forward_proxy,
+        cap: Confidence::Low,
+    },
+];
 
 /// The diagnosis with every ambiguity that fits applied: its confidence capped, the other
 /// causes added as alternatives (after those it has), never more sure than the verdict.
@@ -640,6 +650,15 @@ fn wrong_name_certificate_for_well_known_name(_: &Facts, d: &Diagnosis) -> bool 
         None => URL.find(line).map(|m| url_host(m.as_str()).to_string()),
     };
     target.is_some_and(|t| well_known(t.split(':').next().unwrap_or_default()))
+}
+
+/// A checksum database request whose quoted failure is the forward proxy's (net/http's
+/// `proxyconnect tcp: …`, or the bare status text it keeps of a failed CONNECT).
+fn sumdb_lookup_failed_on_the_forward_proxy(_: &Facts, d: &Diagnosis) -> bool {
+    static ON_THE_PROXY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"proxyconnect tcp|: (?:Proxy Authentication Required|Forbidden|Bad Gateway)\s*$").expect("compiles")
+    });
+    ON_THE_PROXY.is_match(error_line(d))
 }
 
 /// `go: download goX: …` (or `golang.org/toolchain@…: …`) quoting a network failure or a

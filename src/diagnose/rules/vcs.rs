@@ -327,6 +327,14 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ),
         _ => format!("https://{path}?go-get=1 has no go-import meta tag: it is not a Go vanity page"),
     };
+    // A 5xx for the page is the server failing, not a page without a tag: read, not trusted.
+    if caps.get(4).is_some_and(|status| status.as_str().starts_with('5')) {
+        return Some(found(Category::VcsMeta, Confidence::Low, summary, evidence, &["retry"]).or(
+            Category::Unknown,
+            Confidence::Low,
+            "the vanity or code host failed itself; retry later",
+        ));
+    }
     Some(found(Category::VcsMeta, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
