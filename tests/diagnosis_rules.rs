@@ -936,3 +936,46 @@ fn a_go_import_page_answered_with_a_server_error_is_not_confident() {
     );
     assert_eq!(d.confidence, Confidence::Low);
 }
+
+#[test]
+fn curls_connection_failures_say_which_host_and_how_sure() {
+    let log = |curl_said: &str| {
+        format!(
+            "go: github.com/x/y@v1.2.3: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: unable to access 'https://github.com/x/y/': {curl_said}\n"
+        )
+    };
+    // curl names the host it connected to: another than the URL's is a forward proxy.
+    let d = expect(
+        &log("Failed to connect to 127.0.0.1 port 7890 after 2 ms: Connection refused"),
+        Category::HttpProxyFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    expect(&log("Failed to connect to github.com port 443: Connection refused"), Category::NetRefused);
+    // CURLE_COULDNT_CONNECT's "Couldn't connect to server" does not say refused or timed out.
+    let d = expect(
+        &log("Failed to connect to github.com port 443 after 21090 ms: Couldn't connect to server"),
+        Category::NetTimeout,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    let d = expect(
+        &log("Failed to connect to github.com port 443 after 3 ms: Couldn't connect to server"),
+        Category::NetRefused,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // GnuTLS's recv failing mid-handshake; schannel's untrusted root (SEC_E_UNTRUSTED_ROOT)
+    // and its failed revocation check (CRYPT_E_NO_REVOCATION_CHECK, an inspecting proxy's CA).
+    expect(&log("gnutls_handshake() failed: Error in the pull function."), Category::NetReset);
+    expect(
+        &log(
+            "schannel: SEC_E_UNTRUSTED_ROOT (0x80090325) - The certificate chain was issued by an authority that is not trusted.",
+        ),
+        Category::TlsUnknownAuthority,
+    );
+    let d = expect(
+        &log(
+            "schannel: next InitializeSecurityContext failed: Unknown error (0x80092012) - The revocation function was unable to check revocation for the certificate.",
+        ),
+        Category::TlsUnknownAuthority,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+}

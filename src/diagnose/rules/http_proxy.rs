@@ -20,15 +20,27 @@ fn configured(f: &Facts) -> Option<(String, String)> {
     PROXY_VARS.iter().find_map(|v| f.env(v).filter(|x| !x.is_empty()).map(|x| (v.to_string(), x.to_string())))
 }
 
-/// git's (curl's) or ssh's failed connection whose address is the configured forward
-/// proxy's: curl names the proxy, not the target, when it cannot reach the proxy (`Failed
-/// to connect to squid.corp.example port 3128 …: Connection refused`).
-fn connection_to_proxy_failed<'f>(f: &'f Facts, proxy: &str) -> Option<(&'f crate::evidence::ErrorText, String)> {
-    static FAILED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"Failed to connect to (\S+) port (\d+)").expect("compiles"));
-    let proxy = url_host(proxy);
-    let proxy_name = proxy.rsplit_once(':').map_or(proxy, |(host, _)| host);
-    f.matching(&FAILED).filter(|(_, c)| &c[1] == proxy_name).last().map(|(e, c)| (e, format!("{}:{}", &c[1], &c[2])))
+/// git's (curl's) failed connection to a forward proxy: curl names the host it connected
+/// to, which is the proxy's, not the URL's, when it goes through one (`unable to access
+/// 'https://github.com/…': Failed to connect to 127.0.0.1 port 7890 …: Connection
+/// refused`). The configured proxy, when the log shows it, must be that host.
+fn connection_to_proxy_failed<'f>(
+    f: &'f Facts,
+    proxy: Option<&str>,
+) -> Option<(&'f crate::evidence::ErrorText, String)> {
+    static FAILED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:unable to access '([^']+)': )?Failed to connect to (\S+) port (\d+)").expect("compiles")
+    });
+    let name = |host: &str| host.rsplit_once(':').map_or(host, |(name, _)| name).to_string();
+    let proxy_name = proxy.map(|p| name(url_host(p)));
+    f.matching(&FAILED)
+        .filter(|(_, c)| match (&proxy_name, c.get(1)) {
+            (Some(proxy), _) => &c[2] == proxy,
+            (None, Some(url)) => name(url_host(url.as_str())) != c[2],
+            (None, None) => false,
+        })
+        .last()
+        .map(|(e, c)| (e, format!("{}:{}", &c[2], &c[3])))
 }
 
 /// CONNECT and proxy connection failures.
@@ -118,7 +130,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             caps[0].trim()
         );
         (error, summary, Confidence::High)
-    } else if let Some((error, address)) = proxy.as_ref().and_then(|(_, p)| connection_to_proxy_failed(f, p)) {
+    } else if let Some((error, address)) = connection_to_proxy_failed(f, proxy.as_ref().map(|(_, p)| p.as_str())) {
         let summary = format!(
             "the connection to the forward proxy {address} failed: every request goes through it, so nothing \
              downloads; fix or unset HTTPS_PROXY, or exempt the module hosts with NO_PROXY"

@@ -48,6 +48,25 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
         if trap { "; with ',' go does not try the next GOPROXY entry after a connection error" } else { "" }
     );
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror"] };
+    // curl's CURLE_COULDNT_CONNECT text says only that the connection failed: refused, or
+    // (on Windows, after its ~21 s connect timeout) timed out. The time it waited is the
+    // best hint; neither reading is sure.
+    static COULD_NOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"port \d+(?: after (\d+) ms)?: Couldn't connect to server").expect("compiles"));
+    if let Some(c) = COULD_NOT.captures(&error.text) {
+        let waited = c.get(1).and_then(|m| m.as_str().parse::<u64>().ok()).unwrap_or(0);
+        let (category, other, why) = if waited >= 5000 {
+            (Category::NetTimeout, Category::NetRefused, "nothing answered for seconds: a firewall dropping packets")
+        } else {
+            (Category::NetRefused, Category::NetTimeout, "the connection may have timed out instead")
+        };
+        let summary = format!(
+            "curl (for git) could not connect to {target}{}: it does not say whether the connection was refused or \
+             timed out",
+            if waited > 0 { format!(" after {waited} ms") } else { String::new() }
+        );
+        return Some(found(category, Confidence::Low, summary, evidence, playbooks).or(other, Confidence::Low, why));
+    }
     Some(found(Category::NetRefused, Confidence::High, summary, evidence, playbooks))
 }
 
@@ -116,7 +135,8 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
             r"|broken pipe|forcibly closed by the remote host|connection was aborted|http2: client connection lost",
             r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
             r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",
-            r"|gnutls_handshake\(\) failed: The TLS connection was non-properly terminated",
+            r"|gnutls_handshake\(\) failed: (?:The TLS connection was non-properly terminated|Error in the pull function)",
+            r"|SSL_connect: Connection was reset",
             r"|fatal: the remote end hung up unexpectedly|fatal: early EOF",
             r"|tls: bad record MAC|http2: client connection force closed",
             // go's HTTP/2 client retiring a connection the server shut down (`http2:

@@ -20,7 +20,7 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
     // and git's (OpenSSL's `SSL certificate problem: …`; GnuTLS's `server certificate
     // verification failed`, which does not say why and counts as an unknown issuer).
     static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get (?:local )?issuer certificate|self[- ]signed certificate|unable to verify the first certificate|certificate verify failed)|server certificate verification failed|x509: failed to load system roots and no roots provided|error setting certificate (?:verify locations|file)").expect("compiles")
+        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get (?:local )?issuer certificate|self[- ]signed certificate|unable to verify the first certificate|certificate verify failed)|server certificate verification failed|x509: failed to load system roots and no roots provided|The certificate chain was issued by an authority that is not trusted|error setting certificate (?:verify locations|file)").expect("compiles")
     });
     // Certificates go (or curl) rejects for what they are rather than who signed them: a
     // SHA-1 signature go no longer accepts, a key usage or CA flag the chain lacks, a
@@ -32,6 +32,9 @@ pub fn certificate(f: &Facts) -> Option<Diagnosis> {
             r"x509: cannot verify signature: insecure algorithm[^\n]*|x509: certificate specifies an incompatible key usage",
             r"|x509: certificate is not authorized to sign other certificates|certificate is not standards compliant",
             r"|x509: unhandled critical extension|x509: too many intermediates for path length constraint",
+            // Windows' schannel (git's curl there) unable to check revocation: an inspecting
+            // proxy's CA publishes no revocation list.
+            r"|The revocation function was unable to check revocation[^\n]*",
         ))
         .expect("compiles")
     });
