@@ -979,3 +979,31 @@ fn curls_connection_failures_say_which_host_and_how_sure() {
     );
     assert_eq!(d.confidence, Confidence::Low);
 }
+
+#[test]
+fn go_import_errors_printed_without_gos_prefix_are_read() {
+    // vndr and dep vendor with go's own code and print its error without `package X:`.
+    let d = expect(
+        "    Download dependencies\n    unrecognized import path \"vanity.example/util\" (https fetch: Get https://vanity.example/util?go-get=1: dial tcp: lookup vanity.example on 10.0.0.2:53: no such host)\n",
+        Category::DnsNxdomain,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}
+
+#[test]
+fn go_1_12_verbose_go_import_page_status_is_a_low_vcs_meta() {
+    // go ≤ 1.12 `go get -v`: the page's status, then a failure that says nothing more.
+    let d = expect(
+        "Fetching https://vanity.example/lib?go-get=1\n\
+         Parsing meta tags from https://vanity.example/lib?go-get=1 (status code 502)\n\
+         package vanity.example/lib: unrecognized import path \"vanity.example/lib\"\n",
+        Category::VcsMeta,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A 200 page without a tag says nothing about the status.
+    let d = verdict(
+        "Parsing meta tags from https://vanity.example/lib?go-get=1 (status code 200)\n\
+         package vanity.example/lib: unrecognized import path \"vanity.example/lib\"\n",
+    );
+    assert_ne!((d.category, d.confidence), (Category::VcsMeta, Confidence::Low), "{d:#?}");
+}

@@ -268,6 +268,25 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // go ≤ 1.12 with `-v` says which page it parsed and the status it came with, then
+    // fails without saying why (`unrecognized import path "X"`, or `parsing X: …`).
+    static OLD_STATUS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"Parsing meta tags from (\S+\?go-get=1) \(status code ([1-9]\d\d)\)").expect("compiles")
+    });
+    if f.matching_own(&META).all(|(_, caps)| caps.get(3).is_none() && caps.get(2).is_none())
+        && let Some((error, caps)) = f.matching_own(&OLD_STATUS).filter(|(_, caps)| &caps[2] != "200").last()
+    {
+        let summary = format!(
+            "{} answered {} and go found no go-import tag in it: the vanity or code host failed or does not know the \
+             import path",
+            &caps[1], &caps[2]
+        );
+        return Some(found(Category::VcsMeta, Confidence::Low, summary, vec![error.line()], &["retry"]).or(
+            Category::Unknown,
+            Confidence::Low,
+            "the host may have failed itself; retry later",
+        ));
+    }
     if f.matching_own(&META).next().is_none()
         && let Some((error, caps)) = f.matching_own(&OTHER).last()
     {

@@ -24,8 +24,12 @@ const GO_START: &str = concat!(
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
-    // GOPATH-era `go get -v` logged a failed vanity-page fetch (cmd/go/internal/web, go ≤ 1.12).
-    r"|https? fetch failed: ",
+    // GOPATH-era `go get -v` logged a failed vanity-page fetch (cmd/go/internal/web, go ≤ 1.12)
+    // and which page it parsed with what status (cmd/go/internal/get, go ≤ 1.12).
+    r"|https? fetch failed: |Parsing meta tags from \S+ \(status code \d+\)",
+    // vcs's error alone, where a tool that vendors with go's code (vndr, dep) printed it
+    // without go's `package X:` prefix.
+    r#"|unrecognized import path ""#,
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
     // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`.
