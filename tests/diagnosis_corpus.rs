@@ -139,13 +139,17 @@ struct Floor {
 /// 73.3 % / 12 (pasted). That round also changed rules (more of go's lines read, several new
 /// readings, some at medium or high confidence), so the drop mixes the new cases and the
 /// rule changes; telling them apart would take another held-out run, which the protocol
-/// does not allow.
+/// does not allow. At `diag8` (rules written from go's, git's, curl's and ssh's own texts
+/// rather than from cases; 12 more held-out public cases from `pub8`) the public part was
+/// measured twice: 238/323 (73.7 %) printed and pasted right after that round, then 241/323
+/// (74.6 %) printed and 240/323 (74.3 %) pasted after two readings of go ≤ 1.12's words that
+/// the new dev cases showed; the floors are the second figures, the outside ones did not move.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 95.1, confident_wrong: 5 }),
         (Part::Outside, _) => Some(Floor { top1: 93.4, confident_wrong: 4 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 74.0, confident_wrong: 12 }),
-        (Part::Public, _) => Some(Floor { top1: 73.3, confident_wrong: 12 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 74.6, confident_wrong: 12 }),
+        (Part::Public, _) => Some(Floor { top1: 74.3, confident_wrong: 12 }),
         (Part::Fakes, _) => None,
     }
 }
