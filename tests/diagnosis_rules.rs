@@ -944,12 +944,18 @@ fn curls_connection_failures_say_which_host_and_how_sure() {
             "go: github.com/x/y@v1.2.3: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: unable to access 'https://github.com/x/y/': {curl_said}\n"
         )
     };
-    // curl names the host it connected to: another than the URL's is a forward proxy.
+    // curl names the host it connected to: another than the URL's is most likely a forward
+    // proxy, but without the proxy setting in view a redirect or insteadOf could be it too.
     let d = expect(
         &log("Failed to connect to 127.0.0.1 port 7890 after 2 ms: Connection refused"),
         Category::HttpProxyFailure,
     );
-    assert_eq!(d.confidence, Confidence::Medium);
+    assert_eq!(d.confidence, Confidence::Low);
+    let with_setting = format!(
+        "HTTPS_PROXY=http://127.0.0.1:7890\n{}",
+        log("Failed to connect to 127.0.0.1 port 7890 after 2 ms: Connection refused")
+    );
+    assert_eq!(expect(&with_setting, Category::HttpProxyFailure).confidence, Confidence::Medium);
     expect(&log("Failed to connect to github.com port 443: Connection refused"), Category::NetRefused);
     // CURLE_COULDNT_CONNECT's "Couldn't connect to server" does not say refused or timed out.
     let d = expect(
@@ -1006,4 +1012,28 @@ fn go_1_12_verbose_go_import_page_status_is_a_low_vcs_meta() {
          package vanity.example/lib: unrecognized import path \"vanity.example/lib\"\n",
     );
     assert_ne!((d.category, d.confidence), (Category::VcsMeta, Confidence::Low), "{d:#?}");
+}
+
+#[test]
+fn reviewed_misfires_stay_unsure() {
+    // A module path holding `ssh` does not make a truncated zip a network reset.
+    let d = verdict(
+        "go: golang.org/x/crypto/ssh@v0.17.0: read /home/u/go/pkg/mod/cache/download/golang.org/x/crypto/@v/v0.17.0.zip: unexpected EOF\n",
+    );
+    assert!(d.category != Category::NetReset || d.confidence == Confidence::Low, "{d:#?}");
+    // A request the caller cancelled is not surely a timeout.
+    let d = expect(
+        "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": net/http: request canceled while waiting for connection\n",
+        Category::NetTimeout,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // ENOTSUP from chmod is not a missing lock.
+    let d = verdict("go: x@v1: chmod /home/u/go/pkg/mod/cache/download/x/@v/v1.zip: operation not supported\n");
+    assert!(!format!("{d:?}").contains("file locks"), "{d:#?}");
+    // go ≤ 1.12's page status does not outrank a network failure for another path.
+    expect(
+        "Parsing meta tags from https://vanity.example/lib?go-get=1 (status code 404)\n\
+         package golang.org/x/net: unrecognized import path \"golang.org/x/net\" (https fetch: Get https://golang.org/x/net?go-get=1: dial tcp: lookup golang.org on 10.0.0.1:53: server misbehaving)\n",
+        Category::DnsFailure,
+    );
 }

@@ -184,6 +184,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
                 .iter()
                 .any(|marker| path.contains(marker))
     };
+    let unsupported = |why: &str| why == "function not implemented" || why == "operation not supported";
     // A full disk stops go wherever it writes (GOPATH, the work dir, a download).
     let full = |why: &str| {
         why == "no space left on device" || why == "disk quota exceeded" || why.contains("not enough space")
@@ -197,6 +198,9 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         DENIED
             .captures(&text)
             .filter(|c| go_owned(&c[1]) || full(&c[2]))
+            // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from
+            // another operation they say something else the filesystem lacks.
+            .filter(|c| !unsupported(&c[2]) || c[0].starts_with("Lock ") || c[0].starts_with("RLock "))
             .map(|c| (e, c[1].to_string(), c[2].to_string()))
     });
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));

@@ -135,7 +135,9 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             "the connection to the forward proxy {address} failed: every request goes through it, so nothing \
              downloads; fix or unset HTTPS_PROXY, or exempt the module hosts with NO_PROXY"
         );
-        (error, summary, Confidence::Medium)
+        // Without the proxy setting in view, another host is only a guess: a redirect or
+        // git's insteadOf also sends curl elsewhere than the URL it names.
+        (error, summary, if proxy.is_some() { Confidence::Medium } else { Confidence::Low })
     } else if let (Some((error, caps)), Some(_)) = (f.matching(&DROPPED).last(), &proxy) {
         let target = url_host(&caps[1]).to_string();
         let dropped = f.evidence.requests.iter().any(|r| r.method == "CONNECT" && r.status.is_none());

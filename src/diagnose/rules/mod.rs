@@ -53,6 +53,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("net.timeout", net::timeout),
     ("net.reset", net::reset),
     ("unreadable remote", vcs::unreadable_remote),
+    ("go-import page status (go ≤ 1.12)", vcs::old_meta_status),
     ("module.invalid_version", module::invalid_version),
     ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),

@@ -184,8 +184,11 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
 fn on_a_connection(text: &str) -> bool {
     static CONNECTION: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"https?://|(?:read|write|dial) tcp|tcp \S+->|tls: |http2|stream error|GOAWAY|proxyconnect|wsarecv|wsasend",
-            r"|forcibly closed|fatal: |RPC failed|curl|SSL|gnutls|ssh|kex_|Empty reply",
+            r"https?://|(?:read|write|dial) tcp|tcp \S+->|tls: |http2: |HTTP/2 stream|stream error|GOAWAY|proxyconnect",
+            // The tools' own prefixes, not bare words: a module path may hold `ssh`, `curl`
+            // or `http2` (golang.org/x/crypto/ssh@v0.17.0: read …zip: unexpected EOF).
+            r"|wsarecv|wsasend|forcibly closed|fatal: |RPC failed|curl: \(\d+\)|SSL_|SSL routines|gnutls",
+            r"|ssh: |ssh_|kex_|Empty reply",
         ))
         .expect("compiles")
     });
@@ -233,7 +236,11 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror", "retry"] };
     // A deadline with no request in view (`context deadline exceeded` alone) may be any
     // deadline in go or in the tool that ran it.
-    if url.is_none() && error.text.contains("context deadline exceeded") {
+    // net/http's `request canceled while waiting for connection` without a client timeout
+    // is a request the caller cancelled, for whatever reason.
+    let cancelled =
+        error.text.contains("request canceled while waiting for connection") && !error.text.contains("Client.Timeout");
+    if (url.is_none() && error.text.contains("context deadline exceeded")) || cancelled {
         return Some(found(Category::NetTimeout, Confidence::Low, summary, evidence, playbooks).or(
             Category::Hang,
             Confidence::Low,

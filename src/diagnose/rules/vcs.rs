@@ -268,25 +268,6 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    // go ≤ 1.12 with `-v` says which page it parsed and the status it came with, then
-    // fails without saying why (`unrecognized import path "X"`, or `parsing X: …`).
-    static OLD_STATUS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"Parsing meta tags from (\S+\?go-get=1) \(status code ([1-9]\d\d)\)").expect("compiles")
-    });
-    if f.matching_own(&META).all(|(_, caps)| caps.get(3).is_none() && caps.get(2).is_none())
-        && let Some((error, caps)) = f.matching_own(&OLD_STATUS).filter(|(_, caps)| &caps[2] != "200").last()
-    {
-        let summary = format!(
-            "{} answered {} and go found no go-import tag in it: the vanity or code host failed or does not know the \
-             import path",
-            &caps[1], &caps[2]
-        );
-        return Some(found(Category::VcsMeta, Confidence::Low, summary, vec![error.line()], &["retry"]).or(
-            Category::Unknown,
-            Confidence::Low,
-            "the host may have failed itself; retry later",
-        ));
-    }
     if f.matching_own(&META).next().is_none()
         && let Some((error, caps)) = f.matching_own(&OTHER).last()
     {
@@ -355,6 +336,39 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     Some(found(Category::VcsMeta, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// go ≤ 1.12 with `-v` says which `?go-get=1` page it parsed and the status it came with
+/// (`Parsing meta tags from URL (status code N)`), then fails on that import path without
+/// saying why (`unrecognized import path "X"` and nothing more). A page that did not
+/// answer 200 is the likely cause, read at low confidence: the host failed, or does not
+/// know the path. Runs after the network rules, whose failures say more.
+pub fn old_meta_status(f: &Facts) -> Option<Diagnosis> {
+    static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"Parsing meta tags from https?://([^\s?]+)\?go-get=1 \(status code ([1-9]\d\d)\)")
+            .expect("compiles")
+    });
+    static BARE_FAILURE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"unrecognized import path "([^"]+)"\s*$"#).expect("compiles"));
+    let failed: Vec<String> = f.matching_own(&BARE_FAILURE).map(|(_, caps)| caps[1].to_string()).collect();
+    let (error, caps) = f
+        .matching_own(&STATUS)
+        .filter(|(_, caps)| &caps[2] != "200")
+        .filter(|(_, caps)| {
+            let page = &caps[1];
+            failed.iter().any(|path| path == page || path.starts_with(&format!("{page}/")))
+        })
+        .last()?;
+    let summary = format!(
+        "https://{}?go-get=1 answered {} and go could not find the repository behind it: the vanity or code host \
+         failed, or does not know the import path",
+        &caps[1], &caps[2]
+    );
+    Some(found(Category::VcsMeta, Confidence::Low, summary, vec![error.line()], &["retry"]).or(
+        Category::Unknown,
+        Confidence::Low,
+        "the host may have failed itself; retry later",
+    ))
 }
 
 /// The module path an error is about: `M@V:` at its start, `go get M:` or `package M:`
