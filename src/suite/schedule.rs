@@ -21,7 +21,7 @@ use crate::vocab::ExitExpectation;
 /// Share of a CPU a scenario that mostly waits is assumed to use before it was measured.
 /// Measured ones use less: a black-holed dial 0.001 over its 30 s, a TLS handshake
 /// timeout 0.005, a hang killed at its deadline 0.016. A larger guess reserved CPU
-/// nobody used: twenty such scenarios at 0.1 held both CPUs of this machine idle while
+/// nobody used: 23 such scenarios (repro_corpus's) at 0.1 held both CPUs of this machine idle while
 /// they waited, and the busy ones queued behind them.
 pub const WAITING_SHARE: f64 = 0.02;
 /// Least share of a CPU a running scenario holds (starting go, the sealed child, …).
