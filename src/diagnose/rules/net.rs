@@ -235,9 +235,8 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
     let summary = format!("go timed out {stage} with {target}{fetching}");
     let playbooks: &[&str] = if trap { &["pipe-separated-goproxy", "use-mirror"] } else { &["use-mirror", "retry"] };
     // A deadline with no request in view (`context deadline exceeded` alone) may be any
-    // deadline in go or in the tool that ran it.
-    // net/http's `request canceled while waiting for connection` without a client timeout
-    // is a request the caller cancelled, for whatever reason.
+    // deadline in go or in the tool that ran it, and net/http's `request canceled while
+    // waiting for connection` without a client timeout is a request its caller cancelled.
     let cancelled =
         error.text.contains("request canceled while waiting for connection") && !error.text.contains("Client.Timeout");
     if (url.is_none() && error.text.contains("context deadline exceeded")) || cancelled {

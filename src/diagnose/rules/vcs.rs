@@ -356,7 +356,9 @@ pub fn old_meta_status(f: &Facts) -> Option<Diagnosis> {
         .filter(|(_, caps)| &caps[2] != "200")
         .filter(|(_, caps)| {
             let page = &caps[1];
-            failed.iter().any(|path| path == page || path.starts_with(&format!("{page}/")))
+            failed
+                .iter()
+                .any(|path| path.strip_prefix(page).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
         })
         .last()?;
     let summary = format!(
