@@ -5,9 +5,10 @@
 //! - `public/`: cases written from public issue threads.
 //!
 //! `outside` and `public` are each split by a stable hash of the case file's path
-//! (`modchaos::corpus::Split`): a dev third the rules may be tuned on, and a held-out two
-//! thirds that only this test reads, reporting aggregate figures alone (no case names,
-//! no per-category breakdown) so that nobody tunes on them by accident.
+//! (`modchaos::corpus::Split`): a dev third the rules may be tuned on, a released third
+//! (held out until the eleventh measurement, tuned on since), and a held-out third that
+//! only this test reads, reporting aggregate figures alone (no case names, no per-category
+//! breakdown) so that nobody tunes on them by accident.
 //!
 //! Each case is diagnosed from what a user has — once with the context a user can give
 //! (`--exit-status`, `--env`, the module cache `modchaos doctor` shows) on go's output as
@@ -19,7 +20,8 @@
 //! from the label) and the `unknown` answers. A held-out part below the target (95 %
 //! top-1, plain or wrapped, and no confident wrong answer) is said loudly on every run;
 //! the test fails when a held-out part falls below its last recorded measurement
-//! ([`held_out_floor`]), when a tuned-on part falls below 95 % or has a confident wrong
+//! ([`held_out_floor`]) or a released third below its own ([`released_floor`]), when
+//! the fakes or a dev third falls below 95 % or has a confident wrong
 //! answer, when fewer than 150 cases come from outside modchaos's fakes, or when a
 //! category has no case.
 //!
@@ -67,6 +69,7 @@ impl Group {
         let split = match self.split {
             Split::Tuned => "tuned on",
             Split::Dev => "dev, tuned on",
+            Split::Released => "released, tuned on",
             Split::HeldOut => "held out",
         };
         format!("{} ({split})", self.part.dir())
@@ -119,38 +122,37 @@ struct Floor {
     confident_wrong: usize,
 }
 
-/// Held-out figures as last measured (2026-11-26, the eighth measurement, rules of the
-/// `diag7` branch; the outside part then had 226 held-out cases, 57 more than at the
-/// seventh measurement, and the public part 311, 61 more), for a part and a way of reading
-/// (`as printed`, `pasted in CI logs`). Raise them when the rules improve; never lower them
-/// to make the test pass. Five times a floor was loosened because the sample grew, not
-/// because a rule was loosened (see the README's measurement history): the public
-/// confident-wrong floor from 8 to 10 at `diag3`; the public top-1 floor from 76.7 % to
-/// 76.0 % (as printed) and 75.4 % (pasted) at `diag4`, when the confident-wrong floor was
-/// tightened from 10 to 8; at `diag5`, with 45 more held-out public cases, the public top-1
-/// floor from 76.0 % to 75.0 % (as printed) and 75.4 % to 74.5 % (pasted) and the
-/// confident-wrong floor from 8 to 9 — a larger sample measured with changed rules, which
-/// one run cannot tell apart; at `diag6`, with 30 more held-out public cases, the public
-/// top-1 floor from 75.0 % to 74.4 % (as printed) and 74.5 % to 73.6 % (pasted), while the
-/// confident-wrong floor was tightened from 9 to 8; and at `diag7`, with 57 more held-out
-/// outside cases and 61 more public ones, every figure went down and each floor was set to
-/// the measured value: outside from 97.6 % / 2 to 95.1 % / 5 (as printed) and 97.0 % / 2 to
-/// 93.4 % / 4 (pasted), public from 74.4 % / 8 to 74.0 % / 12 (as printed) and 73.6 % / 8 to
-/// 73.3 % / 12 (pasted). That round also changed rules (more of go's lines read, several new
-/// readings, some at medium or high confidence), so the drop mixes the new cases and the
-/// rule changes; telling them apart would take another held-out run, which the protocol
-/// does not allow. At `diag8` (rules written from go's, git's, curl's and ssh's own texts
-/// rather than from cases; 12 more held-out public cases from `pub8`) the public part was
-/// measured twice: 238/323 (73.7 %) printed and pasted right after that round, then 241/323
-/// (74.6 %) printed and 240/323 (74.3 %) pasted after two readings of go ≤ 1.12's words that
-/// the new dev cases showed; the floors are the second figures, the outside ones did not move.
-/// A third run, after a review narrowed some of that round's readings, gave the same figures.
+/// Held-out figures as last measured, for a part and a way of reading (`as printed`,
+/// `pasted in CI logs`). Raise them when the rules improve; never lower them to make the
+/// test pass.
+///
+/// The twelfth measurement (2026-11-26) is the first on the held-out third left after half
+/// of the earlier held-out two thirds was released for tuning ([`Split::Released`]), taken
+/// before any rule was changed: outside 100/107 (93.5 %, 4 confident wrong) as printed and
+/// 99/107 (92.5 %, 4) pasted; public 136/172 (79.1 %, 6) as printed and 135/172 (78.5 %, 6)
+/// pasted. The eleven earlier measurements, on the two thirds (226 outside, 323 public
+/// cases at the end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 95.1, confident_wrong: 5 }),
-        (Part::Outside, _) => Some(Floor { top1: 93.4, confident_wrong: 4 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 74.6, confident_wrong: 12 }),
-        (Part::Public, _) => Some(Floor { top1: 74.3, confident_wrong: 12 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 93.5, confident_wrong: 4 }),
+        (Part::Outside, _) => Some(Floor { top1: 92.5, confident_wrong: 4 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 79.1, confident_wrong: 6 }),
+        (Part::Public, _) => Some(Floor { top1: 78.5, confident_wrong: 6 }),
+        (Part::Fakes, _) => None,
+    }
+}
+
+/// The released thirds' figures as last measured ([`Split::Released`]). They are tuned on
+/// now, so they measure memory, and eight rounds of rules written from the dev third left
+/// them far below the 95 % a tuned-on part is held to: instead of that target they may not
+/// fall below their last measurement. First measured, before any rule was written from
+/// them (2026-11-26): outside 115/119 (96.6 %, 1 confident wrong) as printed and 112/119
+/// (94.1 %, 0) pasted; public 105/151 (69.5 %, 6) both ways.
+fn released_floor(part: Part, how: &str) -> Option<Floor> {
+    match (part, how) {
+        (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 1 }),
+        (Part::Outside, _) => Some(Floor { top1: 94.1, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 69.5, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -180,7 +182,7 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     // count the held-out cases whose recipe has none.
     let dev_recipes: BTreeSet<&str> = files
         .iter()
-        .filter(|f| Part::of(f) == Some(Part::Outside) && Split::of(f) == Some(Split::Dev))
+        .filter(|f| Part::of(f) == Some(Part::Outside) && Split::of(f).is_some_and(|s| s != Split::Tuned && s.tuned_on()))
         .filter_map(|f| recipe(f))
         .collect();
     let (mut unseen_plain, mut unseen_wrapped) = (Tally::default(), Tally::default());
@@ -203,7 +205,7 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
             versions.insert(go.split('.').take(2).collect::<Vec<_>>().join("."));
         }
         let group = Group { part, split };
-        let tell = split != Split::HeldOut;
+        let tell = split.tuned_on();
         let got = diagnose(&case.evidence(&case.log()));
         let wrong = plain.entry(group).or_default().add(case.label, &got);
         let unseen = part == Part::Outside && !tell && recipe(relative).is_some_and(|r| !dev_recipes.contains(r));
@@ -264,11 +266,11 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     if tuning {
         report += &format!("  held-out parts: {held_out_unread} cases NOT measured (MODCHAOS_CORPUS_TUNING is set)\n");
     } else {
-        report += "  outside held-out cases whose recipe has no case in the dev third (under another go version):\n";
+        report += "  outside held-out cases whose recipe has no tuned-on case (under another go version):\n";
         report += &format!("  {:<26} {}\n", "  as printed", unseen_plain.cells());
         report += &format!("  {:<26} {}\n", "  pasted in CI logs", unseen_wrapped.cells());
     }
-    report += "per category, tuned-on parts only (fakes and the dev thirds), as printed:\n";
+    report += "per category, tuned-on parts only (fakes, the dev and released thirds), as printed:\n";
     for (category, t) in &per_category {
         report += &format!("  {:<26} {}\n", category.id(), t.cells());
     }
@@ -291,13 +293,19 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
             if t.confident_wrong > 0 {
                 short.push(format!("{} {how}: {} confident wrong answer(s)", group.name(), t.confident_wrong));
             }
-            match (group.split, held_out_floor(group.part, how)) {
+            let floor = match group.split {
+                Split::HeldOut => held_out_floor(group.part, how),
+                Split::Released => released_floor(group.part, how),
+                _ => None,
+            };
+            match floor {
                 // A held-out part short of the target is said loudly; the test fails when it
-                // falls below the last measurement (tuning against it would spoil it).
-                (Split::HeldOut, Some(floor)) => {
+                // falls below the last measurement (tuning against it would spoil it). A
+                // released part is held to its last measurement alone.
+                Some(floor) => {
                     if t.percent() + 0.05 < floor.top1 || t.confident_wrong > floor.confident_wrong {
                         failures.push(format!(
-                            "{} {how}: REGRESSION below the recorded held-out figure ({:.1}%, {} confident wrong): \
+                            "{} {how}: REGRESSION below the recorded figure ({:.1}%, {} confident wrong): \
                              now {:.1}%, {} confident wrong",
                             group.name(),
                             floor.top1,
@@ -306,9 +314,11 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
                             t.confident_wrong
                         ));
                     }
-                    unmet.extend(short);
+                    if group.split == Split::HeldOut {
+                        unmet.extend(short);
+                    }
                 }
-                _ => failures.extend(short),
+                None => failures.extend(short),
             }
         }
     }
