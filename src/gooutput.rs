@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One object of `go mod download -json` output.
+/// One object of `go mod download -json` output (or `go list -m -json`, whose objects
+/// carry the same fields and report a failure as `"Error": {"Err": "…"}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ModuleRecord {
@@ -14,7 +15,7 @@ pub struct ModuleRecord {
     #[serde(default)]
     pub version: String,
     /// Error, when this module failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "error_text")]
     pub error: Option<String>,
     /// Cached `.info` file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +54,23 @@ impl TraceGet {
     }
 }
 
+/// A record's `Error`: a string (`go mod download -json`) or an object with the text in
+/// `Err` (`go list -m -json`, which with `-e` exits 0 and reports failures only there).
+fn error_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Error {
+        Text(String),
+        Object {
+            #[serde(rename = "Err")]
+            err: String,
+        },
+    }
+    Ok(Option::<Error>::deserialize(deserializer)?.map(|e| match e {
+        Error::Text(text) | Error::Object { err: text } => text,
+    }))
+}
+
 /// Parses every `-json` object in go's stdout (objects are concatenated, pretty-printed).
 pub fn parse_json_records(stdout: &str) -> Vec<ModuleRecord> {
     let Some(start) = stdout.find('{') else {
@@ -82,6 +100,14 @@ pub fn parse_trace(stderr: &str) -> Vec<TraceGet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_m_json_errors_are_objects() {
+        let out = "{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Error\": {\n\t\t\"Err\": \"corp.example/lib@v1.0.0: reading https://p/x: 502 Bad Gateway\"\n\t}\n}\n";
+        let records = parse_json_records(out);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].error.as_deref(), Some("corp.example/lib@v1.0.0: reading https://p/x: 502 Bad Gateway"));
+    }
 
     #[test]
     fn json_records_are_concatenated_objects() {

@@ -182,7 +182,9 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     // count the held-out cases whose recipe has none.
     let dev_recipes: BTreeSet<&str> = files
         .iter()
-        .filter(|f| Part::of(f) == Some(Part::Outside) && Split::of(f).is_some_and(|s| s != Split::Tuned && s.tuned_on()))
+        .filter(|f| {
+            Part::of(f) == Some(Part::Outside) && Split::of(f).is_some_and(|s| s != Split::Tuned && s.tuned_on())
+        })
         .filter_map(|f| recipe(f))
         .collect();
     let (mut unseen_plain, mut unseen_wrapped) = (Tally::default(), Tally::default());

@@ -1037,3 +1037,153 @@ fn reviewed_misfires_stay_unsure() {
         Category::DnsFailure,
     );
 }
+
+#[test]
+fn bare_error_values_without_go_lines_are_read_as_a_guess() {
+    // A paste cut down to the error value: every Go program words its errors so, so the
+    // verdict is low and says what it read.
+    for (log, category) in [
+        (
+            "Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\": x509: certificate has expired or is not yet valid\n",
+            Category::TlsExpired,
+        ),
+        (
+            "dial tcp 10.1.2.3:443: connect: connection refused\nERROR: build failed: exit code: 1\n",
+            Category::NetRefused,
+        ),
+        (
+            "open /home/ci/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.lock: read-only file system\n",
+            Category::CachePermission,
+        ),
+        (
+            "fatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\n",
+            Category::VcsAuth,
+        ),
+    ] {
+        let d = expect(log, category);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.context.iter().any(|c| c.contains("bare error values")), "{:?}", d.context);
+    }
+    // git's own failure, run by a user, is not go's.
+    expect(
+        "fatal: unable to access 'https://git.corp.example/lib.git/': Could not resolve host: git.corp.example\n",
+        Category::Unknown,
+    );
+    // Where go's own lines are there, the bare values around them are not read.
+    let d = expect(
+        "dial tcp 10.9.9.9:5000: connect: connection refused\ngo: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not Found\n",
+        Category::ProxyNotFound,
+    );
+    assert!(d.context.iter().all(|c| !c.contains("bare error values")), "{:?}", d.context);
+}
+
+#[test]
+fn a_go_mod_line_whose_lookup_failed_is_the_lookups_failure() {
+    // go looks up a version that is not canonical (a branch, a commit) while loading go.mod.
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:13:2: require corp.example/lib: Get \"https://proxy.corp.example/corp.example/lib/@v/list\": dial tcp: lookup proxy.corp.example on 10.0.0.2:53: read udp 10.0.0.7:41550->10.0.0.2:53: i/o timeout\n",
+        Category::DnsFailure,
+    );
+    // A commit that no longer exists is a version that does not exist...
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:9: replace github.com/acme/lib: version \"0123456789abcdef0123456789abcdef01234567\" invalid: reading https://proxy.golang.org/github.com/acme/lib/@v/0123456789abcdef0123456789abcdef01234567.info: 404 Not Found\n\tserver response: not found: github.com/acme/lib@0123456789abcdef0123456789abcdef01234567: invalid version: unknown revision 0123456789abcdef0123456789abcdef01234567\n",
+        Category::ModuleInvalidVersion,
+    );
+    // ...while a string no revision could have is go.mod's own mistake.
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:5: require corp.example/lib: version \"v1.x\" invalid: reading https://proxy.corp.example/corp.example/lib/@v/v1.x.info: 404 Not Found\n\tserver response: not found: corp.example/lib@v1.x: invalid version: unknown revision v1.x\n",
+        Category::ModuleGoMod,
+    );
+}
+
+#[test]
+fn a_checksum_lookup_through_a_proxy_that_fails_names_the_proxy() {
+    let through = |host: &str| {
+        format!(
+            "verifying corp.example/lib@v1.0.0/go.mod: corp.example/lib@v1.0.0/go.mod: reading https://{host}/sumdb/sum.golang.org/lookup/corp.example/lib@v1.0.0: 502 Bad Gateway\n"
+        )
+    };
+    // A public proxy serves everyone's lookups: its 5xx is its own.
+    let d = expect(&through("goproxy.cn"), Category::ProxyServerError);
+    assert_eq!(d.confidence, Confidence::Medium);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbUnreachable), "{d:#?}");
+    // One's own proxy most often could not reach the database behind it.
+    let d = expect(&through("goproxy.corp.example"), Category::SumdbUnreachable);
+    assert_eq!(d.confidence, Confidence::Medium);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyServerError), "{d:#?}");
+}
+
+#[test]
+fn list_m_e_reports_failures_only_in_its_records() {
+    // `go list -m -e -json` exits 0 and puts the failure in the record's Error object.
+    let log = "{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Error\": {\n\t\t\"Err\": \"corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 502 Bad Gateway\"\n\t}\n}\n";
+    let mut evidence = Evidence::from_log(log);
+    evidence.exit = Some(modchaos::vocab::Exit::Code { code: 0 });
+    assert_eq!(diagnose(&evidence).category, Category::ProxyServerError);
+}
+
+#[test]
+fn caches_and_work_files_go_cannot_write() {
+    for log in [
+        "go: updating go.sum: open /home/ci/src/app/go.sum: permission denied\n",
+        "go: failed to create cache directory /go/pkg/mod/cache: mkdir /go: permission denied\n",
+        "> failed to initialize build cache at /github/home/.cache/go-build: mkdir /github/home/.cache: permission denied\n",
+    ] {
+        expect(log, Category::CachePermission);
+    }
+    // A noexec work directory stops what go built from running.
+    let d = expect(
+        "go: downloading corp.example/lib v1.0.0\nfork/exec /tmp/go-build1234/b001/exe/tool: permission denied\nexit status 1\n",
+        Category::CachePermission,
+    );
+    assert!(d.summary.contains("noexec"), "{}", d.summary);
+    // Only warnings that downloads cannot be stored, and no end: go most likely failed.
+    let d = expect(
+        "go: writing go.mod cache: mkdir /go/pkg/mod/cache/download/corp.example: permission denied\ngo: writing go.mod cache: open /go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.mod123.tmp: permission denied\n",
+        Category::CachePermission,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A stat cache go could not write is harmless.
+    expect(
+        "go: writing stat cache: open /go/pkg/mod/cache/download/x/@v/list: permission denied\ngo: downloading corp.example/lib v1.0.0\n",
+        Category::None,
+    );
+}
+
+#[test]
+fn go_import_pages_in_older_and_broken_forms() {
+    // go ≤ 1.12 closes its own parenthesis after the words.
+    expect(
+        "package corp.example/team/lib: unrecognized import path \"corp.example/team/lib\" (parse https://corp.example/team/lib?go-get=1: no go-import meta tags)\n",
+        Category::VcsMeta,
+    );
+    // A page go cannot parse at all.
+    expect(
+        "go: corp.example/theme: unrecognized import path \"corp.example\": parsing corp.example: XML syntax error on line 1: expected /> in element\n",
+        Category::VcsMeta,
+    );
+    // GOPATH-era `go get`: the failed import, in its own words.
+    expect(
+        "import \"corp.example/lib\": https fetch: Get https://corp.example/lib?go-get=1: x509: certificate has expired or is not yet valid\npackage corp.example/lib: unrecognized import path \"corp.example/lib\"\n",
+        Category::TlsExpired,
+    );
+}
+
+#[test]
+fn pasted_shapes_of_go_lines() {
+    // An HTTP/2 stream error as `go list -m -u` words it, without a stream ID, its value on
+    // a continuation indented by two spaces after a line ending in a colon.
+    expect(
+        "go: loading module retractions for corp.example/lib@v1.0.0:\n  read \"https://proxy.corp.example/corp.example/lib/@v/list\": stream error\n",
+        Category::NetReset,
+    );
+    // Time prefixes of tools and BuildKit's seconds without the step number.
+    expect(
+        "1.425 verifying corp.example/lib@v1.0.0: checksum mismatch\n1.425 \tdownloaded: h1:a=\n1.425 \tgo.sum:     h1:b=\n",
+        Category::SumdbMismatch,
+    );
+    expect(
+        "2022/12/22 00:01:12 unrecognized import path \"corp.example/lib\" (https fetch: Get \"https://corp.example/lib?go-get=1\": x509: certificate is valid for other.example, not corp.example)\n",
+        Category::TlsHostname,
+    );
+}

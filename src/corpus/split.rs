@@ -68,9 +68,7 @@ impl Split {
         Some(match part {
             Part::Fakes => Split::Tuned,
             _ if fnv1a(relative.as_bytes()).is_multiple_of(3) => Split::Dev,
-            _ if fnv1a(format!("released:{}", recipe(part, relative)).as_bytes()).is_multiple_of(2) => {
-                Split::Released
-            }
+            _ if fnv1a(format!("released:{}", recipe(part, relative)).as_bytes()).is_multiple_of(2) => Split::Released,
             _ => Split::HeldOut,
         })
     }

@@ -100,6 +100,13 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         }
     };
     diagnosis.alternatives.truncate(MAX_ALTERNATIVES);
+    if evidence.fragmentary.is_some() {
+        // Bare error values, not go's lines: a guess at most.
+        diagnosis.confidence = Confidence::Low;
+        for alternative in &mut diagnosis.alternatives {
+            alternative.confidence = Confidence::Low;
+        }
+    }
     diagnosis.context = evidence.context.clone();
     diagnosis
 }

@@ -54,7 +54,8 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
             continue;
         }
         // Continuations are tab-indented (or, pasted, space-indented).
-        if line.starts_with('\t') || line.starts_with("    ") {
+        let promised = line.starts_with("  ") && errors.last().is_some_and(|e| e.text.ends_with(':'));
+        if line.starts_with('\t') || line.starts_with("    ") || promised {
             if attached && let Some(last) = errors.last_mut() {
                 last.text.push('\n');
                 last.text.push_str(trimmed);
@@ -196,6 +197,11 @@ pub struct Evidence {
     /// (--env ci.env)`): the verdict says what it used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
+    /// The first of the bare Go error values a log was read from when it showed none of
+    /// go's own lines (`log::go_fragments`): any Go program prints such values, so no
+    /// verdict resting on them is more than a guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragmentary: Option<String>,
 }
 
 impl Evidence {
@@ -231,6 +237,7 @@ impl Evidence {
             lock_wait: None,
             crashed,
             context: Vec::new(),
+            fragmentary: None,
         }
     }
 
@@ -247,9 +254,21 @@ impl Evidence {
     /// shows (`go env`, `GOPROXY=…` lines) kept as the environment.
     pub fn from_log(text: &str) -> Evidence {
         let cleaned = log::clean(text);
-        let go = log::go_output(&cleaned);
+        let mut go = log::go_output(&cleaned);
         let context = log::context(&cleaned);
         let mut notes = Vec::new();
+        // None of go's own error lines: read the bare error values the log has, and say so.
+        let mut fragmentary = None;
+        if stderr_errors(&go).is_empty() && parse_json_records(&go).iter().all(|r| r.error.is_none()) {
+            let fragments = log::go_fragments(&cleaned);
+            if let Some(first) = fragments.lines().next() {
+                notes.push(format!(
+                    "none of go's own lines: read from bare error values, which any Go program prints (\"{first}\")"
+                ));
+                fragmentary = Some(first.to_string());
+                go.push_str(&fragments);
+            }
+        }
         if let Some((code, line)) = &context.exit {
             notes.push(format!("exit status {code} (the log: \"{line}\")"));
         }
@@ -276,6 +295,7 @@ impl Evidence {
             lock_wait: context.lock_wait,
             crashed: context.crash,
             context: notes,
+            fragmentary,
             ..Default::default()
         }
     }

@@ -121,11 +121,11 @@ fn killed_lines(f: &Facts) -> Vec<EvidenceLine> {
 }
 
 /// go denied its own configuration files, the workspace's go.work or the work module's
-/// go.mod, as the user it runs as: the same ownership problem as an unwritable cache (a
+/// go.mod or go.sum, as the user it runs as: the same ownership problem as an unwritable cache (a
 /// checkout, a workspace or a GOWORK directory made by root, used by an unprivileged user).
 fn work_files_denied(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:open|write|rename|create) (\S*go\.(?:work|mod)): (permission denied|Access is denied)")
+        Regex::new(r"(?:open|write|rename|create) (\S*go\.(?:work|mod|sum)): (permission denied|Access is denied)")
             .expect("compiles")
     });
     let (error, caps) = f.matching_own(&DENIED).last()?;
@@ -146,7 +146,7 @@ fn work_files_denied(f: &Facts) -> Option<Diagnosis> {
 pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock) )(\S+?): ",
+            r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock|fork/exec) )(\S+?): ",
             r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
             r"|Access is denied|There is not enough space on the disk",
             // A filesystem without file locks as lockedfile meets it (ENOSYS, ENOTSUP from
@@ -161,6 +161,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             r"|module cache not found: neither GOMODCACHE nor GOPATH is set|GOPATH entry is relative[^\n]*",
             r"|failed to initialize build cache at \S+[^\n]*|could not create module cache: [^\n]*",
             r"|creating work dir: [^\n]*|cannot find go env config: [^\n]*|writing go env config: [^\n]*",
+            r"|failed to create cache directory \S+[^\n]*",
         ))
         .expect("compiles")
     });
@@ -248,6 +249,15 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
+        // go runs what it built from its work directory: a `noexec` mount there (a
+        // hardened /tmp) stops the run, not the build.
+        _ if error.text.contains("fork/exec") => (
+            format!(
+                "go cannot run a program it built in its work directory ({why}: {path}): TMPDIR is most likely \
+                 mounted noexec (a hardened /tmp); point GOTMPDIR (or TMPDIR) at a directory that allows executing"
+            ),
+            &[],
+        ),
         _ if build_cache => (
             format!(
                 "go cannot write its build cache ({why}: {path}): GOCACHE (default ~/.cache/go-build) belongs to \
@@ -272,13 +282,33 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
 /// cache (`go: writing stat cache: … permission denied`): a cache another user made
 /// (root's, in a container) is the likely cause, even when go's last words mislead
 /// (`package m: cannot find package` when the shared build cache is root's).
+///
+/// A log without an exit status and without an error counts too when go warned that it
+/// could not store a downloaded go.mod ([`module_cache_unwritable`]): a download that
+/// cannot be stored is not extracted either, so go's error most likely went unpasted.
 pub fn permission_warned(f: &Facts) -> Option<Diagnosis> {
-    if f.exit == Some(crate::vocab::ExitExpectation::Success) || (f.exit.is_none() && f.errors.is_empty()) {
+    let untold = f.exit.is_none() && f.errors.is_empty();
+    if f.exit == Some(crate::vocab::ExitExpectation::Success) || untold && module_cache_unwritable(f).is_none() {
         return None;
     }
     let warning = f.warnings.iter().find(|w| {
         ["permission denied", "read-only file system", "no space left on device"].iter().any(|why| w.text.contains(why))
     })?;
+    if untold {
+        let summary = format!(
+            "go warned that it cannot store what it downloads in its module cache ({}), and the log shows no end: a \
+             download it cannot store it cannot extract either, so go most likely failed; give this user its own \
+             GOMODCACHE (the cache belongs to another user, or is read-only or full)",
+            warning.text.trim()
+        );
+        return Some(found(
+            Category::CachePermission,
+            Confidence::Low,
+            summary,
+            vec![warning.line()],
+            &["move-module-cache"],
+        ));
+    }
     let mut evidence = vec![warning.line()];
     evidence.extend(f.errors.iter().take(3).map(|e| e.line()));
     evidence.extend(["HOME", "GOCACHE", "GOMODCACHE"].iter().filter_map(|v| f.env_line(v)));
@@ -290,6 +320,17 @@ pub fn permission_warned(f: &Facts) -> Option<Diagnosis> {
     );
     let diagnosis = found(Category::CachePermission, Confidence::Medium, summary, evidence, &["move-module-cache"]);
     Some(diagnosis.or(Category::Unknown, Confidence::Low, "the failure may have nothing to do with the warning"))
+}
+
+/// go's warning that a downloaded go.mod could not be written to the module cache, for a
+/// reason that stops later writes too (not a stat cache, which go can do without).
+pub fn module_cache_unwritable<'f>(f: &'f Facts) -> Option<&'f ErrorText> {
+    f.warnings.iter().find(|w| {
+        w.text.contains("writing go.mod cache")
+            && ["permission denied", "read-only file system", "no space left on device"]
+                .iter()
+                .any(|why| w.text.contains(why))
+    })
 }
 
 /// Files in the module cache that no longer are what go extracted or recorded: `go mod

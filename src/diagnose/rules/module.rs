@@ -16,8 +16,33 @@ use crate::diagnose::{Category, Confidence, Diagnosis};
 /// unknown directive`), written for a newer go than this one (`unknown directive:
 /// toolchain`, `invalid go version '1.21.0': must match format 1.23`), missing, or out of
 /// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
-/// that may switch toolchains is the toolchain rule's.
+/// that may switch toolchains is the toolchain rule's. A go.mod line whose version go had
+/// to look up (a branch, a commit hash, a version without its `v`) is another's when the
+/// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`: the network
+/// rules') or when the version is one a repository could have — a commit hash or a
+/// semantic version — and the lookup found no such revision (`replace M: version "1e9e…"
+/// invalid: … unknown revision`: the commit was force-pushed away, the version rule's). A
+/// string no revision could be named (`v1.x`) is the go.mod's own mistake.
 pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
+    static LOOKED_UP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?m)^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*?",
+            r#"(?:(\b(?:Get|reading) "?https?://[^\n]*?: (?:dial tcp|lookup \S+ on |x509:|tls:|net/http:|read tcp|EOF|unexpected EOF)[^\n]*)"#,
+            r#"|version "[^"]+" invalid: [^\n]*)"#,
+        ))
+        .expect("compiles")
+    });
+    // The revision the lookup found missing (in go's words or the proxy's answer).
+    static MISSING_REVISION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"unknown revision (?:[0-9a-f]{7,40}|v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)(?:\s|$)")
+            .expect("compiles")
+    });
+    let looked_up = |e: &crate::diagnose::ErrorText| {
+        LOOKED_UP.captures_iter(&e.text).any(|c| c.get(1).is_some() || MISSING_REVISION.is_match(&e.text))
+    };
+    if f.errors.iter().any(looked_up) {
+        return None;
+    }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(?m)(errors parsing go\.(?:mod|work):)",

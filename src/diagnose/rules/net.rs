@@ -131,7 +131,7 @@ fn blocked(f: &Facts) -> Option<Diagnosis> {
 pub fn reset(f: &Facts) -> Option<Diagnosis> {
     static RESET: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?i:connection reset by peer)|unexpected EOF|stream error: stream ID \d+|server sent GOAWAY|: EOF$|: EOF\n",
+            r"(?i:connection reset by peer)|unexpected EOF|stream error(?:: stream ID \d+)?|server sent GOAWAY|: EOF$|: EOF\n",
             r"|broken pipe|forcibly closed by the remote host|connection was aborted|http2: client connection lost",
             r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
             r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",

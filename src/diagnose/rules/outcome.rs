@@ -17,7 +17,8 @@ use crate::vocab::ExitExpectation;
 /// lines). A log without an exit status is a success only when go printed no error, the
 /// run was not killed and no request was left unanswered: with medium confidence when go
 /// shows it finished (its `-json` records, `all modules verified`, `go test`'s `ok`,
-/// `go get`'s `go: added …`), low when go only shows it worked or warned.
+/// `go get`'s `go: added …`), low when go only shows it worked or warned — but never when
+/// it warned that it cannot store downloads in its module cache (the cache rules' case).
 pub fn success(f: &Facts) -> Option<Diagnosis> {
     let clean_records = f.evidence.records.iter().all(|r| r.error.is_none());
     if f.killed || !clean_records || f.evidence.lock_wait.is_some() || f.evidence.crashed.is_some() {
@@ -28,7 +29,11 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
         let summary = if warned.is_empty() { "go succeeded" } else { "go succeeded (with warnings)" };
         return Some(found(Category::None, Confidence::High, summary.into(), warned, &[]));
     }
-    if f.exit.is_some() || !f.errors.is_empty() || !f.pending().is_empty() {
+    if f.exit.is_some()
+        || !f.errors.is_empty()
+        || !f.pending().is_empty()
+        || super::cache::module_cache_unwritable(f).is_some()
+    {
         return None;
     }
     static FINISHED: LazyLock<Regex> = LazyLock::new(|| {

@@ -173,6 +173,31 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             );
             return Some(diagnosis.or(other, Confidence::Low, why));
         }
+        // A lookup through a module proxy (`<proxy>/sumdb/<name>/lookup/…`) that failed: a
+        // public proxy serves everyone's lookups, so its failure is its own; a proxy of
+        // one's own more often failed to reach the database behind it.
+        if code >= 500 && url.contains("/sumdb/") {
+            let host = url_host(&url);
+            let public = super::PUBLIC_PROXIES.contains(&host);
+            let summary = format!(
+                "the module proxy {host}, which go asks for the checksum database, answered {code} {} to a lookup{}",
+                caps[4].trim(),
+                if public {
+                    ": a public proxy serves everyone's lookups, so it is failing itself; retry later, or let go ask \
+                     the database directly (GOPROXY=…|direct, or another proxy)"
+                } else {
+                    ": most likely it could not reach the checksum database behind it; check that proxy's own \
+                     network, or let go ask the database directly"
+                }
+            );
+            let (first, other, playbooks): (_, _, &[&str]) = if public {
+                (Category::ProxyServerError, Category::SumdbUnreachable, &["use-mirror", "retry"])
+            } else {
+                (Category::SumdbUnreachable, Category::ProxyServerError, &["set-gosumdb", "private-modules-nosumdb"])
+            };
+            let diagnosis = found(first, Confidence::Medium, summary, evidence, playbooks);
+            return Some(diagnosis.or(other, Confidence::Low, "the proxy forwards the checksum database"));
+        }
         return Some(found(
             Category::SumdbUnreachable,
             Confidence::High,

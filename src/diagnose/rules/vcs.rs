@@ -251,7 +251,9 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
     static META: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r#"unrecognized import path "([^"]+)":? \(?(?:"#,
-            r"parse \S+: no go-import meta tags \((?:meta tag (\S+) did not match import path \S+)?\)",
+            // go ≥ 1.13 adds `(…)` after the words (empty, or the mismatching tag); older go
+            // ends its own parenthesis there.
+            r"parse \S+: no go-import meta tags(?: \((?:meta tag (\S+) did not match import path \S+)?\))?",
             r"|reading (\S+\?go-get=1): (\d{3}[^\n]*)",
             r"|https fetch: [^\n]*",
             r")",
@@ -265,6 +267,8 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         Regex::new(concat!(
             r"no go-import meta tag found in \S+|multiple meta tags match import path[^\n]*",
             r"|\S+ and \S+ disagree about go-import for \S+",
+            // A page that is not even HTML go can read (cmd/go/internal/vcs's `parsing %s: %v`).
+            r"|parsing \S+: XML syntax error[^\n]*",
         ))
         .expect("compiles")
     });

@@ -24,6 +24,8 @@ const GO_START: &str = concat!(
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    // GOPATH-era `go get`'s failed import (`import "9fans.net/go/acme": https fetch: …`).
+    r#"|import "[^"\s]+": "#,
     // GOPATH-era `go get -v` logged a failed vanity-page fetch (cmd/go/internal/web, go ≤ 1.12)
     // and which page it parsed with what status (cmd/go/internal/get, go ≤ 1.12).
     r"|https? fetch failed: |Parsing meta tags from \S+ \(status code \d+\)",
@@ -106,9 +108,13 @@ pub fn go_output(cleaned: &str) -> String {
         } else if line == "{" {
             in_json = true;
             true
-        } else if (continuing && (line.starts_with('\t') || line.starts_with("    "))) || GO_LINE.is_match(line) {
+        } else if (continuing && (line.starts_with('\t') || line.starts_with("    ")))
+            || (continuing && line.starts_with("  ") && out.trim_end().ends_with(':'))
+            || GO_LINE.is_match(line)
+        {
             // go indents continuations with a tab; a paste often turns the tab into four
-            // spaces (or eight): `stderr_errors` joins both alike.
+            // spaces (or eight), or into two after a line that ends in a colon (which
+            // promises what follows): `stderr_errors` joins them alike.
             true
         } else if GO_LINE.is_match(line.trim_start_matches(' ')) {
             // go's lines indented as a block by whatever ran it (a make recipe, a tool
@@ -134,6 +140,43 @@ pub fn go_output(cleaned: &str) -> String {
         if keep {
             out.push_str(line);
             out.push('\n');
+        }
+    }
+    out
+}
+
+/// Bare Go error values where a log shows none of go's own lines: what a paste keeps
+/// when it was cut down to the error (`Get "https://…": x509: certificate has expired…`,
+/// `dial tcp 142.251.46.81:443: connect: connection refused`, `open /root/go/pkg/mod/…:
+/// read-only file system`), or what go ≤ 1.12 printed without its `go:` prefix. Every Go
+/// program words its errors so, so the evidence they give is weak: a verdict read from
+/// them says so ([`crate::evidence::Evidence::fragmentary`]). Each line comes with the
+/// indented lines that continue it.
+pub fn go_fragments(cleaned: &str) -> String {
+    static FRAGMENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"^["'(]?(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
+            r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
+            r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
+            r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod) (?:/|[A-Za-z]:\\)\S*: ",
+            // git run by go, which turns its prompts off (a user's own git would prompt).
+            r"|fatal: could not read (?:Username|Password) for '[^']+': terminal prompts disabled)",
+        ))
+        .expect("fragment pattern compiles")
+    });
+    let mut out = String::new();
+    let mut continuing = false;
+    for line in cleaned.lines() {
+        let indented = line.starts_with('\t') || line.starts_with("  ");
+        if continuing && indented {
+            out.push_str(line);
+            out.push('\n');
+        } else if FRAGMENT.is_match(line.trim_start()) {
+            out.push_str(line.trim_start());
+            out.push('\n');
+            continuing = true;
+        } else {
+            continuing = false;
         }
     }
     out

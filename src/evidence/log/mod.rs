@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub use context::{KILLED_STATUSES, LogContext, context, go_crash};
-pub use golines::go_output;
+pub use golines::{go_fragments, go_output};
 
 /// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
 /// resolved (the last write wins, as on a terminal) and CI prefixes (timestamps, step
@@ -91,14 +91,20 @@ fn strip_prefixes(mut line: &str) -> &str {
             // Bracketed timestamps (Jenkins timestamper and friends).
             r"|\[\d{4}-\d{2}-\d{2}[T ][^\]\n]{0,40}\]\s?",
             r"|\[\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]\s?",
-            // A bare time of day.
-            r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\s",
-            // BuildKit: step number and seconds (`#12 3.456 `).
-            r"|#\d+ \d+\.\d+ ",
+            // A bare time of day, with or without a colon after it (`09:07:15: `).
+            r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?:?\s",
+            // Go's own log package, in a tool that wraps go (vndr, dep): `2022/12/22 00:01:12 `.
+            r"|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? ",
+            // BuildKit: step number and seconds (`#12 3.456 `), or the seconds alone, as a
+            // step's lines are often pasted without their number: always five characters
+            // (`1.425`, `12.34`, `119.0`).
+            r"|#\d+ \d+\.\d+ |(?:\d\.\d{3}|\d{2}\.\d{2}|\d{3}\.\d) ",
             // Open Build Service (rpmbuild, openSUSE): seconds since the build began (`[   47s] `).
             r"|\[\s*\d+s\] ?",
             // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
             r"|updater \| (?:\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(?:[A-Z]+ )?(?:<job_\d+> )?",
+            // A quote or a tool's marker before a pasted line (`> `, `>> `).
+            r"|>{1,2} ",
             // GitHub annotations.
             r"|##\[(?:error|warning|debug|notice|command)\]",
             r"|::(?:error|warning|notice|debug)(?: [^:]*)?::",
@@ -133,6 +139,23 @@ mod tests {
             clean(log),
             "go mod download\ngo: corp.example/lib@v1.0.0: reading x: 500\n\tserver response: boom\ngo: done\n\
              go: downloading a v1\n\tk8s.io/client-go@v0.26.2: is explicitly required in go.mod\nProcess completed with exit code 1.\ndownloaded\n"
+        );
+    }
+
+    #[test]
+    fn tools_and_buildkit_time_prefixes_go() {
+        // Each from a public report: a CI's `HH:MM:SS: `, a tool logging with Go's log
+        // package, BuildKit's seconds pasted without the step number.
+        let log = "09:07:15: \tgoogle.golang.org/api@v0.78.0 requires\n\
+                   2022/12/22 00:01:12 unrecognized import path \"code.cloudfoundry.org/clock\"\n\
+                   1.425 verifying m@v1.45.5: checksum mismatch\n\
+                   119.0 internal/fn.go:13:2: unrecognized import path \"x\"\n\
+                   0.071s # cd /tmp; git ls-remote -q origin\n";
+        assert_eq!(
+            clean(log),
+            "\tgoogle.golang.org/api@v0.78.0 requires\nunrecognized import path \"code.cloudfoundry.org/clock\"\n\
+             verifying m@v1.45.5: checksum mismatch\ninternal/fn.go:13:2: unrecognized import path \"x\"\n\
+             0.071s # cd /tmp; git ls-remote -q origin\n"
         );
     }
 
