@@ -1187,3 +1187,67 @@ fn pasted_shapes_of_go_lines() {
         Category::TlsHostname,
     );
 }
+
+#[test]
+fn a_public_mirrors_unknown_tag_may_be_a_fresh_one() {
+    // proxy.golang.org and sum.golang.org answer from what they found when they looked: a
+    // tag pushed since reads the same as one that never existed.
+    let d = expect(
+        "go: github.com/acme/tool@v1.4.0: reading https://proxy.golang.org/github.com/acme/tool/@v/v1.4.0.info: 404 Not Found\n\tserver response: not found: github.com/acme/tool@v1.4.0: invalid version: unknown revision v1.4.0\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyNotFound), "{d:#?}");
+}
+
+#[test]
+fn a_code_hosts_prompt_for_a_path_asked_by_name_or_lost_since() {
+    // The path the user asked for by name, nothing private in view: most likely wrong.
+    let d = expect(
+        "$ go get -u github.com/acme/no-such-repo\ngo: module github.com/acme/no-such-repo: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0a1b: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\nConfirm the import path was entered correctly.\n",
+        Category::VcsNotFound,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+    // The same with GOPRIVATE in view: the user knows of private modules.
+    expect(
+        "GOPRIVATE=github.com/acme\n$ go get -u github.com/acme/no-such-repo\ngo: module github.com/acme/no-such-repo: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0a1b: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    // A package of a dependency imports it: its authors could fetch it once.
+    expect(
+        "go: app imports\n\tgithub.com/acme/lib tested by\n\tgithub.com/acme/lib.test imports\n\tgithub.com/gone/helper: cannot find module providing package github.com/gone/helper: module github.com/gone/helper: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0a1b: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/gone/helper/' not found\n",
+        Category::VcsNotFound,
+    );
+    // The work module's own import of a repository it cannot see: private, most likely.
+    expect(
+        "go: app imports\n\tgithub.com/acme/internal-api: github.com/acme/internal-api@v0.0.0-20240101000000-0123456789ab: invalid version: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0a1b: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+}
+
+#[test]
+fn older_and_pasted_shapes_of_network_failures() {
+    // go ≤ 1.12 through a CONNECT proxy that refused: only the status text, the URL
+    // unquoted, inside GOPATH-era go's parenthesis.
+    expect(
+        "go: corp.example/tools@v0.0.0-20190102054323-c2f93a96b099: unrecognized import path \"corp.example/tools\" (https fetch: Get https://corp.example/tools?go-get=1: Forbidden)\n",
+        Category::HttpProxyFailure,
+    );
+    // A paste that starts inside an import stack, tab-indented.
+    expect(
+        "\tcorp.example/app@v1.0.0 requires\n\tcorp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 502 Bad Gateway\n",
+        Category::ProxyServerError,
+    );
+    // A tile read through a module proxy, reset mid-way: the network's, not an
+    // unreachable database.
+    expect(
+        "go: m@v1: verifying go.mod: m@v1/go.mod: Get \"https://goproxy.io/sumdb/sum.golang.org/tile/8/0/x040/747\": read tcp 10.0.0.7:60104->10.9.9.9:443: read: connection reset by peer\n",
+        Category::NetReset,
+    );
+    // The database itself resetting every connection is unreachable.
+    expect(
+        "go: m@v1: verifying go.mod: m@v1/go.mod: Get \"https://sum.golang.org/lookup/m@v1\": read tcp 10.0.0.7:60104->10.9.9.9:443: read: connection reset by peer\n",
+        Category::SumdbUnreachable,
+    );
+}

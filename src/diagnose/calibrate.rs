@@ -197,6 +197,19 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         ],
     },
     Ambiguity {
+        category: Category::ModuleInvalidVersion,
+        why: "a public module proxy or checksum database answers `unknown revision` for a tag it could not find when \
+              it last looked: a tag that does not exist, but also one pushed after that (a fresh release), so the \
+              answer changes on a later try",
+        applies: public_mirror_misses_a_tag,
+        cap: Confidence::Low,
+        others: &[(
+            Category::ProxyNotFound,
+            "the tag may be newer than the mirror's answer: retry later, or ask the origin (GOPROXY=direct with \
+             GONOSUMDB for the module)",
+        )],
+    },
+    Ambiguity {
         category: Category::ProxyAuth,
         why: "public module proxies need no credentials: a 401/403 from one is the proxy refusing the module, or a \
               network filter answering in its name",
@@ -528,6 +541,18 @@ fn local_toolchain_too_old(_: &Facts, d: &Diagnosis) -> bool {
 /// `unknown revision`, as the verdict's own line says.
 fn unknown_revision(_: &Facts, d: &Diagnosis) -> bool {
     error_line(d).contains("unknown revision")
+}
+
+/// A public proxy's or the checksum database's answer that a semantic-version tag is an
+/// unknown revision.
+fn public_mirror_misses_a_tag(_: &Facts, d: &Diagnosis) -> bool {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?s)(?:reading |unexpected status \()https?://([^/\s]+)/.*?unknown revision v\d+\.\d+\.\d+")
+            .expect("compiles")
+    });
+    d.evidence.iter().any(|line| {
+        TAG.captures(&line.text).is_some_and(|c| PUBLIC_PROXIES.contains(&&c[1]) || c[1].starts_with("sum.golang.org"))
+    })
 }
 
 /// `invalid version: git …` (a git command failed) whose git lines do not say the revision

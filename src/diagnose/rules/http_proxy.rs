@@ -47,12 +47,13 @@ fn connection_to_proxy_failed<'f>(
 pub fn failure(f: &Facts) -> Option<Diagnosis> {
     static PROXYCONNECT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"proxyconnect tcp: ([^\n]+)").expect("compiles"));
-    // A CONNECT answered with an error status: go keeps only its text.
+    // A CONNECT answered with an error status: go keeps only its text (older go left the
+    // URL unquoted, and GOPATH-era go closed its own parenthesis after it).
     static STATUS_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r#"(?:Get|Head|Post) "(https://[^"]+)": "#,
+            r#"(?m)(?:Get|Head|Post) "?(https://[^"\s]+?)"?: "#,
             r"(Proxy Authentication Required|Forbidden|Bad Gateway|Service Unavailable|Gateway Timeout|",
-            r"Method Not Allowed|Bad Request|Not Found|Internal Server Error|Unauthorized)\s*$"
+            r"Method Not Allowed|Bad Request|Not Found|Internal Server Error|Unauthorized)\)?\s*$"
         ))
         .expect("compiles")
     });

@@ -79,7 +79,11 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         Regex::new(r"(?:reading |unexpected status \()(https?://\S+?/(?:lookup/(\S+?)|tile/\S+|latest|sumdb/\S+/supported))\)?: ([1-5][0-9]{2})\b ?([^\n]*)").expect("compiles")
     });
     // Any transport failure on a lookup or tile, in go's quoted or older unquoted words;
-    // certificate failures are the TLS rule's.
+    // certificate failures are the TLS rule's. Through a module proxy (`<proxy>/sumdb/…`),
+    // a connection that was made and then broke (reset, cut short, an HTTP/2 stream error)
+    // is the network's: go reaches that proxy for everything else, so a retry is the fix,
+    // not another GOSUMDB. (To the database itself, a firewall that resets every
+    // connection to it reads the same, and is the database being unreachable.)
     static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?:Get|read) "?(https?://[^"\s]+?/(?:lookup|tile|latest)[^"\s]*?)"?: ([^\n]+)"#)
             .expect("compiles")
@@ -206,8 +210,17 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             &["private-modules-nosumdb", "set-gosumdb"],
         ));
     }
-    let (error, caps) =
-        f.matching(&NETWORK).filter(|(_, c)| !c[2].contains("x509") && !c[2].contains("tls:")).last()?;
+    let broke = |why: &str| {
+        ["connection reset", "forcibly closed", "unexpected EOF", "stream error", "GOAWAY", "broken pipe"]
+            .iter()
+            .any(|w| why.contains(w))
+            || why.trim_end() == "EOF"
+    };
+    let (error, caps) = f
+        .matching(&NETWORK)
+        .filter(|(_, c)| !c[2].contains("x509") && !c[2].contains("tls:"))
+        .filter(|(_, c)| !(c[1].contains("/sumdb/") && broke(&c[2])))
+        .last()?;
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOSUMDB"));
     Some(found(

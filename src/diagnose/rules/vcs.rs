@@ -56,8 +56,102 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
         )
     };
     // A prompt from a public code host is a guess (it prompts for repositories that do not
-    // exist, too): `calibrate` caps it.
+    // exist, too): `calibrate` caps it. Two things tip that guess the other way: the
+    // repository is one another module's published version requires (its authors could
+    // fetch it then), or it is the very path the user asked go for by name while nothing
+    // in view says it is private (a path copied with a typo, a repository gone since).
+    let prompt = error.text.contains("terminal prompts disabled") && !error.text.contains("Authentication failed");
+    let public_host = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
+        || PUBLIC_CODE_HOSTS.iter().any(|h| error.text.contains(&format!("'https://{h}")));
+    if prompt && public_host {
+        let missing = if let Some(why) = lost_since(&error.text) {
+            Some(why)
+        } else {
+            failing_module(f, &error.text)
+                .filter(|m| asked_for_by_name(f, m) && !configured_private(f))
+                .map(|m| format!("{m} is the path go was asked for by name, and nothing in view says it is private"))
+        };
+        if let Some(why) = missing {
+            let summary = format!(
+                "{host} asked for credentials{what}, as it does for a repository that does not exist; {why}: most \
+                 likely the path is wrong (a typo, a renamed or deleted repository); check it on {host}"
+            );
+            return Some(found(Category::VcsNotFound, Confidence::Low, summary, evidence, &[]).or(
+                Category::VcsAuth,
+                Confidence::Low,
+                "the repository may be private, and git had no credentials for it",
+            ));
+        }
+    }
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
+}
+
+/// Why a repository a code host does not show was there once, when go's stack says so:
+/// another module's published version requires it (`X@v requires`, modload's stackText;
+/// not the work module's own requirements, whose pseudo-version is
+/// `v0.0.0-00010101000000-000000000000`), or a package of another module than the one the
+/// import stack starts in imports it (`A imports` … `dep/pkg imports` … `missing`). Either
+/// way its authors could fetch it when they wrote that.
+fn lost_since(text: &str) -> Option<String> {
+    static REQUIRED_BY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\S+?)@(\S+) requires\s*\n").expect("compiles"));
+    static STACK: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^\s*(?:go: )?(\S+) (?:imports|tested by)\s*$").expect("compiles"));
+    if let Some(c) = REQUIRED_BY.captures_iter(text).last().filter(|c| &c[2] != "v0.0.0-00010101000000-000000000000") {
+        return Some(format!(
+            "{}@{} requires it, and its authors could fetch it when they published that version",
+            &c[1], &c[2]
+        ));
+    }
+    let stack: Vec<&str> = STACK.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+    // A module's packages share its first three path elements (host/owner/repository) at
+    // most; a package outside the stack's first one's belongs to a dependency.
+    let root = |pkg: &str| pkg.trim_end_matches(".test").split('/').take(3).collect::<Vec<_>>().join("/");
+    match (stack.first(), stack.last()) {
+        (Some(first), Some(importer)) if stack.len() >= 2 && root(first) != root(importer) => Some(format!(
+            "{} (a dependency's package) imports it, and its authors could fetch it when they wrote that",
+            importer.trim_end_matches(".test")
+        )),
+        _ => None,
+    }
+}
+
+/// The module (or GOPATH-era package) a git failure was about: the error's subject, go's
+/// `module X:`, or GOPATH-era `package X: exit status N` after git's lines.
+fn failing_module(f: &Facts, text: &str) -> Option<String> {
+    static MODULE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^(?:go: )?module ([A-Za-z0-9._~/!-]+):").expect("compiles"));
+    static PACKAGE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^package ([A-Za-z0-9._~/!-]+): exit status \d+").expect("compiles"));
+    error_module(text)
+        .or_else(|| MODULE.captures(text).map(|c| c[1].to_string()))
+        .or_else(|| f.errors.iter().find_map(|e| PACKAGE.captures(&e.text).map(|c| c[1].to_string())))
+}
+
+/// Whether the user asked go for `module` by name: `go get`/`go install` of it on the
+/// command line, go's own `go get X:` or `module X:` words, GOPATH-era `X (download)`.
+fn asked_for_by_name(f: &Facts, module: &str) -> bool {
+    let named = |text: &str| {
+        text.match_indices(module).any(|(at, _)| {
+            let after = text[at + module.len()..].chars().next();
+            let before = text[..at].chars().next_back();
+            matches!(before, None | Some(' ' | '\n')) && matches!(after, None | Some('@' | ':' | ' ' | '\n'))
+        })
+    };
+    let command = f.evidence.command.as_deref().unwrap_or_default();
+    let asks = (command.contains(" get ") || command.contains(" install ")) && named(command);
+    asks || f.evidence.stderr.lines().any(|line| {
+        (line.starts_with("go get ") || line.starts_with("go: module ") || line.starts_with("module ")) && named(line)
+            || line.trim_end() == format!("{module} (download)")
+    })
+}
+
+/// Whether the configuration in view marks some modules private (GOPRIVATE, GONOPROXY,
+/// GONOSUMDB, GOAUTH, GOINSECURE): then the user knows of private modules.
+fn configured_private(f: &Facts) -> bool {
+    ["GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOAUTH", "GOINSECURE"]
+        .iter()
+        .any(|v| f.env(v).is_some_and(|value| !value.trim().is_empty()))
 }
 
 /// git's closing words for a remote it could not read, with nothing before them saying
@@ -194,24 +288,15 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     let hosted = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
         || error.text.contains("remote: Repository not found")
         || error.text.contains("could not be found or you don't have permission");
-    // A repository another module's published version requires (`X@v requires`, modload's
-    // stackText) was one X's authors could fetch when they published it: a host that now
-    // says it does not exist more likely lost it (deleted, renamed, made private since) than
-    // hides it from credentials this machine lacks. The work module's own requirements
-    // (its pseudo-version v0.0.0-00010101000000-000000000000) say nothing of the kind.
-    static REQUIRED_BY: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\S+?)@(\S+) requires\s*\n").expect("compiles"));
-    let required_by = REQUIRED_BY
-        .captures_iter(&error.text)
-        .last()
-        .filter(|c| &c[2] != "v0.0.0-00010101000000-000000000000")
-        .map(|c| (c[1].to_string(), c[2].to_string()));
-    if let (true, Some((requirer, version))) = (hosted, required_by) {
+    // A repository another module's published version requires was one its authors could
+    // fetch when they published it: a host that now says it does not exist more likely
+    // lost it (deleted, renamed, made private since) than hides it from credentials this
+    // machine lacks.
+    if let (true, Some(why)) = (hosted, lost_since(&error.text)) {
         let summary = format!(
-            "the code host says the repository {} does not exist{}, and {requirer}@{version} requires it: its \
-             authors could fetch it when they published that version, so it was most likely deleted, renamed or \
-             made private since; require a version of {requirer} that does not need it, or replace it (a replace \
-             directive to a fork)",
+            "the code host says the repository {} does not exist{}, and {why}: so it was most likely deleted, \
+             renamed or made private since; require a version of that module that does not need it, or replace it \
+             (a replace directive to a fork)",
             url.as_deref().unwrap_or("asked for"),
             subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
         );

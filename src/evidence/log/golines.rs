@@ -116,11 +116,12 @@ pub fn go_output(cleaned: &str) -> String {
             // spaces (or eight), or into two after a line that ends in a colon (which
             // promises what follows): `stderr_errors` joins them alike.
             true
-        } else if GO_LINE.is_match(line.trim_start_matches(' ')) {
+        } else if GO_LINE.is_match(line.trim_start_matches([' ', '\t'])) {
             // go's lines indented as a block by whatever ran it (a make recipe, a tool
-            // quoting go's output under its own words): read where go started them, this
+            // quoting go's output under its own words), or a paste that starts inside an
+            // import stack (its tab-indented lines): read where go started them, this
             // line and those that follow with the same indentation.
-            let trimmed = line.trim_start_matches(' ');
+            let trimmed = line.trim_start_matches([' ', '\t']);
             indent = &line[..line.len() - trimmed.len()];
             out.push_str(trimmed);
             out.push('\n');
