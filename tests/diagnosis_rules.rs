@@ -1251,3 +1251,44 @@ fn older_and_pasted_shapes_of_network_failures() {
         Category::SumdbUnreachable,
     );
 }
+
+#[test]
+fn more_shapes_users_paste() {
+    // The user pressed Ctrl-C while go ran: killed, never a success.
+    expect("Downloading Go modules...\n^C\n", Category::Hang);
+    // GOPATH-era go get: git's lines, then the import stack's last line saying git failed.
+    expect(
+        "Cloning into '/home/u/go/src/corp.example/semver'...\nfatal: unable to access 'https://corp.example/semver/': Failed to connect to corp.example port 443: Network is unreachable\npackage corp.example/app\n\timports corp.example/semver: exit status 128\n",
+        Category::NetUnreachable,
+    );
+    // A lookup's error cut from its head, with none of go's lines.
+    expect(
+        "proxy.golang.org on 10.5.3.1:53: dial udp 10.5.3.1:53: connect: network is unreachable\n",
+        Category::DnsFailure,
+    );
+    // An ssh URL where a module path belongs.
+    let d = expect("go: malformed module path \"git@github.com:acme/lib\": invalid char '@'\n", Category::ModuleGoMod);
+    assert!(d.summary.contains("not one"), "{}", d.summary);
+    // git's lines after go's `exit status 128:`, pasted without their tabs: GitLab sent go
+    // to a repository right under the host, a wrong root.
+    expect(
+        "go get git.corp.example/team/lib: git ls-remote -q https://git.corp.example/team.git in /home/u/go/pkg/mod/cache/vcs/0a1b: exit status 128:\nGitLab: The project you were looking for could not be found.\nfatal: Could not read from remote repository.\n",
+        Category::VcsMeta,
+    );
+}
+
+#[test]
+fn bare_error_values_inside_another_tools_words() {
+    // Renovate quotes the command's stderr in a JSON string; bazel's fetch_repo puts it
+    // after its own words. With none of go's lines, the values are read, low.
+    let renovate = " WARN: artifactErrors (repository=corp/app)\n       \"stderr\": \"Get \\\"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\\\": x509: certificate has expired or is not yet valid\\n\"\n";
+    let d = expect(renovate, Category::TlsExpired);
+    assert_eq!(d.confidence, Confidence::Low);
+    let bazel = "Error in fail: failed to fetch com_example_lib: fetch_repo: failed to verify certificate: x509: certificate is valid for sinkhole.corp.example, not proxy.golang.org\n";
+    expect(bazel, Category::TlsHostname);
+    // A test's own log line is the test's: go's `ok` line says go finished.
+    expect(
+        "=== RUN   TestDial\n    client_test.go:41: dial tcp 127.0.0.1:9: connect: connection refused (expected)\n--- PASS: TestDial (0.21s)\nPASS\nok  \tgithub.com/acme/client\t0.233s\n",
+        Category::None,
+    );
+}

@@ -423,7 +423,7 @@ fn git_says_not_found(_: &Facts, d: &Diagnosis) -> bool {
         || line.contains("does not appear to be a git repository")
         || line.contains("fatal: remote error:")
         || line.contains("ERROR: Repository not found")
-        || line.contains("ERROR: The project you were looking for could not be found")
+        || line.contains("The project you were looking for could not be found")
         || line.contains("remote: TF401019")
         || line.contains("The requested URL returned error: 404")
 }

@@ -91,7 +91,11 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             }),
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
-            let summary = if lines.is_empty() {
+            let summary = if lines.is_empty() && facts.exit.is_none() && !facts.killed {
+                "the log shows no error of go's and no exit status: nothing says go failed, nor that it \
+                 succeeded"
+                    .to_string()
+            } else if lines.is_empty() {
                 "go failed without an error message modchaos recognises".to_string()
             } else {
                 "go failed, but its error matches no known failure".to_string()

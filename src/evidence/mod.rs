@@ -72,12 +72,18 @@ pub fn stderr_errors(stderr: &str) -> Vec<ErrorText> {
     errors
 }
 
+/// A line of `go list -m`'s listing: `path version`, with `go list -m -u`'s update
+/// (`[v1.2.0]`) and its marks for deprecated and retracted versions. Unanchored.
+pub const LISTING_LINE: &str = concat!(
+    r"[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*",
+    r"(?: \[v\S+\])?(?: \((?:deprecated|retracted)\))*(?: \[v\S+\])?"
+);
+
 /// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`, `WORK=…`), go's progress
 /// lines (`go: downloading m v1`) and `go list -m`'s `path version` lines are not errors.
 fn is_trace_command(line: &str) -> bool {
     static LISTING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:WORK=\S*go-build\d*|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*)$")
-            .expect("listing pattern compiles")
+        Regex::new(&format!(r"^(?:WORK=\S*go-build\d*|{LISTING_LINE})$")).expect("listing pattern compiles")
     });
     const PROGRESS: &[&str] = &[
         "go: downloading ",
@@ -95,6 +101,7 @@ fn is_trace_command(line: &str) -> bool {
         "go: creating new go.mod",
         "go: copying requirements from ",
         "go: to add module requirements and sums:",
+        "go: no module dependencies to download",
         "all modules verified",
         "go version go",
     ];
@@ -257,9 +264,10 @@ impl Evidence {
         let mut go = log::go_output(&cleaned);
         let context = log::context(&cleaned);
         let mut notes = Vec::new();
-        // None of go's own error lines: read the bare error values the log has, and say so.
+        // None of go's own lines: read the bare error values the log has, and say so. (Where
+        // go's lines are there, even only progress or a trace, they say what go did.)
         let mut fragmentary = None;
-        if stderr_errors(&go).is_empty() && parse_json_records(&go).iter().all(|r| r.error.is_none()) {
+        if go.trim().is_empty() {
             let fragments = log::go_fragments(&cleaned);
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(

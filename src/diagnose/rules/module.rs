@@ -58,6 +58,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
             r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
             r"|'go get' is no longer supported outside a module[^\n]*",
+            // A module path that is none (an ssh or https URL where a path belongs), in go.mod
+            // or a tool's module configuration (module.CheckPath).
+            r#"|malformed module path "[^"]*": [^\n]*"#,
             r"|package (?:slices|maps|cmp|iter|unique|structs|weak|log/slog|crypto/ecdh|math/rand/v2|net/netip|io/fs|embed) is not in (?:GOROOT|std)[^\n]*)",
         ))
         .expect("compiles")
@@ -85,7 +88,16 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         )
     } else if caps.get(5).is_some() {
         let why = error.text.lines().next().unwrap_or_default().trim();
-        if why.contains("is not in GOROOT") || why.contains("is not in std") {
+        if why.contains("malformed module path") {
+            (
+                format!(
+                    "a module path is not one ({why}): an ssh or https URL, or characters a module path cannot have, \
+                     where a module path belongs (a require or replace line, an argument, a tool's module \
+                     configuration); write the module's path itself (host/owner/repository)"
+                ),
+                Confidence::Medium,
+            )
+        } else if why.contains("is not in GOROOT") || why.contains("is not in std") {
             (
                 format!(
                     "a package of a newer go's standard library is missing ({why}): the code (or a dependency) needs a \

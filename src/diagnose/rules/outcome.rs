@@ -37,11 +37,15 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
         return None;
     }
     static FINISHED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^(?:all modules verified|ok  \t|go(?: get)?: (?:added|upgraded|downgraded|removed) |PASS$)")
+        Regex::new(r"(?m)^(?:all modules verified|ok  \t|go(?: get)?: (?:added|upgraded|downgraded|removed) |PASS$|go: no module dependencies to download$)")
             .expect("compiles")
     });
     static WORKED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$)").expect("compiles")
+        Regex::new(&format!(
+            r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|{}$)",
+            crate::evidence::LISTING_LINE
+        ))
+        .expect("compiles")
     });
     let output = format!("{}\n{}", f.evidence.stderr, f.evidence.stdout);
     let finished = !f.evidence.records.is_empty() || FINISHED.is_match(&output);

@@ -249,14 +249,23 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
             r"|fatal: remote error: access denied or repository not exported",
             // GitHub's and GitLab's words over ssh, Azure DevOps' over https, and curl's for
             // a 404 from any git host.
-            r"|ERROR: Repository not found|ERROR: The project you were looking for could not be found",
+            r"|ERROR: Repository not found|(?:ERROR|GitLab): The project you were looking for could not be found",
             r"|remote: TF401019: The Git repository with name or identifier \S+ does not exist",
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 404",
         ))
         .expect("compiles")
     });
+    // The repository git was sent to: in git's words, or else in the git command go ran.
+    static GIT_URL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"git (?:ls-remote|fetch|clone)[^\n]*? (https?://[^\s']+|ssh://[^\s']+)").expect("compiles")
+    });
     let (error, caps) = f.matching_own(&REPO).last()?;
-    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).map(|m| m.as_str().to_string());
+    let url = caps
+        .get(1)
+        .or(caps.get(2))
+        .or(caps.get(3))
+        .map(|m| m.as_str().to_string())
+        .or_else(|| GIT_URL.captures(&error.text).map(|c| c[1].to_string()));
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
     // The repository go was sent to is a parent of the import path: the go-import meta
@@ -269,9 +278,9 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     });
     // Only where repositories live in groups of groups (not github.com or bitbucket.org,
     // whose repositories are always host/owner/name, so a deeper import path is normal).
+    // (A repository right under the host, `host/name`, is no GitLab project at all.)
     if let (Some(module), Some(repo)) = (module.as_deref(), repo_path.as_deref())
-        && module.split('/').count() >= 4
-        && repo.split('/').count() == 3
+        && (module.split('/').count() >= 4 && repo.split('/').count() == 3 || repo.split('/').count() == 2)
         && !["github.com", "bitbucket.org"].contains(&repo.split('/').next().unwrap_or_default())
         && module.starts_with(&format!("{repo}/"))
     {

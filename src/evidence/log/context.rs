@@ -141,6 +141,9 @@ fn ending(cleaned: &str, context: &mut LogContext) {
             r"|Too long with no output|Timeout exceeded: try increasing it|failed to solve: Canceled",
             r"|signal: (?:killed|terminated|interrupt)\b|^(?:Killed|Terminated)(?:: \d+)?$|\d+ (?:Killed|Terminated)\s+\S*go\b",
             r"|timeout: sending signal",
+            // A terminal's echo of the user's Ctrl-C on a line of its own: they stopped go
+            // while it ran.
+            r"|^\^C$",
         ))
         .expect("kill pattern compiles")
     });

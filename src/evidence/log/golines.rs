@@ -20,10 +20,14 @@ const GO_START: &str = concat!(
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
-    r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*$",
+    r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
+    // `go list -m`'s listing (`crate::evidence::LISTING_LINE`, which a const pattern cannot name).
+    r"|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*(?: \[v\S+\])?(?: \((?:deprecated|retracted)\))*(?: \[v\S+\])?$",
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
-    r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    r"|can't load package: |package \S+: |package \S+$|cannot find package |unknown import path ",
+    // `go run` failing to start what it built in its work directory.
+    r"|fork/exec \S*go-build\S*: ",
     // GOPATH-era `go get`'s failed import (`import "9fans.net/go/acme": https fetch: …`).
     r#"|import "[^"\s]+": "#,
     // GOPATH-era `go get -v` logged a failed vanity-page fetch (cmd/go/internal/web, go ≤ 1.12)
@@ -63,8 +67,24 @@ pub fn go_output(cleaned: &str) -> String {
     static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:Cloning into |fatal: |remote: |error: |warning: )").expect("git output pattern compiles")
     });
-    static GIT_FAILED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^package \S+: exit status \d+$").expect("git failure pattern compiles"));
+    // `package X: exit status 128`, or as the last line of an import stack under `package
+    // X` (`\timports Y: exit status 128`), whose head does not end the held lines.
+    static GIT_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:package \S+|\s+imports \S+): exit status \d+$").expect("git failure pattern compiles")
+    });
+    static GIT_TAIL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:fatal: |remote: |error: |GitLab: |ERROR: |Please make sure you have the correct access rights",
+            r"|and the repository exists|Permission denied \(|Host key verification failed|ssh: |kex_exchange_identification: ",
+            r"|Connection (?:closed|reset) by |Warning: Permanently added )",
+        ))
+        .expect("git tail pattern compiles")
+    });
+    // The last kept line is go's git failure, or git's lines under it.
+    static EXIT_STATUS_ENDS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:exit status \d+:|\n\t[^\n]*)$").expect("exit status pattern compiles"));
+    static STACK_HEAD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^package \S+$").expect("stack head pattern compiles"));
     let mut out = String::new();
     let mut in_json = false;
     let mut continuing = false;
@@ -89,6 +109,14 @@ pub fn go_output(cleaned: &str) -> String {
             out.push('\n');
             continue;
         }
+        // go's `…: exit status 128:` promises git's lines, tab-indented; a paste that lost
+        // the tabs still shows them in git's and the hosts' words.
+        if continuing && GIT_TAIL.is_match(line) && EXIT_STATUS_ENDS.is_match(out.trim_end()) {
+            out.push('\t');
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
         if GIT_SAYS.is_match(line) && !GO_LINE.is_match(line) && embedded(line).is_none() {
             held.push_str(line);
             held.push('\n');
@@ -98,7 +126,9 @@ pub fn go_output(cleaned: &str) -> String {
         if GIT_FAILED.is_match(line) {
             out.push_str(&held);
         }
-        held.clear();
+        if !STACK_HEAD.is_match(line) {
+            held.clear();
+        }
         in_git = GIT_ECHO.is_match(line);
         let keep = if in_json {
             if line.starts_with('}') {
@@ -154,17 +184,25 @@ pub fn go_output(cleaned: &str) -> String {
 /// them says so ([`crate::evidence::Evidence::fragmentary`]). Each line comes with the
 /// indented lines that continue it.
 pub fn go_fragments(cleaned: &str) -> String {
-    static FRAGMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r#"^["'(]?(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
-            r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
-            r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
-            r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod) (?:/|[A-Za-z]:\\)\S*: ",
-            // git run by go, which turns its prompts off (a user's own git would prompt).
-            r"|fatal: could not read (?:Username|Password) for '[^']+': terminal prompts disabled)",
-        ))
-        .expect("fragment pattern compiles")
-    });
+    /// How a bare error value starts.
+    const VALUE: &str = concat!(
+        r#"(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
+        r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
+        r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
+        r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod) (?:/|[A-Za-z]:\\)\S*: ",
+        // git run by go, which turns its prompts off (a user's own git would prompt).
+        r"|fatal: could not read (?:Username|Password) for '[^']+': terminal prompts disabled)",
+    );
+    static FRAGMENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r#"^["'(]?{VALUE}"#)).expect("fragment pattern compiles"));
+    // Inside another tool's line (`fetch_repo: Get "…": …`, `msg="…stderr: x509: …"`),
+    // after a separator as go's embedded text is.
+    static EMBEDDED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!(r#"(?:: +|[="'(])({VALUE})"#)).expect("fragment pattern compiles"));
+    static JSON_STRING: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
+    static HEADLESS_LOOKUP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.-]+ on \[?[0-9a-fA-F.:]+\]?:53: ").expect("lookup pattern compiles"));
     let mut out = String::new();
     let mut continuing = false;
     for line in cleaned.lines() {
@@ -173,10 +211,28 @@ pub fn go_fragments(cleaned: &str) -> String {
             out.push_str(line);
             out.push('\n');
         } else if FRAGMENT.is_match(line.trim_start()) {
-            out.push_str(line.trim_start());
+            let line = line.trim_start();
+            // The tail of a lookup's error (`H on S:53: …`, net.DNSError) cut from its
+            // head: read whole.
+            if HEADLESS_LOOKUP.is_match(line) {
+                out.push_str("lookup ");
+            }
+            out.push_str(line);
             out.push('\n');
             continuing = true;
         } else {
+            // A JSON string with escaped line ends (Renovate's, golangci-lint's `msg`),
+            // decoded; else the rest of the line from an embedded value on.
+            let decoded: String = JSON_STRING
+                .captures_iter(line)
+                .filter_map(|c| serde_json::from_str::<String>(&format!("\"{}\"", &c[1])).ok())
+                .map(|text| go_fragments(&text))
+                .collect();
+            if !decoded.is_empty() {
+                out.push_str(&decoded);
+            } else if let Some(value) = EMBEDDED.captures(line).and_then(|c| c.get(1)) {
+                out.push_str(&go_fragments(&line[value.start()..]));
+            }
             continuing = false;
         }
     }
