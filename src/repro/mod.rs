@@ -142,10 +142,15 @@ impl LogFacts {
         });
         let errors: String = evidence.errors().iter().map(|e| format!("{}\n", e.text)).collect();
         let record = evidence.records.iter().find(|r| r.error.is_some());
+        // The failing module is the one go's error is about (`M@v: …`); the others a stack
+        // names (`X@v requires`, `updating to`) only led to it. An extraction's temporary
+        // directory (`M@v.tmp-123/…`) names its module with a suffix no version has.
+        let named = || MODULE.captures_iter(&errors).filter(|c| !c[2].contains(".tmp-"));
         let (module, version) = record
             .map(|r| (r.path.clone(), r.version.clone()))
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
-            .or_else(|| MODULE.captures(&errors).map(|c| (c[1].to_string(), c[2].to_string())))
+            .or_else(|| named().find(|c| c[0].ends_with(':')).map(|c| (c[1].to_string(), c[2].to_string())))
+            .or_else(|| named().next().map(|c| (c[1].to_string(), c[2].to_string())))
             .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
             .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into()));
@@ -271,6 +276,30 @@ mod tests {
         let scenario = crate::scenario::parse(std::path::Path::new("repro.yaml"), repro.yaml.clone(), &ctx)
             .unwrap_or_else(|e| panic!("{e}\n{}", repro.yaml));
         (repro.yaml, scenario)
+    }
+
+    #[test]
+    fn the_failing_module_is_the_one_gos_error_is_about() {
+        // A requires chain names the modules that led to the failing one first.
+        let (yaml, _) = scenario_of(
+            "go get: github.com/acme/tool/v2@v2.3.5 updating to\n\tgithub.com/acme/tool/v2@v2.4.2 requires\n\
+             \tgithub.com/gone/helper@v1.2.0: invalid version: git fetch -f origin refs/heads/*:refs/heads/* in /x: exit status 128:\n\
+             \tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        );
+        assert!(yaml.contains("github.com/gone/helper@v1.2.0"), "{yaml}");
+        assert!(!yaml.contains("module: github.com/acme/tool"), "{yaml}");
+        // An extraction's temporary directory is no version.
+        let (yaml, _) = scenario_of(
+            "unzip /root/go/pkg/mod/cache/download/corp.example/big/@v/v1.0.0.zip: write /root/go/pkg/mod/corp.example/big@v1.0.0.tmp-959764322/a.c: read-only file system\n",
+        );
+        assert!(!yaml.contains("- module: corp.example/big@v1.0.0.tmp"), "{yaml}");
+        // A v2 module keeps its major version suffix.
+        assert_eq!(recipes_repository_root("github.com/acme/tool/v2"), "github.com/acme/tool/v2");
+        assert_eq!(recipes_repository_root("github.com/acme/tool/sub"), "github.com/acme/tool");
+    }
+
+    fn recipes_repository_root(module: &str) -> String {
+        recipes::repository_root(module)
     }
 
     #[test]

@@ -396,7 +396,14 @@ fn vcs(draft: &mut Draft, log: &Log) {
     draft.download(&id, "30s");
     draft.goproxy("goproxy.repro.example");
     draft.set("GOPROXY", "direct");
-    draft.set("GOPRIVATE", &private_pattern(&f.module));
+    // A repository missing from a public code host is one the user took for public: no
+    // GOPRIVATE then (which would say they know it is private), only no checksum
+    // database (the sealed world has none to ask).
+    if log.diagnosis.category == Category::VcsNotFound && known_layout(&f.module) {
+        draft.set("GOSUMDB", "off");
+    } else {
+        draft.set("GOPRIVATE", &private_pattern(&f.module));
+    }
     if log.diagnosis.category == Category::VcsAuth {
         draft.playbook("git-credentials", &[("host", &root), ("login", "ci-bot"), ("password", "s3cret")]);
     } else {
@@ -418,14 +425,21 @@ fn names_its_repository(module: &str) -> bool {
 
 /// The repository a module lives in, where the host's layout says so (`github.com/o/r`
 /// for `github.com/o/r/sub`); the module path itself elsewhere.
-fn repository_root(module: &str) -> String {
+pub(super) fn repository_root(module: &str) -> String {
     let parts: Vec<&str> = module.split('/').collect();
     match parts.as_slice() {
+        // A major version's suffix stays: `o/r/v2` is the module a v2 release belongs to.
+        [host, owner, repo, major] if known_layout(host) && is_major_suffix(major) => module.to_string(),
         [host, owner, repo, _, ..] if known_layout(host) => {
             format!("{host}/{owner}/{repo}")
         }
         _ => module.to_string(),
     }
+}
+
+/// `v2`, `v3`, …: a module path's major version suffix.
+fn is_major_suffix(element: &str) -> bool {
+    element.strip_prefix('v').is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n >= 2))
 }
 
 /// `version`, or `v1.0.0` for a pseudo-version (`v0.0.0-20190703205954-e5008c1038bd`),

@@ -63,27 +63,33 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     let prompt = error.text.contains("terminal prompts disabled") && !error.text.contains("Authentication failed");
     let public_host = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
         || PUBLIC_CODE_HOSTS.iter().any(|h| error.text.contains(&format!("'https://{h}")));
-    if prompt && public_host {
-        let missing = if let Some(why) = lost_since(&error.text) {
-            Some(why)
-        } else {
-            failing_module(f, &error.text)
-                .filter(|m| asked_for_by_name(f, m) && !configured_private(f))
-                .map(|m| format!("{m} is the path go was asked for by name, and nothing in view says it is private"))
-        };
-        if let Some(why) = missing {
-            let summary = format!(
-                "{host} asked for credentials{what}, as it does for a repository that does not exist; {why}: most \
-                 likely the path is wrong (a typo, a renamed or deleted repository); check it on {host}"
-            );
-            return Some(found(Category::VcsNotFound, Confidence::Low, summary, evidence, &[]).or(
-                Category::VcsAuth,
-                Confidence::Low,
-                "the repository may be private, and git had no credentials for it",
-            ));
-        }
+    if prompt
+        && public_host
+        && let Some(why) = missing_rather_than_private(f, &error.text)
+    {
+        let summary = format!(
+            "{host} asked for credentials{what}, as it does for a repository that does not exist; {why}: most \
+             likely the path is wrong (a typo, a renamed or deleted repository); check it on {host}"
+        );
+        return Some(found(Category::VcsNotFound, Confidence::Low, summary, evidence, &[]).or(
+            Category::VcsAuth,
+            Confidence::Low,
+            "the repository may be private, and git had no credentials for it",
+        ));
     }
     Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
+}
+
+/// Why a public code host's "no" (a credential prompt, `Repository not found`) more likely
+/// means the repository is missing than private: it was there once ([`lost_since`]), or it
+/// is the path go was asked for by name while nothing in view marks any module private (a
+/// path copied with a typo, or a repository gone since).
+fn missing_rather_than_private(f: &Facts, text: &str) -> Option<String> {
+    lost_since(text).or_else(|| {
+        failing_module(f, text)
+            .filter(|m| asked_for_by_name(f, m) && !configured_private(f))
+            .map(|m| format!("{m} is the path go was asked for by name, and nothing in view says it is private"))
+    })
 }
 
 /// Why a repository a code host does not show was there once, when go's stack says so:
@@ -128,8 +134,8 @@ fn failing_module(f: &Facts, text: &str) -> Option<String> {
         .or_else(|| f.errors.iter().find_map(|e| PACKAGE.captures(&e.text).map(|c| c[1].to_string())))
 }
 
-/// Whether the user asked go for `module` by name: `go get`/`go install` of it on the
-/// command line, go's own `go get X:` or `module X:` words, GOPATH-era `X (download)`.
+/// Whether the user asked go for `module` by name: `go get`/`go install`/`go mod download`
+/// of it on the command line, go's own `go get X:` or `module X:` words, GOPATH-era `X (download)`.
 fn asked_for_by_name(f: &Facts, module: &str) -> bool {
     let named = |text: &str| {
         text.match_indices(module).any(|(at, _)| {
@@ -139,7 +145,7 @@ fn asked_for_by_name(f: &Facts, module: &str) -> bool {
         })
     };
     let command = f.evidence.command.as_deref().unwrap_or_default();
-    let asks = (command.contains(" get ") || command.contains(" install ")) && named(command);
+    let asks = [" get ", " install ", " mod download "].iter().any(|c| command.contains(c)) && named(command);
     asks || f.evidence.stderr.lines().any(|line| {
         (line.starts_with("go get ") || line.starts_with("go: module ") || line.starts_with("module ")) && named(line)
             || line.trim_end() == format!("{module} (download)")
@@ -301,11 +307,11 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     // fetch when they published it: a host that now says it does not exist more likely
     // lost it (deleted, renamed, made private since) than hides it from credentials this
     // machine lacks.
-    if let (true, Some(why)) = (hosted, lost_since(&error.text)) {
+    if let (true, Some(why)) = (hosted, missing_rather_than_private(f, &error.text)) {
         let summary = format!(
-            "the code host says the repository {} does not exist{}, and {why}: so it was most likely deleted, \
-             renamed or made private since; require a version of that module that does not need it, or replace it \
-             (a replace directive to a fork)",
+            "the code host says the repository {} does not exist{}, and {why}: so the path is most likely wrong, or \
+             the repository was deleted, renamed or made private since; check the path, require a version of the \
+             module that needs it that does not, or replace it (a replace directive to a fork)",
             url.as_deref().unwrap_or("asked for"),
             subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
         );
