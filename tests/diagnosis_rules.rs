@@ -1048,7 +1048,7 @@ fn bare_error_values_without_go_lines_are_read_as_a_guess() {
             Category::TlsExpired,
         ),
         (
-            "dial tcp 10.1.2.3:443: connect: connection refused\nERROR: build failed: exit code: 1\n",
+            "#8 [4/6] RUN go mod download\ndial tcp 10.1.2.3:443: connect: connection refused\nERROR: process \"/bin/sh -c go mod download\" did not complete successfully: exit code: 1\n",
             Category::NetRefused,
         ),
         (
@@ -1056,7 +1056,7 @@ fn bare_error_values_without_go_lines_are_read_as_a_guess() {
             Category::CachePermission,
         ),
         (
-            "fatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\n",
+            "fatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\nConfirm the import path was entered correctly.\n",
             Category::VcsAuth,
         ),
     ] {
@@ -1064,6 +1064,18 @@ fn bare_error_values_without_go_lines_are_read_as_a_guess() {
         assert_eq!(d.confidence, Confidence::Low, "{log}");
         assert!(d.context.iter().any(|c| c.contains("bare error values")), "{:?}", d.context);
     }
+    // Another Go program's error, with nothing showing go at work, is that program's.
+    expect(
+        "$ kubectl get pods\nUnable to connect to the server: dial tcp 10.0.0.1:6443: i/o timeout\n",
+        Category::Unknown,
+    );
+    // A verdict that does not rest on the bare values keeps its confidence.
+    let mut evidence = Evidence::from_log(
+        "$ go mod download\nError response from daemon: Get \"https://registry.corp.example/v2/\": dial tcp 10.0.0.9:443: i/o timeout\n",
+    );
+    evidence.exit = Some(modchaos::vocab::Exit::Code { code: 0 });
+    let d = diagnose(&evidence);
+    assert_eq!((d.category, d.confidence), (Category::None, Confidence::High), "{d:#?}");
     // git's own failure, run by a user, is not go's.
     expect(
         "fatal: unable to access 'https://git.corp.example/lib.git/': Could not resolve host: git.corp.example\n",
@@ -1289,6 +1301,62 @@ fn bare_error_values_inside_another_tools_words() {
     // A test's own log line is the test's: go's `ok` line says go finished.
     expect(
         "=== RUN   TestDial\n    client_test.go:41: dial tcp 127.0.0.1:9: connect: connection refused (expected)\n--- PASS: TestDial (0.21s)\nPASS\nok  \tgithub.com/acme/client\t0.233s\n",
+        Category::None,
+    );
+}
+
+#[test]
+fn readings_stay_where_their_evidence_is() {
+    // Found by a review with made-up logs: each reading must not spread past its evidence.
+    // Another step's ssh refusal after go's network error is not git's under go.
+    expect(
+        "go: example.com/app imports\n\tgithub.com/x/y: Get \"https://proxy.golang.org/github.com/x/y/@v/list\": dial tcp 142.250.1.1:443: i/o timeout\nPermission denied (publickey).\n",
+        Category::NetTimeout,
+    );
+    // A GOPATH-style import without a dot, in an import stack: its own wording.
+    let d = expect(
+        "go: github.com/acme/app imports\n\tmycorp/lib/log: malformed module path \"mycorp/lib/log\": missing dot in first path element\n",
+        Category::ModuleGoMod,
+    );
+    assert!(d.summary.contains("without a dot") && d.confidence == Confidence::Medium, "{d:#?}");
+    // A toolchain go cannot run from its module cache: the cache's mount, not TMPDIR.
+    let d = expect(
+        "go: downloading go1.22.5 (linux/amd64)\ngo: fork/exec /tmp/gomodcache/golang.org/toolchain@v0.0.1-go1.22.5.linux-amd64/bin/go: permission denied\n",
+        Category::CachePermission,
+    );
+    assert!(d.summary.contains("module cache") && !d.summary.contains("TMPDIR"), "{}", d.summary);
+    // go's own wording for a cache directory it cannot create.
+    expect("go: failed to create cache directory: mkdir /go: permission denied\n", Category::CachePermission);
+    // A version without its `v` is go.mod's own mistake; a proxy's 5xx while resolving a
+    // branch is the proxy's; a real go.mod mistake beside a looked-up line stays go.mod's.
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:13:2: require github.com/x/y: version \"1.2.3\" invalid: unknown revision 1.2.3\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:13:2: require github.com/x/y: version \"master\" invalid: reading https://goproxy.corp.example/github.com/x/y/@v/master.info: 502 Bad Gateway\n",
+        Category::ProxyServerError,
+    );
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:9:2: require github.com/x/y: version \"v1.2\" invalid: must be of the form v1.2.3\n/src/go.mod:13:2: require github.com/z/w: version \"1e9e1a2b\" invalid: unknown revision 1e9e1a2b\n",
+        Category::ModuleGoMod,
+    );
+    // The work module's own packages on a host of its own are not a dependency's, and
+    // `go get -u ./...` names no module.
+    for log in [
+        "$ go build ./...\ngo: go.example.com/svc/cmd/server imports\n\tgo.example.com/svc/internal/db imports\n\tgithub.com/acme/private-lib: github.com/acme/private-lib@v0.3.0: invalid version: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        "$ go get -u ./...\ngo: example.com/app imports\n\tgithub.com/acme/private-lib: github.com/acme/private-lib@v0.3.0: invalid version: git ls-remote -q origin in /root/go/pkg/mod/cache/vcs/abc: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+    ] {
+        expect(log, Category::VcsAuth);
+    }
+    // `package main` in a heredoc is not go's stack, and an earlier command's ^C is not
+    // go's end.
+    expect(
+        "$ cat > main.go <<EOF\npackage main\n$ go mod tidy\ngo: finding module for package github.com/google/uuid\ngo: found github.com/google/uuid in github.com/google/uuid v1.6.0\n$ go test ./...\nok  \texample.com/app\t0.012s\n",
+        Category::None,
+    );
+    expect(
+        "$ ping proxy.golang.org\n64 bytes from 142.250.1.1: icmp_seq=1 ttl=117 time=9.81 ms\n^C\n$ go mod download\ngo: downloading github.com/x/y v1.2.3\nall modules verified\n",
         Category::None,
     );
 }

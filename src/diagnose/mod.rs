@@ -104,7 +104,10 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         }
     };
     diagnosis.alternatives.truncate(MAX_ALTERNATIVES);
-    if evidence.fragmentary.is_some() {
+    let read_from = |fragments: &str| {
+        diagnosis.evidence.iter().any(|l| l.text.lines().next().is_some_and(|first| fragments.contains(first)))
+    };
+    if evidence.fragmentary.as_deref().is_some_and(read_from) {
         // Bare error values, not go's lines: a guess at most.
         diagnosis.confidence = Confidence::Low;
         for alternative in &mut diagnosis.alternatives {

@@ -204,9 +204,9 @@ pub struct Evidence {
     /// (--env ci.env)`): the verdict says what it used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
-    /// The first of the bare Go error values a log was read from when it showed none of
-    /// go's own lines (`log::go_fragments`): any Go program prints such values, so no
-    /// verdict resting on them is more than a guess.
+    /// The bare Go error values a log was read from when it showed none of go's own lines
+    /// (`log::go_fragments`): any Go program prints such values, so no verdict resting on
+    /// them is more than a guess.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fragmentary: Option<String>,
 }
@@ -265,16 +265,27 @@ impl Evidence {
         let context = log::context(&cleaned);
         let mut notes = Vec::new();
         // None of go's own lines: read the bare error values the log has, and say so. (Where
-        // go's lines are there, even only progress or a trace, they say what go did.)
+        // go's lines are there, even only progress or a trace, they say what go did.) Every
+        // Go program words its errors so (kubectl, docker, terraform): only where the log
+        // shows go at work — a go command, a module proxy's path, the module cache, go's
+        // hints — are they taken for go's.
+        static GO_AT_WORK: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(concat!(
+                r"\bgo (?:mod|get|build|install|list|test|run|work|vet|generate)\b|/@v/|\?go-get=1|sum\.golang\.org",
+                r"|/pkg/mod/|go-build|proxy\.golang\.org|goproxy|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY)\b",
+                r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
+            ))
+            .expect("go at work pattern compiles")
+        });
         let mut fragmentary = None;
-        if go.trim().is_empty() {
+        if go.trim().is_empty() && GO_AT_WORK.is_match(&cleaned) {
             let fragments = log::go_fragments(&cleaned);
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(
                     "none of go's own lines: read from bare error values, which any Go program prints (\"{first}\")"
                 ));
-                fragmentary = Some(first.to_string());
                 go.push_str(&fragments);
+                fragmentary = Some(fragments);
             }
         }
         if let Some((code, line)) = &context.exit {

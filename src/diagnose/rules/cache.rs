@@ -161,7 +161,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             r"|module cache not found: neither GOMODCACHE nor GOPATH is set|GOPATH entry is relative[^\n]*",
             r"|failed to initialize build cache at \S+[^\n]*|could not create module cache: [^\n]*",
             r"|creating work dir: [^\n]*|cannot find go env config: [^\n]*|writing go env config: [^\n]*",
-            r"|failed to create cache directory \S+[^\n]*",
+            r"|failed to create cache directory:? [^\n]*",
         ))
         .expect("compiles")
     });
@@ -202,12 +202,13 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from
             // another operation they say something else the filesystem lacks.
             .filter(|c| !unsupported(&c[2]) || c[0].starts_with("Lock ") || c[0].starts_with("RLock "))
-            .map(|c| (e, c[1].to_string(), c[2].to_string()))
+            .map(|c| (e, c[1].to_string(), c[2].to_string(), c[0].starts_with("fork/exec ")))
     });
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));
-    let (error, path, why) = match (denied, setup) {
+    // `run`: the denied operation was starting a program (`fork/exec`), not writing.
+    let (error, path, why, run) = match (denied, setup) {
         (Some(found), _) => found,
-        (None, Some((e, what))) => (e, String::new(), what),
+        (None, Some((e, what))) => (e, String::new(), what, false),
         (None, None) => return work_files_denied(f),
     };
     let mut evidence = vec![error.line()];
@@ -249,14 +250,24 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
-        // go runs what it built from its work directory: a `noexec` mount there (a
-        // hardened /tmp) stops the run, not the build.
-        _ if error.text.contains("fork/exec") => (
+        // go runs what it built from its work directory, and a toolchain it downloaded from
+        // its module cache: a `noexec` mount there stops the run, not the build (on
+        // Windows, `Access is denied` is more often an antivirus).
+        _ if run && path.contains("go-build") => (
             format!(
                 "go cannot run a program it built in its work directory ({why}: {path}): TMPDIR is most likely \
-                 mounted noexec (a hardened /tmp); point GOTMPDIR (or TMPDIR) at a directory that allows executing"
+                 mounted noexec (a hardened /tmp), or an antivirus blocks it; point GOTMPDIR (or TMPDIR) at a \
+                 directory that allows executing"
             ),
             &[],
+        ),
+        _ if run => (
+            format!(
+                "go cannot run {path} ({why}), which it keeps in its module cache (a toolchain it downloaded, a \
+                 tool): the cache's filesystem is most likely mounted noexec, or an antivirus blocks it; move \
+                 GOMODCACHE to a filesystem that allows executing"
+            ),
+            &["move-module-cache"],
         ),
         _ if build_cache => (
             format!(

@@ -18,29 +18,35 @@ use crate::diagnose::{Category, Confidence, Diagnosis};
 /// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
 /// that may switch toolchains is the toolchain rule's. A go.mod line whose version go had
 /// to look up (a branch, a commit hash, a version without its `v`) is another's when the
-/// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`: the network
-/// rules') or when the version is one a repository could have — a commit hash or a
+/// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`, or a proxy's
+/// 5xx: the network and proxy rules') or when the version is one a repository could have — a commit hash or a
 /// semantic version — and the lookup found no such revision (`replace M: version "1e9e…"
 /// invalid: … unknown revision`: the commit was force-pushed away, the version rule's). A
 /// string no revision could be named (`v1.x`) is the go.mod's own mistake.
 pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
-    static LOOKED_UP: LazyLock<Regex> = LazyLock::new(|| {
+    static LOOKED_UP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*").expect("compiles"));
+    static ON_THE_WAY: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?m)^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*?",
-            r#"(?:(\b(?:Get|reading) "?https?://[^\n]*?: (?:dial tcp|lookup \S+ on |x509:|tls:|net/http:|read tcp|EOF|unexpected EOF)[^\n]*)"#,
-            r#"|version "[^"]+" invalid: [^\n]*)"#,
+            r#"\b(?:Get|reading) "?https?://[^\n]*?: "#,
+            r"(?:dial tcp|lookup \S+ on |x509:|tls:|net/http:|read tcp|EOF|unexpected EOF|5\d\d )"
         ))
         .expect("compiles")
     });
     // The revision the lookup found missing (in go's words or the proxy's answer).
     static MISSING_REVISION: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"unknown revision (?:[0-9a-f]{7,40}|v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)(?:\s|$)")
+        Regex::new(r"unknown revision (?:[0-9a-f]{7,40}|v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)(?:\s|$)")
             .expect("compiles")
     });
-    let looked_up = |e: &crate::diagnose::ErrorText| {
-        LOOKED_UP.captures_iter(&e.text).any(|c| c.get(1).is_some() || MISSING_REVISION.is_match(&e.text))
-    };
-    if f.errors.iter().any(looked_up) {
+    // Every go.mod line go complains about must be such a lookup: one that is not is the
+    // file's own mistake, whatever else failed.
+    let mut lines = f.errors.iter().flat_map(|e| LOOKED_UP.find_iter(&e.text).map(move |line| (e, line.as_str())));
+    let mut any = false;
+    let all_looked_up = lines.all(|(e, line)| {
+        any = true;
+        ON_THE_WAY.is_match(line) || line.contains("\" invalid: ") && MISSING_REVISION.is_match(&e.text)
+    });
+    if any && all_looked_up {
         return None;
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
@@ -86,9 +92,18 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             ),
             Confidence::Medium,
         )
-    } else if caps.get(5).is_some() {
-        let why = error.text.lines().next().unwrap_or_default().trim();
-        if why.contains("malformed module path") {
+    } else if let Some(matched) = caps.get(5) {
+        let why = matched.as_str().trim();
+        if why.contains("malformed module path") && why.contains("missing dot in first path element") {
+            (
+                format!(
+                    "an import path without a dot in its first element ({why}) is one no module provides: a \
+                     GOPATH-style import the main module does not own (its go.mod module line does not match the \
+                     import paths, or a replace directive is missing)"
+                ),
+                Confidence::Medium,
+            )
+        } else if why.contains("malformed module path") {
             (
                 format!(
                     "a module path is not one ({why}): an ssh or https URL, or characters a module path cannot have, \

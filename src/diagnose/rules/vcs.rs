@@ -110,9 +110,17 @@ fn lost_since(text: &str) -> Option<String> {
         ));
     }
     let stack: Vec<&str> = STACK.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
-    // A module's packages share its first three path elements (host/owner/repository) at
-    // most; a package outside the stack's first one's belongs to a dependency.
-    let root = |pkg: &str| pkg.trim_end_matches(".test").split('/').take(3).collect::<Vec<_>>().join("/");
+    // Whose a package is, as far as its path says for certain: its host, and on a public
+    // code host its owner too (a module path may be host/path of any depth elsewhere, so
+    // a package on the stack head's host is taken for the work module's own).
+    let root = |pkg: &str| {
+        let mut elements = pkg.trim_end_matches(".test").split('/');
+        let host = elements.next().unwrap_or_default();
+        match elements.next() {
+            Some(owner) if PUBLIC_CODE_HOSTS.contains(&host) => format!("{host}/{owner}"),
+            _ => host.to_string(),
+        }
+    };
     match (stack.first(), stack.last()) {
         (Some(first), Some(importer)) if stack.len() >= 2 && root(first) != root(importer) => Some(format!(
             "{} (a dependency's package) imports it, and its authors could fetch it when they wrote that",
@@ -129,7 +137,9 @@ fn failing_module(f: &Facts, text: &str) -> Option<String> {
         LazyLock::new(|| Regex::new(r"(?m)^(?:go: )?module ([A-Za-z0-9._~/!-]+):").expect("compiles"));
     static PACKAGE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^package ([A-Za-z0-9._~/!-]+): exit status \d+").expect("compiles"));
+    // A module path's first element has a dot; `go:` or `fatal:` before a colon is none.
     error_module(text)
+        .filter(|m| m.split('/').next().is_some_and(|first| first.contains('.')))
         .or_else(|| MODULE.captures(text).map(|c| c[1].to_string()))
         .or_else(|| f.errors.iter().find_map(|e| PACKAGE.captures(&e.text).map(|c| c[1].to_string())))
 }

@@ -141,9 +141,6 @@ fn ending(cleaned: &str, context: &mut LogContext) {
             r"|Too long with no output|Timeout exceeded: try increasing it|failed to solve: Canceled",
             r"|signal: (?:killed|terminated|interrupt)\b|^(?:Killed|Terminated)(?:: \d+)?$|\d+ (?:Killed|Terminated)\s+\S*go\b",
             r"|timeout: sending signal",
-            // A terminal's echo of the user's Ctrl-C on a line of its own: they stopped go
-            // while it ran.
-            r"|^\^C$",
         ))
         .expect("kill pattern compiles")
     });
@@ -186,6 +183,13 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         if KILLED.is_match(line.trim()) {
             context.killed = Some(line.trim().to_string());
         }
+    }
+    // A terminal's echo of the user's Ctrl-C as the log's last line: they stopped what ran
+    // last (earlier in a session it stopped some other command).
+    if context.killed.is_none()
+        && cleaned.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == "^C")
+    {
+        context.killed = Some("^C".to_string());
     }
 }
 

@@ -25,7 +25,7 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*(?: \[v\S+\])?(?: \((?:deprecated|retracted)\))*(?: \[v\S+\])?$",
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
-    r"|can't load package: |package \S+: |package \S+$|cannot find package |unknown import path ",
+    r"|can't load package: |package \S+: |cannot find package |unknown import path ",
     // `go run` failing to start what it built in its work directory.
     r"|fork/exec \S*go-build\S*: ",
     // GOPATH-era `go get`'s failed import (`import "9fans.net/go/acme": https fetch: …`).
@@ -72,6 +72,7 @@ pub fn go_output(cleaned: &str) -> String {
     static GIT_FAILED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:package \S+|\s+imports \S+): exit status \d+$").expect("git failure pattern compiles")
     });
+    // git's and the hosts' words, as they follow go's `exit status 128:` (below).
     static GIT_TAIL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^(?:fatal: |remote: |error: |GitLab: |ERROR: |Please make sure you have the correct access rights",
@@ -80,11 +81,14 @@ pub fn go_output(cleaned: &str) -> String {
         ))
         .expect("git tail pattern compiles")
     });
-    // The last kept line is go's git failure, or git's lines under it.
+    // go's line for a git command that failed, which git's lines follow.
     static EXIT_STATUS_ENDS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?:exit status \d+:|\n\t[^\n]*)$").expect("exit status pattern compiles"));
+        LazyLock::new(|| Regex::new(r"exit status \d+:$").expect("exit status pattern compiles"));
+    // GOPATH-era go's import stack: `package X` on a line of its own, then `\timports Y…`.
     static STACK_HEAD: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^package \S+$").expect("stack head pattern compiles"));
+    static STACK_NEXT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s+imports \S+").expect("stack pattern compiles"));
     let mut out = String::new();
     let mut in_json = false;
     let mut continuing = false;
@@ -96,6 +100,11 @@ pub fn go_output(cleaned: &str) -> String {
     let mut held = String::new();
     // The indentation of go's lines where something indented them as a block (below).
     let mut indent = "";
+    // A `package X` line, go's only if an import stack's next line follows it.
+    let mut pending_head: Option<&str> = None;
+    // The last line kept is go's `exit status N:` after a git command, or git's lines
+    // under it.
+    let mut after_exit = false;
     for line in cleaned.lines() {
         let line = match line.strip_prefix(indent) {
             Some(rest) if !indent.is_empty() => rest,
@@ -111,10 +120,30 @@ pub fn go_output(cleaned: &str) -> String {
         }
         // go's `…: exit status 128:` promises git's lines, tab-indented; a paste that lost
         // the tabs still shows them in git's and the hosts' words.
-        if continuing && GIT_TAIL.is_match(line) && EXIT_STATUS_ENDS.is_match(out.trim_end()) {
+        if after_exit && GIT_TAIL.is_match(line) {
             out.push('\t');
             out.push_str(line);
             out.push('\n');
+            continue;
+        }
+        if let Some(head) = pending_head.take()
+            && STACK_NEXT.is_match(line)
+        {
+            // The stack is go's: git's held lines first when its last line says git failed.
+            if GIT_FAILED.is_match(line) {
+                out.push_str(&held);
+            }
+            held.clear();
+            out.push_str(head);
+            out.push('\n');
+            out.push_str(line);
+            out.push('\n');
+            continuing = true;
+            after_exit = false;
+            continue;
+        }
+        if !in_json && STACK_HEAD.is_match(line) {
+            pending_head = Some(line);
             continue;
         }
         if GIT_SAYS.is_match(line) && !GO_LINE.is_match(line) && embedded(line).is_none() {
@@ -126,9 +155,7 @@ pub fn go_output(cleaned: &str) -> String {
         if GIT_FAILED.is_match(line) {
             out.push_str(&held);
         }
-        if !STACK_HEAD.is_match(line) {
-            held.clear();
-        }
+        held.clear();
         in_git = GIT_ECHO.is_match(line);
         let keep = if in_json {
             if line.starts_with('}') {
@@ -156,6 +183,7 @@ pub fn go_output(cleaned: &str) -> String {
             out.push_str(trimmed);
             out.push('\n');
             continuing = true;
+            after_exit = EXIT_STATUS_ENDS.is_match(trimmed);
             continue;
         } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
             // The tool's line carries go's: keep go's part only, as lines of its own. What
@@ -163,11 +191,13 @@ pub fn go_output(cleaned: &str) -> String {
             let inner = go_output(&embedded);
             out.push_str(&inner);
             continuing = !inner.is_empty() && !quoted;
+            after_exit = false;
             continue;
         } else {
             false
         };
         continuing = keep;
+        after_exit = keep && (EXIT_STATUS_ENDS.is_match(line) || after_exit && line.starts_with('\t'));
         if keep {
             out.push_str(line);
             out.push('\n');
@@ -199,8 +229,6 @@ pub fn go_fragments(cleaned: &str) -> String {
     // after a separator as go's embedded text is.
     static EMBEDDED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&format!(r#"(?:: +|[="'(])({VALUE})"#)).expect("fragment pattern compiles"));
-    static JSON_STRING: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
     static HEADLESS_LOOKUP: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.-]+ on \[?[0-9a-fA-F.:]+\]?:53: ").expect("lookup pattern compiles"));
     let mut out = String::new();
@@ -254,11 +282,14 @@ pub fn tool_part(line: &str) -> &str {
     }
 }
 
+/// A JSON string with escaped line ends or tabs in it (Renovate's `stderr`, golangci-lint's
+/// `msg`): the text of a command's output another tool quotes.
+static JSON_STRING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
+
 /// go's text inside another tool's line: a JSON string with escaped line ends that holds
 /// go lines (decoded; `true`), or the rest of the line from where go's text starts.
 fn embedded(line: &str) -> Option<(String, bool)> {
-    static JSON_STRING: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
     static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
     for caps in JSON_STRING.captures_iter(line) {
         if let Ok(text) = serde_json::from_str::<String>(&format!("\"{}\"", &caps[1]))
