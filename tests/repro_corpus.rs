@@ -119,11 +119,13 @@ struct Tally {
 /// outside 158/158 and public 211/219 (96.3 %); after a review's fixes (found with made-up
 /// logs, not corpus cases), outside 158/158 and public 216/219 (98.6 %). Since half of
 /// those held-out cases was released for tuning ([`Split::Released`]), the held-out third
-/// left, measured before any change: outside 73/73, public 127/128 (99.2 %).
+/// left, measured before any change: outside 73/73, public 127/128 (99.2 %); after the
+/// diagnosis rules and `repro` changes written from the released third: outside 74/74,
+/// public 134/134.
 fn floor(part: Part, split: Split) -> f64 {
     match (part, split) {
         (Part::Outside, Split::HeldOut) => 98.6,
-        (Part::Public, Split::HeldOut) => 98.4,
+        (Part::Public, Split::HeldOut) => 99.2,
         _ => 95.0,
     }
 }
