@@ -51,6 +51,8 @@ HOSTS = {
         "git.corp.example", "code.corp.example", "go.corp.example",
         "sum.golang.org", "sum.corp.example",
         "legal.corp.example", "stall.corp.example", "shortcl.corp.example", "go403.corp.example",
+        "gzip.corp.example", "blobproxy.corp.example", "partialzip.corp.example", "stale.corp.example",
+        "casefold.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -66,9 +68,11 @@ HOSTS = {
     "127.0.0.50": ["gw.corp.example"],            # CONNECT proxy: 407
     "127.0.0.51": ["gw-eu.corp.example"],         # CONNECT proxy: 403
     "127.0.0.52": ["gw-down.corp.example"],       # nothing listens
+    "127.0.0.54": ["gw-auth.corp.example"],       # CONNECT proxy: 407 unless the right Basic credentials
     "127.0.0.55": ["gw-ok.corp.example"],         # CONNECT proxy that works
     "127.0.0.56": ["gw-close.corp.example"],      # CONNECT proxy: closes without answering
     "127.0.0.57": ["gw-drop.corp.example"],       # CONNECT proxy: 200, then closes the tunnel
+    "127.0.0.58": ["gw-socks.corp.example"],      # SOCKS5 proxy: every CONNECT refused by ruleset
     "127.0.0.60": ["daemon.corp.example"],        # git daemon (git://, port 9418)
     "192.0.2.10": ["proxy.dc2.corp.example"],     # no route at all in the netns
     "198.51.100.10": ["proxy.dc3.corp.example"],  # `ip route add unreachable`
@@ -77,7 +81,11 @@ HOSTS = {
 DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"],
        # names only the DNS server knows (not in /etc/hosts): A answered, AAAA fails
        "servfail6": ["v6fail.corp.example"], "drop6": ["v6drop.corp.example"], "drop4": ["v4drop.corp.example"],
-       "a": {"v6fail.corp.example": VHOST_IP, "v6drop.corp.example": VHOST_IP, "v4drop.corp.example": VHOST_IP}}
+       "a": {"v6fail.corp.example": VHOST_IP, "v6drop.corp.example": VHOST_IP, "v4drop.corp.example": VHOST_IP},
+       # only an IPv6 address (documentation prefix; the netns has no IPv6 route but ::1)
+       "aaaa": {"v6only.corp.example": "2001:db8::10"},
+       # answered with TC set ("retry over TCP"); nothing listens on TCP port 53
+       "truncate": ["tc.corp.example"]}
 DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
 
 SSO_HTML = """<!DOCTYPE html>
@@ -159,6 +167,9 @@ def vhost_table():
         ],
         "code.corp.example": [
             static(200, goimport("code.corp.example/other", "git", "https://git.corp.example/lib.git"), "text/html", rx=r"^/wrongprefix(/[^?]*)?\?go-get=1$"),
+            # the repository moved to git, the go-import tag still says Mercurial
+            static(200, goimport("code.corp.example/hgrepo", "hg", "https://code.corp.example/hg/hgrepo"), "text/html",
+                   rx=r"^/hgrepo(/[^?]*)?\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -171,6 +182,20 @@ def vhost_table():
         "stall.corp.example": [dict(re=r"\.zip$", action="truncate", length=250000, send=4096, stall=True), proxy()],
         "shortcl.corp.example": [dict(re=r"\.zip$", action="shortlen", root="main", cut=100), proxy()],
         "go403.corp.example": [static(403, "403 Forbidden\n")],
+        # a CDN rule that marks every body gzip-encoded, compressed or not
+        "gzip.corp.example": [proxy(headers={"Content-Encoding": "gzip"})],
+        # .zip downloads are redirected to blob storage (a pre-signed URL) on a host that does not resolve
+        "blobproxy.corp.example": [dict(re=r"\.zip$", action="redirect", status=307,
+                                        location="https://goproxy-blobs.s3.corp.example{path}?X-Amz-Expires=300"),
+                                   proxy()],
+        # storage lost the .zip files; .info and .mod are still served
+        "partialzip.corp.example": [static(404, "not found: {g1}@{g2}: zip file missing from storage\n",
+                                           rx=r"^/(.+)/@v/(v[^/]+)\.zip$"), proxy()],
+        # a caching proxy that answers v1.0.0.info with the info of the version it cached last
+        "stale.corp.example": [static(200, '{"Version":"v1.1.0","Time":"2024-01-01T00:00:00Z"}\n', "application/json",
+                                      rx=r"/@v/v1\.0\.0\.info$"), proxy()],
+        # case-insensitive storage: corp.example/lib's zip is the one uploaded for corp.example/Lib
+        "casefold.corp.example": [proxy("casefold")],
     }
 
 
@@ -286,11 +311,12 @@ def compute_sums():
             SUMS[(mod, tag)] = (h1(files), h1({"go.mod": gomod.encode()}))
 
 
-def write_module(root, mod, ver, gomod, extra=None, t="2024-01-01T00:00:00Z"):
+def write_module(root, mod, ver, gomod, extra=None, t="2024-01-01T00:00:00Z", zip_as=None):
+    """One version in a GOPROXY tree; zip_as puts the zip's files under another module path."""
     files = module_files(mod, gomod, extra)
     vdir = os.path.join(root, mod, "@v")
     os.makedirs(vdir, exist_ok=True)
-    prefix = "%s@%s/" % (mod, ver)
+    prefix = "%s@%s/" % (zip_as or mod, ver)
     with zipfile.ZipFile(os.path.join(vdir, ver + ".zip"), "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(files):
             z.writestr(zipfile.ZipInfo(prefix + name, (2024, 1, 1, 0, 0, 0)), files[name])
@@ -303,11 +329,12 @@ def write_module(root, mod, ver, gomod, extra=None, t="2024-01-01T00:00:00Z"):
 
 
 def build_modroots(base):
-    roots = {k: os.path.join(base, "modroot", k) for k in ("main", "partial", "altered", "empty")}
+    roots = {k: os.path.join(base, "modroot", k) for k in ("main", "partial", "altered", "empty", "casefold")}
     for r in roots.values():
         os.makedirs(r, exist_ok=True)
     for tree, mod, ver, gomod, extra in MODULES:
         write_module(roots[tree], mod, ver, gomod, extra)
+    write_module(roots["casefold"], "corp.example/lib", "v1.0.0", LIBMOD, zip_as="corp.example/Lib")
     return roots
 
 
@@ -661,6 +688,9 @@ class World:
                 dict(ip="127.0.0.55", port=3128, mode="connect", status=200),
                 dict(ip="127.0.0.56", port=3128, mode="connect", after_connect="close"),
                 dict(ip="127.0.0.57", port=3128, mode="connect", after_connect="drop_tunnel"),
+                dict(ip="127.0.0.54", port=3128, mode="connect", status=200, auth={"user": "ci-bot", "pass": "Winter2025!"},
+                     body="<html><body><h1>ERROR: Cache Access Denied</h1></body></html>\n"),
+                dict(ip="127.0.0.58", port=1080, mode="socks", rep=2),
             ],
         }
         cfgpath = os.path.join(self.base, "servers.json")
@@ -746,7 +776,7 @@ def main():
         v = go_version(g)
         versions[".".join(v[2:].split(".")[:2])] = (g, v)
     selected = [c for c in CASES if not a.only or re.search(a.only, c.label + "/" + c.name)]
-    if not a.only and os.path.isdir(out):
+    if not a.only and not a.exec and os.path.isdir(out):  # --exec captures nothing: keep the corpus
         for root, _, files in os.walk(out):
             for f in files:
                 if f.endswith(".txt") and os.path.basename(os.path.dirname(os.path.dirname(os.path.join(root, f)))).startswith("go"):
@@ -907,6 +937,13 @@ def netrc(line):
     return prep
 
 
+def gitconfig(text):
+    """A ~/.gitconfig in the run's fresh HOME (never the real one)."""
+    def prep(run):
+        write(os.path.join(run.p["home"], ".gitconfig"), text)
+    return prep
+
+
 def full_tmpfs_modcache(run):
     """GOMODCACHE is a 64 KiB tmpfs that another file already filled (no space left on device)."""
     mc = run.p["modcache"]
@@ -952,6 +989,8 @@ TEST_OK = "package main\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {\
 PRIV = {"GOPROXY": "https://proxy.corp.example,direct", "GOPRIVATE": "git.corp.example"}
 PRIVDIRECT = {"GOPROXY": "direct", "GOPRIVATE": "git.corp.example"}
 GITPROJ = project((("git.corp.example/lib", "v1.0.0"),))
+# ssh for git without the machine's ~/.ssh/config or known_hosts (go1.19 sets a similar default itself)
+SSH_HERMETIC = "ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile=/dev/null"
 
 
 def wrong_sum(which):
@@ -1387,6 +1426,49 @@ CASES = [
       "build ./...", A3, files=dict(project(), **{"vendor/modules.txt": "# corp.example/lib v1.1.0\n## explicit\ncorp.example/lib\n"})),
     C("none", "get-u-upgrades", "python goproxy has lib v1.1.0; go get -u upgrades", "get -u ./...", N2),
     C("none", "list-m-json-all-ok", "python goproxy, all good", "list -m -json all", ("1.27", "1.19")),
+    # ================================================================ round 9 (out9): SOCKS and forward-proxy
+    # misconfigurations, proxies that redirect or mislabel, IPv6-only and truncated DNS answers, daemon users
+    # without HOME, GOFLAGS/GOPRIVATE mistakes, git insteadOf, a stale go-import tag (see FINDINGS.md, round 9)
+    C("http_proxy.failure", "socks5-ruleset-denied", "SOCKS5 proxy answers every CONNECT with reply 2 (not allowed by ruleset)",
+      "get corp.example/lib@v1.0.0", A3, files=EMPTY, env={"HTTPS_PROXY": "socks5://gw-socks.corp.example:1080"}),
+    C("http_proxy.failure", "https-scheme-on-plain-proxy", "HTTPS_PROXY=https://… but the proxy on 3128 speaks plain HTTP",
+      "mod graph", A3, env={"HTTPS_PROXY": "https://gw-ok.corp.example:3128"}),
+    C("http_proxy.failure", "connect-407-wrong-creds-in-url", "CONNECT proxy wants Basic auth; HTTPS_PROXY carries a wrong password",
+      "vet ./...", N2, env={"HTTPS_PROXY": "http://ci-bot:Autumn2024@gw-auth.corp.example:3128"}),
+    C("http_proxy.failure", "http-goproxy-forward-proxy-407", "plain-http GOPROXY; HTTP_PROXY answers the forwarded GET with 407",
+      "build -x ./...", A3, env={"GOPROXY": "http://proxy.corp.example", "HTTP_PROXY": "http://gw.corp.example:3128"}),
+    C("dns.nxdomain", "zip-redirect-storage-nxdomain", "proxy answers .zip with 307 to a blob-storage host that does not resolve",
+      "mod download -json", ("1.26", "1.19"), env={"GOPROXY": "https://blobproxy.corp.example"}),
+    C("proxy.bad_response", "content-encoding-gzip-plain-body", "proxy labels every (uncompressed) body Content-Encoding: gzip",
+      "get corp.example/lib@v1.0.0", A3, files=EMPTY, env={"GOPROXY": "https://gzip.corp.example"}),
+    C("proxy.bad_response", "zip-of-other-case-module", "proxy on case-insensitive storage serves corp.example/Lib's zip for corp.example/lib",
+      "mod download corp.example/lib@v1.0.0", A3, files=EMPTY, env={"GOPROXY": "https://casefold.corp.example"}),
+    C("proxy.bad_response", "info-answers-other-version", "caching proxy answers v1.0.0.info with v1.1.0's info",
+      "list -m -json corp.example/lib@v1.0.0", ("1.26", "1.19"), files=EMPTY, env={"GOPROXY": "https://stale.corp.example"}),
+    C("proxy.not_found", "zip-missing-list-deps", "proxy serves .info and .mod, but its storage lost the .zip (404)",
+      "list -deps ./...", N2, env={"GOPROXY": "https://partialzip.corp.example"}),
+    C("net.unreachable", "aaaa-only-no-ipv6-route", "proxy name has only an AAAA record (2001:db8::10); no IPv6 route",
+      "mod download", A3, env={"GOPROXY": "https://v6only.corp.example"}),
+    C("dns.failure", "truncated-udp-tcp53-refused", "DNS answers with TC set (retry over TCP); nothing listens on TCP port 53",
+      "work sync", ("1.26", "1.19"), files=workspace(), env={"GOPROXY": "https://proxy.tc.corp.example"}),
+    C("cache.permission", "home-unset-gocache", "daemon user without HOME; GOCACHE and XDG_CACHE_HOME unset", "build ./...", A3,
+      user="nobody", env={"HOME": None, "GOCACHE": None}),
+    C("cache.permission", "home-unset-gopath", "daemon user without HOME; GOPATH and GOMODCACHE unset", "mod download",
+      ("1.26", "1.19"), user="nobody", env={"HOME": None, "GOPATH": None, "GOMODCACHE": None}),
+    C("cache.permission", "tmpdir-root-owned-test", "TMPDIR belongs to root; go test must make its work dir there", "test ./...",
+      N2, user="nobody", root_owned=("tmp",), files=project(tests=TEST_OK), show=("TMPDIR",)),
+    C("module.go_mod", "import-without-require-build", "main.go imports corp.example/lib; go.mod does not require it",
+      "build ./...", A3, files=TIDY),
+    C("module.go_mod", "goflags-mod-vendor-no-vendor-dir", "GOFLAGS=-mod=vendor in the environment; the module has no vendor directory",
+      "build ./...", ("1.26", "1.19"), env={"GOFLAGS": "-mod=vendor"}),
+    C("sumdb.private_leak", "goprivate-written-as-url", "GOPRIVATE=https://git.corp.example (a URL, not a path pattern) matches nothing",
+      "get git.corp.example/lib@v1.0.0", N2, files=EMPTY,
+      env={"GOSUMDB": None, "GOPROXY": "https://proxy.corp.example,direct", "GOPRIVATE": "https://git.corp.example"}),
+    C("net.refused", "git-insteadof-ssh-refused", "~/.gitconfig rewrites https://git.corp.example/ to ssh://; nothing listens on port 22",
+      "mod download -x", A3, files=GITPROJ, env=dict(PRIVDIRECT, GIT_SSH_COMMAND=SSH_HERMETIC),
+      prep=gitconfig('[url "ssh://git@git.corp.example/"]\n\tinsteadOf = https://git.corp.example/\n')),
+    C("vcs.meta", "go-import-stale-hg", "go-import tag still says hg (Mercurial, not installed) for a repository now in git",
+      "get code.corp.example/hgrepo@v1.0.0", A3, files=EMPTY, env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example"}),
 ]
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ CONFIG (JSON):
   vhosts:    {name: [route, ...]}        routes are tried in order
   listeners: [{ip, port, mode, tls?: {cert, key}, vhost?}]
   dns:       {ip, port, servfail: [suffix], drop: [suffix], servfail6: [suffix], drop6: [suffix],
-              drop4: [suffix], a: {name: ip}}
+              drop4: [suffix], truncate: [suffix], a: {name: ip}, aaaa: {name: ipv6}}
              (servfail6/drop6 apply to AAAA queries only, A is answered; drop4 drops only A
-              queries and answers AAAA with NOERROR and no records)
+              queries and answers AAAA with NOERROR and no records; truncate answers with
+              the TC bit set and no records, so the client must retry over TCP, where
+              nothing listens; a name only in `aaaa` gets NOERROR without records for A)
   log:       path of a request log
 
 route: {"re": regex matched against the request target (path?query),
@@ -26,7 +28,11 @@ listener modes:
   tls_rst       TLS handshake, read the request, then RST
   connect       HTTP proxy: CONNECT answered with `status` (200 = tunnel);
                 `after_connect`: "close" = read the CONNECT and close without a word,
-                "drop_tunnel" = answer 200 Connection established, then close
+                "drop_tunnel" = answer 200 Connection established, then close;
+                `auth`: {user, pass} = 407 unless Proxy-Authorization carries them;
+                a plain-http GET (absolute URL) gets the same refusal when `status` is not 200
+  socks         SOCKS5 proxy: no-auth greeting accepted, every CONNECT answered with reply
+                code `rep` (e.g. 2 = connection not allowed by ruleset), then closed
 """
 import base64
 import http.server
@@ -135,7 +141,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    {"Location": self.fill(r["location"], m)})
 
     def act_proxy(self, r, m):
-        """GOPROXY protocol from a directory tree (module paths already escaped)."""
+        """GOPROXY protocol from a directory tree (module paths already escaped);
+        `headers` are added to every file served (e.g. a wrong Content-Encoding)."""
         root = CFG["modroots"][r["root"]]
         path = self.path.split("?")[0]
         if r.get("prefix"):
@@ -145,7 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not rel.startswith("..") and os.path.isfile(full):
             ctype = {"info": "application/json", "zip": "application/zip"}.get(full.rsplit(".", 1)[-1], "text/plain; charset=utf-8")
             with open(full, "rb") as f:
-                self.reply(200, ctype, f.read())
+                self.reply(200, ctype, f.read(), r.get("headers"))
             return
         status = r.get("missing_status", 404)
         style = r.get("missing_body", "text")
@@ -256,6 +263,26 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         log("%s %s" % (self.server.lname, fmt % args))
 
+    def refuse(self, st):
+        hdr = {"Proxy-Authenticate": 'Basic realm="Corp Proxy"'} if st == 407 else {}
+        body = self.server.cfg.get("body", "").encode()
+        self.send_response(st)
+        for k, v in hdr.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def authorized(self):
+        auth = self.server.cfg.get("auth")
+        if not auth:
+            return True
+        want = "Basic " + base64.b64encode(("%s:%s" % (auth["user"], auth["pass"])).encode()).decode()
+        got = self.headers.get("Proxy-Authorization")
+        log("%s Proxy-Authorization %s" % (self.server.lname, "ok" if got == want else "wrong" if got else "absent"))
+        return got == want
+
     def do_CONNECT(self):
         after = self.server.cfg.get("after_connect")
         if after == "close":
@@ -271,16 +298,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         st = self.server.cfg.get("status", 200)
+        if st == 200 and not self.authorized():
+            st = 407
         if st != 200:
-            hdr = {"Proxy-Authenticate": 'Basic realm="Corp Proxy"'} if st == 407 else {}
-            body = self.server.cfg.get("body", "").encode()
-            self.send_response(st)
-            for k, v in hdr.items():
-                self.send_header(k, v)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.refuse(st)
             return
         host, _, port = self.path.rpartition(":")
         try:
@@ -315,6 +336,12 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         up.close()
 
     def do_GET(self):
+        """Plain-http forwarding (GET http://host/path): refused like CONNECT when `status`
+        is not 200; this proxy forwards nothing itself."""
+        st = self.server.cfg.get("status", 200)
+        if st != 200:
+            self.refuse(st)
+            return
         self.send_error(400, "only CONNECT")
 
 
@@ -383,6 +410,36 @@ def raw_listener(lcfg):
     threading.Thread(target=loop, daemon=True).start()
 
 
+def socks_listener(lcfg):
+    """SOCKS5 (RFC 1928): accept the no-auth greeting, answer every CONNECT with
+    reply code `rep` and close."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((lcfg["ip"], lcfg["port"]))
+    ls.listen(64)
+    name = "%s:%s" % (lcfg["ip"], lcfg["port"])
+
+    def serve(c):
+        try:
+            c.settimeout(5)
+            ver, n = c.recv(2)
+            c.recv(n)
+            c.sendall(bytes([5, 0]))                      # no authentication required
+            req = c.recv(512)                             # VER CMD RSV ATYP DST.ADDR DST.PORT
+            log("%s socks request %r" % (name, req))
+            c.sendall(bytes([5, lcfg.get("rep", 2), 0, 1, 0, 0, 0, 0, 0, 0]))
+            time.sleep(0.1)
+        except Exception as e:
+            log("%s socks: %r" % (name, e))
+        c.close()
+
+    def loop():
+        while True:
+            c, _ = ls.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def dns_server(dcfg):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((dcfg["ip"], dcfg.get("port", 53)))
@@ -403,14 +460,20 @@ def dns_server(dcfg):
                 if match("drop") or (qtype == 28 and match("drop6")) or (qtype == 1 and match("drop4")):
                     log("dns %s type %d: dropped" % (name, qtype))
                     continue
-                rcode, answers = 3, b""
+                rcode, answers, tc = 3, b"", 0
+                a, aaaa = dcfg.get("a", {}), dcfg.get("aaaa", {})
                 if match("servfail") or (qtype == 28 and match("servfail6")):
                     rcode = 2
-                elif name in dcfg.get("a", {}):
+                elif match("truncate"):
+                    rcode, tc = 0, 0x0200                 # "too big for UDP, ask over TCP"
+                elif name in a or name in aaaa:
                     rcode = 0
-                    if qtype == 1:
-                        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(dcfg["a"][name])
-                resp = struct.pack(">HHHHHH", qid, 0x8000 | (flags & 0x0100) | 0x0080 | rcode, 1,
+                    if qtype == 1 and name in a:
+                        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(a[name])
+                    elif qtype == 28 and name in aaaa:
+                        answers = b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 60, 16) + \
+                            socket.inet_pton(socket.AF_INET6, aaaa[name])
+                resp = struct.pack(">HHHHHH", qid, 0x8000 | tc | (flags & 0x0100) | 0x0080 | rcode, 1,
                                    1 if answers else 0, 0, 0) + question + answers
                 log("dns %s type %d: rcode %d" % (name, qtype, rcode))
                 s.sendto(resp, addr)
@@ -425,6 +488,8 @@ def main():
         if mode in ("http", "connect"):
             srv = Server(lcfg, Handler if mode == "http" else ProxyHandler)
             threading.Thread(target=srv.serve_forever, daemon=True).start()
+        elif mode == "socks":
+            socks_listener(lcfg)
         else:
             raw_listener(lcfg)
     if CFG.get("dns"):
