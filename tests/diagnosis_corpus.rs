@@ -132,12 +132,19 @@ struct Floor {
 /// 99/107 (92.5 %, 4) pasted; public 136/172 (79.1 %, 6) as printed and 135/172 (78.5 %, 6)
 /// pasted. The thirteenth, after the rules written from the released third (and a review's
 /// fixes): outside 100/107 (93.5 %, 4) both ways; public 143/172 (83.1 %, 6) both ways. The
-/// eleven earlier measurements, on the two thirds (226 outside, 323 public
+/// fourteenth, with the rules unchanged, after 48 outside cases (19 recipes, `out9`) and 46
+/// public ones (`pub9`) joined the corpus (14 and 21 of them held out, by the path hash):
+/// outside 113/121 (93.4 %, 4) as printed and 112/121 (92.6 %, 4) pasted; public 154/193
+/// (79.8 %, 6) as printed and 151/193 (78.2 %, 6) pasted — 13 of the 14 new outside cases
+/// and 11 of the 21 new public ones right. The floors were reset to these figures because
+/// the sample grew, not because a rule was loosened. The eleven earlier measurements, on the two thirds (226 outside, 323 public
 /// cases at the end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, _) => Some(Floor { top1: 93.5, confident_wrong: 4 }),
-        (Part::Public, _) => Some(Floor { top1: 83.1, confident_wrong: 6 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 93.4, confident_wrong: 4 }),
+        (Part::Outside, _) => Some(Floor { top1: 92.6, confident_wrong: 4 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 79.8, confident_wrong: 6 }),
+        (Part::Public, _) => Some(Floor { top1: 78.2, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -149,13 +156,16 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// them (2026-11-26): outside 115/119 (96.6 %, 1 confident wrong) as printed and 112/119
 /// (94.1 %, 0) pasted; public 105/151 (69.5 %, 6) both ways. After the rules written from
 /// them: outside 119/119 (100 %, 0) as printed and 118/119 (99.2 %, 0) pasted; public
-/// 139/151 (92.1 %, 1) as printed and 136/151 (90.1 %, 1) pasted.
+/// 139/151 (92.1 %, 1) as printed and 136/151 (90.1 %, 1) pasted. With `out9`'s and
+/// `pub9`'s cases (19 outside and 13 public of them released, by the path hash), before any
+/// rule was written from them: outside 135/138 (97.8 %, 0) as printed and 134/138 (97.1 %,
+/// 0) pasted; public 149/164 (90.9 %, 2) as printed and 145/164 (88.4 %, 2) pasted.
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 100.0, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 99.2, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.1, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 90.1, confident_wrong: 1 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 97.1, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 90.9, confident_wrong: 2 }),
+        (Part::Public, _) => Some(Floor { top1: 88.4, confident_wrong: 2 }),
         (Part::Fakes, _) => None,
     }
 }

@@ -1360,3 +1360,65 @@ fn readings_stay_where_their_evidence_is() {
         Category::None,
     );
 }
+
+#[test]
+fn a_missing_requirement_a_foreign_tool_and_a_gzip_lie() {
+    // go.mod lacks what an import needs, or the import path is wrong: low.
+    let d = expect(
+        "main.go:6:2: no required module provides package corp.example/lib; to add it:\n\tgo get corp.example/lib\n",
+        Category::ModuleGoMod,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A package under internal/ is the work module's own, missing: no requirement fixes it.
+    expect(
+        "main.go:3:8: no required module provides package corp.example/app/internal/gone; to add it:\n\tgo get corp.example/app/internal/gone\n",
+        Category::Unknown,
+    );
+    // A proxy marking plain files gzip-encoded (go 1.19 prints the URL with one slash).
+    for log in [
+        "go: corp.example/lib@v1.0.0: read \"https://gzip.corp.example/corp.example/lib/@v/v1.0.0.info\": gzip: invalid header\n",
+        "go: corp.example/lib@v1.0.0: read \"https:/gzip.corp.example/@v/v1.0.0.info\": gzip: invalid header\n",
+    ] {
+        expect(log, Category::ProxyBadResponse);
+    }
+    // A go-import page naming a tool that is not installed.
+    let d = expect(
+        "go: code.corp.example/hgrepo@v1.0.0: hg init . in /home/u/go/pkg/mod/cache/vcs/51b3: exec: \"hg\": executable file not found in $PATH\n",
+        Category::VcsMeta,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // A build phase's tag before go's lines (Cloud Native Buildpacks).
+    expect(
+        "[builder] go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n",
+        Category::ProxyServerError,
+    );
+}
+
+#[test]
+fn what_go_get_was_asked_for_and_what_it_needed() {
+    // GOPATH-era go get of one repository, failing on another owner's it imports: lost since.
+    let d = expect(
+        "$ go get -u github.com/acme/tool\n# cd .; git clone https://github.com/gone/helper /go/src/github.com/gone/helper\nCloning into '/go/src/github.com/gone/helper'...\nremote: Repository not found.\nfatal: repository 'https://github.com/gone/helper/' not found\npackage github.com/gone/helper: exit status 128\n",
+        Category::VcsNotFound,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // `./...` names no module.
+    expect(
+        "$ go get -t -u ./...\ngo: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /go/pkg/mod/cache/vcs/0a: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
+        Category::VcsAuth,
+    );
+    // An unknown revision read from the repository itself may be the cache's stale clone.
+    let d = expect(
+        "go: github.com/acme/tool@v0.8.6: reading github.com/acme/tool/go.mod at revision v0.8.6: unknown revision v0.8.6\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::CacheCorrupt), "{d:#?}");
+}
+
+#[test]
+fn a_trace_line_has_no_continuation() {
+    // golangci-lint quoting go's indented output: the trace line before it does not swallow it.
+    let log = "  level=error msg=\"Running error: context loading failed: err: exit status 1: stderr:             # get https://proxy.golang.org/x/y/@v/list\\n            corp.example/app imports\\n            \\tcorp.example/lib: corp.example/lib@v1.0.0: read \\\"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\\\": connection reset by peer\\n\"\n";
+    expect(log, Category::NetReset);
+}

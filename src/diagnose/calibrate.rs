@@ -187,6 +187,22 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     },
     Ambiguity {
         category: Category::ModuleInvalidVersion,
+        why: "`unknown revision` read from the repository itself (no module proxy in the line) is what go says when its \
+              clone of the repository in the module cache (cache/vcs) lacks the revision: a version that does not \
+              exist, but also a stale or broken clone there",
+        applies: unknown_revision_read_directly,
+        cap: Confidence::Low,
+        others: &[
+            (Category::VcsNotFound, "the repository go reached has no such revision"),
+            (
+                Category::CacheCorrupt,
+                "the module cache's clone of the repository may be stale or broken (go clean -modcache, or remove \
+                 its cache/vcs entry)",
+            ),
+        ],
+    },
+    Ambiguity {
+        category: Category::ModuleInvalidVersion,
         why: "go words every failed git command as `invalid version: git …`: unless git's own words say the revision \
               is missing, the failure may be the repository, the network or the credentials",
         applies: git_failed_without_saying_revision_missing,
@@ -536,6 +552,12 @@ fn proxy_quotes_public_code_host_prompt(_: &Facts, d: &Diagnosis) -> bool {
 /// `requires go >= X (running go Y; GOTOOLCHAIN=local)`.
 fn local_toolchain_too_old(_: &Facts, d: &Diagnosis) -> bool {
     error_line(d).contains("; GOTOOLCHAIN=local)")
+}
+
+/// `unknown revision` in the verdict's line, with no module proxy's URL or answer in it.
+fn unknown_revision_read_directly(_: &Facts, d: &Diagnosis) -> bool {
+    let line = error_line(d);
+    line.contains("unknown revision") && !line.contains("://") && !line.contains("server response")
 }
 
 /// `unknown revision`, as the verdict's own line says.

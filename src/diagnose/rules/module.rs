@@ -58,6 +58,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|directory prefix \S+ does not contain main module[^\n]*|no modules were found in the current workspace[^\n]*",
             r"|go: cannot determine module path for source directory[^\n]*)",
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
+            r"|no required module provides package \S+?;[^\n]*",
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
@@ -94,7 +95,22 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         )
     } else if let Some(matched) = caps.get(5) {
         let why = matched.as_str().trim();
-        if why.contains("malformed module path") && why.contains("missing dot in first path element") {
+        if let Some(package) = why.strip_prefix("no required module provides package ") {
+            let package = package.split(';').next().unwrap_or(package);
+            // A package under an `internal/` directory is importable only from within its
+            // own module's tree: one that no module provides is the work module's own,
+            // missing (a typo, a deleted or unwritten package), not a requirement.
+            if package.contains("/internal/") || package.ends_with("/internal") {
+                return None;
+            }
+            (
+                format!(
+                    "no module go.mod requires provides {package}: go.mod lacks the requirement (run `go get \
+                     {package}` or `go mod tidy`), or the import path is wrong (a typo, a package that does not exist)"
+                ),
+                Confidence::Low,
+            )
+        } else if why.contains("malformed module path") && why.contains("missing dot in first path element") {
             (
                 format!(
                     "an import path without a dot in its first element ({why}) is one no module provides: a \

@@ -85,11 +85,47 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
 /// is the path go was asked for by name while nothing in view marks any module private (a
 /// path copied with a typo, or a repository gone since).
 fn missing_rather_than_private(f: &Facts, text: &str) -> Option<String> {
-    lost_since(text).or_else(|| {
-        failing_module(f, text)
-            .filter(|m| asked_for_by_name(f, m) && !configured_private(f))
-            .map(|m| format!("{m} is the path go was asked for by name, and nothing in view says it is private"))
-    })
+    let failing = failing_module(f, text);
+    lost_since(text)
+        .or_else(|| {
+            let module = failing.as_deref()?;
+            let asked = asked_paths(f);
+            // GOPATH-era `go get X` fetching what X imports, from another owner: X's
+            // authors could fetch it when they wrote that.
+            asked.iter().find(|a| owner_of(a) != owner_of(module)).filter(|_| !asked.is_empty()).map(|a| {
+                format!("{module} is something {a} (what go was asked for) needs, and its authors could fetch it")
+            })
+        })
+        .or_else(|| {
+            failing
+                .filter(|m| asked_for_by_name(f, m) && !configured_private(f))
+                .map(|m| format!("{m} is the path go was asked for by name, and nothing in view says it is private"))
+        })
+}
+
+/// The module paths `go get` or `go install` was asked for on the command line in view
+/// (without versions; not patterns like `./...`).
+fn asked_paths(f: &Facts) -> Vec<String> {
+    let command = f.evidence.command.as_deref().unwrap_or_default();
+    let mut words = command.split_whitespace().skip_while(|w| *w != "get" && *w != "install");
+    if words.next().is_none() {
+        return Vec::new();
+    }
+    words
+        .filter(|w| !w.starts_with(['-', '.']) && w.split('/').next().is_some_and(|first| first.contains('.')))
+        .map(|w| w.split('@').next().unwrap_or(w).to_string())
+        .collect()
+}
+
+/// Whose a module or package is, as far as its path says for certain: its host, and on a
+/// public code host its owner too (a module path may be host/path of any depth elsewhere).
+fn owner_of(path: &str) -> String {
+    let mut elements = path.trim_end_matches(".test").split('/');
+    let host = elements.next().unwrap_or_default();
+    match elements.next() {
+        Some(owner) if PUBLIC_CODE_HOSTS.contains(&host) => format!("{host}/{owner}"),
+        _ => host.to_string(),
+    }
 }
 
 /// Why a repository a code host does not show was there once, when go's stack says so:
@@ -110,19 +146,9 @@ fn lost_since(text: &str) -> Option<String> {
         ));
     }
     let stack: Vec<&str> = STACK.captures_iter(text).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
-    // Whose a package is, as far as its path says for certain: its host, and on a public
-    // code host its owner too (a module path may be host/path of any depth elsewhere, so
-    // a package on the stack head's host is taken for the work module's own).
-    let root = |pkg: &str| {
-        let mut elements = pkg.trim_end_matches(".test").split('/');
-        let host = elements.next().unwrap_or_default();
-        match elements.next() {
-            Some(owner) if PUBLIC_CODE_HOSTS.contains(&host) => format!("{host}/{owner}"),
-            _ => host.to_string(),
-        }
-    };
+    // A package on the stack head's host (and owner) is taken for the work module's own.
     match (stack.first(), stack.last()) {
-        (Some(first), Some(importer)) if stack.len() >= 2 && root(first) != root(importer) => Some(format!(
+        (Some(first), Some(importer)) if stack.len() >= 2 && owner_of(first) != owner_of(importer) => Some(format!(
             "{} (a dependency's package) imports it, and its authors could fetch it when they wrote that",
             importer.trim_end_matches(".test")
         )),
@@ -356,8 +382,24 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::VcsNotFound, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
-/// `?go-get=1` pages: no go-import meta tag, one for another prefix, or no page at all.
+/// `?go-get=1` pages: no go-import meta tag, one for another prefix, or no page at all;
+/// or a version control tool the page names that is not installed.
 pub fn meta(f: &Facts) -> Option<Diagnosis> {
+    // The page (or the path) says the repository is another version control system's, and
+    // its tool is not installed: a repository that really is Mercurial's or Subversion's,
+    // or a page still naming the tool it moved away from.
+    static NO_TOOL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"exec: "(hg|svn|bzr|fossil)": executable file not found in \$PATH"#).expect("compiles")
+    });
+    if let Some((error, caps)) = f.matching_own(&NO_TOOL).last() {
+        let tool = &caps[1];
+        let summary = format!(
+            "go was told the repository is a {tool} one{}, and {tool} is not installed: install {tool}, or, if the \
+             repository has moved to git, fix the go-import page (or the import path) that still names {tool}",
+            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+        );
+        return Some(found(Category::VcsMeta, Confidence::Low, summary, vec![error.line()], &[]));
+    }
     static META: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r#"unrecognized import path "([^"]+)":? \(?(?:"#,

@@ -182,7 +182,7 @@ pub fn go_output(cleaned: &str) -> String {
             indent = &line[..line.len() - trimmed.len()];
             out.push_str(trimmed);
             out.push('\n');
-            continuing = true;
+            continuing = !trimmed.starts_with("# ");
             after_exit = EXIT_STATUS_ENDS.is_match(trimmed);
             continue;
         } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
@@ -190,13 +190,15 @@ pub fn go_output(cleaned: &str) -> String {
             // follows continues it, unless go's text was a quoted string that ended here.
             let inner = go_output(&embedded);
             out.push_str(&inner);
-            continuing = !inner.is_empty() && !quoted;
+            continuing = !inner.is_empty() && !quoted && !inner.lines().last().is_some_and(|l| l.starts_with("# "));
             after_exit = false;
             continue;
         } else {
             false
         };
-        continuing = keep;
+        // A `-x` trace line (`# get …`) has no continuation: indented lines after it are
+        // go's lines indented as a block (above), not its continuation.
+        continuing = keep && !line.starts_with("# ");
         after_exit = keep && (EXIT_STATUS_ENDS.is_match(line) || after_exit && line.starts_with('\t'));
         if keep {
             out.push_str(line);
