@@ -1319,12 +1319,37 @@ fn readings_stay_where_their_evidence_is() {
         Category::ModuleGoMod,
     );
     assert!(d.summary.contains("without a dot") && d.confidence == Confidence::Medium, "{d:#?}");
-    // A toolchain go cannot run from its module cache: the cache's mount, not TMPDIR.
+    // A program go cannot start: in its module cache (a toolchain, on Windows, where go
+    // starts it rather than exec'ing it), its build cache (go ≥ 1.24 caches `go run`'s and
+    // `go tool`'s executables), its work directory — each named; GOROOT's tools and GOBIN
+    // are no cache of go's.
     let d = expect(
-        "go: downloading go1.22.5 (linux/amd64)\ngo: fork/exec /tmp/gomodcache/golang.org/toolchain@v0.0.1-go1.22.5.linux-amd64/bin/go: permission denied\n",
+        "go: downloading go1.22.5 (windows/amd64)\ngo: fork/exec C:\\Users\\u\\go\\pkg\\mod\\golang.org\\toolchain@v0.0.1-go1.22.5.windows-amd64\\bin\\go.exe: Access is denied.\n",
         Category::CachePermission,
     );
     assert!(d.summary.contains("module cache") && !d.summary.contains("TMPDIR"), "{}", d.summary);
+    let d = expect(
+        "go: downloading corp.example/tool v1.0.0\nfork/exec /home/u/.cache/go-build/3f/3f00-d/stringer: permission denied\n",
+        Category::CachePermission,
+    );
+    assert!(d.summary.contains("build cache") && d.summary.contains("GOCACHE"), "{}", d.summary);
+    for log in [
+        "go: error obtaining buildID for go tool vet: fork/exec /usr/local/go/pkg/tool/linux_amd64/vet: permission denied\n",
+        "go: downloading corp.example/tool v1.0.0\nrunning \"mockgen\": fork/exec /home/u/go/bin/mockgen: permission denied\n",
+    ] {
+        assert_ne!(verdict(log).category, Category::CachePermission, "{log}");
+    }
+    // Arguments that are not module paths say `missing dot` too: not an import's wording.
+    let d = expect(
+        "go: gopls@latest: malformed module path \"gopls\": missing dot in first path element\n",
+        Category::ModuleGoMod,
+    );
+    assert!(d.summary.contains("is not one"), "{}", d.summary);
+    // git failing under a go.mod line for a reason of its own is not go.mod's mistake.
+    expect(
+        "go: errors parsing go.mod:\n/src/go.mod:13:2: require github.com/acme/lib: version \"main\" invalid: git ls-remote -q origin in /go/pkg/mod/cache/vcs/0a: exit status 128:\n\tfatal: unable to access 'https://github.com/acme/lib/': Could not resolve host: github.com\n",
+        Category::DnsFailure,
+    );
     // go's own wording for a cache directory it cannot create.
     expect("go: failed to create cache directory: mkdir /go: permission denied\n", Category::CachePermission);
     // A version without its `v` is go.mod's own mistake; a proxy's 5xx while resolving a
@@ -1407,13 +1432,28 @@ fn what_go_get_was_asked_for_and_what_it_needed() {
         "$ go get -t -u ./...\ngo: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /go/pkg/mod/cache/vcs/0a: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
         Category::VcsAuth,
     );
-    // An unknown revision read from the repository itself may be the cache's stale clone.
+    // An unknown revision read from the repository itself may be the cache's broken clone,
+    // a commit's or a tag's (go asks the clone's remote for a tag, and a broken clone's can
+    // be wrong).
+    let d = expect(
+        "go: github.com/acme/tool@v0.0.0-20240101000000-0123456789ab: invalid version: unknown revision 0123456789ab\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::CacheCorrupt), "{d:#?}");
     let d = expect(
         "go: github.com/acme/tool@v0.8.6: reading github.com/acme/tool/go.mod at revision v0.8.6: unknown revision v0.8.6\n",
         Category::ModuleInvalidVersion,
     );
     assert_eq!(d.confidence, Confidence::Low);
-    assert!(d.alternatives.iter().any(|a| a.category == Category::CacheCorrupt), "{d:#?}");
+    // In module mode, go get of one module failing on another owner's: as often the work
+    // module's own private requirement (and never when GOPRIVATE is in view).
+    for log in [
+        "$ go get github.com/stretchr/testify@v1.9.0\ngo: github.com/mycorp/secret-lib@v1.2.3: invalid version: git ls-remote -q origin in /go/pkg/mod/cache/vcs/0a: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        "GOPRIVATE=github.com/mycorp/*\n$ go get github.com/acme/tool\n# cd .; git clone https://github.com/mycorp/secret-lib /go/src/github.com/mycorp/secret-lib\nCloning into '/go/src/github.com/mycorp/secret-lib'...\nfatal: could not read Username for 'https://github.com': terminal prompts disabled\npackage github.com/mycorp/secret-lib: exit status 128\n",
+    ] {
+        expect(log, Category::VcsAuth);
+    }
 }
 
 #[test]
@@ -1421,4 +1461,30 @@ fn a_trace_line_has_no_continuation() {
     // golangci-lint quoting go's indented output: the trace line before it does not swallow it.
     let log = "  level=error msg=\"Running error: context loading failed: err: exit status 1: stderr:             # get https://proxy.golang.org/x/y/@v/list\\n            corp.example/app imports\\n            \\tcorp.example/lib: corp.example/lib@v1.0.0: read \\\"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\\\": connection reset by peer\\n\"\n";
     expect(log, Category::NetReset);
+}
+
+#[test]
+fn a_second_review_kept_these_in_their_place() {
+    // ^C after another command the log echoes stopped that command, not go.
+    expect(
+        "$ go mod download -x\n# get https://proxy.golang.org/github.com/x/y/@v/list\n# get https://proxy.golang.org/github.com/x/y/@v/list: 200 OK (0.1s)\n$ docker compose up\n^C\n",
+        Category::None,
+    );
+    // A bare value with a Windows module cache path is go's.
+    expect(
+        "open C:\\Users\\me\\go\\pkg\\mod\\cache\\download\\corp.example\\lib\\@v\\v1.0.0.zip: Access is denied.\n",
+        Category::CachePermission,
+    );
+    // Windows' words for a tool that is not installed, and GOPATH-era go's.
+    for log in [
+        "go: code.corp.example/hgrepo@v1.0.0: hg init . in C:\\Users\\u\\go\\pkg\\mod\\cache\\vcs\\51b3: exec: \"hg\": executable file not found in %PATH%\n",
+        "go: missing Mercurial command. See https://golang.org/s/gogetcmd\npackage code.corp.example/hgrepo: exec: \"hg\": executable file not found in $PATH\n",
+    ] {
+        expect(log, Category::VcsMeta);
+    }
+    // A build flag's value is no path go get was asked for.
+    let d = verdict(
+        "+ go install -ldflags \"-s -w -X main.version=1.4.0\" github.com/acme/tool\n# cd .; git clone https://github.com/gone/helper /go/src/github.com/gone/helper\nremote: Repository not found.\nfatal: repository 'https://github.com/gone/helper/' not found\npackage github.com/gone/helper: exit status 128\n",
+    );
+    assert!(!d.summary.contains("main.version"), "{}", d.summary);
 }

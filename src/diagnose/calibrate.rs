@@ -187,17 +187,18 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     },
     Ambiguity {
         category: Category::ModuleInvalidVersion,
-        why: "`unknown revision` read from the repository itself (no module proxy in the line) is what go says when its \
-              clone of the repository in the module cache (cache/vcs) lacks the revision: a version that does not \
-              exist, but also a stale or broken clone there",
+        why: "`unknown revision` read from the repository itself (no module proxy in the line) is what go says when \
+              its clone of the repository in the module cache (cache/vcs) lacks the revision: one that does not exist \
+              upstream, but also a broken clone there (go checks a tag or branch against the clone's remote, which a \
+              broken clone can have wrong)",
         applies: unknown_revision_read_directly,
         cap: Confidence::Low,
         others: &[
             (Category::VcsNotFound, "the repository go reached has no such revision"),
             (
                 Category::CacheCorrupt,
-                "the module cache's clone of the repository may be stale or broken (go clean -modcache, or remove \
-                 its cache/vcs entry)",
+                "the module cache's clone of the repository may be broken (go clean -modcache, or remove its \
+                 cache/vcs entry)",
             ),
         ],
     },

@@ -271,8 +271,9 @@ impl Evidence {
         // hints — are they taken for go's.
         static GO_AT_WORK: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(concat!(
-                r"\bgo (?:mod|get|build|install|list|test|run|work|vet|generate)\b|/@v/|\?go-get=1|sum\.golang\.org",
-                r"|/pkg/mod/|go-build|proxy\.golang\.org|goproxy|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY)\b",
+                r"\bgo (?:mod|get|build|install|list|test|run|work|vet|generate|env|version|tool|clean)\b",
+                r"|[/\\]@v[/\\]|\?go-get=1|sum\.golang\.org|[/\\]pkg[/\\]mod[/\\]|\bgo-build|proxy\.golang\.org|goproxy",
+                r"|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY|MODCACHE|CACHE|TOOLCHAIN)\b",
                 r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
             ))
             .expect("go at work pattern compiles")

@@ -140,6 +140,17 @@ fn work_files_denied(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::CachePermission, Confidence::Medium, summary, evidence, &[]))
 }
 
+/// Where a program go could not start lives, among go's own places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExecPlace {
+    /// Its work directory (TMPDIR's `go-build123/`).
+    WorkDir,
+    /// Its build cache (GOCACHE).
+    BuildCache,
+    /// Its module cache (GOMODCACHE).
+    ModuleCache,
+}
+
 /// go could not write its caches or GOPATH: the module cache, the build cache (GOCACHE),
 /// its work directory (TMPDIR), or could not even locate them (HOME unset). Paths of the
 /// work module's own files (go.mod, go.sum, sources) are not go's caches.
@@ -194,16 +205,39 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     // the proxy's disk).
     let own = |e: &ErrorText| e.text.split("\n\tserver response").next().unwrap_or_default().to_string();
     // Windows paths read like the others.
+    // Where a program go could not start lives, when it is one of go's places: its work
+    // directory (`go-build123/`), its build cache (go ≥ 1.24 caches `go run`'s and `go
+    // tool`'s executables there), its module cache (a toolchain it downloaded).
+    let exec_place = |path: &str| {
+        let gocache = f.env("GOCACHE").filter(|c| !c.is_empty());
+        let gomodcache = f.env("GOMODCACHE").filter(|c| !c.is_empty());
+        if gocache.is_some_and(|c| path.starts_with(c))
+            || path.contains("/.cache/go-build/")
+            || path.contains("/Local/go-build/")
+        {
+            Some(ExecPlace::BuildCache)
+        } else if gomodcache.is_some_and(|c| path.starts_with(c)) || path.contains("/pkg/mod/") {
+            Some(ExecPlace::ModuleCache)
+        } else if WORK_DIR.is_match(path) {
+            Some(ExecPlace::WorkDir)
+        } else {
+            None
+        }
+    };
     let denied = f.errors.iter().rev().find_map(|e| {
         let text = own(e).replace('\\', "/");
         DENIED
             .captures(&text)
+            // A program go could not start counts only in go's own places (GOROOT's
+            // tools and GOBIN are the installation's, not a cache).
+            .filter(|c| !c[0].starts_with("fork/exec ") || exec_place(&c[1]).is_some())
             .filter(|c| go_owned(&c[1]) || full(&c[2]))
             // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from
             // another operation they say something else the filesystem lacks.
             .filter(|c| !unsupported(&c[2]) || c[0].starts_with("Lock ") || c[0].starts_with("RLock "))
             .map(|c| (e, c[1].to_string(), c[2].to_string(), c[0].starts_with("fork/exec ")))
     });
+    static WORK_DIR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/go-build\d+/").expect("compiles"));
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));
     // `run`: the denied operation was starting a program (`fork/exec`), not writing.
     let (error, path, why, run) = match (denied, setup) {
@@ -253,7 +287,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         // go runs what it built from its work directory, and a toolchain it downloaded from
         // its module cache: a `noexec` mount there stops the run, not the build (on
         // Windows, `Access is denied` is more often an antivirus).
-        _ if run && path.contains("go-build") => (
+        _ if run && exec_place(&path) == Some(ExecPlace::WorkDir) => (
             format!(
                 "go cannot run a program it built in its work directory ({why}: {path}): TMPDIR is most likely \
                  mounted noexec (a hardened /tmp), or an antivirus blocks it; point GOTMPDIR (or TMPDIR) at a \
@@ -261,11 +295,19 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
+        _ if run && exec_place(&path) == Some(ExecPlace::BuildCache) => (
+            format!(
+                "go cannot run a program it keeps in its build cache ({why}: {path}; go ≥ 1.24 caches what `go run` \
+                 and `go tool` build): GOCACHE is most likely on a noexec mount, or an antivirus blocks it; point \
+                 GOCACHE at a directory that allows executing"
+            ),
+            &[],
+        ),
         _ if run => (
             format!(
-                "go cannot run {path} ({why}), which it keeps in its module cache (a toolchain it downloaded, a \
-                 tool): the cache's filesystem is most likely mounted noexec, or an antivirus blocks it; move \
-                 GOMODCACHE to a filesystem that allows executing"
+                "go cannot run {path} ({why}), which it keeps in its module cache (a toolchain it downloaded): the \
+                 cache's filesystem is most likely mounted noexec, or an antivirus blocks it; move GOMODCACHE to a \
+                 filesystem that allows executing"
             ),
             &["move-module-cache"],
         ),

@@ -18,14 +18,23 @@ use crate::diagnose::{Category, Confidence, Diagnosis};
 /// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
 /// that may switch toolchains is the toolchain rule's. A go.mod line whose version go had
 /// to look up (a branch, a commit hash, a version without its `v`) is another's when the
-/// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`, or a proxy's
-/// 5xx: the network and proxy rules') or when the version is one a repository could have — a commit hash or a
+/// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`, a proxy's
+/// 5xx, or git failing with the reason on the lines under it: the network, proxy and vcs
+/// rules') or when the version is one a repository could have — a commit hash or a
 /// semantic version — and the lookup found no such revision (`replace M: version "1e9e…"
 /// invalid: … unknown revision`: the commit was force-pushed away, the version rule's). A
 /// string no revision could be named (`v1.x`) is the go.mod's own mistake.
 pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
-    static LOOKED_UP: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?m)^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*").expect("compiles"));
+    // A go.mod line go complains about, with the indented lines under it.
+    static LOOKED_UP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*(?:\n[ \t]+[^\n]*)*").expect("compiles")
+    });
+    // git failed under the line (`… exit status 128:` and git's words), for a reason other
+    // than a missing revision.
+    static GIT_FAILED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"exit status \d+:\s*\n").expect("compiles"));
+    static REVISION_MISSING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"unknown revision|couldn't find remote ref|did not match any file|not our ref").expect("compiles")
+    });
     static ON_THE_WAY: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r#"\b(?:Get|reading) "?https?://[^\n]*?: "#,
@@ -40,11 +49,13 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     });
     // Every go.mod line go complains about must be such a lookup: one that is not is the
     // file's own mistake, whatever else failed.
-    let mut lines = f.errors.iter().flat_map(|e| LOOKED_UP.find_iter(&e.text).map(move |line| (e, line.as_str())));
+    let mut lines = f.errors.iter().flat_map(|e| LOOKED_UP.find_iter(&e.text).map(|line| line.as_str()));
     let mut any = false;
-    let all_looked_up = lines.all(|(e, line)| {
+    let all_looked_up = lines.all(|line| {
         any = true;
-        ON_THE_WAY.is_match(line) || line.contains("\" invalid: ") && MISSING_REVISION.is_match(&e.text)
+        ON_THE_WAY.is_match(line)
+            || GIT_FAILED.is_match(line) && !REVISION_MISSING.is_match(line)
+            || line.contains("\" invalid: ") && MISSING_REVISION.is_match(line)
     });
     if any && all_looked_up {
         return None;
@@ -94,6 +105,10 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             Confidence::Medium,
         )
     } else if let Some(matched) = caps.get(5) {
+        // The path came from an import (a stack, a source position, `cannot load`), not
+        // from an argument (`go install gopls@latest` says the same of `gopls`).
+        static IMPORTED: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?m)\simports$|^\s*\S+\.go:\d+:\d+: |cannot load \S+: ").expect("compiles"));
         let why = matched.as_str().trim();
         if let Some(package) = why.strip_prefix("no required module provides package ") {
             let package = package.split(';').next().unwrap_or(package);
@@ -110,7 +125,10 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
                 ),
                 Confidence::Low,
             )
-        } else if why.contains("malformed module path") && why.contains("missing dot in first path element") {
+        } else if why.contains("malformed module path")
+            && why.contains("missing dot in first path element")
+            && IMPORTED.is_match(&error.text)
+        {
             (
                 format!(
                     "an import path without a dot in its first element ({why}) is one no module provides: a \

@@ -88,11 +88,22 @@ fn missing_rather_than_private(f: &Facts, text: &str) -> Option<String> {
     let failing = failing_module(f, text);
     lost_since(text)
         .or_else(|| {
+            // GOPATH-era `go get X` (its `package Y: exit status` or `# cd .; git clone`
+            // lines show the mode) fetching what X imports, from another owner: X's authors
+            // could fetch it when they wrote that. In module mode the failing module is as
+            // often the work module's own private requirement.
+            static GOPATH_GET: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(r"(?m)^(?:package \S+: exit status \d+$|# cd \S+; git clone )").expect("compiles")
+            });
             let module = failing.as_deref()?;
+            if !GOPATH_GET.is_match(&f.evidence.stderr) || configured_private(f) {
+                return None;
+            }
             let asked = asked_paths(f);
-            // GOPATH-era `go get X` fetching what X imports, from another owner: X's
-            // authors could fetch it when they wrote that.
-            asked.iter().find(|a| owner_of(a) != owner_of(module)).filter(|_| !asked.is_empty()).map(|a| {
+            if asked.iter().any(|a| a == module) {
+                return None;
+            }
+            asked.iter().find(|a| owner_of(a) != owner_of(module)).map(|a| {
                 format!("{module} is something {a} (what go was asked for) needs, and its authors could fetch it")
             })
         })
@@ -106,15 +117,32 @@ fn missing_rather_than_private(f: &Facts, text: &str) -> Option<String> {
 /// The module paths `go get` or `go install` was asked for on the command line in view
 /// (without versions; not patterns like `./...`).
 fn asked_paths(f: &Facts) -> Vec<String> {
+    // Build flags whose value is the next word.
+    const VALUED: [&str; 9] =
+        ["-ldflags", "-gcflags", "-asmflags", "-tags", "-modfile", "-overlay", "-pgo", "-C", "-o"];
     let command = f.evidence.command.as_deref().unwrap_or_default();
-    let mut words = command.split_whitespace().skip_while(|w| *w != "get" && *w != "install");
-    if words.next().is_none() {
+    let words = shell_words::split(command).unwrap_or_default();
+    let Some(at) = words.iter().position(|w| w == "get" || w == "install") else {
         return Vec::new();
+    };
+    let mut paths = Vec::new();
+    let mut skip = false;
+    for word in &words[at + 1..] {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if word.starts_with('-') {
+            skip = VALUED.contains(&word.as_str());
+            continue;
+        }
+        let looks_like_a_path = !word.starts_with('.')
+            && !word.contains(['=', '"', '\''])
+            && word.split('/').next().is_some_and(|first| first.contains('.'));
+        if looks_like_a_path {
+            paths.push(word.split('@').next().unwrap_or(word).to_string());
+        }
     }
-    words
-        .filter(|w| !w.starts_with(['-', '.']) && w.split('/').next().is_some_and(|first| first.contains('.')))
-        .map(|w| w.split('@').next().unwrap_or(w).to_string())
-        .collect()
+    paths
 }
 
 /// Whose a module or package is, as far as its path says for certain: its host, and on a
@@ -161,8 +189,10 @@ fn lost_since(text: &str) -> Option<String> {
 fn failing_module(f: &Facts, text: &str) -> Option<String> {
     static MODULE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^(?:go: )?module ([A-Za-z0-9._~/!-]+):").expect("compiles"));
-    static PACKAGE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^package ([A-Za-z0-9._~/!-]+): exit status \d+").expect("compiles"));
+    // (`package Y: exit status N`, or an import stack's `\timports Y: exit status N`.)
+    static PACKAGE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(?:package|\s+imports) ([A-Za-z0-9._~/!-]+): exit status \d+").expect("compiles")
+    });
     // A module path's first element has a dot; `go:` or `fatal:` before a colon is none.
     error_module(text)
         .filter(|m| m.split('/').next().is_some_and(|first| first.contains('.')))
@@ -389,10 +419,21 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
     // its tool is not installed: a repository that really is Mercurial's or Subversion's,
     // or a page still naming the tool it moved away from.
     static NO_TOOL: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"exec: "(hg|svn|bzr|fossil)": executable file not found in \$PATH"#).expect("compiles")
+        Regex::new(concat!(
+            r#"exec: "(hg|svn|bzr|fossil)": executable file not found in (?:\$PATH|%PATH%)"#,
+            // GOPATH-era go's words for the same.
+            r"|missing (Mercurial|Subversion|Bazaar|Fossil) command",
+        ))
+        .expect("compiles")
     });
     if let Some((error, caps)) = f.matching_own(&NO_TOOL).last() {
-        let tool = &caps[1];
+        let tool = match caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()) {
+            "Mercurial" => "hg",
+            "Subversion" => "svn",
+            "Bazaar" => "bzr",
+            "Fossil" => "fossil",
+            tool => tool,
+        };
         let summary = format!(
             "go was told the repository is a {tool} one{}, and {tool} is not installed: install {tool}, or, if the \
              repository has moved to git, fix the go-import page (or the import path) that still names {tool}",

@@ -185,8 +185,17 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         }
     }
     // A terminal's echo of the user's Ctrl-C as the log's last line: they stopped what ran
-    // last (earlier in a session it stopped some other command).
+    // last — go, unless the last command the log echoes is another's (earlier in a session
+    // ^C stopped some other command).
+    static ECHO: LazyLock<Regex> = LazyLock::new(|| {
+        // A prompt (`$ `, `user@host:~# `; a bare `# ` is go's own trace), `set -x`'s `+ `,
+        // a Dockerfile step.
+        Regex::new(r"^(?:\S+[$#>] |[$>] |\+ |Step \d+/\d+ : RUN |RUN )(.*)$").expect("echo pattern compiles")
+    });
+    let last_echo = cleaned.lines().filter_map(|l| ECHO.captures(l.trim_end())).last().map(|c| c[1].to_string());
+    let go_ran_last = last_echo.is_none_or(|command| command.split_whitespace().any(|w| w == "go"));
     if context.killed.is_none()
+        && go_ran_last
         && cleaned.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == "^C")
     {
         context.killed = Some("^C".to_string());
