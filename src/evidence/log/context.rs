@@ -192,7 +192,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         // a Dockerfile step.
         Regex::new(r"^(?:\S+[$#>] |[$>] |\+ |Step \d+/\d+ : RUN |RUN )(.*)$").expect("echo pattern compiles")
     });
-    let last_echo = cleaned.lines().filter_map(|l| ECHO.captures(l.trim_end())).last().map(|c| c[1].to_string());
+    let last_echo = cleaned.lines().rev().find_map(|l| ECHO.captures(l.trim_end())).map(|c| c[1].to_string());
     let go_ran_last = last_echo.is_none_or(|command| command.split_whitespace().any(|w| w == "go"));
     if context.killed.is_none()
         && go_ran_last
