@@ -32,7 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap, recipe};
 use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 
 /// Every case file, as a path relative to `tests/corpus/` with `/` separators.
@@ -179,13 +179,6 @@ fn released_floor(part: Part, how: &str) -> Option<Floor> {
         (Part::Public, _) => Some(Floor { top1: 89.6, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
-}
-
-/// An outside case's recipe: its path without the go version's folder
-/// (`outside/go1.26/net.reset/x.txt` → `net.reset/x.txt`).
-fn recipe(relative: &str) -> Option<&str> {
-    let rest = relative.strip_prefix("outside/")?;
-    Some(rest.split_once('/')?.1)
 }
 
 #[test]

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use modchaos::corpus::{Case, Part, Split};
+use modchaos::corpus::{Case, Part, Split, recipe};
 use modchaos::diagnose::Category;
 use modchaos::gobin::GoBinary;
 use modchaos::judge::Status;
@@ -71,12 +71,6 @@ fn repro_as_handed_in(case: &Case, origin: &str) -> Option<modchaos::repro::Repr
             modchaos::repro::repro(&doctor, origin).ok()
         }
     }
-}
-
-/// An outside case's recipe: its path without the go version's folder
-/// (`outside/go1.26/net.reset/x.txt` → `net.reset/x.txt`).
-fn recipe(relative: &str) -> Option<&str> {
-    Some(relative.strip_prefix("outside/")?.split_once('/')?.1)
 }
 
 /// The file name a written scenario runs under: a hash of its text without the

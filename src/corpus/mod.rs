@@ -36,7 +36,7 @@ mod ciwrap;
 mod split;
 
 pub use ciwrap::{CiJob, CiStyle, ci_wrap};
-pub use split::{Part, Split, fnv1a};
+pub use split::{Part, Split, fnv1a, recipe};
 
 /// One labelled go run.
 #[derive(Debug, Clone, PartialEq)]

@@ -68,7 +68,9 @@ impl Split {
         Some(match part {
             Part::Fakes => Split::Tuned,
             _ if fnv1a(relative.as_bytes()).is_multiple_of(3) => Split::Dev,
-            _ if fnv1a(format!("released:{}", recipe(part, relative)).as_bytes()).is_multiple_of(2) => Split::Released,
+            _ if fnv1a(format!("released:{}", recipe(relative).unwrap_or(relative)).as_bytes()).is_multiple_of(2) => {
+                Split::Released
+            }
             _ => Split::HeldOut,
         })
     }
@@ -79,13 +81,11 @@ impl Split {
     }
 }
 
-/// What a case records, independent of the go version that recorded it: for `outside/`
-/// the path without the go version's folder, otherwise the path itself.
-fn recipe(part: Part, relative: &str) -> &str {
-    match part {
-        Part::Outside => relative.strip_prefix("outside/").and_then(|r| r.split_once('/')).map_or(relative, |(_, r)| r),
-        _ => relative,
-    }
+/// An `outside/` case's recipe, what it records independent of the go version that
+/// recorded it: its path without the go version's folder (`outside/go1.26/net.reset/x.txt`
+/// → `net.reset/x.txt`). `None` for the other parts, whose cases are one each.
+pub fn recipe(relative: &str) -> Option<&str> {
+    Some(relative.strip_prefix("outside/")?.split_once('/')?.1)
 }
 
 /// 64-bit FNV-1a: simple, stable across platforms and Rust releases (unlike
