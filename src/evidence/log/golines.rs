@@ -11,7 +11,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Where a go line starts.
+/// Where a go line starts: [`GO_START`], or a whole line of `go list -m`'s listing.
+static GO_LINE_START: LazyLock<String> = LazyLock::new(|| format!("(?:{GO_START}|{}$)", crate::evidence::LISTING_LINE));
+
+/// Where a go line starts, but for `go list -m`'s listing lines ([`GO_LINE_START`]).
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
     r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: |go build [\w./-]+: ",
@@ -21,8 +24,6 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
-    // `go list -m`'s listing (`crate::evidence::LISTING_LINE`, which a const pattern cannot name).
-    r"|[A-Za-z0-9._~/!-]+\.[A-Za-z0-9._~/!-]+ v\d+\.\d+\.\d+\S*(?: \[v\S+\])?(?: \((?:deprecated|retracted)\))*(?: \[v\S+\])?$",
     r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: ",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
@@ -61,7 +62,7 @@ const EMBEDDED_START: &str = concat!(
 /// Everything else (other tools, the shell) is left out.
 pub fn go_output(cleaned: &str) -> String {
     static GO_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("^{GO_START}")).expect("go line pattern compiles"));
+        LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
     static GIT_ECHO: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^#? ?cd \S+; git ").expect("git echo pattern compiles"));
     static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
@@ -273,7 +274,7 @@ pub fn go_fragments(cleaned: &str) -> String {
 /// it, the tool's words before go's text, or nothing when the line is go's own.
 pub fn tool_part(line: &str) -> &str {
     static GO_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("^(?:{GO_START}|\t)")).expect("go line pattern compiles"));
+        LazyLock::new(|| Regex::new(&format!("^(?:{}|\t)", *GO_LINE_START)).expect("go line pattern compiles"));
     static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
     if GO_LINE.is_match(line) {
         return "";
