@@ -114,15 +114,15 @@ fn missing_rather_than_private(f: &Facts, text: &str) -> Option<String> {
         })
 }
 
-/// The module paths `go get` or `go install` was asked for on the command line in view
-/// (without versions; not patterns like `./...`).
+/// The module paths `go get`, `go install` or `go mod download` was asked for on the
+/// command line in view (without versions; not patterns like `./...`).
 fn asked_paths(f: &Facts) -> Vec<String> {
     // Build flags whose value is the next word.
     const VALUED: [&str; 9] =
         ["-ldflags", "-gcflags", "-asmflags", "-tags", "-modfile", "-overlay", "-pgo", "-C", "-o"];
     let command = f.evidence.command.as_deref().unwrap_or_default();
     let words = shell_words::split(command).unwrap_or_default();
-    let Some(at) = words.iter().position(|w| w == "get" || w == "install") else {
+    let Some(at) = words.iter().position(|w| w == "get" || w == "install" || w == "download") else {
         return Vec::new();
     };
     let mut paths = Vec::new();
@@ -210,12 +210,12 @@ fn asked_for_by_name(f: &Facts, module: &str) -> bool {
             matches!(before, None | Some(' ' | '\n')) && matches!(after, None | Some('@' | ':' | ' ' | '\n'))
         })
     };
-    let command = f.evidence.command.as_deref().unwrap_or_default();
-    let asks = [" get ", " install ", " mod download "].iter().any(|c| command.contains(c)) && named(command);
-    asks || f.evidence.stderr.lines().any(|line| {
-        (line.starts_with("go get ") || line.starts_with("go: module ") || line.starts_with("module ")) && named(line)
-            || line.trim_end() == format!("{module} (download)")
-    })
+    asked_paths(f).iter().any(|asked| asked == module)
+        || f.evidence.stderr.lines().any(|line| {
+            (line.starts_with("go get ") || line.starts_with("go: module ") || line.starts_with("module "))
+                && named(line)
+                || line.trim_end() == format!("{module} (download)")
+        })
 }
 
 /// Whether the configuration in view marks some modules private (GOPRIVATE, GONOPROXY,
