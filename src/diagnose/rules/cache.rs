@@ -226,23 +226,23 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     };
     let denied = f.errors.iter().rev().find_map(|e| {
         let text = own(e).replace('\\', "/");
-        DENIED
-            .captures(&text)
-            // A program go could not start counts only in go's own places (GOROOT's
-            // tools and GOBIN are the installation's, not a cache).
-            .filter(|c| !c[0].starts_with("fork/exec ") || exec_place(&c[1]).is_some())
-            .filter(|c| go_owned(&c[1]) || full(&c[2]))
-            // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from
-            // another operation they say something else the filesystem lacks.
-            .filter(|c| !unsupported(&c[2]) || c[0].starts_with("Lock ") || c[0].starts_with("RLock "))
-            .map(|c| (e, c[1].to_string(), c[2].to_string(), c[0].starts_with("fork/exec ")))
+        let c = DENIED.captures(&text)?;
+        // A program go could not start counts only in go's own places (GOROOT's tools and
+        // GOBIN are the installation's, not a cache).
+        let ran = if c[0].starts_with("fork/exec ") { Some(exec_place(&c[1])?) } else { None };
+        // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from another
+        // operation they say something else the filesystem lacks.
+        let lock_call = c[0].starts_with("Lock ") || c[0].starts_with("RLock ");
+        let kept = (go_owned(&c[1]) || full(&c[2])) && (!unsupported(&c[2]) || lock_call);
+        kept.then(|| (e, c[1].to_string(), c[2].to_string(), ran))
     });
     static WORK_DIR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/go-build\d+/").expect("compiles"));
     let setup = f.errors.iter().find_map(|e| SETUP.find(&own(e)).map(|m| (e, m.as_str().to_string())));
-    // `run`: the denied operation was starting a program (`fork/exec`), not writing.
-    let (error, path, why, run) = match (denied, setup) {
+    // `ran`: the denied operation was starting a program (`fork/exec`) kept there, not
+    // writing.
+    let (error, path, why, ran) = match (denied, setup) {
         (Some(found), _) => found,
-        (None, Some((e, what))) => (e, String::new(), what, false),
+        (None, Some((e, what))) => (e, String::new(), what, None),
         (None, None) => return work_files_denied(f),
     };
     let mut evidence = vec![error.line()];
@@ -287,7 +287,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         // go runs what it built from its work directory, and a toolchain it downloaded from
         // its module cache: a `noexec` mount there stops the run, not the build (on
         // Windows, `Access is denied` is more often an antivirus).
-        _ if run && exec_place(&path) == Some(ExecPlace::WorkDir) => (
+        _ if ran == Some(ExecPlace::WorkDir) => (
             format!(
                 "go cannot run a program it built in its work directory ({why}: {path}): TMPDIR is most likely \
                  mounted noexec (a hardened /tmp), or an antivirus blocks it; point GOTMPDIR (or TMPDIR) at a \
@@ -295,7 +295,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
-        _ if run && exec_place(&path) == Some(ExecPlace::BuildCache) => (
+        _ if ran == Some(ExecPlace::BuildCache) => (
             format!(
                 "go cannot run a program it keeps in its build cache ({why}: {path}; go ≥ 1.24 caches what `go run` \
                  and `go tool` build): GOCACHE is most likely on a noexec mount, or an antivirus blocks it; point \
@@ -303,7 +303,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
-        _ if run => (
+        _ if ran == Some(ExecPlace::ModuleCache) => (
             format!(
                 "go cannot run {path} ({why}), which it keeps in its module cache (a toolchain it downloaded): the \
                  cache's filesystem is most likely mounted noexec, or an antivirus blocks it; move GOMODCACHE to a \
