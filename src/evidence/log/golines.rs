@@ -61,6 +61,8 @@ const EMBEDDED_START: &str = concat!(
 /// What go itself printed, among the lines of a cleaned log (see the module comment).
 /// Everything else (other tools, the shell) is left out.
 pub fn go_output(cleaned: &str) -> String {
+    let unwrapped = join_hard_wraps(cleaned);
+    let cleaned = &*unwrapped;
     static GO_LINE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
     static GIT_ECHO: LazyLock<Regex> =
@@ -207,6 +209,60 @@ pub fn go_output(cleaned: &str) -> String {
         }
     }
     out
+}
+
+/// A paste whose long lines were broken at a fixed width (a Windows console's 80 columns,
+/// a terminal or an editor that wraps), mid-word where the width fell, with go's lines
+/// joined again: a broken line would hide the words the rules read (`wsarecv: An exist` /
+/// `ing connection was forcibly closed`). A line continues the go line above it only when
+/// everything says the break was the paste's: the line above is go's (or continues it) and
+/// as long as the paste's longest line (or one shorter, a space at the break trimmed), at
+/// least 79 characters; and the line is no line of its own (go's, git's, another tool's
+/// `name: …`, a shell's `exit status 1`, indented, or starting with a capital letter).
+fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
+    static GO_LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
+    // What starts a line of its own rather than the rest of a broken one.
+    static OWN_LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:[a-z][a-z0-9_-]*(?:\[\d+\])?: |fatal: |remote: |error|warning|exit (?:status|code)|failed |executor ",
+            r"|script returned |make(?:\[\d+\])?: |real\s|user\s|sys\s|[^a-z0-9 /.:\-_)\x22'@]|  |\t)",
+        ))
+        .expect("own line pattern compiles")
+    });
+    const NARROWEST_WRAP: usize = 79;
+    let width = cleaned.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    if width < NARROWEST_WRAP {
+        return std::borrow::Cow::Borrowed(cleaned);
+    }
+    let mut out = String::with_capacity(cleaned.len());
+    // The line above is go's text, and how long it is.
+    let mut in_go = false;
+    let mut above = 0;
+    let mut joined = false;
+    for line in cleaned.lines() {
+        let len = line.chars().count();
+        if in_go && above + 1 >= width && !line.is_empty() && !OWN_LINE.is_match(line) && !GO_LINE.is_match(line) {
+            out.pop();
+            // One short of the width: the break fell on a space, which the paste trimmed.
+            if above < width && !line.starts_with(' ') {
+                out.push(' ');
+            }
+            joined = true;
+        } else {
+            in_go = GO_LINE.is_match(line);
+        }
+        above = len;
+        out.push_str(line);
+        out.push('\n');
+    }
+    if !joined {
+        return std::borrow::Cow::Borrowed(cleaned);
+    }
+    if !cleaned.ends_with('\n') {
+        out.pop();
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Bare Go error values where a log shows none of go's own lines: what a paste keeps
@@ -387,6 +443,36 @@ mod tests {
             go_output("https fetch failed: Get https://x.io/a?go-get=1: EOF\n"),
             "https fetch failed: Get https://x.io/a?go-get=1: EOF\n"
         );
+    }
+
+    #[test]
+    fn lines_a_paste_broke_at_its_width_are_joined_and_others_are_not() {
+        // A Windows console's 80 columns: mid-word, and on a space the paste trimmed.
+        let console = concat!(
+            "go: finding example.com/m develop\n",
+            "go get example.com/m@develop: Get https://proxy.example.cn/example.com/m/@v/deve\n",
+            "lop.info: dial tcp 203.0.113.77:443: connectex: A connection attempt failed beca\n",
+            "use the connected party did not properly respond after a period of time, and so\n",
+            "then gave up.\n",
+        );
+        assert_eq!(
+            go_output(console),
+            concat!(
+                "go: finding example.com/m develop\n",
+                "go get example.com/m@develop: Get https://proxy.example.cn/example.com/m/@v/develop.info: dial tcp \
+                 203.0.113.77:443: connectex: A connection attempt failed because the connected party did not properly \
+                 respond after a period of time, and so then gave up.\n",
+            )
+        );
+        // A long go line followed by another tool's words, a shell's or a new sentence.
+        let go = "go: example.com/m@v1.0.0: Get \"https://proxy.example.com/example.com/m/@v/v1.0.0.zip\": EOF";
+        for after in ["make: *** [Makefile:3: deps] Error 1", "exit status 1", "The command returned 1", "failed to solve: x"] {
+            let log = format!("{go}\n{after}\n");
+            assert_eq!(go_output(&log), format!("{go}\n"), "{after}");
+        }
+        // Shorter than the paste's longest line: a line of its own, whatever follows.
+        let log = format!("{go}\ntail of a word\n{go} and more\n");
+        assert_eq!(go_output(&log), format!("{go}\n{go} and more\n"));
     }
 
     #[test]
