@@ -1488,3 +1488,34 @@ fn a_second_review_kept_these_in_their_place() {
     );
     assert!(!d.summary.contains("main.version"), "{}", d.summary);
 }
+
+/// go's own words from its script tests (`$GOROOT/src/cmd/go/testdata/script`), checked
+/// against go 1.26: a work module without a module line, a go.sum a merge broke, a `go
+/// get` whose change could not be checked, and go ≤ 1.15's -mod=readonly refusal. (A
+/// GOPROXY of separators only stays unknown: the one public report of it, a distribution's
+/// packaging bug, was labelled so.)
+#[test]
+fn words_from_gos_own_script_tests() {
+    let d = expect(
+        "go: error reading go.mod: missing module declaration. To specify the module path:\n\tgo mod edit -module=example.com/mod\n",
+        Category::ModuleGoMod,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    let d = expect(
+        "malformed go.sum:\n/home/dev/m/go.sum:1: wrong number of fields 2\n",
+        Category::ModuleGoSumMissing,
+    );
+    assert!(d.summary.contains("conflict markers"), "{}", d.summary);
+    expect(
+        "go: upgraded rsc.io/quote v1.0.0 => v1.5.2: error finding sum for rsc.io/quote@v1.5.2: module lookup disabled by GOPROXY=off\n",
+        Category::ProxyOff,
+    );
+    // The same line without a reason is go get's progress, not an error.
+    expect("go: upgraded rsc.io/quote v1.0.0 => v1.5.2\n", Category::None);
+    let d = expect(
+        "m.go:2:8: cannot find module providing package rsc.io/quote: import lookup disabled by -mod=readonly\n",
+        Category::ModuleGoMod,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "a typo'd import reads the same");
+    assert!(d.summary.contains("provides rsc.io/quote:"), "{}", d.summary);
+}

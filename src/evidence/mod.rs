@@ -105,6 +105,13 @@ fn is_trace_command(line: &str) -> bool {
         "all modules verified",
         "go version go",
     ];
+    // `go get`'s report of a requirement it changed is progress (`go: upgraded m v1.0.0 =>
+    // v1.5.2`), unless it goes on with why the change failed (`…: error finding sum for
+    // m@v1.5.2: module lookup disabled by GOPROXY=off`).
+    const CHANGED: &[&str] = &["go: upgraded ", "go: downgraded ", "go: added ", "go: removed "];
+    if CHANGED.iter().any(|p| line.starts_with(p)) && line.matches(": ").count() > 1 {
+        return false;
+    }
     ["cd ", "git ", "mkdir ", "rm ", "mv ", "cp ", "cat ", "hg ", "svn ", "bzr ", "fossil ", RESOLVER_TRACE]
         .iter()
         .chain(PROGRESS)

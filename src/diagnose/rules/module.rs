@@ -62,7 +62,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?m)(errors parsing go\.(?:mod|work):)",
+            r"(?m)(errors parsing go\.(?:mod|work):|error reading go\.mod: missing module declaration)",
             r"|^(\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*)",
             r"|(unknown directive: \S+|invalid go version '[^']*': must match format[^\n]*)",
             r"|(go\.mod file not found in current directory or any parent directory|cannot find main module[^\n]*",
@@ -70,6 +70,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|go: cannot determine module path for source directory[^\n]*)",
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
             r"|no required module provides package \S+?;[^\n]*",
+            // go ≤ 1.15's words for the same under -mod=readonly.
+            r"|cannot find module providing package \S+: import lookup disabled by -mod=readonly",
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
@@ -110,8 +112,11 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         static IMPORTED: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"(?m)\simports$|^\s*\S+\.go:\d+:\d+: |cannot load \S+: ").expect("compiles"));
         let why = matched.as_str().trim();
-        if let Some(package) = why.strip_prefix("no required module provides package ") {
-            let package = package.split(';').next().unwrap_or(package);
+        if let Some(package) = why
+            .strip_prefix("no required module provides package ")
+            .or_else(|| why.strip_prefix("cannot find module providing package "))
+        {
+            let package = package.split([';', ':']).next().unwrap_or(package);
             // A package under an `internal/` directory is importable only from within its
             // own module's tree: one that no module provides is the work module's own,
             // missing (a typo, a deleted or unwritten package), not a requirement.
@@ -187,8 +192,12 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
 /// entry`, `updates to go.sum needed`), or go could not write the entries it needed.
 pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
     static MISSING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*")
-            .expect("compiles")
+        Regex::new(concat!(
+            r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*",
+            // A go.sum go cannot read: a merge's conflict markers, a hand edit.
+            r"|(?:malformed go\.sum:\s*)?(\S*go\.sum:\d+: [^\n]*)",
+        ))
+        .expect("compiles")
     });
     let (error, caps) = f.matching(&MISSING).next()?;
     // `go install pkg@version` and `go run pkg@version` build outside any module (modload's
@@ -212,7 +221,13 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
-    let summary = if caps[0].starts_with("go: writing go.sum") {
+    let summary = if let Some(line) = caps.get(1) {
+        format!(
+            "go.sum has a line go cannot read ({}): a merge left its conflict markers, or a hand edit broke it; \
+             fix or delete the broken lines, then run `go mod tidy` and commit go.sum",
+            line.as_str().trim()
+        )
+    } else if caps[0].starts_with("go: writing go.sum") {
         format!(
             "go.sum lacked entries go needed{what}, and go could not add them ({}): run `go mod tidy` where go.sum \
              is writable and commit go.sum",
