@@ -1519,3 +1519,21 @@ fn words_from_gos_own_script_tests() {
     assert_eq!(d.confidence, Confidence::Low, "a typo'd import reads the same");
     assert!(d.summary.contains("provides rsc.io/quote:"), "{}", d.summary);
 }
+
+/// git missing from a slim image, in go 1.26's and go 1.19's words (verified with PATH
+/// emptied): no category is about a missing tool, so the verdict is `unknown`, but it
+/// says what to do rather than that nothing matched.
+#[test]
+fn git_not_installed_is_said_plainly() {
+    for log in [
+        "go: github.com/pkg/errors@v0.9.1: unable to resolve git version: failed to execute git version: exec: \"git\": executable file not found in $PATH\n",
+        "go: github.com/pkg/errors@v0.9.1: git init --bare in /go/pkg/mod/cache/vcs/6d82bc63: exec: \"git\": executable file not found in $PATH\n",
+        "go: github.com/pkg/errors@v0.9.1: git init --bare in C:\\Users\\me\\go\\pkg\\mod\\cache\\vcs\\6d82bc63: exec: \"git\": executable file not found in %PATH%\n",
+    ] {
+        let d = expect(log, Category::Unknown);
+        assert!(d.summary.contains("git is not installed") && d.summary.contains("github.com/pkg/errors@v0.9.1"), "{}", d.summary);
+    }
+    // Another tool's missing git is not go's.
+    let d = expect("exec: \"git\": executable file not found in $PATH\n", Category::Unknown);
+    assert!(!d.summary.contains("git is not installed"), "{}", d.summary);
+}

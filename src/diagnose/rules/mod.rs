@@ -55,6 +55,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("unreadable remote", vcs::unreadable_remote),
     ("go-import page status (go ≤ 1.12)", vcs::old_meta_status),
     ("module.invalid_version", module::invalid_version),
+    ("git not installed", vcs::git_missing),
     ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),

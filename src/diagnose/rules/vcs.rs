@@ -226,6 +226,25 @@ fn configured_private(f: &Facts) -> bool {
         .any(|v| f.env(v).is_some_and(|value| !value.trim().is_empty()))
 }
 
+/// git is not installed where go ran, and go had to fetch a module from its repository
+/// (GOPROXY=direct, a private path, a proxy that fell through to `direct`): common in
+/// slim images (alpine, distroless). No category is about a missing tool, so the verdict
+/// is `unknown`, with the fix in its words. Runs after the network rules: a module that
+/// failed on the way is that failure first.
+pub fn git_missing(f: &Facts) -> Option<Diagnosis> {
+    static NO_GIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"exec: "git": executable file not found in (?:\$PATH|%PATH%)"#).expect("compiles")
+    });
+    let (error, _) = f.matching_own(&NO_GIT).next()?;
+    let summary = format!(
+        "go had to fetch {} from its repository with git (GOPROXY=direct, a private path, or a proxy that fell \
+         through to direct), and git is not installed where go ran: install git in the image or runner, or let a \
+         module proxy serve the module",
+        subject(&error.text).unwrap_or_else(|| "a module".to_string())
+    );
+    Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]))
+}
+
 /// git's closing words for a remote it could not read, with nothing before them saying
 /// why (`fatal: Could not read from remote repository.` / `Please make sure you have the
 /// correct access rights and the repository exists.`): git says this after an ssh failure
