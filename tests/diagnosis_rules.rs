@@ -1503,7 +1503,7 @@ fn words_from_gos_own_script_tests() {
     assert_eq!(d.confidence, Confidence::High);
     let d = expect(
         "malformed go.sum:\n/home/dev/m/go.sum:1: wrong number of fields 2\n",
-        Category::ModuleGoSumMissing,
+        Category::ModuleGoMod,
     );
     assert!(d.summary.contains("conflict markers"), "{}", d.summary);
     expect(

@@ -13,7 +13,7 @@ use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
 /// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
-/// unknown directive`), written for a newer go than this one (`unknown directive:
+/// unknown directive`; a go.sum, too: `malformed go.sum`), written for a newer go than this one (`unknown directive:
 /// toolchain`, `invalid go version '1.21.0': must match format 1.23`), missing, or out of
 /// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
 /// that may switch toolchains is the toolchain rule's. A go.mod line whose version go had
@@ -85,6 +85,20 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // A go.sum go cannot read (a merge's conflict markers, a hand edit): the file is
+    // broken like an unparsable go.mod, and `go mod tidy` reads it first, so only an edit
+    // fixes it.
+    static MALFORMED_SUM: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:malformed go\.sum:\s*)?(\S*go\.sum:\d+: [^\n]*)").expect("compiles"));
+    if let Some((error, caps)) = f.matching(&MALFORMED_SUM).next() {
+        let summary = format!(
+            "go.sum has a line go cannot read ({}): a merge left its conflict markers, or a hand edit broke it; fix \
+             or delete the broken lines (go mod tidy cannot: it reads go.sum first), then run `go mod tidy` and \
+             commit go.sum",
+            caps[1].trim()
+        );
+        return Some(found(Category::ModuleGoMod, Confidence::High, summary, vec![error.line()], &[]));
+    }
     let (error, caps) = f.matching(&GO_MOD).next()?;
     let file = if error.text.contains("go.work") { "go.work" } else { "go.mod" };
     let detail = error.text.lines().find(|l| l.contains(".mod:") || l.contains(".work:")).unwrap_or(&error.text);
@@ -192,12 +206,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
 /// entry`, `updates to go.sum needed`), or go could not write the entries it needed.
 pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
     static MISSING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*",
-            // A go.sum go cannot read: a merge's conflict markers, a hand edit.
-            r"|(?:malformed go\.sum:\s*)?(\S*go\.sum:\d+: [^\n]*)",
-        ))
-        .expect("compiles")
+        Regex::new(r"missing go\.sum entry[^\n]*|updates to go\.sum needed[^\n]*|go: writing go\.sum: [^\n]*")
+            .expect("compiles")
     });
     let (error, caps) = f.matching(&MISSING).next()?;
     // `go install pkg@version` and `go run pkg@version` build outside any module (modload's
@@ -221,13 +231,7 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
-    let summary = if let Some(line) = caps.get(1) {
-        format!(
-            "go.sum has a line go cannot read ({}): a merge left its conflict markers, or a hand edit broke it; \
-             fix or delete the broken lines, then run `go mod tidy` and commit go.sum",
-            line.as_str().trim()
-        )
-    } else if caps[0].starts_with("go: writing go.sum") {
+    let summary = if caps[0].starts_with("go: writing go.sum") {
         format!(
             "go.sum lacked entries go needed{what}, and go could not add them ({}): run `go mod tidy` where go.sum \
              is writable and commit go.sum",
