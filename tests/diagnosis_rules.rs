@@ -1537,3 +1537,30 @@ fn git_not_installed_is_said_plainly() {
     let d = expect("exec: \"git\": executable file not found in $PATH\n", Category::Unknown);
     assert!(!d.summary.contains("git is not installed"), "{}", d.summary);
 }
+
+/// A proxy's body whose chunked framing is broken, a `file://` GOPROXY whose directory is
+/// not on this runner, and a web UI's line numbers before BuildKit's lines.
+#[test]
+fn broken_framing_missing_proxy_directories_and_numbered_pastes() {
+    for log in [
+        "go: corp.example/lib@v1.0.0: read \"https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.info\": invalid byte in chunk length\n",
+        // go 1.19 drops a slash and the module path from such a URL.
+        "go: corp.example/lib@v1.0.0: read \"https:/goproxy.corp.example/@v/v1.0.0.zip\": malformed chunked encoding\n",
+    ] {
+        expect(log, Category::ProxyBadResponse);
+    }
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: reading file:///mnt/goproxy/corp.example/lib/@v/v1.0.0.info: no such file or directory\n",
+        Category::ProxyNotFound,
+    );
+    assert!(d.summary.contains("v1.0.0.info") && d.summary.contains("not mounted"), "{}", d.summary);
+    // A checksum lookup in such a directory is not the module's.
+    let d = verdict(
+        "go: golang.org/x/text@v0.3.2: verifying module: golang.org/x/text@v0.3.2: reading file:///mnt/goproxy/sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.2: no such file or directory\n",
+    );
+    assert_ne!(d.category, Category::ProxyNotFound);
+    expect(
+        "#12 [builder 4/4] RUN go build ./...:\n3461 | 0.354 go: go.mod requires go >= 1.24.0 (running go 1.23.7; GOTOOLCHAIN=local)\n3462 | ------\n",
+        Category::ToolchainDownload,
+    );
+}

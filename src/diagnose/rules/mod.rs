@@ -43,6 +43,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("module.path_mismatch", module::path_mismatch),
     ("http_proxy.failure", http_proxy::failure),
     ("proxy status", proxy::status),
+    ("file:// proxy", proxy::file_not_found),
     ("bad content", proxy::bad_content),
     ("proxy not TLS", proxy::not_tls),
     ("dns.nxdomain", dns::nxdomain),

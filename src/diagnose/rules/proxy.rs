@@ -347,6 +347,34 @@ pub fn not_tls(f: &Facts) -> Option<Diagnosis> {
     ))
 }
 
+/// A `file://` GOPROXY without the file go asked for: go treats it as a 404, so the
+/// directory is not there (not mounted on this runner, a typo) or lacks the module. A
+/// checksum lookup in such a directory (`/sumdb/…`) is the checksum database's.
+pub fn file_not_found(f: &Facts) -> Option<Diagnosis> {
+    static MISSING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"reading (file://\S+): (?:no such file or directory|not a directory",
+            r"|The system cannot find the (?:path|file) specified\.?)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&MISSING).find(|(_, caps)| !caps[1].contains("/sumdb/"))?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOPROXY"));
+    Some(found(
+        Category::ProxyNotFound,
+        Confidence::Medium,
+        format!(
+            "the file:// proxy has no {} for {}: the directory is not there on this machine (not mounted, not \
+             copied, a typo in GOPROXY) or lacks the module",
+            caps[1].rsplit('/').next().unwrap_or("file"),
+            subject(&error.text).unwrap_or_else(|| "the module".into())
+        ),
+        evidence,
+        &["add-mirror"],
+    ))
+}
+
 /// Malformed `.info`, `.mod` or `.zip`: from a proxy when the trace shows the fetch,
 /// from the module cache when go read it without fetching.
 pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
@@ -357,6 +385,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             // An answer marked gzip-encoded that is not (net/http decodes it for go).
             // (go 1.19 prints such a URL with one slash: `read "https:/host/…"`.)
             r#"|read "?https?:/\S+?"?: gzip: invalid header"#,
+            // A body whose chunked framing is broken (net/http's chunked reader).
+            r#"|read "?https?:/\S+?"?: (?:invalid byte in chunk length|malformed chunked encoding|chunked line too long|http chunk length too large|empty hex number for chunk length)"#,
         ))
         .expect("compiles")
     });

@@ -99,6 +99,8 @@ fn strip_prefixes(mut line: &str) -> &str {
             // step's lines are often pasted without their number: always five characters
             // (`1.425`, `12.34`, `119.0`).
             r"|#\d+ \d+\.\d+ |(?:\d\.\d{3}|\d{2}\.\d{2}|\d{3}\.\d) ",
+            // A web UI's line numbers, copied with the lines (`3461 | `).
+            r"|\d{1,6} \| ",
             // Open Build Service (rpmbuild, openSUSE): seconds since the build began (`[   47s] `).
             r"|\[\s*\d+s\] ?",
             // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
