@@ -1501,10 +1501,7 @@ fn words_from_gos_own_script_tests() {
         Category::ModuleGoMod,
     );
     assert_eq!(d.confidence, Confidence::High);
-    let d = expect(
-        "malformed go.sum:\n/home/dev/m/go.sum:1: wrong number of fields 2\n",
-        Category::ModuleGoMod,
-    );
+    let d = expect("malformed go.sum:\n/home/dev/m/go.sum:1: wrong number of fields 2\n", Category::ModuleGoMod);
     assert!(d.summary.contains("conflict markers"), "{}", d.summary);
     expect(
         "go: upgraded rsc.io/quote v1.0.0 => v1.5.2: error finding sum for rsc.io/quote@v1.5.2: module lookup disabled by GOPROXY=off\n",
@@ -1531,7 +1528,11 @@ fn git_not_installed_is_said_plainly() {
         "go: github.com/pkg/errors@v0.9.1: git init --bare in C:\\Users\\me\\go\\pkg\\mod\\cache\\vcs\\6d82bc63: exec: \"git\": executable file not found in %PATH%\n",
     ] {
         let d = expect(log, Category::Unknown);
-        assert!(d.summary.contains("git is not installed") && d.summary.contains("github.com/pkg/errors@v0.9.1"), "{}", d.summary);
+        assert!(
+            d.summary.contains("git is not installed") && d.summary.contains("github.com/pkg/errors@v0.9.1"),
+            "{}",
+            d.summary
+        );
     }
     // Another tool's missing git is not go's.
     let d = expect("exec: \"git\": executable file not found in $PATH\n", Category::Unknown);

@@ -466,7 +466,9 @@ mod tests {
         );
         // A long go line followed by another tool's words, a shell's or a new sentence.
         let go = "go: example.com/m@v1.0.0: Get \"https://proxy.example.com/example.com/m/@v/v1.0.0.zip\": EOF";
-        for after in ["make: *** [Makefile:3: deps] Error 1", "exit status 1", "The command returned 1", "failed to solve: x"] {
+        for after in
+            ["make: *** [Makefile:3: deps] Error 1", "exit status 1", "The command returned 1", "failed to solve: x"]
+        {
             let log = format!("{go}\n{after}\n");
             assert_eq!(go_output(&log), format!("{go}\n"), "{after}");
         }
