@@ -183,13 +183,17 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// and `pub10`'s cases (21 outside and 14 public of them released), before any rule was
 /// written from them: outside 159/159 as printed and 158/159 pasted; public 165/178
 /// (92.7 %, 1) as printed and 162/178 (91.0 %, 1) pasted; after: public 166/178 (93.3 %, 1)
-/// as printed and 163/178 (91.6 %, 1) pasted.
+/// as printed and 163/178 (91.6 %, 1) pasted. A review then showed one long go error followed
+/// by another tool's line (`------`, `/bin/sh: …`) joined as if wrapped; joining now needs a
+/// paste broken at least twice, which loses the one tuned-on case broken once: 165/178
+/// (92.7 %, 1) as printed and 162/178 (91.0 %, 1) pasted. The floor follows it down, said
+/// here: a false join corrupts go's error, a missed one leaves it unknown.
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 100.0, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 99.3, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 93.3, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 91.6, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 92.7, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 91.0, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }

@@ -1501,6 +1501,8 @@ fn words_from_gos_own_script_tests() {
         Category::ModuleGoMod,
     );
     assert_eq!(d.confidence, Confidence::High);
+    let d = expect("go: malformed go.sum:\n/app/go.work.sum:3: wrong number of fields 5\n", Category::ModuleGoMod);
+    assert!(d.summary.starts_with("go.work.sum has a line"), "{}", d.summary);
     let d = expect("malformed go.sum:\n/home/dev/m/go.sum:1: wrong number of fields 2\n", Category::ModuleGoMod);
     assert!(d.summary.contains("conflict markers"), "{}", d.summary);
     expect(

@@ -88,14 +88,16 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     // A go.sum go cannot read (a merge's conflict markers, a hand edit): the file is
     // broken like an unparsable go.mod, and `go mod tidy` reads it first, so only an edit
     // fixes it.
+    // (go words a go.work.sum's the same: `malformed go.sum:` / `…/go.work.sum:3: …`.)
     static MALFORMED_SUM: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?:malformed go\.sum:\s*)?(\S*go\.sum:\d+: [^\n]*)").expect("compiles"));
+        LazyLock::new(|| Regex::new(r"(?m)^\S*(go\.(?:work\.)?sum):\d+: [^\n]*").expect("compiles"));
     if let Some((error, caps)) = f.matching(&MALFORMED_SUM).next() {
+        let file = &caps[1];
         let summary = format!(
-            "go.sum has a line go cannot read ({}): a merge left its conflict markers, or a hand edit broke it; fix \
-             or delete the broken lines (go mod tidy cannot: it reads go.sum first), then run `go mod tidy` and \
-             commit go.sum",
-            caps[1].trim()
+            "{file} has a line go cannot read ({}): a merge left its conflict markers, or a hand edit broke it; fix \
+             or delete the broken lines (go mod tidy cannot: it reads {file} first), then run `go mod tidy` and \
+             commit {file}",
+            caps[0].trim()
         );
         return Some(found(Category::ModuleGoMod, Confidence::High, summary, vec![error.line()], &[]));
     }

@@ -366,7 +366,7 @@ pub fn file_not_found(f: &Facts) -> Option<Diagnosis> {
         Confidence::Medium,
         format!(
             "the file:// proxy has no {} for {}: the directory is not there on this machine (not mounted, not \
-             copied, a typo in GOPROXY) or lacks the module",
+             copied, a typo in GOPROXY, a part of the path that is a file) or lacks the module",
             caps[1].rsplit('/').next().unwrap_or("file"),
             subject(&error.text).unwrap_or_else(|| "the module".into())
         ),
@@ -386,7 +386,7 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             // (go 1.19 prints such a URL with one slash: `read "https:/host/…"`.)
             r#"|read "?https?:/\S+?"?: gzip: invalid header"#,
             // A body whose chunked framing is broken (net/http's chunked reader).
-            r#"|read "?https?:/\S+?"?: (?:invalid byte in chunk length|malformed chunked encoding|chunked line too long|http chunk length too large|empty hex number for chunk length)"#,
+            r#"|read "?https?:/\S+?"?: (?:invalid byte in chunk length|malformed chunked encoding|header line too long|chunked encoding contains too much non-data|http chunk length too large|empty hex number for chunk length)"#,
         ))
         .expect("compiles")
     });

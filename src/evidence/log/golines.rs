@@ -24,7 +24,7 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
-    r"|\S*go\.(?:mod|work|sum):\d+(?::\d+)?: |malformed go\.sum:$",
+    r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
     // `go run` failing to start what it built in its work directory.
@@ -217,8 +217,10 @@ pub fn go_output(cleaned: &str) -> String {
 /// `ing connection was forcibly closed`). A line continues the go line above it only when
 /// everything says the break was the paste's: the line above is go's (or continues it) and
 /// as long as the paste's longest line (or one shorter, a space at the break trimmed), at
-/// least 79 characters; and the line is no line of its own (go's, git's, another tool's
-/// `name: …`, a shell's `exit status 1`, indented, or starting with a capital letter).
+/// least 79 characters; the line is no line of its own (go's, git's, another tool's `name:
+/// …`, a shell's `exit status 1`, a separator, indented, or starting with a capital
+/// letter); and the paste breaks so at least twice — a wrapping console breaks every long
+/// line, while one long go error followed by another tool's words is a single such place.
 fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
     static GO_LINE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
@@ -226,38 +228,42 @@ fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
     static OWN_LINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^(?:[a-z][a-z0-9_-]*(?:\[\d+\])?: |fatal: |remote: |error|warning|exit (?:status|code)|failed |executor ",
-            r"|script returned |make(?:\[\d+\])?: |real\s|user\s|sys\s|[^a-z0-9 /.:\-_)\x22'@]|  |\t)",
+            r"|script returned |make(?:\[\d+\])?: |npm |/bin/|\./|\d+ errors? occurred|real\s|user\s|sys\s",
+            r"|[^a-z0-9 /.:_)\x22'@]|  |\t)",
         ))
         .expect("own line pattern compiles")
     });
     const NARROWEST_WRAP: usize = 79;
-    let width = cleaned.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let lines: Vec<&str> = cleaned.lines().collect();
+    let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     if width < NARROWEST_WRAP {
         return std::borrow::Cow::Borrowed(cleaned);
     }
-    let mut out = String::with_capacity(cleaned.len());
-    // The line above is go's text, and how long it is.
+    // Which lines continue the one above, reading go's lines through the joins.
+    let mut continues = vec![false; lines.len()];
     let mut in_go = false;
-    let mut above = 0;
-    let mut joined = false;
-    for line in cleaned.lines() {
-        let len = line.chars().count();
+    for (i, line) in lines.iter().enumerate() {
+        let above = i.checked_sub(1).map_or(0, |j| lines[j].chars().count());
         if in_go && above + 1 >= width && !line.is_empty() && !OWN_LINE.is_match(line) && !GO_LINE.is_match(line) {
-            out.pop();
-            // One short of the width: the break fell on a space, which the paste trimmed.
-            if above < width && !line.starts_with(' ') {
-                out.push(' ');
-            }
-            joined = true;
+            continues[i] = true;
         } else {
             in_go = GO_LINE.is_match(line);
         }
-        above = len;
+    }
+    if continues.iter().filter(|&&c| c).count() < 2 {
+        return std::borrow::Cow::Borrowed(cleaned);
+    }
+    let mut out = String::with_capacity(cleaned.len());
+    for (i, line) in lines.iter().enumerate() {
+        if continues[i] {
+            out.pop();
+            // One short of the width: the break fell on a space, which the paste trimmed.
+            if lines[i - 1].chars().count() < width && !line.starts_with(' ') {
+                out.push(' ');
+            }
+        }
         out.push_str(line);
         out.push('\n');
-    }
-    if !joined {
-        return std::borrow::Cow::Borrowed(cleaned);
     }
     if !cleaned.ends_with('\n') {
         out.pop();
@@ -470,6 +476,18 @@ mod tests {
             ["make: *** [Makefile:3: deps] Error 1", "exit status 1", "The command returned 1", "failed to solve: x"]
         {
             let log = format!("{go}\n{after}\n");
+            assert_eq!(go_output(&log), format!("{go}\n"), "{after}");
+        }
+        // One long go error followed by other lines is no wrapped paste, whatever they are.
+        let go = "go: example.com/private/lib@v1.2.3: reading https://proxy.golang.org/example.com/private/lib/@v/v1.2.3.info: 404 Not Found";
+        for after in [
+            "------",
+            "/bin/sh: 1: cannot create /x: Permission denied",
+            "1 error occurred:",
+            "npm ERR! code 1",
+            "lookup of x failed",
+        ] {
+            let log = format!("#9 [4/6] RUN go mod download\n{go}\n{after}\n");
             assert_eq!(go_output(&log), format!("{go}\n"), "{after}");
         }
         // Shorter than the paste's longest line: a line of its own, whatever follows.
