@@ -1567,3 +1567,29 @@ fn broken_framing_missing_proxy_directories_and_numbered_pastes() {
         Category::ToolchainDownload,
     );
 }
+
+/// Configuration go refuses before it fetches anything, in go 1.26's and 1.19's words
+/// (verified): `unknown`, as no category is about configuration, but naming the setting
+/// and the fix.
+#[test]
+fn configuration_go_refused_is_said_plainly() {
+    for (log, setting) in [
+        (
+            "go: rsc.io/quote@v1.5.2: invalid proxy URL scheme (must be https, http, file): htps://proxy.example.com\n",
+            "GOPROXY",
+        ),
+        ("go: invalid proxy URL scheme (must be https, http, file): htps://proxy.example.com\n", "GOPROXY"),
+        ("main.go:6:2: GOPROXY list is not the empty string, but contains no entries\n", "GOPROXY"),
+        ("go: parsing $GOFLAGS: unknown flag -badflag\n", "GOFLAGS"),
+        ("go: invalid boolean value \"x\" for flag -modcacherw (from $GOFLAGS): parse error\n", "GOFLAGS"),
+        ("go: -insecure flag is no longer supported; use GOINSECURE instead\n", "GOINSECURE"),
+        ("go: modules disabled by GO111MODULE=off; see 'go help modules'\n", "GO111MODULE"),
+    ] {
+        let d = expect(log, Category::Unknown);
+        assert!(
+            d.summary.starts_with("go refused its own configuration") && d.summary.contains(setting),
+            "{}",
+            d.summary
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! the evidence decides. Each rule is a plain function over [`Facts`].
 
 pub mod cache;
+pub mod config;
 pub mod dns;
 pub mod http_proxy;
 pub mod module;
@@ -57,6 +58,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("go-import page status (go ≤ 1.12)", vcs::old_meta_status),
     ("module.invalid_version", module::invalid_version),
     ("git not installed", vcs::git_missing),
+    ("configuration go refused", config::unusable),
     ("cache.permission warned", cache::permission_warned),
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),

@@ -1,0 +1,46 @@
+//! go's own configuration it cannot use: a GOPROXY with an unknown scheme or no entry, a
+//! GOFLAGS value this go does not know, `go get -insecure` (removed), modules turned off.
+//! No category is about configuration, so the verdict is `unknown`, but it names the
+//! setting and the fix rather than saying that nothing matched.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::found;
+use crate::diagnose::facts::Facts;
+use crate::diagnose::{Category, Confidence, Diagnosis};
+
+/// A setting go refused before it fetched anything, in go's words (go 1.19–1.27).
+pub fn unusable(f: &Facts) -> Option<Diagnosis> {
+    static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(invalid proxy URL (?:scheme \(must be https, http, file\)|missing scheme): \S+)",
+            r"|(GOPROXY list is not the empty string, but contains no entries)",
+            r"|((?:parsing \$GOFLAGS: [^\n]+|[^\n]* \(from \$GOFLAGS\)[^\n]*))",
+            r"|(-insecure flag is no longer supported; use GOINSECURE instead)",
+            r"|(modules disabled by GO111MODULE=off)",
+        ))
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&REFUSED).next()?;
+    let said = caps[0].trim();
+    let (setting, fix) = if caps.get(1).is_some() || caps.get(2).is_some() {
+        ("GOPROXY", "write each entry as https://host[/path], http://…, file://…, direct or off, separated by , or |")
+    } else if caps.get(3).is_some() {
+        ("GOFLAGS", "remove the flag this go does not know (go env GOFLAGS shows where it comes from)")
+    } else if caps.get(4).is_some() {
+        ("-insecure", "drop -insecure and list the hosts in GOINSECURE (and GONOSUMDB) instead")
+    } else {
+        ("GO111MODULE", "unset GO111MODULE (or set it to on): go's module commands need modules")
+    };
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line(setting));
+    Some(found(
+        Category::Unknown,
+        Confidence::Low,
+        format!("go refused its own configuration ({setting}) before fetching anything ({said}): {fix}"),
+        evidence,
+        &[],
+    ))
+}
