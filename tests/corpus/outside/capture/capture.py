@@ -54,6 +54,9 @@ HOSTS = {
         "gzip.corp.example", "blobproxy.corp.example", "partialzip.corp.example", "stale.corp.example",
         "casefold.corp.example",
         "loop.corp.example", "emptyinfo.corp.example",
+        # round 11
+        "modhtml.corp.example", "maint.corp.example", "redirbad.corp.example", "nolatest.corp.example",
+        "listjunk.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -62,6 +65,10 @@ HOSTS = {
     "127.0.0.34": ["legacy.corp.example"],
     "127.0.0.35": [],                             # sum.golang.org as a TLS-intercepting proxy shows it
     "127.0.0.36": ["chain.corp.example"],         # leaf signed by an intermediate the server does not send
+    "127.0.0.37": ["ipcert.corp.example"],        # round 11: certificate with an IP SAN only (127.0.0.37)
+    "127.0.0.38": ["expinter.corp.example"],      # round 11: valid leaf, sent with its intermediate that expired 2024-01-01
+    "127.0.0.39": ["tls10.corp.example"],         # round 11: an old appliance that speaks TLS 1.0 only
+    "127.0.0.46": ["rsakex.corp.example"],        # round 11: TLS 1.2 with RSA key exchange only (RSA certificate)
     "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
     "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
     "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
@@ -77,7 +84,11 @@ HOSTS = {
     "127.0.0.58": ["gw-socks.corp.example"],      # SOCKS5 proxy: every CONNECT refused by ruleset
     "127.0.0.60": ["daemon.corp.example"],        # git daemon (git://, port 9418)
     "127.0.0.62": ["files.corp.example"],         # stock `python3 -m http.server 8000` over the GOPROXY tree
-    "127.0.0.63": ["chunkbad.corp.example", "chunkcut.corp.example", "gosrv.corp.example"],  # gosrv/main.go (Go net/http)
+    "127.0.0.63": ["chunkbad.corp.example", "chunkcut.corp.example", "gosrv.corp.example",  # gosrv/main.go (Go net/http)
+                   # round 11: checksum databases in gosrv (GOSUMDB=<host>+<vkey>)
+                   "sumdb-bad.corp.example", "sumdb-badsig.corp.example", "sumdb-500.corp.example",
+                   "sumdb-html.corp.example"],
+    "127.0.0.61": ["h2reset.corp.example"],       # round 11: gosrv's HTTP/2 listener
     # toxiproxy (--toxiproxy; its API on 127.0.0.64:8474): one proxy per address, each in front of 127.0.0.10:443
     "127.0.0.65": ["tox-latency.corp.example"], "127.0.0.66": ["tox-lag.corp.example"],
     "127.0.0.67": ["tox-limit.corp.example"], "127.0.0.68": ["tox-reset.corp.example"],
@@ -95,6 +106,9 @@ DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"],
        "truncate": ["tc.corp.example"]}
 DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
 TOXI_API = ("127.0.0.64", 8474)
+# round 11: checksum databases served by gosrv; VKEYS is filled at start (gosrv -vkey) and read by Run
+SUMDB_HOSTS = ("sumdb-bad.corp.example", "sumdb-badsig.corp.example", "sumdb-500.corp.example", "sumdb-html.corp.example")
+VKEYS = {}
 # toxiproxy proxies: name -> (listen address, toxic on the server-to-go stream); all forward to VHOST_IP:443, so TLS
 # is end to end (the *.corp.example certificate) and the default vhost (proxy.corp.example) answers
 TOXICS = {
@@ -216,6 +230,22 @@ def vhost_table():
         "loop.corp.example": [dict(re=r"^/", action="redirect", status=301, location="https://loop.corp.example{path}")],
         # a proxy that answers .info with 200 and an empty body (storage returned a zero-byte object)
         "emptyinfo.corp.example": [static(200, "", "application/json", rx=r"\.info$"), proxy()],
+        # round 11: a repository manager's HTML error page served with 200 for the .mod only
+        "modhtml.corp.example": [static(200, "<!DOCTYPE html>\n<html><head><title>Artifactory</title></head><body>"
+                                             "<h1>Remote repository go-remote: item not cached</h1></body></html>\n",
+                                        "text/html;charset=ISO-8859-1", rx=r"\.mod$"), proxy()],
+        # round 11: maintenance window, 503 with Retry-After
+        "maint.corp.example": [static(503, "Service Unavailable: scheduled maintenance until 02:00 UTC\n",
+                                      headers={"Retry-After": "3600"})],
+        # round 11: .zip redirected to a download host whose certificate is self-signed
+        "redirbad.corp.example": [dict(re=r"\.zip$", action="redirect", status=302,
+                                       location="https://selfsigned.corp.example{path}"), proxy()],
+        # round 11: @v/list empty, @latest not implemented (404)
+        # round 11: @v/list with junk lines around the real versions (an index page merged in), @latest 404
+        "listjunk.corp.example": [static(200, "<html>\nv1.0.0\nlatest\nv1.1\nv1.1.0 \nmaster\n../\n</html>\n", rx=r"/@v/list$"),
+                                  static(404, "404 page not found\n", rx=r"/@latest$"), proxy()],
+        "nolatest.corp.example": [static(200, "", rx=r"/@v/list$"), static(404, "404 page not found\n", rx=r"/@latest$"),
+                                  proxy()],
     }
 
 
@@ -307,6 +337,8 @@ REPOS = {
     "moved": ("git.corp.example/moved", "module git.corp.example/moved\n\ngo 1.18\n", ["v1.0.0"]),
     # round 10: no tags, and the bare repository's HEAD names a branch that does not exist
     "headless": ("git.corp.example/headless", "module git.corp.example/headless\n\ngo 1.18\n", []),
+    # round 11: http.uploadpack=false, so git http-backend answers 403 for git-upload-pack
+    "locked": ("git.corp.example/locked", "module git.corp.example/locked\n\ngo 1.18\n", ["v1.0.0"]),
 }
 
 
@@ -391,6 +423,8 @@ def build_git(base):
         if name == "headless":
             # the default branch was renamed on the server; HEAD still names the old one
             sh("git", "-C", bare, "symbolic-ref", "HEAD", "refs/heads/trunk", env=env)
+        if name == "locked":
+            sh("git", "-C", bare, "config", "http.uploadpack", "false", env=env)
     return gitroot
 
 
@@ -478,6 +512,19 @@ def make_pki(d):
     run("x509", "-req", "-in", "inter.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1825",
         "-sha256", "-extfile", "inter.ext", "-out", "inter.pem")
     leaf("chainleaf", ["DNS:chain.corp.example"], ca="inter")
+    # round 11: a second intermediate that expired 2024-01-01 (its leaf is valid), sent with the leaf
+    run("req", "-new", *ec, "-keyout", "interold.key", "-out", "interold.csr", "-subj", "/O=Corp/CN=Corp Example Issuing CA 1")
+    run("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-in", "interold.csr", "-out", "interold.pem",
+        "-startdate", "20220101000000Z", "-enddate", "20240101000000Z", "-extfile", "inter.ext", "-notext")
+    leaf("expinterleaf", ["DNS:expinter.corp.example"], ca="interold")
+    with open(os.path.join(d, "expinterchain.pem"), "w") as f:
+        f.write(open(os.path.join(d, "expinterleaf.pem")).read() + open(os.path.join(d, "interold.pem")).read())
+    leaf("iponly", ["IP:127.0.0.37"])
+    # round 11: an RSA leaf for a server that only offers RSA key exchange
+    write(os.path.join(d, "rsakex.ext"), "subjectAltName=DNS:rsakex.corp.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsakex.key", "-out", "rsakex.csr", "-subj", "/CN=rsakex.corp.example")
+    run("x509", "-req", "-in", "rsakex.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "397", "-sha256",
+        "-extfile", "rsakex.ext", "-out", "rsakex.pem")
     leaf("mitm", ["DNS:*.corp.example"], ca="otherca")
     # what an intercepting proxy mints on the fly for the checksum database
     leaf("mitmsum", ["DNS:sum.golang.org"], ca="otherca")
@@ -486,8 +533,10 @@ def make_pki(d):
     leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
     run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
         "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
-    return {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
-            for n in ("main", "mitm", "mitmsum", "expired", "future", "wronghost", "selfsigned", "chainleaf")}
+    certs = {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
+             for n in ("main", "mitm", "mitmsum", "expired", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex")}
+    certs["expinter"] = {"cert": os.path.join(d, "expinterchain.pem"), "key": os.path.join(d, "expinterleaf.key")}
+    return certs
 
 
 # --------------------------------------------------------------------------
@@ -542,6 +591,8 @@ class Run:
         }
         self.env.update(world.extra_env)
         for k, v in case.env.items():
+            if isinstance(v, str) and v.startswith("vkey:"):
+                v = VKEYS[v[len("vkey:"):]]   # round 11: GOSUMDB=<gosrv database's verifier key>
             v = v.format(**self.p) if isinstance(v, str) else v
             if v is None:
                 self.env.pop(k, None)
@@ -577,6 +628,7 @@ class Run:
         if c.prep:
             c.prep(self)
         gobin = self.gobin if c.user == "root" else self.world.nobody_go[self.gobin]
+        gobin = getattr(self, "gobin_override", None) or gobin   # round 11: go run from another path (prep)
         self.env["PATH"] = self.env["PATH"].replace(os.path.dirname(self.gobin), os.path.dirname(gobin), 1)
         argv = list(c.wrap) + [gobin] + list(c.args)
         if c.user == "nobody":
@@ -719,6 +771,12 @@ class World:
                 dict(ip="127.0.0.34", port=443, mode="http", tls=certs["wronghost"], vhost="proxy.corp.example"),
                 dict(ip="127.0.0.35", port=443, mode="http", tls=certs["mitmsum"], vhost="sum.golang.org"),
                 dict(ip="127.0.0.36", port=443, mode="http", tls=certs["chainleaf"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.37", port=443, mode="http", tls=certs["iponly"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.38", port=443, mode="http", tls=certs["expinter"], vhost="proxy.corp.example"),
+                dict(ip="127.0.0.39", port=443, mode="http", vhost="proxy.corp.example",
+                     tls=dict(certs["main"], max_version="TLSv1", ciphers="DEFAULT:@SECLEVEL=0")),
+                dict(ip="127.0.0.46", port=443, mode="http", vhost="proxy.corp.example",
+                     tls=dict(certs["rsakex"], max_version="TLSv1_2", ciphers="AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA")),
                 dict(ip="127.0.0.40", port=443, mode="silent"),
                 dict(ip="127.0.0.40", port=80, mode="silent"),
                 dict(ip="127.0.0.41", port=443, mode="tls_silent", tls=certs["main"]),
@@ -765,11 +823,20 @@ class World:
                               stderr=open(os.path.join(self.base, "http-server.err"), "w"))
         self.groups.append(hs)
         gosrv = self.build_gosrv()
+        # round 11: checksum-database records for gosrv and their verifier keys (GOSUMDB values)
+        sumdir = os.path.join(self.base, "sumdb")
+        zh, mh = SUMS[("corp.example/lib", "v1.0.0")]
+        for host in SUMDB_HOSTS:
+            z = "h1:Lp0K4zPjVUzs2RWg5ABhl7NQxWyJdlpjgSrw8YFu2vQ=" if host == "sumdb-bad.corp.example" else zh
+            write(os.path.join(sumdir, host, "corp.example", "lib@v1.0.0"),
+                  "corp.example/lib v1.0.0 %s\ncorp.example/lib v1.0.0/go.mod %s\n" % (z, mh))
+            VKEYS[host] = subprocess.run([gosrv, "-vkey", host], capture_output=True, text=True, check=True).stdout.strip()
         gs = subprocess.Popen([gosrv, "-listen", "127.0.0.63:443", "-cert", certs["main"]["cert"], "-key", certs["main"]["key"],
-                               "-root", roots["main"]], start_new_session=True, stdout=subprocess.DEVNULL,
+                               "-root", roots["main"], "-sumdb", sumdir, "-listen2", "127.0.0.61:443"],
+                              start_new_session=True, stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(self.base, "gosrv.err"), "w"))
         self.groups.append(gs)
-        for addr in (("127.0.0.62", 8000), ("127.0.0.63", 443)):
+        for addr in (("127.0.0.62", 8000), ("127.0.0.63", 443), ("127.0.0.61", 443)):
             for _ in range(200):
                 with socket.socket() as probe:
                     if probe.connect_ex(addr) == 0:
@@ -1087,6 +1154,26 @@ def workspace(app_requires=(("corp.example/lib", "v1.0.0"),), sums=True, use=(".
     for k, v in project((), module="example.com/tools").items():
         files["tools/" + k] = v
     return files
+
+
+def noexec_tmpdir(run):
+    """round 11: TMPDIR is a tmpfs mounted noexec (a hardened /tmp), so go cannot run what it builds there."""
+    t = run.p["tmp"]
+    sh("mount", "-t", "tmpfs", "-o", "noexec,nosuid,nodev,mode=1777,size=64m", "tmpfs", t)
+    run.cleanups.append(lambda: sh("umount", t))
+
+
+def gopath_is_goroot(run):
+    """round 11: GOPATH set to the GOROOT of the go that runs (an old shell profile), GOMODCACHE unset.
+    The GOROOT (root's, not writable by others) is bind-mounted under the temp goroots directory and go runs
+    from there, so the case file names a temp path rather than the machine's install path."""
+    src = os.path.dirname(os.path.dirname(os.path.realpath(run.gobin)))
+    dst = tempfile.mkdtemp(prefix="goroot-", dir=run.world.gorootdir)
+    sh("mount", "--bind", src, dst)
+    run.cleanups.append(lambda: (sh("umount", dst), os.rmdir(dst)))
+    run.gobin_override = os.path.join(dst, os.path.relpath(os.path.realpath(run.gobin), src))
+    run.env["GOPATH"] = dst
+    run.env.pop("GOMODCACHE", None)
 
 
 # --------------------------------------------------------------------------
@@ -1643,6 +1730,69 @@ CASES = [
       "mod download -x", A3, user="nobody", needs=("toxiproxy",), env={"GOPROXY": "https://tox-limit.corp.example"}),
     C("net.reset", "toxiproxy-reset-peer-tidy", "toxiproxy resets every connection 100 ms after it opens (reset_peer)",
       "mod tidy", A3, user="nobody", needs=("toxiproxy",), files=TIDY, env={"GOPROXY": "https://tox-reset.corp.example"}),
+    # ================================================================ round 11 (out11): a checksum database of our own
+    # (gosrv: signed tree notes, a wrong hash, a bad signature, 500, HTML), TLS faults not yet covered (IP-only
+    # certificate, expired intermediate, TLS 1.0 only, redirect to a self-signed host), HTTP/2 RST_STREAM, git
+    # http-backend refusing upload-pack, thin commands (mod vendor, tidy -e, workspace download, install @latest,
+    # get -u), environment slips (GOPATH=GOROOT, relative GOMODCACHE, noexec TMPDIR, GOMODCACHE inside the module)
+    C("sumdb.mismatch", "sumdb-signed-wrong-hash-get", "GOSUMDB names a corporate checksum database (signed tree, verifier key right) whose record has another zip hash",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": "vkey:sumdb-bad.corp.example"}),
+    C("sumdb.mismatch", "sumdb-signed-wrong-hash-download-no-gosum", "corporate checksum database's signed record has another zip hash; go.sum absent",
+      "mod download", ("1.27",), user="nobody", files=NOSUM, env={"GOSUMDB": "vkey:sumdb-bad.corp.example"}),
+    C("sumdb.unreachable", "sumdb-tree-note-bad-signature", "checksum database signs its tree note with a key other than the one GOSUMDB trusts (same name and key hash)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": "vkey:sumdb-badsig.corp.example"}),
+    C("sumdb.unreachable", "sumdb-lookup-500", "corporate checksum database answers /lookup with 500 text/plain",
+      "mod download corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": "vkey:sumdb-500.corp.example"}),
+    C("sumdb.unreachable", "sumdb-lookup-html-200", "corporate checksum database's /lookup answers 200 with an HTML sign-in page",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": "vkey:sumdb-html.corp.example"}),
+    C("tls.unknown_authority", "zip-redirect-to-self-signed-host", "proxy answers .zip with 302 to a download host whose certificate is self-signed",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://redirbad.corp.example"}),
+    C("tls.hostname", "cert-ip-san-only", "proxy's certificate names only its IP address (IP SAN 127.0.0.37), no DNS name",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://ipcert.corp.example"}),
+    C("tls.expired", "intermediate-expired-leaf-valid", "proxy sends a valid leaf with its issuing intermediate CA, which expired 2024-01-01",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://expinter.corp.example"}),
+    C("unknown", "tls10-only-appliance", "proxy appliance speaks only TLS 1.0 (go's client needs 1.2)", "build ./...", A3,
+      user="nobody", env={"GOPROXY": "https://tls10.corp.example"}),
+    C("net.reset", "h2-rst-stream-zip", "Go HTTP/2 server whose handler aborts on .zip (RST_STREAM INTERNAL_ERROR)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://h2reset.corp.example"}),
+    C("vcs.auth", "git-http-backend-uploadpack-403", "git http-backend with http.uploadpack=false answers 403 for git-upload-pack",
+      "get git.corp.example/locked@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT),
+    C("proxy.server_error", "503-retry-after-mod-vendor", "proxy in a maintenance window: 503 text/plain with Retry-After: 3600",
+      "mod vendor", A3, user="nobody", env={"GOPROXY": "https://maint.corp.example"}),
+    C("proxy.server_error", "tidy-e-503", "envoy 503 for every proxy URL; go mod tidy -e", "mod tidy -e", A3, user="nobody",
+      files=TIDY, env={"GOPROXY": "https://goproxy.corp.example"}),
+    C("proxy.not_found", "install-latest-empty-list-latest-404", "proxy answers @v/list with an empty 200 and @latest with 404",
+      "install corp.example/hello/cmd/hello@latest", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://nolatest.corp.example"}),
+    C("proxy.not_found", "workspace-one-module-missing-download", "go.work uses two modules; one requires corp.example/missing, which the proxy lacks (404)",
+      "mod download", A3, user="nobody",
+      files=dict(workspace(), **{"tools/go.mod": "module example.com/tools\n\ngo 1.18\n\nrequire corp.example/missing v1.0.0\n"})),
+    C("module.go_mod", "goflags-mod-vendor-package-dir-missing", "GOFLAGS=-mod=vendor; vendor/modules.txt lists corp.example/lib but vendor/ has no package directory",
+      "build ./...", A3, user="nobody", env={"GOFLAGS": "-mod=vendor"},
+      files=dict(project(), **{"vendor/modules.txt": "# corp.example/lib v1.0.0\n## explicit\ncorp.example/lib\n"})),
+    C("cache.permission", "gopath-equals-goroot", "GOPATH set to GOROOT (an old shell profile), GOMODCACHE unset; GOROOT belongs to root",
+      "mod download", N2, user="nobody", prep=gopath_is_goroot, show=("GOPATH",)),
+    C("cache.permission", "gomodcache-relative", "GOMODCACHE=.cache/go-mod (a relative path)", "mod download", A3, user="nobody",
+      env={"GOMODCACHE": ".cache/go-mod"}, show=("GOMODCACHE",)),
+    C("cache.permission", "tmpdir-noexec-test", "TMPDIR is a tmpfs mounted noexec; go test must run the test binary from there",
+      "test ./...", A3, user="nobody", files=project(tests=TEST_OK), prep=noexec_tmpdir, show=("TMPDIR",)),
+    C("cache.permission", "tmpdir-noexec-run", "TMPDIR is a tmpfs mounted noexec; go run must run the program from there",
+      "run .", ("1.27",), user="nobody", prep=noexec_tmpdir, show=("TMPDIR",)),
+    C("none", "modcache-inside-work-module-vet", "GOMODCACHE is a directory inside the work module", "vet ./...", N2,
+      user="nobody", env={"GOMODCACHE": "{work}/gomodcache"}, show=("GOMODCACHE",)),
+    C("unknown", "rsa-kex-only-appliance", "proxy appliance offers only TLS 1.2 RSA key exchange ciphers (AES128-GCM-SHA256 …) with an RSA certificate",
+      "mod download", N2, user="nobody", env={"GOPROXY": "https://rsakex.corp.example"}),
+    # go1.19 still offers RSA key exchange: the same server works there
+    C("none", "rsa-kex-only-appliance", "proxy appliance offers only TLS 1.2 RSA key exchange ciphers; go1.19 still offers them",
+      "mod download -x", ("1.19",), user="nobody", env={"GOPROXY": "https://rsakex.corp.example"}),
+    C("none", "list-versions-junk-lines", "proxy's @v/list carries junk lines (HTML tags, `latest`, `master`, `v1.1`, a trailing space) around the versions; @latest 404",
+      "list -m -versions corp.example/lib", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://listjunk.corp.example"}),
+    C("module.go_mod", "test-imports-unrequired-module", "main_test.go imports corp.example/util, which go.mod does not require", "test ./...", A3,
+      user="nobody", files=project(tests="package main\n\nimport (\n\t\"testing\"\n\n\t\"corp.example/util\"\n)\n\n"
+                                          "func TestHello(t *testing.T) {\n\tt.Log(util.Hello())\n}\n")),
+    C("proxy.not_found", "build-mod-mod-404", "go.mod requires corp.example/missing, which the proxy lacks; go build -mod=mod",
+      "build -mod=mod ./...", A3, user="nobody", files=project((("corp.example/missing", "v1.0.0"),))),
+    C("none", "get-u-retracted-upgrades", "go.mod requires a retracted version; go get -u ./... moves to v1.1.0", "get -u ./...", A3,
+      user="nobody", files=project((("corp.example/retracted", "v1.0.0"),))),
 ]
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ route: {"re": regex matched against the request target (path?query),
         "action": "proxy" | "static" | "redirect" | "git" | "truncate",
         ...action parameters (see Handler.act_*)}
 listener modes:
-  http          serve vhosts (Host header picks the vhost, else `vhost`)
+  http          serve vhosts (Host header picks the vhost, else `vhost`); `tls`: {cert, key,
+                max_version?: "TLSv1", ciphers?: OpenSSL cipher string}
   silent        accept and never read or write (TLS handshake timeout / hang)
   tls_silent    complete the TLS handshake, then never answer
   rst           read the first bytes, then close with SO_LINGER 0 (RST)
@@ -356,6 +357,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.tls = None
         if lcfg.get("tls"):
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            # round 11: `cert` may hold the leaf plus intermediates; `max_version` ("TLSv1")
+            # caps the protocol (an old appliance), with `ciphers` lowering OpenSSL's level
+            if lcfg["tls"].get("ciphers"):
+                self.tls.set_ciphers(lcfg["tls"]["ciphers"])
+            if lcfg["tls"].get("max_version"):
+                v = getattr(ssl.TLSVersion, lcfg["tls"]["max_version"])
+                self.tls.minimum_version = self.tls.maximum_version = v
             self.tls.load_cert_chain(lcfg["tls"]["cert"], lcfg["tls"]["key"])
         super().__init__((lcfg["ip"], lcfg["port"]), handler)
 
