@@ -1593,3 +1593,50 @@ fn configuration_go_refused_is_said_plainly() {
         );
     }
 }
+
+/// From the eleventh rounds' tuned-on cases, in general terms: an empty version list (low:
+/// a module without tags, a proxy that lists nothing), `-e` going on past a proxy's 503,
+/// a relative GOMODCACHE, files differing only in case, a go.mod line's major-version
+/// refusal, go ≤ 1.13's `-> unzip` and a bare path mismatch, and GOPATH mode meeting a
+/// major-version path.
+#[test]
+fn the_eleventh_rounds_shapes() {
+    let d = expect(
+        "go: corp.example/tool/cmd/tool@latest: no matching versions for query \"latest\"\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyNotFound));
+    let d = expect(
+        "$ export GOPROXY=https://goproxy.corp.example\n$ go install corp.example/tool/cmd/tool@latest\ngo: corp.example/tool/cmd/tool@latest: no matching versions for query \"latest\"\n",
+        Category::ProxyNotFound,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    expect(
+        "$ go mod tidy -e\nexample.com/app imports\n\tcorp.example/lib: module corp.example/lib: reading https://goproxy.corp.example/corp.example/lib/@v/list: 503 Service Unavailable\n##[exit 0]\n",
+        Category::ProxyServerError,
+    );
+    expect("go: GOMODCACHE entry is relative; must be absolute path: \"cache/mod\".\n", Category::CachePermission);
+    for log in [
+        "go: downloading example.com/lib v1.2.0\ngo: create zip: docs/readme.md: case-insensitive file name collision: \"README.md\" and \"readme.md\"\n",
+        "go: extracting example.com/lib v0.2.1\n-> unzip /home/u/go/pkg/mod/cache/download/example.com/lib/@v/v0.2.1.zip: case-insensitive file name collision: \"VERSION\" and \"version\"\n",
+        "go: errors parsing go.mod:\nrequire example.com/lib: version \"v2.1.1\" invalid: module contains a go.mod file, so major version must be compatible: should be v0 or v1, not v2\n",
+        "go: errors parsing go.mod:\n/src/go.mod:12:2: require example.com/lib/v24: version \"v24.0.0-20240221144546-8f9201cc6915\" invalid: go.mod has non-.../v24 module path \"example.com/lib/v2\" (and .../v24/go.mod does not exist) at revision 8f9201cc6915\n",
+    ] {
+        expect(log, Category::ModuleInvalidVersion);
+    }
+    expect(
+        "module declares its path as: dev.azure.com/org/project/repo.git\n        but was required as: dev.azure.com/org/project/_git/repo.git\n",
+        Category::ModulePathMismatch,
+    );
+    let d = expect(
+        "unrecognized import path \"example.com/lib/v3/pkg\": reading https://example.com/lib/v3/pkg?go-get=1: 404 Not Found\n",
+        Category::Unknown,
+    );
+    assert!(d.summary.contains("GOPATH") && d.alternatives.iter().any(|a| a.category == Category::VcsMeta));
+    // In module mode the same page is the page's.
+    expect(
+        "go: example.com/lib/v3@v3.0.0: unrecognized import path \"example.com/lib/v3\": reading https://example.com/lib/v3?go-get=1: 404 Not Found\n",
+        Category::VcsMeta,
+    );
+}

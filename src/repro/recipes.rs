@@ -468,7 +468,9 @@ fn path_mismatch(draft: &mut Draft, log: &Log) {
 
 fn invalid_version(draft: &mut Draft, log: &Log) {
     let f = log.facts;
-    if log.says("no matching versions") {
+    // An empty version list, unless go gave the reason first (`invalid version: …`, then
+    // `no matching versions for query "v4"` as its echo).
+    if log.says("no matching versions") && !log.says("invalid version:") {
         let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
         draft.modules(vec![inline_module(&format!("{}@v1.0.0", f.module))]);
         draft.host(&root).git = Some(at(RawGit::default()));

@@ -169,7 +169,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static SETUP: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"build cache is required, but could not be located[^\n]*|build cache is disabled by GOCACHE=off[^\n]*",
-            r"|module cache not found: neither GOMODCACHE nor GOPATH is set|GOPATH entry is relative[^\n]*",
+            r"|module cache not found: neither GOMODCACHE nor GOPATH is set|(?:GOPATH|GOMODCACHE) entry is relative[^\n]*",
             r"|failed to initialize build cache at \S+[^\n]*|could not create module cache: [^\n]*",
             r"|creating work dir: [^\n]*|cannot find go env config: [^\n]*|writing go env config: [^\n]*",
             r"|failed to create cache directory:? [^\n]*",

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{found, subject};
+use super::{PUBLIC_PROXIES, found, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
@@ -47,6 +47,11 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         Regex::new(r"unknown revision (?:[0-9a-f]{7,40}|v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)(?:\s|$)")
             .expect("compiles")
     });
+    // The version's own major-version mistake (a v2 tag without `/v2` in its module path):
+    // the version rule's, not the go.mod's.
+    static MAJOR_VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"invalid: (?:module contains a go\.mod file, so|go\.mod has (?:post|non)-)").expect("compiles")
+    });
     // Every go.mod line go complains about must be such a lookup: one that is not is the
     // file's own mistake, whatever else failed.
     let mut lines = f.errors.iter().flat_map(|e| LOOKED_UP.find_iter(&e.text).map(|line| line.as_str()));
@@ -55,9 +60,16 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         any = true;
         ON_THE_WAY.is_match(line)
             || GIT_FAILED.is_match(line) && !REVISION_MISSING.is_match(line)
-            || line.contains("\" invalid: ") && MISSING_REVISION.is_match(line)
+            || line.contains("\" invalid: ") && (MISSING_REVISION.is_match(line) || MAJOR_VERSION.is_match(line))
     });
     if any && all_looked_up {
+        return None;
+    }
+    // The same refusal pasted without its `go.mod:N:` position.
+    static VERSION_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?m)^\s*(?:require|replace) \S+: version "[^"]*" invalid: "#).expect("compiles")
+    });
+    if !any && f.errors.iter().any(|e| VERSION_REFUSED.is_match(&e.text) && MAJOR_VERSION.is_match(&e.text)) {
         return None;
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
@@ -294,14 +306,25 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|(go\.mod (?:has malformed module path|is missing module path)[^\n]*",
             // coderepo's: the major version's subdirectory has no go.mod at that revision.
             r"|missing \S+/go\.mod (?:and \S+/go\.mod )?at revision \S+)",
+            // A go.mod line's version that the major-version rules refuse (`require M: version
+            // "v2.1.1" invalid: module contains a go.mod file, so major version must be …`).
+            r#"|version "[^"]*" invalid: ((?:module contains a go\.mod file|go\.mod has (?:post|non)-)[^\n]*)"#,
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",
+            // Files whose names differ only in case: no module zip may hold them (modzip).
+            r"|(case-insensitive file name collision: [^\n]*)",
         ))
         .expect("compiles")
     });
-    let (error, caps) = f.matching(&INVALID).last()?;
-    let detail = (1..=9).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
+    // An empty version list is often the echo of a reason go gave first (a v4 tag without
+    // `/v4`, then `no matching versions for query "v4"`): the reason wins.
+    let (error, caps) = f
+        .matching(&INVALID)
+        .filter(|(_, caps)| caps.get(9).is_none())
+        .last()
+        .or_else(|| f.matching(&INVALID).last())?;
+    let detail = (1..=11).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
     static VERSIONED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
     let what = VERSIONED
         .captures(&error.text)
@@ -310,6 +333,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .unwrap_or_else(|| "the requested version".into());
     let hint = if detail.starts_with("unknown revision") || detail.starts_with("no matching versions") {
         "the tag or commit does not exist where go looked (not pushed, deleted, or a typo)"
+    } else if detail.starts_with("case-insensitive file name collision") {
+        "the version holds files whose names differ only in case, which go refuses in a module (they would clash \
+         on macOS and Windows): use another version, or the maintainer must rename one and tag again"
     } else if detail.contains("major version") || detail.contains("should be v") || detail.contains("module path") {
         "from v2 on, the module path must end in the major version (/v2) — or the version must carry +incompatible for a module without go.mod"
     } else {
@@ -330,6 +356,41 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         let diagnosis = found(Category::VcsNotFound, Confidence::High, summary, evidence, &[]);
         return Some(diagnosis.or(Category::ModuleInvalidVersion, Confidence::Medium, "the version does not exist"));
     }
+    // An empty version list reads the same whatever emptied it: a module without tags (a
+    // proxy lists tags only), a proxy that lists nothing, a query no version matches, a
+    // pattern go could not resolve. Behind a proxy of one's own, the proxy's list first.
+    if detail.starts_with("no matching versions") {
+        let own_proxy = f
+            .env("GOPROXY")
+            .and_then(|p| crate::urlref::goproxy_entries(p).into_iter().next().map(|(url, _)| url))
+            .filter(|url| url.starts_with("http") && !PUBLIC_PROXIES.contains(&super::url_host(url)));
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPROXY"));
+        return Some(match own_proxy {
+            Some(proxy) => found(
+                Category::ProxyNotFound,
+                Confidence::Low,
+                format!(
+                    "{what}: {detail}: the proxy {} lists no version that matches: a module without tags (proxies \
+                     list tags only), or a proxy that does not list this module",
+                    super::url_host(&proxy)
+                ),
+                evidence,
+                &[],
+            )
+            .or(Category::ModuleInvalidVersion, Confidence::Low, "no such version exists upstream"),
+            None => found(
+                Category::ModuleInvalidVersion,
+                Confidence::Low,
+                format!("{what}: {detail}: {hint} (or the module has no tags, or a proxy lists none)"),
+                evidence,
+                &[],
+            )
+            .or(Category::ProxyNotFound, Confidence::Low, "the proxy lists no versions of the module"),
+        });
+    }
     let summary = format!("{what}: {detail}: {hint}");
-    Some(found(Category::ModuleInvalidVersion, Confidence::High, summary, vec![error.line()], &[]))
+    let confidence =
+        if detail.starts_with("case-insensitive file name collision") { Confidence::Medium } else { Confidence::High };
+    Some(found(Category::ModuleInvalidVersion, confidence, summary, vec![error.line()], &[]))
 }

@@ -543,6 +543,23 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ),
         _ => format!("https://{path}?go-get=1 has no go-import meta tag: it is not a Go vanity page"),
     };
+    // GOPATH mode (go ≤ 1.10, GO111MODULE=off) knows no major-version suffixes: it asks
+    // for `…/v3/pkg` as a directory of the repository, which a module at v3 does not have,
+    // and the page for that path is missing. The error is go's mode, not the page.
+    static MAJOR_ELEMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/v[2-9]\d*(?:/|$)").expect("compiles"));
+    let gopath_mode = !error.text.trim_start().starts_with("go: ") && !error.text.contains('@');
+    if gopath_mode && MAJOR_ELEMENT.is_match(&path) {
+        let summary = format!(
+            "{path} has a major-version element, and go fetched it the GOPATH way (no module prefix in its words: \
+             go ≤ 1.10 or GO111MODULE=off), which takes /vN for a directory the repository does not have: build \
+             in module mode (GO111MODULE=on, a go.mod)"
+        );
+        return Some(found(Category::Unknown, Confidence::Low, summary, evidence, &[]).or(
+            Category::VcsMeta,
+            Confidence::Low,
+            "the host may serve no go-import page for the path",
+        ));
+    }
     // A 5xx for the page is the server failing, not a page without a tag: read, not trusted.
     if caps.get(4).is_some_and(|status| status.as_str().starts_with('5')) {
         return Some(found(Category::VcsMeta, Confidence::Low, summary, evidence, &["retry"]).or(

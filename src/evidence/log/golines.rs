@@ -40,7 +40,12 @@ const GO_START: &str = concat!(
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
     // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`.
-    r"|invalid version: )",
+    r"|invalid version: ",
+    // go ≤ 1.13's extraction failure (`-> unzip …zip: …`), and a path mismatch pasted
+    // without the line that names the module.
+    r"|-> unzip \S+: |module declares its path as: ",
+    // A go.mod line's error pasted without its `go.mod:N:` position.
+    r#"|(?:require|replace|exclude) \S+: version "[^"]*" invalid: )"#,
 );
 
 /// Where go's text starts inside another tool's line: at a go line start that follows a
