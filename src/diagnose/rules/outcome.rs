@@ -28,7 +28,7 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
     // `-e` (go mod tidy -e, go list -e) makes go go on past errors and exit 0: the errors
     // it printed on the way are still the download's failures.
     let tolerated = f.evidence.command.as_deref().is_some_and(|c| c.split_whitespace().any(|w| w == "-e"));
-    if f.exit == Some(ExitExpectation::Success) && !(tolerated && !f.errors.is_empty()) {
+    if f.exit == Some(ExitExpectation::Success) && (!tolerated || f.errors.is_empty()) {
         let summary = if warned.is_empty() { "go succeeded" } else { "go succeeded (with warnings)" };
         return Some(found(Category::None, Confidence::High, summary.into(), warned, &[]));
     }
