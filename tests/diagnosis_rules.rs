@@ -1613,7 +1613,7 @@ fn the_eleventh_rounds_shapes() {
     );
     assert_eq!(d.confidence, Confidence::Low);
     expect(
-        "$ go mod tidy -e\nexample.com/app imports\n\tcorp.example/lib: module corp.example/lib: reading https://goproxy.corp.example/corp.example/lib/@v/list: 503 Service Unavailable\n##[exit 0]\n",
+        "$ go mod tidy -e\nexample.com/app imports\n\tcorp.example/lib: module corp.example/lib: reading https://goproxy.corp.example/corp.example/lib/@v/list: 503 Service Unavailable\nProcess exited with code 0\n",
         Category::ProxyServerError,
     );
     expect("go: GOMODCACHE entry is relative; must be absolute path: \"cache/mod\".\n", Category::CachePermission);
@@ -1638,5 +1638,46 @@ fn the_eleventh_rounds_shapes() {
     expect(
         "go: example.com/lib/v3@v3.0.0: unrecognized import path \"example.com/lib/v3\": reading https://example.com/lib/v3?go-get=1: 404 Not Found\n",
         Category::VcsMeta,
+    );
+}
+
+/// A second review's made-up logs for the eleventh rounds' readings.
+#[test]
+fn a_third_review_kept_these_in_their_place() {
+    // `-e` counts only as go's own flag on a command that has it.
+    let d = verdict(
+        "$ go run ./cmd/gen -e\ngo: example.com/lib@v1.2.3: reading https://proxy.golang.org/example.com/lib/@v/v1.2.3.mod: 410 Gone\nProcess exited with code 0\n",
+    );
+    assert_eq!(d.category, Category::None, "{d:#?}");
+    // go ≥ 1.16's major-version refusal on a go.mod line, and +incompatible, are the version's.
+    for log in [
+        "go: errors parsing go.mod:\n/src/app/go.mod:10:2: require github.com/foo/bar: version \"v2.0.0\" invalid: should be v0 or v1, not v2\n",
+        "go: errors parsing go.mod:\nexclude github.com/foo/bar: version \"v2.0.0\" invalid: should be v0 or v1, not v2\n",
+        "go: errors parsing go.mod:\nrequire example.com/lib: version \"v1.9.9\" invalid: unknown revision v1.9.9\n",
+    ] {
+        expect(log, Category::ModuleInvalidVersion);
+    }
+    // Module-mode words for a /vN page are the page's, not GOPATH mode's.
+    for log in [
+        "go get example.com/lib/v3: unrecognized import path \"example.com/lib/v3\": reading https://example.com/lib/v3?go-get=1: 404 Not Found\n",
+        "build example.com/app: cannot load example.com/lib/v3/pkg: unrecognized import path \"example.com/lib/v3/pkg\": reading https://example.com/lib/v3/pkg?go-get=1: 404 Not Found\n",
+    ] {
+        expect(log, Category::VcsMeta);
+    }
+    // A package of one's own with files differing in case blames no version.
+    let d = verdict(
+        "$ go build ./...\npackage example.com/app/internal/util: case-insensitive file name collision: \"strings.go\" and \"Strings.go\"\n",
+    );
+    assert_ne!(d.category, Category::ModuleInvalidVersion);
+    // A module go fetched directly (GONOPROXY) is not the proxy's to list; a port is no
+    // other proxy.
+    let d = expect(
+        "$ export GOPROXY=https://athens.corp.example,direct\n$ export GONOPROXY=git.corp.example\ngo: module git.corp.example/team/lib: no matching versions for query \"latest\"\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    expect(
+        "$ export GOPROXY=https://proxy.golang.org:443,direct\ngo: module example.com/lib: no matching versions for query \"latest\"\n",
+        Category::ModuleInvalidVersion,
     );
 }

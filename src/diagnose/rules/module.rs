@@ -50,7 +50,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     // The version's own major-version mistake (a v2 tag without `/v2` in its module path):
     // the version rule's, not the go.mod's.
     static MAJOR_VERSION: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"invalid: (?:module contains a go\.mod file, so|go\.mod has (?:post|non)-)").expect("compiles")
+        Regex::new(r"invalid: (?:module contains a go\.mod file, so|go\.mod has (?:post|non)-|should be v\d|\+incompatible suffix not allowed)")
+            .expect("compiles")
     });
     // Every go.mod line go complains about must be such a lookup: one that is not is the
     // file's own mistake, whatever else failed.
@@ -67,9 +68,13 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     }
     // The same refusal pasted without its `go.mod:N:` position.
     static VERSION_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?m)^\s*(?:require|replace) \S+: version "[^"]*" invalid: "#).expect("compiles")
+        Regex::new(r#"(?m)^\s*(?:require|replace|exclude) \S+: version "[^"]*" invalid: "#).expect("compiles")
     });
-    if !any && f.errors.iter().any(|e| VERSION_REFUSED.is_match(&e.text) && MAJOR_VERSION.is_match(&e.text)) {
+    if !any
+        && f.errors.iter().any(|e| {
+            VERSION_REFUSED.is_match(&e.text) && (MAJOR_VERSION.is_match(&e.text) || MISSING_REVISION.is_match(&e.text))
+        })
+    {
         return None;
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
@@ -308,12 +313,13 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|missing \S+/go\.mod (?:and \S+/go\.mod )?at revision \S+)",
             // A go.mod line's version that the major-version rules refuse (`require M: version
             // "v2.1.1" invalid: module contains a go.mod file, so major version must be …`).
-            r#"|version "[^"]*" invalid: ((?:module contains a go\.mod file|go\.mod has (?:post|non)-)[^\n]*)"#,
+            r#"|version "[^"]*" invalid: ((?:module contains a go\.mod file|go\.mod has (?:post|non)-|should be v\d|\+incompatible suffix not allowed)[^\n]*)"#,
             r"|invalid (?:pseudo-)?version[^:\n]*: ([^\n]*)",
             r"|(no matching versions for query \S+)",
             r"|(unknown revision \S+)",
             // Files whose names differ only in case: no module zip may hold them (modzip).
-            r"|(case-insensitive file name collision: [^\n]*)",
+            // (a module's zip or a version's: a package of one's own with such files is not)
+            r"|(?:zip|@v[^\s:]*)[^\n]*?: (case-insensitive file name collision: [^\n]*)",
         ))
         .expect("compiles")
     });
@@ -363,7 +369,12 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         let own_proxy = f
             .env("GOPROXY")
             .and_then(|p| crate::urlref::goproxy_entries(p).into_iter().next().map(|(url, _)| url))
-            .filter(|url| url.starts_with("http") && !PUBLIC_PROXIES.contains(&super::url_host(url)));
+            .filter(|url| {
+                let host = super::url_host(url).split(':').next().unwrap_or_default().to_ascii_lowercase();
+                url.to_ascii_lowercase().starts_with("http")
+                    && !PUBLIC_PROXIES.contains(&host.as_str())
+                    && !f.fetched_directly(what.split('@').next().unwrap_or_default())
+            });
         let mut evidence = vec![error.line()];
         evidence.extend(f.env_line("GOPROXY"));
         return Some(match own_proxy {

@@ -27,7 +27,7 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
     let warned: Vec<EvidenceLine> = f.warnings.iter().map(|w| w.line()).collect();
     // `-e` (go mod tidy -e, go list -e) makes go go on past errors and exit 0: the errors
     // it printed on the way are still the download's failures.
-    let tolerated = f.evidence.command.as_deref().is_some_and(|c| c.split_whitespace().any(|w| w == "-e"));
+    let tolerated = f.evidence.command.as_deref().is_some_and(goes_on_past_errors);
     if f.exit == Some(ExitExpectation::Success) && (!tolerated || f.errors.is_empty()) {
         let summary = if warned.is_empty() { "go succeeded" } else { "go succeeded (with warnings)" };
         return Some(found(Category::None, Confidence::High, summary.into(), warned, &[]));
@@ -174,4 +174,18 @@ pub fn crash(f: &Facts) -> Option<Diagnosis> {
 /// How the run's end reads, for the evidence.
 fn exit_words(f: &Facts) -> String {
     f.evidence.exit.map_or_else(|| "how is not known".to_string(), |e| e.describe())
+}
+
+/// A go command whose `-e` makes it go on past errors and exit 0 (`go list -e`, `go mod
+/// tidy -e`, `go mod vendor -e`, `go work vendor -e`): only the go command's own words,
+/// before a pipe or another command, and before `--` or `-args`.
+fn goes_on_past_errors(command: &str) -> bool {
+    let own = command.split(['|', ';', '&', '>']).next().unwrap_or_default();
+    let words: Vec<&str> = own.split_whitespace().take_while(|w| *w != "--" && *w != "-args").collect();
+    let Some(go) = words.iter().position(|w| *w == "go") else {
+        return false;
+    };
+    let subcommand = &words[go + 1..];
+    let tolerant = matches!(subcommand, ["list", ..] | ["mod", "tidy" | "vendor", ..] | ["work", "vendor", ..]);
+    tolerant && subcommand.contains(&"-e")
 }

@@ -547,7 +547,13 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
     // for `…/v3/pkg` as a directory of the repository, which a module at v3 does not have,
     // and the page for that path is missing. The error is go's mode, not the page.
     static MAJOR_ELEMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/v[2-9]\d*(?:/|$)").expect("compiles"));
-    let gopath_mode = !error.text.trim_start().starts_with("go: ") && !error.text.contains('@');
+    // GOPATH go get's own start (`package X: unrecognized import path …`, or the bare
+    // words), and nothing in the log of module mode's.
+    static MODULE_MODE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"go: |go\.mod|cannot load |go get \S+: |go mod |@v").expect("compiles"));
+    let head = error.text.trim_start();
+    let gopath_mode = (head.starts_with("package ") || head.starts_with("unrecognized import path"))
+        && !MODULE_MODE.is_match(&f.evidence.stderr);
     if gopath_mode && MAJOR_ELEMENT.is_match(&path) {
         let summary = format!(
             "{path} has a major-version element, and go fetched it the GOPATH way (no module prefix in its words: \
