@@ -13,9 +13,9 @@ use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
 /// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
-/// unknown directive`; a go.sum, too: `malformed go.sum`), written for a newer go than this one (`unknown directive:
-/// toolchain`, `invalid go version '1.21.0': must match format 1.23`), missing, or out of
-/// date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
+/// unknown directive`; its go.sum too: `malformed go.sum`), written for a newer go than
+/// this one (`unknown directive: toolchain`, `invalid go version '1.21.0': must match
+/// format 1.23`), missing, or out of date (`updates to go.mod needed`, inconsistent vendoring). A go.mod too new for a go
 /// that may switch toolchains is the toolchain rule's. A go.mod line whose version go had
 /// to look up (a branch, a commit hash, a version without its `v`) is another's when the
 /// lookup failed on the way (`go.mod:13:2: require M: Get "…": dial tcp: …`, a proxy's
@@ -102,10 +102,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    // A go.sum go cannot read (a merge's conflict markers, a hand edit): the file is
-    // broken like an unparsable go.mod, and `go mod tidy` reads it first, so only an edit
-    // fixes it.
-    // (go words a go.work.sum's the same: `malformed go.sum:` / `…/go.work.sum:3: …`.)
+    // A go.sum (or go.work.sum, which go words the same) that go cannot read, after a
+    // merge's conflict markers or a hand edit: broken like an unparsable go.mod, and `go
+    // mod tidy` reads it first, so only an edit fixes it.
     static MALFORMED_SUM: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^\S*(go\.(?:work\.)?sum):\d+: [^\n]*").expect("compiles"));
     if let Some((error, caps)) = f.matching(&MALFORMED_SUM).next() {
@@ -325,12 +324,13 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     });
     // An empty version list is often the echo of a reason go gave first (a v4 tag without
     // `/v4`, then `no matching versions for query "v4"`): the reason wins.
+    const EMPTY_LIST: usize = 9;
     let (error, caps) = f
         .matching(&INVALID)
-        .filter(|(_, caps)| caps.get(9).is_none())
+        .filter(|(_, caps)| caps.get(EMPTY_LIST).is_none())
         .last()
         .or_else(|| f.matching(&INVALID).last())?;
-    let detail = (1..=11).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
+    let detail = (1..INVALID.captures_len()).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
     static VERSIONED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
     let what = VERSIONED
         .captures(&error.text)
