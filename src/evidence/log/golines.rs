@@ -14,6 +14,10 @@ use regex::Regex;
 /// Where a go line starts: [`GO_START`], or a whole line of `go list -m`'s listing.
 static GO_LINE_START: LazyLock<String> = LazyLock::new(|| format!("(?:{GO_START}|{}$)", crate::evidence::LISTING_LINE));
 
+/// A line go printed, by how it starts ([`GO_LINE_START`]).
+static GO_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
+
 /// Where a go line starts, but for `go list -m`'s listing lines ([`GO_LINE_START`]).
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
@@ -68,8 +72,6 @@ const EMBEDDED_START: &str = concat!(
 pub fn go_output(cleaned: &str) -> String {
     let unwrapped = join_hard_wraps(cleaned);
     let cleaned = &*unwrapped;
-    static GO_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
     static GIT_ECHO: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^#? ?cd \S+; git ").expect("git echo pattern compiles"));
     static GIT_SAYS: LazyLock<Regex> = LazyLock::new(|| {
@@ -227,8 +229,6 @@ pub fn go_output(cleaned: &str) -> String {
 /// letter); and the paste breaks so at least twice — a wrapping console breaks every long
 /// line, while one long go error followed by another tool's words is a single such place.
 fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
-    static GO_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
     // What starts a line of its own rather than the rest of a broken one.
     static OWN_LINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
@@ -321,11 +321,7 @@ pub fn go_fragments(cleaned: &str) -> String {
         } else {
             // A JSON string with escaped line ends (Renovate's, golangci-lint's `msg`),
             // decoded; else the rest of the line from an embedded value on.
-            let decoded: String = JSON_STRING
-                .captures_iter(line)
-                .filter_map(|c| serde_json::from_str::<String>(&format!("\"{}\"", &c[1])).ok())
-                .map(|text| go_fragments(&text))
-                .collect();
+            let decoded: String = json_strings(line).map(|text| go_fragments(&text)).collect();
             if !decoded.is_empty() {
                 out.push_str(&decoded);
             } else if let Some(value) = EMBEDDED.captures(line).and_then(|c| c.get(1)) {
@@ -340,10 +336,9 @@ pub fn go_fragments(cleaned: &str) -> String {
 /// The part of a cleaned log line that is not go's: all of it when go's text is not in
 /// it, the tool's words before go's text, or nothing when the line is go's own.
 pub fn tool_part(line: &str) -> &str {
-    static GO_LINE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("^(?:{}|\t)", *GO_LINE_START)).expect("go line pattern compiles"));
     static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
-    if GO_LINE.is_match(line) {
+    // go's line, or the tab-indented continuation of one.
+    if GO_LINE.is_match(line) || line.starts_with('\t') {
         return "";
     }
     match START.captures(line).and_then(|c| c.get(1)) {
@@ -357,16 +352,17 @@ pub fn tool_part(line: &str) -> &str {
 static JSON_STRING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#""((?:[^"\\]|\\.)*\\[nt](?:[^"\\]|\\.)*)""#).expect("string pattern compiles"));
 
+/// The [`JSON_STRING`]s of a line, decoded (those that do not decode are left out).
+fn json_strings(line: &str) -> impl Iterator<Item = String> + '_ {
+    JSON_STRING.captures_iter(line).filter_map(|c| serde_json::from_str::<String>(&format!("\"{}\"", &c[1])).ok())
+}
+
 /// go's text inside another tool's line: a JSON string with escaped line ends that holds
 /// go lines (decoded; `true`), or the rest of the line from where go's text starts.
 fn embedded(line: &str) -> Option<(String, bool)> {
     static START: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMBEDDED_START).expect("embedded pattern compiles"));
-    for caps in JSON_STRING.captures_iter(line) {
-        if let Ok(text) = serde_json::from_str::<String>(&format!("\"{}\"", &caps[1]))
-            && !go_output(&text).is_empty()
-        {
-            return Some((text, true));
-        }
+    if let Some(text) = json_strings(line).find(|text| !go_output(text).is_empty()) {
+        return Some((text, true));
     }
     let start = START.captures(line)?.get(1)?.start();
     Some((line[start..].to_string(), false))
