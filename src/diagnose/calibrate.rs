@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::facts::{Facts, matches_prefix_patterns};
-use super::rules::{PUBLIC_CODE_HOSTS, PUBLIC_PROXIES, url_host};
+use super::rules::{PUBLIC_CODE_HOSTS, is_public_proxy, url_host};
 use super::{Category, Confidence, Diagnosis};
 
 /// Evidence with several known causes.
@@ -482,7 +482,7 @@ fn bare_dial_timeout(_: &Facts, d: &Diagnosis) -> bool {
 /// A name every resolver on the internet knows.
 fn well_known(name: &str) -> bool {
     let name = name.trim_end_matches('.');
-    PUBLIC_PROXIES.contains(&name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
+    is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
 }
 
 /// `no such host` for a name everyone's resolver knows.
@@ -528,7 +528,7 @@ fn private_proxy_without_credentials(_: &Facts, d: &Diagnosis) -> bool {
         return false;
     };
     let response = super::rules::proxy::server_response(line).unwrap_or_default();
-    !PUBLIC_PROXIES.contains(&url_host(&url))
+    !is_public_proxy(&url)
         && ["terminal prompts disabled", "could not read Username", "Authentication failed"]
             .iter()
             .any(|w| response.contains(w))
@@ -574,7 +574,7 @@ fn public_mirror_misses_a_tag(_: &Facts, d: &Diagnosis) -> bool {
             .expect("compiles")
     });
     d.evidence.iter().any(|line| {
-        TAG.captures(&line.text).is_some_and(|c| PUBLIC_PROXIES.contains(&&c[1]) || c[1].starts_with("sum.golang.org"))
+        TAG.captures(&line.text).is_some_and(|c| is_public_proxy(&c[1]) || c[1].starts_with("sum.golang.org"))
     })
 }
 
@@ -595,7 +595,7 @@ fn refusal_from_public_proxy(_: &Facts, d: &Diagnosis) -> bool {
     static REFUSAL: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:reading |unexpected status \()(https?://[^\s)]+)\)?: 40[13]\b").expect("compiles")
     });
-    REFUSAL.captures(error_line(d)).is_some_and(|c| PUBLIC_PROXIES.contains(&url_host(&c[1])))
+    REFUSAL.captures(error_line(d)).is_some_and(|c| is_public_proxy(&c[1]))
 }
 
 /// A 4xx from a module proxy that go's protocol gives no meaning to (not 401/403, which

@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::draft::{Draft, at, fault_on, inline_module};
 use super::{LogFacts, ReproError, declared_name, env_value, private_pattern, url_host};
-use crate::diagnose::rules::PUBLIC_PROXIES;
+use crate::diagnose::rules::is_public_proxy;
 use crate::diagnose::{Category, Diagnosis};
 use crate::scenario::at::At;
 use crate::scenario::raw::*;
@@ -489,7 +489,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
     let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
     // Only a public proxy's 404 quoting the origin reads as an invalid version (a
     // private one's reads as a module it cannot see): the log's proxy when it is one.
-    let public = f.url.as_deref().map(url_host).map(declared_name).filter(|h| PUBLIC_PROXIES.contains(&h.as_str()));
+    let public = f.url.as_deref().map(url_host).map(declared_name).filter(|h| is_public_proxy(h));
     let host = public.unwrap_or_else(|| "proxy.golang.org".to_string());
     draft.goproxy(&host).faults = vec![fault];
     draft.set("GOPROXY", &format!("https://{host}"));

@@ -82,6 +82,17 @@ pub const PUBLIC_PROXIES: [&str; 8] = [
     "gocenter.io",
 ];
 
+/// Whether a URL (or a bare host) names one of the [`PUBLIC_PROXIES`], however a log
+/// spells it: any case, with a port (`proxy.golang.org:443`), credentials or a trailing
+/// dot. Every rule that treats a public proxy's answer apart asks this one question.
+pub fn is_public_proxy(url_or_host: &str) -> bool {
+    let host = url_host(url_or_host);
+    let name =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(n, _)| n);
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    PUBLIC_PROXIES.contains(&name.as_str())
+}
+
 /// Builds a diagnosis.
 pub fn found(
     category: Category,
@@ -130,6 +141,14 @@ mod tests {
     #[test]
     fn subject_and_host() {
         assert_eq!(subject("go: corp.example/lib@v1.0.0: reading x").as_deref(), Some("corp.example/lib@v1.0.0"));
+        for public in
+            ["proxy.golang.org", "https://proxy.golang.org/x/@v/list", "https://Proxy.Golang.org:443/x", "goproxy.cn."]
+        {
+            assert!(is_public_proxy(public), "{public}");
+        }
+        for own in ["https://proxy.corp.example/x", "127.0.0.1:8081", "https://proxy.golang.org.corp.example/x"] {
+            assert!(!is_public_proxy(own), "{own}");
+        }
         assert_eq!(subject("corp.example/lib@v1.0.0: reading x").as_deref(), Some("corp.example/lib@v1.0.0"));
         assert_eq!(subject("go: module corp.example/lib: reading x").as_deref(), Some("corp.example/lib"));
         assert_eq!(subject("zip: not a valid zip file"), None);

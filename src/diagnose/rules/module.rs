@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{PUBLIC_PROXIES, found, subject};
+use super::{found, is_public_proxy, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
@@ -370,9 +370,8 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             .env("GOPROXY")
             .and_then(|p| crate::urlref::goproxy_entries(p).into_iter().next().map(|(url, _)| url))
             .filter(|url| {
-                let host = super::url_host(url).split(':').next().unwrap_or_default().to_ascii_lowercase();
                 url.to_ascii_lowercase().starts_with("http")
-                    && !PUBLIC_PROXIES.contains(&host.as_str())
+                    && !is_public_proxy(url)
                     && !f.fetched_directly(what.split('@').next().unwrap_or_default())
             });
         let mut evidence = vec![error.line()];

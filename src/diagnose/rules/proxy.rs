@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{PUBLIC_PROXIES, found, subject, url_host};
+use super::{found, is_public_proxy, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::urlref::goproxy_entries;
@@ -121,10 +121,10 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         // A public proxy fetches from the origin: its "invalid version" is the origin's
         // answer, the version does not exist.
         404 | 410
-            if PUBLIC_PROXIES.contains(&host.as_str())
-                && response
-                    .as_deref()
-                    .is_some_and(|r| ["invalid version", "invalid pseudo-version", "unknown revision"].iter().any(|w| r.contains(w))) =>
+            if is_public_proxy(&host)
+                && response.as_deref().is_some_and(|r| {
+                    ["invalid version", "invalid pseudo-version", "unknown revision"].iter().any(|w| r.contains(w))
+                }) =>
         {
             found(
                 Category::ModuleInvalidVersion,
@@ -142,22 +142,20 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         // A public proxy fetches public modules from their origins on demand: when it says
         // "not found" for the modules of several unrelated owners at once, the proxy is
         // failing (a broken node, a bad deployment), not every one of those modules.
-        404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) && unrelated_owners_not_found(f, &STATUS, &host) >= 3 => {
-            found(
-                Category::ProxyServerError,
-                Confidence::Low,
-                format!(
-                    "{host} answered {status} for the modules of several unrelated owners ({what} among them): a public \
+        404 | 410 if is_public_proxy(&host) && unrelated_owners_not_found(f, &STATUS, &host) >= 3 => found(
+            Category::ProxyServerError,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for the modules of several unrelated owners ({what} among them): a public \
                      proxy has those, so the proxy itself is failing; retry later or use another proxy"
-                ),
-                evidence,
-                &["use-mirror", "retry"],
-            )
-            .or(Category::ProxyNotFound, Confidence::Low, "the proxy may really not have them")
-        }
+            ),
+            evidence,
+            &["use-mirror", "retry"],
+        )
+        .or(Category::ProxyNotFound, Confidence::Low, "the proxy may really not have them"),
         // A public proxy's bare 404/410 has many causes: a private module, a version that
         // does not exist, a module removed.
-        404 | 410 if PUBLIC_PROXIES.contains(&host.as_str()) => found(
+        404 | 410 if is_public_proxy(&host) => found(
             Category::ProxyNotFound,
             Confidence::Low,
             format!(
@@ -227,7 +225,7 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         }
         // The public proxies implement the whole protocol for go's own requests, which are
         // well-formed: another client error from one of them is the proxy failing itself.
-        _ if code != 407 && PUBLIC_PROXIES.contains(&host.as_str()) => found(
+        _ if code != 407 && is_public_proxy(&host) => found(
             Category::ProxyServerError,
             Confidence::Low,
             format!(

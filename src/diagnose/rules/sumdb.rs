@@ -182,7 +182,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         // one's own more often failed to reach the database behind it.
         if code >= 500 && url.contains("/sumdb/") {
             let host = url_host(&url);
-            let public = super::PUBLIC_PROXIES.contains(&host);
+            let public = super::is_public_proxy(host);
             let summary = format!(
                 "the module proxy {host}, which go asks for the checksum database, answered {code} {} to a lookup{}",
                 caps[4].trim(),
