@@ -57,6 +57,9 @@ HOSTS = {
         # round 11
         "modhtml.corp.example", "maint.corp.example", "redirbad.corp.example", "nolatest.corp.example",
         "listjunk.corp.example",
+        # round 12
+        "authgw.corp.example", "gzipcut.corp.example", "headclose.corp.example", "halfhead.corp.example",
+        "waf.corp.example", "huge.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -200,6 +203,9 @@ def vhost_table():
             # the repository moved to git, the go-import tag still says Mercurial
             static(200, goimport("code.corp.example/hgrepo", "hg", "https://code.corp.example/hg/hgrepo"), "text/html",
                    rx=r"^/hgrepo(/[^?]*)?\?go-get=1$"),
+            # round 12: a repository still announced as Subversion (svn is not installed)
+            static(200, goimport("code.corp.example/svnrepo", "svn", "https://code.corp.example/svn/svnrepo"), "text/html",
+                   rx=r"^/svnrepo(/[^?]*)?\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -246,6 +252,22 @@ def vhost_table():
                                   static(404, "404 page not found\n", rx=r"/@latest$"), proxy()],
         "nolatest.corp.example": [static(200, "", rx=r"/@v/list$"), static(404, "404 page not found\n", rx=r"/@latest$"),
                                   proxy()],
+        # round 12: a gateway in front of the proxy that answers 407 itself (not a forward proxy: no CONNECT involved)
+        "authgw.corp.example": [static(407, "<html><body><h1>407 Proxy Authentication Required</h1>"
+                                            "<p>Sign in to the Corp web gateway.</p></body></html>\n", "text/html",
+                                       headers={"Proxy-Authenticate": 'Basic realm="Corp Web Gateway"'})],
+        # round 12: .info and .mod gzip-encoded by a CDN, the compressed stream cut in half (Content-Length matches)
+        "gzipcut.corp.example": [dict(re=r"\.(info|mod)$", action="gzipcut", keep=0.5), proxy()],
+        # round 12: .info: headers (Content-Length of the real file), then the connection closes without a body
+        "headclose.corp.example": [dict(re=r"\.info$", action="headclose"), proxy()],
+        # round 12: slowloris: the status line and one header, never the end of the headers
+        "halfhead.corp.example": [dict(re=r"^/", action="halfhead")],
+        # round 12: a web application firewall that rejects '!' (go's escaping of upper-case letters, sent as %21) with 400
+        "waf.corp.example": [static(400, "<html><head><title>Request Rejected</title></head><body>The requested URL was "
+                                         "rejected. Please consult with your administrator.<br><br>Your support ID is: "
+                                         "4733284616283746361</body></html>\n", "text/html", rx=r"(!|%21)"), proxy()],
+        # round 12: a zip that is small on the wire and 520 MiB once unpacked (go's limit is 500 MiB)
+        "huge.corp.example": [proxy("huge")],
     }
 
 
@@ -339,6 +361,10 @@ REPOS = {
     "headless": ("git.corp.example/headless", "module git.corp.example/headless\n\ngo 1.18\n", []),
     # round 11: http.uploadpack=false, so git http-backend answers 403 for git-upload-pack
     "locked": ("git.corp.example/locked", "module git.corp.example/locked\n\ngo 1.18\n", ["v1.0.0"]),
+    # round 12: the release was tagged "1.0.0", without the v
+    "notagv": ("git.corp.example/notagv", "module git.corp.example/notagv\n\ngo 1.18\n", ["1.0.0"]),
+    # round 12: a submodule (vendor/sub) whose URL is on a host that does not resolve
+    "submod": ("git.corp.example/submod", "module git.corp.example/submod\n\ngo 1.18\n", ["v1.0.0"]),
 }
 
 
@@ -391,7 +417,23 @@ def build_modroots(base):
     for tree, mod, ver, gomod, extra in MODULES:
         write_module(roots[tree], mod, ver, gomod, extra)
     write_module(roots["casefold"], "corp.example/lib", "v1.0.0", LIBMOD, zip_as="corp.example/Lib")
+    build_huge(roots)
     return roots
+
+
+def build_huge(roots):
+    """round 12: corp.example/lib v1.0.0 whose zip adds data/zeros.bin, 520 MiB of zeros (about 0.5 MiB deflated)."""
+    import zlib
+    r = roots.setdefault("huge", os.path.join(os.path.dirname(roots["main"]), "huge"))
+    write_module(r, "corp.example/lib", "v1.0.0", LIBMOD)
+    zpath = os.path.join(r, "corp.example/lib/@v/v1.0.0.zip")
+    with zipfile.ZipFile(zpath, "a", zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+        info = zipfile.ZipInfo("corp.example/lib@v1.0.0/data/zeros.bin", (2024, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(520):
+                f.write(chunk)
 
 
 def build_git(base):
@@ -408,7 +450,13 @@ def build_git(base):
         for i, tag in enumerate(tags or [None]):
             write(os.path.join(work, "go.mod"), gomod)
             write(os.path.join(work, mod.split("/")[-1] + ".go"), repo_src(mod, i))
+            if name == "submod":
+                write(os.path.join(work, ".gitmodules"),
+                      '[submodule "vendor/sub"]\n\tpath = vendor/sub\n\turl = https://gitold.corp.example/sub.git\n')
             sh("git", "-C", work, "add", "-A", env=env)
+            if name == "submod":  # a gitlink to a commit this repository does not have
+                sh("git", "-C", work, "update-index", "--add", "--cacheinfo",
+                   "160000,8f2d3a1c5b7e9d0f4a6c8e1b3d5f7a9c0e2b4d6f,vendor/sub", env=env)
             sh("git", "-C", work, "commit", "-q", "-m", "release %s" % (tag or "snapshot"), env=env)
             if tag:
                 sh("git", "-C", work, "tag", tag, env=env)
@@ -1176,6 +1224,35 @@ def gopath_is_goroot(run):
     run.env.pop("GOMODCACHE", None)
 
 
+def populate_nobody(*mods):
+    """round 12: the module cache filled by the same user (nobody) from the good proxy."""
+    def prep(run):
+        run.go("mod", "download", *mods, user="nobody", env={"GOPROXY": "https://proxy.corp.example"})
+    return prep
+
+
+def root_owned_vcs_cache(run):
+    """round 12: GOMODCACHE and cache/ are nobody's; cache/vcs (where go clones repositories) is root's."""
+    vcs = os.path.join(run.p["modcache"], "cache", "vcs")
+    os.makedirs(vcs)
+    os.lchown(os.path.dirname(vcs), NOBODY, NOBODY)
+
+
+def tamper_cached(ext, data):
+    """round 12: overwrite one file under cache/download in place (owner and mode kept; root ignores the 0444)."""
+    def prep(run):
+        with open(dl_path(run, ext), "w") as f:
+            f.write(data)
+    return prep
+
+
+def partial_marker(run):
+    """round 12: the `<module>@<version>.partial` marker go leaves while it extracts, as if a run was killed mid-way."""
+    p = src_dir(run) + ".partial"
+    write(p, "")
+    os.lchown(p, NOBODY, NOBODY)
+
+
 # --------------------------------------------------------------------------
 # the case table
 # --------------------------------------------------------------------------
@@ -1793,6 +1870,79 @@ CASES = [
       "build -mod=mod ./...", A3, user="nobody", files=project((("corp.example/missing", "v1.0.0"),))),
     C("none", "get-u-retracted-upgrades", "go.mod requires a retracted version; go get -u ./... moves to v1.1.0", "get -u ./...", A3,
       user="nobody", files=project((("corp.example/retracted", "v1.0.0"),))),
+    # ================================================================ round 12 (out12): responses that break below
+    # the JSON (a gzip stream cut short, headers then close, headers never finished, a 407 from the proxy itself, a WAF's
+    # 400 for escaped paths, a zip over go's size limit), GOPROXY lists (`|` after a timeout, `,` after a refusal, 404 then
+    # 500), git (a tag without its v, a submodule on a dead host, svn in the go-import tag, insteadOf to a dead host), the
+    # module cache (a root-owned cache/vcs, a corrupt cached .mod or .info, an extraction marker left behind), commands not
+    # met yet (go tool, go run pkg@version, go mod graph, go list -m -x) and environment slips (see FINDINGS.md, round 12)
+    C("proxy.auth", "goproxy-answers-407-itself", "the GOPROXY URL is a web gateway that answers every request with 407 and Proxy-Authenticate (no HTTPS_PROXY set)",
+      "mod graph", A3, user="nobody", env={"GOPROXY": "https://authgw.corp.example"}),
+    C("proxy.bad_response", "gzip-body-cut-short", "CDN sends .info/.mod gzip-encoded, the compressed stream cut in half (Content-Length matches the bytes sent)",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://gzipcut.corp.example"}),
+    C("net.reset", "info-headers-then-close", "proxy sends the .info headers (Content-Length of the real file) and closes without a body",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://headclose.corp.example"}),
+    C("hang", "headers-never-finish-list-x-kill", "slowloris proxy: status line and one header, never the blank line; timeout -s KILL 5",
+      "list -m -x corp.example/lib@v1.0.0", A3, user="nobody", wrap=("timeout", "-s", "KILL", "5"), files=EMPTY,
+      env={"GOPROXY": "https://halfhead.corp.example"}),
+    C("proxy.server_error", "waf-400-escaped-uppercase-path", "a web application firewall in front of the proxy rejects '!' (go's escape for upper case) with 400 and an HTML page",
+      "get corp.example/Azure-SDK@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://waf.corp.example"}),
+    C("proxy.bad_response", "zip-over-500mib-unpacked", "proxy's zip is 0.5 MiB on the wire and 520 MiB unpacked (go's limit is 500 MiB)",
+      "mod download corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://huge.corp.example"}),
+    C("none", "pipe-fallthrough-after-tls-timeout", "first proxy never answers the TLS handshake; '|' lets go fall through to the second after 10 s",
+      "list -m -x corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "https://slow.corp.example|https://proxy.corp.example"}),
+    C("net.refused", "comma-no-fallthrough-after-refused", "first proxy refuses connections; ',' falls through only on 404/410, so the second is never asked",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://offline.corp.example,https://proxy.corp.example"}),
+    C("proxy.server_error", "comma-404-then-500", "first proxy lacks the module (404), the second answers 500 (artifactory-like JSON)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "https://mirror.corp.example,https://artifactory.corp.example/api/go/go-virtual"}),
+    C("proxy.off", "off-cache-holds-only-dependency", "GOPROXY=off; the module cache holds corp.example/lib but not corp.example/util, which go.mod also requires",
+      "build ./...", A3, user="nobody", files=project((("corp.example/util", "v1.0.0"), ("corp.example/lib", "v1.0.0"))),
+      prep=populate_nobody("corp.example/lib@v1.0.0"), env={"GOPROXY": "off"}),
+    # go trims a trailing slash from each pattern, so this one still matches (see FINDINGS.md)
+    C("none", "gonosumdb-trailing-slash", "GONOSUMDB=corp.example/ (a trailing slash; go trims it and the pattern matches)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None, "GONOSUMDB": "corp.example/"}),
+    C("sumdb.private_leak", "gonosumdb-space-after-comma", "GONOSUMDB='git.corp.example, corp.example' (a space after the comma: the second pattern is ' corp.example' and matches nothing)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOSUMDB": None, "GONOSUMDB": "git.corp.example, corp.example"}),
+    C("vcs.not_found", "git-tag-without-v", "the release was tagged 1.0.0 (no v); go.mod requires v1.0.0", "mod download", A3,
+      user="nobody", files=project((("git.corp.example/notagv", "v1.0.0"),), sum_=False), env=PRIVDIRECT),
+    C("none", "git-submodule-on-dead-host", "repository has a submodule whose URL is on a host that does not resolve (go does not fetch submodules)",
+      "get git.corp.example/submod@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT),
+    C("vcs.meta", "go-import-svn-not-installed", "go-import tag says svn (Subversion is not installed)", "get -x code.corp.example/svnrepo@v1.0.0",
+      A3, user="nobody", files=EMPTY, env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example"}),
+    C("dns.nxdomain", "git-insteadof-dead-host", "~/.gitconfig rewrites https://git.corp.example/ to a retired host that no longer resolves",
+      "mod download", A3, user="nobody", files=GITPROJ, env=PRIVDIRECT,
+      prep=gitconfig('[url "https://gitold.corp.example/"]\n\tinsteadOf = https://git.corp.example/\n')),
+    C("cache.permission", "cache-vcs-root-owned", "GOMODCACHE is nobody's but cache/vcs (go's git clones) belongs to root; GOPROXY=direct",
+      "mod download", A3, user="nobody", files=GITPROJ, env=PRIVDIRECT, prep=root_owned_vcs_cache, show=("GOMODCACHE",)),
+    C("cache.corrupt", "cached-mod-edited", "the cached v1.0.0.mod under cache/download was edited (go 1.18 -> go 1.21); go.sum has the real hash",
+      "build ./...", A3, user="nobody", show=("GOMODCACHE",),
+      prep=chain(populate_nobody(), tamper_cached("mod", LIBMOD.replace("go 1.18", "go 1.21")))),
+    C("none", "cached-info-garbage-refetched", "the cached v1.0.0.info is not JSON; go fetches it again", "mod download -x", A3,
+      user="nobody", show=("GOMODCACHE",), prep=chain(populate_nobody(), tamper_cached("info", "\x00\x00garbage"))),
+    # go mod verify does not look at the marker (see FINDINGS.md)
+    C("none", "partial-marker-verify", "a .partial marker next to the extracted module dir (an extraction killed mid-way); go mod verify",
+      "mod verify", A3, user="nobody", show=("GOMODCACHE",), prep=chain(populate_nobody(), partial_marker)),
+    C("cache.permission", "tmpdir-missing-build", "TMPDIR names a directory that does not exist", "build ./...", A3, user="nobody",
+      env={"TMPDIR": "{home}/tmp"}, show=("TMPDIR",)),
+    C("cache.permission", "gocache-off-build", "GOCACHE=off left over from an old CI config (go >= 1.12 needs the build cache)",
+      "build ./...", A3, user="nobody", env={"GOCACHE": "off"}, show=("GOCACHE",)),
+    C("unknown", "goflags-pgo-on-old-go", "GOFLAGS=-pgo=off (known since go1.20) on go1.19", "build ./...", ("1.19",), user="nobody",
+      env={"GOFLAGS": "-pgo=off"}),
+    C("none", "goflags-pgo-on-old-go", "GOFLAGS=-pgo=off; this go knows the flag", "build ./...", N2, user="nobody",
+      env={"GOFLAGS": "-pgo=off"}),
+    C("none", "goflags-mod-mod-stale-vendor", "vendor/modules.txt is stale (lists lib v1.1.0) but GOFLAGS=-mod=mod makes go ignore vendor/",
+      "build ./...", A3, user="nobody", env={"GOFLAGS": "-mod=mod"},
+      files=dict(project(), **{"vendor/modules.txt": "# corp.example/lib v1.1.0\n## explicit\ncorp.example/lib\n"})),
+    C("proxy.server_error", "go-tool-503", "go.mod has a tool directive for corp.example/hello/cmd/hello; envoy 503 while go tool builds it",
+      "tool hello", N2, user="nobody", env={"GOPROXY": "https://goproxy.corp.example"},
+      files=project((("corp.example/hello", "v1.0.0"),), imports=[], go="1.24", extra_gomod="\ntool corp.example/hello/cmd/hello\n")),
+    C("toolchain.download", "gotoolchain-path-not-in-path", "go.mod says go 1.99.0, GOTOOLCHAIN=path, no go1.99.0 in PATH",
+      "build ./...", N2, user="nobody", files=project(go="1.99.0"), env={"GOTOOLCHAIN": "path"}),
+    C("proxy.not_found", "run-at-version-404", "go run of a command by version from a module the proxy does not have (404)",
+      "run corp.example/nope/cmd/nope@v1.0.0", A3, user="nobody", files=EMPTY),
 ]
 
 if __name__ == "__main__":

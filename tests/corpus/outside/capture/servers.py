@@ -18,7 +18,8 @@ CONFIG (JSON):
   log:       path of a request log
 
 route: {"re": regex matched against the request target (path?query),
-        "action": "proxy" | "static" | "redirect" | "git" | "truncate",
+        "action": "proxy" | "static" | "redirect" | "git" | "truncate" | "shortlen" |
+                  "gzipcut" | "headclose" | "halfhead" (round 12),
         ...action parameters (see Handler.act_*)}
 listener modes:
   http          serve vhosts (Host header picks the vhost, else `vhost`); `tls`: {cert, key,
@@ -36,6 +37,7 @@ listener modes:
                 code `rep` (e.g. 2 = connection not allowed by ruleset), then closed
 """
 import base64
+import gzip
 import http.server
 import json
 import os
@@ -211,6 +213,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             sock.close()
+
+    # --- round 12 -------------------------------------------------------
+    def proxy_file(self, r):
+        root = CFG["modroots"][r.get("root", "main")]
+        full = os.path.join(root, os.path.normpath(self.path.split("?")[0].lstrip("/")))
+        return open(full, "rb").read() if os.path.isfile(full) else None
+
+    def act_gzipcut(self, r, m):
+        """round 12: the proxy file gzip-compressed (Content-Encoding: gzip), the compressed stream cut to
+        `keep` of its length; Content-Length matches what is sent, so the HTTP response itself is complete."""
+        data = self.proxy_file(r)
+        if data is None:
+            self.reply(404, "text/plain; charset=utf-8", "not found\n")
+            return
+        z = gzip.compress(data, mtime=0)
+        self.reply(200, r.get("ctype", "application/octet-stream"), z[: int(len(z) * r.get("keep", 0.5))],
+                   {"Content-Encoding": "gzip"})
+
+    def act_headclose(self, r, m):
+        """round 12: status line and headers (Content-Length of the real file), then close without a body byte."""
+        data = self.proxy_file(r) or b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(0.1)
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def act_halfhead(self, r, m):
+        """round 12: a slowloris answer: the status line and one header, never the blank line; then silence."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        self.wfile.flush()
+        HELD.append(self.connection)
+        time.sleep(3600)
 
     def act_git(self, r, m):
         auth = r.get("auth")
