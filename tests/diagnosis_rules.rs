@@ -593,11 +593,14 @@ fn another_client_error_from_a_public_proxy_is_the_proxy_failing() {
     );
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyBadResponse), "{d:#?}");
-    // A proxy that is not public may not implement the request.
-    expect(
+    // A proxy that is not public fails the same way (out12's firewall in front of a proxy
+    // refusing an escaped path): the proxy failing first, not implementing it second.
+    let d = expect(
         "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 400 Bad Request\n",
-        Category::ProxyBadResponse,
+        Category::ProxyServerError,
     );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyBadResponse), "{d:#?}");
     let d = expect(
         "go: github.com/x/y@v1.0.0: reading https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip: 502 Bad Gateway\n",
         Category::ProxyServerError,
@@ -843,10 +846,17 @@ fn gos_http_client_words_are_read() {
         "go: m@v1: Get \"https://proxy.golang.org/m/@v/v1.info\": invalid proxy address \"http//squid:3128\": parse \"http//squid:3128\": first path segment in URL cannot contain colon\n",
         Category::HttpProxyFailure,
     );
-    // A 407 is a forward proxy's status, whatever URL it answered for.
+    // A 407 is a forward proxy's status; on an http:// URL a proxy in between may have
+    // sent it, on an https:// one it came through the TLS connection to the host named
+    // (a forward proxy refuses the CONNECT before: `Get …: Proxy Authentication Required`).
+    let d = expect(
+        "go: m@v1: reading http://proxy.corp.example/m/@v/v1.info: 407 Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
     let d = expect(
         "go: m@v1: reading https://proxy.corp.example/m/@v/v1.info: 407 Proxy Authentication Required\n",
-        Category::HttpProxyFailure,
+        Category::ProxyAuth,
     );
     assert_eq!(d.confidence, Confidence::Medium);
 }
@@ -1679,5 +1689,74 @@ fn a_third_review_kept_these_in_their_place() {
     expect(
         "$ export GOPROXY=https://proxy.golang.org:443,direct\ngo: module example.com/lib: no matching versions for query \"latest\"\n",
         Category::ModuleInvalidVersion,
+    );
+}
+
+#[test]
+fn the_twelfth_rounds_shapes() {
+    // A 407 on an https:// URL came through the TLS connection to the GOPROXY host (a
+    // forward proxy refuses the CONNECT before it): the host wants credentials.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: reading https://authgw.corp.example/corp.example/lib/@v/v1.0.0.mod: 407 Proxy Authentication Required\n",
+        Category::ProxyAuth,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::HttpProxyFailure));
+    // Over http:// through HTTP_PROXY the forward proxy answered in the target's name.
+    expect(
+        "HTTP_PROXY=http://gw.corp.example:3128\ngo: corp.example/lib@v1.0.0: reading http://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip: 407 Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    // A body cut short reads alike for a cut connection and a truncated gzip stream: not sure.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: read \"https://gzipcut.corp.example/corp.example/lib/@v/v1.0.0.mod\": unexpected EOF\n",
+        Category::NetReset,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyBadResponse));
+    // Before the answer came (`Get …: unexpected EOF`) it is the connection's, as before.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: Get \"https://tox.corp.example/corp.example/lib/@v/v1.0.0.mod\": read tcp 10.0.0.2:5555->10.0.0.3:443: read: connection reset by peer\n",
+        Category::NetReset,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+    // go's size limit on a module zip.
+    expect(
+        "go: unzip /home/u/go/pkg/mod/cache/download/corp.example/lib/@v/v1.0.0.zip: total uncompressed size of module contents too large (max size is 524288000 bytes)\n",
+        Category::ProxyBadResponse,
+    );
+    // A 400 to a well-formed request: the proxy (or its firewall) failing, not malformed content.
+    let d = expect(
+        "go: corp.example/Azure-SDK@v1.0.0: reading https://waf.corp.example/corp.example/%21azure-%21s%21d%21k/@v/v1.0.0.info: 400 Bad Request\n",
+        Category::ProxyServerError,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // git cannot tell a missing name from a failing resolver: a name nobody's DNS must
+    // know most likely does not exist from here; github.com does.
+    let git = |host: &str| {
+        format!(
+            "go: {host}/team/lib@v1.0.0: reading {host}/team/lib/go.mod at revision v1.0.0: git ls-remote -q --end-of-options https://{host}/team/lib.git in /tmp/m/cache/vcs/bf63: exit status 128:\n\tfatal: unable to access 'https://{host}/team/lib.git/': Could not resolve host: {host}\n"
+        )
+    };
+    let d = expect(&git("gitold.corp.example"), Category::DnsNxdomain);
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::DnsFailure));
+    expect(&git("github.com"), Category::DnsFailure);
+    // An svn the go-import page named, not installed: go's -x trace shows it end at once.
+    let d = expect(
+        "# get https://code.corp.example/svnrepo?go-get=1: 200 OK (0.043s)\n\
+         cd /tmp/m/cache/vcs/e3ae; svn log -l1 --xml -- https://code.corp.example/svn/svnrepo@v1.0.0\n\
+         0.000s # cd /tmp/m/cache/vcs/e3ae; svn log -l1 --xml -- https://code.corp.example/svn/svnrepo@v1.0.0\n\
+         go: code.corp.example/svnrepo@v1.0.0: invalid version: unknown revision v1.0.0\n",
+        Category::VcsMeta,
+    );
+    assert!(d.summary.contains("svn"), "{}", d.summary);
+    // Bare write errors into the module cache, and nix's indented quote of a builder's log.
+    expect(
+        "write /go/pkg/mod/cache/download/modernc.org/libc/@v/v1.55.3.zip: no space left on device\n",
+        Category::CachePermission,
+    );
+    expect(
+        "error: builder for '/nix/store/x-launcher.drv' failed with exit code 1;\n       last 2 log lines:\n       > building\n       > failed to initialize build cache at /homeless-shelter/.cache/go-build: mkdir /homeless-shelter: permission denied\n",
+        Category::CachePermission,
     );
 }

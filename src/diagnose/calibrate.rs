@@ -331,16 +331,13 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         )],
     },
     Ambiguity {
-        category: Category::ProxyBadResponse,
+        category: Category::ProxyServerError,
         why: "go's module proxy requests are well-formed, so a proxy answering them with a client error other than \
-              401/403/404/410 either does not implement that part of the protocol or is failing itself (a bad \
-              deployment, a broken backend); the status alone does not say which",
+              401/403/404/410 either is failing itself (a bad deployment, a broken backend, a firewall rule) or \
+              does not implement that part of the protocol; the status alone does not say which",
         applies: other_client_error_from_proxy,
         cap: Confidence::Low,
-        others: &[(
-            Category::ProxyServerError,
-            "the proxy may be failing itself and answer with a 4xx: retry later, or use another proxy",
-        )],
+        others: &[(Category::ProxyBadResponse, "the proxy may not implement that request")],
     },
 ];
 
@@ -480,7 +477,7 @@ fn bare_dial_timeout(_: &Facts, d: &Diagnosis) -> bool {
 }
 
 /// A name every resolver on the internet knows.
-fn well_known(name: &str) -> bool {
+pub(crate) fn well_known(name: &str) -> bool {
     let name = name.trim_end_matches('.');
     is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
 }

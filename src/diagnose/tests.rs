@@ -487,8 +487,8 @@ fn evidence_with_several_causes_is_low_confidence_and_names_the_others() {
             "go: corp.example/lib@v1.0.0: unexpected status (https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.mod): \
              400 Bad Request",
             &[],
-            Category::ProxyBadResponse,
             Category::ProxyServerError,
+            Category::ProxyBadResponse,
         ),
     ];
     for (stderr, env, category, other) in cases {

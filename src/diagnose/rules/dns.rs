@@ -121,16 +121,29 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
     let mut evidence = vec![error.line()];
     evidence.extend(queries(f, &name));
     let nx = f.evidence.dns.iter().any(|q| q.name == name && q.rcode.as_deref() == Some("NXDOMAIN"));
-    let (category, summary) = if nx {
-        (Category::DnsNxdomain, format!("git could not resolve {name}: the resolver says no such host exists"))
-    } else {
-        (
-            Category::DnsFailure,
-            format!("git could not resolve {name} (git says this for a missing name and for a failing resolver alike)"),
-        )
-    };
-    let confidence = if nx || !f.evidence.dns.is_empty() { Confidence::High } else { Confidence::Medium };
-    Some(found(category, confidence, summary, evidence, &["retry", "use-mirror"]))
+    if nx {
+        let summary = format!("git could not resolve {name}: the resolver says no such host exists");
+        return Some(found(Category::DnsNxdomain, Confidence::High, summary, evidence, &["retry", "use-mirror"]));
+    }
+    if !f.evidence.dns.is_empty() || crate::diagnose::calibrate::well_known(&name) {
+        // The resolver answered otherwise, or the name is one every resolver knows: the
+        // resolver failed.
+        let summary = format!("git could not resolve {name}, a name that exists: the resolver failed");
+        let confidence = if f.evidence.dns.is_empty() { Confidence::Medium } else { Confidence::High };
+        return Some(found(Category::DnsFailure, confidence, summary, evidence, &["retry", "use-mirror"]));
+    }
+    // git (curl, glibc) words a missing name and a failing resolver alike; a name not
+    // known to exist most often does not, from where git ran (a typo, a retired host, a
+    // name only an internal DNS serves).
+    let summary = format!(
+        "git could not resolve {name}: most likely no such host exists from here (a typo, a retired host, a name only \
+         an internal DNS or VPN serves); git says the same when the resolver fails"
+    );
+    Some(found(Category::DnsNxdomain, Confidence::Low, summary, evidence, &["use-mirror"]).or(
+        Category::DnsFailure,
+        Confidence::Low,
+        "the resolver itself may have failed (git says so alike)",
+    ))
 }
 
 /// What the resolver's log says about `name`'s failed answers, when both agree on one.

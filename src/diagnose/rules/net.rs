@@ -175,6 +175,19 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
             "a truncated file in the module cache ends in the same words",
         ));
     }
+    // A body that ended early (`read "…": unexpected EOF`, after the status line came):
+    // the connection cut mid-transfer, or a body that ends before its own encoding does (a
+    // gzip stream cut short by the proxy, a short chunk) — go's words are the same, and
+    // only the server's side (the request log) tells them apart.
+    static BODY_CUT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"read "?https?:/[^\s"]*"?: unexpected EOF"#).expect("compiles"));
+    if BODY_CUT.is_match(&error.text) && f.evidence.requests.is_empty() {
+        return Some(found(Category::NetReset, Confidence::Low, summary, evidence, playbooks).or(
+            Category::ProxyBadResponse,
+            Confidence::Low,
+            "the proxy may have sent a body that ends before its own encoding does (a gzip stream or a chunk cut short)",
+        ));
+    }
     Some(found(Category::NetReset, Confidence::High, summary, evidence, playbooks))
 }
 

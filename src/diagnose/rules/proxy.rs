@@ -177,6 +177,26 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         // 407 is a forward proxy's status (RFC 9110): a module proxy does not send it, so
         // something between go and the GOPROXY entry answered (a GOPROXY entry that is a
         // forward proxy, or an HTTP_PROXY that wants credentials).
+        // Over https:// the answer came through the TLS connection to the GOPROXY host: a
+        // forward proxy's refusal would have ended the CONNECT before it (`Get …: Proxy
+        // Authentication Required`, no status of the module's URL). The host named, a web
+        // gateway standing as the module proxy, wants credentials.
+        407 if url.starts_with("https://") => found(
+            Category::ProxyAuth,
+            Confidence::Medium,
+            format!(
+                "{host} answered {status} for {what} through its own TLS connection: the GOPROXY host (a web \
+                 gateway in the module proxy's place, or one intercepting TLS) wants credentials; give them for \
+                 {host} (~/.netrc, GOAUTH), or ask for the module proxy's own address"
+            ),
+            evidence,
+            &["goproxy-credentials"],
+        )
+        .or(
+            Category::HttpProxyFailure,
+            Confidence::Low,
+            "a TLS-intercepting forward proxy may want credentials",
+        ),
         407 => found(
             Category::HttpProxyFailure,
             Confidence::Medium,
@@ -236,12 +256,17 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["use-mirror", "retry"],
         )
         .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may not implement that request"),
+        // go's requests are well-formed: another client error (400, 405, 422…) is the
+        // proxy (or a firewall in front of it) failing to serve a valid request.
         _ => found(
-            Category::ProxyBadResponse,
+            Category::ProxyServerError,
             Confidence::Medium,
-            format!("{host} answered {status} for {what}"),
+            format!(
+                "{host} answered {status} for {what}: go's module requests are well-formed, so the proxy (or a \
+                 firewall in front of it) is failing to serve a valid one; retry later, or use another proxy"
+            ),
             evidence,
-            &["use-mirror"],
+            &["use-mirror", "retry"],
         ),
     };
     Some(diagnosis)
@@ -451,6 +476,34 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may serve it so now")
         };
         return Some(diagnosis);
+    }
+    // A zip over go's size limits (500 MB unpacked, golang.org/x/mod/zip): the proxy
+    // served what no module may be, or the module itself is that large.
+    static TOO_LARGE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"total uncompressed size of module contents too large|unzip \S+\.zip: \S+ file too large")
+            .expect("compiles")
+    });
+    if let Some((error, _)) = f.matching(&TOO_LARGE).next() {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPROXY"));
+        return Some(
+            found(
+                Category::ProxyBadResponse,
+                Confidence::Low,
+                format!(
+                    "the module zip{} is larger than go accepts (500 MB unpacked): a proxy serving a zip no module may \
+                     be; check what the proxy stores for it",
+                    subject(&error.text).map(|s| format!(" of {s}")).unwrap_or_default()
+                ),
+                evidence,
+                &["use-mirror"],
+            )
+            .or(
+                Category::ModuleInvalidVersion,
+                Confidence::Low,
+                "the module version itself may be that large, and then no proxy can serve it: use another version",
+            ),
+        );
     }
     let (error, _) = f.matching(&ZIP_WORDS).next()?;
     let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();

@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::{PUBLIC_CODE_HOSTS, found, subject, url_host};
 use crate::diagnose::facts::Facts;
-use crate::diagnose::{Category, Confidence, Diagnosis};
+use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 
 /// git asked for a user name or password (which `GIT_TERMINAL_PROMPT=0` refuses), or
 /// the server rejected the credentials.
@@ -293,6 +293,36 @@ pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
         _ => format!("GOVCS cannot be parsed ({}): fix its syntax (pattern:vcs|vcs,…)", caps[0].trim()),
     };
     Some(found(Category::VcsDisallowed, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// A go-import page naming a version control tool other than git (svn, hg, bzr, fossil)
+/// that did not run: go's `-x` trace shows the tool's command ending at once (`0.000s #
+/// cd …; svn log …`) with nothing of the tool's own, and go then calls the revision
+/// unknown — the tool is missing from the machine, which go does not say.
+pub fn other_tool_silent(f: &Facts) -> Option<Diagnosis> {
+    static SILENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^0\.000s # cd \S+; (svn|hg|bzr|fossil) (\S+)").expect("compiles"));
+    static UNKNOWN_REVISION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"unknown revision|invalid version").expect("compiles"));
+    let caps = SILENT.captures(&f.evidence.stderr)?;
+    let (error, _) = f.matching(&UNKNOWN_REVISION).last()?;
+    let tool = &caps[1];
+    let said_anything = f.evidence.stderr.lines().any(|l| l.trim_start().starts_with(&format!("{tool}: ")));
+    if said_anything {
+        return None;
+    }
+    let summary = format!(
+        "the module's go-import page names {tool}, and go's `{tool} {}` ended at once without a word: {tool} is most \
+         likely not installed here (go then calls the revision unknown); install {tool}, or serve the module \
+         from a module proxy or a git repository",
+        &caps[2]
+    );
+    let evidence = vec![error.line(), EvidenceLine { source: Source::Trace, text: caps[0].to_string() }];
+    Some(found(Category::VcsMeta, Confidence::Low, summary, evidence, &[]).or(
+        Category::VcsNotFound,
+        Confidence::Low,
+        "the revision may really be missing from the repository",
+    ))
 }
 
 /// The repository, or the revision asked for, does not exist on the git host.

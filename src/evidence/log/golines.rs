@@ -289,7 +289,7 @@ pub fn go_fragments(cleaned: &str) -> String {
         r#"(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
         r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
         r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
-        r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod) (?:/|[A-Za-z]:\\)\S*: ",
+        r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod|write) (?:/|[A-Za-z]:\\)\S*: ",
         // git run by go, which turns its prompts off (a user's own git would prompt).
         r"|fatal: could not read (?:Username|Password) for '[^']+': terminal prompts disabled)",
     );

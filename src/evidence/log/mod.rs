@@ -105,9 +105,10 @@ fn strip_prefixes(mut line: &str) -> &str {
             r"|\[\s*\d+s\] ?",
             // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
             r"|updater \| (?:\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(?:[A-Z]+ )?(?:<job_\d+> )?",
-            // A quote or a tool's marker before a pasted line (`> `, `>> `), or a build
-            // phase's tag (Cloud Native Buildpacks' `[builder] `): go prints neither.
-            r"|>{1,2} |\[[a-z][a-z0-9_.-]{0,30}\] ",
+            // A quote or a tool's marker before a pasted line (`> `, `>> `, nix's indented
+            // `       > ` before a builder's last log lines), or a build phase's tag (Cloud
+            // Native Buildpacks' `[builder] `): go prints neither.
+            r"|[ \t]*>{1,2} |\[[a-z][a-z0-9_.-]{0,30}\] ",
             // GitHub annotations.
             r"|##\[(?:error|warning|debug|notice|command)\]",
             r"|::(?:error|warning|notice|debug)(?: [^:]*)?::",
