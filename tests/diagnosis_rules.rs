@@ -1760,3 +1760,40 @@ fn the_twelfth_rounds_shapes() {
         Category::CachePermission,
     );
 }
+
+#[test]
+fn a_log_whose_go_lines_match_nothing_is_read_again_as_a_whole() {
+    // go's line broken once by the paste, mid-word.
+    let d = expect(
+        "go: finding golang.org/x/sys latest\ngo get: upgrading github.com/golang/glog@v0.0.0-20160126235308-23def4e6c14b: Get http://192.168.32.100:3000/github.com/golang/glog/@v/list: read tcp 192.168.32.153:13959->192.168.32.100:3000: wsarecv: An exist\ning connection was forcibly closed by the remote host.\n",
+        Category::NetReset,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.summary.contains("read from the log as a whole"), "{}", d.summary);
+    // Broken between words.
+    let d = expect(
+        "go: github.com/acme/tool@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/tool/@v/v1.0.0.zip\": tls: failed to\nverify certificate: x509: certificate has expired or is not yet valid\n",
+        Category::TlsExpired,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // go's error without its `go: `, as go ≤ 1.12 or a trimmed paste shows it.
+    expect(
+        "github.com/acme/tool@v1.0.0: verifying go.mod: github.com/acme/tool@v1.0.0/go.mod: reading https://sum.golang.org/lookup/github.com/acme/tool@v1.0.0: 410 Gone\n",
+        Category::SumdbPrivateLeak,
+    );
+    // Another tool's errors beside go's success, and git's own failure without go, stay
+    // out: the second reading takes go's lines only.
+    let d = verdict(
+        "go: downloading corp.example/lib v1.0.0\ncurl: (56) Recv failure: Connection reset by peer\nwarning: failed to upload artifact: connection refused\n",
+    );
+    assert!(matches!(d.category, Category::None | Category::Unknown), "{d:#?}");
+    expect(
+        "Cloning into 'lib'...\nfatal: unable to access 'https://127.0.0.1:9/lib.git/': Failed to connect to 127.0.0.1 port 9: Connection refused\n",
+        Category::Unknown,
+    );
+    // A line of another tool's is not glued onto go's.
+    expect(
+        "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip: 418 I'm\nmake: *** [deps] Error 1\n",
+        Category::ProxyServerError,
+    );
+}

@@ -75,11 +75,40 @@ impl Diagnosis {
 /// At most this many alternatives are reported.
 const MAX_ALTERNATIVES: usize = 3;
 
+/// The second reading of a pasted log whose go lines matched no rule: the whole log,
+/// liberally ([`crate::evidence::log::liberal`]) — lines broken once by a paste, go's
+/// error quoted by another tool, bare error values. Any verdict from it is low and says
+/// how it was read.
+fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
+    let pasted = evidence.pasted.as_deref()?;
+    let relaxed =
+        Evidence { stderr: crate::evidence::log::liberal(pasted), pasted: None, fragmentary: None, ..evidence.clone() };
+    let facts = facts::Facts::new(&relaxed);
+    let mut verdicts = rules::RULES
+        .iter()
+        .filter_map(|(_, rule)| rule(&facts))
+        .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
+    let first = verdicts.next()?;
+    let mut diagnosis = verdicts
+        .fold(calibrate::calibrate(&facts, first), |top, other| top.or(other.category, Confidence::Low, other.summary));
+    diagnosis.confidence = Confidence::Low;
+    for alternative in &mut diagnosis.alternatives {
+        alternative.confidence = Confidence::Low;
+    }
+    diagnosis.summary = format!(
+        "{} (read from the log as a whole: none of go's own lines was recognised, so a line broken by the paste, \
+         another tool's words or a bare error value was read as go's — a guess)",
+        diagnosis.summary
+    );
+    Some(diagnosis)
+}
+
 /// Diagnoses a run: the first rule that recognises the evidence decides, calibrated (a
 /// verdict resting on evidence with several known causes is capped and names the others:
 /// [`calibrate`]); the other rules that recognise it too are further alternatives (with
-/// low confidence: they came later in the order of precedence). When no rule does, the
-/// verdict is `unknown` with go's error lines as evidence (never a guess).
+/// low confidence: they came later in the order of precedence). When no rule does, a
+/// pasted log is read again as a whole ([`liberal_reading`], a low-confidence guess that
+/// says so); failing that, the verdict is `unknown` with go's error lines as evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
@@ -89,6 +118,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             .fold(calibrate::calibrate(&facts, first), |top, other| {
                 top.or(other.category, Confidence::Low, other.summary)
             }),
+        None if let Some(liberal) = liberal_reading(evidence) => liberal,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() && facts.exit.is_none() && !facts.killed {

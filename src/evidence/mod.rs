@@ -216,6 +216,11 @@ pub struct Evidence {
     /// them is more than a guess.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fragmentary: Option<String>,
+    /// The log as pasted, cleaned of CI prefixes and colours (from a log only): when
+    /// nothing in go's lines is recognised, the diagnosis reads it again, liberally
+    /// ([`log::liberal`]). Not kept in journals: `stderr` holds go's part of it.
+    #[serde(skip)]
+    pub pasted: Option<String>,
 }
 
 impl Evidence {
@@ -252,6 +257,7 @@ impl Evidence {
             crashed,
             context: Vec::new(),
             fragmentary: None,
+            pasted: None,
         }
     }
 
@@ -276,17 +282,8 @@ impl Evidence {
         // Go program words its errors so (kubectl, docker, terraform): only where the log
         // shows go at work — a go command, a module proxy's path, the module cache, go's
         // hints — are they taken for go's.
-        static GO_AT_WORK: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(concat!(
-                r"\bgo (?:mod|get|build|install|list|test|run|work|vet|generate|env|version|tool|clean)\b",
-                r"|[/\\]@v[/\\]|\?go-get=1|sum\.golang\.org|[/\\]pkg[/\\]mod[/\\]|\bgo-build|proxy\.golang\.org|goproxy",
-                r"|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY|MODCACHE|CACHE|TOOLCHAIN)\b",
-                r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
-            ))
-            .expect("go at work pattern compiles")
-        });
         let mut fragmentary = None;
-        if go.trim().is_empty() && GO_AT_WORK.is_match(&cleaned) {
+        if go.trim().is_empty() && log::shows_go_at_work(&cleaned) {
             let fragments = log::go_fragments(&cleaned);
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(
@@ -323,6 +320,7 @@ impl Evidence {
             crashed: context.crash,
             context: notes,
             fragmentary,
+            pasted: Some(cleaned),
             ..Default::default()
         }
     }

@@ -333,6 +333,78 @@ pub fn go_fragments(cleaned: &str) -> String {
     out
 }
 
+/// A cleaned log read more liberally than [`go_output`] does, for a second reading when
+/// go's own lines gave no verdict: a go line broken once by the paste (a terminal's or an
+/// editor's width, mid-word or between words) is also read joined to the line that
+/// continues it, and a line that starts with go's `module@version: ` but lost go's
+/// prefix is read as go's; bare error values ([`go_fragments`]) are read beside go's
+/// lines too, where the log shows go at work. Other tools' lines stay out. What is read
+/// from it is a guess, and the diagnosis says so.
+pub fn liberal(cleaned: &str) -> String {
+    /// Shorter lines are rarely broken by a width.
+    const BROKEN_AT_LEAST: usize = 40;
+    /// The narrowest terminal a paste is commonly broken at.
+    const TERMINAL_WIDTH: usize = 79;
+    // A tool's label before its line (`ERROR: `, `Error: `, `Step 4/7 : `).
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z][A-Za-z0-9 /]{0,20} ?: ").expect("compiles"));
+    // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: `.
+    static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ").expect("compiles")
+    });
+    // What continues a broken line: text going on (lower case, a digit, punctuation), not
+    // another tool's line (`make: ***`, `error: …`, BuildKit's `------`).
+    static CONTINUES: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"^(?:[a-z0-9./"':)\]>,;=_-])"#).expect("compiles"));
+    static TOOL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
+            .expect("compiles")
+    });
+    let lines: Vec<String> =
+        cleaned.lines().map(|l| if MODULE_SUBJECT.is_match(l) { format!("go: {l}") } else { l.to_string() }).collect();
+    let mut text = String::with_capacity(cleaned.len() * 2);
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(line);
+        text.push('\n');
+        let Some(next) = lines.get(i + 1) else { continue };
+        // go's line, or the indented line of git's or the server's that continues it.
+        let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
+        // A break at a terminal's width (80 columns or more) falls anywhere, before a
+        // capital too (`Get "…`), but not before another tool's `ERROR: `.
+        let continues = CONTINUES.is_match(next)
+            || (line.len() >= TERMINAL_WIDTH && next.starts_with(char::is_alphabetic) && !LABEL.is_match(next));
+        if line.len() >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next) {
+            for glue in ["", " "] {
+                text.push_str(&format!("{line}{glue}{next}\n"));
+            }
+        }
+    }
+    let mut out = go_output(&text);
+    // Bare error values beside go's lines (a paste broken before `Get "https://…`), where
+    // the log shows go at work and no test's own output, whose log lines are the test's.
+    static TEST_OUTPUT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^(?:=== RUN |--- FAIL: |FAIL\t)").expect("compiles"));
+    if shows_go_at_work(cleaned) && !TEST_OUTPUT.is_match(cleaned) {
+        out.push_str(&go_fragments(cleaned));
+    }
+    out
+}
+
+/// Whether a log shows go at work — a go command, a module proxy's path, the module
+/// cache, go's hints: only then are bare error values (`dial tcp …: i/o timeout`), which
+/// every Go program prints (kubectl, docker, terraform), taken for go's.
+pub fn shows_go_at_work(cleaned: &str) -> bool {
+    static GO_AT_WORK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"\bgo (?:mod|get|build|install|list|test|run|work|vet|generate|env|version|tool|clean)\b",
+            r"|[/\\]@v[/\\]|\?go-get=1|sum\.golang\.org|[/\\]pkg[/\\]mod[/\\]|\bgo-build|proxy\.golang\.org|goproxy",
+            r"|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY|MODCACHE|CACHE|TOOLCHAIN)\b",
+            r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
+        ))
+        .expect("go at work pattern compiles")
+    });
+    GO_AT_WORK.is_match(cleaned)
+}
+
 /// The part of a cleaned log line that is not go's: all of it when go's text is not in
 /// it, the tool's words before go's text, or nothing when the line is go's own.
 pub fn tool_part(line: &str) -> &str {
