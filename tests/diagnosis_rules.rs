@@ -1797,3 +1797,15 @@ fn a_log_whose_go_lines_match_nothing_is_read_again_as_a_whole() {
         Category::ProxyServerError,
     );
 }
+
+#[test]
+fn a_git_command_named_as_the_invalid_version_is_never_sure() {
+    // go words a failed git command as `invalid version: git …`; a paste broken inside the
+    // command leaves neither its exit status nor git's words on go's line.
+    let d = expect(
+        "go: git.corp.example/locked@v1.0.0: invalid version: git ls-remote -q --end-of-o\nptions https://git.corp.example/locked.git in /tmp/m/cache/vcs/76d9: exit status 128:\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+}

@@ -575,11 +575,14 @@ fn public_mirror_misses_a_tag(_: &Facts, d: &Diagnosis) -> bool {
     })
 }
 
-/// `invalid version: git …` (a git command failed) whose git lines do not say the revision
-/// is missing.
+/// `invalid version: git …` (a git command failed: go names it as the reason, with its
+/// exit status, or cut short by a paste) whose git lines do not say the revision is
+/// missing.
 fn git_failed_without_saying_revision_missing(_: &Facts, d: &Diagnosis) -> bool {
-    static GIT_FAILED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"invalid version: git \S+[^\n]*exit status \d+").expect("compiles"));
+    static GIT_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"invalid version: git (?:ls-remote|fetch|clone|init|remote|-c|tag|log|cat-file|rev-parse)\b")
+            .expect("compiles")
+    });
     let line = error_line(d);
     GIT_FAILED.is_match(line)
         && !["unknown revision", "couldn't find remote ref", "did not match any", "not our ref", "no such"]
