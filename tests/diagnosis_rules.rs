@@ -1809,3 +1809,40 @@ fn a_git_command_named_as_the_invalid_version_is_never_sure() {
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
 }
+
+#[test]
+fn the_thirteenth_and_fourteenth_rounds_shapes() {
+    // GOPATH-era go get: git's and ssh's lines before go's own `exit status 128`, with a
+    // blank line among them and no echo of the git command.
+    expect(
+        "Cloning into 'POGOProtos'...\nPermission denied (publickey).\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\nfatal: clone of 'git@github.com:AeonLucid/POGOProtos.git' into submodule path 'POGOProtos' failed\npackage github.com/pokeintel/pogo-protos: exit status 128\n",
+        Category::VcsAuth,
+    );
+    // go ≤ 1.15's import stack quoting a git command's failure, its tabs lost in the paste.
+    expect(
+        "        github.com/diegogub/aranGO imports\n        github.com/diegogub/napping: cannot find module providing package github.com/diegogub/napping: module github.com/diegogub/napping: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/6565: exit status 128:\n        ERROR: Repository not found.\n        fatal: Could not read from remote repository.\n",
+        Category::VcsNotFound,
+    );
+    // The checksum database's git refusing the ssh URL a vanity page names.
+    expect(
+        "go: go.openly.dev/pointy@v1.3.0: verifying module: go.openly.dev/pointy@v1.3.0: reading https://sum.golang.org/lookup/go.openly.dev/pointy@v1.3.0: 404 Not Found\n\tserver response:\n\tnot found: go.openly.dev/pointy@v1.3.0: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/3422: exit status 128:\n\t\tfatal: transport 'ssh' not allowed\n",
+        Category::VcsMeta,
+    );
+    // Lookups of three unrelated owners' modules all refused: the database path failing.
+    let lookup = |m: &str| {
+        format!(
+            "verifying {m}/go.mod: {m}/go.mod: reading https://goproxy.io/sumdb/sum.golang.org/lookup/{m}: 410 Gone\n"
+        )
+    };
+    let log = [
+        "github.com/franela/goblin@v0.0.0-20181003173013-ead4ad1d2727",
+        "gopkg.in/check.v1@v1.0.0-20190902080502-41f04d3bba15",
+        "github.com/rs/cors@v1.6.0",
+    ]
+    .map(lookup)
+    .concat();
+    let d = expect(&log, Category::SumdbUnreachable);
+    assert_eq!(d.confidence, Confidence::Low);
+    // One module's refused lookup is still the leak it most often is.
+    expect(&lookup("github.com/acme/private@v1.0.0"), Category::SumdbPrivateLeak);
+}

@@ -65,6 +65,23 @@ pub fn private_pattern(module: &str) -> String {
     }
 }
 
+/// git's refusal of a transport (`GIT_ALLOW_PROTOCOL`), as a server quotes its own fetch.
+static REFUSED_TRANSPORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"transport '([a-z+]+)' not allowed").expect("compiles"));
+
+/// How many unrelated owners (a module path's first two elements) have checksum database
+/// lookups in the log answered 404 or 410.
+fn refused_lookup_owners(f: &Facts) -> usize {
+    static LOOKUP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/lookup/(\S+?)@\S*?\)?: (?:404|410)\b").expect("compiles"));
+    let owners: std::collections::BTreeSet<String> = f
+        .errors
+        .iter()
+        .flat_map(|e| LOOKUP.captures_iter(&e.text).map(|c| c[1].split('/').take(2).collect::<Vec<_>>().join("/")))
+        .collect();
+    owners.len()
+}
+
 /// Problems talking to the checksum database: its configuration, its answers, its
 /// reachability.
 pub fn database(f: &Facts) -> Option<Diagnosis> {
@@ -118,6 +135,31 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             // Its own fetch asked for credentials or found no repository: the database cannot
             // see the module, however its answer words the version.
             let unseen = super::proxy::OWN_FETCH_SAW_NO_REPOSITORY.iter().any(|w| why.contains(w));
+            // The database's git refused the transport the module's go-import page names
+            // (`transport 'ssh' not allowed`): the page must name an https repository.
+            if let Some(transport) = REFUSED_TRANSPORT.captures(&why) {
+                let summary = format!(
+                    "the checksum database {} could not fetch {module}: its git refuses the {} transport the module's \
+                     go-import page names; the page must point at an https:// repository URL",
+                    url_host(&url),
+                    &transport[1]
+                );
+                let diagnosis = found(Category::VcsMeta, Confidence::Medium, summary, evidence, &[]);
+                return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the module may be private"));
+            }
+            // Lookups of modules of three unrelated owners all refused: the database (or the
+            // proxy forwarding it) is failing, not three private modules leaking at once.
+            let owners = refused_lookup_owners(f);
+            if owners >= 3 {
+                let summary = format!(
+                    "{} refused the checksum database lookups of {owners} unrelated owners' modules ({code}): the \
+                     database, or the proxy forwarding it, is failing, not each module private; check GOSUMDB and the \
+                     proxy's /sumdb/ support, or let go ask the database directly",
+                    url_host(&url)
+                );
+                let diagnosis = found(Category::SumdbUnreachable, Confidence::Low, summary, evidence, &["set-gosumdb"]);
+                return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the modules may be private"));
+            }
             if !unseen && why.contains("invalid version")
                 || why.contains("unknown revision")
                 || why.contains("no matching versions")

@@ -156,7 +156,10 @@ pub fn go_output(cleaned: &str) -> String {
             pending_head = Some(line);
             continue;
         }
-        if GIT_SAYS.is_match(line) && !GO_LINE.is_match(line) && embedded(line).is_none() {
+        // git's lines, and (once some are held) the ssh and host words among them
+        // (`Permission denied (publickey).`, `Please make sure you have …`, a blank line).
+        let git_tail = !held.is_empty() && (GIT_TAIL.is_match(line) || line.trim().is_empty());
+        if (GIT_SAYS.is_match(line) || git_tail) && !GO_LINE.is_match(line) && embedded(line).is_none() {
             held.push_str(line);
             held.push('\n');
             continuing = false;
@@ -201,7 +204,8 @@ pub fn go_output(cleaned: &str) -> String {
             let inner = go_output(&embedded);
             out.push_str(&inner);
             continuing = !inner.is_empty() && !quoted && !inner.lines().last().is_some_and(|l| l.starts_with("# "));
-            after_exit = false;
+            // go's text ending in a git command's `exit status 128:` promises git's lines.
+            after_exit = !quoted && inner.lines().last().is_some_and(|l| EXIT_STATUS_ENDS.is_match(l));
             continue;
         } else {
             false
