@@ -1846,3 +1846,18 @@ fn the_thirteenth_and_fourteenth_rounds_shapes() {
     // One module's refused lookup is still the leak it most often is.
     expect(&lookup("github.com/acme/private@v1.0.0"), Category::SumdbPrivateLeak);
 }
+
+#[test]
+fn pastes_commented_out_or_under_a_log_level_are_read() {
+    // Each line commented out, go's wrapped continuation indented under it.
+    let d = expect(
+        "go get github.com/lilendian0x00/xray-knife@v2.14.20\n# go: github.com/lilendian0x00/xray-knife@v2.14.20:\n#    invalid version: module contains a go.mod file,\n#    so module path must match major version (\"github.com/lilendian0x00/xray-knife/v2\")\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // Maven's `[ERROR] ` before go 1.11's progress lines: no failure of go's.
+    expect(
+        "[ERROR] ---------Exec.Err---------\n[ERROR] go: finding github.com/modern-go/reflect2 v1.0.1\n[ERROR] go: finding github.com/json-iterator/go v1.1.5\n",
+        Category::None,
+    );
+}

@@ -302,7 +302,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     static INVALID: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"invalid version: (unknown revision \S+)",
-            r"|invalid version: (module contains a go\.mod file, so (?:module path must match major version|major version must be compatible)[^\n]*)",
+            r"|invalid version: (module contains a go\.mod file,\s+so (?:module path must match major version|major version must be compatible)[^\n]*)",
             r"|invalid version: (should be v\d+(?:\.\d+)*(?: or v\d+)?, not v\d+[^\n]*)",
             r"|invalid (?:version|module): (go\.mod has (?:post|non)-v\d+ module path [^\n]*)",
             r"|(\+incompatible suffix not allowed[^\n]*|go\.mod has (?:post|non)-\S* ?module path [^\n]*)",

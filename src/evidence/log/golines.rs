@@ -363,8 +363,18 @@ pub fn liberal(cleaned: &str) -> String {
         Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
             .expect("compiles")
     });
-    let lines: Vec<String> =
-        cleaned.lines().map(|l| if MODULE_SUBJECT.is_match(l) { format!("go: {l}") } else { l.to_string() }).collect();
+    // A paste commented out line by line (`# go: …`, then `#    invalid version: …`):
+    // go's line, and the lines indented under it.
+    static COMMENTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
+    let lines: Vec<String> = cleaned
+        .lines()
+        .map(|l| match COMMENTED.captures(l) {
+            Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
+            None if MODULE_SUBJECT.is_match(l) => format!("go: {l}"),
+            None => l.to_string(),
+        })
+        .collect();
     let mut text = String::with_capacity(cleaned.len() * 2);
     for (i, line) in lines.iter().enumerate() {
         text.push_str(line);

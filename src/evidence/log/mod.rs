@@ -109,6 +109,8 @@ fn strip_prefixes(mut line: &str) -> &str {
             // `       > ` before a builder's last log lines), or a build phase's tag (Cloud
             // Native Buildpacks' `[builder] `): go prints neither.
             r"|[ \t]*>{1,2} |\[[a-z][a-z0-9_.-]{0,30}\] ",
+            // A log level in brackets (Maven's and Gradle's `[ERROR] `, `[INFO] `).
+            r"|\[(?:ERROR|WARNING|WARN|INFO|DEBUG)\] ",
             // GitHub annotations.
             r"|##\[(?:error|warning|debug|notice|command)\]",
             r"|::(?:error|warning|notice|debug)(?: [^:]*)?::",
