@@ -1861,3 +1861,64 @@ fn pastes_commented_out_or_under_a_log_level_are_read() {
         Category::None,
     );
 }
+
+#[test]
+fn a_fourth_review_kept_these_in_their_place() {
+    // One company's private modules in three groups on one host are three leaks, and a
+    // database answer that saw no repository is a leak whatever the count.
+    let lookup = |m: &str| {
+        format!(
+            "go: {m}@v1.4.0: verifying module: {m}@v1.4.0: reading https://sum.golang.org/lookup/{m}@v1.4.0: 404 Not Found\n\tserver response:\n\tnot found: {m}@v1.4.0: unrecognized import path \"{m}\": https fetch: Get \"https://{m}?go-get=1\": dial tcp: lookup gitlab.corp.example on 8.8.8.8:53: no such host\n"
+        )
+    };
+    let log = [
+        "gitlab.corp.example/team-a/authlib",
+        "gitlab.corp.example/team-b/billing",
+        "gitlab.corp.example/platform/logging",
+    ]
+    .map(lookup)
+    .concat();
+    expect(&log, Category::SumdbPrivateLeak);
+    // A 407 from proxy.golang.org, or with HTTPS_PROXY set, came from a forward proxy.
+    expect(
+        "go: github.com/sirupsen/logrus@v1.9.3: reading https://proxy.golang.org/github.com/sirupsen/logrus/@v/v1.9.3.mod: 407 Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    expect(
+        "HTTPS_PROXY=http://proxy.corp.example:3128\ngo: corp.example/lib@v1.0.0: reading https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 407 Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    // A self-hosted ssh repository the database's git may not use: as often private.
+    let d = expect(
+        "verifying gitlab.corp.example/infra/deploykit@v1.3.0: gitlab.corp.example/infra/deploykit@v1.3.0: reading https://sum.golang.org/lookup/gitlab.corp.example/infra/deploykit@v1.3.0: 404 Not Found\n\tserver response:\n\tnot found: gitlab.corp.example/infra/deploykit@v1.3.0: invalid version: git ls-remote -q ssh://git@gitlab.corp.example/infra/deploykit.git in /tmp/gopath/pkg/mod/cache/vcs/aa: exit status 128:\n\t\tfatal: transport 'ssh' not allowed\n",
+        Category::VcsMeta,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbPrivateLeak));
+    // Another program's error after go only downloaded (go run, kubectl, a migrate tool)
+    // is not go's.
+    for log in [
+        "$ go run ./cmd/seed\ngo: downloading github.com/redis/go-redis/v9 v9.5.1\n2024/05/01 10:00:08 dial tcp 127.0.0.1:6379: i/o timeout\nexit status 1\n",
+        "$ go install sigs.k8s.io/kind@v0.22.0\ngo: downloading sigs.k8s.io/kind v0.22.0\nUnable to connect to the server: dial tcp 10.96.0.1:443: i/o timeout\n",
+    ] {
+        let d = verdict(log);
+        assert!(matches!(d.category, Category::Unknown | Category::None), "{log}\n{d:#?}");
+    }
+    // A branch query a proxy refuses with 400 is the proxy not resolving it.
+    expect(
+        "go: github.com/acme/widgets@master: reading https://nexus.corp.example/repository/go-proxy/github.com/acme/widgets/@v/master.info: 400 Bad Request\n\tserver response: Invalid version: master is not a valid semantic version\n",
+        Category::ProxyBadResponse,
+    );
+    // go's own words for a proxy's zip over its limit.
+    expect("go: corp.example/huge@v1.0.0: downloaded zip file too large\n", Category::ProxyBadResponse);
+    // Public code hosts that are not github.com, in any case, exist: their lookup failing
+    // is the resolver's.
+    for host in ["gitee.com", "GitHub.com", "codeberg.org"] {
+        expect(
+            &format!(
+                "go: {host}/a/b@v1.0.0: reading {host}/a/b/go.mod at revision v1.0.0: git ls-remote -q origin in /tmp/m: exit status 128:\n\tfatal: unable to access 'https://{host}/a/b/': Could not resolve host: {host}\n"
+            ),
+            Category::DnsFailure,
+        );
+    }
+}

@@ -37,7 +37,7 @@ pub struct Ambiguity {
 
 /// Names every resolver on the internet knows: go's own services, the public proxies and
 /// code hosts.
-const WELL_KNOWN_NAMES: [&str; 10] = [
+const WELL_KNOWN_NAMES: [&str; 14] = [
     "sum.golang.org",
     "golang.org",
     "go.dev",
@@ -48,6 +48,10 @@ const WELL_KNOWN_NAMES: [&str; 10] = [
     "storage.googleapis.com",
     "codeload.github.com",
     "api.github.com",
+    "gitee.com",
+    "codeberg.org",
+    "git.sr.ht",
+    "dev.azure.com",
 ];
 
 /// Every known ambiguity.
@@ -333,7 +337,7 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     Ambiguity {
         category: Category::ProxyServerError,
         why: "go's module proxy requests are well-formed, so a proxy answering them with a client error other than \
-              401/403/404/410 either is failing itself (a bad deployment, a broken backend, a firewall rule) or \
+              401/403/404/407/410/429 either is failing itself (a bad deployment, a broken backend, a firewall rule) or \
               does not implement that part of the protocol; the status alone does not say which",
         applies: other_client_error_from_proxy,
         cap: Confidence::Low,
@@ -478,7 +482,8 @@ fn bare_dial_timeout(_: &Facts, d: &Diagnosis) -> bool {
 
 /// A name every resolver on the internet knows.
 pub(crate) fn well_known(name: &str) -> bool {
-    let name = name.trim_end_matches('.');
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let name = name.as_str();
     is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
 }
 

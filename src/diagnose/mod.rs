@@ -89,8 +89,7 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
         .filter_map(|(_, rule)| rule(&facts))
         .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
     let first = verdicts.next()?;
-    let mut diagnosis = verdicts
-        .fold(calibrate::calibrate(&facts, first), |top, other| top.or(other.category, Confidence::Low, other.summary));
+    let mut diagnosis = decide(&facts, first, verdicts);
     diagnosis.confidence = Confidence::Low;
     for alternative in &mut diagnosis.alternatives {
         alternative.confidence = Confidence::Low;
@@ -103,6 +102,14 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
+/// The first rule's verdict, calibrated, with every later rule's failure verdict as a low
+/// alternative (they came later in the order of precedence).
+fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Diagnosis>) -> Diagnosis {
+    later
+        .filter(|d| !matches!(d.category, Category::None | Category::Unknown))
+        .fold(calibrate::calibrate(facts, first), |top, other| top.or(other.category, Confidence::Low, other.summary))
+}
+
 /// Diagnoses a run: the first rule that recognises the evidence decides, calibrated (a
 /// verdict resting on evidence with several known causes is capped and names the others:
 /// [`calibrate`]); the other rules that recognise it too are further alternatives (with
@@ -113,11 +120,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
     let mut diagnosis = match verdicts.next() {
-        Some(first) => verdicts
-            .filter(|d| !matches!(d.category, Category::None | Category::Unknown))
-            .fold(calibrate::calibrate(&facts, first), |top, other| {
-                top.or(other.category, Confidence::Low, other.summary)
-            }),
+        Some(first) => decide(&facts, first, verdicts),
         None if let Some(liberal) = liberal_reading(evidence) => liberal,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();

@@ -218,7 +218,8 @@ pub struct Evidence {
     pub fragmentary: Option<String>,
     /// The log as pasted, cleaned of CI prefixes and colours (from a log only): when
     /// nothing in go's lines is recognised, the diagnosis reads it again, liberally
-    /// ([`log::liberal`]). Not kept in journals: `stderr` holds go's part of it.
+    /// ([`log::liberal`]). Not kept in journals (`stderr` holds go's part of it), so
+    /// evidence read back from JSON gets the first reading only.
     #[serde(skip)]
     pub pasted: Option<String>,
 }

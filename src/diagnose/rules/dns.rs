@@ -139,7 +139,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         "git could not resolve {name}: most likely no such host exists from here (a typo, a retired host, a name only \
          an internal DNS or VPN serves); git says the same when the resolver fails"
     );
-    Some(found(Category::DnsNxdomain, Confidence::Low, summary, evidence, &["use-mirror"]).or(
+    Some(found(Category::DnsNxdomain, Confidence::Low, summary, evidence, &["retry", "use-mirror"]).or(
         Category::DnsFailure,
         Confidence::Low,
         "the resolver itself may have failed (git says so alike)",

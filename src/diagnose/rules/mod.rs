@@ -39,7 +39,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("GOAUTH", proxy::goauth),
     ("vcs.disallowed", vcs::disallowed),
     ("vcs.auth", vcs::auth),
-    ("other tool silent", vcs::other_tool_silent),
+    ("vcs.meta: tool not installed", vcs::other_tool_silent),
     ("vcs.not_found", vcs::not_found),
     ("vcs.meta", vcs::meta),
     ("module.path_mismatch", module::path_mismatch),

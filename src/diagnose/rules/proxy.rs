@@ -174,29 +174,30 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["add-mirror"],
         )
         .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
-        // 407 is a forward proxy's status (RFC 9110): a module proxy does not send it, so
-        // something between go and the GOPROXY entry answered (a GOPROXY entry that is a
-        // forward proxy, or an HTTP_PROXY that wants credentials).
-        // Over https:// the answer came through the TLS connection to the GOPROXY host: a
-        // forward proxy's refusal would have ended the CONNECT before it (`Get …: Proxy
-        // Authentication Required`, no status of the module's URL). The host named, a web
-        // gateway standing as the module proxy, wants credentials.
-        407 if url.starts_with("https://") => found(
+        // Over https:// with no forward proxy configured, the answer came through the TLS
+        // connection to the GOPROXY host itself (a forward proxy's refusal ends the CONNECT
+        // first: `Get …: Proxy Authentication Required`): a web gateway stands where the
+        // module proxy should. go sends Proxy-Authorization only to HTTPS_PROXY's proxy, so
+        // no credential file helps. A public proxy never sends 407: something intercepts.
+        407 if url.starts_with("https://") && !is_public_proxy(&host) && !forward_proxy_configured(f) => found(
             Category::ProxyAuth,
             Confidence::Medium,
             format!(
-                "{host} answered {status} for {what} through its own TLS connection: the GOPROXY host (a web \
-                 gateway in the module proxy's place, or one intercepting TLS) wants credentials; give them for \
-                 {host} (~/.netrc, GOAUTH), or ask for the module proxy's own address"
+                "{host} answered {status} for {what} through its own TLS connection: the GOPROXY entry is a web \
+                 gateway that wants proxy credentials, which go sends only to the proxy HTTPS_PROXY names; set \
+                 HTTPS_PROXY to it with the credentials in its URL, or use the module proxy's own address"
             ),
             evidence,
-            &["goproxy-credentials"],
+            &[],
         )
         .or(
             Category::HttpProxyFailure,
             Confidence::Low,
             "a TLS-intercepting forward proxy may want credentials",
         ),
+        // 407 is a forward proxy's status (RFC 9110): a module proxy does not send it, so
+        // something between go and the GOPROXY entry answered (an HTTP_PROXY or HTTPS_PROXY
+        // that wants credentials, or one intercepting TLS).
         407 => found(
             Category::HttpProxyFailure,
             Confidence::Medium,
@@ -256,11 +257,24 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["use-mirror", "retry"],
         )
         .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may not implement that request"),
+        // A query by branch or commit (`@v/master.info`), which many proxies refuse with a
+        // 4xx: the proxy does not resolve such queries, and retrying will not help.
+        _ if NON_SEMVER_QUERY.is_match(&url) => found(
+            Category::ProxyBadResponse,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what}, a query by branch or commit that this proxy does not resolve; \
+                 ask for a version (or a pseudo-version), or fetch the module directly (GOPRIVATE or GONOPROXY)"
+            ),
+            evidence,
+            &[],
+        )
+        .or(Category::ProxyServerError, Confidence::Low, "the proxy may be failing itself"),
         // go's requests are well-formed: another client error (400, 405, 422…) is the
         // proxy (or a firewall in front of it) failing to serve a valid request.
         _ => found(
             Category::ProxyServerError,
-            Confidence::Medium,
+            Confidence::Low,
             format!(
                 "{host} answered {status} for {what}: go's module requests are well-formed, so the proxy (or a \
                  firewall in front of it) is failing to serve a valid one; retry later, or use another proxy"
@@ -270,6 +284,18 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         ),
     };
     Some(diagnosis)
+}
+
+/// A module proxy URL asking for a branch or a commit rather than a version
+/// (`…/@v/master.info`): go sends such queries on to the proxy.
+static NON_SEMVER_QUERY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"/@v/(?:[^v/]|v[^0-9/])[^/]*\.info$").expect("compiles"));
+
+/// Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (either case) names a forward proxy.
+fn forward_proxy_configured(f: &Facts) -> bool {
+    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| f.env(v).is_some_and(|p| !p.trim().is_empty()))
 }
 
 /// How many unrelated owners (a path's first two elements) have modules `host` answered
@@ -480,8 +506,11 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     // A zip over go's size limits (500 MB unpacked, golang.org/x/mod/zip): the proxy
     // served what no module may be, or the module itself is that large.
     static TOO_LARGE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"total uncompressed size of module contents too large|unzip \S+\.zip: \S+ file too large")
-            .expect("compiles")
+        Regex::new(concat!(
+            r"downloaded zip file too large|total uncompressed size of module contents too large",
+            r"|unzip \S+\.zip: \S+: (?:go\.mod |LICENSE )?file too large",
+        ))
+        .expect("compiles")
     });
     if let Some((error, _)) = f.matching(&TOO_LARGE).next() {
         let mut evidence = vec![error.line()];
@@ -491,7 +520,7 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
                 Category::ProxyBadResponse,
                 Confidence::Low,
                 format!(
-                    "the module zip{} is larger than go accepts (500 MB unpacked): a proxy serving a zip no module may \
+                    "the module zip{} (or a file in it) is larger than go accepts: a proxy serving a zip no module may \
                      be; check what the proxy stores for it",
                     subject(&error.text).map(|s| format!(" of {s}")).unwrap_or_default()
                 ),

@@ -69,16 +69,22 @@ pub fn private_pattern(module: &str) -> String {
 static REFUSED_TRANSPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"transport '([a-z+]+)' not allowed").expect("compiles"));
 
-/// How many unrelated owners (a module path's first two elements) have checksum database
-/// lookups in the log answered 404 or 410.
+/// How many unrelated owners have checksum database lookups in the log answered 404 or
+/// 410: on a public code host a module path's first two elements, elsewhere its host (one
+/// company's private modules share their host, whatever their groups).
 fn refused_lookup_owners(f: &Facts) -> usize {
     static LOOKUP: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"/lookup/(\S+?)@\S*?\)?: (?:404|410)\b").expect("compiles"));
-    let owners: std::collections::BTreeSet<String> = f
-        .errors
-        .iter()
-        .flat_map(|e| LOOKUP.captures_iter(&e.text).map(|c| c[1].split('/').take(2).collect::<Vec<_>>().join("/")))
-        .collect();
+    let owner = |path: &str| {
+        let host = path.split('/').next().unwrap_or_default().to_ascii_lowercase();
+        if super::PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
+            path.split('/').take(2).collect::<Vec<_>>().join("/")
+        } else {
+            host
+        }
+    };
+    let owners: std::collections::BTreeSet<String> =
+        f.errors.iter().flat_map(|e| LOOKUP.captures_iter(&e.text).map(|c| owner(&c[1]))).collect();
     owners.len()
 }
 
@@ -144,13 +150,18 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                     url_host(&url),
                     &transport[1]
                 );
-                let diagnosis = found(Category::VcsMeta, Confidence::Medium, summary, evidence, &[]);
-                return Some(diagnosis.or(Category::SumdbPrivateLeak, Confidence::Low, "the module may be private"));
+                // A self-hosted repository behind ssh is as often a private module.
+                let diagnosis = found(Category::VcsMeta, Confidence::Low, summary, evidence, &[]);
+                return Some(diagnosis.or(
+                    Category::SumdbPrivateLeak,
+                    Confidence::Low,
+                    "the module may be private: then list it in GONOSUMDB (or GOPRIVATE)",
+                ));
             }
             // Lookups of modules of three unrelated owners all refused: the database (or the
             // proxy forwarding it) is failing, not three private modules leaking at once.
             let owners = refused_lookup_owners(f);
-            if owners >= 3 {
+            if !unseen && owners >= 3 {
                 let summary = format!(
                     "{} refused the checksum database lookups of {owners} unrelated owners' modules ({code}): the \
                      database, or the proxy forwarding it, is failing, not each module private; check GOSUMDB and the \

@@ -301,13 +301,15 @@ pub fn disallowed(f: &Facts) -> Option<Diagnosis> {
 /// unknown — the tool is missing from the machine, which go does not say.
 pub fn other_tool_silent(f: &Facts) -> Option<Diagnosis> {
     static SILENT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?m)^0\.000s # cd \S+; (svn|hg|bzr|fossil) (\S+)").expect("compiles"));
+        LazyLock::new(|| Regex::new(r"(?m)^0\.000s # cd .+?; (svn|hg|bzr|fossil) (\S+)").expect("compiles"));
     static UNKNOWN_REVISION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"unknown revision|invalid version").expect("compiles"));
     let caps = SILENT.captures(&f.evidence.stderr)?;
     let (error, _) = f.matching(&UNKNOWN_REVISION).last()?;
     let tool = &caps[1];
-    let said_anything = f.evidence.stderr.lines().any(|l| l.trim_start().starts_with(&format!("{tool}: ")));
+    // The tool's own words, had it run (`svn: E170013: …`, Mercurial's `abort: …`).
+    let own_words = [format!("{tool}: "), "abort: ".to_string()];
+    let said_anything = f.evidence.stderr.lines().any(|l| own_words.iter().any(|w| l.trim_start().starts_with(w)));
     if said_anything {
         return None;
     }

@@ -380,24 +380,28 @@ pub fn liberal(cleaned: &str) -> String {
         text.push_str(line);
         text.push('\n');
         let Some(next) = lines.get(i + 1) else { continue };
+        let width = line.chars().count();
         // go's line, or the indented line of git's or the server's that continues it.
         let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
         // A break at a terminal's width (80 columns or more) falls anywhere, before a
         // capital too (`Get "…`), but not before another tool's `ERROR: `.
         let continues = CONTINUES.is_match(next)
-            || (line.len() >= TERMINAL_WIDTH && next.starts_with(char::is_alphabetic) && !LABEL.is_match(next));
-        if line.len() >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next) {
+            || (width >= TERMINAL_WIDTH && next.starts_with(char::is_alphabetic) && !LABEL.is_match(next));
+        if width >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next) {
             for glue in ["", " "] {
                 text.push_str(&format!("{line}{glue}{next}\n"));
             }
         }
     }
     let mut out = go_output(&text);
-    // Bare error values beside go's lines (a paste broken before `Get "https://…`), where
-    // the log shows go at work and no test's own output, whose log lines are the test's.
+    // Bare error values beside go's error (a paste broken before `Get "https://…`), where
+    // the log shows go at work, go's own lines say it failed (not only `go: downloading`
+    // before a program of its own ran: `go run`, a later command) and no test's output
+    // is in view (its log lines are the test's).
     static TEST_OUTPUT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^(?:=== RUN |--- FAIL: |FAIL\t)").expect("compiles"));
-    if shows_go_at_work(cleaned) && !TEST_OUTPUT.is_match(cleaned) {
+    let go_failed = crate::evidence::stderr_errors(&out).iter().any(|e| !crate::evidence::is_warning(&e.text));
+    if go_failed && shows_go_at_work(cleaned) && !TEST_OUTPUT.is_match(cleaned) {
         out.push_str(&go_fragments(cleaned));
     }
     out
