@@ -210,8 +210,8 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// `pub11`'s cases (20 outside and 16 public of them released), before any rule was written
 /// from them: outside 181/185 (97.8 %, 4) as printed and 181/185 (3) pasted; public 173/194
 /// (89.2 %, 5) as printed and 170/194 (87.6 %, 5) pasted; after: outside 185/185 as printed
-/// and 184/185 (99.5 %) pasted; public 179/194 (92.3 %, 1) as printed and 176/194 (90.7 %,
-/// 1) pasted. With `out12`'s and `pub12`'s cases (26 outside and 10 public released),
+/// and 184/185 (99.5 %) pasted; public 179/194 (92.3 %, 1) as printed and 176/194
+/// (90.7 %, 1) pasted. With `out12`'s and `pub12`'s cases (26 outside and 10 public released),
 /// before any rule was written from them: outside 208/211 (98.6 %, 0) as printed and
 /// 207/211 pasted; public 186/204 (91.2 %, 1) as printed and 184/204 (90.2 %) pasted; after:
 /// outside 211/211 and 210/211; public 189/204. With `pub13`'s and `pub14`'s (20 released),
