@@ -76,9 +76,9 @@ impl Diagnosis {
 const MAX_ALTERNATIVES: usize = 3;
 
 /// The second reading of a pasted log whose go lines matched no rule: the whole log,
-/// liberally ([`crate::evidence::log::liberal`]) — lines broken once by a paste, go's
-/// error quoted by another tool, bare error values. Any verdict from it is low and says
-/// how it was read.
+/// liberally ([`crate::evidence::log::liberal`]) — a go line broken once by the paste, a
+/// line that lost go's prefix, a paste commented out, bare error values beside go's
+/// error. Any verdict from it is low and says how it was read.
 fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     let pasted = evidence.pasted.as_deref()?;
     let relaxed =
@@ -96,7 +96,7 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     }
     diagnosis.summary = format!(
         "{} (read from the log as a whole: none of go's own lines was recognised, so a line broken by the paste, \
-         another tool's words or a bare error value was read as go's — a guess)",
+         one without go's prefix or a bare error value was read as go's — a guess)",
         diagnosis.summary
     );
     Some(diagnosis)
