@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::facts::{Facts, matches_prefix_patterns};
-use super::rules::{PUBLIC_CODE_HOSTS, is_public_proxy, url_host};
+use super::rules::{PUBLIC_CODE_HOSTS, is_public_proxy, url_host, well_known};
 use super::{Category, Confidence, Diagnosis};
 
 /// Evidence with several known causes.
@@ -34,25 +34,6 @@ pub struct Ambiguity {
     /// The other causes, most likely first, with why each fits.
     pub others: &'static [(Category, &'static str)],
 }
-
-/// Names every resolver on the internet knows: go's own services, the public proxies and
-/// code hosts.
-const WELL_KNOWN_NAMES: [&str; 14] = [
-    "sum.golang.org",
-    "golang.org",
-    "go.dev",
-    "dl.google.com",
-    "go.googlesource.com",
-    "gopkg.in",
-    "google.golang.org",
-    "storage.googleapis.com",
-    "codeload.github.com",
-    "api.github.com",
-    "gitee.com",
-    "codeberg.org",
-    "git.sr.ht",
-    "dev.azure.com",
-];
 
 /// Every known ambiguity.
 pub const AMBIGUITIES: &[Ambiguity] = &[
@@ -478,13 +459,6 @@ fn git_could_not_resolve_unknown_name(f: &Facts, d: &Diagnosis) -> bool {
 /// `dial tcp: i/o timeout`, without a name or an address.
 fn bare_dial_timeout(_: &Facts, d: &Diagnosis) -> bool {
     error_line(d).contains("dial tcp: i/o timeout")
-}
-
-/// A name every resolver on the internet knows.
-pub(crate) fn well_known(name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let name = name.as_str();
-    is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
 }
 
 /// `no such host` for a name everyone's resolver knows.

@@ -125,7 +125,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         let summary = format!("git could not resolve {name}: the resolver says no such host exists");
         return Some(found(Category::DnsNxdomain, Confidence::High, summary, evidence, &["retry", "use-mirror"]));
     }
-    if !f.evidence.dns.is_empty() || crate::diagnose::calibrate::well_known(&name) {
+    if !f.evidence.dns.is_empty() || super::well_known(&name) {
         // The resolver answered otherwise, or the name is one every resolver knows: the
         // resolver failed.
         let summary = format!("git could not resolve {name}, a name that exists: the resolver failed");

@@ -16,7 +16,7 @@ use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 const PROXY_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
 
 /// The forward proxy configured, as `VAR=value`.
-fn configured(f: &Facts) -> Option<(String, String)> {
+pub(super) fn configured(f: &Facts) -> Option<(String, String)> {
     PROXY_VARS.iter().find_map(|v| f.env(v).filter(|x| !x.is_empty()).map(|x| (v.to_string(), x.to_string())))
 }
 

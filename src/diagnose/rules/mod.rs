@@ -70,6 +70,43 @@ pub const RULES: &[(&str, Rule)] = &[
 /// names exist for everyone.
 pub const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
 
+/// Names every resolver on the internet knows: go's own services, the public proxies and
+/// code hosts.
+const WELL_KNOWN_NAMES: [&str; 14] = [
+    "sum.golang.org",
+    "golang.org",
+    "go.dev",
+    "dl.google.com",
+    "go.googlesource.com",
+    "gopkg.in",
+    "google.golang.org",
+    "storage.googleapis.com",
+    "codeload.github.com",
+    "api.github.com",
+    "gitee.com",
+    "codeberg.org",
+    "git.sr.ht",
+    "dev.azure.com",
+];
+
+/// A name every resolver on the internet knows.
+pub fn well_known(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let name = name.as_str();
+    is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
+}
+
+/// Whose a module or package is, as far as its path says for certain: its host, and on a
+/// public code host its owner too (a module path may be host/path of any depth elsewhere).
+pub fn owner_of(path: &str) -> String {
+    let mut elements = path.trim_end_matches(".test").split('/');
+    let host = elements.next().unwrap_or_default();
+    match elements.next() {
+        Some(owner) if PUBLIC_CODE_HOSTS.contains(&host) => format!("{host}/{owner}"),
+        _ => host.to_string(),
+    }
+}
+
 /// Module proxies anyone uses: they need no credentials and fetch public modules from
 /// their origins on demand.
 pub const PUBLIC_PROXIES: [&str; 8] = [

@@ -179,22 +179,24 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         // first: `Get …: Proxy Authentication Required`): a web gateway stands where the
         // module proxy should. go sends Proxy-Authorization only to HTTPS_PROXY's proxy, so
         // no credential file helps. A public proxy never sends 407: something intercepts.
-        407 if url.starts_with("https://") && !is_public_proxy(&host) && !forward_proxy_configured(f) => found(
-            Category::ProxyAuth,
-            Confidence::Medium,
-            format!(
-                "{host} answered {status} for {what} through its own TLS connection: the GOPROXY entry is a web \
+        407 if url.starts_with("https://") && !is_public_proxy(&host) && super::http_proxy::configured(f).is_none() => {
+            found(
+                Category::ProxyAuth,
+                Confidence::Medium,
+                format!(
+                    "{host} answered {status} for {what} through its own TLS connection: the GOPROXY entry is a web \
                  gateway that wants proxy credentials, which go sends only to the proxy HTTPS_PROXY names; set \
                  HTTPS_PROXY to it with the credentials in its URL, or use the module proxy's own address"
-            ),
-            evidence,
-            &[],
-        )
-        .or(
-            Category::HttpProxyFailure,
-            Confidence::Low,
-            "a TLS-intercepting forward proxy may want credentials",
-        ),
+                ),
+                evidence,
+                &[],
+            )
+            .or(
+                Category::HttpProxyFailure,
+                Confidence::Low,
+                "a TLS-intercepting forward proxy may want credentials",
+            )
+        }
         // 407 is a forward proxy's status (RFC 9110): a module proxy does not send it, so
         // something between go and the GOPROXY entry answered (an HTTP_PROXY or HTTPS_PROXY
         // that wants credentials, or one intercepting TLS).
@@ -290,13 +292,6 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
 /// (`…/@v/master.info`): go sends such queries on to the proxy.
 static NON_SEMVER_QUERY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"/@v/(?:[^v/]|v[^0-9/])[^/]*\.info$").expect("compiles"));
-
-/// Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (either case) names a forward proxy.
-fn forward_proxy_configured(f: &Facts) -> bool {
-    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .any(|v| f.env(v).is_some_and(|p| !p.trim().is_empty()))
-}
 
 /// How many unrelated owners (a path's first two elements) have modules `host` answered
 /// 404/410 for, among the modules not declared private.

@@ -69,22 +69,14 @@ pub fn private_pattern(module: &str) -> String {
 static REFUSED_TRANSPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"transport '([a-z+]+)' not allowed").expect("compiles"));
 
-/// How many unrelated owners have checksum database lookups in the log answered 404 or
-/// 410: on a public code host a module path's first two elements, elsewhere its host (one
-/// company's private modules share their host, whatever their groups).
+/// How many unrelated owners ([`super::owner_of`]: one company's private modules share
+/// their host, whatever their groups) have checksum database lookups in the log answered
+/// 404 or 410.
 fn refused_lookup_owners(f: &Facts) -> usize {
     static LOOKUP: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"/lookup/(\S+?)@\S*?\)?: (?:404|410)\b").expect("compiles"));
-    let owner = |path: &str| {
-        let host = path.split('/').next().unwrap_or_default().to_ascii_lowercase();
-        if super::PUBLIC_CODE_HOSTS.contains(&host.as_str()) {
-            path.split('/').take(2).collect::<Vec<_>>().join("/")
-        } else {
-            host
-        }
-    };
     let owners: std::collections::BTreeSet<String> =
-        f.errors.iter().flat_map(|e| LOOKUP.captures_iter(&e.text).map(|c| owner(&c[1]))).collect();
+        f.errors.iter().flat_map(|e| LOOKUP.captures_iter(&e.text).map(|c| super::owner_of(&c[1]))).collect();
     owners.len()
 }
 

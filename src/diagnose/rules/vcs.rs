@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{PUBLIC_CODE_HOSTS, found, subject, url_host};
+use super::{PUBLIC_CODE_HOSTS, found, owner_of, subject, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 
@@ -143,17 +143,6 @@ fn asked_paths(f: &Facts) -> Vec<String> {
         }
     }
     paths
-}
-
-/// Whose a module or package is, as far as its path says for certain: its host, and on a
-/// public code host its owner too (a module path may be host/path of any depth elsewhere).
-fn owner_of(path: &str) -> String {
-    let mut elements = path.trim_end_matches(".test").split('/');
-    let host = elements.next().unwrap_or_default();
-    match elements.next() {
-        Some(owner) if PUBLIC_CODE_HOSTS.contains(&host) => format!("{host}/{owner}"),
-        _ => host.to_string(),
-    }
 }
 
 /// Why a repository a code host does not show was there once, when go's stack says so:
