@@ -60,6 +60,8 @@ HOSTS = {
         # round 12
         "authgw.corp.example", "gzipcut.corp.example", "headclose.corp.example", "halfhead.corp.example",
         "waf.corp.example", "huge.corp.example",
+        # round 13
+        "redirexp.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -72,6 +74,8 @@ HOSTS = {
     "127.0.0.38": ["expinter.corp.example"],      # round 11: valid leaf, sent with its intermediate that expired 2024-01-01
     "127.0.0.39": ["tls10.corp.example"],         # round 11: an old appliance that speaks TLS 1.0 only
     "127.0.0.46": ["rsakex.corp.example"],        # round 11: TLS 1.2 with RSA key exchange only (RSA certificate)
+    "127.0.0.47": ["cdn-old.corp.example"],       # round 13: expired certificate (2024-01-01) for cdn-old. and sum.golang.org
+    "127.0.0.69": ["synq.corp.example"],          # round 13: accept queue full, SYNs dropped (dial timeout)
     "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
     "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
     "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
@@ -106,7 +110,9 @@ DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"],
        # only an IPv6 address (documentation prefix; the netns has no IPv6 route but ::1)
        "aaaa": {"v6only.corp.example": "2001:db8::10"},
        # answered with TC set ("retry over TCP"); nothing listens on TCP port 53
-       "truncate": ["tc.corp.example"]}
+       "truncate": ["tc.corp.example"],
+       # round 13: NOERROR without records and without the RA bit (a server that does not recurse)
+       "lame": ["lame.corp.example"]}
 DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
 TOXI_API = ("127.0.0.64", 8474)
 # round 11: checksum databases served by gosrv; VKEYS is filled at start (gosrv -vkey) and read by Run
@@ -206,6 +212,10 @@ def vhost_table():
             # round 12: a repository still announced as Subversion (svn is not installed)
             static(200, goimport("code.corp.example/svnrepo", "svn", "https://code.corp.example/svn/svnrepo"), "text/html",
                    rx=r"^/svnrepo(/[^?]*)?\?go-get=1$"),
+            # round 13: two go-import tags for the same prefix (an old and a new repository URL)
+            static(200, goimport("code.corp.example/dupmeta", "git", "https://git.corp.example/lib.git").replace(
+                "</head>", '<meta name="go-import" content="code.corp.example/dupmeta git https://gitmirror.corp.example/lib.git"></head>'),
+                   "text/html", rx=r"^/dupmeta(/[^?]*)?\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -268,6 +278,10 @@ def vhost_table():
                                          "4733284616283746361</body></html>\n", "text/html", rx=r"(!|%21)"), proxy()],
         # round 12: a zip that is small on the wire and 520 MiB once unpacked (go's limit is 500 MiB)
         "huge.corp.example": [proxy("huge")],
+        # round 13: .zip redirected to a CDN host whose certificate expired (cdn-old., 127.0.0.47)
+        "redirexp.corp.example": [dict(re=r"\.zip$", action="redirect", status=302,
+                                       location="https://cdn-old.corp.example{path}"), proxy()],
+        "cdn-old.corp.example": [proxy()],
     }
 
 
@@ -345,6 +359,8 @@ MODULES = [
     ("main", "corp.example/hello", "v1.0.0", "module corp.example/hello\n\ngo 1.18\n",
      {"cmd/hello/main.go": "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello\")\n}\n"}),
     # "re-tagged" lib: same version, different content
+    # round 13: the module's go.mod spells its path with capitals
+    ("main", "corp.example/caselib", "v1.0.0", "module corp.example/CaseLib\n\ngo 1.18\n", None),
     ("altered", "corp.example/lib", "v1.0.0", LIBMOD, {"lib.go": pkgsrc("corp.example/lib", '"hello from a re-tagged v1.0.0"')}),
 ]
 # git repositories: name -> (module path, go.mod, tags)
@@ -579,10 +595,12 @@ def make_pki(d):
     leaf("expired", ["DNS:expired.corp.example"], start="20230101000000Z", end="20240101000000Z")
     leaf("future", ["DNS:future.corp.example"], start="20300101000000Z", end="20310101000000Z")
     leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
+    # round 13: an expired certificate for a CDN host and for the checksum database's name
+    leaf("expiredsum", ["DNS:cdn-old.corp.example", "DNS:sum.golang.org"], start="20230101000000Z", end="20240101000000Z")
     run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
         "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
     certs = {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
-             for n in ("main", "mitm", "mitmsum", "expired", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex")}
+             for n in ("main", "mitm", "mitmsum", "expired", "expiredsum", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex")}
     certs["expinter"] = {"cert": os.path.join(d, "expinterchain.pem"), "key": os.path.join(d, "expinterleaf.key")}
     return certs
 
@@ -609,6 +627,7 @@ class Case:
     cwd: str = "work"
     limit: int = 90                                       # hard safety limit (seconds)
     needs: tuple = ()                                     # e.g. ("toxiproxy",): skipped when not given
+    shell: Optional[str] = None                           # round 13: run `bash -c SHELL` (a CI step) instead of go ARGS
 
 
 SHOW_ALWAYS = ("GOPROXY", "GONOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GOINSECURE", "GOFLAGS",
@@ -678,7 +697,7 @@ class Run:
         gobin = self.gobin if c.user == "root" else self.world.nobody_go[self.gobin]
         gobin = getattr(self, "gobin_override", None) or gobin   # round 11: go run from another path (prep)
         self.env["PATH"] = self.env["PATH"].replace(os.path.dirname(self.gobin), os.path.dirname(gobin), 1)
-        argv = list(c.wrap) + [gobin] + list(c.args)
+        argv = list(c.wrap) + ([gobin] + list(c.args) if c.shell is None else ["bash", "-c", c.shell])
         if c.user == "nobody":
             argv = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"] + argv
         cwd = self.p[c.cwd] if c.cwd in self.p else c.cwd
@@ -734,7 +753,7 @@ def case_file(case, goversion, env, rc, out, err):
     if "GOTOOLCHAIN" in case.env and "GOTOOLCHAIN" not in keys:
         keys.append("GOTOOLCHAIN")
     origin = "outside: " + case.origin + (", as nobody" if case.user == "nobody" else "")
-    command = " ".join(list(case.wrap) + ["go"] + [shlex.quote(a) for a in case.args])
+    command = " ".join(list(case.wrap) + (["go"] + [shlex.quote(a) for a in case.args] if case.shell is None else [case.shell]))
     head = "label: %s\ngo: %s\norigin: %s\ncommand: %s\nexit: %s\n" % (case.label, goversion, origin, command, exit_s)
     return head + txt_section("env", "".join("%s=%s\n" % (k, env[k]) for k in keys)) + \
         txt_section("stderr", err) + txt_section("stdout", out)
@@ -805,6 +824,7 @@ class World:
                                   GIT_SSL_CAINFO=os.path.join(trust, "ca-certificates.crt"))
         roots = build_modroots(self.base)
         gitroot = build_git(self.base)
+        self.gitroot = gitroot   # round 13: preps read commit ids from it
         cfg = {
             "log": os.path.join(self.base, "servers.log"),
             "modroots": roots, "gitroot": gitroot, "vhosts": vhost_table(),
@@ -825,6 +845,8 @@ class World:
                      tls=dict(certs["main"], max_version="TLSv1", ciphers="DEFAULT:@SECLEVEL=0")),
                 dict(ip="127.0.0.46", port=443, mode="http", vhost="proxy.corp.example",
                      tls=dict(certs["rsakex"], max_version="TLSv1_2", ciphers="AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA")),
+                dict(ip="127.0.0.47", port=443, mode="http", tls=certs["expiredsum"], vhost="sum.golang.org"),
+                dict(ip="127.0.0.69", port=443, mode="backlog_full"),
                 dict(ip="127.0.0.40", port=443, mode="silent"),
                 dict(ip="127.0.0.40", port=80, mode="silent"),
                 dict(ip="127.0.0.41", port=443, mode="tls_silent", tls=certs["main"]),
@@ -1252,6 +1274,51 @@ def partial_marker(run):
     write(p, "")
     os.lchown(p, NOBODY, NOBODY)
 
+
+def hold_lock_nobody(lockpath):
+    """round 13: another process of the same user (nobody) holds flock on a lock file in the module cache
+    (it creates the directories and the file itself, as a concurrent go would). Its whole session is killed after."""
+    def prep(run):
+        lock = lockpath(run)
+        p = subprocess.Popen(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--",
+                              "sh", "-c", 'mkdir -p "$(dirname "$1")" && exec flock -x "$1" sleep 300', "sh", lock],
+                             start_new_session=True)
+        run.cleanups.append(lambda: (kill_session(p.pid), p.wait()))
+        for _ in range(100):
+            if os.path.exists(lock) and subprocess.run(["flock", "-n", lock, "true"]).returncode != 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("flock helper never took the lock")
+    return prep
+
+
+def side_lock(run):
+    """round 13: <GOMODCACHE>/cache/lock, the lock cmd/go takes while it writes go.sum (modfetch.SideLock)."""
+    return os.path.join(run.p["modcache"], "cache", "lock")
+
+
+def pseudo_require(mod, fmt):
+    """round 13: go.mod requires a pseudo-version of the git repository's v1.0.0 commit; fmt gets {hash12}."""
+    def prep(run):
+        name = mod.split("/")[-1]
+        h = subprocess.run(["git", "--git-dir", os.path.join(run.world.gitroot, name + ".git"), "rev-parse",
+                            "v1.0.0^{commit}"], capture_output=True, text=True, check=True).stdout.strip()
+        gomod = os.path.join(run.p["work"], "go.mod")
+        with open(gomod, "r+") as f:
+            text = f.read().replace("v1.0.0", fmt.format(hash12=h[:12]))
+            f.seek(0)
+            f.truncate()
+            f.write(text)
+    return prep
+
+
+def extra_file_in_extracted(run):
+    """round 13: a file added to the extracted module directory (an editor's backup), as nobody."""
+    d = src_dir(run)
+    os.chmod(d, 0o755)
+    write(os.path.join(d, "lib.go.orig"), pkgsrc("corp.example/lib"))
+    os.lchown(os.path.join(d, "lib.go.orig"), NOBODY, NOBODY)
+    os.chmod(d, 0o555)
 
 # --------------------------------------------------------------------------
 # the case table
@@ -1943,6 +2010,102 @@ CASES = [
       "build ./...", N2, user="nobody", files=project(go="1.99.0"), env={"GOTOOLCHAIN": "path"}),
     C("proxy.not_found", "run-at-version-404", "go run of a command by version from a module the proxy does not have (404)",
       "run corp.example/nope/cmd/nope@v1.0.0", A3, user="nobody", files=EMPTY),
+    # ================================================================ round 13 (out13): the thin categories, with
+    # faults of a kind earlier rounds did not inject: GOVCS refusing (the default for svn, public:hg, a host pattern set to
+    # off), locks held by another live process (a version's download lock under go get -x, the cache's side lock under go
+    # mod tidy), pseudo-versions and major versions written wrong, a replace to another module and a go.mod spelling its path
+    # with capitals, a dial timeout (accept queue full, SYNs dropped) and a TLS timeout on the checksum database, faults on
+    # sum.golang.org and on a .zip redirect target (expired, no route), a lame-referral resolver and one without a route,
+    # GOSUMDB's URL with a typo, GOPRIVATE written as corp.example/..., a wildcard one level too shallow, two go-import tags,
+    # go.work asking for a newer go, and go run by CI wrappers (make, xargs, bash -o pipefail with tee) (see FINDINGS.md, round 13)
+    C("vcs.disallowed", "govcs-default-svn-public", "go-import tag says svn; GOVCS unset (default public:git|hg), the path is not private",
+      "get code.corp.example/svnrepo@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "direct"}),
+    C("vcs.disallowed", "govcs-public-hg-only-get", "GOVCS=public:hg while the public module lives in git; GOPROXY=direct",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "direct", "GOVCS": "public:hg"}),
+    C("vcs.disallowed", "govcs-host-pattern-off-tidy", "GOVCS=git.corp.example:off (a host pattern) while go mod tidy must fetch git.corp.example/lib",
+      "mod tidy", A3, user="nobody", files=project((), imports=["git.corp.example/lib"]),
+      env=dict(PRIVDIRECT, GOVCS="git.corp.example:off")),
+    C("cache.lock_stuck", "download-lock-held-get-x", "another go (same user) holds flock on cache/download/…/v1.0.0.lock; go get -x; timeout 5",
+      "get -x corp.example/lib@v1.0.0", A3, user="nobody", wrap=("timeout", "5"), files=EMPTY,
+      prep=hold_lock_nobody(lambda run: dl_path(run, "lock")), show=("GOMODCACHE",)),
+    C("cache.lock_stuck", "side-lock-held-tidy-x", "another go (same user) holds flock on $GOMODCACHE/cache/lock (taken to write go.sum); go mod tidy -x; timeout -s KILL 8",
+      "mod tidy -x", N2, user="nobody", wrap=("timeout", "-s", "KILL", "8"), files=TIDY,
+      prep=hold_lock_nobody(side_lock), show=("GOMODCACHE",)),
+    C("module.invalid_version", "pseudo-version-wrong-timestamp", "go.mod requires a pseudo-version whose commit prefix is right but whose timestamp (2020) is not the commit's",
+      "mod download", A3, user="nobody", files=project((("git.corp.example/lib", "v1.0.0"),), sum_=False), env=PRIVDIRECT,
+      prep=pseudo_require("git.corp.example/lib", "v0.0.0-20200101000000-{hash12}")),
+    C("module.invalid_version", "require-v2-without-suffix-gomod", "go.mod requires corp.example/tool v2.0.0 (the path lacks /v2)",
+      "build ./...", A3, user="nobody", files=project((("corp.example/tool", "v2.0.0"),), sum_=False)),
+    # go accepts a replacement whose go.mod declares the replacement's own path: the slip shows as a compile error (FINDINGS.md)
+    C("unknown", "replace-to-other-module", "go.mod replaces corp.example/lib with corp.example/util v1.0.0 (a copy-paste slip)",
+      "build ./...", A3, user="nobody",
+      files=dict(project(extra_gomod="\nreplace corp.example/lib => corp.example/util v1.0.0\n"),
+                 **{"go.sum": gosum([("corp.example/lib", "v1.0.0"), ("corp.example/util", "v1.0.0")])})),
+    # go does not compare a directory replacement's module line with the path it replaces: the build succeeds (FINDINGS.md)
+    C("none", "replace-local-dir-declares-other-path", "go.mod replaces corp.example/lib with ./third_party/lib, whose go.mod says module corp.example/library",
+      "build ./...", A3, user="nobody",
+      files=dict(project(extra_gomod="\nreplace corp.example/lib => ./third_party/lib\n"),
+                 **{"third_party/lib/go.mod": "module corp.example/library\n\ngo 1.18\n",
+                    "third_party/lib/lib.go": pkgsrc("corp.example/lib")})),
+    C("module.path_mismatch", "replace-to-module-declaring-third-path", "go.mod replaces corp.example/lib with corp.example/wrongpath v1.0.0, whose go.mod says module corp.example/other",
+      "build ./...", A3, user="nobody",
+      files=dict(project(extra_gomod="\nreplace corp.example/lib => corp.example/wrongpath v1.0.0\n"),
+                 **{"go.sum": gosum([("corp.example/lib", "v1.0.0"), ("corp.example/wrongpath", "v1.0.0")])})),
+    C("module.path_mismatch", "module-line-case-differs", "the module's go.mod says module corp.example/CaseLib; it is published as corp.example/caselib",
+      "get corp.example/caselib@v1.0.0", A3, user="nobody", files=EMPTY),
+    C("net.timeout", "dial-timeout-syn-dropped", "proxy's accept queue is full, the kernel drops every SYN (no RST, no answer)",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://synq.corp.example"}),
+    C("net.timeout", "sumdb-tls-handshake-timeout", "sum.golang.org resolves to a host that accepts TCP and never answers the ClientHello (proxy fine)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None}, hosts={"sum.golang.org": "127.0.0.40"}),
+    C("proxy.off", "off-install-at-version", "GOPROXY=off; go install pkg@version with an empty module cache",
+      "install corp.example/hello/cmd/hello@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "off"}),
+    C("proxy.off", "off-make-deps", "GOPROXY=off in a CI job; the Makefile's deps target runs go mod download", "make deps", A3,
+      user="nobody", env={"GOPROXY": "off"}, shell="make deps",
+      files=dict(project(), Makefile=".PHONY: deps\ndeps:\n\tgo mod download\n")),
+    C("tls.expired", "sumdb-cert-expired", "sum.golang.org presents a certificate that expired 2024-01-01 (the proxy's is fine)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None}, hosts={"sum.golang.org": "127.0.0.47"}),
+    C("tls.expired", "zip-redirect-cdn-cert-expired", "proxy answers .zip with 302 to a CDN host whose certificate expired 2024-01-01",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://redirexp.corp.example"}),
+    C("dns.failure", "lame-referral-resolver", "resolver answers NOERROR with no records and no recursion-available bit (a server that does not recurse)",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://goproxy.lame.corp.example"}),
+    C("dns.failure", "resolver-no-route", "resolv.conf names a resolver in a subnet the runner has no route to (192.0.2.53)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://goproxy.dc5.corp.example"},
+      resolv="nameserver 192.0.2.53\n"),
+    C("module.go_sum_missing", "vet-gosum-gomod-line-only", "go.sum has corp.example/lib's /go.mod line but not its zip line",
+      "vet ./...", A3, user="nobody",
+      files=dict(project(), **{"go.sum": "corp.example/lib v1.0.0/go.mod %s\n" % SUMS[("corp.example/lib", "v1.0.0")][1]})),
+    C("module.go_sum_missing", "list-deps-test-gosum-lacks-dependency", "go.mod requires corp.example/util (which needs lib); go.sum has lib's lines only",
+      "list -deps -test ./...", A3, user="nobody",
+      files=dict(project((("corp.example/util", "v1.0.0"), ("corp.example/lib", "v1.0.0"))),
+                 **{"go.sum": gosum([("corp.example/lib", "v1.0.0")])})),
+    C("net.unreachable", "direct-code-host-no-route-to-host", "GOPROXY=direct; the code host resolves into a subnet with `ip route add unreachable`",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT,
+      hosts={"git.corp.example": "198.51.100.20"}),
+    C("sumdb.mismatch", "xargs-vet-gosum-wrong-hash", "go.sum has a wrong h1: for corp.example/lib's zip; CI runs go vet through xargs",
+      "echo ./... | xargs go vet", A3, user="nobody", files=wrong_sum(0), shell="echo ./... | xargs go vet"),
+    C("tls.hostname", "wildcard-one-level-too-deep", "GOPROXY host go.proxy.corp.example; the certificate's *.corp.example covers one label only",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://go.proxy.corp.example"},
+      hosts={"go.proxy.corp.example": VHOST_IP}),
+    C("vcs.meta", "go-import-two-tags-same-prefix", "?go-get=1 page carries two go-import tags for the same prefix (old and new repository URL)",
+      "get code.corp.example/dupmeta@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example"}),
+    C("cache.corrupt", "verify-extra-file-nobody", "a file (lib.go.orig) added to the extracted module directory; go mod verify as its owner",
+      "mod verify", A3, user="nobody", show=("GOMODCACHE",), prep=chain(populate_nobody(), extra_file_in_extracted)),
+    C("dns.nxdomain", "gosumdb-url-typo", "GOSUMDB='sum.golang.org https://sum.corp.exmaple' (the database's mirror URL misspelt)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": "sum.golang.org https://sum.corp.exmaple"}),
+    C("sumdb.private_leak", "goprivate-dot-dot-dot-pattern", "GOPRIVATE=corp.example/... (a go-list pattern; GOPRIVATE globs do not know ...)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None, "GOPRIVATE": "corp.example/..."}),
+    C("toolchain.download", "gowork-go-line-newer-local", "go.work says go 1.99.0, GOTOOLCHAIN=local", "build ./app", N2, user="nobody",
+      cwd="work", files=dict(workspace(), **{"go.work": "go 1.99.0\n\nuse (\n\t./app\n\t./tools\n)\n"}),
+      env={"GOTOOLCHAIN": "local"}),
+    C("vcs.not_found", "git-branch-missing", "go get of a branch name the repository does not have", "get git.corp.example/lib@release-2.x",
+      A3, user="nobody", files=EMPTY, env=PRIVDIRECT),
+    C("vcs.not_found", "pseudo-version-revision-missing", "go.mod requires a pseudo-version whose commit (0123456789ab) is not in the repository",
+      "mod download", A3, user="nobody", files=project((("git.corp.example/lib", "v0.0.0-20240101000000-0123456789ab"),), sum_=False),
+      env=PRIVDIRECT),
+    C("hang", "zip-stall-tee-pipefail-term", ".zip stalls mid-transfer; CI runs go through `bash -o pipefail` and tee; timeout -s TERM 5",
+      "bash -o pipefail -c 'go mod download -x 2>&1 | tee go.log'", A3, user="nobody", wrap=("timeout", "-s", "TERM", "5"),
+      env={"GOPROXY": "https://stall.corp.example"}, shell="bash -o pipefail -c 'go mod download -x 2>&1 | tee go.log'"),
 ]
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ CONFIG (JSON):
              (servfail6/drop6 apply to AAAA queries only, A is answered; drop4 drops only A
               queries and answers AAAA with NOERROR and no records; truncate answers with
               the TC bit set and no records, so the client must retry over TCP, where
-              nothing listens; a name only in `aaaa` gets NOERROR without records for A)
+              nothing listens; a name only in `aaaa` gets NOERROR without records for A;
+              round 13: `lame`: [suffix] gets NOERROR, no records, and neither the RA nor the AA bit,
+              a referral from a server that does not recurse)
   log:       path of a request log
 
 route: {"re": regex matched against the request target (path?query),
@@ -33,6 +35,8 @@ listener modes:
                 "drop_tunnel" = answer 200 Connection established, then close;
                 `auth`: {user, pass} = 407 unless Proxy-Authorization carries them;
                 a plain-http GET (absolute URL) gets the same refusal when `status` is not 200
+  backlog_full  round 13: listen with a backlog of 0 and never accept; two connections made at start fill
+                the accept queue, so the kernel drops every later SYN (go's dial times out)
   socks         SOCKS5 proxy: no-auth greeting accepted, every CONNECT answered with reply
                 code `rep` (e.g. 2 = connection not allowed by ruleset), then closed
 """
@@ -423,6 +427,15 @@ def raw_listener(lcfg):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((lcfg["ip"], lcfg["port"]))
+    if lcfg["mode"] == "backlog_full":
+        ls.listen(0)
+        for _ in range(2):   # fill the accept queue; nobody ever accepts
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex((lcfg["ip"], lcfg["port"]))
+            HELD.append(c)
+        HELD.append(ls)
+        return
     ls.listen(64)
     ctx = None
     if lcfg.get("tls"):
@@ -509,10 +522,12 @@ def dns_server(dcfg):
                 if match("drop") or (qtype == 28 and match("drop6")) or (qtype == 1 and match("drop4")):
                     log("dns %s type %d: dropped" % (name, qtype))
                     continue
-                rcode, answers, tc = 3, b"", 0
+                rcode, answers, tc, ra = 3, b"", 0, 0x0080
                 a, aaaa = dcfg.get("a", {}), dcfg.get("aaaa", {})
                 if match("servfail") or (qtype == 28 and match("servfail6")):
                     rcode = 2
+                elif match("lame"):
+                    rcode, ra = 0, 0                      # round 13: no answer, no recursion available
                 elif match("truncate"):
                     rcode, tc = 0, 0x0200                 # "too big for UDP, ask over TCP"
                 elif name in a or name in aaaa:
@@ -522,7 +537,7 @@ def dns_server(dcfg):
                     elif qtype == 28 and name in aaaa:
                         answers = b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 60, 16) + \
                             socket.inet_pton(socket.AF_INET6, aaaa[name])
-                resp = struct.pack(">HHHHHH", qid, 0x8000 | tc | (flags & 0x0100) | 0x0080 | rcode, 1,
+                resp = struct.pack(">HHHHHH", qid, 0x8000 | tc | (flags & 0x0100) | ra | rcode, 1,
                                    1 if answers else 0, 0, 0) + question + answers
                 log("dns %s type %d: rcode %d" % (name, qtype, rcode))
                 s.sendto(resp, addr)
