@@ -72,11 +72,39 @@ fn error_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
 }
 
 /// Parses every `-json` object in go's stdout (objects are concatenated, pretty-printed).
+/// A line break inside a string is a paste's (a terminal breaks a long `"Error"` line
+/// where its window ends; go escapes its own as `\n`), so it is undone first.
 pub fn parse_json_records(stdout: &str) -> Vec<ModuleRecord> {
     let Some(start) = stdout.find('{') else {
         return Vec::new();
     };
-    serde_json::Deserializer::from_str(&stdout[start..]).into_iter::<ModuleRecord>().map_while(Result::ok).collect()
+    let text = without_breaks_in_strings(&stdout[start..]);
+    serde_json::Deserializer::from_str(&text).into_iter::<ModuleRecord>().map_while(Result::ok).collect()
+}
+
+/// `json` without the raw line breaks inside its string literals.
+fn without_breaks_in_strings(json: &str) -> std::borrow::Cow<'_, str> {
+    if !json.contains('\n') {
+        return json.into();
+    }
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            match c {
+                // The break may fall between a backslash and the character it escapes.
+                '\n' | '\r' => continue,
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    out.into()
 }
 
 /// Parses the `# get URL` / `# get URL: result` lines of a `-x` trace.
@@ -117,6 +145,20 @@ mod tests {
         assert_eq!(records[0].sum.as_deref(), Some("h1:x"));
         assert_eq!(records[1].error.as_deref(), Some("boom"));
         assert!(parse_json_records("go: nothing\n").is_empty());
+    }
+
+    #[test]
+    fn a_string_broken_by_a_paste_is_joined() {
+        let out = "{\n\t\"Path\": \"m\",\n\t\"Error\": \"m@v1: reading https://p/x: 401 Unauth\norized\\n\\tserver response: \\\"no\\\"\"\n}\n";
+        let records = parse_json_records(out);
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            records[0].error.as_deref(),
+            Some("m@v1: reading https://p/x: 401 Unauthorized\n\tserver response: \"no\"")
+        );
+        // Broken between a backslash and the letter it escapes.
+        let out = "{\"Path\": \"m\", \"Error\": \"a\\\nnb\"}";
+        assert_eq!(parse_json_records(out)[0].error.as_deref(), Some("a\nb"));
     }
 
     #[test]

@@ -1922,3 +1922,69 @@ fn a_fourth_review_kept_these_in_their_place() {
         );
     }
 }
+
+#[test]
+fn a_paste_that_broke_go_line_once_is_read_whole() {
+    // A terminal breaks the line before `@v/`: the whole line says the certificate expired.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: Get \"https://expired.corp.example/corp.example/lib/\n@v/v1.0.0.mod\": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-26T01:16:21Z is after 2024-01-01T00:00:00Z\n",
+        Category::TlsExpired,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // Before a space the terminal kept, in a GOPATH-era error.
+    expect(
+        "package neugram.io/ng/eval: unrecognized import path \"neugram.io/ng/eval\" (parse\n https://neugram.io/ng/eval?go-get=1: no go-import meta tags ())\n",
+        Category::VcsMeta,
+    );
+    // Inside git's command: its head alone reads `invalid version: git …` (low); whole,
+    // with git's lines under it, the repository refused the credentials.
+    let d = expect(
+        "go: git.corp.example/locked@v1.0.0: invalid version: git ls-remote -q --end-of-o\nptions https://git.corp.example/locked.git in /tmp/modcache/cache/vcs/76d9a7ea7c6265e3707491baac7363220a16: exit status 128:\n\tfatal: unable to access 'https://git.corp.example/locked.git/': The requested URL returned error: 403\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
+    // A `-json` record's Error string broken by the paste is still the record's error.
+    expect(
+        "{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Error\": \"corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.i\nnfo: 401 Unauthorized\\n\\tserver response: 401 Unauthorized\"\n}\n",
+        Category::ProxyAuth,
+    );
+    // Unbroken logs keep their low verdict: nothing was broken to read whole.
+    let d = verdict(
+        "go: github.com/acme/tool@v1.2.3: reading github.com/acme/tool/go.mod at revision v1.2.3: unknown revision v1.2.3\n",
+    );
+    assert_eq!(d.category, Category::ModuleInvalidVersion, "{d:#?}");
+    assert!(!d.summary.contains("read from the log as a whole"), "{d:#?}");
+}
+
+#[test]
+fn the_fifteenth_and_sixteenth_rounds_shapes() {
+    // A resolver that does not recurse: go's `lame referral`.
+    expect(
+        "go: corp.example/lib@v1.0.0: Get \"https://goproxy.lame.corp.example/corp.example/lib/@v/v1.0.0.mod\": dial tcp: lookup goproxy.lame.corp.example on 127.0.0.53:53: lame referral\n",
+        Category::DnsFailure,
+    );
+    // Killed after a zip's `200 OK` (its headers): the body may have stalled.
+    let d = expect(
+        "# get https://stall.corp.example/corp.example/lib/@v/v1.0.0.info\n# get https://stall.corp.example/corp.example/lib/@v/v1.0.0.info: 200 OK (0.001s)\n# get https://stall.corp.example/corp.example/lib/@v/v1.0.0.zip\n# get https://stall.corp.example/corp.example/lib/@v/v1.0.0.zip: 200 OK (0.001s)\nError: Process completed with exit code 124.\n",
+        Category::Hang,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::CacheLockStuck), "{d:#?}");
+    // A CI step that succeeded around go's printed errors (`go mod tidy -e`, the command not
+    // in view) is no success of go's.
+    expect(
+        "#12 [build 4/6] RUN go mod tidy -e\n#12 1.204 go: finding module for package corp.example/lib\n#12 1.310 go: example.com/app imports\n#12 1.310 \tcorp.example/lib: module corp.example/lib: reading https://goproxy.corp.example/corp.example/lib/@v/list: 503 Service Unavailable\n#12 DONE 1.4s\n",
+        Category::ProxyServerError,
+    );
+    // GOPATH go get creating GOPATH's parents under another user's home.
+    let mut evidence =
+        Evidence::from_log("package golang.org/x/review/git-codereview: mkdir /home/user: permission denied\n");
+    evidence.env.push(("GOPATH".into(), "/home/user/workspace".into()));
+    assert_eq!(diagnose(&evidence).category, Category::CachePermission);
+    // Python logging's `LEVEL:logger:` before go's lines (an OBS service running go).
+    expect(
+        "INFO:obs-service-go_modules:go mod vendor\nERROR:obs-service-go_modules:go: github.com/acme/cli imports\n        github.com/google/shlex: missing go.sum entry for module providing package github.com/google/shlex (imported by github.com/acme/cli); to add:\n        go get github.com/acme/cli\nERROR:obs-service-go_modules:go mod vendor failed\n",
+        Category::ModuleGoSumMissing,
+    );
+}

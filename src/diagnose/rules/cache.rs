@@ -97,6 +97,21 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
     let last = trace.last().map(|g| format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or_default()));
     let mut evidence = killed_lines(f);
     evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
+    // go's trace says `200 OK` for a zip when its headers arrive; the body comes after.
+    // Killed then, go may as well have been waiting for a body that stalled.
+    if trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200)) {
+        let summary = "go was killed without an error after the last request its trace shows, a module zip, was \
+                       answered: the trace says `200 OK` when the headers arrive, so the zip's body may have \
+                       stalled (a hang on the network), or go went on to wait for a module cache lock held by \
+                       another process"
+            .to_string();
+        let diagnosis = found(Category::Hang, Confidence::Low, summary, evidence, &["use-mirror"]);
+        return Some(diagnosis.or(
+            Category::CacheLockStuck,
+            Confidence::Low,
+            "another process may hold a module cache lock go waited for (run `modchaos doctor` on the machine)",
+        ));
+    }
     let summary = "go was killed after every request it made had been answered, without printing an error: it was \
                    waiting for something other than the network, most likely a module cache lock held by another go \
                    process (run `modchaos doctor` on the machine to see the holder)"
@@ -182,8 +197,11 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         .filter(|v| !v.is_empty())
         .collect();
     let go_owned = |path: &str| {
-        // Inside a cache, every file is go's (a cached module's go.mod too).
-        if caches.iter().any(|c| path.starts_with(c))
+        // Inside a cache, every file is go's (a cached module's go.mod too); above one,
+        // go was creating the directories that lead to it (GOPATH under a home that does
+        // not exist, or is another user's).
+        let leads_to = |c: &&str| c.strip_prefix(path.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'));
+        if caches.iter().any(|c| path.starts_with(c) || leads_to(c))
             || ["/pkg/mod/", "go-build", "gocache", "modcache"].iter().any(|marker| path.contains(marker))
         {
             return true;

@@ -55,8 +55,11 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             r"|[^\n]*?(connection refused|network is unreachable|no route to host|connect: permission denied|connect: operation not permitted)",
             r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure",
             r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*",
-            // go's resolver could not parse the answer (a broken resolver or middlebox).
-            r"|cannot unmarshal DNS message)",
+            // go's resolver could not parse the answer (a broken resolver or middlebox), or
+            // was answered by a server that does not recurse (`lame referral`: no records,
+            // no recursion available — a resolver misconfigured, or an authoritative-only
+            // server in resolv.conf).
+            r"|cannot unmarshal DNS message|lame referral)",
             r")",
             // ssh's (git over ssh) words for a resolver that failed.
             r"|ssh: Could not resolve hostname (\S+?): (Temporary failure in name resolution)",

@@ -338,58 +338,33 @@ pub fn go_fragments(cleaned: &str) -> String {
 }
 
 /// A cleaned log read more liberally than [`go_output`] does, for a second reading when
-/// go's own lines gave no verdict: a go line broken once by the paste (a terminal's or an
-/// editor's width, mid-word or between words) is also read joined to the line that
-/// continues it, and a line that starts with go's `module@version: ` but lost go's
-/// prefix is read as go's; bare error values ([`go_fragments`]) are read beside go's
+/// go's own lines gave no verdict, or only a low one: a go line broken once by the paste
+/// (a terminal's or an editor's width, mid-word or between words) is read joined to the
+/// line that continues it, and a line that starts with go's `module@version: ` but lost
+/// go's prefix is read as go's; bare error values ([`go_fragments`]) are read beside go's
 /// lines too, where the log shows go at work. Other tools' lines stay out. What is read
 /// from it is a guess, and the diagnosis says so.
 pub fn liberal(cleaned: &str) -> String {
-    /// Shorter lines are rarely broken by a width.
-    const BROKEN_AT_LEAST: usize = 40;
-    /// The narrowest terminal a paste is commonly broken at.
-    const TERMINAL_WIDTH: usize = 79;
-    // A tool's label before its line (`ERROR: `, `Error: `, `Step 4/7 : `).
-    static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z][A-Za-z0-9 /]{0,20} ?: ").expect("compiles"));
-    // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: `.
-    static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ").expect("compiles")
-    });
-    // What continues a broken line: text going on (lower case, a digit, punctuation), not
-    // another tool's line (`make: ***`, `error: …`, BuildKit's `------`).
-    static CONTINUES: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"^(?:[a-z0-9./"':)\]>,;=_-])"#).expect("compiles"));
-    static TOOL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
-            .expect("compiles")
-    });
-    // A paste commented out line by line (`# go: …`, then `#    invalid version: …`):
-    // go's line, and the lines indented under it.
-    static COMMENTED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
-    let lines: Vec<String> = cleaned
-        .lines()
-        .map(|l| match COMMENTED.captures(l) {
-            Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
-            None if MODULE_SUBJECT.is_match(l) => format!("go: {l}"),
-            None => l.to_string(),
-        })
-        .collect();
+    let lines = liberal_lines(cleaned);
     let mut text = String::with_capacity(cleaned.len() * 2);
+    let mut rest_of_the_line_above = false;
     for (i, line) in lines.iter().enumerate() {
-        text.push_str(line);
-        text.push('\n');
-        let Some(next) = lines.get(i + 1) else { continue };
-        let width = line.chars().count();
-        // go's line, or the indented line of git's or the server's that continues it.
-        let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
-        // A break at a terminal's width (80 columns or more) falls anywhere, before a
-        // capital too (`Get "…`), but not before another tool's `ERROR: `.
-        let continues = CONTINUES.is_match(next)
-            || (width >= TERMINAL_WIDTH && next.starts_with(char::is_alphabetic) && !LABEL.is_match(next));
-        if width >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next) {
-            for glue in ["", " "] {
-                text.push_str(&format!("{line}{glue}{next}\n"));
+        if std::mem::take(&mut rest_of_the_line_above) {
+            continue;
+        }
+        match lines.get(i + 1) {
+            Some(next) if continues_a_broken_go_line(line, next) => {
+                // Read joined, both ways (mid-word, or at a space the paste trimmed), in the
+                // place of the two halves: what go printed under the line (git's lines after
+                // `exit status 128:`) then continues the whole line.
+                for glue in ["", " "] {
+                    text.push_str(&format!("{line}{glue}{next}\n"));
+                }
+                rest_of_the_line_above = true;
+            }
+            _ => {
+                text.push_str(line);
+                text.push('\n');
             }
         }
     }
@@ -405,6 +380,62 @@ pub fn liberal(cleaned: &str) -> String {
         out.push_str(&go_fragments(cleaned));
     }
     out
+}
+
+/// Whether a cleaned log shows a go line the paste broke once, as [`liberal`] reads it.
+pub fn shows_a_broken_go_line(cleaned: &str) -> bool {
+    liberal_lines(cleaned).windows(2).any(|pair| continues_a_broken_go_line(&pair[0], &pair[1]))
+}
+
+/// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
+/// out line by line (`# go: …`, then `#    invalid version: …`), and go's `module@version:
+/// ` error without go's prefix.
+fn liberal_lines(cleaned: &str) -> Vec<String> {
+    // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: `.
+    static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ").expect("compiles")
+    });
+    static COMMENTED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
+    cleaned
+        .lines()
+        .map(|l| match COMMENTED.captures(l) {
+            Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
+            None if MODULE_SUBJECT.is_match(l) => format!("go: {l}"),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+/// Whether `next` is the rest of `line`, a go line (or a line indented under one) that a
+/// paste broke: `line` is long enough to be broken by a width, and `next` goes on with
+/// text rather than starting a line of its own (go's, another tool's).
+fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
+    /// Shorter lines are rarely broken by a width.
+    const BROKEN_AT_LEAST: usize = 40;
+    /// The narrowest terminal a paste is commonly broken at.
+    const TERMINAL_WIDTH: usize = 79;
+    // A tool's label before its line (`ERROR: `, `Error: `, `Step 4/7 : `).
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z][A-Za-z0-9 /]{0,20} ?: ").expect("compiles"));
+    // What continues a broken line: text going on (lower case, a digit, punctuation, the
+    // rest of a URL broken before its `@v/`, `%21` or `?go-get=1`), not another tool's
+    // line (`make: ***`, `error: …`, BuildKit's `------`).
+    static CONTINUES: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"^(?:[a-z0-9./"':)\]>,;=_@%?&~+-])"#).expect("compiles"));
+    static TOOL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
+            .expect("compiles")
+    });
+    let width = line.chars().count();
+    // go's line, or the indented line of git's or the server's that continues it.
+    let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
+    // A break at a terminal's width (80 columns or more) falls anywhere, before a capital
+    // too (`Get "…`) or a space the terminal kept, but not before another tool's `ERROR: `.
+    let continues = CONTINUES.is_match(next)
+        || (width >= TERMINAL_WIDTH
+            && (next.starts_with(char::is_alphabetic) && !LABEL.is_match(next)
+                || next.starts_with(' ') && next[1..].starts_with(|c: char| !c.is_whitespace())));
+    width >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next)
 }
 
 /// Whether a log shows go at work — a go command, a module proxy's path, the module

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 pub use context::{KILLED_STATUSES, LogContext, context, go_crash};
-pub use golines::{go_fragments, go_output, liberal, shows_go_at_work};
+pub use golines::{go_fragments, go_output, liberal, shows_a_broken_go_line, shows_go_at_work};
 
 /// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
 /// resolved (the last write wins, as on a terminal) and CI prefixes (timestamps, step
@@ -109,8 +109,9 @@ fn strip_prefixes(mut line: &str) -> &str {
             // `       > ` before a builder's last log lines), or a build phase's tag (Cloud
             // Native Buildpacks' `[builder] `): go prints neither.
             r"|[ \t]*>{1,2} |\[[a-z][a-z0-9_.-]{0,30}\] ",
-            // A log level in brackets (Maven's and Gradle's `[ERROR] `, `[INFO] `).
-            r"|\[(?:ERROR|WARNING|WARN|INFO|DEBUG)\] ",
+            // A log level in brackets (Maven's and Gradle's `[ERROR] `, `[INFO] `), or
+            // Python logging's default `LEVEL:logger:` (an OBS service, a script running go).
+            r"|\[(?:ERROR|WARNING|WARN|INFO|DEBUG)\] |(?:ERROR|WARNING|INFO|DEBUG|CRITICAL):[A-Za-z0-9_.-]+:",
             // GitHub annotations.
             r"|##\[(?:error|warning|debug|notice|command)\]",
             r"|::(?:error|warning|notice|debug)(?: [^:]*)?::",
