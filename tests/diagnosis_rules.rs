@@ -1923,6 +1923,16 @@ fn a_fourth_review_kept_these_in_their_place() {
     }
 }
 
+/// `log` as a terminal `width` columns wide shows it: every longer line broken there.
+fn terminal(log: &str, width: usize) -> String {
+    log.lines()
+        .map(|line| match line.char_indices().nth(width) {
+            Some((cut, _)) => format!("{}\n{}\n", &line[..cut], &line[cut..]),
+            None => format!("{line}\n"),
+        })
+        .collect()
+}
+
 #[test]
 fn a_paste_that_broke_go_line_once_is_read_whole() {
     // A terminal breaks the line before `@v/`: the whole line says the certificate expired.
@@ -1937,11 +1947,14 @@ fn a_paste_that_broke_go_line_once_is_read_whole() {
         Category::VcsMeta,
     );
     // Inside git's command: its head alone reads `invalid version: git …` (low); whole,
-    // with git's lines under it, the repository refused the credentials.
-    let d = expect(
-        "go: git.corp.example/locked@v1.0.0: invalid version: git ls-remote -q --end-of-o\nptions https://git.corp.example/locked.git in /tmp/modcache/cache/vcs/76d9a7ea7c6265e3707491baac7363220a16: exit status 128:\n\tfatal: unable to access 'https://git.corp.example/locked.git/': The requested URL returned error: 403\n",
-        Category::VcsAuth,
+    // with git's lines under it, the repository refused the credentials. (A terminal of
+    // 112 columns: the head is the paste's longest line.)
+    let log = terminal(
+        "go: git.corp.example/platform/locked@v1.0.0: invalid version: git ls-remote -q --end-of-options https://git.corp.example/platform/locked.git in /tmp/modcache/cache/vcs/76d9a7ea7c62: exit status 128:\n\tfatal: unable to access 'https://git.corp.example/platform/locked.git/': The requested URL returned error: 403\n",
+        112,
     );
+    assert!(log.lines().next().is_some_and(|l| !l.ends_with("128:")), "{log}");
+    let d = expect(&log, Category::VcsAuth);
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
     // A `-json` record's Error string broken by the paste is still the record's error.
@@ -1987,4 +2000,41 @@ fn the_fifteenth_and_sixteenth_rounds_shapes() {
         "INFO:obs-service-go_modules:go mod vendor\nERROR:obs-service-go_modules:go: github.com/acme/cli imports\n        github.com/google/shlex: missing go.sum entry for module providing package github.com/google/shlex (imported by github.com/acme/cli); to add:\n        go get github.com/acme/cli\nERROR:obs-service-go_modules:go mod vendor failed\n",
         Category::ModuleGoSumMissing,
     );
+}
+
+#[test]
+fn a_fifth_review_kept_these_in_their_place() {
+    // A prompt or a shell's trace after go's line is no rest of it: the verdict stays go's.
+    for next in
+        ["~/src/shop (main) $ kubectl get pods", "+ kubectl get pods", "dev@laptop:~/src/shop$ kubectl get pods"]
+    {
+        let log = format!(
+            "~/src/shop (main) $ go get github.com/acme/payments/v2@v2.3.0\ngo: github.com/acme/payments/v2@v2.3.0: invalid version: unknown revision v2.3.0\n{next}\nUnable to connect to the server: dial tcp: lookup k8s.corp.example on 127.0.0.53:53: no such host\n"
+        );
+        expect(&log, Category::ModuleInvalidVersion);
+    }
+    // A high verdict read from half a line a terminal broke gives way to the whole line's.
+    let log = terminal(
+        "go: github.com/acme-corp/private-payments-service@v1.2.0: invalid version: git ls-remote -q origin in /home/dev/go/pkg/mod/cache/vcs/1c2a3b4c5d6e: exit status 128:\n\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n",
+        83,
+    );
+    assert!(log.lines().next().is_some_and(|l| l.ends_with("git ls-r")), "{log}");
+    let d = verdict(&log);
+    assert_eq!(d.category, Category::VcsAuth, "{d:#?}");
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    // A job that succeeded after go's error (a retry) is a success.
+    expect(
+        "$ go mod download || go mod download\ngo: github.com/acme/tools@v0.2.0: reading https://goproxy.corp.example/github.com/acme/tools/@v/v0.2.0.info: 502 Bad Gateway\ngo: downloading github.com/acme/tools v0.2.0\nJob succeeded\n",
+        Category::None,
+    );
+    // Killed after a zip, then `go: downloading` the next version: waiting for its lock.
+    expect(
+        "# get https://proxy.golang.org/github.com/spf13/cobra/@v/v1.8.0.zip\n# get https://proxy.golang.org/github.com/spf13/cobra/@v/v1.8.0.zip: 200 OK (0.120s)\ngo: downloading github.com/spf13/pflag v1.0.5\nError: Process completed with exit code 124.\n",
+        Category::CacheLockStuck,
+    );
+    // Windows: a directory above GOPATH.
+    let mut evidence =
+        Evidence::from_log("go: github.com/spf13/cobra@v1.8.0: mkdir C:\\Users\\builder: Access is denied.\n");
+    evidence.env.push(("GOPATH".into(), "C:\\Users\\builder\\go".into()));
+    assert_eq!(diagnose(&evidence).category, Category::CachePermission);
 }

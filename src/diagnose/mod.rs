@@ -75,12 +75,12 @@ impl Diagnosis {
 /// At most this many alternatives are reported.
 const MAX_ALTERNATIVES: usize = 3;
 
-/// The second reading of a pasted log whose go lines gave no verdict, or only a low one:
-/// the whole log, liberally ([`crate::evidence::log::liberal`]) — a go line broken once
-/// by the paste, a line that lost go's prefix, a paste commented out, bare error values
-/// beside go's error. Its verdict, as the rules gave it, and the same made low and saying
-/// how it was read.
-fn liberal_reading(evidence: &Evidence) -> Option<(Confidence, Diagnosis)> {
+/// The second reading of a pasted log whose go lines gave no verdict, or one read from
+/// half a line a terminal broke: the whole log, liberally
+/// ([`crate::evidence::log::liberal`]) — a go line broken once by the paste, a line that
+/// lost go's prefix, a paste commented out, bare error values beside go's error. Its
+/// verdict is low and says how it was read.
+fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     let pasted = evidence.pasted.as_deref()?;
     let relaxed =
         Evidence { stderr: crate::evidence::log::liberal(pasted), pasted: None, fragmentary: None, ..evidence.clone() };
@@ -91,17 +91,17 @@ fn liberal_reading(evidence: &Evidence) -> Option<(Confidence, Diagnosis)> {
         .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
     let first = verdicts.next()?;
     let mut diagnosis = decide(&facts, first, verdicts);
-    let as_read = diagnosis.confidence;
     diagnosis.confidence = Confidence::Low;
     for alternative in &mut diagnosis.alternatives {
         alternative.confidence = Confidence::Low;
     }
     diagnosis.summary = format!(
-        "{} (read from the log as a whole: go's own lines gave no sure verdict, so a line broken by the paste, \
-         one without go's prefix or a bare error value was read as go's — a guess)",
+        "{} (read from the log as a whole: go's own lines, as pasted, gave no verdict or one read from half a \
+         line, so a line broken by the paste, one without go's prefix or a bare error value was read as go's — \
+         a guess)",
         diagnosis.summary
     );
-    Some((as_read, diagnosis))
+    Some(diagnosis)
 }
 
 /// The first rule's verdict, calibrated, with every later rule's failure verdict as a low
@@ -124,22 +124,29 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let mut diagnosis = match verdicts.next() {
         Some(first) => {
             let decided = decide(&facts, first, verdicts);
-            // A low verdict may rest on half of a line the paste broke (`invalid version:
-            // git ls-remote -q --end-of-o`): the whole line, read again, may say more.
-            let broken = || evidence.pasted.as_deref().is_some_and(crate::evidence::log::shows_a_broken_go_line);
-            match liberal_reading(evidence) {
-                Some((as_read, liberal))
-                    if decided.confidence == Confidence::Low
-                        && as_read > Confidence::Low
-                        && liberal.category != decided.category
-                        && broken() =>
-                {
-                    liberal.or(decided.category, Confidence::Low, decided.summary)
+            // A verdict read from a go line a terminal broke read half of it (`invalid
+            // version: git ls-r`): the whole line, read again, may say something else.
+            let read_half = |d: &Diagnosis| {
+                let heads = evidence.pasted.as_deref().map(crate::evidence::log::broken_go_lines).unwrap_or_default();
+                d.evidence.iter().filter_map(|e| e.text.lines().next()).any(|line| {
+                    let line = line.trim();
+                    !line.is_empty() && heads.iter().any(|head| head.trim() == line || head.contains(line))
+                })
+            };
+            match read_half(&decided).then(|| liberal_reading(evidence)).flatten() {
+                // The whole line decides, however sure the half was: it was sure of the wrong text.
+                Some(liberal) if liberal.category != decided.category => {
+                    let alternatives = decided.alternatives.clone();
+                    alternatives
+                        .into_iter()
+                        .fold(liberal.or(decided.category, Confidence::Low, decided.summary), |d, a| {
+                            d.or(a.category, Confidence::Low, a.summary)
+                        })
                 }
                 _ => decided,
             }
         }
-        None if let Some((_, liberal)) = liberal_reading(evidence) => liberal,
+        None if let Some(liberal) = liberal_reading(evidence) => liberal,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() && facts.exit.is_none() && !facts.killed {

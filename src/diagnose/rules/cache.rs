@@ -99,7 +99,16 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
     evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
     // go's trace says `200 OK` for a zip when its headers arrive; the body comes after.
     // Killed then, go may as well have been waiting for a body that stalled.
-    if trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200)) {
+    // A `go: downloading` after it says go went on to the next version, whose lock it
+    // takes first: the wait is then for that lock.
+    let moved_on = f
+        .evidence
+        .stderr
+        .lines()
+        .rev()
+        .take_while(|l| !l.trim_start().starts_with("# get "))
+        .any(|l| l.starts_with("go: downloading "));
+    if !moved_on && trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200)) {
         let summary = "go was killed without an error after the last request its trace shows, a module zip, was \
                        answered: the trace says `200 OK` when the headers arrive, so the zip's body may have \
                        stalled (a hang on the network), or go went on to wait for a module cache lock held by \
@@ -191,17 +200,20 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    let caches: Vec<&str> = ["GOMODCACHE", "GOCACHE", "GOPATH", "GOTMPDIR"]
+    // With `/` for Windows' `\`, as the error's path is read.
+    let caches: Vec<String> = ["GOMODCACHE", "GOCACHE", "GOPATH", "GOTMPDIR"]
         .iter()
         .filter_map(|v| f.env(v))
         .filter(|v| !v.is_empty())
+        .map(|v| v.replace('\\', "/"))
         .collect();
     let go_owned = |path: &str| {
         // Inside a cache, every file is go's (a cached module's go.mod too); above one,
         // go was creating the directories that lead to it (GOPATH under a home that does
         // not exist, or is another user's).
-        let leads_to = |c: &&str| c.strip_prefix(path.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/'));
-        if caches.iter().any(|c| path.starts_with(c) || leads_to(c))
+        let above = path.trim_end_matches('/');
+        let leads_to = |c: &str| !above.is_empty() && c.strip_prefix(above).is_some_and(|rest| rest.starts_with('/'));
+        if caches.iter().any(|c| path.starts_with(c.as_str()) || leads_to(c))
             || ["/pkg/mod/", "go-build", "gocache", "modcache"].iter().any(|marker| path.contains(marker))
         {
             return true;

@@ -26,9 +26,8 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
     }
     let warned: Vec<EvidenceLine> = f.warnings.iter().map(|w| w.line()).collect();
     // `-e` (go mod tidy -e, go list -e) makes go go on past errors and exit 0: the errors
-    // it printed on the way are still the download's failures. A log that does not show
-    // the command (a CI step's end line gave the status) may be such a run too.
-    let tolerated = f.evidence.command.as_deref().is_none_or(goes_on_past_errors);
+    // it printed on the way are still the download's failures.
+    let tolerated = f.evidence.command.as_deref().is_some_and(goes_on_past_errors);
     if f.exit == Some(ExitExpectation::Success) && (!tolerated || f.errors.is_empty()) {
         let summary = if warned.is_empty() { "go succeeded" } else { "go succeeded (with warnings)" };
         return Some(found(Category::None, Confidence::High, summary.into(), warned, &[]));

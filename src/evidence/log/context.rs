@@ -66,8 +66,13 @@ pub fn context(cleaned: &str) -> LogContext {
     static VERSION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\bgo version (go\d+(?:\.\d+)*\S*) ").expect("version pattern compiles"));
     static COMMAND: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:\$ |\+ |> |Run |\[command\])?\s*((?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$")
-            .expect("command pattern compiles")
+        // A shell's echo, GitHub's `Run `, or a Dockerfile's RUN step as BuildKit (`#9
+        // [builder 4/7] RUN …`) and the classic builder (`Step 4/7 : RUN …`) show it.
+        Regex::new(concat!(
+            r"^(?:\$ |\+ |> |Run |\[command\]|#\d+ \[[^\]\n]*\] RUN |Step \d+/\d+ : RUN )?",
+            r"\s*((?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$"
+        ))
+        .expect("command pattern compiles")
     });
     let mut context = LogContext::default();
     let set = |env: &mut Vec<(String, String)>, var: &str, value: &str| {

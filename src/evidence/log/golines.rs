@@ -242,10 +242,9 @@ fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
         ))
         .expect("own line pattern compiles")
     });
-    const NARROWEST_WRAP: usize = 79;
     let lines: Vec<&str> = cleaned.lines().collect();
     let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    if width < NARROWEST_WRAP {
+    if width < TERMINAL_WIDTH {
         return std::borrow::Cow::Borrowed(cleaned);
     }
     // Which lines continue the one above, reading go's lines through the joins.
@@ -377,15 +376,34 @@ pub fn liberal(cleaned: &str) -> String {
         LazyLock::new(|| Regex::new(r"(?m)^(?:=== RUN |--- FAIL: |FAIL\t)").expect("compiles"));
     let go_failed = crate::evidence::stderr_errors(&out).iter().any(|e| !crate::evidence::is_warning(&e.text));
     if go_failed && shows_go_at_work(cleaned) && !TEST_OUTPUT.is_match(cleaned) {
-        out.push_str(&go_fragments(cleaned));
+        // From the lines go's reading left out: a value inside go's own line (a server's
+        // response quoting its lookup) is read there, in its place, not again as go's.
+        let kept: std::collections::HashSet<&str> = out.lines().collect();
+        let left_out: String = text.lines().filter(|l| !kept.contains(l)).flat_map(|l| [l, "\n"]).collect();
+        out.push_str(&go_fragments(&left_out));
     }
     out
 }
 
-/// Whether a cleaned log shows a go line the paste broke once, as [`liberal`] reads it.
-pub fn shows_a_broken_go_line(cleaned: &str) -> bool {
-    liberal_lines(cleaned).windows(2).any(|pair| continues_a_broken_go_line(&pair[0], &pair[1]))
+/// The go lines of a cleaned log that a terminal broke, as copied from it: each as long as
+/// the paste's longest line (or one shorter, a space at the break trimmed), at least a
+/// narrow terminal's width, and continued on the next line ([`liberal`] joins them). A
+/// verdict read from one of them read half a line.
+pub fn broken_go_lines(cleaned: &str) -> Vec<String> {
+    let lines = liberal_lines(cleaned);
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    lines
+        .windows(2)
+        .filter(|pair| {
+            let width = pair[0].chars().count();
+            width >= TERMINAL_WIDTH && width + 1 >= longest && continues_a_broken_go_line(&pair[0], &pair[1])
+        })
+        .map(|pair| pair[0].clone())
+        .collect()
 }
+
+/// The narrowest terminal a paste is commonly broken at.
+const TERMINAL_WIDTH: usize = 79;
 
 /// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
 /// out line by line (`# go: …`, then `#    invalid version: …`), and go's `module@version:
@@ -413,22 +431,28 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
 fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
     /// Shorter lines are rarely broken by a width.
     const BROKEN_AT_LEAST: usize = 40;
-    /// The narrowest terminal a paste is commonly broken at.
-    const TERMINAL_WIDTH: usize = 79;
     // A tool's label before its line (`ERROR: `, `Error: `, `Step 4/7 : `).
     static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z][A-Za-z0-9 /]{0,20} ?: ").expect("compiles"));
     // What continues a broken line: text going on (lower case, a digit, punctuation, the
-    // rest of a URL broken before its `@v/`, `%21` or `?go-get=1`), not another tool's
-    // line (`make: ***`, `error: …`, BuildKit's `------`).
+    // rest of a URL broken before its `@v/`, `%21`, `?go-get=1` or `&`), not another
+    // tool's line (`make: ***`, `error: …`, BuildKit's `------`, a shell's `+ cmd` trace,
+    // a prompt's `~/src $`).
     static CONTINUES: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"^(?:[a-z0-9./"':)\]>,;=_@%?&~+-])"#).expect("compiles"));
+        LazyLock::new(|| Regex::new(r#"^(?:[a-z0-9./"':)\]>,;=_@%?&-])"#).expect("compiles"));
     static TOOL_LINE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
             .expect("compiles")
     });
+    // A URL at the very end of go's line: go always writes something after one (`: 404
+    // Not Found`, `": dial tcp …`), so the line was broken inside it, and what follows is
+    // its rest even when that reads like a line of go's own (`okup/m@v1.0.0: 404 …`).
+    static URL_CUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"']*$"#).expect("compiles"));
     let width = line.chars().count();
     // go's line, or the indented line of git's or the server's that continues it.
     let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
+    if gos && width >= TERMINAL_WIDTH && URL_CUT.is_match(line) && next.starts_with(|c: char| !c.is_whitespace()) {
+        return !TOOL_LINE.is_match(next);
+    }
     // A break at a terminal's width (80 columns or more) falls anywhere, before a capital
     // too (`Get "…`) or a space the terminal kept, but not before another tool's `ERROR: `.
     let continues = CONTINUES.is_match(next)
