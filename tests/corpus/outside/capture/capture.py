@@ -62,6 +62,9 @@ HOSTS = {
         "waf.corp.example", "huge.corp.example",
         # round 13
         "redirexp.corp.example",
+        # round 14
+        "testdep.corp.example", "ssoredir.corp.example", "emptymod.corp.example", "latestretracted.corp.example",
+        "proxy-sumdb500.corp.example", "lagging.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -76,6 +79,8 @@ HOSTS = {
     "127.0.0.46": ["rsakex.corp.example"],        # round 11: TLS 1.2 with RSA key exchange only (RSA certificate)
     "127.0.0.47": ["cdn-old.corp.example"],       # round 13: expired certificate (2024-01-01) for cdn-old. and sum.golang.org
     "127.0.0.69": ["synq.corp.example"],          # round 13: accept queue full, SYNs dropped (dial timeout)
+    "127.0.0.70": ["osrv.corp.example"],          # round 14: stock `openssl s_server -WWW`, certificate with a CN and no SAN
+    "127.0.0.73": ["gitssh.corp.example"],        # round 14: OpenSSH's sshd (if installed): public keys only, none authorized
     "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
     "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
     "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
@@ -99,6 +104,7 @@ HOSTS = {
     # toxiproxy (--toxiproxy; its API on 127.0.0.64:8474): one proxy per address, each in front of 127.0.0.10:443
     "127.0.0.65": ["tox-latency.corp.example"], "127.0.0.66": ["tox-lag.corp.example"],
     "127.0.0.67": ["tox-limit.corp.example"], "127.0.0.68": ["tox-reset.corp.example"],
+    "127.0.0.71": ["tox-timeout.corp.example"], "127.0.0.72": ["tox-slowclose.corp.example"],   # round 14
     "192.0.2.10": ["proxy.dc2.corp.example"],     # no route at all in the netns
     "198.51.100.10": ["proxy.dc3.corp.example"],  # `ip route add unreachable`
     "203.0.113.10": ["proxy.dc4.corp.example"],   # `ip route add prohibit`
@@ -125,6 +131,9 @@ TOXICS = {
     "tox-lag": ("127.0.0.66", {"type": "latency", "attributes": {"latency": 11000}}),
     "tox-limit": ("127.0.0.67", {"type": "limit_data", "attributes": {"bytes": 1500}}),
     "tox-reset": ("127.0.0.68", {"type": "reset_peer", "attributes": {"timeout": 100}}),
+    # round 14: `timeout` passes no data and closes after 3 s; `slow_close` delays the close of the server's side by 3 s
+    "tox-timeout": ("127.0.0.71", {"type": "timeout", "attributes": {"timeout": 3000}}),
+    "tox-slowclose": ("127.0.0.72", {"type": "slow_close", "attributes": {"delay": 3000}}),
 }
 
 SSO_HTML = """<!DOCTYPE html>
@@ -282,6 +291,28 @@ def vhost_table():
         "redirexp.corp.example": [dict(re=r"\.zip$", action="redirect", status=302,
                                        location="https://cdn-old.corp.example{path}"), proxy()],
         "cdn-old.corp.example": [proxy()],
+        # round 14: the test-only dependency's .zip (corp.example/util) is missing from storage (404); the rest is served
+        "testdep.corp.example": [static(404, "not found: corp.example/util@v1.0.0: zip file missing from storage\n",
+                                        rx=r"^/corp\.example/util/@v/[^/]+\.zip$"), proxy()],
+        # round 14: every proxy URL is redirected (302) to the SSO login page on another host (200 HTML there)
+        "ssoredir.corp.example": [dict(re=r"^/", action="redirect", status=302,
+                                       location="https://sso.corp.example/login?return=https%3A%2F%2Fssoredir.corp.example{path}")],
+        # round 14: .mod answered 200 with an empty body (a zero-byte object in storage); .info and .zip fine
+        # (kept for --exec; its recipe was dropped: go reports a go.mod checksum mismatch, see FINDINGS.md)
+        "emptymod.corp.example": [static(200, "", rx=r"\.mod$"), proxy()],
+        # round 14: @v/list empty, @latest names v1.0.0 of corp.example/retracted (which v1.1.0 retracts)
+        "latestretracted.corp.example": [static(200, "", rx=r"^/corp\.example/retracted/@v/list$"),
+                                         static(200, '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}\n', "application/json",
+                                                rx=r"^/corp\.example/retracted/@latest$"), proxy()],
+        # round 14: a proxy that serves the checksum database too (supported: 200) but answers its lookups with 500
+        "proxy-sumdb500.corp.example": [
+            static(200, "", rx=r"^/sumdb/sum\.golang\.org/supported$"),
+            static(500, "sumdb proxy: upstream sum.golang.org lookup failed: context deadline exceeded\n",
+                   rx=r"^/sumdb/sum\.golang\.org/lookup/"),
+            proxy()],
+        # round 14: a caching proxy that lags: v1.1.0 is listed, but v1.1.0.info answers with v1.0.0's info
+        "lagging.corp.example": [static(200, '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}\n', "application/json",
+                                        rx=r"/@v/v1\.1\.0\.info$"), proxy()],
     }
 
 
@@ -489,6 +520,18 @@ def build_git(base):
             sh("git", "-C", bare, "symbolic-ref", "HEAD", "refs/heads/trunk", env=env)
         if name == "locked":
             sh("git", "-C", bare, "config", "http.uploadpack", "false", env=env)
+    # round 14: `nomod`: the tag v2.0.0 sits on a commit without go.mod; the go.mod (module .../nomod/v2) came later
+    work = os.path.join(base, "gitwork", "nomod")
+    os.makedirs(work)
+    sh("git", "-c", "init.defaultBranch=main", "init", "-q", work, env=env)
+    write(os.path.join(work, "nomod.go"), pkgsrc("git.corp.example/nomod"))
+    sh("git", "-C", work, "add", "-A", env=env)
+    sh("git", "-C", work, "commit", "-q", "-m", "release v2.0.0", env=env)
+    sh("git", "-C", work, "tag", "v2.0.0", env=env)
+    write(os.path.join(work, "go.mod"), "module git.corp.example/nomod/v2\n\ngo 1.18\n")
+    sh("git", "-C", work, "add", "-A", env=env)
+    sh("git", "-C", work, "commit", "-q", "-m", "add go.mod", env=env)
+    sh("git", "clone", "-q", "--bare", work, os.path.join(gitroot, "nomod.git"), env=env)
     return gitroot
 
 
@@ -597,10 +640,15 @@ def make_pki(d):
     leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
     # round 13: an expired certificate for a CDN host and for the checksum database's name
     leaf("expiredsum", ["DNS:cdn-old.corp.example", "DNS:sum.golang.org"], start="20230101000000Z", end="20240101000000Z")
+    # round 14: a leaf with the host name in its CN only, no subjectAltName (for openssl s_server)
+    write(os.path.join(d, "cnonly.ext"), "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    run("req", "-new", *ec, "-keyout", "cnonly.key", "-out", "cnonly.csr", "-subj", "/CN=osrv.corp.example")
+    run("x509", "-req", "-in", "cnonly.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "397",
+        "-sha256", "-extfile", "cnonly.ext", "-out", "cnonly.pem")
     run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
         "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
     certs = {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
-             for n in ("main", "mitm", "mitmsum", "expired", "expiredsum", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex")}
+             for n in ("main", "mitm", "mitmsum", "expired", "expiredsum", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex", "cnonly")}
     certs["expinter"] = {"cert": os.path.join(d, "expinterchain.pem"), "key": os.path.join(d, "expinterleaf.key")}
     return certs
 
@@ -774,6 +822,7 @@ class World:
         self.extra_env = {}
         self.gos = gos
         self.nobody_go = {}
+        self.sshd = None   # round 14: set when OpenSSH's sshd runs (cases that need it are skipped otherwise)
 
     def mount_bind(self, src, dst, ro=False):
         sh("mount", "--bind", src, dst)
@@ -914,8 +963,24 @@ class World:
                 time.sleep(0.05)
             else:
                 raise RuntimeError("server on %s:%d did not start" % addr)
+        # round 14: a stock `openssl s_server -WWW` over the GOPROXY tree, its certificate naming the host in the CN only
+        os_ = subprocess.Popen(["openssl", "s_server", "-quiet", "-accept", "127.0.0.70:443", "-cert", certs["cnonly"]["cert"],
+                                "-key", certs["cnonly"]["key"], "-WWW"], cwd=roots["main"], start_new_session=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=open(os.path.join(self.base, "s_server.err"), "w"))
+        self.groups.append(os_)
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.70", 443)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("openssl s_server did not start")
         if self.toxiproxy:
             self.start_toxiproxy()
+        sshd = shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd",) if os.path.exists(p)), None)
+        if sshd:
+            self.start_sshd(sshd)
         # GOROOTs that nobody cannot read (e.g. under /root) are bind-mounted read-only elsewhere
         for gobin in self.gos:
             probe = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--",
@@ -953,6 +1018,31 @@ class World:
         for name, (ip, toxic) in TOXICS.items():
             post("/proxies", {"name": name, "listen": ip + ":443", "upstream": VHOST_IP + ":443"})
             post("/proxies/%s/toxics" % name, dict(toxic, stream="downstream", name=toxic["type"]))
+
+    def start_sshd(self, sshd):
+        """round 14: OpenSSH's sshd on 127.0.0.73:22 with a host key made here; it accepts public keys only and
+        authorizes none (AuthorizedKeysFile none), so every client gets `Permission denied (publickey)`. Its
+        privilege-separation directory /run/sshd lives on a tmpfs mounted over /run inside this mount namespace."""
+        d = os.path.join(self.base, "sshd")
+        os.makedirs(d)
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gitssh.corp.example", "-f", os.path.join(d, "host"))
+        write(os.path.join(d, "sshd_config"), "ListenAddress 127.0.0.73:22\nHostKey %s\nPidFile none\nUsePAM no\n"
+              "AuthorizedKeysFile none\nPubkeyAuthentication yes\nPasswordAuthentication no\n"
+              "KbdInteractiveAuthentication no\nStrictModes no\n" % os.path.join(d, "host"))
+        sh("mount", "-t", "tmpfs", "-o", "mode=0755,size=1m", "tmpfs", "/run")
+        self.mounts.append("/run")
+        os.makedirs("/run/sshd", mode=0o755)
+        p = subprocess.Popen([sshd, "-D", "-e", "-f", os.path.join(d, "sshd_config")], start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "sshd.err"), "w"))
+        self.groups.append(p)
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.73", 22)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("sshd did not start: " + open(os.path.join(self.base, "sshd.err")).read())
+        self.sshd = sshd
 
     def build_gosrv(self):
         """Build gosrv/main.go with the oldest --go given (Debian's go1.19 ships a compiled std: fast)."""
@@ -1045,6 +1135,9 @@ def main():
                     continue
                 if "toxiproxy" in case.needs and not world.toxiproxy:
                     skipped.append("%s on go%s (no --toxiproxy)" % (case.name, short))
+                    continue
+                if "sshd" in case.needs and not world.sshd:
+                    skipped.append("%s on go%s (no sshd installed)" % (case.name, short))
                     continue
                 gobin, gover = versions[short]
                 world.set_net(case.hosts, case.resolv)
@@ -1319,6 +1412,37 @@ def extra_file_in_extracted(run):
     write(os.path.join(d, "lib.go.orig"), pkgsrc("corp.example/lib"))
     os.lchown(os.path.join(d, "lib.go.orig"), NOBODY, NOBODY)
     os.chmod(d, 0o555)
+
+
+
+def git_not_in_path(run):
+    """round 14: a slim CI image: PATH holds go's directory and a directory with setpriv only (no git)."""
+    b = os.path.join(run.dir, "slim-bin")
+    os.makedirs(b)
+    os.symlink(shutil.which("setpriv"), os.path.join(b, "setpriv"))
+    run.env["PATH"] = "%s:%s" % (os.path.dirname(run.gobin), b)
+
+
+def vcs_clone_objects_lost(run):
+    """round 14: nobody fetched git.corp.example/lib directly; then cache/download and the extracted directory are
+    removed and the cache/vcs clone loses every object (refs and packed-refs stay), as a cache restored in part."""
+    run.go("mod", "download", "git.corp.example/lib@v1.0.0", user="nobody")
+    for p in (os.path.join(run.p["modcache"], "cache", "download"), os.path.join(run.p["modcache"], "git.corp.example")):
+        make_writable_and_remove(p)
+    objs = os.path.join(vcs_lock(run)[:-len(".lock")], "objects")
+    for root, dirs, files in os.walk(objs):
+        for f in files:
+            if f.endswith((".pack", ".idx")) or re.fullmatch(r"[0-9a-f]{38}", f):
+                os.remove(os.path.join(root, f))
+
+
+def goenv_root_owned(run):
+    """round 14: GOENV names a go env file that root wrote (0644) in a root-owned directory (a system-wide /etc/go.env)."""
+    d = os.path.join(run.dir, "etc-go")
+    os.makedirs(d)
+    write(os.path.join(d, "env"), "GOPROXY=https://proxy.corp.example\n", 0o644)
+    run.env["GOENV"] = os.path.join(d, "env")
+
 
 # --------------------------------------------------------------------------
 # the case table
@@ -2106,6 +2230,98 @@ CASES = [
     C("hang", "zip-stall-tee-pipefail-term", ".zip stalls mid-transfer; CI runs go through `bash -o pipefail` and tee; timeout -s TERM 5",
       "bash -o pipefail -c 'go mod download -x 2>&1 | tee go.log'", A3, user="nobody", wrap=("timeout", "-s", "TERM", "5"),
       env={"GOPROXY": "https://stall.corp.example"}, shell="bash -o pipefail -c 'go mod download -x 2>&1 | tee go.log'"),
+    # ================================================================ round 14 (out14): the go command surface as CI
+    # shows it (go test with a test-only dependency, go vet, go generate running go run pkg@version, go install pkg@version
+    # outside a module, go list -m -json -e all, go mod download -json of several modules, go mod why, go work sync, go
+    # get -u, go mod tidy -compat, go build -mod=vendor, go clean -modcache, go env -w), proxies wrong in new ways (a 302
+    # to a login page on another host, an empty .mod, a lagging .info, @latest naming a retracted version, 429 under go
+    # mod why, `|` ending on a 502), checksum-database settings (lookups 500 through the proxy, go.sum for another
+    # version, GONOSUMDB overriding GOPRIVATE, GOINSECURE and a made-up GONOSUMCHECK, GOFLAGS=-insecure where no command
+    # reads it), git (a v2 tag on a commit without go.mod, git missing from PATH), servers that are not servers.py
+    # (`openssl s_server` with a CN-only certificate, https to `python3 -m http.server`, toxiproxy timeout and
+    # slow_close) and runs CI cuts short (timeout -s INT, kill -9 of the process group, GitHub's exit-code line)
+    C("proxy.not_found", "test-only-dependency-zip-404", "main_test.go imports corp.example/util (go.mod and go.sum have it); the proxy lost util's .zip (404); go build would not need it",
+      "test ./...", A3, user="nobody", env={"GOPROXY": "https://testdep.corp.example"},
+      files=dict(project((("corp.example/lib", "v1.0.0"), ("corp.example/util", "v1.0.0")), imports=["corp.example/lib"],
+                         tests="package main\n\nimport (\n\t\"testing\"\n\n\t\"corp.example/util\"\n)\n\n"
+                               "func TestHello(t *testing.T) {\n\tt.Log(util.Hello())\n}\n"))),
+    C("proxy.bad_response", "install-outside-module-302-to-sso", "go install pkg@version in a directory without go.mod; every proxy URL is 302-redirected to an SSO login page (200 HTML) on another host",
+      "install corp.example/hello/cmd/hello@v1.0.0", A3, user="nobody", files={}, env={"GOPROXY": "https://ssoredir.corp.example"}),
+    C("proxy.not_found", "download-json-three-one-missing", "go mod download -json of three modules; the proxy has two of them, corp.example/missing is 404",
+      "mod download -json corp.example/lib@v1.0.0 corp.example/util@v1.0.0 corp.example/missing@v1.0.0", A3, user="nobody", files=EMPTY),
+    # go takes @latest at its word and checks retractions in the version it names: nothing is said (FINDINGS.md)
+    C("none", "latest-names-retracted-version", "proxy's @v/list is empty and @latest names v1.0.0, which v1.1.0 (on the proxy) retracts",
+      "get corp.example/retracted@latest", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://latestretracted.corp.example"}),
+    # go mod why loads packages with errors allowed: the answer comes from main.go's imports, exit 0 (FINDINGS.md)
+    C("none", "mod-why-429-retry-after", "proxy answers 429 Too Many Requests with Retry-After: 60 for every URL; go mod why with an empty module cache",
+      "mod why corp.example/lib", A3, user="nobody", env={"GOPROXY": "https://ratelimit.corp.example"}),
+    C("proxy.server_error", "list-m-json-e-all-pipe-404-then-502", "GOPROXY='mirror|nexus': the mirror lacks corp.example/lib (404), the second entry answers 502 (nginx HTML)",
+      "list -m -json -e all", A3, user="nobody", env={"GOPROXY": "https://mirror.corp.example|https://nexus.corp.example"}),
+    C("sumdb.unreachable", "tidy-compat-proxy-sumdb-lookup-500", "the proxy serves sum.golang.org (supported: 200) but answers every lookup with 500; go mod tidy -compat=1.17, go.sum absent",
+      "mod tidy -compat=1.17", A3, user="nobody", files=TIDY,
+      env={"GOSUMDB": None, "GOPROXY": "https://proxy-sumdb500.corp.example"}),
+    # go mod graph does not check go.mod hashes against go.sum: it succeeds (FINDINGS.md)
+    C("none", "graph-gosum-lines-for-other-version", "go.mod requires corp.example/lib v1.0.0; go.sum has only v1.1.0's lines (left from a reverted upgrade); go mod graph",
+      "mod graph", A3, user="nobody", files=dict(project(), **{"go.sum": gosum([("corp.example/lib", "v1.1.0")])})),
+    C("module.go_sum_missing", "build-gosum-lines-for-other-version", "go.mod requires corp.example/lib v1.0.0; go.sum has only v1.1.0's lines (left from a reverted upgrade); go build",
+      "build ./...", A3, user="nobody", files=dict(project(), **{"go.sum": gosum([("corp.example/lib", "v1.1.0")])})),
+    C("sumdb.private_leak", "gonosumdb-overrides-goprivate", "GOPRIVATE=git.corp.example but GONOSUMDB=corp.example (set, so it replaces GOPRIVATE's default for checksums); git.corp.example/lib is looked up",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env=dict(PRIV, GOSUMDB=None, GONOSUMDB="corp.example")),
+    C("sumdb.private_leak", "goinsecure-instead-of-gonosumdb", "GOINSECURE=corp.example set in the belief that it skips checksum checks (it does not)",
+      "mod download corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None, "GOINSECURE": "corp.example"}),
+    C("sumdb.private_leak", "gonosumcheck-not-a-variable", "GONOSUMCHECK=1 (go has no such variable) instead of GONOSUMDB; go mod download -json",
+      "mod download -json corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOSUMDB": None, "GONOSUMCHECK": "1"},
+      show=("GONOSUMCHECK",)),
+    C("none", "goflags-insecure-mod-download", "GOFLAGS=-insecure left from an old CI config; go mod download does not define the flag",
+      "mod download", A3, user="nobody", env={"GOFLAGS": "-insecure"}),
+    C("module.invalid_version", "git-v2-tag-on-commit-without-gomod", "the tag v2.0.0 sits on a commit without go.mod (module .../nomod/v2 was added in a later commit)",
+      "get git.corp.example/nomod/v2@v2.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT),
+    C("unknown", "git-not-in-path-direct", "GOPROXY=direct on a slim image: git is not in PATH", "get git.corp.example/lib@v1.0.0", A3,
+      user="nobody", files=EMPTY, env=PRIVDIRECT, prep=git_not_in_path),
+    C("unknown", "https-to-python-http-server", "GOPROXY=https://files.corp.example:8000, a stock `python3 -m http.server` that speaks plain HTTP",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://files.corp.example:8000"}),
+    C("tls.hostname", "openssl-s-server-cn-only-cert", "stock `openssl s_server -WWW` over the GOPROXY tree; its certificate (our CA) names the host in the CN only, no subjectAltName",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://osrv.corp.example"}),
+    C("net.reset", "toxiproxy-timeout-3s-close", "toxiproxy `timeout` toxic: no data from the server, the connection closed after 3 s",
+      "mod download", A3, user="nobody", needs=("toxiproxy",), env={"GOPROXY": "https://tox-timeout.corp.example"}),
+    C("none", "toxiproxy-slow-close", "toxiproxy `slow_close` (3 s) in front of the goproxy; the keep-alive server never closes first",
+      "mod download -x", A3, user="nobody", needs=("toxiproxy",), env={"GOPROXY": "https://tox-slowclose.corp.example"}),
+    C("hang", "zip-stall-get-x-timeout-int", ".zip stalls mid-transfer; CI stops go with SIGINT (timeout -s INT 5)",
+      "get -x corp.example/lib@v1.0.0", A3, user="nobody", wrap=("timeout", "-s", "INT", "5"), files=EMPTY,
+      env={"GOPROXY": "https://stall.corp.example"}),
+    C("hang", "zip-stall-kill-9-process-group", ".zip stalls mid-transfer; the CI runner kills go's process group with SIGKILL after 3 s",
+      "set -m; go mod download -x & sleep 3; kill -9 -- -$!; wait $!", A3, user="nobody",
+      env={"GOPROXY": "https://stall.corp.example"}, shell="set -m; go mod download -x & sleep 3; kill -9 -- -$!; wait $!"),
+    C("hang", "zip-stall-build-gha-exit-137", ".zip stalls mid-transfer; the step is killed (SIGKILL) and the runner prints GitHub Actions' line",
+      "timeout -s KILL 5 go build ./...; rc=$?; echo \"Error: Process completed with exit code $rc.\"; exit $rc", A3, user="nobody",
+      env={"GOPROXY": "https://stall.corp.example"},
+      shell="timeout -s KILL 5 go build ./...; rc=$?; echo \"Error: Process completed with exit code $rc.\"; exit $rc"),
+    C("proxy.server_error", "generate-go-run-at-version-503", "//go:generate go run corp.example/hello/cmd/hello@v1.0.0; envoy 503 from the proxy",
+      "generate ./...", A3, user="nobody", env={"GOPROXY": "https://goproxy.corp.example"},
+      files=dict(EMPTY, **{"gen.go": "package main\n\n//go:generate go run corp.example/hello/cmd/hello@v1.0.0\n"})),
+    C("module.invalid_version", "work-sync-module-requires-unpublished-version", "go.work uses two modules; tools/go.mod requires corp.example/lib v1.9.9, never published (proxy: unknown revision)",
+      "work sync", A3, user="nobody",
+      files=dict(workspace(), **{"tools/go.mod": "module example.com/tools\n\ngo 1.18\n\nrequire corp.example/lib v1.9.9\n"})),
+    C("proxy.bad_response", "get-u-lagging-info-older-version", "caching proxy lists v1.1.0 but answers v1.1.0.info with v1.0.0's info; go get -u ./...",
+      "get -u ./...", A3, user="nobody", env={"GOPROXY": "https://lagging.corp.example"}),
+    C("module.go_mod", "build-mod-vendor-extra-explicit-module", "vendor/modules.txt marks corp.example/util explicit, go.mod does not require it; go build -mod=vendor",
+      "build -mod=vendor ./...", A3, user="nobody",
+      files=dict(project(), **{"vendor/modules.txt": "# corp.example/lib v1.0.0\n## explicit\ncorp.example/lib\n"
+                                                     "# corp.example/util v1.0.0\n## explicit\ncorp.example/util\n",
+                               "vendor/corp.example/lib/lib.go": pkgsrc("corp.example/lib"),
+                               "vendor/corp.example/util/util.go": pkgsrc("corp.example/util")})),
+    # go makes the read-only directories writable before it removes them (FINDINGS.md)
+    C("none", "clean-modcache-read-only-files-owner", "module cache filled by the same user (go's read-only files and directories); go clean -modcache",
+      "clean -modcache", A3, user="nobody", env={"GOMODCACHE": "{modcache}/pkg/mod"}, prep=populate_nobody(), show=("GOMODCACHE",)),
+    C("cache.corrupt", "cache-vcs-clone-objects-missing", "go's git clone under cache/vcs kept its refs but lost its objects (a cache restored in part); cache/download emptied; GOPROXY=direct",
+      "mod download", A3, user="nobody", files=GITPROJ, env=PRIVDIRECT, prep=vcs_clone_objects_lost, show=("GOMODCACHE",)),
+    C("vcs.auth", "git-insteadof-ssh-no-key", "~/.gitconfig rewrites https://git.corp.example/ to ssh://git@gitssh.corp.example/; OpenSSH's sshd there wants a public key and the user has none",
+      "mod download", A3, user="nobody", files=GITPROJ, needs=("sshd",),
+      env=dict(PRIVDIRECT, GIT_SSH_COMMAND=SSH_HERMETIC + " -o StrictHostKeyChecking=no"),
+      prep=gitconfig('[url "ssh://git@gitssh.corp.example/"]\n\tinsteadOf = https://git.corp.example/\n')),
+    C("cache.permission", "env-w-goenv-root-owned", "GOENV names a go env file root wrote (0644, root-owned directory); go env -w as another user",
+      "env -w GOPRIVATE=corp.example", A3, user="nobody", files=EMPTY, prep=goenv_root_owned, show=("GOENV",)),
 ]
 
 if __name__ == "__main__":
