@@ -375,8 +375,9 @@ fn a_goproxy_entry_that_does_not_speak_tls_is_a_bad_response_and_a_forward_proxy
         "go: example.com/m@v1.0.0: Get \"https://127.0.0.1:18777/example.com/m/@v/v1.0.0.info\": tls: first record does not look like a TLS handshake\n",
         "go: example.com/m@v1.0.0: Get \"https://athens.corp.example:3000/example.com/m/@v/list\": http: server gave HTTP response to HTTPS client\n",
     ] {
+        // Low: a blind labeller read the same text as a configuration slip (out14).
         let d = expect(log, Category::ProxyBadResponse);
-        assert_eq!(d.confidence, Confidence::Medium);
+        assert_eq!(d.confidence, Confidence::Low);
         assert!(d.summary.contains("http://"), "{}", d.summary);
     }
     expect(
@@ -2037,4 +2038,39 @@ fn a_fifth_review_kept_these_in_their_place() {
         Evidence::from_log("go: github.com/spf13/cobra@v1.8.0: mkdir C:\\Users\\builder: Access is denied.\n");
     evidence.env.push(("GOPATH".into(), "C:\\Users\\builder\\go".into()));
     assert_eq!(diagnose(&evidence).category, Category::CachePermission);
+}
+
+#[test]
+fn the_seventeenth_round_and_out14s_shapes() {
+    // A /v2 import whose tag sits on a commit without go.mod: +incompatible, no /v2 package.
+    expect(
+        "go: downloading git.corp.example/nomod v2.0.0+incompatible\ngo: module git.corp.example/nomod@v2.0.0 found (v2.0.0+incompatible), but does not contain package git.corp.example/nomod/v2\n",
+        Category::ModuleInvalidVersion,
+    );
+    // One's own proxy saying `unknown revision`: it lacks the module, or the origin does.
+    let d = expect(
+        "go: corp.example/lib@v1.9.9: reading https://proxy.corp.example/corp.example/lib/@v/v1.9.9.mod: 404 Not Found\n\tserver response: not found: corp.example/lib@v1.9.9: invalid version: unknown revision v1.9.9\n",
+        Category::ProxyNotFound,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
+    // An https:// GOPROXY entry that answers in plain HTTP: a slip of the URL as much as a
+    // bad answer.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: Get \"https://files.corp.example:8000/corp.example/lib/@v/v1.0.0.mod\": tls: first record does not look like a TLS handshake\n",
+        Category::ProxyBadResponse,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // go.sum entries missing after go could not fetch: the fetch is the cause.
+    expect(
+        "go: unrecognized import path \"gitlab.corp.example/team/lib\": 401 Unauthorized\ngo: missing go.sum entry for module providing package gitlab.corp.example/team/lib\n",
+        Category::VcsAuth,
+    );
+    // GOPROXY=off's refusal as an editor's gopls shows it, without go's prefix.
+    expect("module lookup disabled by GOPROXY=off\n", Category::ProxyOff);
+    // Killed after the zip, but go then found the package in it: a lock after.
+    expect(
+        "# get https://proxy.corp.example/corp.example/lib/@v/v1.1.0.zip\n# get https://proxy.corp.example/corp.example/lib/@v/v1.1.0.zip: 200 OK (0.001s)\ngo: found corp.example/lib in corp.example/lib v1.1.0\nKilled\nError: Process completed with exit code 137.\n",
+        Category::CacheLockStuck,
+    );
 }

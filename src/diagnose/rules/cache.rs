@@ -99,15 +99,16 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
     evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
     // go's trace says `200 OK` for a zip when its headers arrive; the body comes after.
     // Killed then, go may as well have been waiting for a body that stalled.
-    // A `go: downloading` after it says go went on to the next version, whose lock it
-    // takes first: the wait is then for that lock.
+    // A go line after it (`go: found M in …`, which read the zip; `go: downloading` the
+    // next version, whose lock it takes first) says go had the body and went on: the
+    // wait came after, for a lock.
     let moved_on = f
         .evidence
         .stderr
         .lines()
         .rev()
         .take_while(|l| !l.trim_start().starts_with("# get "))
-        .any(|l| l.starts_with("go: downloading "));
+        .any(|l| l.starts_with("go: "));
     if !moved_on && trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200)) {
         let summary = "go was killed without an error after the last request its trace shows, a module zip, was \
                        answered: the trace says `200 OK` when the headers arrive, so the zip's body may have \

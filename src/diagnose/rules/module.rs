@@ -228,6 +228,18 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
             .expect("compiles")
     });
     let (error, caps) = f.matching(&MISSING).next()?;
+    // go could not fetch a module in the same run (`go mod tidy` met a 401, a dead host):
+    // the checksums it then lacks follow from that failure, which the other rules read.
+    static FETCH_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r": [45]\d\d [A-Z][A-Za-z ]+$|: [45]\d\d [A-Z][A-Za-z ]+\n|unrecognized import path|terminal prompts disabled",
+            r"|dial tcp|no such host|i/o timeout|connection refused|x509: |TLS handshake timeout",
+        ))
+        .expect("compiles")
+    });
+    if f.errors.iter().any(|e| e.text != error.text && FETCH_FAILED.is_match(&e.text)) {
+        return None;
+    }
     // `go install pkg@version` and `go run pkg@version` build outside any module (modload's
     // NoRoot mode: load.PackagesAndErrorsOutsideModule) and check checksums against the
     // checksum database, never against a go.sum (modload's mustHaveSums needs a module
@@ -319,6 +331,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             // Files whose names differ only in case: no module zip may hold them (modzip).
             // (a module's zip or a version's: a package of one's own with such files is not)
             r"|(?:zip|@v[^\s:]*)[^\n]*?: (case-insensitive file name collision: [^\n]*)",
+            // A /vN import whose version resolved to +incompatible: the tag's commit has no
+            // go.mod declaring /vN (modload's `found (…+incompatible), but does not contain`).
+            r"|(found \(v[^)\s]+\+incompatible\), but does not contain package [^\n]*)",
         ))
         .expect("compiles")
     });

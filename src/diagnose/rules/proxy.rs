@@ -120,25 +120,18 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         .or(Category::VcsAuth, Confidence::Low, "the module's repository needs credentials the proxy has not"),
         // A public proxy fetches from the origin: its "invalid version" is the origin's
         // answer, the version does not exist.
-        404 | 410
-            if is_public_proxy(&host)
-                && response.as_deref().is_some_and(|r| {
-                    ["invalid version", "invalid pseudo-version", "unknown revision"].iter().any(|w| r.contains(w))
-                }) =>
-        {
-            found(
-                Category::ModuleInvalidVersion,
-                Confidence::Medium,
-                format!(
-                    "{host} answered {status} for {what}: it fetched the module from its origin and found no such \
+        404 | 410 if is_public_proxy(&host) && response.as_deref().is_some_and(names_no_such_version) => found(
+            Category::ModuleInvalidVersion,
+            Confidence::Medium,
+            format!(
+                "{host} answered {status} for {what}: it fetched the module from its origin and found no such \
                      version ({}): the tag or commit does not exist (not pushed, deleted, or a typo)",
-                    response.as_deref().unwrap_or_default()
-                ),
-                evidence,
-                &[],
-            )
-            .or(Category::ProxyNotFound, Confidence::Low, "the proxy cannot serve it")
-        }
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &[],
+        )
+        .or(Category::ProxyNotFound, Confidence::Low, "the proxy cannot serve it"),
         // A public proxy fetches public modules from their origins on demand: when it says
         // "not found" for the modules of several unrelated owners at once, the proxy is
         // failing (a broken node, a bad deployment), not every one of those modules.
@@ -166,6 +159,22 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &["private-modules", "add-mirror"],
         )
         .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist anywhere"),
+        // One's own proxy may fetch from the origin (Athens, goproxy, Artifactory's Go
+        // remotes) or serve only what it holds: its "unknown revision" may be the origin's
+        // answer or its own lack.
+        404 | 410 if response.as_deref().is_some_and(names_no_such_version) => found(
+            Category::ProxyNotFound,
+            Confidence::Low,
+            format!(
+                "{host} answered {status} for {what} and no later GOPROXY entry could serve it; its answer ({}) says \
+                 no such version where it looked: the proxy lacks the module (add the proxy that has it), or, if it \
+                 fetches from the origin, the version does not exist",
+                response.as_deref().unwrap_or_default()
+            ),
+            evidence,
+            &["add-mirror"],
+        )
+        .or(Category::ModuleInvalidVersion, Confidence::Low, "the version may not exist at the origin"),
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
@@ -378,9 +387,11 @@ pub fn not_tls(f: &Facts) -> Option<Diagnosis> {
     let host = url_host(&caps[1]).to_string();
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOPROXY"));
+    // The proxy answered nothing malformed: the URL names the wrong scheme or port, a
+    // configuration slip as much as a bad answer — low.
     Some(found(
         Category::ProxyBadResponse,
-        Confidence::Medium,
+        Confidence::Low,
         format!(
             "{host} does not speak TLS, but go was told to use https:// for it ({}): the GOPROXY entry should say \
              http://, or it names another service's port",
@@ -389,6 +400,12 @@ pub fn not_tls(f: &Facts) -> Option<Diagnosis> {
         evidence,
         &["use-mirror"],
     ))
+}
+
+/// A proxy's answer that names no such version (`invalid version`, `unknown revision`):
+/// what go's module fetcher says when the origin lacks it.
+fn names_no_such_version(response: &str) -> bool {
+    ["invalid version", "invalid pseudo-version", "unknown revision"].iter().any(|w| response.contains(w))
 }
 
 /// A `file://` GOPROXY without the file go asked for: go treats it as a 404, so the

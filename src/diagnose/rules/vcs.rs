@@ -24,10 +24,13 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
             r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
+            // The same with the page's URL cut out of the paste.
+            r#"|unrecognized import path "([^"]*)": 40[13] "#,
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching_own(&AUTH).last()?;
+    let page = caps.get(4).is_some() || caps.get(5).is_some();
     let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map(|m| m.as_str().to_string());
     let host = url.as_deref().map_or_else(|| "the git host".to_string(), |u| url_host(u).to_string());
     let mut evidence = vec![error.line()];
@@ -35,7 +38,7 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     evidence.extend(f.env_line("GOPRIVATE"));
     evidence.extend(f.env_line("GOPROXY"));
     let what = subject(&error.text).map(|s| format!(" for {s}")).unwrap_or_default();
-    let summary = if caps.get(4).is_some() {
+    let summary = if page {
         format!(
             "the import path's ?go-get=1 page on {host} wants credentials{what}: go sends them only from ~/.netrc \
              (or GOAUTH) for https; the page is behind the same login as the repository"

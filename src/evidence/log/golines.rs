@@ -43,8 +43,9 @@ const GO_START: &str = concat!(
     r#"|unrecognized import path ""#,
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
-    // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`.
-    r"|invalid version: ",
+    // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`;
+    // GOPROXY=off's refusal, as an editor's gopls shows it without go's prefix.
+    r"|invalid version: |module lookup disabled by GOPROXY=",
     // go ≤ 1.13's extraction failure (`-> unzip …zip: …`), and a path mismatch pasted
     // without the line that names the module.
     r"|-> unzip \S+: |module declares its path as: ",
