@@ -2074,3 +2074,44 @@ fn the_seventeenth_round_and_out14s_shapes() {
         Category::CacheLockStuck,
     );
 }
+
+#[test]
+fn a_sixth_review_kept_these_in_their_place() {
+    // A fetch failure an earlier command's retry fixed is not why go.sum lacks an entry.
+    expect(
+        "Run for i in 1 2 3; do go mod download && break; done\ngo: github.com/spf13/cobra@v1.8.0: Get \"https://proxy.golang.org/github.com/spf13/cobra/@v/v1.8.0.zip\": net/http: TLS handshake timeout\nretry 1\nRun go build ./...\nmain.go:5:2: missing go.sum entry for module providing package github.com/mattn/go-isatty (imported by example.com/app); to add:\n\tgo get example.com/app\n",
+        Category::ModuleGoSumMissing,
+    );
+    // Killed after go had finished its downloads (`go: added`), or after `go: found` and a
+    // later command: never a sure stuck lock.
+    for log in [
+        "+ go get -x github.com/mattn/go-sqlite3@v1.14.22\n# get https://proxy.golang.org/github.com/mattn/go-sqlite3/@v/v1.14.22.zip\n# get https://proxy.golang.org/github.com/mattn/go-sqlite3/@v/v1.14.22.zip: 200 OK (0.310s)\ngo: added github.com/mattn/go-sqlite3 v1.14.22\n+ CGO_ENABLED=1 go build ./...\nERROR: Job failed: execution took longer than 1h0m0s seconds\n",
+        "$ go mod tidy -x && go test ./...\n# get https://proxy.golang.org/github.com/acme/lib/@v/v1.0.0.zip\n# get https://proxy.golang.org/github.com/acme/lib/@v/v1.0.0.zip: 200 OK (0.020s)\ngo: found github.com/acme/lib in github.com/acme/lib v1.0.0\npanic: test timed out after 10m0s\nError: Process completed with exit code 143.\n",
+    ] {
+        let d = verdict(log);
+        assert!(d.confidence == Confidence::Low || d.category == Category::Hang, "{log}\n{d:#?}");
+    }
+    // A Dockerfile's later RUN step is the command whose output follows; cache mounts and
+    // `cd … &&` before go are read through.
+    for run in [
+        "RUN go mod tidy -e",
+        "RUN --mount=type=cache,target=/go/pkg/mod go mod tidy -e",
+        "RUN cd app && go mod tidy -e",
+    ] {
+        let log = format!(
+            "#9 [builder 4/7] RUN go mod download\n#9 CACHED\n#11 [builder 6/7] {run}\n#11 1.204 go: finding module for package gitlab.corp.example/team/lib\n#11 1.310 go: example.com/app imports\n#11 1.310 \tgitlab.corp.example/team/lib: git ls-remote -q origin in /go/pkg/mod/cache/vcs/1a2b: exit status 128:\n#11 1.310 \t\tfatal: could not read Username for 'https://gitlab.corp.example': terminal prompts disabled\n#11 DONE 1.4s\n"
+        );
+        let d = verdict(&log);
+        assert_ne!(d.category, Category::None, "{log}\n{d:#?}");
+    }
+    // A package moved out of a +incompatible module is no version problem of go's.
+    assert_ne!(
+        verdict("go: module github.com/docker/docker@latest found (v27.3.1+incompatible), but does not contain package github.com/docker/docker/pkg/term\n").category,
+        Category::ModuleInvalidVersion
+    );
+    // A 403 on an import path whose page URL the paste cut: a block page as often as a
+    // login, and the host is named.
+    let d = expect("go: unrecognized import path \"k8s.io/klog/v2\": 403 Forbidden\n", Category::VcsAuth);
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.summary.contains("k8s.io"), "{}", d.summary);
+}

@@ -130,7 +130,9 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
                 let heads = evidence.pasted.as_deref().map(crate::evidence::log::broken_go_lines).unwrap_or_default();
                 d.evidence.iter().filter_map(|e| e.text.lines().next()).any(|line| {
                     let line = line.trim();
-                    !line.is_empty() && heads.iter().any(|head| head.trim() == line || head.contains(line))
+                    // The evidence line is the head, or (40 characters or more of it) inside it.
+                    !line.is_empty()
+                        && heads.iter().any(|head| head.trim() == line || (line.len() >= 40 && head.contains(line)))
                 })
             };
             match read_half(&decided).then(|| liberal_reading(evidence)).flatten() {

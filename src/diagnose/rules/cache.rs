@@ -98,18 +98,34 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
     let mut evidence = killed_lines(f);
     evidence.extend(last.map(|text| EvidenceLine { source: Source::Trace, text }));
     // go's trace says `200 OK` for a zip when its headers arrive; the body comes after.
-    // Killed then, go may as well have been waiting for a body that stalled.
-    // A go line after it (`go: found M in …`, which read the zip; `go: downloading` the
-    // next version, whose lock it takes first) says go had the body and went on: the
-    // wait came after, for a lock.
-    let moved_on = f
+    // Killed then, go may as well have been waiting for a body that stalled — unless go
+    // went on: `go: found M in …` (it read the zip) or `go: downloading` the next version
+    // (whose lock it takes first), when the wait came after, for a lock or for anything
+    // the log does not show.
+    let zip_last = trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200));
+    let went_on = f
         .evidence
         .stderr
         .lines()
         .rev()
         .take_while(|l| !l.trim_start().starts_with("# get "))
-        .any(|l| l.starts_with("go: "));
-    if !moved_on && trace.last().is_some_and(|g| g.url.ends_with(".zip") && g.status() == Some(200)) {
+        .find(|l| ["go: found ", "go: downloading ", "go: extracting "].iter().any(|p| l.starts_with(p)));
+    if let Some(line) = went_on.filter(|_| zip_last) {
+        let mut evidence = evidence;
+        evidence.push(EvidenceLine { source: Source::Stderr, text: line.to_string() });
+        let summary = "go was killed without an error after its last request was answered and it had gone on (it \
+                       read the zip, or moved to the next module): it was waiting for something other than the \
+                       network, most likely a module cache lock another process held (go.sum's, or the next \
+                       version's); run `modchaos doctor` on the machine to see the holder"
+            .to_string();
+        let diagnosis = found(Category::CacheLockStuck, Confidence::Low, summary, evidence, &["kill-lock-holder"]);
+        return Some(diagnosis.or(
+            Category::Hang,
+            Confidence::Low,
+            "go may have been slow at something the log does not show",
+        ));
+    }
+    if zip_last {
         let summary = "go was killed without an error after the last request its trace shows, a module zip, was \
                        answered: the trace says `200 OK` when the headers arrive, so the zip's body may have \
                        stalled (a hang on the network), or go went on to wait for a module cache lock held by \

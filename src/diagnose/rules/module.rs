@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::{found, is_public_proxy, subject};
 use crate::diagnose::facts::Facts;
-use crate::diagnose::{Category, Confidence, Diagnosis};
+use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText};
 
 /// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
 /// unknown directive`; its go.sum too: `malformed go.sum`), written for a newer go than
@@ -237,7 +237,20 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    if f.errors.iter().any(|e| e.text != error.text && FETCH_FAILED.is_match(&e.text)) {
+    // Only a failure of the same run: it names the module the entry is missing for, or
+    // go printed it just before (an earlier command's failure that a retry fixed is not).
+    // (In the log as pasted, where another program's lines between them show.)
+    let stderr: Vec<&str> = f.evidence.pasted.as_deref().unwrap_or(&f.evidence.stderr).lines().collect();
+    let position = |text: &str| text.lines().next().and_then(|first| stderr.iter().rposition(|l| l.contains(first)));
+    let missing_for = subject(&error.text);
+    let same_run = |e: &ErrorText| {
+        missing_for.as_deref().is_some_and(|m| e.text.contains(m.split('@').next().unwrap_or(m)))
+            || position(&e.text).zip(position(&error.text)).is_some_and(|(at, missing)| {
+                at < missing
+                    && stderr[at + 1..missing].iter().all(|l| l.starts_with("go: ") || l.starts_with([' ', '\t']))
+            })
+    };
+    if f.errors.iter().any(|e| e.text != error.text && FETCH_FAILED.is_match(&e.text) && same_run(e)) {
         return None;
     }
     // `go install pkg@version` and `go run pkg@version` build outside any module (modload's
@@ -333,7 +346,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|(?:zip|@v[^\s:]*)[^\n]*?: (case-insensitive file name collision: [^\n]*)",
             // A /vN import whose version resolved to +incompatible: the tag's commit has no
             // go.mod declaring /vN (modload's `found (…+incompatible), but does not contain`).
-            r"|(found \(v[^)\s]+\+incompatible\), but does not contain package [^\n]*)",
+            r"|(found \(v[^)\s]+\+incompatible\), but does not contain package \S+/v\d+)(?:\s|$)",
         ))
         .expect("compiles")
     });

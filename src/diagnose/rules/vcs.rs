@@ -31,7 +31,18 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     });
     let (error, caps) = f.matching_own(&AUTH).last()?;
     let page = caps.get(4).is_some() || caps.get(5).is_some();
-    let url = caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map(|m| m.as_str().to_string());
+    // The import path's first element names the page's host (when the paste kept it).
+    let import_host = caps
+        .get(5)
+        .map(|m| m.as_str().split('/').next().unwrap_or_default())
+        .filter(|h| h.contains('.') && h.chars().any(|c| c.is_ascii_alphanumeric()));
+    let url = caps
+        .get(1)
+        .or(caps.get(2))
+        .or(caps.get(3))
+        .or(caps.get(4))
+        .map(|m| m.as_str().to_string())
+        .or(import_host.map(|h| format!("https://{h}/")));
     let host = url.as_deref().map_or_else(|| "the git host".to_string(), |u| url_host(u).to_string());
     let mut evidence = vec![error.line()];
     evidence.extend(f.notable_requests());
@@ -80,7 +91,10 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             "the repository may be private, and git had no credentials for it",
         ));
     }
-    Some(found(Category::VcsAuth, Confidence::High, summary, evidence, &["git-credentials"]))
+    // A page whose URL the paste cut: its 401 or 403 may come from a firewall or a block
+    // page as well as a login (a 403 on a public vanity domain most often does).
+    let confidence = if caps.get(5).is_some() { Confidence::Low } else { Confidence::High };
+    Some(found(Category::VcsAuth, confidence, summary, evidence, &["git-credentials"]))
 }
 
 /// Why a public code host's "no" (a credential prompt, `Repository not found`) more likely

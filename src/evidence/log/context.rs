@@ -69,12 +69,14 @@ pub fn context(cleaned: &str) -> LogContext {
         // A shell's echo, GitHub's `Run `, or a Dockerfile's RUN step as BuildKit (`#9
         // [builder 4/7] RUN …`) and the classic builder (`Step 4/7 : RUN …`) show it.
         Regex::new(concat!(
-            r"^(?:\$ |\+ |> |Run |\[command\]|#\d+ \[[^\]\n]*\] RUN |Step \d+/\d+ : RUN )?",
+            r"^(?:\$ |\+ |> |Run |\[command\]|(#\d+ \[[^\]\n]*\] |Step \d+/\d+ : )RUN (?:--\S+ )*(?:cd \S+ && )?)?",
             r"\s*((?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$"
         ))
         .expect("command pattern compiles")
     });
     let mut context = LogContext::default();
+    // Whether the command was read from a Dockerfile's RUN step.
+    let mut from_run_step = false;
     let set = |env: &mut Vec<(String, String)>, var: &str, value: &str| {
         env.retain(|(k, _)| k != var);
         env.push((var.to_string(), value.to_string()));
@@ -102,10 +104,13 @@ pub fn context(cleaned: &str) -> LogContext {
             set(&mut context.env, &caps[1], caps[2].trim().trim_matches(['"', '\'']));
             continue;
         }
-        if context.command.is_none()
-            && let Some(caps) = COMMAND.captures(line)
+        // A Dockerfile's later RUN step ran after the earlier ones (a cached one did not
+        // run at all): its command is the one whose output follows.
+        if let Some(caps) = COMMAND.captures(line)
+            && (context.command.is_none() || (caps.get(1).is_some() && from_run_step))
         {
-            let command = caps[1].trim();
+            from_run_step = caps.get(1).is_some();
+            let command = caps[2].trim();
             let command =
                 command.rsplit_once(" go ").filter(|(vars, _)| vars.contains('=')).map_or(command, |(_, c)| c);
             let command = if command.starts_with("go ") { command.to_string() } else { format!("go {command}") };

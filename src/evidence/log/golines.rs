@@ -451,7 +451,15 @@ fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
     let width = line.chars().count();
     // go's line, or the indented line of git's or the server's that continues it.
     let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
-    if gos && width >= TERMINAL_WIDTH && URL_CUT.is_match(line) && next.starts_with(|c: char| !c.is_whitespace()) {
+    // (A go line that ends with a URL of its own — `deprecated: see https://…` — is
+    // followed by go's next line, which starts as go starts its lines.)
+    if gos
+        && width >= TERMINAL_WIDTH
+        && URL_CUT.is_match(line)
+        && next.starts_with(|c: char| !c.is_whitespace())
+        && !next.starts_with("go: ")
+        && !next.starts_with("# ")
+    {
         return !TOOL_LINE.is_match(next);
     }
     // A break at a terminal's width (80 columns or more) falls anywhere, before a capital
