@@ -65,6 +65,8 @@ HOSTS = {
         # round 14
         "testdep.corp.example", "ssoredir.corp.example", "emptymod.corp.example", "latestretracted.corp.example",
         "proxy-sumdb500.corp.example", "lagging.corp.example",
+        # round 15
+        "toolchain.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -99,12 +101,14 @@ HOSTS = {
     "127.0.0.63": ["chunkbad.corp.example", "chunkcut.corp.example", "gosrv.corp.example",  # gosrv/main.go (Go net/http)
                    # round 11: checksum databases in gosrv (GOSUMDB=<host>+<vkey>)
                    "sumdb-bad.corp.example", "sumdb-badsig.corp.example", "sumdb-500.corp.example",
-                   "sumdb-html.corp.example"],
+                   "sumdb-html.corp.example",
+                   "sumdb-good.corp.example"],               # round 15: right hashes, right signature
     "127.0.0.61": ["h2reset.corp.example"],       # round 11: gosrv's HTTP/2 listener
     # toxiproxy (--toxiproxy; its API on 127.0.0.64:8474): one proxy per address, each in front of 127.0.0.10:443
     "127.0.0.65": ["tox-latency.corp.example"], "127.0.0.66": ["tox-lag.corp.example"],
     "127.0.0.67": ["tox-limit.corp.example"], "127.0.0.68": ["tox-reset.corp.example"],
     "127.0.0.71": ["tox-timeout.corp.example"], "127.0.0.72": ["tox-slowclose.corp.example"],   # round 14
+    "127.0.0.74": ["tox-blackhole.corp.example"],                                                # round 15
     "192.0.2.10": ["proxy.dc2.corp.example"],     # no route at all in the netns
     "198.51.100.10": ["proxy.dc3.corp.example"],  # `ip route add unreachable`
     "203.0.113.10": ["proxy.dc4.corp.example"],   # `ip route add prohibit`
@@ -122,7 +126,8 @@ DNS = {"servfail": ["ad.corp.example"], "drop": ["slowdns.corp.example"],
 DEFAULT_RESOLV = "nameserver %s\n" % DNS_IP
 TOXI_API = ("127.0.0.64", 8474)
 # round 11: checksum databases served by gosrv; VKEYS is filled at start (gosrv -vkey) and read by Run
-SUMDB_HOSTS = ("sumdb-bad.corp.example", "sumdb-badsig.corp.example", "sumdb-500.corp.example", "sumdb-html.corp.example")
+SUMDB_HOSTS = ("sumdb-bad.corp.example", "sumdb-badsig.corp.example", "sumdb-500.corp.example", "sumdb-html.corp.example",
+               "sumdb-good.corp.example")   # round 15: the record holds the main tree's real hashes
 VKEYS = {}
 # toxiproxy proxies: name -> (listen address, toxic on the server-to-go stream); all forward to VHOST_IP:443, so TLS
 # is end to end (the *.corp.example certificate) and the default vhost (proxy.corp.example) answers
@@ -134,6 +139,8 @@ TOXICS = {
     # round 14: `timeout` passes no data and closes after 3 s; `slow_close` delays the close of the server's side by 3 s
     "tox-timeout": ("127.0.0.71", {"type": "timeout", "attributes": {"timeout": 3000}}),
     "tox-slowclose": ("127.0.0.72", {"type": "slow_close", "attributes": {"delay": 3000}}),
+    # round 15: `timeout` with 0: the server's bytes are dropped and the connection is never closed (a black hole)
+    "tox-blackhole": ("127.0.0.74", {"type": "timeout", "attributes": {"timeout": 0}}),
 }
 
 SSO_HTML = """<!DOCTYPE html>
@@ -211,6 +218,12 @@ def vhost_table():
                    rx=r"^/gd-([a-z0-9-]+)(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/mirrored", "git", "https://gitmirror.corp.example/lib.git"), "text/html", rx=r"^/mirrored(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/stuck", "git", "https://stuck.corp.example/lib.git"), "text/html", rx=r"^/stuck(/[^?]*)?\?go-get=1$"),
+            # round 15: go-import tags sending git to a host whose certificate expired, or names other hosts
+            # (expgit is kept for --exec; its recipe was dropped: git says only `server certificate verification failed`)
+            static(200, goimport("git.corp.example/expgit", "git", "https://expired.corp.example/lib.git"), "text/html",
+                   rx=r"^/expgit(/[^?]*)?\?go-get=1$"),
+            static(200, goimport("git.corp.example/badnamegit", "git", "https://legacy.corp.example/lib.git"), "text/html",
+                   rx=r"^/badnamegit(/[^?]*)?\?go-get=1$"),
             static(200, goimport("git.corp.example/{g1}", "git", "https://git.corp.example/{g1}.git"), "text/html", rx=r"^/([a-z0-9-]+)(/[^?]*)?\?go-get=1$"),
         ],
         "code.corp.example": [
@@ -225,6 +238,19 @@ def vhost_table():
             static(200, goimport("code.corp.example/dupmeta", "git", "https://git.corp.example/lib.git").replace(
                 "</head>", '<meta name="go-import" content="code.corp.example/dupmeta git https://gitmirror.corp.example/lib.git"></head>'),
                    "text/html", rx=r"^/dupmeta(/[^?]*)?\?go-get=1$"),
+            # round 15: a vanity path for git.corp.example/lib (whose go.mod says module git.corp.example/lib)
+            static(200, goimport("code.corp.example/vanity", "git", "https://git.corp.example/lib.git"), "text/html",
+                   rx=r"^/vanity(/[^?]*)?\?go-get=1$"),
+            # round 15: two go-import tags for the same prefix naming different VCS (git and hg)
+            static(200, goimport("code.corp.example/gitandhg", "git", "https://git.corp.example/lib.git").replace(
+                "</head>", '<meta name="go-import" content="code.corp.example/gitandhg hg https://code.corp.example/hg/gitandhg"></head>'),
+                   "text/html", rx=r"^/gitandhg(/[^?]*)?\?go-get=1$"),
+            # round 15: the subpackage's page names the root code.corp.example/disagree with one URL, the root's own
+            # page names another (go fetches the root's page to check, and the two disagree)
+            static(200, goimport("code.corp.example/disagree", "git", "https://git.corp.example/lib.git"), "text/html",
+                   rx=r"^/disagree/[^?]+\?go-get=1$"),
+            static(200, goimport("code.corp.example/disagree", "git", "https://gitmirror.corp.example/lib.git"), "text/html",
+                   rx=r"^/disagree\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -313,6 +339,15 @@ def vhost_table():
         # round 14: a caching proxy that lags: v1.1.0 is listed, but v1.1.0.info answers with v1.0.0's info
         "lagging.corp.example": [static(200, '{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}\n', "application/json",
                                         rx=r"/@v/v1\.1\.0\.info$"), proxy()],
+        # round 15: a proxy that has golang.org/toolchain go1.99.0 for linux/amd64, but its .zip is a truncated upload
+        # (a local-file-header signature, then text); .info and .mod are fine
+        "toolchain.corp.example": [
+            static(200, '{"Version":"v0.0.1-go1.99.0.linux-amd64","Time":"2024-01-01T00:00:00Z"}\n', "application/json",
+                   rx=r"^/golang\.org/toolchain/@v/v0\.0\.1-go1\.99\.0\.linux-amd64\.info$"),
+            static(200, "module golang.org/toolchain\n", rx=r"^/golang\.org/toolchain/@v/v0\.0\.1-go1\.99\.0\.linux-amd64\.mod$"),
+            static(200, "PK\u0003\u0004" + "upload interrupted\n" * 40, "application/zip",
+                   rx=r"^/golang\.org/toolchain/@v/v0\.0\.1-go1\.99\.0\.linux-amd64\.zip$"),
+            proxy()],
     }
 
 
@@ -1444,6 +1479,24 @@ def goenv_root_owned(run):
     run.env["GOENV"] = os.path.join(d, "env")
 
 
+def go_stalled_holding(lockpath, args, env):
+    """round 15: a second real go (same user, same module cache, its own session) started first; it hangs mid-download
+    (a stalled .zip) while it holds a cache lock, which the recorded go then waits for. Its session is killed after."""
+    def prep(run):
+        p = subprocess.Popen(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--",
+                              run.world.nobody_go[run.gobin], *args], cwd=run.p["work"], env=dict(run.env, **env),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        run.cleanups.append(lambda: (kill_session(p.pid), p.wait()))
+        lock = lockpath(run)
+        for _ in range(400):
+            if os.path.exists(lock) and subprocess.run(["flock", "-n", lock, "true"]).returncode != 0:
+                time.sleep(0.5)   # let it reach the stalled body
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the first go never took %s" % lock)
+    return prep
+
+
 # --------------------------------------------------------------------------
 # the case table
 # --------------------------------------------------------------------------
@@ -2322,6 +2375,61 @@ CASES = [
       prep=gitconfig('[url "ssh://git@gitssh.corp.example/"]\n\tinsteadOf = https://git.corp.example/\n')),
     C("cache.permission", "env-w-goenv-root-owned", "GOENV names a go env file root wrote (0644, root-owned directory); go env -w as another user",
       "env -w GOPRIVATE=corp.example", A3, user="nobody", files=EMPTY, prep=goenv_root_owned, show=("GOENV",)),
+
+    # ================================================================ round 15 (out15): the thinnest categories, with
+    # faults of kinds earlier rounds did not produce: a cache lock held by a second real go that is itself stalled on a
+    # .zip (go mod download -x, go build), toxiproxy's `timeout` toxic with no close (a black hole), SYN drops behind a
+    # GOPROXY list under GOFLAGS=-x and on a direct ?go-get=1 fetch, GOVCS=*:off and private:git for a public path,
+    # GOPROXY=off under go run pkg@version and at the end of a list after a 410, a re-tagged zip checked against a
+    # correctly signed checksum database of our own (gosrv), TLS faults on the git host go-import names (other names;
+    # an expired one was dropped) and a wrong name at the end of a `|` list, go-import faults (a vanity path whose go.mod
+    # names the git path, git and hg tags for one prefix, a root page that disagrees with the subpackage's, which go
+    # reports as the mirror's unknown CA), and toolchain switches
+    # (GOTOOLCHAIN=go1.99.1+auto, a corrupt toolchain .zip)
+    C("cache.lock_stuck", "lock-held-by-go-stalled-on-zip-download-x", "a second go mod download (same user, same module cache) started first is stalled on the .zip while it holds cache/download/…/v1.0.0.lock; go mod download -x; timeout 8",
+      "mod download -x", A3, user="nobody", wrap=("timeout", "8"), show=("GOMODCACHE",),
+      prep=go_stalled_holding(lambda run: dl_path(run, "lock"), ["mod", "download"], {"GOPROXY": "https://stall.corp.example"})),
+    C("cache.lock_stuck", "lock-held-by-go-stalled-on-zip-build", "a second go (go mod download, same user and module cache) is stalled on the .zip and holds its lock; the CI step's go build waits; timeout -s KILL 8",
+      "build ./...", A3, user="nobody", wrap=("timeout", "-s", "KILL", "8"), show=("GOMODCACHE",),
+      prep=go_stalled_holding(lambda run: dl_path(run, "lock"), ["mod", "download"], {"GOPROXY": "https://stall.corp.example"})),
+    C("net.timeout", "toxiproxy-blackhole-no-close", "toxiproxy `timeout` toxic with timeout 0: the server's bytes are dropped and the connection is never closed",
+      "mod download", A3, user="nobody", needs=("toxiproxy",), env={"GOPROXY": "https://tox-blackhole.corp.example"}),
+    C("net.timeout", "proxy-list-first-syn-dropped-goflags-x", "GOPROXY='synq,proxy' (comma): the first proxy drops every SYN (accept queue full); GOFLAGS=-x in the CI environment",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://synq.corp.example,https://proxy.corp.example", "GOFLAGS": "-x"}),
+    C("net.timeout", "direct-go-get-page-syn-dropped", "GOPROXY=direct; the code host resolves to an address whose accept queue is full (SYNs dropped), so the ?go-get=1 fetch cannot connect",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT, hosts={"git.corp.example": "127.0.0.69"}),
+    C("vcs.disallowed", "govcs-star-off-get-x", "GOVCS='*:off' (every VCS off) on a runner that fetches the private module direct; go get -x",
+      "get -x git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=dict(PRIVDIRECT, GOVCS="*:off"), show=("GOVCS",)),
+    # GOVCS's rules are tried before the default, which still allows git for public paths (FINDINGS.md)
+    C("none", "govcs-private-git-public-path", "GOVCS=private:git, GOPRIVATE unset, GOPROXY=direct: git.corp.example/lib is public to go",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "direct", "GOVCS": "private:git"}, show=("GOVCS",)),
+    C("proxy.off", "off-run-at-version", "GOPROXY=off; go run pkg@version with an empty module cache",
+      "run corp.example/hello/cmd/hello@v1.0.0", A3, user="nobody", files=EMPTY, env={"GOPROXY": "off"}),
+    C("proxy.off", "list-ends-in-off-after-410", "GOPROXY='athens,off': the first proxy (empty) answers 410, the list ends in off",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://athens.corp.example,off"}),
+    C("sumdb.mismatch", "retagged-zip-own-sumdb-no-gosum", "the proxy serves a re-tagged corp.example/lib v1.0.0; GOSUMDB names a corporate checksum database (signed, verifier key right) holding the original hashes; go.sum absent",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "https://proxy-new.corp.example", "GOSUMDB": "vkey:sumdb-good.corp.example"}),
+    C("tls.hostname", "git-host-cert-other-names-direct", "GOPROXY=direct; the go-import tag sends git to a host whose certificate names legacy-proxy.corp.internal and www.corp.internal",
+      "get git.corp.example/badnamegit@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT),
+    C("tls.hostname", "pipe-list-503-then-cert-other-names", "GOPROXY='goproxy|legacy': the first proxy answers 503, the second presents a certificate for other names",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://goproxy.corp.example|https://legacy.corp.example"}),
+    C("module.path_mismatch", "vanity-import-gomod-names-git-path", "go-import tag maps code.corp.example/vanity to git.corp.example/lib.git, whose go.mod says module git.corp.example/lib; GOPROXY=direct",
+      "get code.corp.example/vanity@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example,git.corp.example"}),
+    C("vcs.meta", "go-import-git-and-hg-tags", "?go-get=1 page carries a git and an hg go-import tag for the same prefix (a migration half done)",
+      "get code.corp.example/gitandhg@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example,git.corp.example"}),
+    # meant as vcs.meta; go reports the root path's own page and the mirror it names, whose certificate is from a CA not
+    # in the trust store (FINDINGS.md)
+    C("tls.unknown_authority", "go-import-root-page-disagrees", "the subpackage's ?go-get=1 page names root code.corp.example/disagree with git.corp.example/lib.git, the root's own page with gitmirror.corp.example/lib.git (certificate from a CA not in the trust store)",
+      "get code.corp.example/disagree/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example,git.corp.example"}),
+    C("toolchain.download", "gotoolchain-plus-auto-missing-version", "GOTOOLCHAIN=go1.99.1+auto (a minimum newer than the local go); the proxy has no such toolchain (404)",
+      "build ./...", N2, user="nobody", env={"GOTOOLCHAIN": "go1.99.1+auto"}),
+    C("toolchain.download", "toolchain-zip-corrupt", "go.mod says go 1.99.0, GOTOOLCHAIN=auto; the proxy has golang.org/toolchain go1.99.0 but its .zip is a truncated upload",
+      "build ./...", N2, user="nobody", files=project(go="1.99.0"),
+      env={"GOTOOLCHAIN": "auto", "GOPROXY": "https://toolchain.corp.example"}),
 ]
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@
 //	                           trusted key's name and hash
 //	sumdb-500.corp.example     /lookup answers 500 text/plain
 //	sumdb-html.corp.example    /lookup answers 200 with an HTML sign-in page
+//	sumdb-good.corp.example    (round 15) correctly signed, the main tree's real hashes
 //
 // `gosrv -vkey NAME` prints the verifier key of NAME's signing key and exits. With
 // -listen2, a second listener speaks HTTP/2 (ALPN h2); there h2reset.corp.example's
