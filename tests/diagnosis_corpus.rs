@@ -156,14 +156,15 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// shows no end line, a domain that had expired behind `server misbehaving`), and after
 /// the rules written from them the dev thirds stood at outside 268/274 (97.8 %) as printed
 /// and 259/274 (94.5 %) pasted, public 203/213 (95.3 %) and 201/213 (94.4 %): now each is
-/// held to that figure, with no confident wrong answer, and a figure below 95 % is said
-/// loudly on every run.
+/// held to its figure, with no confident wrong answer, and a figure below 95 % is said
+/// loudly on every run. The floors are the thirty-seventh measurement's (after `out15`):
+/// outside 284/291 (97.6 %) and 276/291 (94.8 %); public 203/213 and 202/213 (94.8 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 94.5, confident_wrong: 0 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 97.6, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 94.8, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 95.3, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 94.4, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 94.8, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -244,14 +245,19 @@ struct Floor {
 /// reset for the grown sample (260 outside, 281 public): outside 246/260 (94.6 %, 0) as
 /// printed and 243/260 (93.5 %, 0) pasted; public 229/281 (81.5 %, 6) as printed and
 /// 227/281 (80.8 %, 5) pasted (the pasted wrappers are dealt out by case order, so new
-/// cases reshuffle them). The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// cases reshuffle them). The thirty-sixth (`out15` joined, rules unchanged: outside
+/// 254/270, 94.1 %, 0) and thirty-seventh (a rule from its tuned-on third) are in the
+/// README's history; the floors are the thirty-seventh's: outside 256/270 (94.8 %, 0) as
+/// printed and 252/270 (93.3 %, 0) pasted; public 229/281 (81.5 %, 6) as printed and
+/// 224/281 (79.7 %, 6) pasted — the public cases did not change, the wrappers dealt to
+/// them did. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 94.6, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 93.5, confident_wrong: 0 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 94.8, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 93.3, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 81.5, confident_wrong: 6 }),
-        (Part::Public, _) => Some(Floor { top1: 80.8, confident_wrong: 5 }),
+        (Part::Public, _) => Some(Floor { top1: 79.7, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -302,13 +308,15 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// `pub17`'s (24 outside and 12 public released), before: outside 254/258 (98.4 %, 3) as
 /// printed and 252/258 (3) pasted; public 224/249 (90.0 %, one) and 220/249 (88.4 %, one);
 /// after: outside 255/258 (98.8 %, 0) and 253/258 (98.1 %, 0); public 225/249 (90.4 %,
-/// one) and 221/249 (88.8 %, one) — floors reset for the grown sample.
+/// one) and 221/249 (88.8 %, one) — floors reset for the grown sample. With `out15`'s (22
+/// outside released), before: outside 275/280 (98.2 %, 0) and 271/280 (96.8 %, 0); after:
+/// the same; public pasted 223/249 (89.6 %) as the wrappers were dealt anew.
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 98.8, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 98.1, confident_wrong: 0 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 98.2, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 96.8, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 90.4, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 88.8, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 89.6, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }

@@ -2115,3 +2115,16 @@ fn a_sixth_review_kept_these_in_their_place() {
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.summary.contains("k8s.io"), "{}", d.summary);
 }
+
+#[test]
+fn a_fetch_traced_with_x_that_printed_nothing_before_the_kill_waited_for_a_lock() {
+    let mut evidence = Evidence::from_log("");
+    evidence.command = Some("go mod download -x".into());
+    evidence.exit = Some(modchaos::vocab::Exit::Code { code: 124 });
+    let d = diagnose(&evidence);
+    assert_eq!(d.category, Category::CacheLockStuck, "{d:#?}");
+    assert_eq!(d.confidence, Confidence::Low);
+    // Without -x, nothing printed says nothing.
+    evidence.command = Some("go mod download".into());
+    assert_ne!(diagnose(&evidence).category, Category::CacheLockStuck);
+}

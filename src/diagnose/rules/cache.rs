@@ -88,6 +88,34 @@ fn waited_after_requests(f: &Facts) -> Option<Diagnosis> {
         return Some(diagnosis.or(Category::Hang, Confidence::Low, "go may also have been slow after taking it"));
     }
     let trace = &f.evidence.trace;
+    // `-x` prints every request go makes: a command that fetches modules, killed with
+    // nothing printed at all, never reached the network (another go had fetched the
+    // `.info` and `.mod` and holds the zip's lock while it waits itself).
+    let fetches_with_trace = f.evidence.command.as_deref().is_some_and(|c| {
+        let words: Vec<&str> = c.split_whitespace().collect();
+        words.contains(&"-x")
+            && words.windows(2).any(|w| matches!(w, ["mod", "download" | "tidy" | "graph"] | ["go", "get"]))
+    });
+    if trace.is_empty()
+        && fetches_with_trace
+        && f.evidence.stderr.trim().is_empty()
+        && f.evidence.stdout.trim().is_empty()
+    {
+        let mut evidence = killed_lines(f);
+        evidence.extend(
+            f.evidence.command.as_ref().map(|c| EvidenceLine {
+                source: Source::Exit,
+                text: format!("{c} printed nothing before it was killed"),
+            }),
+        );
+        let summary = "go was run with -x, which prints every request it makes, and was killed having printed \
+                       nothing: it never reached the network; most likely it waited for a module cache lock another \
+                       go process held (one stalled on the same download); run `modchaos doctor` on the machine to \
+                       see the holder"
+            .to_string();
+        let diagnosis = found(Category::CacheLockStuck, Confidence::Low, summary, evidence, &["kill-lock-holder"]);
+        return Some(diagnosis.or(Category::Hang, Confidence::Low, "go may have been slow before its first request"));
+    }
     if trace.is_empty()
         || trace.iter().any(|g| g.result.is_none())
         || matches!(f.last_started(), Some(Started::Git { .. }))
