@@ -115,9 +115,11 @@ fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Di
 /// Diagnoses a run: the first rule that recognises the evidence decides, calibrated (a
 /// verdict resting on evidence with several known causes is capped and names the others:
 /// [`calibrate`]); the other rules that recognise it too are further alternatives (with
-/// low confidence: they came later in the order of precedence). When no rule does, a
-/// pasted log is read again as a whole ([`liberal_reading`], a low-confidence guess that
-/// says so); failing that, the verdict is `unknown` with go's error lines as evidence.
+/// low confidence: they came later in the order of precedence). When no rule does, or a
+/// verdict rests on half of a go line a terminal broke, a pasted log is read again as a
+/// whole ([`liberal_reading`], a low-confidence guess that says so, the first verdict
+/// kept as an alternative); failing that, the verdict is `unknown` with go's error lines
+/// as evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));

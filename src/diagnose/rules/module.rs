@@ -232,7 +232,7 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
     // the checksums it then lacks follow from that failure, which the other rules read.
     static FETCH_FAILED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r": [45]\d\d [A-Z][A-Za-z ]+$|: [45]\d\d [A-Z][A-Za-z ]+\n|unrecognized import path|terminal prompts disabled",
+            r"(?m): [45]\d\d [A-Z][A-Za-z ]+$|unrecognized import path|terminal prompts disabled",
             r"|dial tcp|no such host|i/o timeout|connection refused|x509: |TLS handshake timeout",
         ))
         .expect("compiles")
