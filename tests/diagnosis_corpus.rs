@@ -38,7 +38,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap, recipe};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap, fnv1a, recipe};
 use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 
 /// Every case file, as a path relative to `tests/corpus/` with `/` separators.
@@ -162,7 +162,7 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.6, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 94.8, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 94.5, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 95.3, confident_wrong: 0 }),
         (Part::Public, _) => Some(Floor { top1: 94.8, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
@@ -250,12 +250,16 @@ struct Floor {
 /// README's history; the floors are the thirty-seventh's: outside 256/270 (94.8 %, 0) as
 /// printed and 252/270 (93.3 %, 0) pasted; public 229/281 (81.5 %, 6) as printed and
 /// 224/281 (79.7 %, 6) pasted — the public cases did not change, the wrappers dealt to
-/// them did. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// them did. At the thirty-eighth the wrappers were dealt by a hash of each case's path
+/// instead of its place in the corpus (a case keeps its wrapper when others join); the
+/// pasted floors are that measurement's: outside 251/270 (93.0 %, 0), public 224/281
+/// (79.7 %, 6); released outside 269/280 (96.1 %), public 221/249 (88.8 %); dev outside
+/// 275/291 (94.5 %), public 202/213 (94.8 %). The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 94.8, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 93.3, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 93.0, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 81.5, confident_wrong: 6 }),
         (Part::Public, _) => Some(Floor { top1: 79.7, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
@@ -314,9 +318,9 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 98.2, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 96.8, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 96.1, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 90.4, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 89.6, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 88.8, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -347,7 +351,7 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     let (mut unseen_plain, mut unseen_wrapped) = (Tally::default(), Tally::default());
     let mut broken: BTreeMap<Group, Tally> = BTreeMap::new();
     let mut broken_kept: BTreeMap<Group, usize> = BTreeMap::new();
-    for (i, relative) in files.iter().enumerate() {
+    for relative in &files {
         let part =
             Part::of(relative).unwrap_or_else(|| panic!("{relative}: not in a part (fakes/, outside/, public/)"));
         let split = Split::of(relative).expect("a part has a split");
@@ -390,7 +394,8 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
         // CI system that shows every line.
         let success = case.label == Category::None || case.exit.is_some_and(|e| e.success());
         let styles: &[CiStyle] = if success { &CiStyle::SHOW_SUCCESSES } else { &CiStyle::ALL };
-        let style = styles[i % styles.len()];
+        // Dealt by the path's hash, so that a case keeps its wrapper when others join.
+        let style = styles[(fnv1a(format!("wrapper:{relative}").as_bytes()) % styles.len() as u64) as usize];
         let log = case.log();
         let job = CiJob { log: &log, command: case.command.as_deref(), exit: case.exit };
         let got = diagnose(&case.pasted_evidence(&ci_wrap(&job, style)));

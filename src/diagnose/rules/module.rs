@@ -239,16 +239,21 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
     });
     // Only a failure of the same run: it names the module the entry is missing for, or
     // go printed it just before (an earlier command's failure that a retry fixed is not).
-    // (In the log as pasted, where another program's lines between them show.)
-    let stderr: Vec<&str> = f.evidence.pasted.as_deref().unwrap_or(&f.evidence.stderr).lines().collect();
-    let position = |text: &str| text.lines().next().and_then(|first| stderr.iter().rposition(|l| l.contains(first)));
+    // (In the log as pasted, where another program's lines between them show; in go's
+    // output when the paste holds go's text only embedded, as Renovate's JSON does.)
+    let pasted: Vec<&str> = f.evidence.pasted.as_deref().unwrap_or_default().lines().collect();
+    let stderr: Vec<&str> = f.evidence.stderr.lines().collect();
+    // Whether the failure comes before the go.sum error with only go's lines between
+    // (`None`: one of them is not in `lines`).
+    let adjacent = |lines: &[&str], failed: &str, missing: &str| -> Option<bool> {
+        let position = |text: &str| text.lines().next().and_then(|first| lines.iter().rposition(|l| l.contains(first)));
+        let (at, end) = (position(failed)?, position(missing)?);
+        Some(at < end && lines[at + 1..end].iter().all(|l| l.starts_with("go: ") || l.starts_with([' ', '\t'])))
+    };
     let missing_for = subject(&error.text);
     let same_run = |e: &ErrorText| {
         missing_for.as_deref().is_some_and(|m| e.text.contains(m.split('@').next().unwrap_or(m)))
-            || position(&e.text).zip(position(&error.text)).is_some_and(|(at, missing)| {
-                at < missing
-                    && stderr[at + 1..missing].iter().all(|l| l.starts_with("go: ") || l.starts_with([' ', '\t']))
-            })
+            || adjacent(&pasted, &e.text, &error.text).or_else(|| adjacent(&stderr, &e.text, &error.text)) == Some(true)
     };
     if f.errors.iter().any(|e| e.text != error.text && FETCH_FAILED.is_match(&e.text) && same_run(e)) {
         return None;
