@@ -139,14 +139,12 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             };
             match read_half(&decided).then(|| liberal_reading(evidence)).flatten() {
                 // The whole line decides, however sure the half was: it was sure of the wrong text.
-                Some(liberal) if liberal.category != decided.category => {
-                    let alternatives = decided.alternatives.clone();
-                    alternatives
-                        .into_iter()
-                        .fold(liberal.or(decided.category, Confidence::Low, decided.summary), |d, a| {
-                            d.or(a.category, Confidence::Low, a.summary)
-                        })
-                }
+                Some(liberal) if liberal.category != decided.category => decided
+                    .alternatives
+                    .into_iter()
+                    .fold(liberal.or(decided.category, Confidence::Low, decided.summary), |d, a| {
+                        d.or(a.category, Confidence::Low, a.summary)
+                    }),
                 _ => decided,
             }
         }

@@ -391,6 +391,11 @@ pub fn liberal(cleaned: &str) -> String {
 /// narrow terminal's width, and continued on the next line ([`liberal`] joins them). A
 /// verdict read from one of them read half a line.
 pub fn broken_go_lines(cleaned: &str) -> Vec<String> {
+    // Most pastes have no line a terminal could have broken: they need no second look
+    // (`liberal_lines` lengthens a line by at most go's `go: `).
+    if !cleaned.lines().any(|l| l.chars().count() + "go: ".len() >= TERMINAL_WIDTH) {
+        return Vec::new();
+    }
     let lines = liberal_lines(cleaned);
     let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     lines
