@@ -2128,3 +2128,95 @@ fn a_fetch_traced_with_x_that_printed_nothing_before_the_kill_waited_for_a_lock(
     evidence.command = Some("go mod download".into());
     assert_ne!(diagnose(&evidence).category, Category::CacheLockStuck);
 }
+
+/// `fold -w 80` (a terminal's width): every longer line broken into rows of 80 columns,
+/// a tab taking the columns up to the next multiple of 8, as many rows as it takes.
+fn folded(log: &str) -> String {
+    let mut out = String::new();
+    for line in log.lines() {
+        let mut column = 0;
+        for c in line.chars() {
+            let next = if c == '\t' { column / 8 * 8 + 8 } else { column + 1 };
+            if next > 80 {
+                out.push('\n');
+                column = 0;
+            }
+            column = if c == '\t' { column / 8 * 8 + 8 } else { column + 1 };
+            out.push(c);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_seventh_review_with_made_up_logs() {
+    // `go install pkg@version` builds outside any module: no go.sum of the user's to fix,
+    // whether go's error names the command or the prompt above it does.
+    let d = expect(
+        "$ go install github.com/acme/tool/cmd/tool@v1.2.0\ngo: github.com/acme/tool/cmd/tool@v1.2.0: missing go.sum entry for go.mod file; to add it:\n\tgo mod download github.com/acme/tool\n",
+        Category::Unknown,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleGoSumMissing), "{d:#?}");
+    // The compiler killed for want of memory: go reported it and failed; go was not killed.
+    let d = verdict(
+        "#15 [build 7/7] RUN go build -o /out/server ./cmd/server\n#15 211.4 # example.com/server/internal/gen\n#15 211.4 /usr/local/go/pkg/tool/linux_amd64/compile: signal: killed\n#15 ERROR: process \"/bin/sh -c go build -o /out/server ./cmd/server\" did not complete successfully: exit code: 1\n",
+    );
+    assert!(!matches!(d.category, Category::Hang | Category::CacheLockStuck | Category::None), "{d:#?}");
+    // cgo without a C compiler is a failure no category covers, not a success.
+    expect(
+        "go: downloading github.com/mattn/go-sqlite3 v1.14.22\n# runtime/cgo\ncgo: C compiler \"gcc\" not found: exec: \"gcc\": executable file not found in $PATH\n",
+        Category::Unknown,
+    );
+    // `go mod verify` that cannot read a cached zip: the cache.
+    expect(
+        "$ go mod verify\ngithub.com/segmentio/kafka-go v0.4.47: zip: not a valid zip file\n",
+        Category::CacheCorrupt,
+    );
+    // go ≤ 1.15 gave the .info's JSON error bare: a page where JSON was due.
+    expect(
+        "go: github.com/spf13/viper@v1.18.2: invalid character '<' looking for beginning of value\n",
+        Category::ProxyBadResponse,
+    );
+    // `go env GOPRIVATE` printed its value alone: the path is private, so the prompt is
+    // the credentials'.
+    expect(
+        "$ go env GOPRIVATE\ngitlab.com/acme\n$ go get gitlab.com/acme/platform/go-common@v0.8.0\ngo: gitlab.com/acme/platform/go-common@v0.8.0: invalid version: git ls-remote -q origin in /home/dev/go/pkg/mod/cache/vcs/aa00: exit status 128:\n\tfatal: could not read Username for 'https://gitlab.com': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    // A CI system's timeout message a paste broke in two still says the run was killed.
+    let d = verdict(
+        "go: downloading github.com/Azure/azure-sdk-for-go v68.0.0+incompatible\n##[error]The job running on agent Hosted Agent ran longer than the maximum ti\nme of 60 minutes.\n",
+    );
+    assert_ne!(d.category, Category::None, "{d:#?}");
+}
+
+#[test]
+fn a_line_a_terminal_broke_into_several_rows_is_read_whole_or_not_surely() {
+    // A public proxy quoting a code host's prompt, folded at 80 columns: the server's
+    // response (tab-indented) is broken into three rows, `invalid version: git ` ending one.
+    let log = "go: downloading github.com/acme-corp/secret-sdk v1.0.0\ngo: github.com/acme-corp/secret-sdk@v1.0.0: reading https://proxy.golang.org/github.com/acme-corp/secret-sdk/@v/v1.0.0.mod: 404 Not Found\n\tserver response:\n\tnot found: github.com/acme-corp/secret-sdk@v1.0.0: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/91a9d4c2e7f5b8a3c6d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2: exit status 128:\n\t\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n\tConfirm the import path was typed correctly.\n";
+    let whole = verdict(log);
+    let d = verdict(&folded(log));
+    assert_eq!(d.category, whole.category, "{}\n{d:#?}", folded(log));
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    // git's `exit status 128:` on a row of go's error is not the run's exit status.
+    assert!(!d.context.iter().any(|c| c.contains("128")), "{d:#?}");
+    // An announcing line (`errors parsing go.mod:`) whose details a terminal broke.
+    let log = "go: errors parsing go.mod:\n/tmp/work/go.mod:6:2: require corp.example/tool: version \"v2.0.0\" invalid: should be v0 or v1, not v2\n";
+    let d = verdict(&terminal(log, 80));
+    assert_eq!((d.category, d.confidence), (Category::ModuleInvalidVersion, Confidence::Low), "{d:#?}");
+    // A half that names the same category as the whole is still no surer than the whole:
+    // its cause quoted half a line.
+    let log =
+        "go: git.corp.example/lib@v0.0.0-20240101000000-0123456789ab: invalid version: unknown revision 0123456789ab\n";
+    let d = verdict(&terminal(log, 80));
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    assert!(d.summary.contains("unknown revision 0123456789ab"), "{d:#?}");
+    // `-x`'s complete `# get …: 200 OK (0.003s)` is not continued by the next line, even
+    // when it is the paste's longest: the run's end below it stays the run's.
+    let d = verdict(
+        "Step 4/7 : RUN go mod download -json -x corp.example/lib@v1.0.0\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 200 OK (0.000s)\nThe command '/bin/sh -c go mod download -x' returned a non-zero code: 137\n",
+    );
+    assert_eq!(d.category, Category::CacheLockStuck, "{d:#?}");
+}

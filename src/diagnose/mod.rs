@@ -81,16 +81,21 @@ const MAX_ALTERNATIVES: usize = 3;
 /// lost go's prefix, a paste commented out, bare error values beside go's error. Its
 /// verdict is low and says how it was read.
 fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
+    use crate::evidence::log::{Glue, liberal};
     let pasted = evidence.pasted.as_deref()?;
-    let relaxed =
-        Evidence { stderr: crate::evidence::log::liberal(pasted), pasted: None, fragmentary: None, ..evidence.clone() };
-    let facts = facts::Facts::new(&relaxed);
-    let mut verdicts = rules::RULES
-        .iter()
-        .filter_map(|(_, rule)| rule(&facts))
-        .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
-    let first = verdicts.next()?;
-    let mut diagnosis = decide(&facts, first, verdicts);
+    // A broken line joined as a terminal mostly breaks it (inside a word), and only when
+    // that reads as nothing, at a space the copy trimmed: one text, one way of joining,
+    // so that a half read the wrong way never competes with the whole line read right.
+    let mut diagnosis = [Glue::Nothing, Glue::Space].into_iter().find_map(|glue| {
+        let relaxed = Evidence { stderr: liberal(pasted, glue), pasted: None, fragmentary: None, ..evidence.clone() };
+        let facts = facts::Facts::new(&relaxed);
+        let mut verdicts = rules::RULES
+            .iter()
+            .filter_map(|(_, rule)| rule(&facts))
+            .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
+        let first = verdicts.next()?;
+        Some(decide(&facts, first, verdicts))
+    })?;
     diagnosis.confidence = Confidence::Low;
     for alternative in &mut diagnosis.alternatives {
         alternative.confidence = Confidence::Low;
@@ -102,6 +107,25 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
         diagnosis.summary
     );
     Some(diagnosis)
+}
+
+/// `diagnosis` read from half a line a terminal broke, when the whole line said nothing:
+/// a guess, and it says so.
+fn lowered(mut diagnosis: Diagnosis) -> Diagnosis {
+    diagnosis.confidence = Confidence::Low;
+    for alternative in &mut diagnosis.alternatives {
+        alternative.confidence = Confidence::Low;
+    }
+    diagnosis.summary =
+        format!("{} (read from a go line the paste broke, whose whole was not read: a guess)", diagnosis.summary);
+    diagnosis
+}
+
+/// Whether the line below `line` (a go line ending in `:`, whose details follow) in the
+/// pasted log is one a terminal broke.
+fn details_broken(pasted: &str, line: &str, is_row: impl Fn(&str) -> bool) -> bool {
+    let mut lines = pasted.lines().map(str::trim);
+    lines.by_ref().any(|l| l == line) && lines.next().is_some_and(is_row)
 }
 
 /// The first rule's verdict, calibrated, with every later rule's failure verdict as a low
@@ -129,23 +153,34 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             // A verdict read from a go line a terminal broke read half of it (`invalid
             // version: git ls-r`): the whole line, read again, may say something else.
             let read_half = |d: &Diagnosis| {
-                let heads = evidence.pasted.as_deref().map(crate::evidence::log::broken_go_lines).unwrap_or_default();
+                let pasted = evidence.pasted.as_deref().unwrap_or_default();
+                let rows: Vec<String> = crate::evidence::log::broken_go_lines(pasted).concat();
+                let is_row = |line: &str| rows.iter().any(|row| row.trim() == line);
                 d.evidence.iter().filter_map(|e| e.text.lines().next()).any(|line| {
                     let line = line.trim();
-                    // The evidence line is the head, or (40 characters or more of it) inside it.
+                    // The evidence line is a row of a broken line, or (40 characters or more
+                    // of it) inside one, or it announces the details below (`errors parsing
+                    // go.mod:`) and the line of details was broken.
                     !line.is_empty()
-                        && heads.iter().any(|head| head.trim() == line || (line.len() >= 40 && head.contains(line)))
+                        && (is_row(line)
+                            || (line.len() >= 40 && rows.iter().any(|row| row.contains(line)))
+                            || (line.ends_with(':') && details_broken(pasted, line, is_row)))
                 })
             };
-            match read_half(&decided).then(|| liberal_reading(evidence)).flatten() {
-                // The whole line decides, however sure the half was: it was sure of the wrong text.
-                Some(liberal) if liberal.category != decided.category => decided
+            let half = read_half(&decided);
+            match half.then(|| liberal_reading(evidence)).flatten() {
+                // The whole line decides, however sure the half was: it was sure of the
+                // wrong text (and its cause quotes half a line) even where it named the
+                // same category.
+                Some(liberal) => decided
                     .alternatives
                     .into_iter()
                     .fold(liberal.or(decided.category, Confidence::Low, decided.summary), |d, a| {
                         d.or(a.category, Confidence::Low, a.summary)
                     }),
-                _ => decided,
+                // Nothing read whole: the half stays, but no surer than a guess.
+                None if half => lowered(decided),
+                None => decided,
             }
         }
         None if let Some(liberal) = liberal_reading(evidence) => liberal,

@@ -462,21 +462,24 @@ pub fn module_cache_unwritable<'f>(f: &'f Facts) -> Option<&'f ErrorText> {
 }
 
 /// Files in the module cache that no longer are what go extracted or recorded: `go mod
-/// verify`'s `dir has been modified`, `zip has been modified`, `missing ziphash`, an
-/// empty or unexpected ziphash, an extracted file gone.
+/// verify`'s `dir has been modified`, `zip has been modified`, `missing ziphash`, a zip
+/// it cannot read, an empty or unexpected ziphash, an extracted file gone.
 pub fn corrupt_files(f: &Facts) -> Option<Diagnosis> {
     static MODIFIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"(\S+ v\S+): (dir has been modified|zip has been modified|missing ziphash)",
             r"|verifying (\S+): (unexpected ziphash|missing ziphash)",
             r"|(?:open|stat|lstat) (\S*/pkg/mod/\S+@v[^/\s]+/\S+): (no such file or directory)",
+            // `go mod verify` unable to read the cached zip at all.
+            r"|(?m:^(\S+ v\d\S*): (zip: [^\n]+))",
         ))
         .expect("compiles")
     });
     let hits: Vec<_> = f.matching(&MODIFIED).collect();
     let (_, caps) = hits.first()?;
-    let module = caps.get(1).or(caps.get(3)).or(caps.get(5)).map_or("a module", |m| m.as_str()).to_string();
-    let what = caps.get(2).or(caps.get(4)).or(caps.get(6)).map_or("", |m| m.as_str()).to_string();
+    let module =
+        caps.get(1).or(caps.get(3)).or(caps.get(5)).or(caps.get(7)).map_or("a module", |m| m.as_str()).to_string();
+    let what = caps.get(2).or(caps.get(4)).or(caps.get(6)).or(caps.get(8)).map_or("", |m| m.as_str()).to_string();
     let mut evidence: Vec<EvidenceLine> = hits.iter().map(|(e, _)| e.line()).collect();
     evidence.extend(cache_lines(f, |line| line.contains("ziphash") || line.contains("partial")));
     let confidence = if caps.get(5).is_some() { Confidence::Medium } else { Confidence::High };

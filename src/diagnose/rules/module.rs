@@ -263,9 +263,16 @@ pub fn go_sum_missing(f: &Facts) -> Option<Diagnosis> {
     // checksum database, never against a go.sum (modload's mustHaveSums needs a module
     // root): there is no go.sum of the user's to fix. Only go 1.16's development versions
     // said so there (golang/go#43278), so the log does not say what went wrong.
+    // (go names the command in its error, or the log shows the command: a prompt's echo,
+    // a CI step.)
     static OUTSIDE_MODULE: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^(?:go: )?go (?:install|run) (\S+@\S+): ").expect("compiles"));
-    if let Some(outside) = OUTSIDE_MODULE.captures(error.text.trim_start()) {
+    static COMMAND_OUTSIDE_MODULE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])go (?:install|run)(?: -\S+)* ([^\s@-]\S*@\S+)").expect("compiles"));
+    let outside = OUTSIDE_MODULE
+        .captures(error.text.trim_start())
+        .or_else(|| f.evidence.command.as_deref().and_then(|command| COMMAND_OUTSIDE_MODULE.captures(command)));
+    if let Some(outside) = outside {
         let summary = format!(
             "go reported a missing go.sum entry while building {} outside any module, where go checks checksums \
              against the checksum database and reads no go.sum: not a go.sum to fix (a go that did this had a bug, \

@@ -443,6 +443,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         Regex::new(concat!(
             r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#,
             r"|redirected from secure URL \S+ to insecure URL (\S+)|stopped after \d+ redirects",
+            // go ≤ 1.15 gave the `.info` decoding error bare, after the module@version.
+            r"|\S@v\S*: (?:invalid character '[^']+' (?:looking for beginning of value|in literal \w+)|unexpected end of JSON input)",
             // An answer marked gzip-encoded that is not (net/http decodes it for go).
             // (go 1.19 prints such a URL with one slash: `read "https:/host/…"`.)
             r#"|read "?https?:/\S+?"?: gzip: invalid header"#,

@@ -81,7 +81,27 @@ pub fn context(cleaned: &str) -> LogContext {
         env.retain(|(k, _)| k != var);
         env.push((var.to_string(), value.to_string()));
     };
+    // `go env GOPRIVATE GOPROXY` prints the values alone, one line each, in order.
+    static GO_ENV_QUERY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\S*[$#>] |[$>] |\+ )?go env((?: [A-Z][A-Z0-9_]*)+)\s*$").expect("go env pattern compiles")
+    });
+    let mut queried: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     for line in cleaned.lines() {
+        if let Some(var) = queried.pop_front() {
+            // The value, unless the output ended early (a prompt, go's next line).
+            if COMMAND.is_match(line) || GO_ENV_QUERY.is_match(line) || line.starts_with(['$', '+', '#']) {
+                queried.clear();
+            } else {
+                if relevant(&var) {
+                    set(&mut context.env, &var, line.trim());
+                }
+                continue;
+            }
+        }
+        if let Some(caps) = GO_ENV_QUERY.captures(line) {
+            queried = caps[1].split_whitespace().map(str::to_string).collect();
+            continue;
+        }
         if let Some(caps) = VERSION.captures(line) {
             context.go_version = Some(caps[1].to_string());
         }
@@ -167,10 +187,24 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     static SUCCEEDED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s)$").expect("success pattern compiles")
     });
+    // go reporting that a tool of its own died (the compiler killed by the kernel for
+    // want of memory): go went on and exited with its own status; it was not killed.
+    static TOOL_KILLED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"pkg[/\\]tool[/\\][^/\\\s]+[/\\](?:compile|link|asm|cgo|vet|cover|pack)(?:\.exe)?: signal: ")
+            .expect("compiles")
+    });
     static LOCK_FRAME: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"cmd/go/internal/lockedfile|internal/filelock\.(?:lock|Lock)|syscall\.Flock\(").expect("compiles")
     });
-    for line in cleaned.lines() {
+    // `…: exit status 128:` above an indented line is go quoting the status of a command
+    // it ran (git), its output below: not the run's, even on a row a paste broke off go's
+    // line.
+    static QUOTED_STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"exit status \d+:$").expect("compiles"));
+    let lines: Vec<&str> = cleaned.lines().collect();
+    for (i, &line) in lines.iter().enumerate() {
+        if QUOTED_STATUS.is_match(line) && lines.get(i + 1).is_some_and(|next| next.starts_with(['\t', ' '])) {
+            continue;
+        }
         if context.lock_wait.is_none() && LOCK_FRAME.is_match(line) {
             context.lock_wait = Some(line.trim().to_string());
         }
@@ -190,9 +224,19 @@ fn ending(cleaned: &str, context: &mut LogContext) {
                 context.killed = Some(line.trim().to_string());
             }
         }
-        if KILLED.is_match(line.trim()) {
+        if KILLED.is_match(line.trim()) && !TOOL_KILLED.is_match(line) {
             context.killed = Some(line.trim().to_string());
         }
+    }
+    // A CI system's timeout message a paste broke in two (it names no go line, so the
+    // halves read as nothing).
+    if context.killed.is_none() {
+        let lines: Vec<&str> = cleaned.lines().map(str::trim).collect();
+        context.killed = lines
+            .windows(2)
+            .filter(|pair| pair[0].chars().count() >= 60 && !pair[1].is_empty())
+            .flat_map(|pair| [format!("{}{}", pair[0], pair[1]), format!("{} {}", pair[0], pair[1])])
+            .find(|joined| KILLED.is_match(joined) && !TOOL_KILLED.is_match(joined));
     }
     // A terminal's echo of the user's Ctrl-C as the log's last line: they stopped what ran
     // last — go, unless the last command the log echoes is another's (earlier in a session
@@ -257,6 +301,20 @@ mod tests {
     }
 
     #[test]
+    fn values_printed_by_go_env_for_named_variables() {
+        let log = "$ go env GOPRIVATE GOPROXY GONOSUMDB\ngitlab.com/acme\nhttps://proxy.golang.org,direct\n\n\
+                   $ go env GOFLAGS\n$ go get gitlab.com/acme/lib@v1.0.0\n";
+        let c = context(&clean(log));
+        let get = |k: &str| c.env.iter().find(|(v, _)| v == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("GOPRIVATE"), Some("gitlab.com/acme"));
+        assert_eq!(get("GOPROXY"), Some("https://proxy.golang.org,direct"));
+        assert_eq!(get("GONOSUMDB"), Some(""));
+        // A query whose output the paste does not show sets nothing.
+        assert_eq!(get("GOFLAGS"), None);
+        assert_eq!(c.command.as_deref(), Some("go get gitlab.com/acme/lib@v1.0.0"));
+    }
+
+    #[test]
     fn how_the_run_ended() {
         let ended = |log: &str| {
             let c = context(&clean(log));
@@ -269,6 +327,13 @@ mod tests {
         assert_eq!(ended("go mod download\nKilled\n"), (None, true));
         assert_eq!(ended("make: *** [Makefile:3: deps] Error 137\n"), (Some(137), true));
         assert_eq!(ended("could not download: go mod failed: signal: terminated\n"), (None, true));
+        assert_eq!(
+            ended("##[error]The job running on agent Hosted Agent ran longer than the maximum ti\nme of 60 minutes.\n"),
+            (None, true),
+            "a timeout message a paste broke"
+        );
+        // go reporting that its compiler was killed (out of memory) went on and failed itself.
+        assert_eq!(ended("# m/pkg\n/usr/local/go/pkg/tool/linux_amd64/compile: signal: killed\n"), (None, false));
         assert_eq!(ended("ERRO[0142] exit status 1: go: finding m v1\n"), (Some(1), false));
         assert_eq!(
             ended("go: m@v1: git ls-remote -q origin in /x: exit status 128:\n\tfatal: nope\n"),

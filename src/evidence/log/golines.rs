@@ -26,11 +26,13 @@ const GO_START: &str = concat!(
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
-    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
+    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    // cgo unable to run the C compiler (`# runtime/cgo` above it).
+    r"|cgo: C compiler ",
     // `go run` failing to start what it built in its work directory.
     r"|fork/exec \S*go-build\S*: ",
     // GOPATH-era `go get`'s failed import (`import "9fans.net/go/acme": https fetch: …`).
@@ -63,7 +65,7 @@ const EMBEDDED_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
     // The first line of an import stack (`M@v requires`, modload's stackText).
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]* (?:requires|imports)$",
-    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash)",
+    r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|[A-Za-z0-9._/-]+\.go:\d+:\d+: |\S*go\.(?:mod|work):\d+(?::\d+)?: ",
     r")",
 );
@@ -337,37 +339,26 @@ pub fn go_fragments(cleaned: &str) -> String {
     out
 }
 
+/// How the halves of a line a paste broke are joined: a terminal breaks at its width,
+/// mostly inside a word (`un` / `known revision`), and at a space now and then, which a
+/// copy may trim from the end of the row (`invalid` / `version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glue {
+    /// The halves joined as they are: a break inside a word, or at a space kept.
+    Nothing,
+    /// A space between the halves: a break at a space the copy trimmed.
+    Space,
+}
+
 /// A cleaned log read more liberally than [`go_output`] does, for a second reading when
 /// go's own lines gave no verdict, or only a low one: a go line broken once by the paste
-/// (a terminal's or an editor's width, mid-word or between words) is read joined to the
-/// line that continues it, and a line that starts with go's `module@version: ` but lost
-/// go's prefix is read as go's; bare error values ([`go_fragments`]) are read beside go's
-/// lines too, where the log shows go at work. Other tools' lines stay out. What is read
-/// from it is a guess, and the diagnosis says so.
-pub fn liberal(cleaned: &str) -> String {
-    let lines = liberal_lines(cleaned);
-    let mut text = String::with_capacity(cleaned.len() * 2);
-    let mut rest_of_the_line_above = false;
-    for (i, line) in lines.iter().enumerate() {
-        if std::mem::take(&mut rest_of_the_line_above) {
-            continue;
-        }
-        match lines.get(i + 1) {
-            Some(next) if continues_a_broken_go_line(line, next) => {
-                // Read joined, both ways (mid-word, or at a space the paste trimmed), in the
-                // place of the two halves: what go printed under the line (git's lines after
-                // `exit status 128:`) then continues the whole line.
-                for glue in ["", " "] {
-                    text.push_str(&format!("{line}{glue}{next}\n"));
-                }
-                rest_of_the_line_above = true;
-            }
-            _ => {
-                text.push_str(line);
-                text.push('\n');
-            }
-        }
-    }
+/// (a terminal's or an editor's width) is read joined to the line that continues it, by
+/// `glue`, and a line that starts with go's `module@version: ` but lost go's prefix is
+/// read as go's; bare error values ([`go_fragments`]) are read beside go's lines too,
+/// where the log shows go at work. Other tools' lines stay out. What is read from it is
+/// a guess, and the diagnosis says so.
+pub fn liberal(cleaned: &str, glue: Glue) -> String {
+    let text: String = rejoined(cleaned, glue).into_iter().map(|line| line + "\n").collect();
     let mut out = go_output(&text);
     // Bare error values beside go's error (a paste broken before `Get "https://…`), where
     // the log shows go at work, go's own lines say it failed (not only `go: downloading`
@@ -386,26 +377,78 @@ pub fn liberal(cleaned: &str) -> String {
     out
 }
 
-/// The go lines of a cleaned log that a terminal broke, as copied from it: each as long as
-/// the paste's longest line (or one shorter, a space at the break trimmed), at least a
-/// narrow terminal's width, and continued on the next line ([`liberal`] joins them). A
-/// verdict read from one of them read half a line.
-pub fn broken_go_lines(cleaned: &str) -> Vec<String> {
+/// The lines of a cleaned log with go's lines a paste broke joined again, by `glue` (and
+/// go's lines a paste disguised restored: [`liberal_lines`]).
+fn rejoined(cleaned: &str, glue: Glue) -> Vec<String> {
+    let lines = liberal_lines(cleaned);
+    let glue = if glue == Glue::Space { " " } else { "" };
+    let mut out = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        // Read joined, in the place of the pieces: what go printed under the line (git's
+        // lines after `exit status 128:`) then continues the whole line.
+        let rows = 1 + rows_continuing(&lines, i);
+        out.push(lines[i..i + rows].join(glue));
+        i += rows;
+    }
+    out
+}
+
+/// How many of the lines after `lines[i]` are the rest of it, a go line a paste broke:
+/// the next one goes on with its text, and each full row (as wide as the first) goes on
+/// in the one after it.
+fn rows_continuing(lines: &[String], i: usize) -> usize {
+    match lines.get(i + 1) {
+        Some(next) if continues_a_broken_go_line(&lines[i], next) => {
+            let (columns_wide, chars_wide) = (columns(&lines[i]), lines[i].chars().count());
+            let mut rows = 1;
+            // (As wide in columns, as a terminal breaks, or in characters, as a viewer
+            // that counts a tab as one does.)
+            while (columns(&lines[i + rows]) == columns_wide || lines[i + rows].chars().count() == chars_wide)
+                && let Some(following) = lines.get(i + 1 + rows)
+                && continues_a_row(&lines[i + rows], following)
+            {
+                rows += 1;
+            }
+            rows
+        }
+        _ => 0,
+    }
+}
+
+/// The go lines of a cleaned log that a terminal broke, each as the rows copied from it:
+/// its first row as long as the paste's longest line (or one shorter, a space at the
+/// break trimmed), at least a narrow terminal's width, and continued on the next rows
+/// ([`rejoined`] joins them). A verdict read from one of the rows read part of a line.
+pub fn broken_go_lines(cleaned: &str) -> Vec<Vec<String>> {
     // Most pastes have no line a terminal could have broken: they need no second look
     // (`liberal_lines` lengthens a line by at most go's `go: `).
-    if !cleaned.lines().any(|l| l.chars().count() + "go: ".len() >= TERMINAL_WIDTH) {
+    if !cleaned.lines().any(|l| columns(l) + "go: ".len() >= TERMINAL_WIDTH) {
         return Vec::new();
     }
     let lines = liberal_lines(cleaned);
-    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    lines
-        .windows(2)
-        .filter(|pair| {
-            let width = pair[0].chars().count();
-            width >= TERMINAL_WIDTH && width + 1 >= longest && continues_a_broken_go_line(&pair[0], &pair[1])
-        })
-        .map(|pair| pair[0].clone())
-        .collect()
+    // As wide as the widest line in columns (a terminal's break), or in characters (a
+    // viewer's that counts a tab as one).
+    let longest_columns = lines.iter().map(|l| columns(l)).max().unwrap_or(0);
+    let longest_chars = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut broken = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let (columns_wide, chars_wide) = (columns(&lines[i]), lines[i].chars().count());
+        let full = (columns_wide >= TERMINAL_WIDTH && columns_wide + 1 >= longest_columns)
+            || (chars_wide >= TERMINAL_WIDTH && chars_wide + 1 >= longest_chars);
+        let rows = if full { rows_continuing(&lines, i) } else { 0 };
+        if rows > 0 {
+            broken.push(lines[i..=i + rows].to_vec());
+        }
+        i += 1 + rows;
+    }
+    broken
+}
+
+/// How many columns `line` takes on a terminal: a tab moves to the next multiple of 8.
+fn columns(line: &str) -> usize {
+    line.chars().fold(0, |column, c| if c == '\t' { column / 8 * 8 + 8 } else { column + 1 })
 }
 
 /// The narrowest terminal a paste is commonly broken at.
@@ -435,6 +478,15 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
 /// paste broke: `line` is long enough to be broken by a width, and `next` goes on with
 /// text rather than starting a line of its own (go's, another tool's).
 fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
+    // go's line, or the indented line of git's or the server's that continues it.
+    let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
+    gos && continues_a_row(line, next)
+}
+
+/// Whether `next` is the rest of `line`, a row of a paste (go's line, or a row of one a
+/// paste broke twice): `line` is long enough to be broken by a width, and `next` goes on
+/// with text rather than starting a line of its own (go's, another tool's).
+fn continues_a_row(line: &str, next: &str) -> bool {
     /// Shorter lines are rarely broken by a width.
     const BROKEN_AT_LEAST: usize = 40;
     // A tool's label before its line (`ERROR: `, `Error: `, `Step 4/7 : `).
@@ -453,13 +505,15 @@ fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
     // Not Found`, `": dial tcp …`), so the line was broken inside it, and what follows is
     // its rest even when that reads like a line of go's own (`okup/m@v1.0.0: 404 …`).
     static URL_CUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"']*$"#).expect("compiles"));
-    let width = line.chars().count();
-    // go's line, or the indented line of git's or the server's that continues it.
-    let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
+    // A line go ended there: `-x`'s `# get …: 200 OK (0.003s)`.
+    static COMPLETE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(\d+\.\d+s\)$").expect("compiles"));
+    if COMPLETE.is_match(line) {
+        return false;
+    }
+    let width = columns(line);
     // (A go line that ends with a URL of its own — `deprecated: see https://…` — is
     // followed by go's next line, which starts as go starts its lines.)
-    if gos
-        && width >= TERMINAL_WIDTH
+    if width >= TERMINAL_WIDTH
         && URL_CUT.is_match(line)
         && next.starts_with(|c: char| !c.is_whitespace())
         && !next.starts_with("go: ")
@@ -473,7 +527,7 @@ fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
         || (width >= TERMINAL_WIDTH
             && (next.starts_with(char::is_alphabetic) && !LABEL.is_match(next)
                 || next.starts_with(' ') && next[1..].starts_with(|c: char| !c.is_whitespace())));
-    width >= BROKEN_AT_LEAST && gos && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next)
+    width >= BROKEN_AT_LEAST && !GO_LINE.is_match(next) && continues && !TOOL_LINE.is_match(next)
 }
 
 /// Whether a log shows go at work — a go command, a module proxy's path, the module
