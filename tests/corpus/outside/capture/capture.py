@@ -67,6 +67,8 @@ HOSTS = {
         "proxy-sumdb500.corp.example", "lagging.corp.example",
         # round 15
         "toolchain.corp.example",
+        # round 16
+        "redirsyn.corp.example",
     ],
     "127.0.0.30": ["selfsigned.corp.example"],
     "127.0.0.31": ["gitmirror.corp.example", "mitm.corp.example"],
@@ -83,6 +85,7 @@ HOSTS = {
     "127.0.0.69": ["synq.corp.example"],          # round 13: accept queue full, SYNs dropped (dial timeout)
     "127.0.0.70": ["osrv.corp.example"],          # round 14: stock `openssl s_server -WWW`, certificate with a CN and no SAN
     "127.0.0.73": ["gitssh.corp.example"],        # round 14: OpenSSH's sshd (if installed): public keys only, none authorized
+    "127.0.0.75": ["expwild.corp.example"],       # round 16: *.corp.example certificate that expired 2024-01-01
     "127.0.0.40": ["slow.corp.example"],          # accepts, never says anything
     "127.0.0.41": ["stuck.corp.example"],         # TLS ok, then silence
     "127.0.0.42": ["flaky.corp.example"],         # RST after first bytes
@@ -251,6 +254,11 @@ def vhost_table():
                    rx=r"^/disagree/[^?]+\?go-get=1$"),
             static(200, goimport("code.corp.example/disagree", "git", "https://gitmirror.corp.example/lib.git"), "text/html",
                    rx=r"^/disagree\?go-get=1$"),
+            # round 16: a CMS template that puts the go-import tag in <body> (go stops reading at <body>)
+            static(200, '<!DOCTYPE html><html><head><title>bodymeta</title></head><body>'
+                        '<meta name="go-import" content="code.corp.example/bodymeta git https://git.corp.example/lib.git">'
+                        '<p>go get code.corp.example/bodymeta</p></body></html>\n', "text/html",
+                   rx=r"^/bodymeta(/[^?]*)?\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -348,6 +356,9 @@ def vhost_table():
             static(200, "PK\u0003\u0004" + "upload interrupted\n" * 40, "application/zip",
                    rx=r"^/golang\.org/toolchain/@v/v0\.0\.1-go1\.99\.0\.linux-amd64\.zip$"),
             proxy()],
+        # round 16: .zip redirected (302) to a CDN host whose accept queue is full (synq., SYNs dropped)
+        "redirsyn.corp.example": [dict(re=r"\.zip$", action="redirect", status=302,
+                                       location="https://synq.corp.example{path}"), proxy()],
     }
 
 
@@ -675,6 +686,8 @@ def make_pki(d):
     leaf("wronghost", ["DNS:legacy-proxy.corp.internal", "DNS:www.corp.internal"])
     # round 13: an expired certificate for a CDN host and for the checksum database's name
     leaf("expiredsum", ["DNS:cdn-old.corp.example", "DNS:sum.golang.org"], start="20230101000000Z", end="20240101000000Z")
+    # round 16: the corp wildcard certificate, expired 2024-01-01 (names right, dates wrong)
+    leaf("expiredwild", ["DNS:*.corp.example", "DNS:corp.example"], start="20230101000000Z", end="20240101000000Z")
     # round 14: a leaf with the host name in its CN only, no subjectAltName (for openssl s_server)
     write(os.path.join(d, "cnonly.ext"), "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
     run("req", "-new", *ec, "-keyout", "cnonly.key", "-out", "cnonly.csr", "-subj", "/CN=osrv.corp.example")
@@ -683,7 +696,8 @@ def make_pki(d):
     run("req", "-x509", *ec, "-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "365",
         "-subj", "/CN=selfsigned.corp.example", "-addext", "subjectAltName=DNS:selfsigned.corp.example")
     certs = {n: {"cert": os.path.join(d, n + ".pem"), "key": os.path.join(d, n + ".key")}
-             for n in ("main", "mitm", "mitmsum", "expired", "expiredsum", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex", "cnonly")}
+             for n in ("main", "mitm", "mitmsum", "expired", "expiredsum", "future", "wronghost", "selfsigned", "chainleaf", "iponly", "rsakex", "cnonly",
+                       "expiredwild")}
     certs["expinter"] = {"cert": os.path.join(d, "expinterchain.pem"), "key": os.path.join(d, "expinterleaf.key")}
     return certs
 
@@ -931,6 +945,7 @@ class World:
                      tls=dict(certs["rsakex"], max_version="TLSv1_2", ciphers="AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA")),
                 dict(ip="127.0.0.47", port=443, mode="http", tls=certs["expiredsum"], vhost="sum.golang.org"),
                 dict(ip="127.0.0.69", port=443, mode="backlog_full"),
+                dict(ip="127.0.0.75", port=443, mode="http", tls=certs["expiredwild"], vhost="proxy.corp.example"),
                 dict(ip="127.0.0.40", port=443, mode="silent"),
                 dict(ip="127.0.0.40", port=80, mode="silent"),
                 dict(ip="127.0.0.41", port=443, mode="tls_silent", tls=certs["main"]),
@@ -1497,6 +1512,36 @@ def go_stalled_holding(lockpath, args, env):
     return prep
 
 
+def goenv_file(text):
+    """round 16: a go env file in the default place ($HOME/.config/go/env, as `go env -w` writes it), owned by the
+    run's user; GOENV is unset, so go reads it and the environment does not show what it says."""
+    def prep(run):
+        path = os.path.join(run.p["home"], ".config", "go", "env")
+        write(path, text, 0o644)
+        os.lchown(path, NOBODY, NOBODY)
+        run.env.pop("GOENV", None)
+    return prep
+
+
+def empty_extracted(run):
+    """round 16: the extracted module directory is kept but its files are gone (a CI cache restored with its
+    directories only)."""
+    d = src_dir(run)
+    os.chmod(d, 0o755)
+    for n in os.listdir(d):
+        os.remove(os.path.join(d, n))
+    os.chmod(d, 0o555)
+
+
+def gitconfig_cainfo_other_ca(run):
+    """round 16: ~/.gitconfig sets http.sslCAInfo to a bundle that holds another CA's root only (the wrong file
+    copied into the CI image); go's own TLS still uses the system trust store."""
+    bundle = os.path.join(run.p["home"], ".config", "corp-root-ca.pem")
+    shutil.copy(os.path.join(run.world.base, "pki", "otherca.pem"), bundle)
+    os.lchown(bundle, NOBODY, NOBODY)
+    write(os.path.join(run.p["home"], ".gitconfig"), "[http]\n\tsslCAInfo = %s\n" % bundle)
+
+
 # --------------------------------------------------------------------------
 # the case table
 # --------------------------------------------------------------------------
@@ -1519,6 +1564,30 @@ def wrong_sum(which):
     files = project()
     files["go.sum"] = files["go.sum"].replace(SUMS[("corp.example/lib", "v1.0.0")][which],
                                               "h1:Lp0K4zPjVUzs2RWg5ABhl7NQxWyJdlpjgSrw8YFu2vQ=")
+    return files
+
+
+def gosum_wrong_line_first():
+    """round 16: go.sum keeps two zip lines for corp.example/lib v1.0.0 (a merge that kept both sides), the wrong
+    one first."""
+    files = project()
+    right = "corp.example/lib v1.0.0 %s\n" % SUMS[("corp.example/lib", "v1.0.0")][0]
+    files["go.sum"] = files["go.sum"].replace(
+        right, "corp.example/lib v1.0.0 h1:Lp0K4zPjVUzs2RWg5ABhl7NQxWyJdlpjgSrw8YFu2vQ=\n" + right)
+    return files
+
+
+def workspace_worksum_wrong():
+    """round 16: a workspace whose modules have no go.sum; go.work.sum holds corp.example/lib with a wrong zip hash."""
+    files = workspace(sums=False)
+    files["go.work.sum"] = gosum([("corp.example/lib", "v1.0.0")]).replace(
+        SUMS[("corp.example/lib", "v1.0.0")][0], "h1:Lp0K4zPjVUzs2RWg5ABhl7NQxWyJdlpjgSrw8YFu2vQ=")
+    return files
+
+
+def gosum_without_gomod_lines():
+    files = project()
+    files["go.sum"] = "".join(l for l in files["go.sum"].splitlines(True) if "/go.mod " not in l)
     return files
 
 
@@ -2430,6 +2499,92 @@ CASES = [
     C("toolchain.download", "toolchain-zip-corrupt", "go.mod says go 1.99.0, GOTOOLCHAIN=auto; the proxy has golang.org/toolchain go1.99.0 but its .zip is a truncated upload",
       "build ./...", N2, user="nobody", files=project(go="1.99.0"),
       env={"GOTOOLCHAIN": "auto", "GOPROXY": "https://toolchain.corp.example"}),
+    # ================================================================ round 16 (out16): kinds not produced before,
+    # run as nobody: a `,` list whose first entry has no route, an IPv6 literal GOPROXY, git sent by insteadOf to a
+    # host without a route / one whose name SERVFAILs / a path the server lacks, GONOPROXY sending a proxy-only module
+    # direct (make), `env -i` dropping GOPROXY, the corp wildcard certificate expired (on the code host in direct
+    # mode, and behind a 410 in a `,` list), GOVCS private:… while the path is private only to GONOPROXY, path
+    # mismatches under go install pkg@version and go work sync, a download lock under a CI retry loop, an empty
+    # resolv.conf, pseudo-versions whose base tag is missing, +incompatible on v1, a go.sum with two lines for one
+    # hash (wrong one first), a wrong go.work.sum, a go-import tag in <body>, an extracted module directory emptied,
+    # a go.sum without /go.mod lines, GOPROXY without the port of its python http.server, a .zip redirected to a host
+    # that drops SYNs, GOPROXY=off from the go env file, git's sslCAInfo naming another CA, and a few successes and
+    # configurations go refuses
+    C("net.unreachable", "comma-first-no-route-to-host-list-m-all", "GOPROXY='dc3,proxy' (comma): the first proxy is in a subnet with `ip route add unreachable`; go list -m all",
+      "list -m all", A3, user="nobody", env={"GOPROXY": "https://proxy.dc3.corp.example,https://proxy.corp.example"}),
+    C("net.unreachable", "ipv6-literal-goproxy-test-json", "GOPROXY=http://[2001:db8::1]:8081 (an IPv6 literal; the runner has no IPv6 route); go test -json",
+      "test -json ./...", A3, user="nobody", env={"GOPROXY": "http://[2001:db8::1]:8081"}),
+    C("dns.nxdomain", "gonoproxy-sends-proxy-module-direct-make", "GONOPROXY=corp.example (meant for the git host) sends corp.example/lib, which only the proxy has, direct; corp.example does not resolve; CI runs make build",
+      [], A3, user="nobody", env={"GONOPROXY": "corp.example"}, shell="make build",
+      files=dict(project(), Makefile="build:\n\tgo build ./...\n")),
+    C("dns.nxdomain", "env-i-wrapper-drops-goproxy", "a CI script runs go under `env -i PATH=… HOME=…`, so GOPROXY falls back to proxy.golang.org, which does not resolve on the isolated network",
+      [], A3, user="nobody", shell='env -i PATH="$PATH" HOME="$HOME" go mod download'),
+    C("tls.expired", "direct-code-host-cert-expired-tidy-tee", "GOPROXY=direct; the code host presents the *.corp.example certificate that expired 2024-01-01; CI pipes go mod tidy through tee with pipefail",
+      [], A3, user="nobody", env=PRIVDIRECT, hosts={"git.corp.example": "127.0.0.75"},
+      files=project((), imports=["git.corp.example/lib"]), shell="set -o pipefail; go mod tidy 2>&1 | tee tidy.log"),
+    C("tls.expired", "comma-list-410-then-cert-expired-get-x", "GOPROXY='athens,goproxy2' (comma): athens answers 410, the second proxy presents a certificate that expired 2024-01-01; go get -x",
+      "get -x corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "https://athens.corp.example,https://goproxy2.corp.example"}, hosts={"goproxy2.corp.example": "127.0.0.75"}),
+    C("vcs.disallowed", "govcs-private-git-path-only-in-gonoproxy", "GOVCS='private:git,public:off'; git.corp.example is in GONOPROXY and GONOSUMDB but not GOPRIVATE, so GOVCS calls it public",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, show=("GOVCS",),
+      env={"GOPROXY": "https://proxy.corp.example", "GONOPROXY": "git.corp.example", "GONOSUMDB": "git.corp.example",
+           "GOVCS": "private:git,public:off"}),
+    C("module.path_mismatch", "install-at-version-declares-other-path", "go install corp.example/wrongpath@v1.0.0, whose go.mod says module corp.example/other",
+      "install corp.example/wrongpath@v1.0.0", A3, user="nobody", files=EMPTY),
+    C("module.path_mismatch", "work-sync-module-requires-other-path", "go.work uses two modules; app requires corp.example/wrongpath v1.0.0, whose go.mod says module corp.example/other; go work sync",
+      "work sync", A3, user="nobody", files=workspace((("corp.example/wrongpath", "v1.0.0"),))),
+    C("cache.lock_stuck", "download-lock-held-ci-retry-loop", "another process (same user) holds flock on cache/download/…/v1.0.0.lock; the CI step retries `timeout 4 go mod download` three times",
+      [], A3, user="nobody", show=("GOMODCACHE",), prep=hold_lock_nobody(lambda run: dl_path(run, "lock")),
+      shell='for i in 1 2 3; do timeout 4 go mod download -x && exit 0; echo "go mod download failed (attempt $i), retrying" >&2; sleep 1; done; exit 1'),
+    C("dns.failure", "resolv-conf-no-nameserver", "/etc/resolv.conf has no nameserver line (a DHCP hook left it empty) and the proxy's name is not in /etc/hosts",
+      "mod download -x", A3, user="nobody", hosts={"proxy.corp.example": None},
+      resolv="# Generated by NetworkManager\n"),
+    C("dns.failure", "git-insteadof-host-servfail", "~/.gitconfig rewrites https://git.corp.example/ to git.ad.corp.example, whose name the resolver answers with SERVFAIL; GOPROXY=direct",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT,
+      prep=gitconfig('[url "https://git.ad.corp.example/"]\n\tinsteadOf = https://git.corp.example/\n')),
+    C("module.invalid_version", "pseudo-version-base-tag-missing", "go.mod requires v1.5.1-0.<right time>-<right commit> of git.corp.example/lib: the pseudo-version says it follows v1.5.0, a tag the repository does not have",
+      "build ./...", A3, user="nobody", files=project((("git.corp.example/lib", "v1.0.0"),), sum_=False),
+      env=dict(PRIVDIRECT, GOFLAGS="-mod=mod"), prep=pseudo_require("git.corp.example/lib", "v1.5.1-0.20240101000000-{hash12}")),
+    C("module.invalid_version", "incompatible-suffix-on-v1-direct", "go.mod requires git.corp.example/lib v1.0.0+incompatible (the suffix is for v2+ without go.mod); GOPROXY=direct, GOFLAGS=-mod=mod",
+      "list -m all", A3, user="nobody", files=project((("git.corp.example/lib", "v1.0.0+incompatible"),)),
+      env=dict(PRIVDIRECT, GOFLAGS="-mod=mod")),
+    C("sumdb.mismatch", "gosum-two-zip-lines-wrong-first-nice", "go.sum has two zip lines for corp.example/lib v1.0.0 (a merge kept both), the wrong one first; CI runs go under nice",
+      [], A3, user="nobody", files=gosum_wrong_line_first(), shell="nice -n 10 go build ./..."),
+    C("sumdb.mismatch", "go-work-sum-wrong-hash", "go.work uses two modules without go.sum; go.work.sum holds a wrong zip hash for corp.example/lib",
+      "build ./app/...", A3, user="nobody", files=workspace_worksum_wrong()),
+    C("vcs.meta", "go-import-tag-in-body", "the ?go-get=1 page puts its go-import tag in <body> (a CMS template); go stops reading at <body>",
+      "get code.corp.example/bodymeta@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "direct", "GOPRIVATE": "code.corp.example,git.corp.example"}),
+    C("cache.corrupt", "extracted-dir-emptied-build", "the extracted corp.example/lib@v1.0.0 directory is there but empty (a CI cache restored with directories only)",
+      "build ./...", A3, user="nobody", prep=chain(populate_nobody(LIB), empty_extracted)),
+    C("module.go_sum_missing", "gosum-without-gomod-lines-install", "go.sum holds corp.example/lib's zip line but not its /go.mod line; GOFLAGS=-mod=readonly; go install ./...",
+      "install ./...", A3, user="nobody", files=gosum_without_gomod_lines(), env={"GOFLAGS": "-mod=readonly"}),
+    C("net.refused", "goproxy-python-http-server-port-missing", "GOPROXY=http://files.corp.example (the stock python http.server listens on 8000; nothing on 80); go mod tidy",
+      "mod tidy", A3, user="nobody", files=TIDY, env={"GOPROXY": "http://files.corp.example"}),
+    C("net.timeout", "zip-redirect-cdn-syn-dropped", "proxy answers .zip with 302 to a CDN host whose accept queue is full (SYNs dropped)",
+      "mod download", A3, user="nobody", env={"GOPROXY": "https://redirsyn.corp.example"}),
+    C("proxy.off", "goenv-file-goproxy-off", "$HOME/.config/go/env (go env -w) says GOPROXY=off; GOPROXY is not in the environment",
+      "build ./...", A3, user="nobody", env={"GOPROXY": None}, prep=goenv_file("GOPROXY=off\n")),
+    # meant as tls.unknown_authority; Debian's git (libcurl-gnutls) still reads /etc/ssl/certs besides the CAfile (FINDINGS.md)
+    C("none", "gitconfig-sslcainfo-other-ca", "~/.gitconfig sets http.sslCAInfo to a bundle holding another CA only; GOPROXY=direct",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT, prep=gitconfig_cainfo_other_ca),
+    C("vcs.not_found", "git-insteadof-wrong-mirror-path", "~/.gitconfig rewrites https://git.corp.example/ to https://git.corp.example/mirror/, where the server has no repositories; GOPROXY=direct",
+      "get git.corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY, env=PRIVDIRECT,
+      prep=gitconfig('[url "https://git.corp.example/mirror/"]\n\tinsteadOf = https://git.corp.example/\n')),
+    C("none", "vet-warning-pattern-matched-no-packages", "CI runs go vet ./... ./tools/...; tools/ holds only a shell script",
+      "vet ./... ./tools/...", A3, user="nobody", files=dict(project(), **{"tools/gen.sh": "#!/bin/sh\necho generating\n"})),
+    C("net.unreachable", "xargs-download-json-no-route-to-host", "GOPROXY in a subnet with `ip route add unreachable`; CI feeds module@version lines to xargs go mod download -json",
+      [], A3, user="nobody", files=EMPTY, env={"GOPROXY": "https://proxy.dc3.corp.example"},
+      shell="echo corp.example/lib@v1.0.0 corp.example/util@v1.0.0 | xargs go mod download -json"),
+    C("tls.unknown_authority", "goinsecure-does-not-cover-goproxy", "GOPROXY's certificate is self-signed; GOINSECURE names the proxy host in the belief that it skips verification (it covers direct fetches only)",
+      "get corp.example/lib@v1.0.0", A3, user="nobody", files=EMPTY,
+      env={"GOPROXY": "https://selfsigned.corp.example", "GOINSECURE": "selfsigned.corp.example"}),
+    C("none", "build-goflags-mod-mod-adds-requirement", "main.go imports corp.example/lib, go.mod does not require it; GOFLAGS=-mod=mod lets go build add it",
+      "build ./...", A3, user="nobody", files=TIDY, env={"GOFLAGS": "-mod=mod"}),
+    C("unknown", "workspace-goflags-mod-mod", "go.work uses two modules; GOFLAGS=-mod=mod (left from a single-module CI config); go test",
+      "test ./app/...", A3, user="nobody", files=workspace(), env={"GOFLAGS": "-mod=mod"}),
+    C("unknown", "go111module-off-build", "GO111MODULE=off left in a CI image's environment; go build in a module",
+      "build ./...", A3, user="nobody", env={"GO111MODULE": "off"}, show=("GO111MODULE",)),
 ]
 
 if __name__ == "__main__":
