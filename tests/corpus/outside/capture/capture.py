@@ -259,6 +259,10 @@ def vhost_table():
                         '<meta name="go-import" content="code.corp.example/bodymeta git https://git.corp.example/lib.git">'
                         '<p>go get code.corp.example/bodymeta</p></body></html>\n', "text/html",
                    rx=r"^/bodymeta(/[^?]*)?\?go-get=1$"),
+            # round 16: a go-import tag naming a plain-http repository URL (a git server behind an old load balancer);
+            # kept for --exec: its recipe was dropped (go fetched over http and failed on the path, see FINDINGS.md)
+            static(200, goimport("code.corp.example/httprepo", "git", "http://git.corp.example/lib.git"), "text/html",
+                   rx=r"^/httprepo(/[^?]*)?\?go-get=1$"),
             static(200, '<!DOCTYPE html><html><head><title>Sign in &middot; GitLab</title></head><body><a href="/users/sign_in">Sign in</a></body></html>\n',
                    "text/html; charset=utf-8", rx=r"\?go-get=1$"),
         ],
@@ -1533,6 +1537,13 @@ def empty_extracted(run):
     os.chmod(d, 0o555)
 
 
+def delete_cached_zip(run):
+    """round 16: cache/download's .zip removed (a cache pruned by size), the extracted directory and .ziphash kept."""
+    p = dl_path(run, "zip")
+    os.chmod(os.path.dirname(p), 0o755)
+    os.remove(p)
+
+
 def gitconfig_cainfo_other_ca(run):
     """round 16: ~/.gitconfig sets http.sslCAInfo to a bundle that holds another CA's root only (the wrong file
     copied into the CI image); go's own TLS still uses the system trust store."""
@@ -2585,6 +2596,14 @@ CASES = [
       "test ./app/...", A3, user="nobody", files=workspace(), env={"GOFLAGS": "-mod=mod"}),
     C("unknown", "go111module-off-build", "GO111MODULE=off left in a CI image's environment; go build in a module",
       "build ./...", A3, user="nobody", env={"GO111MODULE": "off"}, show=("GO111MODULE",)),
+    # meant as cache.corrupt; go mod verify checks the extracted directory against .ziphash and does not miss the zip
+    C("none", "verify-cached-zip-deleted", "cache/download's v1.0.0.zip deleted (the extracted directory and .ziphash kept); go mod verify",
+      "mod verify", A3, user="nobody", prep=chain(populate_nobody(LIB), delete_cached_zip)),
+    C("proxy.off", "off-first-in-list-tidy", "GOPROXY='off,https://proxy.corp.example' (meant as: cache first, then the proxy); go mod tidy",
+      "mod tidy", A3, user="nobody", files=TIDY, env={"GOPROXY": "off,https://proxy.corp.example"}),
+    # meant as module.go_sum_missing; in workspace mode go built and tested without a checksum line anywhere (FINDINGS.md)
+    C("none", "workspace-app-gosum-missing-test", "go.work uses two modules; app requires corp.example/lib but has no go.sum, and there is no go.work.sum; go test",
+      "test ./app/...", A3, user="nobody", files=workspace(sums=False)),
 ]
 
 if __name__ == "__main__":
