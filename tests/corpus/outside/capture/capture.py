@@ -2604,6 +2604,9 @@ CASES = [
     # meant as module.go_sum_missing; in workspace mode go built and tested without a checksum line anywhere (FINDINGS.md)
     C("none", "workspace-app-gosum-missing-test", "go.work uses two modules; app requires corp.example/lib but has no go.sum, and there is no go.work.sum; go test",
       "test ./app/...", A3, user="nobody", files=workspace(sums=False)),
+    C("vcs.disallowed", "goenv-file-govcs-private-off", "$HOME/.config/go/env (go env -w, from a lockdown guide) says GOVCS=private:off; GOVCS is not in the environment; GOPROXY=direct; go mod download -x",
+      "mod download -x", A3, user="nobody", files=project((("git.corp.example/lib", "v1.0.0"),), sum_=False), env=PRIVDIRECT,
+      prep=goenv_file("GOVCS=private:off\n")),
 ]
 
 if __name__ == "__main__":
