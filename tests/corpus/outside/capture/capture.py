@@ -2511,16 +2511,19 @@ CASES = [
       "build ./...", N2, user="nobody", files=project(go="1.99.0"),
       env={"GOTOOLCHAIN": "auto", "GOPROXY": "https://toolchain.corp.example"}),
     # ================================================================ round 16 (out16): kinds not produced before,
-    # run as nobody: a `,` list whose first entry has no route, an IPv6 literal GOPROXY, git sent by insteadOf to a
-    # host without a route / one whose name SERVFAILs / a path the server lacks, GONOPROXY sending a proxy-only module
-    # direct (make), `env -i` dropping GOPROXY, the corp wildcard certificate expired (on the code host in direct
-    # mode, and behind a 410 in a `,` list), GOVCS private:… while the path is private only to GONOPROXY, path
-    # mismatches under go install pkg@version and go work sync, a download lock under a CI retry loop, an empty
-    # resolv.conf, pseudo-versions whose base tag is missing, +incompatible on v1, a go.sum with two lines for one
-    # hash (wrong one first), a wrong go.work.sum, a go-import tag in <body>, an extracted module directory emptied,
-    # a go.sum without /go.mod lines, GOPROXY without the port of its python http.server, a .zip redirected to a host
-    # that drops SYNs, GOPROXY=off from the go env file, git's sslCAInfo naming another CA, and a few successes and
-    # configurations go refuses
+    # all run as nobody: a `,` list whose first entry has no route, an IPv6-literal GOPROXY, xargs feeding go mod download
+    # -json; GONOPROXY sending a proxy-only module direct (make) and `env -i` dropping GOPROXY; the corp wildcard
+    # certificate expired (on the code host in direct mode, and behind a 410 in a `,` list); GOVCS private:… while the
+    # path is private only to GONOPROXY, and GOVCS from the go env file; path mismatches under go install pkg@version and
+    # go work sync; a download lock under a CI retry loop; an empty resolv.conf, and git sent by insteadOf to a name that
+    # SERVFAILs; a pseudo-version whose base tag is missing, +incompatible on v1; a go.sum with two zip lines (the wrong
+    # one first) and a wrong go.work.sum; a go-import tag in <body>; an extracted module directory emptied; a go.sum
+    # without /go.mod lines; GOPROXY without the port of the python http.server; a .zip redirected to a host that drops
+    # SYNs; GOPROXY=off from the go env file and first in a list; GOINSECURE for a self-signed GOPROXY; git sent by
+    # insteadOf to a path the server lacks; successes (a pattern that matched nothing, -mod=mod adding a requirement,
+    # git's sslCAInfo naming another CA, a deleted cached zip under go mod verify, a workspace without checksums) and
+    # configurations go refuses (-mod=mod in a workspace, GO111MODULE=off). See FINDINGS.md for the relabelled and
+    # dropped ones (git sent to a host without a route, a go-import tag naming an http:// repository)
     C("net.unreachable", "comma-first-no-route-to-host-list-m-all", "GOPROXY='dc3,proxy' (comma): the first proxy is in a subnet with `ip route add unreachable`; go list -m all",
       "list -m all", A3, user="nobody", env={"GOPROXY": "https://proxy.dc3.corp.example,https://proxy.corp.example"}),
     C("net.unreachable", "ipv6-literal-goproxy-test-json", "GOPROXY=http://[2001:db8::1]:8081 (an IPv6 literal; the runner has no IPv6 route); go test -json",
