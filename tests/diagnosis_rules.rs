@@ -2220,3 +2220,24 @@ fn a_line_a_terminal_broke_into_several_rows_is_read_whole_or_not_surely() {
     );
     assert_eq!(d.category, Category::CacheLockStuck, "{d:#?}");
 }
+
+#[test]
+fn rules_from_the_sixteenth_rounds_tuned_on_thirds() {
+    // go run under timeout(1) by a step that retries: each attempt ended by the timeout
+    // after every request was answered, and the step's own status hides timeout's 124.
+    let log = "+ timeout 4 go mod download -x\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\n# get https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod: 200 OK (0.048s)\ndownload failed (attempt 1), retrying\n";
+    let mut evidence = Evidence::from_log(log);
+    evidence.exit = Some(modchaos::vocab::Exit::Code { code: 1 });
+    let d = diagnose(&evidence);
+    assert_eq!(d.category, Category::CacheLockStuck, "{d:#?}");
+    // Without the timeout in the command, nothing says go was killed.
+    let mut evidence = Evidence::from_log(&log.replace("timeout 4 ", ""));
+    evidence.exit = Some(modchaos::vocab::Exit::Code { code: 1 });
+    assert_ne!(diagnose(&evidence).category, Category::CacheLockStuck);
+    // A checksum database lookup answered with what is not a record (sumdb's ParseRecord).
+    let d = expect(
+        "verifying example.com/lib@v1.0.0/go.mod: example.com/lib@v1.0.0/go.mod: malformed record data\n",
+        Category::ProxyBadResponse,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbUnreachable), "{d:#?}");
+}

@@ -2,6 +2,10 @@
 //! from `-json` records (go puts some errors only in one of them), trace fetches, the
 //! request log, the configured environment.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use crate::evidence::log::KILLED_STATUSES;
 use crate::evidence::{ErrorText, Evidence, TraceGet, is_warning};
 use crate::vocab::{EvidenceLine, Exit, ExitExpectation, Source};
@@ -25,11 +29,19 @@ pub struct Facts<'a> {
 impl<'a> Facts<'a> {
     /// Digests `evidence`.
     pub fn new(evidence: &'a Evidence) -> Facts<'a> {
-        let (warnings, errors) = evidence.errors().into_iter().partition(|e| is_warning(&e.text));
+        let (warnings, errors): (Vec<ErrorText>, Vec<ErrorText>) =
+            evidence.errors().into_iter().partition(|e| is_warning(&e.text));
+        // go run under timeout(1) that failed without a word of its own: the timeout
+        // ended it (a CI step that retries hides timeout's 124 behind its own status).
+        static UNDER_TIMEOUT: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"(?:^|[\s;&|(])timeout(?: -\S+)* \d+\S* (?:\S+=\S+ )*go ").expect("compiles"));
+        let timed_out = |code: i32| {
+            code != 0 && errors.is_empty() && evidence.command.as_deref().is_some_and(|c| UNDER_TIMEOUT.is_match(c))
+        };
         let killed = evidence.killed.is_some()
             || match evidence.exit {
                 Some(Exit::Timeout | Exit::Signal { .. }) => true,
-                Some(Exit::Code { code }) => KILLED_STATUSES.contains(&code),
+                Some(Exit::Code { code }) => KILLED_STATUSES.contains(&code) || timed_out(code),
                 None => false,
             };
         Facts { evidence, errors, warnings, exit: evidence.exit.map(Exit::kind), killed }

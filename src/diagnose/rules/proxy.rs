@@ -487,6 +487,32 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             &["use-mirror"],
         ));
     }
+    // A checksum database lookup answered with something that is not a record (sumdb's
+    // tlog.ParseRecord): go asks a GOPROXY that says it serves the database through it
+    // before the database itself, so the answer most likely came through the proxy.
+    static NOT_A_RECORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"verifying \S+: (?:\S+: )?malformed record data").expect("compiles"));
+    if let Some((error, _)) = f.matching(&NOT_A_RECORD).next() {
+        let mut evidence = vec![error.line()];
+        evidence.extend(["GOPROXY", "GOSUMDB"].iter().filter_map(|v| f.env_line(v)));
+        return Some(
+            found(
+                Category::ProxyBadResponse,
+                Confidence::Low,
+                "the checksum database's answer for the module was not a record go can read: the proxy that passes \
+                 the database through (GOPROXY's /sumdb/) or the GOSUMDB host served something else (a page, stale or \
+                 cut data)"
+                    .into(),
+                evidence,
+                &["use-mirror"],
+            )
+            .or(
+                Category::SumdbUnreachable,
+                Confidence::Low,
+                "the checksum database itself may be misbehaving",
+            ),
+        );
+    }
     // A go.mod that is not one (an HTML page cached as it: a captive portal answered the
     // .mod while GOSUMDB was off): the cache's now, unless this run fetched it.
     static NOT_A_GO_MOD: LazyLock<Regex> =

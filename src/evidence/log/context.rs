@@ -70,7 +70,8 @@ pub fn context(cleaned: &str) -> LogContext {
         // [builder 4/7] RUN …`) and the classic builder (`Step 4/7 : RUN …`) show it.
         Regex::new(concat!(
             r"^(?:\$ |\+ |> |Run |\[command\]|(#\d+ \[[^\]\n]*\] |Step \d+/\d+ : )RUN (?:--\S+ )*(?:cd \S+ && )?)?",
-            r"\s*((?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$"
+            // (Kept with a wrapper that bounds or shapes the run: `timeout 5m go …`.)
+            r"\s*((?:timeout(?: -\S+)* \d\S* |nice(?: -n \S+)? )?(?:[A-Z_]+=\S+ )*go (?:mod|get|build|list|install|test|run|work|vet)\b.*)$"
         ))
         .expect("command pattern compiles")
     });
@@ -133,7 +134,12 @@ pub fn context(cleaned: &str) -> LogContext {
             let command = caps[2].trim();
             let command =
                 command.rsplit_once(" go ").filter(|(vars, _)| vars.contains('=')).map_or(command, |(_, c)| c);
-            let command = if command.starts_with("go ") { command.to_string() } else { format!("go {command}") };
+            let command =
+                if command.starts_with("go ") || command.starts_with("timeout ") || command.starts_with("nice ") {
+                    command.to_string()
+                } else {
+                    format!("go {command}")
+                };
             context.command = Some(command);
         }
     }
@@ -185,7 +191,10 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     });
     // A CI system's success line: the step that ran go passed.
     static SUCCEEDED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s)$").expect("success pattern compiles")
+        // (Docker's classic builder removes a step's intermediate container only when the
+        // step succeeded; newer versions say `---> Removed`.)
+        Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s|(?:---> )?Remov(?:ing|ed) intermediate container [0-9a-f]+)$")
+            .expect("success pattern compiles")
     });
     // go reporting that a tool of its own died (the compiler killed by the kernel for
     // want of memory): go went on and exited with its own status; it was not killed.
@@ -322,6 +331,13 @@ mod tests {
         };
         assert_eq!(ended("go: m@v1: boom\n##[error]Process completed with exit code 1.\n"), (Some(1), false));
         assert_eq!(ended("go: m@v1: boom\nERROR: Job failed: exit code 2\n"), (Some(2), false));
+        assert_eq!(
+            ended(
+                "Step 4/7 : RUN go mod download\n ---> Running in 3f2a1b9c8d7e\nRemoving intermediate container 3f2a1b9c8d7e\n"
+            ),
+            (Some(0), false),
+            "Docker's classic builder went on past the step"
+        );
         assert_eq!(ended("# get https://p/x\n##[error]The operation was canceled.\n"), (None, true));
         assert_eq!(ended("ERROR: Job failed: execution took longer than 1h0m0s seconds\n"), (None, true));
         assert_eq!(ended("go mod download\nKilled\n"), (None, true));
