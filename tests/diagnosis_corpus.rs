@@ -159,12 +159,15 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// held to its figure, with no confident wrong answer, and a figure below 95 % is said
 /// loudly on every run. The floors are the thirty-seventh measurement's (after `out15`):
 /// outside 284/291 (97.6 %) and 276/291 (94.8 %); public 203/213 and 202/213 (94.8 %).
+/// With `out16` and `pub18` joined and the rules from their tuned-on thirds (the
+/// forty-first measurement): outside 312/319 (97.8 %) and 304/319 (95.3 %); public 212/222
+/// (95.5 %) and 210/222 (94.6 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 97.6, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 94.5, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 95.3, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 94.8, confident_wrong: 0 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 95.3, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 95.5, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 94.6, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -174,14 +177,16 @@ fn dev_floor(part: Part, how: &str) -> Option<Floor> {
 /// thirty-first measurement), in percent: the figure may not fall. Before this session's
 /// rejoining (a `-json` string broken inside, a URL broken before `@v/`, a low verdict
 /// read from half a line) it was fakes 527/602, outside 279/322, public 300/351 (before
-/// `pub15`/`pub16`).
+/// `pub15`/`pub16`). Raised at the forty-first measurement, after a line broken into
+/// several rows was read whole and a half-read verdict lowered: fakes 590/602, outside dev
+/// 233/236 and released 236/239, public dev 166/180 and released 190/214.
 fn kept_floor(group: Group) -> Option<f64> {
     match (group.part, group.split) {
-        (Part::Fakes, _) => Some(97.5),
-        (Part::Outside, Split::Dev) => Some(93.0),
-        (Part::Outside, Split::Released) => Some(94.9),
-        (Part::Public, Split::Dev) => Some(89.7),
-        (Part::Public, Split::Released) => Some(82.0),
+        (Part::Fakes, _) => Some(98.0),
+        (Part::Outside, Split::Dev) => Some(98.7),
+        (Part::Outside, Split::Released) => Some(98.7),
+        (Part::Public, Split::Dev) => Some(92.2),
+        (Part::Public, Split::Released) => Some(88.8),
         _ => None,
     }
 }
@@ -254,14 +259,24 @@ struct Floor {
 /// instead of its place in the corpus (a case keeps its wrapper when others join); the
 /// pasted floors are that measurement's: outside 251/270 (93.0 %, 0), public 224/281
 /// (79.7 %, 6); released outside 269/280 (96.1 %), public 221/249 (88.8 %); dev outside
-/// 275/291 (94.5 %), public 202/213 (94.8 %). The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// 275/291 (94.5 %), public 202/213 (94.8 %). The thirty-ninth (a review's fixes: lines a
+/// terminal broke into several rows, verdicts read from half a line lowered, `go env VAR`
+/// output, the compiler killed, and more) moved outside to 258/270 (95.6 %) and 253/270
+/// (93.7 %) and public **down** to 228/281 (81.1 %) and 223/281 (79.4 %): one public
+/// held-out case lost, which case and which change were not looked for (that would be
+/// tuning on this third). The fortieth, with the rules unchanged, after `out16` (102
+/// outside cases) and `pub18` (27 public) joined: outside 290/302 (96.0 %, 0) and 285/302
+/// (94.4 %, 0) — all 32 new held-out outside cases right — public 236/291 (81.1 %, 6) and
+/// 231/291 (79.4 %, 6), 8 of the 10 new right. The forty-first, after rules from their
+/// tuned-on thirds: outside 290/302 (96.0 %, 0) as printed and 287/302 (95.0 %, 0) pasted;
+/// public unchanged. The floors are the forty-first's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 94.8, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 93.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 81.5, confident_wrong: 6 }),
-        (Part::Public, _) => Some(Floor { top1: 79.7, confident_wrong: 6 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 96.0, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 81.1, confident_wrong: 6 }),
+        (Part::Public, _) => Some(Floor { top1: 79.4, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -314,13 +329,17 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// after: outside 255/258 (98.8 %, 0) and 253/258 (98.1 %, 0); public 225/249 (90.4 %,
 /// one) and 221/249 (88.8 %, one) — floors reset for the grown sample. With `out15`'s (22
 /// outside released), before: outside 275/280 (98.2 %, 0) and 271/280 (96.8 %, 0); after:
-/// the same; public pasted 223/249 (89.6 %) as the wrappers were dealt anew.
+/// the same; public pasted 223/249 (89.6 %) as the wrappers were dealt anew. With `out16`'s
+/// and `pub18`'s (42 outside and 8 public released), before: outside 309/322 (96.0 %, 0)
+/// and 303/322 (94.1 %, 0); public 231/257 (89.9 %, one) and 227/257 (88.3 %, one); after:
+/// outside 311/322 (96.6 %) and 304/322 (94.4 %); public unchanged — floors reset for the
+/// grown sample.
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 98.2, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 96.1, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 90.4, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 88.8, confident_wrong: 1 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 94.4, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 89.9, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 88.3, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
