@@ -505,8 +505,17 @@ fn continues_a_row(line: &str, next: &str) -> bool {
     // Not Found`, `": dial tcp …`), so the line was broken inside it, and what follows is
     // its rest even when that reads like a line of go's own (`okup/m@v1.0.0: 404 …`).
     static URL_CUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"']*$"#).expect("compiles"));
-    // A line go ended there: `-x`'s `# get …: 200 OK (0.003s)`.
-    static COMPLETE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\(\d+\.\d+s\)$").expect("compiles"));
+    // A line go ended there: `-x`'s `# get …: 200 OK (0.003s)`, an error value or status
+    // that ends go's line (nothing follows it; the next line is another's: `retrying…`).
+    static COMPLETE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"\(\d+\.\d+s\)$|(?:connection reset by peer|i/o timeout|no such host|connection refused",
+            r"|network is unreachable|no route to host|terminal prompts disabled|server misbehaving",
+            r"|\d{3} (?:Not Found|Gone|Bad Gateway|Service Unavailable|Internal Server Error|Forbidden|Unauthorized",
+            r"|Bad Request|Gateway Timeout|Too Many Requests))$",
+        ))
+        .expect("compiles")
+    });
     if COMPLETE.is_match(line) {
         return false;
     }
@@ -584,6 +593,19 @@ fn embedded(line: &str) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_go_ended_is_not_continued_by_the_next() {
+        // An error value that ends go's line: the next line is another's.
+        let log = "go: github.com/grpc-ecosystem/grpc-gateway/v2@v2.19.1: read tcp 10.0.0.4:40022->142.250.72.17:443: read: connection reset by peer\nretrying in 5s\n";
+        assert!(broken_go_lines(log).is_empty());
+        // Cut inside the status, it is.
+        let log = "go: corp.example/lib@v1.0.0: reading https://goproxy.corp.example.com/corp.example/lib/@v/v1.0.0.mod: 502 Bad Gatew\nay\n";
+        assert_eq!(broken_go_lines(log).len(), 1);
+        // A row of three a terminal broke, tab-indented, is one line.
+        let log = "\tnot found: github.com/acme-corp/secret-sdk@v1.0.0: invalid version: git \nls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/91a9d4c2e7f5b8a3c6d0e1f2a3b\n4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2: exit status 128:\n";
+        assert_eq!(broken_go_lines(log).iter().map(Vec::len).collect::<Vec<_>>(), [3]);
+    }
 
     #[test]
     fn only_go_lines_survive() {
