@@ -126,9 +126,11 @@ fn patterns(text: &str) -> Cow<'_, str> {
             .expect("proxy setting pattern compiles")
     });
     // `user:password@host` without a scheme (proxy values, prose quoting them); the host
-    // must look like a domain or an IPv4 address, so `module@v1.2.3` is not taken for one.
+    // must look like a domain or an IPv4 address, so `module@v1.2.3` is not taken for one,
+    // and the password holds no backslash, so a Windows path into the module cache
+    // (`C:\Users\dev\go\pkg\mod\…\aws-sdk-go@v1.44.100.tmp-1`) is not one either.
     static BARE_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?i)(?-u:\b)([a-z0-9._~%!$&*+;=-]+):([^\s@/:"'<>`]+)@([a-z0-9][a-z0-9.-]*\.[a-z]{2,}(?-u:\b)|[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b))"#)
+        Regex::new(r#"(?i)(?-u:\b)([a-z0-9._~%!$&*+;=-]+):([^\s@/\\:"'<>`]+)@([a-z0-9][a-z0-9.-]*\.[a-z]{2,}(?-u:\b)|[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b))"#)
             .expect("bare userinfo pattern compiles")
     });
     static HEADER: LazyLock<Regex> = LazyLock::new(|| {
@@ -235,6 +237,8 @@ mod tests {
         );
         assert_eq!(text("via bob:pw1@10.0.0.1:80"), "via bob:xxxxx@10.0.0.1:80");
         assert_eq!(text("go get corp.example/lib@v1.2.3 at 10:00:02"), "go get corp.example/lib@v1.2.3 at 10:00:02");
+        let windows = r"rename C:\Users\dev\go\pkg\mod\github.com\aws\aws-sdk-go@v1.44.100.tmp-12345 C:\x";
+        assert_eq!(text(windows), windows, "a Windows path into the module cache is no credential");
         assert_eq!(text("https_proxy: 'ci:hunter22@fw.corp:3128'"), "https_proxy: 'ci:xxxxx@fw.corp:3128'");
         assert_eq!(text("Authorization: Basic Y2k6aHVudGVyMg=="), "Authorization: Basic xxxxx");
         assert_eq!(text("Proxy-Authorization: Bearer abc.def"), "Proxy-Authorization: Bearer xxxxx");

@@ -2241,3 +2241,39 @@ fn rules_from_the_sixteenth_rounds_tuned_on_thirds() {
     );
     assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbUnreachable), "{d:#?}");
 }
+
+#[test]
+fn an_eighth_review_with_issue_thread_pastes() {
+    // Cache paths with spaces (a Windows user name, Program Files, a macOS home).
+    for log in [
+        "go: downloading github.com/pkg/errors v0.9.1\ngo: github.com/pkg/errors@v0.9.1: mkdir C:\\Users\\John Smith\\go\\pkg\\mod\\cache\\download\\github.com\\pkg: Access is denied.\n",
+        "go: github.com/pkg/errors@v0.9.1: mkdir /Users/Mary Ann/go/pkg/mod/cache/download/github.com/pkg: permission denied\n",
+    ] {
+        expect(log, Category::CachePermission);
+    }
+    // Another process (an antivirus, an indexer) holding the fresh download: the cache's
+    // trouble, not the network's; and the Windows path is no credential to mask.
+    let d = expect(
+        "go: github.com/aws/aws-sdk-go@v1.44.100: rename C:\\Users\\dev\\go\\pkg\\mod\\github.com\\aws\\aws-sdk-go@v1.44.100.tmp-12345 C:\\Users\\dev\\go\\pkg\\mod\\github.com\\aws\\aws-sdk-go@v1.44.100: The process cannot access the file because it is being used by another process.\n",
+        Category::CachePermission,
+    );
+    assert_eq!(d.confidence, Confidence::Medium, "{d:#?}");
+    // VS Code's "Installing tools" report: go's stderr inside the tool's JSON object.
+    expect(
+        "Installing golang.org/x/tools/gopls@latest FAILED\n{\n \"killed\": false,\n \"code\": 1,\n \"stderr\": \"go: golang.org/x/tools/gopls@latest: module golang.org/x/tools/gopls: Get \\\"https://proxy.golang.org/golang.org/x/tools/gopls/@v/list\\\": dial tcp 142.251.43.17:443: connectex: A connection attempt failed because the connected party did not properly respond after a period of time, or established connection failed because connected host has failed to respond.\\n\"\n}\n",
+        Category::NetTimeout,
+    );
+    // A name everyone knows that led to this machine: a hosts file or a DNS filter.
+    let d = expect(
+        "go: golang.org/x/sys@v0.10.0: Get \"https://proxy.golang.org/golang.org/x/sys/@v/v0.10.0.mod\": dial tcp 127.0.0.1:443: connect: connection refused\n",
+        Category::NetRefused,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::DnsFailure), "{d:#?}");
+    // One's own proxy on this machine is no such thing.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: Get \"http://127.0.0.1:3000/corp.example/lib/@v/v1.0.0.mod\": dial tcp 127.0.0.1:3000: connect: connection refused\n",
+        Category::NetRefused,
+    );
+    assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+}

@@ -226,9 +226,11 @@ enum ExecPlace {
 pub fn permission(f: &Facts) -> Option<Diagnosis> {
     static DENIED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock|fork/exec) )(\S+?): ",
+            // (An absolute path may hold spaces: `C:/Users/John Smith/go/pkg/mod/…`.)
+            r"(?:rename \S+ |(?:mkdir|open|write|rename|remove|unlinkat|unlink|chmod|lstat|stat|symlink|link|create|RLock|Lock|fork/exec) )((?:[A-Za-z]:)?/[^:\n]*?|\S+?): ",
             r"(permission denied|read-only file system|no space left on device|disk quota exceeded|no locks available",
             r"|Access is denied|There is not enough space on the disk",
+            r"|The process cannot access the file because it is being used by another process",
             // A filesystem without file locks as lockedfile meets it (ENOSYS, ENOTSUP from
             // flock or fcntl: some network, FUSE and virtual-machine shares).
             r"|function not implemented|operation not supported)",
@@ -345,6 +347,14 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &["move-module-cache", "clean-module-cache"],
         ),
+        why if why.contains("being used by another process") => (
+            format!(
+                "another process holds a file go was moving into its cache ({path}{what}): on Windows most often an \
+                 antivirus or a search indexer scanning the fresh download, or another go or gopls; exclude the \
+                 module cache from scanning, or run the command again"
+            ),
+            &["retry"],
+        ),
         "no locks available" | "function not implemented" | "operation not supported" => (
             format!(
                 "the module cache's filesystem does not support file locks ({why} on {path}): NFS without lockd, \
@@ -403,6 +413,14 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             &["move-module-cache"],
         ),
     };
+    if why.contains("being used by another process") {
+        // Held for a moment (a scan) or for good (a process that never lets go).
+        return Some(found(Category::CachePermission, Confidence::Medium, summary, evidence, playbooks).or(
+            Category::CacheLockStuck,
+            Confidence::Low,
+            "a process that keeps the file open for good blocks go like a held lock",
+        ));
+    }
     Some(found(Category::CachePermission, Confidence::High, summary, evidence, playbooks))
 }
 

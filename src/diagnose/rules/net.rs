@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::proxy::comma_trap;
-use super::{found, subject, url_host};
+use super::{found, subject, url_host, well_known};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
@@ -38,7 +38,7 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
     let url = url_in(&error.text);
     let address =
         caps.get(1).or(caps.get(2)).or(caps.get(3)).or(caps.get(4)).map_or("the server", |m| m.as_str()).to_string();
-    let target = url.as_deref().map_or(address, |u| url_host(u).to_string());
+    let target = url.as_deref().map_or_else(|| address.clone(), |u| url_host(u).to_string());
     let (trap, _) = url.as_deref().map_or((false, None), |u| comma_trap(f, u));
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOPROXY"));
@@ -66,6 +66,20 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
             if waited > 0 { format!(" after {waited} ms") } else { String::new() }
         );
         return Some(found(category, Confidence::Low, summary, evidence, playbooks).or(other, Confidence::Low, why));
+    }
+    // A name everyone knows that led to this machine (127.0.0.1, 0.0.0.0, ::1): a hosts
+    // file entry or a DNS filter sent go here, and nothing listens.
+    let loopback = ["127.", "0.0.0.0:", "[::1]:", "[::]:"].iter().any(|p| address.starts_with(p));
+    if loopback && well_known(&target) {
+        let summary = format!(
+            "{target} resolved to this machine ({address}), where nothing listens: a hosts file entry, a DNS filter \
+             or an ad blocker points the name here; check /etc/hosts (Windows: drivers\\etc\\hosts) and the resolver"
+        );
+        return Some(found(Category::NetRefused, Confidence::Low, summary, evidence, playbooks).or(
+            Category::DnsFailure,
+            Confidence::Low,
+            "the resolver (or the hosts file) gives a wrong address for the name",
+        ));
     }
     Some(found(Category::NetRefused, Confidence::High, summary, evidence, playbooks))
 }

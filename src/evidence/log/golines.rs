@@ -118,6 +118,7 @@ pub fn go_output(cleaned: &str) -> String {
     // The last line kept is go's `exit status N:` after a git command, or git's lines
     // under it.
     let mut after_exit = false;
+    let mut quoted_in_json = String::new();
     for line in cleaned.lines() {
         let line = match line.strip_prefix(indent) {
             Some(rest) if !indent.is_empty() => rest,
@@ -174,8 +175,21 @@ pub fn go_output(cleaned: &str) -> String {
         held.clear();
         in_git = GIT_ECHO.is_match(line);
         let keep = if in_json {
+            // A JSON object that is no go record (a tool's: VS Code's `"stderr": "go: …\n"`)
+            // carries go's text in a string: read after the object, as go's lines. (go's
+            // own records' keys are capitalised: `"Error": "…"` is read as the record's.)
+            let tools_key =
+                line.trim_start().strip_prefix('"').is_some_and(|key| key.starts_with(|c: char| c.is_lowercase()));
+            if let Some(text) = json_strings(line).find(|text| tools_key && text.lines().any(|l| GO_LINE.is_match(l))) {
+                quoted_in_json.push_str(&go_output(&text));
+            }
             if line.starts_with('}') {
                 in_json = false;
+                out.push_str(line);
+                out.push('\n');
+                out.push_str(&std::mem::take(&mut quoted_in_json));
+                continuing = false;
+                continue;
             }
             true
         } else if line == "{" {
