@@ -2252,7 +2252,7 @@ fn an_eighth_review_with_issue_thread_pastes() {
         expect(log, Category::CachePermission);
     }
     // Another process (an antivirus, an indexer) holding the fresh download: the cache's
-    // trouble, not the network's; and the Windows path is no credential to mask.
+    // trouble, not the network's.
     let d = expect(
         "go: github.com/aws/aws-sdk-go@v1.44.100: rename C:\\Users\\dev\\go\\pkg\\mod\\github.com\\aws\\aws-sdk-go@v1.44.100.tmp-12345 C:\\Users\\dev\\go\\pkg\\mod\\github.com\\aws\\aws-sdk-go@v1.44.100: The process cannot access the file because it is being used by another process.\n",
         Category::CachePermission,

@@ -96,10 +96,7 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
         let first = verdicts.next()?;
         Some(decide(&facts, first, verdicts))
     })?;
-    diagnosis.confidence = Confidence::Low;
-    for alternative in &mut diagnosis.alternatives {
-        alternative.confidence = Confidence::Low;
-    }
+    make_low(&mut diagnosis);
     diagnosis.summary = format!(
         "{} (read from the log as a whole: go's own lines, as pasted, gave no verdict or one read from half a \
          line, so a line broken by the paste, one without go's prefix or a bare error value was read as go's — \
@@ -109,13 +106,18 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     Some(diagnosis)
 }
 
-/// `diagnosis` read from half a line a terminal broke, when the whole line said nothing:
-/// a guess, and it says so.
-fn lowered(mut diagnosis: Diagnosis) -> Diagnosis {
+/// The verdict and its alternatives no surer than a guess.
+fn make_low(diagnosis: &mut Diagnosis) {
     diagnosis.confidence = Confidence::Low;
     for alternative in &mut diagnosis.alternatives {
         alternative.confidence = Confidence::Low;
     }
+}
+
+/// `diagnosis` read from half a line a terminal broke, when the whole line said nothing:
+/// a guess, and it says so.
+fn lowered(mut diagnosis: Diagnosis) -> Diagnosis {
+    make_low(&mut diagnosis);
     diagnosis.summary =
         format!("{} (read from a go line the paste broke, whose whole was not read: a guess)", diagnosis.summary);
     diagnosis
@@ -204,10 +206,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     };
     if evidence.fragmentary.as_deref().is_some_and(read_from) {
         // Bare error values, not go's lines: a guess at most.
-        diagnosis.confidence = Confidence::Low;
-        for alternative in &mut diagnosis.alternatives {
-            alternative.confidence = Confidence::Low;
-        }
+        make_low(&mut diagnosis);
     }
     diagnosis.context = evidence.context.clone();
     diagnosis
