@@ -339,6 +339,8 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         || path.contains("gocache")
         || why.contains("build cache")
         || f.env("GOCACHE").is_some_and(|c| !c.is_empty() && path.starts_with(c));
+    // A file another process holds open (an antivirus scanning the fresh download).
+    let held = why.contains("being used by another process");
     let (summary, playbooks): (String, &[&str]) = match why.as_str() {
         why if full(why) => (
             format!(
@@ -347,7 +349,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &["move-module-cache", "clean-module-cache"],
         ),
-        why if why.contains("being used by another process") => (
+        _ if held => (
             format!(
                 "another process holds a file go was moving into its cache ({path}{what}): on Windows most often an \
                  antivirus or a search indexer scanning the fresh download, or another go or gopls; exclude the \
@@ -413,7 +415,7 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             &["move-module-cache"],
         ),
     };
-    if why.contains("being used by another process") {
+    if held {
         // Held for a moment (a scan) or for good (a process that never lets go).
         return Some(found(Category::CachePermission, Confidence::Medium, summary, evidence, playbooks).or(
             Category::CacheLockStuck,
