@@ -656,13 +656,19 @@ fn a_repository_a_published_module_requires_that_is_now_not_found_was_lost() {
     let d = expect(required, Category::VcsNotFound);
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
-    // Asked for directly, or by the work module itself: a private repository as likely.
+    // Asked for directly, or by the work module itself: the host's words as they stand,
+    // a private repository named; credentials first only where the configuration says the
+    // module is private.
     for log in [
         "go: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
         "go: github.com/acme/app@v0.0.0-00010101000000-000000000000 requires\n\tgithub.com/acme/private@v1.0.0: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/0f4d: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
     ] {
-        let d = expect(log, Category::VcsAuth);
+        let d = expect(log, Category::VcsNotFound);
         assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+        let d = expect(&format!("GOPRIVATE=github.com/acme\n{log}"), Category::VcsAuth);
+        assert_eq!(d.confidence, Confidence::Low, "{log}");
+        assert!(d.alternatives.iter().any(|a| a.category == Category::VcsNotFound), "{d:#?}");
     }
 }
 
@@ -1438,10 +1444,10 @@ fn what_go_get_was_asked_for_and_what_it_needed() {
         Category::VcsNotFound,
     );
     assert_eq!(d.confidence, Confidence::Low);
-    // `./...` names no module.
+    // `./...` names no module: the host's words as they stand.
     expect(
         "$ go get -t -u ./...\ngo: github.com/acme/private@v1.0.0: reading github.com/acme/private/go.mod at revision v1.0.0: git ls-remote -q https://github.com/acme/private in /go/pkg/mod/cache/vcs/0a: exit status 128:\n\tremote: Repository not found.\n\tfatal: repository 'https://github.com/acme/private/' not found\n",
-        Category::VcsAuth,
+        Category::VcsNotFound,
     );
     // An unknown revision read from the repository itself may be the cache's broken clone,
     // a commit's or a tag's (go asks the clone's remote for a tag, and a broken clone's can
@@ -2276,4 +2282,148 @@ fn an_eighth_review_with_issue_thread_pastes() {
         Category::NetRefused,
     );
     assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+}
+
+#[test]
+fn a_ninth_review_and_logs_their_readers_found_settled() {
+    // `go test ./...` prints no `exit status 1`: its FAIL lines are the failure, whatever
+    // passed beside them.
+    for log in [
+        "ok  \tcorp.example/app/store\t0.012s\n--- FAIL: TestParse (0.00s)\n    parse_test.go:14: got 2, want 3\nFAIL\nFAIL\tcorp.example/app/parse\t0.007s\nFAIL\n",
+        "2026-11-27T02:00:01.0000000Z ok  \tcorp.example/app/store\t0.012s\n2026-11-27T02:00:01.1000000Z FAIL\tcorp.example/app/parse\t0.007s\n",
+    ] {
+        let d = expect(log, Category::Unknown);
+        assert!(d.summary.contains("test failed"), "{d:#?}");
+    }
+    // go ≤ 1.12 asking Bitbucket's API which tool a repository uses: the code host's answer.
+    let api = "go get bitbucket.org/corp/lib: reading https://api.bitbucket.org/2.0/repositories/corp/lib?fields=scm: ";
+    expect(&format!("{api}403 Forbidden\n"), Category::VcsAuth);
+    let d = expect(&format!("{api}404 Not Found\n"), Category::VcsNotFound);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+    // A zip in the module cache that ends early: a truncated file, not a connection.
+    let d = expect(
+        "go: corp.example/lib@v1.4.0: unzip /home/ci/go/pkg/mod/cache/download/corp.example/lib/@v/v1.4.0.zip: unexpected EOF\n",
+        Category::CacheCorrupt,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // kubectl's and docker's errors after go's steps are theirs.
+    for log in [
+        "$ go build ./...\n$ kubectl apply -f k8s/\nUnable to connect to the server: dial tcp 10.20.0.1:6443: i/o timeout\n",
+        "+ go mod download\n+ docker pull redis:7\nError response from daemon: Get \"https://registry-1.docker.io/v2/\": net/http: request canceled while waiting for connection\n",
+    ] {
+        assert_ne!(verdict(log).category, Category::NetTimeout, "{log}");
+    }
+    // golangci-lint's deadline after go loaded the packages ran out on the linters.
+    let linted = "level=info msg=\"[loader] Go packages loading at mode 575 (deps|files|imports|name|types_sizes) took 12.4s\"\nlevel=error msg=\"Timeout exceeded: try increasing it by passing --timeout option\"\n";
+    assert_ne!(verdict(linted).category, Category::Hang);
+    // Before the loading ended, it killed go.
+    let loading = "level=error msg=\"Timeout exceeded: try increasing it by passing --timeout option\"\n";
+    assert_eq!(verdict(loading).category, Category::Hang);
+    // A public proxy refusing through a forward proxy: the forward proxy answered.
+    let d = expect(
+        "HTTPS_PROXY=http://gateway.corp.example:8080\ngo: github.com/pkg/errors@v0.9.1: reading https://proxy.golang.org/github.com/pkg/errors/@v/v0.9.1.mod: 403 Forbidden\n",
+        Category::HttpProxyFailure,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyAuth), "{d:#?}");
+    // A public proxy quoting Gitee's prompt: private or missing, as for GitHub's.
+    let d = expect(
+        "go: gitee.com/corp/lib@v1.0.0: reading https://goproxy.cn/gitee.com/corp/lib/@v/v1.0.0.info: 404 Not Found\n\tserver response:\n\tnot found: gitee.com/corp/lib@v1.0.0: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/4f: exit status 128:\n\t\tfatal: could not read Username for 'https://gitee.com': terminal prompts disabled\n",
+        Category::ProxyNotFound,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // go ≤ 1.9 worded a refused connection `getsockopt:`.
+    expect(
+        "package corp.example/tool: unrecognized import path \"corp.example/tool\" (https fetch: Get https://corp.example/tool?go-get=1: dial tcp 10.1.2.3:443: getsockopt: connection refused)\n",
+        Category::NetRefused,
+    );
+    // git asked for credentials for an empty URL (an insteadOf rule gone wrong), in a
+    // build that shows nothing else of go's.
+    expect(
+        "fatal: could not read Username for '': terminal prompts disabled\nmake: *** [build] Error 1\n",
+        Category::VcsAuth,
+    );
+    // A tool's JSON log cut before its string opened: go's lines escaped.
+    expect(
+        "exit status 128:\\n\\tfatal: could not read Password for 'https://oauth2@gitlab.com': terminal prompts disabled\\n\"\n",
+        Category::VcsAuth,
+    );
+    // A paste that is nothing but the error value: go's, brought to a diagnosis of go's.
+    let d = expect(
+        "tls: failed to verify certificate: x509: certificate has expired or is not yet valid: \u{201c}corp.example\u{201d} certificate is expired\n",
+        Category::TlsExpired,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+}
+
+#[test]
+fn lines_go_shows_without_starting_them_are_read_whole_when_a_terminal_broke_them() {
+    // git's own line under GOPATH-era go get, a bare error value, go's line inside an
+    // editor's: each broken once at 80 columns reads as it did whole.
+    for (log, category) in [
+        (
+            "# cd .; git clone https://github.com/corp/tool /go/src/github.com/corp/tool\nCloning into '/go/src/github.com/corp/tool'...\nfatal: unable to access 'https://github.com/corp/tool/': Could not resolve host: github.com\npackage github.com/corp/tool: exit status 128\n",
+            Category::DnsFailure,
+        ),
+        (
+            "Get \"https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.mod\": x509: certificate has expired or is not yet valid\n",
+            Category::TlsExpired,
+        ),
+        (
+            "vim-go: err: exit status 1: stderr: go: bitbucket.org/corp/broker-client@v0.1.0: module lookup disabled by GOPROXY=off\n",
+            Category::ProxyOff,
+        ),
+    ] {
+        assert_eq!(verdict(log).category, category, "{log}");
+        let broken = terminal(log, 80);
+        assert_eq!(verdict(&broken).category, category, "{broken}");
+    }
+}
+
+#[test]
+fn a_tenth_review_of_short_and_partial_pastes() {
+    // A public proxy failing go's check that it serves the checksum database: its own
+    // failure, as for a lookup through it.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://proxy.golang.org/sumdb/sum.golang.org/supported: 503 Service Unavailable\n",
+        Category::ProxyServerError,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbUnreachable), "{d:#?}");
+    // The database's name not resolving: the resolver is named.
+    let d = expect(
+        "verifying github.com/pkg/errors@v0.9.1/go.mod: github.com/pkg/errors@v0.9.1/go.mod: Get https://sum.golang.org/lookup/github.com/pkg/errors@v0.9.1: dial tcp: lookup sum.golang.org on 10.0.0.2:53: no such host\n",
+        Category::SumdbUnreachable,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::DnsFailure), "{d:#?}");
+    // git's smart-HTTP request refused, the hang-up after it.
+    expect(
+        "go: git.corp.example/team/lib@v1.0.0: git fetch -f origin in /home/u/go/pkg/mod/cache/vcs/9a: exit status 128:\n\terror: RPC failed; HTTP 403 curl 22 The requested URL returned error: 403\n\tfatal: the remote end hung up unexpectedly\n",
+        Category::VcsAuth,
+    );
+    // A Windows runner's cached zip, backslashes and all.
+    expect(
+        "go: github.com/pkg/errors@v0.9.1: unzip D:\\a\\_work\\go\\pkg\\mod\\cache\\download\\github.com\\pkg\\errors\\@v\\v0.9.1.zip: zip: not a valid zip file\n",
+        Category::CacheCorrupt,
+    );
+    // go's SECURITY ERROR banner without the line above it.
+    expect(
+        "SECURITY ERROR\nThis download does NOT match the one reported by the checksum server.\nThe bits may have been replaced on the origin server, or an attacker may\nhave intercepted the download attempt.\n",
+        Category::SumdbMismatch,
+    );
+    // Credentials in a plain-http GOPROXY: refused, with the setting and the fix.
+    let d = expect(
+        "go: github.com/pkg/errors@v0.9.1: refusing to pass credentials to insecure URL: http://ci:xxxxx@athens.corp.example:3000/github.com/pkg/errors/@v/v0.9.1.zip\n",
+        Category::Unknown,
+    );
+    assert!(d.summary.contains("GOPROXY") && d.summary.contains("https"), "{d:#?}");
+    // go's words without its prefix, and an error quoted in a sentence.
+    expect(
+        "missing go.sum entry for module providing package github.com/pkg/errors (imported by corp.example/app); to add:\n\tgo get corp.example/app\n",
+        Category::ModuleGoSumMissing,
+    );
+    expect(
+        "When I run go mod tidy in CI I get `go: github.com/pkg/errors@v0.9.1: verifying module: checksum mismatch` and nothing else.\n",
+        Category::SumdbMismatch,
+    );
+    // git alone (no go in view) is any git's.
+    assert_eq!(verdict("fatal: repository 'https://github.com/corp/lib/' not found\n").category, Category::Unknown);
 }

@@ -282,9 +282,10 @@ impl Evidence {
         // go's lines are there, even only progress or a trace, they say what go did.) Every
         // Go program words its errors so (kubectl, docker, terraform): only where the log
         // shows go at work — a go command, a module proxy's path, the module cache, go's
-        // hints — are they taken for go's.
+        // hints — or is nothing but such values (a paste cut down to the error) are they
+        // taken for go's.
         let mut fragmentary = None;
-        if go.trim().is_empty() && log::shows_go_at_work(&cleaned) {
+        if go.trim().is_empty() && (log::shows_go_at_work(&cleaned) || log::only_error_values(&cleaned)) {
             let fragments = log::go_fragments(&cleaned);
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(

@@ -1,5 +1,6 @@
 //! go's own configuration it cannot use: a GOPROXY with an unknown scheme or no entry, a
-//! GOFLAGS value this go does not know, `go get -insecure` (removed), modules turned off.
+//! GOFLAGS value this go does not know, `go get -insecure` (removed), modules turned off,
+//! credentials in a plain-http GOPROXY URL.
 //! No category is about configuration, so the verdict is `unknown`, but it names the
 //! setting and the fix rather than saying that nothing matched.
 
@@ -20,6 +21,7 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
             r"|((?:parsing \$GOFLAGS: [^\n]+|[^\n]* \(from \$GOFLAGS\)[^\n]*))",
             r"|(-insecure flag is no longer supported; use GOINSECURE instead)",
             r"|(modules disabled by GO111MODULE=off)",
+            r"|(refusing to pass credentials to insecure URL: \S+)",
         ))
         .expect("compiles")
     });
@@ -31,8 +33,14 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
         ("GOFLAGS", "fix or remove the flag or value this go cannot use (go env GOFLAGS shows where it comes from)")
     } else if caps.get(4).is_some() {
         ("-insecure", "drop -insecure and list the hosts in GOINSECURE (and GONOSUMDB) instead")
-    } else {
+    } else if caps.get(5).is_some() {
         ("GO111MODULE", "unset GO111MODULE (or set it to on): go's module commands need modules")
+    } else {
+        (
+            "GOPROXY",
+            "the entry carries credentials (user:password@) over plain http, which go will not send: serve the proxy \
+             over https, or give the credentials in ~/.netrc for an https URL",
+        )
     };
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line(setting));

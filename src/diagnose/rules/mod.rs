@@ -42,6 +42,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("vcs.meta: tool not installed", vcs::other_tool_silent),
     ("vcs.not_found", vcs::not_found),
     ("vcs.meta", vcs::meta),
+    ("code host API (go ≤ 1.12)", vcs::host_api),
     ("module.path_mismatch", module::path_mismatch),
     ("http_proxy.failure", http_proxy::failure),
     ("proxy status", proxy::status),
@@ -64,11 +65,14 @@ pub const RULES: &[(&str, Rule)] = &[
     ("cache.lock_stuck", cache::lock_stuck),
     ("hang", outcome::hang),
     ("crash", outcome::crash),
+    ("test failed", outcome::test_failed),
 ];
 
 /// Code hosts that answer a missing repository as they answer a private one, and whose
 /// names exist for everyone.
-pub const PUBLIC_CODE_HOSTS: [&str; 3] = ["github.com", "gitlab.com", "bitbucket.org"];
+/// (Gitee and Gitea-run Codeberg, too: they ask an anonymous client for credentials for a
+/// repository it may not see, whether it exists or not.)
+pub const PUBLIC_CODE_HOSTS: [&str; 5] = ["github.com", "gitlab.com", "bitbucket.org", "gitee.com", "codeberg.org"];
 
 /// Names every resolver on the internet knows: go's own services, the public proxies and
 /// code hosts.

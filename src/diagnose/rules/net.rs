@@ -22,11 +22,11 @@ fn url_in(text: &str) -> Option<String> {
     URL_IN_ERROR.captures(text).and_then(|c| c.get(1).or(c.get(2))).map(|m| m.as_str().to_string())
 }
 
-/// `connect: connection refused`.
+/// `connect: connection refused` (go ≤ 1.9: `getsockopt: connection refused`).
 pub fn refused(f: &Facts) -> Option<Diagnosis> {
     static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"dial tcp (\S+): connect: connection refused",
+            r"dial tcp (\S+): (?:connect|getsockopt): connection refused",
             r"|dial tcp (\S+): connectex: No connection could be made because the target machine actively refused it",
             r"|Failed to connect to (\S+) port \d+[^:\n]*: (?:Connection refused|Couldn't connect to server)",
             // ssh's words (git over ssh): `ssh: connect to host H port 22: Connection refused`.
@@ -90,7 +90,7 @@ pub fn refused(f: &Facts) -> Option<Diagnosis> {
 pub fn unreachable(f: &Facts) -> Option<Diagnosis> {
     static UNREACHABLE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?:dial tcp (\S+): )?(?:connect|connectex): (network is unreachable|no route to host",
+            r"(?:dial tcp (\S+): )?(?:connect|connectex|getsockopt): (network is unreachable|no route to host",
             r"|A socket operation was attempted to an unreachable (?:network|host)\.?|cannot assign requested address)",
             r"|Failed to connect to (\S+) port \d+[^:\n]*: (No route to host|Network is unreachable)",
             r"|ssh: connect to host (\S+) port \d+: (No route to host|Network is unreachable)",
@@ -182,6 +182,22 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
     // An end of data or a broken pipe with no connection in view (a file go read, a pipe
     // it wrote to) is not the network's: the words are read, but not trusted.
     if !on_a_connection(&error.text) {
+        // go unzipping a zip from its module cache that ends early: a truncated file.
+        static UNZIP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"unzip \S+\.zip: ").expect("compiles"));
+        if UNZIP.is_match(&error.text) {
+            let summary = format!(
+                "a zip go unzipped{} ends early: a truncated file in the module cache (a full disk, a cache restore \
+                 cut short); clean the module cache and download again",
+                subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+            );
+            return Some(
+                found(Category::CacheCorrupt, Confidence::Low, summary, evidence, &["clean-module-cache"]).or(
+                    Category::NetReset,
+                    Confidence::Low,
+                    "the download that wrote it may have been cut short",
+                ),
+            );
+        }
         let summary = format!("{summary} — but the error names no connection, so it may be a file or a pipe");
         return Some(found(Category::NetReset, Confidence::Low, summary, evidence, playbooks).or(
             Category::CacheCorrupt,
@@ -227,7 +243,7 @@ fn on_a_connection(text: &str) -> bool {
 pub fn timeout(f: &Facts) -> Option<Diagnosis> {
     static TIMEOUT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(dial tcp (\S+): (?:connect: |connectex: )?(?:i/o timeout|connection timed out|operation timed out",
+            r"(dial tcp (\S+): (?:connect: |connectex: |getsockopt: )?(?:i/o timeout|connection timed out|operation timed out",
             r"|A connection attempt failed because the connected party did not properly respond[^\n]*))",
             r"|(net/http: TLS handshake timeout)",
             r"|(Client\.Timeout exceeded|timeout awaiting response headers|context deadline exceeded",

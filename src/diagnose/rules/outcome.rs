@@ -51,6 +51,10 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let output = format!("{}\n{}", f.evidence.stderr, f.evidence.stdout);
+    // `go test ./...` prints no `exit status 1` of its own: its FAIL lines are the failure.
+    if TEST_FAILED.is_match(&output) {
+        return None;
+    }
     let finished = !f.evidence.records.is_empty() || FINISHED.is_match(&output);
     let worked = !f.evidence.trace.is_empty() || !warned.is_empty() || WORKED.is_match(&output);
     let mut evidence = warned;
@@ -152,6 +156,34 @@ pub fn hang(f: &Facts) -> Option<Diagnosis> {
     } else {
         diagnosis
     })
+}
+
+/// A line of `go test`'s saying a test or a package failed (`--- FAIL: TestX`, `FAIL\tpkg
+/// 0.004s`, the closing `FAIL`).
+static TEST_FAILED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(?:--- FAIL: |FAIL\t\S|FAIL$)").expect("compiles"));
+
+/// `go test` reported a failing test, and nothing else went wrong: the code's failure,
+/// not a download's — `unknown`, with the failing lines as evidence (never `none`: a
+/// package that passed beside it does not make the run a success).
+pub fn test_failed(f: &Facts) -> Option<Diagnosis> {
+    // go's own errors beside them are read for what they are (a paste may have broken one).
+    if !f.errors.is_empty() {
+        return None;
+    }
+    let output = format!("{}\n{}", f.evidence.stderr, f.evidence.stdout);
+    let lines: Vec<EvidenceLine> = output
+        .lines()
+        .filter(|l| TEST_FAILED.is_match(l) && *l != "FAIL")
+        .take(5)
+        .map(|l| EvidenceLine { source: Source::Stderr, text: l.to_string() })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let summary = "a test failed (go test's FAIL lines), and nothing shows a download failing: the code's failure, \
+                   not one modchaos diagnoses";
+    Some(found(Category::Unknown, Confidence::Low, summary.into(), lines, &[]))
 }
 
 /// A Go program crashed: a runtime `fatal error:` or a `panic:` with its goroutine

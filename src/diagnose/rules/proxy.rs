@@ -235,6 +235,25 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             &[],
         )
         .or(Category::ProxyBadResponse, Confidence::Low, "the proxy may be misconfigured"),
+        // A public proxy wants no credentials; reached through a forward proxy, a refusal
+        // in its name is most likely the forward proxy's (a web gateway's policy).
+        401 | 403
+            if is_public_proxy(&host)
+                && let Some((var, value)) = super::http_proxy::configured(f) =>
+        {
+            found(
+                Category::HttpProxyFailure,
+                Confidence::Low,
+                format!(
+                    "{host} refused {what} with {status}, and go reached it through the forward proxy {var}={value}: a \
+                 public proxy wants no credentials, so the forward proxy (a web gateway's policy, its TLS \
+                 inspection) most likely answered; ask its owners to allow {host}, or use a mirror it allows"
+                ),
+                evidence,
+                &["use-mirror"],
+            )
+            .or(Category::ProxyAuth, Confidence::Low, "the module proxy itself may refuse the module")
+        }
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
@@ -579,7 +598,7 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     // go names the file (`unzip <cache>/….zip: …`) only when it opens a zip it already
     // had; `go: downloading M V` shows it fetched one in this run.
     static UNZIP_CACHED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"unzip \S*/cache/download/\S+\.zip: ").expect("compiles"));
+        LazyLock::new(|| Regex::new(r"unzip \S*[/\\]cache[/\\]download[/\\]\S+\.zip: ").expect("compiles"));
     let downloaded =
         f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
     if UNZIP_CACHED.is_match(&error.text) && zip_fetches.is_empty() && !downloaded {
@@ -588,7 +607,8 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         return Some(found(
             Category::CacheCorrupt,
             Confidence::High,
-            "go opened a zip already in the module cache and it is broken (go names the cached file, and fetched              nothing): the cache was damaged after the download (a full disk, a broken cache restore in CI)"
+            "go opened a zip already in the module cache and it is broken (go names the cached file, and fetched \
+             nothing): the cache was damaged after the download (a full disk, a broken cache restore in CI)"
                 .into(),
             evidence,
             &["clean-module-cache"],

@@ -10,6 +10,22 @@ use super::{found, url_host};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
+/// go's SECURITY ERROR banner without the line above it that names the module (a paste
+/// that began at the banner): a download that did not match the checksum database.
+fn banner_alone(f: &Facts) -> Option<Diagnosis> {
+    let banner = f.errors.iter().find(|e| e.text.starts_with("SECURITY ERROR") || e.text.contains("does NOT match"))?;
+    Some(found(
+        Category::SumdbMismatch,
+        Confidence::Medium,
+        "a download did not match what the checksum database recorded (go's SECURITY ERROR; the paste left out the \
+         line naming the module): the bits were replaced at the origin or on the way; get the original bits, never \
+         GOSUMDB=off"
+            .into(),
+        vec![banner.line()],
+        &[],
+    ))
+}
+
 /// `checksum mismatch`, with the side that disagrees.
 pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     static MISMATCH: LazyLock<Regex> = LazyLock::new(|| {
@@ -18,7 +34,9 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     });
     static LINES: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"downloaded: (h1:\S+)\n\s*([^:\n]+?):\s+(h1:\S+)").expect("compiles"));
-    let (error, caps) = f.matching(&MISMATCH).next()?;
+    let Some((error, caps)) = f.matching(&MISMATCH).next() else {
+        return banner_alone(f);
+    };
     let subject = caps.get(1).or(caps.get(2)).map_or("a module", |m| m.as_str()).trim_end_matches(':').to_string();
     let mut evidence = vec![error.line()];
     evidence.extend(
@@ -202,6 +220,22 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         // A module proxy that forwards the database (`/sumdb/<name>/supported`) failing is
         // the proxy's answer as much as the database's.
         if url.ends_with("/supported") {
+            // A public proxy serves everyone's checks: its 5xx is its own failure.
+            if code >= 500 && super::is_public_proxy(url_host(&url)) {
+                let summary = format!(
+                    "the public proxy {} answered {code} {} when go asked it for the checksum database: it is \
+                     failing itself; retry later, or let go ask the database directly (GOPROXY=…|direct)",
+                    url_host(&url),
+                    caps[4].trim()
+                );
+                let diagnosis =
+                    found(Category::ProxyServerError, Confidence::Medium, summary, evidence, &["use-mirror", "retry"]);
+                return Some(diagnosis.or(
+                    Category::SumdbUnreachable,
+                    Confidence::Low,
+                    "go cannot verify anything meanwhile",
+                ));
+            }
             let (other, why) = if code >= 500 {
                 (Category::ProxyServerError, "the proxy itself failed")
             } else {
@@ -268,11 +302,21 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         .last()?;
     let mut evidence = vec![error.line()];
     evidence.extend(f.env_line("GOSUMDB"));
-    Some(found(
+    let diagnosis = found(
         Category::SumdbUnreachable,
         Confidence::High,
         format!("go cannot reach the checksum database {}: {}", url_host(&caps[1]), caps[2].trim()),
         evidence,
         &["private-modules-nosumdb", "set-gosumdb"],
-    ))
+    );
+    // The name did not resolve: the resolver is what to fix first.
+    Some(if caps[2].contains("lookup ") {
+        diagnosis.or(
+            Category::DnsFailure,
+            Confidence::Low,
+            "the resolver failed on the database's name: fix it, and go reaches the database",
+        )
+    } else {
+        diagnosis
+    })
 }

@@ -21,6 +21,8 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|fatal: Authentication failed for '([^']+)'",
             r"|remote: HTTP Basic: Access denied|remote: Invalid username or password",
             r"|fatal: unable to access '([^']+)': The requested URL returned error: 40[13]",
+            // git's smart-HTTP request refused (`error: RPC failed; HTTP 403 curl 22 …`).
+            r"|RPC failed; HTTP 40[13] curl 22",
             r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
             r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
@@ -444,19 +446,34 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
             "the repository may be private to people this machine's credentials are not",
         ));
     }
+    // A module the configuration says is private (GOPRIVATE, GONOSUMDB, …) was fetchable
+    // by someone: the credentials git sent cannot see it. Otherwise the host's words are
+    // read as they stand (the repository is not there), the credentials named.
     if hosted {
+        let (first, second, why) = if configured_private(f) {
+            (Category::VcsAuth, Category::VcsNotFound, "the repository may really not exist (moved, deleted, a typo)")
+        } else {
+            (
+                Category::VcsNotFound,
+                Category::VcsAuth,
+                "the repository may be private to people this machine's credentials are not",
+            )
+        };
         let summary = format!(
-            "the code host says the repository {} does not exist{}: it answers so for a private repository the \
-             credentials git sent cannot see, as for a missing one; check the token's access (or the path)",
+            "the code host says the repository {} does not exist{}: {}",
             url.as_deref().unwrap_or("asked for"),
-            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default()
+            subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default(),
+            if first == Category::VcsAuth {
+                "the configuration says the module is private, and hosts answer so for a private repository the \
+                 credentials git sent cannot see; check the token's access (or the path)"
+            } else {
+                "the path is wrong or the repository is gone (deleted, renamed) — or it is private and the \
+                 credentials git sent cannot see it, which hosts answer the same way; check the path, then the \
+                 token's access"
+            }
         );
-        let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
-        return Some(diagnosis.or(
-            Category::VcsNotFound,
-            Confidence::Low,
-            "the repository may really not exist (moved, deleted, a typo)",
-        ));
+        let playbooks: &[&str] = if first == Category::VcsAuth { &["git-credentials"] } else { &["use-mirror"] };
+        return Some(found(first, Confidence::Low, summary, evidence, playbooks).or(second, Confidence::Low, why));
     }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
     let summary = match url {
@@ -613,6 +630,41 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     Some(found(Category::VcsMeta, Confidence::High, summary, evidence, &["use-mirror"]))
+}
+
+/// go ≤ 1.12 asked Bitbucket's API which version control tool a bitbucket.org path uses
+/// (`reading https://api.bitbucket.org/2.0/repositories/O/R?fields=scm: 403 Forbidden`):
+/// no module proxy's answer, but the code host's about the repository — 401 or 403 for
+/// one the request may not see (credentials), 404 for one that does not exist (or is
+/// hidden the same way).
+pub fn host_api(f: &Facts) -> Option<Diagnosis> {
+    static API: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"reading (https://api\.bitbucket\.org/[12]\.0/repositories/([^\s?]+)\S*): (\d{3})")
+            .expect("compiles")
+    });
+    let (error, caps) = f.matching_own(&API).last()?;
+    let (repo, status) = (&caps[2], &caps[3]);
+    let (first, second, cause) = match status {
+        "401" | "403" => (
+            Category::VcsAuth,
+            Category::VcsNotFound,
+            "it may not be seen without credentials (a private repository): give go credentials for bitbucket.org \
+             (~/.netrc)",
+        ),
+        "404" => (
+            Category::VcsNotFound,
+            Category::VcsAuth,
+            "it does not exist (a typo, a renamed or deleted repository), or is private and hidden the same way",
+        ),
+        _ => return None,
+    };
+    let summary = format!("Bitbucket's API answered {status} about the repository bitbucket.org/{repo}: {cause}");
+    let playbooks: &[&str] = if first == Category::VcsAuth { &["git-credentials"] } else { &[] };
+    Some(found(first, Confidence::Low, summary, vec![error.line()], playbooks).or(
+        second,
+        Confidence::Low,
+        "Bitbucket answers so for a private repository and a missing one alike",
+    ))
 }
 
 /// go ≤ 1.12 with `-v` says which `?go-get=1` page it parsed and the status it came with

@@ -209,6 +209,13 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     // it ran (git), its output below: not the run's, even on a row a paste broke off go's
     // line.
     static QUOTED_STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"exit status \d+:$").expect("compiles"));
+    // golangci-lint's own deadline kills go only while go loads the packages: once its
+    // log says the loading took so long, the deadline ran out on the linters.
+    static LINTER_TIMEOUT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"Timeout exceeded: try increasing it").expect("compiles"));
+    static PACKAGES_LOADED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\[loader\] Go packages loading at mode .* took ").expect("compiles"));
+    let packages_loaded = PACKAGES_LOADED.is_match(cleaned);
     let lines: Vec<&str> = cleaned.lines().collect();
     for (i, &line) in lines.iter().enumerate() {
         if QUOTED_STATUS.is_match(line) && lines.get(i + 1).is_some_and(|next| next.starts_with(['\t', ' '])) {
@@ -233,7 +240,10 @@ fn ending(cleaned: &str, context: &mut LogContext) {
                 context.killed = Some(line.trim().to_string());
             }
         }
-        if KILLED.is_match(line.trim()) && !TOOL_KILLED.is_match(line) {
+        if KILLED.is_match(line.trim())
+            && !TOOL_KILLED.is_match(line)
+            && !(packages_loaded && LINTER_TIMEOUT.is_match(line))
+        {
             context.killed = Some(line.trim().to_string());
         }
     }
@@ -245,7 +255,11 @@ fn ending(cleaned: &str, context: &mut LogContext) {
             .windows(2)
             .filter(|pair| pair[0].chars().count() >= 60 && !pair[1].is_empty())
             .flat_map(|pair| [format!("{}{}", pair[0], pair[1]), format!("{} {}", pair[0], pair[1])])
-            .find(|joined| KILLED.is_match(joined) && !TOOL_KILLED.is_match(joined));
+            .find(|joined| {
+                KILLED.is_match(joined)
+                    && !TOOL_KILLED.is_match(joined)
+                    && !(packages_loaded && LINTER_TIMEOUT.is_match(joined))
+            });
     }
     // A terminal's echo of the user's Ctrl-C as the log's last line: they stopped what ran
     // last — go, unless the last command the log echoes is another's (earlier in a session

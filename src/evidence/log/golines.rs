@@ -26,6 +26,8 @@ const GO_START: &str = concat!(
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
     r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
+    // go get's (go ≤ 1.17) package before the module it failed on: `P: M@V: …`.
+    r"|[A-Za-z0-9._~/!-]+: [A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
@@ -48,6 +50,8 @@ const GO_START: &str = concat!(
     // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`;
     // GOPROXY=off's refusal, as an editor's gopls shows it without go's prefix.
     r"|invalid version: |module lookup disabled by GOPROXY=",
+    // modload's and modfetch's errors pasted without the `go: M@V: ` before them.
+    r"|missing go\.sum entry |malformed module path |go\.mod has post-v\d+ module path ",
     // go ≤ 1.13's extraction failure (`-> unzip …zip: …`), and a path mismatch pasted
     // without the line that names the module.
     r"|-> unzip \S+: |module declares its path as: ",
@@ -304,23 +308,21 @@ fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
 /// them says so ([`crate::evidence::Evidence::fragmentary`]). Each line comes with the
 /// indented lines that continue it.
 pub fn go_fragments(cleaned: &str) -> String {
-    /// How a bare error value starts.
-    const VALUE: &str = concat!(
-        r#"(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
-        r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
-        r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
-        r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod|write) (?:/|[A-Za-z]:\\)\S*: ",
-        // git run by go, which turns its prompts off (a user's own git would prompt).
-        r"|fatal: could not read (?:Username|Password) for '[^']+': terminal prompts disabled)",
-    );
-    static FRAGMENT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!(r#"^["'(]?{VALUE}"#)).expect("fragment pattern compiles"));
     // Inside another tool's line (`fetch_repo: Get "…": …`, `msg="…stderr: x509: …"`),
     // after a separator as go's embedded text is.
     static EMBEDDED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(&format!(r#"(?:: +|[="'(])({VALUE})"#)).expect("fragment pattern compiles"));
+    // Other Go programs' errors, in their own words around the value: kubectl's, docker's.
+    static OTHER_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:Unable to connect to the server: |Error from server|Error response from daemon: )")
+            .expect("compiles")
+    });
     static HEADLESS_LOOKUP: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^[A-Za-z0-9.-]+ on \[?[0-9a-fA-F.:]+\]?:53: ").expect("lookup pattern compiles"));
+    // A git command the log shows run by hand (`+ git clone …`, `$ git fetch`): git's
+    // words are that command's, not go's.
+    static GIT_RUN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^(?:\+ |\S*[$#>] )git ").expect("compiles"));
+    let fragment: &Regex = if GIT_RUN.is_match(cleaned) { &GO_FRAGMENT } else { &FRAGMENT };
     let mut out = String::new();
     let mut continuing = false;
     for line in cleaned.lines() {
@@ -328,7 +330,7 @@ pub fn go_fragments(cleaned: &str) -> String {
         if continuing && indented {
             out.push_str(line);
             out.push('\n');
-        } else if FRAGMENT.is_match(line.trim_start()) {
+        } else if fragment.is_match(line.trim_start()) {
             let line = line.trim_start();
             // The tail of a lookup's error (`H on S:53: …`, net.DNSError) cut from its
             // head: read whole.
@@ -344,7 +346,11 @@ pub fn go_fragments(cleaned: &str) -> String {
             let decoded: String = json_strings(line).map(|text| go_fragments(&text)).collect();
             if !decoded.is_empty() {
                 out.push_str(&decoded);
-            } else if let Some(value) = EMBEDDED.captures(line).and_then(|c| c.get(1)) {
+            } else if let Some(unescaped) = escaped_tail(line) {
+                out.push_str(&go_fragments(&unescaped));
+            } else if let Some(value) =
+                EMBEDDED.captures(line).and_then(|c| c.get(1)).filter(|_| !OTHER_TOOLS.is_match(line))
+            {
                 out.push_str(&go_fragments(&line[value.start()..]));
             }
             continuing = false;
@@ -352,6 +358,52 @@ pub fn go_fragments(cleaned: &str) -> String {
     }
     out
 }
+
+/// The tail of an escaped string a paste cut from its head (`exit status
+/// 128:\n\tfatal: could not read Password for '…': terminal prompts disabled\n"`: a tool's
+/// JSON log of go's error, whose opening quote is gone), unescaped: go's lines under
+/// `exit status 128:` are indented with a tab, so `\n\t` marks one.
+fn escaped_tail(line: &str) -> Option<String> {
+    line.contains(r"\n\t").then(|| {
+        let body = line.trim_end().trim_end_matches('"');
+        body.replace(r"\n", "\n").replace(r"\t", "\t").replace(r#"\""#, "\"")
+    })
+}
+
+/// Whether a cleaned log is nothing but bare error values ([`go_fragments`]) and the lines
+/// indented under them: a paste cut down to go's error, brought to a diagnosis of go's,
+/// where nothing else is there to say whose it is.
+pub fn only_error_values(cleaned: &str) -> bool {
+    let mut lines = cleaned.lines().filter(|l| !l.trim().is_empty()).peekable();
+    lines.peek().is_some_and(|first| GO_FRAGMENT.is_match(first.trim_start()))
+        && lines.all(|l| GO_FRAGMENT.is_match(l.trim_start()) || l.starts_with(['\t', ' ']))
+}
+
+/// How a bare error value starts ([`go_fragments`]).
+const VALUE: &str = concat!(
+    r#"(?:(?:Get|Head|Post) "?https?://|"https?://[^"\s]+": |reading https?://\S+: \d{3} "#,
+    r"|(?:dial|read|write) (?:tcp|udp)[46]? |lookup \S+(?: on \S+)?: |\S+ on \[?[0-9a-fA-F.:]+\]?:53: ",
+    r"|(?:tls: )?failed to verify certificate: |x509: |net/http: |stream error: |http2: ",
+    r"|(?:open|mkdir|rename|remove|unlinkat|fork/exec|unzip|chmod|write) (?:/|[A-Za-z]:\\)\S*: ",
+    // git run by go, which turns its prompts off (a user's own git would prompt).
+    r"|fatal: could not read (?:Username|Password) for '[^']*': terminal prompts disabled)",
+);
+
+/// How git's and ssh's account of a repository they could not reach starts, pasted without
+/// go's line above it: read where the log shows go at work, as go's are ([`go_fragments`]).
+const GIT_VALUE: &str = concat!(
+    r"(?:fatal: repository '[^']*' not found|fatal: unable to access '[^']*': |ERROR: Repository not found",
+    r"|ERROR: The project you were looking for could not be found|Host key verification failed",
+    r"|ssh: Could not resolve hostname |kex_exchange_identification: )",
+);
+
+/// A line that is a bare error value, Go's or git's ([`go_fragments`]).
+static FRAGMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r#"^["'(]?(?:{VALUE}|{GIT_VALUE})"#)).expect("fragment pattern compiles"));
+
+/// A line that is a bare Go error value ([`only_error_values`]: git alone is any git's).
+static GO_FRAGMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r#"^["'(]?{VALUE}"#)).expect("fragment pattern compiles"));
 
 /// How the halves of a line a paste broke are joined: a terminal breaks at its width,
 /// mostly inside a word (`un` / `known revision`), and at a space now and then, which a
@@ -380,7 +432,9 @@ pub fn liberal(cleaned: &str, glue: Glue) -> String {
     static TEST_OUTPUT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?m)^(?:=== RUN |--- FAIL: |FAIL\t)").expect("compiles"));
     let go_failed = crate::evidence::stderr_errors(&out).iter().any(|e| !crate::evidence::is_warning(&e.text));
-    if go_failed && shows_go_at_work(cleaned) && !TEST_OUTPUT.is_match(cleaned) {
+    // (Or none of go's lines at all, as the first reading had none: bare values alone.)
+    let at_work = shows_go_at_work(cleaned) || only_error_values(&text);
+    if (go_failed || out.trim().is_empty()) && at_work && !TEST_OUTPUT.is_match(cleaned) {
         // From the lines go's reading left out: a value inside go's own line (a server's
         // response quoting its lookup) is read there, in its place, not again as go's.
         let kept: std::collections::HashSet<&str> = out.lines().collect();
@@ -468,8 +522,9 @@ fn columns(line: &str) -> usize {
 const TERMINAL_WIDTH: usize = 79;
 
 /// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
-/// out line by line (`# go: …`, then `#    invalid version: …`), and go's `module@version:
-/// ` error without go's prefix.
+/// out line by line (`# go: …`, then `#    invalid version: …`), go's `module@version: `
+/// error without go's prefix, and an error quoted in a sentence between backticks (after
+/// the sentence, as a line of its own).
 fn liberal_lines(cleaned: &str) -> Vec<String> {
     // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: `.
     static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
@@ -477,23 +532,41 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
     });
     static COMMENTED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
-    cleaned
-        .lines()
-        .map(|l| match COMMENTED.captures(l) {
+    // An error quoted in a sentence (`I get `x509: …` when I run go mod tidy`).
+    static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`\n]{12,})`").expect("compiles"));
+    let mut out = Vec::new();
+    for l in cleaned.lines() {
+        out.push(match COMMENTED.captures(l) {
             Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
             None if MODULE_SUBJECT.is_match(l) => format!("go: {l}"),
             None => l.to_string(),
-        })
-        .collect()
+        });
+        if !l.starts_with("```") {
+            out.extend(QUOTED.captures_iter(l).map(|c| c[1].to_string()));
+        }
+    }
+    out
 }
 
 /// Whether `next` is the rest of `line`, a go line (or a line indented under one) that a
 /// paste broke: `line` is long enough to be broken by a width, and `next` goes on with
 /// text rather than starting a line of its own (go's, another tool's).
 fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
+    // git's own lines, which GOPATH-era `go get` shows unindented.
+    static GIT_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:fatal|error|remote): ").expect("compiles"));
     // go's line, or the indented line of git's or the server's that continues it.
     let gos = GO_LINE.is_match(line) || line.starts_with(['\t', ' ']);
-    gos && continues_a_row(line, next)
+    // Lines go's text is in without starting as go's do — git's under GOPATH-era `go get`,
+    // a bare error value, go's line inside another tool's or escaped in its JSON — as
+    // wide as a terminal.
+    let shown = || {
+        columns(line) >= TERMINAL_WIDTH
+            && (GIT_LINE.is_match(line)
+                || FRAGMENT.is_match(line)
+                || embedded(line).is_some()
+                || escaped_tail(line).is_some())
+    };
+    (gos || shown()) && continues_a_row(line, next)
 }
 
 /// Whether `next` is the rest of `line`, a row of a paste (go's line, or a row of one a
@@ -553,8 +626,8 @@ fn continues_a_row(line: &str, next: &str) -> bool {
 }
 
 /// Whether a log shows go at work — a go command, a module proxy's path, the module
-/// cache, go's hints: only then are bare error values (`dial tcp …: i/o timeout`), which
-/// every Go program prints (kubectl, docker, terraform), taken for go's.
+/// cache, go's hints, git with go's prompts off: only then are bare error values (`dial tcp …:
+/// i/o timeout`), which every Go program prints (kubectl, docker, terraform), taken for go's.
 pub fn shows_go_at_work(cleaned: &str) -> bool {
     static GO_AT_WORK: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
@@ -562,6 +635,8 @@ pub fn shows_go_at_work(cleaned: &str) -> bool {
             r"|[/\\]@v[/\\]|\?go-get=1|sum\.golang\.org|[/\\]pkg[/\\]mod[/\\]|\bgo-build|proxy\.golang\.org|goproxy",
             r"|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY|MODCACHE|CACHE|TOOLCHAIN)\b",
             r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
+            // git with its prompts turned off, as go runs it (GIT_TERMINAL_PROMPT=0).
+            r"|terminal prompts disabled",
         ))
         .expect("go at work pattern compiles")
     });
