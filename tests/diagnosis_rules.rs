@@ -2427,3 +2427,26 @@ fn a_tenth_review_of_short_and_partial_pastes() {
     // git alone (no go in view) is any git's.
     assert_eq!(verdict("fatal: repository 'https://github.com/corp/lib/' not found\n").category, Category::Unknown);
 }
+
+#[test]
+fn what_go_hashed_says_where_the_bad_bits_are() {
+    // `verifying M@V: zip: …` is go checking a module already in its cache (checkMod):
+    // the cached zip is broken.
+    let d = expect("verifying github.com/pkg/errors@v0.9.1: zip: not a valid zip file\n", Category::CacheCorrupt);
+    assert_eq!(d.confidence, Confidence::Medium);
+    // A go.mod whose hash is an empty file's (real go printed it for a `.mod` served
+    // empty): the file was empty, not replaced upstream.
+    let mismatch = "verifying github.com/pkg/errors@v0.9.1/go.mod: checksum mismatch\n\tdownloaded: h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\tgo.sum:     h1:pNGeR5ZPyRW4ITDkyWtPhNIJPVqBeQkn23YLRX2rpe0=\n\nSECURITY ERROR\nThis download does NOT match an earlier download recorded in go.sum.\n";
+    let d = expect(mismatch, Category::CacheCorrupt);
+    for named in [Category::ProxyBadResponse, Category::SumdbMismatch] {
+        assert!(d.alternatives.iter().any(|a| a.category == named), "{d:#?}");
+    }
+    // Fetched in this run: the proxy's empty body first.
+    expect(&format!("go: downloading github.com/pkg/errors v0.9.1\n{mismatch}"), Category::ProxyBadResponse);
+    // Any other hash: bits that differ.
+    expect(
+        &mismatch
+            .replace("G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=", "bq6sOlxCeHkkiyiTfBCRigdTcUmMbtuVsVldfk1e0xk="),
+        Category::SumdbMismatch,
+    );
+}

@@ -601,6 +601,25 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         LazyLock::new(|| Regex::new(r"unzip \S*[/\\]cache[/\\]download[/\\]\S+\.zip: ").expect("compiles"));
     let downloaded =
         f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+    // `verifying M@V: zip: …` is go's check of a module already in its cache (checkMod):
+    // the cached ziphash was unreadable, and hashing the cached zip again failed.
+    static VERIFY_CACHED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"verifying (\S+@\S+): zip: ").expect("compiles"));
+    if let Some(module) = VERIFY_CACHED.captures(&error.text).map(|c| c[1].to_string()) {
+        let summary = format!(
+            "go checked {} already in its module cache, found its ziphash unreadable and the cached zip broken: the \
+             cache was damaged after the download (a full disk, an interrupted write, a broken cache restore); clean \
+             the module cache and download again",
+            module
+        );
+        return Some(found(
+            Category::CacheCorrupt,
+            Confidence::Medium,
+            summary,
+            vec![error.line()],
+            &["clean-module-cache"],
+        ));
+    }
     if UNZIP_CACHED.is_match(&error.text) && zip_fetches.is_empty() && !downloaded {
         let mut evidence = vec![error.line()];
         evidence.extend(f.notable_requests());

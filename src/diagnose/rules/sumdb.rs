@@ -69,6 +69,40 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
         let diagnosis = found(Category::CacheCorrupt, Confidence::Medium, summary, evidence, &["clean-module-cache"]);
         return Some(diagnosis.or(Category::SumdbMismatch, Confidence::Low, "go.sum may record other bits"));
     }
+    // The h1 of an empty go.mod (dirhash over the one file `go.mod` with no bytes): the
+    // go.mod go hashed was empty — a truncated file in the module cache, or a proxy that
+    // served an empty body — not bits replaced upstream.
+    const EMPTY_GO_MOD: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
+    if LINES.captures(&error.text).is_some_and(|lines| &lines[1] == EMPTY_GO_MOD) {
+        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod"))
+            || f.evidence
+                .stderr
+                .lines()
+                .any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+        let summary = format!(
+            "the go.mod go hashed for {subject} was empty (its hash is an empty file's): {}; clean the module cache \
+             and download again, from a proxy that serves the file whole",
+            if fetched {
+                "the proxy served an empty body, or the file was cut on its way into the module cache"
+            } else {
+                "the module cache's copy was truncated after the download (a full disk, an interrupted write, a \
+                 broken cache restore)"
+            }
+        );
+        let (first, second) = if fetched {
+            (Category::ProxyBadResponse, Category::CacheCorrupt)
+        } else {
+            (Category::CacheCorrupt, Category::ProxyBadResponse)
+        };
+        let diagnosis = found(first, Confidence::Low, summary, evidence, &["clean-module-cache", "use-mirror"]);
+        return Some(
+            diagnosis.or(second, Confidence::Low, "where the empty file came from, the log does not show").or(
+                Category::SumdbMismatch,
+                Confidence::Low,
+                "go's words: the bits differ from go.sum's, whatever emptied them",
+            ),
+        );
+    }
     Some(found(Category::SumdbMismatch, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
