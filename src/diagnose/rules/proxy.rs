@@ -607,10 +607,9 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         LazyLock::new(|| Regex::new(r"verifying (\S+@\S+): zip: ").expect("compiles"));
     if let Some(module) = VERIFY_CACHED.captures(&error.text).map(|c| c[1].to_string()) {
         let summary = format!(
-            "go checked {} already in its module cache, found its ziphash unreadable and the cached zip broken: the \
-             cache was damaged after the download (a full disk, an interrupted write, a broken cache restore); clean \
-             the module cache and download again",
-            module
+            "go checked {module} already in its module cache, found its ziphash unreadable and the cached zip broken: \
+             the cache was damaged after the download (a full disk, an interrupted write, a broken cache restore); \
+             clean the module cache and download again"
         );
         return Some(found(
             Category::CacheCorrupt,
