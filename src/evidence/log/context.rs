@@ -216,6 +216,11 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     static PACKAGES_LOADED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\[loader\] Go packages loading at mode .* took ").expect("compiles"));
     let packages_loaded = PACKAGES_LOADED.is_match(cleaned);
+    // Whether a (trimmed) text says the run was killed: not a tool go ran, not a linter's
+    // deadline after go was done.
+    let says_killed = |text: &str| {
+        KILLED.is_match(text) && !TOOL_KILLED.is_match(text) && !(packages_loaded && LINTER_TIMEOUT.is_match(text))
+    };
     let lines: Vec<&str> = cleaned.lines().collect();
     for (i, &line) in lines.iter().enumerate() {
         if QUOTED_STATUS.is_match(line) && lines.get(i + 1).is_some_and(|next| next.starts_with(['\t', ' '])) {
@@ -240,26 +245,19 @@ fn ending(cleaned: &str, context: &mut LogContext) {
                 context.killed = Some(line.trim().to_string());
             }
         }
-        if KILLED.is_match(line.trim())
-            && !TOOL_KILLED.is_match(line)
-            && !(packages_loaded && LINTER_TIMEOUT.is_match(line))
-        {
+        if says_killed(line.trim()) {
             context.killed = Some(line.trim().to_string());
         }
     }
     // A CI system's timeout message a paste broke in two (it names no go line, so the
     // halves read as nothing).
     if context.killed.is_none() {
-        let lines: Vec<&str> = cleaned.lines().map(str::trim).collect();
         context.killed = lines
             .windows(2)
-            .filter(|pair| pair[0].chars().count() >= 60 && !pair[1].is_empty())
-            .flat_map(|pair| [format!("{}{}", pair[0], pair[1]), format!("{} {}", pair[0], pair[1])])
-            .find(|joined| {
-                KILLED.is_match(joined)
-                    && !TOOL_KILLED.is_match(joined)
-                    && !(packages_loaded && LINTER_TIMEOUT.is_match(joined))
-            });
+            .map(|pair| (pair[0].trim(), pair[1].trim()))
+            .filter(|(first, second)| first.chars().count() >= 60 && !second.is_empty())
+            .flat_map(|(first, second)| [format!("{first}{second}"), format!("{first} {second}")])
+            .find(|joined| says_killed(joined));
     }
     // A terminal's echo of the user's Ctrl-C as the log's last line: they stopped what ran
     // last — go, unless the last command the log echoes is another's (earlier in a session
