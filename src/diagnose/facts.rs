@@ -58,6 +58,12 @@ impl<'a> Facts<'a> {
         patterns.is_some_and(|p| matches_prefix_patterns(p, module))
     }
 
+    /// Whether go says it downloaded a module in this run (`go: downloading M V`; a
+    /// toolchain's `go: downloading go1.X` is no module's).
+    pub fn downloaded_a_module(&self) -> bool {
+        self.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"))
+    }
+
     /// What go started last, as its `-x` trace shows: a request, taking a lock, or a git
     /// command (and whether that git command's timing line, which ends it, followed).
     pub fn last_started(&self) -> Option<Started> {

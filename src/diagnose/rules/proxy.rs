@@ -599,8 +599,7 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     // had; `go: downloading M V` shows it fetched one in this run.
     static UNZIP_CACHED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"unzip \S*[/\\]cache[/\\]download[/\\]\S+\.zip: ").expect("compiles"));
-    let downloaded =
-        f.evidence.stderr.lines().any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+    let downloaded = f.downloaded_a_module();
     // `verifying M@V: zip: …` is go's check of a module already in its cache (checkMod):
     // the cached ziphash was unreadable, and hashing the cached zip again failed.
     static VERIFY_CACHED: LazyLock<Regex> =

@@ -74,11 +74,7 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     // served an empty body — not bits replaced upstream.
     const EMPTY_GO_MOD: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
     if LINES.captures(&error.text).is_some_and(|lines| &lines[1] == EMPTY_GO_MOD) {
-        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod"))
-            || f.evidence
-                .stderr
-                .lines()
-                .any(|l| l.starts_with("go: downloading ") && !l.starts_with("go: downloading go"));
+        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod")) || f.downloaded_a_module();
         let summary = format!(
             "the go.mod go hashed for {subject} was empty (its hash is an empty file's): {}; clean the module cache \
              and download again, from a proxy that serves the file whole",
