@@ -102,15 +102,10 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::SumdbMismatch, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
-/// The module path pattern to declare private: the host, or `host/owner` on public code
-/// hosts.
+/// The module path pattern to declare private: whose the module is ([`super::owner_of`]),
+/// the host, or `host/owner` on public code hosts.
 pub fn private_pattern(module: &str) -> String {
-    let mut parts = module.split('/');
-    let host = parts.next().unwrap_or(module);
-    match (host, parts.next()) {
-        ("github.com" | "gitlab.com" | "bitbucket.org", Some(owner)) => format!("{host}/{owner}"),
-        _ => host.to_string(),
-    }
+    super::owner_of(module)
 }
 
 /// git's refusal of a transport (`GIT_ALLOW_PROTOCOL`), as a server quotes its own fetch.
