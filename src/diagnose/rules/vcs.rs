@@ -450,29 +450,31 @@ pub fn not_found(f: &Facts) -> Option<Diagnosis> {
     // by someone: the credentials git sent cannot see it. Otherwise the host's words are
     // read as they stand (the repository is not there), the credentials named.
     if hosted {
-        let (first, second, why) = if configured_private(f) {
-            (Category::VcsAuth, Category::VcsNotFound, "the repository may really not exist (moved, deleted, a typo)")
+        let (first, second, why, reading, playbooks): (_, _, _, _, &[&str]) = if configured_private(f) {
+            (
+                Category::VcsAuth,
+                Category::VcsNotFound,
+                "the repository may really not exist (moved, deleted, a typo)",
+                "the configuration says the module is private, and hosts answer so for a private repository the \
+                 credentials git sent cannot see; check the token's access (or the path)",
+                &["git-credentials"],
+            )
         } else {
             (
                 Category::VcsNotFound,
                 Category::VcsAuth,
                 "the repository may be private to people this machine's credentials are not",
+                "the path is wrong or the repository is gone (deleted, renamed) — or it is private and the \
+                 credentials git sent cannot see it, which hosts answer the same way; check the path, then the \
+                 token's access",
+                &["use-mirror"],
             )
         };
         let summary = format!(
-            "the code host says the repository {} does not exist{}: {}",
+            "the code host says the repository {} does not exist{}: {reading}",
             url.as_deref().unwrap_or("asked for"),
             subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default(),
-            if first == Category::VcsAuth {
-                "the configuration says the module is private, and hosts answer so for a private repository the \
-                 credentials git sent cannot see; check the token's access (or the path)"
-            } else {
-                "the path is wrong or the repository is gone (deleted, renamed) — or it is private and the \
-                 credentials git sent cannot see it, which hosts answer the same way; check the path, then the \
-                 token's access"
-            }
         );
-        let playbooks: &[&str] = if first == Category::VcsAuth { &["git-credentials"] } else { &["use-mirror"] };
         return Some(found(first, Confidence::Low, summary, evidence, playbooks).or(second, Confidence::Low, why));
     }
     let what = subject(&error.text).map(|s| format!(" ({s})")).unwrap_or_default();
