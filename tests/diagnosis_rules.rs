@@ -2450,3 +2450,29 @@ fn what_go_hashed_says_where_the_bad_bits_are() {
         Category::SumdbMismatch,
     );
 }
+
+#[test]
+fn a_terminal_that_broke_a_url_or_the_line_above_go_s_details() {
+    // Broken inside the checksum database's URL, right after `sum.`: the rest reads like a
+    // line of go's own (`golang.org/lookup/M@V: dial tcp …`) but is the URL's, and the
+    // whole line is the database's.
+    let d = expect(
+        "verifying github.com/acme/widget@v1.2.0/go.mod: github.com/acme/widget@v1.2.0/go.mod: Get https://sum.\ngolang.org/lookup/github.com/acme/widget@v1.2.0: dial tcp 142.250.72.17:443: i/o timeout\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    // Broken inside the proxy's URL, with the server's response indented below: the
+    // response is read with the line it answers, not alone.
+    let d = expect(
+        "go: corp.example/billing/api@v1.4.0: reading https://artifactory.corp.example/api/go/go-virtual/corp.example/bi\nlling/api/@v/v1.4.0.info: 404 Not Found\n\tserver response: not found: corp.example/billing/api@v1.4.0: unknown revision v1.4.0\n",
+        Category::ProxyNotFound,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
+    // go's line inside another tool's, broken: its lookup's 410 is read with the server's
+    // response below it, not again on its own (a private module's leak).
+    let d = expect(
+        "   ⨯ release failed after 12.40s error=failed to proxy module: exit status 1: go: github.com/acme-oss/gauge/v2@v2.0.3: verifying go.\nmod: github.com/acme-oss/gauge/v2@v2.0.3/go.mod: reading https://sum.golang.org/lookup/github.com/acme-oss/gauge/v2@v2.0.3: 410 Gone\n\tserver response: not found: github.com/acme-oss/gauge/v2@v2.0.3: invalid version: unknown revision v2.0.3\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+}

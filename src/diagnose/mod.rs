@@ -130,6 +130,22 @@ fn details_broken(pasted: &str, line: &str, is_row: impl Fn(&str) -> bool) -> bo
     lines.by_ref().any(|l| l == line) && lines.next().is_some_and(is_row)
 }
 
+/// The lines indented under each of a pasted log's `broken` go lines: their details
+/// (`\tserver response: …`), which a rule reads with the line above them — read without
+/// it when its URL was broken (`…/corp.example/li` / `b/@v/v1.0.0.info: 404 Not Found`).
+fn details_under(pasted: &str, broken: &[Vec<String>]) -> Vec<String> {
+    let lines: Vec<&str> = pasted.lines().collect();
+    let mut details = Vec::new();
+    for rows in broken {
+        let Some(last) = rows.last() else { continue };
+        for (i, _) in lines.iter().enumerate().filter(|(_, l)| l.trim_end() == last.trim_end()) {
+            let below = lines[i + 1..].iter().take_while(|l| l.starts_with(['\t', ' ']) && !l.trim().is_empty());
+            details.extend(below.map(|l| l.trim().to_string()));
+        }
+    }
+    details
+}
+
 /// The first rule's verdict, calibrated, with every later rule's failure verdict as a low
 /// alternative (they came later in the order of precedence).
 fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Diagnosis>) -> Diagnosis {
@@ -156,16 +172,19 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             // version: git ls-r`): the whole line, read again, may say something else.
             let read_half = |d: &Diagnosis| {
                 let pasted = evidence.pasted.as_deref().unwrap_or_default();
-                let rows: Vec<String> = crate::evidence::log::broken_go_lines(pasted).concat();
+                let broken = crate::evidence::log::broken_go_lines(pasted);
+                let details = details_under(pasted, &broken);
+                let rows: Vec<String> = broken.concat();
                 let is_row = |line: &str| rows.iter().any(|row| row.trim() == line);
                 d.evidence.iter().filter_map(|e| e.text.lines().next()).any(|line| {
                     let line = line.trim();
                     // The evidence line is a row of a broken line, or (40 characters or more
-                    // of it) inside one, or it announces the details below (`errors parsing
-                    // go.mod:`) and the line of details was broken.
+                    // of it) inside one or the details indented under one, or it announces the
+                    // details below (`errors parsing go.mod:`) and the line of details was
+                    // broken.
                     !line.is_empty()
                         && (is_row(line)
-                            || (line.len() >= 40 && rows.iter().any(|row| row.contains(line)))
+                            || (line.len() >= 40 && rows.iter().chain(&details).any(|row| row.contains(line)))
                             || (line.ends_with(':') && details_broken(pasted, line, is_row)))
                 })
             };

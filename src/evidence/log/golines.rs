@@ -436,9 +436,17 @@ pub fn liberal(cleaned: &str, glue: Glue) -> String {
     let at_work = shows_go_at_work(cleaned) || only_error_values(&text);
     if (go_failed || out.trim().is_empty()) && at_work && !TEST_OUTPUT.is_match(cleaned) {
         // From the lines go's reading left out: a value inside go's own line (a server's
-        // response quoting its lookup) is read there, in its place, not again as go's.
+        // response quoting its lookup), or inside go's line another tool's quotes, is read
+        // there, in its place, not again as go's.
         let kept: std::collections::HashSet<&str> = out.lines().collect();
-        let left_out: String = text.lines().filter(|l| !kept.contains(l)).flat_map(|l| [l, "\n"]).collect();
+        let read_in_place = |line: &str| {
+            kept.contains(line)
+                || embedded(line).is_some_and(|(go, _)| {
+                    let mut lines = go.lines().map(str::trim_end).filter(|l| !l.is_empty()).peekable();
+                    lines.peek().is_some() && lines.all(|l| kept.contains(l))
+                })
+        };
+        let left_out: String = text.lines().filter(|l| !read_in_place(l)).flat_map(|l| [l, "\n"]).collect();
         out.push_str(&go_fragments(&left_out));
     }
     out
@@ -518,6 +526,17 @@ fn columns(line: &str) -> usize {
     line.chars().fold(0, |column, c| if c == '\t' { column / 8 * 8 + 8 } else { column + 1 })
 }
 
+/// A URL at the very end of go's line: go always writes something after one (`: 404 Not
+/// Found`, `": dial tcp …`), so a line as wide as a terminal was broken inside it, and
+/// what follows is its rest even when that reads like a line of go's own (`okup/m@v1.0.0:
+/// 404 …`, `golang.org/lookup/m@v1.0.0: dial tcp …` after `https://sum.`).
+static URL_CUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"']*$"#).expect("compiles"));
+
+/// Whether a terminal broke `line` inside the URL it ends with ([`URL_CUT`]).
+fn cut_in_a_url(line: &str) -> bool {
+    columns(line) >= TERMINAL_WIDTH && URL_CUT.is_match(line)
+}
+
 /// The narrowest terminal a paste is commonly broken at.
 const TERMINAL_WIDTH: usize = 79;
 
@@ -535,12 +554,15 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
     // An error quoted in a sentence (`I get `x509: …` when I run go mod tidy`).
     static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`\n]{12,})`").expect("compiles"));
     let mut out = Vec::new();
+    let mut above = "";
     for l in cleaned.lines() {
         out.push(match COMMENTED.captures(l) {
             Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
-            None if MODULE_SUBJECT.is_match(l) => format!("go: {l}"),
+            // (Not the rest of a URL the line above was broken in: `golang.org/lookup/m@v1.0.0: …`.)
+            None if MODULE_SUBJECT.is_match(l) && !cut_in_a_url(above) => format!("go: {l}"),
             None => l.to_string(),
         });
+        above = l;
         if !l.starts_with("```") {
             out.extend(QUOTED.captures_iter(l).map(|c| c[1].to_string()));
         }
@@ -587,10 +609,6 @@ fn continues_a_row(line: &str, next: &str) -> bool {
         Regex::new(r"^(?:make(?:\[\d+\])?: |error: |warning: |fatal: |hint: |remote: |curl: |npm |-{3,}|/bin/sh: |exit status \d+$)")
             .expect("compiles")
     });
-    // A URL at the very end of go's line: go always writes something after one (`: 404
-    // Not Found`, `": dial tcp …`), so the line was broken inside it, and what follows is
-    // its rest even when that reads like a line of go's own (`okup/m@v1.0.0: 404 …`).
-    static URL_CUT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"https?://[^\s"']*$"#).expect("compiles"));
     // A line go ended there: `-x`'s `# get …: 200 OK (0.003s)`, an error value or status
     // that ends go's line (nothing follows it; the next line is another's: `retrying…`).
     static COMPLETE: LazyLock<Regex> = LazyLock::new(|| {
@@ -608,8 +626,7 @@ fn continues_a_row(line: &str, next: &str) -> bool {
     let width = columns(line);
     // (A go line that ends with a URL of its own — `deprecated: see https://…` — is
     // followed by go's next line, which starts as go starts its lines.)
-    if width >= TERMINAL_WIDTH
-        && URL_CUT.is_match(line)
+    if cut_in_a_url(line)
         && next.starts_with(|c: char| !c.is_whitespace())
         && !next.starts_with("go: ")
         && !next.starts_with("# ")
