@@ -2476,3 +2476,28 @@ fn a_terminal_that_broke_a_url_or_the_line_above_go_s_details() {
     );
     assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
 }
+
+#[test]
+fn a_ci_systems_line_below_go_s_error_is_not_the_rest_of_it() {
+    // The line a CI system prints when the step ends starts with a capital, as the rest of
+    // a line a terminal broke may: it is not go's, and go's line stays whole and sure.
+    for tail in [
+        "2024-02-01T07:47:22.4501022Z ##[error]Bash exited with code '1'.",
+        "2024-02-01T07:47:22.4501022Z ##[error]Process completed with exit code 1.",
+        "The command '/bin/sh -c go mod download' returned a non-zero code: 1",
+        "Cleaning up project directory and file based variables",
+    ] {
+        let log = format!(
+            "2024-02-01T07:47:22.4410012Z go: github.com/Azure/azure-sdk-for-go/sdk/azcore@v1.9.1: Get \"https://proxy.golang.org/github.com/!azure/azure-sdk-for-go/sdk/azcore/@v/v1.9.1.zip\": dial tcp 142.251.211.241:443: connect: connection timed out\n{tail}\n"
+        );
+        let d = expect(&log, Category::NetTimeout);
+        assert_eq!(d.confidence, Confidence::High, "{log}\n{d:#?}");
+        assert!(!d.summary.contains("exited") && !d.summary.contains("guess"), "{d:#?}");
+    }
+    // A line ending as go ends an expired certificate's error, then the CI's words.
+    let d = expect(
+        "go: periph.io/x/host/v3@v3.8.2: Get \"https://proxy.golang.org/periph.io/x/host/v3/@v/v3.8.2.mod\": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 1970-01-01T00:02:11Z is before 2024-04-29T08:21:37Z\nProcess completed with exit code 1.\n",
+        Category::TlsExpired,
+    );
+    assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+}

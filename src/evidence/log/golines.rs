@@ -591,6 +591,23 @@ fn continues_a_broken_go_line(line: &str, next: &str) -> bool {
     (gos || shown()) && continues_a_row(line, next)
 }
 
+/// A line a CI system or a build tool prints around the step that ran go — how it ended,
+/// what it does next — which starts with a capital as the rest of a line a terminal broke
+/// may (`Get "https://…`), but never continues go's line: GitHub's `Process completed
+/// with exit code 1.`, Azure's `Bash exited with code '1'.`, Docker's classic `The command
+/// '/bin/sh -c go mod download' returned a non-zero code: 1`, GitLab's `Cleaning up
+/// project directory and file based variables`.
+static CI_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:(?:Error: )?Process completed with exit code |(?:Bash|PowerShell|Script|cmd(?:\.exe)?) exited with code ",
+        r"|The command '.*' returned a non-zero code|The process '.*' failed with exit code |Exited with code ",
+        r"|Cleaning up (?:project directory|file based variables)|Uploading artifacts|Saving cache|Post job cleanup",
+        r"|ERROR: Job failed|Job succeeded|Finished: |Build step '.*' marked build as |Removing intermediate container ",
+        r"|Running in [0-9a-f]{6,}|Step \d+/\d+ : )",
+    ))
+    .expect("ci line pattern compiles")
+});
+
 /// Whether `next` is the rest of `line`, a row of a paste (go's line, or a row of one a
 /// paste broke twice): `line` is long enough to be broken by a width, and `next` goes on
 /// with text rather than starting a line of its own (go's, another tool's).
@@ -616,11 +633,13 @@ fn continues_a_row(line: &str, next: &str) -> bool {
             r"\(\d+\.\d+s\)$|(?:connection reset by peer|i/o timeout|no such host|connection refused",
             r"|network is unreachable|no route to host|terminal prompts disabled|server misbehaving",
             r"|\d{3} (?:Not Found|Gone|Bad Gateway|Service Unavailable|Internal Server Error|Forbidden|Unauthorized",
-            r"|Bad Request|Gateway Timeout|Too Many Requests))$",
+            r"|Bad Request|Gateway Timeout|Too Many Requests)|connection timed out|unexpected EOF",
+            r"|certificate signed by unknown authority|certificate has expired or is not yet valid",
+            r"|is (?:before|after) \d{4}-\d\d-\d\dT[\d:.]+Z|no go-import meta tags \(\))$",
         ))
         .expect("compiles")
     });
-    if COMPLETE.is_match(line) {
+    if COMPLETE.is_match(line) || CI_LINE.is_match(next) {
         return false;
     }
     let width = columns(line);
