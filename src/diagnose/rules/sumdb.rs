@@ -59,9 +59,15 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
         ),
         None => format!("{subject} does not match its recorded checksum (SECURITY ERROR)"),
     };
-    // `go mod verify` compares the module cache with go.sum: a mismatch there is the
-    // cache's copy changed, more often than go.sum being wrong.
-    if f.evidence.command.as_deref().is_some_and(|c| c.contains("mod verify")) {
+    // `go mod verify` compares the module cache with go.sum (the go.mod files it loads
+    // the module graph from): a mismatch there is the cache's copy changed, more often
+    // than go.sum being wrong — when go mod verify is what ran (not `go mod download &&
+    // go mod verify`, whose download failed first) and it fetched nothing.
+    let verify_ran = f.evidence.command.as_deref().is_some_and(|c| {
+        let first = c.split(['&', ';', '|']).next().unwrap_or_default();
+        first.contains("mod verify")
+    });
+    if verify_ran && !f.downloaded_a_module() && !f.evidence.trace.iter().any(|g| g.url.ends_with(".mod")) {
         let summary = format!(
             "go mod verify found the module cache's copy of {subject} different from go.sum: the cache was changed \
              after the download (or go.sum is wrong); remove the cache and download again"
