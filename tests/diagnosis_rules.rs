@@ -2501,3 +2501,35 @@ fn a_ci_systems_line_below_go_s_error_is_not_the_rest_of_it() {
     );
     assert_eq!(d.confidence, Confidence::High, "{d:#?}");
 }
+
+#[test]
+fn what_else_runs_around_go_in_a_ci_step_is_not_go() {
+    // `go mod download && go mod verify`: the download failed first, so go mod verify
+    // never ran; the mismatch is a download's, not the cache's.
+    let d = verdict(
+        "#12 [builder 4/7] RUN go mod download && go mod verify\n#12 2.377 verifying github.com/lib/pq@v1.10.9: checksum mismatch\n#12 2.377 \tdownloaded: h1:p7Zh5IfZIuhhmxeW0I37xQiaxdBFtAmY3cGsyGSJ8Nw=\n#12 2.377 \tgo.sum:     h1:o8UYYQk/Ek3h2Oe2xFL1BzeJG2k/xGNnJ1vUxWXOMMc=\n#12 2.377 \n#12 2.377 SECURITY ERROR\n#12 2.377 This download does NOT match an earlier download recorded in go.sum.\n",
+    );
+    assert_ne!(d.category, Category::CacheCorrupt, "{d:#?}");
+    // setup-go's cache restore failing (tar's exit code 2, a warning) is not go's status.
+    let d = verdict(
+        "/usr/bin/tar: ../../../go/pkg/mod/golang.org/x/sys@v0.26.0/LICENSE: Cannot open: File exists\n/usr/bin/tar: Exiting with failure status due to previous errors\nWarning: Failed to restore: \"/usr/bin/tar\" failed with error: The process '/usr/bin/tar' failed with exit code 2\nRun go build -v ./...\ngo: downloading golang.org/x/sys v0.26.0\ngolang.org/x/sys/unix\ngithub.com/acme/api/cmd/api\n",
+    );
+    assert_eq!(d.category, Category::None, "{d:#?}");
+    // Windows PowerShell wraps go's progress on stderr in an error record: the record is
+    // not go's error, and the user's `$LASTEXITCODE` says how go ended.
+    let record = "PS C:\\src\\tray> go build -o tray.exe .\ngo : go: downloading github.com/getlantern/systray v1.2.2\nAt line:1 char:1\n+ go build -o tray.exe .\n+ ~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (go: downloading...ystray v1.2.2:String) [], RemoteException\n    + FullyQualifiedErrorId : NativeCommandError\n \n";
+    let d = expect(&format!("{record}PS C:\\src\\tray> $LASTEXITCODE\n0\n"), Category::None);
+    assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+    // A script that stopped on that record: PowerShell's doing, said so.
+    let d = expect(&format!("{record}##[error]PowerShell exited with code '1'.\n"), Category::Unknown);
+    assert!(d.summary.contains("NativeCommandError") && d.summary.contains("ErrorActionPreference"), "{d:#?}");
+    // A real error in the record is go's line, read as such.
+    expect(
+        "go : go: github.com/getlantern/systray@v1.2.2: Get \"https://proxy.golang.org/github.com/getlantern/systray/@v/v1.2.2.mod\": dial tcp: lookup proxy.golang.org: no such host\nAt line:1 char:1\n+ go mod download\n+ ~~~~~~~~~~~~~~~\n    + CategoryInfo          : NotSpecified: (go: github.com/...: no such host:String) [], RemoteException\n    + FullyQualifiedErrorId : NativeCommandError\n",
+        Category::DnsNxdomain,
+    );
+    // The user's `echo $?` after a run they stopped: the status it printed is the run's.
+    let d = verdict("$ go mod download\ngo: downloading google.golang.org/grpc v1.68.0\n^C\n$ echo $?\n130\n");
+    assert_eq!(d.category, Category::Hang, "{d:#?}");
+    assert!(d.context.iter().any(|c| c.contains("echo $?")), "{d:#?}");
+}

@@ -146,6 +146,15 @@ fn details_under(pasted: &str, broken: &[Vec<String>]) -> Vec<String> {
     details
 }
 
+/// Whether the pasted log shows Windows PowerShell's error record around a line a native
+/// command wrote to stderr (`FullyQualifiedErrorId : NativeCommandError`).
+fn powershell_wrapped(evidence: &Evidence) -> bool {
+    evidence
+        .pasted
+        .as_deref()
+        .is_some_and(|p| p.lines().any(|l| l.starts_with("FullyQualifiedErrorId") && l.ends_with("NativeCommandError")))
+}
+
 /// The first rule's verdict, calibrated, with every later rule's failure verdict as a low
 /// alternative (they came later in the order of precedence).
 fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Diagnosis>) -> Diagnosis {
@@ -210,6 +219,13 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             let summary = if lines.is_empty() && facts.exit.is_none() && !facts.killed {
                 "the log shows no error of go's and no exit status: nothing says go failed, nor that it \
                  succeeded"
+                    .to_string()
+            } else if lines.is_empty() && powershell_wrapped(evidence) {
+                "the step failed on a PowerShell error record (NativeCommandError) around a line go wrote to stderr, \
+                 and go's own lines show no error: Windows PowerShell turns every stderr line of a native command, \
+                 `go: downloading` progress included, into an error, which stops a script that sets \
+                 $ErrorActionPreference = 'Stop'; go itself may have succeeded (check $LASTEXITCODE, or run go \
+                 under cmd /c or PowerShell 7)"
                     .to_string()
             } else if lines.is_empty() {
                 "go failed without an error message modchaos recognises".to_string()

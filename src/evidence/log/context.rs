@@ -163,6 +163,21 @@ pub fn go_crash(text: &str) -> Option<String> {
     TRACE.is_match(&text[first.end()..]).then(|| first.as_str().trim_end().to_string())
 }
 
+/// Whether an exit status line is another program's, not the step's that ran go: a
+/// warning (setup-go's `Warning: Failed to restore: "/usr/bin/tar" failed with error: The
+/// process '/usr/bin/tar' failed with exit code 2`, its cache restore), or a status a CI
+/// system gives a named program other than go or the step's shell.
+fn another_programs_status(line: &str) -> bool {
+    static PROCESS: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"[Tt]he process '([^']+)' failed with exit code"#).expect("compiles"));
+    let warning = ["Warning:", "warning:", "WARNING:", "[warning]", "##[warning]"].iter().any(|w| line.starts_with(w));
+    let other = PROCESS.captures(line).is_some_and(|c| {
+        let program = c[1].rsplit(['/', '\\']).next().unwrap_or_default().trim_end_matches(".exe").to_ascii_lowercase();
+        !["go", "bash", "sh", "pwsh", "powershell", "cmd", "make"].contains(&program.as_str())
+    });
+    warning || other
+}
+
 /// Exit statuses killed runs end with: timeout(1)'s, and 128 + SIGKILL or SIGTERM.
 pub const KILLED_STATUSES: [i32; 3] = [124, 137, 143];
 
@@ -184,7 +199,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         Regex::new(concat!(
             r"(?:Process completed with exit code|Job failed: exit code|script returned exit code",
             r"|returned a non-zero code:|did not complete successfully: exit code:|exited with (?:code|status)",
-            r"|make(?:\[\d+\])?: \*\*\* .*\bError) (\d+)",
+            r"|make(?:\[\d+\])?: \*\*\* .*\bError) '?(\d+)",
             r#"|\bexit (?:status|code):? (\d+)[.;:]?\s*(?:(?:stderr|output):?\s*)?"?\s*$"#,
         ))
         .expect("exit pattern compiles")
@@ -222,7 +237,32 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         KILLED.is_match(text) && !TOOL_KILLED.is_match(text) && !(packages_loaded && LINTER_TIMEOUT.is_match(text))
     };
     let lines: Vec<&str> = cleaned.lines().collect();
+    // The user asking the shell how the command before ended (`$ echo $?`, PowerShell's
+    // `$LASTEXITCODE`, cmd's `echo %ERRORLEVEL%`), its answer on the next line.
+    static STATUS_QUERY: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(?:\S+[$#>] |[$>] |PS [^>
+]*> |[A-Z]:\[^>
+]*>)(?:echo \$\?|(?:echo )?\$LASTEXITCODE|echo %ERRORLEVEL%)\s*$",
+        )
+        .expect("compiles")
+    });
+    let answered = |i: usize| {
+        STATUS_QUERY.is_match(lines[i].trim_end())
+            && lines.get(i + 1).is_some_and(|next| {
+                let next = next.trim();
+                !next.is_empty() && next.len() <= 3 && next.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
     for (i, &line) in lines.iter().enumerate() {
+        if answered(i) {
+            let code: i32 = lines[i + 1].trim().parse().expect("three digits parse");
+            context.exit = Some((code, format!("{} → {code}", line.trim())));
+            if KILLED_STATUSES.contains(&code) {
+                context.killed = Some(line.trim().to_string());
+            }
+            continue;
+        }
         if QUOTED_STATUS.is_match(line) && lines.get(i + 1).is_some_and(|next| next.starts_with(['\t', ' '])) {
             continue;
         }
@@ -238,6 +278,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         }
         let tool = super::golines::tool_part(line);
         if let Some(caps) = EXIT.captures(tool)
+            && !another_programs_status(line.trim())
             && let Some(code) = caps.get(1).or(caps.get(2)).and_then(|m| m.as_str().parse::<i32>().ok())
         {
             context.exit = Some((code, line.trim().to_string()));
@@ -267,11 +308,17 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         // a Dockerfile step.
         Regex::new(r"^(?:\S+[$#>] |[$>] |\+ |Step \d+/\d+ : RUN |RUN )(.*)$").expect("echo pattern compiles")
     });
-    let last_echo = cleaned.lines().rev().find_map(|l| ECHO.captures(l.trim_end())).map(|c| c[1].to_string());
+    // (Not counting the user asking for the status afterwards, and its answer.)
+    let mut before_query = lines.len();
+    while let Some(i) = before_query.checked_sub(2).filter(|&i| answered(i)) {
+        before_query = i;
+    }
+    let shown = &lines[..before_query];
+    let last_echo = shown.iter().rev().find_map(|l| ECHO.captures(l.trim_end())).map(|c| c[1].to_string());
     let go_ran_last = last_echo.is_none_or(|command| command.split_whitespace().any(|w| w == "go"));
     if context.killed.is_none()
         && go_ran_last
-        && cleaned.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == "^C")
+        && shown.iter().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == "^C")
     {
         context.killed = Some("^C".to_string());
     }

@@ -31,7 +31,12 @@ pub fn clean(text: &str) -> String {
         if is_ci_marker(line) {
             continue;
         }
-        out.push_str(strip_prefixes(line));
+        let line = strip_prefixes(line);
+        match powershell_record(line) {
+            Some(PowerShellRecord::Drop) => continue,
+            Some(PowerShellRecord::Keep(kept)) => out.push_str(kept),
+            None => out.push_str(line),
+        }
         out.push('\n');
     }
     if !text.ends_with('\n') {
@@ -77,6 +82,35 @@ fn is_ci_marker(line: &str) -> bool {
             .expect("marker pattern compiles")
     });
     MARKER.is_match(line.trim_end())
+}
+
+/// What becomes of a line of the error record Windows PowerShell (5.1) wraps every line a
+/// native command writes to stderr in, progress included (`go : go: downloading …`, `At
+/// line:1 char:1`, `+ ~~~~`, `+ CategoryInfo : NotSpecified: (go: downloading...:String)`,
+/// `+ FullyQualifiedErrorId : NativeCommandError`).
+enum PowerShellRecord<'a> {
+    /// A line of the record only: its position, underline and the category that repeats
+    /// go's line cut short.
+    Drop,
+    /// What the line says, without the record around it: go's own line, or the record's
+    /// id (unindented, no line of go's).
+    Keep(&'a str),
+}
+
+/// The part of PowerShell's error record `line` is, if any ([`PowerShellRecord`]).
+fn powershell_record(line: &str) -> Option<PowerShellRecord<'_>> {
+    static RECORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:At (?:line:\d+|\S.*:\d+) char:\d+|\+ ~+|\+ CategoryInfo\s+: .*)\s*$").expect("compiles")
+    });
+    static ID: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*\+ (FullyQualifiedErrorId\s*: \S+)\s*$").expect("compiles"));
+    // PowerShell names the command before the line it wrote (`go : `, `go.exe : `).
+    static NATIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^go(?:\.exe)? : (.+)$").expect("compiles"));
+    if RECORD.is_match(line) {
+        return Some(PowerShellRecord::Drop);
+    }
+    let kept = ID.captures(line).or_else(|| NATIVE.captures(line))?.get(1)?;
+    Some(PowerShellRecord::Keep(&line[kept.start()..kept.end()]))
 }
 
 /// Strips the prefixes CI systems put before each line, repeatedly (a BuildKit step
