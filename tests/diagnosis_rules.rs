@@ -2533,3 +2533,69 @@ fn what_else_runs_around_go_in_a_ci_step_is_not_go() {
     assert_eq!(d.category, Category::Hang, "{d:#?}");
     assert!(d.context.iter().any(|c| c.contains("echo $?")), "{d:#?}");
 }
+
+#[test]
+fn the_fix_for_a_work_modules_files_is_the_one_go_names() {
+    let cause = |log: &str| expect(log, Category::ModuleGoMod).summary;
+    // vendor/ is synced by `go mod vendor`, as go's own hint says, not by tidy.
+    let s = cause(
+        "go: inconsistent vendoring in /src:\n\tgithub.com/spf13/cobra@v1.8.1: is explicitly required in go.mod, but vendor/modules.txt indicates github.com/spf13/cobra@v1.8.0\n\n\tTo ignore the vendor directory, use -mod=readonly or -mod=mod.\n\tTo sync the vendor directory, run:\n\t\tgo mod vendor\n",
+    );
+    assert!(s.contains("go mod vendor"), "{s}");
+    // go ≥ 1.16 under -mod=vendor, a package vendor/ lacks.
+    let s = cause(
+        "cmd/ledgerd/main.go:12:2: cannot find package \".\" in:\n\t/builds/payments/ledger/vendor/github.com/shopspring/decimal\n",
+    );
+    assert!(s.contains("go mod vendor") && !s.contains('\n'), "{s}");
+    // go.work's own mistakes are fixed in go.work.
+    let s = cause("go: module example.com/billing appears multiple times in workspace\n");
+    assert!(s.contains("dropuse"), "{s}");
+    let s = cause(
+        "go: module ./tools listed in go.work file requires go >= 1.25.0, but go.work lists go 1.22; to update it:\n\tgo work use\n",
+    );
+    assert!(s.contains("go work use"), "{s}");
+    // A go.mod newer than this go, read by tidy or announced by `errors parsing go.mod:`:
+    // the lines below the announcement say why, and they are the evidence.
+    let s = cause("go: go.mod file indicates go 1.22, but maximum version supported by tidy is 1.21\n");
+    assert!(s.contains("newer go") && !s.contains("go mod tidy`"), "{s}");
+    let d = expect(
+        "go: errors parsing go.mod:\n/src/go.mod:3: invalid go version '1.22.1': must match format 1.23\n/src/go.mod:5: unknown directive: toolchain\n",
+        Category::ModuleGoMod,
+    );
+    assert!(d.summary.contains("newer go") && d.summary.contains("1.22.1"), "{d:#?}");
+    assert_eq!(d.evidence.len(), 3, "{d:#?}");
+    // A replace pointing at a directory this checkout lacks.
+    let s = cause(
+        "go: github.com/northwind/lib@v0.0.0-00010101000000-000000000000: replacement directory ../lib does not exist\n",
+    );
+    assert!(s.contains("replace"), "{s}");
+    // The placeholder version of a module only a replace provides: no revision has it.
+    let d = expect(
+        "go: github.com/northwind/lib@v0.0.0-00010101000000-000000000000: invalid version: unknown revision 000000000000\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert!(d.summary.contains("replace") && d.confidence == Confidence::High, "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleGoMod), "{d:#?}");
+}
+
+#[test]
+fn go_s_own_directories_are_named_for_what_they_are() {
+    let cause = |log: &str| expect(log, Category::CachePermission).summary;
+    // The build cache under a read-only HOME: GOCACHE, not the module cache.
+    let s = cause(
+        "go: failed to initialize build cache at /github/home/.cache/go-build: mkdir /github/home/.cache: read-only file system\n",
+    );
+    assert!(s.contains("GOCACHE") && !s.contains("GOMODCACHE"), "{s}");
+    // The work directory is made under GOTMPDIR or TMPDIR.
+    for log in [
+        "go: creating work dir: stat /tmp/ci-build-7731: no such file or directory\n",
+        "go: creating work dir: mkdir /tmp/go-build3307781: permission denied\n",
+    ] {
+        let s = cause(log);
+        assert!(s.contains("TMPDIR") && !s.contains("GOCACHE"), "{s}");
+    }
+    // GOPATH-mode go get without GOPATH or HOME.
+    cause(
+        "package github.com/northwind/cli-tools: cannot download, $GOPATH not set. For more details see: 'go help gopath'\n",
+    );
+}

@@ -531,10 +531,15 @@ fn local_toolchain_too_old(_: &Facts, d: &Diagnosis) -> bool {
     error_line(d).contains("; GOTOOLCHAIN=local)")
 }
 
-/// `unknown revision` in the verdict's line, with no module proxy's URL or answer in it.
+/// `unknown revision` in the verdict's line, with no module proxy's URL or answer in it
+/// — and not of the placeholder version go writes for a module only a replace provides
+/// (`v0.0.0-00010101000000-000000000000`), which no clone, broken or whole, has.
 fn unknown_revision_read_directly(_: &Facts, d: &Diagnosis) -> bool {
     let line = error_line(d);
-    line.contains("unknown revision") && !line.contains("://") && !line.contains("server response")
+    line.contains("unknown revision")
+        && !line.contains("://")
+        && !line.contains("server response")
+        && !line.contains("@v0.0.0-00010101000000-000000000000:")
 }
 
 /// `unknown revision`, as the verdict's own line says.

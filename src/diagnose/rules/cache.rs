@@ -244,6 +244,8 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             r"|failed to initialize build cache at \S+[^\n]*|could not create module cache: [^\n]*",
             r"|creating work dir: [^\n]*|cannot find go env config: [^\n]*|writing go env config: [^\n]*",
             r"|failed to create cache directory:? [^\n]*",
+            // GOPATH-mode go get with neither GOPATH nor HOME set.
+            r"|cannot download, \$GOPATH not set[^\n]*",
         ))
         .expect("compiles")
     });
@@ -335,9 +337,12 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
     }));
     evidence.extend(["HOME", "GOCACHE", "GOMODCACHE", "GOPATH"].iter().filter_map(|v| f.env_line(v)));
     let what = subject(&error.text).map(|s| format!(" while fetching {s}")).unwrap_or_default();
-    let build_cache = path.contains("go-build")
+    // go's work directory (`creating work dir: …`), made under GOTMPDIR or TMPDIR.
+    let work_dir = error.text.contains("creating work dir");
+    let build_cache = !work_dir && path.contains("go-build")
         || path.contains("gocache")
         || why.contains("build cache")
+        || error.text.contains("failed to initialize build cache")
         || f.env("GOCACHE").is_some_and(|c| !c.is_empty() && path.starts_with(c));
     // A file another process holds open (an antivirus scanning the fresh download).
     let held = why.contains("being used by another process");
@@ -363,6 +368,14 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
                  some FUSE mounts; move GOMODCACHE to a local disk"
             ),
             &["move-module-cache"],
+        ),
+        _ if work_dir => (
+            format!(
+                "go cannot create its work directory ({}): GOTMPDIR, or TMPDIR when it is unset, names a directory \
+                 that does not exist, is not writable or is full; point it at one that is",
+                error.text.trim().trim_start_matches("go: ")
+            ),
+            &[],
         ),
         _ if path.is_empty() => (
             format!(

@@ -94,7 +94,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
             r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
-            r"|'go get' is no longer supported outside a module[^\n]*",
+            r"|'go get' is no longer supported outside a module[^\n]*|replacement directory \S+ does not exist",
+            // go ≥ 1.16 under -mod=vendor, for a package vendor/ lacks.
+            r#"|cannot find package "\." in:\s*\n\s*\S*/vendor/\S+"#,
             // A module path that is none (an ssh or https URL where a path belongs), in go.mod
             // or a tool's module configuration (module.CheckPath).
             r#"|malformed module path "[^"]*": [^\n]*"#,
@@ -119,8 +121,36 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     }
     let (error, caps) = f.matching(&GO_MOD).next()?;
     let file = if error.text.contains("go.work") { "go.work" } else { "go.mod" };
-    let detail = error.text.lines().find(|l| l.contains(".mod:") || l.contains(".work:")).unwrap_or(&error.text);
-    let (summary, confidence) = if caps.get(3).is_some() || error.text.contains("must match format") {
+    // `errors parsing go.mod:` announces the file's lines go could not read, on the lines
+    // after it (each its own error, `/src/go.mod:3: …`): they say why.
+    static FILE_LINE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*\S*go\.(?:mod|work):\d+(?::\d+)?: ").expect("compiles"));
+    let announced: Vec<&ErrorText> = if caps.get(1).is_some_and(|m| m.as_str().starts_with("errors parsing")) {
+        f.errors
+            .iter()
+            .skip_while(|e| !std::ptr::eq(*e, error))
+            .skip(1)
+            .take_while(|e| FILE_LINE.is_match(&e.text))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let detail = announced
+        .first()
+        .map(|e| e.text.as_str())
+        .or_else(|| error.text.lines().find(|l| FILE_LINE.is_match(l)))
+        .unwrap_or(&error.text);
+    let too_new = |text: &str| {
+        text.contains("must match format")
+            || text.contains("unknown directive: toolchain")
+            || text.contains("unknown directive: godebug")
+    };
+    let mut evidence = vec![error.line()];
+    evidence.extend(announced.iter().map(|e| e.line()));
+    let (summary, confidence) = if caps.get(3).is_some()
+        || too_new(&error.text)
+        || announced.iter().any(|e| too_new(&e.text))
+    {
         (
             format!(
                 "this go cannot read {file}: it was written for a newer go (a toolchain directive, a go line with a \
@@ -143,7 +173,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         // from an argument (`go install gopls@latest` says the same of `gopls`).
         static IMPORTED: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"(?m)\simports$|^\s*\S+\.go:\d+:\d+: |cannot load \S+: ").expect("compiles"));
-        let why = matched.as_str().trim();
+        // (On one line: `cannot find package "." in:` names the directory on the next.)
+        let why = matched.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+        let why = why.as_str();
         if let Some(package) = why
             .strip_prefix("no required module provides package ")
             .or_else(|| why.strip_prefix("cannot find module providing package "))
@@ -202,22 +234,64 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
                 Confidence::Low,
             )
         } else {
-            (
-                format!(
-                    "{file} is out of date with what the build needs ({why}): run `go mod tidy` and commit the result"
-                ),
-                Confidence::High,
-            )
+            (out_of_date(file, why), Confidence::High)
         }
     } else {
         (format!("{file} cannot be parsed: {}", detail.trim()), Confidence::High)
     };
-    let diagnosis = found(Category::ModuleGoMod, confidence, summary, vec![error.line()], &[]);
+    let diagnosis = found(Category::ModuleGoMod, confidence, summary, evidence, &[]);
     Some(if error.text.contains("requires Go") {
         diagnosis.or(Category::Unknown, Confidence::Low, "a compile error that a newer go would not make")
     } else {
         diagnosis
     })
+}
+
+/// What to do about a go.mod, go.work or vendor directory out of step with the build
+/// (`why`, go's words), as go itself says it: vendor/ is synced by `go mod vendor`, go.work
+/// by its `use` lines, a go line newer than this go by another go, the rest by `go mod
+/// tidy`.
+fn out_of_date(file: &str, why: &str) -> String {
+    if why.contains("replacement directory") {
+        format!(
+            "go.mod replaces a module with a local directory that is not there ({why}): check it out where the \
+             replace points (a CI checkout of one repository lacks its neighbours), or drop the replace"
+        )
+    } else if why.contains("/vendor/")
+        || why.contains("inconsistent vendoring")
+        || why.contains("disabled by -mod=vendor")
+        || why.contains("disabled by GOFLAGS=-mod=vendor")
+    {
+        format!(
+            "the vendor directory is out of step with go.mod ({why}): run `go mod vendor` (after `go mod tidy` if \
+             go.mod changed) and commit vendor/, or build with -mod=mod"
+        )
+    } else if why.contains("but maximum") {
+        format!(
+            "go.mod asks for a newer go than this one ({why}): install the go the module asks for (or let \
+             GOTOOLCHAIN switch to it)"
+        )
+    } else if why.contains("appears multiple times in workspace") {
+        format!(
+            "go.work uses two directories whose go.mod declare the same module path ({why}): drop one of the `use` \
+             lines (go work edit -dropuse=DIR), or fix the module line of the copy"
+        )
+    } else if why.contains("listed in go.work file requires go") {
+        format!("go.work's go line is older than a module it uses needs ({why}): run `go work use` (go's own advice)")
+    } else if why.contains("listed in go.work file") {
+        format!(
+            "a `use` line of go.work names a directory without a module go can load ({why}): check out what it \
+             names, or drop the line (go work edit -dropuse=DIR)"
+        )
+    } else if why.contains("'go get' is no longer supported outside a module") {
+        format!("go get installs nothing outside a module ({why}): use `go install PACKAGE@VERSION`")
+    } else if why.contains("$GOPATH/go.mod exists") {
+        format!("a go.mod in GOPATH's root confuses go ({why}): remove $GOPATH/go.mod")
+    } else if why.starts_with("go: open ") {
+        format!("{file} is missing where go looked ({why}): run go in the module's directory, or restore the file")
+    } else {
+        format!("{file} is out of date with what the build needs ({why}): run `go mod tidy` and commit the result")
+    }
 }
 
 /// The work module's go.sum lacks the checksum of a module go needs (`missing go.sum
@@ -387,6 +461,24 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     } else {
         "the version string is not one go accepts for this module"
     };
+    // `v0.0.0-00010101000000-000000000000` is the placeholder go writes into go.mod for a
+    // module only a replace directive provides: no revision has it anywhere, and failing
+    // on it means no such replace is in effect where go ran (a dependency's replace
+    // directives do not apply to the modules that require it).
+    if what.ends_with("@v0.0.0-00010101000000-000000000000") {
+        let module = what.split('@').next().unwrap_or_default();
+        let summary = format!(
+            "{what}: {detail}: that version is the placeholder go writes for a module only a replace directive \
+             provides, and no replace for {module} is in effect here (a dependency's replace directives do not apply \
+             to modules that require it): add the replace to the main module's go.mod (or go.work), or require a real \
+             version"
+        );
+        return Some(found(Category::ModuleInvalidVersion, Confidence::High, summary, vec![error.line()], &[]).or(
+            Category::ModuleGoMod,
+            Confidence::Low,
+            "the fix is a replace directive in the main module's go.mod",
+        ));
+    }
     // The revision is missing from the repository go asked itself (GOPROXY=direct,
     // GOPRIVATE): the git host's side of the story.
     let module = what.split('@').next().unwrap_or_default();
