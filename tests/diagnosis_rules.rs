@@ -2599,3 +2599,28 @@ fn go_s_own_directories_are_named_for_what_they_are() {
         "package github.com/northwind/cli-tools: cannot download, $GOPATH not set. For more details see: 'go help gopath'\n",
     );
 }
+
+#[test]
+fn what_says_a_run_passed_or_went_on() {
+    // The wrapper's own success line: bazel, goreleaser, golangci-lint.
+    for ending in
+        ["INFO: Build completed successfully, 118 total actions", "  • release succeeded after 1m23s", "  0 issues."]
+    {
+        let log = format!(
+            "go: downloading github.com/spf13/cobra v1.8.1\ngo: downloading golang.org/x/sys v0.26.0\n{ending}\n"
+        );
+        let d = expect(&log, Category::None);
+        assert_eq!(d.confidence, Confidence::High, "{log}\n{d:#?}");
+    }
+    // go ≥ 1.21 switching to the toolchain a module needs, and going on.
+    expect(
+        "go: downloading golang.org/x/tools v0.28.0\ngo: golang.org/x/tools@v0.28.0 requires go >= 1.22.0; switching to go1.22.10\ngo: downloading go1.22.10 (linux/amd64)\ngo: upgraded go 1.21 => 1.22.0\ngo: added toolchain go1.22.10\ngo: upgraded golang.org/x/tools v0.16.1 => v0.28.0\n",
+        Category::None,
+    );
+    // A test binary the kernel killed, which go reported: go was not killed.
+    let d = expect(
+        "=== RUN   TestBuildHugeTable\n    gen_test.go:10: building 40M-entry lookup table\nsignal: killed\nFAIL\texample.com/svcbig/internal/gen\t0.005s\nFAIL\n",
+        Category::Unknown,
+    );
+    assert!(d.summary.contains("test failed"), "{d:#?}");
+}

@@ -131,7 +131,10 @@ pub fn is_warning(text: &str) -> bool {
             r"^(?:go: warning: |go: module \S+ is deprecated|go: to switch to the latest unretracted version",
             r"|go: writing (?:stat|go\.mod) cache: |go: ignoring go\.mod in \$?GOPATH",
             r"|go(?: get)?: installing executables with 'go get' in module mode is deprecated",
-            r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$)",
+            r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$",
+            // go ≥ 1.21 re-running itself as the toolchain a module needs (it goes on).
+            r"|go: \S+ requires go >= \S+; switching to go\S+$",
+            r"|warning: both GOPATH and GOROOT are the same directory)",
         ))
         .expect("warning pattern compiles")
     });

@@ -178,6 +178,16 @@ fn another_programs_status(line: &str) -> bool {
     warning || other
 }
 
+/// Whether go reported on what it ran after a `signal: killed` line (`FAIL\tpkg\t0.005s`,
+/// `ok\tpkg`, `--- FAIL`): what was killed was a test binary go ran (the kernel's OOM
+/// killer), and go went on.
+fn go_reported_after(rest: &[&str]) -> bool {
+    static REPORT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:(?:FAIL|ok)\s+\S+\s+(?:\d+\.\d+s|\(cached\)|\[)|--- FAIL: )").expect("compiles")
+    });
+    rest.iter().any(|l| REPORT.is_match(l.trim_end()))
+}
+
 /// Exit statuses killed runs end with: timeout(1)'s, and 128 + SIGKILL or SIGTERM.
 pub const KILLED_STATUSES: [i32; 3] = [124, 137, 143];
 
@@ -208,7 +218,11 @@ fn ending(cleaned: &str, context: &mut LogContext) {
     static SUCCEEDED: LazyLock<Regex> = LazyLock::new(|| {
         // (Docker's classic builder removes a step's intermediate container only when the
         // step succeeded; newer versions say `---> Removed`.)
-        Regex::new(r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s|(?:---> )?Remov(?:ing|ed) intermediate container [0-9a-f]+)$")
+        Regex::new(concat!(
+            r"^(?:Job succeeded|Finished: SUCCESS|#\d+ DONE \d+(?:\.\d+)?s|(?:---> )?Remov(?:ing|ed) intermediate container [0-9a-f]+",
+            // Bazel's, goreleaser's and golangci-lint's own words for a run that passed.
+            r"|INFO: Build completed successfully, \d+ total actions?|(?:• )?release succeeded after \S+|0 issues\.)$",
+        ))
             .expect("success pattern compiles")
     });
     // go reporting that a tool of its own died (the compiler killed by the kernel for
@@ -286,7 +300,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
                 context.killed = Some(line.trim().to_string());
             }
         }
-        if says_killed(line.trim()) {
+        if says_killed(line.trim()) && !go_reported_after(&lines[i + 1..]) {
             context.killed = Some(line.trim().to_string());
         }
     }
