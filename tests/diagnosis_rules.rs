@@ -2624,3 +2624,30 @@ fn what_says_a_run_passed_or_went_on() {
     );
     assert!(d.summary.contains("test failed"), "{d:#?}");
 }
+
+#[test]
+fn what_the_user_must_change_is_said_in_their_own_terms() {
+    // The forward proxy's URL with credentials, its port once.
+    let d = expect(
+        "$ export HTTPS_PROXY=http://proxy.corp.example:8080\n$ go mod download\ngo: github.com/go-playground/validator/v10@v10.19.0: Get \"https://proxy.golang.org/github.com/go-playground/validator/v10/@v/v10.19.0.mod\": Proxy Authentication Required\n",
+        Category::HttpProxyFailure,
+    );
+    assert!(d.summary.contains("@proxy.corp.example:8080)"), "{d:#?}");
+    // PowerShell's `$env:` assignment at its prompt is configuration.
+    let d = expect(
+        "PS C:\\work\\agent> $env:HTTPS_PROXY=\"http://proxy.emea.corp.example:8080\"\nPS C:\\work\\agent> go mod download\ngo: github.com/pkg/errors@v0.9.1: Get \"https://proxy.golang.org/github.com/pkg/errors/@v/v0.9.1.mod\": proxyconnect tcp: dial tcp 10.88.1.20:8080: connectex: No connection could be made because the target machine actively refused it.\n",
+        Category::HttpProxyFailure,
+    );
+    assert!(d.summary.contains("proxy.emea.corp.example"), "{d:#?}");
+    // A 403 is credentials refused, not none sent; SAML SSO says which.
+    let d = expect(
+        "go: github.com/northwind/protos@v0.4.2: git ls-remote -q origin in /home/runner/go/pkg/mod/cache/vcs/e1f2: exit status 128:\n\tremote: The 'northwind' organization has enabled or enforced SAML SSO. To access this repository, you must use the HTTPS remote with a personal access token or SSH with an SSH key and passphrase that has been authorized for this organization.\n\tfatal: unable to access 'https://github.com/northwind/protos/': The requested URL returned error: 403\n",
+        Category::VcsAuth,
+    );
+    assert!(d.summary.contains("SAML") && !d.summary.contains("had none"), "{d:#?}");
+    let d = expect(
+        "go: git.corp.example/team/lib@v1.0.0: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/9a: exit status 128:\n\tfatal: unable to access 'https://git.corp.example/team/lib/': The requested URL returned error: 403\n",
+        Category::VcsAuth,
+    );
+    assert!(d.summary.contains("403") && !d.summary.contains("had none"), "{d:#?}");
+}

@@ -80,6 +80,13 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
     let proxy = configured(f);
     let proxy_name =
         proxy.as_ref().map_or_else(|| "(not named in the log)".to_string(), |(_, v)| url_host(v).to_string());
+    // The proxy URL with credentials in it, as the user would write it (its port, when
+    // the configured URL names one).
+    let with_credentials = match &proxy {
+        Some((_, v)) if url_host(v).contains(':') => format!("http://user:password@{}", url_host(v)),
+        Some((_, v)) => format!("http://user:password@{}:port", url_host(v)),
+        None => "http://user:password@host:port".to_string(),
+    };
     let mut evidence = Vec::new();
     let (error, summary, confidence) = if let Some((error, caps)) = f.matching(&PROXYCONNECT).last() {
         let why = caps[1].trim().to_string();
@@ -94,7 +101,7 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         let summary = match status.as_str() {
             "Proxy Authentication Required" => format!(
                 "the forward proxy {proxy_name} wants credentials (407) to open a tunnel to {target}: go sends them \
-                 only from the proxy URL (http://user:password@{proxy_name}:port), never from .netrc"
+                 only from the proxy URL ({with_credentials}), never from .netrc"
             ),
             "Forbidden" => format!(
                 "the forward proxy {proxy_name} refused the tunnel to {target} (403): blocked by policy, or the proxy \

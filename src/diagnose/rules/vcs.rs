@@ -65,6 +65,18 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
         )
     } else if error.text.contains("publickey") {
         format!("the SSH key was refused{what}: git is using ssh and no authorised key is loaded")
+    } else if error.text.contains("SAML SSO") {
+        format!(
+            "{host} refused the credentials git sent{what}: the organization enforces SAML single sign-on and the \
+             token (or SSH key) is not authorised for it; authorise it for the organization (on GitHub: the \
+             token's or key's Configure SSO)"
+        )
+    } else if error.text.contains("returned error: 403") || error.text.contains("HTTP 403") {
+        format!(
+            "{host} refused git's request (403){what}: the credentials git sent lack access to the repository (a \
+             token without its scope, an account not in the organization), or the host refuses requests without \
+             them; check what ~/.netrc or the credential helper gives git for {host}"
+        )
     } else {
         format!(
             "git needed credentials for {host}{what} and had none (go disables git's prompts): add them to ~/.netrc \

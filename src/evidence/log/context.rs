@@ -58,7 +58,7 @@ fn relevant(var: &str) -> bool {
 /// Reads the configuration and context a cleaned log shows.
 pub fn context(cleaned: &str) -> LogContext {
     static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^\s*(?:\$ |\+ |> )?(?:export |set |\$env:)?([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"]*)"|(\S*))\s*(.*)$"#)
+        Regex::new(r#"^\s*(?:\$ |\+ |> |PS [^>\n]*> |[A-Za-z]:\\[^>\n]*> )?(?:export |set |\$env:)?([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"]*)"|(\S*))\s*(.*)$"#)
             .expect("assignment pattern compiles")
     });
     static YAML_ENV: LazyLock<Regex> =
