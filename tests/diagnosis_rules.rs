@@ -2651,3 +2651,20 @@ fn what_the_user_must_change_is_said_in_their_own_terms() {
     );
     assert!(d.summary.contains("403") && !d.summary.contains("had none"), "{d:#?}");
 }
+
+#[test]
+fn a_programs_own_words_and_what_ran_after_go_are_not_go_failing() {
+    // `go run`'s program printed a refused connection, then crashed: its crash, not a
+    // download's failure.
+    let d = expect(
+        "$ go run ./cmd/fetch\nwarning: Get \"http://127.0.0.1:9/healthz\": dial tcp 127.0.0.1:9: connect: connection refused\npanic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x40 pc=0x62bc73]\n\ngoroutine 1 [running]:\nmain.main()\n\t/home/runner/work/svc/svc/cmd/fetch/main.go:14 +0xd3\nexit status 2\n",
+        Category::Unknown,
+    );
+    assert!(d.summary.contains("crashed"), "{d:#?}");
+    // go built, then `docker push` failed: the step's failure is the push's.
+    let d = expect(
+        "+ go build -o bin/gateway ./cmd/gateway\n+ docker push registry.corp.example/platform/gateway:3b2e77c\nThe push refers to repository [registry.corp.example/platform/gateway]\nGet \"https://registry.corp.example/v2/\": dial tcp 10.20.0.15:443: connect: connection refused\nProcess exited with code 1\n",
+        Category::Unknown,
+    );
+    assert!(d.summary.contains("docker push"), "{d:#?}");
+}

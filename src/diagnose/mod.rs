@@ -172,6 +172,7 @@ fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Di
 /// kept as an alternative); failing that, the verdict is `unknown` with go's error lines
 /// as evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
+    use crate::evidence::log::last_command_not_go;
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
     let mut diagnosis = match verdicts.next() {
@@ -227,6 +228,13 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
                  $ErrorActionPreference = 'Stop'; go itself may have succeeded (check $LASTEXITCODE, or run go \
                  under cmd /c or PowerShell 7)"
                     .to_string()
+            } else if let Some(command) =
+                lines.is_empty().then(|| evidence.pasted.as_deref().and_then(last_command_not_go)).flatten()
+            {
+                format!(
+                    "the step failed, and go's own lines show no error: the last command the log shows is not go's \
+                     (`{command}`), so most likely it failed, not go"
+                )
             } else if lines.is_empty() {
                 "go failed without an error message modchaos recognises".to_string()
             } else {

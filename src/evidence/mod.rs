@@ -288,8 +288,13 @@ impl Evidence {
         // hints — or is nothing but such values (a paste cut down to the error) are they
         // taken for go's.
         let mut fragmentary = None;
-        if go.trim().is_empty() && (log::shows_go_at_work(&cleaned) || log::only_error_values(&cleaned)) {
-            let fragments = log::go_fragments(&cleaned);
+        // (Not beside a Go program's crash: its values are the program's, printed before it
+        // died — `go run`'s program, a test binary.)
+        if go.trim().is_empty()
+            && context.crash.is_none()
+            && (log::shows_go_at_work(&cleaned) || log::only_error_values(&cleaned))
+        {
+            let fragments = log::go_fragments(&log::without_other_commands(&cleaned));
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(
                     "none of go's own lines: read from bare error values, which any Go program prints (\"{first}\")"

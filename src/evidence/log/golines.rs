@@ -447,7 +447,7 @@ pub fn liberal(cleaned: &str, glue: Glue) -> String {
                 })
         };
         let left_out: String = text.lines().filter(|l| !read_in_place(l)).flat_map(|l| [l, "\n"]).collect();
-        out.push_str(&go_fragments(&left_out));
+        out.push_str(&go_fragments(&super::without_other_commands(&left_out)));
     }
     out
 }
