@@ -2668,3 +2668,28 @@ fn a_programs_own_words_and_what_ran_after_go_are_not_go_failing() {
     );
     assert!(d.summary.contains("docker push"), "{d:#?}");
 }
+
+#[test]
+fn a_twelfth_review_of_module_identities_and_the_network() {
+    // `go install pkg@latest` of a library: go's error, never a success.
+    let d = verdict(
+        "$ go install github.com/acme/sdk@latest\ngo: downloading github.com/acme/sdk v1.9.0\npackage github.com/acme/sdk is not a main package\n",
+    );
+    assert_ne!(d.category, Category::None, "{d:#?}");
+    // A go-import tag naming an ssh address as the repository root.
+    expect(
+        "go: go.corp.example/billing@v2.1.0: unrecognized import path \"go.corp.example/billing\": https://go.corp.example/billing?go-get=1: invalid repo root \"git@github.com:corp/billing.git\": no scheme\n",
+        Category::VcsMeta,
+    );
+    // go ≤ 1.15's words for a replace whose directory is not there.
+    expect(
+        "go: github.com/acme/sdk@v1.9.0 (replaced by ../sdk): reading ../sdk/go.mod: open /src/sdk/go.mod: no such file or directory\n",
+        Category::ModuleGoMod,
+    );
+    // An https:// URL for a plain-HTTP forward proxy, named by `echo $HTTPS_PROXY`.
+    let d = expect(
+        "$ echo $HTTPS_PROXY\nhttps://proxy.corp.example:3128\n$ go mod download\ngo: github.com/google/uuid@v1.6.0: Get \"https://proxy.golang.org/github.com/google/uuid/@v/v1.6.0.mod\": proxyconnect tcp: tls: first record does not look like a TLS handshake\n",
+        Category::HttpProxyFailure,
+    );
+    assert!(d.summary.contains("http://") && d.summary.contains("proxy.corp.example:3128"), "{d:#?}");
+}

@@ -90,10 +90,18 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
     let mut evidence = Vec::new();
     let (error, summary, confidence) = if let Some((error, caps)) = f.matching(&PROXYCONNECT).last() {
         let why = caps[1].trim().to_string();
-        let summary = format!(
-            "go cannot reach the forward proxy {proxy_name} ({why}): every https request goes through it, so nothing \
+        let summary = if why.contains("first record does not look like a TLS handshake") {
+            format!(
+                "go reached the forward proxy {proxy_name} and opened TLS to it, but it speaks plain HTTP ({why}): \
+                 HTTPS_PROXY names it with https://; write the proxy URL with http:// (the tunnel to the module hosts \
+                 is still TLS)"
+            )
+        } else {
+            format!(
+                "go cannot reach the forward proxy {proxy_name} ({why}): every https request goes through it, so nothing \
              downloads; fix or unset HTTPS_PROXY, or exempt the module hosts with NO_PROXY"
-        );
+            )
+        };
         (error, summary, Confidence::High)
     } else if let Some((error, caps)) = f.matching(&STATUS_TEXT).last() {
         let target = url_host(&caps[1]).to_string();

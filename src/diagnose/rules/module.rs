@@ -95,6 +95,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
             r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
             r"|'go get' is no longer supported outside a module[^\n]*|replacement directory \S+ does not exist",
+            // go ≤ 1.15's words for the same.
+            r"|\(replaced by \S+\): reading \S*go\.mod: open \S+: no such file or directory",
             // go ≥ 1.16 under -mod=vendor, for a package vendor/ lacks.
             r#"|cannot find package "\." in:\s*\n\s*\S*/vendor/\S+"#,
             // A module path that is none (an ssh or https URL where a path belongs), in go.mod
@@ -252,7 +254,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
 /// by its `use` lines, a go line newer than this go by another go, the rest by `go mod
 /// tidy`.
 fn out_of_date(file: &str, why: &str) -> String {
-    if why.contains("replacement directory") {
+    if why.contains("replacement directory") || why.starts_with("(replaced by ") {
         format!(
             "go.mod replaces a module with a local directory that is not there ({why}): check it out where the \
              replace points (a CI checkout of one repository lacks its neighbours), or drop the replace"

@@ -553,6 +553,18 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // A tag whose repository root is no URL (an scp-style `git@host:owner/repo.git`).
+    static ROOT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"invalid repo root "[^"]*": [^\n]*"#).expect("compiles"));
+    if let Some((error, caps)) = f.matching_own(&ROOT).last() {
+        let summary = format!(
+            "the ?go-get=1 page's go-import tag names a repository root go cannot use ({}): it must be a URL with a \
+             scheme (https://host/owner/repo.git), not an ssh address; fix the tag (git's insteadOf can still send \
+             go's https clone over ssh)",
+            caps[0].trim()
+        );
+        return Some(found(Category::VcsMeta, Confidence::High, summary, vec![error.line()], &[]));
+    }
     if f.matching_own(&META).next().is_none()
         && let Some((error, caps)) = f.matching_own(&OTHER).last()
     {

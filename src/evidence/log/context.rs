@@ -83,8 +83,12 @@ pub fn context(cleaned: &str) -> LogContext {
         env.push((var.to_string(), value.to_string()));
     };
     // `go env GOPRIVATE GOPROXY` prints the values alone, one line each, in order.
+    // (And a shell's `echo $HTTPS_PROXY` prints the one value.)
     static GO_ENV_QUERY: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:\S*[$#>] |[$>] |\+ )?go env((?: [A-Z][A-Z0-9_]*)+)\s*$").expect("go env pattern compiles")
+        Regex::new(
+            r"^(?:\S*[$#>] |[$>] |\+ )?(?:go env((?: [A-Z][A-Z0-9_]*)+)|echo \$\{?([A-Za-z_][A-Za-z0-9_]*)\}?)\s*$",
+        )
+        .expect("go env pattern compiles")
     });
     let mut queried: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     for line in cleaned.lines() {
@@ -100,7 +104,8 @@ pub fn context(cleaned: &str) -> LogContext {
             }
         }
         if let Some(caps) = GO_ENV_QUERY.captures(line) {
-            queried = caps[1].split_whitespace().map(str::to_string).collect();
+            queried =
+                caps.get(1).or(caps.get(2)).map_or("", |m| m.as_str()).split_whitespace().map(str::to_string).collect();
             continue;
         }
         if let Some(caps) = VERSION.captures(line) {

@@ -32,7 +32,7 @@ const GO_START: &str = concat!(
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
-    r"|can't load package: |package \S+: |cannot find package |unknown import path ",
+    r"|can't load package: |package \S+: |cannot find package |unknown import path |package \S+ is not a main package$",
     // cgo unable to run the C compiler (`# runtime/cgo` above it).
     r"|cgo: C compiler ",
     // `go run` failing to start what it built in its work directory.
