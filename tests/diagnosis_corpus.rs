@@ -227,11 +227,13 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// and 208/222 (93.7 %): `Repository not found` from a public code host is now read as it
 /// stands (`vcs.not_found`, with `vcs.auth` named) unless the configuration says the module
 /// is private — three released cases gained, two dev cases lost, and both readers of the
-/// log alone (`public/READERS.md`) named `vcs.not_found` for all five.
+/// log alone (`public/READERS.md`) named `vcs.not_found` for all five. At the forty-sixth,
+/// outside pasted up to 305/319 (95.6 %): a CI system's line after go's error is no longer
+/// read as the rest of go's line.
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 95.3, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 94.6, confident_wrong: 0 }),
         (Part::Public, _) => Some(Floor { top1: 93.7, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
@@ -248,11 +250,13 @@ fn dev_floor(part: Part, how: &str) -> Option<Floor> {
 /// 233/236 and released 236/239, public dev 166/180 and released 190/214. Raised at the
 /// forty-fourth, after git's lines, bare error values and go's lines inside another tool's
 /// were rejoined too: fakes 591/602, outside dev 234/236 and released 236/239, public dev
-/// 174/180 and released 207/214.
+/// 174/180 and released 207/214. Raised at the forty-sixth, after a URL a terminal broke
+/// and the details under a broken line were read whole: fakes 598/602, outside dev
+/// 236/236.
 fn kept_floor(group: Group) -> Option<f64> {
     match (group.part, group.split) {
-        (Part::Fakes, _) => Some(98.1),
-        (Part::Outside, Split::Dev) => Some(99.1),
+        (Part::Fakes, _) => Some(99.3),
+        (Part::Outside, Split::Dev) => Some(100.0),
         (Part::Outside, Split::Released) => Some(98.7),
         (Part::Public, Split::Dev) => Some(96.6),
         (Part::Public, Split::Released) => Some(96.7),
@@ -345,13 +349,15 @@ struct Floor {
 /// 235/291 (80.8 %, 6) pasted. The forty-fifth (two rules from go's hashing: `verifying
 /// M@V: zip:` is go checking its cache, a go.mod hash that is an empty file's is an empty
 /// go.mod) **lost** one public case: 240/291 (82.5 %) and 234/291 (80.4 %) — see the
-/// README's history for which case it most likely is and why the rule stays. The floors
-/// are the forty-fifth's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// README's history for which case it most likely is and why the rule stays. The
+/// forty-sixth (five reviews' fixes: CI systems' lines, PowerShell's records, other
+/// programs' statuses, a URL a terminal broke): outside 291/302 (96.4 %, 0) and 288/302
+/// (95.4 %, 0); public unchanged. The floors are the forty-sixth's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
-        (Part::Outside, "as printed") => Some(Floor { top1: 96.0, confident_wrong: 0 }),
-        (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
+        (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
+        (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 82.5, confident_wrong: 6 }),
         (Part::Public, _) => Some(Floor { top1: 80.4, confident_wrong: 6 }),
         (Part::Fakes, _) => None,
