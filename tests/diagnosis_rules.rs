@@ -2693,3 +2693,14 @@ fn a_twelfth_review_of_module_identities_and_the_network() {
     );
     assert!(d.summary.contains("http://") && d.summary.contains("proxy.corp.example:3128"), "{d:#?}");
 }
+
+#[test]
+fn a_servers_answer_pasted_alone_is_not_this_machines_git() {
+    // Only the tail of a proxy's answer was pasted: the prompt inside it is the proxy's
+    // own git, which no credential on this machine can fix.
+    let d = verdict(
+        "\tserver response: not found: github.com/acme-corp/billing@v2.3.1+incompatible: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/aa12: exit status 128:\n\t\tfatal: could not read Username for 'https://github.com': terminal prompts disabled\n\tConfirm the import path was entered correctly.\n\tIf this is a private repository, see https://golang.org/doc/faq#git_https for additional information.\n",
+    );
+    assert_ne!(d.category, Category::VcsAuth, "{d:#?}");
+    assert!(!d.summary.contains(".netrc"), "{d:#?}");
+}

@@ -219,7 +219,12 @@ pub fn go_output(cleaned: &str) -> String {
             continuing = !trimmed.starts_with("# ");
             after_exit = EXIT_STATUS_ENDS.is_match(trimmed);
             continue;
-        } else if let Some((embedded, quoted)) = embedded(line).filter(|(text, _)| text.len() < line.len()) {
+        } else if let Some((embedded, quoted)) = embedded(line)
+            .filter(|(text, _)| text.len() < line.len())
+            // (A server's answer quoting its own go, pasted without go's line above it, is
+            // the server's: its git failing is not this machine's.)
+            .filter(|_| !line.trim_start().starts_with("server response:"))
+        {
             // The tool's line carries go's: keep go's part only, as lines of its own. What
             // follows continues it, unless go's text was a quoted string that ended here.
             let inner = go_output(&embedded);
@@ -325,7 +330,21 @@ pub fn go_fragments(cleaned: &str) -> String {
     let fragment: &Regex = if GIT_RUN.is_match(cleaned) { &GO_FRAGMENT } else { &FRAGMENT };
     let mut out = String::new();
     let mut continuing = false;
+    // Inside a server's answer (`server response: …` and the lines indented deeper under
+    // it): its values are the server's experience (a proxy's own git, prompting), not
+    // this machine's.
+    let mut response_indent: Option<usize> = None;
     for line in cleaned.lines() {
+        let depth = line.len() - line.trim_start_matches(['\t', ' ']).len();
+        if line.trim_start().starts_with("server response:") {
+            response_indent = Some(depth);
+            continuing = false;
+            continue;
+        }
+        match response_indent {
+            Some(indent) if depth > indent => continue,
+            _ => response_indent = None,
+        }
         let indented = line.starts_with('\t') || line.starts_with("  ");
         if continuing && indented {
             out.push_str(line);
