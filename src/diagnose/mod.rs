@@ -13,6 +13,7 @@ pub use crate::evidence::ErrorText;
 pub use crate::vocab::{Category, EvidenceLine, Source};
 
 use crate::evidence::Evidence;
+use crate::evidence::log::last_command_not_go;
 
 /// How sure a diagnosis is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -172,7 +173,6 @@ fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Di
 /// kept as an alternative); failing that, the verdict is `unknown` with go's error lines
 /// as evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
-    use crate::evidence::log::last_command_not_go;
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
     let mut diagnosis = match verdicts.next() {
