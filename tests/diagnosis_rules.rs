@@ -2704,3 +2704,13 @@ fn a_servers_answer_pasted_alone_is_not_this_machines_git() {
     assert_ne!(d.category, Category::VcsAuth, "{d:#?}");
     assert!(!d.summary.contains(".netrc"), "{d:#?}");
 }
+
+#[test]
+fn a_major_version_the_module_does_not_have() {
+    // A /v2 import of a module whose latest version is v1: no v2 module exists.
+    let d = expect(
+        "$ go get github.com/acme/jsonx/v2@latest\ngo: module github.com/acme/jsonx@latest found (v1.6.3), but does not contain package github.com/acme/jsonx/v2\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert!(d.summary.starts_with("github.com/acme/jsonx@latest") && d.summary.contains("/vN"), "{d:#?}");
+}

@@ -434,7 +434,8 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|(?:zip|@v[^\s:]*)[^\n]*?: (case-insensitive file name collision: [^\n]*)",
             // A /vN import whose version resolved to +incompatible: the tag's commit has no
             // go.mod declaring /vN (modload's `found (…+incompatible), but does not contain`).
-            r"|(found \(v[^)\s]+\+incompatible\), but does not contain package \S+/v\d+)(?:\s|$)",
+            // Also a /vN import where the module has no such major version at all.
+            r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+)(?:\s|$)",
         ))
         .expect("compiles")
     });
@@ -447,10 +448,11 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .last()
         .or_else(|| f.matching(&INVALID).last())?;
     let detail = (1..INVALID.captures_len()).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
-    static VERSIONED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid").expect("compiles"));
+    static VERSIONED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid|module (\S+@\S+) found \(").expect("compiles"));
     let what = VERSIONED
         .captures(&error.text)
-        .map(|c| c[1].to_string())
+        .and_then(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_string()))
         .or_else(|| subject(&error.text))
         .unwrap_or_else(|| "the requested version".into());
     let hint = if detail.starts_with("unknown revision") || detail.starts_with("no matching versions") {
@@ -458,6 +460,10 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     } else if detail.starts_with("case-insensitive file name collision") {
         "the version holds files whose names differ only in case, which go refuses in a module (they would clash \
          on macOS and Windows): use another version, or the maintainer must rename one and tag again"
+    } else if detail.starts_with("found (") {
+        "the import path names a major version (/vN) that the module does not have at that version: no go.mod \
+         there declares the /vN path (a v2+ tag without /vN in its module path, or no such major version at all); \
+         use the import path without /vN, or a version whose go.mod declares it"
     } else if detail.contains("major version") || detail.contains("should be v") || detail.contains("module path") {
         "from v2 on, the module path must end in the major version (/v2) — or the version must carry +incompatible for a module without go.mod"
     } else {
