@@ -294,7 +294,7 @@ impl Evidence {
             && context.crash.is_none()
             && (log::shows_go_at_work(&cleaned) || log::only_error_values(&cleaned))
         {
-            let fragments = log::go_fragments(&log::without_other_commands(&cleaned));
+            let fragments = log::go_fragments(&cleaned);
             if let Some(first) = fragments.lines().next() {
                 notes.push(format!(
                     "none of go's own lines: read from bare error values, which any Go program prints (\"{first}\")"

@@ -175,7 +175,8 @@ pub fn go_crash(text: &str) -> Option<String> {
 fn another_programs_status(line: &str) -> bool {
     static PROCESS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"[Tt]he process '([^']+)' failed with exit code"#).expect("compiles"));
-    let warning = ["Warning:", "warning:", "WARNING:", "[warning]", "##[warning]"].iter().any(|w| line.starts_with(w));
+    // (GitHub's `##[warning]` is gone by now: `clean` strips it.)
+    let warning = ["Warning:", "warning:", "WARNING:", "[warning]"].iter().any(|w| line.starts_with(w));
     let other = PROCESS.captures(line).is_some_and(|c| {
         let program = c[1].rsplit(['/', '\\']).next().unwrap_or_default().trim_end_matches(".exe").to_ascii_lowercase();
         !["go", "bash", "sh", "pwsh", "powershell", "cmd", "make"].contains(&program.as_str())

@@ -311,8 +311,16 @@ fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
 /// read-only file system`), or what go ≤ 1.12 printed without its `go:` prefix. Every Go
 /// program words its errors so, so the evidence they give is weak: a verdict read from
 /// them says so ([`crate::evidence::Evidence::fragmentary`]). Each line comes with the
-/// indented lines that continue it.
+/// indented lines that continue it. The output of the other commands a log echoes after
+/// a go command is left out ([`super::context::without_other_commands`]): its values are
+/// theirs.
 pub fn go_fragments(cleaned: &str) -> String {
+    fragments_in(&super::context::without_other_commands(cleaned))
+}
+
+/// The bare error values of [`go_fragments`], in a text whose other commands' output is
+/// already left out (and in the strings and tails read inside its lines).
+fn fragments_in(cleaned: &str) -> String {
     // Inside another tool's line (`fetch_repo: Get "…": …`, `msg="…stderr: x509: …"`),
     // after a separator as go's embedded text is.
     static EMBEDDED: LazyLock<Regex> =
@@ -362,15 +370,15 @@ pub fn go_fragments(cleaned: &str) -> String {
         } else {
             // A JSON string with escaped line ends (Renovate's, golangci-lint's `msg`),
             // decoded; else the rest of the line from an embedded value on.
-            let decoded: String = json_strings(line).map(|text| go_fragments(&text)).collect();
+            let decoded: String = json_strings(line).map(|text| fragments_in(&text)).collect();
             if !decoded.is_empty() {
                 out.push_str(&decoded);
             } else if let Some(unescaped) = escaped_tail(line) {
-                out.push_str(&go_fragments(&unescaped));
+                out.push_str(&fragments_in(&unescaped));
             } else if let Some(value) =
                 EMBEDDED.captures(line).and_then(|c| c.get(1)).filter(|_| !OTHER_TOOLS.is_match(line))
             {
-                out.push_str(&go_fragments(&line[value.start()..]));
+                out.push_str(&fragments_in(&line[value.start()..]));
             }
             continuing = false;
         }
@@ -466,7 +474,7 @@ pub fn liberal(cleaned: &str, glue: Glue) -> String {
                 })
         };
         let left_out: String = text.lines().filter(|l| !read_in_place(l)).flat_map(|l| [l, "\n"]).collect();
-        out.push_str(&go_fragments(&super::without_other_commands(&left_out)));
+        out.push_str(&go_fragments(&left_out));
     }
     out
 }

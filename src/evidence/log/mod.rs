@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-pub use context::{KILLED_STATUSES, LogContext, context, go_crash, last_command_not_go, without_other_commands};
+pub use context::{KILLED_STATUSES, LogContext, context, go_crash, last_command_not_go};
 pub use golines::{Glue, broken_go_lines, go_fragments, go_output, liberal, only_error_values, shows_go_at_work};
 
 /// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
