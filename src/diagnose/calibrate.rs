@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::facts::{Facts, matches_prefix_patterns};
+use super::rules::module::REPLACE_PLACEHOLDER;
 use super::rules::{PUBLIC_CODE_HOSTS, is_public_proxy, url_host, well_known};
 use super::{Category, Confidence, Diagnosis};
 
@@ -539,7 +540,9 @@ fn unknown_revision_read_directly(_: &Facts, d: &Diagnosis) -> bool {
     line.contains("unknown revision")
         && !line.contains("://")
         && !line.contains("server response")
-        && !line.contains("@v0.0.0-00010101000000-000000000000:")
+        && !line
+            .match_indices(REPLACE_PLACEHOLDER)
+            .any(|(at, version)| line[..at].ends_with('@') && line[at + version.len()..].starts_with(':'))
 }
 
 /// `unknown revision`, as the verdict's own line says.

@@ -249,6 +249,10 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     })
 }
 
+/// The version go writes into go.mod for a module only a replace directive provides:
+/// no revision anywhere has it.
+pub const REPLACE_PLACEHOLDER: &str = "v0.0.0-00010101000000-000000000000";
+
 /// What to do about a go.mod, go.work or vendor directory out of step with the build
 /// (`why`, go's words), as go itself says it: vendor/ is synced by `go mod vendor`, go.work
 /// by its `use` lines, a go line newer than this go by another go, the rest by `go mod
@@ -473,7 +477,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     // module only a replace directive provides: no revision has it anywhere, and failing
     // on it means no such replace is in effect where go ran (a dependency's replace
     // directives do not apply to the modules that require it).
-    if what.ends_with("@v0.0.0-00010101000000-000000000000") {
+    if what.strip_suffix(REPLACE_PLACEHOLDER).is_some_and(|m| m.ends_with('@')) {
         let module = what.split('@').next().unwrap_or_default();
         let summary = format!(
             "{what}: {detail}: that version is the placeholder go writes for a module only a replace directive \

@@ -67,7 +67,9 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
         let first = c.split(['&', ';', '|']).next().unwrap_or_default();
         first.contains("mod verify")
     });
-    if verify_ran && !f.downloaded_a_module() && !f.evidence.trace.iter().any(|g| g.url.ends_with(".mod")) {
+    // go fetched a module (or a go.mod) in this run: what it hashed came from the network.
+    let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod")) || f.downloaded_a_module();
+    if verify_ran && !fetched {
         let summary = format!(
             "go mod verify found the module cache's copy of {subject} different from go.sum: the cache was changed \
              after the download (or go.sum is wrong); remove the cache and download again"
@@ -80,7 +82,6 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     // served an empty body — not bits replaced upstream.
     const EMPTY_GO_MOD: &str = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=";
     if LINES.captures(&error.text).is_some_and(|lines| &lines[1] == EMPTY_GO_MOD) {
-        let fetched = f.evidence.trace.iter().any(|g| g.url.ends_with(".mod")) || f.downloaded_a_module();
         let summary = format!(
             "the go.mod go hashed for {subject} was empty (its hash is an empty file's): {}; clean the module cache \
              and download again, from a proxy that serves the file whole",
