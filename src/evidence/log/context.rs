@@ -194,51 +194,6 @@ fn go_reported_after(rest: &[&str]) -> bool {
     rest.iter().any(|l| REPORT.is_match(l.trim_end()))
 }
 
-/// The command a log line echoes, if it echoes one ([`last_command`]'s forms).
-fn echoed(line: &str) -> Option<String> {
-    last_command(std::iter::once(line))
-}
-
-/// Whether an echoed command runs go.
-fn runs_go(command: &str) -> bool {
-    command.split_whitespace().any(|w| w == "go" || w.ends_with("/go"))
-}
-
-/// A cleaned log without the output of the other commands it echoes after a go command
-/// (`+ docker push …` and what followed it, until go's next command): bare error values
-/// there are theirs. (Before any go command is echoed, a command may be one that runs go:
-/// `make`, `nix build`, a script.)
-pub fn without_other_commands(cleaned: &str) -> String {
-    let (mut go_seen, mut others) = (false, false);
-    let mut out = String::with_capacity(cleaned.len());
-    for line in cleaned.lines() {
-        if let Some(command) = echoed(line) {
-            go_seen |= runs_go(&command);
-            others = go_seen && !runs_go(&command);
-        }
-        if !others {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The last command `lines` echo: after a prompt (`$ `, `user@host:~# `; a bare `# ` is
-/// go's own trace), `set -x`'s `+ `, or in a Dockerfile step.
-fn last_command<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<String> {
-    static ECHO: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(?:\S+[$#>] |[$>] |\+ |Step \d+/\d+ : RUN |RUN )(.*)$").expect("echo pattern compiles")
-    });
-    lines.rev().find_map(|l| ECHO.captures(l.trim_end())).map(|c| c[1].to_string())
-}
-
-/// The last command a cleaned log echoes, when it is not a go command: what ran after go
-/// (`docker push`, `rm -rf …`), whose failure is its own.
-pub fn last_command_not_go(cleaned: &str) -> Option<String> {
-    last_command(cleaned.lines()).filter(|command| !runs_go(command))
-}
-
 /// Exit statuses killed runs end with: timeout(1)'s, and 128 + SIGKILL or SIGTERM.
 pub const KILLED_STATUSES: [i32; 3] = [124, 137, 143];
 
@@ -374,7 +329,7 @@ fn ending(cleaned: &str, context: &mut LogContext) {
         before_query = i;
     }
     let shown = &lines[..before_query];
-    let last_echo = last_command(shown.iter().copied());
+    let last_echo = super::golines::last_command(shown.iter().copied());
     let go_ran_last = last_echo.is_none_or(|command| command.split_whitespace().any(|w| w == "go"));
     if context.killed.is_none()
         && go_ran_last

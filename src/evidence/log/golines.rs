@@ -312,10 +312,55 @@ fn join_hard_wraps(cleaned: &str) -> std::borrow::Cow<'_, str> {
 /// program words its errors so, so the evidence they give is weak: a verdict read from
 /// them says so ([`crate::evidence::Evidence::fragmentary`]). Each line comes with the
 /// indented lines that continue it. The output of the other commands a log echoes after
-/// a go command is left out ([`super::context::without_other_commands`]): its values are
+/// a go command is left out ([`without_other_commands`]): its values are
 /// theirs.
 pub fn go_fragments(cleaned: &str) -> String {
-    fragments_in(&super::context::without_other_commands(cleaned))
+    fragments_in(&without_other_commands(cleaned))
+}
+
+/// The command a log line echoes, if it echoes one ([`last_command`]'s forms).
+fn echoed(line: &str) -> Option<String> {
+    last_command(std::iter::once(line))
+}
+
+/// Whether an echoed command runs go.
+fn runs_go(command: &str) -> bool {
+    command.split_whitespace().any(|w| w == "go" || w.ends_with("/go"))
+}
+
+/// A cleaned log without the output of the other commands it echoes after a go command
+/// (`+ docker push …` and what followed it, until go's next command): bare error values
+/// there are theirs. (Before any go command is echoed, a command may be one that runs go:
+/// `make`, `nix build`, a script.)
+fn without_other_commands(cleaned: &str) -> String {
+    let (mut go_seen, mut others) = (false, false);
+    let mut out = String::with_capacity(cleaned.len());
+    for line in cleaned.lines() {
+        if let Some(command) = echoed(line) {
+            go_seen |= runs_go(&command);
+            others = go_seen && !runs_go(&command);
+        }
+        if !others {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The last command `lines` echo: after a prompt (`$ `, `user@host:~# `; a bare `# ` is
+/// go's own trace), `set -x`'s `+ `, or in a Dockerfile step.
+pub(super) fn last_command<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<String> {
+    static ECHO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\S+[$#>] |[$>] |\+ |Step \d+/\d+ : RUN |RUN )(.*)$").expect("echo pattern compiles")
+    });
+    lines.rev().find_map(|l| ECHO.captures(l.trim_end())).map(|c| c[1].to_string())
+}
+
+/// The last command a cleaned log echoes, when it is not a go command: what ran after go
+/// (`docker push`, `rm -rf …`), whose failure is its own.
+pub fn last_command_not_go(cleaned: &str) -> Option<String> {
+    last_command(cleaned.lines()).filter(|command| !runs_go(command))
 }
 
 /// The bare error values of [`go_fragments`], in a text whose other commands' output is

@@ -15,8 +15,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-pub use context::{KILLED_STATUSES, LogContext, context, go_crash, last_command_not_go};
-pub use golines::{Glue, broken_go_lines, go_fragments, go_output, liberal, only_error_values, shows_go_at_work};
+pub use context::{KILLED_STATUSES, LogContext, context, go_crash};
+pub use golines::{
+    Glue, broken_go_lines, go_fragments, go_output, last_command_not_go, liberal, only_error_values, shows_go_at_work,
+};
 
 /// `text` with ANSI escapes removed, line ends normalised, carriage-return overwrites
 /// resolved (the last write wins, as on a terminal) and CI prefixes (timestamps, step
