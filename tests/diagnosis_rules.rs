@@ -2714,3 +2714,34 @@ fn a_major_version_the_module_does_not_have() {
     );
     assert!(d.summary.starts_with("github.com/acme/jsonx@latest") && d.summary.contains("/vN"), "{d:#?}");
 }
+
+#[test]
+fn a_package_only_a_newer_version_of_a_required_module_has() {
+    // go's ImportMissingError when the latest version has the package and the required
+    // one does not: the requirement in go.mod is too old.
+    let d = expect(
+        "main.go:5:2: package github.com/acme/kit/metrics provided by github.com/acme/kit at latest version v1.3.0 but not at required version v1.1.0\n",
+        Category::ModuleGoMod,
+    );
+    assert_eq!(d.confidence, Confidence::Medium);
+    assert!(d.summary.contains("go get github.com/acme/kit@v1.3.0"), "{d:#?}");
+}
+
+#[test]
+fn a_checksum_database_answer_without_the_modules_line() {
+    // go's `sumdbAbsent` banner: the database answered, but not about this module. No
+    // download was shown to differ, so it is no confident mismatch.
+    let d = verdict(
+        "go: downloading example.com/lib v1.4.0\nverifying example.com/lib@v1.4.0: checksum missing from sumdb response\n\nSECURITY ERROR\nThis download does NOT match one reported by the checksum server.\nThe checksum server has provided checksums, but the checksums do\nnot contain an entry for the download.\nThe checksum server may be malfunctioning, or an attacker may have\nintercepted the checksum request.\nThe download cannot be verified.\n\nFor more information, see 'go help module-auth'.\n",
+    );
+    assert_eq!((d.category, d.confidence), (Category::SumdbUnreachable, Confidence::Low), "{d:#?}");
+    assert!(d.summary.contains("example.com/lib@v1.4.0") && !d.summary.contains("left out"), "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::SumdbMismatch), "{d:#?}");
+}
+
+#[test]
+fn a_dependencys_go_mod_without_a_module_line_names_no_captive_portal_as_fact() {
+    let d = verdict("go: example.com/fork@v0.2.0: parsing go.mod: missing module line\n");
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    assert!(!d.summary.contains("captive portal"), "{d:#?}");
+}

@@ -87,6 +87,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|go: cannot determine module path for source directory[^\n]*)",
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
             r"|no required module provides package \S+?;[^\n]*",
+            r"|package \S+ provided by \S+ at latest version \S+ but not at required version \S+",
             // go ≤ 1.15's words for the same under -mod=readonly.
             r"|cannot find module providing package \S+: import lookup disabled by -mod=readonly",
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
@@ -178,7 +179,21 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         // (On one line: `cannot find package "." in:` names the directory on the next.)
         let why = matched.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
         let why = why.as_str();
-        if let Some(package) = why
+        static NEWER_HAS_IT: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^package (\S+) provided by (\S+) at latest version (\S+) but not at required version (\S+)")
+                .expect("compiles")
+        });
+        if let Some(newer) = NEWER_HAS_IT.captures(why) {
+            let (package, module, latest, required) = (&newer[1], &newer[2], &newer[3], &newer[4]);
+            (
+                format!(
+                    "go.mod requires {module} {required}, which does not have the package {package}: only its \
+                     latest version, {latest}, has it; raise the requirement (`go get {module}@{latest}`) or import \
+                     a package {required} has"
+                ),
+                Confidence::Medium,
+            )
+        } else if let Some(package) = why
             .strip_prefix("no required module provides package ")
             .or_else(|| why.strip_prefix("cannot find module providing package "))
         {

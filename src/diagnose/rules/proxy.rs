@@ -552,8 +552,9 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             found(
                 Category::CacheCorrupt,
                 Confidence::Low,
-                "the cached go.mod of a dependency is not a go.mod (an HTML page a captive portal served earlier, \
-                 stored while GOSUMDB was off): clean the module cache and remove its go.sum line"
+                "the go.mod go read for a dependency has no module line, so it is no go.mod: a page or a cut file \
+                 a proxy served, kept in the module cache (go verifies a go.mod only where GOSUMDB checks it): \
+                 clean the module cache and remove its go.sum line; if it comes back, the proxy serves it so"
                     .into(),
                 evidence,
                 &["clean-module-cache"],

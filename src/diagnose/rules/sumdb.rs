@@ -34,6 +34,27 @@ pub fn mismatch(f: &Facts) -> Option<Diagnosis> {
     });
     static LINES: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"downloaded: (h1:\S+)\n\s*([^:\n]+?):\s+(h1:\S+)").expect("compiles"));
+    // The database answered, but its record lacks a line for this module and version
+    // (go's `sumdbAbsent` banner): the answer was for something else — a GOSUMDB host or a
+    // proxy passing the database through (GOPROXY's /sumdb/) that serves stale or wrong
+    // records, or one intercepted on the way. No download was shown to differ.
+    static ABSENT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"verifying (\S+?): checksum missing from sumdb response").expect("compiles"));
+    if let Some((error, caps)) = f.matching(&ABSENT).next() {
+        let mut evidence = vec![error.line()];
+        evidence.extend(["GOSUMDB", "GOPROXY"].iter().filter_map(|v| f.env_line(v)));
+        let summary = format!(
+            "the checksum database's answer for {} has no line for it: the GOSUMDB host, or a proxy that passes the \
+             database through (GOPROXY's /sumdb/), serves stale or wrong records, or the lookup was intercepted; \
+             point GOSUMDB at a database that serves it whole (never GOSUMDB=off)",
+            &caps[1]
+        );
+        return Some(found(Category::SumdbUnreachable, Confidence::Low, summary, evidence, &[]).or(
+            Category::SumdbMismatch,
+            Confidence::Low,
+            "go's SECURITY ERROR: the download could not be verified",
+        ));
+    }
     let Some((error, caps)) = f.matching(&MISMATCH).next() else {
         return banner_alone(f);
     };
