@@ -2745,3 +2745,28 @@ fn a_dependencys_go_mod_without_a_module_line_names_no_captive_portal_as_fact() 
     assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
     assert!(!d.summary.contains("captive portal"), "{d:#?}");
 }
+
+#[test]
+fn a_filesystem_without_locks_under_the_work_module() {
+    // go locks go.mod itself: Android's FUSE /sdcard answers ENOSYS, a \\wsl$ share
+    // Windows' ERROR_INVALID_FUNCTION. Not the module cache, but the same missing locks.
+    for log in [
+        "go: RLock /sdcard/project/go.mod: function not implemented\n",
+        "go: RLock Z:\\example\\go.mod: Incorrect function.\n",
+    ] {
+        let d = expect(log, Category::CachePermission);
+        assert!(d.summary.contains("does not support file locks") && d.summary.contains("local disk"), "{d:#?}");
+    }
+    // A lock on go.mod refused for want of permission is still the work module's files.
+    let d = verdict("go: RLock /src/app/go.mod: permission denied\n");
+    assert!(!d.summary.contains("file locks"), "{d:#?}");
+}
+
+#[test]
+fn a_paste_cut_at_its_front() {
+    // The user cut the front with an ellipsis (and the address with xxx): go's request is
+    // still there to read.
+    let d = expect("... Get https://sum.golang.org/xxx: dial tcp xxx: i/o timeout\n", Category::SumdbUnreachable);
+    assert!(d.summary.contains("sum.golang.org"), "{d:#?}");
+    expect("...@v/v0.14.0.zip\": dial tcp 142.250.1.1:443: i/o timeout\n", Category::NetTimeout);
+}

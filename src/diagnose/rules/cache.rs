@@ -233,7 +233,8 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             r"|The process cannot access the file because it is being used by another process",
             // A filesystem without file locks as lockedfile meets it (ENOSYS, ENOTSUP from
             // flock or fcntl: some network, FUSE and virtual-machine shares).
-            r"|function not implemented|operation not supported)",
+            // (Windows: ERROR_INVALID_FUNCTION from LockFileEx on a \\wsl$ or network share.)
+            r"|function not implemented|operation not supported|Incorrect function\.?)",
         ))
         .expect("compiles")
     });
@@ -275,7 +276,9 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
                 .iter()
                 .any(|marker| path.contains(marker))
     };
-    let unsupported = |why: &str| why == "function not implemented" || why == "operation not supported";
+    let unsupported = |why: &str| {
+        why == "function not implemented" || why == "operation not supported" || why.starts_with("Incorrect function")
+    };
     // A full disk stops go wherever it writes (GOPATH, the work dir, a download).
     let full = |why: &str| {
         why == "no space left on device" || why == "disk quota exceeded" || why.contains("not enough space")
@@ -312,7 +315,10 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         // ENOSYS and ENOTSUP mean missing file locks only from a lock call; from another
         // operation they say something else the filesystem lacks.
         let lock_call = c[0].starts_with("Lock ") || c[0].starts_with("RLock ");
-        let kept = (go_owned(&c[1]) || full(&c[2])) && (!unsupported(&c[2]) || lock_call);
+        // A filesystem without locks stops go wherever it locks, the work module's go.mod
+        // too.
+        let no_locks = lock_call && (unsupported(&c[2]) || &c[2] == "no locks available");
+        let kept = (go_owned(&c[1]) || full(&c[2]) || no_locks) && (!unsupported(&c[2]) || lock_call);
         kept.then(|| (e, c[1].to_string(), c[2].to_string(), ran))
     });
     static WORK_DIR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/go-build\d+/").expect("compiles"));
@@ -362,7 +368,14 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &["retry"],
         ),
-        "no locks available" | "function not implemented" | "operation not supported" => (
+        why if (why == "no locks available" || unsupported(why)) && !go_owned(&path) => (
+            format!(
+                "the filesystem holding the work module does not support file locks ({why} on {path}): a FUSE mount \
+                 (Android's /sdcard), a \\\\wsl$ or network share; work in a directory on a local disk"
+            ),
+            &[],
+        ),
+        why if why == "no locks available" || unsupported(why) => (
             format!(
                 "the module cache's filesystem does not support file locks ({why} on {path}): NFS without lockd, \
                  some FUSE mounts; move GOMODCACHE to a local disk"

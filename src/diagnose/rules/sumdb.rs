@@ -171,8 +171,11 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
     // not another GOSUMDB. (To the database itself, a firewall that resets every
     // connection to it reads the same, and is the database being unreachable.)
     static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"(?:Get|read) "?(https?://[^"\s]+?/(?:lookup|tile|latest)[^"\s]*?)"?: ([^\n]+)"#)
-            .expect("compiles")
+        Regex::new(concat!(
+            r#"(?:Get|read) "?(https?://(?:[^"\s]+?/(?:lookup|tile|latest)|sum\.golang\.(?:org|google\.cn)/)"#,
+            r#"[^"\s]*?)"?: ([^\n]+)"#
+        ))
+        .expect("compiles")
     });
     if let Some((error, caps)) = f.matching(&CONFIG).next() {
         let mut evidence = vec![error.line()];

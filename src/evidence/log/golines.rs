@@ -56,7 +56,10 @@ const GO_START: &str = concat!(
     // without the line that names the module.
     r"|-> unzip \S+: |module declares its path as: ",
     // A go.mod line's error pasted without its `go.mod:N:` position.
-    r#"|(?:require|replace|exclude) \S+: version "[^"]*" invalid: )"#,
+    r#"|(?:require|replace|exclude) \S+: version "[^"]*" invalid: "#,
+    // A paste whose front the user cut with an ellipsis, resuming at a request go made
+    // (`... Get https://…`) or inside its URL (`...@v/v0.14.0.zip": dial tcp …`).
+    r#"|(?:\.\.\.|…) ?(?:Get |reading |\S*@v/\S+: |\S+\.(?:info|mod|zip)": ))"#,
 );
 
 /// Where go's text starts inside another tool's line: at a go line start that follows a

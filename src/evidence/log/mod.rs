@@ -123,7 +123,7 @@ fn strip_prefixes(mut line: &str) -> &str {
             r"^(?:",
             // ISO timestamps (GitHub Actions, GitLab, most log shippers), after the job and
             // step names that `gh run view --log` puts first, tab-separated.
-            r"(?:[^\t\n]+\t[^\t\n]+\t)?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s",
+            r"(?:[^\t\n]+\t[^\t\n]+\t)?[ \t]*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\s",
             // Bracketed timestamps (Jenkins timestamper and friends).
             r"|\[\d{4}-\d{2}-\d{2}[T ][^\]\n]{0,40}\]\s?",
             r"|\[\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]\s?",
@@ -139,6 +139,9 @@ fn strip_prefixes(mut line: &str) -> &str {
             r"|\d{1,6} \| ",
             // Open Build Service (rpmbuild, openSUSE): seconds since the build began (`[   47s] `).
             r"|\[\s*\d+s\] ?",
+            // Cloud Foundry's `cf logs`: the source and instance, then the stream
+            // (`[STG/0] ERR `, `[APP/PROC/WEB/0] OUT `).
+            r"|\[[A-Z]+(?:/[A-Za-z0-9_-]+)*/\d+\] (?:OUT|ERR) ",
             // Dependabot's updater: `updater | 2024/05/01 10:00:03 ERROR <job_123> `.
             r"|updater \| (?:\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(?:[A-Z]+ )?(?:<job_\d+> )?",
             // A quote or a tool's marker before a pasted line (`> `, `>> `, nix's indented
@@ -200,6 +203,16 @@ mod tests {
              verifying m@v1.45.5: checksum mismatch\ninternal/fn.go:13:2: unrecognized import path \"x\"\n\
              0.071s # cd /tmp; git ls-remote -q origin\n"
         );
+    }
+
+    #[test]
+    fn cloud_foundry_staging_lines_lose_their_prefix() {
+        // `cf logs` (as a buildpack's staging shows it): indented timestamp, source and
+        // instance, stream.
+        let log = "   2025-08-18T17:48:55.77+0200 [STG/0] OUT -----> Running go build supply\n\
+                   \x20  2025-08-18T17:48:55.77+0200 [STG/0] ERR go: go.mod requires go >= 1.23.0\n\
+                   \x20  2025-08-18T17:49:01.02+0200 [APP/PROC/WEB/0] OUT started\n";
+        assert_eq!(clean(log), "-----> Running go build supply\ngo: go.mod requires go >= 1.23.0\nstarted\n");
     }
 
     #[test]
