@@ -2770,3 +2770,24 @@ fn a_paste_cut_at_its_front() {
     assert!(d.summary.contains("sum.golang.org"), "{d:#?}");
     expect("...@v/v0.14.0.zip\": dial tcp 142.250.1.1:443: i/o timeout\n", Category::NetTimeout);
 }
+
+#[test]
+fn a_dependency_that_needs_a_newer_go_is_not_the_work_modules_go_mod() {
+    // go's note names the go line of the module whose package failed to compile: here a
+    // dependency in the module cache, so the work module's go.mod is not at fault.
+    let d = verdict(
+        "go install -v ./...\n# github.com/lxc/lxd/shared\n../../../go/pkg/mod/github.com/lxc/lxd@v0.0.0-20220330110539-f7a4698244cb/shared/util.go:602:12: syntax error: unexpected [, expecting (\nnote: module requires Go 1.18\n",
+    );
+    assert_eq!((d.category, d.confidence), (Category::Unknown, Confidence::Low), "{d:#?}");
+    assert!(d.summary.contains("github.com/lxc/lxd@v0.0.0-20220330110539-f7a4698244cb"), "{d:#?}");
+    // The same, with the path broken by a terminal.
+    let d = verdict(
+        "# github.com/lxc/lxd/shared\n../../../go/pkg/mod/github.com/lxc/lxd@v0.0.0-20220330110539-f7a4698244cb/shared\n/util.go:602:12: syntax error: unexpected [, expecting (\nnote: module requires Go 1.18\n",
+    );
+    assert_eq!(d.category, Category::Unknown, "{d:#?}");
+    // In the work module's own files, the note is about its own go line.
+    expect(
+        "# example.com/app\n./main.go:9:6: syntax error: unexpected [, expecting (\nnote: module requires Go 1.18\n",
+        Category::ModuleGoMod,
+    );
+}

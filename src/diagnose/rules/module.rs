@@ -240,6 +240,14 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
                 ),
                 Confidence::Low,
             )
+        } else if let Some(dependency) = why.contains("requires Go").then(|| compiled_in_the_cache(f)).flatten() {
+            // The note names the go line of the module whose package failed: a dependency,
+            // whose source go downloaded whole. The work module's go.mod is not at fault.
+            let summary = format!(
+                "every module was downloaded; a dependency, {dependency}, does not compile with this go, and its \
+                 go line asks for a newer one ({why}): install that go (or require an older version of it)"
+            );
+            return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]));
         } else if why.contains("requires Go") {
             // go adds this note to any compile error when the go line is newer: the error
             // may be the code's own.
@@ -262,6 +270,30 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     } else {
         diagnosis
     })
+}
+
+/// The module (`M@V`) a compile error's source file is in, when every compile error go
+/// printed is in a file in the module cache (`…/pkg/mod/M@V/…`): code go downloaded. Read
+/// from go's whole output, where a path a terminal broke can be joined again.
+fn compiled_in_the_cache(f: &Facts) -> Option<String> {
+    static COMPILE_ERROR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^\s*(\S+\.go):\d+:\d+: ").expect("compiles"));
+    static CACHED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/pkg/mod/(\S+?@[^/\s]+)/").expect("compiles"));
+    // A long path a terminal broke: a row that is only a path into the module cache, and
+    // the rest of it starting the next row.
+    static BROKEN_PATH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?m)^(\s*\S*/pkg/mod/\S+)\n(\S*\.go:\d+:\d+: )").expect("compiles"));
+    // (The log as pasted: go's lines alone leave out a broken path's first row.)
+    let output = match &f.evidence.pasted {
+        Some(pasted) => crate::evidence::log::clean(pasted),
+        None => format!("{}\n{}", f.evidence.stderr, f.evidence.stdout),
+    };
+    let output = BROKEN_PATH.replace_all(&output, "$1$2");
+    let mut modules = COMPILE_ERROR
+        .captures_iter(&output)
+        .map(|c| CACHED.captures(&c[1].replace('\\', "/")).map(|m| m[1].to_string()));
+    let first = modules.next()??;
+    modules.all(|m| m.is_some()).then_some(first)
 }
 
 /// The version go writes into go.mod for a module only a replace directive provides:

@@ -26,10 +26,16 @@ pub use golines::{
 pub fn clean(text: &str) -> String {
     let text = strip_ansi(text);
     let mut out = String::with_capacity(text.len());
-    for raw in text.split_terminator('\n') {
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        // A bare CR returns to the start of the line: what follows overwrote it.
-        let line = raw.rsplit('\r').find(|segment| !segment.is_empty()).unwrap_or("");
+    let rows: Vec<&str> = text
+        .split_terminator('\n')
+        .map(|raw| {
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            // A bare CR returns to the start of the line: what follows overwrote it.
+            raw.rsplit('\r').find(|segment| !segment.is_empty()).unwrap_or("")
+        })
+        .collect();
+    for line in rejoin_prefixed_rows(&rows) {
+        let line = line.as_ref();
         if is_ci_marker(line) {
             continue;
         }
@@ -45,6 +51,43 @@ pub fn clean(text: &str) -> String {
         out.pop();
     }
     dedent(&out)
+}
+
+/// The lines of a prefixed log (every line timestamped, `[STG/0] ERR `…) copied from a
+/// terminal that broke the longest ones: a row as wide as the widest, with a prefix, and
+/// the row after it without one (and not indented) are one line. Measured before the
+/// prefixes go, as the terminal counted them; once they are gone the rows no longer
+/// look full.
+fn rejoin_prefixed_rows<'a>(rows: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    let width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
+    let prefixed = |row: &str| strip_prefixes(row).len() < row.len();
+    let full = |row: &str| row.chars().count() + 1 >= width;
+    let rest = |row: &str| !row.is_empty() && !row.starts_with("  ") && !row.starts_with('\t') && !prefixed(row);
+    // Which rows continue the one above: under a full prefixed row, or under a full row
+    // that itself continued one (a line broken twice).
+    let mut continues = vec![false; rows.len()];
+    for i in 1..rows.len() {
+        continues[i] = full(rows[i - 1]) && (prefixed(rows[i - 1]) || continues[i - 1]) && rest(rows[i]);
+    }
+    // One full row over an unprefixed one is as likely the longest line and another
+    // tool's (BuildKit's `#9 ERROR:`): a terminal breaks every long line, so join only
+    // where it broke at least two.
+    let joins = continues.iter().filter(|&&c| c).count();
+    let mut out: Vec<Cow<'a, str>> = Vec::with_capacity(rows.len());
+    for (i, &row) in rows.iter().enumerate() {
+        match out.last_mut() {
+            Some(last) if width >= 80 && joins >= 2 && continues[i] => {
+                // One short of the width: the break fell on a space, which the paste trimmed.
+                if rows[i - 1].chars().count() < width {
+                    last.to_mut().push(' ');
+                }
+                last.to_mut().push_str(row);
+            }
+            _ => out.push(Cow::Borrowed(row)),
+        }
+    }
+    out
 }
 
 /// A log pasted with every line indented alike (a quote in an issue, a list item) loses
@@ -213,6 +256,24 @@ mod tests {
                    \x20  2025-08-18T17:48:55.77+0200 [STG/0] ERR go: go.mod requires go >= 1.23.0\n\
                    \x20  2025-08-18T17:49:01.02+0200 [APP/PROC/WEB/0] OUT started\n";
         assert_eq!(clean(log), "-----> Running go build supply\ngo: go.mod requires go >= 1.23.0\nstarted\n");
+    }
+
+    #[test]
+    fn prefixed_rows_a_terminal_broke_are_one_line_again() {
+        // Every line of the log has a prefix; the rows a narrow terminal broke off the
+        // widest lines have none.
+        let log = "2025-08-18T17:48:52.53+0200 [STG/0] OUT -----> Download go 1.22.5\n\
+                   2025-08-18T17:48:55.77+0200 [STG/0] ERR go: go.mod requires go >= 1.23.0 (runnin\n\
+                   g go 1.22.5; GOTOOLCHAIN=local)\n\
+                   2025-08-18T17:48:55.77+0200 [STG/0] ERR Failed to compile droplet: Failed to run\n\
+                   \x20all supply scripts: exit status 1\n";
+        assert_eq!(
+            clean(log),
+            "-----> Download go 1.22.5\ngo: go.mod requires go >= 1.23.0 (running go 1.22.5; GOTOOLCHAIN=local)\n\
+             Failed to compile droplet: Failed to run all supply scripts: exit status 1\n"
+        );
+        // A row without a prefix under a short prefixed line is a line of its own.
+        assert_eq!(clean("2025-08-18T17:48:52Z short\nplain line\n"), "short\nplain line\n");
     }
 
     #[test]
