@@ -229,13 +229,18 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// is private — three released cases gained, two dev cases lost, and both readers of the
 /// log alone (`public/READERS.md`) named `vcs.not_found` for all five. At the forty-sixth,
 /// outside pasted up to 305/319 (95.6 %): a CI system's line after go's error is no longer
-/// read as the rest of go's line.
+/// read as the rest of go's line. At the forty-seventh `pub19` joined (56 public cases from
+/// threads not used before, 18 of them in this third), and after the rules written from its
+/// tuned-on cases public stands at 226/240 (94.2 %) and 224/240 (93.3 %): 16 of the 18 new
+/// cases right; of the two missed, both readers of the log alone name the verdict for one
+/// (`dns.failure`) and, for the other, a label (`none` for a compile error) this corpus
+/// gives elsewhere as `unknown`. The floors follow the grown sample.
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 94.6, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 93.7, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 94.2, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 93.3, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -252,14 +257,15 @@ fn dev_floor(part: Part, how: &str) -> Option<Floor> {
 /// were rejoined too: fakes 591/602, outside dev 234/236 and released 236/239, public dev
 /// 174/180 and released 207/214. Raised at the forty-sixth, after a URL a terminal broke
 /// and the details under a broken line were read whole: fakes 598/602, outside dev
-/// 236/236.
+/// 236/236. At the forty-seventh, with `pub19` joined and prefixed rows a terminal broke
+/// rejoined: public dev 187/193 and released 222/229.
 fn kept_floor(group: Group) -> Option<f64> {
     match (group.part, group.split) {
         (Part::Fakes, _) => Some(99.3),
         (Part::Outside, Split::Dev) => Some(100.0),
         (Part::Outside, Split::Released) => Some(98.7),
-        (Part::Public, Split::Dev) => Some(96.6),
-        (Part::Public, Split::Released) => Some(96.7),
+        (Part::Public, Split::Dev) => Some(96.8),
+        (Part::Public, Split::Released) => Some(96.9),
         _ => None,
     }
 }
@@ -352,14 +358,20 @@ struct Floor {
 /// README's history for which case it most likely is and why the rule stays. The
 /// forty-sixth (five reviews' fixes: CI systems' lines, PowerShell's records, other
 /// programs' statuses, a URL a terminal broke): outside 291/302 (96.4 %, 0) and 288/302
-/// (95.4 %, 0); public unchanged. The floors are the forty-sixth's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// (95.4 %, 0); public unchanged. The forty-seventh: `pub19` joined, 56 public cases from
+/// threads not used before (18 dev, 22 released, 16 held out by the path hash). Measured on
+/// the new cases alone before any rule was written from them: 44/56 (78.6 %, one
+/// confident wrong), the held-out 16 at 11 (68.8 %, one confident wrong) as printed and 10
+/// pasted. After rules from the tuned-on 40: the held-out 16 unchanged, and the public
+/// held-out third 251/307 (81.8 %, 7) as printed and 244/307 (79.5 %, 7) pasted. The floors
+/// are the forty-seventh's, reset for the grown sample. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 82.5, confident_wrong: 6 }),
-        (Part::Public, _) => Some(Floor { top1: 80.4, confident_wrong: 6 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 81.8, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 79.5, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -367,12 +379,14 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// The held-out public cases whose log settles the cause (both readers of the log alone
 /// named the thread's cause: `public/READERS.md`), as last measured: the forty-third
 /// (before this session's rules) 219/249 (88.0 %, 3) as printed and 217/249 (87.1 %, 3)
-/// pasted; the forty-fourth and forty-fifth 224/249 (90.0 %, 3) and 221/249 (88.8 %, 3). Held to 95 % and
+/// pasted; the forty-fourth and forty-fifth 224/249 (90.0 %, 3) and 221/249 (88.8 %, 3); the
+/// forty-seventh, with `pub19` joined (13 of its held-out cases settled), 234/262 (89.3 %,
+/// 3) and 230/262 (87.8 %, 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 90.0, confident_wrong: 3 },
-        _ => Floor { top1: 88.8, confident_wrong: 3 },
+        "as printed" => Floor { top1: 89.3, confident_wrong: 3 },
+        _ => Floor { top1: 87.8, confident_wrong: 3 },
     }
 }
 
@@ -430,13 +444,14 @@ fn settled_floor(how: &str) -> Floor {
 /// outside 311/322 (96.6 %) and 304/322 (94.4 %); public unchanged — floors reset for the
 /// grown sample. At the forty-fourth: outside 311/322 and 306/322 (95.0 %); public 238/257
 /// (92.6 %, one) and 233/257 (90.7 %, one); at the forty-fifth public 240/257 (93.4 %) and
-/// 235/257 (91.4 %).
+/// 235/257 (91.4 %). With `pub19`'s (22 public released), before: 19/22 of them right;
+/// after: public 261/279 (93.5 %, one) and 256/279 (91.8 %, one).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 93.4, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 91.4, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 93.5, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 91.8, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
