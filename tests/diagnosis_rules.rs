@@ -2791,3 +2791,26 @@ fn a_dependency_that_needs_a_newer_go_is_not_the_work_modules_go_mod() {
         Category::ModuleGoMod,
     );
 }
+
+#[test]
+fn azure_devops_sign_in_page_on_go_get_1_is_vcs_auth() {
+    // Azure DevOps answers a request without credentials with 203 and its sign-in page.
+    let d = expect(
+        "main.go:12:2: unrecognized import path \"dev.azure.com/foo/bar/_git/baz\": reading https://dev.azure.com/foo/bar/_git/baz?go-get=1: 203 Non-Authoritative Information\n",
+        Category::VcsAuth,
+    );
+    assert!(d.summary.contains(".netrc"), "{d:#?}");
+}
+
+#[test]
+fn tidys_check_of_the_previous_go_is_the_work_modules_go_mod() {
+    // go ≥ 1.17's go mod tidy, checking that the go before the go line's would select the
+    // same versions (module graph pruning); also pasted without go's indentation.
+    for log in [
+        "github.com/myrepo/myproj imports\n\tgo.k6.io/k6 imports\n\tgithub.com/fatih/color loaded from github.com/fatih/color@v1.12.0,\n\tbut go 1.16 would select v1.13.0\n\nTo upgrade to the versions selected by go 1.16:\n\tgo mod tidy -go=1.16 && go mod tidy -go=1.17\nIf reproducibility with go 1.16 is not needed:\n\tgo mod tidy -compat=1.17\n",
+        "github.com/myrepo/myproj imports\ngo.k6.io/k6 imports\ngithub.com/fatih/color loaded from github.com/fatih/color@v1.12.0,\nbut go 1.16 would select v1.13.0\nTo upgrade to the versions selected by go 1.16:\ngo mod tidy -go=1.16 && go mod tidy -go=1.17\n",
+    ] {
+        let d = expect(log, Category::ModuleGoMod);
+        assert!(d.summary.contains("-compat="), "{d:#?}");
+    }
+}

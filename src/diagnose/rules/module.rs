@@ -88,6 +88,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
             r"|no required module provides package \S+?;[^\n]*",
             r"|package \S+ provided by \S+ at latest version \S+ but not at required version \S+",
+            // go mod tidy's check that the go line's previous version (module graph pruning,
+            // go ≥ 1.17) would build the same: modload's words, across their line break.
+            r"|(?:loaded from \S+,\s*)?but go \d\S* would (?:select \S+|fail to locate it[^\n]*)",
             // go ≤ 1.15's words for the same under -mod=readonly.
             r"|cannot find module providing package \S+: import lookup disabled by -mod=readonly",
             r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
@@ -340,6 +343,12 @@ fn out_of_date(file: &str, why: &str) -> String {
         format!("go get installs nothing outside a module ({why}): use `go install PACKAGE@VERSION`")
     } else if why.contains("$GOPATH/go.mod exists") {
         format!("a go.mod in GOPATH's root confuses go ({why}): remove $GOPATH/go.mod")
+    } else if why.contains("but go ") && why.contains(" would ") {
+        format!(
+            "go mod tidy checked that the go before the go line's would build the same and found it would not \
+             ({why}): run the two commands go printed (`go mod tidy -go=OLD && go mod tidy -go=NEW`), or `go mod tidy \
+             -compat=NEW` when that older go need not build the module"
+        )
     } else if why.starts_with("go: open ") {
         format!("{file} is missing where go looked ({why}): run go in the module's directory, or restore the file")
     } else {

@@ -25,7 +25,9 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|RPC failed; HTTP 40[13] curl 22",
             r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
-            r"|reading (https?://[^\s?]+\?go-get=1): 40[13] ",
+            // (Azure DevOps answers a request without credentials with its sign-in page, as
+            // `203 Non-Authoritative Information`.)
+            r"|reading (https?://[^\s?]+\?go-get=1):(?: 40[13] |\s+203 Non-Authoritative)",
             // The same with the page's URL cut out of the paste.
             r#"|unrecognized import path "([^"]*)": 40[13] "#,
         ))

@@ -47,6 +47,9 @@ const GO_START: &str = concat!(
     r#"|unrecognized import path ""#,
     r"|failed to initialize build cache |build cache is |ok  \t|FAIL\t|--- FAIL: |PASS$|\?   \t",
     r"|\S+@\S+ \(replaced by |(?:[A-Za-z0-9._~/!-]+ )?imports$|\S+ (?:imports|requires|tested by)$",
+    // The end of go mod tidy's import stack for its check of the previous go (go ≥ 1.17),
+    // pasted without its indentation.
+    r"|\S+ loaded from \S+@\S+,$|but go \d\S* would (?:select|fail to locate) ",
     // A module fetch's rejection, on a line of its own when a paste wrapped `M@v: M@v:`;
     // GOPROXY=off's refusal, as an editor's gopls shows it without go's prefix.
     r"|invalid version: |module lookup disabled by GOPROXY=",
