@@ -2814,3 +2814,17 @@ fn tidys_check_of_the_previous_go_is_the_work_modules_go_mod() {
         assert!(d.summary.contains("-compat="), "{d:#?}");
     }
 }
+
+#[test]
+fn a_refusal_whose_url_the_paste_cut_is_no_sure_proxy_auth() {
+    // Only the URL tells a proxy's path from a private host's ?go-get=1 page.
+    let d = verdict("go: module git.corp.example/team/pkg: reading ...: 401 Unauthorized\n");
+    assert_eq!((d.category, d.confidence), (Category::ProxyAuth, Confidence::Low), "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::VcsAuth), "{d:#?}");
+    // With the proxy's URL, it is the proxy's refusal.
+    let d = expect(
+        "go: git.corp.example/team/pkg@v1.0.0: reading https://athens.corp.example/git.corp.example/team/pkg/@v/v1.0.0.info: 401 Unauthorized\n",
+        Category::ProxyAuth,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}

@@ -254,6 +254,24 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             )
             .or(Category::ProxyAuth, Confidence::Low, "the module proxy itself may refuse the module")
         }
+        // The URL cut out of the paste (`reading ...: 401`): a proxy's path (`/@v/`) and a
+        // private host's `?go-get=1` page (direct mode) are refused alike, and only the URL
+        // tells whose the refusal was.
+        401 | 403 if !url.contains("://") && !url.contains("/@") => found(
+            Category::ProxyAuth,
+            Confidence::Low,
+            format!(
+                "{what} was refused with {status}, and the paste cut the URL that says by whom: a GOPROXY entry that \
+                 wants credentials (~/.netrc for its host, or GOAUTH), or, in direct mode, the module's own host"
+            ),
+            evidence,
+            &["goproxy-credentials"],
+        )
+        .or(
+            Category::VcsAuth,
+            Confidence::Low,
+            "the module's own host (its ?go-get=1 page or git) may want them",
+        ),
         401 | 403 => found(
             Category::ProxyAuth,
             Confidence::High,
