@@ -234,13 +234,19 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// tuned-on cases public stands at 226/240 (94.2 %) and 224/240 (93.3 %): 16 of the 18 new
 /// cases right; of the two missed, both readers of the log alone name the verdict for one
 /// (`dns.failure`) and, for the other, a label (`none` for a compile error) this corpus
-/// gives elsewhere as `unknown`. The floors follow the grown sample.
+/// gives elsewhere as `unknown`. The floors follow the grown sample. At the forty-eighth
+/// `pub20` joined (12 public cases from blogs, 7 of them in this third, 3 right before
+/// and after the rules written from them: one log a blog flattened to a line per clause,
+/// one bare value of a tool that does not show go at work, one low verdict both readers
+/// share, one low verdict on a forge's missing tag that both readers read otherwise):
+/// public 229/247 (92.7 %) and 227/247 (91.9 %), no confident wrong answer (the one the
+/// join brought, a 401 whose URL the paste cut, is now low).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 94.2, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 93.3, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 92.7, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 91.9, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -364,14 +370,18 @@ struct Floor {
 /// confident wrong), the held-out 16 at 11 (68.8 %, one confident wrong) as printed and 10
 /// pasted. After rules from the tuned-on 40: the held-out 16 unchanged, and the public
 /// held-out third 251/307 (81.8 %, 7) as printed and 244/307 (79.5 %, 7) pasted. The floors
-/// are the forty-seventh's, reset for the grown sample. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// were reset for the grown sample. The forty-eighth: `pub20` joined, 12 public cases
+/// from blog posts (7 dev, 3 released, 2 held out), measured on their own before any rule
+/// was written from them: 7/12, the held-out 2 right; after rules from the tuned-on 10:
+/// public 253/309 (81.9 %, 7) as printed and 246/309 (79.6 %, 7) pasted. The floors are
+/// the forty-eighth's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 81.8, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 79.5, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 81.9, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 79.6, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -381,12 +391,13 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// (before this session's rules) 219/249 (88.0 %, 3) as printed and 217/249 (87.1 %, 3)
 /// pasted; the forty-fourth and forty-fifth 224/249 (90.0 %, 3) and 221/249 (88.8 %, 3); the
 /// forty-seventh, with `pub19` joined (13 of its held-out cases settled), 234/262 (89.3 %,
-/// 3) and 230/262 (87.8 %, 3). Held to 95 % and
+/// 3) and 230/262 (87.8 %, 3); the forty-eighth (`pub20`, 2 settled held-out cases)
+/// 236/264 (89.4 %, 3) and 232/264 (87.9 %, 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 89.3, confident_wrong: 3 },
-        _ => Floor { top1: 87.8, confident_wrong: 3 },
+        "as printed" => Floor { top1: 89.4, confident_wrong: 3 },
+        _ => Floor { top1: 87.9, confident_wrong: 3 },
     }
 }
 
@@ -445,12 +456,13 @@ fn settled_floor(how: &str) -> Floor {
 /// grown sample. At the forty-fourth: outside 311/322 and 306/322 (95.0 %); public 238/257
 /// (92.6 %, one) and 233/257 (90.7 %, one); at the forty-fifth public 240/257 (93.4 %) and
 /// 235/257 (91.4 %). With `pub19`'s (22 public released), before: 19/22 of them right;
-/// after: public 261/279 (93.5 %, one) and 256/279 (91.8 %, one).
+/// after: public 261/279 (93.5 %, one) and 256/279 (91.8 %, one). With `pub20`'s (3
+/// released), before: 2/3; after: public 264/282 (93.6 %, one) and 259/282 (91.8 %, one).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 93.5, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 93.6, confident_wrong: 1 }),
         (Part::Public, _) => Some(Floor { top1: 91.8, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
