@@ -2828,3 +2828,23 @@ fn a_refusal_whose_url_the_paste_cut_is_no_sure_proxy_auth() {
     );
     assert_eq!(d.confidence, Confidence::High);
 }
+
+#[test]
+fn summaries_name_the_fix_go_means() {
+    // v0/v1 never take +incompatible.
+    let d = expect(
+        "go: github.com/acme/lib@v1.2.0+incompatible: invalid version: +incompatible suffix not allowed: major version v1 is compatible\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert!(d.summary.contains("drop +incompatible"), "{d:#?}");
+    // gopkg.in spells the major version with a dot.
+    let d =
+        expect("go: gopkg.in/yaml.v2@v3.0.1: invalid version: should be v2, not v3\n", Category::ModuleInvalidVersion);
+    assert!(d.summary.contains(".vN") && !d.summary.contains("(/v2)"), "{d:#?}");
+    // Windows' refusal of a rename in the module cache: a scanner first.
+    let d = expect(
+        "go: github.com/acme/lib@v1.2.0: rename C:\\Users\\dev\\go\\pkg\\mod\\github.com\\acme\\lib@v1.2.0.tmp-123 C:\\Users\\dev\\go\\pkg\\mod\\github.com\\acme\\lib@v1.2.0: Access is denied.\n",
+        Category::CachePermission,
+    );
+    assert!(d.summary.contains("antivirus"), "{d:#?}");
+}

@@ -432,6 +432,23 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             ),
             &[],
         ),
+        // Windows: a rename of a fresh download refused is most often a scanner holding it
+        // (go retries such renames only briefly); elsewhere the cache may be another user's
+        // (made from an elevated prompt).
+        why if why.starts_with("Access is denied") => (
+            format!(
+                "Windows refused go's write in the module cache ({why}: {path}{what}): {}; exclude the module cache \
+                 from real-time scanning and run the command again, or fix the ownership",
+                if error.text.contains("rename ") {
+                    "most often an antivirus or a search indexer holding the fresh download while go renamed it into \
+                     place, else a cache made from an elevated (administrator) prompt"
+                } else {
+                    "the cache was made from an elevated (administrator) prompt or belongs to another user, or an \
+                     antivirus holds the file"
+                }
+            ),
+            &["retry", "move-module-cache"],
+        ),
         _ => (
             format!(
                 "go cannot write the module cache ({why}: {path}{what}): it belongs to another user (a cache \

@@ -524,6 +524,12 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         "the import path names a major version (/vN) that the module does not have at that version: no go.mod \
          there declares the /vN path (a v2+ tag without /vN in its module path, or no such major version at all); \
          use the import path without /vN, or a version whose go.mod declares it"
+    } else if detail.contains("major version v0 is compatible") || detail.contains("major version v1 is compatible") {
+        "+incompatible marks only a v2+ version of a module without a go.mod at that major; a v0 or v1 version is \
+         compatible as it is: drop +incompatible from the version"
+    } else if what.starts_with("gopkg.in/") && (detail.contains("major version") || detail.contains("should be v")) {
+        "a gopkg.in path carries its major version after a dot (gopkg.in/yaml.v3), and the version must be of that \
+         major: import the path whose .vN matches the version, or require a version of the path's major"
     } else if detail.contains("major version") || detail.contains("should be v") || detail.contains("module path") {
         "from v2 on, the module path must end in the major version (/v2) — or the version must carry +incompatible for a module without go.mod"
     } else {
