@@ -2848,3 +2848,12 @@ fn summaries_name_the_fix_go_means() {
     );
     assert!(d.summary.contains("antivirus"), "{d:#?}");
 }
+
+#[test]
+fn rm_refused_by_the_read_only_module_cache_says_how_to_remove_it() {
+    let d = verdict(
+        "$ rm -rf $(go env GOMODCACHE)\nrm: cannot remove '/home/dev/go/pkg/mod/github.com/acme/lib@v1.2.0/go.mod': Permission denied\n",
+    );
+    assert_eq!(d.category, Category::Unknown, "{d:#?}");
+    assert!(d.summary.contains("go clean -modcache") && d.summary.contains("read-only"), "{d:#?}");
+}

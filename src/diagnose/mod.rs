@@ -147,6 +147,16 @@ fn details_under(pasted: &str, broken: &[Vec<String>]) -> Vec<String> {
     details
 }
 
+/// `rm` refused the module cache's read-only files (`rm: cannot remove '…/pkg/mod/…':
+/// Permission denied`), as it does for anyone who deletes the cache by hand.
+fn removing_the_module_cache(evidence: &Evidence) -> bool {
+    evidence.pasted.as_deref().is_some_and(|pasted| {
+        crate::evidence::log::clean(pasted).lines().any(|l| {
+            l.starts_with("rm: cannot remove '") && l.contains("/pkg/mod/") && l.ends_with("': Permission denied")
+        })
+    })
+}
+
 /// Whether the pasted log shows Windows PowerShell's error record around a line a native
 /// command wrote to stderr (`FullyQualifiedErrorId : NativeCommandError`).
 fn powershell_wrapped(evidence: &Evidence) -> bool {
@@ -217,7 +227,12 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
         None if let Some(liberal) = liberal_reading(evidence) => liberal,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
-            let summary = if lines.is_empty() && facts.exit.is_none() && !facts.killed {
+            let summary = if lines.is_empty() && removing_the_module_cache(evidence) {
+                "not go's failure: `rm` could not remove files in the module cache, which go makes read-only on \
+                 purpose (so that nothing edits a downloaded module); remove it with `go clean -modcache`, or make it \
+                 writable first (chmod -R u+w)"
+                    .to_string()
+            } else if lines.is_empty() && facts.exit.is_none() && !facts.killed {
                 "the log shows no error of go's and no exit status: nothing says go failed, nor that it \
                  succeeded"
                     .to_string()
