@@ -616,7 +616,7 @@ fn cut_in_a_url(line: &str) -> bool {
 }
 
 /// The narrowest terminal a paste is commonly broken at.
-const TERMINAL_WIDTH: usize = 79;
+pub(super) const TERMINAL_WIDTH: usize = 79;
 
 /// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
 /// out line by line (`# go: …`, then `#    invalid version: …`), go's `module@version: `

@@ -77,7 +77,7 @@ fn rejoin_prefixed_rows<'a>(rows: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> 
     let mut out: Vec<Cow<'a, str>> = Vec::with_capacity(rows.len());
     for (i, &row) in rows.iter().enumerate() {
         match out.last_mut() {
-            Some(last) if width >= 80 && joins >= 2 && continues[i] => {
+            Some(last) if width >= golines::TERMINAL_WIDTH && joins >= 2 && continues[i] => {
                 // One short of the width: the break fell on a space, which the paste trimmed.
                 if rows[i - 1].chars().count() < width {
                     last.to_mut().push(' ');
