@@ -60,26 +60,30 @@ pub fn clean(text: &str) -> String {
 /// look full.
 fn rejoin_prefixed_rows<'a>(rows: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
     use std::borrow::Cow;
-    let width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
+    let lengths: Vec<usize> = rows.iter().map(|r| r.chars().count()).collect();
+    let width = lengths.iter().copied().max().unwrap_or(0);
     let prefixed = |row: &str| strip_prefixes(row).len() < row.len();
-    let full = |row: &str| row.chars().count() + 1 >= width;
     let rest = |row: &str| !row.is_empty() && !row.starts_with("  ") && !row.starts_with('\t') && !prefixed(row);
     // Which rows continue the one above: under a full prefixed row, or under a full row
     // that itself continued one (a line broken twice).
     let mut continues = vec![false; rows.len()];
-    for i in 1..rows.len() {
-        continues[i] = full(rows[i - 1]) && (prefixed(rows[i - 1]) || continues[i - 1]) && rest(rows[i]);
+    if width >= golines::TERMINAL_WIDTH {
+        for i in 1..rows.len() {
+            continues[i] = lengths[i - 1] + 1 >= width && (continues[i - 1] || prefixed(rows[i - 1])) && rest(rows[i]);
+        }
     }
     // One full row over an unprefixed one is as likely the longest line and another
     // tool's (BuildKit's `#9 ERROR:`): a terminal breaks every long line, so join only
     // where it broke at least two.
-    let joins = continues.iter().filter(|&&c| c).count();
+    if continues.iter().filter(|&&c| c).count() < 2 {
+        return rows.iter().map(|&r| Cow::Borrowed(r)).collect();
+    }
     let mut out: Vec<Cow<'a, str>> = Vec::with_capacity(rows.len());
     for (i, &row) in rows.iter().enumerate() {
         match out.last_mut() {
-            Some(last) if width >= golines::TERMINAL_WIDTH && joins >= 2 && continues[i] => {
+            Some(last) if continues[i] => {
                 // One short of the width: the break fell on a space, which the paste trimmed.
-                if rows[i - 1].chars().count() < width {
+                if lengths[i - 1] < width {
                     last.to_mut().push(' ');
                 }
                 last.to_mut().push_str(row);
