@@ -539,15 +539,17 @@ fn printing_commands_end_quietly_when_their_reader_goes_away() {
     .unwrap();
     let bin = assert_cmd::cargo::cargo_bin("modchaos");
     for args in [vec!["diagnose".as_ref(), log.path().as_os_str()], vec!["schema".as_ref()], vec!["man".as_ref()]] {
-        let mut child = std::process::Command::new(&bin)
+        // A pipe whose read end is closed before modchaos starts: its first write meets
+        // EPIPE, however fast it writes (closing the read end after the spawn raced a
+        // short output into the pipe's buffer on a busy machine, and it exited 0).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(&bin)
             .args(&args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped())
-            .spawn()
+            .output()
             .unwrap();
-        // Close the read end before modchaos writes a byte: its first write meets EPIPE.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
         assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {} {stderr}", out.status);
