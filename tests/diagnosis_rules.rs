@@ -2857,3 +2857,74 @@ fn rm_refused_by_the_read_only_module_cache_says_how_to_remove_it() {
     assert_eq!(d.category, Category::Unknown, "{d:#?}");
     assert!(d.summary.contains("go clean -modcache") && d.summary.contains("read-only"), "{d:#?}");
 }
+
+/// Wordings found by reading go's error strings (cmd/go/internal/modload, modfetch and
+/// x/mod's sumdb client, go 1.26) and curl's and GnuTLS's as git prints them, each put into
+/// go's lines as it prints them: those no rule read before.
+#[test]
+fn wordings_from_gos_and_curls_sources() {
+    let git = |tail: &str| {
+        format!(
+            "go: github.com/acme/widget@v1.2.3: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/5b1c: exit status 128:\n\t{tail}\n"
+        )
+    };
+    // curl 28's connect timeout, and GnuTLS's read cut short (-110) or reset (-54).
+    expect(
+        &git(
+            "fatal: unable to access 'https://github.com/acme/widget/': Connection timed out after 300001 milliseconds",
+        ),
+        Category::NetTimeout,
+    );
+    for tail in [
+        "fatal: unable to access 'https://github.com/acme/widget/': GnuTLS recv error (-110): The TLS connection was non-properly terminated.",
+        "error: RPC failed; curl 56 GnuTLS recv error (-54): Error in the pull function.",
+    ] {
+        expect(&git(tail), Category::NetReset);
+    }
+    // go.work's go line newer than this go, and go.work's and vendor/'s inconsistencies.
+    let d =
+        expect("go: go.work file indicates go 1.23, but maximum supported version is 1.21\n", Category::ModuleGoMod);
+    assert!(d.summary.starts_with("go.work asks for a newer go"), "{d:#?}");
+    let d = expect(
+        "go: workspace module github.com/acme/widget is replaced at all versions in the go.work file. To fix, remove the replacement from the go.work file or specify the version at which to replace the module.\n",
+        Category::ModuleGoMod,
+    );
+    assert!(d.summary.contains("replace directives"), "{d:#?}");
+    expect(
+        "go: conflicting replacements for github.com/acme/widget:\n\t../widget\n\t../widget2\n",
+        Category::ModuleGoMod,
+    );
+    let d = expect(
+        "go: vendored module github.com/acme/widget@v1.2.3 should be required explicitly in go.mod\n",
+        Category::ModuleGoMod,
+    );
+    assert!(d.summary.contains("go mod vendor"), "{d:#?}");
+    // The checksum database's data that does not fit its signed tree: through a proxy by
+    // default, the database's own when go bypassed proxies.
+    let tile = "go: github.com/acme/widget@v1.2.3: verifying module: github.com/acme/widget@v1.2.3: checking tree#20123456: downloaded inconsistent tile\n";
+    let d = expect(tile, Category::ProxyBadResponse);
+    assert_eq!(d.alternatives[0].category, Category::SumdbUnreachable);
+    for env in
+        ["GOPROXY=direct\n", "GOSUMDB='sum.golang.org https://sum.golang.org'\n", "GOSUMDB=sum.golang.google.cn\n"]
+    {
+        let d = expect(&format!("{env}{tile}"), Category::SumdbUnreachable);
+        assert!(d.summary.contains("asked the database itself"), "{d:#?}");
+    }
+    expect(
+        "go: github.com/acme/widget@v1.2.3: verifying module: github.com/acme/widget@v1.2.3: cannot authenticate record data in server response\n",
+        Category::ProxyBadResponse,
+    );
+    // What `go mod tidy -v` and `go mod vendor -v` print on success is go at work, not an
+    // error; beside an error it changes nothing.
+    for log in [
+        "unused github.com/acme/old\nunused golang.org/x/tools\n",
+        "# github.com/acme/widget v1.2.3\n## explicit; go 1.20\ngithub.com/acme/widget\n",
+    ] {
+        let d = expect(log, Category::None);
+        assert_eq!(d.confidence, Confidence::Low);
+    }
+    expect(
+        "unused github.com/acme/old\ngo: github.com/acme/widget@v1.2.3: reading https://proxy.golang.org/github.com/acme/widget/@v/v1.2.3.mod: 404 Not Found\n",
+        Category::ProxyNotFound,
+    );
+}

@@ -80,10 +80,15 @@ pub const LISTING_LINE: &str = concat!(
 );
 
 /// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`, `WORK=…`), go's progress
-/// lines (`go: downloading m v1`) and `go list -m`'s `path version` lines are not errors.
+/// lines (`go: downloading m v1`), `go list -m`'s `path version` lines and the `-v` output
+/// of `go mod tidy` and `go mod vendor` are not errors.
 fn is_trace_command(line: &str) -> bool {
     static LISTING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(&format!(r"^(?:WORK=\S*go-build\d*|{LISTING_LINE})$")).expect("listing pattern compiles")
+        // ... and what `go mod tidy -v` (`unused M`) and `go mod vendor -v` (`## explicit`) print.
+        Regex::new(&format!(
+            r"^(?:WORK=\S*go-build\d*|{LISTING_LINE}|unused [\w.~-]+\.[\w.~/-]+|## explicit(?:; go \d\S*)?)$"
+        ))
+        .expect("listing pattern compiles")
     });
     const PROGRESS: &[&str] = &[
         "go: downloading ",

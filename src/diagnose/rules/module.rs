@@ -93,10 +93,13 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|(?:loaded from \S+,\s*)?but go \d\S* would (?:select \S+|fail to locate it[^\n]*)",
             // go ≤ 1.15's words for the same under -mod=readonly.
             r"|cannot find module providing package \S+: import lookup disabled by -mod=readonly",
-            r"|go\.mod file indicates go \S+, but maximum (?:supported )?version[^\n]*",
+            r"|go\.(?:mod|work) file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
             r"|module \S+ appears multiple times in workspace|note: module requires Go \S+",
+            // go.work's and vendor/'s own inconsistencies (modload's words).
+            r"|workspace module \S+ is replaced at all versions in the go\.work file|conflicting replacements (?:found )?for \S+",
+            r"|vendored module \S+ should be required explicitly in go\.mod",
             r"|(?:import|module) lookup disabled by (?:GOFLAGS=)?-mod=vendor[^\n]*|\$GOPATH/go\.mod exists but should not",
             r"|'go get' is no longer supported outside a module[^\n]*|replacement directory \S+ does not exist",
             // go ≤ 1.15's words for the same.
@@ -315,6 +318,7 @@ fn out_of_date(file: &str, why: &str) -> String {
         )
     } else if why.contains("/vendor/")
         || why.contains("inconsistent vendoring")
+        || why.contains("vendored module")
         || why.contains("disabled by -mod=vendor")
         || why.contains("disabled by GOFLAGS=-mod=vendor")
     {
@@ -324,8 +328,15 @@ fn out_of_date(file: &str, why: &str) -> String {
         )
     } else if why.contains("but maximum") {
         format!(
-            "go.mod asks for a newer go than this one ({why}): install the go the module asks for (or let \
+            "{file} asks for a newer go than this one ({why}): install the go the module asks for (or let \
              GOTOOLCHAIN switch to it)"
+        )
+    } else if why.contains("is replaced at all versions in the go.work file")
+        || why.contains("conflicting replacements")
+    {
+        format!(
+            "the replace directives of go.work and its modules disagree ({why}): replace the module once, in go.work \
+             (go work edit -replace), or give the replacement a version"
         )
     } else if why.contains("appears multiple times in workspace") {
         format!(

@@ -150,6 +150,9 @@ pub fn reset(f: &Facts) -> Option<Diagnosis> {
             r"|RPC failed; curl (?:18|56|92)|transfer closed with outstanding read data remaining",
             r"|SSL_read: Connection was reset|Connection was reset, errno|SSL_ERROR_SYSCALL",
             r"|gnutls_handshake\(\) failed: (?:The TLS connection was non-properly terminated|Error in the pull function)",
+            // GnuTLS's words for a read the peer cut (-110: terminated without close_notify;
+            // -54: the pull function's error, a reset underneath).
+            r"|GnuTLS recv error \(-(?:110|54)\)",
             r"|SSL_connect: Connection was reset",
             r"|fatal: the remote end hung up unexpectedly|fatal: early EOF",
             r"|tls: bad record MAC|http2: client connection force closed",
@@ -251,6 +254,8 @@ pub fn timeout(f: &Facts) -> Option<Diagnosis> {
             r"|((?:read|write) tcp \S+->(\S+): (?:(?:read|write): )?(?:i/o timeout|connection timed out|operation timed out",
             r"|wsarecv: A connection attempt failed[^\n]*))",
             r"|(Failed to connect to \S+ port \d+[^:\n]*: (?:Connection timed out|Operation timed out|Timed out)|Operation timed out after \d+",
+            // curl's connect timeout (curl 28) as git prints it.
+            r"|Connection timed out after \d+ milliseconds",
             r"|ssh: connect to host \S+ port \d+: (?:Connection timed out|Operation timed out))",
         ))
         .expect("compiles")

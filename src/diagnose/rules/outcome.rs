@@ -45,7 +45,9 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
     });
     static WORKED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(&format!(
-            r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|{}$)",
+            // go's progress lines, `go version`, -x's WORK line, `go list -m`'s listing, and
+            // what `go mod tidy -v` (`unused M`) and `go mod vendor -v` (`## explicit`) print.
+            r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|{}$|unused [\w.~-]+\.[\w.~/-]+$|## explicit(?:; go \d\S*)?$)",
             crate::evidence::LISTING_LINE
         ))
         .expect("compiles")

@@ -525,20 +525,48 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     // A checksum database lookup answered with something that is not a record (sumdb's
-    // tlog.ParseRecord): go asks a GOPROXY that says it serves the database through it
-    // before the database itself, so the answer most likely came through the proxy.
-    static NOT_A_RECORD: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"verifying \S+: (?:\S+: )?malformed record data").expect("compiles"));
+    // tlog.ParseRecord), or data that does not fit the database's signed tree (x/mod's
+    // sumdb client: a tile, a record, a proof): go asks a GOPROXY that says it serves the
+    // database through it before the database itself, so the answer most likely came
+    // through the proxy. (A fork of the tree is the SECURITY ERROR banner: the mismatch
+    // rule's.)
+    static NOT_A_RECORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"verifying \S+: (?:\S+: )?malformed record data|downloaded inconsistent tile",
+            r"|cannot authenticate record data in server response|invalid transparency proof",
+        ))
+        .expect("compiles")
+    });
     if let Some((error, _)) = f.matching(&NOT_A_RECORD).next() {
         let mut evidence = vec![error.line()];
         evidence.extend(["GOPROXY", "GOSUMDB"].iter().filter_map(|v| f.env_line(v)));
+        // Without a module proxy in GOPROXY, or with GOSUMDB naming the database's URL (or
+        // sum.golang.google.cn, which go expands so), go asked the database itself:
+        // modfetch's dbDial bypasses proxies then.
+        let no_proxy = f
+            .env("GOPROXY")
+            .is_some_and(|p| p.split([',', '|']).map(str::trim).all(|entry| matches!(entry, "direct" | "off" | "")));
+        let own_url =
+            f.env("GOSUMDB").is_some_and(|db| db.split_whitespace().count() > 1 || db.trim() == "sum.golang.google.cn");
+        if no_proxy || own_url {
+            let summary = "the checksum database's answer for the module was not data go can read or check against \
+                           its signed tree, and go asked the database itself (GOPROXY has no proxy, or GOSUMDB names \
+                           its URL): the database (or what answers at its address) is misbehaving";
+            return Some(
+                found(Category::SumdbUnreachable, Confidence::Low, summary.into(), evidence, &["set-gosumdb"]).or(
+                    Category::CacheCorrupt,
+                    Confidence::Low,
+                    "the tiles go cached from it may be damaged",
+                ),
+            );
+        }
         return Some(
             found(
                 Category::ProxyBadResponse,
                 Confidence::Low,
-                "the checksum database's answer for the module was not a record go can read: the proxy that passes \
-                 the database through (GOPROXY's /sumdb/) or the GOSUMDB host served something else (a page, stale or \
-                 cut data)"
+                "the checksum database's answer for the module was not data go can read or check against the \
+                 database's signed tree: the proxy that passes the database through (GOPROXY's /sumdb/) or the GOSUMDB \
+                 host served something else (a page, stale or cut data)"
                     .into(),
                 evidence,
                 &["use-mirror"],

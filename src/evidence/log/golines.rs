@@ -30,6 +30,8 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+: [A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
+    // `go mod tidy -v`'s unused requirements and `go mod vendor -v`'s modules.txt lines.
+    r"|unused [\w.~-]+\.[\w.~/-]+$|# [\w.~-]+\.[\w.~/-]+ v\d\S*$|## explicit(?:; go \d\S*)?$",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     r"|can't load package: |package \S+: |cannot find package |unknown import path |package \S+ is not a main package$",
