@@ -242,13 +242,16 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// public 229/247 (92.7 %) and 227/247 (91.9 %), no confident wrong answer (the one the
 /// join brought, a 401 whose URL the paste cut, is now low). At the forty-ninth `pub21`
 /// joined (38 public cases, 14 in this third, 11 right before any rule was written from
-/// them): public 240/261 (92.0 %) and 238/261 (91.2 %), no confident wrong answer.
+/// them): public 240/261 (92.0 %) and 238/261 (91.2 %), no confident wrong answer; at the
+/// fiftieth, after rules from its tuned-on cases (a file path no module zip may hold in a
+/// zip go made itself, go's words quoted after a subcommand's name), 241/261 (92.3 %) and
+/// 239/261 (91.6 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.0, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 91.2, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 92.3, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 91.6, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -267,13 +270,14 @@ fn dev_floor(part: Part, how: &str) -> Option<Floor> {
 /// and the details under a broken line were read whole: fakes 598/602, outside dev
 /// 236/236. At the forty-seventh, with `pub19` joined and prefixed rows a terminal broke
 /// rejoined: public dev 187/193 and released 222/229. At the forty-ninth, with `pub21`
-/// joined: public dev 201/209 (96.2 %), the floor reset for the grown sample.
+/// joined: public dev 201/209 (96.2 %), the floor reset for the grown sample; raised at
+/// the fiftieth to 202/209 (96.7 %).
 fn kept_floor(group: Group) -> Option<f64> {
     match (group.part, group.split) {
         (Part::Fakes, _) => Some(99.3),
         (Part::Outside, Split::Dev) => Some(100.0),
         (Part::Outside, Split::Released) => Some(98.7),
-        (Part::Public, Split::Dev) => Some(96.1),
+        (Part::Public, Split::Dev) => Some(96.6),
         (Part::Public, Split::Released) => Some(96.9),
         _ => None,
     }
@@ -382,7 +386,7 @@ struct Floor {
 /// released, 10 held out), measured on their own before any rule was written from them:
 /// 29/38 both ways, the held-out 10 at 8 (no confident wrong answer); public 261/319
 /// (81.8 %, 7) as printed and 254/319 (79.6 %, 7) pasted. The floors are the
-/// forty-ninth's. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// forty-ninth's. The fiftieth (rules from `pub21`'s tuned-on 28): unchanged. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {

@@ -2928,3 +2928,28 @@ fn wordings_from_gos_and_curls_sources() {
         Category::ProxyNotFound,
     );
 }
+
+/// A file path no module zip may hold, met while go made the zip from the repository
+/// itself (`create zip:`): the module's, not a proxy's; and go's words after the name of
+/// its subcommand, as goreleaser's hook quotes them, are go's lines.
+#[test]
+fn zips_go_made_itself_and_quoted_subcommand_output() {
+    let d = expect(
+        "go get github.com/acme/theme: create zip: exampleSite/content/2021-01-02-14:09:20.md: malformed file path \"exampleSite/content/2021-01-02-14:09:20.md\": invalid char ':'\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.summary.starts_with("github.com/acme/theme: malformed file path"), "{d:#?}");
+    // The same words in a zip a proxy served stay the proxy's.
+    expect(
+        "go: github.com/acme/theme@v1.0.0: unzip /home/u/go/pkg/mod/cache/download/github.com/acme/theme/@v/v1.0.0.zip: malformed file path \"a:b.md\": invalid char ':'\ngo: downloading github.com/acme/theme v1.0.0\n",
+        Category::ProxyBadResponse,
+    );
+    expect(
+        "release failed after 0.07s error=hook failed: go mod tidy: exit status 1; output: go mod tidy: go.mod file indicates go 1.18, but maximum supported version is 1.15\n",
+        Category::ModuleGoMod,
+    );
+    // The tool's own report of the step is not go's words.
+    let d = verdict("release failed after 0.07s error=hook failed: go mod tidy: exit status 1\n");
+    assert!(d.evidence.iter().all(|e| !e.text.starts_with("go mod tidy: exit status")), "{d:#?}");
+}

@@ -507,6 +507,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             // go.mod declaring /vN (modload's `found (…+incompatible), but does not contain`).
             // Also a /vN import where the module has no such major version at all.
             r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+)(?:\s|$)",
+            // A file path no module zip may hold (module.CheckFilePath), met while go made
+            // the zip from the repository itself (`create zip:`).
+            r#"|create zip: (?:[^\n]*?: )?(malformed file path "[^"]*": [^\n]*)"#,
         ))
         .expect("compiles")
     });
@@ -519,11 +522,12 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .last()
         .or_else(|| f.matching(&INVALID).last())?;
     let detail = (1..INVALID.captures_len()).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
-    static VERSIONED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(\S+@v[^\s:]+): invalid|module (\S+@\S+) found \(").expect("compiles"));
+    static VERSIONED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\S+@v[^\s:]+): invalid|module (\S+@\S+) found \(|(?:^|\s)(\S+): create zip: ").expect("compiles")
+    });
     let what = VERSIONED
         .captures(&error.text)
-        .and_then(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_string()))
+        .and_then(|c| c.get(1).or(c.get(2)).or(c.get(3)).map(|m| m.as_str().to_string()))
         .or_else(|| subject(&error.text))
         .unwrap_or_else(|| "the requested version".into());
     let hint = if detail.starts_with("unknown revision") || detail.starts_with("no matching versions") {
@@ -531,6 +535,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     } else if detail.starts_with("case-insensitive file name collision") {
         "the version holds files whose names differ only in case, which go refuses in a module (they would clash \
          on macOS and Windows): use another version, or the maintainer must rename one and tag again"
+    } else if detail.starts_with("malformed file path") {
+        "the version holds a file whose path go refuses in a module (a character like `:` or `*`, or a name Windows \
+         reserves): use another version, or the maintainer must rename it and tag again"
     } else if detail.starts_with("found (") {
         "the import path names a major version (/vN) that the module does not have at that version: no go.mod \
          there declares the /vN path (a v2+ tag without /vN in its module path, or no such major version at all); \
@@ -617,7 +624,13 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         });
     }
     let summary = format!("{what}: {detail}: {hint}");
-    let confidence =
-        if detail.starts_with("case-insensitive file name collision") { Confidence::Medium } else { Confidence::High };
+    let confidence = if detail.starts_with("case-insensitive file name collision") {
+        Confidence::Medium
+    } else if detail.starts_with("malformed file path") {
+        // No version of one's own choosing is wrong: the module itself breaks go's rules.
+        Confidence::Low
+    } else {
+        Confidence::High
+    };
     Some(found(Category::ModuleInvalidVersion, confidence, summary, vec![error.line()], &[]))
 }

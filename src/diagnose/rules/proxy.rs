@@ -640,6 +640,11 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             ),
         );
     }
+    // go made the zip itself, from the repository (`create zip:`): no proxy served it, and
+    // what broke the zip is the module's (the module rule's).
+    if f.errors.iter().any(|e| e.text.contains("create zip: ")) {
+        return None;
+    }
     let (error, _) = f.matching(&ZIP_WORDS).next()?;
     let zip_fetches: Vec<_> = f.evidence.trace.iter().filter(|g| g.url.ends_with(".zip")).collect();
     // go names the file (`unzip <cache>/….zip: …`) only when it opens a zip it already

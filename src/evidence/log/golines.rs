@@ -74,6 +74,10 @@ const EMBEDDED_START: &str = concat!(
     r#"(?:^|: +|[="'(])("#,
     r"go: |go get: |go get \S+: |verifying \S+@\S+: |can't load package: |# get |failed to initialize build cache |pattern \S+: ",
     r"|go (?:install|run) \S+@\S+: |go (?:list|mod \w+)(?: -[\w=.,-]+)+: |package \S+: ",
+    // go's words after the subcommand's name, as a tool quotes them (goreleaser's hook:
+    // `output: go mod tidy: go.mod file indicates …`); its own `go mod tidy: exit status
+    // 1` is not go's.
+    r"|go mod \w+: (?:go\.(?:mod|work|sum)\b|go: )",
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]*: |module [A-Za-z0-9._~/!-]+: ",
     // The first line of an import stack (`M@v requires`, modload's stackText).
     r"|[A-Za-z0-9._~/!-]+@v\d[A-Za-z0-9._+~!-]* (?:requires|imports)$",
