@@ -45,30 +45,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, ci_wrap, fnv1a, recipe};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, case_files, ci_wrap, fnv1a, recipe};
 use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
-
-/// Every case file, as a path relative to `tests/corpus/` with `/` separators.
-fn case_files(root: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("the corpus is readable") {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                // The outside part's capture program is not a case.
-                if path.file_name().is_some_and(|n| n != "capture") {
-                    stack.push(path);
-                }
-            } else if path.extension().is_some_and(|e| e == "txt") {
-                let relative = path.strip_prefix(root).expect("under the root");
-                files.push(relative.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/"));
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// What two readers named as the cause of each public case, reading its log alone
 /// (`tests/corpus/public/read-from-log.tsv`, made as `tests/corpus/public/READERS.md`
@@ -386,14 +364,17 @@ struct Floor {
 /// released, 10 held out), measured on their own before any rule was written from them:
 /// 29/38 both ways, the held-out 10 at 8 (no confident wrong answer); public 261/319
 /// (81.8 %, 7) as printed and 254/319 (79.6 %, 7) pasted. The floors are the
-/// forty-ninth's. The fiftieth (rules from `pub21`'s tuned-on 28): unchanged. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
+/// forty-ninth's. The fiftieth (rules from `pub21`'s tuned-on 28): unchanged. The
+/// fifty-first (a prefix most lines of a paste share is the tool's, written from further
+/// CI systems' formats): public 262/319 (82.1 %, 7) as printed and 255/319 (79.9 %, 7)
+/// pasted. The eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 81.8, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 79.6, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 82.1, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 79.9, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -487,7 +468,7 @@ fn released_floor(part: Part, how: &str) -> Option<Floor> {
 fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let tuning = std::env::var_os("MODCHAOS_CORPUS_TUNING").is_some_and(|v| !v.is_empty() && v != "0");
-    let files = case_files(&root);
+    let files = case_files(&root).expect("the corpus is readable");
     let mut plain: BTreeMap<Group, Tally> = BTreeMap::new();
     let mut wrapped: BTreeMap<Group, Tally> = BTreeMap::new();
     let mut per_category: BTreeMap<Category, Tally> = BTreeMap::new();

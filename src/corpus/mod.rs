@@ -33,9 +33,11 @@ use crate::modcache::CacheState;
 use crate::vocab::Exit;
 
 mod ciwrap;
+mod further_ci;
 mod split;
 
 pub use ciwrap::{CiJob, CiStyle, ci_wrap};
+pub use further_ci::{FurtherCi, further_wrap};
 pub use split::{Part, Split, fnv1a, recipe};
 
 /// One labelled go run.
@@ -209,6 +211,30 @@ fn split_sections(text: &str) -> (String, Vec<(String, String)>) {
         }
     }
     (header, sections)
+}
+
+/// Every case file under `root` (`tests/corpus/`), as a path relative to it with `/`
+/// separators, sorted: what the corpus tests walk. (The outside part's capture program
+/// is not a case.)
+pub fn case_files(root: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "capture") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "txt")
+                && let Ok(relative) = path.strip_prefix(root)
+            {
+                files.push(relative.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/"));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ static GO_LINE_START: LazyLock<String> = LazyLock::new(|| format!("(?:{GO_START}
 static GO_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^{}", *GO_LINE_START)).expect("go line pattern compiles"));
 
+/// Whether `text` starts the way a line go printed does ([`GO_LINE_START`]).
+pub(super) fn starts_like_go(text: &str) -> bool {
+    GO_LINE.is_match(text)
+}
+
 /// Where a go line starts, but for `go list -m`'s listing lines ([`GO_LINE_START`]).
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",

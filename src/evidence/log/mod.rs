@@ -34,12 +34,16 @@ pub fn clean(text: &str) -> String {
             raw.rsplit('\r').find(|segment| !segment.is_empty()).unwrap_or("")
         })
         .collect();
-    for line in rejoin_prefixed_rows(&rows) {
+    let mut lines: Vec<&str> = Vec::with_capacity(rows.len());
+    let rejoined = rejoin_prefixed_rows(&rows);
+    for line in &rejoined {
         let line = line.as_ref();
-        if is_ci_marker(line) {
-            continue;
+        if !is_ci_marker(line) {
+            lines.push(strip_prefixes(line));
         }
-        let line = strip_prefixes(line);
+    }
+    strip_shared_prefixes(&mut lines);
+    for line in lines {
         match powershell_record(line) {
             Some(PowerShellRecord::Drop) => continue,
             Some(PowerShellRecord::Keep(kept)) => out.push_str(kept),
@@ -51,6 +55,77 @@ pub fn clean(text: &str) -> String {
         out.pop();
     }
     dedent(&out)
+}
+
+/// A prefix most lines of the paste share is the tool's that showed them, not go's (a
+/// build system's step, task or container name before every line: `[build : step] `,
+/// `  +deps | `, `| `, `app-1  | `, `Step #1 - "build": `), wherever no rule of
+/// [`strip_prefixes`] knows the tool. A candidate ends at a separator go's lines do not
+/// start with (`| `, `] `, `> `, `": `) within the line's first 60 characters, and its digits
+/// count as one (line numbers, times); it is stripped where at least two lines and a
+/// fifth of the non-empty ones carry it, and never when it holds go's words (`go: `, a
+/// module version, a URL) or is a JSON key (`"Error": `).
+fn strip_shared_prefixes(lines: &mut [&str]) {
+    use std::collections::HashMap;
+    static SEPARATOR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\| |\] |> |": "#).expect("separator pattern compiles"));
+    static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("digits pattern compiles"));
+    let go_words = |prefix: &str| {
+        prefix.contains("go: ")
+            || prefix.contains('@')
+            || prefix.contains("://")
+            || prefix.trim_start().starts_with("go ")
+    };
+    // A JSON object's key (`\t"Error": `, go's -json records) is no prefix, nor is a quoted
+    // path (`unrecognized import path "x/y": `): a `": ` ends a prefix only after a name.
+    static QUOTED_NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\s"[\w -]+": $"#).expect("quoted name pattern compiles"));
+    let json_key = |prefix: &str| {
+        prefix.trim_start().starts_with('"') || (prefix.ends_with("\": ") && !QUOTED_NAME.is_match(prefix))
+    };
+    // Lines whose start says what ran stay whole: a shell's prompt (`PS C:\src> `, which
+    // the exit status's reading needs) and BuildKit's step headers (`#9 [builder 4/7] `).
+    // A `> ` ends a prefix only after a name without spaces (nix's `app> `) or alone.
+    static NAMED_MARKER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*[\w.+-]*>+ $").expect("marker pattern compiles"));
+    let says_what_ran = |prefix: &str| {
+        (prefix.ends_with("> ") && !NAMED_MARKER.is_match(prefix))
+            || prefix.strip_prefix('#').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let candidates = |line: &str| -> Vec<usize> {
+        let head = line.char_indices().nth(60).map_or(line, |(i, _)| &line[..i]);
+        SEPARATOR
+            .find_iter(head)
+            .map(|m| m.end())
+            .filter(|&end| {
+                let prefix = &line[..end];
+                !go_words(prefix) && !json_key(prefix) && !says_what_ran(prefix) && !golines::starts_like_go(line)
+            })
+            .collect()
+    };
+    let key = |prefix: &str| DIGITS.replace_all(prefix, "0").into_owned();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for line in lines.iter() {
+        let mut seen: Vec<String> = Vec::new();
+        for end in candidates(line) {
+            let k = key(&line[..end]);
+            if !seen.contains(&k) {
+                *counts.entry(k.clone()).or_default() += 1;
+                seen.push(k);
+            }
+        }
+    }
+    let non_empty = lines.iter().filter(|l| !l.trim().is_empty()).count();
+    let shared = |k: &str| counts.get(k).is_some_and(|&n| n >= 2 && n * 5 >= non_empty);
+    for line in lines.iter_mut() {
+        // The longest shared prefix the line carries (`+deps *failed* | ` over `| `).
+        if let Some(end) = candidates(line).into_iter().rev().find(|&end| shared(&key(&line[..end]))) {
+            *line = &line[end..];
+        } else if !line.is_empty() && shared(&key(&format!("{} ", line.trim_end()))) {
+            // An empty line behind the prefix, its trailing space trimmed (bitbake's `|`).
+            *line = "";
+        }
+    }
 }
 
 /// The lines of a prefixed log (every line timestamped, `[STG/0] ERR `…) copied from a
@@ -176,6 +251,9 @@ fn strip_prefixes(mut line: &str) -> &str {
             r"|\[\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]\s?",
             // A bare time of day, with or without a colon after it (`09:07:15: `).
             r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?:?\s",
+            // The journal's and syslog's date, host and process (`journalctl -u build`:
+            // `May 01 10:00:01 build-01 build.sh[2345]: `).
+            r"|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^\s:]+\[\d+\]: ",
             // Go's own log package, in a tool that wraps go (vndr, dep): `2022/12/22 00:01:12 `.
             r"|\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? ",
             // BuildKit: step number and seconds (`#12 3.456 `), or the seconds alone, as a
@@ -217,6 +295,33 @@ fn strip_prefixes(mut line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_most_lines_share_is_the_tools() {
+        let log = "task build has failed: \"step-go\" exited with code 1: Error\n\
+                   [build : go] + go mod download\n\
+                   [build : go] go: downloading corp.example/lib v1.0.0\n\
+                   [build : go] go: corp.example/lib@v1.0.0: reading https://p/corp.example/lib/@v/v1.0.0.zip: 500\n";
+        let cleaned = clean(log);
+        assert!(cleaned.contains("\ngo: corp.example/lib@v1.0.0: reading"), "{cleaned}");
+        // Numbered (`[build:3] `) and padded (`  +deps | `) prefixes, and bitbake's bare `|`.
+        let cleaned =
+            clean("[build:1] + go build\n[build:2] go: downloading a.b/c v1.0.0\n[build:3] go: a.b/c@v1.0.0: boom\n");
+        assert!(cleaned.lines().all(|l| !l.starts_with("[build")), "{cleaned}");
+        let cleaned = clean("| go: downloading a.b/c v1.0.0\n|\n| go: a.b/c@v1.0.0: boom\n");
+        assert_eq!(cleaned, "go: downloading a.b/c v1.0.0\n\ngo: a.b/c@v1.0.0: boom\n");
+        // go's own words are never a prefix: its quoted paths, -json's keys, file positions.
+        for log in [
+            "a.go:1:2: unrecognized import path \"x.org/a1\": reading https://x.org/a1?go-get=1: 436\n\
+             a.go:2:2: unrecognized import path \"x.org/a2\": reading https://x.org/a2?go-get=1: 436\n",
+            "{\n\t\"Error\": \"a.b/c@v1.0.0: boom\"\n}\n{\n\t\"Error\": \"a.b/d@v1.0.0: boom\"\n}\n",
+        ] {
+            assert_eq!(clean(log), log);
+        }
+        // The journal's date, host and process.
+        let cleaned = clean("May 01 10:00:01 ci-1 build.sh[2345]: go: a.b/c@v1.0.0: boom\n");
+        assert_eq!(cleaned, "go: a.b/c@v1.0.0: boom\n");
+    }
 
     #[test]
     fn ansi_timestamps_and_line_ends_are_undone() {
