@@ -63,8 +63,10 @@ pub fn clean(text: &str) -> String {
 /// [`strip_prefixes`] knows the tool. A candidate ends at a separator go's lines do not
 /// start with (`| `, `] `, `> `, `": `) within the line's first 60 characters, and its digits
 /// count as one (line numbers, times); it is stripped where at least two lines and a
-/// fifth of the non-empty ones carry it, and never when it holds go's words (`go: `, a
-/// module version, a URL) or is a JSON key (`"Error": `).
+/// fifth of the non-empty ones carry it. Never on a line that starts like go's, and never
+/// when the prefix holds go's words (`go: `, a module version, a URL), is a JSON key
+/// (`"Error": `) or a quoted path, or says what ran (a shell's prompt, BuildKit's step
+/// header).
 fn strip_shared_prefixes(lines: &mut [&str]) {
     use std::collections::HashMap;
     static SEPARATOR: LazyLock<Regex> =
@@ -93,13 +95,16 @@ fn strip_shared_prefixes(lines: &mut [&str]) {
             || prefix.strip_prefix('#').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
     };
     let candidates = |line: &str| -> Vec<usize> {
+        if golines::starts_like_go(line) {
+            return Vec::new();
+        }
         let head = line.char_indices().nth(60).map_or(line, |(i, _)| &line[..i]);
         SEPARATOR
             .find_iter(head)
             .map(|m| m.end())
             .filter(|&end| {
                 let prefix = &line[..end];
-                !go_words(prefix) && !json_key(prefix) && !says_what_ran(prefix) && !golines::starts_like_go(line)
+                !go_words(prefix) && !json_key(prefix) && !says_what_ran(prefix)
             })
             .collect()
     };
