@@ -34,6 +34,7 @@ pub fn clean(text: &str) -> String {
             raw.rsplit('\r').find(|segment| !segment.is_empty()).unwrap_or("")
         })
         .collect();
+    let rows = undouble(rows);
     let mut lines: Vec<&str> = Vec::with_capacity(rows.len());
     let rejoined = rejoin_prefixed_rows(&rows);
     for line in &rejoined {
@@ -55,6 +56,16 @@ pub fn clean(text: &str) -> String {
         out.pop();
     }
     dedent(&out)
+}
+
+/// A paste double-spaced on its way (a web form, a mail client, CRLF read twice): a blank
+/// row after every line, and never two lines together. The blank rows are the paste's, and
+/// they would cut go's continuation lines off the line they continue.
+fn undouble(rows: Vec<&str>) -> Vec<&str> {
+    let blank = |row: &&str| row.trim().is_empty();
+    let lines = rows.iter().filter(|r| !blank(r)).count();
+    let together = rows.windows(2).any(|pair| !blank(&pair[0]) && !blank(&pair[1]));
+    if lines >= 3 && !together { rows.into_iter().filter(|r| !blank(r)).collect() } else { rows }
 }
 
 /// A prefix most lines of the paste share is the tool's that showed them, not go's (a
@@ -300,6 +311,18 @@ fn strip_prefixes(mut line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_double_spaced_paste_is_read_as_single_spaced() {
+        let log = "go: a.b/c@v1.0.0: reading https://p/a.b/c/@v/v1.0.0.info: 404 Not Found\n\n\tserver response: gone\n\n\ngo: done\n";
+        assert_eq!(
+            clean(log),
+            "go: a.b/c@v1.0.0: reading https://p/a.b/c/@v/v1.0.0.info: 404 Not Found\n\tserver response: gone\ngo: done\n"
+        );
+        // Blank lines between paragraphs of an ordinary log stay.
+        let log = "go: downloading a.b/c v1.0.0\ngo: downloading a.b/d v1.0.0\n\nok\n";
+        assert_eq!(clean(log), log);
+    }
 
     #[test]
     fn a_prefix_most_lines_share_is_the_tools() {
