@@ -39,19 +39,23 @@ impl Tally {
     }
 }
 
-/// The share of verdicts kept, in percent, as last measured; the figure may not fall.
-/// First measured 2026-11-27 (the fiftieth measurement's rules), before any rule was
-/// written from these formats: the dev systems kept 2093 of 2573 verdicts (81.3 %), the
-/// held-out systems 1995 of 2573 (77.5 %; top-1 589/754 fakes, 716/943 outside, 544/876
-/// public). Then, from the dev systems' misses, one general rule (a prefix most lines share
-/// is the tool's: `strip_shared_prefixes`) and the journal's prefix: dev 2555/2573
-/// (99.3 %), held out 2400/2573 (93.3 %). Rule tests then showed two prefixes that say what
-/// ran (a shell's prompt, BuildKit's step header), which stay: dev 2554/2573 (99.3 %), held
-/// out 2398/2573 (93.2 %; top-1 696/754 fakes, 826/943 outside, 711/876 public).
-fn floor(half: Half) -> f64 {
+/// The verdicts kept (of the corpus's 2573 cases), as last measured; the figure may not
+/// fall. First measured 2026-11-27 (the fiftieth measurement's rules), before any rule was
+/// written from these formats: the dev systems kept 2093 (81.3 %), the held-out systems
+/// 1995 (77.5 %; top-1 589/754 fakes, 716/943 outside, 544/876 public). Then, from the dev
+/// systems' misses, one general rule (a prefix most lines share is the tool's:
+/// `strip_shared_prefixes`) and the journal's prefix: dev 2554 (99.3 %), held out 2398
+/// (93.2 %). A review then showed that two of that rule's separators (`": `, `name> `) had
+/// been added with held-out formats in view (Cloud Build's, nix's); without them, the clean
+/// held-out figure: 2300 (89.4 %), dev unchanged. The same review found that Buildkite's
+/// timestamp escape (`ESC _bk;t=…BEL`) left `bk;t=…` before every line, a bug older than
+/// this test that any real Buildkite log met: fixed, and the held-out figure with that fix,
+/// which a reading of a held-out format found, is 2419 (94.0 %; top-1 701/754, 844/943,
+/// 711/876).
+fn floor(half: Half) -> usize {
     match half {
-        Half::Dev => 99.3,
-        Half::HeldOut => 93.2,
+        Half::Dev => 2554,
+        Half::HeldOut => 2419,
     }
 }
 
@@ -72,7 +76,8 @@ fn verdicts_survive_ci_systems_the_rules_were_not_tuned_on() {
         let bare = diagnose(&case.pasted_evidence(&log));
         let job = CiJob { log: &log, command: case.command.as_deref(), exit: case.exit };
         for (half, systems) in [(Half::Dev, &FurtherCi::DEV), (Half::HeldOut, &FurtherCi::HELD_OUT)] {
-            let system = systems[(fnv1a(format!("further-ci:{half:?}:{relative}").as_bytes()) % 8) as usize];
+            let system =
+                systems[(fnv1a(format!("further-ci:{half:?}:{relative}").as_bytes()) % systems.len() as u64) as usize];
             let dressed = further_wrap(&job, system);
             let got = diagnose(&case.pasted_evidence(&dressed));
             let right = got.category == case.label;
@@ -125,8 +130,8 @@ fn verdicts_survive_ci_systems_the_rules_were_not_tuned_on() {
         }
         let kept = Tally::percent(all.kept, all.cases);
         report += &format!("  {half:?} systems, all parts: kept {}/{} ({kept:.1} %)\n", all.kept, all.cases);
-        if kept + 0.05 < floor(half) {
-            failures.push(format!("{half:?} systems: kept {kept:.1} % is below the recorded {:.1} %", floor(half)));
+        if all.kept < floor(half) {
+            failures.push(format!("{half:?} systems: kept {}, below the recorded {}", all.kept, floor(half)));
         }
     }
     report += "  per system the rules may be tuned on:\n";

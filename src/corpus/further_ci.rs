@@ -327,7 +327,8 @@ pub fn further_wrap(job: &CiJob, system: FurtherCi) -> String {
             let lines: Vec<String> =
                 std::iter::once(format!("+ {cmd}")).chain(go.iter().map(|l| l.to_string())).collect();
             for (n, l) in lines.iter().enumerate() {
-                out.push(format!("[build:{}] {l}", n + 1).trim_end().to_string());
+                // drone prints an empty line as its bare prefix.
+                out.push(if l.is_empty() { format!("[build:{}]", n + 1) } else { format!("[build:{}] {l}", n + 1) });
             }
         }
         FurtherCi::Buildkite => {

@@ -69,54 +69,38 @@ fn undouble(rows: Vec<&str>) -> Vec<&str> {
 }
 
 /// A prefix most lines of the paste share is the tool's that showed them, not go's (a
-/// build system's step, task or container name before every line: `[build : step] `,
-/// `  +deps | `, `| `, `app-1  | `, `Step #1 - "build": `), wherever no rule of
+/// build system's step, task or container name before every line: Tekton's `[build :
+/// step] `, Earthly's `  +deps | `, bitbake's `| `), wherever no rule of
 /// [`strip_prefixes`] knows the tool. A candidate ends at a separator go's lines do not
-/// start with (`| `, `] `, `> `, `": `) within the line's first 60 characters, and its digits
-/// count as one (line numbers, times); it is stripped where at least two lines and a
-/// fifth of the non-empty ones carry it. Never on a line that starts like go's, and never
-/// when the prefix holds go's words (`go: `, a module version, a URL), is a JSON key
-/// (`"Error": `) or a quoted path, or says what ran (a shell's prompt, BuildKit's step
-/// header).
+/// start with (`| `, `] `) within the line's first 60 characters, and its digits count as
+/// one (line numbers, times); it is stripped where at least two lines and a fifth of the
+/// non-empty ones carry it. Never on a line that starts like go's or is indented by a tab
+/// (go's continuation lines), and never when the prefix holds go's words (`go: `, a module
+/// version, a URL, a file position) or is BuildKit's step header (`#9 [builder 4/7] `).
 fn strip_shared_prefixes(lines: &mut [&str]) {
     use std::collections::HashMap;
-    static SEPARATOR: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"\| |\] |> |": "#).expect("separator pattern compiles"));
+    static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\| |\] ").expect("separator pattern compiles"));
     static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("digits pattern compiles"));
+    static FILE_POSITION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\.go:\d+").expect("file position pattern compiles"));
     let go_words = |prefix: &str| {
         prefix.contains("go: ")
             || prefix.contains('@')
             || prefix.contains("://")
             || prefix.trim_start().starts_with("go ")
+            || FILE_POSITION.is_match(prefix)
     };
-    // A JSON object's key (`\t"Error": `, go's -json records) is no prefix, nor is a quoted
-    // path (`unrecognized import path "x/y": `): a `": ` ends a prefix only after a name.
-    static QUOTED_NAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"\s"[\w -]+": $"#).expect("quoted name pattern compiles"));
-    let json_key = |prefix: &str| {
-        prefix.trim_start().starts_with('"') || (prefix.ends_with("\": ") && !QUOTED_NAME.is_match(prefix))
-    };
-    // Lines whose start says what ran stay whole: a shell's prompt (`PS C:\src> `, which
-    // the exit status's reading needs) and BuildKit's step headers (`#9 [builder 4/7] `).
-    // A `> ` ends a prefix only after a name without spaces (nix's `app> `) or alone.
-    static NAMED_MARKER: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^\s*[\w.+-]*>+ $").expect("marker pattern compiles"));
-    let says_what_ran = |prefix: &str| {
-        (prefix.ends_with("> ") && !NAMED_MARKER.is_match(prefix))
-            || prefix.strip_prefix('#').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
-    };
+    let step_header =
+        |prefix: &str| prefix.strip_prefix('#').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
     let candidates = |line: &str| -> Vec<usize> {
-        if golines::starts_like_go(line) {
+        if line.starts_with('\t') || golines::starts_like_go(line) {
             return Vec::new();
         }
         let head = line.char_indices().nth(60).map_or(line, |(i, _)| &line[..i]);
         SEPARATOR
             .find_iter(head)
             .map(|m| m.end())
-            .filter(|&end| {
-                let prefix = &line[..end];
-                !go_words(prefix) && !json_key(prefix) && !says_what_ran(prefix)
-            })
+            .filter(|&end| !go_words(&line[..end]) && !step_header(&line[..end]))
             .collect()
     };
     let key = |prefix: &str| DIGITS.replace_all(prefix, "0").into_owned();
@@ -209,7 +193,8 @@ fn dedent(text: &str) -> String {
 /// Buildkite's `_bk;t=…` timestamps.
 fn strip_ansi(text: &str) -> String {
     static ESCAPES: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|_bk;t=\d+\x07")
+        // (Buildkite's `ESC _bk;t=…BEL` first: the two-byte form would take its `ESC _` alone.)
+        Regex::new(r"\x1b?_bk;t=\d+\x07|\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
             .expect("escape pattern compiles")
     });
     ESCAPES.replace_all(text, "").into_owned()
@@ -313,6 +298,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn buildkites_timestamp_escape_goes_whole() {
+        let log = "\x1b_bk;t=1714557600137\x07go: m.io/a@v1.0.0: reading https://p/m.io/a/@v/v1.0.0.zip: 500\n";
+        assert_eq!(clean(log), "go: m.io/a@v1.0.0: reading https://p/m.io/a/@v/v1.0.0.zip: 500\n");
+    }
+
+    #[test]
     fn a_double_spaced_paste_is_read_as_single_spaced() {
         let log = "go: a.b/c@v1.0.0: reading https://p/a.b/c/@v/v1.0.0.info: 404 Not Found\n\n\tserver response: gone\n\n\ngo: done\n";
         assert_eq!(
@@ -346,6 +337,11 @@ mod tests {
         ] {
             assert_eq!(clean(log), log);
         }
+        // A test's own lines (file positions) and go's tab-indented continuations stay.
+        let log = "    x_test.go:15: got [1 2] want [3]\n    x_test.go:16: got [1 2] want [4]\n";
+        assert_eq!(clean(log), "x_test.go:15: got [1 2] want [3]\nx_test.go:16: got [1 2] want [4]\n");
+        let log = "go: a imports\n\tfoo | bar: x\ngo: b imports\n\tfoo | bar: y\n";
+        assert_eq!(clean(log), log);
         // The journal's date, host and process.
         let cleaned = clean("May 01 10:00:01 ci-1 build.sh[2345]: go: a.b/c@v1.0.0: boom\n");
         assert_eq!(cleaned, "go: a.b/c@v1.0.0: boom\n");
