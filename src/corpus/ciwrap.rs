@@ -80,13 +80,7 @@ pub struct CiJob<'a> {
 /// message, and an unknown exit prints no end line at all (a log pasted without its end).
 pub fn ci_wrap(job: &CiJob, style: CiStyle) -> String {
     let log = job.log;
-    // A run killed from outside (124, 137, 143, a signal) ends like one killed at the CI's
-    // own timeout.
-    let exit = match job.exit {
-        Some(Exit::Code { code }) if KILLED_STATUSES.contains(&code) => Some(Exit::Timeout),
-        Some(Exit::Signal { .. }) => Some(Exit::Timeout),
-        other => other,
-    };
+    let exit = killed_as_timeout(job.exit);
     let cmd = job.command.unwrap_or("make deps");
     let mut lines: Vec<String> = Vec::new();
     let mut clock = Clock::default();
@@ -318,6 +312,16 @@ pub fn ci_wrap(job: &CiJob, style: CiStyle) -> String {
     let mut out = lines.join("\n");
     out.push('\n');
     out
+}
+
+/// How a CI system tells `exit`: a run killed from outside (124, 137, 143, a signal) ends
+/// like one killed at the CI's own timeout.
+pub(super) fn killed_as_timeout(exit: Option<Exit>) -> Option<Exit> {
+    match exit {
+        Some(Exit::Code { code }) if KILLED_STATUSES.contains(&code) => Some(Exit::Timeout),
+        Some(Exit::Signal { .. }) => Some(Exit::Timeout),
+        other => other,
+    }
 }
 
 /// Other tools' lines around go's output, some of which mention network errors.

@@ -5,7 +5,6 @@
 //! tuned on the [`FurtherCi::DEV`] half, and the [`FurtherCi::HELD_OUT`] half measures.
 //! (The split was drawn by a hash of each name before any log was wrapped.)
 
-use crate::evidence::log::KILLED_STATUSES;
 use crate::vocab::Exit;
 
 use super::CiJob;
@@ -89,9 +88,8 @@ enum End {
 
 impl End {
     fn of(exit: Option<Exit>) -> End {
-        match exit {
-            Some(Exit::Code { code }) if KILLED_STATUSES.contains(&code) => End::Killed,
-            Some(Exit::Signal { .. } | Exit::Timeout) => End::Killed,
+        match super::ciwrap::killed_as_timeout(exit) {
+            Some(Exit::Timeout | Exit::Signal { .. }) => End::Killed,
             Some(Exit::Code { code: 0 }) => End::Passed,
             Some(Exit::Code { code }) => End::Failed(code),
             None => End::Unshown,

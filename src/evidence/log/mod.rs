@@ -104,23 +104,25 @@ fn strip_shared_prefixes(lines: &mut [&str]) {
             .collect()
     };
     let key = |prefix: &str| DIGITS.replace_all(prefix, "0").into_owned();
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for line in lines.iter() {
-        let mut seen: Vec<String> = Vec::new();
-        for end in candidates(line) {
-            let k = key(&line[..end]);
-            if !seen.contains(&k) {
-                *counts.entry(k.clone()).or_default() += 1;
+    // Each line's candidates, with their keys, found once.
+    let keyed: Vec<Vec<(usize, String)>> =
+        lines.iter().map(|line| candidates(line).into_iter().map(|end| (end, key(&line[..end]))).collect()).collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for candidates in &keyed {
+        let mut seen: Vec<&str> = Vec::new();
+        for (_, k) in candidates {
+            if !seen.contains(&k.as_str()) {
+                *counts.entry(k).or_default() += 1;
                 seen.push(k);
             }
         }
     }
     let non_empty = lines.iter().filter(|l| !l.trim().is_empty()).count();
     let shared = |k: &str| counts.get(k).is_some_and(|&n| n >= 2 && n * 5 >= non_empty);
-    for line in lines.iter_mut() {
+    for (line, candidates) in lines.iter_mut().zip(&keyed) {
         // The longest shared prefix the line carries (`+deps *failed* | ` over `| `).
-        if let Some(end) = candidates(line).into_iter().rev().find(|&end| shared(&key(&line[..end]))) {
-            *line = &line[end..];
+        if let Some((end, _)) = candidates.iter().rev().find(|(_, k)| shared(k)) {
+            *line = &line[*end..];
         } else if !line.is_empty() && shared(&key(&format!("{} ", line.trim_end()))) {
             // An empty line behind the prefix, its trailing space trimmed (bitbake's `|`).
             *line = "";
