@@ -107,6 +107,13 @@ fn is_trace_command(line: &str) -> bool {
         "go: copying requirements from ",
         "go: to add module requirements and sums:",
         "go: no module dependencies to download",
+        // go at work on go.mod and its toolchain (go ≥ 1.21): no failure.
+        "go: upgrading toolchain to ",
+        "go: using local toolchain ",
+        "go: using go1",
+        "go: dropping requirement on excluded version ",
+        "go: skipping download of ",
+        "go: no dependencies to vendor",
         "all modules verified",
         "go version go",
     ];
@@ -138,7 +145,7 @@ pub fn is_warning(text: &str) -> bool {
             r"|go(?: get)?: installing executables with 'go get' in module mode is deprecated",
             r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$",
             // go ≥ 1.21 re-running itself as the toolchain a module needs (it goes on).
-            r"|go: \S+ requires go >= \S+; switching to go\S+$",
+            r"|go: (?:\S+|updating go\.mod|module \S+) requires go >= \S+; switching to go\S+$",
             r"|warning: both GOPATH and GOROOT are the same directory)",
         ))
         .expect("warning pattern compiles")

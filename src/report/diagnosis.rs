@@ -55,6 +55,7 @@ pub fn source_name(source: Source) -> &'static str {
     match source {
         Source::Stderr => "stderr",
         Source::Json => "json",
+        Source::Stdout => "stdout",
         Source::Trace => "trace",
         Source::Requests => "requests",
         Source::Dns => "dns",

@@ -11,6 +11,8 @@ pub enum Source {
     Stderr,
     /// A `-json` record on stdout.
     Json,
+    /// go's stdout other than `-json` records (what `go mod tidy -diff` prints).
+    Stdout,
     /// The `-x` trace.
     Trace,
     /// A fake's request log.

@@ -52,3 +52,61 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
         &[],
     ))
 }
+
+/// The go command's own arguments or flags, refused before anything was fetched: a flag's
+/// value (`go: -exclude=m@bad: version "bad" invalid: …`), an argument that is no package
+/// or module path (`go: x.go: arguments must be package or module paths`), a module path
+/// given on the command line that is none (`go get appengine`: `malformed module path …`),
+/// `go mod init` without a path where go cannot guess one, and a flag go does not know. No category is about how
+/// go was called, so the verdict is `unknown`, saying what go refused; go.mod is not at
+/// fault.
+pub fn usage(f: &Facts) -> Option<Diagnosis> {
+    static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"(?m)^go: (-[\w.-]+=[^\s:]*): ([^\n]+)",
+            r"|^go: (\S+): (arguments must be package or module paths)",
+            r#"|^go: malformed module path "([^"]*)": ([^\n]+)"#,
+            r"|^go: (cannot determine module path for source directory \S+)",
+            r"|^(flag provided but not defined: -\S+)",
+        ))
+        .expect("compiles")
+    });
+    let command = f.evidence.command.as_deref().unwrap_or_default();
+    let (error, caps) = f.matching(&REFUSED).find(|(_, caps)| match caps.get(5) {
+        // A malformed path is the command's only when the command line holds it: go says
+        // the same of a path in a tool's module configuration.
+        Some(path) => !path.as_str().is_empty() && command.starts_with("go ") && command.contains(path.as_str()),
+        None => true,
+    })?;
+    let summary = if let Some(flag) = caps.get(1) {
+        format!("go refused the value of its flag {} ({}): fix the flag's value", flag.as_str(), caps[2].trim())
+    } else if let Some(argument) = caps.get(3) {
+        format!(
+            "go refused the argument {} ({}): name packages or modules by their import path (a file belongs to go \
+             build or go run)",
+            argument.as_str(),
+            caps[4].trim()
+        )
+    } else if let Some(path) = caps.get(5) {
+        format!(
+            "the command's argument {:?} is no module path ({}): name the module by its full path \
+             (host/owner/repository)",
+            path.as_str(),
+            caps[6].trim()
+        )
+    } else if let Some(flag) = caps.get(8) {
+        format!("go does not know the flag ({}): see `go help` for the command's flags", flag.as_str())
+    } else {
+        format!(
+            "go mod init was given no module path and cannot guess one ({}): give it one (go mod init \
+             example.com/m)",
+            caps[7].trim()
+        )
+    };
+    let diagnosis = found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]);
+    Some(if caps.get(5).is_some() {
+        diagnosis.or(Category::ModuleGoMod, Confidence::Low, "the same path in go.mod reads the same")
+    } else {
+        diagnosis
+    })
+}

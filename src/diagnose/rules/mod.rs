@@ -26,7 +26,9 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 
 /// Every rule, most specific first.
 pub const RULES: &[(&str, Rule)] = &[
+    ("go mod tidy -diff", module::not_tidy),
     ("success", outcome::success),
+    ("the command line go refused", config::usage),
     ("module.go_mod", module::go_mod),
     ("module.go_sum_missing", module::go_sum_missing),
     ("cache.permission", cache::permission),

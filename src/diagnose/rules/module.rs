@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::{found, is_public_proxy, subject};
 use crate::diagnose::facts::Facts;
-use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText};
+use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText, EvidenceLine, Source};
 
 /// The work module's go.mod or go.work: unparsable (`errors parsing go.mod`, `go.mod:5:
 /// unknown directive`; its go.sum too: `malformed go.sum`), written for a newer go than
@@ -79,12 +79,15 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?m)(errors parsing go\.(?:mod|work):|error reading go\.mod: missing module declaration)",
+            r"(?m)(errors parsing go\.(?:mod|work):|error reading \S*go\.mod: missing module declaration)",
             r"|^(\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*)",
             r"|(unknown directive: \S+|invalid go version '[^']*': must match format[^\n]*)",
             r"|(go\.mod file not found in current directory or any parent directory|cannot find main module[^\n]*",
             r"|directory prefix \S+ does not contain main module[^\n]*|no modules were found in the current workspace[^\n]*",
-            r"|go: cannot determine module path for source directory[^\n]*)",
+            // go.work lists modules, and the directory's is not one of them.
+            r"|directory \S+ is contained in a module that is not one of the workspace modules listed in go\.work[^\n]*",
+            r"|current directory is contained in a module that is not one of the workspace modules[^\n]*",
+            r"|directory prefix \S+ does not contain modules listed in go\.work[^\n]*)",
             r"|(updates to go\.mod needed[^\n]*|inconsistent vendoring|go: writing go\.mod: [^\n]*",
             r"|no required module provides package \S+?;[^\n]*",
             r"|package \S+ provided by \S+ at latest version \S+ but not at required version \S+",
@@ -230,13 +233,16 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
                 Confidence::Medium,
             )
         } else if why.contains("malformed module path") {
+            // Said at the top level, with no go.mod line and no import, the path came from the
+            // command line or a tool's configuration, which the log may not show.
+            let bare = error.text.trim_start().starts_with("go: malformed module path");
             (
                 format!(
                     "a module path is not one ({why}): an ssh or https URL, or characters a module path cannot have, \
                      where a module path belongs (a require or replace line, an argument, a tool's module \
                      configuration); write the module's path itself (host/owner/repository)"
                 ),
-                Confidence::Medium,
+                if bare { Confidence::Low } else { Confidence::Medium },
             )
         } else if why.contains("is not in GOROOT") || why.contains("is not in std") {
             (
@@ -275,6 +281,44 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         diagnosis.or(Category::Unknown, Confidence::Low, "a compile error that a newer go would not make")
     } else {
         diagnosis
+    })
+}
+
+/// `go mod tidy -diff` found go.mod or go.sum not tidy: it printed the unified diff that
+/// tidying would apply (`--- current/go.mod`, `+++ tidy/go.mod`) and exited 1, as CI's
+/// tidiness checks use it. Only go.sum's diff: entries are missing; otherwise go.mod is
+/// out of date.
+pub fn not_tidy(f: &Facts) -> Option<Diagnosis> {
+    static DIFF: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^--- current/(go\.(?:mod|sum))\n\+\+\+ tidy/go\.(?:mod|sum)$").expect("compiles")
+    });
+    let output = match &f.evidence.pasted {
+        Some(pasted) => crate::evidence::log::clean(pasted),
+        None => format!("{}\n{}", f.evidence.stderr, f.evidence.stdout),
+    };
+    let files: Vec<&str> = DIFF.captures_iter(&output).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
+    let first = files.first()?;
+    let evidence = vec![EvidenceLine { source: Source::Stdout, text: format!("--- current/{first}") }];
+    Some(if files.contains(&"go.mod") {
+        found(
+            Category::ModuleGoMod,
+            Confidence::High,
+            "go mod tidy -diff: go.mod is not tidy (the diff shows what tidying changes); run `go mod tidy` and \
+             commit go.mod and go.sum"
+                .into(),
+            evidence,
+            &[],
+        )
+    } else {
+        found(
+            Category::ModuleGoSumMissing,
+            Confidence::High,
+            "go mod tidy -diff: go.sum lacks entries go needs (the diff adds them); run `go mod tidy` and commit \
+             go.sum"
+                .into(),
+            evidence,
+            &[],
+        )
     })
 }
 
@@ -510,6 +554,8 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             // A file path no module zip may hold (module.CheckFilePath), met while go made
             // the zip from the repository itself (`create zip:`).
             r#"|create zip: (?:[^\n]*?: )?(malformed file path "[^"]*": [^\n]*)"#,
+            // A module path whose major-version suffix no version can have (`…/v1`, `…/v2.0`).
+            r#"|invalid module path "[^"]*": (major version suffixes must be [^\n]*)"#,
         ))
         .expect("compiles")
     });
@@ -569,6 +615,21 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             Category::ModuleGoMod,
             Confidence::Low,
             "the fix is a replace directive in the main module's go.mod",
+        ));
+    }
+    // A path whose major-version suffix no version can have, given to `go mod init` or
+    // written in go.mod's module line: the path is the user's to fix, and a reader may well
+    // call a bad argument no version problem at all.
+    if detail.starts_with("major version suffixes must be") {
+        let summary = format!(
+            "{}: a major-version suffix is /vN with N ≥ 2 (example.com/m/v2), or gopkg.in's .vN: drop the suffix or \
+             write it so",
+            error.text.trim().trim_start_matches("go: ")
+        );
+        return Some(found(Category::ModuleInvalidVersion, Confidence::Low, summary, vec![error.line()], &[]).or(
+            Category::Unknown,
+            Confidence::Low,
+            "a module path given to go mod init that go refused",
         ));
     }
     // The revision is missing from the repository go asked itself (GOPROXY=direct,

@@ -496,6 +496,21 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     });
     if let Some((error, caps)) = f.matching(&PROXY_WORDS).next() {
         if let Some(portal) = caps.get(2) {
+            // On a `?go-get=1` page the redirect is the import path's server's (or what
+            // stands in front of it), not a module proxy's.
+            if error.text.contains("?go-get=1") {
+                let summary = format!(
+                    "the import path's ?go-get=1 page redirected to {}, a plain-http URL go will not follow: the \
+                     server (or a portal in front of it) sends go to http; serve the page over https, or list the \
+                     host in GOINSECURE if plain http is meant",
+                    portal.as_str()
+                );
+                return Some(found(Category::VcsMeta, Confidence::Medium, summary, vec![error.line()], &[]).or(
+                    Category::ProxyBadResponse,
+                    Confidence::Low,
+                    "a captive portal answers every https request with such a redirect",
+                ));
+            }
             let mut evidence = vec![error.line()];
             evidence.extend(f.env_line("GOPROXY"));
             return Some(found(

@@ -334,7 +334,10 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             } else {
                 (Category::SumdbUnreachable, Category::ProxyServerError, &["set-gosumdb", "private-modules-nosumdb"])
             };
-            let diagnosis = found(first, Confidence::Medium, summary, evidence, playbooks);
+            // One's own proxy failing on the database's behalf reads as the proxy's failure
+            // too: which one to fix, the log cannot settle.
+            let confidence = if public { Confidence::Medium } else { Confidence::Low };
+            let diagnosis = found(first, confidence, summary, evidence, playbooks);
             return Some(diagnosis.or(other, Confidence::Low, "the proxy forwards the checksum database"));
         }
         return Some(found(

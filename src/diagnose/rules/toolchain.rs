@@ -26,6 +26,20 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let (error, caps) = f.matching(&SWITCH).last()?;
+    // `go get go@1.24`: a go version no release has (releases are 1.24.0, 1.24rc1, …); go
+    // asked for it before any switch.
+    if caps[0].starts_with("go: go@") && caps[0].contains("no matching versions for query") {
+        let summary = format!(
+            "no go release matches the version asked for ({}): name a release as go lists them (go@1.24.0, \
+             go@1.25rc1, go@latest)",
+            caps[0].trim()
+        );
+        return Some(found(Category::ModuleInvalidVersion, Confidence::Medium, summary, vec![error.line()], &[]).or(
+            Category::ToolchainDownload,
+            Confidence::Low,
+            "the toolchain module's versions come through GOPROXY: a proxy that lacks them answers the same",
+        ));
+    }
     let summary = if let Some(version) = caps.get(1) {
         let why = caps[3].trim();
         let hint = if why.contains("toolchain not available") {

@@ -29,7 +29,7 @@ const GO_START: &str = concat!(
     r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: |go build [\w./-]+: ",
     r"|verifying \S+|SECURITY ERROR|This download does NOT match",
     r"|For more information, see 'go help module-auth'|# get |# cd |# lock \S|\d+\.\d+s # |go package net: ",
-    r"|cd \S+; git |mkdir -p \S+ # git3 |git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
+    r"|cd \S+; git |mkdir -p \S+ # git3 |mkdir -p \$WORK/b\d+/$|git (?:ls-remote|fetch|clone|init|remote|config|tag|cat-file|rev-parse|-c) ",
     r"|[A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: |module [A-Za-z0-9._~/!-]+: ",
     // go get's (go ≤ 1.17) package before the module it failed on: `P: M@V: …`.
     r"|[A-Za-z0-9._~/!-]+: [A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: ",
@@ -39,6 +39,10 @@ const GO_START: &str = concat!(
     r"|unused [\w.~-]+\.[\w.~/-]+$|# [\w.~-]+\.[\w.~/-]+ v\d\S*$|## explicit(?:; go \d\S*)?$",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
+    // go's flag parsing refusing a flag, and the usage line after it.
+    r"|flag provided but not defined: -|usage: go \w+ ",
+    // A package outside go.work's modules, said without go's prefix.
+    r"|(?:directory \S+|current directory) is contained in a module that is not one of the workspace modules",
     r"|can't load package: |package \S+: |cannot find package |unknown import path |package \S+ is not a main package$",
     // cgo unable to run the C compiler (`# runtime/cgo` above it).
     r"|cgo: C compiler ",
