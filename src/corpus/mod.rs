@@ -34,6 +34,7 @@ use crate::vocab::Exit;
 
 mod ciwrap;
 mod further_ci;
+pub mod go_scripts;
 mod split;
 
 pub use ciwrap::{CiJob, CiStyle, ci_wrap};
