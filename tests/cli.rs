@@ -505,11 +505,13 @@ fn up_serves_until_interrupted_for_a_go_run_elsewhere() {
     let modcache = env.iter().find(|(k, _)| k == "GOMODCACHE").unwrap().1.clone();
     // Another terminal: the exported environment is all a go command needs.
     let work = tempfile::tempdir().unwrap();
+    modchaos::fsutil::disable_go_telemetry(&work.path().join(".config")).unwrap();
     let go = modchaos::gobin::GoBinary::find(None).unwrap();
     let download = std::process::Command::new(&go.path)
         .args(["mod", "download", "-json", "corp.example/lib@v1.1.0"])
         .current_dir(work.path())
         .env("HOME", work.path())
+        .env("XDG_CONFIG_HOME", work.path().join(".config"))
         .env("GOCACHE", work.path().join("gocache"))
         .envs(env.iter().map(|(k, v)| (k, v)))
         .output()

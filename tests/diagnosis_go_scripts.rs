@@ -108,7 +108,6 @@ fn run_scripts(go: &GoBinary, goroot: &Path, scripts: &[&str], work: &Path) -> R
             .env("GOENV", "off")
             .env("GOFLAGS", "")
             .env("GOTOOLCHAIN", "local")
-            .env("GOTELEMETRY", "off")
             .env("GOPATH", work.join("gopath"))
             .env("GOMODCACHE", work.join("gopath/pkg/mod"))
             .env("HOME", work.join("home"))
@@ -123,6 +122,8 @@ fn run_scripts(go: &GoBinary, goroot: &Path, scripts: &[&str], work: &Path) -> R
     for dir in ["home", "tmp", "gopath"] {
         std::fs::create_dir_all(work.join(dir)).map_err(|e| e.to_string())?;
     }
+    // Left on, go's telemetry starts a helper that can outlive the test and recreate HOME.
+    modchaos::fsutil::disable_go_telemetry(&work.join("home/.config")).map_err(|e| e.to_string())?;
     let binary = work.join("cmdgo.test");
     let mut build = Command::new(&go.path);
     build.args(["test", "-c", "-o"]).arg(&binary).arg("cmd/go").current_dir(goroot.join("src/cmd/go"));

@@ -403,6 +403,7 @@ fn a_crashed_go_is_never_a_success() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
+    modchaos::fsutil::disable_go_telemetry(&dir.path().join(".config")).unwrap();
     let mut cmd = std::process::Command::new(&go.path);
     cmd.args(["mod", "download", "example.com/m@v1.0.0"])
         .current_dir(dir.path())

@@ -31,6 +31,8 @@ impl User {
         for sub in ["home", "gopath", "modcache", "gocache", "work"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
+        // go's telemetry would write (and start a helper that outlives the test) in HOME.
+        modchaos::fsutil::disable_go_telemetry(&dir.path().join("home/.config")).unwrap();
         Some(User { dir, go })
     }
 

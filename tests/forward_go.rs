@@ -82,6 +82,7 @@ async fn build_probe(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         return None;
     };
     std::fs::write(dir.join("main.go"), PROBE).unwrap();
+    modchaos::fsutil::disable_go_telemetry(&dir.join(".config")).unwrap();
     // The build cache every test's Go tool shares (target/tmp/go-build-cache): net/http and
     // crypto/tls compile once per checkout, not once per tool, and reruns take a second.
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
@@ -179,6 +180,8 @@ async fn probe(binary: &Path, proxy: &str, url: &str, roots: &Path, up: &Upstrea
 /// its JSON record's Error.
 async fn go_mod_download(go: &Path, dir: &Path, proxy: &str, roots: &Path) -> String {
     let home = tempfile::tempdir_in(dir).unwrap();
+    // Left on, go's telemetry starts a helper that can outlive the test and recreate HOME.
+    modchaos::fsutil::disable_go_telemetry(&home.path().join(".config")).unwrap();
     let output = tokio::process::Command::new(go)
         .args(["mod", "download", "-json", "example.com/m@v1.0.0"])
         .current_dir(home.path())

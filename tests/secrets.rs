@@ -238,6 +238,7 @@ fn regression_doctor_masks_the_users_secrets() {
     for sub in ["home", "gopath", "modcache", "gocache", "work"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
     }
+    modchaos::fsutil::disable_go_telemetry(&dir.path().join("home/.config")).unwrap();
     // Nothing listens on port 1: go fails at once, and never leaves this machine.
     let output = modchaos()
         .env_clear()
