@@ -144,6 +144,7 @@ fn rate_limits_portals_and_server_bodies() {
         Category::SumdbUnreachable,
     );
     assert_eq!(d.alternatives.first().map(|a| a.category), Some(Category::ProxyServerError));
+    assert_eq!(d.confidence, Confidence::Low, "a 5xx reads as the proxy's own failure too");
     // A proxy that says "not found" because its own disk is full.
     expect(
         "go: github.com/x/y@v1.1.6: reading https://goproxy.io/github.com/x/y/@v/v1.1.6.mod: 404 Not Found\n        server response: not found: github.com/x/y@v1.1.6: no space left on device\n",
@@ -3016,6 +3017,15 @@ fn wordings_from_gos_own_script_tests() {
         expect(log, Category::ModuleGoMod);
     }
 
+    // A retract line's wrong major is go.mod's own; a require line's is the version's.
+    expect(
+        "go: errors parsing go.mod:\ngo.mod:3: retract rsc.io/quote/v2: version \"v3.0.1\" invalid: should be v2, not v3\n",
+        Category::ModuleGoMod,
+    );
+    expect(
+        "go: errors parsing go.mod:\ngo.mod:3: require rsc.io/quote: version \"v2.0.0\" invalid: should be v0 or v1, not v2\n",
+        Category::ModuleInvalidVersion,
+    );
     // A redirect to plain http on a go-import page is that server's, not a module proxy's.
     expect(
         "go: unrecognized import path \"vcs.example/insecure\": https fetch: Get \"http://vcs.example/insecure?go-get=1\": redirected from secure URL https://vcs.example/insecure?go-get=1 to insecure URL http://vcs.example/insecure?go-get=1\n",

@@ -61,7 +61,11 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         any = true;
         ON_THE_WAY.is_match(line)
             || GIT_FAILED.is_match(line) && !REVISION_MISSING.is_match(line)
-            || line.contains("\" invalid: ") && (MISSING_REVISION.is_match(line) || MAJOR_VERSION.is_match(line))
+            || line.contains("\" invalid: ")
+                && (MISSING_REVISION.is_match(line)
+                    // A retract line names the module's own versions: its wrong major is
+                    // the file's own mistake.
+                    || MAJOR_VERSION.is_match(line) && !line.contains(": retract "))
     });
     if any && all_looked_up {
         return None;

@@ -303,9 +303,11 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                 url_host(&url),
                 caps[4].trim()
             );
+            // A 5xx reads as the proxy's own failure as much as the database's: low.
+            let confidence = if code >= 500 { Confidence::Low } else { Confidence::Medium };
             let diagnosis = found(
                 Category::SumdbUnreachable,
-                Confidence::Medium,
+                confidence,
                 summary,
                 evidence,
                 &["pipe-separated-goproxy", "set-gosumdb"],
