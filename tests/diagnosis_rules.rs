@@ -3017,6 +3017,17 @@ fn wordings_from_gos_own_script_tests() {
         expect(log, Category::ModuleGoMod);
     }
 
+    // A go that was itself switched to runs from the module cache: its GOROOT's path in an
+    // error is no failed toolchain download.
+    let d = expect(
+        "importnonexist/x.go:2:8: package nonexist is not in std (/root/go/pkg/mod/golang.org/toolchain@v0.0.1-go1.27.3.linux-amd64/src/nonexist)\n",
+        Category::Unknown,
+    );
+    assert_ne!(d.alternatives.first().map(|a| a.category), Some(Category::ToolchainDownload), "{d:#?}");
+    expect(
+        "go: golang.org/toolchain@v0.0.1-go1.22.0.linux-amd64.zip: reading https://proxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.22.0.linux-amd64.zip: 404 Not Found\n",
+        Category::ToolchainDownload,
+    );
     // A retract line's wrong major is go.mod's own; a require line's is the version's.
     expect(
         "go: errors parsing go.mod:\ngo.mod:3: retract rsc.io/quote/v2: version \"v3.0.1\" invalid: should be v2, not v3\n",

@@ -21,7 +21,10 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
             r"|(?:go: )?(?:go\.mod|go\.work|\S+@\S+) requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)",
             r"|go: switching to (go\S+): ([^\n]+)",
             r"|invalid GOTOOLCHAIN[^\n]*|invalid toolchain[^\n]*|cannot find \x22go\d[^\x22]*\x22 in PATH",
-            r"|golang\.org/toolchain@v0\.0\.1-go[^\n]*|go: go@\S+: [^\n]*",
+            // The toolchain module as go names what it fetches, not a GOROOT inside the module
+            // cache (`/root/go/pkg/mod/golang.org/toolchain@v0.0.1-go1.27.3.linux-amd64/src/…`
+            // in any error of a go that was itself switched to).
+            r#"|(?:^|[\s"'(])golang\.org/toolchain@v0\.0\.1-go[^\n]*|go: go@\S+: [^\n]*"#,
         ))
         .expect("compiles")
     });
