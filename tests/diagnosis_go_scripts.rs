@@ -19,8 +19,9 @@
 //! module cache, which shows in its errors. Each release's figures are held to their last
 //! measurement ([`FLOORS`]), as counts; a release without floors is printed and said so.
 //!
-//! `MODCHAOS_GO_SCRIPTS_DUMP=FILE` writes every go command the scripts ran, as JSON lines,
-//! for a labelling round; `MODCHAOS_GO_SCRIPTS_SUCCESSES=1` lists the dev half's successes
+//! `MODCHAOS_GO_SCRIPTS_DUMP=FILE` runs every script of the labelled families and writes
+//! every go command they ran, as JSON lines, to `FILE.<go version>.jsonl`, for a
+//! labelling round; `MODCHAOS_GO_SCRIPTS_SUCCESSES=1` lists the dev half's successes
 //! that were not read as `none`.
 
 use std::collections::BTreeMap;
@@ -37,7 +38,7 @@ use modchaos::vocab::Exit;
 /// under: each half's right answers with context and from the log alone, ceilings on its
 /// confident wrong answers (in either reading) and on its successes read as a confident
 /// failure, and its successes read as `none`. The labels were made with go 1.26's
-/// scripts; go 1.27 runs 478 of the 480 labelled commands unchanged (`.ci/run` gives it
+/// scripts; go 1.27 runs 625 of the 627 labelled commands unchanged (`.ci/run` gives it
 /// as `MODCHAOS_SECOND_GO`). Another release's scripts differ: its figures are printed and
 /// its floors said to be missing.
 const FLOORS: &[((u32, u32), [Half; 2])] = &[
@@ -45,18 +46,18 @@ const FLOORS: &[((u32, u32), [Half; 2])] = &[
         (1, 26),
         [
             Half {
-                with_context: 200,
-                log_alone: 188,
-                confident_wrong: 4,
+                with_context: 286,
+                log_alone: 271,
+                confident_wrong: 6,
                 successes_read_as_failure: 3,
-                successes_read_as_none: 121,
+                successes_read_as_none: 145,
             },
             Half {
-                with_context: 174,
-                log_alone: 173,
-                confident_wrong: 11,
-                successes_read_as_failure: 13,
-                successes_read_as_none: 119,
+                with_context: 230,
+                log_alone: 229,
+                confident_wrong: 13,
+                successes_read_as_failure: 14,
+                successes_read_as_none: 128,
             },
         ],
     ),
@@ -64,18 +65,18 @@ const FLOORS: &[((u32, u32), [Half; 2])] = &[
         (1, 27),
         [
             Half {
-                with_context: 199,
-                log_alone: 187,
-                confident_wrong: 4,
+                with_context: 285,
+                log_alone: 270,
+                confident_wrong: 6,
                 successes_read_as_failure: 3,
-                successes_read_as_none: 121,
+                successes_read_as_none: 145,
             },
             Half {
-                with_context: 174,
-                log_alone: 173,
-                confident_wrong: 11,
-                successes_read_as_failure: 13,
-                successes_read_as_none: 119,
+                with_context: 230,
+                log_alone: 229,
+                confident_wrong: 13,
+                successes_read_as_failure: 14,
+                successes_read_as_none: 128,
             },
         ],
     ),
@@ -104,26 +105,35 @@ fn labels() -> BTreeMap<(String, String, usize), Label> {
     let category = |line: usize, id: &str| {
         Category::from_id(id).unwrap_or_else(|| panic!("{}:{line}: `{id}` is no category", file.display()))
     };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|(i, l)| {
-            let f: Vec<&str> = l.split('\t').collect();
-            assert_eq!(f.len(), 5, "{}:{}: script, occurrence, command, two labels", file.display(), i + 1);
-            let occurrence = f[1].parse().unwrap_or_else(|_| panic!("{}:{}: occurrence", file.display(), i + 1));
-            let label = Label { labellers: [category(i + 1, f[3]), category(i + 1, f[4])] };
-            ((f[0].to_string(), f[2].to_string(), occurrence), label)
-        })
-        .collect()
+    let mut labels = BTreeMap::new();
+    for (i, l) in text.lines().enumerate().filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty()) {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert_eq!(f.len(), 5, "{}:{}: script, occurrence, command, two labels", file.display(), i + 1);
+        let occurrence = f[1].parse().unwrap_or_else(|_| panic!("{}:{}: occurrence", file.display(), i + 1));
+        let label = Label { labellers: [category(i + 1, f[3]), category(i + 1, f[4])] };
+        let key = (f[0].to_string(), f[2].to_string(), occurrence);
+        assert!(labels.insert(key, label).is_none(), "{}:{}: labelled twice", file.display(), i + 1);
+    }
+    labels
 }
 
-/// Builds `cmd/go`'s test binary and runs `scripts` with it under `go tool test2json`:
-/// the events, or why it could not be done.
-fn run_scripts(go: &GoBinary, goroot: &Path, scripts: &[&str], work: &Path) -> Result<String, String> {
-    // go's build cache for cmd/go lives beside cargo's build, not in the user's.
+/// The script families the labels were drawn from (`tests/go_scripts/README.md`): what a
+/// dump for a labelling round runs.
+const FAMILIES: &str = "mod_|get_|govcs|work_|gotoolchain|reuse_|build_|list_|test_|env_|version|gopath_|vet_|install_|run_|generate_|clean_|fmt_|cgo_|embed|tool_|doc";
+
+/// Builds `cmd/go`'s test binary and runs the scripts `pattern` matches with it under
+/// `go tool test2json`: the events and what the run printed on stderr, or why it could
+/// not be done.
+fn run_scripts(go: &GoBinary, goroot: &Path, pattern: &str, work: &Path) -> Result<(String, String), String> {
+    // go's build cache lives beside cargo's build, not in the user's: for cmd/go's build,
+    // and for every script (cmd/go's harness hands its own GOCACHE to them).
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("go-scripts-build-cache");
     let hermetic = |cmd: &mut Command| {
-        cmd.env("GOCACHE", &cache)
+        // Nothing of the caller's environment but PATH (the C compiler cgo scripts use):
+        // a stray GOROOT, GOARCH or GOFLAGS would build or run another go.
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("GOCACHE", &cache)
             .env("GOENV", "off")
             .env("GOFLAGS", "")
             .env("GOTOOLCHAIN", "local")
@@ -131,12 +141,7 @@ fn run_scripts(go: &GoBinary, goroot: &Path, scripts: &[&str], work: &Path) -> R
             .env("GOMODCACHE", work.join("gopath/pkg/mod"))
             .env("HOME", work.join("home"))
             .env("XDG_CONFIG_HOME", work.join("home/.config"))
-            .env("TMPDIR", work.join("tmp"))
-            .env_remove("GOPROXY")
-            .env_remove("GOSUMDB")
-            .env_remove("GOPRIVATE")
-            .env_remove("GONOPROXY")
-            .env_remove("GONOSUMDB");
+            .env("TMPDIR", work.join("tmp"));
     };
     for dir in ["home", "tmp", "gopath"] {
         std::fs::create_dir_all(work.join(dir)).map_err(|e| e.to_string())?;
@@ -151,16 +156,16 @@ fn run_scripts(go: &GoBinary, goroot: &Path, scripts: &[&str], work: &Path) -> R
     if !built.status.success() {
         return Err(format!("go test -c cmd/go: {}", String::from_utf8_lossy(&built.stderr)));
     }
-    let pattern = format!("^TestScript$/^({})$", scripts.join("|"));
     let mut run = Command::new(&go.path);
     run.args(["tool", "test2json", "-p", "cmd/go"])
         .arg(&binary)
-        .args(["-test.short", "-test.v=test2json", "-test.run", &pattern])
+        // (A test binary run by hand has no deadline of its own.)
+        .args(["-test.short", "-test.timeout=20m", "-test.v=test2json", "-test.run", pattern])
         .current_dir(goroot.join("src/cmd/go"));
     hermetic(&mut run);
     // A failing script fails the run; its output is left out by the parser.
     let ran = run.output().map_err(|e| format!("go tool test2json: {e}"))?;
-    Ok(String::from_utf8_lossy(&ran.stdout).into_owned())
+    Ok((String::from_utf8_lossy(&ran.stdout).into_owned(), String::from_utf8_lossy(&ran.stderr).into_owned()))
 }
 
 /// Right answers and confident wrong ones in a group of failures.
@@ -221,6 +226,9 @@ fn go_s_own_script_tests_are_diagnosed() {
     let mut failures = measure(&go);
     match std::env::var_os("MODCHAOS_SECOND_GO") {
         Some(second) => match GoBinary::find(Some(Path::new(&second))) {
+            Ok(second) if same_go(&go, &second) => {
+                eprintln!("*** MODCHAOS_SECOND_GO is the same go: measured once ***")
+            }
             Ok(second) => failures.extend(measure(&second)),
             Err(e) => failures.push(format!("MODCHAOS_SECOND_GO: {e}")),
         },
@@ -229,21 +237,52 @@ fn go_s_own_script_tests_are_diagnosed() {
     assert!(failures.is_empty(), "below the last measurement:\n{}", failures.join("\n"));
 }
 
+/// Whether two go commands are the same file.
+fn same_go(a: &GoBinary, b: &GoBinary) -> bool {
+    matches!((a.path.canonicalize(), b.path.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
 /// Runs the scripts with `go` and diagnoses them: what fell below its release's floors.
 fn measure(go: &GoBinary) -> Vec<String> {
-    let goroot = go.goroot().expect("go env GOROOT");
-    let go_version = go.version().expect("go version");
-    if !goroot.join("src/cmd/go/testdata/script").is_dir() {
+    let (goroot, go_version) = match (go.goroot(), go.version()) {
+        (Ok(goroot), Ok(version)) => (goroot, version),
+        (Err(e), _) | (_, Err(e)) => return vec![format!("{}: {e}", go.path.display())],
+    };
+    let script_dir = goroot.join("src/cmd/go/testdata/script");
+    if !script_dir.is_dir() {
         eprintln!("*** SKIPPED: {} has no cmd/go script tests (a go without its sources) ***", goroot.display());
         return Vec::new();
     }
     let labels = labels();
-    let mut scripts: Vec<&str> = labels.keys().map(|(s, _, _)| s.as_str()).collect();
-    scripts.dedup();
+    let dump = std::env::var_os("MODCHAOS_GO_SCRIPTS_DUMP");
+    // A dump runs unlabelled scripts too: their successes would count against the floors.
+    let dumping = dump.is_some();
+    let pattern = if dump.is_some() {
+        format!("^TestScript$/^({FAMILIES})")
+    } else {
+        let mut scripts: Vec<&str> = labels.keys().map(|(s, _, _)| s.as_str()).collect();
+        scripts.dedup();
+        format!("^TestScript$/^({})$", scripts.join("|"))
+    };
     let work = tempfile::tempdir().expect("temp dir");
-    let events = run_scripts(go, &goroot, &scripts, work.path()).unwrap_or_else(|e| panic!("{e}"));
-    let commands = parse_test2json(&events);
-    if let Ok(dump) = std::env::var("MODCHAOS_GO_SCRIPTS_DUMP") {
+    let ran = run_scripts(go, &goroot, &pattern, work.path());
+    // A script the harness could not clean up leaves go's read-only module cache behind.
+    modchaos::fsutil::make_writable(work.path());
+    let (events, run_stderr) = match ran {
+        Ok(ran) => ran,
+        Err(e) => return vec![format!("{go_version}: {e}")],
+    };
+    let commands =
+        parse_test2json(&events, |name| std::fs::read_to_string(script_dir.join(format!("{name}.txt"))).ok());
+    if commands.is_empty() {
+        let tail: Vec<&str> = run_stderr.lines().rev().take(20).collect();
+        return vec![format!(
+            "{go_version}: no script passed; the run said:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )];
+    }
+    if let Some(dump) = dump {
+        let dump = PathBuf::from(format!("{}.{go_version}.jsonl", dump.to_string_lossy()));
         let lines: Vec<String> = commands
             .iter()
             .map(|c| {
@@ -253,6 +292,7 @@ fn measure(go: &GoBinary) -> Vec<String> {
             })
             .collect();
         std::fs::write(&dump, lines.join("\n") + "\n").expect("dump");
+        eprintln!("every go command the scripts ran is in {}", dump.display());
     }
 
     let mut with_context: BTreeMap<bool, Tally> = BTreeMap::new();
@@ -275,9 +315,12 @@ fn measure(go: &GoBinary) -> Vec<String> {
             *successes.entry(held).or_default() += 1;
             let case = case_of(command, Category::None, &go_version);
             let got = diagnose(&modchaos::evidence::Evidence::from_log(&case.log()));
+            let read_as_failure = got.category != Category::None
+                && got.category != Category::Unknown
+                && got.confidence >= Confidence::Medium;
             if got.category == Category::None {
                 *successes_as_none.entry(held).or_default() += 1;
-            } else if !held && std::env::var_os("MODCHAOS_GO_SCRIPTS_SUCCESSES").is_some() {
+            } else if !held && !read_as_failure && std::env::var_os("MODCHAOS_GO_SCRIPTS_SUCCESSES").is_some() {
                 dev_misses.push(format!(
                     "  success read as {} ({:?}): {} `{}`: {:?}",
                     got.category,
@@ -287,10 +330,7 @@ fn measure(go: &GoBinary) -> Vec<String> {
                     command.stderr.lines().next()
                 ));
             }
-            if got.category != Category::None
-                && got.category != Category::Unknown
-                && got.confidence >= Confidence::Medium
-            {
+            if read_as_failure {
                 *successes_as_failure.entry(held).or_default() += 1;
                 if !held {
                     dev_misses.push(format!(
@@ -333,7 +373,8 @@ fn measure(go: &GoBinary) -> Vec<String> {
          the labellers (not scored)",
         labels.len()
     );
-    let floors = FLOORS.iter().find(|(release, _)| Some(*release) == go.release()).map(|(_, halves)| halves);
+    let floors =
+        FLOORS.iter().find(|(release, _)| Some(*release) == go.release() && !dumping).map(|(_, halves)| halves);
     let mut failures = Vec::new();
     for held in [false, true] {
         let name = if held { "held-out half" } else { "dev half (tuned on)" };
@@ -374,7 +415,8 @@ fn measure(go: &GoBinary) -> Vec<String> {
     }
     if floors.is_none() {
         eprintln!(
-            "*** NO FLOORS for {go_version}: the labels were made with go 1.26's scripts; this release's differ ***"
+            "*** NO FLOORS for {go_version}: a dump runs unlabelled scripts too, or the labels were made with go \
+             1.26's scripts and this release has no figures of its own ***"
         );
         return failures;
     }

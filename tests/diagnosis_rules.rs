@@ -2989,6 +2989,35 @@ fn wordings_from_gos_own_script_tests() {
         Category::Unknown,
     );
     assert!(d.summary.contains("-unknownflag"), "{d:#?}");
+    let d = with_command(
+        "go: GOMODCACHE entry is relative; must be absolute path: \"./test\"\n",
+        "go env -w GOMODCACHE=./test",
+    );
+    assert_eq!(d.category, Category::Unknown, "go env -w refused it: {d:#?}");
+    expect("go: GOMODCACHE entry is relative; must be absolute path: \"./test\"\n", Category::CachePermission);
+    let d = with_command(
+        "go: writing go env config: open /etc/go/env: permission denied\n",
+        "go env -w GOPRIVATE=corp.example",
+    );
+    assert_eq!(d.category, Category::CachePermission, "the machine's, not the value's: {d:#?}");
+    expect("go: malformed tool path \"./invalid_path\": invalid path element \".\"\n", Category::ModuleGoMod);
+    expect(
+        "no required module provides package example.com/m: go.mod file not found in current directory or any parent directory; see 'go help modules'\n",
+        Category::ModuleGoMod,
+    );
+    // Any Go program's flag package says `flag provided but not defined` too, with its own
+    // `Usage of …`: only go's `usage: go …` makes it go's command line.
+    let d = expect(
+        "go: downloading example.com/m v1.0.0\ngo: example.com/m@v1.0.0: reading https://proxy.golang.org/example.com/m/@v/v1.0.0.zip: 404 Not Found\nflag provided but not defined: -update\nUsage of /tmp/go-build1/b001/m.test:\n",
+        Category::ProxyNotFound,
+    );
+    assert!(!d.summary.contains("-update"), "{d:#?}");
+    // A path that is only part of an argument is not the argument.
+    let d = with_command(
+        "go: malformed module path \"appengine\": missing dot in first path element\n",
+        "go get google.golang.org/appengine",
+    );
+    assert_eq!(d.category, Category::ModuleGoMod, "{d:#?}");
     // The same malformed path from a tool's configuration (no command line in view) is
     // still read as a module path where one belongs, but low: the log cannot say whose.
     let d =
@@ -3006,6 +3035,11 @@ fn wordings_from_gos_own_script_tests() {
     expect(
         "diff current/go.sum tidy/go.sum\n--- current/go.sum\n+++ tidy/go.sum\n@@ -0,0 +1,2 @@\n+rsc.io/quote v1.5.2 h1:w5fcysjrx7yqtD/aO+QwRjYZOKnaM9Uh2b40tElTs3Y=\n",
         Category::ModuleGoSumMissing,
+    );
+    // go.sum's diff that only drops entries nothing needs: untidy, nothing missing.
+    expect(
+        "diff current/go.sum tidy/go.sum\n--- current/go.sum\n+++ tidy/go.sum\n@@ -1,2 +0,0 @@\n-rsc.io/quote v1.5.1 h1:w5fcysjrx7yqtD/aO+QwRjYZOKnaM9Uh2b40tElTs3Y=\n",
+        Category::ModuleGoMod,
     );
 
     // go.work lists modules, and the directory's is not one of them.
@@ -3047,9 +3081,11 @@ fn wordings_from_gos_own_script_tests() {
         Category::ProxyBadResponse,
     );
 
-    // A go version no release has is an invalid version, not a failed switch.
+    // A go version no release matched: most likely none exists yet, or the proxy lacks
+    // golang.org/toolchain's versions.
     let d = expect("go: go@1.24: no matching versions for query \"1.24\"\n", Category::ModuleInvalidVersion);
     assert!(d.alternatives.iter().any(|a| a.category == Category::ToolchainDownload), "{d:#?}");
+    assert_eq!(d.confidence, Confidence::Low, "a proxy without golang.org/toolchain says the same");
     let d = expect(
         "go: invalid module path \"example.com/user/repo/v1\": major version suffixes must be in the form of /vN and are only allowed for v2 or later\n",
         Category::ModuleInvalidVersion,
@@ -3071,7 +3107,11 @@ fn go_at_work_on_go_mod_and_toolchains_is_no_failure() {
         "go: skipping download of rsc.io/quote@upgrade that resolves to the main module\n",
         "go: no dependencies to vendor\n",
         "mkdir -p $WORK/b001/\nmkdir -p $WORK/b125/\n",
+        "# a v1.0.0 => ./a\n## explicit; go 1.21\n",
+        "warning: go env -w GOPATH=... does not override conflicting OS environment variable\n",
     ] {
         expect(log, Category::None);
     }
+    // A compile error's package header is no vendor line.
+    expect("# example.com/m/q\nq/q.go:3:2: undefined: x\n", Category::Unknown);
 }

@@ -9,7 +9,7 @@
 //! Nothing of go's is copied into this repository: the scripts, their files and go's
 //! output are read from GOROOT and the run at test time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::corpus::fnv1a;
 
@@ -65,8 +65,11 @@ pub fn held_out(script: &str) -> bool {
 /// The go commands of every script that passed in a `go tool test2json` stream of
 /// `cmd/go`'s `TestScript` run with `-test.v=test2json` (a failed or skipped script's
 /// output depends on the machine, so it is left out), in the order the scripts ran.
-/// Lines that are not JSON events (a build's output) are skipped.
-pub fn parse_test2json(events: &str) -> Vec<ScriptCommand> {
+/// `source` gives a script's text by name (`$GOROOT/src/cmd/go/testdata/script/NAME.txt`):
+/// its comment lines tell the engine's section comments from go's own output lines that
+/// start with `# ` (`# pkg` before compile errors, `-x`'s `# get …`). Lines that are not
+/// JSON events (a build's output) are skipped.
+pub fn parse_test2json(events: &str, source: impl Fn(&str) -> Option<String>) -> Vec<ScriptCommand> {
     #[derive(serde::Deserialize)]
     struct Event {
         #[serde(rename = "Action")]
@@ -78,7 +81,7 @@ pub fn parse_test2json(events: &str) -> Vec<ScriptCommand> {
     }
     let mut output: BTreeMap<String, String> = BTreeMap::new();
     let mut order = Vec::new();
-    let mut passed = Vec::new();
+    let mut passed = BTreeSet::new();
     for event in events.lines().filter_map(|l| serde_json::from_str::<Event>(l).ok()) {
         let Some(script) = event.test.strip_prefix("TestScript/") else { continue };
         match event.action.as_str() {
@@ -88,19 +91,39 @@ pub fn parse_test2json(events: &str) -> Vec<ScriptCommand> {
                 }
                 output.entry(script.to_string()).or_default().push_str(&event.output);
             }
-            "pass" => passed.push(script.to_string()),
+            "pass" => {
+                passed.insert(script.to_string());
+            }
             _ => {}
         }
     }
-    order.iter().filter(|s| passed.contains(s)).flat_map(|s| parse_script_log(s, &output[s])).collect()
+    order
+        .iter()
+        .filter(|s| passed.contains(*s))
+        .flat_map(|s| parse_script_log(s, &output[s], &comments_of(&source(s).unwrap_or_default())))
+        .collect()
+}
+
+/// A script's comment lines (before its first `-- file --`), without the `#` and the
+/// spaces around them: what the engine prints as section comments.
+fn comments_of(source: &str) -> BTreeSet<String> {
+    source
+        .lines()
+        .take_while(|l| !l.starts_with("-- "))
+        .filter_map(|l| l.trim().strip_prefix('#'))
+        .map(|c| c.trim().to_string())
+        .collect()
 }
 
 /// The go commands of one script's log as the script engine prints it: the harness's
-/// environment, then `> command` lines, `# comment` lines, and `[stderr]`, `[stdout]` and
-/// `[exit status N]` blocks, all indented by eight spaces.
-fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
+/// environment, then `> command` lines, `# comment` lines (the last of a section's with
+/// its time), and `[stderr]`, `[stdout]` and `[exit status N]` blocks, all indented by
+/// eight spaces. `comments` are the script's own comment lines.
+fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec<ScriptCommand> {
     let mut commands: Vec<ScriptCommand> = Vec::new();
-    let mut env: Vec<(String, String)> = Vec::new();
+    // Every variable the script sees: the harness's, then the script's `env` lines.
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let mut pending_env: Vec<(String, String)> = Vec::new();
     let mut comment: Vec<String> = Vec::new();
     let mut in_comment = false;
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -110,23 +133,28 @@ fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
     for line in log.lines() {
         let Some(line) = line.strip_prefix("        ") else { continue };
         if harness {
-            if line.starts_with("> ") || line.starts_with("# ") {
+            if line.starts_with("> ") || line.starts_with('#') {
                 harness = false;
             } else {
-                if let Some((key, value)) = line.split_once('=')
-                    && CONFIGURATION.contains(&key)
-                {
-                    set(&mut env, key, value);
+                if let Some((key, value)) = line.split_once('=') {
+                    vars.insert(key.to_string(), value.to_string());
                 }
                 continue;
             }
         }
-        if let Some(text) = line.strip_prefix("# ").or((line == "#").then_some("")) {
+        // An `env` line takes effect unless its condition was not met.
+        if line == "[condition not met]" {
+            pending_env.clear();
+            current = None;
+            continue;
+        }
+        vars.extend(pending_env.drain(..));
+        if let Some(text) = section_comment(line, comments) {
             if !in_comment {
                 comment.clear();
             }
             in_comment = true;
-            comment.push(strip_timing(text).to_string());
+            comment.push(text.to_string());
             commands.extend(current.take());
             block = None;
             continue;
@@ -137,9 +165,10 @@ fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
             block = None;
             let cmd = strip_conditions(cmd);
             if let Some(assignments) = cmd.strip_prefix("env ") {
-                for (key, value) in assignments.split_whitespace().filter_map(|a| a.split_once('=')) {
-                    set(&mut env, key, value);
-                }
+                pending_env = words(assignments, &vars)
+                    .iter()
+                    .filter_map(|w| w.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                    .collect();
             }
             let go = cmd.strip_prefix("! ").or_else(|| cmd.strip_prefix("? ")).unwrap_or(cmd);
             if go.starts_with("go ") {
@@ -149,7 +178,7 @@ fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
                     command: go.to_string(),
                     occurrence: *occurrence,
                     comment: comment.join(" "),
-                    env: env.clone(),
+                    env: configuration(&vars),
                     exit: 0,
                     stderr: String::new(),
                     stdout: String::new(),
@@ -159,10 +188,6 @@ fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
         }
         let Some(command) = current.as_mut() else { continue };
         match line {
-            "[condition not met]" => {
-                current = None;
-                continue;
-            }
             "[stderr]" => block = Some(true),
             "[stdout]" => block = Some(false),
             _ => {
@@ -181,16 +206,87 @@ fn parse_script_log(script: &str, log: &str) -> Vec<ScriptCommand> {
     commands
 }
 
-/// Sets (or, with an empty value, keeps empty) a variable, replacing an earlier value.
-fn set(env: &mut Vec<(String, String)>, key: &str, value: &str) {
-    env.retain(|(k, _)| k != key);
-    env.push((key.to_string(), value.to_string()));
+/// The comment's text when `line` is one of the script's section comments as the engine
+/// prints it (`# text`, the section's last line with its time: `# text (0.012s)`); `None`
+/// for go's own output that starts with `#`.
+fn section_comment<'l>(line: &'l str, comments: &BTreeSet<String>) -> Option<&'l str> {
+    let text = line.strip_prefix('#')?.trim();
+    let bare = strip_timing(text);
+    [bare, text].into_iter().find(|t| comments.contains(*t)).map(|_| bare)
+}
+
+/// go's configuration among the script's variables, as `go env` would show it.
+fn configuration(vars: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    CONFIGURATION.iter().filter_map(|k| vars.get(*k).map(|v| (k.to_string(), v.clone()))).collect()
+}
+
+/// The words of a script line as the engine splits them: on unquoted spaces and tabs,
+/// `'…'` quoting (`''` is a quote inside it), and `$VAR`, `${VAR}` expanded outside quotes
+/// (`${/}` and `${:}` are the path and list separators).
+fn words(line: &str, vars: &BTreeMap<String, String>) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    word.get_or_insert_default().push('\'');
+                } else {
+                    quoted = false;
+                }
+            } else {
+                word.get_or_insert_default().push(c);
+            }
+            continue;
+        }
+        match c {
+            ' ' | '\t' => words.extend(word.take()),
+            '\'' => {
+                quoted = true;
+                word.get_or_insert_default();
+            }
+            '$' => {
+                let name: String = if chars.peek() == Some(&'{') {
+                    chars.next();
+                    chars.by_ref().take_while(|c| *c != '}').collect()
+                } else {
+                    let mut name = String::new();
+                    while let Some(c) = chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                        name.push(c);
+                    }
+                    name
+                };
+                let value = match name.as_str() {
+                    "/" => "/",
+                    ":" => ":",
+                    _ => vars.get(&name).map_or("", String::as_str),
+                };
+                word.get_or_insert_default().push_str(value);
+            }
+            _ => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 /// A comment line without the engine's ` (0.012s)` timing suffix.
 fn strip_timing(text: &str) -> &str {
-    match text.rfind(" (") {
-        Some(at) if text.ends_with("s)") && text[at + 2..text.len() - 2].parse::<f64>().is_ok() => &text[..at],
+    let Some(inner) = text.strip_suffix("s)") else { return text };
+    match inner.rfind(" (") {
+        Some(at)
+            if inner[at + 2..].split_once('.').is_some_and(|(whole, frac)| {
+                !whole.is_empty()
+                    && !frac.is_empty()
+                    && whole.bytes().all(|b| b.is_ascii_digit())
+                    && frac.bytes().all(|b| b.is_ascii_digit())
+            }) =>
+        {
+            &text[..at]
+        }
         _ => text,
     }
 }
@@ -214,9 +310,23 @@ mod tests {
         serde_json::json!({"Action": action, "Package": "cmd/go", "Test": test, "Output": output}).to_string()
     }
 
+    const SOURCE: &str = "env GO111MODULE=on\n# A version the proxy lacks\n# fails.\n! go mod download example.com/m@v9.0.0\n\n-- go.mod --\n# not a comment\n";
+
+    fn parse(log: &[&str]) -> Vec<ScriptCommand> {
+        let mut events: Vec<String> = log.iter().map(|l| event("output", "TestScript/mod_x", l)).collect();
+        events.push(event("pass", "TestScript/mod_x", ""));
+        events.push(event("output", "TestScript/mod_failed", "        > ! go build\n"));
+        events.push(event("fail", "TestScript/mod_failed", ""));
+        parse_test2json(&(events.join("\n") + "\nnot json\n"), |name| (name == "mod_x").then(|| SOURCE.to_string()))
+    }
+
+    fn env(c: &ScriptCommand, k: &str) -> Option<String> {
+        c.env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+    }
+
     #[test]
     fn failures_successes_env_and_comments_are_read_from_a_passing_script() {
-        let log = [
+        let commands = parse(&[
             "=== RUN   TestScript/mod_x\n",
             "    script_test.go:163: \n",
             "        HOME=/no-home\n",
@@ -224,7 +334,7 @@ mod tests {
             "        GOSUMDB=localhost.localdev/sumdb+00000c67+Ac\n",
             "        \n",
             "        > env GO111MODULE=on GOFLAGS=-mod=mod\n",
-            "        # A version the proxy lacks (0.012s)\n",
+            "        # A version the proxy lacks\n",
             "        # fails. (0.000s)\n",
             "        > ! go mod download example.com/m@v9.0.0\n",
             "        [stderr]\n",
@@ -240,12 +350,7 @@ mod tests {
             "        > env GOPROXY=off\n",
             "        > ! go mod download example.com/m@v9.0.0\n",
             "        [exit status 1]\n",
-        ];
-        let mut events: Vec<String> = log.iter().map(|l| event("output", "TestScript/mod_x", l)).collect();
-        events.push(event("pass", "TestScript/mod_x", ""));
-        events.push(event("output", "TestScript/mod_failed", "        > ! go build\n"));
-        events.push(event("fail", "TestScript/mod_failed", ""));
-        let commands = parse_test2json(&(events.join("\n") + "\nnot json\n"));
+        ]);
         assert_eq!(commands.len(), 3, "{commands:#?}");
         let first = &commands[0];
         assert_eq!(
@@ -254,7 +359,6 @@ mod tests {
         );
         assert_eq!(first.comment, "A version the proxy lacks fails.");
         assert!(first.stderr.ends_with("404 Not Found\n\tserver response: not found\n"), "{}", first.stderr);
-        let env = |c: &ScriptCommand, k: &str| c.env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         assert_eq!(env(first, "GOPROXY").as_deref(), Some("http://127.0.0.1:1/mod"));
         assert_eq!(env(first, "GOFLAGS").as_deref(), Some("-mod=mod"));
         assert_eq!(env(first, "HOME"), None, "the harness's paths are no configuration");
@@ -263,9 +367,53 @@ mod tests {
     }
 
     #[test]
-    fn timings_and_conditions_are_taken_off() {
+    fn go_s_own_lines_that_start_with_a_hash_stay_in_its_output() {
+        let commands = parse(&[
+            "        GOPROXY=http://127.0.0.1:1/mod\n",
+            "        > ! go mod download example.com/m@v9.0.0\n",
+            "        [stderr]\n",
+            "        # get http://127.0.0.1:1/mod/example.com/m/@v/v9.0.0.info: 404 Not Found (0.001s)\n",
+            "        # example.com/m/q\n",
+            "        q/q.go:3:2: undefined: x\n",
+            "        [exit status 1]\n",
+        ]);
+        assert_eq!(commands.len(), 1, "{commands:#?}");
+        assert_eq!(commands[0].exit, 1);
+        assert!(commands[0].stderr.starts_with("# get ") && commands[0].stderr.contains("# example.com/m/q\nq/q.go"));
+    }
+
+    #[test]
+    fn env_lines_are_expanded_unquoted_and_kept_to_go_s_configuration() {
+        let commands = parse(&[
+            "        GOPROXY=http://127.0.0.1:1/mod\n",
+            "        proxy=http://127.0.0.1:1/mod\n",
+            "        sumdb=localhost.localdev/sumdb+00000c67+Ac\n",
+            "        > env GOPROXY=$proxy/404 GOVCS='*:none' oldGOPROXY=$GOPROXY\n",
+            "        > env GOSUMDB=$sumdb' '${proxy}/sumdb-wrong\n",
+            "        > [short] env GOFLAGS=-mod=vendor\n",
+            "        [condition not met]\n",
+            "        > ! go get rsc.io/quote\n",
+            "        [exit status 1]\n",
+        ]);
+        let c = &commands[0];
+        assert_eq!(env(c, "GOPROXY").as_deref(), Some("http://127.0.0.1:1/mod/404"));
+        assert_eq!(env(c, "GOVCS").as_deref(), Some("*:none"));
+        assert_eq!(
+            env(c, "GOSUMDB").as_deref(),
+            Some("localhost.localdev/sumdb+00000c67+Ac http://127.0.0.1:1/mod/sumdb-wrong")
+        );
+        assert_eq!(env(c, "GOFLAGS"), None, "an env line whose condition failed sets nothing");
+        assert_eq!(env(c, "oldGOPROXY"), None, "the script's own variables are no configuration");
+    }
+
+    #[test]
+    fn words_timings_and_conditions() {
+        let vars = BTreeMap::from([("A".to_string(), "x y".to_string())]);
+        assert_eq!(words("a'b c''d'$A ${/}e", &vars), ["ab c'dx y", "/e"]);
+        assert_eq!(words("'' '$A'", &vars), ["", "$A"]);
         assert_eq!(strip_timing("fails (see issue 1) (0.004s)"), "fails (see issue 1)");
         assert_eq!(strip_timing("fails (see issue 1)"), "fails (see issue 1)");
+        assert_eq!(strip_timing("a (NaNs)"), "a (NaNs)");
         assert_eq!(strip_conditions("[!short] [exec:git] ! go get x"), "! go get x");
     }
 

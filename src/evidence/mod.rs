@@ -86,7 +86,7 @@ fn is_trace_command(line: &str) -> bool {
     static LISTING: LazyLock<Regex> = LazyLock::new(|| {
         // ... and what `go mod tidy -v` (`unused M`) and `go mod vendor -v` (`## explicit`) print.
         Regex::new(&format!(
-            r"^(?:WORK=\S*go-build\d*|{LISTING_LINE}|unused [\w.~-]+\.[\w.~/-]+|## explicit(?:; go \d\S*)?)$"
+            r"^(?:WORK=\S*go-build\d*|{LISTING_LINE}|unused [\w.~-]+\.[\w.~/-]+|## explicit(?:; go \d\S*)?|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?))$"
         ))
         .expect("listing pattern compiles")
     });
@@ -146,7 +146,8 @@ pub fn is_warning(text: &str) -> bool {
             r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$",
             // go ≥ 1.21 re-running itself as the toolchain a module needs (it goes on).
             r"|go: (?:\S+|updating go\.mod|module \S+) requires go >= \S+; switching to go\S+$",
-            r"|warning: both GOPATH and GOROOT are the same directory)",
+            r"|warning: both GOPATH and GOROOT are the same directory",
+            r"|warning: go env -w \S+ does not override conflicting OS environment variable)",
         ))
         .expect("warning pattern compiles")
     });

@@ -57,9 +57,10 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
 /// value (`go: -exclude=m@bad: version "bad" invalid: …`), an argument that is no package
 /// or module path (`go: x.go: arguments must be package or module paths`), a module path
 /// given on the command line that is none (`go get appengine`: `malformed module path …`),
-/// `go mod init` without a path where go cannot guess one, and a flag go does not know. No category is about how
-/// go was called, so the verdict is `unknown`, saying what go refused; go.mod is not at
-/// fault.
+/// `go mod init` without a path where go cannot guess one, a flag go does not know, and a
+/// value `go env -w` will not write. No category is about how go was called, so the
+/// verdict is `unknown`, saying what go refused (for a malformed path, go.mod is named as
+/// the other reading: the same path there reads the same).
 pub fn usage(f: &Facts) -> Option<Diagnosis> {
     static REFUSED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
@@ -72,11 +73,46 @@ pub fn usage(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let command = f.evidence.command.as_deref().unwrap_or_default();
-    let (error, caps) = f.matching(&REFUSED).find(|(_, caps)| match caps.get(5) {
-        // A malformed path is the command's only when the command line holds it: go says
-        // the same of a path in a tool's module configuration.
-        Some(path) => !path.as_str().is_empty() && command.starts_with("go ") && command.contains(path.as_str()),
-        None => true,
+    // `go env -w` refusing the value it was asked to write: the command line's, not the
+    // configuration go runs with (go says the same of a relative GOMODCACHE in use).
+    // (Only an error about a variable it was given: `writing go env config: permission
+    // denied` is the machine's, not the value's.)
+    if command.starts_with("go env -w ") || command.starts_with("go env -u ") {
+        let variables: Vec<&str> = command
+            .split_whitespace()
+            .skip(3)
+            .map(|a| a.split('=').next().unwrap_or(a))
+            .filter(|v| !v.is_empty())
+            .collect();
+        let error = f.errors.iter().find(|e| {
+            let text = e.text.trim_start();
+            text.starts_with("go: ") && variables.iter().any(|v| text.contains(v))
+        })?;
+        let summary =
+            format!("go env refused the setting it was asked to write ({}): fix the value", error.text.trim());
+        return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]));
+    }
+    // The command's own arguments, unquoted, without their `@version`.
+    let arguments: Vec<&str> = command
+        .split_whitespace()
+        .skip(1)
+        .map(|a| a.trim_matches(['\'', '"']))
+        .map(|a| a.split('@').next().unwrap_or(a))
+        .collect();
+    // go's flag parsing says `flag provided but not defined` and then `usage: go …`; any
+    // Go program's flag package says the first line too, with its own `Usage of …`.
+    let go_usage = f.errors.iter().any(|e| e.text.trim_start().starts_with("usage: go "));
+    let (error, caps) = f.matching(&REFUSED).find(|(_, caps)| {
+        if let Some(path) = caps.get(5) {
+            // A malformed path is the command's only when it is one of the command's
+            // arguments: go says the same of a path in a tool's module configuration.
+            let path = path.as_str();
+            command.starts_with("go ")
+                && !path.is_empty()
+                && (arguments.contains(&path) || command.contains(&format!("'{path}'")))
+        } else {
+            caps.get(8).is_none() || go_usage
+        }
     })?;
     let summary = if let Some(flag) = caps.get(1) {
         format!("go refused the value of its flag {} ({}): fix the flag's value", flag.as_str(), caps[2].trim())

@@ -65,7 +65,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
                 && (MISSING_REVISION.is_match(line)
                     // A retract line names the module's own versions: its wrong major is
                     // the file's own mistake.
-                    || MAJOR_VERSION.is_match(line) && !line.contains(": retract "))
+                    || (MAJOR_VERSION.is_match(line) && !line.contains(": retract ")))
     });
     if any && all_looked_up {
         return None;
@@ -83,7 +83,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
     }
     static GO_MOD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"(?m)(errors parsing go\.(?:mod|work):|error reading \S*go\.mod: missing module declaration)",
+            r#"(?m)(errors parsing go\.(?:mod|work):|error reading \S*go\.mod: missing module declaration|malformed tool path "[^"]*": [^\n]*)"#,
             r"|^(\S*go\.(?:mod|work):\d+(?::\d+)?: [^\n]*)",
             r"|(unknown directive: \S+|invalid go version '[^']*': must match format[^\n]*)",
             r"|(go\.mod file not found in current directory or any parent directory|cannot find main module[^\n]*",
@@ -294,21 +294,30 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
 /// out of date.
 pub fn not_tidy(f: &Facts) -> Option<Diagnosis> {
     static DIFF: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?m)^--- current/(go\.(?:mod|sum))\n\+\+\+ tidy/go\.(?:mod|sum)$").expect("compiles")
+        Regex::new(r"(?m)^--- current/(go\.(?:mod|sum))\n\+\+\+ tidy/(go\.(?:mod|sum))\n((?:[-+ @\\][^\n]*\n?)*)")
+            .expect("compiles")
     });
     let output = match &f.evidence.pasted {
         Some(pasted) => crate::evidence::log::clean(pasted),
         None => format!("{}\n{}", f.evidence.stderr, f.evidence.stdout),
     };
-    let files: Vec<&str> = DIFF.captures_iter(&output).filter_map(|c| c.get(1)).map(|m| m.as_str()).collect();
-    let first = files.first()?;
+    // Each file's diff, and whether tidying adds lines to it.
+    let diffs: Vec<(String, bool)> = DIFF
+        .captures_iter(&output)
+        .filter(|c| c[1] == c[2])
+        .map(|c| (c[1].to_string(), c[3].lines().any(|l| l.starts_with('+'))))
+        .collect();
+    let (first, _) = diffs.first()?;
     let evidence = vec![EvidenceLine { source: Source::Stdout, text: format!("--- current/{first}") }];
-    Some(if files.contains(&"go.mod") {
+    // go.sum's diff alone that adds lines: entries go needs are missing. Otherwise go.mod
+    // is out of date, or go.sum holds entries nothing needs.
+    let sum_missing = diffs.iter().all(|(file, adds)| file == "go.sum" && *adds);
+    Some(if !sum_missing {
         found(
             Category::ModuleGoMod,
             Confidence::High,
-            "go mod tidy -diff: go.mod is not tidy (the diff shows what tidying changes); run `go mod tidy` and \
-             commit go.mod and go.sum"
+            "go mod tidy -diff: go.mod (or go.sum) is not tidy (the diff shows what tidying changes); run `go mod \
+             tidy` and commit go.mod and go.sum"
                 .into(),
             evidence,
             &[],

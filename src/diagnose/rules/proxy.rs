@@ -479,7 +479,7 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
     static PROXY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r#"invalid response from proxy "([^"]+)"|proxy returned info for version \S+ instead of requested version"#,
-            r"|redirected from secure URL \S+ to insecure URL (\S+)|stopped after \d+ redirects",
+            r"|redirected from secure URL (\S+) to insecure URL (\S+)|stopped after \d+ redirects",
             // go ≤ 1.15 gave the `.info` decoding error bare, after the module@version.
             r"|\S@v\S*: (?:invalid character '[^']+' (?:looking for beginning of value|in literal \w+)|unexpected end of JSON input)",
             // An answer marked gzip-encoded that is not (net/http decodes it for go).
@@ -495,10 +495,10 @@ pub fn bad_content(f: &Facts) -> Option<Diagnosis> {
             .expect("compiles")
     });
     if let Some((error, caps)) = f.matching(&PROXY_WORDS).next() {
-        if let Some(portal) = caps.get(2) {
+        if let (Some(secure), Some(portal)) = (caps.get(2), caps.get(3)) {
             // On a `?go-get=1` page the redirect is the import path's server's (or what
             // stands in front of it), not a module proxy's.
-            if error.text.contains("?go-get=1") {
+            if secure.as_str().contains("?go-get=1") {
                 let summary = format!(
                     "the import path's ?go-get=1 page redirected to {}, a plain-http URL go will not follow: the \
                      server (or a portal in front of it) sends go to http; serve the page over https, or list the \

@@ -327,8 +327,8 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
                     ": a public proxy serves everyone's lookups, so it is failing itself; retry later, or let go ask \
                      the database directly (GOPROXY=…|direct, or another proxy)"
                 } else {
-                    ": most likely it could not reach the checksum database behind it; check that proxy's own \
-                     network, or let go ask the database directly"
+                    ": it could not reach the checksum database behind it, or failed itself (the log cannot say \
+                     which); check that proxy and its own network, or let go ask the database directly"
                 }
             );
             let (first, other, playbooks): (_, _, &[&str]) = if public {

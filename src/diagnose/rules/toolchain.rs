@@ -29,15 +29,16 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let (error, caps) = f.matching(&SWITCH).last()?;
-    // `go get go@1.24`: a go version no release has (releases are 1.24.0, 1.24rc1, …); go
-    // asked for it before any switch.
+    // `go get go@1.24` asks for the latest 1.24.x: no version matched, before any switch.
+    // Either no such release exists yet, or GOPROXY serves none of golang.org/toolchain's
+    // versions (direct, or a private proxy without it): the log cannot say which.
     if caps[0].starts_with("go: go@") && caps[0].contains("no matching versions for query") {
         let summary = format!(
-            "no go release matches the version asked for ({}): name a release as go lists them (go@1.24.0, \
-             go@1.25rc1, go@latest)",
+            "no go release matched the version asked for ({}): the release does not exist yet, or GOPROXY lists no \
+             versions of golang.org/toolchain (GOPROXY=direct, a private proxy without it)",
             caps[0].trim()
         );
-        return Some(found(Category::ModuleInvalidVersion, Confidence::Medium, summary, vec![error.line()], &[]).or(
+        return Some(found(Category::ModuleInvalidVersion, Confidence::Low, summary, vec![error.line()], &[]).or(
             Category::ToolchainDownload,
             Confidence::Low,
             "the toolchain module's versions come through GOPROXY: a proxy that lacks them answers the same",

@@ -36,11 +36,16 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
     // `go mod tidy -v`'s unused requirements and `go mod vendor -v`'s modules.txt lines.
-    r"|unused [\w.~-]+\.[\w.~/-]+$|# [\w.~-]+\.[\w.~/-]+ v\d\S*$|## explicit(?:; go \d\S*)?$",
+    // (vendor/modules.txt's lines: `# m v1.0.0`, `# m v1.0.0 => ./m`; never `# pkg` alone.)
+    r"|unused [\w.~-]+\.[\w.~/-]+$|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?)$|## explicit(?:; go \d\S*)?$",
+    // go's warnings that name no module: `go env -w` shadowed by the environment.
+    r"|warning: (?:both GOPATH and GOROOT|go env -w )",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     // go's flag parsing refusing a flag, and the usage line after it.
     r"|flag provided but not defined: -|usage: go \w+ ",
+    // A package no module provides, said without go's prefix (go vet, go build).
+    r"|no required module provides package \S+",
     // A package outside go.work's modules, said without go's prefix.
     r"|(?:directory \S+|current directory) is contained in a module that is not one of the workspace modules",
     r"|can't load package: |package \S+: |cannot find package |unknown import path |package \S+ is not a main package$",
