@@ -45,8 +45,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, case_files, ci_wrap, fnv1a, recipe};
-use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
+use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, case_files, ci_wrap, confident_wrong, fnv1a, recipe};
+use modchaos::diagnose::{Category, Diagnosis, diagnose};
 
 /// What two readers named as the cause of each public case, reading its log alone
 /// (`tests/corpus/public/read-from-log.tsv`, made as `tests/corpus/public/READERS.md`
@@ -259,11 +259,6 @@ fn kept_floor(group: Group) -> Option<f64> {
         (Part::Public, Split::Released) => Some(96.9),
         _ => None,
     }
-}
-
-/// A verdict other than `unknown`, medium or high confidence, and not the label.
-fn confident_wrong(label: Category, got: &Diagnosis) -> bool {
-    got.category != label && got.category != Category::Unknown && got.confidence >= Confidence::Medium
 }
 
 /// The last held-out measurement, which the rules may not fall below.

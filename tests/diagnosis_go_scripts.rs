@@ -28,9 +28,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use modchaos::corpus::Case;
 use modchaos::corpus::go_scripts::{ScriptCommand, held_out, parse_test2json};
-use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
+use modchaos::corpus::{Case, confident_wrong};
+use modchaos::diagnose::{Category, Diagnosis, diagnose};
 use modchaos::gobin::GoBinary;
 use modchaos::vocab::Exit;
 
@@ -182,7 +182,7 @@ impl Tally {
         self.cases += 1;
         if got.category == label {
             self.right += 1;
-        } else if got.category != Category::Unknown && got.confidence >= Confidence::Medium {
+        } else if confident_wrong(label, got) {
             self.confident_wrong += 1;
         }
         if got.category == Category::Unknown {
@@ -257,7 +257,7 @@ fn measure(go: &GoBinary) -> Vec<String> {
     let dump = std::env::var_os("MODCHAOS_GO_SCRIPTS_DUMP");
     // A dump runs unlabelled scripts too: their successes would count against the floors.
     let dumping = dump.is_some();
-    let pattern = if dump.is_some() {
+    let pattern = if dumping {
         format!("^TestScript$/^({FAMILIES})")
     } else {
         let mut scripts: Vec<&str> = labels.keys().map(|(s, _, _)| s.as_str()).collect();
@@ -315,9 +315,7 @@ fn measure(go: &GoBinary) -> Vec<String> {
             *successes.entry(held).or_default() += 1;
             let case = case_of(command, Category::None, &go_version);
             let got = diagnose(&modchaos::evidence::Evidence::from_log(&case.log()));
-            let read_as_failure = got.category != Category::None
-                && got.category != Category::Unknown
-                && got.confidence >= Confidence::Medium;
+            let read_as_failure = confident_wrong(Category::None, &got);
             if got.category == Category::None {
                 *successes_as_none.entry(held).or_default() += 1;
             } else if !held && !read_as_failure && std::env::var_os("MODCHAOS_GO_SCRIPTS_SUCCESSES").is_some() {

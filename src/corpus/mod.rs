@@ -27,7 +27,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnose::Category;
+use crate::diagnose::{Category, Confidence, Diagnosis};
 use crate::evidence::Evidence;
 use crate::modcache::CacheState;
 use crate::vocab::Exit;
@@ -192,6 +192,14 @@ impl Case {
         evidence.cache = self.cache.clone();
         evidence
     }
+}
+
+/// A confident wrong answer, what "unknown beats wrong" counts against: a verdict other
+/// than `unknown`, with medium or high confidence, that is not the label. One definition
+/// for every measurement of the diagnosis (the corpus, the further CI systems, go's own
+/// script tests).
+pub fn confident_wrong(label: Category, got: &Diagnosis) -> bool {
+    got.category != label && got.category != Category::Unknown && got.confidence >= Confidence::Medium
 }
 
 /// How a case file says a header value is not known.
