@@ -14,8 +14,10 @@
 //!
 //! Half of the scripts are held out ([`go_scripts::held_out`]): the rules were never
 //! written from them, and this test prints only their aggregate figures. It measures the
-//! go it finds and, when `MODCHAOS_SECOND_GO` names one (`.ci/run` does: go 1.27), that
-//! go too: its scripts are its own, and a go that was itself switched to runs from the
+//! go it finds and, when `MODCHAOS_SECOND_GO` and `MODCHAOS_OLD_GO` name others
+//! (`.ci/run` gives go 1.27 and Debian's go 1.19), those too: their scripts are their
+//! own, and a label counts only in a script whose text is the one labelled; an old go
+//! words some errors as it did then, and a go that was itself switched to runs from the
 //! module cache, which shows in its errors. Each release's figures are held to their last
 //! measurement ([`FLOORS`]), as counts; a release without floors is printed and said so.
 //!
@@ -24,7 +26,7 @@
 //! labelling round; `MODCHAOS_GO_SCRIPTS_SUCCESSES=1` lists the dev half's successes
 //! that were not read as `none`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,9 +40,10 @@ use modchaos::vocab::Exit;
 /// under: each half's right answers with context and from the log alone, ceilings on its
 /// confident wrong answers (in either reading) and on its successes read as a confident
 /// failure, and its successes read as `none`. The labels were made with go 1.26's
-/// scripts; go 1.27 runs 625 of the 627 labelled commands unchanged (`.ci/run` gives it
-/// as `MODCHAOS_SECOND_GO`). Another release's scripts differ: its figures are printed and
-/// its floors said to be missing.
+/// scripts, and another release's are scored only where a script's text is the same
+/// (`tests/go_scripts/scripts.tsv`): go 1.27's keep 217 of the 229 labelled scripts (544
+/// labelled failures; `.ci/run` gives it as `MODCHAOS_SECOND_GO`), Debian's go 1.19's 109
+/// (284; `MODCHAOS_OLD_GO`). A release without floors is printed and said so.
 const FLOORS: &[((u32, u32), [Half; 2])] = &[
     (
         (1, 26),
@@ -65,18 +68,37 @@ const FLOORS: &[((u32, u32), [Half; 2])] = &[
         (1, 27),
         [
             Half {
-                with_context: 285,
-                log_alone: 270,
-                confident_wrong: 6,
+                with_context: 240,
+                log_alone: 234,
+                confident_wrong: 4,
                 successes_read_as_failure: 3,
-                successes_read_as_none: 145,
+                successes_read_as_none: 140,
             },
             Half {
-                with_context: 230,
-                log_alone: 229,
+                with_context: 215,
+                log_alone: 214,
                 confident_wrong: 13,
                 successes_read_as_failure: 14,
-                successes_read_as_none: 128,
+                successes_read_as_none: 126,
+            },
+        ],
+    ),
+    (
+        (1, 19),
+        [
+            Half {
+                with_context: 132,
+                log_alone: 123,
+                confident_wrong: 3,
+                successes_read_as_failure: 0,
+                successes_read_as_none: 37,
+            },
+            Half {
+                with_context: 99,
+                log_alone: 99,
+                confident_wrong: 3,
+                successes_read_as_failure: 1,
+                successes_read_as_none: 36,
             },
         ],
     ),
@@ -121,6 +143,23 @@ fn labels() -> BTreeMap<(String, String, usize), Label> {
 /// dump for a labelling round runs.
 const FAMILIES: &str = "mod_|get_|govcs|work_|gotoolchain|reuse_|build_|list_|test_|env_|version|gopath_|vet_|install_|run_|generate_|clean_|fmt_|cgo_|embed|tool_|doc";
 
+/// `tests/go_scripts/scripts.tsv`: by script, the FNV-1a hash of the text it had when its
+/// failures were labelled. A label names the cause a script's text sets up: another
+/// release's script is scored only if its text is the same.
+fn labelled_texts() -> BTreeMap<String, u64> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go_scripts/scripts.tsv");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|(i, l)| {
+            let parsed = l.split_once('\t').and_then(|(name, hash)| Some((name, u64::from_str_radix(hash, 16).ok()?)));
+            let (name, hash) = parsed.unwrap_or_else(|| panic!("{}:{}: script, hash in hex", file.display(), i + 1));
+            (name.to_string(), hash)
+        })
+        .collect()
+}
+
 /// Builds `cmd/go`'s test binary and runs the scripts `pattern` matches with it under
 /// `go tool test2json`: the events and what the run printed on stderr, or why it could
 /// not be done.
@@ -156,11 +195,14 @@ fn run_scripts(go: &GoBinary, goroot: &Path, pattern: &str, work: &Path) -> Resu
     if !built.status.success() {
         return Err(format!("go test -c cmd/go: {}", String::from_utf8_lossy(&built.stderr)));
     }
+    // `-test.v=test2json` frames the events exactly (go 1.20 on); before it, test2json
+    // reads the plain verbose output.
+    let verbose = if go.release().is_some_and(|r| r < (1, 20)) { "-test.v" } else { "-test.v=test2json" };
     let mut run = Command::new(&go.path);
     run.args(["tool", "test2json", "-p", "cmd/go"])
         .arg(&binary)
         // (A test binary run by hand has no deadline of its own.)
-        .args(["-test.short", "-test.timeout=20m", "-test.v=test2json", "-test.run", pattern])
+        .args(["-test.short", "-test.timeout=20m", verbose, "-test.run", pattern])
         .current_dir(goroot.join("src/cmd/go"));
     hermetic(&mut run);
     // A failing script fails the run; its output is left out by the parser.
@@ -175,11 +217,19 @@ struct Tally {
     right: usize,
     confident_wrong: usize,
     unknown: usize,
+    /// The verdicts other than `unknown` by their confidence (low, medium, high): (right,
+    /// all).
+    by_confidence: [(usize, usize); 3],
 }
 
 impl Tally {
     fn add(&mut self, label: Category, got: &Diagnosis) {
         self.cases += 1;
+        if got.category != Category::Unknown {
+            let (right, all) = &mut self.by_confidence[got.confidence as usize];
+            *right += usize::from(got.category == label);
+            *all += 1;
+        }
         if got.category == label {
             self.right += 1;
         } else if confident_wrong(label, got) {
@@ -188,6 +238,12 @@ impl Tally {
         if got.category == Category::Unknown {
             self.unknown += 1;
         }
+    }
+
+    /// How often a verdict other than `unknown` is right, by its confidence.
+    fn reliability(&self) -> String {
+        let [low, medium, high] = self.by_confidence;
+        format!("high {}/{}, medium {}/{}, low {}/{}", high.0, high.1, medium.0, medium.1, low.0, low.1)
     }
 
     fn cells(&self) -> String {
@@ -224,15 +280,21 @@ fn go_s_own_script_tests_are_diagnosed() {
         return;
     };
     let mut failures = measure(&go);
-    match std::env::var_os("MODCHAOS_SECOND_GO") {
-        Some(second) => match GoBinary::find(Some(Path::new(&second))) {
-            Ok(second) if same_go(&go, &second) => {
-                eprintln!("*** MODCHAOS_SECOND_GO is the same go: measured once ***")
-            }
-            Ok(second) => failures.extend(measure(&second)),
-            Err(e) => failures.push(format!("MODCHAOS_SECOND_GO: {e}")),
-        },
-        None => eprintln!("*** the second go is NOT measured: set MODCHAOS_SECOND_GO (.ci/run does) ***"),
+    let mut measured = vec![go];
+    for (var, which) in [("MODCHAOS_SECOND_GO", "a newer go (go 1.27)"), ("MODCHAOS_OLD_GO", "an old go (go 1.19)")] {
+        match std::env::var_os(var) {
+            Some(path) => match GoBinary::find(Some(Path::new(&path))) {
+                Ok(other) if measured.iter().any(|go| same_go(go, &other)) => {
+                    eprintln!("*** {var} is a go measured already: measured once ***")
+                }
+                Ok(other) => {
+                    failures.extend(measure(&other));
+                    measured.push(other);
+                }
+                Err(e) => failures.push(format!("{var}: {e}")),
+            },
+            None => eprintln!("*** {which} is NOT measured: set {var} (.ci/run does) ***"),
+        }
     }
     assert!(failures.is_empty(), "below the last measurement:\n{}", failures.join("\n"));
 }
@@ -253,16 +315,35 @@ fn measure(go: &GoBinary) -> Vec<String> {
         eprintln!("*** SKIPPED: {} has no cmd/go script tests (a go without its sources) ***", goroot.display());
         return Vec::new();
     }
-    let labels = labels();
     let dump = std::env::var_os("MODCHAOS_GO_SCRIPTS_DUMP");
+    // Only the scripts whose text is the one labelled are scored.
+    let texts = labelled_texts();
+    let all_labels = labels();
+    let same_text = |script: &str| {
+        let text = std::fs::read(script_dir.join(format!("{script}.txt"))).ok();
+        text.is_some_and(|t| texts.get(script) == Some(&modchaos::corpus::fnv1a(&t)))
+    };
+    let scripts: BTreeSet<&str> = all_labels.keys().map(|(s, _, _)| s.as_str()).collect();
+    for script in &scripts {
+        assert!(texts.contains_key(*script), "tests/go_scripts/scripts.tsv lacks the labelled script {script}");
+    }
+    for script in texts.keys() {
+        assert!(scripts.contains(script.as_str()), "tests/go_scripts/scripts.tsv: {script} has no label");
+    }
+    let scored: BTreeSet<&str> = scripts.iter().copied().filter(|s| same_text(s)).collect();
+    let labels: BTreeMap<_, _> = all_labels.iter().filter(|((s, _, _), _)| scored.contains(s.as_str())).collect();
+    if scored.is_empty() && dump.is_none() {
+        eprintln!(
+            "*** {go_version}: none of the labelled scripts has the text it was labelled with: nothing scored ***"
+        );
+        return Vec::new();
+    }
     // A dump runs unlabelled scripts too: their successes would count against the floors.
     let dumping = dump.is_some();
     let pattern = if dumping {
         format!("^TestScript$/^({FAMILIES})")
     } else {
-        let mut scripts: Vec<&str> = labels.keys().map(|(s, _, _)| s.as_str()).collect();
-        scripts.dedup();
-        format!("^TestScript$/^({})$", scripts.join("|"))
+        format!("^TestScript$/^({})$", scored.iter().copied().collect::<Vec<_>>().join("|"))
     };
     let work = tempfile::tempdir().expect("temp dir");
     let ran = run_scripts(go, &goroot, &pattern, work.path());
@@ -367,8 +448,11 @@ fn measure(go: &GoBinary) -> Vec<String> {
     }
 
     eprintln!(
-        "go's own script tests ({go_version}): {found} of {} labelled failures run, {disputed} of them disputed by \
-         the labellers (not scored)",
+        "go's own script tests ({go_version}): {} of {} labelled scripts have the text they were labelled with (the \
+         others are not scored); {found} of their {} labelled failures run, {disputed} of them disputed by the \
+         labellers (not scored)",
+        scored.len(),
+        scripts.len(),
         labels.len()
     );
     let floors =
@@ -384,6 +468,7 @@ fn measure(go: &GoBinary) -> Vec<String> {
             printed.cells(),
             alone.cells()
         );
+        eprintln!("  {:<20} verdicts other than unknown right, with context: {}", "", printed.reliability());
         let measured = Half {
             with_context: printed.right,
             log_alone: alone.right,

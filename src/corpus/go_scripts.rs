@@ -118,7 +118,10 @@ fn comments_of(source: &str) -> BTreeSet<String> {
 /// The go commands of one script's log as the script engine prints it: the harness's
 /// environment, then `> command` lines, `# comment` lines (the last of a section's with
 /// its time), and `[stderr]`, `[stdout]` and `[exit status N]` blocks, all indented by
-/// eight spaces. `comments` are the script's own comment lines.
+/// eight spaces. `comments` are the script's own comment lines. go 1.19's engine (before
+/// `cmd/go/internal/script`) prints the same, with the time before the environment, and
+/// nothing where a command's condition is not met: a conditional `env` line counts as
+/// run there.
 fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec<ScriptCommand> {
     let mut commands: Vec<ScriptCommand> = Vec::new();
     // Every variable the script sees: the harness's, then the script's `env` lines.
@@ -133,6 +136,10 @@ fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec
     for line in log.lines() {
         let Some(line) = line.strip_prefix("        ") else { continue };
         if harness {
+            // go 1.19's engine starts the log with the time, before the environment.
+            if vars.is_empty() && line.starts_with("# (") && line.ends_with(')') {
+                continue;
+            }
             if line.starts_with("> ") || line.starts_with('#') {
                 harness = false;
             } else {
@@ -364,6 +371,29 @@ mod tests {
         assert_eq!(env(first, "HOME"), None, "the harness's paths are no configuration");
         assert_eq!((commands[1].exit, commands[1].stderr.as_str()), (0, "go: downloading example.com/m v1.0.0\n"));
         assert_eq!((commands[2].occurrence, env(&commands[2], "GOPROXY").as_deref()), (2, Some("off")));
+    }
+
+    #[test]
+    fn go_1_19_s_log_starts_with_the_time() {
+        let commands = parse(&[
+            "=== CONT  TestScript/mod_x\n",
+            "go test proxy running at GOPROXY=http://127.0.0.1:1/mod\n",
+            "    script_test.go:270: \n",
+            "        # (2026-11-27T14:51:23Z)\n",
+            "        GOPROXY=http://127.0.0.1:1/mod\n",
+            "        \n",
+            "        > env GO111MODULE=on\n",
+            "        # A version the proxy lacks\n",
+            "        # fails. (0.016s)\n",
+            "        > ! go mod download example.com/m@v9.0.0\n",
+            "        [stderr]\n",
+            "        go: example.com/m@v9.0.0: reading http://127.0.0.1:1/mod/example.com/m/@v/v9.0.0.info: 404 Not Found\n",
+            "        [exit status 1]\n",
+        ]);
+        assert_eq!(commands.len(), 1, "{commands:#?}");
+        assert_eq!(commands[0].comment, "A version the proxy lacks fails.");
+        assert_eq!((commands[0].exit, env(&commands[0], "GOPROXY").as_deref()), (1, Some("http://127.0.0.1:1/mod")));
+        assert_eq!(env(&commands[0], "GO111MODULE").as_deref(), Some("on"));
     }
 
     #[test]
