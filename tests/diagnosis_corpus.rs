@@ -46,7 +46,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use modchaos::corpus::{Case, CiJob, CiStyle, Part, Split, case_files, ci_wrap, confident_wrong, fnv1a, recipe};
-use modchaos::diagnose::{Category, Diagnosis, diagnose};
+use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 
 /// What two readers named as the cause of each public case, reading its log alone
 /// (`tests/corpus/public/read-from-log.tsv`, made as `tests/corpus/public/READERS.md`
@@ -130,6 +130,10 @@ struct Tally {
     unknown: usize,
     /// The label is the verdict or one of its alternatives: the cause was at least named.
     named: usize,
+    /// The verdicts other than `unknown` by their confidence: (right, all). What a user
+    /// may take each confidence to mean.
+    /// Indexed by `Confidence as usize` (low, medium, high).
+    by_confidence: [(usize, usize); 3],
 }
 
 impl Tally {
@@ -139,6 +143,11 @@ impl Tally {
         self.right += usize::from(right);
         self.named += usize::from(right || got.alternatives.iter().any(|a| a.category == label));
         self.unknown += usize::from(got.category == Category::Unknown);
+        if got.category != Category::Unknown {
+            let (right_here, all) = &mut self.by_confidence[got.confidence as usize];
+            *right_here += usize::from(right);
+            *all += 1;
+        }
         let wrong = confident_wrong(label, got);
         self.confident_wrong += usize::from(wrong);
         wrong
@@ -146,6 +155,20 @@ impl Tally {
 
     fn percent(&self) -> f64 {
         if self.cases == 0 { 100.0 } else { 100.0 * self.right as f64 / self.cases as f64 }
+    }
+
+    /// How often a verdict other than `unknown` is right, by its confidence.
+    fn reliability(&self) -> String {
+        [Confidence::High, Confidence::Medium, Confidence::Low]
+            .iter()
+            .map(|c| {
+                let (right, all) = self.by_confidence[*c as usize];
+                let share =
+                    if all == 0 { "-".to_string() } else { format!("{:.1}%", 100.0 * right as f64 / all as f64) };
+                format!("{:<6} {right:>3}/{all:<3} {share:>6}", format!("{c:?}").to_lowercase())
+            })
+            .collect::<Vec<_>>()
+            .join("   ")
     }
 
     fn cells(&self) -> String {
@@ -610,6 +633,10 @@ fn diagnosis_per_part_fakes_tuned_outside_and_public_held_out() {
         report += "  outside held-out cases whose recipe has no tuned-on case (under another go version):\n";
         report += &format!("  {:<26} {}\n", "  as printed", unseen_plain.cells());
         report += &format!("  {:<26} {}\n", "  pasted in CI logs", unseen_wrapped.cells());
+    }
+    report += "how often a verdict (other than unknown) is right, by its confidence, as printed:\n";
+    for (group, t) in &plain {
+        report += &format!("  {:<26} {}\n", group.name(), t.reliability());
     }
     report += "public cases read from the log alone by two readers (tests/corpus/public/READERS.md): how often \
                the log settles the cause the thread found\n";
