@@ -3115,3 +3115,30 @@ fn go_at_work_on_go_mod_and_toolchains_is_no_failure() {
     // A compile error's package header is no vendor line.
     expect("# example.com/m/q\nq/q.go:3:2: undefined: x\n", Category::Unknown);
 }
+
+#[test]
+fn gosumdb_off_refusing_a_toolchain_and_an_unreadable_source_directory() {
+    // go verifies every toolchain it downloads with the checksum database: GOSUMDB=off is
+    // the setting to fix, the switch only where it failed.
+    let got = expect(
+        "go: golang.org/toolchain@v0.0.1-go1.23.4.linux-amd64: verifying module: checksum database disabled by \
+         GOSUMDB=off\n",
+        Category::SumdbUnreachable,
+    );
+    assert!(got.alternatives.iter().any(|a| a.category == Category::ToolchainDownload), "{got:#?}");
+    // A directory of the user's own tree that go cannot read while matching a pattern is
+    // no cache of go's, GOPATH-like path or not.
+    for log in [
+        "pattern ./...: open data: permission denied\n",
+        "open /home/u/gopath/src/app/data: permission denied\npattern example.com/app/...: open \
+         /home/u/gopath/src/app/data: permission denied\n",
+    ] {
+        let got = verdict(log);
+        assert_ne!(got.category, Category::CachePermission, "{log}: {got:#?}");
+    }
+    // In the module cache it stays the cache's.
+    expect(
+        "pattern all: open /home/u/go/pkg/mod/example.com/m@v1.0.0/internal: permission denied\n",
+        Category::CachePermission,
+    );
+}

@@ -306,9 +306,25 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
             None
         }
     };
+    // Directories go was walking for a package pattern (`pattern ./...: open data:
+    // permission denied`, the same path also printed alone) are the user's source tree, a
+    // directory another user made inside it, not go's caches.
+    static WALKED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?m)^(?:go: )?pattern \S+: (?:open|lstat|stat) (\S+?): (?:permission denied|Access is denied)")
+            .expect("compiles")
+    });
+    let walked: Vec<String> = f
+        .errors
+        .iter()
+        .filter_map(|e| WALKED.captures(&own(e).replace('\\', "/")).map(|c| c[1].trim_end_matches('/').to_string()))
+        .filter(|path| !path.contains("/pkg/mod/"))
+        .collect();
     let denied = f.errors.iter().rev().find_map(|e| {
         let text = own(e).replace('\\', "/");
         let c = DENIED.captures(&text)?;
+        if walked.iter().any(|w| c[1].trim_end_matches('/') == w) {
+            return None;
+        }
         // A program go could not start counts only in go's own places (GOROOT's tools and
         // GOBIN are the installation's, not a cache).
         let ran = if c[0].starts_with("fork/exec ") { Some(exec_place(&c[1])?) } else { None };

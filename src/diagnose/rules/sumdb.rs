@@ -177,6 +177,24 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    if let Some(error) = f.errors.iter().find(|e| e.text.contains(super::toolchain::GOSUMDB_OFF_REFUSED)) {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOSUMDB"));
+        evidence.extend(f.env_line("GOTOOLCHAIN"));
+        return Some(
+            found(
+                Category::SumdbUnreachable,
+                Confidence::Medium,
+                "GOSUMDB=off, and go verifies every toolchain it downloads with the checksum database (a toolchain has \
+                 no go.sum line): set GOSUMDB back (sum.golang.org, or a database your network reaches) for the \
+                 switch, or install that go and run with GOTOOLCHAIN=local"
+                    .to_string(),
+                evidence,
+                &["set-gosumdb"],
+            )
+            .or(Category::ToolchainDownload, Confidence::Low, "the failed step is go switching to another toolchain"),
+        );
+    }
     if let Some((error, caps)) = f.matching(&CONFIG).next() {
         let mut evidence = vec![error.line()];
         evidence.extend(f.env_line("GOSUMDB"));
