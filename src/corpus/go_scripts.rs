@@ -62,9 +62,10 @@ pub fn held_out(script: &str) -> bool {
     !fnv1a(format!("go-script:{script}").as_bytes()).is_multiple_of(2)
 }
 
-/// The go commands of every script that passed in a `go tool test2json` stream of
-/// `cmd/go`'s `TestScript` run with `-test.v=test2json` (a failed or skipped script's
-/// output depends on the machine, so it is left out), in the order the scripts ran.
+/// The go commands of every script that passed or skipped in a `go tool test2json` stream
+/// of `cmd/go`'s `TestScript` run with `-test.v=test2json` (a failed script's output
+/// depends on the machine, so it is left out; a skipped one ran its commands before the
+/// `skip` as a passing one does), in the order the scripts ran.
 /// `source` gives a script's text by name (`$GOROOT/src/cmd/go/testdata/script/NAME.txt`):
 /// its comment lines tell the engine's section comments from go's own output lines that
 /// start with `# ` (`# pkg` before compile errors, `-x`'s `# get …`). Lines that are not
@@ -81,7 +82,7 @@ pub fn parse_test2json(events: &str, source: impl Fn(&str) -> Option<String>) ->
     }
     let mut output: BTreeMap<String, String> = BTreeMap::new();
     let mut order = Vec::new();
-    let mut passed = BTreeSet::new();
+    let mut kept = BTreeSet::new();
     for event in events.lines().filter_map(|l| serde_json::from_str::<Event>(l).ok()) {
         let Some(script) = event.test.strip_prefix("TestScript/") else { continue };
         match event.action.as_str() {
@@ -91,15 +92,15 @@ pub fn parse_test2json(events: &str, source: impl Fn(&str) -> Option<String>) ->
                 }
                 output.entry(script.to_string()).or_default().push_str(&event.output);
             }
-            "pass" => {
-                passed.insert(script.to_string());
+            "pass" | "skip" => {
+                kept.insert(script.to_string());
             }
             _ => {}
         }
     }
     order
         .iter()
-        .filter(|s| passed.contains(*s))
+        .filter(|s| kept.contains(*s))
         .flat_map(|s| parse_script_log(s, &output[s], &comments_of(&source(s).unwrap_or_default())))
         .collect()
 }
@@ -371,6 +372,22 @@ mod tests {
         assert_eq!(env(first, "HOME"), None, "the harness's paths are no configuration");
         assert_eq!((commands[1].exit, commands[1].stderr.as_str()), (0, "go: downloading example.com/m v1.0.0\n"));
         assert_eq!((commands[2].occurrence, env(&commands[2], "GOPROXY").as_deref()), (2, Some("off")));
+    }
+
+    #[test]
+    fn a_skipped_script_keeps_the_commands_before_its_skip() {
+        let events = [
+            event("output", "TestScript/mod_skipped", "        GOPROXY=off\n"),
+            event("output", "TestScript/mod_skipped", "        > ! go mod download example.com/m@v1.0.0\n"),
+            event("output", "TestScript/mod_skipped", "        [stderr]\n"),
+            event("output", "TestScript/mod_skipped", "        go: module lookup disabled by GOPROXY=off\n"),
+            event("output", "TestScript/mod_skipped", "        [exit status 1]\n"),
+            event("output", "TestScript/mod_skipped", "        > [short] skip\n"),
+            event("skip", "TestScript/mod_skipped", ""),
+        ];
+        let commands = parse_test2json(&events.join("\n"), |_| Some(String::new()));
+        assert_eq!(commands.len(), 1, "{commands:#?}");
+        assert_eq!((commands[0].exit, commands[0].stderr.as_str()), (1, "go: module lookup disabled by GOPROXY=off\n"));
     }
 
     #[test]
