@@ -3142,3 +3142,12 @@ fn gosumdb_off_refusing_a_toolchain_and_an_unreadable_source_directory() {
         Category::CachePermission,
     );
 }
+
+#[test]
+fn a_pattern_walk_into_a_module_cache_elsewhere_stays_the_caches() {
+    let mut evidence = modchaos::evidence::Evidence::from_log(
+        "pattern all: open /var/cache/gomod/example.com/m@v1.0.0/internal: permission denied\n",
+    );
+    evidence.env.push(("GOMODCACHE".to_string(), "/var/cache/gomod".to_string()));
+    assert_eq!(modchaos::diagnose::diagnose(&evidence).category, Category::CachePermission);
+}

@@ -63,9 +63,9 @@ pub fn held_out(script: &str) -> bool {
 }
 
 /// The go commands of every script that passed or skipped in a `go tool test2json` stream
-/// of `cmd/go`'s `TestScript` run with `-test.v=test2json` (a failed script's output
-/// depends on the machine, so it is left out; a skipped one ran its commands before the
-/// `skip` as a passing one does), in the order the scripts ran.
+/// of `cmd/go`'s `TestScript` run with `-test.v=test2json` (`-test.v` before go 1.20), in
+/// the order the scripts ran. A failed script's output depends on the machine, so it is
+/// left out; a skipped one ran its commands before the `skip` as a passing one does.
 /// `source` gives a script's text by name (`$GOROOT/src/cmd/go/testdata/script/NAME.txt`):
 /// its comment lines tell the engine's section comments from go's own output lines that
 /// start with `# ` (`# pkg` before compile errors, `-x`'s `# get …`). Lines that are not
@@ -120,9 +120,10 @@ fn comments_of(source: &str) -> BTreeSet<String> {
 /// environment, then `> command` lines, `# comment` lines (the last of a section's with
 /// its time), and `[stderr]`, `[stdout]` and `[exit status N]` blocks, all indented by
 /// eight spaces. `comments` are the script's own comment lines. go 1.19's engine (before
-/// `cmd/go/internal/script`) prints the same, with the time before the environment, and
-/// nothing where a command's condition is not met: a conditional `env` line counts as
-/// run there.
+/// `cmd/go/internal/script`) prints the same, with the time before the environment,
+/// `PASS` at the end, and nothing where a command's condition is not met: a conditional
+/// `env` line counts as run there (`tests/diagnosis_go_scripts.rs` checks that no scored
+/// script has one that sets go's configuration).
 fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec<ScriptCommand> {
     let mut commands: Vec<ScriptCommand> = Vec::new();
     // Every variable the script sees: the harness's, then the script's `env` lines.
@@ -134,11 +135,17 @@ fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec
     let mut current: Option<ScriptCommand> = None;
     let mut block: Option<bool> = None; // Some(true): stderr, Some(false): stdout
     let mut harness = true;
-    for line in log.lines() {
-        let Some(line) = line.strip_prefix("        ") else { continue };
+    let lines: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("        ")).collect();
+    // go 1.19's engine starts the log with the time, before the environment, and ends a
+    // script that passed with `PASS`: the engine's words, not the last command's output.
+    let old_engine = lines.first().is_some_and(|l| l.starts_with("# (") && l.ends_with(')'));
+    let end = match lines.iter().rposition(|l| !l.trim().is_empty()) {
+        Some(last) if old_engine && lines[last] == "PASS" => last,
+        _ => lines.len(),
+    };
+    for (at, &line) in lines[..end].iter().enumerate() {
         if harness {
-            // go 1.19's engine starts the log with the time, before the environment.
-            if vars.is_empty() && line.starts_with("# (") && line.ends_with(')') {
+            if old_engine && at == 0 {
                 continue;
             }
             if line.starts_with("> ") || line.starts_with('#') {
@@ -212,6 +219,20 @@ fn parse_script_log(script: &str, log: &str, comments: &BTreeSet<String>) -> Vec
     }
     commands.extend(current);
     commands
+}
+
+/// Whether a script sets go's configuration on an `env` line with a condition
+/// (`[!short] env GOFLAGS=-mod=mod`): go 1.19's engine does not print whether a condition
+/// held, so such a script's configuration cannot be read from its log there.
+pub fn sets_configuration_conditionally(source: &str) -> bool {
+    source.lines().take_while(|l| !l.starts_with("-- ")).any(|line| {
+        let line = line.trim();
+        let Some(assignments) = strip_conditions(line).strip_prefix("env ") else { return false };
+        line.starts_with('[')
+            && assignments
+                .split_whitespace()
+                .any(|w| w.split_once('=').is_some_and(|(k, _)| CONFIGURATION.contains(&k)))
+    })
 }
 
 /// The comment's text when `line` is one of the script's section comments as the engine
@@ -406,9 +427,15 @@ mod tests {
             "        [stderr]\n",
             "        go: example.com/m@v9.0.0: reading http://127.0.0.1:1/mod/example.com/m/@v/v9.0.0.info: 404 Not Found\n",
             "        [exit status 1]\n",
+            "        > go mod download example.com/m@v1.0.0\n",
+            "        [stderr]\n",
+            "        go: downloading example.com/m v1.0.0\n",
+            "        PASS\n",
+            "        \n",
         ]);
-        assert_eq!(commands.len(), 1, "{commands:#?}");
+        assert_eq!(commands.len(), 2, "{commands:#?}");
         assert_eq!(commands[0].comment, "A version the proxy lacks fails.");
+        assert_eq!(commands[1].stderr, "go: downloading example.com/m v1.0.0\n", "the engine's PASS is no output");
         assert_eq!((commands[0].exit, env(&commands[0], "GOPROXY").as_deref()), (1, Some("http://127.0.0.1:1/mod")));
         assert_eq!(env(&commands[0], "GO111MODULE").as_deref(), Some("on"));
     }
@@ -462,6 +489,13 @@ mod tests {
         assert_eq!(strip_timing("fails (see issue 1)"), "fails (see issue 1)");
         assert_eq!(strip_timing("a (NaNs)"), "a (NaNs)");
         assert_eq!(strip_conditions("[!short] [exec:git] ! go get x"), "! go get x");
+    }
+
+    #[test]
+    fn conditional_configuration_is_found() {
+        assert!(sets_configuration_conditionally("[!short] env GOFLAGS=-mod=mod\n! go build\n"));
+        assert!(!sets_configuration_conditionally("[exec:echo] env BROWSER=echo\nenv GOFLAGS=-mod=mod\n"));
+        assert!(!sets_configuration_conditionally("go build\n-- a.txt --\n[short] env GOPROXY=off\n"));
     }
 
     #[test]

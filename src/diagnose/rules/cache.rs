@@ -317,7 +317,11 @@ pub fn permission(f: &Facts) -> Option<Diagnosis> {
         .errors
         .iter()
         .filter_map(|e| WALKED.captures(&own(e).replace('\\', "/")).map(|c| c[1].trim_end_matches('/').to_string()))
-        .filter(|path| !path.contains("/pkg/mod/"))
+        .filter(|path| {
+            let in_cache =
+                |var: &str| f.env(var).is_some_and(|c| !c.is_empty() && path.starts_with(&c.replace('\\', "/")));
+            !path.contains("/pkg/mod/") && !in_cache("GOMODCACHE") && !in_cache("GOCACHE")
+        })
         .collect();
     let denied = f.errors.iter().rev().find_map(|e| {
         let text = own(e).replace('\\', "/");
