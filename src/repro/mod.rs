@@ -381,6 +381,21 @@ mod tests {
     }
 
     #[test]
+    fn gosumdb_off_refusing_a_toolchain_is_reproduced_as_a_switch() {
+        let (yaml, scenario) = scenario_of(
+            "GOSUMDB=off\ngo: downloading go1.23.4 (linux/amd64)\ngo: golang.org/toolchain@v0.0.1-go1.23.4.linux-amd64: \
+             verifying module: checksum database disabled by GOSUMDB=off\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::SumdbUnreachable), "{yaml}");
+        for wanted in
+            ["toolchain: go1.99.0", "GOSUMDB: \"off\"", "GOTOOLCHAIN: auto", "playbook: set-gosumdb", "go: version"]
+        {
+            assert!(yaml.contains(wanted), "{wanted}: {yaml}");
+        }
+        assert!(!yaml.contains("corp.example/lib"), "no made-up module: {yaml}");
+    }
+
+    #[test]
     fn no_failure_no_scenario() {
         assert!(matches!(repro("go: downloading x v1\n", "log"), Err(ReproError::NotAFailure(..))));
         assert_eq!(declared_name("127.0.0.1:8080"), "proxy.repro.example");
