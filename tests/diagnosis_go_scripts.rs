@@ -33,8 +33,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use modchaos::corpus::go_scripts::{ScriptCommand, held_out, parse_test2json, sets_configuration_conditionally};
-use modchaos::corpus::{Case, confident_wrong};
-use modchaos::diagnose::{Category, Diagnosis, diagnose};
+use modchaos::corpus::{Case, Reliability, confident_wrong};
+use modchaos::diagnose::{Category, Confidence, Diagnosis, diagnose};
 use modchaos::gobin::GoBinary;
 use modchaos::vocab::{Account, Exit};
 
@@ -274,19 +274,14 @@ struct Tally {
     right: usize,
     confident_wrong: usize,
     unknown: usize,
-    /// The verdicts other than `unknown` by their confidence (low, medium, high): (right,
-    /// all).
-    by_confidence: [(usize, usize); 3],
+    /// The verdicts other than `unknown` by their confidence.
+    reliability: Reliability,
 }
 
 impl Tally {
     fn add(&mut self, label: Category, got: &Diagnosis) {
         self.cases += 1;
-        if got.category != Category::Unknown {
-            let (right, all) = &mut self.by_confidence[got.confidence as usize];
-            *right += usize::from(got.category == label);
-            *all += 1;
-        }
+        self.reliability.add(label, got);
         if got.category == label {
             self.right += 1;
         } else if confident_wrong(label, got) {
@@ -299,7 +294,8 @@ impl Tally {
 
     /// How often a verdict other than `unknown` is right, by its confidence.
     fn reliability(&self) -> String {
-        let [low, medium, high] = self.by_confidence;
+        let [high, medium, low] =
+            [Confidence::High, Confidence::Medium, Confidence::Low].map(|c| self.reliability.at(c));
         format!("high {}/{}, medium {}/{}, low {}/{}", high.0, high.1, medium.0, medium.1, low.0, low.1)
     }
 

@@ -202,6 +202,30 @@ pub fn confident_wrong(label: Category, got: &Diagnosis) -> bool {
     got.category != label && got.category != Category::Unknown && got.confidence >= Confidence::Medium
 }
 
+/// How often verdicts other than `unknown` were right, by their confidence: what a user
+/// may take each confidence to mean, measured the same way by every test that prints it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reliability {
+    /// (right, all) for low, medium and high, in that order.
+    by_confidence: [(usize, usize); 3],
+}
+
+impl Reliability {
+    /// Counts a verdict on a case labelled `label` (an `unknown` verdict claims nothing).
+    pub fn add(&mut self, label: Category, got: &Diagnosis) {
+        if got.category != Category::Unknown {
+            let (right, all) = &mut self.by_confidence[got.confidence as usize];
+            *right += usize::from(got.category == label);
+            *all += 1;
+        }
+    }
+
+    /// The verdicts of `confidence` that were right, and all of them.
+    pub fn at(&self, confidence: Confidence) -> (usize, usize) {
+        self.by_confidence[confidence as usize]
+    }
+}
+
 /// How a case file says a header value is not known.
 const UNKNOWN: &str = "unknown";
 
