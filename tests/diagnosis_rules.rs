@@ -1599,7 +1599,6 @@ fn configuration_go_refused_is_said_plainly() {
             "GOPROXY",
         ),
         ("go: invalid proxy URL scheme (must be https, http, file): htps://proxy.example.com\n", "GOPROXY"),
-        ("main.go:6:2: GOPROXY list is not the empty string, but contains no entries\n", "GOPROXY"),
         ("go: parsing $GOFLAGS: unknown flag -badflag\n", "GOFLAGS"),
         ("go: invalid boolean value \"x\" for flag -modcacherw (from $GOFLAGS): parse error\n", "GOFLAGS"),
         ("go: -insecure flag is no longer supported; use GOINSECURE instead\n", "GOINSECURE"),
@@ -3150,4 +3149,38 @@ fn a_pattern_walk_into_a_module_cache_elsewhere_stays_the_caches() {
     );
     evidence.env.push(("GOMODCACHE".to_string(), "/var/cache/gomod".to_string()));
     assert_eq!(modchaos::diagnose::diagnose(&evidence).category, Category::CachePermission);
+}
+
+#[test]
+fn wordings_from_the_twenty_second_public_round() {
+    // A GOPROXY with no entry leaves go nowhere to fetch from, as GOPROXY=off does; readers
+    // of such logs split between that and "configuration no category covers", so it is
+    // low, with the other named.
+    for log in [
+        "go: golang.org/x/exp/rand: GOPROXY list is not the empty string, but contains no entries\n",
+        "main.go:6:2: GOPROXY list is not the empty string, but contains no entries\n",
+    ] {
+        let got = expect(log, Category::ProxyOff);
+        assert_eq!(got.confidence, modchaos::diagnose::Confidence::Low, "{got:#?}");
+        assert!(got.playbooks.iter().any(|p| p == "enable-goproxy"), "{got:#?}");
+        assert!(got.alternatives.iter().any(|a| a.category == Category::Unknown), "{got:#?}");
+    }
+    // Bitbucket's answer for a repository it removed is no credential problem.
+    expect(
+        "go get: example.com/app@v1.0.0 requires\n\tbitbucket.org/ww/goautoneg@v0.0.0-20120707110453-75cd24fc2f2c: \
+         reading https://api.bitbucket.org/2.0/repositories/ww/goautoneg?fields=scm: 403 Forbidden\n\tserver \
+         response: Repository currently not available.\n",
+        Category::VcsNotFound,
+    );
+    // A build tool's wrap right after `x509:`, and macOS git's Secure Transport wording.
+    expect(
+        "#12 0.343 go: example.com/m@v1.0.0: Get \"https://proxy.golang.org/example.com/m/@v/v1.0.0.mod\": x509: \n     \
+         certificate signed by unknown authority\n",
+        Category::TlsUnknownAuthority,
+    );
+    expect(
+        "fatal: unable to access 'https://go.googlesource.com/tools/': SSL: certificate verification failed (result: \
+         5)\npackage golang.org/x/tools/cmd/cover: exit status 128\n",
+        Category::TlsUnknownAuthority,
+    );
 }

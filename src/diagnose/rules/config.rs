@@ -1,4 +1,5 @@
-//! go's own configuration it cannot use: a GOPROXY with an unknown scheme or no entry, a
+//! go's own configuration it cannot use: a GOPROXY with an unknown scheme or no entry (the
+//! latter is `proxy.off`: go may fetch from nowhere, as with GOPROXY=off), a
 //! GOFLAGS value this go does not know, `go get -insecure` (removed), modules turned off,
 //! credentials in a plain-http GOPROXY URL.
 //! No category is about configuration, so the verdict is `unknown`, but it names the
@@ -27,6 +28,31 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
     });
     let (error, caps) = f.matching(&REFUSED).next()?;
     let said = caps[0].trim();
+    // A GOPROXY with no entry (`GOPROXY=","`, a go whose GOROOT/go.env is missing and a
+    // blank value): go has no module proxy and no `direct` to fetch from, as with
+    // GOPROXY=off, and the fix is the same: set GOPROXY. (Readers of such logs split
+    // between that and configuration no category covers: low, with the other named.)
+    if caps.get(2).is_some() {
+        let mut evidence = vec![error.line()];
+        evidence.extend(f.env_line("GOPROXY"));
+        return Some(
+            found(
+                Category::ProxyOff,
+                Confidence::Low,
+                format!(
+                    "GOPROXY lists no proxy and no `direct` ({said}), so go may fetch no module: set GOPROXY \
+                 (https://proxy.golang.org,direct by default; a go installed without its GOROOT/go.env has no default)"
+                ),
+                evidence,
+                &["enable-goproxy"],
+            )
+            .or(
+                Category::Unknown,
+                Confidence::Low,
+                "a GOPROXY value go refuses is configuration no category covers",
+            ),
+        );
+    }
     let (setting, fix) = if caps.get(1).is_some() || caps.get(2).is_some() {
         ("GOPROXY", "write each entry as https://host[/path], http://…, file://…, direct or off, separated by , or |")
     } else if caps.get(3).is_some() {

@@ -16,11 +16,13 @@ static URL: LazyLock<Regex> =
 
 /// The three TLS families, most specific first.
 pub fn certificate(f: &Facts) -> Option<Diagnosis> {
-    // go's own wording (with or without go 1.20's `tls: failed to verify certificate:`),
-    // and git's (OpenSSL's `SSL certificate problem: …`; GnuTLS's `server certificate
-    // verification failed`, which does not say why and counts as an unknown issuer).
+    // go's own wording (with or without go 1.20's `tls: failed to verify certificate:`,
+    // and broken after `x509:` by a terminal or a build tool's line wrap), and git's
+    // (OpenSSL's `SSL certificate problem: …`; GnuTLS's `server certificate verification
+    // failed` and macOS Secure Transport's `SSL: certificate verification failed (result:
+    // N)`, which do not say why and count as an unknown issuer).
     static UNKNOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"x509: certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get (?:local )?issuer certificate|self[- ]signed certificate|unable to verify the first certificate|certificate verify failed)|server certificate verification failed|x509: failed to load system roots and no roots provided|The certificate chain was issued by an authority that is not trusted|error setting certificate (?:verify locations|file)").expect("compiles")
+        Regex::new(r"x509:\s+certificate signed by unknown authority|x509: certificate is not trusted|x509: “[^”]*” certificate is not trusted|SSL certificate problem: (?:unable to get (?:local )?issuer certificate|self[- ]signed certificate|unable to verify the first certificate|certificate verify failed)|server certificate verification failed|SSL: certificate verification failed|x509: failed to load system roots and no roots provided|The certificate chain was issued by an authority that is not trusted|error setting certificate (?:verify locations|file)").expect("compiles")
     });
     // Certificates go (or curl) rejects for what they are rather than who signed them: a
     // SHA-1 signature go no longer accepts, a key usage or CA flag the chain lacks, a

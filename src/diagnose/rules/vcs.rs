@@ -664,7 +664,8 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
 /// (`reading https://api.bitbucket.org/2.0/repositories/O/R?fields=scm: 403 Forbidden`):
 /// no module proxy's answer, but the code host's about the repository — 401 or 403 for
 /// one the request may not see (credentials), 404 for one that does not exist (or is
-/// hidden the same way).
+/// hidden the same way), and 403 with `Repository currently not available` for one it
+/// removed.
 pub fn host_api(f: &Facts) -> Option<Diagnosis> {
     static API: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"reading (https://api\.bitbucket\.org/[12]\.0/repositories/([^\s?]+)\S*): (\d{3})")
@@ -672,7 +673,17 @@ pub fn host_api(f: &Facts) -> Option<Diagnosis> {
     });
     let (error, caps) = f.matching_own(&API).last()?;
     let (repo, status) = (&caps[2], &caps[3]);
+    // Bitbucket's words for a repository it removed (its Mercurial ones, in 2020): gone
+    // for everyone, credentials or not.
+    let removed = error.text.contains("Repository currently not available");
     let (first, second, cause) = match status {
+        "403" if removed => (
+            Category::VcsNotFound,
+            Category::VcsAuth,
+            "Bitbucket says the repository is not available (what it answers for the Mercurial repositories it \
+             removed): nothing can fetch it from there; replace the dependency (a fork, a replace directive, a newer \
+             version of the module that needs it)",
+        ),
         "401" | "403" => (
             Category::VcsAuth,
             Category::VcsNotFound,
