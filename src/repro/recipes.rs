@@ -343,7 +343,7 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
 }
 
 fn sumdb_lookup(draft: &mut Draft, log: &Log) {
-    if log.says(crate::diagnose::rules::toolchain::GOSUMDB_OFF_REFUSED) {
+    if log.says(crate::diagnose::rules::sumdb::GOSUMDB_OFF_REFUSED) {
         return toolchain_without_sumdb(draft, log);
     }
     let f = log.facts;

@@ -35,6 +35,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("cache.corrupt files", cache::corrupt_files),
     ("cache vcs clone", cache::vcs_clone),
     ("sumdb.mismatch", sumdb::mismatch),
+    ("GOSUMDB=off refusing a toolchain", sumdb::toolchain_unverifiable),
     ("toolchain.download", toolchain::download),
     ("checksum database", sumdb::database),
     ("proxy.off", proxy::off),

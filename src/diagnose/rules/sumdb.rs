@@ -151,6 +151,37 @@ fn refused_lookup_owners(f: &Facts) -> usize {
     owners.len()
 }
 
+/// What go says when GOSUMDB=off stops it verifying a toolchain it downloads.
+pub const GOSUMDB_OFF_REFUSED: &str = "verifying module: checksum database disabled by GOSUMDB=off";
+
+/// GOSUMDB=off refusing a toolchain switch: go verifies every toolchain it downloads with
+/// the checksum database, whatever GOSUMDB says (a toolchain has no go.sum line), so the
+/// setting to fix is GOSUMDB; the failed switch is the other reading. Runs before the
+/// toolchain rule, which reads every failed fetch of golang.org/toolchain.
+pub fn toolchain_unverifiable(f: &Facts) -> Option<Diagnosis> {
+    let error = f.errors.iter().find(|e| e.text.contains(GOSUMDB_OFF_REFUSED))?;
+    let mut evidence = vec![error.line()];
+    evidence.extend(f.env_line("GOSUMDB"));
+    evidence.extend(f.env_line("GOTOOLCHAIN"));
+    Some(
+        found(
+            Category::SumdbUnreachable,
+            Confidence::Medium,
+            "GOSUMDB=off, and go verifies every toolchain it downloads with the checksum database (a toolchain has no \
+             go.sum line): set GOSUMDB back (sum.golang.org, or a database your network reaches) for the switch, or \
+             install that go and run with GOTOOLCHAIN=local"
+                .to_string(),
+            evidence,
+            &["set-gosumdb"],
+        )
+        .or(
+            Category::ToolchainDownload,
+            Confidence::Low,
+            "the failed step is go switching to another toolchain",
+        ),
+    )
+}
+
 /// Problems talking to the checksum database: its configuration, its answers, its
 /// reachability.
 pub fn database(f: &Facts) -> Option<Diagnosis> {
@@ -177,24 +208,6 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
-    if let Some(error) = f.errors.iter().find(|e| e.text.contains(super::toolchain::GOSUMDB_OFF_REFUSED)) {
-        let mut evidence = vec![error.line()];
-        evidence.extend(f.env_line("GOSUMDB"));
-        evidence.extend(f.env_line("GOTOOLCHAIN"));
-        return Some(
-            found(
-                Category::SumdbUnreachable,
-                Confidence::Medium,
-                "GOSUMDB=off, and go verifies every toolchain it downloads with the checksum database (a toolchain has \
-                 no go.sum line): set GOSUMDB back (sum.golang.org, or a database your network reaches) for the \
-                 switch, or install that go and run with GOTOOLCHAIN=local"
-                    .to_string(),
-                evidence,
-                &["set-gosumdb"],
-            )
-            .or(Category::ToolchainDownload, Confidence::Low, "the failed step is go switching to another toolchain"),
-        );
-    }
     if let Some((error, caps)) = f.matching(&CONFIG).next() {
         let mut evidence = vec![error.line()];
         evidence.extend(f.env_line("GOSUMDB"));

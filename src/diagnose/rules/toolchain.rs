@@ -12,9 +12,6 @@ use super::found;
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis};
 
-/// What go says when GOSUMDB=off stops it verifying a toolchain it downloads.
-pub const GOSUMDB_OFF_REFUSED: &str = "verifying module: checksum database disabled by GOSUMDB=off";
-
 /// `go: download goX: …`, `toolchain not available`, and `go.mod requires go >= X
 /// (running go Y; GOTOOLCHAIN=local)`.
 pub fn download(f: &Facts) -> Option<Diagnosis> {
@@ -32,12 +29,6 @@ pub fn download(f: &Facts) -> Option<Diagnosis> {
         .expect("compiles")
     });
     let (error, caps) = f.matching(&SWITCH).last()?;
-    // go verifies every toolchain it downloads with the checksum database, GOSUMDB=off or
-    // not (a toolchain has no go.sum line): refusing for GOSUMDB=off is the checksum
-    // database's configuration, which `sumdb::database` reads.
-    if caps[0].contains(GOSUMDB_OFF_REFUSED) {
-        return None;
-    }
     // `go get go@1.24` asks for the latest 1.24.x: no version matched, before any switch.
     // Either no such release exists yet, or GOPROXY serves none of golang.org/toolchain's
     // versions (direct, or a private proxy without it): the log cannot say which.
