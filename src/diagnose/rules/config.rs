@@ -53,7 +53,7 @@ pub fn unusable(f: &Facts) -> Option<Diagnosis> {
             ),
         );
     }
-    let (setting, fix) = if caps.get(1).is_some() || caps.get(2).is_some() {
+    let (setting, fix) = if caps.get(1).is_some() {
         ("GOPROXY", "write each entry as https://host[/path], http://…, file://…, direct or off, separated by , or |")
     } else if caps.get(3).is_some() {
         ("GOFLAGS", "fix or remove the flag or value this go cannot use (go env GOFLAGS shows where it comes from)")
