@@ -372,10 +372,6 @@ fn measure(go: &GoBinary) -> Vec<String> {
     // Only the scripts whose text is the one labelled are scored.
     let texts = labelled_texts();
     let all_labels = labels();
-    let same_text = |script: &str| {
-        let text = std::fs::read(script_dir.join(format!("{script}.txt"))).ok();
-        text.is_some_and(|t| texts.get(script) == Some(&modchaos::corpus::fnv1a(&t)))
-    };
     let scripts: BTreeSet<&str> = all_labels.keys().map(|(s, _, _)| s.as_str()).collect();
     for script in &scripts {
         assert!(texts.contains_key(*script), "tests/go_scripts/scripts.tsv lacks the labelled script {script}");
@@ -386,12 +382,14 @@ fn measure(go: &GoBinary) -> Vec<String> {
     // go 1.19's engine does not say whether a condition held: a script that sets go's
     // configuration on a conditional `env` line cannot be read there.
     let old_engine = go.release().is_some_and(|r| r < (1, 20));
-    let readable = |script: &str| {
-        !old_engine
-            || std::fs::read_to_string(script_dir.join(format!("{script}.txt")))
-                .is_ok_and(|source| !sets_configuration_conditionally(&source))
+    // (Read as bytes: a script may hold text that is not UTF-8 on purpose.)
+    let scorable = |script: &str| {
+        std::fs::read(script_dir.join(format!("{script}.txt"))).is_ok_and(|source| {
+            texts.get(script) == Some(&modchaos::corpus::fnv1a(&source))
+                && !(old_engine && sets_configuration_conditionally(&String::from_utf8_lossy(&source)))
+        })
     };
-    let scored: BTreeSet<&str> = scripts.iter().copied().filter(|s| same_text(s) && readable(s)).collect();
+    let scored: BTreeSet<&str> = scripts.iter().copied().filter(|s| scorable(s)).collect();
     let labels: BTreeMap<_, _> = all_labels.iter().filter(|((s, _, _), _)| scored.contains(s.as_str())).collect();
     if scored.is_empty() && dump.is_none() {
         eprintln!(
