@@ -79,16 +79,19 @@ pub const LISTING_LINE: &str = concat!(
     r"(?: \[v\S+\])?(?: \((?:deprecated|retracted)\))*(?: \[v\S+\])?"
 );
 
+/// A line `go mod tidy -v` (`unused M`) or `go mod vendor -v` prints while it works:
+/// `## explicit`, and vendor/modules.txt's `# m v1.0.0`, `# m v1.0.0 => ./m` (never a
+/// `# pkg` alone, a compile error's header). Unanchored.
+pub const TIDY_VENDOR_LINE: &str = r"(?:unused [\w.~-]+\.[\w.~/-]+|## explicit(?:; go \d\S*)?|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?))";
+
 /// Commands that `-x` echoes (`cd dir`, `git …`, `mkdir …`, `WORK=…`), go's progress
 /// lines (`go: downloading m v1`), `go list -m`'s `path version` lines and the `-v` output
 /// of `go mod tidy` and `go mod vendor` are not errors.
 fn is_trace_command(line: &str) -> bool {
     static LISTING: LazyLock<Regex> = LazyLock::new(|| {
-        // ... and what `go mod tidy -v` (`unused M`) and `go mod vendor -v` (`## explicit`) print.
-        Regex::new(&format!(
-            r"^(?:WORK=\S*go-build\d*|{LISTING_LINE}|unused [\w.~-]+\.[\w.~/-]+|## explicit(?:; go \d\S*)?|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?))$"
-        ))
-        .expect("listing pattern compiles")
+        // ... and what `go mod tidy -v` and `go mod vendor -v` print.
+        Regex::new(&format!(r"^(?:WORK=\S*go-build\d*|{LISTING_LINE}|{TIDY_VENDOR_LINE})$"))
+            .expect("listing pattern compiles")
     });
     const PROGRESS: &[&str] = &[
         "go: downloading ",

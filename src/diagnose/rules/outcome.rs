@@ -48,13 +48,14 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
             concat!(
             // go's progress lines, `go version`, -x's WORK line, `go list -m`'s listing, and
             // what `go mod tidy -v` (`unused M`) and `go mod vendor -v` (`## explicit`) print.
-            r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|{}$|unused [\w.~-]+\.[\w.~/-]+$|## explicit(?:; go \d\S*)?$|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?)$",
+            r"(?m)^(?:go: downloading |go: finding |go: found |go: extracting |go version go\d|WORK=\S*go-build|{}$|{}$",
             // go creating go.mod, choosing a toolchain, and tidying requirements; `-x`'s build.
             r"|go: creating new go\.mod: module \S+$|go: upgrading toolchain to go|go: using (?:local toolchain go|go\d\S* toolchain )",
             r"|go: dropping requirement on excluded version |go: skipping download of |go: no dependencies to vendor$",
             r"|mkdir -p \$WORK/b\d+/$)",
             ),
-            crate::evidence::LISTING_LINE
+            crate::evidence::LISTING_LINE,
+            crate::evidence::TIDY_VENDOR_LINE
         ))
         .expect("compiles")
     });

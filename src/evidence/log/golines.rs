@@ -11,8 +11,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// Where a go line starts: [`GO_START`], or a whole line of `go list -m`'s listing.
-static GO_LINE_START: LazyLock<String> = LazyLock::new(|| format!("(?:{GO_START}|{}$)", crate::evidence::LISTING_LINE));
+/// Where a go line starts: [`GO_START`], or a whole line of `go list -m`'s listing or of
+/// what `go mod tidy -v` and `go mod vendor -v` print.
+static GO_LINE_START: LazyLock<String> = LazyLock::new(|| {
+    format!("(?:{GO_START}|{}$|{}$)", crate::evidence::LISTING_LINE, crate::evidence::TIDY_VENDOR_LINE)
+});
 
 /// A line go printed, by how it starts ([`GO_LINE_START`]).
 static GO_LINE: LazyLock<Regex> =
@@ -23,7 +26,8 @@ pub(super) fn starts_like_go(text: &str) -> bool {
     GO_LINE.is_match(text)
 }
 
-/// Where a go line starts, but for `go list -m`'s listing lines ([`GO_LINE_START`]).
+/// Where a go line starts, but for whole lines of `go list -m`'s listing and of `go mod
+/// tidy -v` and `go mod vendor -v` ([`GO_LINE_START`]).
 const GO_START: &str = concat!(
     r"(?:go: |go(?:\d+(?:\.\d+)*)?: |go get: |go get \S+: |go (?:install|run) \S+@\S+: ",
     r"|go (?:mod \w+|build|install|list|vet|run|test|work \w+)(?: -[\w=.,-]+)*: |go build [\w./-]+: ",
@@ -35,9 +39,6 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+: [A-Za-z0-9._~/!-]+@[A-Za-z0-9._+~!-]+: ",
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
-    // `go mod tidy -v`'s unused requirements and `go mod vendor -v`'s modules.txt lines.
-    // (vendor/modules.txt's lines: `# m v1.0.0`, `# m v1.0.0 => ./m`; never `# pkg` alone.)
-    r"|unused [\w.~-]+\.[\w.~/-]+$|# [\w.~/-]+ (?:v\d\S*(?: => \S+(?: v\d\S*)?)?|=> \S+(?: v\d\S*)?)$|## explicit(?:; go \d\S*)?$",
     // go's warnings that name no module: `go env -w` shadowed by the environment.
     r"|warning: (?:both GOPATH and GOROOT|go env -w )",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
