@@ -55,8 +55,8 @@ const FLOORS: &[((u32, u32), usize, [Half; 2])] = &[
         [
             Half {
                 with_context: 315,
-                log_alone: 300,
-                confident_wrong: 7,
+                log_alone: 303,
+                confident_wrong: 5,
                 successes_read_as_failure: 3,
                 successes_read_as_none: 148,
             },

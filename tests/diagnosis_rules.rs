@@ -2993,7 +2993,21 @@ fn wordings_from_gos_own_script_tests() {
         "go env -w GOMODCACHE=./test",
     );
     assert_eq!(d.category, Category::Unknown, "go env -w refused it: {d:#?}");
-    expect("go: GOMODCACHE entry is relative; must be absolute path: \"./test\"\n", Category::CachePermission);
+    // Without the command in view, go's wording still tells them apart: go running with a
+    // relative GOPATH or GOMODCACHE ends the sentence with a period, go env -w does not.
+    for refused in [
+        "go: GOMODCACHE entry is relative; must be absolute path: \"./test\"\n",
+        "go: GOPATH entry is relative; must be absolute path: \"./go\"\n",
+        "go: GOPATH entry cannot start with shell metacharacter '~': \"~/go\"\n",
+    ] {
+        let d = expect(refused, Category::Unknown);
+        assert!(d.summary.contains("go env -w refused"), "{d:#?}");
+    }
+    expect("go: GOMODCACHE entry is relative; must be absolute path: \"./test\".\n\n", Category::CachePermission);
+    expect(
+        "go: GOPATH entry is relative; must be absolute path: \"./go\".\nFor more details see: 'go help gopath'\n",
+        Category::CachePermission,
+    );
     let d = with_command(
         "go: writing go env config: open /etc/go/env: permission denied\n",
         "go env -w GOPRIVATE=corp.example",

@@ -98,7 +98,31 @@ pub fn usage(f: &Facts) -> Option<Diagnosis> {
         ))
         .expect("compiles")
     });
+    // What only `go env -w` says of a value it will not write, without the command in view:
+    // go running with such a GOPATH or GOMODCACHE ends the sentence with a period (and
+    // says `For more details see: 'go help gopath'`), `go env -w` does not (cmd/go's
+    // envcmd against main.go and modfetch), and only `go env -w` refuses a leading `~`.
+    static ENV_WRITE_REFUSED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"(?m)^go: ((?:GOPATH|GOMODCACHE) entry is relative; must be absolute path: "[^"\n]*"|"#,
+            r#"GOPATH entry cannot start with shell metacharacter '~': "[^"\n]*")$"#,
+        ))
+        .expect("compiles")
+    });
     let command = f.evidence.command.as_deref().unwrap_or_default();
+    if !command.starts_with("go ")
+        && let Some((error, caps)) = f.matching(&ENV_WRITE_REFUSED).next()
+    {
+        let summary = format!(
+            "go env -w refused the value it was asked to write ({}): nothing was changed; write an absolute path",
+            &caps[1]
+        );
+        return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]).or(
+            Category::CachePermission,
+            Confidence::Low,
+            "if go ran with that value (not go env -w), its caches cannot be set up",
+        ));
+    }
     // `go env -w` refusing the value it was asked to write: the command line's, not the
     // configuration go runs with (go says the same of a relative GOMODCACHE in use).
     // (Only an error about a variable it was given: `writing go env config: permission
