@@ -1790,6 +1790,23 @@ fn a_log_whose_go_lines_match_nothing_is_read_again_as_a_whole() {
         "github.com/acme/tool@v1.0.0: verifying go.mod: github.com/acme/tool@v1.0.0/go.mod: reading https://sum.golang.org/lookup/github.com/acme/tool@v1.0.0: 410 Gone\n",
         Category::SumdbPrivateLeak,
     );
+    // go's refusal of a module too new for it, and its account of a go.mod it could not
+    // read from the repository, without go's prefix (a build tool that runs go trims it).
+    let d = expect(
+        "github.com/acme/plugin@v1.1.30 requires go >= 1.24 (running go 1.23.7; GOTOOLCHAIN=local)
+",
+        Category::ToolchainDownload,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    expect(
+        "Error parsing magefiles: exit status 1
+go: downloading github.com/acme/tools v0.0.1
+reading github.com/acme/tools/go.mod at revision v0.0.1: git ls-remote -q origin in /home/u/go/pkg/mod/cache/vcs/6f82: exit status 128:
+	ERROR: Repository not found.
+	fatal: Could not read from remote repository.
+",
+        Category::VcsNotFound,
+    );
     // Another tool's errors beside go's success, and git's own failure without go, stay
     // out: the second reading takes go's lines only.
     let d = verdict(

@@ -644,9 +644,16 @@ pub(super) const TERMINAL_WIDTH: usize = 79;
 /// error without go's prefix, and an error quoted in a sentence between backticks (after
 /// the sentence, as a line of its own).
 fn liberal_lines(cleaned: &str) -> Vec<String> {
-    // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: `.
+    // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: ` — or
+    // go's refusal of a module too new for it (`m@v1.2.0 requires go >= 1.24 (running go
+    // 1.23.7; …)`), or its account of a go.mod it could not read from the repository
+    // (`reading m/go.mod at revision v1.0.0: git ls-remote …`), each in words of go's alone.
     static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ").expect("compiles")
+        Regex::new(concat!(
+            r"^(?:[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*(?:: | requires go >= \S+ \(running go )",
+            r"|reading [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*/go\.mod at revision \S+: )",
+        ))
+        .expect("compiles")
     });
     static COMMENTED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
