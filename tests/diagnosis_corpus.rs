@@ -247,13 +247,17 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// rule was written from them): 249/271 and 246/271; after the rules written from its
 /// tuned-on cases (an empty GOPROXY list, Bitbucket's removed repositories, macOS git's and
 /// a wrapped x509 wording), 250/271 (92.3 %) and 247/271 (91.1 %) — floors reset for the
-/// grown sample.
+/// grown sample. At the fifty-sixth `pub23` joined (28 public cases from ecosystem tools'
+/// and big projects' builds; 11 in this third, 10 right before any rule was written from
+/// them): 260/282 and 257/282; after the rule written from its tuned-on cases (go's
+/// `m@v requires go >= …` and `reading m/go.mod at revision …` without go's prefix),
+/// 261/282 (92.6 %) and 258/282 (91.5 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.3, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 91.1, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 92.6, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 91.5, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -391,6 +395,11 @@ struct Floor {
 /// on their own before any rule was written from them: 25/32 as printed, the held-out 8
 /// at 6 (no confident wrong answer); public 268/327 (82.0 %, 7) and 261/327 (79.8 %, 7);
 /// after rules from its tuned-on 24, 269/327 (82.3 %, 7) and 262/327 (80.1 %, 7). The
+/// fifty-sixth: `pub23` joined, 28 public cases from ecosystem tools' and big projects'
+/// builds (11 dev, 11 released, 6 held out), measured on their own before any rule was
+/// written from them: 24/28 as printed, the held-out 6 at 5 (no confident wrong answer);
+/// public 274/333 (82.3 %, 7) and 267/333 (80.2 %, 7); after the rule from its tuned-on
+/// 22, unchanged. The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
@@ -398,7 +407,7 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
         (Part::Public, "as printed") => Some(Floor { top1: 82.3, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 80.1, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 80.2, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -411,12 +420,14 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// 3) and 230/262 (87.8 %, 3); the forty-eighth (`pub20`, 2 settled held-out cases)
 /// 236/264 (89.4 %, 3) and 232/264 (87.9 %, 3); the forty-ninth (`pub21`, 8 settled
 /// held-out cases) 244/272 (89.7 %, 3) and 240/272 (88.2 %, 3); the fifty-fourth
-/// (`pub22`, 8 settled held-out cases) 251/280 (89.6 %, 3) and 247/280 (88.2 %, 3). Held to 95 % and
+/// (`pub22`, 8 settled held-out cases) 251/280 (89.6 %, 3) and 247/280 (88.2 %, 3); the
+/// fifty-sixth (`pub23`, 4 settled held-out cases) 255/284 (89.8 %, 3) and 251/284 (88.4 %,
+/// 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 89.6, confident_wrong: 3 },
-        _ => Floor { top1: 88.2, confident_wrong: 3 },
+        "as printed" => Floor { top1: 89.8, confident_wrong: 3 },
+        _ => Floor { top1: 88.4, confident_wrong: 3 },
     }
 }
 
@@ -480,12 +491,16 @@ fn settled_floor(how: &str) -> Floor {
 /// With `pub21`'s (14 released), before: 10/14; public 274/296 (92.6 %, one) and 269/296
 /// (90.9 %, one) — floors reset for the grown sample. With `pub22`'s (14 released),
 /// before: 11/14; after its rules: public 288/310 (92.9 %, one) and 282/310 (91.0 %, one).
+/// With `pub23`'s (11 released), before: 9/11 as printed (a log a build tool trimmed of
+/// go's prefix, which the rule written from it now reads; a cause the log does not show);
+/// after: public 297/321 (92.5 %, one) and 290/321 (90.3 %, one) — floors reset for the
+/// grown sample (the 310 earlier cases all kept their verdicts).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.9, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 91.0, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 92.5, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 90.3, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
