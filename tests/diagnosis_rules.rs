@@ -1537,6 +1537,12 @@ fn words_from_gos_own_script_tests() {
     );
     assert_eq!(d.confidence, Confidence::Low, "a typo'd import reads the same");
     assert!(d.summary.contains("provides rsc.io/quote:"), "{}", d.summary);
+    // go 1.13's words for it.
+    let d = expect(
+        "build example.com/m/cmd/app: cannot load rsc.io/quote: import lookup disabled by -mod=readonly\n",
+        Category::ModuleGoMod,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
 }
 
 /// git missing from a slim image, in go 1.26's and go 1.19's words (verified with PATH

@@ -98,8 +98,8 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             // go mod tidy's check that the go line's previous version (module graph pruning,
             // go ≥ 1.17) would build the same: modload's words, across their line break.
             r"|(?:loaded from \S+,\s*)?but go \d\S* would (?:select \S+|fail to locate it[^\n]*)",
-            // go ≤ 1.15's words for the same under -mod=readonly.
-            r"|cannot find module providing package \S+: import lookup disabled by -mod=readonly",
+            // go ≤ 1.15's words for the same under -mod=readonly (go 1.13's `cannot load`).
+            r"|(?:cannot find module providing package|cannot load) \S+: import lookup disabled by -mod=readonly",
             r"|go\.(?:mod|work) file indicates go \S+, but maximum (?:supported )?version[^\n]*",
             r"|cannot load module \S+ listed in go\.work file[^\n]*|listed in go\.work file requires go >= [^\n]*",
             r"|go: open \S*go\.(?:mod|work): no such file or directory",
@@ -209,6 +209,7 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         } else if let Some(package) = why
             .strip_prefix("no required module provides package ")
             .or_else(|| why.strip_prefix("cannot find module providing package "))
+            .or_else(|| why.strip_prefix("cannot load ").filter(|rest| rest.contains(": import lookup disabled")))
         {
             let package = package.split([';', ':']).next().unwrap_or(package);
             // A package under an `internal/` directory is importable only from within its
