@@ -124,7 +124,8 @@ pub fn usage(f: &Facts) -> Option<Diagnosis> {
         ));
     }
     // `go env -w` refusing the value it was asked to write: the command line's, not the
-    // configuration go runs with (go says the same of a relative GOMODCACHE in use).
+    // configuration go runs with (go running with a relative GOMODCACHE says the same, with
+    // a period after it).
     // (Only an error about a variable it was given: `writing go env config: permission
     // denied` is the machine's, not the value's.)
     if command.starts_with("go env -w ") || command.starts_with("go env -u ") {

@@ -517,10 +517,12 @@ pub enum Glue {
 
 /// A cleaned log read more liberally than [`go_output`] does, for a second reading when
 /// go's own lines gave no verdict, or only a low one: a go line the paste broke into rows
-/// (a terminal's or an editor's width) is read joined again, by `glue`, and a line that starts with go's `module@version: ` but lost go's prefix is
-/// read as go's; bare error values ([`go_fragments`]) are read beside go's lines too,
-/// where the log shows go at work. Other tools' lines stay out. What is read from it is
-/// a guess, and the diagnosis says so.
+/// (a terminal's or an editor's width) is read joined again, by `glue`, and a line that
+/// starts as go's lines about a module do (`module@version: `, `module@version requires go
+/// >= `, `reading module/go.mod at revision `) but lost go's prefix is read as go's; bare
+/// error values ([`go_fragments`]) are read beside go's lines too, where the log shows go
+/// at work. Other tools' lines stay out. What is read from it is a guess, and the
+/// diagnosis says so.
 pub fn liberal(cleaned: &str, glue: Glue) -> String {
     let text: String = rejoined(cleaned, glue).into_iter().map(|line| line + "\n").collect();
     let mut out = go_output(&text);
