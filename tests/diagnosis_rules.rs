@@ -1813,6 +1813,12 @@ reading github.com/acme/tools/go.mod at revision v0.0.1: git ls-remote -q origin
 ",
         Category::VcsNotFound,
     );
+    // go's stderr a tool quoted as an indented block (wire, inside `kratos new`).
+    let d = expect(
+        "wire: go [-e -json -deps=true -- .]: exit status 1: go: finding module for package github.com/acme/kit/pkg/http\n\tgo: downloading github.com/acme/kit v0.4.1\n\tgo: demo/internal/di imports\n\t\tgithub.com/acme/kit/pkg/http: github.com/acme/kit@v0.4.1: parsing go.mod:\n\tmodule declares its path as: github.com/acme-org/kit\n\t        but was required as: github.com/acme/kit\n\t\nwire: generate failed\n",
+        Category::ModulePathMismatch,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
     // Another tool's errors beside go's success, and git's own failure without go, stay
     // out: the second reading takes go's lines only.
     let d = verdict(
@@ -2135,10 +2141,20 @@ fn a_sixth_review_kept_these_in_their_place() {
         let d = verdict(&log);
         assert_ne!(d.category, Category::None, "{log}\n{d:#?}");
     }
-    // A package moved out of a +incompatible module is no version problem of go's.
-    assert_ne!(
-        verdict("go: module github.com/docker/docker@latest found (v27.3.1+incompatible), but does not contain package github.com/docker/docker/pkg/term\n").category,
-        Category::ModuleInvalidVersion
+    // A package moved out of a +incompatible module is no version problem of go's; moved
+    // to a later major version, it is: the log does not say which, so both are named.
+    for log in [
+        "go: module github.com/docker/docker@latest found (v27.3.1+incompatible), but does not contain package github.com/docker/docker/pkg/term\n",
+        "go: module github.com/jackc/pgx@upgrade found (v3.6.0+incompatible), but does not contain package github.com/jackc/pgx/pgxpool\n",
+    ] {
+        let d = verdict(log);
+        assert_eq!((d.category, d.confidence), (Category::Unknown, Confidence::Low), "{d:#?}");
+        assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
+    }
+    // GOPATH mode's import comment check is go's path check before modules.
+    expect(
+        "github.com/golang/lint (download)\npackage github.com/golang/lint/golint: code in directory /home/u/go/src/github.com/golang/lint/golint expects import \"golang.org/x/lint/golint\"\n",
+        Category::ModulePathMismatch,
     );
     // A 403 on an import path whose page URL the paste cut: a block page as often as a
     // login, and the host is named.

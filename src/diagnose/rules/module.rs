@@ -515,10 +515,22 @@ pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
             r"module declares its path as: (\S+)\s+but was required as: (\S+)",
             r#"|(\S+?)@\S+: parsing go\.mod:\s+unexpected module path "([^"]+)""#,
             r#"|used for two different module paths \((\S+) and (\S+)\)|case-insensitive import collision: "([^"]+)" and "([^"]+)""#,
+            // GOPATH mode's check of a package's import comment (`package x // import "y"`),
+            // go's path check before modules.
+            r#"|package (\S+): code in directory \S+ expects import "([^"]+)""#,
         ))
         .expect("compiles")
     });
     let (error, caps) = f.matching(&MISMATCH).last()?;
+    if let Some((used, canonical)) = caps.get(9).zip(caps.get(10)) {
+        let summary = format!(
+            "the package's import comment says its path is {}, but it was fetched as {} (GOPATH mode checks it): \
+             import it by that path (the project moved, or this is its mirror)",
+            canonical.as_str(),
+            used.as_str()
+        );
+        return Some(found(Category::ModulePathMismatch, Confidence::High, summary, vec![error.line()], &[]));
+    }
     if let Some((a, b)) = caps.get(5).zip(caps.get(6)).or(caps.get(7).zip(caps.get(8))) {
         let summary = format!(
             "one module is required under two paths, {} and {} (a renamed or re-cased module, e.g. Sirupsen → \
@@ -563,8 +575,10 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             r"|(?:zip|@v[^\s:]*)[^\n]*?: (case-insensitive file name collision: [^\n]*)",
             // A /vN import whose version resolved to +incompatible: the tag's commit has no
             // go.mod declaring /vN (modload's `found (…+incompatible), but does not contain`).
-            // Also a /vN import where the module has no such major version at all.
-            r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+)(?:\s|$)",
+            // Also a /vN import where the module has no such major version at all; and an
+            // import without /vN that go resolved to a +incompatible version lacking it (the
+            // package is in a later major version, under its /vN path).
+            r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+|found \(v[^)\s]+\+incompatible\), but does not contain package \S+)(?:\s|$)",
             // A file path no module zip may hold (module.CheckFilePath), met while go made
             // the zip from the repository itself (`create zip:`).
             r#"|create zip: (?:[^\n]*?: )?(malformed file path "[^"]*": [^\n]*)"#,
@@ -590,6 +604,27 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .and_then(|c| c.get(1).or(c.get(2)).or(c.get(3)).map(|m| m.as_str().to_string()))
         .or_else(|| subject(&error.text))
         .unwrap_or_else(|| "the requested version".into());
+    // An import without /vN resolved to a +incompatible version that lacks the package.
+    let incompatible_lacks_package = detail.starts_with("found (")
+        && !detail.rsplit('/').next().is_some_and(|last| {
+            last.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    // Which of two things happened, the log does not say: the package moved to a later
+    // major version, whose module path ends in /vN (pgx's pgxpool, in github.com/jackc/pgx/v4),
+    // or out of the module altogether (docker's pkg/term, now github.com/moby/term).
+    if incompatible_lacks_package {
+        let summary = format!(
+            "{what}: {detail}: go resolved the import to a +incompatible version (a v2+ tag of a module without a \
+             go.mod at that major), which lacks the package: it moved — to another module, or to a later major \
+             version of this one, whose path ends in /vN"
+        );
+        return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]).or(
+            Category::ModuleInvalidVersion,
+            Confidence::Low,
+            "the package may be in a later major version of the module: import it with the /vN suffix (e.g. \
+             example.com/m/v4/pkg)",
+        ));
+    }
     let hint = if detail.starts_with("unknown revision") || detail.starts_with("no matching versions") {
         "the tag or commit does not exist where go looked (not pushed, deleted, or a typo)"
     } else if detail.starts_with("case-insensitive file name collision") {

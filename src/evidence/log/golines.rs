@@ -518,11 +518,11 @@ pub enum Glue {
 /// A cleaned log read more liberally than [`go_output`] does, for a second reading when
 /// go's own lines gave no verdict, or only a low one: a go line the paste broke into rows
 /// (a terminal's or an editor's width) is read joined again, by `glue`, and a line that
-/// starts as go's lines about a module do (`module@version: `, `module@version requires go
-/// >= `, `reading module/go.mod at revision `) but lost go's prefix is read as go's; bare
-/// error values ([`go_fragments`]) are read beside go's lines too, where the log shows go
-/// at work. Other tools' lines stay out. What is read from it is a guess, and the
-/// diagnosis says so.
+/// starts as go's lines about a module do (`module@version: `, `module@version requires
+/// go >= `, `reading module/go.mod at revision `, `module m@v found (…), but does not
+/// contain package`) but lost go's prefix is read as go's; bare error values
+/// ([`go_fragments`]) are read beside go's lines too, where the log shows go at work.
+/// Other tools' lines stay out. What is read from it is a guess, and the diagnosis says so.
 pub fn liberal(cleaned: &str, glue: Glue) -> String {
     let text: String = rejoined(cleaned, glue).into_iter().map(|line| line + "\n").collect();
     let mut out = go_output(&text);
@@ -643,17 +643,21 @@ pub(super) const TERMINAL_WIDTH: usize = 79;
 
 /// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
 /// out line by line (`# go: …`, then `#    invalid version: …`), go's `module@version: `
-/// error without go's prefix, and an error quoted in a sentence between backticks (after
-/// the sentence, as a line of its own).
+/// error without go's prefix, go's lines a tool indented as a block (`\tgo: …` and the
+/// lines under it), and an error quoted in a sentence between backticks (after the
+/// sentence, as a line of its own).
 fn liberal_lines(cleaned: &str) -> Vec<String> {
     // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: ` — or
     // go's refusal of a module too new for it (`m@v1.2.0 requires go >= 1.24 (running go
-    // 1.23.7; …)`), or its account of a go.mod it could not read from the repository
-    // (`reading m/go.mod at revision v1.0.0: git ls-remote …`), each in words of go's alone.
+    // 1.23.7; …)`), its account of a go.mod it could not read from the repository
+    // (`reading m/go.mod at revision v1.0.0: git ls-remote …`), or of a version that lacks
+    // the package imported (`module m@latest found (v3.6.0+incompatible), but does not
+    // contain package …`), each in words of go's alone.
     static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
             r"^(?:[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*(?:: | requires go >= \S+ \(running go )",
-            r"|reading [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*/go\.mod at revision \S+: )",
+            r"|reading [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*/go\.mod at revision \S+: ",
+            r"|module [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@\S+ found \(v\S+\), but does not contain package )",
         ))
         .expect("compiles")
     });
@@ -661,9 +665,21 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
         LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
     // An error quoted in a sentence (`I get `x509: …` when I run go mod tidy`).
     static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`\n]{12,})`").expect("compiles"));
+    // go's output a tool indented as a block (wire's and other generators' errors quote
+    // a go command's stderr so): its first line's indentation is the tool's.
+    static INDENTED_GO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([ \t]+)go: ").expect("compiles"));
     let mut out = Vec::new();
     let mut above = "";
-    for l in cleaned.lines() {
+    let mut block: Option<&str> = None;
+    for line in cleaned.lines() {
+        let l = match block.and_then(|indent| line.strip_prefix(indent)) {
+            Some(rest) => rest,
+            None if block.is_some() && line.trim().is_empty() => "",
+            None => {
+                block = INDENTED_GO.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str());
+                block.map_or(line, |indent| &line[indent.len()..])
+            }
+        };
         out.push(match COMMENTED.captures(l) {
             Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
             // (Not the rest of a URL the line above was broken in: `golang.org/lookup/m@v1.0.0: …`.)
