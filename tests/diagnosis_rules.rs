@@ -1294,10 +1294,13 @@ fn more_shapes_users_paste() {
         Category::NetUnreachable,
     );
     // A lookup's error cut from its head, with none of go's lines.
-    expect(
+    let d = expect(
         "proxy.golang.org on 10.5.3.1:53: dial udp 10.5.3.1:53: connect: network is unreachable\n",
         Category::DnsFailure,
     );
+    // A resolver out of reach, or no network at all (a build sandbox): both named, low.
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::NetUnreachable), "{d:#?}");
     // An ssh URL where a module path belongs.
     let d = expect("go: malformed module path \"git@github.com:acme/lib\": invalid char '@'\n", Category::ModuleGoMod);
     assert!(d.summary.contains("not one"), "{}", d.summary);

@@ -94,6 +94,20 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
     },
     Ambiguity {
         category: Category::DnsFailure,
+        why: "a lookup whose resolver the machine has no route to (`dial udp R:53: connect: network is unreachable`) \
+              is a resolver out of reach (an IPv6 resolver on an IPv4-only host, one outside a VPN), and as often a \
+              machine with no network at all (a build sandbox, a container without one, a VPN down), which the \
+              lookup meets first; the log does not say which",
+        applies: resolver_without_route,
+        cap: Confidence::Low,
+        others: &[(
+            Category::NetUnreachable,
+            "the machine may have no network at all (a build sandbox without one: vendor the modules, or let the build \
+             reach the network)",
+        )],
+    },
+    Ambiguity {
+        category: Category::DnsFailure,
         why: "older go words a dial that timed out before it had an address as `dial tcp: i/o timeout`: a slow \
               resolver, but also a dial through a misconfigured network path",
         applies: bare_dial_timeout,
@@ -455,6 +469,18 @@ fn git_could_not_resolve_unknown_name(f: &Facts, d: &Diagnosis) -> bool {
     static NAME: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"Could not resolve host: ([^\s'\x22]+)").expect("compiles"));
     NAME.captures(error_line(d)).is_some_and(|c| f.evidence.dns.is_empty() && !well_known(&c[1]))
+}
+
+/// A lookup that could not reach its resolver for want of a route.
+fn resolver_without_route(_: &Facts, d: &Diagnosis) -> bool {
+    static NO_ROUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r":53: connect: (?:network is unreachable|no route to host)",
+            r"|:53: connectex: A socket operation was attempted to an unreachable",
+        ))
+        .expect("compiles")
+    });
+    NO_ROUTE.is_match(error_line(d))
 }
 
 /// `dial tcp: i/o timeout`, without a name or an address.
