@@ -255,13 +255,17 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// cases from tools installed with go, Kubernetes and cloud projects, and libraries; 14 in
 /// this third, 10 right before any rule was written from them): 271/296 and 268/296; after
 /// the rules written from its tuned-on cases (go's lines a tool indented as a block,
-/// GOPATH's import comment check), 273/296 (92.2 %) and 270/296 (91.2 %).
+/// GOPATH's import comment check), 273/296 (92.2 %) and 270/296 (91.2 %). At the
+/// fifty-eighth `pub25` joined (17 public cases from applications built from source,
+/// sandboxed packaging builds and go's own tracker; 10 in this third, 7 right before any
+/// rule, and one confident wrong answer, which the calibration written from it made low):
+/// 280/306 (91.5 %) and 277/306 (90.5 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.2, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 91.2, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.5, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 90.5, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -408,15 +412,20 @@ struct Floor {
 /// out), measured on their own before any rule was written from them: 37/43 as printed,
 /// the held-out 13 all right (12 pasted; no confident wrong answer); public 287/346
 /// (82.9 %, 7) and 279/346 (80.6 %, 7); after the rules from its tuned-on 30, 288/346
-/// (83.2 %, 7) and 280/346 (80.9 %, 7). The
+/// (83.2 %, 7) and 280/346 (80.9 %, 7). The fifty-eighth: `pub25` joined, 17 public
+/// cases from applications built from source, sandboxed packaging builds and go's own
+/// tracker (10 dev, 4 released, 3 held out), measured on their own before any rule was
+/// written from them: 11/17 as printed, the held-out 3 at 2 (no confident wrong answer);
+/// public 290/349 (83.1 %, 7) and 282/349 (80.8 %, 7), unchanged after the calibration
+/// written from its tuned-on cases. The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 83.2, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 80.9, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 83.1, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 80.8, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -432,12 +441,13 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// (`pub22`, 8 settled held-out cases) 251/280 (89.6 %, 3) and 247/280 (88.2 %, 3); the
 /// fifty-sixth (`pub23`, 4 settled held-out cases) 255/284 (89.8 %, 3) and 251/284 (88.4 %,
 /// 3); the fifty-seventh (`pub24`, 12 settled held-out cases) 268/296 (90.5 %, 3) and
-/// 263/296 (88.9 %, 3). Held to 95 % and
+/// 263/296 (88.9 %, 3); the fifty-eighth (`pub25`, 3 settled held-out cases) 270/299
+/// (90.3 %, 3) and 265/299 (88.6 %, 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 90.5, confident_wrong: 3 },
-        _ => Floor { top1: 88.9, confident_wrong: 3 },
+        "as printed" => Floor { top1: 90.3, confident_wrong: 3 },
+        _ => Floor { top1: 88.6, confident_wrong: 3 },
     }
 }
 
@@ -506,13 +516,18 @@ fn settled_floor(how: &str) -> Floor {
 /// after: public 297/321 (92.5 %, one) and 290/321 (90.3 %, one) — floors reset for the
 /// grown sample (the 310 earlier cases all kept their verdicts). With `pub24`'s (16
 /// released), before: 14/16; after its rules: public 311/337 (92.3 %, one) and 304/337
-/// (90.2 %, one).
+/// (90.2 %, one). With `pub25`'s (4 released), before and after: 2/4, public 313/341
+/// (91.8 %, two) and 306/341 (89.7 %, two) — the second confident wrong answer is a go
+/// bug (golang/go#47650, in a go 1.17 release candidate) whose log reads as a deleted tag
+/// (`invalid pseudo-version: preceding tag (v1.7.0) not found`), as both readers of the
+/// log read it, and as eight tuned-on cases with those words are labelled; lowering every
+/// such verdict for it would be tuning to one thread.
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 92.3, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 90.2, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.8, confident_wrong: 2 }),
+        (Part::Public, _) => Some(Floor { top1: 89.7, confident_wrong: 2 }),
         (Part::Fakes, _) => None,
     }
 }
