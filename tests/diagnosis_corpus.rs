@@ -417,15 +417,18 @@ struct Floor {
 /// tracker (10 dev, 4 released, 3 held out), measured on their own before any rule was
 /// written from them: 11/17 as printed, the held-out 3 at 2 (no confident wrong answer);
 /// public 290/349 (83.1 %, 7) and 282/349 (80.8 %, 7), unchanged after the calibration
-/// written from its tuned-on cases. The
+/// written from its tuned-on cases. The fifty-ninth (a review's fixes of this session's
+/// rules, found with made-up logs: a line a terminal broke inside a block a tool
+/// indented, a /vN import of a subpackage, `~` in GOPATH, go's other too-new wording, a
+/// Windows path with a space): 291/349 (83.4 %, 7) and 283/349 (81.1 %, 7). The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 83.1, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 80.8, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 83.4, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 81.1, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -442,12 +445,13 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// fifty-sixth (`pub23`, 4 settled held-out cases) 255/284 (89.8 %, 3) and 251/284 (88.4 %,
 /// 3); the fifty-seventh (`pub24`, 12 settled held-out cases) 268/296 (90.5 %, 3) and
 /// 263/296 (88.9 %, 3); the fifty-eighth (`pub25`, 3 settled held-out cases) 270/299
-/// (90.3 %, 3) and 265/299 (88.6 %, 3). Held to 95 % and
+/// (90.3 %, 3) and 265/299 (88.6 %, 3); the fifty-ninth 271/299 (90.6 %, 3) and 266/299
+/// (89.0 %, 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 90.3, confident_wrong: 3 },
-        _ => Floor { top1: 88.6, confident_wrong: 3 },
+        "as printed" => Floor { top1: 90.6, confident_wrong: 3 },
+        _ => Floor { top1: 89.0, confident_wrong: 3 },
     }
 }
 

@@ -57,7 +57,7 @@ impl Tally {
 /// (93.8 %; top-1 701/754, 844/943, 757/936). With `pub24`'s 43 (2676, at the
 /// fifty-seventh): dev 2654 (99.2 %), held out 2507 (93.7 %; top-1 701/754, 844/943,
 /// 792/979). With `pub25`'s 17 (2693, at the fifty-eighth): dev 2671 (99.2 %), held out
-/// 2523 (93.7 %; top-1 701/754, 844/943, 802/996).
+/// 2523 (93.7 %; top-1 701/754, 844/943, 802/996; 803/996 after the fifty-ninth's fixes).
 fn floor(half: Half) -> usize {
     match half {
         Half::Dev => 2671,

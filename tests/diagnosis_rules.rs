@@ -1301,6 +1301,12 @@ fn more_shapes_users_paste() {
     // A resolver out of reach, or no network at all (a build sandbox): both named, low.
     assert_eq!(d.confidence, Confidence::Low);
     assert!(d.alternatives.iter().any(|a| a.category == Category::NetUnreachable), "{d:#?}");
+    let d = expect(
+        "go: github.com/acme/lib@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/lib/@v/v1.0.0.mod\": dial tcp: lookup proxy.golang.org on [fec0:0:0:ffff::1]:53: dial udp [fec0:0:0:ffff::1]:53: connectex: A socket operation was attempted to an unreachable network.\n",
+        Category::NetUnreachable,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::DnsFailure), "{d:#?}");
     // An ssh URL where a module path belongs.
     let d = expect("go: malformed module path \"git@github.com:acme/lib\": invalid char '@'\n", Category::ModuleGoMod);
     assert!(d.summary.contains("not one"), "{}", d.summary);
@@ -1816,6 +1822,25 @@ reading github.com/acme/tools/go.mod at revision v0.0.1: git ls-remote -q origin
 ",
         Category::VcsNotFound,
     );
+    // A line of such a block that a terminal broke at its width, indentation included, is
+    // read whole; the block ends where its indentation does.
+    let d = expect(
+        "make: generate\n\tgo: example.com/aaaa@v1.2.3-rc.1: invalid version: unknown revision v1.2\n.3-rc.1\nmake: *** [gen] Error 1\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert!(d.summary.contains("v1.2.3-rc.1"), "{d:#?}");
+    // go's refusal of a module too new for it, in its other wording, without go's prefix.
+    expect(
+        "build failed:\nmodule github.com/acme/plugin@v1.1.30 requires go >= 1.24 (running go 1.23.7; GOTOOLCHAIN=local)\n",
+        Category::ToolchainDownload,
+    );
+    // A +incompatible version lacking the package, pasted without go's prefix: what go's
+    // line means, not "no error of go's".
+    let d = expect(
+        "build failed:\nmodule github.com/jackc/pgx@upgrade found (v3.6.0+incompatible), but does not contain package github.com/jackc/pgx/pgxpool\n",
+        Category::Unknown,
+    );
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
     // go's stderr a tool quoted as an indented block (wire, inside `kratos new`).
     let d = expect(
         "wire: go [-e -json -deps=true -- .]: exit status 1: go: finding module for package github.com/acme/kit/pkg/http\n\tgo: downloading github.com/acme/kit v0.4.1\n\tgo: demo/internal/di imports\n\t\tgithub.com/acme/kit/pkg/http: github.com/acme/kit@v0.4.1: parsing go.mod:\n\tmodule declares its path as: github.com/acme-org/kit\n\t        but was required as: github.com/acme/kit\n\t\nwire: generate failed\n",
@@ -2154,7 +2179,19 @@ fn a_sixth_review_kept_these_in_their_place() {
         assert_eq!((d.category, d.confidence), (Category::Unknown, Confidence::Low), "{d:#?}");
         assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleInvalidVersion), "{d:#?}");
     }
-    // GOPATH mode's import comment check is go's path check before modules.
+    // A /vN import (of a package below the module's root too) that go resolved to a
+    // +incompatible version: the /vN is the mistake.
+    let d = expect(
+        "go: module github.com/acme/lib@latest found (v2.3.0+incompatible), but does not contain package github.com/acme/lib/v2/client\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+    // GOPATH mode's import comment check is go's path check before modules (a Windows
+    // GOPATH may hold a space).
+    expect(
+        "can't load package: package github.com/golang/lint/golint: code in directory C:\\Users\\John Smith\\go\\src\\github.com\\golang\\lint\\golint expects import \"golang.org/x/lint/golint\"\n",
+        Category::ModulePathMismatch,
+    );
     expect(
         "github.com/golang/lint (download)\npackage github.com/golang/lint/golint: code in directory /home/u/go/src/github.com/golang/lint/golint expects import \"golang.org/x/lint/golint\"\n",
         Category::ModulePathMismatch,
@@ -3040,11 +3077,14 @@ fn wordings_from_gos_own_script_tests() {
     for refused in [
         "go: GOMODCACHE entry is relative; must be absolute path: \"./test\"\n",
         "go: GOPATH entry is relative; must be absolute path: \"./go\"\n",
-        "go: GOPATH entry cannot start with shell metacharacter '~': \"~/go\"\n",
     ] {
         let d = expect(refused, Category::Unknown);
         assert!(d.summary.contains("go env -w refused"), "{d:#?}");
     }
+    // A leading `~` go refuses on every run too, in the same words (a Dockerfile's `ENV
+    // GOPATH=~/go`, which no shell expanded).
+    let d = verdict("go: GOPATH entry cannot start with shell metacharacter '~': \"~/go\"\n");
+    assert!(!d.summary.contains("go env -w refused"), "{d:#?}");
     expect("go: GOMODCACHE entry is relative; must be absolute path: \"./test\".\n\n", Category::CachePermission);
     expect(
         "go: GOPATH entry is relative; must be absolute path: \"./go\".\nFor more details see: 'go help gopath'\n",

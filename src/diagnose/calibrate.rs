@@ -107,6 +107,19 @@ pub const AMBIGUITIES: &[Ambiguity] = &[
         )],
     },
     Ambiguity {
+        category: Category::NetUnreachable,
+        why: "the address without a route is the resolver's (`…:53: connectex: A socket operation was attempted to an \
+              unreachable network`): a machine with no network, or a resolver out of its reach; the log does not say \
+              which",
+        applies: resolver_without_route,
+        cap: Confidence::Low,
+        others: &[(
+            Category::DnsFailure,
+            "the resolver this machine uses may be out of its reach (an IPv6 resolver without IPv6, one behind a VPN \
+             that is down)",
+        )],
+    },
+    Ambiguity {
         category: Category::DnsFailure,
         why: "older go words a dial that timed out before it had an address as `dial tcp: i/o timeout`: a slow \
               resolver, but also a dial through a misconfigured network path",

@@ -80,8 +80,11 @@ const MAX_ALTERNATIVES: usize = 3;
 /// half a line a terminal broke: the whole log, liberally
 /// ([`crate::evidence::log::liberal`]) — a go line broken once by the paste, a line that
 /// lost go's prefix, a paste commented out, bare error values beside go's error. Its
-/// verdict is low and says how it was read.
-fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
+/// verdict is low and says how it was read. With `unknown_too` (when the first reading
+/// had no verdict at all), an `unknown` verdict that names other causes counts too, when
+/// no rule names a failure: it says what go's line means, where the first reading could
+/// say only that nothing was recognised.
+fn liberal_reading(evidence: &Evidence, unknown_too: bool) -> Option<Diagnosis> {
     use crate::evidence::log::{Glue, liberal};
     let pasted = evidence.pasted.as_deref()?;
     // A broken line joined as a terminal mostly breaks it (inside a word), and only when
@@ -90,12 +93,15 @@ fn liberal_reading(evidence: &Evidence) -> Option<Diagnosis> {
     let mut diagnosis = [Glue::Nothing, Glue::Space].into_iter().find_map(|glue| {
         let relaxed = Evidence { stderr: liberal(pasted, glue), pasted: None, fragmentary: None, ..evidence.clone() };
         let facts = facts::Facts::new(&relaxed);
-        let mut verdicts = rules::RULES
-            .iter()
-            .filter_map(|(_, rule)| rule(&facts))
-            .filter(|d| !matches!(d.category, Category::None | Category::Unknown));
-        let first = verdicts.next()?;
-        Some(decide(&facts, first, verdicts))
+        let all: Vec<Diagnosis> = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts)).collect();
+        let mut verdicts = all.iter().filter(|d| !matches!(d.category, Category::None | Category::Unknown)).cloned();
+        match verdicts.next() {
+            Some(first) => Some(decide(&facts, first, verdicts)),
+            None if unknown_too => {
+                all.into_iter().find(|d| d.category == Category::Unknown && !d.alternatives.is_empty())
+            }
+            None => None,
+        }
     })?;
     make_low(&mut diagnosis);
     diagnosis.summary = format!(
@@ -209,7 +215,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
                 })
             };
             let half = read_half(&decided);
-            match half.then(|| liberal_reading(evidence)).flatten() {
+            match half.then(|| liberal_reading(evidence, false)).flatten() {
                 // The whole line decides, however sure the half was: it was sure of the
                 // wrong text (and its cause quotes half a line) even where it named the
                 // same category.
@@ -224,7 +230,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
                 None => decided,
             }
         }
-        None if let Some(liberal) = liberal_reading(evidence) => liberal,
+        None if let Some(liberal) = liberal_reading(evidence, true) => liberal,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() && removing_the_module_cache(evidence) {

@@ -517,7 +517,7 @@ pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
             r#"|used for two different module paths \((\S+) and (\S+)\)|case-insensitive import collision: "([^"]+)" and "([^"]+)""#,
             // GOPATH mode's check of a package's import comment (`package x // import "y"`),
             // go's path check before modules.
-            r#"|package (\S+): code in directory \S+ expects import "([^"]+)""#,
+            r#"|package (\S+): code in directory [^\n]+? expects import "([^"]+)""#,
         ))
         .expect("compiles")
     });
@@ -578,7 +578,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             // Also a /vN import where the module has no such major version at all; and an
             // import without /vN that go resolved to a +incompatible version lacking it (the
             // package is in a later major version, under its /vN path).
-            r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+|found \(v[^)\s]+\+incompatible\), but does not contain package \S+)(?:\s|$)",
+            r"|(found \(v[^)\s]+\), but does not contain package \S+/v\d+(?:/\S+)?|found \(v[^)\s]+\+incompatible\), but does not contain package \S+)(?:\s|$)",
             // A file path no module zip may hold (module.CheckFilePath), met while go made
             // the zip from the repository itself (`create zip:`).
             r#"|create zip: (?:[^\n]*?: )?(malformed file path "[^"]*": [^\n]*)"#,
@@ -604,10 +604,15 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .and_then(|c| c.get(1).or(c.get(2)).or(c.get(3)).map(|m| m.as_str().to_string()))
         .or_else(|| subject(&error.text))
         .unwrap_or_else(|| "the requested version".into());
-    // An import without /vN resolved to a +incompatible version that lacks the package.
+    // An import without /vN (N ≥ 2, anywhere in its path) resolved to a +incompatible
+    // version that lacks the package.
+    let package = detail.rsplit_once("package ").map_or("", |(_, p)| p);
     let incompatible_lacks_package = detail.starts_with("found (")
-        && !detail.rsplit('/').next().is_some_and(|last| {
-            last.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && !package.split('/').any(|segment| {
+            segment
+                .strip_prefix('v')
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|major| major >= 2 && !segment.starts_with("v0"))
         });
     // Which of two things happened, the log does not say: the package moved to a later
     // major version, whose module path ends in /vN (pgx's pgxpool, in github.com/jackc/pgx/v4),

@@ -524,7 +524,7 @@ pub enum Glue {
 /// ([`go_fragments`]) are read beside go's lines too, where the log shows go at work.
 /// Other tools' lines stay out. What is read from it is a guess, and the diagnosis says so.
 pub fn liberal(cleaned: &str, glue: Glue) -> String {
-    let text: String = rejoined(cleaned, glue).into_iter().map(|line| line + "\n").collect();
+    let text: String = outdented(rejoined(cleaned, glue)).into_iter().map(|line| line + "\n").collect();
     let mut out = go_output(&text);
     // Bare error values beside go's error (a paste broken before `Get "https://…`), where
     // the log shows go at work, go's own lines say it failed (not only `go: downloading`
@@ -551,6 +551,29 @@ pub fn liberal(cleaned: &str, glue: Glue) -> String {
         out.push_str(&go_fragments(&left_out));
     }
     out
+}
+
+/// Lines with go's output that a tool indented as a block (wire's and other generators'
+/// errors quote a go command's stderr so: `\tgo: …` and the lines under it) without the
+/// tool's indentation: the first go line's indentation, taken from it and from each line
+/// after it that starts with it, until a blank line or a line that does not. (After rows
+/// a paste broke were joined: a terminal breaks a line at its width, indentation included.)
+fn outdented(lines: Vec<String>) -> Vec<String> {
+    static INDENTED_GO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([ \t]+)go: ").expect("compiles"));
+    let mut indent: Option<String> = None;
+    lines
+        .into_iter()
+        .map(|line| {
+            if let Some(rest) = indent.as_deref().and_then(|i| line.strip_prefix(i)).filter(|r| !r.trim().is_empty()) {
+                return rest.to_string();
+            }
+            indent = INDENTED_GO.captures(&line).map(|c| c[1].to_string());
+            match &indent {
+                Some(i) => line[i.len()..].to_string(),
+                None => line,
+            }
+        })
+        .collect()
 }
 
 /// The lines of a cleaned log with go's lines a paste broke joined again, by `glue` (and
@@ -643,19 +666,19 @@ pub(super) const TERMINAL_WIDTH: usize = 79;
 
 /// The cleaned log's lines, with go's lines a paste disguised restored: a paste commented
 /// out line by line (`# go: …`, then `#    invalid version: …`), go's `module@version: `
-/// error without go's prefix, go's lines a tool indented as a block (`\tgo: …` and the
-/// lines under it), and an error quoted in a sentence between backticks (after the
-/// sentence, as a line of its own).
+/// error without go's prefix, and an error quoted in a sentence between backticks (after
+/// the sentence, as a line of its own).
 fn liberal_lines(cleaned: &str) -> Vec<String> {
     // `corp.example/lib@v1.0.0: …`: go's error for a module, without go's `go: ` — or
-    // go's refusal of a module too new for it (`m@v1.2.0 requires go >= 1.24 (running go
-    // 1.23.7; …)`), its account of a go.mod it could not read from the repository
+    // go's refusal of a module too new for it (`[module ]m@v1.2.0 requires go >= 1.24
+    // (running go 1.23.7; …)`), its account of a go.mod it could not read from the repository
     // (`reading m/go.mod at revision v1.0.0: git ls-remote …`), or of a version that lacks
     // the package imported (`module m@latest found (v3.6.0+incompatible), but does not
     // contain package …`), each in words of go's alone.
     static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(concat!(
-            r"^(?:[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*(?:: | requires go >= \S+ \(running go )",
+            r"^(?:[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ",
+            r"|(?:module )?[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]* requires go >= \S+ \(running go ",
             r"|reading [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*/go\.mod at revision \S+: ",
             r"|module [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@\S+ found \(v\S+\), but does not contain package )",
         ))
@@ -665,21 +688,9 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
         LazyLock::new(|| Regex::new(r"^# +(go: .*)$|^# {2,}(\S.*)$").expect("compiles"));
     // An error quoted in a sentence (`I get `x509: …` when I run go mod tidy`).
     static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"`([^`\n]{12,})`").expect("compiles"));
-    // go's output a tool indented as a block (wire's and other generators' errors quote
-    // a go command's stderr so): its first line's indentation is the tool's.
-    static INDENTED_GO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([ \t]+)go: ").expect("compiles"));
     let mut out = Vec::new();
     let mut above = "";
-    let mut block: Option<&str> = None;
-    for line in cleaned.lines() {
-        let l = match block.and_then(|indent| line.strip_prefix(indent)) {
-            Some(rest) => rest,
-            None if block.is_some() && line.trim().is_empty() => "",
-            None => {
-                block = INDENTED_GO.captures(line).and_then(|c| c.get(1)).map(|m| m.as_str());
-                block.map_or(line, |indent| &line[indent.len()..])
-            }
-        };
+    for l in cleaned.lines() {
         out.push(match COMMENTED.captures(l) {
             Some(c) => c.get(1).map_or_else(|| format!("\t{}", &c[2]), |go| go.as_str().to_string()),
             // (Not the rest of a URL the line above was broken in: `golang.org/lookup/m@v1.0.0: …`.)
