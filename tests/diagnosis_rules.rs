@@ -2186,6 +2186,29 @@ fn a_sixth_review_kept_these_in_their_place() {
         Category::ModuleInvalidVersion,
     );
     assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+    // A /vN package below a subdirectory of the module go found is a nested module go found
+    // nowhere: missing, or missing from a proxy (both named, low).
+    let d = expect(
+        "go install: github.com/acme/kit/cmd/kit/v2@latest: module github.com/acme/kit@latest found (v1.0.1), but does not contain package github.com/acme/kit/cmd/kit/v2\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low, "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyNotFound), "{d:#?}");
+    // go ≤ 1.15: go.mod requiring a v2+ version of a path without /vN met the proxy's 404
+    // under `errors parsing go.mod`; no such version can exist.
+    let d = expect(
+        "go: errors parsing go.mod:\n/src/app/go.mod:6: require github.com/acme/sdk: reading https://goproxy.cn/github.com/acme/sdk/@v/v2.0.2.info: 404 Not Found\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::High, "{d:#?}");
+    // With /v2, or +incompatible, the 404 says nothing of the version's form.
+    for line in [
+        "/src/app/go.mod:6: require github.com/acme/sdk/v2: reading https://goproxy.cn/github.com/acme/sdk/v2/@v/v2.0.2.info: 404 Not Found\n",
+        "/src/app/go.mod:6: require github.com/acme/sdk: reading https://goproxy.cn/github.com/acme/sdk/@v/v2.0.2+incompatible.info: 404 Not Found\n",
+    ] {
+        let d = verdict(&format!("go: errors parsing go.mod:\n{line}"));
+        assert!(!d.summary.contains("no such version can exist"), "{d:#?}");
+    }
     // GOPATH mode's import comment check is go's path check before modules (a Windows
     // GOPATH may hold a space).
     expect(

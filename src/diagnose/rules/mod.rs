@@ -29,6 +29,7 @@ pub const RULES: &[(&str, Rule)] = &[
     ("go mod tidy -diff", module::not_tidy),
     ("success", outcome::success),
     ("the command line go refused", config::usage),
+    ("module.invalid_version required by go.mod", module::required_major_without_suffix),
     ("module.go_mod", module::go_mod),
     ("module.go_sum_missing", module::go_sum_missing),
     ("cache.permission", cache::permission),

@@ -551,6 +551,35 @@ pub fn path_mismatch(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::ModulePathMismatch, Confidence::High, summary, vec![error.line()], &[]))
 }
 
+/// go.mod requiring a v2+ version of a module path without its /vN (and without
+/// `+incompatible`), which go ≤ 1.15 reported as the proxy's 404 for the version, under
+/// `errors parsing go.mod` (`go.mod:6: require M: reading https://…/M/@v/v2.0.2.info: 404
+/// Not Found`): no such version can exist for that path (semantic import versioning), so
+/// the requirement is wrong, not go.mod's syntax or the proxy. (Later go says it itself:
+/// `should be v0 or v1, not v2`.)
+pub fn required_major_without_suffix(f: &Facts) -> Option<Diagnosis> {
+    static REQUIRED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"go\.mod:\d+: require (\S+): reading \S+/@v/(v(\d+)\.\d+\.\d+[^\s:]*)\.(?:info|mod|zip): (?:404 Not Found|410 Gone)",
+        )
+        .expect("compiles")
+    });
+    let (error, caps) = f.matching(&REQUIRED).find(|(_, caps)| {
+        let (module, version) = (&caps[1], &caps[2]);
+        let major: u64 = caps[3].parse().unwrap_or(0);
+        let suffixed = module.rsplit('/').next().is_some_and(|last| last == format!("v{major}"));
+        major >= 2 && !suffixed && !module.starts_with("gopkg.in/") && !version.contains("+incompatible")
+    })?;
+    let (module, version, major) = (&caps[1], &caps[2], &caps[3]);
+    let summary = format!(
+        "go.mod requires {module} {version}, a v{major} version of a path without /v{major}: no such version can \
+         exist (from v2 on, a module's path ends in its major version, /v{major}; a module without go.mod at that \
+         major has only {version}+incompatible), so the proxy has none: require {module}/v{major} (and import it so), \
+         or {version}+incompatible"
+    );
+    Some(found(Category::ModuleInvalidVersion, Confidence::High, summary, vec![error.line()], &[]))
+}
+
 /// Versions that do not exist or do not fit the module path.
 pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     static INVALID: LazyLock<Regex> = LazyLock::new(|| {
@@ -737,6 +766,30 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
             )
             .or(Category::ProxyNotFound, Confidence::Low, "the proxy lists no versions of the module"),
         });
+    }
+    // A /vN package below a subdirectory of the module go found (`m/cmd/tool/v2`, m found
+    // at v1) is a module of its own, nested in m's repository, that go found nowhere: it
+    // does not exist, or a proxy in GOPROXY lacks it (one that mirrors only some modules)
+    // and go fell back to the path's parent. The log does not say which.
+    let found_module = what.split('@').next().unwrap_or_default();
+    let is_major =
+        |segment: &str| segment.strip_prefix('v').and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 2);
+    let nested_major_module = detail.starts_with("found (")
+        && package
+            .strip_prefix(found_module)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| rest.contains('/') && !rest.split('/').next().is_some_and(is_major));
+    if nested_major_module {
+        let summary = format!(
+            "{what}: {detail}: {package} is a module of its own (a /vN path below a subdirectory of {found_module}), \
+             which go found nowhere, so it fell back to {found_module}: the module does not exist at that path, or a \
+             proxy in GOPROXY lacks it (a company proxy mirroring only some modules)"
+        );
+        return Some(found(Category::ModuleInvalidVersion, Confidence::Low, summary, vec![error.line()], &[]).or(
+            Category::ProxyNotFound,
+            Confidence::Low,
+            "a proxy in GOPROXY may lack the nested module (it fell back to the parent path's older version)",
+        ));
     }
     let summary = format!("{what}: {detail}: {hint}");
     let confidence = if detail.starts_with("case-insensitive file name collision") {
