@@ -259,13 +259,16 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// fifty-eighth `pub25` joined (17 public cases from applications built from source,
 /// sandboxed packaging builds and go's own tracker; 10 in this third, 7 right before any
 /// rule, and one confident wrong answer, which the calibration written from it made low):
-/// 280/306 (91.5 %) and 277/306 (90.5 %).
+/// 280/306 (91.5 %) and 277/306 (90.5 %). At the sixtieth `pub26` joined (16 public
+/// cases from Q&A and GitHub threads and from the Chinese community's mirrors and
+/// projects; 5 in this third, all right before any rule): 285/311 (91.6 %) and 282/311
+/// (90.7 %).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 91.5, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 90.5, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.6, confident_wrong: 0 }),
+        (Part::Public, _) => Some(Floor { top1: 90.7, confident_wrong: 0 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -420,7 +423,9 @@ struct Floor {
 /// written from its tuned-on cases. The fifty-ninth (a review's fixes of this session's
 /// rules, found with made-up logs: a line a terminal broke inside a block a tool
 /// indented, a /vN import of a subpackage, `~` in GOPATH, go's other too-new wording, a
-/// Windows path with a space): 291/349 (83.4 %, 7) and 283/349 (81.1 %, 7). The
+/// Windows path with a space): 291/349 (83.4 %, 7) and 283/349 (81.1 %, 7). The sixtieth
+/// (`pub26` joined, none of its 16 cases held out by the path hash; rules from it):
+/// unchanged. The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
@@ -525,13 +530,16 @@ fn settled_floor(how: &str) -> Floor {
 /// bug (golang/go#47650, in a go 1.17 release candidate) whose log reads as a deleted tag
 /// (`invalid pseudo-version: preceding tag (v1.7.0) not found`), as both readers of the
 /// log read it, and as eight tuned-on cases with those words are labelled; lowering every
-/// such verdict for it would be tuning to one thread.
+/// such verdict for it would be tuning to one thread. With `pub26`'s (11 released), before:
+/// 8/11 with two more confident wrong answers; after the rules written from them (a v2+
+/// version go.mod requires of a path without /vN, a /vN module nested below the one go
+/// found): public 322/352 (91.5 %, two) and 314/352 (89.2 %, two).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 91.8, confident_wrong: 2 }),
-        (Part::Public, _) => Some(Floor { top1: 89.7, confident_wrong: 2 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.5, confident_wrong: 2 }),
+        (Part::Public, _) => Some(Floor { top1: 89.2, confident_wrong: 2 }),
         (Part::Fakes, _) => None,
     }
 }
