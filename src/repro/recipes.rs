@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::draft::{Draft, at, fault_on, inline_module};
 use super::{LogFacts, ReproError, declared_name, env_value, private_pattern, url_host};
-use crate::diagnose::rules::is_public_proxy;
+use crate::diagnose::rules::{is_major_suffix, is_public_proxy};
 use crate::diagnose::{Category, Diagnosis};
 use crate::scenario::at::At;
 use crate::scenario::raw::*;
@@ -438,11 +438,6 @@ pub(super) fn repository_root(module: &str) -> String {
         }
         _ => module.to_string(),
     }
-}
-
-/// `v2`, `v3`, …: a module path's major version suffix.
-fn is_major_suffix(element: &str) -> bool {
-    element.strip_prefix('v').is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n >= 2))
 }
 
 /// `version`, or `v1.0.0` for a pseudo-version (`v0.0.0-20190703205954-e5008c1038bd`),

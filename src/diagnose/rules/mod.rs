@@ -128,6 +128,13 @@ pub const PUBLIC_PROXIES: [&str; 8] = [
     "gocenter.io",
 ];
 
+/// Whether a path element is a module path's major-version suffix: `v2`, `v3`, … (not
+/// `v0`, `v1` or a leading zero, which go refuses as one). The rules and `repro` read
+/// import paths by it.
+pub fn is_major_suffix(element: &str) -> bool {
+    element.strip_prefix('v').filter(|n| !n.starts_with('0')).is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n >= 2))
+}
+
 /// Whether a URL (or a bare host) names one of the [`PUBLIC_PROXIES`], however a log
 /// spells it: any case, with a port (`proxy.golang.org:443`), credentials or a trailing
 /// dot. Every rule that treats a public proxy's answer apart asks this one question.

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{found, is_public_proxy, subject};
+use super::{found, is_major_suffix, is_public_proxy, subject};
 use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, ErrorText, EvidenceLine, Source};
 
@@ -636,13 +636,7 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     // An import without /vN (N ≥ 2, anywhere in its path) resolved to a +incompatible
     // version that lacks the package.
     let package = detail.rsplit_once("package ").map_or("", |(_, p)| p);
-    let incompatible_lacks_package = detail.starts_with("found (")
-        && !package.split('/').any(|segment| {
-            segment
-                .strip_prefix('v')
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|major| major >= 2 && !segment.starts_with("v0"))
-        });
+    let incompatible_lacks_package = detail.starts_with("found (") && !package.split('/').any(is_major_suffix);
     // Which of two things happened, the log does not say: the package moved to a later
     // major version, whose module path ends in /vN (pgx's pgxpool, in github.com/jackc/pgx/v4),
     // or out of the module altogether (docker's pkg/term, now github.com/moby/term).
@@ -772,13 +766,11 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
     // does not exist, or a proxy in GOPROXY lacks it (one that mirrors only some modules)
     // and go fell back to the path's parent. The log does not say which.
     let found_module = what.split('@').next().unwrap_or_default();
-    let is_major =
-        |segment: &str| segment.strip_prefix('v').and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n >= 2);
     let nested_major_module = detail.starts_with("found (")
         && package
             .strip_prefix(found_module)
             .and_then(|rest| rest.strip_prefix('/'))
-            .is_some_and(|rest| rest.contains('/') && !rest.split('/').next().is_some_and(is_major));
+            .is_some_and(|rest| rest.contains('/') && !rest.split('/').next().is_some_and(is_major_suffix));
     if nested_major_module {
         let summary = format!(
             "{what}: {detail}: {package} is a module of its own (a /vN path below a subdirectory of {found_module}), \
