@@ -676,11 +676,16 @@ fn liberal_lines(cleaned: &str) -> Vec<String> {
     // the package imported (`module m@latest found (v3.6.0+incompatible), but does not
     // contain package …`), each in words of go's alone.
     static MODULE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r"^(?:[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]*: ",
-            r"|(?:module )?[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@v[0-9][A-Za-z0-9.+-]* requires go >= \S+ \(running go ",
-            r"|reading [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*/go\.mod at revision \S+: ",
-            r"|module [a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*@\S+ found \(v\S+\), but does not contain package )",
+        // A module path (a dot in its first element) and a version.
+        const MODULE: &str = r"[a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*";
+        const VERSION: &str = r"v[0-9][A-Za-z0-9.+-]*";
+        Regex::new(&format!(
+            concat!(
+                r"^(?:{m}@{v}: |(?:module )?{m}@{v} requires go >= \S+ \(running go ",
+                r"|reading {m}/go\.mod at revision \S+: |module {m}@\S+ found \(v\S+\), but does not contain package )",
+            ),
+            m = MODULE,
+            v = VERSION
         ))
         .expect("compiles")
     });
