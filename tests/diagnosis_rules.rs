@@ -3227,6 +3227,10 @@ fn go_at_work_on_go_mod_and_toolchains_is_no_failure() {
         "mkdir -p $WORK/b001/\nmkdir -p $WORK/b125/\n",
         "# a v1.0.0 => ./a\n## explicit; go 1.21\n",
         "warning: go env -w GOPATH=... does not override conflicting OS environment variable\n",
+        // GOPATH naming GOROOT, as go 1.26 and go 1.19 word it: a warning on every run.
+        "warning: both GOPATH and GOROOT are the same directory (/usr/local/go); see \
+         https://go.dev/wiki/InstallTroubleshooting\n",
+        "warning: GOPATH set to GOROOT (/usr/local/go) has no effect\n",
     ] {
         expect(log, Category::None);
     }

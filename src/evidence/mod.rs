@@ -149,7 +149,8 @@ pub fn is_warning(text: &str) -> bool {
             r"|go: -d flag is deprecated|go get: -d flag is deprecated|PASS$",
             // go ≥ 1.21 re-running itself as the toolchain a module needs (it goes on).
             r"|go: (?:\S+|updating go\.mod|module \S+) requires go >= \S+; switching to go\S+$",
-            r"|warning: both GOPATH and GOROOT are the same directory",
+            // GOPATH naming GOROOT: newer go's words (1.26), then go 1.19's.
+            r"|warning: both GOPATH and GOROOT are the same directory|warning: GOPATH set to GOROOT \(",
             r"|warning: go env -w \S+ does not override conflicting OS environment variable)",
         ))
         .expect("warning pattern compiles")

@@ -40,7 +40,7 @@ const GO_START: &str = concat!(
     r"|[A-Za-z0-9._~/!-]+ v\d\S*: (?:dir has been modified|zip has been modified|missing ziphash|zip: )",
     r"|all modules verified$|go version go\d|WORK=\S*go-build\d*$",
     // go's warnings that name no module: `go env -w` shadowed by the environment.
-    r"|warning: (?:both GOPATH and GOROOT|go env -w )",
+    r"|warning: (?:both GOPATH and GOROOT|GOPATH set to GOROOT \(|go env -w )",
     r"|\S*go\.(?:mod|work|sum|work\.sum):\d+(?::\d+)?: |malformed go\.sum:$",
     r"|\S+\.go:\d+:\d+: |pattern \S+: |build \S+: |package \S+ imports |cannot find module|note: module requires Go ",
     // go's flag parsing refusing a flag, and the usage line after it.
