@@ -262,13 +262,18 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// 280/306 (91.5 %) and 277/306 (90.5 %). At the sixtieth `pub26` joined (16 public
 /// cases from Q&A and GitHub threads and from the Chinese community's mirrors and
 /// projects; 5 in this third, all right before any rule): 285/311 (91.6 %) and 282/311
-/// (90.7 %).
+/// (90.7 %). At the sixty-first `pub27` joined (39 public cases from cloud platforms and
+/// hosted builds, editors and self-hosted code hosts, and projects built from source; 14
+/// in this third, 9 right before any rule, and one confident wrong answer: go 1.16's
+/// `missing go.sum entry` for a module whose go line asked for go 1.17, which both readers
+/// of the log read as go.sum's, and the thread as the go version's): 294/325 (90.5 %, one)
+/// and 291/325 (89.5 %, one).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 91.6, confident_wrong: 0 }),
-        (Part::Public, _) => Some(Floor { top1: 90.7, confident_wrong: 0 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 90.5, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 89.5, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -425,15 +430,18 @@ struct Floor {
 /// indented, a /vN import of a subpackage, `~` in GOPATH, go's other too-new wording, a
 /// Windows path with a space): 291/349 (83.4 %, 7) and 283/349 (81.1 %, 7). The sixtieth
 /// (`pub26` joined, none of its 16 cases held out by the path hash; rules from it):
-/// unchanged. The
+/// unchanged. The sixty-first (`pub27` joined: 39 cases from cloud platforms and hosted
+/// builds, editors and self-hosted code hosts, and projects built from source; 16 held
+/// out, 11 of them right before any rule, no confident wrong answer): 302/365 (82.7 %, 7)
+/// and 294/365 (80.5 %, 7). The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 83.4, confident_wrong: 7 }),
-        (Part::Public, _) => Some(Floor { top1: 81.1, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 82.7, confident_wrong: 7 }),
+        (Part::Public, _) => Some(Floor { top1: 80.5, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -451,12 +459,13 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// 3); the fifty-seventh (`pub24`, 12 settled held-out cases) 268/296 (90.5 %, 3) and
 /// 263/296 (88.9 %, 3); the fifty-eighth (`pub25`, 3 settled held-out cases) 270/299
 /// (90.3 %, 3) and 265/299 (88.6 %, 3); the fifty-ninth 271/299 (90.6 %, 3) and 266/299
-/// (89.0 %, 3). Held to 95 % and
+/// (89.0 %, 3); the sixty-first (`pub27`, 14 settled held-out cases) 282/313 (90.1 %, 3)
+/// and 277/313 (88.5 %, 3). Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 90.6, confident_wrong: 3 },
-        _ => Floor { top1: 89.0, confident_wrong: 3 },
+        "as printed" => Floor { top1: 90.1, confident_wrong: 3 },
+        _ => Floor { top1: 88.5, confident_wrong: 3 },
     }
 }
 
@@ -533,13 +542,15 @@ fn settled_floor(how: &str) -> Floor {
 /// such verdict for it would be tuning to one thread. With `pub26`'s (11 released), before:
 /// 8/11 with two more confident wrong answers; after the rules written from them (a v2+
 /// version go.mod requires of a path without /vN, a /vN module nested below the one go
-/// found): public 322/352 (91.5 %, two) and 314/352 (89.2 %, two).
+/// found): public 322/352 (91.5 %, two) and 314/352 (89.2 %, two). With `pub27`'s (9
+/// released), before any rule: 7/9, no confident wrong answer: 329/361 (91.1 %, two) and
+/// 321/361 (88.9 %, two).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.0, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 91.5, confident_wrong: 2 }),
-        (Part::Public, _) => Some(Floor { top1: 89.2, confident_wrong: 2 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.1, confident_wrong: 2 }),
+        (Part::Public, _) => Some(Floor { top1: 88.9, confident_wrong: 2 }),
         (Part::Fakes, _) => None,
     }
 }
