@@ -59,11 +59,14 @@ impl Tally {
 /// 792/979). With `pub25`'s 17 (2693, at the fifty-eighth): dev 2671 (99.2 %), held out
 /// 2523 (93.7 %; top-1 701/754, 844/943, 802/996; 803/996 after the fifty-ninth's fixes).
 /// With `pub26`'s 16 (2709, at the sixtieth): dev 2687 (99.2 %), held out 2537 (93.7 %;
-/// top-1 701/754, 844/943, 815/1012).
+/// top-1 701/754, 844/943, 815/1012). With `pub27`'s 39 (2748, at the sixty-first): dev
+/// 2725 (99.2 %), held out 2572 (93.6 %; top-1 701/754, 844/943, 840/1051); after the
+/// rules from its tuned-on cases (the sixty-second): 2725 and 2571 (top-1 702/754, 844/943,
+/// 842/1051) — one held-out case's verdict under a held-out system changed, not looked at.
 fn floor(half: Half) -> usize {
     match half {
-        Half::Dev => 2687,
-        Half::HeldOut => 2537,
+        Half::Dev => 2725,
+        Half::HeldOut => 2571,
     }
 }
 
@@ -161,15 +164,16 @@ fn verdicts_survive_ci_systems_the_rules_were_not_tuned_on() {
 /// double-spaced paste is now read as single-spaced (`undouble`): 2535. With `pub22`'s 32
 /// cases: 2576, 2551, 2599 and 2567 of 2605; with `pub23`'s 28: 2603, 2577, 2627 and 2595
 /// of 2633; with `pub24`'s 43: 2646, 2620, 2670 and 2638 of 2676; with `pub25`'s 17: 2663,
-/// 2637, 2687 and 2655 of 2693; with `pub26`'s 16: 2679, 2652, 2703 and 2671 of 2709.
+/// 2637, 2687 and 2655 of 2693; with `pub26`'s 16: 2679, 2652, 2703 and 2671 of 2709; with
+/// `pub27`'s 39: 2718, 2691, 2742 and 2710 of 2748.
 #[test]
 fn verdicts_survive_what_pasting_does_to_a_log() {
     type Transform = fn(&str) -> String;
     let transforms: [(&str, Transform, usize); 4] = [
-        ("tabs as two spaces", |l| l.replace('\t', "  "), 2679),
-        ("indentation lost", |l| l.lines().map(str::trim_start).collect::<Vec<_>>().join("\n") + "\n", 2652),
-        ("a Markdown fence", |l| format!("```\n{l}```\n"), 2703),
-        ("a blank line after every line", |l| l.lines().collect::<Vec<_>>().join("\n\n") + "\n", 2671),
+        ("tabs as two spaces", |l| l.replace('\t', "  "), 2718),
+        ("indentation lost", |l| l.lines().map(str::trim_start).collect::<Vec<_>>().join("\n") + "\n", 2691),
+        ("a Markdown fence", |l| format!("```\n{l}```\n"), 2742),
+        ("a blank line after every line", |l| l.lines().collect::<Vec<_>>().join("\n\n") + "\n", 2710),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let files = case_files(&root).expect("the corpus is readable");

@@ -2889,11 +2889,14 @@ fn a_dependency_that_needs_a_newer_go_is_not_the_work_modules_go_mod() {
         "# github.com/lxc/lxd/shared\n../../../go/pkg/mod/github.com/lxc/lxd@v0.0.0-20220330110539-f7a4698244cb/shared\n/util.go:602:12: syntax error: unexpected [, expecting (\nnote: module requires Go 1.18\n",
     );
     assert_eq!(d.category, Category::Unknown, "{d:#?}");
-    // In the work module's own files, the note is about its own go line.
-    expect(
+    // In the work module's own files, the note is about its own go line: still a compile
+    // error (`unknown`, low), with the go line named as the other reading.
+    let d = verdict(
         "# example.com/app\n./main.go:9:6: syntax error: unexpected [, expecting (\nnote: module requires Go 1.18\n",
-        Category::ModuleGoMod,
     );
+    assert_eq!((d.category, d.confidence), (Category::Unknown, Confidence::Low), "{d:#?}");
+    assert!(d.summary.contains("newer go"), "{d:#?}");
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ModuleGoMod), "{d:#?}");
 }
 
 #[test]

@@ -111,8 +111,9 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             r"|'go get' is no longer supported outside a module[^\n]*|replacement directory \S+ does not exist",
             // go ≤ 1.15's words for the same.
             r"|\(replaced by \S+\): reading \S*go\.mod: open \S+: no such file or directory",
-            // go ≥ 1.16 under -mod=vendor, for a package vendor/ lacks.
+            // go ≥ 1.16 under -mod=vendor, for a package vendor/ lacks, and go ≤ 1.13's words.
             r#"|cannot find package "\." in:\s*\n\s*\S*/vendor/\S+"#,
+            r"|cannot load \S+: open \S*/vendor/\S+: no such file or directory",
             // A module path that is none (an ssh or https URL where a path belongs), in go.mod
             // or a tool's module configuration (module.CheckPath).
             r#"|malformed module path "[^"]*": [^\n]*"#,
@@ -267,26 +268,24 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
             return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]));
         } else if why.contains("requires Go") {
             // go adds this note to any compile error when the go line is newer: the error
-            // may be the code's own.
-            (
-                format!(
-                    "the code does not compile, and the module's go line asks for a newer go than this one ({why}): \
-                     most likely it uses what only that go has; install it"
-                ),
+            // may be the code's own. A compile error is no download failure (`unknown`,
+            // as the corpus's writers and readers label it); the go line is the lead.
+            let summary = format!(
+                "the code does not compile, and the module's go line asks for a newer go than this one ({why}): most \
+                 likely it uses what only that go has; install it"
+            );
+            return Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]).or(
+                Category::ModuleGoMod,
                 Confidence::Low,
-            )
+                "the module's go line asks for a newer go than this one",
+            ));
         } else {
             (out_of_date(file, why), Confidence::High)
         }
     } else {
         (format!("{file} cannot be parsed: {}", detail.trim()), Confidence::High)
     };
-    let diagnosis = found(Category::ModuleGoMod, confidence, summary, evidence, &[]);
-    Some(if error.text.contains("requires Go") {
-        diagnosis.or(Category::Unknown, Confidence::Low, "a compile error that a newer go would not make")
-    } else {
-        diagnosis
-    })
+    Some(found(Category::ModuleGoMod, confidence, summary, evidence, &[]))
 }
 
 /// `go mod tidy -diff` found go.mod or go.sum not tidy: it printed the unified diff that

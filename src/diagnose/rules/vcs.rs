@@ -661,15 +661,18 @@ pub fn meta(f: &Facts) -> Option<Diagnosis> {
 }
 
 /// go ≤ 1.12 asked Bitbucket's API which version control tool a bitbucket.org path uses
-/// (`reading https://api.bitbucket.org/2.0/repositories/O/R?fields=scm: 403 Forbidden`):
+/// (`reading https://api.bitbucket.org/2.0/repositories/O/R?fields=scm: 403 Forbidden`, and
+/// GOPATH mode's `package P: https://api.bitbucket.org/…: 403 Forbidden`):
 /// no module proxy's answer, but the code host's about the repository — 401 or 403 for
 /// one the request may not see (credentials), 404 for one that does not exist (or is
 /// hidden the same way), and 403 with `Repository currently not available` for one it
 /// removed.
 pub fn host_api(f: &Facts) -> Option<Diagnosis> {
     static API: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"reading (https://api\.bitbucket\.org/[12]\.0/repositories/([^\s?]+)\S*): (\d{3})")
-            .expect("compiles")
+        Regex::new(
+            r"(?:reading |package \S+: )(https://api\.bitbucket\.org/[12]\.0/repositories/([^\s?]+)\S*): (\d{3})",
+        )
+        .expect("compiles")
     });
     let (error, caps) = f.matching_own(&API).last()?;
     let (repo, status) = (&caps[2], &caps[3]);

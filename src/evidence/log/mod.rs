@@ -45,6 +45,7 @@ pub fn clean(text: &str) -> String {
     }
     strip_shared_prefixes(&mut lines);
     for line in lines {
+        let line = without_git_remote_tag(line);
         match powershell_record(line) {
             Some(PowerShellRecord::Drop) => continue,
             Some(PowerShellRecord::Keep(kept)) => out.push_str(kept),
@@ -295,6 +296,17 @@ fn strip_prefixes(mut line: &str) -> &str {
     line
 }
 
+/// A build a `git push` ran on the server (Heroku, Dokku), echoed by git with its
+/// `remote: ` tag: go's lines under it are go's. git's own `remote: ` messages (a
+/// repository not found, access denied) keep the tag the git rules read. Taken off after
+/// the CI's prefixes, which come first on the line.
+fn without_git_remote_tag(line: &str) -> &str {
+    match line.strip_prefix("remote: ") {
+        Some(rest) if golines::starts_like_go(rest) => rest,
+        _ => line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +392,22 @@ mod tests {
             "\tgoogle.golang.org/api@v0.78.0 requires\nunrecognized import path \"code.cloudfoundry.org/clock\"\n\
              verifying m@v1.45.5: checksum mismatch\ninternal/fn.go:13:2: unrecognized import path \"x\"\n\
              0.071s # cd /tmp; git ls-remote -q origin\n"
+        );
+    }
+
+    #[test]
+    fn a_pushed_builds_go_lines_lose_gits_remote_tag() {
+        // `git push heroku`: the server's build, echoed by git. Its own messages keep the tag.
+        let log = "remote: -----> Running: go install -mod=vendor example.com/app\n\
+                   remote: build example.com/app: cannot load example.com/dep: open /tmp/b/vendor/example.com/dep: no \
+                   such file or directory\n\
+                   remote: go: downloading example.com/dep v1.0.0\n\
+                   remote: Repository not found.\n";
+        assert_eq!(
+            clean(log),
+            "remote: -----> Running: go install -mod=vendor example.com/app\nbuild example.com/app: cannot load \
+             example.com/dep: open /tmp/b/vendor/example.com/dep: no such file or directory\ngo: downloading \
+             example.com/dep v1.0.0\nremote: Repository not found.\n"
         );
     }
 
