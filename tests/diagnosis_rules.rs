@@ -3310,3 +3310,70 @@ fn wordings_from_the_twenty_second_public_round() {
         Category::TlsUnknownAuthority,
     );
 }
+
+/// The fixes a verdict offers fit the way the request failed (a new user's audit): ~/.netrc
+/// is for https, not ssh; a checksum database is reached through GOSUMDB, not another
+/// GOPROXY; and a public module's checksums are never switched off.
+#[test]
+fn fixes_fit_the_transport_and_the_database() {
+    // git over ssh: the key, the agent, known_hosts — no ~/.netrc playbook.
+    for line in ["\tgit@gitlab.corp.example.com: Permission denied (publickey).\n", "\tHost key verification failed.\n"]
+    {
+        let log = format!(
+            "go: gitlab.corp.example.com/team/lib@v0.2.0: invalid version: git ls-remote -q origin in \
+             /home/u/go/pkg/mod/cache/vcs/8f7e: exit status 128:\n{line}\tfatal: Could not read from remote \
+             repository.\n"
+        );
+        let d = expect(&log, Category::VcsAuth);
+        assert!(d.playbooks.is_empty(), "{d:#?}");
+        // The version reading beside it says git failed, not that the version is malformed.
+        let other = d.alternatives.iter().find(|a| a.category == Category::ModuleInvalidVersion);
+        assert!(other.is_none_or(|a| a.summary.contains("git failed") && !a.summary.contains("::")), "{d:#?}");
+    }
+    // Over https the credentials are ~/.netrc's.
+    let d = expect(
+        "go: git.corp.example/lib@v1.0.0: invalid version: git ls-remote -q origin in /tmp/x: exit status 128:\n\
+         \tfatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.playbooks, ["git-credentials"], "{d:#?}");
+
+    // An unreachable database: for a public module only another route to it; for a path
+    // that may be private, GONOSUMDB first.
+    let unreachable = |module: &str| {
+        format!(
+            "verifying {module}@v1.0.0/go.mod: {module}@v1.0.0/go.mod: Get \
+             \"https://sum.golang.org/lookup/{module}@v1.0.0\": dial tcp 142.251.1.1:443: i/o timeout\n"
+        )
+    };
+    let d = expect(&unreachable("github.com/x/y"), Category::SumdbUnreachable);
+    assert_eq!(d.playbooks, ["set-gosumdb"], "{d:#?}");
+    let d = expect(&unreachable("corp.example.com/team/lib"), Category::SumdbUnreachable);
+    assert_eq!(d.playbooks, ["private-modules-nosumdb", "set-gosumdb"], "{d:#?}");
+    // A certificate the database's connection showed: trust the CA, or reach the database
+    // another way; another GOPROXY changes nothing there.
+    let d = expect(
+        "verifying github.com/x/y@v1.0.0: github.com/x/y@v1.0.0: Get \
+         \"https://sum.golang.org/lookup/github.com/x/y@v1.0.0\": tls: failed to verify certificate: x509: \
+         certificate signed by unknown authority\n",
+        Category::TlsUnknownAuthority,
+    );
+    assert_eq!(d.playbooks, ["trust-ca", "set-gosumdb"], "{d:#?}");
+}
+
+/// A Go program's own request failing under `go run` (or a test's) is not go fetching
+/// modules: the URL is none go requests, whatever the error is (a new user's audit).
+#[test]
+fn a_programs_own_request_under_go_run_is_not_gos() {
+    let d = verdict(
+        "$ go run ./cmd/fetcher\n2024/05/02 10:11:12 fetch failed: Get \"https://api.example.com/v1/items\": tls: \
+         failed to verify certificate: x509: certificate signed by unknown authority\nexit status 1\n",
+    );
+    assert_eq!(d.category, Category::Unknown, "{d:#?}");
+    // The same words on a module proxy's URL are go's.
+    expect(
+        "$ go mod download\nGet \"https://proxy.corp.example/github.com/x/y/@v/v1.0.0.zip\": tls: failed to verify \
+         certificate: x509: certificate signed by unknown authority\n",
+        Category::TlsUnknownAuthority,
+    );
+}

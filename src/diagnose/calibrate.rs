@@ -412,7 +412,32 @@ pub fn calibrate(f: &Facts, mut diagnosis: Diagnosis) -> Diagnosis {
     for alternative in &mut diagnosis.alternatives {
         alternative.confidence = alternative.confidence.min(cap);
     }
+    fit_fixes_to_the_checksum_database(&mut diagnosis);
     diagnosis
+}
+
+/// A failed request to the checksum database itself (a lookup or a tile) is not helped by
+/// another GOPROXY: go asks the database GOSUMDB names, wherever the modules come from.
+/// Where a rule's fixes name a mirror, the database's own route (`set-gosumdb`) takes its
+/// place. (Through a proxy's `/sumdb/`, the first GOPROXY entry is that route: a mirror
+/// stays a fix there.)
+fn fit_fixes_to_the_checksum_database(d: &mut Diagnosis) {
+    static DATABASE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"https?://(?:sum\.golang\.(?:org|google\.cn)\b|\S+?/(?:lookup|tile)/)\S*").expect("compiles")
+    });
+    let direct = DATABASE.find(error_line(d)).is_some_and(|url| !url.as_str().contains("/sumdb/"));
+    if !direct || d.category == Category::SumdbMismatch {
+        return;
+    }
+    let mut fixes = Vec::with_capacity(d.playbooks.len());
+    for playbook in std::mem::take(&mut d.playbooks) {
+        let playbook =
+            if matches!(playbook.as_str(), "use-mirror" | "add-mirror") { "set-gosumdb".into() } else { playbook };
+        if !fixes.contains(&playbook) {
+            fixes.push(playbook);
+        }
+    }
+    d.playbooks = fixes;
 }
 
 /// The error line a verdict was read from.

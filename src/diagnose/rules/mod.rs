@@ -104,6 +104,13 @@ pub fn well_known(name: &str) -> bool {
     is_public_proxy(name) || PUBLIC_CODE_HOSTS.contains(&name) || WELL_KNOWN_NAMES.contains(&name)
 }
 
+/// Whether a module path is one everyone can fetch, as far as its host says for certain:
+/// a public code host's, or a well-known name's (golang.org/x, gopkg.in). Any other host
+/// may be a company's.
+pub fn public_module(path: &str) -> bool {
+    well_known(path.split('/').next().unwrap_or_default())
+}
+
 /// Whose a module or package is, as far as its path says for certain: its host, and on a
 /// public code host its owner too (a module path may be host/path of any depth elsewhere).
 pub fn owner_of(path: &str) -> String {

@@ -623,7 +623,13 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
         .filter(|(_, caps)| caps.get(EMPTY_LIST).is_none())
         .last()
         .or_else(|| f.matching(&INVALID).last())?;
-    let detail = (1..INVALID.captures_len()).find_map(|i| caps.get(i)).map_or("", |m| m.as_str()).trim().to_string();
+    // (git's failure ends in `exit status 128:`, its own lines below it.)
+    let detail = (1..INVALID.captures_len())
+        .find_map(|i| caps.get(i))
+        .map_or("", |m| m.as_str())
+        .trim()
+        .trim_end_matches(':')
+        .to_string();
     static VERSIONED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(\S+@v[^\s:]+): invalid|module (\S+@\S+) found \(|(?:^|\s)(\S+): create zip: ").expect("compiles")
     });
@@ -672,6 +678,9 @@ pub fn invalid_version(f: &Facts) -> Option<Diagnosis> {
          major: import the path whose .vN matches the version, or require a version of the path's major"
     } else if detail.contains("major version") || detail.contains("should be v") || detail.contains("module path") {
         "from v2 on, the module path must end in the major version (/v2) — or the version must carry +incompatible for a module without go.mod"
+    } else if detail.starts_with("git ") || detail.contains("exit status") {
+        "go could not read the version from the repository: git failed, and its own lines say why (credentials, \
+         the network, a missing repository or revision)"
     } else {
         "the version string is not one go accepts for this module"
     };

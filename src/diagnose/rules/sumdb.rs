@@ -136,6 +136,18 @@ pub fn private_pattern(module: &str) -> String {
     super::owner_of(module)
 }
 
+/// The fixes for a checksum database go could not use, by the module it looked up
+/// (`…/lookup/M@V`): keeping a module that may be private away from the database
+/// (GONOSUMDB) first, then another route to the database (GOSUMDB naming a mirror, or a
+/// proxy's `/sumdb/`); for a public module only the route — its checksums must be
+/// checked — and so too when the request names no module (a tile).
+fn database_fixes(url: &str) -> &'static [&'static str] {
+    match url.split_once("/lookup/").map(|(_, module)| module.split('@').next().unwrap_or(module)) {
+        Some(module) if !super::public_module(module) => &["private-modules-nosumdb", "set-gosumdb"],
+        _ => &["set-gosumdb"],
+    }
+}
+
 /// git's refusal of a transport (`GIT_ALLOW_PROTOCOL`), as a server quotes its own fetch.
 static REFUSED_TRANSPORT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"transport '([a-z+]+)' not allowed").expect("compiles"));
@@ -378,7 +390,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
             Confidence::High,
             format!("the checksum database {} answered {code} {}", url_host(&url), caps[4].trim()),
             evidence,
-            &["private-modules-nosumdb", "set-gosumdb"],
+            database_fixes(&url),
         ));
     }
     let broke = |why: &str| {
@@ -399,7 +411,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         Confidence::High,
         format!("go cannot reach the checksum database {}: {}", url_host(&caps[1]), caps[2].trim()),
         evidence,
-        &["private-modules-nosumdb", "set-gosumdb"],
+        database_fixes(&caps[1]),
     );
     // The name did not resolve: the resolver is what to fix first.
     Some(if caps[2].contains("lookup ") {

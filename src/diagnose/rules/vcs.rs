@@ -66,7 +66,11 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
              add the host key to ~/.ssh/known_hosts (ssh-keyscan)"
         )
     } else if error.text.contains("publickey") {
-        format!("the SSH key was refused{what}: git is using ssh and no authorised key is loaded")
+        format!(
+            "the SSH key was refused{what}: git is using ssh and no authorised key is loaded; load one with access \
+             (ssh-agent, or IdentityFile in ~/.ssh/config), or drop the git insteadOf rule that sends go's https \
+             fetch over ssh and give https credentials instead"
+        )
     } else if error.text.contains("SAML SSO") {
         format!(
             "{host} refused the credentials git sent{what}: the organization enforces SAML single sign-on and the \
@@ -110,7 +114,10 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     // A page whose URL the paste cut: its 401 or 403 may come from a firewall or a block
     // page as well as a login (a 403 on a public vanity domain most often does).
     let confidence = if caps.get(5).is_some() { Confidence::Low } else { Confidence::High };
-    Some(found(Category::VcsAuth, confidence, summary, evidence, &["git-credentials"]))
+    // ~/.netrc is for https: over ssh the key, the agent and known_hosts are what to fix.
+    let over_ssh = error.text.contains("publickey") || error.text.contains("Host key verification failed");
+    let playbooks: &[&str] = if over_ssh { &[] } else { &["git-credentials"] };
+    Some(found(Category::VcsAuth, confidence, summary, evidence, playbooks))
 }
 
 /// Why a public code host's "no" (a credential prompt, `Repository not found`) more likely
@@ -283,7 +290,8 @@ pub fn unreadable_remote(f: &Facts) -> Option<Diagnosis> {
         "git could not read the remote repository over ssh{what} and did not say why: most often the ssh key is \
          missing or has no access (git runs ssh without a terminal), or the repository does not exist"
     );
-    let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &["git-credentials"]);
+    // Over ssh, ~/.netrc (the git-credentials playbook) changes nothing.
+    let diagnosis = found(Category::VcsAuth, Confidence::Low, summary, evidence, &[]);
     Some(diagnosis.or(Category::VcsNotFound, Confidence::Low, "the repository may not exist at that path"))
 }
 

@@ -429,6 +429,8 @@ fn fragments_in(cleaned: &str) -> String {
         if continuing && indented {
             out.push_str(line);
             out.push('\n');
+        } else if !requested_by_go(line) {
+            continuing = false;
         } else if fragment.is_match(line.trim_start()) {
             let line = line.trim_start();
             // The tail of a lookup's error (`H on S:53: …`, net.DNSError) cut from its
@@ -456,6 +458,34 @@ fn fragments_in(cleaned: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a line's request (`Get "URL": …`, `"URL": …`), if it names one, is one go makes while
+/// fetching modules: a proxy's `@v/` files and `@latest`, a `?go-get=1` page, a checksum
+/// database's lookups, tiles and `latest` (directly or through a proxy's `/sumdb/`),
+/// Bitbucket's API (go ≤ 1.12), a toolchain. Any other URL is a Go program's own request
+/// (`go run`'s program, a test), whatever error it met. A value naming no URL may be go's.
+fn requested_by_go(line: &str) -> bool {
+    static REQUEST: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(?:\b(?:Get|Head|Post) "?|^["'(]?")(https?://[^"\s]+)"#).expect("compiles"));
+    let Some(url) = REQUEST.captures(line.trim_start()).map(|c| c[1].trim_end_matches([':', '"']).to_string()) else {
+        return true;
+    };
+    let path = url.split_once("://").map_or("", |(_, rest)| rest);
+    let (host, path) = path.split_once('/').unwrap_or((path, ""));
+    path.contains("@v/")
+        || path.contains("@latest")
+        || url.contains("?go-get=1")
+        || path.starts_with("lookup/")
+        || path.contains("/lookup/")
+        || path.starts_with("tile/")
+        || path.contains("/tile/")
+        || path.contains("sumdb/")
+        || path == "latest"
+        || path.ends_with("/latest")
+        || [".zip", ".mod", ".info"].iter().any(|ext| path.split('?').next().unwrap_or(path).ends_with(ext))
+        || path.contains("golang.org/toolchain")
+        || ["api.bitbucket.org", "dl.google.com"].contains(&host)
 }
 
 /// The tail of an escaped string a paste cut from its head (`exit status
