@@ -128,6 +128,13 @@ impl Draft {
             Some(RawCache { seed: seed.iter().map(|s| at(s.to_string())).collect(), faults: vec![at(fault)] });
     }
 
+    /// A word on what the scenario does not do, after what it reproduces.
+    pub(super) fn note(&mut self, text: &str) {
+        let about = self.scenario.about.get_or_insert_with(String::new);
+        about.push(' ');
+        about.push_str(text);
+    }
+
     /// The recovery: playbook `name` with its parameters.
     pub(super) fn playbook(&mut self, name: &str, with: &[(&str, &str)]) {
         let mut params = Keyed::default();

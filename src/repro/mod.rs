@@ -23,6 +23,10 @@ pub enum ReproError {
     /// The category has no recipe.
     #[error("modchaos cannot reproduce {0} failures yet")]
     Unsupported(Category),
+    /// The category has a recipe, but not for the way this log met it: a scenario would
+    /// reproduce another failure (and prove a recovery that does not fit this one).
+    #[error("modchaos cannot reproduce this {0} failure: {1}")]
+    Unreproducible(Category, String),
 }
 
 /// A generated scenario.
@@ -393,6 +397,27 @@ mod tests {
             assert!(yaml.contains(wanted), "{wanted}: {yaml}");
         }
         assert!(!yaml.contains("corp.example/lib"), "no made-up module: {yaml}");
+    }
+
+    #[test]
+    fn no_scenario_that_would_prove_another_failure_or_a_wrong_fix() {
+        // git over ssh: the fakes speak https, so a scenario would reproduce a prompt.
+        let ssh = "go: git.corp.example/lib@v1.0.0: invalid version: git ls-remote -q origin in /tmp/x: exit status \
+                   128:\n\tgit@git.corp.example: Permission denied (publickey).\n\tfatal: Could not read from remote \
+                   repository.\n";
+        assert!(matches!(repro(ssh, "log"), Err(ReproError::Unreproducible(Category::VcsAuth, _))));
+        // An unreachable database for a public module: the failure, and no GONOSUMDB
+        // recovery (its checksums must be checked); for a private path, GONOSUMDB.
+        let unreachable = |module: &str| {
+            format!(
+                "verifying {module}@v1.0.0/go.mod: {module}@v1.0.0/go.mod: Get \
+                 \"https://sum.golang.org/lookup/{module}@v1.0.0\": dial tcp 142.251.1.1:443: i/o timeout\n"
+            )
+        };
+        let public = repro(&unreachable("github.com/x/y"), "log").unwrap().yaml;
+        assert!(!public.contains("recover:") && public.contains("No recovery"), "{public}");
+        let private = repro(&unreachable("corp.example.com/lib"), "log").unwrap().yaml;
+        assert!(private.contains("playbook: private-modules-nosumdb"), "{private}");
     }
 
     #[test]

@@ -31,6 +31,11 @@ impl Log<'_> {
         self.facts.errors.contains(text)
     }
 
+    /// git's failure is ssh's: a refused key or an unknown host key.
+    fn over_ssh(&self) -> bool {
+        ["Permission denied (publickey", "Host key verification failed"].iter().any(|w| self.says(w))
+    }
+
     /// The HTTP status go reported last.
     fn status(&self) -> Option<u16> {
         static STATUS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:: |\()([1-5][0-9]{2})\b").expect("compiles"));
@@ -80,6 +85,14 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         Category::DnsNxdomain | Category::DnsFailure => dns(draft, &log),
         Category::SumdbMismatch => sumdb_mismatch(draft, &log)?,
         Category::SumdbPrivateLeak | Category::SumdbUnreachable => sumdb_lookup(draft, &log),
+        Category::VcsAuth if log.over_ssh() => {
+            return Err(ReproError::Unreproducible(
+                Category::VcsAuth,
+                "git failed over ssh (a refused key, an unknown host key), and modchaos's git hosts speak https \
+                 only: a scenario would reproduce an https credential prompt instead"
+                    .into(),
+            ));
+        }
         Category::VcsAuth | Category::VcsNotFound | Category::VcsMeta => vcs(draft, &log),
         Category::ModulePathMismatch => path_mismatch(draft, &log),
         Category::ModuleInvalidVersion => invalid_version(draft, &log),
@@ -364,6 +377,17 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         host.faults = vec![at(RawFault { reset: Some(at(RawReset::default())), ..Default::default() })];
     }
     draft.set("GOSUMDB", &db);
+    // A public module's checksums must be checked: its fix is a route to the database (a
+    // firewall opened, GOSUMDB through a proxy that serves it), which a world of fakes
+    // cannot offer beside the broken one; GONOSUMDB would only switch the check off.
+    if log.diagnosis.category == Category::SumdbUnreachable && crate::diagnose::rules::public_module(&f.module) {
+        draft.note(&format!(
+            "No recovery: {} is public, so the fix is a route to the checksum database (the firewall opened, or \
+             GOSUMDB naming a mirror), never GONOSUMDB.",
+            f.module
+        ));
+        return;
+    }
     draft.playbook("private-modules-nosumdb", &[("pattern", &private_pattern(&f.module))]);
 }
 
