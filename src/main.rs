@@ -176,7 +176,7 @@ struct DiagnoseArgs {
     json: bool,
     /// How go ended, when the log does not say: its exit status (124, 137 and 143 mean it
     /// was killed, as timeout(1) and CI systems report it).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_exit_status)]
     exit_status: Option<i32>,
     /// The configuration go ran with: `KEY=VALUE` lines, `go env` or `go env -json`
     /// output. Its values win over those the log shows.
@@ -211,7 +211,7 @@ struct UpArgs {
 struct DoctorArgs {
     /// How long go may run before the module cache is inspected and go killed
     /// (`90s`, `5m`, `1h`).
-    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = parse_timeout)]
     timeout: std::time::Duration,
     /// Print the report (diagnosis, cache, configuration, all of go's output) as JSON on
     /// stdout; go's own stdout is then shown on stderr.
@@ -294,6 +294,29 @@ struct RunArgs {
     /// `nth`/`first` on a toxic, are skipped).
     #[arg(long, default_value = "in-process", value_parser = parse_toxics)]
     toxics: ToxicBackend,
+}
+
+/// `doctor --timeout`: a duration, not zero (go would be killed before it could start,
+/// and the verdict would be a hang that never happened).
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| format!("{e} (write a duration like 90s, 5m, 1h)"))?;
+    if duration.is_zero() {
+        return Err("a zero timeout kills go before it can start: give go time to run, like 90s or 5m".into());
+    }
+    Ok(duration)
+}
+
+/// `diagnose --exit-status`: a status as a shell or CI system reports it, 0 or more (a
+/// signal N shows as 128+N); a negative number is no status any of them prints.
+fn parse_exit_status(text: &str) -> Result<i32, String> {
+    let code: i32 =
+        text.parse().map_err(|_| format!("`{text}` is not a number (give go's exit status, like 1 or 124)"))?;
+    if code < 0 {
+        return Err(format!(
+            "`{code}` is not an exit status: statuses are 0 or more, and a shell reports a process killed by signal N as 128+N (137 for SIGKILL, 143 for SIGTERM)"
+        ));
+    }
+    Ok(code)
 }
 
 fn parse_partition(text: &str) -> Result<modchaos::suite::Partition, modchaos::suite::partition::PartitionError> {

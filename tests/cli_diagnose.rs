@@ -108,6 +108,13 @@ fn env_file_in_each_form_changes_the_verdict() {
 fn bad_context_arguments_exit_2() {
     diagnose().args(["--duration", "soon"]).write_stdin("go: x\n").assert().code(2);
     diagnose().args(["--exit-status", "one"]).write_stdin("go: x\n").assert().code(2);
+    // A negative status is none a shell or CI system prints: refused, saying what is.
+    diagnose()
+        .args(["--exit-status", "-1"])
+        .write_stdin("go: x\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`-1` is not an exit status").and(predicate::str::contains("128+N")));
     diagnose().args(["--env", "/nonexistent/env"]).write_stdin("go: x\n").assert().code(2);
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.env");

@@ -256,3 +256,28 @@ fn a_go_program_that_cannot_start_exits_3() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("cannot run `mod`") && stderr.contains("modchaos doctor -- go mod download"), "{stderr}");
 }
+
+#[test]
+fn a_zero_timeout_is_a_bad_argument_and_go_never_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("modchaos")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["doctor", "--timeout", "0s", "--", "go", "version"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("a zero timeout kills go before it can start"), "{stderr}");
+    // Refused before go ran: no version printed, no hang verdict.
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("go version") && !stdout.contains("hang"), "{stdout}");
+    let out = Command::cargo_bin("modchaos")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["doctor", "--timeout", "soon", "--", "go", "version"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(text(&out.stderr).contains("write a duration like 90s"), "{}", text(&out.stderr));
+}
