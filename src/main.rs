@@ -665,15 +665,18 @@ fn doctor(args: DoctorArgs) -> u8 {
 }
 
 fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
-    let files = match scenario::discover(paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("modchaos: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
+    let discovery = scenario::discover_each(paths);
+    let files = discovery.files.clone();
+    for dir in &discovery.empty_dirs {
+        print_no_scenarios_under(dir);
+    }
+    let empty = discovery.empty_dirs.len();
+    let unreadable = discovery.unreadable_as_load_errors();
+    for (_, e) in &unreadable {
+        print_problems(e);
+    }
     let ctx = LoadContext::new(GoBinary::find(go.as_deref()).ok());
-    let mut bad = 0;
+    let mut bad = unreadable.len();
     for file in &files {
         match scenario::load(file, &ctx) {
             Ok(s) => println!("ok  {} ({})", file.display(), s.name),
@@ -683,8 +686,21 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
             }
         }
     }
-    println!("{} file(s): {} valid, {bad} invalid", files.len(), files.len() - bad);
-    if bad > 0 || files.is_empty() { exit::BAD_INPUT } else { exit::PASSED }
+    let total = files.len() + unreadable.len();
+    let mut summary = format!("{total} file(s): {} valid, {bad} invalid", total - bad);
+    if empty > 0 {
+        summary.push_str(&format!(", {empty} director(ies) without scenario files"));
+    }
+    println!("{summary}");
+    if bad > 0 || empty > 0 || total == 0 { exit::BAD_INPUT } else { exit::PASSED }
+}
+
+/// Says that `dir` holds no scenario file, and what discovery looks for.
+fn print_no_scenarios_under(dir: &std::path::Path) {
+    eprintln!(
+        "modchaos: no scenario files found under {}\n  help: scenario files end in .yaml or .yml; playbooks/, shared/ and hidden directories are skipped",
+        dir.display()
+    );
 }
 
 fn up(args: UpArgs) -> u8 {
@@ -815,20 +831,33 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
             return exit::BAD_INPUT;
         }
     };
-    let files = match scenario::discover(&args.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("modchaos: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
+    let discovery = scenario::discover_each(&args.paths);
+    // `modchaos run` outside a suite's directory: the default path is missing.
+    if let [(path, e)] = discovery.unreadable.as_slice()
+        && args.paths == [PathBuf::from("scenarios")]
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        eprintln!(
+            "modchaos: {}: {e}\n  help: run modchaos in a directory that has a scenarios/ directory, or name scenario files or directories: modchaos run PATH...",
+            path.display()
+        );
+        return exit::BAD_INPUT;
+    }
     let files: Vec<PathBuf> = match &args.partition {
-        Some(partition) => partition.select(&files).into_iter().cloned().collect(),
-        None => files,
+        Some(partition) => partition.select(&discovery.files).into_iter().cloned().collect(),
+        None => discovery.files.clone(),
     };
+    if files.is_empty() {
+        for dir in &discovery.empty_dirs {
+            print_no_scenarios_under(dir);
+        }
+    }
     let mut ctx = LoadContext::new(Some(go.clone()));
     ctx.playbook_dirs = args.playbooks.clone();
-    let (scenarios, invalid) = load_all(&files, &ctx);
+    let (scenarios, mut invalid) = load_all(&files, &ctx);
+    // A path that could not be read is reported as invalid files are (and in JUnit and
+    // the journal), without hiding the files the other paths hold.
+    invalid.splice(0..0, discovery.unreadable_as_load_errors());
     for (_, e) in &invalid {
         print_problems(e);
     }

@@ -250,6 +250,71 @@ fn the_shards_of_a_partition_together_are_the_whole_suite() {
 }
 
 #[test]
+fn validate_lists_a_missing_path_among_the_other_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_good_dir, good) = temp_scenario("name: good\nexpect: {exit: failure}\n");
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("nonexistent.yaml");
+    modchaos()
+        .arg("validate")
+        .args([&good, &missing, &empty])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("ok  ").and(predicate::str::contains("3 file(s): 1 valid, 2 invalid")))
+        .stderr(
+            predicate::str::contains("nonexistent.yaml: No such file or directory")
+                .and(predicate::str::contains("help: check the path"))
+                // The file after the missing one is still checked.
+                .and(predicate::str::contains("empty.yaml")),
+        );
+}
+
+#[test]
+fn validate_says_why_a_directory_without_scenarios_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    modchaos().arg("validate").arg(dir.path()).assert().code(2).stdout(predicate::str::contains("0 file(s)")).stderr(
+        predicate::str::contains(format!("no scenario files found under {}", dir.path().display()))
+            .and(predicate::str::contains("help: scenario files end in .yaml or .yml")),
+    );
+}
+
+#[test]
+fn run_reports_a_missing_path_as_an_invalid_file_and_hints_where_scenarios_are() {
+    if !have_go() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("typo.yaml");
+    std::fs::write(&typo, "name: t\nexpect: {exit: sucess}\n").unwrap();
+    let missing = dir.path().join("nonexistent.yaml");
+    let xml = dir.path().join("junit.xml");
+    modchaos()
+        .args(["run", "--junit", xml.to_str().unwrap()])
+        .args([&missing, &typo])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nonexistent.yaml: No such file").and(predicate::str::contains("sucess")));
+    let report = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&xml).unwrap()).unwrap();
+    let invalid = report.test_suites.iter().find(|s| s.name.as_str() == "modchaos scenario files").unwrap();
+    let messages: Vec<&str> = invalid
+        .test_cases
+        .iter()
+        .filter_map(|c| match &c.status {
+            quick_junit::TestCaseStatus::NonSuccess { message: Some(m), .. } => Some(m.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("nonexistent.yaml: No such file")), "{messages:?}");
+    // Without arguments, outside a directory with scenarios/: where to run it, or what to pass.
+    modchaos().arg("run").current_dir(dir.path()).assert().code(2).stderr(
+        predicate::str::contains("scenarios: No such file")
+            .and(predicate::str::contains("help: run modchaos in a directory that has a scenarios/ directory")),
+    );
+}
+
+#[test]
 fn an_invalid_file_is_an_error_in_junit_and_the_journal_and_skips_can_be_accepted() {
     if !have_go() {
         return;

@@ -80,7 +80,9 @@ impl LoadError {
         match self {
             LoadError::Invalid { problems } => problems.clone(),
             LoadError::Io { path, source } => {
-                vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), source.to_string(), None)]
+                let help = (source.kind() == std::io::ErrorKind::NotFound)
+                    .then(|| "check the path: relative paths are read from the current directory".to_string());
+                vec![FileProblem::new(path, &Arc::new(String::new()), Default::default(), source.to_string(), help)]
             }
             LoadError::Read(error) => {
                 let path = match error {
@@ -153,21 +155,61 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
 
 /// Scenario files under `paths`: files as given; directories searched recursively for
 /// `*.yaml` / `*.yml`, skipping `playbooks/`, `shared/` (files for `include:`) and hidden
-/// directories. Sorted, deduplicated.
+/// directories. Sorted, deduplicated. The first path that cannot be read is the error
+/// (see [`discover_each`] for every path's fate).
 pub fn discover(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
+    let discovery = discover_each(paths);
+    match discovery.unreadable.into_iter().next() {
+        Some((path, e)) => Err(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        None => Ok(discovery.files),
+    }
+}
+
+/// What [`discover_each`] found: the files, and the paths that gave none, so that a
+/// command can report each of them beside the problems of the files it did find.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Scenario files, sorted and deduplicated.
+    pub files: Vec<PathBuf>,
+    /// Paths that could not be read (missing, no permission), with the OS's error.
+    pub unreadable: Vec<(PathBuf, std::io::Error)>,
+    /// Directories that hold no scenario file.
+    pub empty_dirs: Vec<PathBuf>,
+}
+
+impl Discovery {
+    /// The unreadable paths as load errors, in the shape invalid files are reported in.
+    pub fn unreadable_as_load_errors(self) -> Vec<(PathBuf, LoadError)> {
+        self.unreadable.into_iter().map(|(path, source)| (path.clone(), LoadError::Io { path, source })).collect()
+    }
+}
+
+/// Like [`discover`], but every path is looked at: one that cannot be read does not hide
+/// the files the others hold.
+pub fn discover_each(paths: &[PathBuf]) -> Discovery {
+    let mut discovery = Discovery::default();
     for path in paths {
-        let meta =
-            std::fs::metadata(path).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                discovery.unreadable.push((path.clone(), e));
+                continue;
+            }
+        };
         if meta.is_dir() {
-            walk(path, &mut found)?;
+            let mut found = Vec::new();
+            match walk(path, &mut found) {
+                Ok(()) if found.is_empty() => discovery.empty_dirs.push(path.clone()),
+                Ok(()) => discovery.files.append(&mut found),
+                Err(e) => discovery.unreadable.push((path.clone(), e)),
+            }
         } else {
-            found.push(path.clone());
+            discovery.files.push(path.clone());
         }
     }
-    found.sort();
-    found.dedup();
-    Ok(found)
+    discovery.files.sort();
+    discovery.files.dedup();
+    discovery
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
