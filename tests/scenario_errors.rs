@@ -442,3 +442,106 @@ fn regression_a_git_configuration_in_home_needs_sealed_mode() {
     ));
     assert!(e.contains("~/.config/git/config is a git configuration file"), "{e}");
 }
+
+#[test]
+fn yaml_errors_are_told_in_plain_words_with_a_hint() {
+    let cases: [(&str, &str, &str); 9] = [
+        (
+            "name: t\nname: twice\nexpect: {exit: failure}\n",
+            "bad.yaml:2:1: `name` is written twice in the same mapping",
+            "help: a mapping has one value per key",
+        ),
+        (
+            "name: t\nexpect: {exit: failure}\n---\nname: u\nexpect: {exit: failure}\n",
+            "a second YAML document starts here: a scenario file holds one document",
+            "help: remove the `---` before it",
+        ),
+        (
+            &format!("{HEADER}    faults: [{{respond: {{status: \"five hundred\"}}}}]\n{EXPECT}"),
+            "bad.yaml:6:33: `\"five hundred\"` is not a whole number from 0 to 65535",
+            "help: write a whole number from 0 to 65535, like 503",
+        ),
+        (
+            &format!("{HEADER}expect:\n  exit: failure\n  requests: [{{host: proxy.corp.example, count: -1}}]\n"),
+            "`-1` is not a whole number, 0 or more",
+            "help: write a whole number, 0 or more",
+        ),
+        (
+            "name: t\nhosts: []\nexpect: {exit: failure}\n",
+            "bad.yaml:2:8: expected a mapping (`key: value` entries), found `[]`",
+            "`{}` is an empty mapping",
+        ),
+        (
+            &format!("{HEADER}run:\n  modules: a@v1\n{EXPECT}"),
+            "expected a list, found `a@v1`",
+            "help: write a list: `[a, b]` on one line",
+        ),
+        ("", "bad.yaml:1:1: the file is empty", "help: a scenario needs at least `name:`"),
+        ("# a scenario, one day\n\n", "the file holds only comments", "help: a scenario needs at least `name:`"),
+        ("\u{0}\u{1}", "a control character (U+0000) that YAML text cannot hold", "not a binary file"),
+    ];
+    for (yaml, message, help) in cases {
+        let e = one_error(yaml);
+        assert!(e.contains(message) && e.contains(help), "{yaml:?}: {e}");
+        for internal in ["Options", "from_str_multiple", "invalid u", "mapping start", "sequence start", "end of input"]
+        {
+            assert!(!e.contains(internal), "{yaml:?} leaks `{internal}`: {e}");
+        }
+    }
+}
+
+#[test]
+fn an_alias_bomb_is_named_without_the_readers_internals() {
+    let mut yaml = String::from("anchors:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut previous = 'a';
+    for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+        yaml.push_str(&format!("  {name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"));
+        previous = name;
+    }
+    yaml.push_str("name: t\nexpect: {exit: failure}\n");
+    let e = one_error(&yaml);
+    assert!(e.contains("the file is too large once its aliases are expanded"), "{e}");
+    assert!(e.contains("help: aliases of aliases multiply"), "{e}");
+    assert!(!e.contains("Nodes {") && !e.contains("budget"), "{e}");
+}
+
+#[test]
+fn a_zero_duration_says_why_not_how_to_write_units() {
+    let e = one_error(&format!("{HEADER}run:\n  timeout: 0s\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:7:12: a zero duration"), "{e}");
+    assert!(e.contains("help: give a duration longer than zero") && !e.contains("with a unit"), "{e}");
+}
+
+#[test]
+fn a_byte_order_mark_shifts_neither_the_location_nor_the_snippet() {
+    let path = fixtures().parent().unwrap().join("bad.yaml");
+    let error = parse(&path, "\u{feff}name: [t\n".to_string(), &LoadContext::default()).unwrap_err();
+    let plain = error.to_string();
+    let header = plain.split(": ").next().unwrap().rsplit('/').next().unwrap().to_string();
+    let shown = rendered(&error);
+    assert!(
+        shown.contains(&format!("[{}", path.display())) && shown.contains(&format!("{header}]")),
+        "{plain}\n{shown}"
+    );
+    let error =
+        parse(&path, format!("\u{feff}{HEADER}run:\n  timeout: 0s\n{EXPECT}"), &LoadContext::default()).unwrap_err();
+    let shown = rendered(&error);
+    assert!(error.to_string().contains("bad.yaml:7:12: a zero duration"), "{error}");
+    assert!(shown.contains("bad.yaml:7:12]"), "{shown}");
+}
+
+#[test]
+fn a_scenario_that_includes_itself_is_told_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.yaml");
+    let text = format!("name: t\ninclude: [s.yaml]\n{EXPECT}");
+    std::fs::write(&path, &text).unwrap();
+    let problems: Vec<String> = modchaos::scenario::load(&path, &LoadContext::default())
+        .unwrap_err()
+        .problems()
+        .iter()
+        .map(|p| p.plain())
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].contains("s.yaml:2:11: a scenario cannot include itself"), "{problems:#?}");
+}

@@ -60,7 +60,11 @@ impl Checker {
     pub fn duration(&mut self, at: &At<String>) -> Option<Duration> {
         match duration::parse(at) {
             Ok(d) if d.is_zero() => {
-                self.problem(at.pos, "a zero duration", Some(duration::HELP.into()));
+                self.problem(
+                    at.pos,
+                    "a zero duration: it would be over before anything happened",
+                    Some("give a duration longer than zero, like 250ms or 20s".into()),
+                );
                 None
             }
             Ok(d) => Some(d),

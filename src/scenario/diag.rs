@@ -60,12 +60,17 @@ impl FileProblem {
         FileProblem { location, label: short_label(&message), message, help, src, span }
     }
 
-    /// Converts an error of the YAML crate, adding "did you mean" for misspelt keys and
-    /// values.
+    /// Converts an error of the YAML crate into plain words (`yaml_error.rs`),
+    /// adding "did you mean" for misspelt keys and values.
     pub fn from_yaml(file: &Path, source: &Arc<String>, error: &serde_saphyr::Error) -> FileProblem {
         let pos = error.location().map(Pos::from_saphyr).unwrap_or_default();
-        let message = yaml_message(error);
-        let help = misspelling_help(&message);
+        let (message, help) = super::yaml_error::explain(error, source, pos).unwrap_or_else(|| {
+            let message = yaml_message(error);
+            super::yaml_error::explain_message(&message).unwrap_or_else(|| {
+                let help = misspelling_help(&message);
+                (message, help)
+            })
+        });
         FileProblem::new(file, source, pos, message, help)
     }
 

@@ -12,6 +12,7 @@ pub mod playbook;
 pub mod raw;
 mod secrets;
 pub mod validate;
+mod yaml_error;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -142,7 +143,7 @@ pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
 
 /// Parses and validates scenario text as if read from `path`.
 pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, LoadError> {
-    let source = Arc::new(text);
+    let source = Arc::new(without_bom(text));
     let options = serde_saphyr::options! { with_snippet: false };
     let raw: raw::RawScenario = serde_saphyr::from_str_with_options(&source, options)
         .map_err(|e| LoadError::Invalid { problems: vec![FileProblem::from_yaml(path, &source, &e)] })?;
@@ -150,6 +151,16 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
     match validate::scenario(raw, &mut checker, ctx) {
         Some(scenario) if checker.problems.is_empty() => Ok(scenario),
         _ => Err(LoadError::Invalid { problems: checker.problems }),
+    }
+}
+
+/// `text` without a leading UTF-8 byte order mark (which editors on Windows write): the
+/// YAML reader skips it when it counts columns, so the snippets must not show it either,
+/// or their columns would be three bytes off the reported ones.
+pub fn without_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     }
 }
 

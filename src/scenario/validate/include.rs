@@ -24,6 +24,14 @@ pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
     let mut hosts = Vec::new();
     for (index, entry) in includes.iter().enumerate() {
         let path = dir.join(&entry.value);
+        if same_file(&path, &checker.file) {
+            checker.problem(
+                entry.pos,
+                "a scenario cannot include itself",
+                Some("include names a file of shared modules, hosts and env, like ../shared/corp.yaml".into()),
+            );
+            continue;
+        }
         let text = match read(&path) {
             Ok(text) => Arc::new(text),
             Err(why) => {
@@ -115,5 +123,10 @@ fn read(path: &Path) -> Result<String, String> {
     if meta.len() > MAX_INCLUDE_BYTES {
         return Err(format!("{} bytes, more than an include may have ({MAX_INCLUDE_BYTES})", meta.len()));
     }
-    std::fs::read_to_string(path).map_err(|e| e.to_string())
+    std::fs::read_to_string(path).map(crate::scenario::without_bom).map_err(|e| e.to_string())
+}
+
+/// Whether `a` and `b` name the same file (through links and `..` too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
 }

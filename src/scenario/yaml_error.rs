@@ -1,0 +1,197 @@
+//! The YAML reader's errors in plain words with a hint. Its own messages name its
+//! internals (`set DuplicateKeyPolicy in Options`, `from_str_multiple`, `Nodes { nodes:
+//! 250001 }`, `invalid u16`, `expected mapping start`); a scenario's author needs to know
+//! what is wrong in the file and how to write it instead.
+
+use serde_saphyr::Error;
+use serde_saphyr::budget::BudgetBreach;
+
+use super::at::Pos;
+
+/// Most characters of the offending text quoted in a message.
+const MAX_QUOTED_CHARS: usize = 40;
+
+/// `error` as a message and a help line, or `None` when the reader's own message is
+/// already plain (unknown fields, missing fields, syntax errors).
+pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<String>)> {
+    let found = || quoted(source, pos);
+    let explained = match error {
+        Error::AliasError { error, .. } => return explain(error, source, pos),
+        Error::DuplicateMappingKey { key, .. } => {
+            let key = key.as_deref().map_or_else(|| "this key".to_string(), |k| format!("`{k}`"));
+            (
+                format!("{key} is written twice in the same mapping"),
+                "a mapping has one value per key: keep one of them (or merge the two)".to_string(),
+            )
+        }
+        Error::MultipleDocuments { .. } => (
+            "a second YAML document starts here: a scenario file holds one document".to_string(),
+            "remove the `---` before it (only the file's first line may be one), and put each scenario in its own file"
+                .to_string(),
+        ),
+        Error::Budget { breach, .. } => too_big(breach),
+        Error::AliasReplayLimitExceeded { .. }
+        | Error::AliasExpansionLimitExceeded { .. }
+        | Error::AliasReplayStackDepthExceeded { .. }
+        | Error::AliasReplayCounterOverflow { .. } => {
+            ("the file is too large once its aliases are expanded".to_string(), ALIAS_HELP.to_string())
+        }
+        Error::InvalidScalar { ty, .. } => not_a(ty, &found()),
+        Error::Unexpected { expected, .. } => unexpected(expected, &found()),
+        Error::Eof { .. } if only_comments(source) => (
+            if source.trim().is_empty() { "the file is empty" } else { "the file holds only comments" }.to_string(),
+            "a scenario needs at least `name:` and an `expect:` (or `recover:`): `modchaos schema` prints the format"
+                .to_string(),
+        ),
+        Error::Eof { .. } => (
+            "the file ends in the middle of a value".to_string(),
+            "look for a `[`, `{` or quote that is never closed".to_string(),
+        ),
+        _ => return None,
+    };
+    Some((explained.0, Some(explained.1)))
+}
+
+/// The reader's own message (`message`, its position removed) in plain words, for
+/// errors only their text tells apart: a control character, which only a binary file
+/// (or a wrong path) puts in a scenario.
+pub fn explain_message(message: &str) -> Option<(String, Option<String>)> {
+    let rest = message.strip_prefix("unexpected character: `\\u{")?;
+    let code = rest.split('}').next()?;
+    Some((
+        format!(
+            "a control character (U+{:0>4}) that YAML text cannot hold: this does not look like a text file",
+            code.to_uppercase()
+        ),
+        Some("scenario files are YAML text: check that the path names a scenario, not a binary file".into()),
+    ))
+}
+
+const ALIAS_HELP: &str = "aliases of aliases multiply (an \"alias bomb\"): no scenario needs that many values; write them out or alias fewer levels";
+
+/// What a breached reader limit means for the author.
+fn too_big(breach: &BudgetBreach) -> (String, String) {
+    let limit = match breach {
+        BudgetBreach::Depth { depth } => {
+            return (
+                format!("the file nests mappings and lists {depth} levels deep, more than the reader accepts"),
+                "a scenario needs a handful of levels: look for brackets that are never closed".to_string(),
+            );
+        }
+        BudgetBreach::Nodes { nodes } => format!("{nodes} values"),
+        BudgetBreach::Events { events } => format!("{events} YAML events"),
+        BudgetBreach::Aliases { aliases } => format!("{aliases} aliases"),
+        BudgetBreach::Anchors { anchors } => format!("{anchors} anchors"),
+        BudgetBreach::ScalarBytes { total_scalar_bytes } => format!("{total_scalar_bytes} bytes of text"),
+        BudgetBreach::AliasAnchorRatio { aliases, anchors } => format!("{aliases} aliases of {anchors} anchors"),
+        BudgetBreach::Documents { documents } => format!("{documents} documents"),
+        _ => "more than the reader accepts".to_string(),
+    };
+    (format!("the file is too large once its aliases are expanded ({limit})"), ALIAS_HELP.to_string())
+}
+
+/// "`five hundred` is not a whole number from 0 to 65535", for a scalar that is not of
+/// the type the field needs (`ty` is the Rust type's name).
+fn not_a(ty: &str, found: &str) -> (String, String) {
+    let (what, example) = match ty {
+        "u8" => ("a whole number from 0 to 255", "3"),
+        "u16" => ("a whole number from 0 to 65535", "503"),
+        "u32" | "u64" | "u128" | "usize" => ("a whole number, 0 or more", "3"),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => ("a whole number", "3"),
+        "f32" | "f64" => ("a number", "0.5"),
+        "bool" => ("true or false", "true"),
+        "char" => ("a single character", "x"),
+        _ => ("a value of the right kind", "the schema's (`modchaos schema`)"),
+    };
+    (format!("{found} is not {what}"), format!("write {what}, like {example}, without quotes"))
+}
+
+/// "expected a list, found …", for a value of the wrong shape.
+fn unexpected(expected: &str, found: &str) -> (String, String) {
+    match expected {
+        "mapping start" => (
+            format!("expected a mapping (`key: value` entries), found {found}"),
+            "write `key: value` lines indented under the key, or `{key: value}` on one line; `{}` is an empty mapping"
+                .to_string(),
+        ),
+        "sequence start" => (
+            format!("expected a list, found {found}"),
+            "write a list: `[a, b]` on one line, or one `- item` per line (a single item is still a list: `[a]`)"
+                .to_string(),
+        ),
+        other => {
+            (format!("expected {other}, found {found}"), "`modchaos schema` prints what each key takes".to_string())
+        }
+    }
+}
+
+/// The text at `pos` in `source`, quoted (and cut) for a message: the value's span, or
+/// the rest of its line.
+fn quoted(source: &str, pos: Pos) -> String {
+    let Some(offset) = pos.offset.filter(|o| *o < source.len() && source.is_char_boundary(*o)) else {
+        return "another kind of value".to_string();
+    };
+    let rest = &source[offset..];
+    let line = rest.split('\n').next().unwrap_or_default();
+    // A span of one character (`[` of `[]`) says less than the rest of its line.
+    let text = match rest.get(..pos.len) {
+        Some(span) if pos.len > 1 && !span.contains('\n') => span,
+        _ => line,
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return "nothing".to_string();
+    }
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((i, _)) => format!("`{}…`", &text[..i]),
+        None => format!("`{text}`"),
+    }
+}
+
+/// Whether `source` holds nothing but blank lines, comments and document markers.
+fn only_comments(source: &str) -> bool {
+    source.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---" || l == "...")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(source: &str, needle: &str, len: usize) -> Pos {
+        Pos { line: 1, column: 1, offset: source.find(needle), len, source: 0 }
+    }
+
+    #[test]
+    fn the_offending_text_is_quoted_from_its_span_or_its_line() {
+        let source = "status: \"five hundred\"\nnext: 1\n";
+        assert_eq!(quoted(source, at(source, "\"five", 14)), "`\"five hundred\"`");
+        assert_eq!(quoted(source, at(source, "\"five", 0)), "`\"five hundred\"`");
+        let long = format!("k: {}\n", "x".repeat(100));
+        assert!(quoted(&long, at(&long, "xxx", 0)).ends_with("…`"));
+        assert_eq!(quoted(source, Pos::default()), "another kind of value");
+    }
+
+    #[test]
+    fn type_names_become_words() {
+        let (message, help) = not_a("u16", "`x`");
+        assert_eq!(message, "`x` is not a whole number from 0 to 65535");
+        assert!(help.contains("like 503"), "{help}");
+        assert!(not_a("u64", "`-1`").0.ends_with("a whole number, 0 or more"));
+        assert!(!unexpected("mapping start", "`[]`").0.contains("start"));
+    }
+
+    #[test]
+    fn control_characters_are_told_as_a_binary_file() {
+        let (message, help) = explain_message("unexpected character: `\\u{0}'").unwrap();
+        assert!(message.starts_with("a control character (U+0000)"), "{message}");
+        assert!(help.unwrap().contains("not a binary file"));
+        assert_eq!(explain_message("unexpected character: `@'"), None);
+    }
+
+    #[test]
+    fn comment_only_files_are_told_from_cut_ones() {
+        assert!(only_comments("# a scenario, one day\n\n---\n"));
+        assert!(only_comments(""));
+        assert!(!only_comments("name: [t\n"));
+    }
+}
