@@ -152,8 +152,9 @@ enum Command {
     /// Turn JSON journals (`run --json`; several, e.g. the shards of a suite, make one
     /// report) into a self-contained HTML report: a summary table and, per scenario, a
     /// timeline of requests and faults per host against go's commands, the diagnosis with
-    /// its evidence, the recovery and the rerun. Exit status 0 when written, 2 when a
-    /// journal cannot be read (the error names its line) or the report cannot be written.
+    /// its evidence, the recovery and the rerun. A last line cut short by a crash is left
+    /// out with a warning. Exit status 0 when written, 2 when a journal cannot be read
+    /// (the error names its line) or the report cannot be written.
     Report(ReportArgs),
 }
 
@@ -419,7 +420,13 @@ fn main() -> ExitCode {
 /// written.
 fn report(args: &ReportArgs) -> u8 {
     let mut lines = Vec::new();
+    let mut read_already = std::collections::HashSet::new();
     for path in &args.journals {
+        // The same journal twice would count its scenarios twice.
+        if !read_already.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            eprintln!("modchaos report: {} is given more than once: read once", path.display());
+            continue;
+        }
         let text = match std::fs::read(path).map(String::from_utf8) {
             Ok(Ok(text)) => text,
             Ok(Err(e)) => {
@@ -431,8 +438,17 @@ fn report(args: &ReportArgs) -> u8 {
                 return exit::BAD_INPUT;
             }
         };
-        match modchaos::report::journal::read(&text) {
-            Ok(mut read) => lines.append(&mut read),
+        match modchaos::report::journal::read_cut(&text) {
+            Ok(mut read) => {
+                if let Some(line) = read.cut_line {
+                    eprintln!(
+                        "modchaos report: {}: line {line} is cut short (the run that wrote it was killed mid-line?): left out; the {} complete record(s) before it are in the report",
+                        path.display(),
+                        read.lines.len()
+                    );
+                }
+                lines.append(&mut read.lines);
+            }
             Err(e) => {
                 eprintln!("modchaos report: {}: {e}", path.display());
                 return exit::BAD_INPUT;

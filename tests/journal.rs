@@ -231,6 +231,38 @@ fn report_names_the_line_of_a_broken_journal_and_writes_nothing() {
 }
 
 #[test]
+fn report_renders_a_journal_cut_by_a_crash_and_reads_a_journal_given_twice_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let html = dir.path().join("report.html");
+    let good = r#"{"name":"a","file":"a.yaml","status":"passed","reason":null,"diagnosis":"none","diagnosis_summary":"go succeeded","recovered":null,"playbook":null,"duration_ms":12,"network":"open","go_version":"go1.26.8","seed":1,"commands":[],"failures":[]}"#;
+    let other = good.replace("\"name\":\"a\"", "\"name\":\"b\"");
+    // As `head -c` or a crash mid-write leaves it: the last line without its end.
+    std::fs::write(&journal, format!("{good}\n{other}\n{}", &good[..good.len() / 2])).unwrap();
+    modchaos()
+        .arg("report")
+        .arg(&journal)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("journal.jsonl: line 3 is cut short"));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("2 scenario run(s): 2 passed"));
+    // The same file twice: its scenarios counted once, and said so.
+    std::fs::write(&journal, format!("{good}\n")).unwrap();
+    modchaos()
+        .arg("report")
+        .arg(&journal)
+        .arg(&journal)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("journal.jsonl is given more than once: read once"));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("1 scenario run(s): 1 passed"));
+}
+
+#[test]
 fn in_open_mode_go_output_in_the_journal_speaks_the_scenarios_names() {
     if !have_go() {
         return;

@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::sync::Mutex;
 
 pub use of::{invalid_record, scenario_record};
-pub use read::{ReadError, read};
+pub use read::{CutJournal, ReadError, read, read_cut};
 pub use record::{InvalidRecord, JOURNAL_VERSION, JournalLine, ScenarioRecord};
 
 use crate::suite::{Event, EventSink};

@@ -33,28 +33,63 @@ pub enum ReadError {
 pub fn read(text: &str) -> Result<Vec<JournalLine>, ReadError> {
     let mut lines = Vec::new();
     for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
         if raw.trim().is_empty() {
             continue;
         }
-        let mut value: serde_json::Value =
-            serde_json::from_str(raw).map_err(|e| ReadError::NotJson { line, message: e.to_string() })?;
-        crate::redact::json(&mut value);
-        let Some(object) = value.as_object() else {
-            return Err(ReadError::NotRecord { line, message: "a record is a JSON object".into() });
-        };
-        let not_record = |e: serde_json::Error| ReadError::NotRecord { line, message: e.to_string() };
-        let record = if object.get("status").and_then(|s| s.as_str()) == Some("invalid") {
-            JournalLine::Invalid(serde_json::from_value::<InvalidRecord>(value).map_err(not_record)?)
-        } else {
-            JournalLine::Scenario(Box::new(serde_json::from_value::<ScenarioRecord>(value).map_err(not_record)?))
-        };
-        lines.push(record);
+        lines.push(record(index + 1, raw)?);
     }
     if lines.is_empty() {
         return Err(ReadError::Empty);
     }
     Ok(lines)
+}
+
+/// A journal read by [`read_cut`]: its complete records, and the number of the last
+/// line when a crash cut it short.
+#[derive(Debug)]
+pub struct CutJournal {
+    /// The records of the complete lines.
+    pub lines: Vec<JournalLine>,
+    /// The line left out: the last one, not JSON and without its newline.
+    pub cut_line: Option<usize>,
+}
+
+/// Like [`read`], but a last line that is not JSON and has no newline is left out rather
+/// than refused: that is what a run killed while it wrote a line leaves (every line is
+/// written whole, newline last), and the lines before it are still the run's story. A
+/// malformed line anywhere else, or one that ends in a newline, is still an error.
+pub fn read_cut(text: &str) -> Result<CutJournal, ReadError> {
+    let whole = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    let tail = &text[whole.len()..];
+    let cut = match record(whole.lines().count() + 1, tail) {
+        Err(e @ ReadError::NotJson { .. }) if !tail.trim().is_empty() => e,
+        _ => return Ok(CutJournal { lines: read(text)?, cut_line: None }),
+    };
+    match read(whole) {
+        Ok(lines) => Ok(CutJournal { lines, cut_line: Some(whole.lines().count() + 1) }),
+        // Nothing but the cut line: its own error says more than "no record".
+        Err(ReadError::Empty) => Err(cut),
+        Err(e) => Err(e),
+    }
+}
+
+/// The record on line `line`, whose text is `raw`.
+fn record(line: usize, raw: &str) -> Result<JournalLine, ReadError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| ReadError::NotJson { line, message: e.to_string() })?;
+    crate::redact::json(&mut value);
+    let Some(object) = value.as_object() else {
+        return Err(ReadError::NotRecord { line, message: "a record is a JSON object".into() });
+    };
+    let not_record = |e: serde_json::Error| ReadError::NotRecord { line, message: e.to_string() };
+    Ok(if object.get("status").and_then(|s| s.as_str()) == Some("invalid") {
+        JournalLine::Invalid(serde_json::from_value::<InvalidRecord>(value).map_err(not_record)?)
+    } else {
+        JournalLine::Scenario(Box::new(serde_json::from_value::<ScenarioRecord>(value).map_err(not_record)?))
+    })
 }
 
 #[cfg(test)]
@@ -96,5 +131,24 @@ mod tests {
         let err = read(&V1.replace("\"passed\"", "\"exploded\"")).unwrap_err();
         assert!(err.to_string().contains("line 1: not a journal record: unknown variant `exploded`"), "{err}");
         assert_eq!(read("\n  \n").unwrap_err(), ReadError::Empty);
+    }
+
+    #[test]
+    fn a_last_line_cut_by_a_crash_is_left_out_and_named() {
+        let cut = &V1[..V1.len() / 2];
+        let read = read_cut(&format!("{V1}\n\n{V1}\n{cut}")).unwrap();
+        assert_eq!((read.lines.len(), read.cut_line), (2, Some(4)));
+        // Whole, it is no cut: nothing is left out.
+        let read = read_cut(&format!("{V1}\n{V1}")).unwrap();
+        assert_eq!((read.lines.len(), read.cut_line), (2, None));
+        let read = read_cut(&format!("{V1}\n")).unwrap();
+        assert_eq!((read.lines.len(), read.cut_line), (1, None));
+        // A broken line that ended in its newline, or one in the middle, is an error.
+        assert!(matches!(read_cut(&format!("{V1}\n{cut}\n")), Err(ReadError::NotJson { line: 2, .. })));
+        assert!(matches!(read_cut(&format!("{cut}\n{V1}")), Err(ReadError::NotJson { line: 1, .. })));
+        // Only a cut line: its own error.
+        assert!(matches!(read_cut(cut), Err(ReadError::NotJson { line: 1, .. })));
+        // A whole last line that is JSON but no record is not a cut.
+        assert!(matches!(read_cut(&format!("{V1}\n[1]")), Err(ReadError::NotRecord { line: 2, .. })));
     }
 }
