@@ -356,6 +356,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let live = matches!(&cli.command, Command::Run(args) if !args.list);
     let console = modchaos::report::console::Console::stderr(cli.color, live);
+    // Problems in scenario files (every command that loads one) follow --color too, not
+    // miette's own guess.
+    let colored = console.colored();
+    let _ = miette::set_hook(Box::new(move |_| Box::new(miette::MietteHandlerOpts::new().color(colored).build())));
     let terminal_directives = match &cli.command {
         Command::Run(args) => match args.verbose {
             0 | 1 => "modchaos=warn,warn",
@@ -378,7 +382,10 @@ fn main() -> ExitCode {
         Command::Up(args) => up(args),
         Command::Validate { paths, go } => validate(&paths, go),
         Command::Fixtures { paths } => fixtures(&paths),
-        Command::Diagnose(args) => diagnose(&args),
+        Command::Diagnose(args) => {
+            let colored = modchaos::report::console::stdout_colored(cli.color);
+            diagnose(&args, colored)
+        }
         Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
         Command::Doctor(args) => doctor(args),
         Command::Report(args) => report(&args),
@@ -518,7 +525,8 @@ fn read_input(file: Option<&std::path::Path>) -> Result<String, String> {
     }
 }
 
-fn diagnose(args: &DiagnoseArgs) -> u8 {
+/// `modchaos diagnose`: `colored` says whether its text (on stdout) is coloured.
+fn diagnose(args: &DiagnoseArgs, colored: bool) -> u8 {
     use modchaos::diagnose::Category;
     let text = match read_input(args.file.as_deref()) {
         Ok(t) => t,
@@ -557,7 +565,7 @@ fn diagnose(args: &DiagnoseArgs) -> u8 {
     if args.json {
         println!("{}", modchaos::report::diagnosis::json(&diagnosis, recognised));
     } else {
-        print!("{}", modchaos::report::diagnosis::render(&diagnosis));
+        print!("{}", modchaos::report::diagnosis::render_colored(&diagnosis, colored));
         for alternative in &diagnosis.alternatives {
             println!(
                 "also fits: {} ({} confidence): {}",

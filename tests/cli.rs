@@ -622,3 +622,23 @@ fn printing_commands_end_quietly_when_their_reader_goes_away() {
         assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {} {stderr}", out.status);
     }
 }
+
+#[test]
+fn the_color_flag_applies_to_validate_and_diagnose_too() {
+    let (_dir, bad) = temp_scenario("name: t\nexpect: {exit: sucess}\n");
+    let stderr = |color: &str| {
+        let out = modchaos().args(["validate", "--color", color]).arg(&bad).assert().code(2).get_output().clone();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(stderr("always").contains("\u{1b}["), "{}", stderr("always"));
+    assert!(!stderr("never").contains('\u{1b}'), "{}", stderr("never"));
+    let log = "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n";
+    let stdout = |color: &str| {
+        let out =
+            modchaos().args(["diagnose", "--color", color]).write_stdin(log).assert().code(0).get_output().clone();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(stdout("always").contains("\u{1b}[") && stdout("always").contains("proxy.server_error"));
+    // Into a pipe, `auto` is plain.
+    assert!(!stdout("never").contains('\u{1b}') && !stdout("auto").contains('\u{1b}'), "{}", stdout("auto"));
+}

@@ -20,6 +20,21 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Whether a command's text on stdout (`diagnose`) is coloured: `auto` colours a terminal
+/// when `NO_COLOR` is not set, as for stderr.
+pub fn stdout_colored(color: ColorChoice) -> bool {
+    match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => console::Term::stdout().is_term() && no_color_unset(),
+    }
+}
+
+/// Whether `NO_COLOR` leaves colours on (unset or empty).
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// stderr, with or without live bars.
 #[derive(Clone)]
 pub struct Console {
@@ -36,7 +51,7 @@ impl Console {
         let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => tty && no_color_unset(),
         };
         console::set_colors_enabled_stderr(color);
         let bars = (tty && live).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)));

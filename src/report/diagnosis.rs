@@ -7,7 +7,23 @@ use crate::diagnose::{Category, Diagnosis, Source};
 
 /// The diagnosis as text, ready to print, with secrets (from the log it quotes) masked.
 pub fn render(diagnosis: &Diagnosis) -> String {
-    crate::redact::text(&text(diagnosis))
+    render_colored(diagnosis, false)
+}
+
+/// [`render`], with the verdict and the headings coloured when `colored` (`--color`
+/// decides, as for every other command's output).
+pub fn render_colored(diagnosis: &Diagnosis, colored: bool) -> String {
+    crate::redact::text(&text(diagnosis, Paint(colored)))
+}
+
+/// Styles a piece of text, or leaves it plain.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn apply(self, text: &str, style: console::Style) -> String {
+        if self.0 { style.force_styling(true).apply_to(text).to_string() } else { text.to_string() }
+    }
 }
 
 /// `modchaos diagnose --json`: whether a failure was recognised, and the diagnosis,
@@ -18,17 +34,30 @@ pub fn json(diagnosis: &Diagnosis, recognised: bool) -> String {
     serde_json::to_string_pretty(&value).expect("diagnoses serialise")
 }
 
-fn text(diagnosis: &Diagnosis) -> String {
+fn text(diagnosis: &Diagnosis, paint: Paint) -> String {
+    use console::Style;
     let mut out = String::new();
     let confidence = format!("{:?}", diagnosis.confidence).to_lowercase();
-    let _ = writeln!(out, "diagnosis: {} ({confidence} confidence)", diagnosis.category);
+    let verdict = match diagnosis.category {
+        Category::None => Style::new().green().bold(),
+        Category::Unknown => Style::new().yellow().bold(),
+        _ => Style::new().red().bold(),
+    };
+    let heading = |name: &str| paint.apply(name, Style::new().bold());
+    let _ = writeln!(
+        out,
+        "{} {} ({confidence} confidence)",
+        heading("diagnosis:"),
+        paint.apply(&diagnosis.category.to_string(), verdict)
+    );
     let _ = writeln!(out, "  {}", diagnosis.category.meaning());
-    let _ = writeln!(out, "cause: {}", diagnosis.summary);
+    let _ = writeln!(out, "{} {}", heading("cause:"), diagnosis.summary);
     if !diagnosis.evidence.is_empty() {
-        let _ = writeln!(out, "evidence:");
+        let _ = writeln!(out, "{}", heading("evidence:"));
         for line in &diagnosis.evidence {
             let mut lines = line.text.lines();
-            let _ = writeln!(out, "  [{}] {}", source_name(line.source), lines.next().unwrap_or_default());
+            let tag = paint.apply(&format!("[{}]", source_name(line.source)), Style::new().dim());
+            let _ = writeln!(out, "  {tag} {}", lines.next().unwrap_or_default());
             for more in lines {
                 let _ = writeln!(out, "  {:width$} {more}", "", width = source_name(line.source).len() + 2);
             }
@@ -37,10 +66,10 @@ fn text(diagnosis: &Diagnosis) -> String {
     match diagnosis.playbooks.as_slice() {
         [] if matches!(diagnosis.category, Category::None | Category::Unknown) => {}
         [] => {
-            let _ = writeln!(out, "fix: no playbook applies: the cause above says what must change");
+            let _ = writeln!(out, "{} no playbook applies: the cause above says what must change", heading("fix:"));
         }
         books => {
-            let _ = writeln!(out, "fix:");
+            let _ = writeln!(out, "{}", heading("fix:"));
             for name in books {
                 let about = crate::scenario::playbook::summary(name).unwrap_or_default();
                 let _ = writeln!(out, "  playbook {name}: {about}");
