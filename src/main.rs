@@ -117,9 +117,13 @@ enum Command {
     Repro {
         /// The log file; `-` or nothing for standard input.
         file: Option<PathBuf>,
-        /// Write the scenario here instead of standard output.
+        /// Write the scenario here instead of standard output (an existing file only with
+        /// --force).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Overwrite the --output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Run a go command in your own environment with expert logging, and diagnose it
     /// (live mode: your module cache, your network).
@@ -386,7 +390,7 @@ fn main() -> ExitCode {
             let colored = modchaos::report::console::stdout_colored(cli.color);
             diagnose(&args, colored)
         }
-        Command::Repro { file, output } => repro(file.as_deref(), output.as_deref()),
+        Command::Repro { file, output, force } => repro(file.as_deref(), output.as_deref(), force),
         Command::Doctor(args) => doctor(args),
         Command::Report(args) => report(&args),
         Command::Schema { playbook, journal } => {
@@ -586,7 +590,18 @@ fn diagnose(args: &DiagnoseArgs, colored: bool) -> u8 {
     if recognised { exit::PASSED } else { exit::FAILED }
 }
 
-fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>) -> u8 {
+fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>, force: bool) -> u8 {
+    // Checked before the log is read: a scenario written by hand is not lost to a repro.
+    if let Some(path) = output
+        && !force
+        && std::fs::symlink_metadata(path).is_ok()
+    {
+        eprintln!(
+            "modchaos repro: {} exists: not overwritten\n  help: choose another name, or add --force to replace it",
+            path.display()
+        );
+        return exit::BAD_INPUT;
+    }
     let text = match read_input(file) {
         Ok(t) => t,
         Err(e) => {
@@ -606,7 +621,15 @@ fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>) -> u8
     };
     match output {
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &repro.yaml) {
+            // create_new: a file that appeared since the check above is not replaced either.
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .create_new(!force)
+                .open(path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, repro.yaml.as_bytes()));
+            if let Err(e) = written {
                 eprintln!("modchaos repro: {}: {e}", path.display());
                 return exit::BAD_INPUT;
             }

@@ -642,3 +642,18 @@ fn the_color_flag_applies_to_validate_and_diagnose_too() {
     // Into a pipe, `auto` is plain.
     assert!(!stdout("never").contains('\u{1b}') && !stdout("auto").contains('\u{1b}'), "{}", stdout("auto"));
 }
+
+#[test]
+fn repro_does_not_overwrite_a_file_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ci.log");
+    std::fs::write(&log, "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n").unwrap();
+    let out = dir.path().join("customer-1234.yaml");
+    std::fs::write(&out, "name: written by hand\n").unwrap();
+    modchaos().arg("repro").arg(&log).arg("-o").arg(&out).assert().code(2).stderr(
+        predicate::str::contains("customer-1234.yaml exists: not overwritten").and(predicate::str::contains("--force")),
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "name: written by hand\n");
+    modchaos().arg("repro").arg(&log).arg("-o").arg(&out).arg("--force").assert().success();
+    assert!(std::fs::read_to_string(&out).unwrap().contains("proxy.server_error"));
+}
