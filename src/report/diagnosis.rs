@@ -57,9 +57,10 @@ fn text(diagnosis: &Diagnosis, paint: Paint) -> String {
         for line in &diagnosis.evidence {
             let mut lines = line.text.lines();
             let tag = paint.apply(&format!("[{}]", source_name(line.source)), Style::new().dim());
-            let _ = writeln!(out, "  {tag} {}", lines.next().unwrap_or_default());
+            let _ = writeln!(out, "  {tag} {}", shortened(lines.next().unwrap_or_default()));
             for more in lines {
-                let _ = writeln!(out, "  {:width$} {more}", "", width = source_name(line.source).len() + 2);
+                let _ =
+                    writeln!(out, "  {:width$} {}", "", shortened(more), width = source_name(line.source).len() + 2);
             }
         }
     }
@@ -79,6 +80,22 @@ fn text(diagnosis: &Diagnosis, paint: Paint) -> String {
     out
 }
 
+/// Most characters of an evidence line the text report shows (the JSON keeps it whole):
+/// go's longest lines (a requires chain, a URL with a query) stay whole, a megabyte-long
+/// line from a tool's JSON or a minified file does not flood the terminal.
+const EVIDENCE_LINE_CHARS: usize = 2000;
+
+/// `line`, cut after [`EVIDENCE_LINE_CHARS`] characters with a word on how much is left out.
+fn shortened(line: &str) -> std::borrow::Cow<'_, str> {
+    match line.char_indices().nth(EVIDENCE_LINE_CHARS) {
+        Some((cut, _)) => {
+            let rest = line[cut..].chars().count();
+            format!("{}… ({rest} more characters; --json shows the whole line)", &line[..cut]).into()
+        }
+        None => line.into(),
+    }
+}
+
 /// How evidence sources are labelled.
 pub fn source_name(source: Source) -> &'static str {
     match source {
@@ -91,5 +108,18 @@ pub fn source_name(source: Source) -> &'static str {
         Source::Cache => "cache",
         Source::Env => "env",
         Source::Exit => "exit",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_evidence_line_is_cut_with_a_word_on_the_rest() {
+        let line = format!("go: {}", "x".repeat(5000));
+        let shown = shortened(&line);
+        assert!(shown.starts_with("go: xxx") && shown.ends_with("(3004 more characters; --json shows the whole line)"));
+        assert_eq!(shortened("go: short"), "go: short");
     }
 }
