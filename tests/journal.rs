@@ -13,6 +13,14 @@ use serde_json::Value;
 mod json_schema;
 use json_schema::Validator;
 
+/// A version 1 journal record (the summary fields only), as `run --json` wrote one.
+const V1_RECORD: &str = r#"{"name":"a","file":"a.yaml","status":"passed","reason":null,"diagnosis":"none","diagnosis_summary":"go succeeded","recovered":null,"playbook":null,"duration_ms":12,"network":"open","go_version":"go1.26.8","seed":1,"commands":[],"failures":[]}"#;
+
+/// `modchaos report JOURNALS… --html HTML`.
+fn report(journals: &[&Path], html: &Path) -> assert_cmd::assert::Assert {
+    modchaos().arg("report").args(journals).arg("--html").arg(html).assert()
+}
+
 fn modchaos() -> Command {
     let mut cmd = Command::cargo_bin("modchaos").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -198,24 +206,12 @@ fn report_names_the_line_of_a_broken_journal_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
     let html = dir.path().join("report.html");
-    let good = r#"{"name":"a","file":"a.yaml","status":"passed","reason":null,"diagnosis":"none","diagnosis_summary":"go succeeded","recovered":null,"playbook":null,"duration_ms":12,"network":"open","go_version":"go1.26.8","seed":1,"commands":[],"failures":[]}"#;
+    let good = V1_RECORD;
     std::fs::write(&journal, format!("{good}\n{{\"name\": \"truncated\n")).unwrap();
-    modchaos()
-        .arg("report")
-        .arg(&journal)
-        .arg("--html")
-        .arg(&html)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("journal.jsonl: line 2: not JSON"));
+    report(&[&journal], &html).code(2).stderr(predicates::str::contains("journal.jsonl: line 2: not JSON"));
     assert!(!html.exists());
     std::fs::write(&journal, format!("{good}\n{}\n", good.replace("\"status\":\"passed\"", "\"status\":7"))).unwrap();
-    modchaos()
-        .arg("report")
-        .arg(&journal)
-        .arg("--html")
-        .arg(&html)
-        .assert()
+    report(&[&journal], &html)
         .code(2)
         .stderr(predicates::str::contains("journal.jsonl: line 2: not a journal record: invalid type: integer `7`"));
     modchaos()
@@ -226,7 +222,7 @@ fn report_names_the_line_of_a_broken_journal_and_writes_nothing() {
         .stderr(predicates::str::contains("/nonexistent/journal.jsonl: No such file"));
     // A version 1 journal (the summary fields only) still makes a report.
     std::fs::write(&journal, format!("{good}\n")).unwrap();
-    modchaos().arg("report").arg(&journal).arg("--html").arg(&html).assert().success();
+    report(&[&journal], &html).success();
     assert!(std::fs::read_to_string(&html).unwrap().contains("1 scenario run(s): 1 passed"));
 }
 
@@ -235,28 +231,15 @@ fn report_renders_a_journal_cut_by_a_crash_and_reads_a_journal_given_twice_once(
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
     let html = dir.path().join("report.html");
-    let good = r#"{"name":"a","file":"a.yaml","status":"passed","reason":null,"diagnosis":"none","diagnosis_summary":"go succeeded","recovered":null,"playbook":null,"duration_ms":12,"network":"open","go_version":"go1.26.8","seed":1,"commands":[],"failures":[]}"#;
+    let good = V1_RECORD;
     let other = good.replace("\"name\":\"a\"", "\"name\":\"b\"");
     // As `head -c` or a crash mid-write leaves it: the last line without its end.
     std::fs::write(&journal, format!("{good}\n{other}\n{}", &good[..good.len() / 2])).unwrap();
-    modchaos()
-        .arg("report")
-        .arg(&journal)
-        .arg("--html")
-        .arg(&html)
-        .assert()
-        .success()
-        .stderr(predicates::str::contains("journal.jsonl: line 3 is cut short"));
+    report(&[&journal], &html).success().stderr(predicates::str::contains("journal.jsonl: line 3 is cut short"));
     assert!(std::fs::read_to_string(&html).unwrap().contains("2 scenario run(s): 2 passed"));
     // The same file twice: its scenarios counted once, and said so.
     std::fs::write(&journal, format!("{good}\n")).unwrap();
-    modchaos()
-        .arg("report")
-        .arg(&journal)
-        .arg(&journal)
-        .arg("--html")
-        .arg(&html)
-        .assert()
+    report(&[&journal, &journal], &html)
         .success()
         .stderr(predicates::str::contains("journal.jsonl is given more than once: read once"));
     assert!(std::fs::read_to_string(&html).unwrap().contains("1 scenario run(s): 1 passed"));
