@@ -199,7 +199,7 @@ struct UpArgs {
     /// `open` (this process, 127.0.0.1 ports; prints what to export), `sealed` (a shell
     /// in the world's own namespaces), or `auto`: sealed where the kernel allows it.
     #[arg(long, value_enum, default_value = "auto")]
-    network: NetworkChoice,
+    network: UpNetwork,
     /// The go command (for `$GOROOT/` fixture paths); default: $MODCHAOS_GO, then PATH.
     #[arg(long)]
     go: Option<PathBuf>,
@@ -332,7 +332,7 @@ fn parse_toxics(text: &str) -> Result<ToxicBackend, modchaos::fault::toxiproxy::
     text.parse()
 }
 
-/// The `--network` values.
+/// `run --network` values (their help speaks of a suite of scenarios).
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum NetworkChoice {
     /// Sealed where available, open elsewhere (scenarios needing sealed mode are skipped).
@@ -340,6 +340,21 @@ enum NetworkChoice {
     /// Open mode only (scenarios needing sealed mode are skipped).
     Open,
     /// Sealed mode; fail if the kernel does not allow it.
+    Sealed,
+}
+
+/// `up --network` values: one scenario's world, so nothing is skipped; a world that
+/// cannot be had is an error.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UpNetwork {
+    /// Sealed where the kernel allows it, open elsewhere (a scenario that needs sealed
+    /// mode then stops with exit status 3).
+    Auto,
+    /// Open mode: the hosts listen on 127.0.0.1 ports in this process, and what to export
+    /// is printed.
+    Open,
+    /// Sealed mode: a shell (or the command) inside the world's namespaces; exit status 3
+    /// if the kernel does not allow it.
     Sealed,
 }
 
@@ -492,6 +507,14 @@ fn print_problems(error: &scenario::LoadError) {
     }
 }
 
+/// Prints what validation found valid but probably not meant in `scenario`, as warnings.
+fn print_warnings(scenario: &scenario::Scenario) {
+    for warning in &scenario.warnings {
+        let report = miette::Report::new(scenario::diag::Warning(warning.clone()));
+        eprintln!("{}", modchaos::redact::text(&format!("{report:?}")));
+    }
+}
+
 fn fixtures(paths: &[PathBuf]) -> u8 {
     let mut code = exit::PASSED;
     for path in paths {
@@ -574,7 +597,7 @@ fn diagnose(args: &DiagnoseArgs, colored: bool) -> u8 {
             println!(
                 "also fits: {} ({} confidence): {}",
                 alternative.category,
-                format!("{:?}", alternative.confidence).to_lowercase(),
+                alternative.confidence.word(),
                 modchaos::redact::text(&alternative.summary)
             );
         }
@@ -726,7 +749,10 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
     let mut bad = unreadable.len();
     for file in &files {
         match scenario::load(file, &ctx) {
-            Ok(s) => println!("ok  {} ({})", file.display(), s.name),
+            Ok(s) => {
+                print_warnings(&s);
+                println!("ok  {} ({})", file.display(), s.name);
+            }
             Err(e) => {
                 bad += 1;
                 print_problems(&e);
@@ -762,6 +788,7 @@ fn up(args: UpArgs) -> u8 {
             return exit::BAD_INPUT;
         }
     };
+    print_warnings(&scenario);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -771,10 +798,10 @@ fn up(args: UpArgs) -> u8 {
     };
     let helper = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/proc/self/exe"));
     let sealed = match (args.network, &scenario.network) {
-        (NetworkChoice::Open, _) | (NetworkChoice::Auto, scenario::NetworkNeed::Open(_)) => None,
+        (UpNetwork::Open, _) | (UpNetwork::Auto, scenario::NetworkNeed::Open(_)) => None,
         (_, need) => match modchaos::sealed::probe(&helper) {
             Ok(support) => Some(support),
-            Err(why) if args.network == NetworkChoice::Sealed || matches!(need, scenario::NetworkNeed::Sealed(_)) => {
+            Err(why) if args.network == UpNetwork::Sealed || matches!(need, scenario::NetworkNeed::Sealed(_)) => {
                 eprintln!("modchaos up: this scenario needs sealed networking, which is unavailable here: {why}");
                 return exit::ENVIRONMENT;
             }
@@ -909,6 +936,9 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
         print_problems(e);
     }
     let scenarios: Vec<_> = scenarios.into_iter().filter(|s| selected(s, filter.as_ref())).collect();
+    if !args.list {
+        scenarios.iter().for_each(print_warnings);
+    }
     if args.list {
         for scenario in &scenarios {
             println!("{}", scenario.file.display());

@@ -657,3 +657,44 @@ fn repro_does_not_overwrite_a_file_without_force() {
     modchaos().arg("repro").arg(&log).arg("-o").arg(&out).arg("--force").assert().success();
     assert!(std::fs::read_to_string(&out).unwrap().contains("proxy.server_error"));
 }
+
+#[test]
+fn up_help_words_its_network_modes_for_one_world() {
+    let help = modchaos().args(["up", "--help"]).assert().success().get_output().stdout.clone();
+    let help = String::from_utf8(help).unwrap();
+    assert!(!help.contains("skipped"), "up runs one world, it skips nothing:\n{help}");
+    assert!(help.contains("exit status 3"), "{help}");
+    assert!(help.contains("what to export"), "{help}");
+    let run =
+        String::from_utf8(modchaos().args(["run", "--help"]).assert().success().get_output().stdout.clone()).unwrap();
+    assert!(run.contains("scenarios needing sealed mode are skipped"), "{run}");
+}
+
+#[test]
+fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_that_never_fired() {
+    let (dir, path) = temp_scenario(
+        "name: regex path\nmodules: [FIXTURES]\nhosts:\n  p.example:\n    goproxy: {}\n    faults:\n      - when: {path: \"^/corp\\\\.example/.*$\"}\n        respond: {status: 500}\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: failure, diagnosis: proxy.server_error}\n",
+    );
+    // Valid, with a warning at the glob.
+    modchaos().args(["validate", path.to_str().unwrap()]).assert().success().stderr(
+        predicate::str::contains("s.yaml:7:22: warning: `^/corp\\.example/.*$` looks like a")
+            .and(predicate::str::contains("`when.path` is a glob"))
+            .and(predicate::str::contains("paths are globs")),
+    );
+    if !have_go() {
+        return;
+    }
+    let journal = dir.path().join("journal.jsonl");
+    let lead = "fault #1 (respond 500) on p.example never fired in the ";
+    modchaos().args(["run", path.to_str().unwrap(), "--json", journal.to_str().unwrap()]).assert().code(1).stderr(
+        predicate::str::contains("leads:")
+            .and(predicate::str::contains(lead))
+            .and(predicate::str::contains("check its `when` (path \"^/corp\\.example/.*$\")"))
+            .and(predicate::str::contains("paths are globs, not regular expressions")),
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&journal).unwrap().lines().next().unwrap()).unwrap();
+    let leads = line["leads"].as_array().unwrap();
+    assert_eq!(leads.len(), 1, "{line}");
+    assert!(leads[0].as_str().unwrap().starts_with(lead), "{line}");
+}

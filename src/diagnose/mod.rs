@@ -27,6 +27,18 @@ pub enum Confidence {
     High,
 }
 
+impl Confidence {
+    /// `low`, `medium` or `high`: the one word every report (terminal, failure story,
+    /// diagnosis text, journal) says it with, as in "(high confidence)".
+    pub fn word(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
 /// The verdict on a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {

@@ -41,6 +41,36 @@ pub struct FaultWhen {
     pub until: Option<Duration>,
 }
 
+impl FaultWhen {
+    /// The conditions in a few words, for a report (`path "/m/*", method GET, nth 2`);
+    /// empty when the fault fires on everything.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(path) = &self.path {
+            parts.push(format!("path \"{}\"", path.pattern()));
+        }
+        if let Some(method) = &self.method {
+            parts.push(format!("method {method}"));
+        }
+        if let Some(n) = self.nth {
+            parts.push(format!("nth {n}"));
+        }
+        if let Some(n) = self.first {
+            parts.push(format!("first {n}"));
+        }
+        if let Some(p) = self.probability {
+            parts.push(format!("probability {p}"));
+        }
+        if let Some(t) = self.after {
+            parts.push(format!("after {}", humantime::format_duration(t)));
+        }
+        if let Some(t) = self.until {
+            parts.push(format!("until {}", humantime::format_duration(t)));
+        }
+        parts.join(", ")
+    }
+}
+
 /// An action a fault can take, in any protocol.
 pub trait FaultAction: Clone {
     /// Short description for logs and reports.

@@ -6,6 +6,7 @@
 
 pub mod expect;
 pub mod report;
+pub mod unfired;
 
 pub use expect::Failure;
 pub use report::{PhaseReport, RecoveryReport, ScenarioReport, Status};
@@ -75,6 +76,9 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
         });
     }
     report.status = if report.reason.is_none() && report.failures.is_empty() { Status::Passed } else { Status::Failed };
+    if report.status == Status::Failed {
+        report.leads = unfired::unfired_faults(scenario, &report.traffic);
+    }
     report
 }
 

@@ -69,6 +69,10 @@ pub struct ScenarioReport {
     pub commands: Vec<CommandReport>,
     /// Unmet expectations.
     pub failures: Vec<Failure>,
+    /// Of a failed scenario: the declared faults that never fired, each as a lead
+    /// ("fault #1 (respond 500) on proxy.example never fired …: check its `when`").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leads: Vec<String>,
     /// The steady state: the same commands against the world without its faults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steady: Option<PhaseReport>,
@@ -123,6 +127,7 @@ impl ScenarioReport {
             duration_ms: 0.0,
             commands: Vec::new(),
             failures: Vec::new(),
+            leads: Vec::new(),
             steady: None,
             run: None,
             verification: None,

@@ -37,7 +37,7 @@ pub fn json(diagnosis: &Diagnosis, recognised: bool) -> String {
 fn text(diagnosis: &Diagnosis, paint: Paint) -> String {
     use console::Style;
     let mut out = String::new();
-    let confidence = format!("{:?}", diagnosis.confidence).to_lowercase();
+    let confidence = diagnosis.confidence.word();
     let verdict = match diagnosis.category {
         Category::None => Style::new().green().bold(),
         Category::Unknown => Style::new().yellow().bold(),

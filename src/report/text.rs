@@ -31,6 +31,12 @@ fn story(report: &ScenarioReport) -> String {
     for f in &report.failures {
         let _ = writeln!(out, "[{}] {}\n    expected: {}\n         got: {}", f.phase, f.what, f.expected, f.got);
     }
+    if !report.leads.is_empty() {
+        let _ = writeln!(out, "leads:");
+        for lead in &report.leads {
+            let _ = writeln!(out, "    {lead}");
+        }
+    }
     if !report.hosts.is_empty() {
         let _ = writeln!(out, "hosts:");
         for h in &report.hosts {
@@ -64,7 +70,7 @@ fn story(report: &ScenarioReport) -> String {
 
 fn phase(out: &mut String, title: &str, p: &PhaseReport) {
     let d = &p.diagnosis;
-    let _ = writeln!(out, "{title}: diagnosis {} ({:?}): {}", d.category, d.confidence, d.summary);
+    let _ = writeln!(out, "{title}: diagnosis {} ({} confidence): {}", d.category, d.confidence.word(), d.summary);
     if !p.evidence.env_changes.is_empty() {
         let _ = writeln!(out, "  configuration changed: {}", p.evidence.env_changes.join("; "));
     }
@@ -97,5 +103,39 @@ fn section(out: &mut String, title: &str, text: &str) {
     let _ = writeln!(out, "  {title}:");
     for line in text.lines() {
         let _ = writeln!(out, "    | {line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::{Category, Confidence, Diagnosis};
+    use crate::evidence::Evidence;
+
+    /// A failed report whose run was diagnosed `category` with `confidence`.
+    fn report_with(category: Category, confidence: Confidence) -> ScenarioReport {
+        let mut report = ScenarioReport::empty("t", std::path::Path::new("t.yaml"));
+        let diagnosis = Diagnosis {
+            category,
+            confidence,
+            summary: "the proxy answered 500".into(),
+            evidence: Vec::new(),
+            playbooks: Vec::new(),
+            alternatives: Vec::new(),
+            context: Default::default(),
+        };
+        report.run = Some(PhaseReport { evidence: Evidence::default(), diagnosis });
+        report
+    }
+
+    #[test]
+    fn the_story_words_confidence_as_every_other_report_does() {
+        for (confidence, word) in [(Confidence::High, "high"), (Confidence::Medium, "medium"), (Confidence::Low, "low")]
+        {
+            let story = failure_details(&report_with(Category::ProxyServerError, confidence));
+            let line = format!("run: diagnosis proxy.server_error ({word} confidence): the proxy answered 500");
+            assert!(story.contains(&line), "{story}");
+            assert!(!story.contains(&format!("({confidence:?})")), "{story}");
+        }
     }
 }

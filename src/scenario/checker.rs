@@ -26,6 +26,9 @@ pub struct Checker {
     pub source: Arc<String>,
     /// Problems found so far.
     pub problems: Vec<FileProblem>,
+    /// Things that are valid but probably not what the author meant (a regex where a
+    /// glob is expected): shown by `validate` and `run`, never a reason to refuse the file.
+    pub warnings: Vec<FileProblem>,
     /// The files the scenario includes, in order (positions with `source: N` are in the
     /// Nth).
     pub includes: Vec<(PathBuf, Arc<String>)>,
@@ -34,16 +37,28 @@ pub struct Checker {
 impl Checker {
     /// A checker for `file` with text `source`.
     pub fn new(file: &Path, source: Arc<String>) -> Checker {
-        Checker { file: file.to_path_buf(), source, problems: Vec::new(), includes: Vec::new() }
+        Checker { file: file.to_path_buf(), source, problems: Vec::new(), warnings: Vec::new(), includes: Vec::new() }
     }
 
     /// Records a problem at `pos`, in the file it was read from.
     pub fn problem(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
+        let problem = self.at(pos, message.into(), help);
+        self.problems.push(problem);
+    }
+
+    /// Records a warning at `pos`: the file stays valid.
+    pub fn warning(&mut self, pos: Pos, message: impl Into<String>, help: Option<String>) {
+        let warning = self.at(pos, message.into(), help);
+        self.warnings.push(warning);
+    }
+
+    /// A problem at `pos`, in the file it was read from.
+    fn at(&self, pos: Pos, message: String, help: Option<String>) -> FileProblem {
         let (file, source) = match (pos.source as usize).checked_sub(1).and_then(|i| self.includes.get(i)) {
             Some((file, source)) => (file, source),
             None => (&self.file, &self.source),
         };
-        self.problems.push(FileProblem::new(file, source, pos, message, help));
+        FileProblem::new(file, source, pos, message, help)
     }
 
     /// The directory relative paths written at `pos` are resolved against: that of the

@@ -83,6 +83,37 @@ impl FileProblem {
     }
 }
 
+/// A [`FileProblem`] shown as a warning (miette's warning mark and colour, "warning:"
+/// in plain text): something a file may say that is probably not what its author meant.
+#[derive(Debug)]
+pub struct Warning(pub FileProblem);
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: warning: {}", self.0.location, self.0.message)
+    }
+}
+
+impl std::error::Error for Warning {}
+
+impl Diagnostic for Warning {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Warning)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.help()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+}
+
 fn short_label(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message);
     if first.chars().count() > 60 { "here".to_string() } else { first.to_string() }

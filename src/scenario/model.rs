@@ -31,6 +31,9 @@ pub struct Scenario {
     pub min_go: Option<(u32, u32)>,
     /// Seed for probabilistic faults.
     pub seed: u64,
+    /// What validation found valid but probably not meant (a regex where a glob is
+    /// expected): `validate` and `run` show them; the scenario runs as written.
+    pub warnings: Vec<crate::scenario::FileProblem>,
     /// Modules the world's proxies serve.
     pub modules: ModuleSet,
     /// The fake hosts, in file order.

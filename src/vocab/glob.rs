@@ -77,6 +77,16 @@ impl PathGlob {
     pub fn pattern(&self) -> &str {
         &self.pattern
     }
+
+    /// True when the pattern reads like a regular expression written where a glob is
+    /// expected (`^/corp\.example/.*$`): it starts with `^`, ends with `$`, or holds
+    /// `.*` or `\.`. Such a glob still compiles but matches almost nothing, so the
+    /// fault or expectation it guards silently never applies; validation and the
+    /// failure story say so.
+    pub fn looks_like_regex(&self) -> bool {
+        let p = &self.pattern;
+        p.starts_with('^') || p.ends_with('$') || p.contains(".*") || p.contains("\\.")
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +120,20 @@ mod tests {
         assert!(!g("Proxy.Corp.Example", "proxy.corp.example"), "case matters for paths");
         assert!(!g("proxy.corp.example.", "proxy.corp.example"), "a trailing dot is kept");
         assert!(g("**.corp.example", "a.b.corp.example"), "globset reads a leading `**` as `*`");
+    }
+
+    #[test]
+    fn regex_lookalikes_are_told_from_globs() {
+        let regexy = |p: &str| PathGlob::new(p).unwrap().looks_like_regex();
+        assert!(regexy("^/corp\\.example/.*$"));
+        assert!(regexy("^/corp.example/**"));
+        assert!(regexy("/corp.example/lib/@v/list$"));
+        assert!(regexy("/corp.example/.*"));
+        assert!(regexy("/corp\\.example/**"));
+        assert!(!regexy("/corp.example/lib/@v/*"));
+        assert!(!regexy("/corp.example/**"));
+        assert!(!regexy("*.zip"));
+        assert!(!regexy("/{a,b}.example/[!x]*"));
     }
 
     #[test]

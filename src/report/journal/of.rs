@@ -43,6 +43,7 @@ pub fn scenario_record(report: &ScenarioReport) -> ScenarioRecord {
             verification: None,
             recovery: None,
             unmet: Vec::new(),
+            leads: Vec::new(),
             cache: Vec::new(),
             ..record
         },
@@ -116,6 +117,7 @@ fn unmasked(report: &ScenarioReport) -> ScenarioRecord {
                 got: f.got.clone(),
             })
             .collect(),
+        leads: report.leads.clone(),
         cache: report.cache.clone(),
     }
 }
@@ -234,9 +236,9 @@ fn phase_entry(report: &PhaseReport) -> PhaseEntry {
     }
 }
 
-/// `low`, `medium`, `high`: the confidence as the diagnosis serialises it.
+/// `low`, `medium`, `high`: the confidence as every report words it.
 fn confidence(c: crate::diagnose::Confidence) -> String {
-    serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    c.word().to_string()
 }
 
 fn diagnosis(d: &Diagnosis) -> DiagnosisEntry {

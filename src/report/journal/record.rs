@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 /// The version of the journal format these types write. Version 1 (no
 /// `journal_version` field) had the top-level summary fields only; version 2 added the
-/// whole story (commands with output, requests, DNS, phases, recovery, verification).
-pub const JOURNAL_VERSION: u32 = 2;
+/// whole story (commands with output, requests, DNS, phases, recovery, verification);
+/// version 3 added `leads` (faults that never fired in a failed scenario).
+pub const JOURNAL_VERSION: u32 = 3;
 
 /// One line of a journal: a scenario run, or a scenario file that did not load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -127,6 +128,10 @@ pub struct ScenarioRecord {
     /// Unmet expectations, in the order the run met them.
     #[serde(default)]
     pub unmet: Vec<UnmetEntry>,
+    /// Of a failed scenario: the declared faults (HTTP, DNS, TCP toxics) that never
+    /// fired, one lead each, naming the fault, its host and its `when`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leads: Vec<String>,
     /// What was done to the module cache before the run (seeded versions, faults).
     #[serde(default)]
     pub cache: Vec<String>,

@@ -161,6 +161,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         about: raw.about.clone(),
         file: checker.file.clone(),
         seed,
+        warnings: checker.warnings.clone(),
         modules: modules?,
         hosts,
         env,
