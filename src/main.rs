@@ -102,9 +102,14 @@ enum Command {
     /// Print the go.sum lines of module fixtures (txtar files or directories), as the
     /// harness computes them: what a scenario's go.sum must say to match.
     Fixtures {
-        /// Fixture files or directories.
+        /// Fixture files or directories of them (read one level deep), as a scenario's
+        /// `modules:` names them: `'$GOROOT/src/cmd/go/testdata/mod'` (quoted) names the Go
+        /// installation's.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// The go command (for `$GOROOT/` paths); default: $MODCHAOS_GO, then PATH.
+        #[arg(long)]
+        go: Option<PathBuf>,
     },
     /// Diagnose a log: go's stderr, `go mod download -json` output, or a whole CI log
     /// (timestamps, colours and other tools' output are fine). Exit status 0 when a
@@ -400,7 +405,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args, console),
         Command::Up(args) => up(args),
         Command::Validate { paths, go } => validate(&paths, go),
-        Command::Fixtures { paths } => fixtures(&paths),
+        Command::Fixtures { paths, go } => fixtures(&paths, go.as_deref()),
         Command::Diagnose(args) => {
             let colored = modchaos::report::console::stdout_colored(cli.color);
             diagnose(&args, colored)
@@ -515,16 +520,37 @@ fn print_warnings(scenario: &scenario::Scenario) {
     }
 }
 
-fn fixtures(paths: &[PathBuf]) -> u8 {
+fn fixtures(paths: &[PathBuf], go: Option<&std::path::Path>) -> u8 {
     let mut code = exit::PASSED;
     for path in paths {
-        match modchaos::fixture::ModuleSet::load(std::slice::from_ref(path)) {
+        // `$GOROOT/…`, as a scenario's `modules:` writes it (quoted from the shell).
+        let path = match path.to_str().and_then(|p| p.strip_prefix("$GOROOT/")) {
+            Some(rest) => match GoBinary::find(go).and_then(|go| go.goroot()) {
+                Ok(goroot) => goroot.join(rest),
+                Err(e) => {
+                    eprintln!("modchaos: {}: `$GOROOT/` needs a go to ask for GOROOT: {e}", path.display());
+                    code = exit::BAD_INPUT;
+                    continue;
+                }
+            },
+            None => path.clone(),
+        };
+        match modchaos::fixture::ModuleSet::load(std::slice::from_ref(&path)) {
             Ok(loaded) => {
                 for m in loaded.set.iter() {
                     print!("{}", modchaos::sumdb::record_text(&m.path, &m.version, &m.sum, m.go_mod_sum.as_deref()));
                 }
                 for (path, why) in &loaded.skipped {
                     eprintln!("skipped {}: {why}", path.display());
+                }
+                // A directory of directories (`fixtures/`) holds no fixture itself.
+                if loaded.set.iter().next().is_none() {
+                    eprintln!(
+                        "modchaos: {}: no module fixture in it\n  help: a directory is read one level deep: name the \
+                         directory that holds the *.txt fixtures (e.g. fixtures/modules)",
+                        path.display()
+                    );
+                    code = exit::BAD_INPUT;
                 }
             }
             Err(e) => {

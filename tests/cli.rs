@@ -698,3 +698,32 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
     assert_eq!(leads.len(), 1, "{line}");
     assert!(leads[0].as_str().unwrap().starts_with(lead), "{line}");
 }
+
+/// `fixtures` prints the go.sum lines of a directory of fixtures, reads `$GOROOT/` as a
+/// scenario's `modules:` does, and says why a directory of directories gives nothing.
+#[test]
+fn fixtures_reads_goroot_paths_and_refuses_a_directory_without_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    modchaos()
+        .arg("fixtures")
+        .arg(root.join("fixtures/modules"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("corp.example/lib v1.0.0/go.mod h1:"));
+    modchaos()
+        .arg("fixtures")
+        .arg(root.join("fixtures"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no module fixture in it"))
+        .stderr(predicates::str::contains("one level deep"));
+    if !have_go() {
+        eprintln!("*** fixtures' $GOROOT/ paths NOT checked: no go toolchain found ***");
+        return;
+    }
+    modchaos()
+        .args(["fixtures", "$GOROOT/src/cmd/go/testdata/mod"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("rsc.io/quote v1.5.2 h1:"));
+}
