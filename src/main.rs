@@ -146,8 +146,14 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`.
-    Man,
+    /// Print the manual page (roff), e.g. `modchaos man > /usr/local/share/man/man1/modchaos.1`;
+    /// with `--dir DIR`, write it and one page per subcommand (`modchaos-run.1`, …, with
+    /// each subcommand's options), which the main page's SEE ALSO names.
+    Man {
+        /// Write modchaos.1 and every subcommand's page into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print the JSON Schema of scenario files (or of playbooks, or of a journal line),
     /// for editors and journal consumers.
     Schema {
@@ -433,12 +439,17 @@ fn main() -> ExitCode {
             let _ = std::io::stdout().write_all(&script);
             exit::PASSED
         }
-        Command::Man => {
+        Command::Man { dir } => {
             use clap::CommandFactory as _;
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            let written = match &dir {
+                Some(dir) => std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir)),
+                None => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()),
+            };
+            match written {
                 Ok(()) => exit::PASSED,
                 Err(e) => {
-                    eprintln!("modchaos: cannot write the manual page: {e}");
+                    let place = dir.map_or_else(|| "standard output".to_string(), |d| d.display().to_string());
+                    eprintln!("modchaos: cannot write the manual pages to {place}: {e}");
                     exit::ENVIRONMENT
                 }
             }
@@ -1139,7 +1150,7 @@ fn prints_only(command: &Command) -> bool {
             | Command::Repro { .. }
             | Command::Schema { .. }
             | Command::Completions { .. }
-            | Command::Man
+            | Command::Man { .. }
     )
 }
 

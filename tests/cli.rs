@@ -411,6 +411,12 @@ fn completions_and_the_manual_page_come_from_the_command_line_definition() {
     let man = String::from_utf8(man).unwrap();
     assert!(man.starts_with(".ie") || man.contains(".TH modchaos 1"), "{man}");
     assert!(man.contains("run") && man.contains("validate"), "{man}");
+    // Every page the main one names, each with its subcommand's options.
+    modchaos().args(["man", "--dir"]).arg(dir.path().join("man1")).assert().success();
+    let page = |name: &str| std::fs::read_to_string(dir.path().join("man1").join(name)).unwrap();
+    assert!(page("modchaos.1").contains("modchaos\\-run(1)"), "{}", page("modchaos.1"));
+    assert!(page("modchaos-run.1").contains("partition"), "{}", page("modchaos-run.1"));
+    assert!(page("modchaos-diagnose.1").contains("exit\\-status"), "{}", page("modchaos-diagnose.1"));
 }
 
 #[test]
