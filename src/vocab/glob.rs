@@ -79,13 +79,16 @@ impl PathGlob {
     }
 
     /// True when the pattern reads like a regular expression written where a glob is
-    /// expected (`^/corp\.example/.*$`): it starts with `^`, ends with `$`, or holds
-    /// `.*` or `\.`. Such a glob still compiles but matches almost nothing, so the
-    /// fault or expectation it guards silently never applies; validation and the
-    /// failure story say so.
+    /// expected (`^/corp\.example/.*$`): it starts with `^`, ends with `$`, holds `\.`,
+    /// or a segment that is `.*` (a glob's `v1.*`, a version prefix, is no regex). Such a
+    /// glob still compiles but matches almost nothing, so the fault or expectation it
+    /// guards silently never applies; validation and the failure story say so.
     pub fn looks_like_regex(&self) -> bool {
         let p = &self.pattern;
-        p.starts_with('^') || p.ends_with('$') || p.contains(".*") || p.contains("\\.")
+        p.starts_with('^')
+            || p.ends_with('$')
+            || p.contains("\\.")
+            || p.split('/').any(|segment| segment == ".*" || segment == ".*$")
     }
 }
 
@@ -133,6 +136,7 @@ mod tests {
         assert!(!regexy("/corp.example/lib/@v/*"));
         assert!(!regexy("/corp.example/**"));
         assert!(!regexy("*.zip"));
+        assert!(!regexy("*/@v/v1.*"), "a version prefix is a glob's");
         assert!(!regexy("/{a,b}.example/[!x]*"));
     }
 
