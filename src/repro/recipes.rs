@@ -33,7 +33,7 @@ impl Log<'_> {
 
     /// git's failure is ssh's: a refused key or an unknown host key.
     fn over_ssh(&self) -> bool {
-        ["Permission denied (publickey", "Host key verification failed"].iter().any(|w| self.says(w))
+        crate::diagnose::rules::vcs::refused_over_ssh(self.facts.errors.as_str())
     }
 
     /// The HTTP status go reported last.

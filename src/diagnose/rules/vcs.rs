@@ -115,8 +115,7 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     // page as well as a login (a 403 on a public vanity domain most often does).
     let confidence = if caps.get(5).is_some() { Confidence::Low } else { Confidence::High };
     // ~/.netrc is for https: over ssh the key, the agent and known_hosts are what to fix.
-    let over_ssh = error.text.contains("publickey") || error.text.contains("Host key verification failed");
-    let playbooks: &[&str] = if over_ssh { &[] } else { &["git-credentials"] };
+    let playbooks: &[&str] = if refused_over_ssh(&error.text) { &[] } else { &["git-credentials"] };
     Some(found(Category::VcsAuth, confidence, summary, evidence, playbooks))
 }
 
@@ -272,6 +271,13 @@ pub fn git_missing(f: &Facts) -> Option<Diagnosis> {
         subject(&error.text).unwrap_or_else(|| "a module".to_string())
     );
     Some(found(Category::Unknown, Confidence::Low, summary, vec![error.line()], &[]))
+}
+
+/// Whether git's failure is ssh's: a refused key (`Permission denied (publickey)`) or an
+/// unknown host key. ~/.netrc does not reach it, and modchaos's git hosts (https) cannot
+/// reproduce it: the rule and `repro` both ask this.
+pub fn refused_over_ssh(text: &str) -> bool {
+    ["Permission denied (publickey", "Host key verification failed"].iter().any(|w| text.contains(w))
 }
 
 /// git's closing words for a remote it could not read, with nothing before them saying
