@@ -175,8 +175,10 @@ pub fn go_crash(text: &str) -> Option<String> {
 fn another_programs_status(line: &str) -> bool {
     static PROCESS: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"[Tt]he process '([^']+)' failed with exit code"#).expect("compiles"));
-    // (GitHub's `##[warning]` is gone by now: `clean` strips it.)
-    let warning = ["Warning:", "warning:", "WARNING:", "[warning]"].iter().any(|w| line.starts_with(w));
+    // (`clean` keeps GitHub's warning annotation on a line that is not go's.)
+    let warning = ["Warning:", "warning:", "WARNING:", "[warning]", "##[warning]", "::warning"]
+        .iter()
+        .any(|w| line.starts_with(w));
     let other = PROCESS.captures(line).is_some_and(|c| {
         let program = c[1].rsplit(['/', '\\']).next().unwrap_or_default().trim_end_matches(".exe").to_ascii_lowercase();
         !["go", "bash", "sh", "pwsh", "powershell", "cmd", "make"].contains(&program.as_str())
@@ -405,6 +407,11 @@ mod tests {
         };
         assert_eq!(ended("go: m@v1: boom\n##[error]Process completed with exit code 1.\n"), (Some(1), false));
         assert_eq!(ended("go: m@v1: boom\nERROR: Job failed: exit code 2\n"), (Some(2), false));
+        assert_eq!(
+            ended("go: m@v1: boom\n2024-05-01T10:00:00.1Z ##[warning]Cache save failed with exit code 2\n"),
+            (None, false),
+            "a warning annotation's status is no step's"
+        );
         assert_eq!(
             ended(
                 "Step 4/7 : RUN go mod download\n ---> Running in 3f2a1b9c8d7e\nRemoving intermediate container 3f2a1b9c8d7e\n"

@@ -291,6 +291,15 @@ fn strip_prefixes(mut line: &str) -> &str {
         if m.end() == 0 {
             break;
         }
+        // A GitHub warning annotation stays on a line that is not go's: what it says
+        // (`##[warning]Cache save failed with exit code 2`) is a warning, no exit status
+        // of the step.
+        let annotation = m.as_str();
+        if (annotation.starts_with("##[warning]") || annotation.starts_with("::warning"))
+            && !golines::starts_like_go(&line[m.end()..])
+        {
+            break;
+        }
         line = &line[m.end()..];
     }
     line
