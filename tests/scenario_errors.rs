@@ -343,6 +343,20 @@ fn regression_a_non_utf8_scenario_names_the_first_bad_byte() {
 }
 
 #[test]
+fn regression_a_binary_file_is_named_so_and_its_bytes_print_as_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.out.yaml");
+    std::fs::write(&file, b"\x7fELF\x02\x01\x01\x00\x00\x1b[2J\xa1\x00").unwrap();
+    let error = modchaos::scenario::load(&file, &LoadContext::default()).unwrap_err();
+    let e = error.to_string();
+    assert!(e.contains("a.out.yaml:1:14: byte 0xa1 at byte offset 13 is not UTF-8"), "{e}");
+    assert!(e.contains("help: this looks like a binary file"), "{e}");
+    let shown = rendered(&error);
+    assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+    assert!(shown.contains("␡ELF␂␁␁␀␀␛[2J"), "{shown}");
+}
+
+#[test]
 fn regression_a_ten_megabyte_value_is_quick_and_prints_little() {
     let long = "a".repeat(10 << 20);
     for yaml in [

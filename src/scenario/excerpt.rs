@@ -31,6 +31,9 @@ pub struct Excerpt {
     /// Bytes cut from the start of the problem's line, less the ellipsis that replaced
     /// them: what to add to a column of that line (miette counts columns in bytes).
     column_shift: usize,
+    /// Bytes the shown control characters before the problem added to its line (see
+    /// [`visible`]): what to take off a column of that line.
+    column_widening: usize,
 }
 
 impl Excerpt {
@@ -46,7 +49,7 @@ impl Excerpt {
         let mut start = line_start;
         while before.len() < CONTEXT_LINES && start > 0 {
             let previous = source[..start - 1].rfind('\n').map_or(0, |i| i + 1);
-            before.push(cut_end(&source[previous..start - 1], CONTEXT_CHARS));
+            before.push(visible(&cut_end(&source[previous..start - 1], CONTEXT_CHARS)).into_owned());
             start = previous;
         }
         before.reverse();
@@ -54,7 +57,7 @@ impl Excerpt {
         let mut stop = line_end;
         while after.len() < CONTEXT_LINES && stop < source.len() {
             let next = source[stop + 1..].find('\n').map_or(source.len(), |i| stop + 1 + i);
-            after.push(cut_end(&source[stop + 1..next], CONTEXT_CHARS));
+            after.push(visible(&cut_end(&source[stop + 1..next], CONTEXT_CHARS)).into_owned());
             stop = next;
         }
 
@@ -73,9 +76,12 @@ impl Excerpt {
             text.push_str(l);
             text.push('\n');
         }
-        let problem_at = text.len() + prefix.len() + (offset - window_start);
+        let lead = visible(&source[window_start..offset]);
+        let problem_len = visible(&source[offset..shown_end]).len();
+        let problem_at = text.len() + prefix.len() + lead.len();
         text.push_str(prefix);
-        text.push_str(&source[window_start..window_end]);
+        text.push_str(&lead);
+        text.push_str(&visible(&source[offset..window_end]));
         text.push_str(suffix);
         for l in &after {
             text.push('\n');
@@ -89,13 +95,21 @@ impl Excerpt {
             first_line: problem_line_number - before.len(),
             problem_line: before.len(),
             column_shift,
+            column_widening: lead.len() - (offset - window_start),
         };
-        (excerpt, SourceSpan::from((problem_at, shown_end - offset)))
+        (excerpt, SourceSpan::from((problem_at, problem_len)))
     }
 
     /// An excerpt of nothing (a problem without a position shows no snippet).
     pub fn empty(name: &str) -> Excerpt {
-        Excerpt { name: name.to_string(), text: String::new(), first_line: 0, problem_line: 0, column_shift: 0 }
+        Excerpt {
+            name: name.to_string(),
+            text: String::new(),
+            first_line: 0,
+            problem_line: 0,
+            column_shift: 0,
+            column_widening: 0,
+        }
     }
 }
 
@@ -107,8 +121,11 @@ impl SourceCode for Excerpt {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
-        let column =
-            if inner.line() == self.problem_line { inner.column() + self.column_shift } else { inner.column() };
+        let column = if inner.line() == self.problem_line {
+            (inner.column() + self.column_shift).saturating_sub(self.column_widening)
+        } else {
+            inner.column()
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
@@ -118,6 +135,33 @@ impl SourceCode for Excerpt {
             inner.line_count(),
         )))
     }
+}
+
+/// `text` safe to print on a terminal: each control character but a tab, a newline or a
+/// line's closing carriage return (a file saved on Windows) shown as its Unicode picture
+/// (`␀`, `␛`, `␡`), or as `�` beyond ASCII. A binary file, or a stray escape in a text
+/// file, then prints as marks, not as bytes the terminal obeys.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let kept = |c: char, next: Option<char>| matches!((c, next), ('\t' | '\n', _) | ('\r', Some('\n') | None));
+    let mut chars = text.chars().peekable();
+    let mut safe = true;
+    while let Some(c) = chars.next() {
+        safe &= !c.is_control() || kept(c, chars.peek().copied());
+    }
+    if safe {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            c if !c.is_control() || kept(c, chars.peek().copied()) => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or(char::REPLACEMENT_CHARACTER),
+            '\u{7f}' => '\u{2421}',
+            _ => char::REPLACEMENT_CHARACTER,
+        });
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `text` cut to at most `max` characters by replacing its middle with an ellipsis and
@@ -179,6 +223,21 @@ mod tests {
             .render_report(&mut out, &P { src: excerpt.clone(), span })
             .unwrap();
         out
+    }
+
+    #[test]
+    fn control_characters_show_as_marks_at_their_columns() {
+        let source = "name: t\n\x1b[2J\x00\x01 bad: [\n\x7fafter\n";
+        let offset = source.find("bad").unwrap();
+        let (excerpt, span) = Excerpt::around("f.yaml", source, offset, 3, 2);
+        let out = render(&excerpt, span);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("␛[2J␀␁ bad: ["), "{out}");
+        assert!(out.contains("␡after"), "{out}");
+        assert_eq!(visible("a: b\r\nc\r"), "a: b\r\nc\r", "a Windows file's line ends stay");
+        assert_eq!(visible("a\rb"), "a␍b", "a lone carriage return would overwrite the line");
+        // miette's column is the file's (in bytes), not the widened line's.
+        assert!(out.contains("[f.yaml:2:8]"), "{out}");
     }
 
     #[test]

@@ -137,7 +137,11 @@ pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
         &source,
         pos,
         format!("byte 0x{:02x} at byte offset {offset} is not UTF-8", bytes[offset]),
-        Some("scenario files are UTF-8 text: save the file as UTF-8".into()),
+        Some(if valid.contains('\0') {
+            "this looks like a binary file, not a scenario: check the path".into()
+        } else {
+            "scenario files are UTF-8 text: save the file as UTF-8".into()
+        }),
     )))
 }
 
