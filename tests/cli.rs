@@ -703,6 +703,11 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
     let leads = line["leads"].as_array().unwrap();
     assert_eq!(leads.len(), 1, "{line}");
     assert!(leads[0].as_str().unwrap().starts_with(lead), "{line}");
+    // The HTML report shows the lead too, escaped.
+    let html = dir.path().join("report.html");
+    modchaos().arg("report").arg(&journal).arg("--html").arg(&html).assert().success();
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("<h3>Leads</h3>") && html.contains(lead), "{html}");
 }
 
 /// `fixtures` prints the go.sum lines of a directory of fixtures, reads `$GOROOT/` as a

@@ -83,6 +83,14 @@ pub fn write(html: &mut Html, index: usize, record: &ScenarioRecord) {
         }
         html.raw("</ul>");
     }
+    if !record.leads.is_empty() {
+        // Where to look first: faults the scenario declared that never fired.
+        html.raw("<h3>Leads</h3><ul class=\"leads\">");
+        for lead in &record.leads {
+            html.element("<li>", lead, "</li>");
+        }
+        html.raw("</ul>");
+    }
     commands(html, record);
     requests(html, record);
     dns(html, record);
