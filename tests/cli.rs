@@ -687,6 +687,14 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
             .and(predicate::str::contains("`when.path` is a glob"))
             .and(predicate::str::contains("paths are globs")),
     );
+    // And at an expected request's path.
+    let (_dir2, path2) = temp_scenario(
+        "name: regex request\nmodules: [FIXTURES]\nhosts:\n  p.example:\n    goproxy: {}\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect:\n  exit: success\n  requests:\n    - {host: p.example, path: \"/corp.example/lib/@v/v1\\\\.0\\\\.0\\\\.zip\"}\n",
+    );
+    modchaos().args(["validate", path2.to_str().unwrap()]).assert().success().stderr(
+        predicate::str::contains("s.yaml:10:31: warning: `/corp.example/lib/@v/")
+            .and(predicate::str::contains("`expect.requests[].path` is a glob")),
+    );
     if !have_go() {
         return;
     }

@@ -157,10 +157,25 @@ impl Checker {
         }
     }
 
-    /// A URL path glob (see [`PathGlob::new`]).
-    pub fn glob(&mut self, at: &At<String>) -> Option<PathGlob> {
+    /// A URL path glob (see [`PathGlob::new`]) at the scenario's `key`, with a warning
+    /// when it looks like a regular expression (`^/corp\.example/.*$`), which as a glob
+    /// matches nothing the author meant.
+    pub fn glob(&mut self, at: &At<String>, key: &str) -> Option<PathGlob> {
         match PathGlob::new(at) {
-            Ok(g) => Some(g),
+            Ok(g) => {
+                if g.looks_like_regex() {
+                    self.warning(
+                        at.pos,
+                        format!("`{}` looks like a regular expression, but `{key}` is a glob", at.value),
+                        Some(
+                            "paths are globs, matched against the whole URL path: `*` stays within a segment, \
+                             `**` crosses segments, `.` is a dot (e.g. /corp.example/** or *.zip)"
+                                .into(),
+                        ),
+                    );
+                }
+                Some(g)
+            }
             Err(e) => {
                 self.problem(
                     at.pos,

@@ -46,7 +46,7 @@ pub(super) fn expectation(
                 Some(suggest(&r.host, hosts.iter().map(String::as_str), "hosts")),
             );
         }
-        let path = r.path.as_ref().and_then(|p| checker.glob(p));
+        let path = r.path.as_ref().and_then(|p| checker.glob(p, "expect.requests[].path"));
         let (at_least, at_most) = count_bounds(r.pos, r.count, r.at_least, r.at_most, checker);
         e.requests.push(RequestExpectation {
             host: r.host.value.clone(),

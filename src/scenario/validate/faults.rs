@@ -106,18 +106,7 @@ pub(super) fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) ->
 pub(super) fn fault_when(raw: &At<RawWhen>, checker: &mut Checker) -> FaultWhen {
     let mut when = FaultWhen::default();
     if let Some(p) = &raw.path {
-        when.path = checker.glob(p);
-        if when.path.as_ref().is_some_and(PathGlob::looks_like_regex) {
-            checker.warning(
-                p.pos,
-                format!("`{}` looks like a regular expression, but `when.path` is a glob", p.value),
-                Some(
-                    "paths are globs, matched against the whole URL path: `*` stays within a segment, `**` crosses \
-                     segments, `.` is a dot (e.g. /corp.example/** or *.zip)"
-                        .into(),
-                ),
-            );
-        }
+        when.path = checker.glob(p, "when.path");
     }
     if let Some(m) = &raw.method {
         const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "PATCH"];
