@@ -18,6 +18,8 @@ pub(super) fn at<T>(value: T) -> At<T> {
 pub struct Draft {
     /// The scenario file, as its parser reads it.
     pub scenario: RawScenario,
+    /// URL paths the log's module proxies are mounted under, by host name.
+    prefixes: Vec<(String, String)>,
 }
 
 impl Draft {
@@ -57,7 +59,7 @@ impl Draft {
             },
             recover: None,
         };
-        let mut draft = Draft { scenario };
+        let mut draft = Draft { scenario, prefixes: facts.prefixes.clone() };
         draft.download(&facts.id(), "30s");
         draft
     }
@@ -75,11 +77,21 @@ impl Draft {
         &mut hosts[index].1
     }
 
-    /// Host `name` as a module proxy.
+    /// Host `name` as a module proxy, mounted under the log's URL path for it.
     pub(super) fn goproxy(&mut self, name: &str) -> &mut RawHost {
+        let prefix = self.prefix(name).map(|p| at(p.to_string()));
         let host = self.host(name);
-        host.goproxy.get_or_insert_with(|| at(RawGoproxy::default()));
+        host.goproxy.get_or_insert_with(|| at(RawGoproxy { prefix, ..Default::default() }));
         host
+    }
+
+    /// The URL GOPROXY names module proxy `name` by: its log's path kept.
+    pub(super) fn proxy_url(&self, name: &str) -> String {
+        format!("https://{name}{}", self.prefix(name).unwrap_or_default())
+    }
+
+    fn prefix(&self, name: &str) -> Option<&str> {
+        self.prefixes.iter().find(|(host, _)| host == name).map(|(_, p)| p.as_str())
     }
 
     /// The value the scenario gives `var`, if any.

@@ -125,6 +125,9 @@ pub(crate) struct LogFacts {
     pub(crate) host: String,
     /// The module proxy GOPROXY names first (as a declared host name), or a made-up one.
     pub(crate) proxy_host: String,
+    /// URL paths module proxies are mounted under, by declared host name (an
+    /// Artifactory's `/artifactory/api/go/go-remote`), from GOPROXY and the failing URL.
+    pub(crate) prefixes: Vec<(String, String)>,
     /// The configuration the log shows.
     pub(crate) env: Vec<(String, String)>,
     /// All of go's error text.
@@ -179,7 +182,8 @@ impl LogFacts {
             .filter(|p| p.contains("://") || p.contains('.'))
             .map(|p| declared_name(url_host(p)))
             .unwrap_or_else(|| "proxy.repro.example".into());
-        LogFacts { module, version, url, host, proxy_host, env, errors }
+        let prefixes = proxy_prefixes(&env, url.as_deref(), &module);
+        LogFacts { module, version, url, host, proxy_host, prefixes, env, errors }
     }
 
     /// `path@version`.
@@ -228,6 +232,39 @@ impl LogFacts {
         }
         ids
     }
+}
+
+/// The URL path each module proxy is mounted under, by declared host name: a GOPROXY
+/// entry's path, and what comes before the module's (escaped) path in the failing URL
+/// (`https://art.corp.example/artifactory/api/go/go-remote/corp.example/lib/@v/v1.0.0.zip`).
+/// Without it a reproduction would serve the module at another URL than the customer's.
+fn proxy_prefixes(env: &[(String, String)], url: Option<&str>, module: &str) -> Vec<(String, String)> {
+    let path_of = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        rest.find('/').map_or(String::new(), |i| rest[i..].split(['?', '#']).next().unwrap_or("").to_string())
+    };
+    let mut prefixes: Vec<(String, String)> = Vec::new();
+    let mut add = |url: &str, prefix: &str| {
+        let prefix = prefix.trim_end_matches('/');
+        let host = declared_name(url_host(url));
+        if !prefix.is_empty() && !prefixes.iter().any(|(h, _)| *h == host) {
+            prefixes.push((host, prefix.to_string()));
+        }
+    };
+    if let Some(url) = url {
+        let path = path_of(url);
+        let escaped = format!("/{}", crate::fixture::escape::escape(module));
+        let before = path.find("/@v/").or_else(|| path.find("/@latest")).map(|i| &path[..i]);
+        if let Some(prefix) = before.and_then(|b| b.strip_suffix(escaped.as_str())) {
+            add(url, prefix);
+        }
+    }
+    for entry in env_value(env, "GOPROXY").unwrap_or_default().split([',', '|']) {
+        if entry.contains("://") {
+            add(entry, &path_of(entry));
+        }
+    }
+    prefixes
 }
 
 pub(crate) fn env_value<'a>(env: &'a [(String, String)], var: &str) -> Option<&'a str> {
@@ -280,6 +317,27 @@ mod tests {
         let scenario = crate::scenario::parse(std::path::Path::new("repro.yaml"), repro.yaml.clone(), &ctx)
             .unwrap_or_else(|e| panic!("{e}\n{}", repro.yaml));
         (repro.yaml, scenario)
+    }
+
+    #[test]
+    fn a_proxy_mounted_under_a_path_keeps_it() {
+        // Artifactory's Go repositories live under a path; the failing URL says which.
+        let (yaml, scenario) = scenario_of(
+            "go: corp.example/Lib@v1.0.0: reading https://art.corp.example/artifactory/api/go/go-remote/corp.example/!lib/@v/v1.0.0.zip: 502 Bad Gateway\n",
+        );
+        assert!(yaml.contains("prefix: /artifactory/api/go/go-remote"), "{yaml}");
+        assert!(yaml.contains("GOPROXY: https://art.corp.example/artifactory/api/go/go-remote"), "{yaml}");
+        assert!(scenario.hosts.iter().any(|h| h.name == "art.corp.example"), "{yaml}");
+        // GOPROXY's entry says it too, and a proxy at the root keeps none.
+        let (yaml, _) = scenario_of(
+            "GOPROXY=https://nexus.corp.example/repository/go-proxy/\n\
+             go: corp.example/lib@v1.0.0: reading https://nexus.corp.example/repository/go-proxy/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n",
+        );
+        assert!(yaml.contains("prefix: /repository/go-proxy\n"), "{yaml}");
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 500 Internal Server Error\n",
+        );
+        assert!(!yaml.contains("prefix:"), "{yaml}");
     }
 
     #[test]

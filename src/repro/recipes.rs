@@ -123,7 +123,7 @@ fn proxy_world(draft: &mut Draft, log: &Log, faults: Vec<At<RawFault>>) -> Strin
     let host = log.facts.host.clone();
     draft.goproxy(&host).faults = faults;
     draft.goproxy(MIRROR);
-    draft.set("GOPROXY", &format!("https://{host}"));
+    draft.set("GOPROXY", &draft.proxy_url(&host));
     host
 }
 
@@ -157,7 +157,7 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
     // The ',' trap: the log's own list, with a mirror behind the failing entry.
     let trap = log.comma_list() && log.diagnosis.playbooks.iter().any(|p| p == "pipe-separated-goproxy");
     if trap {
-        draft.set("GOPROXY", &format!("https://{host},https://{MIRROR}"));
+        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else if log.diagnosis.category == Category::ProxyNotFound {
         draft.playbook("add-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
@@ -170,7 +170,7 @@ fn proxy_off(draft: &mut Draft, log: &Log) {
     let host = log.facts.host.clone();
     draft.goproxy(&host);
     draft.set("GOPROXY", "off");
-    draft.playbook("enable-goproxy", &[("proxy", &format!("https://{host}"))]);
+    draft.playbook("enable-goproxy", &[("proxy", &draft.proxy_url(&host))]);
 }
 
 fn proxy_bad_response(draft: &mut Draft, log: &Log) {
@@ -189,10 +189,10 @@ fn net_refused(draft: &mut Draft, log: &Log) {
     draft.host(&host).closed = Some(at(RawEmpty {}));
     draft.goproxy(MIRROR);
     if log.comma_list() {
-        draft.set("GOPROXY", &format!("https://{host},https://{MIRROR}"));
+        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else {
-        draft.set("GOPROXY", &format!("https://{host}"));
+        draft.set("GOPROXY", &draft.proxy_url(&host));
         use_mirror(draft);
     }
 }
@@ -238,7 +238,7 @@ fn tls(draft: &mut Draft, log: &Log) {
         let host = log.facts.host.clone();
         draft.goproxy(&host);
         draft.host(&name).forward_proxy = Some(at(RawForwardProxy { intercept: Some(true), ..Default::default() }));
-        draft.set("GOPROXY", &format!("https://{host}"));
+        draft.set("GOPROXY", &draft.proxy_url(&host));
         draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
         draft.playbook("trust-ca", &[("ca", "corporate")]);
         return;
@@ -270,7 +270,7 @@ fn http_proxy(draft: &mut Draft, log: &Log) {
     let port = authority.rsplit_once(':').map_or("3128", |(_, p)| p).to_string();
     let target = if log.facts.host == name { "goproxy.repro.example".to_string() } else { log.facts.host.clone() };
     draft.goproxy(&target);
-    draft.set("GOPROXY", &format!("https://{target}"));
+    draft.set("GOPROXY", &draft.proxy_url(&target));
     draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
     let forward = |settings: RawForwardProxy| Some(at(settings));
     if log.says("proxyconnect") {
@@ -326,7 +326,7 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
         draft.goproxy(&host).goproxy =
             Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "retagged"))]), ..Default::default() }));
         draft.goproxy(MIRROR);
-        draft.set("GOPROXY", &format!("https://{host}"));
+        draft.set("GOPROXY", &draft.proxy_url(&host));
         draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
         draft.file(
             "go.sum",
@@ -348,7 +348,7 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
             Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "tampered"))]), ..Default::default() }));
         draft.goproxy(MIRROR);
         draft.host(&db).sumdb = Some(at(RawSumdb::default()));
-        draft.set("GOPROXY", &format!("https://{proxy}"));
+        draft.set("GOPROXY", &draft.proxy_url(&proxy));
         draft.set("GOSUMDB", &db);
     }
     use_mirror(draft);
@@ -367,7 +367,7 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         .unwrap_or("sum.golang.org".into());
     let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
     draft.goproxy(&proxy);
-    draft.set("GOPROXY", &format!("https://{proxy}"));
+    draft.set("GOPROXY", &draft.proxy_url(&proxy));
     if log.diagnosis.category == Category::SumdbPrivateLeak {
         let public = RawSumdb { modules: Some(vec![at("golang.org/**".into())]), ..Default::default() };
         draft.host(&db).sumdb = Some(at(public));
@@ -484,7 +484,7 @@ fn path_mismatch(draft: &mut Draft, log: &Log) {
     })]);
     let host = f.host.clone();
     draft.goproxy(&host);
-    draft.set("GOPROXY", &format!("https://{host}"));
+    draft.set("GOPROXY", &draft.proxy_url(&host));
     draft.go(&format!("get {}", f.id()));
 }
 
@@ -514,7 +514,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
     let public = f.url.as_deref().map(url_host).map(declared_name).filter(|h| is_public_proxy(h));
     let host = public.unwrap_or_else(|| "proxy.golang.org".to_string());
     draft.goproxy(&host).faults = vec![fault];
-    draft.set("GOPROXY", &format!("https://{host}"));
+    draft.set("GOPROXY", &draft.proxy_url(&host));
 }
 
 /// Why the version is invalid, in the words a proxy quotes (`invalid version: unknown
@@ -536,7 +536,7 @@ fn invalid_reason(log: &Log) -> String {
 fn working_proxy(draft: &mut Draft, log: &Log) {
     let host = log.facts.host.clone();
     draft.goproxy(&host);
-    draft.set("GOPROXY", &format!("https://{host}"));
+    draft.set("GOPROXY", &draft.proxy_url(&host));
 }
 
 fn lock_stuck(draft: &mut Draft, log: &Log) {
