@@ -385,6 +385,19 @@ fn regression_a_directory_link_to_its_parent_does_not_recurse_forever() {
 }
 
 #[test]
+fn regression_one_file_named_two_ways_is_found_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), "name: a\n").unwrap();
+    let found = modchaos::scenario::discover(&[
+        dir.path().join("a.yaml"),
+        dir.path().join(".").join("a.yaml"),
+        dir.path().to_path_buf(),
+    ])
+    .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+#[test]
 fn regression_variables_that_get_past_open_modes_guard_are_refused_in_open_mode() {
     let open = "name: t\nnetwork: open\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n";
     for (env, at, what) in [

@@ -223,7 +223,10 @@ pub fn discover_each(paths: &[PathBuf]) -> Discovery {
         }
     }
     discovery.files.sort();
-    discovery.files.dedup();
+    // One file named two ways (`a.yaml` and `./a.yaml`, a directory and a file in it
+    // through a symlink) runs once.
+    let mut seen = std::collections::HashSet::new();
+    discovery.files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     discovery
 }
 
