@@ -28,7 +28,8 @@ mod exit {
     pub const ENVIRONMENT: u8 = 3;
     /// Nothing failed, but some scenarios were skipped.
     pub const SKIPPED: u8 = 4;
-    /// Ctrl-C or SIGTERM ended the run (go processes stopped, sandboxes removed).
+    /// Ctrl-C, SIGTERM or SIGHUP ended the run (go processes stopped, sandboxes removed,
+    /// reports written with what finished).
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -68,7 +69,7 @@ Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
 124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments, a report file that cannot be written) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -463,6 +464,7 @@ fn main() -> ExitCode {
 fn report(args: &ReportArgs) -> u8 {
     let mut lines = Vec::new();
     let mut read_already = std::collections::HashSet::new();
+    let mut empty = 0;
     for path in &args.journals {
         // The same journal twice would count its scenarios twice.
         if !read_already.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
@@ -480,6 +482,12 @@ fn report(args: &ReportArgs) -> u8 {
                 return exit::BAD_INPUT;
             }
         };
+        // An empty shard's journal is empty: nothing to add, unless every journal is.
+        if text.trim().is_empty() && args.journals.len() > 1 {
+            eprintln!("modchaos report: {}: empty (a shard that selected nothing?): no record to add", path.display());
+            empty += 1;
+            continue;
+        }
         match modchaos::report::journal::read_cut(&text) {
             Ok(mut read) => {
                 if let Some(line) = read.cut_line {
@@ -496,6 +504,10 @@ fn report(args: &ReportArgs) -> u8 {
                 return exit::BAD_INPUT;
             }
         }
+    }
+    if lines.is_empty() && empty > 0 {
+        eprintln!("modchaos report: every journal given is empty: no record to report");
+        return exit::BAD_INPUT;
     }
     let title: Vec<String> = args.journals.iter().map(|p| p.display().to_string()).collect();
     match write_html(&args.html, &lines, &title.join(", ")) {
@@ -705,20 +717,21 @@ fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>, force
     exit::PASSED
 }
 
-/// Ends the run early on Ctrl-C or SIGTERM: go lives in its own process group, so the
-/// terminal's SIGINT reaches only modchaos, which must stop go itself.
-async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
+/// Waits for Ctrl-C, SIGTERM or SIGHUP, and names it: go lives in its own process group,
+/// so the terminal's SIGINT reaches only modchaos, which must stop go itself.
+async fn stop_on_signals() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
+    let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
         let _ = tokio::signal::ctrl_c().await;
-        let _ = stop.send(true);
-        return;
+        return "SIGINT";
     };
+    // SIGHUP: the terminal closed or the SSH session dropped; a run cleans up as for the
+    // others, rather than die leaving its sandboxes to a later run's sweep.
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+        _ = hangup.recv() => "SIGHUP",
     }
-    let _ = stop.send(true);
 }
 
 fn doctor(args: DoctorArgs) -> u8 {
@@ -746,7 +759,10 @@ fn doctor(args: DoctorArgs) -> u8 {
         }
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    runtime.spawn(stop_on_signals(stop_tx));
+    runtime.spawn(async move {
+        stop_on_signals().await;
+        let _ = stop_tx.send(true);
+    });
     let report = match runtime.block_on(modchaos::doctor::doctor(&options, stop_rx)) {
         Ok(r) => r,
         Err(e) => {
@@ -1005,47 +1021,51 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
         (false, _) => modchaos::report::terminal::Verbosity::Verbose,
     };
     let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(Terminal::new(console, verbosity))];
-    if let Some(path) = &args.json {
-        let out: Box<dyn std::io::Write + Send> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdout())
-        } else {
-            match std::fs::File::create(path) {
-                Ok(f) => Box::new(std::io::BufWriter::new(f)),
-                Err(e) => {
-                    eprintln!("modchaos: --json {}: {e}", path.display());
-                    return exit::BAD_INPUT;
-                }
-            }
-        };
-        sinks.push(Box::new(Journal::new(out)));
-    }
-    if let Some(path) = &args.junit {
-        match std::fs::File::create(path) {
-            Ok(f) => sinks.push(Box::new(Junit::new(Box::new(std::io::BufWriter::new(f))))),
-            Err(e) => {
-                eprintln!("modchaos: --junit {}: {e}", path.display());
-                return exit::BAD_INPUT;
-            }
+    // Every report file opens before any scenario runs, none emptied unless all can be
+    // written; the HTML report is written when the suite ends (it needs the whole suite).
+    use modchaos::report::outputs::{Output, is_stdout, open_all};
+    let requested: Vec<Output> = [
+        (args.json.as_ref().filter(|p| !is_stdout(p)), "--json", true),
+        (args.junit.as_ref(), "--junit", false),
+        (args.html.as_ref(), "--html", false),
+    ]
+    .into_iter()
+    .filter_map(|(path, option, exclusive)| path.map(|p| Output { option, path: p.clone(), exclusive }))
+    .collect();
+    let opened = match open_all(&requested) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("modchaos: {e}");
+            return exit::BAD_INPUT;
         }
+    };
+    let file_for = |option: &str| {
+        let index = requested.iter().position(|o| o.option == option)?;
+        opened.files[index].try_clone().ok().map(std::io::BufWriter::new)
+    };
+    if let Some(path) = &args.json {
+        let out: Box<dyn std::io::Write + Send> = match file_for("--json") {
+            Some(file) => Box::new(file),
+            None => Box::new(std::io::stdout()),
+        };
+        sinks.push(Box::new(Journal::new(out, path.display().to_string())));
     }
-    // The HTML report needs the whole suite: the journal's lines are collected as they
-    // come and written when the suite ends. The file is created now, so that a path that
-    // cannot be written fails before any scenario runs.
+    if let Some(file) = file_for("--junit") {
+        sinks.push(Box::new(Junit::new(Box::new(file))));
+    }
     let html = match &args.html {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(_) => {
-                let collector = Arc::new(modchaos::report::journal::Collector::default());
-                let sink = collector.clone();
-                sinks.push(Box::new(move |event: &Event| sink.emit(event)));
-                Some((path.clone(), collector))
-            }
-            Err(e) => {
-                eprintln!("modchaos: --html {}: {e}", path.display());
-                return exit::BAD_INPUT;
-            }
-        },
+        Some(path) => {
+            let collector = Arc::new(modchaos::report::journal::Collector::default());
+            let sink = collector.clone();
+            sinks.push(Box::new(move |event: &Event| sink.emit(event)));
+            Some((path.clone(), collector))
+        }
         None => None,
     };
+    // What ran and what was running, for the reports of an interrupted run.
+    let tracker = Arc::new(modchaos::suite::events::Tracker::default());
+    let tracked = tracker.clone();
+    sinks.push(Box::new(move |event: &Event| tracked.emit(event)));
     // Orphans of killed go commands come back to this process (not to PID 1), which reaps
     // them; and what earlier runs that were killed left behind goes now.
     let _ = cleanup::become_subreaper();
@@ -1100,32 +1120,43 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
     // child and removes every sandbox (their guards do), then exit like an interrupted
     // program.
-    let suite = run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks)));
-    let interrupted = async {
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(stop_on_signals(tx));
-        let _ = rx.changed().await;
-    };
+    let fanout = Arc::new(Fanout(sinks));
+    let suite = run_suite(scenarios, invalid, &options, fanout.clone());
+    let interrupted = stop_on_signals();
     let result = runtime.block_on(async {
         tokio::select! {
-            result = suite => Some(result),
-            _ = interrupted => None,
+            result = suite => Ok(result),
+            signal = interrupted => Err(signal),
         }
     });
     // Dropping the runtime stops every run (their guards kill and remove what they
     // started); then no child is left unreaped, whatever PID 1 does.
     drop(runtime);
     cleanup::reap_children(std::time::Duration::from_secs(5));
-    let Some(result) = result else {
-        eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
-        return exit::INTERRUPTED;
-    };
-    if let Some((path, collector)) = html {
-        let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        if let Err(e) = write_html(&path, &collector.lines(), &format!("modchaos run {title}")) {
-            eprintln!("modchaos: {e}");
-            return exit::BAD_INPUT;
+    // An interrupted run still writes its reports: what finished, and what the signal
+    // stopped (JUnit errors, the journal's last line, the HTML report's banner).
+    if let Err(signal) = result {
+        fanout.emit(&tracker.interrupted(signal));
+    }
+    let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let html_failure = html
+        .and_then(|(path, collector)| write_html(&path, &collector.lines(), &format!("modchaos run {title}")).err());
+    let output_failures: Vec<String> = fanout.0.iter().filter_map(|sink| sink.failure()).chain(html_failure).collect();
+    drop(opened);
+    let result = match result {
+        Ok(result) => result,
+        Err(signal) => {
+            eprintln!(
+                "modchaos: interrupted by {signal}: go processes stopped, sandboxes removed; the reports hold what finished"
+            );
+            return exit::INTERRUPTED;
         }
+    };
+    for failure in &output_failures {
+        eprintln!("modchaos: a report was not written whole: {failure}");
+    }
+    if !output_failures.is_empty() {
+        return exit::BAD_INPUT;
     }
     let s = result.summary;
     if s.invalid > 0 {

@@ -246,6 +246,59 @@ fn report_renders_a_journal_cut_by_a_crash_and_reads_a_journal_given_twice_once(
 }
 
 #[test]
+fn report_adds_nothing_for_an_empty_shards_journal_and_an_interrupted_line_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, empty) = (dir.path().join("shard-1.jsonl"), dir.path().join("shard-2.jsonl"));
+    let html = dir.path().join("report.html");
+    let interrupted = serde_json::to_string(&modchaos::report::journal::interrupted_record(
+        "SIGTERM",
+        3,
+        1,
+        &[("b".into(), "b.yaml".into())],
+        1234,
+    ))
+    .unwrap();
+    let value: Value = serde_json::from_str(&interrupted).unwrap();
+    if let Err(errors) = Validator::new(&schema()).check(&value) {
+        panic!("{errors}\n{value:#}");
+    }
+    std::fs::write(&journal, format!("{V1_RECORD}\n{interrupted}\n")).unwrap();
+    std::fs::write(&empty, "").unwrap();
+    report(&[&journal, &empty], &html).success().stderr(predicates::str::contains("shard-2.jsonl: empty"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("1 scenario run(s): 1 passed"), "{page}");
+    assert!(page.contains("INTERRUPTED by SIGTERM after 1 of 3 planned run(s)"), "{page}");
+    assert!(page.contains("1 were stopped while they ran, 1 never started"), "{page}");
+    // Every journal empty: nothing to report.
+    report(&[&empty, &empty.with_file_name("shard-3.jsonl")], &html).code(2);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_whole_is_an_error_and_a_bad_path_spares_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = "scenarios/http-faults/flaky-first-two-then-heals.yaml";
+    let run = |extra: &[&str]| modchaos().args(["run", "--network", "open", scenario]).args(extra).assert();
+    // A bad --junit path: the existing journal is left as it was.
+    let journal = dir.path().join("last-night.jsonl");
+    std::fs::write(&journal, "kept\n").unwrap();
+    run(&["--json", journal.to_str().unwrap(), "--junit", "/nonexistent/dir/r.xml"])
+        .code(2)
+        .stderr(predicates::str::contains("--junit /nonexistent/dir/r.xml"));
+    assert_eq!(std::fs::read_to_string(&journal).unwrap(), "kept\n");
+    // Two reports in one file.
+    run(&["--json", journal.to_str().unwrap(), "--html", journal.to_str().unwrap()])
+        .code(2)
+        .stderr(predicates::str::contains("are the same file"));
+    if !have_go() || !Path::new("/dev/full").exists() {
+        return;
+    }
+    // A journal the disk cannot take: said, and the run does not pass.
+    run(&["--json", "/dev/full"])
+        .code(2)
+        .stderr(predicates::str::contains("--json /dev/full: cannot write the journal"));
+}
+
+#[test]
 fn in_open_mode_go_output_in_the_journal_speaks_the_scenarios_names() {
     if !have_go() {
         return;

@@ -5,7 +5,7 @@
 //! - SIGKILL, open and sealed: no process of the run survives (go, the lock holder's
 //!   `flock` and its `sleep`): they die with the harness; the sandbox it could not
 //!   remove is removed by the next run, which finds its owner gone.
-//! - SIGINT and SIGTERM during a git scenario: exit 130 and no `modchaos-*` directory
+//! - SIGINT, SIGTERM and SIGHUP during a git scenario: exit 130 and no `modchaos-*` directory
 //!   (sandbox, git repositories) is left.
 //! - After SIGINT no child of the harness is left unreaped: this test process is a child
 //!   subreaper, so any child modchaos leaves behind becomes its child, and is counted.
@@ -245,12 +245,12 @@ fn regression_sigkill_in_sealed_mode_leaves_no_process_and_the_next_run_sweeps()
 }
 
 #[test]
-fn regression_sigint_and_sigterm_during_a_git_scenario_leave_nothing_behind() {
+fn regression_sigint_sigterm_and_sighup_during_a_git_scenario_leave_nothing_behind() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !go_available() || !sealed_available() {
         return;
     }
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
         let place = Place::new();
         let mut run = place.start(&["run", "--network", "sealed", "../git.yaml"]);
         place.wait_for("go talking to the git host", Duration::from_secs(60), |p| {
@@ -308,4 +308,68 @@ fn regression_after_sigint_no_child_is_left_unreaped() {
     }
     assert!(orphans.is_empty(), "modchaos exited leaving children unreaped: {orphans:#?}");
     assert!(place.survivors_after(Duration::from_secs(5)).is_empty());
+}
+
+/// An interrupted run still writes its reports: JUnit with what finished and the
+/// scenario the signal stopped as an error, the journal's last line saying so, the HTML
+/// report's banner, and `report` reading that journal back.
+#[test]
+fn regression_an_interrupted_run_writes_reports_that_say_so() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !go_available() {
+        return;
+    }
+    let place = Place::new();
+    let out = |name: &str| place.path("cwd").join(name).display().to_string();
+    let (journal, junit, html) = (out("j.jsonl"), out("r.xml"), out("r.html"));
+    let mut run = place.start(&[
+        "run",
+        "--network",
+        "open",
+        "--jobs",
+        "2",
+        "../quick.yaml",
+        "../lock.yaml",
+        "--json",
+        &journal,
+        "--junit",
+        &junit,
+        "--html",
+        &html,
+    ]);
+    place.wait_for("the quick scenario done and go waiting on the lock", Duration::from_secs(60), |p| {
+        running(p, "go mod download")
+            && running(p, "sleep")
+            && std::fs::read_to_string(&journal).is_ok_and(|j| !j.is_empty())
+    });
+    kill(Pid::from_raw(run.id() as i32), Signal::SIGINT).unwrap();
+    let code = exit_code(&mut run, Duration::from_secs(30));
+    let mut said = String::new();
+    use std::io::Read as _;
+    let _ = run.stderr.take().unwrap().read_to_string(&mut said);
+    assert_eq!(code, Some(130), "{said}");
+    assert!(said.contains("interrupted by SIGINT"), "{said}");
+
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&journal).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!((lines[0]["name"].as_str(), lines[0]["status"].as_str()), (Some("quick"), Some("passed")));
+    let last = &lines[1];
+    assert_eq!(last["status"], "interrupted", "{last}");
+    assert_eq!(
+        (last["signal"].as_str(), last["planned"].as_u64(), last["finished"].as_u64()),
+        (Some("SIGINT"), Some(2), Some(1))
+    );
+    assert_eq!(last["in_flight"][0]["name"], "lock held for long", "{last}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("name=\"quick\""), "{xml}");
+    assert!(xml.contains("modchaos interrupted") && xml.contains("interrupted by SIGINT before it finished"), "{xml}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("INTERRUPTED by SIGINT after 1 of 2 planned run(s)"), "{}", &page[..page.len().min(3000)]);
+
+    let again = out("again.html");
+    let report = place.modchaos(&["report", &journal, "--html", &again]).output().unwrap();
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert!(std::fs::read_to_string(&again).unwrap().contains("lock held for long"));
 }

@@ -18,10 +18,16 @@ use crate::suite::{Event, EventSink};
 /// The suite name of scenario files that did not load.
 pub const INVALID_SUITE: &str = "modchaos scenario files";
 
-/// Collects scenario results and writes the XML when the suite ends.
+/// The suite name of the scenarios a signal stopped while they ran.
+pub const INTERRUPTED_SUITE: &str = "modchaos interrupted";
+
+/// Collects scenario results and writes the XML when the suite ends, or when a signal
+/// stops it (with what finished, and the scenarios it stopped as errors).
 pub struct Junit {
     out: Mutex<Option<Box<dyn std::io::Write + Send>>>,
     state: Mutex<State>,
+    /// Why the XML could not be written, if it could not.
+    failed: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -36,7 +42,7 @@ struct State {
 impl Junit {
     /// A reporter that writes to `out` at the end of the suite.
     pub fn new(out: Box<dyn std::io::Write + Send>) -> Junit {
-        Junit { out: Mutex::new(Some(out)), state: Mutex::new(State::default()) }
+        Junit { out: Mutex::new(Some(out)), state: Mutex::new(State::default()), failed: Mutex::new(None) }
     }
 }
 
@@ -116,6 +122,62 @@ pub fn invalid_case(file: &str, problems: &[String]) -> TestCase {
     case
 }
 
+impl Junit {
+    /// Writes the XML of what `state` holds, with `interrupted` cases in a suite of their own.
+    fn write(&self, state: &mut State, duration_ms: u64, interrupted: Vec<TestCase>) {
+        let started = state.started.unwrap_or_else(Utc::now);
+        let hostname = nix::unistd::gethostname().ok().map(|h| h.to_string_lossy().into_owned());
+        let mut report = Report::new("modchaos");
+        report.set_timestamp(started);
+        report.set_time(Duration::from_millis(duration_ms));
+        let suites = std::mem::take(&mut state.suites);
+        let invalid = std::mem::take(&mut state.invalid);
+        let mut all: Vec<(String, Vec<TestCase>)> = suites
+            .into_iter()
+            .map(|(version, cases)| (format!("modchaos scenarios {version}").trim_end().to_string(), cases))
+            .collect();
+        if !invalid.is_empty() {
+            all.push((INVALID_SUITE.to_string(), invalid));
+        }
+        if !interrupted.is_empty() {
+            all.push((INTERRUPTED_SUITE.to_string(), interrupted));
+        }
+        for (name, cases) in all {
+            let mut suite = TestSuite::new(name);
+            suite.set_timestamp(started);
+            // A suite's time: its cases' (they may run side by side, so not wall time).
+            suite.set_time(cases.iter().filter_map(|c| c.time).sum());
+            if let Some(host) = &hostname {
+                suite.extra.insert("hostname".into(), host.clone().into());
+            }
+            suite.add_test_cases(cases);
+            report.add_test_suite(suite);
+        }
+        if let Some(mut out) = self.out.lock().unwrap_or_else(|e| e.into_inner()).take()
+            && let Err(e) = report.serialize(&mut out).map_err(std::io::Error::other).and_then(|_| out.flush())
+        {
+            let message = format!("cannot write the JUnit report: {e}");
+            eprintln!("modchaos: {message}");
+            *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        }
+    }
+}
+
+/// The error case of a scenario `signal` stopped while it ran; `never` more never started.
+fn interrupted_case(name: &str, file: &str, signal: &str, never: usize) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(format!("interrupted by {signal} before it finished"));
+    status.set_type("interrupted");
+    status.set_description(format!(
+        "{signal} stopped the run while this scenario ran: its go commands were killed and its sandbox removed; \
+         {never} more scenario run(s) never started"
+    ));
+    let mut case = TestCase::new(crate::redact::text(name), status);
+    case.set_classname(crate::redact::text(file));
+    case.set_timestamp(Utc::now());
+    case
+}
+
 impl EventSink for Junit {
     fn emit(&self, event: &Event) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -138,37 +200,17 @@ impl EventSink for Junit {
                     None => state.suites.push((version, vec![case])),
                 }
             }
-            Event::SuiteFinished { summary } => {
-                let started = state.started.unwrap_or_else(Utc::now);
-                let hostname = nix::unistd::gethostname().ok().map(|h| h.to_string_lossy().into_owned());
-                let mut report = Report::new("modchaos");
-                report.set_timestamp(started);
-                report.set_time(Duration::from_millis(summary.duration_ms));
-                let suites = std::mem::take(&mut state.suites);
-                let invalid = std::mem::take(&mut state.invalid);
-                let mut all: Vec<(String, Vec<TestCase>)> = suites
-                    .into_iter()
-                    .map(|(version, cases)| (format!("modchaos scenarios {version}").trim_end().to_string(), cases))
-                    .collect();
-                if !invalid.is_empty() {
-                    all.push((INVALID_SUITE.to_string(), invalid));
-                }
-                for (name, cases) in all {
-                    let mut suite = TestSuite::new(name);
-                    suite.set_timestamp(started);
-                    if let Some(host) = &hostname {
-                        suite.extra.insert("hostname".into(), host.clone().into());
-                    }
-                    suite.add_test_cases(cases);
-                    report.add_test_suite(suite);
-                }
-                if let Some(mut out) = self.out.lock().unwrap_or_else(|e| e.into_inner()).take()
-                    && let Err(e) = report.serialize(&mut out).map_err(std::io::Error::other).and_then(|_| out.flush())
-                {
-                    eprintln!("modchaos: cannot write the JUnit report: {e}");
-                }
+            Event::SuiteFinished { summary } => self.write(&mut state, summary.duration_ms, Vec::new()),
+            Event::Interrupted { signal, planned, finished, in_flight, duration_ms } => {
+                let never = planned.saturating_sub(finished + in_flight.len());
+                let cases = in_flight.iter().map(|(name, file)| interrupted_case(name, file, signal, never)).collect();
+                self.write(&mut state, *duration_ms, cases);
             }
             _ => {}
         }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

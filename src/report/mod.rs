@@ -7,5 +7,6 @@ pub mod doctor;
 pub mod html;
 pub mod journal;
 pub mod junit;
+pub mod outputs;
 pub mod terminal;
 pub mod text;

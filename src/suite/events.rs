@@ -83,12 +83,89 @@ pub enum Event {
         /// Totals.
         summary: Summary,
     },
+    /// A signal stopped the suite before it ended: the scenarios in flight were stopped
+    /// (their go commands killed, their sandboxes removed) and the rest never ran.
+    /// Reporters write what finished and say that the run is incomplete.
+    Interrupted {
+        /// What stopped it (`SIGINT`, `SIGTERM`, …).
+        signal: String,
+        /// Scenario runs the suite was to make.
+        planned: usize,
+        /// Scenario runs that finished (each reported by its own event).
+        finished: usize,
+        /// The scenarios that were running, `(name, file)`.
+        in_flight: Vec<(String, String)>,
+        /// Wall time until the signal.
+        duration_ms: u64,
+    },
 }
 
 /// Receives events. Implementations must be cheap: the runner calls them inline.
 pub trait EventSink: Send + Sync {
     /// Handles one event.
     fn emit(&self, event: &Event);
+
+    /// What went wrong writing this sink's output (a full disk, a closed pipe), if
+    /// anything: a report that could not be written must not pass for one that was.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Follows which scenarios a suite has started and finished, so that an interruption
+/// can say what was running and how much was done ([`Event::Interrupted`]).
+#[derive(Default)]
+pub struct Tracker {
+    state: std::sync::Mutex<Tracked>,
+}
+
+#[derive(Default)]
+struct Tracked {
+    planned: usize,
+    finished: usize,
+    running: Vec<(String, String)>,
+    started: Option<std::time::Instant>,
+}
+
+impl Tracker {
+    /// The event telling that `signal` stopped the suite now.
+    pub fn interrupted(&self, signal: &str) -> Event {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        Event::Interrupted {
+            signal: signal.to_string(),
+            planned: state.planned,
+            finished: state.finished,
+            in_flight: state.running.clone(),
+            duration_ms: state.started.map_or(0, |s| s.elapsed().as_millis() as u64),
+        }
+    }
+}
+
+impl EventSink for Tracker {
+    fn emit(&self, event: &Event) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Event::SuiteStarted { scenarios, .. } => {
+                state.planned = *scenarios;
+                state.started = Some(std::time::Instant::now());
+            }
+            Event::ScenarioStarted { name, file } => state.running.push((name.clone(), file.clone())),
+            Event::ScenarioFinished { report } => {
+                state.finished += 1;
+                // A matrix runs one file under one name per go version: any of them will do.
+                let same = |(n, f): &(String, String)| *f == report.file && *n == report.name;
+                if let Some(i) = state
+                    .running
+                    .iter()
+                    .position(same)
+                    .or_else(|| state.running.iter().position(|(_, f)| *f == report.file))
+                {
+                    state.running.remove(i);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 impl EventSink for NoEvents {

@@ -287,7 +287,7 @@ mod tests {
 
         let journal_out = SharedBuf::default();
         let junit_out = SharedBuf::default();
-        let journal = crate::report::journal::Journal::new(Box::new(journal_out.clone()));
+        let journal = crate::report::journal::Journal::new(Box::new(journal_out.clone()), "journal.jsonl");
         let junit = crate::report::junit::Junit::new(Box::new(junit_out.clone()));
         let finished = Event::ScenarioFinished { report: Box::new(report) };
         let summary = Event::SuiteFinished { summary: Summary { failed: 1, ..Summary::default() } };

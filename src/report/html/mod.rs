@@ -34,7 +34,7 @@ pub fn render(lines: &[JournalLine], title: &str) -> String {
         .iter()
         .filter_map(|l| match l {
             JournalLine::Scenario(s) => Some(s.as_ref()),
-            JournalLine::Invalid(_) => None,
+            JournalLine::Invalid(_) | JournalLine::Interrupted(_) => None,
         })
         .enumerate()
         .map(|(i, s)| (i + 1, s))
@@ -43,9 +43,14 @@ pub fn render(lines: &[JournalLine], title: &str) -> String {
         .iter()
         .filter_map(|l| match l {
             JournalLine::Invalid(i) => Some(i),
-            JournalLine::Scenario(_) => None,
+            JournalLine::Scenario(_) | JournalLine::Interrupted(_) => None,
         })
         .collect();
+    for line in lines {
+        if let JournalLine::Interrupted(i) = line {
+            summary::interrupted(&mut html, i);
+        }
+    }
     summary::invalid(&mut html, &invalid);
     summary::table(&mut html, &scenarios);
     html.raw("\n<main>\n");

@@ -4,7 +4,7 @@
 
 use super::markup::Html;
 use super::scenario::status_label;
-use crate::report::journal::record::{InvalidRecord, JournalLine, RunStatus, ScenarioRecord};
+use crate::report::journal::record::{InterruptedRecord, InvalidRecord, JournalLine, RunStatus, ScenarioRecord};
 
 /// The totals line.
 pub fn totals(lines: &[JournalLine]) -> String {
@@ -12,13 +12,47 @@ pub fn totals(lines: &[JournalLine]) -> String {
         lines.iter().filter(|l| matches!(l, JournalLine::Scenario(s) if s.status == status)).count()
     };
     let runs = lines.iter().filter(|l| matches!(l, JournalLine::Scenario(_))).count();
-    let invalid = lines.len() - runs;
-    format!(
+    let invalid = lines.iter().filter(|l| matches!(l, JournalLine::Invalid(_))).count();
+    let mut totals = format!(
         "{runs} scenario run(s): {} passed, {} failed, {} skipped; {invalid} invalid file(s)",
         count(RunStatus::Passed),
         count(RunStatus::Failed),
         count(RunStatus::Skipped)
-    )
+    );
+    for line in lines {
+        if let JournalLine::Interrupted(i) = line {
+            totals.push_str(&format!(
+                "; INTERRUPTED by {} after {} of {} planned run(s)",
+                i.signal, i.finished, i.planned
+            ));
+        }
+    }
+    totals
+}
+
+/// What a signal stopped: the run is incomplete, and these scenarios never finished.
+pub fn interrupted(html: &mut Html, record: &InterruptedRecord) {
+    html.raw("<section class=\"interrupted\"><h3>Interrupted</h3><p class=\"reason\">");
+    let never = record.planned.saturating_sub(record.finished + record.in_flight.len());
+    html.text(&format!(
+        "{} stopped the run after {}: {} of {} planned scenario run(s) finished, {} were stopped while they ran, {} never started.",
+        record.signal,
+        duration(record.duration_ms),
+        record.finished,
+        record.planned,
+        record.in_flight.len(),
+        never
+    ));
+    html.raw("</p>");
+    if !record.in_flight.is_empty() {
+        html.raw("<ul class=\"in-flight\">");
+        for entry in &record.in_flight {
+            html.raw("<li>").element("<span class=\"name\">", &entry.name, "</span>");
+            html.element(" <span class=\"meta\">", &entry.file, "</span></li>");
+        }
+        html.raw("</ul>");
+    }
+    html.raw("</section>\n");
 }
 
 /// The summary table of the scenario runs (numbered as their sections are).

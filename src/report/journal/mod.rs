@@ -15,9 +15,9 @@ pub mod record;
 use std::io::Write as _;
 use std::sync::Mutex;
 
-pub use of::{invalid_record, scenario_record};
+pub use of::{interrupted_record, invalid_record, scenario_record};
 pub use read::{CutJournal, ReadError, read, read_cut};
-pub use record::{InvalidRecord, JOURNAL_VERSION, JournalLine, ScenarioRecord};
+pub use record::{InterruptedRecord, InvalidRecord, JOURNAL_VERSION, JournalLine, ScenarioRecord};
 
 use crate::suite::{Event, EventSink};
 
@@ -32,19 +32,27 @@ pub fn line_of(event: &Event) -> Option<JournalLine> {
     match event {
         Event::ScenarioFinished { report } => Some(JournalLine::Scenario(Box::new(scenario_record(report)))),
         Event::InvalidFile { file, problems } => Some(JournalLine::Invalid(invalid_record(file, problems))),
+        Event::Interrupted { signal, planned, finished, in_flight, duration_ms } => {
+            Some(JournalLine::Interrupted(interrupted_record(signal, *planned, *finished, in_flight, *duration_ms)))
+        }
         _ => None,
     }
 }
 
-/// Writes records to a file (or stdout).
+/// Writes records to a file (or stdout), each line whole and flushed as it comes. The
+/// first write that fails is kept ([`EventSink::failure`]) and said at once: a journal
+/// that lost lines must not pass for a complete one.
 pub struct Journal {
     out: Mutex<Box<dyn std::io::Write + Send>>,
+    /// Where it writes, as the user named it (`--json PATH`).
+    name: String,
+    failed: Mutex<Option<String>>,
 }
 
 impl Journal {
-    /// A journal writing to `out`.
-    pub fn new(out: Box<dyn std::io::Write + Send>) -> Journal {
-        Journal { out: Mutex::new(out) }
+    /// A journal writing to `out`, which the user knows as `name`.
+    pub fn new(out: Box<dyn std::io::Write + Send>, name: impl Into<String>) -> Journal {
+        Journal { out: Mutex::new(out), name: name.into(), failed: Mutex::new(None) }
     }
 }
 
@@ -53,8 +61,18 @@ impl EventSink for Journal {
         let Some(line) = line_of(event) else { return };
         let Ok(line) = serde_json::to_string(&line) else { return };
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            if failed.is_none() {
+                let message = format!("--json {}: cannot write the journal: {e}", self.name);
+                eprintln!("modchaos: {message}");
+                *failed = Some(message);
+            }
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

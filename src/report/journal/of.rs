@@ -133,6 +133,28 @@ pub fn invalid_record(file: &str, problems: &[String]) -> InvalidRecord {
     }
 }
 
+/// The journal's last line for a run `signal` stopped.
+pub fn interrupted_record(
+    signal: &str,
+    planned: usize,
+    finished: usize,
+    in_flight: &[(String, String)],
+    duration_ms: u64,
+) -> InterruptedRecord {
+    InterruptedRecord {
+        journal_version: JOURNAL_VERSION,
+        status: InterruptedStatus::Interrupted,
+        signal: signal.to_string(),
+        planned,
+        finished,
+        in_flight: in_flight
+            .iter()
+            .map(|(name, file)| InFlightEntry { name: crate::redact::text(name), file: crate::redact::text(file) })
+            .collect(),
+        duration_ms,
+    }
+}
+
 /// The declared hosts, from whichever phase ran (they are the same in every phase).
 fn hosts(report: &ScenarioReport) -> Vec<HostEntry> {
     let phases = [report.run.as_ref(), report.steady.as_ref(), report.recovery.as_ref().map(|r| &r.rerun)];

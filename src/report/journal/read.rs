@@ -3,7 +3,7 @@
 //! newer modchaos added are ignored. Secrets a journal may hold (one written before
 //! modchaos masked them, or edited by hand) are masked as it is read (`crate::redact`).
 
-use super::record::{InvalidRecord, JournalLine, ScenarioRecord};
+use super::record::{InterruptedRecord, InvalidRecord, JournalLine, ScenarioRecord};
 
 /// Why a journal could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -87,6 +87,8 @@ fn record(line: usize, raw: &str) -> Result<JournalLine, ReadError> {
     let not_record = |e: serde_json::Error| ReadError::NotRecord { line, message: e.to_string() };
     Ok(if object.get("status").and_then(|s| s.as_str()) == Some("invalid") {
         JournalLine::Invalid(serde_json::from_value::<InvalidRecord>(value).map_err(not_record)?)
+    } else if object.get("status").and_then(|s| s.as_str()) == Some("interrupted") {
+        JournalLine::Interrupted(serde_json::from_value::<InterruptedRecord>(value).map_err(not_record)?)
     } else {
         JournalLine::Scenario(Box::new(serde_json::from_value::<ScenarioRecord>(value).map_err(not_record)?))
     })

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 /// The version of the journal format these types write. Version 1 (no
 /// `journal_version` field) had the top-level summary fields only; version 2 added the
 /// whole story (commands with output, requests, DNS, phases, recovery, verification);
-/// version 3 added `leads` (faults that never fired in a failed scenario).
-pub const JOURNAL_VERSION: u32 = 3;
+/// version 3 added `leads` (faults that never fired in a failed scenario); version 4 the
+/// last line of a run a signal stopped (`"status": "interrupted"`).
+pub const JOURNAL_VERSION: u32 = 4;
 
 /// One line of a journal: a scenario run, or a scenario file that did not load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -22,6 +23,8 @@ pub enum JournalLine {
     Scenario(Box<ScenarioRecord>),
     /// A scenario file that did not load.
     Invalid(InvalidRecord),
+    /// The run was stopped by a signal: the journal's last line (version 4).
+    Interrupted(InterruptedRecord),
 }
 
 /// How a scenario run ended.
@@ -401,6 +404,43 @@ pub struct InvalidRecord {
     pub status: InvalidStatus,
     /// Every problem, `file:line:col: message`.
     pub problems: Vec<String>,
+}
+
+/// The end of a run a signal stopped: the journal holds the scenarios that finished, and
+/// this line says the run is incomplete, what stopped it and what was running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct InterruptedRecord {
+    /// The journal format version.
+    pub journal_version: u32,
+    /// Always `interrupted`.
+    pub status: InterruptedStatus,
+    /// What stopped it (`SIGINT`, `SIGTERM`, `SIGHUP`).
+    pub signal: String,
+    /// Scenario runs the suite was to make.
+    pub planned: usize,
+    /// Scenario runs that finished (each on a line of its own above).
+    pub finished: usize,
+    /// The scenarios that were running, stopped before they finished.
+    pub in_flight: Vec<InFlightEntry>,
+    /// Wall time until the signal.
+    pub duration_ms: u64,
+}
+
+/// A scenario a signal stopped while it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct InFlightEntry {
+    /// Its name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+}
+
+/// The status of a run a signal stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InterruptedStatus {
+    /// A signal stopped it.
+    Interrupted,
 }
 
 /// The status of a file that did not load.
