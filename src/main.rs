@@ -402,7 +402,10 @@ fn main() -> ExitCode {
         _ => "modchaos=warn,warn",
     };
     if let Err(e) = init_logging(&console, terminal_directives, cli.log_file.as_deref()) {
-        eprintln!("modchaos: --log-file: {e}");
+        eprintln!(
+            "modchaos: --log-file {}: {e}",
+            cli.log_file.as_deref().unwrap_or(std::path::Path::new("")).display()
+        );
         return ExitCode::from(exit::BAD_INPUT);
     }
     if prints_only(&cli.command) {
@@ -905,6 +908,12 @@ fn init_logging(
     use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
     use tracing_subscriber::util::SubscriberInitExt as _;
     let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    // A RUST_LOG the filter cannot read is said, once, not silently replaced.
+    if let Some(directives) = &from_env
+        && let Err(e) = tracing_subscriber::EnvFilter::try_new(directives)
+    {
+        eprintln!("modchaos: RUST_LOG={directives:?} is not a log filter ({e}): warnings only");
+    }
     let filter = |default: &str| {
         let directives = from_env.clone().unwrap_or_else(|| default.to_string());
         tracing_subscriber::EnvFilter::try_new(&directives)

@@ -151,6 +151,7 @@ fn junit_report_parses_back_with_one_case_per_scenario() {
     let case = suite.test_cases.iter().find(|c| c.name.as_str() == "500 stops a comma list").unwrap();
     assert_eq!(case.classname.as_ref().map(|c| c.as_str()), Some("scenarios/goproxy-list/500-stops-comma-list.yaml"));
     assert!(case.system_out.as_ref().is_some_and(|o| o.as_str().contains("proxy.server_error")));
+    assert!(suite.time.is_some_and(|t| t >= case.time.unwrap()), "a suite carries its cases' time");
 }
 
 #[test]
@@ -700,12 +701,17 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
     }
     let journal = dir.path().join("journal.jsonl");
     let lead = "fault #1 (respond 500) on p.example never fired in the ";
-    modchaos().args(["run", path.to_str().unwrap(), "--json", journal.to_str().unwrap()]).assert().code(1).stderr(
-        predicate::str::contains("leads:")
-            .and(predicate::str::contains(lead))
-            .and(predicate::str::contains("check its `when` (path \"^/corp\\.example/.*$\")"))
-            .and(predicate::str::contains("paths are globs, not regular expressions")),
-    );
+    let junit = dir.path().join("junit.xml");
+    modchaos()
+        .args(["run", path.to_str().unwrap(), "--json", journal.to_str().unwrap(), "--junit", junit.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("leads:")
+                .and(predicate::str::contains(lead))
+                .and(predicate::str::contains("check its `when` (path \"^/corp\\.example/.*$\")"))
+                .and(predicate::str::contains("paths are globs, not regular expressions")),
+        );
     let line: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&journal).unwrap().lines().next().unwrap()).unwrap();
     let leads = line["leads"].as_array().unwrap();
@@ -716,6 +722,9 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
     modchaos().arg("report").arg(&journal).arg("--html").arg(&html).assert().success();
     let html = std::fs::read_to_string(&html).unwrap();
     assert!(html.contains("<h3>Leads</h3>") && html.contains(lead), "{html}");
+    // JUnit's message says which phase missed (here the run's exit or diagnosis).
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("message=\"[run] "), "{xml}");
 }
 
 /// `fixtures` prints the go.sum lines of a directory of fixtures, reads `$GOROOT/` as a

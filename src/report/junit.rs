@@ -66,7 +66,7 @@ pub fn test_case(report: &ScenarioReport, matrix: bool) -> TestCase {
             });
             let message = match (report.reason.as_deref(), report.failures.first()) {
                 (Some(reason), _) => reason.to_string(),
-                (None, Some(f)) => format!("{}: expected {}, got {}", f.what, f.expected, f.got),
+                (None, Some(f)) => format!("[{}] {}: expected {}, got {}", f.phase, f.what, f.expected, f.got),
                 (None, None) => "failed".to_string(),
             };
             s.set_message(redact(&message));

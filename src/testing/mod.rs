@@ -191,18 +191,25 @@ pub async fn run(scenario: &Scenario) -> ScenarioReport {
 }
 
 /// Panics with the whole failure story unless `report` passed; a skipped scenario is
-/// said loudly on stderr (a `#[test]` cannot become ignored once it runs).
+/// said loudly on stderr (a `#[test]` cannot become ignored once it runs). The skip is
+/// written to the process's stderr itself, which libtest does not capture (it captures
+/// only `eprintln!`): without `--nocapture` the test still shows `ok`, but the line
+/// saying it ran nothing is in the output.
 pub fn assert_passed(report: &ScenarioReport) {
     match report.status {
         Status::Passed if report.sandbox_removed => {}
         Status::Passed => {
             panic!("passed, but the sandbox {} was left behind", report.sandbox.clone().unwrap_or_default())
         }
-        Status::Skipped => eprintln!(
-            "\n*** modchaos scenario `{}` was SKIPPED: {} ***\n",
-            report.name,
-            report.reason.as_deref().unwrap_or("no reason given")
-        ),
+        Status::Skipped => {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** modchaos scenario `{}` was SKIPPED: {} ***\n",
+                report.name,
+                report.reason.as_deref().unwrap_or("no reason given")
+            );
+        }
         _ => panic!("{}", crate::report::text::failure_details(report)),
     }
 }
