@@ -496,8 +496,12 @@ fn the_log_file_has_every_request_also_from_sealed_children_and_quiet_prints_onl
         std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).expect("JSON lines")).collect();
     let text = |v: &serde_json::Value| v["fields"]["message"].as_str().unwrap_or_default().to_string();
     assert!(lines.iter().any(|l| text(l).contains("world started")), "no world start in the log");
+    // A sealed child's request keeps its fields and says whose it is.
     assert!(
-        lines.iter().any(|l| text(l).contains("request") && text(l).contains("status=500")),
+        lines.iter().any(|l| text(l) == "request"
+            && l["fields"]["status"] == "500"
+            && l["fields"]["scenario"] == "500 stops a comma list"
+            && l["fields"]["source"] == "modchaos::request"),
         "no request with the fault's 500 in the log"
     );
     assert!(lines.iter().any(|l| text(l).contains("go ended")), "no go command in the log");

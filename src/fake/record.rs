@@ -12,6 +12,8 @@ pub use crate::vocab::request::{DnsOutcome, DnsRecord, Phase, RequestRecord};
 #[derive(Debug)]
 pub struct RequestLog {
     started: Instant,
+    /// The scenario whose world this is, named in every log event (several run at once).
+    scenario: String,
     inner: Mutex<LogInner>,
 }
 
@@ -42,13 +44,23 @@ pub struct DnsSlot(usize);
 impl Default for RequestLog {
     fn default() -> Self {
         let inner = LogInner { phase: Phase::Run, seq: 0, records: Vec::new(), dns: Vec::new() };
-        RequestLog { started: Instant::now(), inner: Mutex::new(inner) }
+        RequestLog { started: Instant::now(), scenario: String::new(), inner: Mutex::new(inner) }
     }
 }
 
 impl RequestLog {
+    /// The log of scenario `name`'s world: its log events say whose they are.
+    pub fn for_scenario(name: &str) -> RequestLog {
+        RequestLog { scenario: name.to_string(), ..RequestLog::default() }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The scenario whose world this is (empty for a bare fake in a test).
+    pub fn scenario(&self) -> &str {
+        &self.scenario
     }
 
     /// When the world (and so its timeline) started: time windows of faults count from here.
@@ -105,6 +117,7 @@ impl RequestLog {
             }
             tracing::debug!(
                 target: "modchaos::request",
+                scenario = %self.scenario,
                 seq = r.seq,
                 phase = ?r.phase,
                 host = %r.host,
@@ -112,7 +125,7 @@ impl RequestLog {
                 path = %r.path,
                 status = r.status.unwrap_or(0),
                 bytes,
-                ms = end - r.start_ms,
+                ms = tenths(end - r.start_ms),
                 faults = %r.faults.join(", "),
                 note = r.note.as_deref().unwrap_or(""),
                 "request"
@@ -186,6 +199,7 @@ impl RequestLog {
             }
             tracing::debug!(
                 target: "modchaos::dns",
+                scenario = %self.scenario,
                 seq = r.seq,
                 transport = %r.transport,
                 name = %r.name,
@@ -202,6 +216,11 @@ impl RequestLog {
     pub fn snapshot_dns(&self) -> Vec<DnsRecord> {
         self.lock().dns.clone()
     }
+}
+
+/// Milliseconds to a tenth, for log lines (`0.5`, not `0.46826700000000004`).
+fn tenths(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
 }
 
 #[cfg(test)]

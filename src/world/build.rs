@@ -63,7 +63,7 @@ impl<'a> Builder<'a> {
             scenario,
             mode,
             toxic_backend,
-            log: Arc::new(RequestLog::default()),
+            log: Arc::new(RequestLog::for_scenario(&scenario.name)),
             pki: Arc::new(Pki::generate().map_err(std::io::Error::other)?),
             databases: databases(scenario)?,
             table: Arc::new(OnceLock::new()),

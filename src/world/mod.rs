@@ -70,7 +70,7 @@ impl World {
             scenario = %scenario.name,
             mode = mode.name(),
             hosts = scenario.hosts.len(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = started.elapsed().as_millis() as u64,
             "world started"
         );
         for line in world.map.describe() {
@@ -97,10 +97,11 @@ impl World {
         // Wait until every server task is gone, so that its listeners are closed and
         // another world may take the same addresses at once.
         while self.tasks.join_next().await.is_some() {}
+        let scenario = self.log.scenario();
         for problem in &problems {
-            tracing::warn!(target: "modchaos::world", problem = %problem, "toxiproxy backend");
+            tracing::warn!(target: "modchaos::world", scenario, problem = %problem, "toxiproxy backend");
         }
-        tracing::info!(target: "modchaos::world", "world stopped");
+        tracing::info!(target: "modchaos::world", scenario, "world stopped");
         problems
     }
 
