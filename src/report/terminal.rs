@@ -218,8 +218,10 @@ impl EventSink for Terminal {
                 }
                 let longest = match summary.longest_ms {
                     0 => String::new(),
+                    // (Hundredths below a second: a 40 ms scenario is not "0.0s".)
                     ms => format!(
-                        " (longest scenario {:.1}s: the suite took {:.2}x as long)",
+                        " (longest scenario {:.*}s: the suite took {:.2}x as long)",
+                        if ms < 1000 { 2 } else { 1 },
                         ms as f64 / 1000.0,
                         summary.duration_ms as f64 / ms as f64
                     ),
