@@ -1,10 +1,10 @@
 //! The HTML report (`modchaos report JOURNAL --html OUT`, `modchaos run --html OUT`): one
 //! self-contained file — inline CSS and SVG, no script, no font, no network: a Content
 //! Security Policy forbids the page any other resource — made from journal lines. A
-//! summary table, then per scenario its timeline of requests and faults per host against
-//! go's commands, the diagnosis with its evidence, the recovery's steps and rerun, and
-//! unmet expectations, expected against got. Everything from the journal is escaped
-//! ([`markup`]).
+//! summary table (failures first, then by file and go version), then per scenario its
+//! timeline of requests and faults per host against go's commands, the diagnosis with its
+//! evidence, the recovery's steps and rerun, and unmet expectations, expected against
+//! got. Everything from the journal is escaped ([`markup`]).
 
 pub mod markup;
 pub mod scenario;
@@ -13,7 +13,7 @@ pub mod timeline;
 
 use markup::Html;
 
-use crate::report::journal::record::JournalLine;
+use crate::report::journal::record::{JournalLine, RunStatus, ScenarioRecord};
 
 /// The page's style sheet.
 const STYLE: &str = include_str!("style.css");
@@ -30,15 +30,23 @@ pub fn render(lines: &[JournalLine], title: &str) -> String {
     html.text(&format!("modchaos report: {title}")).raw("</title><style>").raw(STYLE).raw("</style></head><body>");
     html.raw("<header><h1>modchaos report</h1>").element("<p class=\"source\">", title, "</p>");
     html.raw("<p class=\"totals\" id=\"totals\">").text(&summary::totals(lines)).raw("</p></header>\n");
-    let scenarios: Vec<_> = lines
+    let mut scenarios: Vec<&ScenarioRecord> = lines
         .iter()
         .filter_map(|l| match l {
             JournalLine::Scenario(s) => Some(s.as_ref()),
             JournalLine::Invalid(_) | JournalLine::Interrupted(_) => None,
         })
-        .enumerate()
-        .map(|(i, s)| (i + 1, s))
         .collect();
+    // Failures first, then by file and go version: a matrix's or shards' runs finish in
+    // any order, and a reader looks for what failed, then for a file.
+    scenarios.sort_by(|a, b| {
+        (a.status != RunStatus::Failed, &a.file, &a.go_version).cmp(&(
+            b.status != RunStatus::Failed,
+            &b.file,
+            &b.go_version,
+        ))
+    });
+    let scenarios: Vec<_> = scenarios.into_iter().enumerate().map(|(i, s)| (i + 1, s)).collect();
     let invalid: Vec<_> = lines
         .iter()
         .filter_map(|l| match l {
