@@ -61,7 +61,10 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     report.verification = record.verification;
     if let (Some(recovery), Some(done)) = (&scenario.recover, record.recovery) {
         let before = report.failures.len();
-        let rerun = phase_report(&recovery.expect, done.rerun, Phase::Recover, &mut report.failures);
+        let rerun = match &done.failed_step {
+            Some(command) => failed_step_report(command, done.rerun, &mut report.failures),
+            None => phase_report(&recovery.expect, done.rerun, Phase::Recover, &mut report.failures),
+        };
         if let Some(v) = &done.verification {
             report.failures.extend(verification_failures(v));
         }
@@ -69,6 +72,7 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
             playbook: done.playbook,
             steps: done.steps,
             rerun,
+            failed_step: done.failed_step,
             verification: done.verification,
             recovered: report.failures.len() == before,
             start_ms: done.start_ms,
@@ -97,6 +101,26 @@ fn phase_report(
     let evidence = Evidence::from_phase(record);
     let diagnosis = diagnose(&evidence);
     failures.extend(expect::check(expect, &evidence, &diagnosis, phase));
+    PhaseReport { evidence, diagnosis }
+}
+
+/// A recovery's go step that failed or hit its deadline: the recovery failed there (the
+/// rerun never ran), told with what the step printed.
+fn failed_step_report(command: &str, record: PhaseRecord, failures: &mut Vec<expect::Failure>) -> PhaseReport {
+    let evidence = Evidence::from_phase(record);
+    let diagnosis = diagnose(&evidence);
+    let how = evidence.exit.map_or_else(|| "no exit status".to_string(), |e| e.describe());
+    let output = format!("{}\n{}", evidence.stderr.trim(), evidence.stdout.trim());
+    let got = match output.trim() {
+        "" => format!("{how}; it printed nothing"),
+        text => format!("{how}; it printed:\n{text}"),
+    };
+    failures.push(Failure {
+        phase: Phase::Recover,
+        what: format!("recovery step `{command}`"),
+        expected: "success within the run's timeout".into(),
+        got,
+    });
     PhaseReport { evidence, diagnosis }
 }
 

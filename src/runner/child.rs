@@ -19,7 +19,7 @@ use super::options::RunOptions;
 use super::record::RunRecord;
 use super::run::run_here;
 use crate::gobin::GoBinary;
-use crate::scenario::{GoUser, LoadContext, Scenario};
+use crate::scenario::{GoUser, LoadContext, RecoveryStep, Scenario};
 use crate::sealed::{SealedSupport, ns};
 use crate::vocab::{Account, NetworkMode};
 
@@ -312,15 +312,16 @@ impl Drop for RemovedOnDrop {
 }
 
 /// Longer than any honest run of `scenario` can take: every go command at its deadline
-/// plus the kill grace, twice (run and recovery), plus a minute for everything else.
+/// plus the kill grace, three times (steady state, run and rerun), every go step of the
+/// recovery at the run's deadline, plus a minute for everything else.
 /// Saturating: a scenario built in code, unvalidated, may hold any deadline.
 fn watchdog(scenario: &Scenario) -> Duration {
-    let steps = scenario
-        .run
-        .iter()
-        .map(|s| s.timeout.saturating_add(super::gocmd::GRACE.saturating_mul(2)))
-        .fold(Duration::ZERO, Duration::saturating_add);
-    steps.saturating_mul(3).saturating_add(Duration::from_secs(60))
+    let grace = super::gocmd::GRACE.saturating_mul(2);
+    let steps =
+        scenario.run.iter().map(|s| s.timeout.saturating_add(grace)).fold(Duration::ZERO, Duration::saturating_add);
+    let go_steps = scenario.recover.iter().flat_map(|r| &r.steps).filter(|s| matches!(s, RecoveryStep::Go(_))).count();
+    let recovery = super::run::recovery_step_timeout(scenario).saturating_add(grace).saturating_mul(go_steps as u32);
+    steps.saturating_mul(3).saturating_add(recovery).saturating_add(Duration::from_secs(60))
 }
 
 /// The last 64 KiB of a stream.
