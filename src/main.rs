@@ -30,6 +30,9 @@ mod exit {
     pub const SKIPPED: u8 = 4;
     /// Ctrl-C or SIGTERM ended the run (go processes stopped, sandboxes removed).
     pub const INTERRUPTED: u8 = 130;
+    /// SIGHUP ended the run (the terminal closed, an SSH session dropped): handled as
+    /// SIGTERM, with the status a shell gives a process the signal ended (128 + 1).
+    pub const HANGUP: u8 = 129;
 }
 
 /// Exit codes of `modchaos doctor`, documented in the README and its help: like go's own
@@ -66,9 +69,9 @@ Examples:
 
 Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed whether or \
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
-124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
+124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM, SIGHUP)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 129 hung up (SIGHUP) · 130 interrupted (Ctrl-C, SIGTERM)";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -705,20 +708,27 @@ fn repro(file: Option<&std::path::Path>, output: Option<&std::path::Path>, force
     exit::PASSED
 }
 
-/// Ends the run early on Ctrl-C or SIGTERM: go lives in its own process group, so the
-/// terminal's SIGINT reaches only modchaos, which must stop go itself.
+/// Ends the run early on Ctrl-C, SIGTERM or SIGHUP: go lives in its own process group,
+/// so the terminal's SIGINT (or SIGHUP, when it closes) reaches only modchaos, which must
+/// stop go itself.
 async fn stop_on_signals(stop: tokio::sync::watch::Sender<bool>) {
+    interrupted().await;
+    let _ = stop.send(true);
+}
+
+/// Waits for Ctrl-C, SIGTERM or SIGHUP and returns the exit status that says which:
+/// [`exit::HANGUP`] for SIGHUP, else [`exit::INTERRUPTED`].
+async fn interrupted() -> u8 {
     use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
+    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
         let _ = tokio::signal::ctrl_c().await;
-        let _ = stop.send(true);
-        return;
+        return exit::INTERRUPTED;
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => exit::INTERRUPTED,
+        _ = term.recv() => exit::INTERRUPTED,
+        _ = hup.recv() => exit::HANGUP,
     }
-    let _ = stop.send(true);
 }
 
 fn doctor(args: DoctorArgs) -> u8 {
@@ -1097,28 +1107,27 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
         return exit::ENVIRONMENT;
     }
     let options = SuiteOptions { parallelism, history, filter, runs };
-    // Ctrl-C or SIGTERM: drop the suite, which kills every go process group and sealed
-    // child and removes every sandbox (their guards do), then exit like an interrupted
-    // program.
+    // Ctrl-C, SIGTERM or SIGHUP: drop the suite, which kills every go process group and
+    // sealed child and removes every sandbox (their guards do), then exit like an
+    // interrupted program. The handlers are set before the suite starts.
     let suite = run_suite(scenarios, invalid, &options, Arc::new(Fanout(sinks)));
-    let interrupted = async {
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(stop_on_signals(tx));
-        let _ = rx.changed().await;
-    };
+    let signalled = runtime.spawn(interrupted());
     let result = runtime.block_on(async {
         tokio::select! {
-            result = suite => Some(result),
-            _ = interrupted => None,
+            result = suite => Ok(result),
+            code = signalled => Err(code.unwrap_or(exit::INTERRUPTED)),
         }
     });
     // Dropping the runtime stops every run (their guards kill and remove what they
     // started); then no child is left unreaped, whatever PID 1 does.
     drop(runtime);
     cleanup::reap_children(std::time::Duration::from_secs(5));
-    let Some(result) = result else {
-        eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
-        return exit::INTERRUPTED;
+    let result = match result {
+        Ok(result) => result,
+        Err(code) => {
+            eprintln!("modchaos: interrupted: go processes stopped, sandboxes removed");
+            return code;
+        }
     };
     if let Some((path, collector)) = html {
         let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
