@@ -361,11 +361,13 @@ mod tests {
     async fn regression_a_child_killed_from_outside_keeps_its_real_duration() {
         let dir = tempfile::tempdir().unwrap();
         let helper = dir.path().join("helper.sh");
-        std::fs::write(&helper, "#!/bin/sh\nsleep 0.4\nkill -9 $$\n").unwrap();
+        std::fs::write(&helper, "#!/bin/sh\n[ \"$1\" = ready ] && exit 0\nsleep 0.4\nkill -9 $$\n").unwrap();
         {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
+        // Runnable now: no other test's child still holds the file open for writing.
+        crate::fsutil::retry_while_busy(|| std::process::Command::new(&helper).arg("ready").status()).unwrap();
         let source =
             "name: t\nhosts: {proxy.corp.example: {goproxy: {}}}\nrun: {go: mod download}\nexpect: {exit: success}\n";
         let ctx = LoadContext::default();
