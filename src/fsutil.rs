@@ -115,11 +115,13 @@ pub fn check_temp_dir(var: &'static str, path: &Path, absolute: bool) -> Result<
         Ok(meta) if !meta.is_dir() => return Err(TempDirError::NotADirectory { var, path: path_buf() }),
         Ok(_) => {}
     }
-    tempfile::Builder::new()
-        .prefix("modchaos-probe-")
-        .tempdir_in(path)
-        .map(drop)
-        .map_err(|source| TempDirError::Unwritable { var, path: path_buf(), source })
+    // A directory of a name no other process uses, made and removed at once: the OS's
+    // own words if it cannot be (tempfile's error would add the probe's path).
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let probe = path.join(format!("modchaos-probe-{}-{nanos}", std::process::id()));
+    std::fs::create_dir(&probe).map_err(|source| TempDirError::Unwritable { var, path: path_buf(), source })?;
+    let _ = std::fs::remove_dir(&probe);
+    Ok(())
 }
 
 /// Turns go's telemetry off for a fresh config dir: it cannot be set through the
@@ -235,5 +237,8 @@ mod temp_dir_tests {
         std::fs::write(&file, "").unwrap();
         let e = check_temp_dir("MODCHAOS_TMPDIR", &file, true).unwrap_err();
         assert!(matches!(e, TempDirError::NotADirectory { var: "MODCHAOS_TMPDIR", .. }), "{e}");
+        // No directory can be made under /proc, root or not.
+        let e = check_temp_dir("MODCHAOS_TMPDIR", Path::new("/proc"), true).unwrap_err();
+        assert!(e.to_string().starts_with("MODCHAOS_TMPDIR=/proc: cannot create a directory in it: "), "{e}");
     }
 }
