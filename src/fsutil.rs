@@ -35,6 +35,95 @@ pub fn base_dir() -> PathBuf {
     .clone()
 }
 
+/// Why a temporary directory the environment names cannot hold modchaos's sandboxes (or
+/// the scratch directories it runs go in): said once, before any scenario, rather than
+/// as a harness problem of every scenario.
+#[derive(Debug, thiserror::Error)]
+pub enum TempDirError {
+    /// A relative path means something else in a sealed child and in go's sandbox.
+    #[error("{var}={} is not an absolute path", path.display())]
+    Relative {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        path: PathBuf,
+    },
+    /// Nothing is there.
+    #[error("{var}={} names a directory that does not exist", path.display())]
+    Missing {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        path: PathBuf,
+    },
+    /// Something other than a directory is there.
+    #[error("{var}={} is not a directory", path.display())]
+    NotADirectory {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        path: PathBuf,
+    },
+    /// A directory cannot be made in it (permissions, a read-only file system).
+    #[error("{var}={}: cannot create a directory in it: {source}", path.display())]
+    Unwritable {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+impl TempDirError {
+    /// The variable at fault, for the help line.
+    pub fn var(&self) -> &'static str {
+        match self {
+            TempDirError::Relative { var, .. }
+            | TempDirError::Missing { var, .. }
+            | TempDirError::NotADirectory { var, .. }
+            | TempDirError::Unwritable { var, .. } => var,
+        }
+    }
+}
+
+/// Checks the temporary directories the environment names: `MODCHAOS_TMPDIR` (where
+/// sandboxes go; it must be absolute) and `TMPDIR` (where go's scratch directories go),
+/// each when set and not empty: it must be a directory this process can create a
+/// directory in.
+pub fn check_temp_dirs() -> Result<(), TempDirError> {
+    for (var, absolute) in [("MODCHAOS_TMPDIR", true), ("TMPDIR", false)] {
+        if let Some(path) = std::env::var_os(var).filter(|d| !d.is_empty()) {
+            check_temp_dir(var, Path::new(&path), absolute)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks one temporary directory named by `var` (see [`check_temp_dirs`]).
+pub fn check_temp_dir(var: &'static str, path: &Path, absolute: bool) -> Result<(), TempDirError> {
+    let path_buf = || path.to_path_buf();
+    if absolute && !path.is_absolute() {
+        return Err(TempDirError::Relative { var, path: path_buf() });
+    }
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TempDirError::Missing { var, path: path_buf() });
+        }
+        Err(source) => return Err(TempDirError::Unwritable { var, path: path_buf(), source }),
+        Ok(meta) if !meta.is_dir() => return Err(TempDirError::NotADirectory { var, path: path_buf() }),
+        Ok(_) => {}
+    }
+    // A directory of a name no other process uses, made and removed at once: the OS's
+    // own words if it cannot be (tempfile's error would add the probe's path).
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let probe = path.join(format!("modchaos-probe-{}-{nanos}", std::process::id()));
+    std::fs::create_dir(&probe).map_err(|source| TempDirError::Unwritable { var, path: path_buf(), source })?;
+    let _ = std::fs::remove_dir(&probe);
+    Ok(())
+}
+
 /// Turns go's telemetry off for a fresh config dir: it cannot be set through the
 /// environment, and left on it writes counter files (and may start a helper process)
 /// that are nobody's business in a sandbox.
@@ -128,5 +217,28 @@ mod tests {
             Err(std::io::Error::from_raw_os_error(libc::ENOENT))
         });
         assert_eq!((refused.unwrap_err().raw_os_error(), tries), (Some(libc::ENOENT), 1));
+    }
+}
+
+#[cfg(test)]
+mod temp_dir_tests {
+    use super::*;
+
+    #[test]
+    fn an_unusable_temp_dir_is_named_with_its_variable_and_why() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_temp_dir("MODCHAOS_TMPDIR", dir.path(), true).is_ok());
+        let e = check_temp_dir("MODCHAOS_TMPDIR", Path::new("rel/dir"), true).unwrap_err();
+        assert_eq!(e.to_string(), "MODCHAOS_TMPDIR=rel/dir is not an absolute path");
+        let missing = dir.path().join("gone");
+        let e = check_temp_dir("TMPDIR", &missing, false).unwrap_err();
+        assert_eq!(e.to_string(), format!("TMPDIR={} names a directory that does not exist", missing.display()));
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = check_temp_dir("MODCHAOS_TMPDIR", &file, true).unwrap_err();
+        assert!(matches!(e, TempDirError::NotADirectory { var: "MODCHAOS_TMPDIR", .. }), "{e}");
+        // No directory can be made under /proc, root or not.
+        let e = check_temp_dir("MODCHAOS_TMPDIR", Path::new("/proc"), true).unwrap_err();
+        assert!(e.to_string().starts_with("MODCHAOS_TMPDIR=/proc: cannot create a directory in it: "), "{e}");
     }
 }

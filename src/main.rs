@@ -23,14 +23,17 @@ mod exit {
     pub const FAILED: u8 = 1;
     /// Bad input: an invalid scenario file, bad arguments, nothing selected.
     pub const BAD_INPUT: u8 = 2;
-    /// The environment cannot run scenarios (no usable go command, or the toxiproxy
-    /// server given with `--toxics` does not answer).
+    /// The environment cannot run scenarios (no usable go command, the toxiproxy server
+    /// given with `--toxics` does not answer, MODCHAOS_TMPDIR or TMPDIR unusable).
     pub const ENVIRONMENT: u8 = 3;
     /// Nothing failed, but some scenarios were skipped.
     pub const SKIPPED: u8 = 4;
     /// Ctrl-C, SIGTERM or SIGHUP ended the run (go processes stopped, sandboxes removed,
     /// reports written with what finished).
     pub const INTERRUPTED: u8 = 130;
+    /// SIGHUP ended the run (the terminal closed, an SSH session dropped): handled as
+    /// SIGTERM, with the status a shell gives a process the signal ended (128 + 1).
+    pub const HANGUP: u8 = 129;
 }
 
 /// Exit codes of `modchaos doctor`, documented in the README and its help: like go's own
@@ -67,9 +70,9 @@ Examples:
 
 Exit codes: 0 go succeeded · 1 go failed (the diagnosis says why; it is printed whether or \
 not the cause is recognised) · 2 bad arguments · 3 the go program could not be started · \
-124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM)";
+124 go was still running at the deadline and was killed · 130 interrupted (Ctrl-C, SIGTERM, SIGHUP)";
 
-const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments, a report file that cannot be written) · 3 no usable go command (or toxiproxy server not answering) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 130 interrupted";
+const EXIT_CODES: &str = "Exit codes: 0 all passed · 1 a scenario failed · 2 bad input (invalid scenario file, bad arguments, a report file that cannot be written) · 3 no usable go command (or toxiproxy server not answering, or an unusable MODCHAOS_TMPDIR or TMPDIR) · 4 nothing failed but some scenarios were skipped (0 with --skip-ok) · 129 hung up (SIGHUP) · 130 interrupted (Ctrl-C, SIGTERM)";
 
 /// Chaos / fault-injection harness for Go module downloads.
 #[derive(Parser)]
@@ -834,6 +837,9 @@ fn print_no_scenarios_under(dir: &std::path::Path) {
 
 fn up(args: UpArgs) -> u8 {
     use modchaos::runner::up::{UpAction, up_open, up_sealed};
+    if let Err(code) = usable_temp_dirs() {
+        return code;
+    }
     let go = GoBinary::find(args.go.as_deref()).ok();
     let mut ctx = LoadContext::new(go);
     ctx.playbook_dirs = args.playbooks.clone();
@@ -946,6 +952,9 @@ fn init_logging(
 }
 
 fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
+    if let Err(code) = usable_temp_dirs() {
+        return code;
+    }
     let gos = match GoBinary::find_all(&args.go) {
         Ok(gos) => gos,
         Err(e) => {
@@ -1158,7 +1167,7 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
             eprintln!(
                 "modchaos: interrupted by {signal}: go processes stopped, sandboxes removed; the reports hold what finished"
             );
-            return exit::INTERRUPTED;
+            return if signal == "SIGHUP" { exit::HANGUP } else { exit::INTERRUPTED };
         }
     };
     for failure in &output_failures {
@@ -1177,6 +1186,16 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     } else {
         exit::PASSED
     }
+}
+
+/// Checks the temporary directories the environment names before anything runs: one
+/// that cannot hold sandboxes would fail every scenario as a harness problem, and a
+/// missing TMPDIR would be blamed on go. Exit status 3 (the environment) with the fix.
+fn usable_temp_dirs() -> Result<(), u8> {
+    modchaos::fsutil::check_temp_dirs().map_err(|e| {
+        eprintln!("modchaos: {e}\n  help: set {} to a directory this user can write, or unset it", e.var());
+        exit::ENVIRONMENT
+    })
 }
 
 /// Whether `command` only reads its input and prints: no servers, no children, nothing to

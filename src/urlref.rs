@@ -17,8 +17,11 @@ pub struct UrlRef {
     pub scheme: String,
     /// Host name or address, lower case, without brackets.
     pub host: String,
-    /// Explicit port.
+    /// Explicit port, when it is at most 65535.
     pub port: Option<u16>,
+    /// Byte range of the port's digits as written, any number (validation refuses 0 and
+    /// numbers above 65535, which `port` cannot hold).
+    pub port_range: Option<Range<usize>>,
     /// True for a GOPROXY entry without scheme, which go treats as `https://`.
     pub implicit_scheme: bool,
 }
@@ -51,6 +54,7 @@ fn proxy_refs(value: &str) -> Vec<UrlRef> {
         scheme: m.scheme.clone().map_or("http".to_string(), |s| value[s].to_ascii_lowercase()),
         host: m.host_name(value),
         port: m.port(value),
+        port_range: m.port.clone(),
         implicit_scheme: m.scheme.is_none(),
     }]
 }
@@ -65,6 +69,7 @@ fn explicit_urls(text: &str, base: usize) -> Vec<UrlRef> {
                 scheme: text[scheme].to_ascii_lowercase(),
                 host: m.host_name(text),
                 port: m.port(text),
+                port_range: m.port.clone().map(|p| base + p.start..base + p.end),
                 implicit_scheme: false,
             }
         })
@@ -90,6 +95,7 @@ fn goproxy_refs(value: &str) -> Vec<UrlRef> {
                 scheme: "https".into(),
                 host: m.host_name(trimmed),
                 port: m.port(trimmed),
+                port_range: m.port.clone().map(|p| offset + p.start..offset + p.end),
                 implicit_scheme: true,
             });
         }
@@ -115,6 +121,7 @@ fn gosumdb_refs(value: &str) -> Vec<UrlRef> {
         scheme: "https".into(),
         host: name.to_ascii_lowercase(),
         port: None,
+        port_range: None,
         implicit_scheme: true,
     }]
 }

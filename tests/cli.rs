@@ -759,3 +759,30 @@ fn fixtures_reads_goroot_paths_and_refuses_a_directory_without_fixtures() {
         .success()
         .stdout(predicates::str::contains("rsc.io/quote v1.5.2 h1:"));
 }
+
+/// A temporary directory the environment names that cannot hold sandboxes is the
+/// environment's problem (exit 3, said once and naming the variable), not a harness
+/// problem of every scenario, nor go's.
+#[test]
+fn regression_an_unusable_modchaos_tmpdir_or_tmpdir_exits_3_naming_the_variable() {
+    let (_dir, path) = temp_scenario(
+        "name: t\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: success}\n",
+    );
+    let file = path.display().to_string();
+    for (var, value, said) in [
+        (
+            "MODCHAOS_TMPDIR",
+            "/nonexistent-modchaos",
+            "MODCHAOS_TMPDIR=/nonexistent-modchaos names a directory that does not exist",
+        ),
+        ("MODCHAOS_TMPDIR", "relative/dir", "MODCHAOS_TMPDIR=relative/dir is not an absolute path"),
+        ("TMPDIR", "/nonexistent-modchaos", "TMPDIR=/nonexistent-modchaos names a directory that does not exist"),
+    ] {
+        modchaos()
+            .args(["run", "--network", "open", &file])
+            .env(var, value)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(said).and(predicate::str::contains(format!("help: set {var} to"))));
+    }
+}

@@ -175,3 +175,28 @@ fn sealed_go_uses_the_names_the_scenario_writes() {
         report.hosts
     );
 }
+
+/// A recovery's go step has the run's deadline, not a minute of its own, and one that
+/// hits it is a recovery that failed (recorded, with the step's output), not a harness
+/// problem.
+#[test]
+fn regression_a_recovery_go_step_that_hangs_is_a_failed_recovery_at_the_runs_deadline() {
+    let started = std::time::Instant::now();
+    let Some(report) = run(
+        "name: hang\nmodules: [FIXTURES]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{when: {path: '*.zip'}, hang: {}}]\nenv: {GOPROXY: https://proxy.corp.example}\nrun: {modules: [corp.example/lib@v1.0.0], timeout: 1500ms}\nexpect: {exit: timeout}\nrecover: {steps: [{go: mod download corp.example/lib@v1.0.0}]}\n",
+    ) else {
+        return;
+    };
+    let story = modchaos::report::text::failure_details(&report);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}:\n{story}", started.elapsed());
+    assert_eq!(report.reason, None, "{story}");
+    let recovery = report.recovery.as_ref().expect("the recovery is recorded");
+    assert!(!recovery.recovered, "{story}");
+    assert_eq!(recovery.failed_step.as_deref(), Some("go mod download corp.example/lib@v1.0.0"), "{story}");
+    let failure = report.failures.iter().find(|f| f.what.starts_with("recovery step")).expect(&story);
+    assert!(failure.got.starts_with("still running at the deadline (killed); it printed"), "{story}");
+    assert!(story.contains("recovery step `go mod download corp.example/lib@v1.0.0` failed (no rerun)"), "{story}");
+    let journal = serde_json::to_value(modchaos::report::journal::scenario_record(&report)).unwrap();
+    assert_eq!(journal["recovery"]["recovered"], false, "{journal}");
+    assert!(journal["unmet"].as_array().is_some_and(|u| u.iter().any(|f| f["phase"] == "recover")), "{journal}");
+}

@@ -572,3 +572,21 @@ fn a_scenario_that_includes_itself_is_told_so() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].contains("s.yaml:2:11: a scenario cannot include itself"), "{problems:#?}");
 }
+
+#[test]
+fn regression_a_port_of_0_or_above_65535_in_an_env_url_is_refused_at_the_port() {
+    let e = errors(&format!(
+        "{HEADER}env:\n  GOPROXY: https://proxy.corp.example:0,https://proxy.corp.example:70000\n{EXPECT}"
+    ));
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e[0].starts_with("bad.yaml:7:39: GOPROXY has port 0 for host `proxy.corp.example`: ports are 1 to 65535"),
+        "{e:#?}"
+    );
+    assert!(e[0].contains("help: leave the port out"), "{e:#?}");
+    assert!(e[1].starts_with("bad.yaml:7:68: GOPROXY has port 70000 for host `proxy.corp.example`"), "{e:#?}");
+    let e =
+        one_error(&format!("{HEADER}network: sealed\nenv:\n  HTTPS_PROXY: http://squid.corp.example:99999\n{EXPECT}"));
+    assert!(e.contains("HTTPS_PROXY has port 99999"), "{e}");
+    assert!(errors(&format!("{HEADER}env:\n  GOPROXY: https://proxy.corp.example:8443\n{EXPECT}")).is_empty());
+}

@@ -5,8 +5,9 @@
 //! - SIGKILL, open and sealed: no process of the run survives (go, the lock holder's
 //!   `flock` and its `sleep`): they die with the harness; the sandbox it could not
 //!   remove is removed by the next run, which finds its owner gone.
-//! - SIGINT, SIGTERM and SIGHUP during a git scenario: exit 130 and no `modchaos-*` directory
-//!   (sandbox, git repositories) is left.
+//! - SIGINT and SIGTERM during a git scenario: exit 130, SIGHUP (a closed terminal, a
+//!   dropped SSH session): exit 129; and no `modchaos-*` directory (sandbox, git
+//!   repositories) is left.
 //! - After SIGINT no child of the harness is left unreaped: this test process is a child
 //!   subreaper, so any child modchaos leaves behind becomes its child, and is counted.
 //!
@@ -250,7 +251,7 @@ fn regression_sigint_sigterm_and_sighup_during_a_git_scenario_leave_nothing_behi
     if !go_available() || !sealed_available() {
         return;
     }
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+    for (signal, status) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 130), (Signal::SIGHUP, 129)] {
         let place = Place::new();
         let mut run = place.start(&["run", "--network", "sealed", "../git.yaml"]);
         place.wait_for("go talking to the git host", Duration::from_secs(60), |p| {
@@ -264,7 +265,7 @@ fn regression_sigint_sigterm_and_sighup_during_a_git_scenario_leave_nothing_behi
         let mut said = String::new();
         use std::io::Read as _;
         let _ = run.stderr.take().unwrap().read_to_string(&mut said);
-        assert_eq!(code, Some(130), "{signal}: {said}");
+        assert_eq!(code, Some(status), "{signal}: {said}");
         let survivors = place.survivors_after(Duration::from_secs(5));
         assert!(survivors.is_empty(), "{signal}: processes survived: {survivors:#?}");
         let left = place.leftovers();

@@ -38,8 +38,11 @@ pub struct RecoveryReport {
     pub playbook: Option<String>,
     /// Steps applied, one line each.
     pub steps: Vec<String>,
-    /// The rerun.
+    /// The rerun; or, when a go step of the recovery failed, that step (no rerun ran).
     pub rerun: PhaseReport,
+    /// The go step of the recovery that failed or hit its deadline, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
     /// Integrity checks, when asked for.
     pub verification: Option<Verification>,
     /// True when the rerun met every expectation of the recovery (integrity included).

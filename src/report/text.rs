@@ -58,7 +58,10 @@ fn story(report: &ScenarioReport) -> String {
         for s in &rec.steps {
             let _ = writeln!(out, "    {s}");
         }
-        phase(&mut out, "rerun", &rec.rerun);
+        match &rec.failed_step {
+            Some(step) => phase(&mut out, &format!("recovery step `{step}` failed (no rerun)"), &rec.rerun),
+            None => phase(&mut out, "rerun", &rec.rerun),
+        }
         if let Some(v) = &rec.verification {
             for p in &v.problems {
                 let _ = writeln!(out, "    integrity problem: {p}");

@@ -19,7 +19,7 @@ use super::options::RunOptions;
 use super::record::RunRecord;
 use super::run::run_here;
 use crate::gobin::GoBinary;
-use crate::scenario::{GoUser, LoadContext, Scenario};
+use crate::scenario::{GoUser, LoadContext, RecoveryStep, Scenario};
 use crate::sealed::{SealedSupport, ns};
 use crate::vocab::{Account, NetworkMode};
 
@@ -182,7 +182,12 @@ pub async fn run_in_child(
     keep: bool,
     sink: &dyn ProgressSink,
 ) -> RunRecord {
-    let fail = |reason: String| RunRecord::failed_before_start(&scenario.name, &scenario.file, reason);
+    // A record made here, for a child that never reported, still says how long it took.
+    let started = std::time::Instant::now();
+    let fail = |reason: String| RunRecord {
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        ..RunRecord::failed_before_start(&scenario.name, &scenario.file, reason)
+    };
     // The child's sandbox lives in a directory this process owns: removed when this
     // function ends or its future is dropped, even if the child was killed.
     let base = match crate::cleanup::owned_tempdir(&crate::fsutil::base_dir(), "modchaos-sealed-") {
@@ -260,10 +265,20 @@ pub async fn run_in_child(
     };
     let mut report = report.unwrap_or_else(|| {
         let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-        fail(format!("the sealed child ended ({status}) without a report; it said:\n{said}"))
+        fail(no_report(&status, &said))
     });
     report.network = Some(NetworkMode::Sealed);
     report
+}
+
+/// Why a sealed child's run has no record: how it ended and what it printed on stderr,
+/// or that it printed nothing (killed from outside, as by the OOM killer).
+fn no_report(status: &str, said: &str) -> String {
+    if said.trim().is_empty() {
+        format!("the sealed child ended ({status}) without a report and printed nothing")
+    } else {
+        format!("the sealed child ended ({status}) without a report; it said:\n{}", said.trim_end())
+    }
 }
 
 /// The id maps of a sealed run: root outside maps root and the unprivileged user as
@@ -297,15 +312,16 @@ impl Drop for RemovedOnDrop {
 }
 
 /// Longer than any honest run of `scenario` can take: every go command at its deadline
-/// plus the kill grace, twice (run and recovery), plus a minute for everything else.
+/// plus the kill grace, three times (steady state, run and rerun), every go step of the
+/// recovery at the run's deadline, plus a minute for everything else.
 /// Saturating: a scenario built in code, unvalidated, may hold any deadline.
 fn watchdog(scenario: &Scenario) -> Duration {
-    let steps = scenario
-        .run
-        .iter()
-        .map(|s| s.timeout.saturating_add(super::gocmd::GRACE.saturating_mul(2)))
-        .fold(Duration::ZERO, Duration::saturating_add);
-    steps.saturating_mul(3).saturating_add(Duration::from_secs(60))
+    let grace = super::gocmd::GRACE.saturating_mul(2);
+    let steps =
+        scenario.run.iter().map(|s| s.timeout.saturating_add(grace)).fold(Duration::ZERO, Duration::saturating_add);
+    let go_steps = scenario.recover.iter().flat_map(|r| &r.steps).filter(|s| matches!(s, RecoveryStep::Go(_))).count();
+    let recovery = super::run::recovery_step_timeout(scenario).saturating_add(grace).saturating_mul(go_steps as u32);
+    steps.saturating_mul(3).saturating_add(recovery).saturating_add(Duration::from_secs(60))
 }
 
 /// The last 64 KiB of a stream.
@@ -322,4 +338,45 @@ async fn read_tail(mut stream: impl tokio::io::AsyncRead + Unpin) -> String {
         }
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_that_printed_nothing_is_said_so_without_a_dangling_colon() {
+        let reason = no_report("signal: 9 (SIGKILL)", "\n");
+        assert_eq!(reason, "the sealed child ended (signal: 9 (SIGKILL)) without a report and printed nothing");
+        let reason = no_report("exit status: 101", "thread 'main' panicked\n");
+        assert_eq!(
+            reason,
+            "the sealed child ended (exit status: 101) without a report; it said:\nthread 'main' panicked"
+        );
+    }
+
+    /// A child killed from outside (as by the OOM killer) after a while: its record says
+    /// how long it ran, not 0 s.
+    #[tokio::test]
+    async fn regression_a_child_killed_from_outside_keeps_its_real_duration() {
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("helper.sh");
+        std::fs::write(&helper, "#!/bin/sh\n[ \"$1\" = ready ] && exit 0\nsleep 0.4\nkill -9 $$\n").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        // Runnable now: no other test's child still holds the file open for writing.
+        crate::fsutil::retry_while_busy(|| std::process::Command::new(&helper).arg("ready").status()).unwrap();
+        let source =
+            "name: t\nhosts: {proxy.corp.example: {goproxy: {}}}\nrun: {go: mod download}\nexpect: {exit: success}\n";
+        let ctx = LoadContext::default();
+        let scenario = crate::scenario::parse(std::path::Path::new("t.yaml"), source.into(), &ctx).unwrap();
+        let support = SealedSupport { helper, with_pid: false };
+        let go = GoBinary { path: "go".into() };
+        let record = run_in_child(&scenario, &go, None, &support, false, &super::super::events::NoEvents).await;
+        let reason = record.reason.unwrap_or_default();
+        assert!(reason.contains("signal: 9") && reason.ends_with("printed nothing"), "{reason}");
+        assert!(record.duration_ms >= 400.0, "{}", record.duration_ms);
+    }
 }

@@ -141,8 +141,12 @@ pub struct RecoveryRecord {
     pub playbook: Option<String>,
     /// Steps applied, one line each.
     pub steps: Vec<String>,
-    /// The rerun.
+    /// The rerun; or, when a go step of the recovery failed, that step (no rerun ran).
     pub rerun: PhaseRecord,
+    /// The go step of the recovery that failed or hit its deadline, when one did: the
+    /// recovery stopped there, and `rerun` holds that step.
+    #[serde(default)]
+    pub failed_step: Option<String>,
     /// Integrity checks of the rerun, when its expectations ask for them and it succeeded.
     pub verification: Option<Verification>,
     /// When the steps began being applied, in ms since the scenario started.

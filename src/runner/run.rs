@@ -56,16 +56,6 @@ pub enum RunError {
     /// A recovery step could not be applied.
     #[error("cannot apply the recovery: {0}")]
     Recovery(std::io::Error),
-    /// A recovery's go command failed.
-    #[error("the recovery step `{command}` failed ({exit}): {output}")]
-    RecoveryCommand {
-        /// The command line.
-        command: String,
-        /// How it ended.
-        exit: String,
-        /// What it printed.
-        output: String,
-    },
     /// The toxiproxy server failed the world.
     #[error("the toxiproxy backend failed: {}", .0.join("; "))]
     Toxiproxy(Vec<String>),
@@ -157,6 +147,20 @@ fn effective_modcache(sandbox: &Sandbox, unset: &[String]) -> std::path::PathBuf
     }
 }
 
+/// The deadline of a recovery's go step: the run's (`run.timeout`; where the run's steps
+/// set their own, the longest), so that a scenario about a hang waits for a recovery step
+/// no longer than it waits for go itself.
+pub fn recovery_step_timeout(scenario: &Scenario) -> std::time::Duration {
+    scenario.run.iter().map(|s| s.timeout).max().unwrap_or(crate::scenario::validate::DEFAULT_TIMEOUT)
+}
+
+/// The steps of a recovery that were applied, and the go step that failed, if one did
+/// (its command line and outcome).
+struct Applied {
+    steps: Vec<String>,
+    failed: Option<(String, GoOutcome)>,
+}
+
 struct Ctx<'a> {
     /// When the scenario started: the zero of its timeline.
     started: Instant,
@@ -236,20 +240,17 @@ impl Ctx<'_> {
     }
 
     /// Applies a recovery's steps in order; go command steps run here, in the work
-    /// module, as go's user, and must succeed.
-    async fn recover(&mut self, steps: &[RecoveryStep], config: &mut ClientConfig) -> Result<Vec<String>, RunError> {
+    /// module, as go's user, with the run's deadline, and must succeed: the first that
+    /// does not ends the recovery (a recovery that failed, not a harness problem).
+    async fn recover(&mut self, steps: &[RecoveryStep], config: &mut ClientConfig) -> Result<Applied, RunError> {
         let mut done = Vec::new();
         for step in steps {
             match step {
                 RecoveryStep::Go(args) => {
-                    let go_step = GoStep { args: args.clone(), timeout: crate::scenario::validate::DEFAULT_TIMEOUT };
+                    let go_step = GoStep { args: args.clone(), timeout: recovery_step_timeout(self.scenario) };
                     let outcome = self.run_steps(std::slice::from_ref(&go_step), Phase::Recover, config).await?;
                     if !outcome.exit.success() {
-                        return Err(RunError::RecoveryCommand {
-                            command: go_step.command_line(),
-                            exit: outcome.exit.describe(),
-                            output: format!("{}{}", outcome.stdout, outcome.stderr).trim().to_string(),
-                        });
+                        return Ok(Applied { steps: done, failed: Some((go_step.command_line(), outcome)) });
                     }
                     done.push(step.describe());
                 }
@@ -263,7 +264,7 @@ impl Ctx<'_> {
             }
         }
         self.sandbox.write_trust(&self.world.pki.bundle(&config.trust)).map_err(RunError::Trust)?;
-        Ok(done)
+        Ok(Applied { steps: done, failed: None })
     }
 
     /// Integrity checks after a successful phase.
@@ -519,32 +520,37 @@ async fn run_in(
 
     if let Some(recovery) = &scenario.recover {
         let steps_start = ctx.offset_ms(Instant::now());
-        let steps = match ctx.recover(&recovery.steps, &mut config).await {
-            Ok(steps) => steps,
+        let applied = match ctx.recover(&recovery.steps, &mut config).await {
+            Ok(applied) => applied,
             Err(e) => {
                 ctx.hand_back(record);
                 return Err(e);
             }
         };
         let steps_end = ctx.offset_ms(Instant::now());
-        let run = recovery.run.as_ref().unwrap_or(&scenario.run);
-        let outcome = match ctx.run_steps(run, Phase::Recover, &config).await {
-            Ok(o) => o,
-            Err(e) => {
-                ctx.hand_back(record);
-                return Err(e);
+        let (rerun, failed_step, verification) = match applied.failed {
+            // The recovery failed at a go step: no rerun; the step is what the world saw.
+            Some((command, outcome)) => (ctx.phase_record(outcome, Phase::Recover, &config), Some(command), None),
+            None => {
+                let run = recovery.run.as_ref().unwrap_or(&scenario.run);
+                let outcome = match ctx.run_steps(run, Phase::Recover, &config).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        ctx.hand_back(record);
+                        return Err(e);
+                    }
+                };
+                let rerun = ctx.phase_record(outcome, Phase::Recover, &config);
+                let verified = recovery.expect.verified && rerun.outcome.exit.kind() == ExitExpectation::Success;
+                let verification = if verified { Some(ctx.verify(&rerun, &config).await) } else { None };
+                (rerun, None, verification)
             }
-        };
-        let rerun = ctx.phase_record(outcome, Phase::Recover, &config);
-        let verification = if recovery.expect.verified && rerun.outcome.exit.kind() == ExitExpectation::Success {
-            Some(ctx.verify(&rerun, &config).await)
-        } else {
-            None
         };
         record.recovery = Some(RecoveryRecord {
             playbook: recovery.playbook.clone(),
-            steps,
+            steps: applied.steps,
             rerun,
+            failed_step,
             verification,
             start_ms: steps_start,
             end_ms: steps_end,

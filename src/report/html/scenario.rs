@@ -59,7 +59,10 @@ pub fn write(html: &mut Html, index: usize, record: &ScenarioRecord) {
         for step in &recovery.steps {
             html.element("<li><code>", step, "</code></li>");
         }
-        html.raw("</ol><h4>The rerun</h4>");
+        match &recovery.failed_step {
+            Some(step) => html.raw("</ol><h4>The step that failed (no rerun) <code>").text(step).raw("</code></h4>"),
+            None => html.raw("</ol><h4>The rerun</h4>"),
+        };
         phase(html, &recovery.rerun);
         if let Some(v) = &recovery.verification {
             html.raw("<h4>Integrity of the rerun</h4>");

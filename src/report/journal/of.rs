@@ -105,6 +105,7 @@ fn unmasked(report: &ScenarioReport) -> ScenarioRecord {
             end_ms: ms(r.end_ms),
             recovered: r.recovered,
             rerun: phase_entry(&r.rerun),
+            failed_step: r.failed_step.clone(),
             verification: r.verification.as_ref().map(verification),
         }),
         unmet: report

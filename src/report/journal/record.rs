@@ -373,8 +373,11 @@ pub struct RecoveryEntry {
     pub end_ms: f64,
     /// Whether the rerun met every expectation of the recovery.
     pub recovered: bool,
-    /// The rerun.
+    /// The rerun; or, when a go step of the recovery failed, that step (no rerun ran).
     pub rerun: PhaseEntry,
+    /// The go step of the recovery that failed or hit its deadline, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
     /// Integrity checks of the rerun.
     pub verification: Option<VerificationEntry>,
 }

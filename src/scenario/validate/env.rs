@@ -64,6 +64,7 @@ pub(super) fn env(
         if !fits_the_kernel(name, value, checker) {
             continue;
         }
+        check_ports(name, value, checker);
         if name.value == "GOSUMDB" {
             check_gosumdb(value, hosts, sealed, checker);
         } else if !sealed {
@@ -231,6 +232,28 @@ pub fn check_host_refs(name: &At<String>, value: &At<String>, hosts: &[HostSpec]
             pos,
             format!("{} refers to host `{}`, which this scenario does not declare", name.value, r.host),
             Some(help),
+        );
+    }
+}
+
+/// Every port written in a URL of an env value must be one a connection can use (1 to
+/// 65535): go refuses 0 and larger numbers as it parses the URL (sealed runs fail on
+/// them), while open mode rewrites the host and port to a fake's and would hide that.
+fn check_ports(name: &At<String>, value: &At<String>, checker: &mut Checker) {
+    for r in urlref::find(name, value) {
+        let Some(range) = r.port_range.clone() else { continue };
+        let digits = &value[range.clone()];
+        if digits.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p)) {
+            continue;
+        }
+        let pos = inner_pos(&checker.source, value, range);
+        checker.problem(
+            pos,
+            format!("{} has port {digits} for host `{}`: ports are 1 to 65535", name.value, r.host),
+            Some(format!(
+                "leave the port out for the scheme's own (https: 443), or write one from 1 to 65535, e.g. {}:8443",
+                r.host
+            )),
         );
     }
 }
