@@ -91,7 +91,16 @@ pub async fn run_suite(
         go: first.go.path.display().to_string(),
         go_version: version(first),
         go_versions: go_versions.clone(),
-        network: first.describe_network(),
+        network: {
+            // Scenarios that ask for open mode run open whatever the machine offers: a
+            // header saying "sealed" over them all would not be true.
+            let pinned_open = scenarios.iter().filter(|s| matches!(s.network, crate::scenario::NetworkNeed::Open(_)));
+            match (pinned_open.count(), scenarios.len()) {
+                (0, _) => first.describe_network(),
+                (n, all) if n == all => "open (every scenario asks for it)".to_string(),
+                (n, _) => format!("{} ({n} scenario(s) ask for open mode)", first.describe_network()),
+            }
+        },
         schedule: options.parallelism.describe(),
         name_width: {
             let suffix = if options.runs.len() > 1 { " [go1.NN.N]".len() } else { 0 };
