@@ -559,3 +559,31 @@ fn a_scenario_that_includes_itself_is_told_so() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].contains("s.yaml:2:11: a scenario cannot include itself"), "{problems:#?}");
 }
+
+
+#[test]
+fn regression_a_missing_playbook_parameter_is_the_only_problem_reported() {
+    // The playbook's body used to be checked with `${host}` unsubstituted: a host
+    // `${host}` not declared, and `host` "not a parameter" although it is one.
+    let found = errors(&format!("{HEADER}recover: {{playbook: git-credentials}}\n{EXPECT}"));
+    assert_eq!(found.len(), 3, "{found:#?}");
+    for (error, param) in found.iter().zip(["host", "login", "password"]) {
+        assert!(
+            error.starts_with(&format!("bad.yaml:6:21: playbook `git-credentials` needs parameter `{param}`")),
+            "{error}"
+        );
+    }
+    // One missing of three: still nothing about the body.
+    let found = errors(&format!(
+        "{HEADER}recover: {{playbook: git-credentials, with: {{host: proxy.corp.example, login: ci}}}}\n{EXPECT}"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("needs parameter `password`"), "{found:#?}");
+    // All given: the body is checked, with the values substituted.
+    let found = errors(&format!(
+        "{HEADER}recover: {{playbook: git-credentials, with: {{host: git.corp.example, login: ci, password: pw}}}}\n{EXPECT}"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("host `git.corp.example` is not declared"), "{found:#?}");
+    assert!(found[0].starts_with("<builtin>/playbooks/git-credentials.yaml:9:"), "{found:#?}");
+}
