@@ -560,6 +560,27 @@ fn a_scenario_that_includes_itself_is_told_so() {
     assert!(problems[0].contains("s.yaml:2:11: a scenario cannot include itself"), "{problems:#?}");
 }
 
+#[test]
+fn regression_a_key_indented_off_by_one_names_the_column_of_its_mapping() {
+    // `faults` one space left of `goproxy`, its sibling: the reader said only "while
+    // parsing a block mapping, did not find expected key".
+    let e = one_error(&format!("{HEADER}   faults: [{{respond: {{status: 500}}}}]\n{EXPECT}"));
+    assert!(
+        e.starts_with(
+            "bad.yaml:6:4: `faults` starts in column 4, where no mapping around it has its keys: `goproxy` (line 5) \
+             starts in column 5"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "help: keys of one mapping must start in the same column: start `faults` in column 5, beside `goproxy` \
+             (line 5), or in column 3, beside `proxy.corp.example` (line 4)"
+        ),
+        "{e}"
+    );
+    assert!(!e.contains("did not find expected key"), "{e}");
+}
 
 #[test]
 fn regression_a_missing_playbook_parameter_is_the_only_problem_reported() {
