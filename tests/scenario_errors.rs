@@ -608,3 +608,27 @@ fn regression_a_missing_playbook_parameter_is_the_only_problem_reported() {
     assert!(found[0].contains("host `git.corp.example` is not declared"), "{found:#?}");
     assert!(found[0].starts_with("<builtin>/playbooks/git-credentials.yaml:9:"), "{found:#?}");
 }
+
+#[test]
+fn regression_an_included_file_is_named_without_dot_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("bad")).unwrap();
+    std::fs::create_dir_all(dir.path().join("team-repo/scenarios/shared")).unwrap();
+    std::fs::write(
+        dir.path().join("team-repo/scenarios/shared/broken.yaml"),
+        "hosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{delay: soon}]\n",
+    )
+    .unwrap();
+    let path = dir.path().join("bad/s.yaml");
+    let text = format!("name: t\ninclude: [../team-repo/scenarios/./shared/broken.yaml]\n{EXPECT}");
+    let problems: Vec<String> = match parse(&path, text, &LoadContext::default()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems().iter().map(|p| p.plain()).collect(),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let expected = format!(
+        "{}:4:22: `soon` is not a duration",
+        dir.path().join("team-repo/scenarios/shared/broken.yaml").display()
+    );
+    assert!(problems[0].starts_with(&expected), "{problems:#?}");
+}
