@@ -632,3 +632,32 @@ fn regression_an_included_file_is_named_without_dot_dot() {
     );
     assert!(problems[0].starts_with(&expected), "{problems:#?}");
 }
+
+/// The warnings of a scenario that loads.
+fn warnings(yaml: &str) -> Vec<String> {
+    let path = fixtures().parent().unwrap().join("warn.yaml");
+    let scenario = parse(&path, yaml.to_string(), &LoadContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    scenario.warnings.iter().map(|w| w.plain()).collect()
+}
+
+#[test]
+fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
+    let git = |host: &str, extra: &str| {
+        format!(
+            "name: t\nmodules: [modules]\nhosts:\n  {host}:\n    git: {{}}\n{extra}env: {{GOPROXY: direct, GOPRIVATE: corp.example}}\nrun: {{modules: [corp.example/lib@v1.0.0]}}\n{EXPECT}"
+        )
+    };
+    let found = warnings(&git("git.corp.example", ""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("warn.yaml:4:3: git host `git.corp.example` serves no module of the scenario"),
+        "{found:#?}"
+    );
+    assert!(found[0].contains("help: go derives the host from the module path"), "{found:#?}");
+    assert!(found[0].contains("modules corp.example/... are served by a git host named corp.example"), "{found:#?}");
+    // Named as go derives it: no warning.
+    assert_eq!(warnings(&git("corp.example", "")), Vec::<String>::new());
+    // The git host a vanity host's pages point at: no warning.
+    let vanity = git("git.corp.example", "  corp.example:\n    git: {repos: git.corp.example}\n");
+    assert_eq!(warnings(&vanity), Vec::<String>::new());
+}
