@@ -590,3 +590,105 @@ fn regression_a_port_of_0_or_above_65535_in_an_env_url_is_refused_at_the_port() 
     assert!(e.contains("HTTPS_PROXY has port 99999"), "{e}");
     assert!(errors(&format!("{HEADER}env:\n  GOPROXY: https://proxy.corp.example:8443\n{EXPECT}")).is_empty());
 }
+
+#[test]
+fn regression_a_key_indented_off_by_one_names_the_column_of_its_mapping() {
+    // `faults` one space left of `goproxy`, its sibling: the reader said only "while
+    // parsing a block mapping, did not find expected key".
+    let e = one_error(&format!("{HEADER}   faults: [{{respond: {{status: 500}}}}]\n{EXPECT}"));
+    assert!(
+        e.starts_with(
+            "bad.yaml:6:4: `faults` starts in column 4, where no mapping around it has its keys: `goproxy` (line 5) \
+             starts in column 5"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "help: keys of one mapping must start in the same column: start `faults` in column 5, beside `goproxy` \
+             (line 5), or in column 3, beside `proxy.corp.example` (line 4)"
+        ),
+        "{e}"
+    );
+    assert!(!e.contains("did not find expected key"), "{e}");
+}
+
+#[test]
+fn regression_a_missing_playbook_parameter_is_the_only_problem_reported() {
+    // The playbook's body used to be checked with `${host}` unsubstituted: a host
+    // `${host}` not declared, and `host` "not a parameter" although it is one.
+    let found = errors(&format!("{HEADER}recover: {{playbook: git-credentials}}\n{EXPECT}"));
+    assert_eq!(found.len(), 3, "{found:#?}");
+    for (error, param) in found.iter().zip(["host", "login", "password"]) {
+        assert!(
+            error.starts_with(&format!("bad.yaml:6:21: playbook `git-credentials` needs parameter `{param}`")),
+            "{error}"
+        );
+    }
+    // One missing of three: still nothing about the body.
+    let found = errors(&format!(
+        "{HEADER}recover: {{playbook: git-credentials, with: {{host: proxy.corp.example, login: ci}}}}\n{EXPECT}"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("needs parameter `password`"), "{found:#?}");
+    // All given: the body is checked, with the values substituted.
+    let found = errors(&format!(
+        "{HEADER}recover: {{playbook: git-credentials, with: {{host: git.corp.example, login: ci, password: pw}}}}\n{EXPECT}"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("host `git.corp.example` is not declared"), "{found:#?}");
+    assert!(found[0].starts_with("<builtin>/playbooks/git-credentials.yaml:9:"), "{found:#?}");
+}
+
+#[test]
+fn regression_an_included_file_is_named_without_dot_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("bad")).unwrap();
+    std::fs::create_dir_all(dir.path().join("team-repo/scenarios/shared")).unwrap();
+    std::fs::write(
+        dir.path().join("team-repo/scenarios/shared/broken.yaml"),
+        "hosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{delay: soon}]\n",
+    )
+    .unwrap();
+    let path = dir.path().join("bad/s.yaml");
+    let text = format!("name: t\ninclude: [../team-repo/scenarios/./shared/broken.yaml]\n{EXPECT}");
+    let problems: Vec<String> = match parse(&path, text, &LoadContext::default()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems().iter().map(|p| p.plain()).collect(),
+    };
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let expected = format!(
+        "{}:4:22: `soon` is not a duration",
+        dir.path().join("team-repo/scenarios/shared/broken.yaml").display()
+    );
+    assert!(problems[0].starts_with(&expected), "{problems:#?}");
+}
+
+/// The warnings of a scenario that loads.
+fn warnings(yaml: &str) -> Vec<String> {
+    let path = fixtures().parent().unwrap().join("warn.yaml");
+    let scenario = parse(&path, yaml.to_string(), &LoadContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    scenario.warnings.iter().map(|w| w.plain()).collect()
+}
+
+#[test]
+fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
+    let git = |host: &str, extra: &str| {
+        format!(
+            "name: t\nmodules: [modules]\nhosts:\n  {host}:\n    git: {{}}\n{extra}env: {{GOPROXY: direct, GOPRIVATE: corp.example}}\nrun: {{modules: [corp.example/lib@v1.0.0]}}\n{EXPECT}"
+        )
+    };
+    let found = warnings(&git("git.corp.example", ""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("warn.yaml:4:3: git host `git.corp.example` serves no module of the scenario"),
+        "{found:#?}"
+    );
+    assert!(found[0].contains("help: go derives the host from the module path"), "{found:#?}");
+    assert!(found[0].contains("modules corp.example/... are served by a git host named corp.example"), "{found:#?}");
+    // Named as go derives it: no warning.
+    assert_eq!(warnings(&git("corp.example", "")), Vec::<String>::new());
+    // The git host a vanity host's pages point at: no warning.
+    let vanity = git("git.corp.example", "  corp.example:\n    git: {repos: git.corp.example}\n");
+    assert_eq!(warnings(&vanity), Vec::<String>::new());
+}

@@ -130,6 +130,23 @@ fn not_found_at_the_end_of_the_list() {
 }
 
 #[test]
+fn a_404_names_later_goproxy_entries_only_when_there_are_some() {
+    let stdout = json_error(
+        "corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 404 Not Found",
+    );
+    let summary = |env: &[(&str, &str)]| {
+        check(&evidence(DOWNLOAD, FAILED, &stdout, "", env), Category::ProxyNotFound, "404 Not Found", None).summary
+    };
+    let one = summary(&[("GOPROXY", "https://proxy.corp.example")]);
+    assert!(!one.contains("later GOPROXY entry"), "{one}");
+    assert!(one.contains("GOPROXY names no other proxy"), "{one}");
+    let two = summary(&[("GOPROXY", "https://proxy.corp.example,https://mirror.corp.example")]);
+    assert!(two.contains("no later GOPROXY entry could serve it"), "{two}");
+    let unknown = summary(&[]);
+    assert!(!unknown.contains("later GOPROXY") && !unknown.contains("no other proxy"), "{unknown}");
+}
+
+#[test]
 fn old_go_wording_for_statuses() {
     // go before 1.13: `unexpected status (URL): 410 Gone`.
     let log = "go: finding corp.example/lib v1.0.0\ngo: corp.example/lib@v1.0.0: unexpected status (https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info): 410 Gone\n";

@@ -38,6 +38,9 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
         }
         Error::InvalidScalar { ty, .. } => not_a(ty, &found()),
         Error::Unexpected { expected, .. } => unexpected(expected, &found()),
+        Error::ExternalMessage { msg, .. } if msg.contains("block mapping, did not find expected key") => {
+            misindented(source, pos)
+        }
         Error::Eof { .. } if only_comments(source) => (
             if source.trim().is_empty() { "the file is empty" } else { "the file holds only comments" }.to_string(),
             "a scenario needs at least `name:` and an `expect:` (or `recover:`): `modchaos schema` prints the format"
@@ -145,6 +148,90 @@ fn quoted(source: &str, pos: Pos) -> String {
     match text.char_indices().nth(MAX_QUOTED_CHARS) {
         Some((i, _)) => format!("`{}…`", &text[..i]),
         None => format!("`{text}`"),
+    }
+}
+
+/// A line that does not continue the block mapping it stands in: mostly a key indented
+/// by one space more or less than its siblings. The reader names only the mapping it
+/// gave up in; the source tells which columns the mappings around the line use.
+fn misindented(source: &str, pos: Pos) -> (String, String) {
+    const SAME_COLUMN: &str = "keys of one mapping must start in the same column";
+    let lines: Vec<&str> = source.lines().collect();
+    let Some(line) = pos.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+        return (
+            "a line here does not continue the mapping it is in".to_string(),
+            format!("{SAME_COLUMN}, and each line of a mapping is `key: value`"),
+        );
+    };
+    let column = key_column(line);
+    let name = key_of(line);
+    // The mappings around the line, innermost first: the key line just above it, then
+    // each key line above that starts further left. (line number, column, key)
+    let mut around: Vec<(usize, usize, &str)> = Vec::new();
+    for (i, above) in lines[..pos.line - 1].iter().enumerate().rev() {
+        let text = above.trim_start();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let c = key_column(above);
+        if around.last().is_none_or(|(_, last, _)| c < *last) {
+            around.push((i + 1, c, key_of(above)));
+        }
+        if c == 1 {
+            break;
+        }
+    }
+    // The line falls between two mappings: the innermost one it falls short of, and the
+    // one it goes past.
+    let inner = around.iter().rfind(|(_, c, _)| *c > column);
+    let outer = around.iter().find(|(_, c, _)| *c < column);
+    let Some(&(line_no, key_col, key)) = inner.or(outer).filter(|_| !around.iter().any(|(_, c, _)| *c == column))
+    else {
+        return (
+            format!("`{name}` does not continue the mapping it is in"),
+            format!(
+                "{SAME_COLUMN}, and each line of a mapping is `key: value` (a list item `- x` needs a key of its own \
+                 above it)"
+            ),
+        );
+    };
+    let message = format!(
+        "`{name}` starts in column {column}, where no mapping around it has its keys: `{key}` (line {line_no}) \
+         starts in column {key_col}"
+    );
+    let help = match (inner, outer) {
+        (Some(_), Some((outer_line, outer_col, outer_key))) => format!(
+            "{SAME_COLUMN}: start `{name}` in column {key_col}, beside `{key}` (line {line_no}), or in column \
+             {outer_col}, beside `{outer_key}` (line {outer_line})"
+        ),
+        _ => format!("{SAME_COLUMN}: start `{name}` in column {key_col}, beside `{key}` (line {line_no})"),
+    };
+    (message, help)
+}
+
+/// The column a line's key starts in (after a list item's `- `).
+fn key_column(line: &str) -> usize {
+    let text = line.trim_start_matches(' ');
+    let dash = text.strip_prefix("- ").map_or(0, |item| 2 + item.len() - item.trim_start_matches(' ').len());
+    indent(line) + dash + 1
+}
+
+/// How many spaces `line` starts with.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The key a line of a block mapping writes (`faults` of `   faults:`, `lib` of `- lib:
+/// x`), or its first word.
+fn key_of(line: &str) -> &str {
+    let text = line.trim_start().trim_start_matches("- ").trim_start();
+    let key = match text.find(": ") {
+        Some(end) => &text[..end],
+        None => text.strip_suffix(':').unwrap_or_else(|| text.split_whitespace().next().unwrap_or_default()),
+    };
+    match key.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((i, _)) => &key[..i],
+        None => key,
     }
 }
 

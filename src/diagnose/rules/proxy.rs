@@ -10,6 +10,18 @@ use crate::diagnose::facts::Facts;
 use crate::diagnose::{Category, Confidence, Diagnosis, EvidenceLine, Source};
 use crate::urlref::goproxy_entries;
 
+/// What the GOPROXY setting says about the proxies after the one that answered "not
+/// found": with several entries, none of the later ones could serve the module; with one,
+/// there was no other to ask; unknown (a log without the setting, or an empty one, which
+/// go replaces by its default), nothing.
+fn no_other_entry(f: &Facts) -> &'static str {
+    match f.env("GOPROXY").map(|v| goproxy_entries(v).iter().filter(|(e, _)| !e.is_empty()).count()) {
+        Some(1) => " and GOPROXY names no other proxy",
+        Some(0) | None => "",
+        Some(_) => " and no later GOPROXY entry could serve it",
+    }
+}
+
 /// `module lookup disabled by GOPROXY=off`.
 pub fn off(f: &Facts) -> Option<Diagnosis> {
     static OFF: LazyLock<Regex> =
@@ -152,8 +164,9 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             Category::ProxyNotFound,
             Confidence::Low,
             format!(
-                "{host} answered {status} for {what} and no later GOPROXY entry could serve it: a private module (list \
-                 it in GOPRIVATE), or a version that does not exist"
+                "{host} answered {status} for {what}{}: a private module (list it in GOPRIVATE), or a version that \
+                 does not exist",
+                no_other_entry(f)
             ),
             evidence,
             &["private-modules", "add-mirror"],
@@ -166,9 +179,10 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
             Category::ProxyNotFound,
             Confidence::Low,
             format!(
-                "{host} answered {status} for {what} and no later GOPROXY entry could serve it; its answer ({}) says \
-                 no such version where it looked: the proxy lacks the module (add the proxy that has it), or, if it \
-                 fetches from the origin, the version does not exist",
+                "{host} answered {status} for {what}{}; its answer ({}) says no such version where it looked: the \
+                 proxy lacks the module (add the proxy that has it), or, if it fetches from the origin, the version \
+                 does not exist",
+                no_other_entry(f),
                 response.as_deref().unwrap_or_default()
             ),
             evidence,
@@ -178,7 +192,7 @@ pub fn status(f: &Facts) -> Option<Diagnosis> {
         404 | 410 => found(
             Category::ProxyNotFound,
             Confidence::High,
-            format!("{host} answered {status} for {what} and no later GOPROXY entry could serve it"),
+            format!("{host} answered {status} for {what}{}", no_other_entry(f)),
             evidence,
             &["add-mirror"],
         )

@@ -4,7 +4,7 @@
 //! its own file (`Pos::source`), so a problem in a shared host points at that file, and
 //! relative paths in it are resolved against it.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use super::super::at::{At, reading_source};
@@ -23,7 +23,7 @@ pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
     let mut modules = Vec::new();
     let mut hosts = Vec::new();
     for (index, entry) in includes.iter().enumerate() {
-        let path = dir.join(&entry.value);
+        let path = lexical_join(&dir, Path::new(&entry.value));
         if same_file(&path, &checker.file) {
             checker.problem(
                 entry.pos,
@@ -129,4 +129,46 @@ fn read(path: &Path) -> Result<String, String> {
 /// Whether `a` and `b` name the same file (through links and `..` too).
 fn same_file(a: &Path, b: &Path) -> bool {
     matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// `dir` joined with `relative`, with `.` dropped and each `..` taking away the name
+/// before it, in the text alone (links are not followed): the path every problem in the
+/// included file is reported at reads as the author would write it, not
+/// `scenarios/bad/../shared/x.yaml`. A `..` with no name before it stays.
+fn lexical_join(dir: &Path, relative: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in dir.join(relative).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // The parent of `/` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_paths_are_normalised_in_their_text() {
+        let join = |dir: &str, rel: &str| lexical_join(Path::new(dir), Path::new(rel)).display().to_string();
+        assert_eq!(
+            join("/tmp/x/bad", "../team-repo/scenarios/./shared/broken.yaml"),
+            "/tmp/x/team-repo/scenarios/shared/broken.yaml"
+        );
+        assert_eq!(join("scenarios/a", "../../shared/c.yaml"), "shared/c.yaml");
+        assert_eq!(join("a", "../../../c.yaml"), "../../c.yaml");
+        assert_eq!(join("", "../c.yaml"), "../c.yaml");
+        assert_eq!(join("/", "../c.yaml"), "/c.yaml");
+        assert_eq!(join("/tmp/x", "/etc/./shared.yaml"), "/etc/shared.yaml");
+    }
 }

@@ -17,6 +17,7 @@ mod egress;
 mod env;
 mod expect;
 mod faults;
+mod git_hosts;
 mod home;
 mod hosts;
 mod include;
@@ -66,6 +67,8 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     }
     let recover =
         raw.recover.as_ref().and_then(|r| recover::recovery(r, &host_names, &dir, modules.as_ref(), checker, ctx));
+    let commands: Vec<&GoStep> = run.iter().flatten().collect();
+    git_hosts::check(&raw.hosts, &hosts, modules.as_ref(), &commands, recover.as_ref(), checker);
     let resolver = env::resolver(raw.resolver.as_ref(), checker);
     let min_go = raw.min_go.as_ref().and_then(|v| {
         let release = crate::gobin::parse_release(v);

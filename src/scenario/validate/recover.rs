@@ -28,8 +28,14 @@ pub(super) fn recovery(
             Ok(source) => match playbook::load(&source) {
                 Ok(book) => {
                     let mut book_checker = Checker::new(&book.path, book.source.clone());
-                    let params: Vec<(String, String)> =
-                        raw.with.iter().map(|(k, v)| (k.value.clone(), v.clone())).collect();
+                    // Only declared parameters are bound: a `${name}` in the body is then
+                    // a parameter of the playbook exactly when it is bound.
+                    let params: Vec<(String, String)> = raw
+                        .with
+                        .iter()
+                        .filter(|(k, _)| book.params.contains(&k.value))
+                        .map(|(k, v)| (k.value.clone(), v.clone()))
+                        .collect();
                     for (k, _) in raw.with.iter() {
                         if !book.params.iter().any(|p| p == &k.value) {
                             checker.problem(
@@ -39,8 +45,10 @@ pub(super) fn recovery(
                             );
                         }
                     }
+                    let mut missing = false;
                     for p in &book.params {
                         if !raw.with.iter().any(|(k, _)| &k.value == p) {
+                            missing = true;
                             checker.problem(
                                 name.pos,
                                 format!("playbook `{}` needs parameter `{p}`", name.value),
@@ -48,7 +56,10 @@ pub(super) fn recovery(
                             );
                         }
                     }
-                    for step in &book.raw.steps {
+                    // With a parameter missing, the body would be checked with `${p}`
+                    // left in it: every problem found there would be a false one.
+                    let body = if missing { &[][..] } else { &book.raw.steps[..] };
+                    for step in body {
                         if let Some(s) = recovery_step(step, &params, hosts, &mut book_checker) {
                             steps.push(s);
                         }
