@@ -148,27 +148,25 @@ fn patterns(text: &str) -> Cow<'_, str> {
             .expect("token pattern compiles")
     });
     let mut out = Cow::Borrowed(text);
-    // `f` is given each match and the text it was found in.
-    let mut apply = |re: &Regex, f: &dyn Fn(&Captures<'_>, &str) -> String| {
+    let mut apply = |re: &Regex, f: &dyn Fn(&Captures<'_>) -> String| {
         if re.is_match(&out) {
-            let replaced = re.replace_all(&out, |c: &Captures<'_>| f(c, &out)).into_owned();
-            out = Cow::Owned(replaced);
+            out = Cow::Owned(re.replace_all(&out, |c: &Captures<'_>| f(c)).into_owned());
         }
     };
-    apply(&USERINFO, &|c, _| match c[2].split_once(':') {
+    apply(&USERINFO, &|c| match c[2].split_once(':') {
         Some((user, _)) => format!("{}{user}:{MASK}@", &c[1]),
         None if keeps_user_alone(&c[1]) || &c[2] == MASK => c[0].to_string(),
         None => format!("{}{MASK}@", &c[1]),
     });
-    apply(&PROXY_SETTING, &|c, _| format!("{}{}:{MASK}@", &c[1], &c[2]));
-    apply(&BARE_USERINFO, &|c, _| match &c[2] {
+    apply(&PROXY_SETTING, &|c| format!("{}{}:{MASK}@", &c[1], &c[2]));
+    apply(&BARE_USERINFO, &|c| match &c[2] {
         MASK => c[0].to_string(),
         _ => format!("{}:{MASK}@{}", &c[1], &c[3]),
     });
-    apply(&HEADER, &|c, _| format!("{}{}{MASK}", &c[1], c.get(2).map_or("", |m| m.as_str())));
-    apply(&NETRC_PASSWORD, &|c, _| masked_value(c));
-    apply(&SETTING, &|c, text| if is_prose(c, text) { c[0].to_string() } else { masked_value(c) });
-    apply(&TOKEN, &|_, _| MASK.to_string());
+    apply(&HEADER, &|c| format!("{}{}{MASK}", &c[1], c.get(2).map_or("", |m| m.as_str())));
+    apply(&NETRC_PASSWORD, &|c| masked_value(c));
+    apply(&SETTING, &|c| masked_value(c));
+    apply(&TOKEN, &|_| MASK.to_string());
     out
 }
 
@@ -180,26 +178,6 @@ fn masked_value(c: &Captures<'_>) -> String {
         return c[0].to_string();
     }
     format!("{}{MASK}", &c[1])
-}
-
-/// Longest word [`is_prose`] takes for one: longer runs of letters are more likely a
-/// token than an English word.
-const MAX_PROSE_WORD: usize = 16;
-
-/// Whether a `key: value` match in `text` is a sentence, not a setting: the "value" is an
-/// ordinary lower-case word, unquoted after `: `, and more words follow it on the line
-/// (`…with a stale token: needs sealed networking`, where a scenario's name and the
-/// reason it was skipped are joined). A secret is one unbroken string, mostly with digits,
-/// capitals or punctuation, and ends its line or its `{…}` entry; `=` settings
-/// (`TOKEN=abc make`) are never taken for prose.
-fn is_prose(c: &Captures<'_>, text: &str) -> bool {
-    let (key, value) = (&c[1], &c[2]);
-    let rest = &text[c.get(0).map_or(text.len(), |m| m.end())..];
-    let word = |w: &str| !w.is_empty() && w.len() <= MAX_PROSE_WORD && w.bytes().all(|b| b.is_ascii_lowercase());
-    key.trim_end().ends_with(':')
-        && key.ends_with([' ', '\t'])
-        && word(value)
-        && rest.strip_prefix(' ').is_some_and(|r| r.starts_with(|ch: char| ch.is_ascii_lowercase()))
 }
 
 /// What a JSON key says its value is.
@@ -275,20 +253,6 @@ mod tests {
         assert_eq!(text(&format!("token {pat} used")), "token xxxxx used");
         assert_eq!(text("tests pass; the token expired"), "tests pass; the token expired");
         assert_eq!(text("the .netrc has no password for it"), "the .netrc has no password for it");
-        assert_eq!(text("token: hunter"), "token: xxxxx");
-        assert_eq!(text("token: abc def"), "token: abc def", "words after a colon are prose");
-        assert_eq!(text("TOKEN=abc make build"), "TOKEN=xxxxx make build");
-        assert_eq!(text("token: s3cret more words"), "token: xxxxx more words");
-    }
-
-    #[test]
-    fn regression_a_scenario_name_ending_in_token_joined_to_its_skip_reason_stays_readable() {
-        // The run summary's skipped list joins "name: reason".
-        let line = ".gitconfig rewrites git URLs with a stale token: needs sealed networking (a git host is reached \
-                    by its name), but --network open was given";
-        assert_eq!(text(line), line);
-        let secret = ".gitconfig rewrites git URLs with a stale token: ghx7Rq2 needs sealed networking";
-        assert_eq!(text(secret), ".gitconfig rewrites git URLs with a stale token: xxxxx needs sealed networking");
     }
 
     #[test]
