@@ -786,3 +786,19 @@ fn regression_an_unusable_modchaos_tmpdir_or_tmpdir_exits_3_naming_the_variable(
             .stderr(predicate::str::contains(said).and(predicate::str::contains(format!("help: set {var} to"))));
     }
 }
+
+/// The summary's skipped list joins a scenario's name and its reason with ": ": each is
+/// masked on its own, so that a name ending in "token" does not make the reason's first
+/// word look like one ("…stale token: xxxxx sealed networking").
+#[test]
+fn regression_a_skip_reason_after_a_name_ending_in_token_is_not_masked() {
+    let out = modchaos()
+        .args(["run", "--network", "open", "-q", "scenarios/credentials/gitconfig-insteadof-with-a-stale-token.yaml"])
+        .assert()
+        .code(4)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(out).unwrap();
+    assert!(stderr.contains("with a stale token: needs sealed networking"), "{stderr}");
+}

@@ -172,7 +172,9 @@ impl EventSink for Terminal {
                     Status::Skipped => {
                         state.counts[2] += 1;
                         let reason = report.reason.as_deref().unwrap_or("no reason given");
-                        state.skipped.push(redactor.text(&format!("{name}: {reason}")));
+                        // Masked apart: joined first, a name ending in "token" would
+                        // make the reason's first word look like one.
+                        state.skipped.push(format!("{}: {}", redactor.text(&name), redactor.text(reason)));
                     }
                 }
                 if let Some(overall) = &state.overall {
