@@ -52,7 +52,7 @@ pub(super) fn recovery(
                             checker.problem(
                                 name.pos,
                                 format!("playbook `{}` needs parameter `{p}`", name.value),
-                                Some(format!("add with: {{{p}: ...}}")),
+                                Some(format!("add `{p}` under the recovery's `with:` mapping")),
                             );
                         }
                     }
