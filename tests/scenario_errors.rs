@@ -692,3 +692,20 @@ fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
     let vanity = git("git.corp.example", "  corp.example:\n    git: {repos: git.corp.example}\n");
     assert_eq!(warnings(&vanity), Vec::<String>::new());
 }
+
+#[test]
+fn regression_no_goproxy_and_no_proxy_host_is_warned_about_unless_sealed() {
+    // go's default proxy.golang.org answers nothing here: the open mode's guard refuses it,
+    // and "expect: failure" passed without the declared host ever being asked.
+    let scenario = |network: &str| {
+        format!(
+            "name: t\nmodules: [modules]\n{network}hosts:\n  p.acme.test:\n    blackhole: {{}}\nenv:\n  GOFLAGS: -mod=mod\nrun: {{modules: [corp.example/lib@v1.0.0]}}\nexpect: {{exit: failure}}\n"
+        )
+    };
+    let found = warnings(&scenario(""));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("warn.yaml:7:3: GOPROXY is not set and no goproxy host is declared"), "{found:#?}");
+    assert!(found[0].contains("help: declare a goproxy host, set GOPROXY"), "{found:#?}");
+    // Sealed, reaching nothing may be the point (the canaries).
+    assert_eq!(warnings(&scenario("network: sealed\n")), Vec::<String>::new());
+}

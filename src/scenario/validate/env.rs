@@ -77,6 +77,22 @@ pub(super) fn env(
     if !env.iter().any(|(k, _)| k == "GOPROXY") && !preset.iter().any(|k| k == "GOPROXY") {
         match goproxy_hosts.as_slice() {
             [only] => env.insert(0, ("GOPROXY".into(), format!("https://{}", only.name))),
+            // go's default then: proxy.golang.org, which no host here answers. Sealed, that
+            // may be the point (a canary); otherwise the scenario tests the open mode's
+            // guard, not the world it declares, and would pass on "failure" vacuously.
+            [] if !sealed => {
+                let pos = raw.iter().next().map(|(k, _)| k.pos).unwrap_or_default();
+                checker.warning(
+                    pos,
+                    "GOPROXY is not set and no goproxy host is declared: go asks its default, proxy.golang.org, \
+                     which no host of this scenario answers",
+                    Some(
+                        "declare a goproxy host, set GOPROXY (`direct` for git hosts, `off`), or say `network: \
+                         sealed` if reaching nothing is the point"
+                            .into(),
+                    ),
+                );
+            }
             [] => {}
             several => {
                 let pos = raw.iter().next().map(|(k, _)| k.pos).unwrap_or_default();
