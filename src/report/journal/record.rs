@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 /// `journal_version` field) had the top-level summary fields only; version 2 added the
 /// whole story (commands with output, requests, DNS, phases, recovery, verification);
 /// version 3 added `leads` (faults that never fired in a failed scenario); version 4 the
-/// last line of a run a signal stopped (`"status": "interrupted"`).
+/// last line of a run a signal stopped (`"status": "interrupted"`) and the recovery's
+/// `failed_step`.
 pub const JOURNAL_VERSION: u32 = 4;
 
 /// One line of a journal: a scenario run, or a scenario file that did not load.
