@@ -535,6 +535,31 @@ mod tests {
         assert!(private.contains("playbook: private-modules-nosumdb"), "{private}");
     }
 
+    /// The kind of declared host `name`.
+    fn kind_of<'a>(scenario: &'a crate::scenario::Scenario, name: &str) -> Option<&'a crate::scenario::HostKind> {
+        scenario.hosts.iter().find(|h| h.name == name).map(|h| &h.kind)
+    }
+
+    #[test]
+    fn a_dial_timeout_meets_a_black_hole_and_other_timeouts_a_stalled_handshake() {
+        use crate::scenario::HostKind;
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": dial tcp \
+             172.217.160.81:443: i/o timeout\n",
+        );
+        assert!(matches!(kind_of(&scenario, "proxy.golang.org"), Some(HostKind::Blackhole)), "{yaml}");
+        assert!(!yaml.contains("tcp:"), "{yaml}");
+        // go's dialer gives up after 30 s: the run waits longer.
+        assert!(yaml.contains("timeout: 50s"), "{yaml}");
+        for handshake in [
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": net/http: TLS handshake timeout\n",
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": dial tcp: lookup proxy.golang.org: i/o timeout\n",
+        ] {
+            let (yaml, scenario) = scenario_of(handshake);
+            assert!(!matches!(kind_of(&scenario, "proxy.golang.org"), Some(HostKind::Blackhole)), "{yaml}");
+        }
+    }
+
     #[test]
     fn the_logs_names_are_kept() {
         // A module without a version keeps its path, at a version its major suffix allows.

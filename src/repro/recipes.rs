@@ -63,6 +63,14 @@ impl Log<'_> {
         env_value(&self.facts.env, "GOPROXY").is_some_and(|p| p.contains(','))
     }
 
+    /// go's dialer gave up connecting (`dial tcp 1.2.3.4:443: i/o timeout`; not a lookup's
+    /// `dial tcp: lookup …`, nor a handshake's or a read's timeout).
+    fn dial_timed_out(&self) -> bool {
+        static DIAL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"dial tcp [^\s:][^\s]*: i/o timeout").expect("compiles"));
+        DIAL.is_match(self.errors())
+    }
+
     /// The forward proxy the log configures, if any.
     fn http_proxy(&self, vars: &[&str]) -> Option<&str> {
         vars.iter().find_map(|v| env_value(&self.facts.env, v))
@@ -112,7 +120,9 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         let release =
             if facts.version.matches('.').count() >= 2 { release_of(&facts.version) } else { "v1.0.0".into() };
         draft.modules(vec![inline_module(&format!("{}@{release}", facts.module))]);
-        draft.download(&format!("{}@latest", facts.module), "30s");
+        // The recipe's deadline stays (a black hole needs go's 30 s dial timeout and more).
+        let timeout = draft.scenario.run.timeout.as_ref().map_or("30s".to_string(), |t| t.value.clone());
+        draft.download(&format!("{}@latest", facts.module), &timeout);
     }
     Ok(())
 }
@@ -210,9 +220,19 @@ fn net_reset(draft: &mut Draft, log: &Log) {
     use_mirror(draft);
 }
 
-/// Every timeout go reports is reproduced as a TLS handshake that never ends (dials time
-/// out after ~30 s, a loopback world refuses at once).
+/// A dial that timed out (`dial tcp 1.2.3.4:443: i/o timeout`) is reproduced by a host
+/// that never takes a connection (`blackhole`: go's dialer gives up after 30 s); any
+/// other timeout (a TLS handshake's, a read's) by a TLS handshake that never ends.
 fn net_timeout(draft: &mut Draft, log: &Log) {
+    if log.dial_timed_out() {
+        let host = log.facts.host.clone();
+        draft.host(&host).blackhole = Some(at(RawEmpty {}));
+        draft.goproxy(MIRROR);
+        draft.set("GOPROXY", &draft.proxy_url(&host));
+        draft.download(&log.facts.id(), "50s");
+        use_mirror(draft);
+        return;
+    }
     let host = proxy_world(draft, log, Vec::new());
     let timeout = RawToxicTimeout { timeout: at(RawQuantity::Number(0)) };
     draft.host(&host).tcp = vec![at(RawToxic { timeout: Some(at(timeout)), ..Default::default() })];
