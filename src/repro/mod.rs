@@ -561,6 +561,36 @@ mod tests {
     }
 
     #[test]
+    fn a_go_mod_mismatch_is_reproduced_as_a_go_mod_mismatch() {
+        // The empty file's hash, and no download in the log: the cache's go.mod was emptied.
+        let (yaml, scenario) = scenario_of(
+            "verifying github.com/taosdata/driver-go/v2@v2.0.1-0.20211018081904-0a2a3ef6c829/go.mod: checksum mismatch\n\
+             \tdownloaded: h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tgo.sum:     h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::CacheCorrupt), "{yaml}");
+        assert!(yaml.contains("empty_go_mod:") && !yaml.contains("corrupt_zip"), "{yaml}");
+        assert!(
+            yaml.contains("github.com/taosdata/driver-go/v2 v2.0.1-0.20211018081904-0a2a3ef6c829/go.mod h1:"),
+            "{yaml}"
+        );
+        // Another go.mod than go.sum's: the proxy serves a variant whose go.mod differs.
+        let (yaml, _) = scenario_of(
+            "verifying corp.example/lib@v1.0.0/go.mod: checksum mismatch\n\
+             \tdownloaded: h1:AAAAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tgo.sum:     h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n\nSECURITY ERROR\n",
+        );
+        assert!(yaml.contains("declares: corp.example/lib-retagged"), "{yaml}");
+        // A zip's mismatch keeps the go.mod.
+        let (yaml, _) = scenario_of(
+            "verifying corp.example/lib@v1.0.0: checksum mismatch\n\
+             \tdownloaded: h1:AAAAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tsum.golang.org: h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n\nSECURITY ERROR\n",
+        );
+        assert!(yaml.contains("variant: tampered") && !yaml.contains("declares:"), "{yaml}");
+    }
+
+    #[test]
     fn the_logs_names_are_kept() {
         // A module without a version keeps its path, at a version its major suffix allows.
         let (yaml, scenario) = scenario_of(

@@ -106,7 +106,7 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         Category::ModuleInvalidVersion => invalid_version(draft, &log),
         Category::CacheLockStuck => lock_stuck(draft, &log),
         Category::CachePermission => cache_permission(draft, &log),
-        Category::CacheCorrupt => cache_corrupt(draft, &log),
+        Category::CacheCorrupt => cache_corrupt(draft, &log)?,
         Category::ToolchainDownload => toolchain(draft, &log),
         other => return Err(ReproError::Unsupported(other)),
     }
@@ -325,47 +325,73 @@ fn dns(draft: &mut Draft, log: &Log) {
     use_mirror(draft);
 }
 
-/// A module made up on the spot in another variant (a re-tagged or tampered copy).
-fn variant_of(id: &str, variant: &str) -> RawModuleSource {
+/// A module made up on the spot in another variant (a re-tagged or tampered copy); with
+/// `go_mod`, its go.mod differs too (it declares another path), so that go's mismatch is
+/// the go.mod's (`verifying M@V/go.mod: checksum mismatch`), which go checks first.
+fn variant_of(id: &str, variant: &str, go_mod: bool) -> RawModuleSource {
+    let path = id.split('@').next().unwrap_or(id);
     RawModuleSource::Inline(RawInlineModule {
         module: Some(at(id.to_string())),
         toolchain: None,
-        declares: None,
+        declares: go_mod.then(|| format!("{path}-{variant}")),
         variant: Some(variant.to_string()),
     })
+}
+
+/// Module proxy `host` serving `module` instead of the scenario's own (its mount path
+/// kept).
+fn serve(draft: &mut Draft, host: &str, module: RawModuleSource) {
+    if let Some(goproxy) = draft.goproxy(host).goproxy.as_mut() {
+        goproxy.value.fixtures = Some(vec![at(module)]);
+    }
+}
+
+/// The log's mismatch is a go.mod's (`verifying M@V/go.mod: checksum mismatch`, older go's
+/// `M@V: verifying go.mod: checksum mismatch`), not a zip's.
+fn go_mod_mismatch(log: &Log) -> bool {
+    log.says("/go.mod: checksum mismatch") || log.says("verifying go.mod: checksum mismatch")
+}
+
+/// A work module requiring the log's version, go.sum recording its original hashes (the
+/// zip's and the go.mod's), and `go mod download` of it: go compares what it gets with
+/// go.sum, as in the log.
+fn go_sum_of_original(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
+    let f = log.facts;
+    let original = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
+        .map_err(|_| ReproError::Unsupported(log.diagnosis.category))?;
+    draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
+    draft.file(
+        "go.sum",
+        format!(
+            "{} {} {}\n{} {}/go.mod {}\n",
+            f.module,
+            f.version,
+            original.sum,
+            f.module,
+            f.version,
+            original.go_mod_sum.unwrap_or_default()
+        ),
+    );
+    draft.go("mod download -json -x");
+    Ok(())
 }
 
 fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     let f = log.facts;
     let go_sum_side = log.says("go.sum:") || log.says("earlier download recorded in go.sum");
+    let go_mod = go_mod_mismatch(log);
     if go_sum_side {
         // go.sum remembers the original; the proxy now serves another variant.
-        let original = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
-            .map_err(|_| ReproError::Unsupported(Category::SumdbMismatch))?;
         let host = f.host.clone();
-        draft.goproxy(&host).goproxy =
-            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "retagged"))]), ..Default::default() }));
+        let variant = variant_of(&f.id(), "retagged", go_mod);
+        serve(draft, &host, variant);
         draft.goproxy(MIRROR);
         draft.set("GOPROXY", &draft.proxy_url(&host));
-        draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
-        draft.file(
-            "go.sum",
-            format!(
-                "{} {} {}\n{} {}/go.mod {}\n",
-                f.module,
-                f.version,
-                original.sum,
-                f.module,
-                f.version,
-                original.go_mod_sum.unwrap_or_default()
-            ),
-        );
-        draft.go("mod download -json -x");
+        go_sum_of_original(draft, log)?;
     } else {
         let db = env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
         let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
-        draft.goproxy(&proxy).goproxy =
-            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "tampered"))]), ..Default::default() }));
+        serve(draft, &proxy, variant_of(&f.id(), "tampered", go_mod));
         draft.goproxy(MIRROR);
         draft.host(&db).sumdb = Some(at(RawSumdb::default()));
         draft.set("GOPROXY", &draft.proxy_url(&proxy));
@@ -579,13 +605,30 @@ fn cache_permission(draft: &mut Draft, log: &Log) {
     draft.playbook("move-module-cache", &[]);
 }
 
-fn cache_corrupt(draft: &mut Draft, log: &Log) {
+fn cache_corrupt(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     use crate::fault::cache::Corruption;
     working_proxy(draft, log);
     let id = log.facts.id();
+    // The cache's copy differs from go.sum's record (go fetched nothing): a go.mod emptied
+    // in the cache (what the empty file's hash in such logs shows), or a zip of other bits
+    // — the cache seeded with another variant while the proxy serves the original.
+    if log.says("checksum mismatch") {
+        go_sum_of_original(draft, log)?;
+        if go_mod_mismatch(log) {
+            draft.cache(&[&id], RawCacheFault::EmptyGoMod(RawVersionRef { module: at(id.clone()) }));
+        } else {
+            draft.modules(vec![variant_of(&id, "retagged", false)]);
+            let host = log.facts.host.clone();
+            serve(draft, &host, inline_module(&id));
+            draft.scenario.cache = Some(RawCache { seed: vec![at(id.clone())], faults: Vec::new() });
+        }
+        draft.playbook("clean-module-cache", &[]);
+        return Ok(());
+    }
     let how = if log.says("checksum error") { Corruption::Checksum } else { Corruption::Truncate };
     draft.cache(&[&id], RawCacheFault::CorruptZip(RawCorruptZip { module: at(id.clone()), how: Some(how) }));
     draft.playbook("clean-module-cache", &[]);
+    Ok(())
 }
 
 /// GOSUMDB=off refusing a toolchain switch: a work module asking for a newer go, a proxy
