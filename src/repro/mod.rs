@@ -591,6 +591,21 @@ mod tests {
     }
 
     #[test]
+    fn a_checksum_database_refusing_a_lookup_is_the_database() {
+        let (yaml, scenario) = scenario_of(
+            "verifying github.com/riferrei/srclient@v0.3.0: github.com/riferrei/srclient@v0.3.0: reading \
+             https://sum.golang.org/lookup/github.com/riferrei/srclient@v0.3.0: 410 Gone\n\
+             \tserver response: not found: github.com/riferrei/srclient@v0.3.0: invalid version: unknown revision v0.3.0\n",
+        );
+        assert!(matches!(kind_of(&scenario, "sum.golang.org"), Some(crate::scenario::HostKind::Sumdb(_))), "{yaml}");
+        assert!(yaml.contains("path: /lookup/**") && yaml.contains("status: 410"), "{yaml}");
+        assert!(yaml.contains("body: \"not found: github.com/riferrei/srclient@v0.3.0: invalid version"), "{yaml}");
+        // go looked up the zip's checksum only: go.sum already had the go.mod's.
+        assert!(yaml.contains("github.com/riferrei/srclient v0.3.0/go.mod h1:"), "{yaml}");
+        assert!(yaml.contains("GOSUMDB: sum.golang.org") && !yaml.contains("*.info"), "{yaml}");
+    }
+
+    #[test]
     fn the_logs_names_are_kept() {
         // A module without a version keeps its path, at a version its major suffix allows.
         let (yaml, scenario) = scenario_of(

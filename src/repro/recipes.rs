@@ -401,11 +401,51 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     Ok(())
 }
 
+/// The HTTP status of the log's failing URL when that is a checksum database's lookup
+/// (`https://sum.golang.org/lookup/M@V: 410 Gone`, not through a proxy's `/sumdb/`): the
+/// download worked, and the database's answer failed go's verification.
+fn lookup_status(log: &Log) -> Option<u16> {
+    let url = log.facts.url.as_deref()?;
+    let lookup = url.contains("/lookup/") && !url.contains("/sumdb/");
+    lookup.then(|| log.status()).flatten().filter(|s| *s >= 400)
+}
+
+/// A module proxy that works, and the log's checksum database answering every lookup
+/// with the log's status and server response: go fails verifying the module, as in the
+/// log, after its download.
+fn database_answers(draft: &mut Draft, log: &Log, status: u16) {
+    let f = log.facts;
+    let db = f.host.clone();
+    let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+    draft.goproxy(&proxy);
+    draft.set("GOPROXY", &draft.proxy_url(&proxy));
+    let respond =
+        RawRespond { status: at(status), body: log.server_response(), content_type: None, headers: Default::default() };
+    let host = draft.host(&db);
+    host.sumdb = Some(at(RawSumdb::default()));
+    host.faults = vec![fault_on("/lookup/**", RawFault { respond: Some(at(respond)), ..Default::default() })];
+    draft.set("GOSUMDB", &db);
+    // go looked up the zip's checksum only (`verifying M@V: …`, not `M@V/go.mod`): go.sum
+    // already records the go.mod's.
+    let id = f.id();
+    if !log.says(&format!("{id}/go.mod"))
+        && let Ok(original) = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
+    {
+        draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
+        let go_mod_sum = original.go_mod_sum.unwrap_or_default();
+        draft.file("go.sum", format!("{} {}/go.mod {go_mod_sum}\n", f.module, f.version));
+    }
+}
+
 fn sumdb_lookup(draft: &mut Draft, log: &Log) {
     if log.says(crate::diagnose::rules::sumdb::GOSUMDB_OFF_REFUSED) {
         return toolchain_without_sumdb(draft, log);
     }
     let f = log.facts;
+    if let Some(status) = lookup_status(log).filter(|_| log.diagnosis.category == Category::SumdbUnreachable) {
+        database_answers(draft, log, status);
+        return sumdb_recovery(draft, log);
+    }
     let db = env_value(&f.env, "GOSUMDB")
         .filter(|v| !v.contains(' ') && *v != "off")
         .map(url_host)
@@ -423,6 +463,13 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         host.faults = vec![at(RawFault { reset: Some(at(RawReset::default())), ..Default::default() })];
     }
     draft.set("GOSUMDB", &db);
+    sumdb_recovery(draft, log);
+}
+
+/// The recovery from a checksum database go could not use: GONOSUMDB for a private
+/// module, none for a public one.
+fn sumdb_recovery(draft: &mut Draft, log: &Log) {
+    let f = log.facts;
     // A public module's checksums must be checked: its fix is a route to the database (a
     // firewall opened, GOSUMDB through a proxy that serves it), which a world of fakes
     // cannot offer beside the broken one; GONOSUMDB would only switch the check off.
@@ -544,6 +591,11 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
         draft.host(&root).git = Some(at(RawGit::default()));
         draft.set("GOPROXY", "direct");
         draft.set("GOPRIVATE", &private_pattern(&f.module));
+        return;
+    }
+    // The checksum database judged it, after the download worked.
+    if let Some(status) = lookup_status(log) {
+        database_answers(draft, log, status);
         return;
     }
     // go judges a version (its tag, pseudo-version, +incompatible) where it reads the
