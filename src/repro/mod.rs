@@ -295,11 +295,17 @@ fn unversioned_module(errors: &str) -> Option<String> {
         let elements: Vec<&str> = named.split('/').collect();
         let first = if c.get(4).is_some() { elements.iter().position(|e| e.contains('.'))? } else { 0 };
         let path = unescape(&elements[first..].join("/")).ok()?;
-        let valid = path.split('/').next().is_some_and(|host| host.contains('.'))
-            && !path.starts_with("golang.org/toolchain")
-            && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"._~/-".contains(&b));
-        valid.then_some(path)
+        valid_module_path(&path).then_some(path)
     })
+}
+
+/// Whether `path` can be a module's: a host with a dot first (`go.uber.org`), then
+/// elements that are no `.`, `..` or empty (a log's `"..."` is an elision, not a path).
+fn valid_module_path(path: &str) -> bool {
+    static PATH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$").expect("compiles")
+    });
+    PATH.is_match(path) && !path.starts_with("golang.org/toolchain")
 }
 
 /// A version of `module` go accepts for its path: `vN.0.0` for a major version suffix
@@ -591,21 +597,6 @@ mod tests {
     }
 
     #[test]
-    fn a_checksum_database_refusing_a_lookup_is_the_database() {
-        let (yaml, scenario) = scenario_of(
-            "verifying github.com/riferrei/srclient@v0.3.0: github.com/riferrei/srclient@v0.3.0: reading \
-             https://sum.golang.org/lookup/github.com/riferrei/srclient@v0.3.0: 410 Gone\n\
-             \tserver response: not found: github.com/riferrei/srclient@v0.3.0: invalid version: unknown revision v0.3.0\n",
-        );
-        assert!(matches!(kind_of(&scenario, "sum.golang.org"), Some(crate::scenario::HostKind::Sumdb(_))), "{yaml}");
-        assert!(yaml.contains("path: /lookup/**") && yaml.contains("status: 410"), "{yaml}");
-        assert!(yaml.contains("body: \"not found: github.com/riferrei/srclient@v0.3.0: invalid version"), "{yaml}");
-        // go looked up the zip's checksum only: go.sum already had the go.mod's.
-        assert!(yaml.contains("github.com/riferrei/srclient v0.3.0/go.mod h1:"), "{yaml}");
-        assert!(yaml.contains("GOSUMDB: sum.golang.org") && !yaml.contains("*.info"), "{yaml}");
-    }
-
-    #[test]
     fn the_logs_names_are_kept() {
         // A module without a version keeps its path, at a version its major suffix allows.
         let (yaml, scenario) = scenario_of(
@@ -623,6 +614,10 @@ mod tests {
              \"https://proxy.golang.org/go.uber.org/zap/@v/list\": read tcp 10.0.0.1:1->1.2.3.4:443: connection reset by peer\n",
         );
         assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("go.uber.org/zap@latest"), "{yaml}");
+        // An elided path is none.
+        let (yaml, _) = scenario_of("go: unrecognized import path \"...\": 401 Unauthorized\n");
+        assert!(!yaml.contains("module: ...@"), "{yaml}");
+        assert!(!valid_module_path("...") && valid_module_path("gopkg.in/yaml.v2"));
         assert_eq!(made_up_version("github.com/o/r/v3"), "v3.0.0");
         assert_eq!(made_up_version("gopkg.in/check.v1"), "v1.0.0");
         assert_eq!(declared_name("localhost:3000"), "proxy.repro.example");

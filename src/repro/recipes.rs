@@ -401,51 +401,11 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     Ok(())
 }
 
-/// The HTTP status of the log's failing URL when that is a checksum database's lookup
-/// (`https://sum.golang.org/lookup/M@V: 410 Gone`, not through a proxy's `/sumdb/`): the
-/// download worked, and the database's answer failed go's verification.
-fn lookup_status(log: &Log) -> Option<u16> {
-    let url = log.facts.url.as_deref()?;
-    let lookup = url.contains("/lookup/") && !url.contains("/sumdb/");
-    lookup.then(|| log.status()).flatten().filter(|s| *s >= 400)
-}
-
-/// A module proxy that works, and the log's checksum database answering every lookup
-/// with the log's status and server response: go fails verifying the module, as in the
-/// log, after its download.
-fn database_answers(draft: &mut Draft, log: &Log, status: u16) {
-    let f = log.facts;
-    let db = f.host.clone();
-    let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
-    draft.goproxy(&proxy);
-    draft.set("GOPROXY", &draft.proxy_url(&proxy));
-    let respond =
-        RawRespond { status: at(status), body: log.server_response(), content_type: None, headers: Default::default() };
-    let host = draft.host(&db);
-    host.sumdb = Some(at(RawSumdb::default()));
-    host.faults = vec![fault_on("/lookup/**", RawFault { respond: Some(at(respond)), ..Default::default() })];
-    draft.set("GOSUMDB", &db);
-    // go looked up the zip's checksum only (`verifying M@V: …`, not `M@V/go.mod`): go.sum
-    // already records the go.mod's.
-    let id = f.id();
-    if !log.says(&format!("{id}/go.mod"))
-        && let Ok(original) = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
-    {
-        draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
-        let go_mod_sum = original.go_mod_sum.unwrap_or_default();
-        draft.file("go.sum", format!("{} {}/go.mod {go_mod_sum}\n", f.module, f.version));
-    }
-}
-
 fn sumdb_lookup(draft: &mut Draft, log: &Log) {
     if log.says(crate::diagnose::rules::sumdb::GOSUMDB_OFF_REFUSED) {
         return toolchain_without_sumdb(draft, log);
     }
     let f = log.facts;
-    if let Some(status) = lookup_status(log).filter(|_| log.diagnosis.category == Category::SumdbUnreachable) {
-        database_answers(draft, log, status);
-        return sumdb_recovery(draft, log);
-    }
     let db = env_value(&f.env, "GOSUMDB")
         .filter(|v| !v.contains(' ') && *v != "off")
         .map(url_host)
@@ -463,13 +423,6 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         host.faults = vec![at(RawFault { reset: Some(at(RawReset::default())), ..Default::default() })];
     }
     draft.set("GOSUMDB", &db);
-    sumdb_recovery(draft, log);
-}
-
-/// The recovery from a checksum database go could not use: GONOSUMDB for a private
-/// module, none for a public one.
-fn sumdb_recovery(draft: &mut Draft, log: &Log) {
-    let f = log.facts;
     // A public module's checksums must be checked: its fix is a route to the database (a
     // firewall opened, GOSUMDB through a proxy that serves it), which a world of fakes
     // cannot offer beside the broken one; GONOSUMDB would only switch the check off.
@@ -593,11 +546,6 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
         draft.set("GOPRIVATE", &private_pattern(&f.module));
         return;
     }
-    // The checksum database judged it, after the download worked.
-    if let Some(status) = lookup_status(log) {
-        database_answers(draft, log, status);
-        return;
-    }
     // go judges a version (its tag, pseudo-version, +incompatible) where it reads the
     // repository: in direct mode (a log showing that was diagnosed vcs.not_found), or in
     // the proxy, which answers 404 or 410 quoting what it found. That answer is
@@ -661,19 +609,12 @@ fn cache_corrupt(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     use crate::fault::cache::Corruption;
     working_proxy(draft, log);
     let id = log.facts.id();
-    // The cache's copy differs from go.sum's record (go fetched nothing): a go.mod emptied
-    // in the cache (what the empty file's hash in such logs shows), or a zip of other bits
-    // — the cache seeded with another variant while the proxy serves the original.
-    if log.says("checksum mismatch") {
+    // The cache's go.mod differs from go.sum's record (go fetched nothing): emptied, as
+    // the empty file's hash such logs show says. (A zip's mismatch stays a damaged zip:
+    // other bits in the cache read as a re-tagged version unless go mod verify found them.)
+    if go_mod_mismatch(log) {
         go_sum_of_original(draft, log)?;
-        if go_mod_mismatch(log) {
-            draft.cache(&[&id], RawCacheFault::EmptyGoMod(RawVersionRef { module: at(id.clone()) }));
-        } else {
-            draft.modules(vec![variant_of(&id, "retagged", false)]);
-            let host = log.facts.host.clone();
-            serve(draft, &host, inline_module(&id));
-            draft.scenario.cache = Some(RawCache { seed: vec![at(id.clone())], faults: Vec::new() });
-        }
+        draft.cache(&[&id], RawCacheFault::EmptyGoMod(RawVersionRef { module: at(id.clone()) }));
         draft.playbook("clean-module-cache", &[]);
         return Ok(());
     }
