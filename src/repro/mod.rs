@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::diagnose::rules::is_major_suffix;
 pub(crate) use crate::diagnose::rules::url_host;
 use crate::diagnose::{Category, Diagnosis, diagnose};
 use crate::evidence::Evidence;
@@ -107,6 +108,9 @@ pub fn repro_evidence(evidence: &Evidence, origin: &str) -> Result<Repro, ReproE
     let facts = LogFacts::read(&evidence);
     let mut draft = Draft::new(&diagnosis, origin, &facts);
     recipes::apply(&mut draft, &diagnosis, &facts)?;
+    if facts.version_made_up {
+        draft.note(&format!("The log names no version of {}: {} is made up.", facts.module, facts.version));
+    }
     draft.keep_log_settings(&facts, !evidence.env.is_empty());
     // Masked consistently (every credential the same `xxxxx`), the scenario still holds
     // together: a proxy's password and the URL that carries it stay equal.
@@ -119,6 +123,8 @@ pub(crate) struct LogFacts {
     /// The failing module version.
     pub(crate) module: String,
     pub(crate) version: String,
+    /// The log names the module but no version of it: `version` is made up.
+    pub(crate) version_made_up: bool,
     /// The URL whose fetch failed, when the log names one.
     pub(crate) url: Option<String>,
     /// The host of that URL (or of the first proxy), as a declared host name.
@@ -153,14 +159,19 @@ impl LogFacts {
         // names (`X@v requires`, `updating to`) only led to it. An extraction's temporary
         // directory (`M@v.tmp-123/…`) names its module with a suffix no version has.
         let named = || MODULE.captures_iter(&errors).filter(|c| !c[2].contains(".tmp-"));
-        let (module, version) = record
+        let module = record
             .map(|r| (r.path.clone(), r.version.clone()))
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
             .or_else(|| named().find(|c| c[0].ends_with(':')).map(|c| (c[1].to_string(), c[2].to_string())))
             .or_else(|| named().next().map(|c| (c[1].to_string(), c[2].to_string())))
             .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
-            .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into()));
+            .map(|(p, v)| (p, v, false))
+            // A log naming the module without a version keeps its path, at a version made
+            // up to fit its major version suffix.
+            .or_else(|| unversioned_module(&errors).map(|p| (p.clone(), made_up_version(&p), true)))
+            .unwrap_or_else(|| ("corp.example/lib".into(), "v1.0.0".into(), false));
+        let (module, version, version_made_up) = module;
         // go < 1.13 named a failed list fetch `unexpected status (URL): 500 …`.
         static STATUS_URL: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r"unexpected status \((https?://[^)\s]+)\)").expect("compiles"));
@@ -183,7 +194,7 @@ impl LogFacts {
             .map(|p| declared_name(url_host(p)))
             .unwrap_or_else(|| "proxy.repro.example".into());
         let prefixes = proxy_prefixes(&env, url.as_deref(), &module);
-        LogFacts { module, version, url, host, proxy_host, prefixes, env, errors }
+        LogFacts { module, version, version_made_up, url, host, proxy_host, prefixes, env, errors }
     }
 
     /// `path@version`.
@@ -267,17 +278,69 @@ fn proxy_prefixes(env: &[(String, String)], url: Option<&str>, module: &str) -> 
     prefixes
 }
 
+/// The module a log names without a version: `module M: …`, `unrecognized import path
+/// "M"`, a go-import page's URL (`https://M?go-get=1`), a version list's URL
+/// (`…/M/@v/list`). Without it the reproduction would fail for a made-up module.
+fn unversioned_module(errors: &str) -> Option<String> {
+    static NAMED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r#"(?:\bmodule ([a-z0-9][^\s:"]*): |unrecognized import path "([^"\s]+)"|https?://([^?\s"]+)\?go-get=1"#,
+            r#"|https?://[^/\s"]+/([^@\s"]+?)/@(?:v/list|latest)\b)"#
+        ))
+        .expect("compiles")
+    });
+    NAMED.captures_iter(errors).find_map(|c| {
+        let named = c.get(1).or(c.get(2)).or(c.get(3)).or(c.get(4))?.as_str();
+        // A proxy mounted under a path: the module starts at the first element with a dot.
+        let elements: Vec<&str> = named.split('/').collect();
+        let first = if c.get(4).is_some() { elements.iter().position(|e| e.contains('.'))? } else { 0 };
+        let path = unescape(&elements[first..].join("/")).ok()?;
+        valid_module_path(&path).then_some(path)
+    })
+}
+
+/// Whether `path` can be a module's: a host with a dot first (`go.uber.org`), then
+/// elements that are no `.`, `..` or empty (a log's `"..."` is an elision, not a path).
+fn valid_module_path(path: &str) -> bool {
+    static PATH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*$").expect("compiles")
+    });
+    PATH.is_match(path) && !path.starts_with("golang.org/toolchain")
+}
+
+/// A version of `module` go accepts for its path: `vN.0.0` for a major version suffix
+/// (`/v2`, gopkg.in's `.v2`), else v1.0.0.
+fn made_up_version(module: &str) -> String {
+    let last = module.rsplit('/').next().unwrap_or(module);
+    let gopkg_major = module.starts_with("gopkg.in/").then(|| last.rsplit_once(".v").map(|(_, n)| n)).flatten();
+    let major = gopkg_major.or_else(|| last.strip_prefix('v').filter(|_| is_major_suffix(last)));
+    match major.and_then(|n| n.parse::<u32>().ok()) {
+        Some(0) => "v0.1.0".into(),
+        Some(n) => format!("v{n}.0.0"),
+        None => "v1.0.0".into(),
+    }
+}
+
 pub(crate) fn env_value<'a>(env: &'a [(String, String)], var: &str) -> Option<&'a str> {
     env.iter().rev().find(|(k, _)| k == var).map(|(_, v)| v.as_str())
 }
 
-/// A host name a scenario may declare: the log's, without port, lower case; addresses
-/// and `localhost` become a made-up name.
+/// A host name a scenario may declare: the log's, without port, lower case — a dotless
+/// one too (`my-corporate-proxy`: scenarios take any DNS name, and the sealed world's
+/// resolver answers it); addresses and `localhost` become a made-up name.
 pub(crate) fn declared_name(host: &str) -> String {
-    let name = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
-    let valid = name.contains('.')
+    let name = host.split(':').next().unwrap_or(host).trim_end_matches('.').to_ascii_lowercase();
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let valid = name.split('.').all(label)
         && name.parse::<std::net::IpAddr>().is_err()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        && name != "localhost"
+        && name.bytes().any(|b| b.is_ascii_lowercase());
     if valid { name } else { "proxy.repro.example".into() }
 }
 
@@ -476,6 +539,89 @@ mod tests {
         assert!(!public.contains("recover:") && public.contains("No recovery"), "{public}");
         let private = repro(&unreachable("corp.example.com/lib"), "log").unwrap().yaml;
         assert!(private.contains("playbook: private-modules-nosumdb"), "{private}");
+    }
+
+    /// The kind of declared host `name`.
+    fn kind_of<'a>(scenario: &'a crate::scenario::Scenario, name: &str) -> Option<&'a crate::scenario::HostKind> {
+        scenario.hosts.iter().find(|h| h.name == name).map(|h| &h.kind)
+    }
+
+    #[test]
+    fn a_dial_timeout_meets_a_black_hole_and_other_timeouts_a_stalled_handshake() {
+        use crate::scenario::HostKind;
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": dial tcp \
+             172.217.160.81:443: i/o timeout\n",
+        );
+        assert!(matches!(kind_of(&scenario, "proxy.golang.org"), Some(HostKind::Blackhole)), "{yaml}");
+        assert!(!yaml.contains("tcp:"), "{yaml}");
+        // go's dialer gives up after 30 s: the run waits longer.
+        assert!(yaml.contains("timeout: 50s"), "{yaml}");
+        for handshake in [
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": net/http: TLS handshake timeout\n",
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.mod\": dial tcp: lookup proxy.golang.org: i/o timeout\n",
+        ] {
+            let (yaml, scenario) = scenario_of(handshake);
+            assert!(!matches!(kind_of(&scenario, "proxy.golang.org"), Some(HostKind::Blackhole)), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn a_go_mod_mismatch_is_reproduced_as_a_go_mod_mismatch() {
+        // The empty file's hash, and no download in the log: the cache's go.mod was emptied.
+        let (yaml, scenario) = scenario_of(
+            "verifying github.com/taosdata/driver-go/v2@v2.0.1-0.20211018081904-0a2a3ef6c829/go.mod: checksum mismatch\n\
+             \tdownloaded: h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tgo.sum:     h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::CacheCorrupt), "{yaml}");
+        assert!(yaml.contains("empty_go_mod:") && !yaml.contains("corrupt_zip"), "{yaml}");
+        assert!(
+            yaml.contains("github.com/taosdata/driver-go/v2 v2.0.1-0.20211018081904-0a2a3ef6c829/go.mod h1:"),
+            "{yaml}"
+        );
+        // Another go.mod than go.sum's: the proxy serves a variant whose go.mod differs.
+        let (yaml, _) = scenario_of(
+            "verifying corp.example/lib@v1.0.0/go.mod: checksum mismatch\n\
+             \tdownloaded: h1:AAAAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tgo.sum:     h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n\nSECURITY ERROR\n",
+        );
+        assert!(yaml.contains("declares: corp.example/lib-retagged"), "{yaml}");
+        // A zip's mismatch keeps the go.mod.
+        let (yaml, _) = scenario_of(
+            "verifying corp.example/lib@v1.0.0: checksum mismatch\n\
+             \tdownloaded: h1:AAAAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=\n\
+             \tsum.golang.org: h1:8ZS4tZHVqtw4Dr4z2s5Ozf9kD4WgFqCqlMdBd3WbMhA=\n\nSECURITY ERROR\n",
+        );
+        assert!(yaml.contains("variant: tampered") && !yaml.contains("declares:"), "{yaml}");
+    }
+
+    #[test]
+    fn the_logs_names_are_kept() {
+        // A module without a version keeps its path, at a version its major suffix allows.
+        let (yaml, scenario) = scenario_of(
+            "https_proxy=http://my-corporate-proxy:8080\n\
+             package gopkg.in/yaml.v2: unrecognized import path \"gopkg.in/yaml.v2\" (https fetch: Get \
+             https://gopkg.in/yaml.v2?go-get=1: x509: certificate signed by unknown authority)\n",
+        );
+        assert!(yaml.contains("gopkg.in/yaml.v2@v2.0.0") && !yaml.contains("corp.example/lib"), "{yaml}");
+        assert!(yaml.contains("The log names no version of gopkg.in/yaml.v2"), "{yaml}");
+        // A dotless host name is a host name.
+        assert!(yaml.contains("HTTPS_PROXY: http://my-corporate-proxy:8080"), "{yaml}");
+        assert!(scenario.hosts.iter().any(|h| h.name == "my-corporate-proxy"), "{yaml}");
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/o/r/cmd imports\n\tgo.uber.org/zap: module go.uber.org/zap: Get \
+             \"https://proxy.golang.org/go.uber.org/zap/@v/list\": read tcp 10.0.0.1:1->1.2.3.4:443: connection reset by peer\n",
+        );
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("go.uber.org/zap@latest"), "{yaml}");
+        // An elided path is none.
+        let (yaml, _) = scenario_of("go: unrecognized import path \"...\": 401 Unauthorized\n");
+        assert!(!yaml.contains("module: ...@"), "{yaml}");
+        assert!(!valid_module_path("...") && valid_module_path("gopkg.in/yaml.v2"));
+        assert_eq!(made_up_version("github.com/o/r/v3"), "v3.0.0");
+        assert_eq!(made_up_version("gopkg.in/check.v1"), "v1.0.0");
+        assert_eq!(declared_name("localhost:3000"), "proxy.repro.example");
+        assert_eq!(declared_name("athens:3000"), "athens");
     }
 
     #[test]

@@ -63,6 +63,14 @@ impl Log<'_> {
         env_value(&self.facts.env, "GOPROXY").is_some_and(|p| p.contains(','))
     }
 
+    /// go's dialer gave up connecting (`dial tcp 1.2.3.4:443: i/o timeout`; not a lookup's
+    /// `dial tcp: lookup …`, nor a handshake's or a read's timeout).
+    fn dial_timed_out(&self) -> bool {
+        static DIAL: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"dial tcp [^\s:][^\s]*: i/o timeout").expect("compiles"));
+        DIAL.is_match(self.errors())
+    }
+
     /// The forward proxy the log configures, if any.
     fn http_proxy(&self, vars: &[&str]) -> Option<&str> {
         vars.iter().find_map(|v| env_value(&self.facts.env, v))
@@ -98,7 +106,7 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         Category::ModuleInvalidVersion => invalid_version(draft, &log),
         Category::CacheLockStuck => lock_stuck(draft, &log),
         Category::CachePermission => cache_permission(draft, &log),
-        Category::CacheCorrupt => cache_corrupt(draft, &log),
+        Category::CacheCorrupt => cache_corrupt(draft, &log)?,
         Category::ToolchainDownload => toolchain(draft, &log),
         other => return Err(ReproError::Unsupported(other)),
     }
@@ -112,7 +120,9 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         let release =
             if facts.version.matches('.').count() >= 2 { release_of(&facts.version) } else { "v1.0.0".into() };
         draft.modules(vec![inline_module(&format!("{}@{release}", facts.module))]);
-        draft.download(&format!("{}@latest", facts.module), "30s");
+        // The recipe's deadline stays (a black hole needs go's 30 s dial timeout and more).
+        let timeout = draft.scenario.run.timeout.as_ref().map_or("30s".to_string(), |t| t.value.clone());
+        draft.download(&format!("{}@latest", facts.module), &timeout);
     }
     Ok(())
 }
@@ -210,9 +220,19 @@ fn net_reset(draft: &mut Draft, log: &Log) {
     use_mirror(draft);
 }
 
-/// Every timeout go reports is reproduced as a TLS handshake that never ends (dials time
-/// out after ~30 s, a loopback world refuses at once).
+/// A dial that timed out (`dial tcp 1.2.3.4:443: i/o timeout`) is reproduced by a host
+/// that never takes a connection (`blackhole`: go's dialer gives up after 30 s); any
+/// other timeout (a TLS handshake's, a read's) by a TLS handshake that never ends.
 fn net_timeout(draft: &mut Draft, log: &Log) {
+    if log.dial_timed_out() {
+        let host = log.facts.host.clone();
+        draft.host(&host).blackhole = Some(at(RawEmpty {}));
+        draft.goproxy(MIRROR);
+        draft.set("GOPROXY", &draft.proxy_url(&host));
+        draft.download(&log.facts.id(), "50s");
+        use_mirror(draft);
+        return;
+    }
     let host = proxy_world(draft, log, Vec::new());
     let timeout = RawToxicTimeout { timeout: at(RawQuantity::Number(0)) };
     draft.host(&host).tcp = vec![at(RawToxic { timeout: Some(at(timeout)), ..Default::default() })];
@@ -305,47 +325,73 @@ fn dns(draft: &mut Draft, log: &Log) {
     use_mirror(draft);
 }
 
-/// A module made up on the spot in another variant (a re-tagged or tampered copy).
-fn variant_of(id: &str, variant: &str) -> RawModuleSource {
+/// A module made up on the spot in another variant (a re-tagged or tampered copy); with
+/// `go_mod`, its go.mod differs too (it declares another path), so that go's mismatch is
+/// the go.mod's (`verifying M@V/go.mod: checksum mismatch`), which go checks first.
+fn variant_of(id: &str, variant: &str, go_mod: bool) -> RawModuleSource {
+    let path = id.split('@').next().unwrap_or(id);
     RawModuleSource::Inline(RawInlineModule {
         module: Some(at(id.to_string())),
         toolchain: None,
-        declares: None,
+        declares: go_mod.then(|| format!("{path}-{variant}")),
         variant: Some(variant.to_string()),
     })
+}
+
+/// Module proxy `host` serving `module` instead of the scenario's own (its mount path
+/// kept).
+fn serve(draft: &mut Draft, host: &str, module: RawModuleSource) {
+    if let Some(goproxy) = draft.goproxy(host).goproxy.as_mut() {
+        goproxy.value.fixtures = Some(vec![at(module)]);
+    }
+}
+
+/// The log's mismatch is a go.mod's (`verifying M@V/go.mod: checksum mismatch`, older go's
+/// `M@V: verifying go.mod: checksum mismatch`), not a zip's.
+fn go_mod_mismatch(log: &Log) -> bool {
+    log.says("/go.mod: checksum mismatch") || log.says("verifying go.mod: checksum mismatch")
+}
+
+/// A work module requiring the log's version, go.sum recording its original hashes (the
+/// zip's and the go.mod's), and `go mod download` of it: go compares what it gets with
+/// go.sum, as in the log.
+fn go_sum_of_original(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
+    let f = log.facts;
+    let original = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
+        .map_err(|_| ReproError::Unsupported(log.diagnosis.category))?;
+    draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
+    draft.file(
+        "go.sum",
+        format!(
+            "{} {} {}\n{} {}/go.mod {}\n",
+            f.module,
+            f.version,
+            original.sum,
+            f.module,
+            f.version,
+            original.go_mod_sum.unwrap_or_default()
+        ),
+    );
+    draft.go("mod download -json -x");
+    Ok(())
 }
 
 fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     let f = log.facts;
     let go_sum_side = log.says("go.sum:") || log.says("earlier download recorded in go.sum");
+    let go_mod = go_mod_mismatch(log);
     if go_sum_side {
         // go.sum remembers the original; the proxy now serves another variant.
-        let original = crate::fixture::synth::synthesize(&f.module, &f.version, &Default::default())
-            .map_err(|_| ReproError::Unsupported(Category::SumdbMismatch))?;
         let host = f.host.clone();
-        draft.goproxy(&host).goproxy =
-            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "retagged"))]), ..Default::default() }));
+        let variant = variant_of(&f.id(), "retagged", go_mod);
+        serve(draft, &host, variant);
         draft.goproxy(MIRROR);
         draft.set("GOPROXY", &draft.proxy_url(&host));
-        draft.file("go.mod", format!("module repro.example/app\n\ngo 1.21\n\nrequire {} {}\n", f.module, f.version));
-        draft.file(
-            "go.sum",
-            format!(
-                "{} {} {}\n{} {}/go.mod {}\n",
-                f.module,
-                f.version,
-                original.sum,
-                f.module,
-                f.version,
-                original.go_mod_sum.unwrap_or_default()
-            ),
-        );
-        draft.go("mod download -json -x");
+        go_sum_of_original(draft, log)?;
     } else {
         let db = env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
         let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
-        draft.goproxy(&proxy).goproxy =
-            Some(at(RawGoproxy { fixtures: Some(vec![at(variant_of(&f.id(), "tampered"))]), ..Default::default() }));
+        serve(draft, &proxy, variant_of(&f.id(), "tampered", go_mod));
         draft.goproxy(MIRROR);
         draft.host(&db).sumdb = Some(at(RawSumdb::default()));
         draft.set("GOPROXY", &draft.proxy_url(&proxy));
@@ -559,13 +605,23 @@ fn cache_permission(draft: &mut Draft, log: &Log) {
     draft.playbook("move-module-cache", &[]);
 }
 
-fn cache_corrupt(draft: &mut Draft, log: &Log) {
+fn cache_corrupt(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
     use crate::fault::cache::Corruption;
     working_proxy(draft, log);
     let id = log.facts.id();
+    // The cache's go.mod differs from go.sum's record (go fetched nothing): emptied, as
+    // the empty file's hash such logs show says. (A zip's mismatch stays a damaged zip:
+    // other bits in the cache read as a re-tagged version unless go mod verify found them.)
+    if go_mod_mismatch(log) {
+        go_sum_of_original(draft, log)?;
+        draft.cache(&[&id], RawCacheFault::EmptyGoMod(RawVersionRef { module: at(id.clone()) }));
+        draft.playbook("clean-module-cache", &[]);
+        return Ok(());
+    }
     let how = if log.says("checksum error") { Corruption::Checksum } else { Corruption::Truncate };
     draft.cache(&[&id], RawCacheFault::CorruptZip(RawCorruptZip { module: at(id.clone()), how: Some(how) }));
     draft.playbook("clean-module-cache", &[]);
+    Ok(())
 }
 
 /// GOSUMDB=off refusing a toolchain switch: a work module asking for a newer go, a proxy

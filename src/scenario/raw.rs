@@ -864,6 +864,9 @@ pub enum RawCacheFault {
     Partial(RawPartial),
     /// The version's `.ziphash` truncated to zero bytes.
     EmptyZiphash(RawVersionRef),
+    /// The version's cached go.mod (`.mod`) emptied: go hashes an empty file, and go.sum
+    /// disagrees (`verifying <m>@<v>/go.mod: checksum mismatch`).
+    EmptyGoMod(RawVersionRef),
     /// The version's `.ziphash` deleted.
     MissingZiphash(RawVersionRef),
     /// The module cache lives on a tiny filesystem (a tmpfs of `size`): downloads fail

@@ -167,6 +167,15 @@ pub enum CacheFault {
         /// Version.
         version: String,
     },
+    /// `<v>.mod` emptied, as a full disk or an interrupted write leaves it: go trusts the
+    /// cached go.mod and hashes an empty file, so go.sum disagrees (`verifying
+    /// <m>@<v>/go.mod: checksum mismatch`, `downloaded:` the empty file's `h1:`).
+    EmptyGoMod {
+        /// Module path.
+        module: String,
+        /// Version.
+        version: String,
+    },
     /// `<v>.ziphash` deleted. Alone go re-hashes the zip and carries on; with a corrupt
     /// zip the `-json` Error is a bare `zip: …` naming neither module nor file.
     MissingZiphash {
@@ -219,6 +228,7 @@ impl CacheFault {
             CacheFault::CorruptZip { .. } => "corrupt_zip",
             CacheFault::Partial { .. } => "partial",
             CacheFault::EmptyZiphash { .. } => "empty_ziphash",
+            CacheFault::EmptyGoMod { .. } => "empty_go_mod",
             CacheFault::MissingZiphash { .. } => "missing_ziphash",
             CacheFault::RootOwned { .. } => "root_owned",
         }
@@ -314,6 +324,12 @@ impl CacheFault {
                 need("empty_ziphash", module, version, &p.ziphash)?;
                 std::fs::write(&p.ziphash, b"").map_err(io(&p.ziphash))?;
                 done(format!("{} emptied", p.ziphash.display()))
+            }
+            CacheFault::EmptyGoMod { module, version } => {
+                let p = paths(module, version);
+                need("empty_go_mod", module, version, &p.go_mod)?;
+                std::fs::write(&p.go_mod, b"").map_err(io(&p.go_mod))?;
+                done(format!("{} emptied", p.go_mod.display()))
             }
             CacheFault::MissingZiphash { module, version } => {
                 let p = paths(module, version);
@@ -447,6 +463,17 @@ mod tests {
         let mut sink = Vec::new();
         assert!(std::io::Read::read_to_end(&mut entry, &mut sink).is_err(), "the CRC is no longer checked");
         assert!(flip_first_crc(&mut b"not a zip".to_vec()).is_err());
+    }
+
+    #[test]
+    fn an_emptied_go_mod_is_an_empty_file_where_go_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = VersionPaths::new(dir.path(), "a.example/M", "v1.0.0");
+        std::fs::create_dir_all(&p.download_dir).unwrap();
+        std::fs::write(&p.go_mod, b"module a.example/M\n").unwrap();
+        let fault = CacheFault::EmptyGoMod { module: "a.example/M".into(), version: "v1.0.0".into() };
+        fault.apply(dir.path(), crate::vocab::Account::current()).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("cache/download/a.example/!m/@v/v1.0.0.mod")).unwrap(), b"");
     }
 
     #[test]

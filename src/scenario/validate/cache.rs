@@ -117,6 +117,10 @@ pub(super) fn cache(raw: Option<&RawCache>, modules: Option<&ModuleSet>, checker
                 let Some((module, version)) = needs_seed(&v.module, "empty_ziphash", checker) else { continue };
                 CacheFaultSpec::Files(CacheFault::EmptyZiphash { module, version })
             }
+            RawCacheFault::EmptyGoMod(v) => {
+                let Some((module, version)) = needs_seed(&v.module, "empty_go_mod", checker) else { continue };
+                CacheFaultSpec::Files(CacheFault::EmptyGoMod { module, version })
+            }
             RawCacheFault::MissingZiphash(v) => {
                 let Some((module, version)) = needs_seed(&v.module, "missing_ziphash", checker) else { continue };
                 CacheFaultSpec::Files(CacheFault::MissingZiphash { module, version })
