@@ -662,6 +662,21 @@ fn regression_an_included_file_is_named_without_dot_dot() {
         dir.path().join("team-repo/scenarios/shared/broken.yaml").display()
     );
     assert!(problems[0].starts_with(&expected), "{problems:#?}");
+    // Behind a link to a directory, `..` is the link target's parent, as the OS reads it:
+    // the text's shorter form would name another file, so it is not used.
+    std::fs::create_dir_all(dir.path().join("real/x")).unwrap();
+    std::fs::write(
+        dir.path().join("real/shared.yaml"),
+        "hosts:\n  p.example:\n    goproxy: {}\n    faults: [{delay: later}]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real/x"), dir.path().join("linked")).unwrap();
+    let text = format!("name: t\ninclude: [../shared.yaml]\n{EXPECT}");
+    let problems: Vec<String> = match parse(&dir.path().join("linked/s.yaml"), text, &LoadContext::default()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems().iter().map(|p| p.plain()).collect(),
+    };
+    assert!(problems.iter().any(|p| p.contains("`later` is not a duration")), "{problems:#?}");
 }
 
 /// The warnings of a scenario that loads.

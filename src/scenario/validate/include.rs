@@ -23,7 +23,11 @@ pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
     let mut modules = Vec::new();
     let mut hosts = Vec::new();
     for (index, entry) in includes.iter().enumerate() {
-        let path = lexical_join(&dir, Path::new(&entry.value));
+        // Named without `..` when that names the same file (a `..` after a link to a
+        // directory leads elsewhere than the text says: then the OS's reading stands).
+        let physical = dir.join(&entry.value);
+        let lexical = lexical_join(&dir, Path::new(&entry.value));
+        let path = if same_file(&lexical, &physical) { lexical } else { physical };
         if same_file(&path, &checker.file) {
             checker.problem(
                 entry.pos,
