@@ -588,6 +588,9 @@ fn regression_a_port_of_0_or_above_65535_in_an_env_url_is_refused_at_the_port() 
     let e =
         one_error(&format!("{HEADER}network: sealed\nenv:\n  HTTPS_PROXY: http://squid.corp.example:99999\n{EXPECT}"));
     assert!(e.contains("HTTPS_PROXY has port 99999"), "{e}");
+    // Six digits are one port, not the first five of it.
+    let e = one_error(&format!("{HEADER}env:\n  GOPROXY: https://proxy.corp.example:123456\n{EXPECT}"));
+    assert!(e.contains("GOPROXY has port 123456"), "{e}");
     assert!(errors(&format!("{HEADER}env:\n  GOPROXY: https://proxy.corp.example:8443\n{EXPECT}")).is_empty());
 }
 

@@ -15,8 +15,9 @@ const MAX_USERINFO: usize = 1024;
 const MAX_NAME: usize = 253;
 /// Most characters between an IPv6 literal's brackets.
 const MAX_BRACKETED: usize = 64;
-/// Most digits of a port.
-const MAX_PORT_DIGITS: usize = 5;
+/// Most digits of a port read: more than a port has (five), so that validation sees a
+/// six-digit number whole and refuses it, rather than the first five digits of it.
+const MAX_PORT_DIGITS: usize = 10;
 /// Most characters of a proxy URL's scheme (`socks5h`).
 const MAX_SCHEME: usize = 16;
 
@@ -175,7 +176,7 @@ fn host_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
     Some(at..at + len)
 }
 
-/// A port's digits after the `:` at `at` (up to five; more are left unread).
+/// A port's digits after the `:` at `at` (up to [`MAX_PORT_DIGITS`]; more are left unread).
 fn port_at(bytes: &[u8], at: usize) -> Option<Range<usize>> {
     if bytes.get(at) != Some(&b':') {
         return None;
@@ -196,7 +197,7 @@ mod tests {
     // The old patterns stopped user info at the first `@` (`[^@/\s]`); go's url.Parse
     // takes the last one of the authority, and so do the scanners.
     const USERINFO: &str = r"(?:[^/?#\s]{1,1024}@)?";
-    const HOST_PORT: &str = r"(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?";
+    const HOST_PORT: &str = r"(\[[0-9a-f:.]{1,64}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,10}))?";
 
     struct Reference {
         url: Regex,
@@ -298,7 +299,9 @@ mod tests {
         assert_eq!(&two[urls(two).next().unwrap().host], "other.example");
         let query = "https://host.example?u@other.example";
         assert_eq!(&query[urls(query).next().unwrap().host], "host.example");
-        assert_eq!(bare_host("a:123456"), None);
+        // A port of six digits is read whole (for validation to refuse); past ten, no port.
+        assert_eq!(bare_host("a:123456").unwrap().port, Some(2..8));
+        assert_eq!(bare_host("a:12345678901"), None);
         assert_eq!(proxy_value("  socks5h://[::1]:1080").unwrap().port, Some(18..22));
     }
 
