@@ -531,8 +531,19 @@ fn write_html(
     lines: &[modchaos::report::journal::JournalLine],
     title: &str,
 ) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("--html {}: {e}", path.display()))?;
+    write_html_to(file, path, lines, title)
+}
+
+/// Writes the HTML report of `lines` to `out`, the file `path` already open.
+fn write_html_to(
+    mut out: impl std::io::Write,
+    path: &std::path::Path,
+    lines: &[modchaos::report::journal::JournalLine],
+    title: &str,
+) -> Result<(), String> {
     let page = modchaos::report::html::render(lines, title);
-    std::fs::write(path, page).map_err(|e| format!("--html {}: {e}", path.display()))
+    out.write_all(page.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("--html {}: {e}", path.display()))
 }
 
 fn print_problems(error: &scenario::LoadError) {
@@ -1071,14 +1082,15 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
     if let Some(file) = file_for("--junit") {
         sinks.push(Box::new(Junit::new(Box::new(file))));
     }
-    let html = match &args.html {
-        Some(path) => {
+    // Written through the file opened above, when the suite ends.
+    let html = match (&args.html, file_for("--html")) {
+        (Some(path), Some(file)) => {
             let collector = Arc::new(modchaos::report::journal::Collector::default());
             let sink = collector.clone();
             sinks.push(Box::new(move |event: &Event| sink.emit(event)));
-            Some((path.clone(), collector))
+            Some((path.clone(), file, collector))
         }
-        None => None,
+        _ => None,
     };
     // What ran and what was running, for the reports of an interrupted run.
     let tracker = Arc::new(modchaos::suite::events::Tracker::default());
@@ -1157,8 +1169,9 @@ fn run(args: RunArgs, console: modchaos::report::console::Console) -> u8 {
         fanout.emit(&tracker.interrupted(signal));
     }
     let title = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-    let html_failure = html
-        .and_then(|(path, collector)| write_html(&path, &collector.lines(), &format!("modchaos run {title}")).err());
+    let html_failure = html.and_then(|(path, file, collector)| {
+        write_html_to(file, &path, &collector.lines(), &format!("modchaos run {title}")).err()
+    });
     let output_failures: Vec<String> = fanout.0.iter().filter_map(|sink| sink.failure()).chain(html_failure).collect();
     drop(opened);
     let result = match result {

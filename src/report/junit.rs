@@ -156,9 +156,9 @@ impl Junit {
         if let Some(mut out) = self.out.lock().unwrap_or_else(|e| e.into_inner()).take()
             && let Err(e) = report.serialize(&mut out).map_err(std::io::Error::other).and_then(|_| out.flush())
         {
-            let message = format!("cannot write the JUnit report: {e}");
-            eprintln!("modchaos: {message}");
-            *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+            // Said by the run, which asks every sink for its failure when the suite ends.
+            *self.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("cannot write the JUnit report: {e}"));
         }
     }
 }
