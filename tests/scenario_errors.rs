@@ -156,6 +156,21 @@ fn every_problem_is_reported_not_just_the_first() {
 }
 
 #[test]
+fn every_misspelt_key_and_wrong_type_is_reported_not_just_the_first() {
+    // The YAML reader stops at the first value that does not fit; the loader goes on
+    // past it, so that an author with three typos fixes them in one go.
+    let all = errors(&format!(
+        "{HEADER}    faults:\n      - when: {{path: '*.zip'}}\n        corupt: {{bytes: 8}}\n      - respond: {{status: 500}}\n  mirror.corp.example:\n    goproxy: {{}}\n    tls: maybe\nrun:\n  modules: [corp.example/lib@v1.0.0]\n  timout: 3s\nexpect:\n  exit: failure\n  diagnosis: proxy.server_error\n"
+    ));
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert!(all[0].starts_with("bad.yaml:8:9: unknown field `corupt`"), "{all:#?}");
+    assert!(all[0].contains("help: did you mean `corrupt`?"), "{all:#?}");
+    assert!(all[1].starts_with("bad.yaml:12:10: expected a mapping"), "{all:#?}");
+    assert!(all[2].starts_with("bad.yaml:15:3: unknown field `timout`"), "{all:#?}");
+    assert!(all[2].contains("help: did you mean `timeout`?"), "{all:#?}");
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

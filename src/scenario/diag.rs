@@ -50,9 +50,11 @@ impl FileProblem {
             file.display().to_string()
         };
         let name = file.display().to_string();
-        let (src, span) = match pos.offset {
-            Some(offset) => {
-                let (excerpt, span) = Excerpt::around(&name, source, offset, pos.len, pos.line);
+        // The YAML reader gives some errors (a misindented key) a line and column only.
+        let placed = pos.offset.map(|offset| (offset, pos.len)).or_else(|| locate(source, pos.line, pos.column));
+        let (src, span) = match placed {
+            Some((offset, len)) => {
+                let (excerpt, span) = Excerpt::around(&name, source, offset, len, pos.line);
                 (excerpt, Some(span))
             }
             None => (Excerpt::empty(&name), None),
@@ -112,6 +114,20 @@ impl Diagnostic for Warning {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         self.0.labels()
     }
+}
+
+/// The byte offset of a 1-based line and column (in characters) of `source`, and the
+/// length of the word there (up to a space or a `:`), for an error placed by line and
+/// column only. None when the place is not in the text.
+fn locate(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    if line == 0 || column == 0 {
+        return None;
+    }
+    let line_start = if line == 1 { 0 } else { source.match_indices('\n').nth(line - 2)?.0 + 1 };
+    let text = source[line_start..].split('\n').next().unwrap_or_default();
+    let (at, _) = text.char_indices().nth(column - 1)?;
+    let word = text[at..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(text.len() - at);
+    Some((line_start + at, word))
 }
 
 fn short_label(message: &str) -> String {
@@ -218,5 +234,26 @@ mod tests {
             Some("did you mean `success`?")
         );
         assert_eq!(misspelling_help("unknown field `zzz`, expected `a` or `b`").as_deref(), Some("known fields: a, b"));
+    }
+
+    #[test]
+    fn a_place_given_by_line_and_column_only_is_found_in_the_text() {
+        let text = "name: t\nexpect:\n  exit: failure\n é diagnosis: none\n";
+        assert_eq!(locate(text, 1, 1), Some((0, 4)));
+        assert_eq!(locate(text, 3, 3), Some((18, 4)));
+        // Columns count characters: `diagnosis` follows a two-byte one.
+        assert_eq!(locate(text, 4, 4), Some((text.find("diagnosis").unwrap(), 9)));
+        assert_eq!(locate(text, 9, 1), None);
+        assert_eq!(locate(text, 1, 80), None);
+        assert_eq!(locate(text, 0, 0), None);
+        // Found, the problem shows its snippet.
+        let problem = FileProblem::new(
+            Path::new("s.yaml"),
+            &Arc::new(text.to_string()),
+            Pos { line: 4, column: 4, ..Pos::default() },
+            "misplaced",
+            None,
+        );
+        assert!(problem.span.is_some());
     }
 }

@@ -5,6 +5,7 @@ pub mod at;
 pub mod checker;
 pub mod diag;
 pub mod duration;
+pub mod every_mistake;
 pub mod excerpt;
 pub mod keyed;
 pub mod model;
@@ -148,14 +149,20 @@ pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
 /// Parses and validates scenario text as if read from `path`.
 pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, LoadError> {
     let source = Arc::new(without_bom(text));
-    let options = serde_saphyr::options! { with_snippet: false };
-    let raw: raw::RawScenario = serde_saphyr::from_str_with_options(&source, options)
-        .map_err(|e| LoadError::Invalid { problems: vec![FileProblem::from_yaml(path, &source, &e)] })?;
+    let raw: raw::RawScenario = every_mistake::read_all(&source, read_yaml).map_err(|errors| LoadError::Invalid {
+        problems: errors.iter().map(|e| FileProblem::from_yaml(path, &source, e)).collect(),
+    })?;
     let mut checker = checker::Checker::new(path, source);
     match validate::scenario(raw, &mut checker, ctx) {
         Some(scenario) if checker.problems.is_empty() => Ok(scenario),
         _ => Err(LoadError::Invalid { problems: checker.problems }),
     }
+}
+
+/// Reads YAML text as a `T`, the way every scenario file (and its includes and
+/// playbooks) is read: without the reader's own snippet, since ours is printed.
+pub fn read_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(text, serde_saphyr::options! { with_snippet: false })
 }
 
 /// `text` without a leading UTF-8 byte order mark (which editors on Windows write): the

@@ -159,9 +159,8 @@ pub fn load(source: &PlaybookSource) -> Result<LoadedPlaybook, Vec<FileProblem>>
     };
     let path = path.as_path();
     let source = Arc::new(text);
-    let options = serde_saphyr::options! { with_snippet: false };
-    let raw: RawPlaybook = serde_saphyr::from_str_with_options(&source, options)
-        .map_err(|e| vec![FileProblem::from_yaml(path, &source, &e)])?;
+    let raw: RawPlaybook = super::every_mistake::read_all(&source, super::read_yaml)
+        .map_err(|errors| errors.iter().map(|e| FileProblem::from_yaml(path, &source, e)).collect::<Vec<_>>())?;
     let mut checker = Checker::new(path, source.clone());
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     if raw.name.value != stem {
@@ -220,5 +219,19 @@ mod tests {
             let book = load(&PlaybookSource::Builtin(name)).unwrap_or_else(|p| panic!("{name}: {:?}", p));
             assert_eq!(book.raw.name.value, *name);
         }
+    }
+
+    #[test]
+    fn every_mistake_in_a_playbook_file_is_reported_with_a_plain_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fix-it.yaml");
+        let text = "name: fix-it\nfixes: [hang]\nsteps:\n  - set: {GOPROXY: off}\n    colour: blue\n  - sett: {GOFLAGS: -mod=mod}\n";
+        std::fs::write(&path, text).unwrap();
+        let problems = load(&PlaybookSource::File(path)).unwrap_err();
+        let plain: Vec<String> = problems.iter().map(FileProblem::plain).collect();
+        assert_eq!(plain.len(), 2, "{plain:#?}");
+        assert!(plain[0].contains("fix-it.yaml:5:5: `colour` is a second key"), "{plain:#?}");
+        assert!(plain[1].contains("fix-it.yaml:6:5: unknown variant `sett`"), "{plain:#?}");
+        assert!(plain[1].contains("did you mean `set`?"), "{plain:#?}");
     }
 }

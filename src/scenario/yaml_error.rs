@@ -37,6 +37,14 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
             ("the file is too large once its aliases are expanded".to_string(), ALIAS_HELP.to_string())
         }
         Error::InvalidScalar { ty, .. } => not_a(ty, &found()),
+        Error::ExpectedMappingEndAfterEnumVariantValue { .. } => {
+            let second = found();
+            let key = second.trim_matches('`').split(':').next().unwrap_or_default().trim().to_string();
+            (
+                format!("`{key}` is a second key in a mapping that names one choice (its first key)"),
+                "such a mapping is one key and its value, like `- set: {…}` or `- go: …`: give the other key its own `- ` item, or remove it".to_string(),
+            )
+        }
         Error::Unexpected { expected, .. } => unexpected(expected, &found()),
         Error::ExternalMessage { msg, .. } if msg.contains("block mapping, did not find expected key") => {
             misindented(source, pos)

@@ -52,13 +52,12 @@ pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
             break;
         };
         checker.includes.push((path.clone(), text.clone()));
-        let options = serde_saphyr::options! { with_snippet: false };
         let parsed: Result<RawInclude, _> =
-            reading_source(source, || serde_saphyr::from_str_with_options(&text, options));
+            reading_source(source, || crate::scenario::every_mistake::read_all(&text, crate::scenario::read_yaml));
         let shared = match parsed {
             Ok(shared) => shared,
-            Err(e) => {
-                checker.problems.push(FileProblem::from_yaml(&path, &text, &e));
+            Err(errors) => {
+                checker.problems.extend(errors.iter().map(|e| FileProblem::from_yaml(&path, &text, e)));
                 continue;
             }
         };
