@@ -1146,6 +1146,35 @@ fn a_checksum_lookup_through_a_proxy_that_fails_names_the_proxy() {
 }
 
 #[test]
+fn a_checksum_lookup_through_a_proxys_path_is_the_proxys_too() {
+    // GOSUMDB's URL pointed at a path of a proxy of one's own (`<proxy>/sum.golang.org`):
+    // the proxy relays the database, as under `/sumdb/`, so its 5xx is not the database's
+    // alone.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://athens.corp.example/sum.golang.org/lookup/corp.example/lib@v1.0.0: 500 Internal Server Error\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::ProxyServerError), "{d:#?}");
+    // The database itself, or a mirror of it under its own name, answering 500: its own.
+    let d = expect(
+        "go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: reading https://sum.golang.org/lookup/corp.example/lib@v1.0.0: 500 Internal Server Error\n",
+        Category::SumdbUnreachable,
+    );
+    assert_eq!(d.confidence, Confidence::High);
+}
+
+#[test]
+fn a_require_lines_version_query_that_matches_nothing_is_the_versions() {
+    // go reads `v0.1` in a require line as a query (the newest v0.1.x); none matched.
+    let d = expect(
+        "go: errors parsing go.mod:\n/src/app/go.mod:7:2: no matching versions for query \"v0.3\"\n",
+        Category::ModuleInvalidVersion,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+}
+
+#[test]
 fn list_m_e_reports_failures_only_in_its_records() {
     // `go list -m -e -json` exits 0 and puts the failure in the record's Error object.
     let log = "{\n\t\"Path\": \"corp.example/lib\",\n\t\"Version\": \"v1.0.0\",\n\t\"Error\": {\n\t\t\"Err\": \"corp.example/lib@v1.0.0: reading https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info: 502 Bad Gateway\"\n\t}\n}\n";

@@ -157,6 +157,16 @@ pub fn go_mod(f: &Facts) -> Option<Diagnosis> {
         .map(|e| e.text.as_str())
         .or_else(|| error.text.lines().find(|l| FILE_LINE.is_match(l)))
         .unwrap_or(&error.text);
+    // A require line's version that go read as a query (a prefix like `v0.1`: the newest
+    // v0.1.x) and that no version matched (`go.mod:14:2: no matching versions for query
+    // "v0.1"`): the version does not exist, as the versions rule says (low: a string no
+    // tag has is the file's own mistake too).
+    static NO_MATCH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"go\.mod:\d+(?::\d+)?: (?:[^\n]*?: )?no matching versions for query ").expect("compiles")
+    });
+    if file == "go.mod" && announced.first().is_some_and(|e| NO_MATCH.is_match(&e.text)) {
+        return None;
+    }
     let too_new = |text: &str| {
         text.contains("must match format")
             || text.contains("unknown directive: toolchain")

@@ -360,7 +360,7 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
         // A lookup through a module proxy (`<proxy>/sumdb/<name>/lookup/…`) that failed: a
         // public proxy serves everyone's lookups, so its failure is its own; a proxy of
         // one's own more often failed to reach the database behind it.
-        if code >= 500 && url.contains("/sumdb/") {
+        if code >= 500 && (url.contains("/sumdb/") || relays_database(&url)) {
             let host = url_host(&url);
             let public = super::is_public_proxy(host);
             let summary = format!(
@@ -423,4 +423,14 @@ pub fn database(f: &Facts) -> Option<Diagnosis> {
     } else {
         diagnosis
     })
+}
+
+/// Whether a checksum-database URL is a relay's: its path starts with a database's name
+/// (`https://goproxy.corp/sum.golang.org/lookup/…`, GOSUMDB's URL pointed at a proxy's
+/// path) on a host of another name, as `<proxy>/sumdb/<name>/` does.
+fn relays_database(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let Some((host, path)) = rest.split_once('/') else { return false };
+    let first = path.split('/').next().unwrap_or_default();
+    first.contains('.') && !first.eq_ignore_ascii_case(host) && path[first.len()..].starts_with("/lookup/")
 }
