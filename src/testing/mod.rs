@@ -97,7 +97,9 @@ impl Harness {
     /// that does must call [`crate::runner::dispatch`] first thing in `main`.
     pub fn trials(&self) -> Vec<libtest_mimic::Trial> {
         let schedule = trials::Schedule::new(Parallelism::for_this_machine(), history_file());
-        trials::build(self, std::sync::Arc::new(schedule))
+        let (trials, ignored) = trials::build(self, std::sync::Arc::new(schedule));
+        trials::say_ignored(&ignored, &trials, None);
+        trials
     }
 
     /// Handles a sealed child if this process is one, then runs the tests with the
@@ -114,7 +116,8 @@ impl Harness {
         let parallelism = args.test_threads.map_or_else(Parallelism::for_this_machine, Parallelism::Fixed);
         args.test_threads = Some(parallelism.most());
         let schedule = trials::Schedule::new(parallelism, history_file());
-        let trials = trials::build(&self, std::sync::Arc::new(schedule));
+        let (trials, ignored) = trials::build(&self, std::sync::Arc::new(schedule));
+        trials::say_ignored(&ignored, &trials, Some(&args));
         libtest_mimic::run(&args, trials).exit()
     }
 }

@@ -1,5 +1,6 @@
 //! One libtest trial per scenario file, network mode and go command, ignored (with the
-//! reason said once on stderr) where it cannot run here. Trials come longest first and
+//! reason said once on stderr) where it cannot run here; run anyway (`--ignored`), such a
+//! trial says it was ignored and why, since it cannot pass or fail here. Trials come longest first and
 //! each waits for the CPU it needs before it runs, as `modchaos run` schedules
 //! scenarios (`crate::suite::schedule`); how long each took is remembered between runs.
 
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::{Harness, go_commands, in_crate};
 use crate::judge::Status;
@@ -49,16 +50,26 @@ impl Schedule {
     }
 }
 
-/// The trials of `harness`, longest first.
-pub(super) fn build(harness: &Harness, schedule: Arc<Schedule>) -> Vec<Trial> {
-    let mut estimated = build_unordered(harness, &schedule);
+/// The trials that cannot run here, by reason.
+pub(super) type Ignored = BTreeMap<String, Vec<String>>;
+
+/// The trials of `harness`, longest first, and those that cannot run here.
+pub(super) fn build(harness: &Harness, schedule: Arc<Schedule>) -> (Vec<Trial>, Ignored) {
+    let (mut estimated, ignored) = build_unordered(harness, &schedule);
     let estimates: Vec<Estimate> = estimated.iter().map(|(e, _)| *e).collect();
     let mut slots: Vec<Option<Trial>> = estimated.drain(..).map(|(_, t)| Some(t)).collect();
-    schedule::order(&estimates).into_iter().filter_map(|i| slots[i].take()).collect()
+    (schedule::order(&estimates).into_iter().filter_map(|i| slots[i].take()).collect(), ignored)
 }
 
-/// The trials of `harness` with their estimates, in file order.
-fn build_unordered(harness: &Harness, schedule: &Arc<Schedule>) -> Vec<(Estimate, Trial)> {
+/// A trial that cannot run here: ignored, and if run anyway, ignored at run time with
+/// its reason (never a pass, never a failure of the scenario).
+fn cannot_run(name: String, why: String) -> Trial {
+    Trial::ignorable_test(name, move || Ok(Completion::ignored_with(format!("cannot run here: {why}"))))
+        .with_ignored_flag(true)
+}
+
+/// The trials of `harness` with their estimates, in file order, and those ignored.
+fn build_unordered(harness: &Harness, schedule: &Arc<Schedule>) -> (Vec<(Estimate, Trial)>, Ignored) {
     let unknown = Estimate { wall: Default::default(), cpu_share: 1.0, measured: false };
     let mut ignored: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let dirs: Vec<PathBuf> = harness.dirs.iter().map(|d| in_crate(d)).collect();
@@ -67,7 +78,10 @@ fn build_unordered(harness: &Harness, schedule: &Arc<Schedule>) -> Vec<(Estimate
         Ok(files) => files,
         Err(e) => {
             let message = format!("cannot read the scenario directories: {e}");
-            return vec![(unknown, Trial::test("scenarios", move || Err(Failed::from(message.clone()))))];
+            return (
+                vec![(unknown, Trial::test("scenarios", move || Err(Failed::from(message.clone()))))],
+                Ignored::new(),
+            );
         }
     };
     let name_of = |file: &Path| {
@@ -79,10 +93,8 @@ fn build_unordered(harness: &Harness, schedule: &Arc<Schedule>) -> Vec<(Estimate
         Ok(gos) => gos,
         Err(e) => {
             let reason = format!("no usable go command: {e}");
-            let trials =
-                files.iter().map(|f| (unknown, Trial::test(name_of(f), || Ok(())).with_ignored_flag(true))).collect();
-            say_ignored(&BTreeMap::from([(reason, files.iter().map(|f| name_of(f)).collect())]));
-            return trials;
+            let trials = files.iter().map(|f| (unknown, cannot_run(name_of(f), reason.clone()))).collect();
+            return (trials, Ignored::from([(reason, files.iter().map(|f| name_of(f)).collect())]));
         }
     };
     let helper = std::env::current_exe();
@@ -140,27 +152,47 @@ fn build_unordered(harness: &Harness, schedule: &Arc<Schedule>) -> Vec<(Estimate
                 }
                 let key = history::key(Path::new(&trial_name), "");
                 let estimate = schedule::estimate(&scenario, schedule.known(&key));
-                let (file, ctx, is_ignored, schedule) = (file.clone(), ctx.clone(), reason.is_some(), schedule.clone());
-                let trial = Trial::test(trial_name, move || match (&options, &reason) {
-                    (Ok(options), None) => run_file(&file, &ctx, options, &schedule, key.clone()),
-                    (_, Some(why)) | (Err(why), None) => Err(Failed::from(format!("cannot run here: {why}"))),
-                });
-                trials.push((estimate, trial.with_ignored_flag(is_ignored)));
+                let trial = match (options, reason) {
+                    (Ok(options), None) => {
+                        let (file, ctx, schedule) = (file.clone(), ctx.clone(), schedule.clone());
+                        Trial::test(trial_name, move || run_file(&file, &ctx, &options, &schedule, key.clone()))
+                    }
+                    (_, Some(why)) | (Err(why), None) => cannot_run(trial_name, why),
+                };
+                trials.push((estimate, trial));
             }
         }
     }
-    say_ignored(&ignored);
-    trials
+    (trials, ignored)
 }
 
-/// Names every ignored trial with its reason, once, on stderr.
-fn say_ignored(ignored: &BTreeMap<String, Vec<String>>) {
+/// Names every ignored trial with its reason, once, on stderr. With the test binary's
+/// `arguments`, only the trials they select, and nothing when they ask for the list: a
+/// runner that starts the binary once per trial (nextest) shows each reason with its
+/// trial, not every reason in every process.
+pub(super) fn say_ignored(ignored: &Ignored, trials: &[Trial], arguments: Option<&Arguments>) {
+    eprint!("{}", ignored_banner(ignored, trials, arguments));
+}
+
+/// The text [`say_ignored`] writes.
+fn ignored_banner(ignored: &Ignored, trials: &[Trial], arguments: Option<&Arguments>) -> String {
+    if arguments.is_some_and(|a| a.list) {
+        return String::new();
+    }
+    let selected: std::collections::BTreeSet<&str> =
+        trials.iter().filter(|t| arguments.is_none_or(|a| !a.is_filtered_out(t))).map(Trial::name).collect();
+    let mut banner = String::new();
     for (reason, names) in ignored {
-        eprintln!("\n*** {} modchaos scenario test(s) IGNORED: {reason} ***", names.len());
+        let names: Vec<&String> = names.iter().filter(|n| selected.contains(n.as_str())).collect();
+        if names.is_empty() {
+            continue;
+        }
+        banner.push_str(&format!("\n*** {} modchaos scenario test(s) IGNORED: {reason} ***\n", names.len()));
         for name in names {
-            eprintln!("***   {name}");
+            banner.push_str(&format!("***   {name}\n"));
         }
     }
+    banner
 }
 
 /// Runs one scenario file to a test result, once the CPU it needs is free.
@@ -191,5 +223,43 @@ fn run_file(
         }
         Status::Skipped => Err(format!("skipped: {}", report.reason.unwrap_or_default()).into()),
         _ => Err(crate::report::text::failure_details(&report).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arguments(args: &[&str]) -> Arguments {
+        Arguments::from_iter(std::iter::once("scenarios").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_trial_that_cannot_run_here_is_ignored_even_when_ignored_trials_are_run() {
+        for args in [&[][..], &["--ignored"][..], &["--include-ignored"][..]] {
+            let trial = cannot_run("sealed/x".into(), "no user namespaces".into());
+            let mut arguments = arguments(args);
+            arguments.test_threads = Some(1);
+            arguments.quiet = true;
+            let conclusion = libtest_mimic::run(&arguments, vec![trial]);
+            assert_eq!(
+                (conclusion.num_passed, conclusion.num_failed, conclusion.num_ignored),
+                (0, 0, 1),
+                "with {args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_ignored_banner_names_only_the_selected_trials_and_nothing_for_a_list() {
+        let trials = vec![cannot_run("sealed/a".into(), "why".into()), cannot_run("sealed/b".into(), "why".into())];
+        let ignored = Ignored::from([("why".to_string(), vec!["sealed/a".to_string(), "sealed/b".to_string()])]);
+        let all = ignored_banner(&ignored, &trials, None);
+        assert!(all.contains("2 modchaos scenario test(s) IGNORED: why") && all.contains("sealed/b"), "{all}");
+        let one = ignored_banner(&ignored, &trials, Some(&arguments(&["--exact", "sealed/a"])));
+        assert!(one.contains("1 modchaos scenario test(s) IGNORED: why"), "{one}");
+        assert!(one.contains("sealed/a") && !one.contains("sealed/b"), "{one}");
+        assert_eq!(ignored_banner(&ignored, &trials, Some(&arguments(&["--exact", "sealed/c"]))), "");
+        assert_eq!(ignored_banner(&ignored, &trials, Some(&arguments(&["--list"]))), "");
     }
 }
