@@ -473,6 +473,20 @@ mod tests {
     }
 
     #[test]
+    fn a_version_query_that_matches_nothing_asks_for_that_query_where_go_looks() {
+        // A package below a GitHub repository: the repository exists, the version not.
+        let (yaml, scenario) =
+            scenario_of("go: github.com/o/r/cmd/tool@v0.3: no matching versions for query \"v0.3\"\n");
+        assert!(yaml.contains("module: github.com/o/r@v1.0.0"), "{yaml}");
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r/cmd/tool@v0.3"), "{yaml}");
+        // A go.mod line that names no module: the made-up module, at the query.
+        let (_, scenario) =
+            scenario_of("go: errors parsing go.mod:\ngo.mod:9:2: no matching versions for query \"v0.2\"\n");
+        let asked = scenario.run[0].args.last().cloned().unwrap_or_default();
+        assert!(asked.ends_with("@v0.2"), "{asked}");
+    }
+
+    #[test]
     fn an_invalid_version_behind_a_private_proxy_is_reproduced_by_a_public_one() {
         let (yaml, scenario) = scenario_of(
             "go: github.com/o/r@v1.1.1: Get \"https://goproxy.corp.example/github.com/o/r/@v/v1.1.1.info\": x\n\

@@ -540,10 +540,21 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
     // `no matching versions for query "v4"` as its echo).
     if log.says("no matching versions") && !log.says("invalid version:") {
         let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
-        draft.modules(vec![inline_module(&format!("{}@v1.0.0", f.module))]);
+        // A repository that exists, without the version asked for: at the path go looks
+        // it up at (GitHub's owner/repository for a package below it, as `go install
+        // github.com/o/r/cmd/x@v0.8` asks), or go would be told the repository is missing.
+        draft.modules(vec![inline_module(&format!("{}@v1.0.0", repository_root(&f.module)))]);
         draft.host(&root).git = Some(at(RawGit::default()));
         draft.set("GOPROXY", "direct");
         draft.set("GOPRIVATE", &private_pattern(&f.module));
+        // The query the log quotes (`v0.1` of a go.mod line that names no module here).
+        static QUERY: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#"no matching versions for query "(v[0-9][^"\s]*)""#).expect("compiles"));
+        if let Some(query) = QUERY.captures(&log.errors()).map(|c| c[1].to_string())
+            && query != f.version
+        {
+            draft.download(&format!("{}@{query}", f.module), "30s");
+        }
         return;
     }
     // go judges a version (its tag, pseudo-version, +incompatible) where it reads the
