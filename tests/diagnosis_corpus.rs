@@ -276,13 +276,15 @@ fn as_copied_from_a_terminal(log: &str) -> Option<String> {
 /// under the database's name in its path, read as the database's own): 303/333 (91.0 %,
 /// two) and 299/333 (89.8 %, two); after the rule written from it (such a path is a
 /// relay's, as `/sumdb/` is: low), 303/333 (91.0 %, one) and 299/333 (89.8 %, one) — the
-/// floor follows the grown sample.
+/// floor follows the grown sample. At the sixty-fifth `pub29` joined (5 public cases from
+/// blog posts and a proxy's tracker; 3 in this third, all right before any rule): 306/336
+/// (91.1 %, one) and 302/336 (89.9 %, one).
 fn dev_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 97.8, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.6, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 91.0, confident_wrong: 1 }),
-        (Part::Public, _) => Some(Floor { top1: 89.8, confident_wrong: 1 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 91.1, confident_wrong: 1 }),
+        (Part::Public, _) => Some(Floor { top1: 89.9, confident_wrong: 1 }),
         (Part::Fakes, _) => None,
     }
 }
@@ -446,13 +448,16 @@ struct Floor {
 /// (83.0 %, 7) and 295/365 (80.8 %, 7). The sixty-fourth (`pub28` joined: 23 cases from
 /// small projects' threads; 9 held out, all 9 right before any rule): 312/374 (83.4 %, 7)
 /// and 304/374 (81.3 %, 7), the same after the rules written from its tuned-on cases. The
+/// sixty-fifth (`pub29` joined: 5 cases from blog posts and a proxy's tracker; 1 held out,
+/// right before any rule): 313/375 (83.5 %, 7) and 305/375 (81.3 %, 7), the same after the
+/// rule written from its tuned-on case. The
 /// eleven earlier measurements, on the two thirds (226 outside, 323 public cases at the
 /// end), are in the README's measurement history.
 fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.4, confident_wrong: 0 }),
         (Part::Outside, _) => Some(Floor { top1: 95.4, confident_wrong: 0 }),
-        (Part::Public, "as printed") => Some(Floor { top1: 83.4, confident_wrong: 7 }),
+        (Part::Public, "as printed") => Some(Floor { top1: 83.5, confident_wrong: 7 }),
         (Part::Public, _) => Some(Floor { top1: 81.3, confident_wrong: 7 }),
         (Part::Fakes, _) => None,
     }
@@ -474,12 +479,13 @@ fn held_out_floor(part: Part, how: &str) -> Option<Floor> {
 /// (89.0 %, 3); the sixty-first (`pub27`, 14 settled held-out cases) 282/313 (90.1 %, 3)
 /// and 277/313 (88.5 %, 3), after its rules 283/313 (90.4 %, 3) and 278/313 (88.8 %, 3);
 /// the sixty-fourth (`pub28`, 7 settled held-out cases) 290/320 (90.6 %, 3) and 285/320
-/// (89.1 %, 3), before and after its rules.
+/// (89.1 %, 3), before and after its rules; the sixty-fifth (`pub29`, one settled held-out
+/// case) 291/321 (90.7 %, 3) and 286/321 (89.1 %, 3).
 /// Held to 95 % and
 /// no confident wrong answer as a target (said loudly), and to this floor.
 fn settled_floor(how: &str) -> Floor {
     match how {
-        "as printed" => Floor { top1: 90.6, confident_wrong: 3 },
+        "as printed" => Floor { top1: 90.7, confident_wrong: 3 },
         _ => Floor { top1: 89.1, confident_wrong: 3 },
     }
 }
@@ -565,6 +571,11 @@ fn settled_floor(how: &str) -> Floor {
 /// where the thread found the version missing): 335/367 (91.3 %, three) and 327/367
 /// (89.1 %, three); after the rule written from it (a require line's version query that
 /// matched nothing is the version's, low): 336/367 (91.6 %, two) and 328/367 (89.4 %, two).
+/// With `pub29`'s (one released), before any rule: 0/1 (git's own lines from Windows' git
+/// credential manager, without go's, read as nothing): 336/368 (91.3 %, two) and 328/368
+/// (89.1 %, two); after the rule written from it (git's refusal to prompt, in Git
+/// Credential Manager's words, is go's git at work): 337/368 (91.6 %, two) and 329/368
+/// (89.4 %, two).
 fn released_floor(part: Part, how: &str) -> Option<Floor> {
     match (part, how) {
         (Part::Outside, "as printed") => Some(Floor { top1: 96.6, confident_wrong: 0 }),

@@ -64,11 +64,13 @@ impl Tally {
 /// rules from its tuned-on cases (the sixty-second): 2725 and 2571 (top-1 702/754, 844/943,
 /// 842/1051) — one held-out case's verdict under a held-out system changed, not looked at.
 /// With `pub28`'s 23 (2771, at the sixty-fourth, measured once its rules were written):
-/// dev 2748 (99.2 %), held out 2592 (93.5 %; top-1 702/754, 844/943, 862/1074).
+/// dev 2748 (99.2 %), held out 2592 (93.5 %; top-1 702/754, 844/943, 862/1074). With
+/// `pub29`'s 5 (2776, at the sixty-fifth, after its rule): dev 2753 (99.2 %), held out 2596
+/// (93.5 %; top-1 702/754, 844/943, 866/1079).
 fn floor(half: Half) -> usize {
     match half {
-        Half::Dev => 2748,
-        Half::HeldOut => 2592,
+        Half::Dev => 2753,
+        Half::HeldOut => 2596,
     }
 }
 
@@ -168,15 +170,15 @@ fn verdicts_survive_ci_systems_the_rules_were_not_tuned_on() {
 /// of 2633; with `pub24`'s 43: 2646, 2620, 2670 and 2638 of 2676; with `pub25`'s 17: 2663,
 /// 2637, 2687 and 2655 of 2693; with `pub26`'s 16: 2679, 2652, 2703 and 2671 of 2709; with
 /// `pub27`'s 39: 2718, 2691, 2742 and 2710 of 2748; with `pub28`'s 23: 2741, 2713, 2765 and
-/// 2733 of 2771.
+/// 2733 of 2771; with `pub29`'s 5: 2748, 2718, 2770 and 2738 of 2776.
 #[test]
 fn verdicts_survive_what_pasting_does_to_a_log() {
     type Transform = fn(&str) -> String;
     let transforms: [(&str, Transform, usize); 4] = [
-        ("tabs as two spaces", |l| l.replace('\t', "  "), 2741),
-        ("indentation lost", |l| l.lines().map(str::trim_start).collect::<Vec<_>>().join("\n") + "\n", 2713),
-        ("a Markdown fence", |l| format!("```\n{l}```\n"), 2765),
-        ("a blank line after every line", |l| l.lines().collect::<Vec<_>>().join("\n\n") + "\n", 2733),
+        ("tabs as two spaces", |l| l.replace('\t', "  "), 2748),
+        ("indentation lost", |l| l.lines().map(str::trim_start).collect::<Vec<_>>().join("\n") + "\n", 2718),
+        ("a Markdown fence", |l| format!("```\n{l}```\n"), 2770),
+        ("a blank line after every line", |l| l.lines().collect::<Vec<_>>().join("\n\n") + "\n", 2738),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let files = case_files(&root).expect("the corpus is readable");

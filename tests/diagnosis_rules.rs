@@ -1146,6 +1146,24 @@ fn a_checksum_lookup_through_a_proxy_that_fails_names_the_proxy() {
 }
 
 #[test]
+fn git_credential_managers_refusal_to_prompt_is_vcs_auth() {
+    // Windows' git asks Git Credential Manager, which says so when go turns prompts off.
+    let wrapped = "go: git.corp.example/team/lib@v1.2.0: reading git.corp.example/team/lib/go.mod at revision v1.2.0: git ls-remote -q origin in C:\\Users\\me\\go\\pkg\\mod\\cache\\vcs\\0123: exit status 128:\n\tfatal: Cannot prompt because user interactivity has been disabled.\n\tfatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\n";
+    expect(wrapped, Category::VcsAuth);
+    // Only git's lines pasted, indented as a blog shows them: git's refusal alone says it.
+    let d = expect(
+        "  fatal: Cannot prompt because user interactivity has been disabled.\n      remote: HTTP Basic: Access denied\n      fatal: Authentication failed for 'https://git.corp.example/team/lib.git/'\n",
+        Category::VcsAuth,
+    );
+    assert_eq!(d.confidence, Confidence::Low);
+    // The same words from a user's own git, with no sign of go: not read as go's.
+    expect(
+        "$ git push\nfatal: Authentication failed for 'https://git.corp.example/team/lib.git/'\n",
+        Category::Unknown,
+    );
+}
+
+#[test]
 fn a_checksum_lookup_through_a_proxys_path_is_the_proxys_too() {
     // GOSUMDB's URL pointed at a path of a proxy of one's own (`<proxy>/sum.golang.org`):
     // the proxy relays the database, as under `/sumdb/`, so its 5xx is not the database's

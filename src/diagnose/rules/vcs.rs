@@ -25,6 +25,8 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
             r"|RPC failed; HTTP 40[13] curl 22",
             r"|Permission denied \(publickey\)|Host key verification failed",
             r"|terminal prompts disabled",
+            // Git Credential Manager's words for the same (Windows' git, as go runs it).
+            r"|fatal: Cannot prompt because user interactivity has been disabled",
             // (Azure DevOps answers a request without credentials with its sign-in page, as
             // `203 Non-Authoritative Information`.)
             r"|reading (https?://[^\s?]+\?go-get=1):(?: 40[13] |\s+203 Non-Authoritative)",
@@ -94,7 +96,9 @@ pub fn auth(f: &Facts) -> Option<Diagnosis> {
     // repository is one another module's published version requires (its authors could
     // fetch it then), or it is the very path the user asked go for by name while nothing
     // in view says it is private (a path copied with a typo, a repository gone since).
-    let prompt = error.text.contains("terminal prompts disabled") && !error.text.contains("Authentication failed");
+    let prompt = (error.text.contains("terminal prompts disabled")
+        || error.text.contains("user interactivity has been disabled"))
+        && !error.text.contains("Authentication failed");
     let public_host = url.as_deref().is_some_and(|u| PUBLIC_CODE_HOSTS.contains(&url_host(u)))
         || PUBLIC_CODE_HOSTS.iter().any(|h| error.text.contains(&format!("'https://{h}")));
     if prompt

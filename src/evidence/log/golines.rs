@@ -523,7 +523,10 @@ const VALUE: &str = concat!(
 const GIT_VALUE: &str = concat!(
     r"(?:fatal: repository '[^']*' not found|fatal: unable to access '[^']*': |ERROR: Repository not found",
     r"|ERROR: The project you were looking for could not be found|Host key verification failed",
-    r"|ssh: Could not resolve hostname |kex_exchange_identification: )",
+    r"|ssh: Could not resolve hostname |kex_exchange_identification: ",
+    // git refusing or unable to ask for credentials (Git Credential Manager's words for
+    // go's GIT_TERMINAL_PROMPT=0 on Windows).
+    r"|fatal: Authentication failed for '|fatal: Cannot prompt because user interactivity has been disabled)",
 );
 
 /// A line that is a bare error value, Go's or git's ([`go_fragments`]).
@@ -842,7 +845,7 @@ pub fn shows_go_at_work(cleaned: &str) -> bool {
             r"|\bGO(?:PROXY|FLAGS|PRIVATE|SUMDB|NOSUMDB|NOPROXY|MODCACHE|CACHE|TOOLCHAIN)\b",
             r"|Confirm the import path was entered correctly|golang\.org/doc/faq",
             // git with its prompts turned off, as go runs it (GIT_TERMINAL_PROMPT=0).
-            r"|terminal prompts disabled",
+            r"|terminal prompts disabled|Cannot prompt because user interactivity has been disabled",
         ))
         .expect("go at work pattern compiles")
     });
