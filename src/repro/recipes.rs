@@ -550,7 +550,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
         // The query the log quotes (`v0.1` of a go.mod line that names no module here).
         static QUERY: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#"no matching versions for query "(v[0-9][^"\s]*)""#).expect("compiles"));
-        if let Some(query) = QUERY.captures(&log.errors()).map(|c| c[1].to_string())
+        if let Some(query) = QUERY.captures(log.errors()).map(|c| c[1].to_string())
             && query != f.version
         {
             draft.download(&format!("{}@{query}", f.module), "30s");
