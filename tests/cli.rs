@@ -73,6 +73,11 @@ fn the_schema_is_json_and_accepts_every_shipped_scenario() {
     assert!(validator.check(&typo).is_err(), "the schema rejects unknown keys, as the parser does");
     let two_actions = serde_json::json!({"name": "t", "hosts": {"p.example": {"goproxy": {}, "faults": [{"hang": {}, "delay": "1s"}]}}});
     assert!(validator.check(&two_actions).is_err(), "a fault has one action");
+    let step = |step: serde_json::Value| serde_json::json!({"name": "t", "expect": {"exit": "failure"}, "recover": {"steps": [step]}});
+    for bare in [serde_json::json!("clean_cache"), serde_json::json!({"release_locks": null})] {
+        assert!(validator.check(&step(bare.clone())).is_ok(), "the parser accepts {bare}, so the schema does");
+    }
+    assert!(validator.check(&step(serde_json::json!("trust"))).is_err(), "a step with settings needs them");
 
     let playbook: serde_json::Value =
         serde_json::from_slice(&modchaos().args(["schema", "--playbook"]).assert().success().get_output().stdout)

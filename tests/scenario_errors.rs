@@ -171,6 +171,22 @@ fn every_misspelt_key_and_wrong_type_is_reported_not_just_the_first() {
 }
 
 #[test]
+fn steps_without_settings_may_be_written_by_their_name_alone() {
+    // The README names them bare (`clean_cache`); the YAML reader used to take the next
+    // list item as such a step's value and report a mistake in that item, or past the end.
+    let fine = errors(&format!(
+        "{HEADER}{EXPECT}recover:\n  steps:\n    - clean_cache\n    - release_locks:\n    - move_cache: {{}}\n    - trust: [private]\n    - move_build_cache\n"
+    ));
+    assert!(fine.is_empty(), "{fine:#?}");
+    let all =
+        errors(&format!("{HEADER}{EXPECT}recover:\n  steps:\n    - trust\n    - clen_cache\n    - go: mod tidy\n"));
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[0].starts_with("bad.yaml:9:7: ") && all[0].contains("`trust:` with its value"), "{all:#?}");
+    assert!(all[1].starts_with("bad.yaml:10:7: unknown variant `clen_cache`"), "{all:#?}");
+    assert!(all[1].contains("did you mean `clean_cache`?"), "{all:#?}");
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

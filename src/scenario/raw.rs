@@ -421,10 +421,45 @@ pub struct RawBasicAuth {
     pub password: String,
 }
 
-/// An empty mapping (`{}`), for kinds and actions that take no settings.
+/// An empty mapping (`{}`), for kinds and actions that take no settings; nothing at all
+/// (`clean_cache:`) reads as one too.
 #[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
+#[schemars(transform = null_too_in_schema)]
 pub struct RawEmpty {}
+
+/// The schema of [`RawEmpty`] accepts nothing (`null`) as well as `{}`.
+fn null_too_in_schema(schema: &mut schemars::Schema) {
+    schema.insert("type".into(), serde_json::json!(["object", "null"]));
+}
+
+impl<'de> Deserialize<'de> for RawEmpty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EmptyVisitor;
+        impl<'de> Visitor<'de> for EmptyVisitor {
+            type Value = RawEmpty;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`{}` or nothing")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<RawEmpty, E> {
+                Ok(RawEmpty {})
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<RawEmpty, E> {
+                Ok(RawEmpty {})
+            }
+            fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawEmpty, D::Error> {
+                RawEmpty::deserialize(deserializer)
+            }
+        }
+        deserializer.deserialize_option(EmptyVisitor)
+    }
+}
+
+impl Serialize for RawEmpty {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawEmpty::serialize(self, serializer)
+    }
+}
 
 /// Declares the raw type of a fault mapping: optional settings (`when`, …) and exactly
 /// one action key, each action's settings under it (`respond: {status: 500}`). The keys
@@ -1115,9 +1150,12 @@ pub struct RawRecover {
     pub expect: Option<RawExpect>,
 }
 
-/// One recovery action. Strings may use `${param}` for playbook parameters.
+/// One recovery action. Strings may use `${param}` for playbook parameters. A step
+/// without settings may be written by its name alone (`- clean_cache`), as the README
+/// names them, or as a key (`- clean_cache: {}`); see [`RawRecoveryStep::bare`].
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(transform = bare_steps_in_schema)]
 pub enum RawRecoveryStep {
     /// Set environment variables.
     Set(Keyed<String>),
@@ -1196,6 +1234,91 @@ pub enum RawRecoveryStep {
     /// Put a newer go release on PATH as `goX.Y.Z` (the machine's go "upgraded"): a
     /// toolchain switch then runs it instead of downloading one.
     InstallToolchain(At<String>),
+}
+
+/// The steps that take no settings, which may be written by their name alone.
+pub const BARE_STEPS: &[&str] = &["clean_cache", "release_locks", "move_cache", "move_build_cache"];
+
+impl RawRecoveryStep {
+    /// The step a bare name (`clean_cache`) stands for, when it takes no settings.
+    pub fn bare(name: &str) -> Option<RawRecoveryStep> {
+        Some(match name {
+            "clean_cache" => RawRecoveryStep::CleanCache(RawEmpty {}),
+            "release_locks" => RawRecoveryStep::ReleaseLocks(RawEmpty {}),
+            "move_cache" => RawRecoveryStep::MoveCache(RawEmpty {}),
+            "move_build_cache" => RawRecoveryStep::MoveBuildCache(RawEmpty {}),
+            _ => return None,
+        })
+    }
+}
+
+/// Every step's key, for "did you mean" (the derived list is private to serde).
+const STEP_KEYS: &[&str] = &[
+    "set",
+    "unset",
+    "replace",
+    "append",
+    "prepend",
+    "netrc",
+    "clean_cache",
+    "release_locks",
+    "move_cache",
+    "trust",
+    "go",
+    "write_file",
+    "delete_lines",
+    "fix_ownership",
+    "move_build_cache",
+    "install_toolchain",
+];
+
+/// A step is a one-key mapping read by the derived code (`serde(remote = "Self")` makes
+/// it an inherent function), or a bare name. The YAML reader, given a bare name where a
+/// value is due, reads the next list item as that value: hence this reader, which sees
+/// the scalar first.
+impl<'de> Deserialize<'de> for RawRecoveryStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = RawRecoveryStep;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a recovery step: `name: value`, or the name of a step without settings")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<RawRecoveryStep, E> {
+                if let Some(step) = RawRecoveryStep::bare(name) {
+                    return Ok(step);
+                }
+                if STEP_KEYS.contains(&name) {
+                    return Err(E::invalid_value(
+                        de::Unexpected::Str(name),
+                        &format!("`{name}:` with its value (only {} go without one)", BARE_STEPS.join(", ")).as_str(),
+                    ));
+                }
+                Err(E::unknown_variant(name, STEP_KEYS))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRecoveryStep, A::Error> {
+                RawRecoveryStep::deserialize(de::value::MapAccessDeserializer::new(&mut map))
+            }
+        }
+        deserializer.deserialize_any(StepVisitor)
+    }
+}
+
+impl Serialize for RawRecoveryStep {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawRecoveryStep::serialize(self, serializer)
+    }
+}
+
+/// The schema's steps accept the bare names too.
+fn bare_steps_in_schema(schema: &mut schemars::Schema) {
+    if let Some(serde_json::Value::Array(variants)) = schema.get_mut("oneOf") {
+        variants.push(serde_json::json!({
+            "description": "A step without settings, by its name alone.",
+            "type": "string",
+            "enum": BARE_STEPS,
+        }));
+    }
 }
 
 /// A reusable recovery, stored as `playbooks/<name>.yaml`.

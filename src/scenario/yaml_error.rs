@@ -37,14 +37,8 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
             ("the file is too large once its aliases are expanded".to_string(), ALIAS_HELP.to_string())
         }
         Error::InvalidScalar { ty, .. } => not_a(ty, &found()),
-        Error::ExpectedMappingEndAfterEnumVariantValue { .. } => {
-            let second = found();
-            let key = second.trim_matches('`').split(':').next().unwrap_or_default().trim().to_string();
-            (
-                format!("`{key}` is a second key in a mapping that names one choice (its first key)"),
-                "such a mapping is one key and its value, like `- set: {…}` or `- go: …`: give the other key its own `- ` item, or remove it".to_string(),
-            )
-        }
+        Error::ExpectedMappingEndAfterEnumVariantValue { .. } => second_key(&found()),
+        Error::Unexpected { expected, .. } if *expected == "mapping end" => second_key(&found()),
         Error::Unexpected { expected, .. } => unexpected(expected, &found()),
         Error::ExternalMessage { msg, .. } if msg.contains("block mapping, did not find expected key") => {
             misindented(source, pos)
@@ -115,6 +109,17 @@ fn not_a(ty: &str, found: &str) -> (String, String) {
         _ => ("a value of the right kind", "the schema's (`modchaos schema`)"),
     };
     (format!("{found} is not {what}"), format!("write {what}, like {example}, without quotes"))
+}
+
+/// A second key in a mapping that names one choice (a recovery step, a fault's kind).
+fn second_key(found: &str) -> (String, String) {
+    let key = found.trim_matches('`').split(':').next().unwrap_or_default().trim().to_string();
+    (
+        format!("`{key}` is a second key in a mapping that names one choice (its first key)"),
+        "such a mapping is one key and its value, like `- set: {…}` or `- go: …`: give the other key its own `- ` \
+         item, or remove it"
+            .to_string(),
+    )
 }
 
 /// "expected a list, found …", for a value of the wrong shape.
