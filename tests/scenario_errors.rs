@@ -462,6 +462,25 @@ fn regression_variables_that_get_past_open_modes_guard_are_refused_in_open_mode(
 }
 
 #[test]
+fn regression_dns_expectations_make_a_scenario_need_sealed_mode() {
+    // An outside audit's scenario expected a query and failed its open trial ("expected at
+    // least 1, got 0"): open mode has no resolver, so nothing is ever counted.
+    let path = fixtures().parent().unwrap().join("t.yaml");
+    let dns = "  dns: [{name: proxy.corp.example, type: A, at_least: 1}]\n";
+    let yaml = format!("{HEADER}expect:\n  exit: success\n{dns}");
+    let scenario = parse(&path, yaml, &LoadContext::default()).unwrap_or_else(|e| panic!("{e}"));
+    match &scenario.network {
+        modchaos::scenario::NetworkNeed::Sealed(why) => assert!(why.contains("`expect.dns`"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // Alone, it is an expectation too.
+    let yaml = format!("{HEADER}expect:\n{dns}");
+    assert!(parse(&path, yaml, &LoadContext::default()).is_ok());
+    let e = one_error(&format!("{HEADER}network: open\nexpect:\n  exit: success\n{dns}"));
+    assert!(e.starts_with("bad.yaml:9:9: DNS expectations need `network: sealed`"), "{e}");
+}
+
+#[test]
 fn regression_without_a_network_such_variables_make_a_scenario_need_sealed_mode() {
     let yaml = format!("{HEADER}env:\n  NO_PROXY: '*'\n{EXPECT}");
     let path = fixtures().parent().unwrap().join("t.yaml");

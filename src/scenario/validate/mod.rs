@@ -58,6 +58,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         && e.requests.is_empty()
         && e.duration.is_none()
         && e.verified.is_none()
+        && e.dns.is_empty()
     {
         checker.problem(
             raw.name.pos,
@@ -82,6 +83,14 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         return None;
     }
     hosts::assign_ports(&mut hosts, &env, recover.as_ref());
+    // DNS expectations count the sealed world's resolver's queries (a scenario's own, and
+    // its recovery's).
+    let dns_expected = raw
+        .expect
+        .dns
+        .first()
+        .or_else(|| raw.recover.as_ref().and_then(|r| r.expect.as_ref()).and_then(|e| e.dns.first()))
+        .map(|d| d.pos);
     let network = match explicit_network {
         Some(RawNetwork::Sealed) => NetworkNeed::Sealed("the scenario says `network: sealed`".into()),
         Some(RawNetwork::Open) => NetworkNeed::Open("the scenario says `network: open`".into()),
@@ -89,6 +98,9 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
             }
+            None if dns_expected.is_some() => NetworkNeed::Sealed(
+                "`expect.dns` counts the queries of the sealed world's resolver, and open mode has none".into(),
+            ),
             // Routes exist only in the sealed namespace.
             None if hosts.iter().any(|h| matches!(h.kind, HostKind::Unreachable(_))) => {
                 NetworkNeed::Sealed("an unreachable host needs the routes of a network namespace of its own".into())
@@ -130,6 +142,14 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
             format!("host `{}` is unreachable, which needs `network: sealed`", h.name),
             Some("open mode shares this machine's routes: only a sealed world can take one away".into()),
+        );
+        return None;
+    }
+    if let (Some(RawNetwork::Open), Some(pos)) = (explicit_network, dns_expected) {
+        checker.problem(
+            pos,
+            "DNS expectations need `network: sealed`",
+            Some("open mode has no resolver (go is given addresses): there are no queries to count".into()),
         );
         return None;
     }
