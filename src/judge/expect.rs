@@ -43,7 +43,7 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
             let got = if errors.is_empty() {
                 "no error message".to_string()
             } else {
-                format!("{} error message(s), none matching (shown below)", errors.len())
+                format!("{} error message(s), none matching", errors.len())
             };
             fail("error", format!("an error matching /{}/", re.as_str()), got);
         }
@@ -57,7 +57,11 @@ pub fn check(expect: &Expectation, evidence: &Evidence, diagnosis: &Diagnosis, p
             fail(
                 what,
                 format!("a match for /{}/", re.as_str()),
-                if text.trim().is_empty() { "nothing".into() } else { "no match (shown below)".into() },
+                if text.trim().is_empty() {
+                    "nothing".into()
+                } else {
+                    format!("no match in its {} line(s)", text.lines().count())
+                },
             );
         }
     }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::judge::{PhaseReport, ScenarioReport};
+use crate::vocab::Phase;
 
 /// A scenario run's name in reports: the scenario's name, with the go version when a
 /// matrix of several runs it (`happy path [go1.27.3]`).
@@ -46,11 +47,13 @@ fn story(report: &ScenarioReport) -> String {
     for c in &report.commands {
         let _ = writeln!(out, "[{}] {} → {} in {:.0} ms", c.phase, c.command, c.exit.describe(), c.duration_ms);
     }
+    // go's stdout (JSON records, mostly) is shown where an expectation of it failed.
+    let stdout_unmet = |p: Phase| report.failures.iter().any(|f| f.phase == p && f.what == "stdout");
     if let Some(steady) = &report.steady {
-        phase(&mut out, "steady state (the world without its faults)", steady);
+        phase(&mut out, "steady state (the world without its faults)", steady, stdout_unmet(Phase::Steady));
     }
     if let Some(run) = &report.run {
-        phase(&mut out, "run", run);
+        phase(&mut out, "run", run, stdout_unmet(Phase::Run));
     }
     if let Some(rec) = &report.recovery {
         let _ =
@@ -59,8 +62,13 @@ fn story(report: &ScenarioReport) -> String {
             let _ = writeln!(out, "    {s}");
         }
         match &rec.failed_step {
-            Some(step) => phase(&mut out, &format!("recovery step `{step}` failed (no rerun)"), &rec.rerun),
-            None => phase(&mut out, "rerun", &rec.rerun),
+            Some(step) => phase(
+                &mut out,
+                &format!("recovery step `{step}` failed (no rerun)"),
+                &rec.rerun,
+                stdout_unmet(Phase::Recover),
+            ),
+            None => phase(&mut out, "rerun", &rec.rerun, stdout_unmet(Phase::Recover)),
         }
         if let Some(v) = &rec.verification {
             for p in &v.problems {
@@ -71,13 +79,16 @@ fn story(report: &ScenarioReport) -> String {
     out
 }
 
-fn phase(out: &mut String, title: &str, p: &PhaseReport) {
+fn phase(out: &mut String, title: &str, p: &PhaseReport, with_stdout: bool) {
     let d = &p.diagnosis;
     let _ = writeln!(out, "{title}: diagnosis {} ({} confidence): {}", d.category, d.confidence.word(), d.summary);
     if !p.evidence.env_changes.is_empty() {
         let _ = writeln!(out, "  configuration changed: {}", p.evidence.env_changes.join("; "));
     }
     section(out, "stderr", &p.evidence.stderr);
+    if with_stdout {
+        section(out, "stdout", &p.evidence.stdout);
+    }
     let errors: Vec<_> = p.evidence.records.iter().filter_map(|r| r.error.as_deref()).collect();
     if !errors.is_empty() {
         section(out, "-json errors", &errors.join("\n"));
@@ -140,5 +151,22 @@ mod tests {
             assert!(story.contains(&line), "{story}");
             assert!(!story.contains(&format!("({confidence:?})")), "{story}");
         }
+    }
+
+    #[test]
+    fn go_s_stdout_is_shown_where_an_expectation_of_it_failed() {
+        let mut report = report_with(Category::None, Confidence::High);
+        if let Some(run) = report.run.as_mut() {
+            run.evidence.stdout = "corp.example/lib v1.0.0\n".into();
+        }
+        assert!(!failure_details(&report).contains("stdout:"), "shown only where it was expected");
+        report.failures.push(crate::judge::Failure {
+            phase: Phase::Run,
+            what: "stdout".into(),
+            expected: "a match for /v1\\.2\\.0/".into(),
+            got: "no match in its 1 line(s)".into(),
+        });
+        let story = failure_details(&report);
+        assert!(story.contains("  stdout:\n    | corp.example/lib v1.0.0"), "{story}");
     }
 }
