@@ -137,7 +137,11 @@ pub fn check_cache(
 ) -> Verification {
     let mut v = Verification::default();
     if targets.is_empty() {
-        v.problems.push("nothing to verify: the run reported no downloaded module".into());
+        v.problems.push(
+            "nothing to verify: the run reported no downloaded module (a recovery's rerun is verified unless its \
+             `expect` says `verified: false`, as a run that downloads nothing should)"
+                .into(),
+        );
     }
     // By module version: a run of thousands of modules must not search them all each time.
     let by_id: std::collections::HashMap<(&str, &str), &ModuleRecord> =
@@ -234,7 +238,7 @@ async fn run_verify(
                 v.checks.push("go mod verify: all modules verified".into());
             } else {
                 v.problems.push(format!(
-                    "go mod verify: {}: {}",
+                    "go mod verify did not say `all modules verified` ({}): {}",
                     outcome.exit.describe(),
                     (outcome.stdout.clone() + &outcome.stderr).trim()
                 ));
