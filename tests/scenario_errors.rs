@@ -187,6 +187,32 @@ fn steps_without_settings_may_be_written_by_their_name_alone() {
 }
 
 #[test]
+fn anchors_aliases_long_lists_and_parameterless_playbooks_are_said_plainly() {
+    // A mistake in an anchored value: shown where it is written, the alias named, and no
+    // raw position text glued to the message.
+    let e = one_error(&format!(
+        "name: t\nanchors:\n  bad: &bad {{pth: '*.zip'}}\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {{}}\n    faults: [{{when: *bad, hang: {{}}}}]\n{EXPECT}"
+    ));
+    assert!(e.starts_with("bad.yaml:3:14: unknown field `pth`"), "{e}");
+    assert!(e.contains("(in a value the alias at line 8, column 21 brings here)"), "{e}");
+    assert!(!e.contains("defined at") && !e.contains("used at"), "{e}");
+    assert!(e.contains("did you mean `path`?"), "{e}");
+    // An alias of nothing names the alias.
+    let e = one_error(&format!("{HEADER}    faults: [{{when: *lib, hang: {{}}}}]\n{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:6:21: alias `*lib` names no anchor"), "{e}");
+    assert!(e.contains("`&lib`"), "{e}");
+    // No category near: the whole list, uncut.
+    let e = one_error(&format!("{HEADER}expect: {{exit: failure, diagnosis: proxy.5xx}}\n"));
+    assert!(
+        e.contains("proxy.server_error") && e.contains("module.go_sum_missing") && !e.contains("characters]"),
+        "{e}"
+    );
+    // A playbook without parameters given some.
+    let e = one_error(&format!("{HEADER}{EXPECT}recover: {{playbook: retry, with: {{times: 3}}}}\n"));
+    assert!(e.contains("help: `retry` takes no parameters: remove `with:`"), "{e}");
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

@@ -15,6 +15,10 @@ use super::excerpt::{Excerpt, cut_middle};
 /// is cut in the middle beyond this.
 const MAX_MESSAGE_CHARS: usize = 400;
 
+/// Most characters of a help line, which may list every known name (the 33 categories
+/// take some 600): a list is what a user needs whole when no name is close.
+const MAX_HELP_CHARS: usize = 1200;
+
 /// One problem at one place in a file.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{location}: {message}")]
@@ -43,7 +47,7 @@ impl FileProblem {
         help: Option<String>,
     ) -> FileProblem {
         let message = cut_middle(&message.into(), MAX_MESSAGE_CHARS);
-        let help = help.map(|h| cut_middle(&h, MAX_MESSAGE_CHARS));
+        let help = help.map(|h| cut_middle(&h, MAX_HELP_CHARS));
         let location = if pos.line > 0 {
             format!("{}:{}:{}", file.display(), pos.line, pos.column)
         } else {
@@ -65,6 +69,22 @@ impl FileProblem {
     /// Converts an error of the YAML crate into plain words (`yaml_error.rs`),
     /// adding "did you mean" for misspelt keys and values.
     pub fn from_yaml(file: &Path, source: &Arc<String>, error: &serde_saphyr::Error) -> FileProblem {
+        // A mistake in a value an alias brings (`*proxy`) is shown where it is written,
+        // in the anchored value, and the alias named.
+        if let serde_saphyr::Error::AliasError { error: inner, locations, .. } = error
+            && let Some(written) = inner.location().filter(|l| l.line() > 0)
+        {
+            let mut problem = FileProblem::from_yaml(file, source, inner);
+            let used = locations.reference_location;
+            if used.line() > 0 && used != written {
+                problem.message.push_str(&format!(
+                    " (in a value the alias at line {}, column {} brings here)",
+                    used.line(),
+                    used.column()
+                ));
+            }
+            return problem;
+        }
         let pos = error.location().map(Pos::from_saphyr).unwrap_or_default();
         let (message, help) = super::yaml_error::explain(error, source, pos).unwrap_or_else(|| {
             let message = yaml_message(error);
@@ -143,8 +163,11 @@ fn yaml_message(error: &serde_saphyr::Error) -> String {
         serde_saphyr::Error::Message { msg, .. } => msg.clone(),
         other => other.without_snippet().to_string(),
     };
-    static SUFFIX: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r" at line \d+,? column \d+$").expect("suffix pattern compiles"));
+    // (Positions after the message: its own, and an alias's `(defined at …) (used at …)`.)
+    static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?: at line \d+,? column \d+)?(?: \((?:defined|used) at line \d+,? column \d+\))*$")
+            .expect("suffix pattern compiles")
+    });
     let first = text.lines().next().unwrap_or_default();
     SUFFIX.replace(&PREFIX.replace(first, ""), "").into_owned()
 }
@@ -201,7 +224,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str> + C
         Some(best) => format!("did you mean `{best}`?"),
         None => {
             let all: Vec<&str> = candidates.into_iter().collect();
-            if all.is_empty() { format!("no {what} is declared") } else { format!("known {what}: {}", all.join(", ")) }
+            if all.is_empty() { format!("no {what} are declared") } else { format!("known {what}: {}", all.join(", ")) }
         }
     }
 }

@@ -24,6 +24,21 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
                 "a mapping has one value per key: keep one of them (or merge the two)".to_string(),
             )
         }
+        Error::UnknownAnchor { .. } => {
+            // (The reader places this one by line and column only.)
+            let line = source.lines().nth(pos.line.saturating_sub(1)).unwrap_or_default();
+            let from = line.char_indices().nth(pos.column.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
+            let alias: String =
+                line[from..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}')).collect();
+            let name = alias.trim_start_matches('*');
+            (
+                format!("alias `{alias}` names no anchor"),
+                format!(
+                    "an alias repeats a value marked `&{name}` earlier in the file (under `anchors:`, say): define the \
+                     anchor before the alias, or check its spelling"
+                ),
+            )
+        }
         Error::MultipleDocuments { .. } => (
             "a second YAML document starts here: a scenario file holds one document".to_string(),
             "remove the `---` before it (only the file's first line may be one), and put each scenario in its own file"

@@ -41,7 +41,11 @@ pub(super) fn recovery(
                             checker.problem(
                                 k.pos,
                                 format!("playbook `{}` has no parameter `{}`", name.value, k.value),
-                                Some(suggest(k, book.params.iter().map(String::as_str), "parameters")),
+                                Some(if book.params.is_empty() {
+                                    format!("`{}` takes no parameters: remove `with:`", name.value)
+                                } else {
+                                    suggest(k, book.params.iter().map(String::as_str), "parameters")
+                                }),
                             );
                         }
                     }
