@@ -736,6 +736,29 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
     assert!(xml.contains("message=\"[run] "), "{xml}");
 }
 
+#[test]
+fn a_scenario_that_passed_without_its_faults_firing_says_so() {
+    // An outside audit's false green: a fault whose `when` matched nothing, and a scenario
+    // expecting success, passed with nothing said.
+    if !have_go() {
+        return;
+    }
+    let (dir, path) = temp_scenario(
+        "name: unfired\nmodules: [FIXTURES]\nhosts:\n  p.example:\n    goproxy: {}\n    faults:\n      - when: {path: \"*.zpi\"}\n        delay: 2s\nrun: {modules: [corp.example/lib@v1.0.0]}\nexpect: {exit: success}\n",
+    );
+    let journal = dir.path().join("journal.jsonl");
+    let note = "note: passed, but fault #1 (delay 2s) on p.example never fired in the ";
+    modchaos()
+        .args(["run", path.to_str().unwrap(), "--json", journal.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(note).and(predicate::str::contains("check its `when` (path \"*.zpi\")")));
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&journal).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(line["status"], "passed");
+    assert_eq!(line["leads"].as_array().map(Vec::len), Some(1), "{line}");
+}
+
 /// `fixtures` prints the go.sum lines of a directory of fixtures, reads `$GOROOT/` as a
 /// scenario's `modules:` does, and says why a directory of directories gives nothing.
 #[test]

@@ -85,7 +85,9 @@ pub fn judge(scenario: &Scenario, record: RunRecord) -> ScenarioReport {
     // outside, or a harness problem before go started, left no record of it).
     let traffic_known =
         report.traffic.iter().any(|w| !w.steady) && report.commands.iter().any(|c| c.phase == Phase::Run);
-    if report.status == Status::Failed && traffic_known {
+    // A passed scenario's faults that never fired are said too: it passed without them,
+    // which a chaos scenario rarely means to (a `when` that matches nothing).
+    if report.status != Status::Skipped && traffic_known {
         report.leads = unfired::unfired_faults(scenario, &report.traffic);
     }
     report

@@ -72,8 +72,9 @@ pub struct ScenarioReport {
     pub commands: Vec<CommandReport>,
     /// Unmet expectations.
     pub failures: Vec<Failure>,
-    /// Of a failed scenario: the declared faults that never fired, each as a lead
-    /// ("fault #1 (respond 500) on proxy.example never fired …: check its `when`").
+    /// The declared faults that never fired ("fault #1 (respond 500) on proxy.example
+    /// never fired …: check its `when`"): of a failed scenario, leads to why; of a passed
+    /// one, a note that it passed without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leads: Vec<String>,
     /// The steady state: the same commands against the world without its faults.

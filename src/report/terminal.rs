@@ -192,6 +192,11 @@ impl EventSink for Terminal {
                     verdict(report),
                     report.file
                 );
+                if report.status == Status::Passed {
+                    for lead in &report.leads {
+                        text += &format!("      note: passed, but {}\n", redactor.text(lead));
+                    }
+                }
                 if report.status == Status::Failed {
                     for line in failure_details(report).lines() {
                         text += &format!("      {line}\n");

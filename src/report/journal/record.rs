@@ -132,8 +132,9 @@ pub struct ScenarioRecord {
     /// Unmet expectations, in the order the run met them.
     #[serde(default)]
     pub unmet: Vec<UnmetEntry>,
-    /// Of a failed scenario: the declared faults (HTTP, DNS, TCP toxics) that never
-    /// fired, one lead each, naming the fault, its host and its `when`.
+    /// The declared faults (HTTP, DNS, TCP toxics) that never fired, one line each,
+    /// naming the fault, its host and its `when`: of a failed scenario, leads; of a
+    /// passed one, a note that it passed without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leads: Vec<String>,
     /// What was done to the module cache before the run (seeded versions, faults).
