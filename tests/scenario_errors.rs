@@ -766,6 +766,19 @@ fn warnings(yaml: &str) -> Vec<String> {
 }
 
 #[test]
+fn regression_a_lock_on_a_version_no_fixture_serves_is_warned_about() {
+    // An outside audit's lock on corp.example/lib@v9.9.9 validated and blocked nothing.
+    let lock = |id: &str| format!("{HEADER}cache:\n  faults: [{{lock_held: {{module: {id}}}}}]\n{EXPECT}");
+    let found = warnings(&lock("corp.example/lib@v9.9.9"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("warn.yaml:7:33: `corp.example/lib@v9.9.9` is not one of the scenario's modules"),
+        "{found:#?}"
+    );
+    assert_eq!(warnings(&lock("corp.example/lib@v1.0.0")), Vec::<String>::new());
+}
+
+#[test]
 fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
     let git = |host: &str, extra: &str| {
         format!(

@@ -91,6 +91,21 @@ pub(super) fn cache(raw: Option<&RawCache>, modules: Option<&ModuleSet>, checker
             RawCacheFault::LockHeld(l) => {
                 let hold = l.hold.as_ref().map_or(Some(std::time::Duration::from_secs(600)), |h| checker.duration(h));
                 let Some(((module, version), hold)) = version_ref(&l.module, None, checker).zip(hold) else { continue };
+                // A lock on a version no fixture serves blocks nothing go downloads here
+                // (a lock for a module of a proxy that is not modchaos's may be meant).
+                if let Some(set) = modules
+                    && set.get(&module, &version).is_none()
+                {
+                    let ids: Vec<String> = set.iter().map(|m| m.id()).collect();
+                    checker.warning(
+                        l.module.pos,
+                        format!(
+                            "`{}` is not one of the scenario's modules: go may never wait on its lock",
+                            l.module.value
+                        ),
+                        Some(suggest(&l.module.value, ids.iter().map(String::as_str), "modules")),
+                    );
+                }
                 CacheFaultSpec::Files(CacheFault::LockHeld { module, version, hold })
             }
             RawCacheFault::ReadOnly(r) => CacheFaultSpec::ReadOnly(r.scope.unwrap_or(ReadOnlyScope::Cache)),
