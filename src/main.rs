@@ -818,11 +818,20 @@ fn validate(paths: &[PathBuf], go: Option<PathBuf>) -> u8 {
     let ctx = LoadContext::new(GoBinary::find(go.as_deref()).ok());
     let mut bad = unreadable.len();
     for file in &files {
-        match scenario::load(file, &ctx) {
-            Ok(s) => {
+        // A playbook or a shared file named on its own is checked as one (discovery in a
+        // directory skips both).
+        let checked = match file.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) {
+            Some("playbooks") => scenario::playbook::load(&scenario::playbook::PlaybookSource::File(file.clone()))
+                .map(|book| format!("playbook {}", book.raw.name.value))
+                .map_err(|problems| scenario::LoadError::Invalid { problems }),
+            Some("shared") => scenario::check_shared(file).map(|()| "shared definitions".to_string()),
+            _ => scenario::load(file, &ctx).map(|s| {
                 print_warnings(&s);
-                println!("ok  {} ({})", file.display(), s.name);
-            }
+                s.name
+            }),
+        };
+        match checked {
+            Ok(what) => println!("ok  {} ({what})", file.display()),
             Err(e) => {
                 bad += 1;
                 print_problems(&e);

@@ -737,6 +737,26 @@ fn a_regex_where_a_glob_belongs_is_a_warning_and_the_failure_names_the_fault_tha
 }
 
 #[test]
+fn validate_checks_a_playbook_or_a_shared_file_named_on_its_own_as_what_it_is() {
+    // They were read as scenarios: `unknown field fixes`, `missing field name`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    modchaos()
+        .arg("validate")
+        .arg(root.join("scenarios/playbooks/retry.yaml"))
+        .arg(root.join("scenarios/shared/corp-proxy-and-sumdb.yaml"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(playbook retry)").and(predicate::str::contains("(shared definitions)")));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("playbooks")).unwrap();
+    let book = dir.path().join("playbooks/fix.yaml");
+    std::fs::write(&book, "name: fix\nsteps:\n  - sett: {A: b}\n").unwrap();
+    modchaos().arg("validate").arg(&book).assert().code(2).stderr(
+        predicate::str::contains("fix.yaml:3:5: unknown variant `sett`").and(predicate::str::contains("fixes").not()),
+    );
+}
+
+#[test]
 fn a_scenario_that_passed_without_its_faults_firing_says_so() {
     // An outside audit's false green: a fault whose `when` matched nothing, and a scenario
     // expecting success, passed with nothing said.

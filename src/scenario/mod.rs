@@ -113,6 +113,20 @@ pub fn load(path: &Path, ctx: &LoadContext) -> Result<Scenario, LoadError> {
     parse(path, text, ctx)
 }
 
+/// Checks a file of shared definitions (`include:`) on its own: its keys and the shape of
+/// its values (what they say is checked in each scenario that includes it).
+pub fn check_shared(path: &Path) -> Result<(), LoadError> {
+    let bytes =
+        crate::userfile::read_regular(path, MAX_FILE_BYTES, "a shared definitions file").map_err(|e| match e {
+            crate::userfile::ReadError::Io { path, source } => LoadError::Io { path, source },
+            other => LoadError::Read(other),
+        })?;
+    let source = Arc::new(without_bom(utf8(path, bytes).map_err(|p| LoadError::Invalid { problems: vec![*p] })?));
+    every_mistake::read_all::<raw::RawInclude>(&source, read_yaml).map(|_| ()).map_err(|errors| LoadError::Invalid {
+        problems: errors.iter().map(|e| FileProblem::from_yaml(path, &source, e)).collect(),
+    })
+}
+
 /// `bytes` as text, or a problem at the line, column and byte offset of the first byte
 /// that is not UTF-8.
 pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
