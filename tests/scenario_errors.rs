@@ -213,6 +213,19 @@ fn anchors_aliases_long_lists_and_parameterless_playbooks_are_said_plainly() {
 }
 
 #[test]
+fn yaml_syntax_errors_keep_their_words_and_get_a_hint() {
+    for (yaml, hint) in [
+        ("name: t\nexpect: {exit: failure, error: error: upstream}\n", "inside `{…}`, a value that holds `: `"),
+        ("name: t\nexpect:\n  exit: failure\n  error: error: upstream\n", "a value that holds `: ` is read as a second key"),
+        ("name: t\nexpect:\n\texit: failure\n", "YAML indents with spaces only"),
+        ("name: t\nmodules: [a, b\nexpect:\n  exit: failure\n", "a `[` or `{` above may be left open"),
+    ] {
+        let e = one_error(yaml);
+        assert!(e.contains(&format!("help: {hint}")), "{yaml:?}:\n{e}");
+    }
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

@@ -76,6 +76,23 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
 /// errors only their text tells apart: a control character, which only a binary file
 /// (or a wrong path) puts in a scenario.
 pub fn explain_message(message: &str) -> Option<(String, Option<String>)> {
+    // The reader's syntax errors keep their words; a hint says what usually causes them.
+    let hint = if message.contains("mapping values are not allowed in this context") {
+        Some("a value that holds `: ` is read as a second key: quote it ('error: upstream')")
+    } else if message.contains("did not find expected ',' or '}'") {
+        Some(
+            "inside `{…}`, a value that holds `: ` or `,` must be quoted ('error: upstream'), and the `}` must close it",
+        )
+    } else if message.contains("did not find expected ',' or ']'") || message.contains("illegal placement of ':'") {
+        Some("a `[` or `{` above may be left open (its `]` or `}` missing), or a value that holds `: ` needs quotes")
+    } else if message.contains("tabs disallowed") || message.contains("found a tab character") {
+        Some("YAML indents with spaces only: replace the tab with spaces (as many as the lines around it use)")
+    } else {
+        None
+    };
+    if let Some(hint) = hint {
+        return Some((message.to_string(), Some(hint.to_string())));
+    }
     let rest = message.strip_prefix("unexpected character: `\\u{")?;
     let code = rest.split('}').next()?;
     Some((
