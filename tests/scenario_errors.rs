@@ -153,6 +153,21 @@ fn every_problem_is_reported_not_just_the_first() {
         assert!(joined.contains(want), "missing {want:?} in:\n{joined}");
     }
     assert!(all.iter().all(|e| e.starts_with("bad.yaml:")), "{joined}");
+    // In the order they are written.
+    let places: Vec<(usize, usize)> = all
+        .iter()
+        .map(|e| {
+            let mut n = e.split(':').skip(1).map(|x| x.parse::<usize>().unwrap_or(0));
+            (n.next().unwrap_or(0), n.next().unwrap_or(0))
+        })
+        .collect();
+    assert!(places.is_sorted(), "{places:?}\n{joined}");
+    // Even when the file's order is not the order of the checks (expect before hosts).
+    let all = errors(
+        "name: t\nexpect: {exit: failure, diagnosis: nope}\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    faults: [{respond: {status: 700}}]\n",
+    );
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[0].starts_with("bad.yaml:2:") && all[1].starts_with("bad.yaml:7:"), "{all:#?}");
 }
 
 #[test]
@@ -216,7 +231,10 @@ fn anchors_aliases_long_lists_and_parameterless_playbooks_are_said_plainly() {
 fn yaml_syntax_errors_keep_their_words_and_get_a_hint() {
     for (yaml, hint) in [
         ("name: t\nexpect: {exit: failure, error: error: upstream}\n", "inside `{…}`, a value that holds `: `"),
-        ("name: t\nexpect:\n  exit: failure\n  error: error: upstream\n", "a value that holds `: ` is read as a second key"),
+        (
+            "name: t\nexpect:\n  exit: failure\n  error: error: upstream\n",
+            "a value that holds `: ` is read as a second key",
+        ),
         ("name: t\nexpect:\n\texit: failure\n", "YAML indents with spaces only"),
         ("name: t\nmodules: [a, b\nexpect:\n  exit: failure\n", "a `[` or `{` above may be left open"),
     ] {

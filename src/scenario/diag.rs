@@ -35,6 +35,8 @@ pub struct FileProblem {
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
+    /// Where it is, to list a file's problems in the order they are written.
+    order: (u16, usize, usize),
 }
 
 impl FileProblem {
@@ -63,7 +65,8 @@ impl FileProblem {
             }
             None => (Excerpt::empty(&name), None),
         };
-        FileProblem { location, label: short_label(&message), message, help, src, span }
+        let order = (pos.source, if pos.line == 0 { usize::MAX } else { pos.line }, pos.column);
+        FileProblem { location, label: short_label(&message), message, help, src, span, order }
     }
 
     /// Converts an error of the YAML crate into plain words (`yaml_error.rs`),
@@ -94,6 +97,12 @@ impl FileProblem {
             })
         });
         FileProblem::new(file, source, pos, message, help)
+    }
+
+    /// Sorts problems in the order they are written: the scenario file's first, then each
+    /// included file's, by line and column (problems without a place last).
+    pub fn sort_as_written(problems: &mut [FileProblem]) {
+        problems.sort_by_key(|p| p.order);
     }
 
     /// The problem as plain text: the located message and its help line.

@@ -169,7 +169,10 @@ pub fn parse(path: &Path, text: String, ctx: &LoadContext) -> Result<Scenario, L
     let mut checker = checker::Checker::new(path, source);
     match validate::scenario(raw, &mut checker, ctx) {
         Some(scenario) if checker.problems.is_empty() => Ok(scenario),
-        _ => Err(LoadError::Invalid { problems: checker.problems }),
+        _ => {
+            FileProblem::sort_as_written(&mut checker.problems);
+            Err(LoadError::Invalid { problems: checker.problems })
+        }
     }
 }
 
