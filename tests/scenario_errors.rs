@@ -797,6 +797,16 @@ fn warnings(yaml: &str) -> Vec<String> {
 }
 
 #[test]
+fn regression_a_go_variable_in_lower_case_is_warned_about() {
+    let found = warnings(&format!("{HEADER}env:\n  goproxy: https://proxy.corp.example\n{EXPECT}"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("warn.yaml:7:3: `goproxy` is not GOPROXY"), "{found:#?}");
+    assert!(found[0].contains("help: write `GOPROXY`"), "{found:#?}");
+    // The forward proxy's variables are read in lower case too: no warning.
+    assert!(warnings(&format!("{HEADER}network: sealed\nenv:\n  no_proxy: corp.example\n{EXPECT}")).is_empty());
+}
+
+#[test]
 fn regression_a_lock_on_a_version_no_fixture_serves_is_warned_about() {
     // An outside audit's lock on corp.example/lib@v9.9.9 validated and blocked nothing.
     let lock = |id: &str| format!("{HEADER}cache:\n  faults: [{{lock_held: {{module: {id}}}}}]\n{EXPECT}");

@@ -51,6 +51,15 @@ pub(super) fn env(
             checker.problem(name.pos, format!("`{}` is not an environment variable name", name.value), None);
             continue;
         }
+        // go reads its variables (and git's) in capitals only: `goproxy:` sets nothing.
+        let upper = name.to_ascii_uppercase();
+        if upper != name.as_str() && (upper.starts_with("GO") || upper.starts_with("GIT_")) {
+            checker.warning(
+                name.pos,
+                format!("`{}` is not {upper}: go reads its variables in capitals only", name.value),
+                Some(format!("write `{upper}`")),
+            );
+        }
         if MANAGED_ENV.contains(&name.as_str()) {
             checker.problem(
                 name.pos,
