@@ -807,6 +807,27 @@ fn regression_a_go_variable_in_lower_case_is_warned_about() {
 }
 
 #[test]
+fn regression_an_unknown_parameter_in_a_playbook_is_shown_where_it_is_written() {
+    // It was placed at the step's start (`set`), with no suggestion.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("playbooks")).unwrap();
+    std::fs::write(
+        dir.path().join("playbooks/mine.yaml"),
+        "name: mine\nparams: [url]\nfixes: [proxy.server_error]\nsteps:\n  - set: {GOPROXY: \"${ur}\"}\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "name: t\nmodules: [{}]\nhosts:\n  p.corp.example:\n    goproxy: {{}}\n{EXPECT}recover: {{playbook: mine, with: {{url: https://p.corp.example}}}}\n",
+        fixtures().display()
+    );
+    let e = parse(&dir.path().join("s.yaml"), yaml, &LoadContext::default()).unwrap_err();
+    let all: Vec<String> = e.problems().iter().map(|p| p.plain()).collect();
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(all[0].contains("mine.yaml:5:21: `${ur}` is not a parameter of this playbook"), "{all:#?}");
+    assert!(all[0].contains("help: did you mean `${url}`?"), "{all:#?}");
+}
+
+#[test]
 fn regression_a_lock_on_a_version_no_fixture_serves_is_warned_about() {
     // An outside audit's lock on corp.example/lib@v9.9.9 validated and blocked nothing.
     let lock = |id: &str| format!("{HEADER}cache:\n  faults: [{{lock_held: {{module: {id}}}}}]\n{EXPECT}");

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::env::{MANAGED_ENV, valid_env_name};
 use super::expect::expectation;
 use crate::scenario::LoadContext;
-use crate::scenario::at::At;
+use crate::scenario::at::{At, Pos};
 use crate::scenario::checker::Checker;
 use crate::scenario::diag::suggest;
 use crate::scenario::model::*;
@@ -225,14 +225,33 @@ pub fn recovery_step(
         }
     };
     if let Some(unknown) = bad_param {
-        checker.problem(
-            raw.pos,
-            format!("`${{{unknown}}}` is not a parameter of this playbook"),
-            Some("declare it under params: and pass it with with:".into()),
-        );
+        let known: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+        let help = match crate::scenario::diag::closest(&unknown, known.iter().copied()) {
+            Some(best) => format!("did you mean `${{{best}}}`?"),
+            None => "declare it under params: and pass it with with:".to_string(),
+        };
+        let pos = written_at(checker, raw.pos, &format!("${{{unknown}}}")).unwrap_or(raw.pos);
+        checker.problem(pos, format!("`${{{unknown}}}` is not a parameter of this playbook"), Some(help));
         return None;
     }
     Some(step)
+}
+
+/// Where `needle` is first written in the checked file at or after `from` (a step's
+/// start), as a position of its own.
+fn written_at(checker: &Checker, from: Pos, needle: &str) -> Option<Pos> {
+    let source = checker.source.as_str();
+    let start = from.offset.filter(|o| *o <= source.len() && source.is_char_boundary(*o))?;
+    let offset = start + source[start..].find(needle)?;
+    let before = &source[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some(Pos {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+        offset: Some(offset),
+        len: needle.len(),
+        source: from.source,
+    })
 }
 
 /// True when `file` is a path inside the work module; a problem otherwise.
