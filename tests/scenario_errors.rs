@@ -336,6 +336,12 @@ fn shared_definitions_keep_their_own_file_positions_and_paths() {
     let problems = scenario("");
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].contains("shared/corp.yaml:6:16: `soon` is not a duration"), "{problems:#?}");
+    // A misspelt key there says which scenario's include read it.
+    std::fs::write(dir.path().join("shared/corp.yaml"), "hosts:\n  proxy.corp.example:\n    goprxy: {}\n").unwrap();
+    let problems = scenario("");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].contains("shared/corp.yaml:3:5: unknown field `goprxy`"), "{problems:#?}");
+    assert!(problems[0].contains("(in a file s.yaml includes at line 2)"), "{problems:#?}");
     // Declared twice (with a kind both times): located at the scenario's declaration.
     std::fs::write(
         dir.path().join("shared/corp.yaml"),

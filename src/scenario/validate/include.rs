@@ -57,7 +57,17 @@ pub(super) fn merge(raw: &mut RawScenario, checker: &mut Checker) {
         let shared = match parsed {
             Ok(shared) => shared,
             Err(errors) => {
-                checker.problems.extend(errors.iter().map(|e| FileProblem::from_yaml(&path, &text, e)));
+                // Said once per scenario that includes the file: each says which it is.
+                let by = format!(
+                    " (in a file {} includes at line {})",
+                    checker.file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                    entry.pos.line
+                );
+                checker.problems.extend(errors.iter().map(|e| {
+                    let mut problem = reading_source(source, || FileProblem::from_yaml(&path, &text, e));
+                    problem.message.push_str(&by);
+                    problem
+                }));
                 continue;
             }
         };
