@@ -241,6 +241,9 @@ fn yaml_syntax_errors_keep_their_words_and_get_a_hint() {
         let e = one_error(yaml);
         assert!(e.contains(&format!("help: {hint}")), "{yaml:?}:\n{e}");
     }
+    // A top-level field missing: said at the top, not at the file's last key.
+    let e = one_error("modules: [modules]\nexpect: {exit: failure}\n");
+    assert!(e.starts_with("bad.yaml:1:1: the file has no `name:`"), "{e}");
 }
 
 #[test]

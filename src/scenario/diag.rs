@@ -88,7 +88,17 @@ impl FileProblem {
             }
             return problem;
         }
-        let pos = error.location().map(Pos::from_saphyr).unwrap_or_default();
+        let mut pos = error.location().map(Pos::from_saphyr).unwrap_or_default();
+        // The reader places a field missing from the top-level mapping at its last key;
+        // the mapping is the file itself.
+        if let serde_saphyr::Error::SerdeMissingField { field, .. } = error
+            && pos.column == 1
+        {
+            pos = Pos { line: 1, column: 1, offset: Some(0), len: 0, source: pos.source };
+            let message = format!("the file has no `{field}:`");
+            let help = format!("add `{field}:` at the top level (`modchaos schema` lists what the file needs)");
+            return FileProblem::new(file, source, pos, message, Some(help));
+        }
         let (message, help) = super::yaml_error::explain(error, source, pos).unwrap_or_else(|| {
             let message = yaml_message(error);
             super::yaml_error::explain_message(&message).unwrap_or_else(|| {
