@@ -241,6 +241,12 @@ fn yaml_syntax_errors_keep_their_words_and_get_a_hint() {
         let e = one_error(yaml);
         assert!(e.contains(&format!("help: {hint}")), "{yaml:?}:\n{e}");
     }
+    // A host's key misindented to the level of host names.
+    let e = one_error(
+        "name: t\nmodules: [modules]\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n  faults:\n    - respond: {status: 500}\nexpect: {exit: failure}\n",
+    );
+    assert!(e.starts_with("bad.yaml:7:5: `faults` is read as the name of a host"), "{e}");
+    assert!(e.contains("help: `faults:` belongs to a host: indent it under the host's name"), "{e}");
     // A top-level field missing: said at the top, not at the file's last key.
     let e = one_error("modules: [modules]\nexpect: {exit: failure}\n");
     assert!(e.starts_with("bad.yaml:1:1: the file has no `name:`"), "{e}");

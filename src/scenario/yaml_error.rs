@@ -54,6 +54,14 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
         Error::InvalidScalar { ty, .. } => not_a(ty, &found()),
         Error::ExpectedMappingEndAfterEnumVariantValue { .. } => second_key(&found()),
         Error::Unexpected { expected, .. } if *expected == "mapping end" => second_key(&found()),
+        Error::Unexpected { expected, .. } if *expected == "mapping start" => match key_of_value(source, pos) {
+            // A host's key one level too far left reads as a host named after it.
+            Some(key) if HOST_KEYS.contains(&key.as_str()) => (
+                format!("`{key}` is read as the name of a host, whose settings must be a mapping"),
+                format!("`{key}:` belongs to a host: indent it under the host's name, as deep as its other keys"),
+            ),
+            _ => unexpected(expected, &found()),
+        },
         Error::Unexpected { expected, .. } => unexpected(expected, &found()),
         Error::ExternalMessage { msg, .. } if msg.contains("block mapping, did not find expected key") => {
             misindented(source, pos)
@@ -141,6 +149,32 @@ fn not_a(ty: &str, found: &str) -> (String, String) {
         _ => ("a value of the right kind", "the schema's (`modchaos schema`)"),
     };
     (format!("{found} is not {what}"), format!("write {what}, like {example}, without quotes"))
+}
+
+/// A host's keys, which misindented under `hosts:` read as host names.
+const HOST_KEYS: &[&str] =
+    &["goproxy", "closed", "blackhole", "unreachable", "sumdb", "forward_proxy", "git", "tls", "faults", "dns", "tcp"];
+
+/// The key whose value starts at `pos` (on its line, `key: value`, or the line above that
+/// ends in `key:` with less indentation), when that key is written directly under
+/// `hosts:`, where only host names belong.
+fn key_of_value(source: &str, pos: Pos) -> Option<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let here = pos.line.checked_sub(1)?;
+    let line = *lines.get(here)?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let significant = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let before: String = line.chars().take(pos.column.saturating_sub(1)).collect();
+    let key_line = if before.trim_end().ends_with(':') {
+        here
+    } else {
+        let column = pos.column.saturating_sub(1);
+        (0..here).rev().find(|&i| significant(&lines[i]) && indent(lines[i]) < column)?
+    };
+    let key_text = if key_line == here { before.as_str() } else { lines[key_line] };
+    let key = key_text.trim().strip_suffix(':')?.trim().trim_matches(['"', '\'']);
+    let parent = (0..key_line).rev().find(|&i| significant(&lines[i]) && indent(lines[i]) < indent(lines[key_line]))?;
+    (lines[parent].trim() == "hosts:" && !key.contains(' ')).then(|| key.to_string())
 }
 
 /// A second key in a mapping that names one choice (a recovery step, a fault's kind).
