@@ -727,6 +727,32 @@ fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
 }
 
 #[test]
+fn regression_a_typo_in_run_modules_is_warned_about() {
+    // `corp.example/lbi` validated and failed only at run time, as a 404 that read like
+    // the fault under test.
+    let asking = |modules: &str| format!("{HEADER}run: {{modules: [{modules}]}}\n{EXPECT}");
+    let found = warnings(&asking("corp.example/lbi@v1.0.0"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("warn.yaml:6:17: corp.example/lbi@v1.0.0 is not among the scenario's modules"),
+        "{found:#?}"
+    );
+    assert!(found[0].contains("help: did you mean corp.example/lib?"), "{found:#?}");
+    // Asking for a module nobody has is often the point, and so is a missing version, a
+    // package or a major version of a module the scenario has: no warning.
+    for meant in [
+        "corp.example/lib@v1.0.0",
+        "corp.example/lib@v9.9.9",
+        "corp.example/lib@latest",
+        "corp.example/lib/v2@v2.0.0",
+        "corp.example/missing@v1.0.0",
+        "other.example/thing@v1.0.0",
+    ] {
+        assert_eq!(warnings(&asking(meant)), Vec::<String>::new(), "{meant}");
+    }
+}
+
+#[test]
 fn regression_no_goproxy_and_no_proxy_host_is_warned_about_unless_sealed() {
     // go's default proxy.golang.org answers nothing here: the open mode's guard refuses it,
     // and "expect: failure" passed without the declared host ever being asked.

@@ -48,6 +48,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     let cache = cache::cache(raw.cache.as_ref(), modules.as_ref(), checker);
     let files = run::files(&raw.files, checker);
     let run = run::run(&raw.run, modules.as_ref(), checker);
+    run::misspelt_modules(&raw.run, modules.as_ref(), &hosts, checker);
     let expect = expect::expectation(&raw.expect, &host_names, checker, None);
     let e = &raw.expect;
     if e.exit.is_none()
