@@ -6,6 +6,7 @@ pub mod facts;
 pub mod rules;
 #[cfg(test)]
 mod tests;
+mod traced;
 
 use serde::{Deserialize, Serialize};
 
@@ -198,8 +199,10 @@ fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Di
 /// low confidence: they came later in the order of precedence). When no rule does, or a
 /// verdict rests on half of a go line a terminal broke, a pasted log is read again as a
 /// whole ([`liberal_reading`], a low-confidence guess that says so, the first verdict
-/// kept as an alternative); failing that, the verdict is `unknown` with go's error lines
-/// as evidence.
+/// kept as an alternative); failing that, where go printed no error but its `-x` trace
+/// shows a fetch that failed for good, that fetch is read as go's error ([`traced`], no
+/// surer than medium); failing that, the verdict is `unknown` with go's error lines as
+/// evidence.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
@@ -243,6 +246,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             }
         }
         None if let Some(liberal) = liberal_reading(evidence, true) => liberal,
+        None if let Some(traced) = traced::reading(evidence) => traced,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() && removing_the_module_cache(evidence) {
