@@ -291,6 +291,18 @@ fn regression_a_trace_whose_error_went_to_stdout_is_read_not_called_a_success() 
 }
 
 #[test]
+fn regression_an_unknown_verdict_shows_evidence() {
+    // "nothing matched: the evidence is shown as is" showed none where go printed no error.
+    let mut evidence =
+        Evidence::from_log("go: downloading corp.example/lib v1.0.0\ngo: finding corp.example/util v0.3.0\n");
+    evidence.given_exit(modchaos::vocab::Exit::Code { code: 1 }, "--exit-status");
+    let d = diagnose(&evidence);
+    assert_eq!(d.category, Category::Unknown, "{d:#?}");
+    let shown: Vec<&str> = d.evidence.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(shown, ["go: downloading corp.example/lib v1.0.0", "go: finding corp.example/util v0.3.0"], "{d:#?}");
+}
+
+#[test]
 fn successes_that_warn_are_none() {
     let d = expect(
         "go get: installing executables with 'go get' in module mode is deprecated.\n\tTo adjust and download dependencies of the current module, use 'go get -d'.\n",
