@@ -77,6 +77,11 @@ impl Draft {
         &mut hosts[index].1
     }
 
+    /// Drops the declared host `name` (a stand-in the log's own host replaces).
+    pub(super) fn remove_host(&mut self, name: &str) {
+        self.scenario.hosts.0.retain(|(k, _)| k.value != name);
+    }
+
     /// Host `name` as a module proxy, mounted under the log's URL path for it.
     pub(super) fn goproxy(&mut self, name: &str) -> &mut RawHost {
         let prefix = self.prefix(name).map(|p| at(p.to_string()));

@@ -1,5 +1,6 @@
 //! `modchaos repro`: a diagnosed log turned into a scenario file that reproduces it — the
-//! hosts named as in the log, the failing module and version (made up on the spot: only
+//! hosts named as in the log (but a public proxy that would have to serve a private
+//! module: `recipes::next_entry`), the failing module and version (made up on the spot: only
 //! the path and version matter), the fault that produces the diagnosed failure, the
 //! environment the log shows, the expected diagnosis, and the recovery its playbook
 //! offers. The support engineer runs it, fixes the playbook if needed, and keeps it as a
@@ -593,6 +594,35 @@ mod tests {
                     \"https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip\": dial tcp \
                     1.2.3.4:443: i/o timeout\n";
         assert!(matches!(repro(dial, "log"), Err(ReproError::Unreproducible(Category::ToolchainDownload, _))));
+    }
+
+    #[test]
+    fn a_goproxy_list_keeps_the_logs_next_entry_unless_it_would_prove_too_much() {
+        let log = |module: &str, next: &str| {
+            format!(
+                "GOPROXY=https://proxy.corp.example,{next}\ngo: {module}@v1.0.0: reading \
+                 https://proxy.corp.example/{module}/@v/v1.0.0.info: 500 Internal Server Error\n"
+            )
+        };
+        // A company mirror keeps its name and its path.
+        let (yaml, scenario) = scenario_of(&log("corp.example/lib", "https://nexus.corp.example/repository/go"));
+        assert_eq!(
+            env_of(&scenario, "GOPROXY"),
+            Some("https://proxy.corp.example,https://nexus.corp.example/repository/go"),
+            "{yaml}"
+        );
+        assert!(!yaml.contains("mirror.repro.example"), "{yaml}");
+        // The public proxy, for a public module, too.
+        let (yaml, scenario) = scenario_of(&log("github.com/x/y", "https://proxy.golang.org"));
+        assert_eq!(env_of(&scenario, "GOPROXY"), Some("https://proxy.corp.example,https://proxy.golang.org"), "{yaml}");
+        // For a private module the real one could not serve it: a stand-in, and why.
+        let (yaml, scenario) = scenario_of(&log("corp.example/lib", "https://proxy.golang.org"));
+        assert_eq!(
+            env_of(&scenario, "GOPROXY"),
+            Some("https://proxy.corp.example,https://mirror.repro.example"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("proxy.golang.org, is played by mirror.repro.example"), "{yaml}");
     }
 
     #[test]

@@ -145,6 +145,37 @@ fn proxy_world(draft: &mut Draft, log: &Log, faults: Vec<At<RawFault>>) -> Strin
     host
 }
 
+/// The module proxy behind the failing one in a GOPROXY list the scenario keeps as the
+/// log's (the `,` trap, whose recovery falls through to it): the log's next entry, under
+/// its own name, standing in for [`MIRROR`] — unless the log has none, names the failing
+/// host again, or names a public proxy while the module is not public: the real public
+/// proxy cannot fetch a private module, so a fake one serving it would prove a recovery
+/// the log's world does not have; the mirror keeps its made-up name then, and the
+/// scenario says why.
+fn next_entry(draft: &mut Draft, log: &Log, failing: &str) -> String {
+    let f = log.facts;
+    let entries: Vec<&str> =
+        env_value(&f.env, "GOPROXY").unwrap_or_default().split([',', '|']).map(str::trim).collect();
+    let after = entries.iter().position(|e| declared_name(url_host(e)) == failing).and_then(|i| entries.get(i + 1));
+    let Some(next) = after.filter(|e| e.contains("://") || e.contains('.')).map(|e| declared_name(url_host(e))) else {
+        return MIRROR.to_string();
+    };
+    if next == failing || next == MIRROR {
+        return MIRROR.to_string();
+    }
+    if is_public_proxy(&next) && !crate::diagnose::rules::public_module(&f.module) {
+        draft.note(&format!(
+            "The log's next GOPROXY entry, {next}, is played by {MIRROR}: a public proxy cannot fetch the private \
+             module {}, so the recovery proves only that falling through to a proxy that has it works.",
+            f.module
+        ));
+        return MIRROR.to_string();
+    }
+    draft.remove_host(MIRROR);
+    draft.goproxy(&next);
+    next
+}
+
 /// Recovery through the mirror.
 fn use_mirror(draft: &mut Draft) {
     draft.playbook("use-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
@@ -175,7 +206,8 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
     // The ',' trap: the log's own list, with a mirror behind the failing entry.
     let trap = log.comma_list() && log.diagnosis.playbooks.iter().any(|p| p == "pipe-separated-goproxy");
     if trap {
-        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
+        let next = next_entry(draft, log, &host);
+        draft.set("GOPROXY", &format!("{},{}", draft.proxy_url(&host), draft.proxy_url(&next)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else if log.diagnosis.category == Category::ProxyNotFound {
         draft.playbook("add-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
@@ -207,7 +239,8 @@ fn net_refused(draft: &mut Draft, log: &Log) {
     draft.host(&host).closed = Some(at(RawEmpty {}));
     draft.goproxy(MIRROR);
     if log.comma_list() {
-        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
+        let next = next_entry(draft, log, &host);
+        draft.set("GOPROXY", &format!("{},{}", draft.proxy_url(&host), draft.proxy_url(&next)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else {
         draft.set("GOPROXY", &draft.proxy_url(&host));
