@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::evidence::log::KILLED_STATUSES;
 use crate::evidence::{ErrorText, Evidence, TraceGet, is_warning};
+pub use crate::vocab::glob::matches_prefix_patterns;
 use crate::vocab::{EvidenceLine, Exit, ExitExpectation, Source};
 
 /// What the rules look at.
@@ -230,31 +231,6 @@ fn url_path(url: &str) -> &str {
     rest.find('/').map_or("", |i| &rest[i..])
 }
 
-/// go's `module.MatchPrefixPatterns`: whether a prefix of `path` with as many elements as
-/// one of the comma-separated glob `patterns` matches it.
-pub fn matches_prefix_patterns(patterns: &str, path: &str) -> bool {
-    patterns.split(',').map(str::trim).filter(|p| !p.is_empty()).any(|pattern| {
-        let n = pattern.split('/').count();
-        let elements: Vec<&str> = path.split('/').collect();
-        elements.len() >= n
-            && pattern
-                .split('/')
-                .zip(&elements)
-                .all(|(glob, element)| glob_element(glob.as_bytes(), element.as_bytes()))
-    })
-}
-
-/// `path.Match` for one path element: `*` any run of characters, `?` one.
-fn glob_element(glob: &[u8], text: &[u8]) -> bool {
-    match (glob.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob_element(&glob[1..], text) || (!text.is_empty() && glob_element(glob, &text[1..])),
-        (Some(b'?'), Some(_)) => glob_element(&glob[1..], &text[1..]),
-        (Some(g), Some(t)) if g == t => glob_element(&glob[1..], &text[1..]),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,15 +275,5 @@ mod tests {
             failed(&get("https://proxy.corp.example/sumdb/sum.golang.org/supported", "404 Not Found (0.1s)"))
                 .is_empty()
         );
-    }
-
-    #[test]
-    fn private_patterns_match_path_prefixes() {
-        assert!(matches_prefix_patterns("corp.example", "corp.example/lib"));
-        assert!(matches_prefix_patterns("github.com/acme/*,x.io", "github.com/acme/tool/v2"));
-        assert!(matches_prefix_patterns("*.corp.example", "git.corp.example/lib"));
-        assert!(!matches_prefix_patterns("corp.example", "corp.example.com/lib"));
-        assert!(!matches_prefix_patterns("github.com/acme", "github.com/other/x"));
-        assert!(!matches_prefix_patterns("", "corp.example/lib"));
     }
 }
