@@ -138,6 +138,13 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         (NetworkNeed::Any, Some(why)) => NetworkNeed::Sealed(why),
         (network, _) => network,
     };
+    let network = match (network, modules.as_ref(), run.as_deref()) {
+        (NetworkNeed::Any, Some(modules), Some(run)) => match egress::direct_by_name(&env, &hosts, modules, run) {
+            Some(why) => NetworkNeed::Sealed(why),
+            None => NetworkNeed::Any,
+        },
+        (network, ..) => network,
+    };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
