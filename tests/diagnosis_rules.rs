@@ -254,6 +254,55 @@ fn a_killed_run_is_never_a_success() {
 }
 
 #[test]
+fn regression_a_trace_whose_error_went_to_stdout_is_read_not_called_a_success() {
+    // `go mod download -json -x` puts its error in the JSON on stdout: stderr, pasted
+    // alone, holds only the trace. It read as "go succeeded" (no exit status) or as an
+    // `unknown` that showed no evidence at all (exit status 1).
+    let info = "https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info";
+    let log = format!("# get {info}\n# get {info}: 500 Internal Server Error (0.002s)\n");
+    let quoted = format!("# get {info}: 500 Internal Server Error (0.002s)");
+    let d = expect(&log, Category::ProxyServerError);
+    assert_eq!(d.confidence, Confidence::Low, "no exit status: {d:#?}");
+    assert_eq!(d.evidence[0].text, quoted, "{d:#?}");
+    assert!(d.summary.contains("-x trace") && d.summary.contains("corp.example/lib@v1.0.0"), "{}", d.summary);
+    assert!(d.alternatives.iter().any(|a| a.category == Category::Hang), "{d:#?}");
+    // Exit status 1: go failed, and the trace says on what — still without go's words.
+    let mut evidence = Evidence::from_log(&log);
+    evidence.given_exit(modchaos::vocab::Exit::Code { code: 1 }, "--exit-status");
+    let d = diagnose(&evidence);
+    assert_eq!((d.category, d.confidence), (Category::ProxyServerError, Confidence::Medium), "{d:#?}");
+    // The other statuses and errors read as go's error for them would.
+    let at_the_end = format!("# get {info}\n# get {info}: 404 Not Found (0.002s)\n");
+    expect(&at_the_end, Category::ProxyNotFound);
+    let refused =
+        format!("# get {info}\n# get {info}: Get \"{info}\": dial tcp 10.0.0.9:443: connect: connection refused\n");
+    expect(&refused, Category::NetRefused);
+    // A failure the next GOPROXY entry made good, and prefixes go asked about beside the
+    // module, are no failure: go succeeded.
+    let mirror = "https://mirror.corp.example/corp.example/lib/@v/v1.0.0.info";
+    expect(&format!("{log}# get {mirror}\n# get {mirror}: 200 OK (0.001s)\n"), Category::None);
+    let prefix = "https://proxy.corp.example/corp.example/@v/v1.0.0.info";
+    expect(
+        &format!(
+            "# get {info}\n# get {prefix}\n# get {info}: 200 OK (0.001s)\n# get {prefix}: 404 Not Found (0.001s)\n"
+        ),
+        Category::None,
+    );
+}
+
+#[test]
+fn regression_an_unknown_verdict_shows_evidence() {
+    // "nothing matched: the evidence is shown as is" showed none where go printed no error.
+    let mut evidence =
+        Evidence::from_log("go: downloading corp.example/lib v1.0.0\ngo: finding corp.example/util v0.3.0\n");
+    evidence.given_exit(modchaos::vocab::Exit::Code { code: 1 }, "--exit-status");
+    let d = diagnose(&evidence);
+    assert_eq!(d.category, Category::Unknown, "{d:#?}");
+    let shown: Vec<&str> = d.evidence.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(shown, ["go: downloading corp.example/lib v1.0.0", "go: finding corp.example/util v0.3.0"], "{d:#?}");
+}
+
+#[test]
 fn successes_that_warn_are_none() {
     let d = expect(
         "go get: installing executables with 'go get' in module mode is deprecated.\n\tTo adjust and download dependencies of the current module, use 'go get -d'.\n",

@@ -564,6 +564,51 @@ fn regression_without_a_network_such_variables_make_a_scenario_need_sealed_mode(
 }
 
 #[test]
+fn regression_a_fetch_by_name_that_open_mode_refuses_needs_sealed_mode() {
+    // `GOPROXY: …,direct` with the proxy answering 404: sealed, go looks corp.example up
+    // and the run is dns.nxdomain; open, go asked the guard, which refused it, and the run
+    // was diagnosed as a corporate forward proxy that does not exist.
+    let network = |extra: &str, env: &str| {
+        let yaml = format!("{HEADER}{extra}env:\n{env}run: {{modules: [corp.example/lib@v1.0.0]}}\n{EXPECT}");
+        let path = fixtures().parent().unwrap().join("t.yaml");
+        parse(&path, yaml, &LoadContext::default()).unwrap_or_else(|e| panic!("{e}")).network
+    };
+    let fault_404 = "    faults: [{respond: {status: 404}}]\n";
+    let direct = "  GOPROXY: https://proxy.corp.example,direct\n";
+    match network(fault_404, direct) {
+        modchaos::scenario::NetworkNeed::Sealed(why) => {
+            assert!(why.contains("GOPROXY may fall through to `direct` for corp.example/lib@v1.0.0"), "{why}");
+            assert!(why.contains("proxy.corp.example answers 404 or 410 for it"), "{why}");
+            assert!(why.contains("from corp.example by name, which open mode's guard refuses"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A version the proxy lacks falls through too; GOPRIVATE sends it there at once, and so
+    // does `direct` first.
+    let missing = format!("{HEADER}env:\n{direct}run: {{modules: [corp.example/lib@v9.9.9]}}\n{EXPECT}");
+    let path = fixtures().parent().unwrap().join("t.yaml");
+    let scenario = parse(&path, missing, &LoadContext::default()).unwrap();
+    assert!(matches!(scenario.network, modchaos::scenario::NetworkNeed::Sealed(_)), "{:?}", scenario.network);
+    for env in [
+        "  GOPROXY: https://proxy.corp.example\n  GOPRIVATE: corp.example\n",
+        "  GOPROXY: direct\n",
+        "  GOPROXY: https://proxy.corp.example|direct\n",
+    ] {
+        let extra = if env.contains('|') { "    faults: [{delay: 1s}]\n" } else { "" };
+        assert!(matches!(network(extra, env), modchaos::scenario::NetworkNeed::Sealed(_)), "{env}");
+    }
+    // Where go never passes the module on, open mode serves the scenario as it is.
+    for (extra, env) in [
+        ("", direct),
+        ("    faults: [{respond: {status: 500}}]\n", direct),
+        ("    faults: [{respond: {status: 404}}]\n", "  GOPROXY: https://proxy.corp.example,off\n"),
+        ("", "  GOPROXY: https://proxy.corp.example|direct\n"),
+    ] {
+        assert_eq!(network(extra, env), modchaos::scenario::NetworkNeed::Any, "{extra}{env}");
+    }
+}
+
+#[test]
 fn regression_urls_in_proxy_values_recovery_steps_and_playbook_parameters_must_be_declared() {
     let e = one_error(&format!("{HEADER}env:\n  HTTPS_PROXY: 1.1.1.1:80\n{EXPECT}"));
     assert!(e.starts_with("bad.yaml:7:16: HTTPS_PROXY refers to host `1.1.1.1`"), "{e}");
@@ -875,6 +920,32 @@ fn regression_a_git_host_no_module_path_starts_with_is_warned_about() {
     // The git host a vanity host's pages point at: no warning.
     let vanity = git("git.corp.example", "  corp.example:\n    git: {repos: git.corp.example}\n");
     assert_eq!(warnings(&vanity), Vec::<String>::new());
+}
+
+#[test]
+fn regression_a_typo_in_run_modules_is_warned_about() {
+    // `corp.example/lbi` validated and failed only at run time, as a 404 that read like
+    // the fault under test.
+    let asking = |modules: &str| format!("{HEADER}run: {{modules: [{modules}]}}\n{EXPECT}");
+    let found = warnings(&asking("corp.example/lbi@v1.0.0"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("warn.yaml:6:17: corp.example/lbi@v1.0.0 is not among the scenario's modules"),
+        "{found:#?}"
+    );
+    assert!(found[0].contains("help: did you mean corp.example/lib?"), "{found:#?}");
+    // Asking for a module nobody has is often the point, and so is a missing version, a
+    // package or a major version of a module the scenario has: no warning.
+    for meant in [
+        "corp.example/lib@v1.0.0",
+        "corp.example/lib@v9.9.9",
+        "corp.example/lib@latest",
+        "corp.example/lib/v2@v2.0.0",
+        "corp.example/missing@v1.0.0",
+        "other.example/thing@v1.0.0",
+    ] {
+        assert_eq!(warnings(&asking(meant)), Vec::<String>::new(), "{meant}");
+    }
 }
 
 #[test]

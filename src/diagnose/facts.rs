@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::evidence::log::KILLED_STATUSES;
 use crate::evidence::{ErrorText, Evidence, TraceGet, is_warning};
+pub use crate::vocab::glob::matches_prefix_patterns;
 use crate::vocab::{EvidenceLine, Exit, ExitExpectation, Source};
 
 /// What the rules look at.
@@ -92,6 +93,34 @@ impl<'a> Facts<'a> {
         self.evidence.trace.iter().filter(|g| g.result.is_none()).collect()
     }
 
+    /// The `-x` trace's fetches that failed — an error status (400 or more) or an error
+    /// in place of one — and that no later fetch of the same file answered with a 2xx
+    /// (go falls through to the next GOPROXY entry, and retries some requests): what
+    /// the trace says go could not get. Answers go expects to be "no" are no failure: a
+    /// proxy's 404 or 410 to whether it serves a checksum database
+    /// (`/sumdb/<name>/supported`), and one to a path prefix go asked about beside the
+    /// path that was found ([`prefix_missed`]).
+    pub fn failed_fetches(&self) -> Vec<&TraceGet> {
+        let trace = &self.evidence.trace;
+        trace
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.result.is_some() && g.status().is_none_or(|s| s >= 400))
+            .filter(|(_, g)| !(g.url.ends_with("/supported") && g.url.contains("/sumdb/")))
+            .filter(|(_, g)| !prefix_missed(g, trace))
+            .filter(|(i, g)| {
+                let file = url_path(&g.url);
+                !trace[i + 1..].iter().any(|later| {
+                    let other = url_path(&later.url);
+                    later.status().is_some_and(|s| (200..300).contains(&s))
+                        && other.len() > 1
+                        && (other.ends_with(file) || file.ends_with(other))
+                })
+            })
+            .map(|(_, g)| g)
+            .collect()
+    }
+
     /// The errors whose text matches `pattern`, in order.
     pub fn matching<'f>(
         &'f self,
@@ -151,29 +180,55 @@ pub enum Started {
     },
 }
 
-/// go's `module.MatchPrefixPatterns`: whether a prefix of `path` with as many elements as
-/// one of the comma-separated glob `patterns` matches it.
-pub fn matches_prefix_patterns(patterns: &str, path: &str) -> bool {
-    patterns.split(',').map(str::trim).filter(|p| !p.is_empty()).any(|pattern| {
-        let n = pattern.split('/').count();
-        let elements: Vec<&str> = path.split('/').collect();
-        elements.len() >= n
-            && pattern
-                .split('/')
-                .zip(&elements)
-                .all(|(glob, element)| glob_element(glob.as_bytes(), element.as_bytes()))
-    })
+/// A 404 or 410 for one of the module paths go asks about together — every prefix of
+/// the path it resolves (`go get corp.example/lib` asks the proxies about `corp.example`
+/// too, and reads a `?go-get=1` page for each) — where a longer or shorter one was found
+/// (on any GOPROXY entry: each prefix falls through the list on its own): the miss is
+/// how go learns which prefix is the module.
+fn prefix_missed(fetch: &TraceGet, trace: &[TraceGet]) -> bool {
+    let Some(missed) = fetch.status().filter(|s| matches!(s, 404 | 410)).and(query(&fetch.url)) else {
+        return false;
+    };
+    let within = |a: &str, b: &str| b.strip_prefix(a).is_some_and(|rest| rest.starts_with('/'));
+    trace.iter().filter(|g| g.status().is_some_and(|s| (200..300).contains(&s))).filter_map(|g| query(&g.url)).any(
+        |found| {
+            found.file == missed.file
+                && (within(&missed.module, &found.module) || within(&found.module, &missed.module))
+        },
+    )
 }
 
-/// `path.Match` for one path element: `*` any run of characters, `?` one.
-fn glob_element(glob: &[u8], text: &[u8]) -> bool {
-    match (glob.first(), text.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob_element(&glob[1..], text) || (!text.is_empty() && glob_element(glob, &text[1..])),
-        (Some(b'?'), Some(_)) => glob_element(&glob[1..], &text[1..]),
-        (Some(g), Some(t)) if g == t => glob_element(&glob[1..], &text[1..]),
-        _ => false,
+/// What a module proxy or `?go-get=1` URL asks about.
+struct Query<'u> {
+    /// The (escaped) module or import path: a proxy URL's from its first element with a
+    /// dot (a proxy may be mounted under a path of its own), a `?go-get=1` page's host and
+    /// path.
+    module: String,
+    /// What about it: `@v/v1.0.0.info`, `@v/list`, `@latest`, `?go-get=1`.
+    file: &'u str,
+}
+
+/// The [`Query`] of a module proxy or `?go-get=1` URL.
+fn query(url: &str) -> Option<Query<'_>> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let slash = rest.find('/')?;
+    let (host, path) = (&rest[..slash], &rest[slash..]);
+    if let Some(at) = path.find("/@v/").or_else(|| path.find("/@latest")) {
+        let elements: Vec<&str> = path[..at].split('/').filter(|e| !e.is_empty()).collect();
+        let first = elements.iter().position(|e| e.contains('.'))?;
+        return Some(Query { module: elements[first..].join("/"), file: &path[at + 1..] });
     }
+    let (path, query) = path.split_once('?')?;
+    query
+        .contains("go-get=1")
+        .then(|| Query { module: format!("{host}{}", path.trim_end_matches('/')), file: "?go-get=1" })
+}
+
+/// A URL's path and query, without scheme and host: what identifies the file go fetched
+/// whichever GOPROXY entry it asked (one mounted under a path has a longer one).
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("", |i| &rest[i..])
 }
 
 #[cfg(test)]
@@ -181,12 +236,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn private_patterns_match_path_prefixes() {
-        assert!(matches_prefix_patterns("corp.example", "corp.example/lib"));
-        assert!(matches_prefix_patterns("github.com/acme/*,x.io", "github.com/acme/tool/v2"));
-        assert!(matches_prefix_patterns("*.corp.example", "git.corp.example/lib"));
-        assert!(!matches_prefix_patterns("corp.example", "corp.example.com/lib"));
-        assert!(!matches_prefix_patterns("github.com/acme", "github.com/other/x"));
-        assert!(!matches_prefix_patterns("", "corp.example/lib"));
+    fn a_fetch_fails_for_good_unless_another_answered_for_it() {
+        let evidence = |trace: &str| Evidence { trace: crate::evidence::parse_trace(trace), ..Default::default() };
+        let failed = |trace: &str| {
+            let evidence = evidence(trace);
+            Facts::new(&evidence).failed_fetches().iter().map(|g| g.url.clone()).collect::<Vec<_>>()
+        };
+        let get = |url: &str, result: &str| format!("# get {url}\n# get {url}: {result}\n");
+        let info = "https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info";
+        assert_eq!(failed(&get(info, "500 Internal Server Error (0.002s)")), [info]);
+        assert_eq!(failed(&get(info, "Get \"x\": connection reset by peer")), [info]);
+        // The next GOPROXY entry (mounted under a path) had it.
+        let mirror = "https://mirror.corp.example/go/corp.example/lib/@v/v1.0.0.info";
+        assert!(failed(&(get(info, "503 Service Unavailable (0.1s)") + &get(mirror, "200 OK (0.1s)"))).is_empty());
+        // A prefix go asked about beside the module, found before or after it.
+        let prefix = "https://proxy.corp.example/corp.example/@v/v1.0.0.info";
+        let found = get(info, "200 OK (0.1s)");
+        assert!(failed(&(get(prefix, "404 Not Found (0.1s)") + &found)).is_empty());
+        assert!(failed(&(found.clone() + &get(prefix, "410 Gone (0.1s)"))).is_empty());
+        let root = "https://git.corp.example/?go-get=1";
+        assert!(
+            failed(
+                &(get(root, "404 Not Found (0.1s)") + &get("https://git.corp.example/stuck?go-get=1", "200 OK (0.1s)"))
+            )
+            .is_empty()
+        );
+        // The prefix falls through the GOPROXY list on its own.
+        let elsewhere = "https://mirror.corp.example/go/corp.example/@v/v1.0.0.info";
+        assert!(failed(&(get(elsewhere, "404 Not Found (0.1s)") + &found)).is_empty());
+        // ... but a 500 for it is a failure, and so is a 404 for another module or version.
+        assert_eq!(failed(&(get(prefix, "500 Internal Server Error (0.1s)") + &found)), [prefix]);
+        let other = "https://proxy.corp.example/corp.example/util/@v/v1.0.0.info";
+        assert_eq!(failed(&(get(other, "404 Not Found (0.1s)") + &found)), [other]);
+        let version = "https://proxy.corp.example/corp.example/@v/v1.0.1.info";
+        assert_eq!(failed(&(get(version, "404 Not Found (0.1s)") + &found)), [version]);
+        // Whether a proxy serves a checksum database is a question.
+        assert!(
+            failed(&get("https://proxy.corp.example/sumdb/sum.golang.org/supported", "404 Not Found (0.1s)"))
+                .is_empty()
+        );
     }
 }

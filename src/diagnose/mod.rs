@@ -6,6 +6,7 @@ pub mod facts;
 pub mod rules;
 #[cfg(test)]
 mod tests;
+mod traced;
 
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +176,41 @@ fn removing_the_module_cache(evidence: &Evidence) -> bool {
     })
 }
 
+/// How many lines an `unknown` verdict shows where go printed no error.
+const LAST_LINES: usize = 5;
+
+/// What an `unknown` verdict shows where go printed no error, so that "the evidence is
+/// shown as is" shows some: the `-x` trace's fetches that failed for good, else the last
+/// lines go printed (stderr, then stdout), else the last lines of the pasted log.
+fn last_lines(facts: &facts::Facts) -> Vec<EvidenceLine> {
+    let failed: Vec<EvidenceLine> = facts
+        .failed_fetches()
+        .iter()
+        .rev()
+        .take(LAST_LINES)
+        .rev()
+        .map(|g| EvidenceLine {
+            source: Source::Trace,
+            text: format!("# get {}: {}", g.url, g.result.as_deref().unwrap_or_default()),
+        })
+        .collect();
+    if !failed.is_empty() {
+        return failed;
+    }
+    let evidence = facts.evidence;
+    let last = |text: &str| -> Vec<String> {
+        let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(LAST_LINES)..].iter().map(|l| l.to_string()).collect()
+    };
+    let (source, lines) = [(Source::Stderr, &evidence.stderr), (Source::Stdout, &evidence.stdout)]
+        .into_iter()
+        .map(|(source, text)| (source, last(text)))
+        .chain(evidence.pasted.as_deref().map(|p| (Source::Stderr, last(p))))
+        .find(|(_, lines)| !lines.is_empty())
+        .unwrap_or((Source::Stderr, Vec::new()));
+    lines.into_iter().map(|text| EvidenceLine { source, text }).collect()
+}
+
 /// Whether the pasted log shows Windows PowerShell's error record around a line a native
 /// command wrote to stderr (`FullyQualifiedErrorId : NativeCommandError`).
 fn powershell_wrapped(evidence: &Evidence) -> bool {
@@ -198,8 +234,10 @@ fn decide(facts: &facts::Facts, first: Diagnosis, later: impl Iterator<Item = Di
 /// low confidence: they came later in the order of precedence). When no rule does, or a
 /// verdict rests on half of a go line a terminal broke, a pasted log is read again as a
 /// whole ([`liberal_reading`], a low-confidence guess that says so, the first verdict
-/// kept as an alternative); failing that, the verdict is `unknown` with go's error lines
-/// as evidence.
+/// kept as an alternative); failing that, where go printed no error but its `-x` trace
+/// shows a fetch that failed for good, that fetch is read as go's error ([`traced`], no
+/// surer than medium); failing that, the verdict is `unknown` with go's error lines as
+/// evidence — or, where go printed none, the lines that show what it did last.
 pub fn diagnose(evidence: &Evidence) -> Diagnosis {
     let facts = facts::Facts::new(evidence);
     let mut verdicts = rules::RULES.iter().filter_map(|(_, rule)| rule(&facts));
@@ -243,6 +281,7 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             }
         }
         None if let Some(liberal) = liberal_reading(evidence, true) => liberal,
+        None if let Some(traced) = traced::reading(evidence) => traced,
         None => {
             let lines: Vec<EvidenceLine> = facts.errors.iter().take(5).map(ErrorText::line).collect();
             let summary = if lines.is_empty() && removing_the_module_cache(evidence) {
@@ -273,7 +312,8 @@ pub fn diagnose(evidence: &Evidence) -> Diagnosis {
             } else {
                 "go failed, but its error matches no known failure".to_string()
             };
-            rules::found(Category::Unknown, Confidence::Low, summary, lines, &[])
+            let shown = if lines.is_empty() { last_lines(&facts) } else { lines };
+            rules::found(Category::Unknown, Confidence::Low, summary, shown, &[])
         }
     };
     diagnosis.alternatives.truncate(MAX_ALTERNATIVES);

@@ -1,5 +1,6 @@
 //! `modchaos repro`: a diagnosed log turned into a scenario file that reproduces it — the
-//! hosts named as in the log, the failing module and version (made up on the spot: only
+//! hosts named as in the log (but a public proxy that would have to serve a private
+//! module: `recipes::next_entry`), the failing module and version (made up on the spot: only
 //! the path and version matter), the fault that produces the diagnosed failure, the
 //! environment the log shows, the expected diagnosis, and the recovery its playbook
 //! offers. The support engineer runs it, fixes the playbook if needed, and keeps it as a
@@ -532,6 +533,96 @@ mod tests {
             assert!(yaml.contains(wanted), "{wanted}: {yaml}");
         }
         assert!(!yaml.contains("corp.example/lib"), "no made-up module: {yaml}");
+    }
+
+    /// The value the scenario gives `var`.
+    fn env_of<'a>(scenario: &'a crate::scenario::Scenario, var: &str) -> Option<&'a str> {
+        scenario.env.iter().find(|(k, _)| k == var).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn regression_a_failed_switch_is_reproduced_as_a_switch_go_tries() {
+        // The scenario wrote go.mod's `go 1.99` under the harness's GOTOOLCHAIN=local: go
+        // failed with `requires go >= 1.99 (…; GOTOOLCHAIN=local)` without trying a
+        // download, and passed only because the category matched.
+        let log =
+            "go: downloading go1.99.0 (linux/amd64)\ngo: download go1.99.0 for linux/amd64: toolchain not available\n";
+        let (yaml, scenario) = scenario_of(log);
+        assert_eq!(env_of(&scenario, "GOTOOLCHAIN"), Some("go1.99.0"), "{yaml}");
+        let error = scenario.expect.error.as_ref().map(|e| e.as_str().to_string()).unwrap_or_default();
+        assert!(
+            regex::Regex::new(&error)
+                .unwrap()
+                .is_match("go: download go1.99.0 for linux/amd64: toolchain not available"),
+            "{yaml}"
+        );
+        assert_eq!(scenario.run[0].args, ["version"], "{yaml}");
+        // No module is made up, and the description does not say one is.
+        assert!(scenario.modules.is_empty() && !yaml.contains("corp.example/lib"), "{yaml}");
+        assert!(yaml.contains("no module is made up"), "{yaml}");
+        // go's default proxy serves every published toolchain: no such release, no recovery.
+        assert!(scenario.hosts.iter().any(|h| h.name == "proxy.golang.org") && scenario.recover.is_none(), "{yaml}");
+        assert!(yaml.contains("No recovery: proxy.golang.org serves every published toolchain"), "{yaml}");
+        // A company proxy without golang.org/toolchain: a mirror that has it recovers.
+        let (yaml, scenario) = scenario_of(&format!("GOPROXY=https://athens.corp.example,direct\n{log}"));
+        assert!(yaml.contains("golang.org/toolchain/**") && yaml.contains("status: 404"), "{yaml}");
+        assert!(yaml.contains("toolchain: go1.99.0") && yaml.contains("playbook: use-mirror"), "{yaml}");
+        assert_eq!(env_of(&scenario, "GOPROXY"), Some("https://athens.corp.example"), "{yaml}");
+        assert!(scenario.hosts.iter().any(|h| matches!(h.kind, crate::scenario::HostKind::Sumdb(_))), "{yaml}");
+        // A language version (go 1.21 asked for it as a toolchain): its release recovers.
+        let (yaml, scenario) = scenario_of(
+            "go: downloading go1.22 (linux/amd64)\ngo: download go1.22 for linux/amd64: toolchain not available\n",
+        );
+        assert_eq!(env_of(&scenario, "GOTOOLCHAIN"), Some("go1.22"), "{yaml}");
+        assert!(yaml.contains("toolchain: go1.22.0") && yaml.contains("playbook: pin-toolchain"), "{yaml}");
+        assert!(yaml.contains("is a language version but not a toolchain version"), "{yaml}");
+        // An error status for the toolchain's download, at the host the log names.
+        let (yaml, _) = scenario_of(
+            "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: reading \
+             https://goproxy.corp.example/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip: 502 Bad Gateway\n",
+        );
+        assert!(yaml.contains("goproxy.corp.example:") && yaml.contains("status: 502"), "{yaml}");
+        // GOTOOLCHAIN=local in the log: the harness's own, and no module needed either.
+        let (yaml, scenario) = scenario_of("go: go.mod requires go >= 1.23.1 (running go 1.22.5; GOTOOLCHAIN=local)\n");
+        assert_eq!(env_of(&scenario, "GOTOOLCHAIN"), None, "{yaml}");
+        assert!(
+            yaml.contains("go 1.99") && scenario.modules.is_empty() && !yaml.contains("corp.example/lib"),
+            "{yaml}"
+        );
+        // A switch that failed on the network: no scenario of another failure.
+        let dial = "go: download go1.99.0: golang.org/toolchain@v0.0.1-go1.99.0.linux-amd64: Get \
+                    \"https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.99.0.linux-amd64.zip\": dial tcp \
+                    1.2.3.4:443: i/o timeout\n";
+        assert!(matches!(repro(dial, "log"), Err(ReproError::Unreproducible(Category::ToolchainDownload, _))));
+    }
+
+    #[test]
+    fn a_goproxy_list_keeps_the_logs_next_entry_unless_it_would_prove_too_much() {
+        let log = |module: &str, next: &str| {
+            format!(
+                "GOPROXY=https://proxy.corp.example,{next}\ngo: {module}@v1.0.0: reading \
+                 https://proxy.corp.example/{module}/@v/v1.0.0.info: 500 Internal Server Error\n"
+            )
+        };
+        // A company mirror keeps its name and its path.
+        let (yaml, scenario) = scenario_of(&log("corp.example/lib", "https://nexus.corp.example/repository/go"));
+        assert_eq!(
+            env_of(&scenario, "GOPROXY"),
+            Some("https://proxy.corp.example,https://nexus.corp.example/repository/go"),
+            "{yaml}"
+        );
+        assert!(!yaml.contains("mirror.repro.example"), "{yaml}");
+        // The public proxy, for a public module, too.
+        let (yaml, scenario) = scenario_of(&log("github.com/x/y", "https://proxy.golang.org"));
+        assert_eq!(env_of(&scenario, "GOPROXY"), Some("https://proxy.corp.example,https://proxy.golang.org"), "{yaml}");
+        // For a private module the real one could not serve it: a stand-in, and why.
+        let (yaml, scenario) = scenario_of(&log("corp.example/lib", "https://proxy.golang.org"));
+        assert_eq!(
+            env_of(&scenario, "GOPROXY"),
+            Some("https://proxy.corp.example,https://mirror.repro.example"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("proxy.golang.org, is played by mirror.repro.example"), "{yaml}");
     }
 
     #[test]

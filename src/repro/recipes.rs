@@ -31,6 +31,14 @@ impl Log<'_> {
         self.facts.errors.contains(text)
     }
 
+    /// go's error text and the lines the diagnosis quotes: a verdict from the liberal
+    /// reading of a log rests on lines go's own output did not hold (one without go's
+    /// prefix).
+    fn said(&self) -> String {
+        let quoted = self.diagnosis.evidence.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+        format!("{}\n{quoted}", self.errors())
+    }
+
     /// git's failure is ssh's: a refused key or an unknown host key.
     fn over_ssh(&self) -> bool {
         crate::diagnose::rules::vcs::refused_over_ssh(self.facts.errors.as_str())
@@ -107,7 +115,7 @@ pub(super) fn apply(draft: &mut Draft, diagnosis: &Diagnosis, facts: &LogFacts) 
         Category::CacheLockStuck => lock_stuck(draft, &log),
         Category::CachePermission => cache_permission(draft, &log),
         Category::CacheCorrupt => cache_corrupt(draft, &log)?,
-        Category::ToolchainDownload => toolchain(draft, &log),
+        Category::ToolchainDownload => toolchain(draft, &log)?,
         other => return Err(ReproError::Unsupported(other)),
     }
     // A failed version list (or `@latest`) is asked for by a query: go fetches a fixed
@@ -135,6 +143,37 @@ fn proxy_world(draft: &mut Draft, log: &Log, faults: Vec<At<RawFault>>) -> Strin
     draft.goproxy(MIRROR);
     draft.set("GOPROXY", &draft.proxy_url(&host));
     host
+}
+
+/// The module proxy behind the failing one in a GOPROXY list the scenario keeps as the
+/// log's (the `,` trap, whose recovery falls through to it): the log's next entry, under
+/// its own name, standing in for [`MIRROR`] — unless the log has none, names the failing
+/// host again, or names a public proxy while the module is not public: the real public
+/// proxy cannot fetch a private module, so a fake one serving it would prove a recovery
+/// the log's world does not have; the mirror keeps its made-up name then, and the
+/// scenario says why.
+fn next_entry(draft: &mut Draft, log: &Log, failing: &str) -> String {
+    let f = log.facts;
+    let entries: Vec<&str> =
+        env_value(&f.env, "GOPROXY").unwrap_or_default().split([',', '|']).map(str::trim).collect();
+    let after = entries.iter().position(|e| declared_name(url_host(e)) == failing).and_then(|i| entries.get(i + 1));
+    let Some(next) = after.filter(|e| e.contains("://") || e.contains('.')).map(|e| declared_name(url_host(e))) else {
+        return MIRROR.to_string();
+    };
+    if next == failing || next == MIRROR {
+        return MIRROR.to_string();
+    }
+    if is_public_proxy(&next) && !crate::diagnose::rules::public_module(&f.module) {
+        draft.note(&format!(
+            "The log's next GOPROXY entry, {next}, is played by {MIRROR}: a public proxy cannot fetch the private \
+             module {}, so the recovery proves only that falling through to a proxy that has it works.",
+            f.module
+        ));
+        return MIRROR.to_string();
+    }
+    draft.remove_host(MIRROR);
+    draft.goproxy(&next);
+    next
 }
 
 /// Recovery through the mirror.
@@ -167,7 +206,8 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
     // The ',' trap: the log's own list, with a mirror behind the failing entry.
     let trap = log.comma_list() && log.diagnosis.playbooks.iter().any(|p| p == "pipe-separated-goproxy");
     if trap {
-        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
+        let next = next_entry(draft, log, &host);
+        draft.set("GOPROXY", &format!("{},{}", draft.proxy_url(&host), draft.proxy_url(&next)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else if log.diagnosis.category == Category::ProxyNotFound {
         draft.playbook("add-mirror", &[("mirror", &format!("https://{MIRROR}"))]);
@@ -199,7 +239,8 @@ fn net_refused(draft: &mut Draft, log: &Log) {
     draft.host(&host).closed = Some(at(RawEmpty {}));
     draft.goproxy(MIRROR);
     if log.comma_list() {
-        draft.set("GOPROXY", &format!("{},https://{MIRROR}", draft.proxy_url(&host)));
+        let next = next_entry(draft, log, &host);
+        draft.set("GOPROXY", &format!("{},{}", draft.proxy_url(&host), draft.proxy_url(&next)));
         draft.playbook("pipe-separated-goproxy", &[]);
     } else {
         draft.set("GOPROXY", &draft.proxy_url(&host));
@@ -678,16 +719,197 @@ fn toolchain_without_sumdb(draft: &mut Draft, log: &Log) {
     }
 }
 
-/// Scenarios run go with GOTOOLCHAIN=local: a switch is reproduced as one go may not make
-/// (a go.mod asking for a newer go).
-fn toolchain(draft: &mut Draft, log: &Log) {
+/// A toolchain switch that failed, or one go was not allowed to make. Scenarios run go
+/// with GOTOOLCHAIN=local, which is the log's own story only where go says so
+/// (`requires go >= X (running go Y; GOTOOLCHAIN=local)`); anywhere else go tried the
+/// switch, and the scenario lets it ([`toolchain_switch`]). A switch that failed on the
+/// network or on a broken download is left to the user: a scenario would show another
+/// failure.
+fn toolchain(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
+    static NOT_AVAILABLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"go: download (go\d[^\s:]*) for \S+: toolchain not available").expect("compiles"));
+    static LANGUAGE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"invalid toolchain: (go\d+\.\d+) is a language version but not a toolchain version")
+            .expect("compiles")
+    });
+    static STATUS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"go: download (go\d[^\s:]*)(?: for \S+)?: golang\.org/toolchain@\S+: reading (https?://\S+): ([1-5]\d\d)\b")
+            .expect("compiles")
+    });
+    let said = log.said();
+    let errors = said.as_str();
+    if let Some(c) = NOT_AVAILABLE.captures(errors).or_else(|| LANGUAGE.captures(errors)) {
+        let release = c[1].to_string();
+        let failure = if language_version(&release) { Failure::LanguageVersion } else { Failure::NotAvailable };
+        toolchain_switch(draft, log, &release, failure);
+        return Ok(());
+    }
+    if let Some(c) = STATUS.captures(errors) {
+        let status = c[3].parse().unwrap_or(500);
+        toolchain_switch(draft, log, &c[1], Failure::Status(status, declared_name(url_host(&c[2]))));
+        return Ok(());
+    }
+    if errors.contains("; GOTOOLCHAIN=local)") {
+        local_toolchain(draft, log);
+        return Ok(());
+    }
+    Err(ReproError::Unreproducible(
+        Category::ToolchainDownload,
+        "go's switch failed in a way repro does not reproduce (it reproduces a toolchain the proxy lacks, an error \
+         status for its download, a language version, and GOTOOLCHAIN=local), so a scenario would show another \
+         failure; write the fault by hand (scenarios/toolchain/ has one per way a switch fails)"
+            .into(),
+    ))
+}
+
+/// Why go could not switch, as a scenario makes it fail.
+enum Failure {
+    /// The proxy go asked has no such toolchain (404): `toolchain not available`.
+    NotAvailable,
+    /// A language version (`go1.22`) where a release (`go1.22.0`) is needed: no proxy has
+    /// it, and today's go says why (`… is a language version but not a toolchain version`)
+    /// where go 1.21 said `toolchain not available`.
+    LanguageVersion,
+    /// This host answered the toolchain's download with this status.
+    Status(u16, String),
+}
+
+/// `goX.Y` with Y ≥ 21: a language version, which names no toolchain (releases from go
+/// 1.21 on are `goX.Y.Z`; older ones were named `go1.20`, but golang.org/toolchain starts
+/// at go1.21.0).
+fn language_version(release: &str) -> bool {
+    crate::gobin::parse_release(release).is_some_and(|(major, minor)| (major, minor) >= (1, 21))
+        && release.trim_start_matches("go").split('.').count() == 2
+        && release.bytes().skip(2).all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// The checksum database a toolchain is verified against (always: go.sum and GONOSUMDB
+/// do not apply to toolchains), made up as the shipped toolchain scenarios make it.
+const TOOLCHAIN_DATABASE: &str = "sum.golang.example";
+
+/// A switch go tried and could not make: GOTOOLCHAIN names the release the log's go
+/// switched to (in the log a go.mod `go` or `toolchain` line most likely asked for it:
+/// naming it here makes go try it whatever go runs the scenario, older or newer), and
+/// the module proxy of the log's GOPROXY (go's default, proxy.golang.org, without one)
+/// fails it as the log says. The recovery fits the cause: a release for a language
+/// version, a mirror that has the toolchain for a proxy without golang.org/toolchain;
+/// none where proxy.golang.org, which serves every published toolchain, lacks it (no
+/// such release exists for that platform).
+fn toolchain_switch(draft: &mut Draft, log: &Log, release: &str, failure: Failure) {
+    let f = log.facts;
+    let proxy = match &failure {
+        Failure::Status(_, host) => host.clone(),
+        _ => env_value(&f.env, "GOPROXY")
+            .and_then(|p| p.split([',', '|']).next())
+            .filter(|p| p.contains("://") || p.contains('.'))
+            .map_or_else(|| "proxy.golang.org".to_string(), |p| declared_name(url_host(p))),
+    };
+    draft.scenario.min_go = Some(at("1.21".to_string()));
+    draft.scenario.name = at(format!("repro: {} (a switch to {release})", log.diagnosis.category));
+    draft.scenario.modules.clear();
+    draft.scenario.files.0.clear();
+    draft.goproxy(&proxy);
+    draft.set("GOPROXY", &draft.proxy_url(&proxy));
+    draft.set("GOTOOLCHAIN", release);
+    draft.go("version");
+    let escaped = regex::escape(release);
+    let (error, made_up) = match &failure {
+        Failure::LanguageVersion => {
+            // go 1.21 asked for the language version as a toolchain; today's go explains.
+            let served = format!("{release}.0");
+            draft.modules(vec![toolchain_module(&served)]);
+            draft.host(TOOLCHAIN_DATABASE).sumdb = Some(at(RawSumdb::default()));
+            draft.playbook("pin-toolchain", &[("toolchain", &served)]);
+            switched_to(draft, &served);
+            let error = format!(
+                "download {escaped} for \\S+: toolchain not available|{escaped} is a language version but not a \
+                 toolchain version"
+            );
+            (
+                error,
+                format!("the proxy serves {served}, the release that language version means, as a stand-in toolchain"),
+            )
+        }
+        Failure::NotAvailable if crate::diagnose::rules::is_public_proxy(&proxy) => {
+            draft.note(&format!(
+                "No recovery: {proxy} serves every published toolchain, so {release} does not exist for that \
+                 platform; pin one that does (GOTOOLCHAIN, or go.mod's toolchain line) or install that go."
+            ));
+            (format!("download {escaped} for \\S+: toolchain not available"), String::new())
+        }
+        Failure::NotAvailable | Failure::Status(..) => {
+            let (status, body) = match failure {
+                Failure::Status(status, _) => (status, None),
+                _ => (404, Some("not found: golang.org/toolchain is not mirrored here".to_string())),
+            };
+            let respond = RawRespond { status: at(status), body, content_type: None, headers: Default::default() };
+            draft.goproxy(&proxy).faults = vec![fault_on(
+                "golang.org/toolchain/**",
+                RawFault { respond: Some(at(respond)), ..Default::default() },
+            )];
+            draft.goproxy(MIRROR);
+            draft.modules(vec![toolchain_module(release)]);
+            draft.host(TOOLCHAIN_DATABASE).sumdb = Some(at(RawSumdb::default()));
+            use_mirror(draft);
+            switched_to(draft, release);
+            let error = if status == 404 {
+                format!("download {escaped} for \\S+: toolchain not available")
+            } else {
+                format!("download {escaped}(?: for \\S+)?: golang\\.org/toolchain@\\S+: reading \\S+: {status}\\b")
+            };
+            (error, format!("the mirror's {release} is a stand-in toolchain whose go only reports its version"))
+        }
+    };
+    draft.scenario.expect.error = Some(at(error));
+    draft.no_module_made_up("the switch comes first", (!made_up.is_empty()).then_some(made_up.as_str()));
+}
+
+/// `{toolchain: release}`: the toolchain module of this machine's platform, whose `go`
+/// reports that release.
+fn toolchain_module(release: &str) -> RawModuleSource {
+    RawModuleSource::Inline(RawInlineModule {
+        module: None,
+        toolchain: Some(at(release.to_string())),
+        declares: None,
+        variant: None,
+    })
+}
+
+/// The recovery's rerun runs the toolchain it switched to: `go version` says so, and
+/// there is no module to verify.
+fn switched_to(draft: &mut Draft, release: &str) {
+    if let Some(recover) = draft.scenario.recover.as_mut() {
+        recover.expect = Some(RawExpect {
+            exit: Some(at(RawExit::Success)),
+            verified: Some(false),
+            stdout: Some(at(format!("go version {} ", regex::escape(release)))),
+            ..Default::default()
+        });
+    }
+}
+
+/// `requires go >= X (running go Y; GOTOOLCHAIN=local)`: a go.mod asking for a newer go,
+/// and the harness's own GOTOOLCHAIN=local forbidding the switch, as the log's did. Where
+/// the work module's go.mod asked (the log names no module), any go command that reads
+/// it fails so: `go mod download` of nothing, no module made up.
+fn local_toolchain(draft: &mut Draft, log: &Log) {
     static WANTED: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"go(?:\.mod requires go >= | download go)(1\.\d+)").expect("compiles"));
-    let wanted = WANTED.captures(log.errors()).map_or("1.99".to_string(), |c| c[1].to_string());
+    let said = log.said();
+    let wanted = WANTED.captures(&said).map_or("1.99".to_string(), |c| c[1].to_string());
     let wanted =
         if crate::gobin::parse_release(&wanted).is_some_and(|r| r.1 < 99) { "1.99".to_string() } else { wanted };
     working_proxy(draft, log);
     draft.file("go.mod", format!("module repro.example/app\n\ngo {wanted}\n"));
+    if said.contains("go.mod requires go >= ") {
+        draft.scenario.modules.clear();
+        draft.scenario.name = at(format!("repro: {} (go.mod needs go {wanted})", log.diagnosis.category));
+        draft.go("mod download");
+        draft.no_module_made_up("go stops at the work module's go line", None);
+        let escaped = regex::escape(&wanted);
+        draft.scenario.expect.error =
+            Some(at(format!("go\\.mod requires go >= {escaped} \\(running go \\S+; GOTOOLCHAIN=local\\)")));
+    }
 }
 
 #[cfg(test)]

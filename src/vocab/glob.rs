@@ -1,5 +1,6 @@
 //! Globs over URL paths and DNS names: how faults pick requests and expectations count
-//! them.
+//! them; and go's module path patterns (GOPRIVATE, GONOPROXY, GONOSUMDB), which the
+//! diagnosis reads and validation asks which modules go fetches directly.
 
 use globset::{GlobBuilder, GlobMatcher};
 
@@ -92,9 +93,44 @@ impl PathGlob {
     }
 }
 
+/// go's `module.MatchPrefixPatterns`: whether a prefix of `path` with as many elements as
+/// one of the comma-separated glob `patterns` matches it.
+pub fn matches_prefix_patterns(patterns: &str, path: &str) -> bool {
+    patterns.split(',').map(str::trim).filter(|p| !p.is_empty()).any(|pattern| {
+        let n = pattern.split('/').count();
+        let elements: Vec<&str> = path.split('/').collect();
+        elements.len() >= n
+            && pattern
+                .split('/')
+                .zip(&elements)
+                .all(|(glob, element)| glob_element(glob.as_bytes(), element.as_bytes()))
+    })
+}
+
+/// `path.Match` for one path element: `*` any run of characters, `?` one.
+fn glob_element(glob: &[u8], text: &[u8]) -> bool {
+    match (glob.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob_element(&glob[1..], text) || (!text.is_empty() && glob_element(glob, &text[1..])),
+        (Some(b'?'), Some(_)) => glob_element(&glob[1..], &text[1..]),
+        (Some(g), Some(t)) if g == t => glob_element(&glob[1..], &text[1..]),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_patterns_match_path_prefixes() {
+        assert!(matches_prefix_patterns("corp.example", "corp.example/lib"));
+        assert!(matches_prefix_patterns("github.com/acme/*,x.io", "github.com/acme/tool/v2"));
+        assert!(matches_prefix_patterns("*.corp.example", "git.corp.example/lib"));
+        assert!(!matches_prefix_patterns("corp.example", "corp.example.com/lib"));
+        assert!(!matches_prefix_patterns("github.com/acme", "github.com/other/x"));
+        assert!(!matches_prefix_patterns("", "corp.example/lib"));
+    }
 
     #[test]
     fn globs_follow_the_documented_rules() {

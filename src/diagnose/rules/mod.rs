@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod dns;
+pub mod guard;
 pub mod http_proxy;
 pub mod module;
 pub mod net;
@@ -28,6 +29,7 @@ pub type Rule = fn(&Facts) -> Option<Diagnosis>;
 pub const RULES: &[(&str, Rule)] = &[
     ("go mod tidy -diff", module::not_tidy),
     ("success", outcome::success),
+    ("open mode's guard", guard::refused),
     ("the command line go refused", config::usage),
     ("module.invalid_version required by go.mod", module::required_major_without_suffix),
     ("module.go_mod", module::go_mod),

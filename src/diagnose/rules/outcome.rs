@@ -15,7 +15,9 @@ use crate::vocab::ExitExpectation;
 /// No failure. Exit status 0 and no failed `-json` record is a success, warnings or not
 /// (deprecated or retracted modules, a stat cache go could not write, a test's own log
 /// lines). A log without an exit status is a success only when go printed no error, the
-/// run was not killed and no request was left unanswered: with medium confidence when go
+/// run was not killed, no request was left unanswered and none failed for good (its
+/// `-x` trace holds the failure where go's error went to stdout's `-json` records, which
+/// a paste of stderr leaves out): with medium confidence when go
 /// shows it finished (its `-json` records, `all modules verified`, `go test`'s `ok`,
 /// `go get`'s `go: added …`), low when go only shows it worked or warned — but never when
 /// it warned that it cannot store downloads in its module cache (the cache rules' case).
@@ -35,6 +37,7 @@ pub fn success(f: &Facts) -> Option<Diagnosis> {
     if f.exit.is_some()
         || !f.errors.is_empty()
         || !f.pending().is_empty()
+        || !f.failed_fetches().is_empty()
         || super::cache::module_cache_unwritable(f).is_some()
     {
         return None;

@@ -48,6 +48,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     let cache = cache::cache(raw.cache.as_ref(), modules.as_ref(), checker);
     let files = run::files(&raw.files, checker);
     let run = run::run(&raw.run, modules.as_ref(), checker);
+    run::misspelt_modules(&raw.run, modules.as_ref(), &hosts, checker);
     let expect = expect::expectation(&raw.expect, &host_names, checker, None);
     let e = &raw.expect;
     if e.exit.is_none()
@@ -156,6 +157,13 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     let network = match (network, needs_sealed_for_egress) {
         (NetworkNeed::Any, Some(why)) => NetworkNeed::Sealed(why),
         (network, _) => network,
+    };
+    let network = match (network, modules.as_ref(), run.as_deref()) {
+        (NetworkNeed::Any, Some(modules), Some(run)) => match egress::direct_by_name(&env, &hosts, modules, run) {
+            Some(why) => NetworkNeed::Sealed(why),
+            None => NetworkNeed::Any,
+        },
+        (network, ..) => network,
     };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(

@@ -6,6 +6,7 @@ use super::DEFAULT_TIMEOUT;
 use crate::fixture::ModuleSet;
 use crate::scenario::at::{At, Pos};
 use crate::scenario::checker::Checker;
+use crate::scenario::diag::closest;
 use crate::scenario::keyed;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
@@ -101,4 +102,38 @@ pub(super) fn run(raw: &RawRun, modules: Option<&ModuleSet>, checker: &mut Check
         }
     };
     Some(steps)
+}
+
+/// A warning for each `run.modules` entry whose path no module of the scenario has (nor
+/// any host's own copies) while one a typo away does: asking for a missing module is
+/// often the point (a 404 to reproduce), so it is no error, but a misspelt path fails
+/// only at run time, as a 404 that reads like the fault under test.
+/// (A path that extends a scenario module by whole elements — a package, a major version
+/// suffix — is taken as meant.)
+pub(super) fn misspelt_modules(raw: &RawRun, modules: Option<&ModuleSet>, hosts: &[HostSpec], checker: &mut Checker) {
+    let (Some(list), Some(modules)) = (&raw.modules, modules) else { return };
+    let overrides = hosts.iter().flat_map(|h| match &h.kind {
+        HostKind::Goproxy(g) => Some(&g.overrides),
+        HostKind::Git(g) => Some(&g.overrides),
+        _ => None,
+    });
+    let mut known: Vec<&str> =
+        modules.iter().chain(overrides.flat_map(ModuleSet::iter)).map(|m| m.path.as_str()).collect();
+    known.sort_unstable();
+    known.dedup();
+    for requested in list {
+        let Some((path, _)) = requested.split_once('@') else { continue };
+        if path.is_empty() || known.contains(&path) {
+            continue;
+        }
+        let within = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'));
+        let candidates = known.iter().copied().filter(|k| !within(path, k) && !within(k, path));
+        if let Some(best) = closest(path, candidates) {
+            checker.warning(
+                requested.pos,
+                format!("{} is not among the scenario's modules", requested.value),
+                Some(format!("did you mean {best}?")),
+            );
+        }
+    }
 }
