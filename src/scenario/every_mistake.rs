@@ -118,12 +118,6 @@ impl Search {
     /// blanks the part holding it. False when nothing more can be blanked.
     fn isolate(&mut self, error: Error, first: bool, found: &mut Vec<Error>) -> bool {
         let Some(location) = error.location() else { return false };
-        let (line, column) = (location.line() as usize - 1, (location.column() as usize).saturating_sub(1));
-        if line >= self.lines.len() {
-            // The end of the file (a field missing from the top-level mapping).
-            found.push(error);
-            return false;
-        }
         if let Error::SerdeMissingField { field, .. } = &error
             && !first
         {
@@ -136,6 +130,13 @@ impl Search {
                     None => false,
                 };
             }
+        }
+        let line = (location.line() as usize).saturating_sub(1);
+        let column = (location.column() as usize).saturating_sub(1);
+        if line >= self.lines.len() {
+            // The end of the file (a field missing from the top-level mapping).
+            found.push(error);
+            return false;
         }
         let part = match &error {
             // A mapping that lacks a field: the error is at the mapping, blank what holds it.
@@ -162,6 +163,14 @@ impl Search {
             }
         }
         let key = (!part.item).then(|| self.key_at(part)).flatten();
+        self.spaces_over(part);
+        self.blanked.push((part, key));
+        true
+    }
+
+    /// Writes spaces over `part` (its first line from its column, every later line
+    /// whole), newlines kept.
+    fn spaces_over(&mut self, part: Part) {
         let end = self.end(part);
         for line in part.line..end {
             let from = if line == part.line { part.column } else { 0 };
@@ -169,8 +178,6 @@ impl Search {
                 *c = ' ';
             }
         }
-        self.blanked.push((part, key));
-        true
     }
 
     /// Puts back the original text and blanks the recorded parts again (after one of them
@@ -179,13 +186,7 @@ impl Search {
         self.lines = self.original.clone();
         let parts: Vec<_> = std::mem::take(&mut self.blanked);
         for (part, key) in parts {
-            let end = self.end(part);
-            for line in part.line..end {
-                let from = if line == part.line { part.column } else { 0 };
-                for c in self.lines[line].iter_mut().skip(from) {
-                    *c = ' ';
-                }
-            }
+            self.spaces_over(part);
             self.blanked.push((part, key));
         }
     }
@@ -194,12 +195,14 @@ impl Search {
     fn holds_more_than(&self, parent: Part, part: Part) -> bool {
         let end = self.end(parent);
         let part_end = self.end(part);
+        let head_end = self.head_end(parent);
         (parent.line..end).any(|line| {
             let chars = &self.lines[line];
-            (0..chars.len()).any(|column| {
+            let comment = self.comment_start(line).unwrap_or(chars.len());
+            (0..comment).any(|column| {
                 let inside_part = (part.line..part_end).contains(&line) && (line > part.line || column >= part.column);
-                let own_start = line == parent.line && column <= self.head_end(parent);
-                !inside_part && !own_start && !chars[column].is_whitespace() && !self.in_comment(line, column)
+                let own_start = line == parent.line && column <= head_end;
+                !inside_part && !own_start && !chars[column].is_whitespace()
             })
         })
     }
@@ -350,19 +353,19 @@ impl Search {
         indent < chars.len() && !chars[indent].is_whitespace() && chars[indent] != '#'
     }
 
-    /// Whether `column` is in a `#` comment (a `#` after a space, outside quotes).
-    fn in_comment(&self, line: usize, column: usize) -> bool {
+    /// Where a line's `#` comment starts (a `#` after a space, outside quotes).
+    fn comment_start(&self, line: usize) -> Option<usize> {
         let chars = &self.lines[line];
         let mut quote = None;
-        for (i, c) in chars.iter().enumerate().take(column + 1) {
+        for (i, c) in chars.iter().enumerate() {
             match (*c, quote) {
                 (q @ ('"' | '\''), None) => quote = Some(q),
                 (q, Some(open)) if q == open => quote = None,
-                ('#', None) if i == 0 || chars[i - 1].is_whitespace() => return true,
+                ('#', None) if i == 0 || chars[i - 1].is_whitespace() => return Some(i),
                 _ => {}
             }
         }
-        false
+        None
     }
 }
 
