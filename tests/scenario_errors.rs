@@ -857,6 +857,19 @@ fn warnings(yaml: &str) -> Vec<String> {
 }
 
 #[test]
+fn regression_a_dns_expectation_of_a_name_the_file_never_names_is_warned_about() {
+    // An outside audit's `count: 0` on a misspelt name passed on queries that never come.
+    let dns = |name: &str| format!("{HEADER}expect:\n  exit: success\n  dns: [{{name: '{name}', count: 0}}]\n");
+    let found = warnings(&dns("proxy.crop.example"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("warn.yaml:8:16: `proxy.crop.example` is named nowhere else in the file"), "{found:#?}");
+    assert!(found[0].contains("did you mean `proxy.corp.example`?"), "{found:#?}");
+    for fine in ["proxy.corp.example", "*.corp.example", "proxy.golang.org"] {
+        assert_eq!(warnings(&dns(fine)), Vec::<String>::new(), "{fine}");
+    }
+}
+
+#[test]
 fn regression_a_go_variable_in_lower_case_is_warned_about() {
     let found = warnings(&format!("{HEADER}env:\n  goproxy: https://proxy.corp.example\n{EXPECT}"));
     assert_eq!(found.len(), 1, "{found:#?}");

@@ -71,6 +71,20 @@ pub(super) fn expectation(
             }
             value
         });
+        // A plain name that no host, URL or module of the file names is most likely a typo:
+        // its expectation would count queries that never come (`count: 0` passing on them).
+        let named_elsewhere = checker.source.matches(q.name.as_str()).count() > 1;
+        if !q.name.contains(['*', '?', '['])
+            && !hosts.iter().any(|h| h.eq_ignore_ascii_case(&q.name))
+            && !named_elsewhere
+            && !GO_DEFAULT_NAMES.contains(&q.name.as_str())
+        {
+            checker.warning(
+                q.name.pos,
+                format!("`{}` is named nowhere else in the file: no host, URL or module has it", q.name.value),
+                Some(suggest(&q.name, hosts.iter().map(String::as_str), "hosts")),
+            );
+        }
         match PathGlob::name(&q.name) {
             Ok(name) => e.dns.push(DnsExpectation {
                 name,
@@ -96,6 +110,9 @@ pub(super) fn expectation(
     }
     e
 }
+
+/// Names go looks up without a scenario naming them: its default proxy and database.
+const GO_DEFAULT_NAMES: &[&str] = &["proxy.golang.org", "sum.golang.org"];
 
 /// `count` / `at_least` / `at_most` as inclusive bounds (default: at least one).
 pub(super) fn count_bounds(
