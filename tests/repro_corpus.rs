@@ -118,7 +118,9 @@ struct Tally {
 /// asked for as the log quotes it): the same; at the sixty-sixth (a failed toolchain switch
 /// reproduced as a switch go tries, refused where no fake can reproduce it): outside
 /// 214/214 written, public 273/275 — two held-out outside cases no longer get a scenario
-/// (they had passed on the category alone, with another error of go's).
+/// (they had passed on the category alone, with another error of go's); with a trace-only
+/// log's module named from its failed fetch, public dev 262/266 (one trace-only case's v2
+/// pseudo-version without `/v2` fails its recovery: the mirror cannot serve it either).
 fn floor(part: Part, split: Split) -> f64 {
     match (part, split) {
         (Part::Outside, Split::HeldOut) => 98.6,

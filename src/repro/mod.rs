@@ -148,13 +148,34 @@ impl LogFacts {
                 .expect("compiles")
         });
         static URL_MODULE: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"https?://[^/\s]+(?:/[^@\s]*?)?/([a-z0-9][^@\s]*?)/@v/(v[^/\s]+?)\.(?:info|mod|zip)")
-                .expect("compiles")
+            Regex::new(r"https?://[^/\s]+(/[^@\s]*?)/@v/(v[^/\s]+?)\.(?:info|mod|zip)").expect("compiles")
         });
+        // The module path in a proxy URL's path starts at its first element with a dot (a
+        // proxy mounted under a path, `/artifactory/api/go/…`, has none in its own).
+        let url_module = |path: &str| {
+            let elements: Vec<&str> = path.split('/').filter(|e| !e.is_empty()).collect();
+            let first = elements.iter().position(|e| e.contains('.'))?;
+            unescape(&elements[first..].join("/")).ok()
+        };
         static URL: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r#"(?:Get|read|reading|Head) "?(https?://[^"\s]+?)"?(?:: |$)"#).expect("compiles")
         });
-        let errors: String = evidence.errors().iter().map(|e| format!("{}\n", e.text)).collect();
+        let mut errors: String = evidence.errors().iter().map(|e| format!("{}\n", e.text)).collect();
+        // go's error went to stdout's `-json` records, which a paste of stderr leaves out:
+        // the `-x` trace's fetches that failed for good say what it was about, in the
+        // words go would have used (`reading URL: 500 …`).
+        if errors.trim().is_empty() {
+            let facts = crate::diagnose::facts::Facts::new(evidence);
+            for fetch in facts.failed_fetches() {
+                let result = fetch.result.as_deref().unwrap_or_default();
+                let result = result.rsplit_once(" (").filter(|(_, t)| t.ends_with("s)")).map_or(result, |(r, _)| r);
+                if fetch.status().is_some() {
+                    errors.push_str(&format!("reading {}: {result}\n", fetch.url));
+                } else {
+                    errors.push_str(&format!("{result}\n"));
+                }
+            }
+        }
         let record = evidence.records.iter().find(|r| r.error.is_some());
         // The failing module is the one go's error is about (`M@v: …`); the others a stack
         // names (`X@v requires`, `updating to`) only led to it. An extraction's temporary
@@ -165,7 +186,7 @@ impl LogFacts {
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
             .or_else(|| named().find(|c| c[0].ends_with(':')).map(|c| (c[1].to_string(), c[2].to_string())))
             .or_else(|| named().next().map(|c| (c[1].to_string(), c[2].to_string())))
-            .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((unescape(&c[1]).ok()?, unescape(&c[2]).ok()?))))
+            .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((url_module(&c[1])?, unescape(&c[2]).ok()?))))
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
             .map(|(p, v)| (p, v, false))
             // A log naming the module without a version keeps its path, at a version made
@@ -471,6 +492,20 @@ mod tests {
         );
         assert!(yaml.contains("*/@v/list"), "{yaml}");
         assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r/proto@latest"), "{yaml}");
+    }
+
+    #[test]
+    fn a_trace_alone_names_the_module_and_url_go_failed_on() {
+        // `go mod download -json -x` put its error on stdout; the paste holds the trace.
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY=https://athens.corp.example\n\
+             # get https://athens.corp.example/github.com/o/r/@v/v1.2.0.info\n\
+             # get https://athens.corp.example/github.com/o/r/@v/v1.2.0.info: 500 Internal Server Error (0.004s)\n",
+        );
+        assert!(yaml.contains("module: github.com/o/r@v1.2.0"), "{yaml}");
+        assert!(yaml.contains("athens.corp.example"), "{yaml}");
+        assert!(!yaml.contains("corp.example/lib"), "{yaml}");
+        assert_eq!(scenario.run[0].args.last().map(String::as_str), Some("github.com/o/r@v1.2.0"), "{yaml}");
     }
 
     #[test]
