@@ -214,9 +214,8 @@ fn query(url: &str) -> Option<Query<'_>> {
     let slash = rest.find('/')?;
     let (host, path) = (&rest[..slash], &rest[slash..]);
     if let Some(at) = path.find("/@v/").or_else(|| path.find("/@latest")) {
-        let elements: Vec<&str> = path[..at].split('/').filter(|e| !e.is_empty()).collect();
-        let first = elements.iter().position(|e| e.contains('.'))?;
-        return Some(Query { module: elements[first..].join("/"), file: &path[at + 1..] });
+        let module = crate::fixture::escape::module_in_proxy_path(&path[..at])?;
+        return Some(Query { module, file: &path[at + 1..] });
     }
     let (path, query) = path.split_once('?')?;
     query

@@ -6,7 +6,7 @@ pub mod facts;
 pub mod rules;
 #[cfg(test)]
 mod tests;
-mod traced;
+pub(crate) mod traced;
 
 use serde::{Deserialize, Serialize};
 

@@ -83,7 +83,7 @@ fn last_failure<'t>(failed: &[&'t TraceGet]) -> Option<&'t TraceGet> {
 /// The error go prints for a failed fetch: `reading URL: <status>` for an error status,
 /// else the error the trace quotes (`Get "URL": dial tcp …`), after the module version
 /// the URL asks a module proxy for (`corp.example/lib@v1.0.0: `), as go names it.
-fn as_go_prints_it(fetch: &TraceGet) -> String {
+pub(crate) fn as_go_prints_it(fetch: &TraceGet) -> String {
     let result = fetch.result.as_deref().unwrap_or_default();
     let error = match fetch.status() {
         // The trace adds how long the fetch took: `500 Internal Server Error (0.002s)`.
@@ -107,9 +107,7 @@ fn module_version(url: &str) -> Option<(String, String)> {
     let path = &rest[rest.find('/')?..];
     let (module, file) = path.split_once("/@v/")?;
     let version = ["info", "mod", "zip"].iter().find_map(|ext| file.strip_suffix(&format!(".{ext}")[..]))?;
-    let elements: Vec<&str> = module.split('/').filter(|e| !e.is_empty()).collect();
-    let first = elements.iter().position(|e| e.contains('.'))?;
-    let module = crate::fixture::escape::unescape(&elements[first..].join("/")).ok()?;
+    let module = crate::fixture::escape::unescape(&crate::fixture::escape::module_in_proxy_path(module)?).ok()?;
     let version = crate::fixture::escape::unescape(version).ok()?;
     Some((module, version))
 }

@@ -14,7 +14,7 @@ use crate::diagnose::rules::is_major_suffix;
 pub(crate) use crate::diagnose::rules::url_host;
 use crate::diagnose::{Category, Diagnosis, diagnose};
 use crate::evidence::Evidence;
-use crate::fixture::escape::unescape;
+use crate::fixture::escape::{module_in_proxy_path, unescape};
 
 /// Why a log cannot be turned into a scenario.
 #[derive(Debug, thiserror::Error)]
@@ -150,13 +150,6 @@ impl LogFacts {
         static URL_MODULE: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"https?://[^/\s]+(/[^@\s]*?)/@v/(v[^/\s]+?)\.(?:info|mod|zip)").expect("compiles")
         });
-        // The module path in a proxy URL's path starts at its first element with a dot (a
-        // proxy mounted under a path, `/artifactory/api/go/…`, has none in its own).
-        let url_module = |path: &str| {
-            let elements: Vec<&str> = path.split('/').filter(|e| !e.is_empty()).collect();
-            let first = elements.iter().position(|e| e.contains('.'))?;
-            unescape(&elements[first..].join("/")).ok()
-        };
         static URL: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r#"(?:Get|read|reading|Head) "?(https?://[^"\s]+?)"?(?:: |$)"#).expect("compiles")
         });
@@ -167,13 +160,8 @@ impl LogFacts {
         if errors.trim().is_empty() {
             let facts = crate::diagnose::facts::Facts::new(evidence);
             for fetch in facts.failed_fetches() {
-                let result = fetch.result.as_deref().unwrap_or_default();
-                let result = result.rsplit_once(" (").filter(|(_, t)| t.ends_with("s)")).map_or(result, |(r, _)| r);
-                if fetch.status().is_some() {
-                    errors.push_str(&format!("reading {}: {result}\n", fetch.url));
-                } else {
-                    errors.push_str(&format!("{result}\n"));
-                }
+                errors.push_str(&crate::diagnose::traced::as_go_prints_it(fetch));
+                errors.push('\n');
             }
         }
         let record = evidence.records.iter().find(|r| r.error.is_some());
@@ -186,7 +174,11 @@ impl LogFacts {
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
             .or_else(|| named().find(|c| c[0].ends_with(':')).map(|c| (c[1].to_string(), c[2].to_string())))
             .or_else(|| named().next().map(|c| (c[1].to_string(), c[2].to_string())))
-            .or_else(|| URL_MODULE.captures(&errors).and_then(|c| Some((url_module(&c[1])?, unescape(&c[2]).ok()?))))
+            .or_else(|| {
+                URL_MODULE
+                    .captures(&errors)
+                    .and_then(|c| Some((unescape(&module_in_proxy_path(&c[1])?).ok()?, unescape(&c[2]).ok()?)))
+            })
             .filter(|(p, _)| p.contains('.') && !p.starts_with("golang.org/toolchain"))
             .map(|(p, v)| (p, v, false))
             // A log naming the module without a version keeps its path, at a version made
@@ -314,9 +306,8 @@ fn unversioned_module(errors: &str) -> Option<String> {
     NAMED.captures_iter(errors).find_map(|c| {
         let named = c.get(1).or(c.get(2)).or(c.get(3)).or(c.get(4))?.as_str();
         // A proxy mounted under a path: the module starts at the first element with a dot.
-        let elements: Vec<&str> = named.split('/').collect();
-        let first = if c.get(4).is_some() { elements.iter().position(|e| e.contains('.'))? } else { 0 };
-        let path = unescape(&elements[first..].join("/")).ok()?;
+        let named = if c.get(4).is_some() { module_in_proxy_path(named)? } else { named.to_string() };
+        let path = unescape(&named).ok()?;
         valid_module_path(&path).then_some(path)
     })
 }
