@@ -36,6 +36,20 @@ pub fn reading_source<R>(source: u16, read: impl FnOnce() -> R) -> R {
 }
 
 impl Pos {
+    /// The position of byte `offset` of `text` (its line and column in characters), for
+    /// `len` bytes, in file `source`.
+    pub fn at_offset(text: &str, offset: usize, len: usize, source: u16) -> Pos {
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+            offset: Some(offset),
+            len,
+            source,
+        }
+    }
+
     /// Converts the YAML crate's location.
     pub fn from_saphyr(location: serde_saphyr::Location) -> Pos {
         let span = location.span();

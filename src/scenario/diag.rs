@@ -158,7 +158,7 @@ impl Diagnostic for Warning {
 /// The byte offset of a 1-based line and column (in characters) of `source`, and the
 /// length of the word there (up to a space or a `:`), for an error placed by line and
 /// column only. None when the place is not in the text.
-fn locate(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+pub(super) fn locate(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
     if line == 0 || column == 0 {
         return None;
     }

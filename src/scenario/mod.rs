@@ -105,23 +105,23 @@ pub const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Reads, parses and validates one scenario file (a regular file of at most
 /// [`MAX_FILE_BYTES`], in UTF-8).
 pub fn load(path: &Path, ctx: &LoadContext) -> Result<Scenario, LoadError> {
-    let bytes = crate::userfile::read_regular(path, MAX_FILE_BYTES, "a scenario file").map_err(|e| match e {
+    parse(path, read_text(path, "a scenario file")?, ctx)
+}
+
+/// The text of the file at `path` (`what` it is, for the error): a regular file of at
+/// most [`MAX_FILE_BYTES`], in UTF-8.
+fn read_text(path: &Path, what: &'static str) -> Result<String, LoadError> {
+    let bytes = crate::userfile::read_regular(path, MAX_FILE_BYTES, what).map_err(|e| match e {
         crate::userfile::ReadError::Io { path, source } => LoadError::Io { path, source },
         other => LoadError::Read(other),
     })?;
-    let text = utf8(path, bytes).map_err(|problem| LoadError::Invalid { problems: vec![*problem] })?;
-    parse(path, text, ctx)
+    utf8(path, bytes).map_err(|problem| LoadError::Invalid { problems: vec![*problem] })
 }
 
 /// Checks a file of shared definitions (`include:`) on its own: its keys and the shape of
 /// its values (what they say is checked in each scenario that includes it).
 pub fn check_shared(path: &Path) -> Result<(), LoadError> {
-    let bytes =
-        crate::userfile::read_regular(path, MAX_FILE_BYTES, "a shared definitions file").map_err(|e| match e {
-            crate::userfile::ReadError::Io { path, source } => LoadError::Io { path, source },
-            other => LoadError::Read(other),
-        })?;
-    let source = Arc::new(without_bom(utf8(path, bytes).map_err(|p| LoadError::Invalid { problems: vec![*p] })?));
+    let source = Arc::new(without_bom(read_text(path, "a shared definitions file")?));
     every_mistake::read_all::<raw::RawInclude>(&source, read_yaml).map(|_| ()).map_err(|errors| LoadError::Invalid {
         problems: errors.iter().map(|e| FileProblem::from_yaml(path, &source, e)).collect(),
     })
@@ -137,15 +137,8 @@ pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, Box<FileProblem>> {
     let offset = error.utf8_error().valid_up_to();
     let bytes = error.into_bytes();
     let valid = std::str::from_utf8(&bytes[..offset]).expect("the prefix is valid UTF-8");
-    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-    let pos = at::Pos {
-        line: valid.matches('\n').count() + 1,
-        column: valid[line_start..].chars().count() + 1,
-        offset: Some(offset),
-        // The bad byte shows as U+FFFD in the snippet's (lossy) text.
-        len: char::REPLACEMENT_CHARACTER.len_utf8(),
-        source: 0,
-    };
+    // The bad byte shows as U+FFFD in the snippet's (lossy) text.
+    let pos = at::Pos::at_offset(valid, offset, char::REPLACEMENT_CHARACTER.len_utf8(), 0);
     let source = Arc::new(String::from_utf8_lossy(&bytes).into_owned());
     Err(Box::new(FileProblem::new(
         path,

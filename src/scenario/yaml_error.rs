@@ -26,10 +26,9 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
         }
         Error::UnknownAnchor { .. } => {
             // (The reader places this one by line and column only.)
-            let line = source.lines().nth(pos.line.saturating_sub(1)).unwrap_or_default();
-            let from = line.char_indices().nth(pos.column.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
+            let from = super::diag::locate(source, pos.line, pos.column).map_or(source.len(), |(offset, _)| offset);
             let alias: String =
-                line[from..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}')).collect();
+                source[from..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}')).collect();
             let name = alias.trim_start_matches('*');
             (
                 format!("alias `{alias}` names no anchor"),

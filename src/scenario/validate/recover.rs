@@ -243,15 +243,7 @@ fn written_at(checker: &Checker, from: Pos, needle: &str) -> Option<Pos> {
     let source = checker.source.as_str();
     let start = from.offset.filter(|o| *o <= source.len() && source.is_char_boundary(*o))?;
     let offset = start + source[start..].find(needle)?;
-    let before = &source[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Some(Pos {
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-        offset: Some(offset),
-        len: needle.len(),
-        source: from.source,
-    })
+    Some(Pos::at_offset(source, offset, needle.len(), from.source))
 }
 
 /// True when `file` is a path inside the work module; a problem otherwise.
