@@ -202,7 +202,7 @@ impl EventSink for Junit {
             }
             Event::SuiteFinished { summary } => self.write(&mut state, summary.duration_ms, Vec::new()),
             Event::Interrupted { signal, planned, finished, in_flight, duration_ms } => {
-                let never = planned.saturating_sub(finished + in_flight.len());
+                let never = crate::suite::events::never_started(*planned, *finished, in_flight.len());
                 let cases = in_flight.iter().map(|(name, file)| interrupted_case(name, file, signal, never)).collect();
                 self.write(&mut state, *duration_ms, cases);
             }

@@ -100,6 +100,12 @@ pub enum Event {
     },
 }
 
+/// Of `planned` scenario runs, how many a signal left unstarted: neither `finished` nor
+/// among the `in_flight` it stopped (said by the JUnit and the HTML reports alike).
+pub fn never_started(planned: usize, finished: usize, in_flight: usize) -> usize {
+    planned.saturating_sub(finished + in_flight)
+}
+
 /// Receives events. Implementations must be cheap: the runner calls them inline.
 pub trait EventSink: Send + Sync {
     /// Handles one event.

@@ -33,7 +33,7 @@ pub fn totals(lines: &[JournalLine]) -> String {
 /// What a signal stopped: the run is incomplete, and these scenarios never finished.
 pub fn interrupted(html: &mut Html, record: &InterruptedRecord) {
     html.raw("<section class=\"interrupted\"><h3>Interrupted</h3><p class=\"reason\">");
-    let never = record.planned.saturating_sub(record.finished + record.in_flight.len());
+    let never = crate::suite::events::never_started(record.planned, record.finished, record.in_flight.len());
     html.text(&format!(
         "{} stopped the run after {}: {} of {} planned scenario run(s) finished, {} were stopped while they ran, {} never started.",
         record.signal,
