@@ -1341,3 +1341,25 @@ pub struct RawPlaybook {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<At<RawRecoveryStep>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_step_keys_for_suggestions_are_the_steps_the_reader_knows() {
+        // STEP_KEYS repeats the variants' names (serde's own list is private): every key
+        // of the schema's mapping forms, in order, and nothing else.
+        let schema = serde_json::to_value(schemars::schema_for!(RawRecoveryStep)).unwrap();
+        let keys: Vec<String> = schema["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v["required"][0].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(keys, STEP_KEYS);
+        for name in BARE_STEPS {
+            assert!(RawRecoveryStep::bare(name).is_some(), "{name}");
+        }
+    }
+}
