@@ -63,6 +63,20 @@ impl Pos {
     }
 }
 
+/// The byte offset of a 1-based line and column (in characters) of `source`, and the
+/// length of the word there (up to a space or a `:`), for an error placed by line and
+/// column only. None when the place is not in the text.
+pub fn locate(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    if line == 0 || column == 0 {
+        return None;
+    }
+    let line_start = if line == 1 { 0 } else { source.match_indices('\n').nth(line - 2)?.0 + 1 };
+    let text = source[line_start..].split('\n').next().unwrap_or_default();
+    let (at, _) = text.char_indices().nth(column - 1)?;
+    let word = text[at..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(text.len() - at);
+    Some((line_start + at, word))
+}
+
 /// A value and its position in the scenario file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct At<T> {

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use miette::{Diagnostic, SourceSpan};
 use regex::Regex;
 
-use super::at::Pos;
+use super::at::{Pos, locate};
 use super::excerpt::{Excerpt, cut_middle};
 
 /// Most characters of a message or help line: a value quoted in it (a 10 MB host name)
@@ -153,20 +153,6 @@ impl Diagnostic for Warning {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         self.0.labels()
     }
-}
-
-/// The byte offset of a 1-based line and column (in characters) of `source`, and the
-/// length of the word there (up to a space or a `:`), for an error placed by line and
-/// column only. None when the place is not in the text.
-pub(super) fn locate(source: &str, line: usize, column: usize) -> Option<(usize, usize)> {
-    if line == 0 || column == 0 {
-        return None;
-    }
-    let line_start = if line == 1 { 0 } else { source.match_indices('\n').nth(line - 2)?.0 + 1 };
-    let text = source[line_start..].split('\n').next().unwrap_or_default();
-    let (at, _) = text.char_indices().nth(column - 1)?;
-    let word = text[at..].find(|c: char| c.is_whitespace() || c == ':').unwrap_or(text.len() - at);
-    Some((line_start + at, word))
 }
 
 fn short_label(message: &str) -> String {

@@ -26,7 +26,7 @@ pub fn explain(error: &Error, source: &str, pos: Pos) -> Option<(String, Option<
         }
         Error::UnknownAnchor { .. } => {
             // (The reader places this one by line and column only.)
-            let from = super::diag::locate(source, pos.line, pos.column).map_or(source.len(), |(offset, _)| offset);
+            let from = super::at::locate(source, pos.line, pos.column).map_or(source.len(), |(offset, _)| offset);
             let alias: String =
                 source[from..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}')).collect();
             let name = alias.trim_start_matches('*');
