@@ -66,6 +66,67 @@ fn scenario_name(yaml: &str) -> String {
     format!("repro-{:016x}.yaml", modchaos::corpus::fnv1a(body.as_bytes()))
 }
 
+/// The words go's error ends in (`410 Gone`, `connection refused`, `certificate signed by
+/// unknown authority`): the last `: `-separated part of the first line of `evidence`,
+/// digits read as one `#` (a time, an address) and case ignored. `None` when that part
+/// is no phrase of go's or the system's but a name the log quotes (a URL, a module
+/// path, a hash, a `-x` trace line), which says nothing of how go failed.
+fn final_words(evidence: &str) -> Option<String> {
+    // The line that ends go's error: not a stack's head (`example.com/app imports`, `…:`).
+    let line = evidence
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.ends_with(':') && !l.ends_with(" imports") && !l.ends_with(" requires"))?;
+    let parts: Vec<&str> = line.split(": ").filter(|s| !s.trim().is_empty()).collect();
+    let words = |part: &str| part.trim().trim_end_matches(['.', ')', ' ']).trim_matches(['"', '\'', '`']).trim().to_string();
+    let mut last = words(parts.last()?);
+    // A bare status (`returned error: 403`) is said with what it answers.
+    if last.chars().filter(|c| c.is_alphabetic()).count() < 3 && parts.len() > 1 {
+        last = format!("{}: {last}", words(parts[parts.len() - 2]));
+    }
+    let quoted_name = last.contains("://")
+        || last.contains('@')
+        || last.starts_with(['#', '/', '^', '('])
+        || last.starts_with("h1:")
+        || !last.contains(' ') && (last.contains('.') || last.contains('/') && last != "i/o");
+    if last.chars().filter(|c| c.is_alphabetic()).count() < 3 || quoted_name {
+        return None;
+    }
+    Some(normalized(&last))
+}
+
+/// `text` lower-cased, every run of digits one `#`.
+fn normalized(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The module paths `evidence` names as go names a module version (`path@v…`), not
+/// inside a URL or a file path (`/lookup/path@v…`, `/@v/…`).
+fn modules_named(evidence: &str) -> Vec<String> {
+    static MODULE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"([a-z0-9][A-Za-z0-9._~-]*\.[A-Za-z0-9._~/!-]*?)@v[0-9]").expect("compiles")
+    });
+    let mut named: Vec<String> = MODULE
+        .captures_iter(evidence)
+        .filter_map(|c| c.get(1))
+        .filter(|m| !evidence[..m.start()].ends_with(['/', '.', '-', '_', '~']))
+        .map(|m| m.as_str().to_string())
+        .collect();
+    named.sort();
+    named.dedup();
+    named
+}
+
 /// A case handed to `repro`, and what it diagnosed.
 struct Handed {
     part: Part,
@@ -76,6 +137,10 @@ struct Handed {
     relative: String,
     /// A held-out outside case whose recipe has no tuned-on case.
     unseen: bool,
+    /// The words go's error ends in, as the log shows them ([`final_words`]).
+    words: Option<String>,
+    /// The module paths the log's evidence names ([`modules_named`]).
+    modules: Vec<String>,
 }
 
 /// One part's and split's way through `repro` and the run.
@@ -87,6 +152,14 @@ struct Tally {
     written: usize,
     as_diagnosed: usize,
     as_labelled: usize,
+    /// Scenarios written for a log whose go error ends in words of go's or the system's.
+    worded: usize,
+    /// Of those, runs whose go output holds the same words.
+    same_words: usize,
+    /// Scenarios written for a log whose evidence names a module version.
+    with_module: usize,
+    /// Of those, runs whose go output names one of the log's modules.
+    same_module: usize,
 }
 
 /// Least share (%) of the scenarios written that must reproduce what was diagnosed: 95 %
@@ -194,6 +267,8 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
                 diagnosed: repro.diagnosis.category,
                 relative: relative.clone(),
                 unseen: is_unseen,
+                words: repro.diagnosis.evidence.first().and_then(|e| final_words(&e.text)),
+                modules: repro.diagnosis.evidence.iter().flat_map(|e| modules_named(&e.text)).collect(),
             };
             if let Some(sharing) = cases.get_mut(&name) {
                 sharing.push(this);
@@ -261,11 +336,51 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     let result = runtime.block_on(run_suite(scenarios, Vec::new(), &suite, Arc::new(modchaos::runner::NoEvents)));
     let took = started.elapsed();
     let mut misses: Vec<String> = Vec::new();
+    // `MODCHAOS_REPRO_FIDELITY=1` names the tuned-on cases whose run did not end in the
+    // log's words or name its module.
+    let verbose_fidelity = std::env::var_os("MODCHAOS_REPRO_FIDELITY").is_some_and(|v| !v.is_empty() && v != "0");
+    let mut fidelity_misses: Vec<String> = Vec::new();
     for report in &result.reports {
         let Some(sharing) = cases.get(&report.file) else { continue };
         let got = report.diagnosis().map(|d| d.category);
+        // go's error as it said it: stderr, and the `-json` records' errors (stdout) after
+        // the module version each is about, as go prints such an error on stderr.
+        let said = report
+            .run
+            .as_ref()
+            .map(|r| {
+                let records = r.evidence.records.iter().filter_map(|m| Some((m, m.error.as_ref()?)));
+                records.fold(r.evidence.stderr.clone(), |said, (m, e)| format!("{said}\n{}@{}: {e}", m.path, m.version))
+            })
+            .unwrap_or_default();
+        let said_normalized = normalized(&said);
         for h in sharing {
             let tally = tallies.get_mut(&(h.part, h.split)).expect("counted");
+            if let Some(words) = &h.words {
+                tally.worded += 1;
+                unseen.worded += usize::from(h.unseen);
+                let same = said_normalized.contains(words.as_str());
+                tally.same_words += usize::from(same);
+                unseen.same_words += usize::from(h.unseen && same);
+                if !same && h.split.tuned_on() && verbose_fidelity {
+                    let ran = said.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+                    fidelity_misses.push(format!(
+                        "{}: the log ends {words:?}, the run {:?}",
+                        h.relative,
+                        ran.chars().take(160).collect::<String>()
+                    ));
+                }
+            }
+            if !h.modules.is_empty() {
+                tally.with_module += 1;
+                unseen.with_module += usize::from(h.unseen);
+                let same = h.modules.iter().any(|m| said.contains(&format!("{m}@")));
+                tally.same_module += usize::from(same);
+                unseen.same_module += usize::from(h.unseen && same);
+                if !same && h.split.tuned_on() && verbose_fidelity {
+                    fidelity_misses.push(format!("{}: the log names {:?}", h.relative, h.modules));
+                }
+            }
             if report.status == Status::Passed && got == Some(h.diagnosed) {
                 tally.as_diagnosed += 1;
                 unseen.as_diagnosed += usize::from(h.unseen);
@@ -336,8 +451,34 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
         per_category.len() - categories_failed.len(),
         per_category.len()
     );
+    text += "    how close the run comes to the log: go's error ends in the same words, names the same module\n";
+    text += "    part (split)        logs ending in words  the run's too     logs naming a module  the run's too\n";
+    let closeness = |name: String, t: &Tally| {
+        let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
+        format!(
+            "    {:<19} {:>20}  {:>5} ({:>5.1}%)  {:>20}  {:>5} ({:>5.1}%)\n",
+            name,
+            t.worded,
+            t.same_words,
+            pct(t.same_words, t.worded),
+            t.with_module,
+            t.same_module,
+            pct(t.same_module, t.with_module),
+        )
+    };
+    for ((part, split), t) in &tallies {
+        let split_name = match split {
+            Split::HeldOut => "held out",
+            Split::Released => "released",
+            _ => "dev",
+        };
+        text += &closeness(format!("{} ({split_name})", part.dir()), t);
+    }
     for miss in &misses {
         text += &format!("  not reproduced (tuned-on thirds): {miss}\n");
+    }
+    for miss in &fidelity_misses {
+        text += &format!("  not as the log (tuned-on thirds): {miss}\n");
     }
     println!("{text}");
     assert!(unloadable.is_empty(), "repro wrote scenarios that do not load:\n{}", unloadable.join("\n"));
