@@ -168,12 +168,19 @@ impl LogFacts {
         // The failing module is the one go's error is about (`M@v: …`); the others a stack
         // names (`X@v requires`, `updating to`) only led to it. An extraction's temporary
         // directory (`M@v.tmp-123/…`) names its module with a suffix no version has.
-        let named = || MODULE.captures_iter(&errors).filter(|c| !c[2].contains(".tmp-"));
+        // A checksum database's lookup URL (`https://sum.golang.org/lookup/M@v`) names its
+        // module after `/lookup/`.
+        let named = || {
+            MODULE.captures_iter(&errors).filter(|c| !c[2].contains(".tmp-")).map(|c| {
+                let path = c[1].rsplit_once("/lookup/").map_or(&c[1], |(_, module)| module);
+                (path.to_string(), c[2].to_string(), c[0].ends_with(':'))
+            })
+        };
         let module = record
             .map(|r| (r.path.clone(), r.version.clone()))
             .filter(|(p, v)| !p.is_empty() && !v.is_empty())
-            .or_else(|| named().find(|c| c[0].ends_with(':')).map(|c| (c[1].to_string(), c[2].to_string())))
-            .or_else(|| named().next().map(|c| (c[1].to_string(), c[2].to_string())))
+            .or_else(|| named().find(|(_, _, ends_error)| *ends_error).map(|(p, v, _)| (p, v)))
+            .or_else(|| named().next().map(|(p, v, _)| (p, v)))
             .or_else(|| {
                 URL_MODULE
                     .captures(&errors)
@@ -431,6 +438,14 @@ mod tests {
             "unzip /root/go/pkg/mod/cache/download/corp.example/big/@v/v1.0.0.zip: write /root/go/pkg/mod/corp.example/big@v1.0.0.tmp-959764322/a.c: read-only file system\n",
         );
         assert!(!yaml.contains("- module: corp.example/big@v1.0.0.tmp"), "{yaml}");
+        // A checksum database's lookup URL names the module after `/lookup/`.
+        let (yaml, _) = scenario_of(
+            "verifying git.internal/team/mod@v0.0.0-20191114092859-171bbba0dc23/go.mod: \
+             git.internal/team/mod@v0.0.0-20191114092859-171bbba0dc23/go.mod: reading \
+             https://sum.golang.org/lookup/git.internal/team/mod@v0.0.0-20191114092859-171bbba0dc23: 410 Gone\n",
+        );
+        assert!(yaml.contains("- module: git.internal/team/mod@v0.0.0-20191114092859-171bbba0dc23"), "{yaml}");
+        assert!(!yaml.contains("lookup/"), "{yaml}");
         // A v2 module keeps its major version suffix.
         assert_eq!(recipes_repository_root("github.com/acme/tool/v2"), "github.com/acme/tool/v2");
         assert_eq!(recipes_repository_root("github.com/acme/tool/sub"), "github.com/acme/tool");
@@ -753,6 +768,68 @@ mod tests {
         assert_eq!(made_up_version("gopkg.in/check.v1"), "v1.0.0");
         assert_eq!(declared_name("localhost:3000"), "proxy.repro.example");
         assert_eq!(declared_name("athens:3000"), "athens");
+    }
+
+    #[test]
+    fn the_fault_is_chosen_for_the_words_go_said() {
+        // A directory another user owns is no read-only mount; a build cache is no module cache.
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache/download/corp.example: permission denied\n",
+        );
+        assert!(yaml.contains("root_owned:") && !yaml.contains("read_only"), "{yaml}");
+        let (yaml, scenario) = scenario_of(
+            "failed to initialize build cache at /.cache/go-build: mkdir /.cache: permission denied\n",
+        );
+        assert!(yaml.contains("- build_cache") && yaml.contains("go: build ./..."), "{yaml}");
+        assert!(scenario.modules.is_empty() && !yaml.contains("name: \"repro: cache.permission ("), "{yaml}");
+        let (yaml, _) =
+            scenario_of("go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache: read-only file system\n");
+        assert!(yaml.contains("read_only:"), "{yaml}");
+        // An HTML page where go wanted JSON is served as one; an empty body as one.
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: invalid response from proxy \"https://proxy.corp.example\": invalid \
+             character '<' looking for beginning of value\n",
+        );
+        assert!(yaml.contains("<!DOCTYPE html>") && yaml.contains("text/html"), "{yaml}");
+        // A reset after the headers is `connection reset by peer`; before any answer, on a
+        // connection's first request, go meets the end of the stream (`unexpected EOF`).
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: read \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": read tcp \
+             10.0.0.1:5->10.0.0.2:443: read: connection reset by peer\n",
+        );
+        assert!(yaml.contains("after_bytes: 0") && yaml.contains("\"*.zip\""), "{yaml}");
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\": unexpected EOF\n",
+        );
+        assert!(yaml.contains("\"*.info\"") && !yaml.contains("after_bytes"), "{yaml}");
+        // The revision a proxy could not find is the log's (a pseudo-version's commit).
+        let (yaml, _) = scenario_of(
+            "go: github.com/o/r@v0.0.0-20190417202808-8b16b4848295: invalid version: unknown revision 8b16b4848295\n",
+        );
+        assert!(yaml.contains("unknown revision 8b16b4848295"), "{yaml}");
+    }
+
+    #[test]
+    fn a_checksum_database_fails_its_lookups_as_the_log_says() {
+        let log = |tail: &str| {
+            format!(
+                "GOSUMDB='sumdb.corp.example+e7115ce6+AYhCzOKpuPP+KCRwP5+K8Zhr+NP+ZIm1R11wCV1efIRO'\n\
+                 go: corp.example/lib@v1.0.0: verifying go.mod: corp.example/lib@v1.0.0/go.mod: {tail}\n"
+            )
+        };
+        let (yaml, scenario) = scenario_of(&log(
+            "reading https://sumdb.corp.example/lookup/corp.example/lib@v1.0.0: 500 Internal Server Error\n\
+             \tserver response: internal error: database unavailable",
+        ));
+        assert_eq!(scenario.expect.diagnosis, Some(Category::SumdbUnreachable), "{yaml}");
+        assert!(yaml.contains("GOSUMDB: sumdb.corp.example"), "{yaml}");
+        assert!(yaml.contains("/lookup/**") && yaml.contains("status: 500"), "{yaml}");
+        assert!(yaml.contains("database unavailable"), "{yaml}");
+        let (yaml, scenario) = scenario_of(&log(
+            "Get \"https://sumdb.corp.example/lookup/corp.example/lib@v1.0.0\": dial tcp 10.1.1.1:443: connect: \
+             connection refused",
+        ));
+        assert!(matches!(kind_of(&scenario, "sumdb.corp.example"), Some(crate::scenario::HostKind::Closed)), "{yaml}");
     }
 
     #[test]

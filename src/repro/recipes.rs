@@ -224,14 +224,41 @@ fn proxy_off(draft: &mut Draft, log: &Log) {
 }
 
 fn proxy_bad_response(draft: &mut Draft, log: &Log) {
-    let fault = if log.says("invalid character") || log.says("instead of requested version") {
-        let body = RawReplaceBody { body: "{not json".into(), content_type: None };
-        fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() })
-    } else {
-        fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() })
+    let fault = match unreadable_info(log) {
+        Some(body) => fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() }),
+        None => fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() }),
     };
     proxy_world(draft, log, vec![fault]);
     use_mirror(draft);
+}
+
+/// The `.info` body go could not read, as the log tells it: a page where JSON belongs
+/// (`invalid character '<' looking for beginning of value`), nothing (`unexpected end of
+/// JSON input`), another version's (`proxy returned info for version v1.1.0 instead of
+/// requested version`), or other text that is no JSON. `None`: the log's failure is not
+/// the `.info`'s.
+fn unreadable_info(log: &Log) -> Option<RawReplaceBody> {
+    static FIRST: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"invalid character '(.)' looking for beginning of value").expect("compiles"));
+    static OTHER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"proxy returned info for version (v[0-9][^\s]*) instead of requested version").expect("compiles")
+    });
+    let body = |body: &str, content_type: Option<&str>| {
+        Some(RawReplaceBody { body: body.to_string(), content_type: content_type.map(str::to_string) })
+    };
+    if let Some(c) = OTHER.captures(log.errors()) {
+        let version = c[1].to_string();
+        return body(&format!("{{\"Version\":\"{version}\",\"Time\":\"2024-01-01T00:00:00Z\"}}\n"), None);
+    }
+    if log.says("unexpected end of JSON input") {
+        return body("", None);
+    }
+    match FIRST.captures(log.errors()).map(|c| c[1].to_string()) {
+        Some(first) if first == "<" => body("<!DOCTYPE html>\n<html><body>Sign in</body></html>\n", Some("text/html")),
+        Some(first) => body(&format!("{first} is no JSON\n"), Some("text/plain")),
+        None if log.says("invalid character") || log.says("instead of requested version") => body("{not json", None),
+        None => None,
+    }
 }
 
 fn net_refused(draft: &mut Draft, log: &Log) {
@@ -248,14 +275,23 @@ fn net_refused(draft: &mut Draft, log: &Log) {
     }
 }
 
+/// A connection cut as go reported it: an HTTP/2 stream reset (`stream error`), the
+/// connection gone before any answer on the first request of a connection (`Get URL:
+/// unexpected EOF`: a reset before the response, which go meets as the end of the
+/// stream), or a reset after the headers (`read: connection reset by peer`).
 fn net_reset(draft: &mut Draft, log: &Log) {
+    let reset = |glob: &str, after_bytes: Option<u64>| {
+        fault_on(glob, RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
+    };
     let fault = if log.says("stream error") {
         let reset = RawStreamReset { after_bytes: Some(0), goaway: Some(true) };
         fault_on(&log.file_glob(), RawFault { stream_reset: Some(at(reset)), ..Default::default() })
-    } else if log.says("unexpected EOF") {
-        fault_on("*.zip", RawFault { reset: Some(at(RawReset { after_bytes: Some(100) })), ..Default::default() })
+    } else if log.says("unexpected EOF") && !log.says("connection reset") {
+        // The first request of a connection: the list for a query, else the `.info`.
+        let glob = if log.file_glob().ends_with("/list") { log.file_glob() } else { "*.info".to_string() };
+        reset(&glob, None)
     } else {
-        fault_on(&log.file_glob(), RawFault { reset: Some(at(RawReset::default())), ..Default::default() })
+        reset(&log.file_glob(), Some(0))
     };
     proxy_world(draft, log, vec![fault]);
     use_mirror(draft);
@@ -447,8 +483,10 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         return toolchain_without_sumdb(draft, log);
     }
     let f = log.facts;
+    // GOSUMDB is `name`, `name+hash+key` or `name+hash+key url`: the name comes first.
     let db = env_value(&f.env, "GOSUMDB")
         .filter(|v| !v.contains(' ') && *v != "off")
+        .map(|v| v.split('+').next().unwrap_or(v))
         .map(url_host)
         .map(declared_name)
         .unwrap_or("sum.golang.org".into());
@@ -458,10 +496,21 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
     if log.diagnosis.category == Category::SumdbPrivateLeak {
         let public = RawSumdb { modules: Some(vec![at("golang.org/**".into())]), ..Default::default() };
         draft.host(&db).sumdb = Some(at(public));
+        if let Some(fault) = lookup_answer(log) {
+            draft.host(&db).faults = vec![fault];
+        }
     } else {
+        let fault = lookup_answer(log).unwrap_or_else(|| {
+            let after_bytes = log.says("connection reset").then_some(0);
+            at(RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
+        });
         let host = draft.host(&db);
-        host.sumdb = Some(at(RawSumdb::default()));
-        host.faults = vec![at(RawFault { reset: Some(at(RawReset::default())), ..Default::default() })];
+        if log.says("connection refused") {
+            host.closed = Some(at(RawEmpty {}));
+        } else {
+            host.sumdb = Some(at(RawSumdb::default()));
+            host.faults = vec![fault];
+        }
     }
     draft.set("GOSUMDB", &db);
     // A public module's checksums must be checked: its fix is a route to the database (a
@@ -476,6 +525,22 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         return;
     }
     draft.playbook("private-modules-nosumdb", &[("pattern", &private_pattern(&f.module))]);
+}
+
+/// The checksum database's answer to a lookup, when the log shows its status (`reading
+/// https://sum.golang.org/lookup/…: 404 Not Found`) and the world's database would
+/// answer otherwise (it says 410 Gone about a module it does not know, and 200 about one
+/// it knows): that status, with the log's `server response:` text.
+fn lookup_answer(log: &Log) -> Option<At<RawFault>> {
+    static LOOKUP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"/lookup/\S+: ([1-5][0-9]{2})\b").expect("compiles"));
+    let status = LOOKUP.captures(log.errors()).and_then(|c| c[1].parse::<u16>().ok())?;
+    if status == 410 && log.diagnosis.category == Category::SumdbPrivateLeak && log.server_response().is_none() {
+        return None;
+    }
+    let body = log.server_response();
+    let respond = RawRespond { status: at(status), body, content_type: None, headers: Default::default() };
+    Some(fault_on("/lookup/**", RawFault { respond: Some(at(respond)), ..Default::default() }))
 }
 
 fn vcs(draft: &mut Draft, log: &Log) {
@@ -598,6 +663,22 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
         }
         return;
     }
+    // The checksum database could not fetch the version to hash it, and said why (`410
+    // Gone` / `server response: not found: create zip: malformed file path …`): its
+    // lookup answers so, in front of a proxy that serves the version.
+    if f.url.as_deref().is_some_and(|u| u.contains("/lookup/"))
+        && let Some(fault) = lookup_answer(log)
+    {
+        let db = f.url.as_deref().map(url_host).map(declared_name).unwrap_or_else(|| "sum.golang.org".into());
+        let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+        draft.goproxy(&proxy);
+        draft.set("GOPROXY", &draft.proxy_url(&proxy));
+        let host = draft.host(&db);
+        host.sumdb = Some(at(RawSumdb::default()));
+        host.faults = vec![fault];
+        draft.set("GOSUMDB", &db);
+        return;
+    }
     // go judges a version (its tag, pseudo-version, +incompatible) where it reads the
     // repository: in direct mode (a log showing that was diagnosed vcs.not_found), or in
     // the proxy, which answers 404 or 410 quoting what it found. That answer is
@@ -619,8 +700,10 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
 /// revision v1.2.3`, `invalid pseudo-version: preceding tag (v0.1.0) not found`).
 fn invalid_reason(log: &Log) -> String {
     let f = log.facts;
-    if log.says("unknown revision") {
-        return format!("invalid version: unknown revision {}", f.version);
+    static REVISION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"unknown revision ([^\s:]+)").expect("compiles"));
+    if let Some(c) = REVISION.captures(log.errors()) {
+        return format!("invalid version: unknown revision {}", &c[1]);
     }
     let errors = log.errors();
     let from = ["invalid pseudo-version: ", "invalid version: "].iter().find_map(|w| errors.find(w));
@@ -646,15 +729,47 @@ fn lock_stuck(draft: &mut Draft, log: &Log) {
     draft.playbook("kill-lock-holder", &[]);
 }
 
+/// A cache go cannot write, in the log's own words: a full disk (`no space left on
+/// device`), a read-only mount (`read-only file system`), or a directory another user
+/// owns (`permission denied`: the build cache when go said it could not initialize it,
+/// the module cache otherwise). A directory owned by root needs modchaos to run as root;
+/// elsewhere the scenario is skipped with that reason.
 fn cache_permission(draft: &mut Draft, log: &Log) {
     working_proxy(draft, log);
+    if log.says("failed to initialize build cache") && !log.says("read-only file system") {
+        build_cache_owned_by_root(draft);
+        return;
+    }
     let fault = if log.says("no space left") {
         RawCacheFault::DiskFull(RawDiskFull { size: at(RawQuantity::Text("4KiB".into())) })
+    } else if log.says("permission denied") && !log.says("read-only file system") {
+        RawCacheFault::RootOwned(RawRootOwned { scope: Some(crate::fault::cache::OwnerScope::Cache) })
     } else {
         RawCacheFault::ReadOnly(RawReadOnly { scope: Some(crate::fault::cache::ReadOnlyScope::Cache) })
     };
     draft.cache(&[], fault);
     draft.playbook("move-module-cache", &[]);
+}
+
+/// go could not initialize its build cache (`failed to initialize build cache at …:
+/// permission denied`): GOCACHE belongs to root, and a build (which needs the cache,
+/// where `go mod download` does not) fails before compiling. The work module needs no
+/// dependency, so the recovery's rerun has nothing to verify.
+fn build_cache_owned_by_root(draft: &mut Draft) {
+    draft.scenario.sandbox =
+        Some(RawSandbox { root_owned: vec![at(RawSandboxDir::BuildCache)], ..Default::default() });
+    draft.file("go.mod", "module example.com/app\n\ngo 1.21\n".into());
+    draft.file("main.go", "package main\n\nfunc main() {}\n".into());
+    draft.go("build ./...");
+    draft.no_module_made_up("the build fails before it needs any module", None);
+    draft.modules(Vec::new());
+    draft.playbook("move-build-cache", &[]);
+    let recover = draft.scenario.recover.as_mut().expect("just set");
+    recover.expect = Some(RawExpect {
+        exit: Some(at(RawExit::Success)),
+        verified: Some(false),
+        ..Default::default()
+    });
 }
 
 fn cache_corrupt(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
