@@ -777,13 +777,11 @@ mod tests {
             "go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache/download/corp.example: permission denied\n",
         );
         assert!(yaml.contains("root_owned:") && !yaml.contains("read_only"), "{yaml}");
-        let (yaml, scenario) = scenario_of(
-            "failed to initialize build cache at /.cache/go-build: mkdir /.cache: permission denied\n",
-        );
+        let (yaml, scenario) =
+            scenario_of("failed to initialize build cache at /.cache/go-build: mkdir /.cache: permission denied\n");
         assert!(yaml.contains("- build_cache") && yaml.contains("go: build ./..."), "{yaml}");
         assert!(scenario.modules.is_empty() && !yaml.contains("name: \"repro: cache.permission ("), "{yaml}");
-        let (yaml, _) =
-            scenario_of("go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache: read-only file system\n");
+        let (yaml, _) = scenario_of("go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache: read-only file system\n");
         assert!(yaml.contains("read_only:"), "{yaml}");
         // An HTML page where go wanted JSON is served as one; an empty body as one.
         let (yaml, _) = scenario_of(
@@ -810,6 +808,14 @@ mod tests {
     }
 
     #[test]
+    fn a_goproxy_list_without_entries_is_no_off() {
+        let (yaml, scenario) =
+            scenario_of("go: corp.example/lib@v1.0.0: GOPROXY list is not the empty string, but contains no entries\n");
+        assert_eq!(scenario.expect.diagnosis, Some(Category::ProxyOff), "{yaml}");
+        assert!(yaml.contains("GOPROXY: \",\""), "{yaml}");
+    }
+
+    #[test]
     fn a_checksum_database_fails_its_lookups_as_the_log_says() {
         let log = |tail: &str| {
             format!(
@@ -830,6 +836,34 @@ mod tests {
              connection refused",
         ));
         assert!(matches!(kind_of(&scenario, "sumdb.corp.example"), Some(crate::scenario::HostKind::Closed)), "{yaml}");
+        let (yaml, _) = scenario_of(&log(
+            "Get \"https://sumdb.corp.example/lookup/corp.example/lib@v1.0.0\": dial tcp: lookup sumdb.corp.example \
+             on 10.0.0.2:53: no such host",
+        ));
+        assert!(yaml.contains("nxdomain"), "{yaml}");
+    }
+
+    #[test]
+    fn a_database_and_a_proxy_named_alike_in_the_log_are_two_hosts() {
+        // Both addresses become the made-up name; a relay's lookup URL names the proxy.
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY='http://10.0.0.5:8081'\n\
+             go: corp.example/lib@v1.0.0: verifying module: corp.example/lib@v1.0.0: reading \
+             http://10.0.0.6:8081/sumdb/sum.golang.org/lookup/corp.example/lib@v1.0.0: 410 Gone\n\
+             \tserver response: not found: create zip: malformed file path \"a*\": invalid char '*'\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::ModuleInvalidVersion), "{yaml}");
+        assert!(yaml.contains("goproxy.repro.example") && yaml.contains("sumdb:"), "{yaml}");
+    }
+
+    #[test]
+    fn a_tag_missing_from_a_repository_that_is_there_is_untagged() {
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY='direct'\nGOPRIVATE='git.corp.example'\n\
+             go: git.corp.example/lib@v1.2.3: reading git.corp.example/lib/go.mod at revision v1.2.3: unknown revision v1.2.3\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::VcsNotFound), "{yaml}");
+        assert!(yaml.contains("untagged:\n      - git.corp.example/lib@v1.2.3"), "{yaml}");
     }
 
     #[test]

@@ -219,14 +219,18 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
 fn proxy_off(draft: &mut Draft, log: &Log) {
     let host = log.facts.host.clone();
     draft.goproxy(&host);
-    draft.set("GOPROXY", "off");
+    // A list of separators only (`,`) is no `off` to go: it says the list has no entries.
+    let value = if log.says("contains no entries") { "," } else { "off" };
+    draft.set("GOPROXY", value);
     draft.playbook("enable-goproxy", &[("proxy", &draft.proxy_url(&host))]);
 }
 
 fn proxy_bad_response(draft: &mut Draft, log: &Log) {
     let fault = match unreadable_info(log) {
         Some(body) => fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() }),
-        None => fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() }),
+        None => {
+            fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() })
+        }
     };
     proxy_world(draft, log, vec![fault]);
     use_mirror(draft);
@@ -490,7 +494,7 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         .map(url_host)
         .map(declared_name)
         .unwrap_or("sum.golang.org".into());
-    let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+    let proxy = proxy_beside(&db, f);
     draft.goproxy(&proxy);
     draft.set("GOPROXY", &draft.proxy_url(&proxy));
     if log.diagnosis.category == Category::SumdbPrivateLeak {
@@ -507,6 +511,12 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         let host = draft.host(&db);
         if log.says("connection refused") {
             host.closed = Some(at(RawEmpty {}));
+        } else if log.says("no such host") {
+            host.sumdb = Some(at(RawSumdb::default()));
+            host.dns = vec![at(RawDnsFault { nxdomain: Some(at(RawEmpty {})), ..Default::default() })];
+        } else if log.dial_timed_out() {
+            host.blackhole = Some(at(RawEmpty {}));
+            draft.download(&f.id(), "50s");
         } else {
             host.sumdb = Some(at(RawSumdb::default()));
             host.faults = vec![fault];
@@ -527,13 +537,23 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
     draft.playbook("private-modules-nosumdb", &[("pattern", &private_pattern(&f.module))]);
 }
 
+/// The module proxy beside checksum database `db`: the log's, unless the log's names
+/// make them one host (a relay's lookup URL, two addresses that both became the made-up
+/// name), which cannot be both.
+fn proxy_beside(db: &str, f: &LogFacts) -> String {
+    [f.proxy_host.as_str(), "proxy.repro.example", "goproxy.repro.example"]
+        .into_iter()
+        .find(|name| *name != db)
+        .expect("two different names")
+        .to_string()
+}
+
 /// The checksum database's answer to a lookup, when the log shows its status (`reading
 /// https://sum.golang.org/lookup/…: 404 Not Found`) and the world's database would
 /// answer otherwise (it says 410 Gone about a module it does not know, and 200 about one
 /// it knows): that status, with the log's `server response:` text.
 fn lookup_answer(log: &Log) -> Option<At<RawFault>> {
-    static LOOKUP: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"/lookup/\S+: ([1-5][0-9]{2})\b").expect("compiles"));
+    static LOOKUP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/lookup/\S+: ([1-5][0-9]{2})\b").expect("compiles"));
     let status = LOOKUP.captures(log.errors()).and_then(|c| c[1].parse::<u16>().ok())?;
     if status == 410 && log.diagnosis.category == Category::SumdbPrivateLeak && log.server_response().is_none() {
         return None;
@@ -546,7 +566,15 @@ fn lookup_answer(log: &Log) -> Option<At<RawFault>> {
 fn vcs(draft: &mut Draft, log: &Log) {
     let f = log.facts;
     let root = declared_name(f.module.split('/').next().unwrap_or(&f.module));
+    // The module as its repository's root, at a release: what fails is reaching the
+    // repository, and a fake host can make neither a subdirectory of a repository nor a
+    // pseudo-version's commit (its hash), which the recovery's rerun would need.
+    let id = format!("{}@{}", repository_root(&f.module), release_of(&f.version));
     let git = match log.diagnosis.category {
+        // The repository is there; the version's tag is not (`unknown revision v1.2.3`).
+        Category::VcsNotFound if log.says("unknown revision") => {
+            RawGit { untagged: vec![at(id.clone())], ..Default::default() }
+        }
         Category::VcsAuth => RawGit {
             auth: Some(RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() }),
             ..Default::default()
@@ -567,10 +595,6 @@ fn vcs(draft: &mut Draft, log: &Log) {
         _ => RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() },
     };
     draft.host(&root).git = Some(at(git));
-    // The module as its repository's root, at a release: what fails is reaching the
-    // repository, and a fake host can make neither a subdirectory of a repository nor a
-    // pseudo-version's commit (its hash), which the recovery's rerun would need.
-    let id = format!("{}@{}", repository_root(&f.module), release_of(&f.version));
     draft.modules(vec![inline_module(&id)]);
     draft.download(&id, "30s");
     draft.goproxy("goproxy.repro.example");
@@ -670,7 +694,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
         && let Some(fault) = lookup_answer(log)
     {
         let db = f.url.as_deref().map(url_host).map(declared_name).unwrap_or_else(|| "sum.golang.org".into());
-        let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+        let proxy = proxy_beside(&db, f);
         draft.goproxy(&proxy);
         draft.set("GOPROXY", &draft.proxy_url(&proxy));
         let host = draft.host(&db);
@@ -700,8 +724,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
 /// revision v1.2.3`, `invalid pseudo-version: preceding tag (v0.1.0) not found`).
 fn invalid_reason(log: &Log) -> String {
     let f = log.facts;
-    static REVISION: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"unknown revision ([^\s:]+)").expect("compiles"));
+    static REVISION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"unknown revision ([^\s:]+)").expect("compiles"));
     if let Some(c) = REVISION.captures(log.errors()) {
         return format!("invalid version: unknown revision {}", &c[1]);
     }
@@ -756,8 +779,7 @@ fn cache_permission(draft: &mut Draft, log: &Log) {
 /// where `go mod download` does not) fails before compiling. The work module needs no
 /// dependency, so the recovery's rerun has nothing to verify.
 fn build_cache_owned_by_root(draft: &mut Draft) {
-    draft.scenario.sandbox =
-        Some(RawSandbox { root_owned: vec![at(RawSandboxDir::BuildCache)], ..Default::default() });
+    draft.scenario.sandbox = Some(RawSandbox { root_owned: vec![at(RawSandboxDir::BuildCache)], ..Default::default() });
     draft.file("go.mod", "module example.com/app\n\ngo 1.21\n".into());
     draft.file("main.go", "package main\n\nfunc main() {}\n".into());
     draft.go("build ./...");
@@ -765,11 +787,7 @@ fn build_cache_owned_by_root(draft: &mut Draft) {
     draft.modules(Vec::new());
     draft.playbook("move-build-cache", &[]);
     let recover = draft.scenario.recover.as_mut().expect("just set");
-    recover.expect = Some(RawExpect {
-        exit: Some(at(RawExit::Success)),
-        verified: Some(false),
-        ..Default::default()
-    });
+    recover.expect = Some(RawExpect { exit: Some(at(RawExit::Success)), verified: Some(false), ..Default::default() });
 }
 
 fn cache_corrupt(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
