@@ -212,9 +212,9 @@ fn floor(part: Part, split: Split) -> f64 {
 
 /// Least share (%) of the runs whose go error ends in the log's words, and of those
 /// naming one of the log's modules ([`final_words`], [`modules_named`]), per part and
-/// split: the last measurement less a margin of about three runs, since each is a real
-/// go run and a reset races go's reads (one scenario moved between 144 and 145 of 212
-/// from run to run). Measurements (words; modules): before `repro` was changed for them,
+/// split: the last measurement less about six runs (three points), since each is a real
+/// go run and a reset or a timeout races go's reads: under the load of the whole `cargo
+/// test`, outside held out moved between 118 and 121 of 191 from run to run. Measurements (words; modules): before `repro` was changed for them,
 /// outside dev 106/212, released 121/216, held out 94/191 (49.2 %); public dev 139/240,
 /// released 171/274, held out 139/245 (56.7 %); modules outside 161/161 held out, public
 /// 164/170. After the changes tuned on the dev and released thirds (the sixty-seventh
@@ -224,12 +224,12 @@ fn floor(part: Part, split: Split) -> f64 {
 /// 164/170.
 fn closeness_floor(part: Part, split: Split) -> (f64, f64) {
     match (part, split) {
-        (Part::Outside, Split::HeldOut) => (62.0, 99.0),
-        (Part::Outside, Split::Released) => (75.5, 99.0),
-        (Part::Outside, _) => (67.0, 99.0),
-        (Part::Public, Split::HeldOut) => (70.5, 95.0),
-        (Part::Public, Split::Released) => (70.0, 93.5),
-        (Part::Public, _) => (66.0, 92.0),
+        (Part::Outside, Split::HeldOut) => (60.0, 99.0),
+        (Part::Outside, Split::Released) => (74.0, 99.0),
+        (Part::Outside, _) => (65.0, 99.0),
+        (Part::Public, Split::HeldOut) => (69.0, 95.0),
+        (Part::Public, Split::Released) => (68.5, 93.5),
+        (Part::Public, _) => (64.5, 92.0),
         _ => (0.0, 0.0),
     }
 }
