@@ -20,6 +20,8 @@ pub struct Draft {
     pub scenario: RawScenario,
     /// URL paths the log's module proxies are mounted under, by host name.
     prefixes: Vec<(String, String)>,
+    /// The module version the frame made up (`path@version`).
+    made_up: String,
 }
 
 impl Draft {
@@ -59,7 +61,7 @@ impl Draft {
             },
             recover: None,
         };
-        let mut draft = Draft { scenario, prefixes: facts.prefixes.clone() };
+        let mut draft = Draft { scenario, prefixes: facts.prefixes.clone(), made_up: facts.id() };
         draft.download(&facts.id(), "30s");
         draft
     }
@@ -149,8 +151,10 @@ impl Draft {
     /// (`why`: why go needs none), and what it makes up instead (`instead`, if anything);
     /// notes after that sentence stay.
     pub(super) fn no_module_made_up(&mut self, why: &str, instead: Option<&str>) {
-        // The name's module (`repro: cache.permission (corp.example/lib@v1.0.0)`) goes too.
-        if let Some((name, _)) = self.scenario.name.value.rsplit_once(" (") {
+        // The name's made-up module (`repro: cache.permission (corp.example/lib@v1.0.0)`)
+        // goes too; a name a recipe gave (`(a switch to go1.99.0)`) stays.
+        let made_up = format!(" ({})", self.made_up);
+        if let Some(name) = self.scenario.name.value.strip_suffix(&made_up) {
             self.scenario.name.value = name.to_string();
         }
         let Some(about) = self.scenario.about.as_mut() else { return };

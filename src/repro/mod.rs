@@ -781,6 +781,15 @@ mod tests {
             scenario_of("failed to initialize build cache at /.cache/go-build: mkdir /.cache: permission denied\n");
         assert!(yaml.contains("- build_cache") && yaml.contains("go: build ./..."), "{yaml}");
         assert!(scenario.modules.is_empty() && !yaml.contains("name: \"repro: cache.permission ("), "{yaml}");
+        assert!(yaml.contains("runs where modchaos runs as root"), "{yaml}");
+        // A full disk under the build cache is no directory another user owns.
+        let (yaml, _) = scenario_of(
+            "failed to initialize build cache at /root/.cache/go-build: mkdir /root/.cache/go-build/00: no space left on device\n",
+        );
+        assert!(!yaml.contains("build_cache") && yaml.contains("disk_full"), "{yaml}");
+        // A name a recipe gave stays when no module is made up.
+        let (yaml, _) = scenario_of("go: download go1.99.0 for linux/amd64: toolchain not available\n");
+        assert!(yaml.contains("(a switch to go1.99.0)"), "{yaml}");
         let (yaml, _) = scenario_of("go: corp.example/lib@v1.0.0: mkdir /go/pkg/mod/cache: read-only file system\n");
         assert!(yaml.contains("read_only:"), "{yaml}");
         // An HTML page where go wanted JSON is served as one; an empty body as one.
@@ -800,6 +809,11 @@ mod tests {
             "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.mod\": unexpected EOF\n",
         );
         assert!(yaml.contains("\"*.info\"") && !yaml.contains("after_bytes"), "{yaml}");
+        // A body cut short is cut in the zip.
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: read \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": unexpected EOF\n",
+        );
+        assert!(yaml.contains("after_bytes: 100") && yaml.contains("\"*.zip\""), "{yaml}");
         // The revision a proxy could not find is the log's (a pseudo-version's commit).
         let (yaml, _) = scenario_of(
             "go: github.com/o/r@v0.0.0-20190417202808-8b16b4848295: invalid version: unknown revision 8b16b4848295\n",
@@ -836,6 +850,8 @@ mod tests {
              connection refused",
         ));
         assert!(matches!(kind_of(&scenario, "sumdb.corp.example"), Some(crate::scenario::HostKind::Closed)), "{yaml}");
+        // A closed host is no database the world gives go a key for: the log's key stays.
+        assert!(yaml.contains("GOSUMDB: sumdb.corp.example+e7115ce6+"), "{yaml}");
         let (yaml, _) = scenario_of(&log(
             "Get \"https://sumdb.corp.example/lookup/corp.example/lib@v1.0.0\": dial tcp: lookup sumdb.corp.example \
              on 10.0.0.2:53: no such host",

@@ -284,16 +284,21 @@ fn net_refused(draft: &mut Draft, log: &Log) {
 /// unexpected EOF`: a reset before the response, which go meets as the end of the
 /// stream), or a reset after the headers (`read: connection reset by peer`).
 fn net_reset(draft: &mut Draft, log: &Log) {
+    static GET_EOF: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"Get "?https?://[^\s"]+"?: unexpected EOF"#).expect("compiles"));
     let reset = |glob: &str, after_bytes: Option<u64>| {
         fault_on(glob, RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
     };
     let fault = if log.says("stream error") {
         let reset = RawStreamReset { after_bytes: Some(0), goaway: Some(true) };
         fault_on(&log.file_glob(), RawFault { stream_reset: Some(at(reset)), ..Default::default() })
-    } else if log.says("unexpected EOF") && !log.says("connection reset") {
+    } else if GET_EOF.is_match(log.errors()) && !log.says("connection reset") {
         // The first request of a connection: the list for a query, else the `.info`.
         let glob = if log.file_glob().ends_with("/list") { log.file_glob() } else { "*.info".to_string() };
         reset(&glob, None)
+    } else if log.says("unexpected EOF") {
+        // A body cut short: a zip whose connection goes after its first bytes.
+        reset("*.zip", Some(100))
     } else {
         reset(&log.file_glob(), Some(0))
     };
@@ -470,8 +475,8 @@ fn sumdb_mismatch(draft: &mut Draft, log: &Log) -> Result<(), ReproError> {
         draft.set("GOPROXY", &draft.proxy_url(&host));
         go_sum_of_original(draft, log)?;
     } else {
-        let db = env_value(&f.env, "GOSUMDB").map(url_host).map(declared_name).unwrap_or("sum.repro.example".into());
-        let proxy = if f.proxy_host == db { "proxy.repro.example".to_string() } else { f.proxy_host.clone() };
+        let db = database_name(f, "sum.repro.example");
+        let proxy = proxy_beside(&db, f);
         serve(draft, &proxy, variant_of(&f.id(), "tampered", go_mod));
         draft.goproxy(MIRROR);
         draft.host(&db).sumdb = Some(at(RawSumdb::default()));
@@ -487,13 +492,8 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         return toolchain_without_sumdb(draft, log);
     }
     let f = log.facts;
-    // GOSUMDB is `name`, `name+hash+key` or `name+hash+key url`: the name comes first.
-    let db = env_value(&f.env, "GOSUMDB")
-        .filter(|v| !v.contains(' ') && *v != "off")
-        .map(|v| v.split('+').next().unwrap_or(v))
-        .map(url_host)
-        .map(declared_name)
-        .unwrap_or("sum.golang.org".into());
+    let db = database_name(f, "sum.golang.org");
+    let mut gosumdb = db.clone();
     let proxy = proxy_beside(&db, f);
     draft.goproxy(&proxy);
     draft.set("GOPROXY", &draft.proxy_url(&proxy));
@@ -508,13 +508,22 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
             let after_bytes = log.says("connection reset").then_some(0);
             at(RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
         });
+        // A database that is no `sumdb` host gets no key from the world: go needs the
+        // log's (`name+hash+key`, when the name is kept), unless it knows the name itself.
+        let keyed = env_value(&f.env, "GOSUMDB")
+            .filter(|v| !v.contains(' ') && v.split('+').next() == Some(db.as_str()) && v.contains('+'));
+        let refused = log.says("connection refused");
+        let dropped = !refused && !log.says("no such host") && log.dial_timed_out();
+        if let Some(keyed) = keyed.filter(|_| refused || dropped) {
+            gosumdb = keyed.to_string();
+        }
         let host = draft.host(&db);
-        if log.says("connection refused") {
+        if refused {
             host.closed = Some(at(RawEmpty {}));
         } else if log.says("no such host") {
             host.sumdb = Some(at(RawSumdb::default()));
             host.dns = vec![at(RawDnsFault { nxdomain: Some(at(RawEmpty {})), ..Default::default() })];
-        } else if log.dial_timed_out() {
+        } else if dropped {
             host.blackhole = Some(at(RawEmpty {}));
             draft.download(&f.id(), "50s");
         } else {
@@ -522,7 +531,7 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
             host.faults = vec![fault];
         }
     }
-    draft.set("GOSUMDB", &db);
+    draft.set("GOSUMDB", &gosumdb);
     // A public module's checksums must be checked: its fix is a route to the database (a
     // firewall opened, GOSUMDB through a proxy that serves it), which a world of fakes
     // cannot offer beside the broken one; GONOSUMDB would only switch the check off.
@@ -535,6 +544,18 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
         return;
     }
     draft.playbook("private-modules-nosumdb", &[("pattern", &private_pattern(&f.module))]);
+}
+
+/// The checksum database the log's GOSUMDB names, as a declared host name (`default`
+/// without one). GOSUMDB is `name`, `name+hash+key` or `name+hash+key url`: the name
+/// comes first.
+fn database_name(f: &LogFacts, default: &str) -> String {
+    env_value(&f.env, "GOSUMDB")
+        .filter(|v| !v.contains(' ') && *v != "off")
+        .map(|v| v.split('+').next().unwrap_or(v))
+        .map(url_host)
+        .map(declared_name)
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// The module proxy beside checksum database `db`: the log's, unless the log's names
@@ -759,13 +780,15 @@ fn lock_stuck(draft: &mut Draft, log: &Log) {
 /// elsewhere the scenario is skipped with that reason.
 fn cache_permission(draft: &mut Draft, log: &Log) {
     working_proxy(draft, log);
-    if log.says("failed to initialize build cache") && !log.says("read-only file system") {
+    if log.says("failed to initialize build cache") && log.says("permission denied") {
         build_cache_owned_by_root(draft);
+        draft.note(NEEDS_ROOT);
         return;
     }
     let fault = if log.says("no space left") {
         RawCacheFault::DiskFull(RawDiskFull { size: at(RawQuantity::Text("4KiB".into())) })
     } else if log.says("permission denied") && !log.says("read-only file system") {
+        draft.note(NEEDS_ROOT);
         RawCacheFault::RootOwned(RawRootOwned { scope: Some(crate::fault::cache::OwnerScope::Cache) })
     } else {
         RawCacheFault::ReadOnly(RawReadOnly { scope: Some(crate::fault::cache::ReadOnlyScope::Cache) })
@@ -773,6 +796,10 @@ fn cache_permission(draft: &mut Draft, log: &Log) {
     draft.cache(&[], fault);
     draft.playbook("move-module-cache", &[]);
 }
+
+/// What a scenario with a root-owned directory says of where it runs.
+const NEEDS_ROOT: &str = "The directory go cannot write belongs to root, as in the log's \
+                          container: the scenario runs where modchaos runs as root, and is skipped, saying so, elsewhere.";
 
 /// go could not initialize its build cache (`failed to initialize build cache at …:
 /// permission denied`): GOCACHE belongs to root, and a build (which needs the cache,
