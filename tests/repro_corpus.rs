@@ -134,6 +134,20 @@ fn modules_named(evidence: &str) -> Vec<String> {
     named
 }
 
+/// `n` of `of` in per cent (0 of nothing is 0 %).
+fn pct(n: usize, of: usize) -> f64 {
+    if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 }
+}
+
+/// How the tables name a split.
+fn split_name(split: Split) -> &'static str {
+    match split {
+        Split::HeldOut => "held out",
+        Split::Released => "released",
+        _ => "dev",
+    }
+}
+
 /// A case handed to `repro`, and what it diagnosed.
 struct Handed {
     part: Part,
@@ -437,7 +451,6 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     text += "    part (split)        cases  reproducible  scenario written  reproduces the diagnosis  reproduces the label\n";
     text += "                               (label)                         (of scenarios written)    (of reproducible labels)\n";
     let row = |name: String, t: &Tally| {
-        let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
         format!(
             "    {:<19} {:>5}  {:>12}  {:>16}  {:>5} ({:>5.1}%)          {:>5} ({:>5.1}%)\n",
             name,
@@ -451,12 +464,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
         )
     };
     for ((part, split), t) in &tallies {
-        let split_name = match split {
-            Split::HeldOut => "held out",
-            Split::Released => "released",
-            _ => "dev",
-        };
-        text += &row(format!("{} ({split_name})", part.dir()), t);
+        text += &row(format!("{} ({})", part.dir(), split_name(*split)), t);
         if *part == Part::Outside && *split == Split::HeldOut {
             text += &row("  recipe unseen".into(), &unseen);
         }
@@ -487,7 +495,6 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
     text += "    how close the run comes to the log: go's error ends in the same words, names the same module\n";
     text += "    part (split)        logs ending in words  the run's too     logs naming a module  the run's too\n";
     let closeness = |name: String, t: &Tally| {
-        let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
         format!(
             "    {:<19} {:>20}  {:>5} ({:>5.1}%)  {:>20}  {:>5} ({:>5.1}%)\n",
             name,
@@ -500,12 +507,7 @@ fn repro_reproduces_logs_modchaos_did_not_make() {
         )
     };
     for ((part, split), t) in &tallies {
-        let split_name = match split {
-            Split::HeldOut => "held out",
-            Split::Released => "released",
-            _ => "dev",
-        };
-        text += &closeness(format!("{} ({split_name})", part.dir()), t);
+        text += &closeness(format!("{} ({})", part.dir(), split_name(*split)), t);
     }
     for miss in &misses {
         text += &format!("  not reproduced (tuned-on thirds): {miss}\n");
