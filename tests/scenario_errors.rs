@@ -253,6 +253,19 @@ fn yaml_syntax_errors_keep_their_words_and_get_a_hint() {
 }
 
 #[test]
+fn a_wrong_host_certificates_names_are_dns_names_other_than_the_hosts_own() {
+    let yaml = "name: t\nmodules: [modules]\nnetwork: sealed\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    \
+                tls: {certificate: expired, names: [a.example]}\n  go.corp.example:\n    goproxy: {}\n    tls:\n      \
+                certificate: wrong_host\n      names: [\"*.corp.example\", \"bad name\", sinkhole.example]\n\
+                env: {GOPROXY: https://go.corp.example}\n";
+    let errors = errors(&format!("{yaml}{EXPECT}"));
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].starts_with("bad.yaml:7:41: `names` applies to `certificate: wrong_host` only"), "{errors:#?}");
+    assert!(errors[1].contains("`*.corp.example` covers the host `go.corp.example` itself"), "{errors:#?}");
+    assert!(errors[2].contains("`bad name` is no DNS name a certificate can carry"), "{errors:#?}");
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

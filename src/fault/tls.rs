@@ -35,14 +35,25 @@ pub enum CertFault {
     SelfSigned,
 }
 
-/// The certificate `host` (reachable at `ips`) presents, with `fault`.
-pub fn certificate(pki: &Pki, host: &str, ips: &[IpAddr], fault: CertFault) -> Result<ServerCert, PkiError> {
+/// The certificate `host` (reachable at `ips`) presents, with `fault`; a `wrong_host`
+/// certificate is valid for `names` (a made-up other name when empty).
+pub fn certificate(
+    pki: &Pki,
+    host: &str,
+    ips: &[IpAddr],
+    fault: CertFault,
+    names: &[String],
+) -> Result<ServerCert, PkiError> {
     let mut params = pki.leaf_params(host, ips)?;
     let now = pki.now();
     match fault {
         CertFault::NoSan => params.subject_alt_names = Vec::new(),
-        CertFault::WrongHost => {
+        CertFault::WrongHost if names.is_empty() => {
             params.subject_alt_names = vec![SanType::DnsName(format!("www.{}", other_domain(host)).try_into()?)]
+        }
+        CertFault::WrongHost => {
+            params.subject_alt_names =
+                names.iter().map(|n| Ok(SanType::DnsName(n.clone().try_into()?))).collect::<Result<_, PkiError>>()?
         }
         CertFault::Expired => {
             params.not_before = now - Duration::days(120);
@@ -88,7 +99,7 @@ mod tests {
             CertFault::IncompleteChain,
             CertFault::SelfSigned,
         ] {
-            let cert = certificate(&pki, "proxy.corp.example", &[ip], fault).unwrap();
+            let cert = certificate(&pki, "proxy.corp.example", &[ip], fault, &[]).unwrap();
             let alone = matches!(fault, CertFault::Untrusted | CertFault::IncompleteChain | CertFault::SelfSigned);
             let expected_chain = if alone { 1 } else { 2 };
             assert_eq!(cert.chain.len(), expected_chain, "{fault:?}");

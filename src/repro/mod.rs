@@ -822,6 +822,18 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_for_other_names_is_valid_for_the_logs_names() {
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/x/y@v1.2.3: Get \"https://proxy.golang.org/github.com/x/y/@v/v1.2.3.info\": tls: failed to \
+             verify certificate: x509: certificate is valid for sinkhole.corp.amazon.com, *.blocked.example, -bad-.x, \
+             not proxy.golang.org\n",
+        );
+        assert_eq!(scenario.expect.diagnosis, Some(Category::TlsHostname), "{yaml}");
+        assert!(yaml.contains("names:\n      - sinkhole.corp.amazon.com\n      - \"*.blocked.example\"\n"), "{yaml}");
+        assert!(!yaml.contains("- -bad-.x"), "{yaml}");
+    }
+
+    #[test]
     fn a_goproxy_list_without_entries_is_no_off() {
         let (yaml, scenario) =
             scenario_of("go: corp.example/lib@v1.0.0: GOPROXY list is not the empty string, but contains no entries\n");

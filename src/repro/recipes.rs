@@ -359,12 +359,40 @@ fn tls(draft: &mut Draft, log: &Log) {
         _ => CertFault::WrongHost,
     };
     let host = proxy_world(draft, log, Vec::new());
-    draft.host(&host).tls = Some(RawTls { certificate: Some(at(certificate)) });
+    let names = if certificate == CertFault::WrongHost { names_the_certificate_had(log, &host) } else { Vec::new() };
+    draft.host(&host).tls = Some(RawTls { certificate: Some(at(certificate)), names });
     if certificate == CertFault::Untrusted {
         draft.playbook("trust-ca", &[("ca", "private")]);
     } else {
         use_mirror(draft);
     }
+}
+
+/// The names the log's wrong certificate was valid for (`x509: certificate is valid for
+/// a.example, *.b.example, not host`), as DNS names a certificate can carry, none of them
+/// covering `host` (the scenario's name for the host go refused).
+fn names_the_certificate_had(log: &Log, host: &str) -> Vec<At<String>> {
+    static VALID_FOR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"certificate is valid for ([^\n]+?), not ").expect("compiles"));
+    let Some(c) = VALID_FOR.captures(log.errors()) else { return Vec::new() };
+    let parent = host.split_once('.').map(|(_, rest)| rest);
+    c[1].split(", ")
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| {
+            let bare = name.strip_prefix("*.").unwrap_or(name);
+            bare.contains('.')
+                && bare.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+                && name != host
+                && !(name.starts_with("*.") && parent == Some(bare))
+        })
+        .map(at)
+        .collect()
 }
 
 fn http_proxy(draft: &mut Draft, log: &Log) {

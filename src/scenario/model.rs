@@ -226,6 +226,8 @@ pub struct HostSpec {
     pub kind: HostKind,
     /// Its certificate, when clients use https.
     pub cert: crate::fault::tls::CertFault,
+    /// The names a `wrong_host` certificate is valid for (empty: a made-up other name).
+    pub cert_names: Vec<String>,
     /// Ports it listens on in a sealed world besides 80 and 443: every port the
     /// scenario's URLs name for it (`http://proxy.corp.example:3128`).
     pub ports: Vec<u16>,

@@ -314,6 +314,11 @@ pub struct RawTls {
     /// What is wrong with the host's certificate (default `valid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<At<crate::fault::tls::CertFault>>,
+    /// The names a `wrong_host` certificate is valid for (default `www.other.<tld>`):
+    /// those a customer's log quotes (`certificate is valid for sinkhole.corp.example, not
+    /// …`), such as a DNS sinkhole's or another site's. DNS names, `*.` wildcards allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<At<String>>,
 }
 
 /// A module proxy.

@@ -91,8 +91,9 @@ impl<'a> Builder<'a> {
             self.hosts.push(mapped(spec, addr, None));
             return Ok(());
         };
-        let cert = crate::fault::tls::certificate(&self.pki, &spec.name, &[IpAddr::V4(ip)], spec.cert)
-            .map_err(std::io::Error::other)?;
+        let cert =
+            crate::fault::tls::certificate(&self.pki, &spec.name, &[IpAddr::V4(ip)], spec.cert, &spec.cert_names)
+                .map_err(std::io::Error::other)?;
         // Open mode: a Location naming a declared host must lead to its loopback port,
         // known once every host listens.
         let rewrite: Option<crate::fault::http::HeaderRewrite> = (self.mode == NetworkMode::Open).then(|| {

@@ -143,6 +143,8 @@ pub(super) fn hosts(
             );
         }
         let cert = host.tls.as_ref().and_then(|t| t.certificate.as_ref()).map(|c| c.value).unwrap_or_default();
+        let cert_names =
+            host.tls.as_ref().map(|t| certificate_names(name, cert, &t.names, checker)).unwrap_or_default();
         let dns = dns_faults(name, &host.dns, checker);
         let toxics = toxics(&host.tcp, checker);
         if kind.is_silent()
@@ -154,9 +156,68 @@ pub(super) fn hosts(
                 Some("remove them, or give the host a kind that listens".into()),
             );
         }
-        hosts.push(HostSpec { name: name.value.clone(), kind, cert, faults, dns, toxics, ports: Vec::new() });
+        hosts.push(HostSpec {
+            name: name.value.clone(),
+            kind,
+            cert,
+            cert_names,
+            faults,
+            dns,
+            toxics,
+            ports: Vec::new(),
+        });
     }
     hosts
+}
+
+/// The names a `wrong_host` certificate of host `host` is valid for: DNS names (a `*.`
+/// wildcard first at most), none of them the host's own (go would accept it), and only
+/// with `certificate: wrong_host`.
+fn certificate_names(
+    host: &At<String>,
+    cert: crate::fault::tls::CertFault,
+    names: &[At<String>],
+    checker: &mut Checker,
+) -> Vec<String> {
+    if let Some(first) = names.first()
+        && cert != crate::fault::tls::CertFault::WrongHost
+    {
+        checker.problem(
+            first.pos,
+            "`names` applies to `certificate: wrong_host` only",
+            Some("write `tls: {certificate: wrong_host, names: [...]}`, or remove `names`".into()),
+        );
+        return Vec::new();
+    }
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let mut kept = Vec::new();
+    for name in names {
+        let bare = name.strip_prefix("*.").unwrap_or(name);
+        if !bare.contains('.') || !bare.split('.').all(label) {
+            checker.problem(
+                name.pos,
+                format!("`{}` is no DNS name a certificate can carry", name.value),
+                Some("write a name such as sinkhole.corp.example, or a wildcard such as *.corp.example".into()),
+            );
+        } else if name.eq_ignore_ascii_case(host)
+            || name.starts_with("*.") && host.split_once('.').is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(bare))
+        {
+            checker.problem(
+                name.pos,
+                format!("`{}` covers the host `{}` itself, so go would accept the certificate", name.value, host.value),
+                Some("name the hosts the wrong certificate was issued for, not this one".into()),
+            );
+        } else {
+            kept.push(name.value.to_ascii_lowercase());
+        }
+    }
+    kept
 }
 
 pub(super) fn module_globs(patterns: &[At<String>], checker: &mut Checker) -> Vec<globset::GlobMatcher> {
