@@ -12,6 +12,7 @@ use crate::diagnose::rules::{is_major_suffix, is_public_proxy};
 use crate::diagnose::{Category, Diagnosis};
 use crate::scenario::at::At;
 use crate::scenario::raw::*;
+use crate::scenario::validate::{certificate_name_covers, is_certificate_name};
 
 /// The mirror a recovery switches to.
 const MIRROR: &str = "mirror.repro.example";
@@ -375,22 +376,9 @@ fn names_the_certificate_had(log: &Log, host: &str) -> Vec<At<String>> {
     static VALID_FOR: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"certificate is valid for ([^\n]+?), not ").expect("compiles"));
     let Some(c) = VALID_FOR.captures(log.errors()) else { return Vec::new() };
-    let parent = host.split_once('.').map(|(_, rest)| rest);
     c[1].split(", ")
         .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| {
-            let bare = name.strip_prefix("*.").unwrap_or(name);
-            bare.contains('.')
-                && bare.split('.').all(|l| {
-                    !l.is_empty()
-                        && l.len() <= 63
-                        && !l.starts_with('-')
-                        && !l.ends_with('-')
-                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                })
-                && name != host
-                && !(name.starts_with("*.") && parent == Some(bare))
-        })
+        .filter(|name| is_certificate_name(name) && !certificate_name_covers(name, host))
         .map(at)
         .collect()
 }

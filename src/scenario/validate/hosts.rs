@@ -170,6 +170,28 @@ pub(super) fn hosts(
     hosts
 }
 
+/// A DNS name a certificate can carry: dot-separated labels of letters, digits and inner
+/// hyphens, a `*.` wildcard first at most.
+pub(crate) fn is_certificate_name(name: &str) -> bool {
+    let bare = name.strip_prefix("*.").unwrap_or(name);
+    bare.contains('.')
+        && bare.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// Whether a certificate for `name` is valid for `host` (the name itself, or a wildcard
+/// one level above it).
+pub(crate) fn certificate_name_covers(name: &str, host: &str) -> bool {
+    let parent = host.split_once('.').map(|(_, rest)| rest);
+    name.eq_ignore_ascii_case(host)
+        || name.strip_prefix("*.").is_some_and(|bare| parent.is_some_and(|p| p.eq_ignore_ascii_case(bare)))
+}
+
 /// The names a `wrong_host` certificate of host `host` is valid for: DNS names (a `*.`
 /// wildcard first at most), none of them the host's own (go would accept it), and only
 /// with `certificate: wrong_host`.
@@ -189,25 +211,15 @@ fn certificate_names(
         );
         return Vec::new();
     }
-    let label = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
     let mut kept = Vec::new();
     for name in names {
-        let bare = name.strip_prefix("*.").unwrap_or(name);
-        if !bare.contains('.') || !bare.split('.').all(label) {
+        if !is_certificate_name(name) {
             checker.problem(
                 name.pos,
                 format!("`{}` is no DNS name a certificate can carry", name.value),
                 Some("write a name such as sinkhole.corp.example, or a wildcard such as *.corp.example".into()),
             );
-        } else if name.eq_ignore_ascii_case(host)
-            || name.starts_with("*.") && host.split_once('.').is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(bare))
-        {
+        } else if certificate_name_covers(name, host) {
             checker.problem(
                 name.pos,
                 format!("`{}` covers the host `{}` itself, so go would accept the certificate", name.value, host.value),
