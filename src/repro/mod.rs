@@ -350,14 +350,7 @@ pub(crate) fn env_value<'a>(env: &'a [(String, String)], var: &str) -> Option<&'
 /// resolver answers it); addresses and `localhost` become a made-up name.
 pub(crate) fn declared_name(host: &str) -> String {
     let name = host.split(':').next().unwrap_or(host).trim_end_matches('.').to_ascii_lowercase();
-    let label = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    let valid = name.split('.').all(label)
+    let valid = crate::scenario::validate::valid_host_name(&name)
         && name.parse::<std::net::IpAddr>().is_err()
         && name != "localhost"
         && name.bytes().any(|b| b.is_ascii_lowercase());

@@ -520,29 +520,30 @@ fn sumdb_lookup(draft: &mut Draft, log: &Log) {
             draft.host(&db).faults = vec![fault];
         }
     } else {
-        let fault = lookup_answer(log).unwrap_or_else(|| {
-            let after_bytes = log.says("connection reset").then_some(0);
-            at(RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
-        });
         // A database that is no `sumdb` host gets no key from the world: go needs the
         // log's (`name+hash+key`, when the name is kept), unless it knows the name itself.
         let keyed = env_value(&f.env, "GOSUMDB")
             .filter(|v| !v.contains(' ') && v.split('+').next() == Some(db.as_str()) && v.contains('+'));
         let refused = log.says("connection refused");
-        let dropped = !refused && !log.says("no such host") && log.dial_timed_out();
+        let unnamed = !refused && log.says("no such host");
+        let dropped = !refused && !unnamed && log.dial_timed_out();
         if let Some(keyed) = keyed.filter(|_| refused || dropped) {
             gosumdb = keyed.to_string();
         }
         let host = draft.host(&db);
         if refused {
             host.closed = Some(at(RawEmpty {}));
-        } else if log.says("no such host") {
+        } else if unnamed {
             host.sumdb = Some(at(RawSumdb::default()));
             host.dns = vec![at(RawDnsFault { nxdomain: Some(at(RawEmpty {})), ..Default::default() })];
         } else if dropped {
             host.blackhole = Some(at(RawEmpty {}));
             draft.download(&f.id(), "50s");
         } else {
+            let fault = lookup_answer(log).unwrap_or_else(|| {
+                let after_bytes = log.says("connection reset").then_some(0);
+                at(RawFault { reset: Some(at(RawReset { after_bytes })), ..Default::default() })
+            });
             host.sumdb = Some(at(RawSumdb::default()));
             host.faults = vec![fault];
         }

@@ -15,7 +15,9 @@ use crate::scenario::raw::*;
 use crate::urlref;
 use crate::vocab::BasicAuth;
 
-pub(super) fn valid_host_name(name: &str) -> bool {
+/// A DNS name a scenario may declare: labels of lower-case letters, digits and inner
+/// hyphens, at most 63 characters each and 253 in all.
+pub(crate) fn valid_host_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
         && name.split('.').all(|label| {
@@ -170,18 +172,11 @@ pub(super) fn hosts(
     hosts
 }
 
-/// A DNS name a certificate can carry: dot-separated labels of letters, digits and inner
-/// hyphens, a `*.` wildcard first at most.
+/// A DNS name a certificate can carry: a host name ([`valid_host_name`], in any case)
+/// with a dot, a `*.` wildcard first at most.
 pub(crate) fn is_certificate_name(name: &str) -> bool {
     let bare = name.strip_prefix("*.").unwrap_or(name);
-    bare.contains('.')
-        && bare.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    bare.contains('.') && valid_host_name(&bare.to_ascii_lowercase())
 }
 
 /// Whether a certificate for `name` is valid for `host` (the name itself, or a wildcard

@@ -26,7 +26,7 @@ mod recover;
 mod run;
 
 pub use env::{MANAGED_ENV, check_host_refs};
-pub(crate) use hosts::{certificate_name_covers, is_certificate_name};
+pub(crate) use hosts::{certificate_name_covers, is_certificate_name, valid_host_name};
 pub use recover::recovery_step;
 
 /// Default deadline of a go command.
