@@ -45,6 +45,7 @@ fn every_field_of_the_scenario_format_is_documented() {
         "RawFault",
         "RawWhen",
         "RawDnsFault",
+        "RawResolver",
         "RawToxic",
         "RawCache",
         "RawCacheFault",

@@ -266,6 +266,27 @@ fn a_wrong_host_certificates_names_are_dns_names_other_than_the_hosts_own() {
 }
 
 #[test]
+fn pages_behind_a_login_need_the_login_and_a_resolver_down_needs_a_sealed_world() {
+    let yaml = "name: t\nmodules: [modules]\nhosts:\n  corp.example:\n    git: {auth_pages: true}\n\
+                env: {GOPROXY: direct}\n";
+    let e = one_error(&format!("{yaml}{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:5:23: `auth_pages` puts the pages behind the host's `auth`"), "{e}");
+    let yaml = "name: t\nmodules: [modules]\nnetwork: open\nresolver: {down: refused}\nhosts:\n  \
+                proxy.corp.example:\n    goproxy: {}\nenv: {GOPROXY: https://proxy.corp.example}\n";
+    let e = one_error(&format!("{yaml}{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:4:18: a resolver that is down needs `network: sealed`"), "{e}");
+    let yaml = "name: t\nmodules: [modules]\nresolver: {down: unreachable}\nhosts:\n  proxy.corp.example:\n    \
+                goproxy: {}\n    dns: [servfail: {}]\nenv: {GOPROXY: https://proxy.corp.example}\n";
+    let e = one_error(&format!("{yaml}{EXPECT}"));
+    assert!(
+        e.starts_with("bad.yaml:3:18: the resolver is down, so the DNS faults of host `proxy.corp.example`"),
+        "{e}"
+    );
+    let e = one_error("name: t\nmodules: [modules]\nresolver: {down: stopped}\nexpect: {exit: failure}\n");
+    assert!(e.contains("stopped") && e.contains("refused") && e.contains("unreachable"), "{e}");
+}
+
+#[test]
 fn a_scenario_that_expects_nothing_is_refused() {
     let e = one_error(HEADER);
     assert!(e.starts_with("bad.yaml:1:7: the scenario expects nothing, so it cannot fail"), "{e}");

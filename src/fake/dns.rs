@@ -54,6 +54,9 @@ pub enum Answer {
     Error(ResponseCode),
     /// An empty NOERROR answer with the TC bit: the client must ask again over TCP.
     Truncated,
+    /// An empty NOERROR answer that is neither authoritative nor offers recursion: a
+    /// referral from a server that should have resolved the name (go: `lame referral`).
+    LameReferral,
     /// Nothing at all: the client times out.
     Dropped,
 }
@@ -281,6 +284,7 @@ pub async fn answer(server: &DnsServer, packet: &[u8], transport: Transport) -> 
             None
         }
         Answer::Truncated => truncated(log, slot, &request, note),
+        Answer::LameReferral => lame_referral(log, slot, &request, note),
         Answer::Error(rcode) => reply(log, slot, &request, transport, rcode, Vec::new(), note),
         Answer::Addresses(list) => {
             let answers = matching(&list, query.query_type());
@@ -364,14 +368,33 @@ fn reply(
 fn truncated(log: &RequestLog, slot: DnsSlot, request: &Message, note: Option<String>) -> Option<Vec<u8>> {
     let mut response = response_to(request, ResponseCode::NoError);
     response.metadata.truncation = true;
+    empty_answer(log, slot, &response, true, note)
+}
+
+/// An empty NOERROR answer without AA or RA, and with no additional records (go takes
+/// any, an OPT record too, as a referral worth following): what a server that does not
+/// recurse (an authoritative-only server in resolv.conf, a forwarder whose upstream is
+/// gone) sends.
+fn lame_referral(log: &RequestLog, slot: DnsSlot, request: &Message, note: Option<String>) -> Option<Vec<u8>> {
+    let mut response = response_to(request, ResponseCode::NoError);
+    response.metadata.authoritative = false;
+    response.metadata.recursion_available = false;
+    response.edns = None;
+    empty_answer(log, slot, &response, false, note)
+}
+
+/// Encodes and records an answer without records.
+fn empty_answer(
+    log: &RequestLog,
+    slot: DnsSlot,
+    response: &Message,
+    truncated: bool,
+    note: Option<String>,
+) -> Option<Vec<u8>> {
     match response.to_vec() {
         Ok(bytes) => {
-            let outcome = DnsOutcome {
-                rcode: Some(rcode_name(ResponseCode::NoError)),
-                truncated: true,
-                note,
-                ..Default::default()
-            };
+            let outcome =
+                DnsOutcome { rcode: Some(rcode_name(ResponseCode::NoError)), truncated, note, ..Default::default() };
             log.finish_dns(slot, outcome);
             Some(bytes)
         }

@@ -1,5 +1,6 @@
 //! The name resolution a sealed world sees: its own resolv.conf pointing at the fake
-//! resolver, with the scenario's resolver options, and hosts files that know only
+//! resolver (or, when the scenario takes the resolver down, where nothing answers), with
+//! the scenario's resolver options, and hosts files that know only
 //! localhost, so every declared name goes through the fake resolver and its faults.
 
 use crate::scenario::Scenario;
@@ -14,7 +15,10 @@ pub fn net_files(scenario: &Scenario) -> ns::NetFiles {
     if let Some(a) = scenario.resolver.attempts {
         options.push(format!("attempts:{a}"));
     }
-    let mut resolv_conf = format!("# modchaos sealed world\nnameserver {RESOLVER}\n");
+    // A resolver that is down is named at an address where nothing answers; the fake
+    // resolver still runs, and sees no query.
+    let nameserver = scenario.resolver.down.map_or(RESOLVER, |down| down.nameserver());
+    let mut resolv_conf = format!("# modchaos sealed world\nnameserver {nameserver}\n");
     if !options.is_empty() {
         resolv_conf += &format!("options {}\n", options.join(" "));
     }

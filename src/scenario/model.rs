@@ -177,6 +177,32 @@ pub struct ResolverOptions {
     pub timeout: Option<Duration>,
     /// Tries per name and server (`options attempts:N`).
     pub attempts: Option<u32>,
+    /// How the resolver resolv.conf names is down, if it is.
+    pub down: Option<ResolverDown>,
+}
+
+/// How the machine's resolver is down: every lookup fails before any name is asked
+/// about, the way a sandbox without network or a stopped local resolver fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolverDown {
+    /// Nothing listens at its loopback address (a stopped systemd-resolved or dnsmasq, a
+    /// container's 127.0.0.11 without its engine's DNS): `read: connection refused`.
+    Refused,
+    /// Its address has no route (a build sandbox without network, an IPv6 resolver on an
+    /// IPv4-only host): `connect: network is unreachable`.
+    Unreachable,
+}
+
+impl ResolverDown {
+    /// The address resolv.conf names: 127.0.0.53 (systemd-resolved's), which no declared
+    /// host takes, or one outside loopback, where the sealed namespace has no route.
+    pub fn nameserver(self) -> std::net::Ipv4Addr {
+        match self {
+            ResolverDown::Refused => std::net::Ipv4Addr::new(127, 0, 0, 53),
+            ResolverDown::Unreachable => std::net::Ipv4Addr::new(10, 254, 255, 53),
+        }
+    }
 }
 
 /// What the module cache holds, and what is broken in it, before the run.
@@ -337,6 +363,8 @@ pub struct GitSpec {
     pub modules: Option<Vec<globset::GlobMatcher>>,
     /// Required Basic credentials on git requests.
     pub auth: Option<BasicAuth>,
+    /// With `auth`: the `?go-get=1` pages need the credentials too.
+    pub auth_pages: bool,
     /// What its `?go-get=1` pages say.
     pub meta: GitMeta,
     /// The declared host holding the repositories its pages point at (itself by default).

@@ -226,6 +226,11 @@ pub struct RawResolver {
     /// How many times go asks (go's default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<At<u32>>,
+    /// The resolver is down: `refused` (nothing listens at its address: `connection
+    /// refused`) or `unreachable` (no route to it: `network is unreachable`). Every lookup,
+    /// go's and git's, then fails; the fake resolver sees none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<At<crate::scenario::model::ResolverDown>>,
 }
 
 /// A file of definitions shared by several scenarios (`include:`): fixtures, hosts and
@@ -395,6 +400,12 @@ pub struct RawGit {
     /// Require HTTP Basic credentials for git requests (answer 401 without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<RawBasicAuth>,
+    /// With `auth`: the `?go-get=1` pages need the credentials too (401 without them), as
+    /// on a host that puts everything behind its login. go sends them for its own page
+    /// request only from ~/.netrc (or GOAUTH), so it fails there (`reading
+    /// https://…?go-get=1: 401 Unauthorized`), before git is asked (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_pages: Option<At<bool>>,
     /// What the `?go-get=1` pages say (default `ok`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<super::model::GitMeta>,
@@ -535,6 +546,10 @@ fault_mapping! {
         hang: RawEmpty,
         /// Reset the TCP connection (RST), optionally after sending headers and some body bytes.
         reset: RawReset,
+        /// Close the TCP connection (FIN), optionally after sending headers and some body
+        /// bytes: a server or middlebox that went away (go: `unexpected EOF`, or `EOF`
+        /// before any response).
+        close: RawReset,
         /// Fail the response after some body bytes: an HTTP/2 RST_STREAM (INTERNAL_ERROR),
         /// optionally followed by GOAWAY; over HTTP/1.1 the connection ends early.
         stream_reset: RawStreamReset,
@@ -575,6 +590,10 @@ fault_mapping! {
         /// Answer over UDP with the truncated bit and no records, so the client asks again
         /// over TCP (where the real answer is given).
         truncate: RawEmpty,
+        /// Answer with no records and neither the authoritative nor the recursion-available
+        /// bit: a server that does not resolve for clients, such as an authoritative-only
+        /// one in resolv.conf (go: `lame referral`).
+        lame_referral: RawEmpty,
     }
 }
 
@@ -824,11 +843,11 @@ pub struct RawRespond {
     pub headers: Keyed<String>,
 }
 
-/// Where to reset the connection.
+/// Where to reset (or close) the connection.
 #[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawReset {
-    /// Send the headers and this many body bytes first; without it the connection is reset
+    /// Send the headers and this many body bytes first; without it the connection ends
     /// before any response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_bytes: Option<u64>,

@@ -112,8 +112,25 @@ impl World {
 }
 
 /// The address of the `index`th declared host in a sealed world: 127.0.0.10 and up
-/// (127.0.0.1 is the resolver's and localhost's).
+/// (127.0.0.1 is the resolver's and localhost's), skipping 127.0.0.53, where a resolver
+/// that is down is named.
 pub fn sealed_address(index: usize) -> Ipv4Addr {
-    let n = u8::try_from(index + 10).unwrap_or(u8::MAX - 1);
-    Ipv4Addr::new(127, 0, 0, n)
+    // 127.0.0.53 is where a resolver that is down is named (`ResolverDown::Refused`).
+    let n = if index + 10 >= 53 { index + 11 } else { index + 10 };
+    Ipv4Addr::new(127, 0, 0, u8::try_from(n).unwrap_or(u8::MAX - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sealed_address;
+
+    #[test]
+    fn sealed_addresses_are_distinct_and_leave_the_down_resolvers_free() {
+        use crate::scenario::model::ResolverDown;
+        let addresses: Vec<_> = (0..200).map(sealed_address).collect();
+        assert_eq!(addresses[0], std::net::Ipv4Addr::new(127, 0, 0, 10));
+        assert!(!addresses.contains(&ResolverDown::Refused.nameserver()));
+        let distinct: std::collections::BTreeSet<_> = addresses.iter().collect();
+        assert_eq!(distinct.len(), addresses.len());
+    }
 }

@@ -34,7 +34,7 @@ pub struct Abort;
 
 impl std::fmt::Display for Abort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection reset by fault")
+        f.write_str("connection ended by fault")
     }
 }
 

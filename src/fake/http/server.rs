@@ -1,7 +1,7 @@
 //! The connections of a fake host: the accept loop (the caller owns the listener), TLS
 //! and HTTP/1.1 or HTTP/2 on the same port, and each request read, recorded and handed to
-//! the host's handlers. A connection can be reset (RST) or shut down (GOAWAY) by what
-//! answers on it, and keeps the tunnels it started alive until it ends.
+//! the host's handlers. A connection can be reset (RST), closed (FIN) or shut down
+//! (GOAWAY) by what answers on it, and keeps the tunnels it started alive until it ends.
 
 use std::future::Future;
 use std::io;
@@ -74,6 +74,9 @@ async fn serve_connection(stream: TcpStream, host: Arc<HostServer>) {
 struct ConnControl {
     /// Set: the connection fails every operation and closes with an RST.
     reset: AtomicBool,
+    /// Set: the connection fails every operation and closes with a FIN, reading what the
+    /// client still sends for a moment, so that the kernel has no cause for an RST.
+    close: AtomicBool,
     /// Notified: the connection shuts down gracefully (an HTTP/2 GOAWAY).
     goaway: tokio::sync::Notify,
 }
@@ -90,6 +93,13 @@ impl Conn {
     /// ("connection reset by peer").
     pub fn reset(&self) {
         self.control.reset.store(true, Ordering::SeqCst);
+    }
+
+    /// Makes the connection fail every operation from now on and close with a FIN, as a
+    /// server or middlebox that goes away mid-response does: the client reads the end of
+    /// the stream where more was due (`unexpected EOF`), not a reset.
+    pub fn close(&self) {
+        self.control.close.store(true, Ordering::SeqCst);
     }
 
     /// Shuts the connection down gracefully (HTTP/2: GOAWAY) once its streams end.
@@ -227,8 +237,9 @@ pub fn percent_decode(path: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| path.to_string())
 }
 
-/// A TCP stream that, once its flag is set, fails every operation and closes with an
-/// RST (SO_LINGER 0) instead of a FIN: what "connection reset by peer" looks like.
+/// A TCP stream that, once a flag of its [`ConnControl`] is set, fails every operation
+/// and ends: with an RST (SO_LINGER 0), what "connection reset by peer" looks like, or
+/// with a FIN and nothing more, what a peer that went away looks like.
 struct ResettableStream {
     inner: TcpStream,
     control: Arc<ConnControl>,
@@ -238,16 +249,37 @@ impl ResettableStream {
     fn check(&self) -> io::Result<()> {
         if self.control.reset.load(Ordering::SeqCst) {
             Err(io::Error::from(io::ErrorKind::ConnectionReset))
+        } else if self.control.close.load(Ordering::SeqCst) {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
         } else {
             Ok(())
         }
     }
 }
 
+/// How long a closed connection keeps reading what the client still sends (HTTP/2
+/// window updates, a TLS alert) before the socket is let go.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+
 impl Drop for ResettableStream {
     fn drop(&mut self) {
+        let socket = socket2::SockRef::from(&self.inner);
         if self.control.reset.load(Ordering::SeqCst) {
-            let _ = socket2::SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
+            let _ = socket.set_linger(Some(Duration::ZERO));
+        } else if self.control.close.load(Ordering::SeqCst) {
+            // The FIN goes after what is still queued. Letting go of a socket that holds
+            // unread bytes (an HTTP/2 client's window updates) would send an RST, which
+            // may overtake it: a copy of the socket reads until the client closes too.
+            let _ = socket.shutdown(std::net::Shutdown::Write);
+            let copy = socket.try_clone().ok().and_then(|s| TcpStream::from_std(s.into()).ok());
+            if let (Some(mut copy), Ok(runtime)) = (copy, tokio::runtime::Handle::try_current()) {
+                runtime.spawn(async move {
+                    use tokio::io::AsyncReadExt as _;
+                    let mut sink = [0u8; 4096];
+                    let drain = async { while matches!(copy.read(&mut sink).await, Ok(n) if n > 0) {} };
+                    let _ = tokio::time::timeout(CLOSE_DRAIN, drain).await;
+                });
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum DnsAction {
     Add(Vec<IpAddr>),
     /// Wait before answering; further faults still apply.
     Delay(Duration),
+    /// Answer NOERROR with no records, neither authoritative nor offering recursion: a
+    /// server that only refers the client elsewhere (`lame referral`).
+    LameReferral,
     /// Over UDP, answer with the TC bit and no records, so the client retries over TCP;
     /// over TCP the fault does not apply and the real answer is sent.
     Truncate,
@@ -56,6 +59,7 @@ impl FaultAction for DnsAction {
             }
             DnsAction::Delay(d) => format!("delay {}", humantime::format_duration(*d)),
             DnsAction::Truncate => "truncate".into(),
+            DnsAction::LameReferral => "lame referral".into(),
         }
     }
 
@@ -108,6 +112,7 @@ impl DnsHandler for FaultyDns {
                 Some(DnsAction::Servfail) => Answer::Error(ResponseCode::ServFail),
                 Some(DnsAction::Refused) => Answer::Error(ResponseCode::Refused),
                 Some(DnsAction::Truncate) => Answer::Truncated,
+                Some(DnsAction::LameReferral) => Answer::LameReferral,
                 Some(DnsAction::Address(list)) => Answer::Addresses(list),
                 Some(DnsAction::Add(extra)) => {
                     let inner = self.inner.answer(question, record).await;

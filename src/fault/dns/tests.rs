@@ -372,6 +372,24 @@ async fn truncate_sends_tc_over_udp_and_the_real_answer_over_tcp() {
 }
 
 #[tokio::test]
+async fn a_lame_referral_is_empty_and_neither_authoritative_nor_recursive() {
+    let server = start(vec![on("proxy.corp.example", DnsAction::LameReferral)]).await;
+    let q = query("proxy.corp.example.", RecordType::A, true);
+    let lame = ask_udp(server.udp, &q, WAIT).await.unwrap();
+    assert_eq!((lame.metadata.response_code, lame.answers.len()), (ResponseCode::NoError, 0));
+    assert!(!lame.metadata.authoritative && !lame.metadata.recursion_available);
+    assert!(lame.edns.is_none(), "no additional record, not even OPT: go would follow it");
+    assert_eq!(lame.queries, q.queries);
+    let other = tcp(&server, "dual.example", RecordType::A).await;
+    assert!(other.metadata.authoritative && other.metadata.recursion_available, "other names resolve as ever");
+    let log = server.dns();
+    assert_eq!(
+        (log[0].faults.as_slice(), log[0].rcode.as_deref()),
+        (&["#1 lame referral".to_string()][..], Some("NOERROR"))
+    );
+}
+
+#[tokio::test]
 async fn first_two_queries_fail_then_the_name_heals() {
     let mut fault = on("proxy.corp.example", DnsAction::Servfail);
     fault.when.first = Some(2);
@@ -549,6 +567,7 @@ async fn the_go_resolver_sees_each_fault_as_in_the_field() {
         on("nx.example", DnsAction::Nxdomain),
         on("proxy.corp.example", DnsAction::Truncate),
         on("wrong.example", DnsAction::Address(vec![ip("10.9.9.9")])),
+        on("lame.example", DnsAction::LameReferral),
     ]))
     .await;
     let names = [
@@ -560,6 +579,7 @@ async fn the_go_resolver_sees_each_fault_as_in_the_field() {
         "drop.example",
         "wrong.example",
         "proxy.corp.example",
+        "lame.example",
     ];
     let run = tokio::process::Command::new(&binary)
         .arg("1s")
@@ -595,6 +615,7 @@ async fn the_go_resolver_sees_each_fault_as_in_the_field() {
     error("fail.example", ": server misbehaving");
     error("refuse.example", ": server misbehaving");
     error("drop.example", ": i/o timeout");
+    error("lame.example", ": lame referral");
     assert_eq!(result("wrong.example"), ("OK", "10.9.9.9"));
     assert_eq!(result("proxy.corp.example"), ("OK", "127.0.0.10"), "go retried over TCP");
 

@@ -1,5 +1,5 @@
 //! What HTTP faults do to a response body on its way out: cut it after some bytes
-//! (resetting the connection or the HTTP/2 stream), end it early as if complete, or
+//! (resetting or closing the connection, or resetting the HTTP/2 stream), end it early as if complete, or
 //! flip some of its bytes.
 
 use std::pin::Pin;
@@ -17,6 +17,8 @@ use crate::fake::http::{Body, BoxError, Conn, Cut};
 pub(super) enum CutHow {
     /// The TCP connection is reset (RST).
     TcpReset,
+    /// The TCP connection is closed (FIN) where more was due.
+    TcpClose,
     /// The body fails: HTTP/2 resets the stream (RST_STREAM INTERNAL_ERROR), HTTP/1.1
     /// closes the connection early; with `goaway`, the connection then shuts down.
     StreamReset { goaway: bool },
@@ -78,6 +80,10 @@ impl HttpBody for CutBody {
             CutHow::TcpReset => {
                 this.conn.reset();
                 format!("connection reset by fault after {} body bytes", this.sent)
+            }
+            CutHow::TcpClose => {
+                this.conn.close();
+                format!("connection closed by fault after {} body bytes", this.sent)
             }
             CutHow::StreamReset { goaway } => {
                 if goaway {

@@ -45,6 +45,12 @@ pub enum HttpAction {
         /// Body bytes sent first; `None` resets before any response.
         after_bytes: Option<u64>,
     },
+    /// Close the connection (FIN, no RST), optionally after headers and some body bytes:
+    /// a server, load balancer or middlebox that went away mid-response.
+    Close {
+        /// Body bytes sent first; `None` closes before any response.
+        after_bytes: Option<u64>,
+    },
     /// Fail the response after some body bytes: HTTP/2 resets the stream (RST_STREAM
     /// INTERNAL_ERROR), HTTP/1.1 ends the connection early.
     StreamReset {
@@ -81,6 +87,8 @@ impl HttpAction {
             HttpAction::Hang => "hang".into(),
             HttpAction::Reset { after_bytes: None } => "reset".into(),
             HttpAction::Reset { after_bytes: Some(n) } => format!("reset after {n} bytes"),
+            HttpAction::Close { after_bytes: None } => "close".into(),
+            HttpAction::Close { after_bytes: Some(n) } => format!("close after {n} bytes"),
             HttpAction::StreamReset { after_bytes, goaway } => {
                 format!("stream reset after {after_bytes} bytes{}", if *goaway { " + GOAWAY" } else { "" })
             }
@@ -171,6 +179,11 @@ impl Handler for Faulty {
                     record.note("connection reset by fault before any response");
                     return Err(Abort);
                 }
+                Some(HttpAction::Close { after_bytes: None }) => {
+                    conn.close();
+                    record.note("connection closed by fault before any response");
+                    return Err(Abort);
+                }
                 Some(HttpAction::Respond { status, body, content_type, headers }) => {
                     let mut reply = Reply::new(*status, content_type, body.clone());
                     for (name, value) in headers {
@@ -195,6 +208,9 @@ impl Handler for Faulty {
             let body = match action {
                 HttpAction::Reset { after_bytes: Some(n) } => {
                     CutBody::new(body, n, CutHow::TcpReset, conn).boxed_unsync()
+                }
+                HttpAction::Close { after_bytes: Some(n) } => {
+                    CutBody::new(body, n, CutHow::TcpClose, conn).boxed_unsync()
                 }
                 HttpAction::StreamReset { after_bytes, goaway } => {
                     CutBody::new(body, after_bytes, CutHow::StreamReset { goaway }, conn).boxed_unsync()
@@ -222,9 +238,13 @@ impl Handler for Faulty {
                 HttpAction::Delay(_)
                 | HttpAction::Hang
                 | HttpAction::Reset { after_bytes: None }
+                | HttpAction::Close { after_bytes: None }
                 | HttpAction::Respond { .. } => body,
             };
             Ok(http::Response::from_parts(parts, body))
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -316,7 +316,11 @@ pub(super) fn resolver(raw: Option<&RawResolver>, checker: &mut Checker) -> Reso
     {
         checker.problem(a.pos, format!("{} attempts: resolv.conf allows 1 to 5", a.value), None);
     }
-    ResolverOptions { timeout, attempts: raw.attempts.as_ref().map(|a| a.value) }
+    ResolverOptions {
+        timeout,
+        attempts: raw.attempts.as_ref().map(|a| a.value),
+        down: raw.down.as_ref().map(|d| d.value),
+    }
 }
 
 #[cfg(test)]

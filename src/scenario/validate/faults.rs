@@ -71,6 +71,9 @@ pub(super) fn fault(number: usize, raw: &At<RawFault>, checker: &mut Checker) ->
     if let Some(r) = &raw.reset {
         actions.push((r.pos, Some(HttpAction::Reset { after_bytes: r.after_bytes })));
     }
+    if let Some(r) = &raw.close {
+        actions.push((r.pos, Some(HttpAction::Close { after_bytes: r.after_bytes })));
+    }
     if let Some(r) = &raw.stream_reset {
         actions.push((
             r.pos,
@@ -198,6 +201,7 @@ pub(super) fn dns_faults(name: &str, raw: &[At<RawDnsFault>], checker: &mut Chec
         simple(&fault.refused, DnsAction::Refused);
         simple(&fault.timeout, DnsAction::Timeout);
         simple(&fault.truncate, DnsAction::Truncate);
+        simple(&fault.lame_referral, DnsAction::LameReferral);
         let addresses = |list: &At<Vec<At<String>>>, key: &str, checker: &mut Checker| {
             let mut addresses = Vec::new();
             for a in list.iter() {

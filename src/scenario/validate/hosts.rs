@@ -81,7 +81,15 @@ pub(super) fn hosts(
                     ),
                 }
             }
+            if let Some(pages) = g.auth_pages.as_ref().filter(|p| p.value && g.auth.is_none()) {
+                checker.problem(
+                    pages.pos,
+                    "`auth_pages` puts the pages behind the host's `auth`, and the host has none",
+                    Some("add auth: {user: …, password: …} to the git host".into()),
+                );
+            }
             let spec = GitSpec {
+                auth_pages: g.auth_pages.as_ref().is_some_and(|p| p.value),
                 overrides: g
                     .fixtures
                     .as_ref()

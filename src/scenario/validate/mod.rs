@@ -73,6 +73,15 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     let commands: Vec<&GoStep> = run.iter().flatten().collect();
     git_hosts::check(&raw.hosts, &hosts, modules.as_ref(), &commands, recover.as_ref(), checker);
     let resolver = env::resolver(raw.resolver.as_ref(), checker);
+    if let (Some(down), Some(h)) =
+        (raw.resolver.as_ref().and_then(|r| r.down.as_ref()), hosts.iter().find(|h| !h.dns.is_empty()))
+    {
+        checker.problem(
+            down.pos,
+            format!("the resolver is down, so the DNS faults of host `{}` can never fire", h.name),
+            Some("no query reaches the fake resolver then: take the resolver down, or fault names, not both".into()),
+        );
+    }
     let min_go = raw.min_go.as_ref().and_then(|v| {
         let release = crate::gobin::parse_release(v);
         if release.is_none() {
@@ -99,6 +108,9 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         None => match hosts.iter().find(|h| !h.dns.is_empty()) {
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
+            }
+            None if resolver.down.is_some() => {
+                NetworkNeed::Sealed("the resolver is down, and only a sealed world has a resolver of its own".into())
             }
             None if dns_expected.is_some() => NetworkNeed::Sealed(
                 "`expect.dns` counts the queries of the sealed world's resolver, and open mode has none".into(),
@@ -144,6 +156,16 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
             format!("host `{}` is unreachable, which needs `network: sealed`", h.name),
             Some("open mode shares this machine's routes: only a sealed world can take one away".into()),
+        );
+        return None;
+    }
+    if let (Some(RawNetwork::Open), Some(down)) =
+        (explicit_network, raw.resolver.as_ref().and_then(|r| r.down.as_ref()))
+    {
+        checker.problem(
+            down.pos,
+            "a resolver that is down needs `network: sealed`",
+            Some("open mode has no resolver (go is given addresses): there is none to take down".into()),
         );
         return None;
     }
