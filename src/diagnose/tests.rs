@@ -647,3 +647,32 @@ fn import_stacks_and_wrapped_invalid_versions_are_read() {
     let d = diagnose(&evidence("go get x.example/m@0a1cf4775e8b", FAILED, "", malformed, &[]));
     assert_eq!(d.category, Category::ModuleInvalidVersion, "{d:#?}");
 }
+
+/// A resolver that cannot be reached fails every name: no playbook that points go at
+/// another name (a mirror) or reruns it is offered; one that answers badly gets both.
+#[test]
+fn an_unreachable_resolver_gets_no_playbook_a_failing_one_does() {
+    let refused = "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": \
+                   dial tcp: lookup proxy.corp.example on 127.0.0.53:53: read udp 127.0.0.1:40001->127.0.0.53:53: \
+                   read: connection refused";
+    let d = check(
+        &evidence(DOWNLOAD, FAILED, "", refused, &[]),
+        Category::DnsFailure,
+        "every name fails alike, so the cure is outside go (start",
+        None,
+    );
+    assert!(d.playbooks.is_empty(), "{:?}", d.playbooks);
+    let no_route = "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": \
+                    dial tcp: lookup proxy.corp.example on [2001:db8::53]:53: dial udp [2001:db8::53]:53: connect: \
+                    network is unreachable";
+    let d = check(&evidence(DOWNLOAD, FAILED, "", no_route, &[]), Category::DnsFailure, "is not reachable", None);
+    assert!(d.playbooks.is_empty(), "{:?}", d.playbooks);
+    let servfail = "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": \
+                    dial tcp: lookup proxy.corp.example on 127.0.0.1:53: server misbehaving";
+    check(
+        &evidence(DOWNLOAD, FAILED, "", servfail, &[]),
+        Category::DnsFailure,
+        "the resolver is not",
+        Some("use-mirror"),
+    );
+}

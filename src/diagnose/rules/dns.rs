@@ -90,7 +90,18 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
         evidence.extend(queries(f, &name));
         evidence.extend(env_naming(f, &name));
         let what = subject(&error.text).map(|s| format!(" (go needed {s})")).unwrap_or_default();
-        let summary = format!("looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not");
+        // A resolver that cannot be reached fails every name alike: a mirror, found by
+        // name too, fails as well, and a rerun meets the same resolver.
+        let unreachable = caps.get(5).is_some();
+        let summary = if unreachable {
+            format!(
+                "looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not; every name fails \
+                 alike, so the cure is outside go (start the resolver, fix resolv.conf, or fetch modules before the \
+                 network is taken away)"
+            )
+        } else {
+            format!("looking up {name}, {server} {how}{what}: the name may be fine, the resolver is not")
+        };
         // Windows' other getaddrinfo failures and an answer go cannot parse say the lookup
         // failed, not how: the resolver's own failure is the likeliest, not the only reading.
         let vague = caps.get(6).is_some_and(|m| {
@@ -99,7 +110,8 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
                 || (why.starts_with("getaddrinfow: ") && !why.contains("temporary error"))
         });
         let confidence = if vague { Confidence::Medium } else { Confidence::High };
-        return Some(found(Category::DnsFailure, confidence, summary, evidence, &["retry", "use-mirror"]));
+        let playbooks: &[&str] = if unreachable { &[] } else { &["retry", "use-mirror"] };
+        return Some(found(Category::DnsFailure, confidence, summary, evidence, playbooks));
     }
     // Before go 1.21 a name lookup that outlasted the dial's deadline (~30 s) was worded
     // without a name or an address: `dial tcp: i/o timeout` (`calibrate` names the other
