@@ -893,4 +893,75 @@ mod tests {
         assert_eq!(declared_name("127.0.0.1:8080"), "proxy.repro.example");
         assert_eq!(declared_name("Proxy.Corp.Example:443"), "proxy.corp.example");
     }
+    #[test]
+    fn a_resolver_that_is_down_is_taken_down_and_offers_no_recovery() {
+        use crate::scenario::model::ResolverDown;
+        let refused = "go: github.com/acme/tool@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/tool/@v/v1.0.0.info\": \
+                       dial tcp: lookup proxy.golang.org on 127.0.0.53:53: read udp 127.0.0.1:50591->127.0.0.53:53: read: \
+                       connection refused\n";
+        let (yaml, scenario) = scenario_of(refused);
+        assert_eq!(scenario.resolver.down, Some(ResolverDown::Refused), "{yaml}");
+        assert!(scenario.recover.is_none() && yaml.contains("No recovery"), "{yaml}");
+        assert!(scenario.hosts.iter().all(|h| h.dns.is_empty()), "{yaml}");
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/acme/tool@v1.0.0: Get \"https://proxy.golang.org/github.com/acme/tool/@v/v1.0.0.info\": dial \
+             tcp: lookup proxy.golang.org on [::1]:53: dial udp [::1]:53: connect: network is unreachable\n",
+        );
+        assert_eq!(scenario.resolver.down, Some(ResolverDown::Unreachable), "{yaml}");
+        // A resolver that answers, if badly, is faulted for the name, and a mirror recovers.
+        let (yaml, scenario) = scenario_of(
+            "go: corp.example/lib@v1.0.0: Get \"https://goproxy.corp.example/corp.example/lib/@v/v1.0.0.info\": dial tcp: \
+             lookup goproxy.corp.example on 10.0.0.2:53: lame referral\n",
+        );
+        assert_eq!(scenario.resolver.down, None, "{yaml}");
+        assert!(yaml.contains("lame_referral: {}") && scenario.recover.is_some(), "{yaml}");
+    }
+
+    #[test]
+    fn a_body_that_ended_early_is_a_connection_closed_not_reset() {
+        let (yaml, _) = scenario_of(
+            "go: github.com/gabriel-vasile/mimetype@v1.4.3: read \"https://proxy.golang.org/github.com/gabriel-vasile/mimetype/@v/v1.4.3.zip\": unexpected EOF\n",
+        );
+        assert!(yaml.contains("close:") && yaml.contains("after_bytes: 100") && !yaml.contains("reset:"), "{yaml}");
+    }
+
+    #[test]
+    fn redirects_without_end_lead_back_to_the_file_itself() {
+        let (yaml, _) = scenario_of(
+            "go: corp.example/Lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/!lib/@v/v1.0.0.info\": stopped after 10 redirects\n",
+        );
+        assert!(yaml.contains("status: 301"), "{yaml}");
+        assert!(yaml.contains("Location: https://proxy.corp.example/corp.example/!lib/@v/v1.0.0.info"), "{yaml}");
+    }
+
+    #[test]
+    fn a_body_marked_gzip_that_is_not_is_served_long_enough_to_be_read_as_such() {
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: read \"https://gzip.corp.example/corp.example/lib/@v/v1.0.0.info\": gzip: invalid header\n",
+        );
+        assert!(yaml.contains("Content-Encoding: gzip") && yaml.contains("not gzip"), "{yaml}");
+    }
+
+    #[test]
+    fn a_refused_go_get_page_or_git_request_is_refused_where_the_log_says() {
+        let (yaml, scenario) = scenario_of(
+            "go: git.corp.example/team/lib@v1.2.0: unrecognized import path \"git.corp.example/team/lib\": reading \
+             https://git.corp.example/team/lib?go-get=1: 401 Unauthorized\n",
+        );
+        let git = scenario.hosts.iter().find(|h| h.name == "git.corp.example").expect("the git host");
+        let crate::scenario::HostKind::Git(spec) = &git.kind else { panic!("{yaml}") };
+        assert!(spec.auth.is_some() && spec.auth_pages, "{yaml}");
+        assert!(git.faults.is_empty(), "{yaml}");
+        let (yaml, scenario) = scenario_of(
+            "go: git.corp.example/team/lib@v1.2.0: invalid version: git ls-remote -q origin in /x: exit status 128:\n\
+             \tfatal: unable to access 'https://git.corp.example/team/lib/': The requested URL returned error: 403\n",
+        );
+        let git = scenario.hosts.iter().find(|h| h.name == "git.corp.example").expect("the git host");
+        let crate::scenario::HostKind::Git(spec) = &git.kind else { panic!("{yaml}") };
+        assert!(!spec.auth_pages, "{yaml}");
+        assert!(
+            yaml.contains("path: \"*/info/refs\"") && yaml.contains("first: 1") && yaml.contains("status: 403"),
+            "{yaml}"
+        );
+    }
 }

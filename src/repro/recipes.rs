@@ -226,9 +226,36 @@ fn proxy_off(draft: &mut Draft, log: &Log) {
     draft.playbook("enable-goproxy", &[("proxy", &draft.proxy_url(&host))]);
 }
 
+/// A proxy's answer go could not use, as the log tells it: an `.info` it could not parse,
+/// redirects without end (`stopped after 10 redirects`), a body marked gzip that is not
+/// (`gzip: invalid header`), else a zip cut short.
 fn proxy_bad_response(draft: &mut Draft, log: &Log) {
+    let respond = |status: u16, body: &str, headers: &[(&str, &str)]| {
+        let mut keyed = crate::scenario::keyed::Keyed::default();
+        for (name, value) in headers {
+            keyed.insert(name, value.to_string());
+        }
+        let respond =
+            RawRespond { status: at(status), body: Some(body.to_string()), content_type: None, headers: keyed };
+        fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() })
+    };
     let fault = match unreadable_info(log) {
         Some(body) => fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() }),
+        // A Location naming the file's own URL leads back to it.
+        None if log.says("redirects") && log.says("stopped after") => {
+            let f = log.facts;
+            let file = if matches!(f.file(), "list" | "latest") {
+                "list".to_string()
+            } else {
+                format!("{}.{}", f.version, f.file())
+            };
+            let url = format!("{}/{}/@v/{file}", draft.proxy_url(&f.host), crate::fixture::escape::escape(&f.module));
+            respond(301, "", &[("Location", &url)])
+        }
+        // At least gzip's 10 header bytes, or go reads `unexpected EOF` first.
+        None if log.says("gzip: invalid header") => {
+            respond(200, "{\"Version\": \"plain JSON, not gzip\"}\n", &[("Content-Encoding", "gzip")])
+        }
         None => {
             fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() })
         }
@@ -283,7 +310,8 @@ fn net_refused(draft: &mut Draft, log: &Log) {
 /// A connection cut as go reported it: an HTTP/2 stream reset (`stream error`), the
 /// connection gone before any answer on the first request of a connection (`Get URL:
 /// unexpected EOF`: a reset before the response, which go meets as the end of the
-/// stream), or a reset after the headers (`read: connection reset by peer`).
+/// stream), a body that ended early (`read URL: unexpected EOF`: the connection closed
+/// mid-body), or a reset after the headers (`read: connection reset by peer`).
 fn net_reset(draft: &mut Draft, log: &Log) {
     static GET_EOF: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"Get "?https?://[^\s"]+"?: unexpected EOF"#).expect("compiles"));
@@ -298,8 +326,9 @@ fn net_reset(draft: &mut Draft, log: &Log) {
         let glob = if log.file_glob().ends_with("/list") { log.file_glob() } else { "*.info".to_string() };
         reset(&glob, None)
     } else if log.says("unexpected EOF") {
-        // A body cut short: a zip whose connection goes after its first bytes.
-        reset("*.zip", Some(100))
+        // A body cut short: a zip whose connection is closed (a FIN, not a reset) after
+        // its first bytes.
+        fault_on("*.zip", RawFault { close: Some(at(RawReset { after_bytes: Some(100) })), ..Default::default() })
     } else {
         reset(&log.file_glob(), Some(0))
     };
@@ -413,11 +442,29 @@ fn http_proxy(draft: &mut Draft, log: &Log) {
     }
 }
 
+/// A name that failed to resolve, as the log tells it: NXDOMAIN; a resolver that is down
+/// (`lookup H on S: … connection refused`, `network is unreachable`), which every name
+/// meets alike, so no playbook recovers; a resolver that does not recurse (`lame
+/// referral`); one that never answers; or one that fails (SERVFAIL).
 fn dns(draft: &mut Draft, log: &Log) {
+    if let Some(down) = resolver_down(log).filter(|_| log.diagnosis.category == Category::DnsFailure) {
+        let host = log.facts.host.clone();
+        draft.goproxy(&host);
+        draft.set("GOPROXY", &draft.proxy_url(&host));
+        draft.scenario.resolver = Some(RawResolver { down: Some(at(down)), ..Default::default() });
+        draft.note(
+            "No recovery: while the resolver is down every name fails alike, so the cure is outside go (start the \
+             resolver, fix resolv.conf, or fetch modules before the network is taken away).",
+        );
+        return;
+    }
     let fault = if log.diagnosis.category == Category::DnsNxdomain {
         RawDnsFault { nxdomain: Some(at(RawEmpty {})), ..Default::default() }
+    } else if log.says("lame referral") {
+        RawDnsFault { lame_referral: Some(at(RawEmpty {})), ..Default::default() }
     } else if log.says("i/o timeout") {
-        draft.scenario.resolver = Some(RawResolver { timeout: Some(at("1s".into())), attempts: Some(at(1)) });
+        draft.scenario.resolver =
+            Some(RawResolver { timeout: Some(at("1s".into())), attempts: Some(at(1)), down: None });
         RawDnsFault { timeout: Some(at(RawEmpty {})), ..Default::default() }
     } else {
         RawDnsFault { servfail: Some(at(RawEmpty {})), ..Default::default() }
@@ -425,6 +472,24 @@ fn dns(draft: &mut Draft, log: &Log) {
     let host = proxy_world(draft, log, Vec::new());
     draft.host(&host).dns = vec![at(fault)];
     use_mirror(draft);
+}
+
+/// How the log's resolver was down: go could not reach the server resolv.conf names
+/// (`lookup H on 127.0.0.53:53: read udp …: read: connection refused`, `dial udp
+/// [::1]:53: connect: network is unreachable`), the readings for which the diagnosis
+/// (`rules::dns::failure`) offers no playbook.
+fn resolver_down(log: &Log) -> Option<crate::scenario::model::ResolverDown> {
+    use crate::scenario::model::ResolverDown;
+    static DOWN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"lookup \S+ on \S+: [^\n]*?(connection refused|network is unreachable|no route to host",
+            r"|connect: permission denied|connect: operation not permitted)"
+        ))
+        .expect("compiles")
+    });
+    let caps = DOWN.captures(log.errors())?;
+    // A route refused or a firewall's denial end the same way: no answer can come.
+    Some(if &caps[1] == "connection refused" { ResolverDown::Refused } else { ResolverDown::Unreachable })
 }
 
 /// A module made up on the spot in another variant (a re-tagged or tampered copy); with
@@ -615,6 +680,7 @@ fn vcs(draft: &mut Draft, log: &Log) {
         }
         Category::VcsAuth => RawGit {
             auth: Some(RawBasicAuth { user: "ci-bot".into(), password: "s3cret".into() }),
+            auth_pages: page_refused(log).then(|| at(true)),
             ..Default::default()
         },
         // go reads no go-import page for a host it knows (github.com, bitbucket.org) or a
@@ -633,6 +699,14 @@ fn vcs(draft: &mut Draft, log: &Log) {
         _ => RawGit { modules: Some(vec![at("none.invalid/**".into())]), ..Default::default() },
     };
     draft.host(&root).git = Some(at(git));
+    if log.diagnosis.category == Category::VcsAuth
+        && let Some(fault) = refusal(log)
+    {
+        draft.host(&root).faults = vec![fault];
+    }
+    if log.diagnosis.category == Category::VcsAuth && log.says("?go-get=1: 403") {
+        draft.note("The log's page answered 403 Forbidden; the scenario's login answers 401 Unauthorized.");
+    }
     draft.modules(vec![inline_module(&id)]);
     draft.download(&id, "30s");
     draft.goproxy("goproxy.repro.example");
@@ -650,6 +724,26 @@ fn vcs(draft: &mut Draft, log: &Log) {
     } else {
         draft.playbook("private-modules-via-proxy", &[("proxy", "https://goproxy.repro.example")]);
     }
+}
+
+/// git's own refusal the log quotes (`The requested URL returned error: 403`, a login
+/// without access), made once only, so that the recovery's credentials get in: a host
+/// that wants a login otherwise makes git prompt instead. (git says `returned error:
+/// 401` only when the credentials it sent were refused, which no fault here makes.)
+fn refusal(log: &Log) -> Option<At<RawFault>> {
+    static GIT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"The requested URL returned error: (403)\b").expect("compiles"));
+    let status = GIT.captures(log.errors())?[1].parse().ok()?;
+    let when = RawWhen { path: Some(at("*/info/refs".to_string())), first: Some(at(1)), ..Default::default() };
+    let respond = RawRespond { status: at(status), body: None, content_type: None, headers: Default::default() };
+    Some(at(RawFault { when: Some(at(when)), respond: Some(at(respond)), ..Default::default() }))
+}
+
+/// go's own `?go-get=1` request was refused (`reading https://…?go-get=1: 401
+/// Unauthorized`, or 403): the host's pages are behind its login too.
+fn page_refused(log: &Log) -> bool {
+    static PAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\?go-get=1: 40[13]\b").expect("compiles"));
+    PAGE.is_match(log.errors())
 }
 
 /// Whether go knows the module's host layout without asking it (`github.com/o/r`; its
