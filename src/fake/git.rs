@@ -29,6 +29,18 @@ pub struct GitHost {
     /// With `auth`: the `?go-get=1` pages need the credentials too (go's own request,
     /// which only `.netrc` / GOAUTH can satisfy).
     pub auth_pages: bool,
+    /// The words the host sends with its 404 for a repository it does not have, which
+    /// git shows (`remote: Repository not found.`): GitHub's, on a host named like it.
+    /// `None`: `git http-backend`'s bare 404, as a self-hosted server sends.
+    pub missing_words: Option<&'static str>,
+}
+
+impl GitHost {
+    /// The words of [`GitHost::missing_words`] for the code host named `host`: GitHub
+    /// answers a repository that does not exist, or that the credentials cannot see, so.
+    pub fn missing_words_of(host: &str) -> Option<&'static str> {
+        (host == "github.com").then_some("Repository not found.\n")
+    }
 }
 
 /// The `?go-get=1` page of one module root.
@@ -150,6 +162,18 @@ impl GitHost {
     }
 
     /// Runs `git http-backend` for `request`.
+    /// The backend's bare 404 for a repository it does not have, with the host's words for
+    /// it (git shows a `text/plain` error body, `remote: …`, before its own `fatal:
+    /// repository '…' not found`).
+    fn missing_in_words(&self, reply: Reply) -> Reply {
+        match self.missing_words {
+            Some(words) if reply.status == 404 && reply.body.iter().all(u8::is_ascii_whitespace) => {
+                Reply::text(404, words)
+            }
+            _ => reply,
+        }
+    }
+
     async fn smart_http(&self, request: &RequestInfo) -> Reply {
         // HOME is never read (no global config), but must not be the user's.
         let mut command = tokio::process::Command::from(hermetic_git(&self.project_root));
@@ -180,7 +204,7 @@ impl GitHost {
         };
         let (_, output) = tokio::join!(feed, child.wait_with_output());
         match output {
-            Ok(output) => parse_cgi(&output.stdout).unwrap_or_else(|| {
+            Ok(output) => parse_cgi(&output.stdout).map(|reply| self.missing_in_words(reply)).unwrap_or_else(|| {
                 Reply::text(
                     500,
                     format!(
@@ -290,6 +314,10 @@ mod tests {
     }
 
     async fn start(auth: Option<BasicAuth>, auth_pages: bool) -> Fixture {
+        start_with(auth, auth_pages, None).await
+    }
+
+    async fn start_with(auth: Option<BasicAuth>, auth_pages: bool, missing_words: Option<&'static str>) -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
         let modules = vec![lib("v1.0.0", "package lib\n"), lib("v1.1.0", "package lib // v1.1.0\n")];
@@ -306,6 +334,7 @@ mod tests {
             ],
             auth,
             auth_pages,
+            missing_words,
         };
         let server = Arc::new(HostServer::new("git.corp.example", host, log.clone()));
         let task = tokio::spawn(serve(listener, server));
@@ -381,7 +410,20 @@ mod tests {
 
         let (ok, _, err) = git(&home, &["ls-remote", &format!("http://{}/missing.git", f.addr)]).await;
         assert!(!ok);
-        assert!(err.contains("not found"), "{err}");
+        assert!(err.contains("not found") && !err.contains("remote:"), "a bare 404, as git http-backend's: {err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_host_named_like_github_says_so_for_a_repository_it_lacks() {
+        let f = start_with(None, false, GitHost::missing_words_of("github.com")).await;
+        let home = f.tmp.path().join("client");
+        std::fs::create_dir_all(&home).unwrap();
+        let (ok, _, err) = git(&home, &["ls-remote", &format!("http://{}/missing.git", f.addr)]).await;
+        assert!(!ok);
+        assert!(err.contains("remote: Repository not found.") && err.contains("not found"), "{err}");
+        let (ok, _, err) = git(&home, &["ls-remote", &format!("http://{}/lib.git", f.addr)]).await;
+        assert!(ok, "repositories it has are served as ever: {err}");
+        assert_eq!(GitHost::missing_words_of("git.corp.example"), None);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -429,8 +471,13 @@ mod tests {
 
     #[test]
     fn git_requests_are_not_answered_synchronously() {
-        let host =
-            GitHost { project_root: PathBuf::from("/nonexistent"), pages: Vec::new(), auth: None, auth_pages: false };
+        let host = GitHost {
+            project_root: PathBuf::from("/nonexistent"),
+            pages: Vec::new(),
+            auth: None,
+            auth_pages: false,
+            missing_words: None,
+        };
         let request = RequestInfo {
             method: "GET".into(),
             path: "/lib.git/info/refs".into(),

@@ -470,7 +470,13 @@ async fn git_host(host: &str, spec: &GitSpec, modules: &ModuleSet, root: PathBuf
     })
     .await
     .map_err(std::io::Error::other)??;
-    Ok(GitHost { project_root: root, pages, auth: spec.auth.clone(), auth_pages: spec.auth_pages })
+    Ok(GitHost {
+        project_root: root,
+        pages,
+        auth: spec.auth.clone(),
+        auth_pages: spec.auth_pages,
+        missing_words: GitHost::missing_words_of(host),
+    })
 }
 
 /// A forward proxy that refuses everything: go is pointed at it for every host that is
