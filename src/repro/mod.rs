@@ -943,6 +943,33 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_http_goproxy_meets_its_forward_proxy_as_http_proxy() {
+        let (yaml, scenario) = scenario_of(
+            "GOPROXY=http://proxy.corp.example\nHTTP_PROXY=http://gw.corp.example:3128\n\
+             go: corp.example/lib@v1.0.0: reading http://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip: 407 Proxy \
+             Authentication Required\n",
+        );
+        assert!(
+            yaml.contains("GOPROXY: http://proxy.corp.example")
+                && yaml.contains("HTTP_PROXY: http://gw.corp.example:3128"),
+            "{yaml}"
+        );
+        assert!(!yaml.contains("HTTPS_PROXY"), "{yaml}");
+        assert!(scenario.hosts.iter().any(|h| h.name == "gw.corp.example"), "{yaml}");
+        // An https GOPROXY goes through HTTPS_PROXY, with a CONNECT.
+        let (yaml, _) = scenario_of(
+            "GOPROXY=https://proxy.corp.example\nHTTPS_PROXY=http://gw.corp.example:3128\n\
+             go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.zip\": Proxy \
+             Authentication Required\n",
+        );
+        assert!(
+            yaml.contains("GOPROXY: https://proxy.corp.example")
+                && yaml.contains("HTTPS_PROXY: http://gw.corp.example:3128"),
+            "{yaml}"
+        );
+    }
+
+    #[test]
     fn a_refused_go_get_page_or_git_request_is_refused_where_the_log_says() {
         let (yaml, scenario) = scenario_of(
             "go: git.corp.example/team/lib@v1.2.0: unrecognized import path \"git.corp.example/team/lib\": reading \

@@ -413,16 +413,26 @@ fn names_the_certificate_had(log: &Log, host: &str) -> Vec<At<String>> {
 }
 
 fn http_proxy(draft: &mut Draft, log: &Log) {
-    let proxy_url = log
-        .http_proxy(&["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"])
-        .unwrap_or("http://proxy.corp.example:3128");
+    // A plain-http GOPROXY goes through HTTP_PROXY, as a forwarded GET the proxy answers
+    // itself (`reading http://…: 407 Proxy Authentication Required`), not a CONNECT.
+    let plain = env_value(&log.facts.env, "GOPROXY").is_some_and(|p| p.starts_with("http://"))
+        && log.http_proxy(&["HTTP_PROXY", "http_proxy"]).is_some();
+    let vars: &[&str] =
+        if plain { &["HTTP_PROXY", "http_proxy"] } else { &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] };
+    let proxy_url = log.http_proxy(vars).unwrap_or("http://proxy.corp.example:3128");
     let authority = url_host(proxy_url);
     let name = declared_name(authority);
     let port = authority.rsplit_once(':').map_or("3128", |(_, p)| p).to_string();
     let target = if log.facts.host == name { "goproxy.repro.example".to_string() } else { log.facts.host.clone() };
     draft.goproxy(&target);
-    draft.set("GOPROXY", &draft.proxy_url(&target));
-    draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
+    if plain {
+        let url = draft.proxy_url(&target).replacen("https://", "http://", 1);
+        draft.set("GOPROXY", &url);
+        draft.set("HTTP_PROXY", &format!("http://{name}:{port}"));
+    } else {
+        draft.set("GOPROXY", &draft.proxy_url(&target));
+        draft.set("HTTPS_PROXY", &format!("http://{name}:{port}"));
+    }
     let forward = |settings: RawForwardProxy| Some(at(settings));
     if log.says("proxyconnect") {
         draft.host(&name).closed = Some(at(RawEmpty {}));
