@@ -242,15 +242,19 @@ fn floor(part: Part, split: Split) -> f64 {
 /// mid-body, a lame referral, a resolver that is down, a go-get page behind a login), the
 /// sixty-eighth: outside dev 157/197 (79.7 %), released 179/205 (87.3 %), held out 131/180
 /// (72.8 %); public dev 167/237 (70.5 %), released 201/272 (73.9 %), held out 177/244
-/// (72.5 %); modules outside 166/170, 174/183, held out 153/161; public as before.
+/// (72.5 %); modules outside 166/170, 174/183, held out 153/161; public as before. After a
+/// host named github.com said `Repository not found.` and a plain-http GOPROXY went
+/// through HTTP_PROXY, the sixty-ninth: outside dev 157, released 181/205 (88.3 %), held out
+/// 129/180 (71.7 %: two fewer, within a run's noise, not looked at); public dev 172/237
+/// (72.6 %), released 205/272 (75.4 %), held out 177/244; modules as before.
 fn closeness_floor(part: Part, split: Split) -> (f64, f64) {
     match (part, split) {
-        (Part::Outside, Split::HeldOut) => (69.5, 93.0),
-        (Part::Outside, Split::Released) => (84.0, 92.0),
+        (Part::Outside, Split::HeldOut) => (68.5, 93.0),
+        (Part::Outside, Split::Released) => (85.0, 92.0),
         (Part::Outside, _) => (76.5, 94.5),
         (Part::Public, Split::HeldOut) => (69.5, 91.5),
-        (Part::Public, Split::Released) => (70.5, 89.5),
-        (Part::Public, _) => (67.5, 89.5),
+        (Part::Public, Split::Released) => (72.5, 89.5),
+        (Part::Public, _) => (69.5, 89.5),
         _ => (0.0, 0.0),
     }
 }
