@@ -266,7 +266,7 @@ fn a_wrong_host_certificates_names_are_dns_names_other_than_the_hosts_own() {
 }
 
 #[test]
-fn pages_behind_a_login_need_the_login_and_a_resolver_down_needs_a_sealed_world() {
+fn pages_behind_a_login_need_the_login_and_a_resolver_down_or_an_ip_only_certificate_a_sealed_world() {
     let yaml = "name: t\nmodules: [modules]\nhosts:\n  corp.example:\n    git: {auth_pages: true}\n\
                 env: {GOPROXY: direct}\n";
     let e = one_error(&format!("{yaml}{EXPECT}"));
@@ -282,6 +282,10 @@ fn pages_behind_a_login_need_the_login_and_a_resolver_down_needs_a_sealed_world(
         e.starts_with("bad.yaml:3:18: the resolver is down, so the DNS faults of host `proxy.corp.example`"),
         "{e}"
     );
+    let yaml = "name: t\nmodules: [modules]\nnetwork: open\nhosts:\n  proxy.corp.example:\n    goproxy: {}\n    \
+                tls: {certificate: ip_only}\nenv: {GOPROXY: https://proxy.corp.example}\n";
+    let e = one_error(&format!("{yaml}{EXPECT}"));
+    assert!(e.starts_with("bad.yaml:3:10: host `proxy.corp.example` has a certificate for IP addresses only"), "{e}");
     let e = one_error("name: t\nmodules: [modules]\nresolver: {down: stopped}\nexpect: {exit: failure}\n");
     assert!(e.contains("stopped") && e.contains("refused") && e.contains("unreachable"), "{e}");
 }

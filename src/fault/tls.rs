@@ -29,6 +29,10 @@ pub enum CertFault {
     WrongHost,
     /// The host name only in the subject CN, no subjectAltName at all.
     NoSan,
+    /// subjectAltNames for the host's IP addresses only, no DNS name: a certificate issued
+    /// for a server's address (`certificate is not valid for any names, but wanted to
+    /// match …`). Sealed worlds only: open mode's go connects to that address.
+    IpOnly,
     /// Signed by the intermediate, but the server does not send the intermediate.
     IncompleteChain,
     /// A self-signed leaf.
@@ -48,6 +52,7 @@ pub fn certificate(
     let now = pki.now();
     match fault {
         CertFault::NoSan => params.subject_alt_names = Vec::new(),
+        CertFault::IpOnly => params.subject_alt_names = ips.iter().map(|ip| SanType::IpAddress(*ip)).collect(),
         CertFault::WrongHost if names.is_empty() => {
             params.subject_alt_names = vec![SanType::DnsName(format!("www.{}", other_domain(host)).try_into()?)]
         }
@@ -96,6 +101,7 @@ mod tests {
             CertFault::NotYetValid,
             CertFault::WrongHost,
             CertFault::NoSan,
+            CertFault::IpOnly,
             CertFault::IncompleteChain,
             CertFault::SelfSigned,
         ] {

@@ -970,6 +970,25 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_valid_for_no_name_is_one_for_the_address_only() {
+        let (yaml, scenario) = scenario_of(
+            "go: github.com/qiniu/goc@v1.3.6: Get \"https://proxy.golang.org/github.com/qiniu/goc/@v/v1.3.6.info\": tls: \
+             failed to verify certificate: x509: certificate is not valid for any names, but wanted to match \
+             proxy.golang.org\n",
+        );
+        assert!(yaml.contains("certificate: ip_only"), "{yaml}");
+        assert_eq!(
+            scenario.network,
+            crate::scenario::NetworkNeed::Sealed("the scenario says `network: sealed`".into())
+        );
+        let (yaml, _) = scenario_of(
+            "go: corp.example/lib@v1.0.0: Get \"https://proxy.corp.example/corp.example/lib/@v/v1.0.0.info\": tls: failed \
+             to verify certificate: x509: certificate relies on legacy Common Name field, use SANs instead\n",
+        );
+        assert!(yaml.contains("certificate: no_san"), "{yaml}");
+    }
+
+    #[test]
     fn a_refused_go_get_page_or_git_request_is_refused_where_the_log_says() {
         let (yaml, scenario) = scenario_of(
             "go: git.corp.example/team/lib@v1.2.0: unrecognized import path \"git.corp.example/team/lib\": reading \

@@ -385,7 +385,8 @@ fn tls(draft: &mut Draft, log: &Log) {
         Category::TlsUnknownAuthority => CertFault::Untrusted,
         Category::TlsExpired if log.says("is before") => CertFault::NotYetValid,
         Category::TlsExpired => CertFault::Expired,
-        _ if log.says("legacy Common Name") || log.says("not valid for any names") => CertFault::NoSan,
+        _ if log.says("legacy Common Name") => CertFault::NoSan,
+        _ if log.says("not valid for any names") => CertFault::IpOnly,
         _ => CertFault::WrongHost,
     };
     let host = proxy_world(draft, log, Vec::new());

@@ -109,6 +109,9 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
             }
+            None if hosts.iter().any(|h| h.cert == crate::fault::tls::CertFault::IpOnly) => NetworkNeed::Sealed(
+                "a certificate for IP addresses only is valid for the loopback address open mode connects to".into(),
+            ),
             None if resolver.down.is_some() => {
                 NetworkNeed::Sealed("the resolver is down, and only a sealed world has a resolver of its own".into())
             }
@@ -156,6 +159,16 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
             format!("host `{}` is unreachable, which needs `network: sealed`", h.name),
             Some("open mode shares this machine's routes: only a sealed world can take one away".into()),
+        );
+        return None;
+    }
+    if let (Some(RawNetwork::Open), Some(h)) =
+        (explicit_network, hosts.iter().find(|h| h.cert == crate::fault::tls::CertFault::IpOnly))
+    {
+        checker.problem(
+            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            format!("host `{}` has a certificate for IP addresses only, which needs `network: sealed`", h.name),
+            Some("open mode's go connects to 127.0.0.1, which such a certificate is valid for".into()),
         );
         return None;
     }
