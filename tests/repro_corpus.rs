@@ -246,12 +246,14 @@ fn floor(part: Part, split: Split) -> f64 {
 /// host named github.com said `Repository not found.` and a plain-http GOPROXY went
 /// through HTTP_PROXY, the sixty-ninth: outside dev 157, released 181/205 (88.3 %), held out
 /// 129/180 (71.7 %: two fewer, within a run's noise, not looked at); public dev 172/237
-/// (72.6 %), released 205/272 (75.4 %), held out 177/244; modules as before.
+/// (72.6 %), released 205/272 (75.4 %), held out 177/244; modules as before. With a
+/// certificate for IP addresses only, the seventieth: outside dev 160/197 (81.2 %), held
+/// out 132/180 (73.3 %); public dev 173/237 (73.0 %); the rest as at the sixty-ninth.
 fn closeness_floor(part: Part, split: Split) -> (f64, f64) {
     match (part, split) {
         (Part::Outside, Split::HeldOut) => (68.5, 93.0),
         (Part::Outside, Split::Released) => (85.0, 92.0),
-        (Part::Outside, _) => (76.5, 94.5),
+        (Part::Outside, _) => (78.0, 94.5),
         (Part::Public, Split::HeldOut) => (69.5, 91.5),
         (Part::Public, Split::Released) => (72.5, 89.5),
         (Part::Public, _) => (69.5, 89.5),
