@@ -286,6 +286,14 @@ fn pages_behind_a_login_need_the_login_and_a_resolver_down_or_an_ip_only_certifi
                 tls: {certificate: ip_only}\nenv: {GOPROXY: https://proxy.corp.example}\n";
     let e = one_error(&format!("{yaml}{EXPECT}"));
     assert!(e.starts_with("bad.yaml:3:10: host `proxy.corp.example` has a certificate for IP addresses only"), "{e}");
+    let yaml = "name: t\nmodules: [modules]\nresolver: {down: refused}\nhosts:\n  proxy.corp.example:\n    \
+                goproxy: {}\nenv: {GOPROXY: https://proxy.corp.example}\nexpect:\n  exit: failure\n  dns:\n    \
+                - {name: proxy.corp.example, count: 0}\n    - {name: proxy.corp.example, rcode: NOERROR}\n";
+    let e = one_error(yaml);
+    assert!(
+        e.starts_with("bad.yaml:12:7: the resolver is down, so no query for `proxy.corp.example` can reach it"),
+        "{e}"
+    );
     let e = one_error("name: t\nmodules: [modules]\nresolver: {down: stopped}\nexpect: {exit: failure}\n");
     assert!(e.contains("stopped") && e.contains("refused") && e.contains("unreachable"), "{e}");
 }

@@ -82,6 +82,20 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             Some("no query reaches the fake resolver then: take the resolver down, or fault names, not both".into()),
         );
     }
+    if raw.resolver.as_ref().is_some_and(|r| r.down.is_some()) {
+        let recovery = raw.recover.as_ref().and_then(|r| r.expect.as_ref()).map(|e| e.dns.as_slice()).unwrap_or(&[]);
+        for expected in raw.expect.dns.iter().chain(recovery) {
+            // No count means `at_least: 1`.
+            let wants_some = expected.count.map_or(expected.at_least.unwrap_or(1) > 0, |n| n > 0);
+            if wants_some {
+                checker.problem(
+                    expected.pos,
+                    format!("the resolver is down, so no query for `{}` can reach it", expected.name.value),
+                    Some("expect count: 0 (the fake resolver sees nothing), or do not take the resolver down".into()),
+                );
+            }
+        }
+    }
     let min_go = raw.min_go.as_ref().and_then(|v| {
         let release = crate::gobin::parse_release(v);
         if release.is_none() {
