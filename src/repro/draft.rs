@@ -230,6 +230,17 @@ pub(super) fn inline_module(id: &str) -> RawModuleSource {
     })
 }
 
+/// A fault answering `status` with `body` (text/plain, which go prints after `server
+/// response:`) and `headers` in the backend's place.
+pub(super) fn respond(status: u16, body: Option<String>, headers: &[(&str, &str)]) -> RawFault {
+    let mut keyed = Keyed::default();
+    for (name, value) in headers {
+        keyed.insert(name, value.to_string());
+    }
+    let respond = RawRespond { status: at(status), body, content_type: None, headers: keyed };
+    RawFault { respond: Some(at(respond)), ..Default::default() }
+}
+
 /// An HTTP fault for requests whose path matches `glob`.
 pub(super) fn fault_on(glob: &str, fault: RawFault) -> At<RawFault> {
     at(RawFault { when: Some(at(RawWhen { path: Some(at(glob.to_string())), ..Default::default() })), ..fault })

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::draft::{Draft, at, fault_on, inline_module};
+use super::draft::{Draft, at, fault_on, inline_module, respond};
 use super::{LogFacts, ReproError, declared_name, env_value, private_pattern, url_host};
 use crate::diagnose::rules::{is_major_suffix, is_public_proxy};
 use crate::diagnose::{Category, Diagnosis};
@@ -188,14 +188,8 @@ fn proxy_status(draft: &mut Draft, log: &Log) {
         Category::ProxyAuth => 403,
         _ => 500,
     };
-    let respond = RawRespond {
-        status: at(log.status().unwrap_or(default)),
-        body: log.server_response(),
-        content_type: None,
-        headers: Default::default(),
-    };
-    let status = respond.status.value;
-    let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
+    let status = log.status().unwrap_or(default);
+    let fault = fault_on(&log.file_glob(), respond(status, log.server_response(), &[]));
     let host = proxy_world(draft, log, vec![fault]);
     // A proxy failing itself is told by its 404s for several unrelated owners: all of
     // them are asked for again (up to four).
@@ -230,14 +224,8 @@ fn proxy_off(draft: &mut Draft, log: &Log) {
 /// redirects without end (`stopped after 10 redirects`), a body marked gzip that is not
 /// (`gzip: invalid header`), else a zip cut short.
 fn proxy_bad_response(draft: &mut Draft, log: &Log) {
-    let respond = |status: u16, body: &str, headers: &[(&str, &str)]| {
-        let mut keyed = crate::scenario::keyed::Keyed::default();
-        for (name, value) in headers {
-            keyed.insert(name, value.to_string());
-        }
-        let respond =
-            RawRespond { status: at(status), body: Some(body.to_string()), content_type: None, headers: keyed };
-        fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() })
+    let answer = |status: u16, body: &str, headers: &[(&str, &str)]| {
+        fault_on(&log.file_glob(), respond(status, Some(body.to_string()), headers))
     };
     let fault = match unreadable_info(log) {
         Some(body) => fault_on("*.info", RawFault { replace_body: Some(at(body)), ..Default::default() }),
@@ -250,11 +238,11 @@ fn proxy_bad_response(draft: &mut Draft, log: &Log) {
                 format!("{}.{}", f.version, f.file())
             };
             let url = format!("{}/{}/@v/{file}", draft.proxy_url(&f.host), crate::fixture::escape::escape(&f.module));
-            respond(301, "", &[("Location", &url)])
+            answer(301, "", &[("Location", &url)])
         }
         // At least gzip's 10 header bytes, or go reads `unexpected EOF` first.
         None if log.says("gzip: invalid header") => {
-            respond(200, "{\"Version\": \"plain JSON, not gzip\"}\n", &[("Content-Encoding", "gzip")])
+            answer(200, "{\"Version\": \"plain JSON, not gzip\"}\n", &[("Content-Encoding", "gzip")])
         }
         None => {
             fault_on("*.zip", RawFault { truncate: Some(at(RawTruncate { after_bytes: 100 })), ..Default::default() })
@@ -487,16 +475,13 @@ fn dns(draft: &mut Draft, log: &Log) {
 
 /// How the log's resolver was down: go could not reach the server resolv.conf names
 /// (`lookup H on 127.0.0.53:53: read udp …: read: connection refused`, `dial udp
-/// [::1]:53: connect: network is unreachable`), the readings for which the diagnosis
+/// [::1]:53: connect: network is unreachable`), in the words for which the diagnosis
 /// (`rules::dns::failure`) offers no playbook.
 fn resolver_down(log: &Log) -> Option<crate::scenario::model::ResolverDown> {
     use crate::scenario::model::ResolverDown;
     static DOWN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(concat!(
-            r"lookup \S+ on \S+: [^\n]*?(connection refused|network is unreachable|no route to host",
-            r"|connect: permission denied|connect: operation not permitted)"
-        ))
-        .expect("compiles")
+        Regex::new(concat!(r"lookup \S+ on \S+: [^\n]*?(", crate::diagnose::rules::dns::unreachable_resolver!(), ")"))
+            .expect("compiles")
     });
     let caps = DOWN.captures(log.errors())?;
     // A route refused or a firewall's denial end the same way: no answer can come.
@@ -672,9 +657,7 @@ fn lookup_answer(log: &Log) -> Option<At<RawFault>> {
     if status == 410 && log.diagnosis.category == Category::SumdbPrivateLeak && log.server_response().is_none() {
         return None;
     }
-    let body = log.server_response();
-    let respond = RawRespond { status: at(status), body, content_type: None, headers: Default::default() };
-    Some(fault_on("/lookup/**", RawFault { respond: Some(at(respond)), ..Default::default() }))
+    Some(fault_on("/lookup/**", respond(status, log.server_response(), &[])))
 }
 
 fn vcs(draft: &mut Draft, log: &Log) {
@@ -743,11 +726,12 @@ fn vcs(draft: &mut Draft, log: &Log) {
 /// 401` only when the credentials it sent were refused, which no fault here makes.)
 fn refusal(log: &Log) -> Option<At<RawFault>> {
     static GIT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"The requested URL returned error: (403)\b").expect("compiles"));
-    let status = GIT.captures(log.errors())?[1].parse().ok()?;
+        LazyLock::new(|| Regex::new(r"The requested URL returned error: 403\b").expect("compiles"));
+    if !GIT.is_match(log.errors()) {
+        return None;
+    }
     let when = RawWhen { path: Some(at("*/info/refs".to_string())), first: Some(at(1)), ..Default::default() };
-    let respond = RawRespond { status: at(status), body: None, content_type: None, headers: Default::default() };
-    Some(at(RawFault { when: Some(at(when)), respond: Some(at(respond)), ..Default::default() }))
+    Some(at(RawFault { when: Some(at(when)), ..respond(403, None, &[]) }))
 }
 
 /// go's own `?go-get=1` request was refused (`reading https://…?go-get=1: 401
@@ -853,8 +837,7 @@ fn invalid_version(draft: &mut Draft, log: &Log) {
     // go's default proxy when the log names none.
     let body = log.server_response().unwrap_or_else(|| format!("not found: {}: {}", f.id(), invalid_reason(log)));
     let status = log.status().filter(|s| matches!(s, 404 | 410)).unwrap_or(404);
-    let respond = RawRespond { status: at(status), body: Some(body), content_type: None, headers: Default::default() };
-    let fault = fault_on(&log.file_glob(), RawFault { respond: Some(at(respond)), ..Default::default() });
+    let fault = fault_on(&log.file_glob(), respond(status, Some(body), &[]));
     // Only a public proxy's 404 quoting the origin reads as an invalid version (a
     // private one's reads as a module it cannot see): the log's proxy when it is one.
     let public = f.url.as_deref().map(url_host).map(declared_name).filter(|h| is_public_proxy(h));
@@ -1124,11 +1107,7 @@ fn toolchain_switch(draft: &mut Draft, log: &Log, release: &str, failure: Failur
                 Failure::Status(status, _) => (status, None),
                 _ => (404, Some("not found: golang.org/toolchain is not mirrored here".to_string())),
             };
-            let respond = RawRespond { status: at(status), body, content_type: None, headers: Default::default() };
-            draft.goproxy(&proxy).faults = vec![fault_on(
-                "golang.org/toolchain/**",
-                RawFault { respond: Some(at(respond)), ..Default::default() },
-            )];
+            draft.goproxy(&proxy).faults = vec![fault_on("golang.org/toolchain/**", respond(status, body, &[]))];
             draft.goproxy(MIRROR);
             draft.modules(vec![toolchain_module(release)]);
             draft.host(TOOLCHAIN_DATABASE).sumdb = Some(at(RawSumdb::default()));

@@ -44,6 +44,18 @@ pub fn nxdomain(f: &Facts) -> Option<Diagnosis> {
     Some(found(Category::DnsNxdomain, Confidence::High, summary, evidence, &["use-mirror"]))
 }
 
+/// How go words a resolver it could not reach at all (`lookup H on S: read udp …: read:
+/// connection refused`, `… connect: network is unreachable`): every name fails alike, so
+/// no playbook is offered, and `repro` takes the resolver down. A regex alternation, as
+/// a literal for `concat!`.
+macro_rules! unreachable_resolver {
+    () => {
+        "connection refused|network is unreachable|no route to host|connect: permission denied|connect: operation not \
+         permitted"
+    };
+}
+pub(crate) use unreachable_resolver;
+
 /// The resolver itself failing: SERVFAIL/REFUSED, timeouts, an unreachable resolver,
 /// and git's `Could not resolve host` (which does not say which).
 pub fn failure(f: &Facts) -> Option<Diagnosis> {
@@ -52,7 +64,9 @@ pub fn failure(f: &Facts) -> Option<Diagnosis> {
             r"lookup (\S+?)(?: on (\S+?))?: (?:",
             r"(server misbehaving)",
             r"|(?:(?:read|dial|write) (?:udp|tcp) [^\n]*?)?(i/o timeout|wsarecv: A connection attempt failed[^\n]*)",
-            r"|[^\n]*?(connection refused|network is unreachable|no route to host|connect: permission denied|connect: operation not permitted)",
+            r"|[^\n]*?(",
+            unreachable_resolver!(),
+            ")",
             r"|[^\n]*?(Temporary failure in name resolution|no answer from DNS server|server failure",
             r"|getaddrinfow: This is usually a temporary error[^\n]*|getaddrinfow: [^\n]*",
             // go's resolver could not parse the answer (a broken resolver or middlebox), or
