@@ -299,6 +299,34 @@ pub(super) fn inner_pos(source: &str, value: &At<String>, range: std::ops::Range
     Pos { line: value.pos.line, column, offset: Some(start), len: range.len(), source: value.pos.source }
 }
 
+/// With the resolver down, no query reaches the fake resolver: DNS faults could never
+/// fire, and an expectation of a query (any count above zero; none given means
+/// `at_least: 1`) could never be met.
+pub(super) fn nothing_reaches_a_down_resolver<'a>(
+    down: &At<ResolverDown>,
+    hosts: &[HostSpec],
+    expected: impl Iterator<Item = &'a At<RawDnsExpect>>,
+    checker: &mut Checker,
+) {
+    if let Some(h) = hosts.iter().find(|h| !h.dns.is_empty()) {
+        checker.problem(
+            down.pos,
+            format!("the resolver is down, so the DNS faults of host `{}` can never fire", h.name),
+            Some("no query reaches the fake resolver then: take the resolver down, or fault names, not both".into()),
+        );
+    }
+    for expected in expected {
+        let wants_some = expected.count.map_or(expected.at_least.unwrap_or(1) > 0, |n| n > 0);
+        if wants_some {
+            checker.problem(
+                expected.pos,
+                format!("the resolver is down, so no query for `{}` can reach it", expected.name.value),
+                Some("expect count: 0 (the fake resolver sees nothing), or do not take the resolver down".into()),
+            );
+        }
+    }
+}
+
 pub(super) fn resolver(raw: Option<&RawResolver>, checker: &mut Checker) -> ResolverOptions {
     let Some(raw) = raw else { return ResolverOptions::default() };
     let timeout = raw.timeout.as_ref().and_then(|t| checker.duration(t));

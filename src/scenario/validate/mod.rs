@@ -73,28 +73,11 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     let commands: Vec<&GoStep> = run.iter().flatten().collect();
     git_hosts::check(&raw.hosts, &hosts, modules.as_ref(), &commands, recover.as_ref(), checker);
     let resolver = env::resolver(raw.resolver.as_ref(), checker);
-    if let (Some(down), Some(h)) =
-        (raw.resolver.as_ref().and_then(|r| r.down.as_ref()), hosts.iter().find(|h| !h.dns.is_empty()))
-    {
-        checker.problem(
-            down.pos,
-            format!("the resolver is down, so the DNS faults of host `{}` can never fire", h.name),
-            Some("no query reaches the fake resolver then: take the resolver down, or fault names, not both".into()),
-        );
-    }
-    if raw.resolver.as_ref().is_some_and(|r| r.down.is_some()) {
-        let recovery = raw.recover.as_ref().and_then(|r| r.expect.as_ref()).map(|e| e.dns.as_slice()).unwrap_or(&[]);
-        for expected in raw.expect.dns.iter().chain(recovery) {
-            // No count means `at_least: 1`.
-            let wants_some = expected.count.map_or(expected.at_least.unwrap_or(1) > 0, |n| n > 0);
-            if wants_some {
-                checker.problem(
-                    expected.pos,
-                    format!("the resolver is down, so no query for `{}` can reach it", expected.name.value),
-                    Some("expect count: 0 (the fake resolver sees nothing), or do not take the resolver down".into()),
-                );
-            }
-        }
+    // DNS expectations, the scenario's own and its recovery's.
+    let recovery_dns = raw.recover.as_ref().and_then(|r| r.expect.as_ref()).map(|e| e.dns.as_slice()).unwrap_or(&[]);
+    let resolver_down = raw.resolver.as_ref().and_then(|r| r.down.as_ref());
+    if let Some(down) = resolver_down {
+        env::nothing_reaches_a_down_resolver(down, &hosts, raw.expect.dns.iter().chain(recovery_dns), checker);
     }
     let min_go = raw.min_go.as_ref().and_then(|v| {
         let release = crate::gobin::parse_release(v);
@@ -108,14 +91,10 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         return None;
     }
     hosts::assign_ports(&mut hosts, &env, recover.as_ref());
-    // DNS expectations count the sealed world's resolver's queries (a scenario's own, and
-    // its recovery's).
-    let dns_expected = raw
-        .expect
-        .dns
-        .first()
-        .or_else(|| raw.recover.as_ref().and_then(|r| r.expect.as_ref()).and_then(|e| e.dns.first()))
-        .map(|d| d.pos);
+    // DNS expectations count the sealed world's resolver's queries.
+    let dns_expected = raw.expect.dns.first().or(recovery_dns.first()).map(|d| d.pos);
+    let ip_only = hosts.iter().find(|h| h.cert == crate::fault::tls::CertFault::IpOnly);
+    let network_pos = raw.network.as_ref().map(|n| n.pos).unwrap_or_default();
     let network = match explicit_network {
         Some(RawNetwork::Sealed) => NetworkNeed::Sealed("the scenario says `network: sealed`".into()),
         Some(RawNetwork::Open) => NetworkNeed::Open("the scenario says `network: open`".into()),
@@ -123,7 +102,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
             Some(h) => {
                 NetworkNeed::Sealed(format!("host `{}` has DNS faults, and only sealed worlds have a resolver", h.name))
             }
-            None if hosts.iter().any(|h| h.cert == crate::fault::tls::CertFault::IpOnly) => NetworkNeed::Sealed(
+            None if ip_only.is_some() => NetworkNeed::Sealed(
                 "a certificate for IP addresses only is valid for the loopback address open mode connects to".into(),
             ),
             None if resolver.down.is_some() => {
@@ -170,25 +149,21 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
         (explicit_network, hosts.iter().find(|h| matches!(h.kind, HostKind::Unreachable(_))))
     {
         checker.problem(
-            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            network_pos,
             format!("host `{}` is unreachable, which needs `network: sealed`", h.name),
             Some("open mode shares this machine's routes: only a sealed world can take one away".into()),
         );
         return None;
     }
-    if let (Some(RawNetwork::Open), Some(h)) =
-        (explicit_network, hosts.iter().find(|h| h.cert == crate::fault::tls::CertFault::IpOnly))
-    {
+    if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, ip_only) {
         checker.problem(
-            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            network_pos,
             format!("host `{}` has a certificate for IP addresses only, which needs `network: sealed`", h.name),
             Some("open mode's go connects to 127.0.0.1, which such a certificate is valid for".into()),
         );
         return None;
     }
-    if let (Some(RawNetwork::Open), Some(down)) =
-        (explicit_network, raw.resolver.as_ref().and_then(|r| r.down.as_ref()))
-    {
+    if let (Some(RawNetwork::Open), Some(down)) = (explicit_network, resolver_down) {
         checker.problem(
             down.pos,
             "a resolver that is down needs `network: sealed`",
@@ -217,7 +192,7 @@ pub fn scenario(mut raw: RawScenario, checker: &mut Checker, ctx: &LoadContext) 
     };
     if let (Some(RawNetwork::Open), Some(h)) = (explicit_network, hosts.iter().find(|h| !h.dns.is_empty())) {
         checker.problem(
-            raw.network.as_ref().map(|n| n.pos).unwrap_or_default(),
+            network_pos,
             format!("host `{}` has DNS faults, which need `network: sealed`", h.name),
             Some("open mode has no resolver: go is given addresses".into()),
         );
